@@ -1,0 +1,61 @@
+// The `bpfkit` command line. Subcommands are named as bpftool, tcpdump and bpftrace name them; each lives in its own
+// module (loaded on demand, so `bpfkit filter` never loads the kernel backend) and returns an exit code.
+// Errors reaching here are rendered as one line, never as a stack trace.
+import { isBpfError } from "../errors.ts";
+
+export type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, { load: () => Promise<{ default: Command }>; help: string }> = {
+  run: { load: () => import("./run.ts"), help: "run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...  run programs like `bpftool prog run`" },
+  asm: { load: () => import("./asm.ts"), help: "asm [--syntax kernel|llvm] [-o OUT] FILE  assemble to raw instructions, or disassemble a .bin" },
+  verify: { load: () => import("./verify.ts"), help: "verify [--type T] [--prog NAME] [--log-level N] [--unpriv] FILE...  run the verifier" },
+  filter: { load: () => import("./filter.ts"), help: "filter [-y LINKTYPE] [-O] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] EXPR  tcpdump's filters" },
+  cbpf: { load: () => import("./cbpf.ts"), help: "cbpf asm|check|run ...  classic BPF tools (bpf_asm syntax, checker, seccomp)" },
+  prog: { load: () => import("./prog.ts"), help: "prog show|dump|run ...  like bpftool prog (kernel ids, or `file X.o`)" },
+  map: { load: () => import("./map.ts"), help: "map show|dump ...  like bpftool map" },
+  btf: { load: () => import("./btf.ts"), help: "btf dump file X [format raw|c] | btf show  like bpftool btf" },
+  object: { load: () => import("./object.ts"), help: "object show X.o [-j|-p]  programs, maps and BTF of an ELF object" },
+  gen: { load: () => import("./gen.ts"), help: "gen skeleton X.o  a typed TypeScript skeleton" },
+  link: { load: () => import("./link.ts"), help: "link show  like bpftool link" },
+  perf: { load: () => import("./perf.ts"), help: "perf  programs attached through perf events, like bpftool perf" },
+  kernel: { load: () => import("./kernel.ts"), help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
+};
+
+function usage(): string {
+  return ["Usage: bpfkit COMMAND [ARGS]", "", ...Object.entries(commands).map(([, c]) => `  bpfkit ${c.help}`)].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const cmd = commands[name];
+  if (cmd === undefined) {
+    console.error(`bpfkit: unknown command '${name}'\n${usage()}`);
+    return 1;
+  }
+  let mod: { default: Command };
+  try {
+    mod = await cmd.load();
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
+      console.error(`bpfkit: '${name}' is not built yet in this version of bpfkit`);
+      return 2;
+    }
+    throw e;
+  }
+  try {
+    return await mod.default(rest);
+  } catch (e) {
+    if (isBpfError(e)) {
+      console.error(`bpfkit ${name}: ${e.message}`);
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    console.error(`bpfkit ${name}: internal error: ${msg}`);
+    if (process.env.BPFKIT_DEBUG) console.error(e);
+    return 70;
+  }
+}
