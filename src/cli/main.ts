@@ -5,20 +5,20 @@ import { isBpfError } from "../errors.ts";
 
 export type Command = (args: string[]) => Promise<number>;
 
-const commands: Record<string, { load: () => Promise<{ default: Command }>; help: string }> = {
-  run: { load: () => import("./run.ts"), help: "run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...  run programs like `bpftool prog run`" },
-  asm: { load: () => import("./asm.ts"), help: "asm [--syntax kernel|llvm] [-o OUT] FILE  assemble to raw instructions, or disassemble a .bin" },
-  verify: { load: () => import("./verify.ts"), help: "verify [--type T] [--prog NAME] [--log-level N] [--unpriv] FILE...  run the verifier" },
-  filter: { load: () => import("./filter.ts"), help: "filter [-y LINKTYPE] [-O] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] EXPR  tcpdump's filters" },
-  cbpf: { load: () => import("./cbpf.ts"), help: "cbpf asm|check|run ...  classic BPF tools (bpf_asm syntax, checker, seccomp)" },
-  prog: { load: () => import("./prog.ts"), help: "prog show|dump|run ...  like bpftool prog (kernel ids, or `file X.o`)" },
-  map: { load: () => import("./map.ts"), help: "map show|dump ...  like bpftool map" },
-  btf: { load: () => import("./btf.ts"), help: "btf dump file X [format raw|c] | btf show  like bpftool btf" },
-  object: { load: () => import("./object.ts"), help: "object show X.o [-j|-p]  programs, maps and BTF of an ELF object" },
-  gen: { load: () => import("./gen.ts"), help: "gen skeleton X.o  a typed TypeScript skeleton" },
-  link: { load: () => import("./link.ts"), help: "link show  like bpftool link" },
-  perf: { load: () => import("./perf.ts"), help: "perf  programs attached through perf events, like bpftool perf" },
-  kernel: { load: () => import("./kernel.ts"), help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
+const commands: Record<string, { help: string }> = {
+  run: { help: "run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...  run programs like `bpftool prog run`" },
+  asm: { help: "asm [--syntax kernel|llvm] [-o OUT] FILE  assemble to raw instructions, or disassemble a .bin" },
+  verify: { help: "verify [--type T] [--prog NAME] [--log-level N] [--unpriv] FILE...  run the verifier" },
+  filter: { help: "filter [-y LINKTYPE] [-O] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] EXPR  tcpdump's filters" },
+  cbpf: { help: "cbpf asm|check|run ...  classic BPF tools (bpf_asm syntax, checker, seccomp)" },
+  prog: { help: "prog show|dump|run ...  like bpftool prog (kernel ids, or `file X.o`)" },
+  map: { help: "map show|dump ...  like bpftool map" },
+  btf: { help: "btf dump file X [format raw|c] | btf show  like bpftool btf" },
+  object: { help: "object show X.o [-j|-p]  programs, maps and BTF of an ELF object" },
+  gen: { help: "gen skeleton X.o  a typed TypeScript skeleton" },
+  link: { help: "link show  like bpftool link" },
+  perf: { help: "perf  programs attached through perf events, like bpftool perf" },
+  kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
 };
 
 function usage(): string {
@@ -38,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   let mod: { default: Command };
   try {
-    mod = await cmd.load();
+    // each command is its own module, named after it (src/cli/<name>.ts)
+    mod = (await import(new URL(`./${name}.ts`, import.meta.url).href)) as { default: Command };
   } catch (e) {
     if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
       console.error(`bpfkit: '${name}' is not built yet in this version of bpfkit`);
