@@ -1,0 +1,3 @@
+// Classic BPF instruction model: struct sock_filter, its opcode names (shared bit values with eBPF), the ancillary
+// (SKF_AD_*) offsets, encode/decode, and the bpf_asm assembler. Imports nothing outside isa/.
+export * from "./insn.ts";
