@@ -1,0 +1,170 @@
+// The few libc entry points the Linux backend needs (syscall, close, ioctl, mmap), bound through koffi, loaded on first
+// use so that importing src/kernel never fails: on a system without koffi or libc, `nativeUnavailable()` says why.
+// Every failing call becomes a BpfError whose code is the errno name (ENOENT, E2BIG, ...), as the kernel returned it.
+import { createRequire } from "node:module";
+import { BpfError, type BpfErrorCode } from "../errors.ts";
+
+/** x86_64 and arm64 syscall numbers; bpf() and perf_event_open() are all the backend calls by number. */
+const SYSCALL_NUMBERS: Record<string, { bpf: number; perfEventOpen: number }> = {
+  x64: { bpf: 321, perfEventOpen: 298 },
+  arm64: { bpf: 280, perfEventOpen: 241 },
+};
+
+// koffi is loosely typed; the surface used here is narrowed to these signatures.
+type NativeFn = (...args: unknown[]) => number | bigint;
+interface Koffi {
+  load(path: string): { func(decl: string): NativeFn };
+  errno(): number;
+  address(v: unknown): bigint;
+  view(ptr: unknown, len: number): ArrayBuffer;
+  os: { errno: Record<string, number> };
+}
+
+interface Libc {
+  koffi: Koffi;
+  syscall: NativeFn;
+  close: NativeFn;
+  ioctl: NativeFn;
+  mmap: NativeFn;
+  munmap: NativeFn;
+  numbers: { bpf: number; perfEventOpen: number };
+  errnoNames: Map<number, string>;
+}
+
+let libc: Libc | undefined;
+let loadFailure: string | undefined;
+
+// Kernel-internal codes that leak to user space through bpf() (include/linux/errno.h); libc has no names for them.
+const KERNEL_ONLY_ERRNOS: Record<number, string> = { 512: "ERESTARTSYS", 516: "ENOIOCTLCMD", 524: "ENOTSUPP" };
+// When libc has two names for one number, the one the kernel sources use.
+const PREFERRED = new Set(["EAGAIN", "EOPNOTSUPP", "EDEADLK"]);
+
+function loadLibc(): Libc | undefined {
+  if (libc !== undefined || loadFailure !== undefined) return libc;
+  if (process.platform !== "linux") {
+    loadFailure = `the kernel backend needs Linux (this is ${process.platform})`;
+    return undefined;
+  }
+  const numbers = SYSCALL_NUMBERS[process.arch];
+  if (numbers === undefined) {
+    loadFailure = `the kernel backend knows no bpf() syscall number for ${process.arch}`;
+    return undefined;
+  }
+  let koffi: Koffi;
+  try {
+    koffi = createRequire(import.meta.url)("koffi") as Koffi;
+  } catch (e) {
+    loadFailure = `the kernel backend needs the optional npm package koffi (${(e as Error).message.split("\n")[0]})`;
+    return undefined;
+  }
+  try {
+    const lib = koffi.load("libc.so.6");
+    const errnoNames = new Map<number, string>();
+    for (const [name, n] of Object.entries(koffi.os.errno)) {
+      if (!errnoNames.has(n) || PREFERRED.has(name)) errnoNames.set(n, name);
+    }
+    for (const [n, name] of Object.entries(KERNEL_ONLY_ERRNOS)) errnoNames.set(Number(n), name);
+    libc = {
+      koffi,
+      syscall: lib.func("long syscall(long, ...)"),
+      close: lib.func("int close(int)"),
+      ioctl: lib.func("int ioctl(int, unsigned long, ...)"),
+      mmap: lib.func("void *mmap(void *, size_t, int, int, int, int64_t)"),
+      munmap: lib.func("int munmap(void *, size_t)"),
+      numbers,
+      errnoNames,
+    };
+  } catch (e) {
+    loadFailure = `cannot bind libc.so.6 through koffi: ${(e as Error).message}`;
+  }
+  return libc;
+}
+
+/** Why native calls cannot be made here, or undefined when they can. */
+export function nativeUnavailable(): string | undefined {
+  loadLibc();
+  return libc === undefined ? loadFailure : undefined;
+}
+
+function need(): Libc {
+  const l = loadLibc();
+  if (l === undefined) throw new BpfError("UNSUPPORTED", loadFailure ?? "kernel backend unavailable");
+  return l;
+}
+
+/** The errno name for a number (`EINVAL`), `E<n>` when unknown. */
+export function errnoName(n: number): string {
+  return need().errnoNames.get(n) ?? `E${n}`;
+}
+
+/** An error carrying the errno name as its code (BpfErrorCode lists the common ones; others pass through as names). */
+export class KernelError extends BpfError {
+  readonly errno: number;
+  readonly command: string;
+  readonly log: string;
+  constructor(errno: number, command: string, detail = "", log = "") {
+    const name = errnoName(errno);
+    super(name as BpfErrorCode, `${command}: ${name}${detail ? ` (${detail})` : ""}${log ? `\n${log}` : ""}`);
+    this.errno = errno;
+    this.command = command;
+    this.log = log;
+  }
+}
+
+/** The address of a typed array's first byte, to place in a bpf_attr field (the array must stay alive across the call). */
+export function addressOf(bytes: Uint8Array | null | undefined): bigint {
+  if (bytes === null || bytes === undefined || bytes.byteLength === 0) return 0n;
+  return need().koffi.address(bytes);
+}
+
+/** Raw bpf(cmd, attr, size); returns the non-negative result or the errno as a negative number. */
+export function rawBpf(cmd: number, attr: Uint8Array): number {
+  const l = need();
+  const r = Number(l.syscall(l.numbers.bpf, "int", cmd, "void *", attr, "uint", attr.byteLength));
+  return r < 0 ? -l.koffi.errno() : r;
+}
+
+/** perf_event_open(attr, pid, cpu, group_fd, flags); throws a KernelError on failure. */
+export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd = -1, flags = 0): number {
+  const l = need();
+  const r = Number(l.syscall(l.numbers.perfEventOpen, "void *", attr, "int", pid, "int", cpu, "int", groupFd, "ulong", flags));
+  if (r < 0) throw new KernelError(l.koffi.errno(), "perf_event_open");
+  return r;
+}
+
+/** ioctl(fd, request, arg) with an integer argument. */
+export function ioctlInt(fd: number, request: number, arg: number, what: string): number {
+  const l = need();
+  const r = Number(l.ioctl(fd, request, "ulong", arg));
+  if (r < 0) throw new KernelError(l.koffi.errno(), what);
+  return r;
+}
+
+/** close(fd); errors are ignored, as every caller closing on cleanup would ignore them. */
+export function closeFd(fd: number): void {
+  if (fd >= 0) need().close(fd);
+}
+
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+
+/** A shared mapping of an fd (ring buffer, perf buffer), readable through `bytes` without copies. */
+export interface Mapping {
+  readonly bytes: Uint8Array;
+  unmap(): void;
+}
+
+export function mmapShared(fd: number, length: number, offset: number, writable: boolean, what: string): Mapping {
+  const l = need();
+  const ptr = l.mmap(null, length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, offset) as unknown;
+  const addr = ptr === null ? 0n : l.koffi.address(ptr);
+  if (addr === 0n || addr === 0xffffffffffffffffn) throw new KernelError(l.koffi.errno(), what, "mmap");
+  const bytes = new Uint8Array(l.koffi.view(ptr, length));
+  let live = true;
+  return {
+    bytes,
+    unmap() {
+      if (live) l.munmap(ptr, length);
+      live = false;
+    },
+  };
+}
