@@ -27,6 +27,8 @@ interface Libc {
   ioctl: NativeFn;
   mmap: NativeFn;
   munmap: NativeFn;
+  strerror: NativeFn;
+  clockGettime: NativeFn;
   numbers: { bpf: number; perfEventOpen: number };
   errnoNames: Map<number, string>;
 }
@@ -71,6 +73,8 @@ function loadLibc(): Libc | undefined {
       ioctl: lib.func("int ioctl(int, unsigned long, ...)"),
       mmap: lib.func("void *mmap(void *, size_t, int, int, int, int64_t)"),
       munmap: lib.func("int munmap(void *, size_t)"),
+      strerror: lib.func("const char *strerror(int)"),
+      clockGettime: lib.func("int clock_gettime(int, void *)"),
       numbers,
       errnoNames,
     };
@@ -167,4 +171,19 @@ export function mmapShared(fd: number, length: number, offset: number, writable:
       live = false;
     },
   };
+}
+
+/** libc's strerror text ("No such file or directory"), as bpftool prints it. */
+export function strerror(n: number): string {
+  return String(need().strerror(n) as unknown);
+}
+
+export const CLOCK_REALTIME = 0, CLOCK_BOOTTIME = 7;
+
+/** clock_gettime(clock) as [seconds, nanoseconds]. */
+export function clockGettime(clock: number): [bigint, bigint] {
+  const ts = new Uint8Array(16);
+  if (Number(need().clockGettime(clock, ts)) !== 0) throw new KernelError(need().koffi.errno(), "clock_gettime");
+  const v = new DataView(ts.buffer);
+  return [v.getBigInt64(0, true), v.getBigInt64(8, true)];
 }

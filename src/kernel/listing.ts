@@ -1,0 +1,435 @@
+// `bpftool {prog,map,btf,link} show` for the running kernel, byte-identical to Debian's bpftool 7.1 (libbpf 1.1):
+// the same fields in the same order, the same object selectors (id/tag/name/pinned), the same error texts and exit
+// code (255), compact (-j) and pretty (-p) JSON from the same writer semantics. Not shown: `pids` (bpftool 7.1 on
+// Debian is built without its pid iterator) and `metadata` of .rodata maps.
+import { closeFd, getFdById, objGet, allIds, type ObjectKind } from "./bpf.ts";
+import { KernelError, strerror, clockGettime, CLOCK_BOOTTIME, CLOCK_REALTIME } from "./libc.ts";
+import { progInfo, progInfoExtras, mapInfo, btfInfo, linkInfo, fdinfo, type ProgInfo, type MapInfo, type LinkInfo } from "./info.ts";
+import { btfTypeById, BTF_KIND_FUNC } from "./btf-names.ts";
+import { PROG_TYPE_NAMES, MAP_TYPE_NAMES, LINK_TYPE_NAMES, ATTACH_TYPE_NAMES } from "./names.ts";
+import { JsonWriter } from "./json-writer.ts";
+
+/** What a bpftool-style command printed and returned. */
+export interface ToolOutput {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface OutputMode {
+  readonly json: boolean;
+  readonly pretty: boolean;
+}
+
+// bpftool 7.1 links libbpf 1.1, whose name tables end here; later enum values print as numbers ("type 32").
+const KNOWN = { prog: 31, map: 32, link: 9, attach: 43 };
+const known = (table: readonly string[], last: number, v: number): string | undefined => (v <= last ? table[v] : undefined);
+export const bpftoolProgType = (t: number) => known(PROG_TYPE_NAMES, KNOWN.prog, t);
+export const bpftoolMapType = (t: number) => known(MAP_TYPE_NAMES, KNOWN.map, t);
+export const bpftoolLinkType = (t: number) => known(LINK_TYPE_NAMES, KNOWN.link, t);
+export const bpftoolAttachType = (t: number) => known(ATTACH_TYPE_NAMES, KNOWN.attach, t);
+
+/** Collects stdout/stderr the way bpftool's p_err and json writer do. */
+export class Printer {
+  readonly json?: JsonWriter;
+  text = "";
+  err = "";
+  failed = false;
+  constructor(readonly mode: OutputMode) {
+    if (mode.json) this.json = new JsonWriter(mode.pretty);
+  }
+  print(s: string): void { this.text += s; }
+  /** bpftool's p_err: an {"error": ...} object in JSON mode, else "Error: ..." on stderr. */
+  error(msg: string): void {
+    this.failed = true;
+    if (this.json) this.json.startObject().name("error").raw(`"${msg}"`).endObject();
+    else this.err += `Error: ${msg}\n`;
+  }
+  result(code?: number): ToolOutput {
+    const stdout = this.json ? this.json.finish() : this.text;
+    return { stdout, stderr: this.err, code: code ?? (this.failed ? 255 : 0) };
+  }
+}
+
+/** strtoul(s, &end, 0) with bpftool's "must consume everything" check, truncated to 32 bits like its unsigned int. */
+export function parseId(s: string): number | undefined {
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (s === "") return 0;
+  if (!m) return undefined;
+  const body = m[2]!;
+  let n = /^0[xX]/.test(body) ? BigInt(body) : body.length > 1 && body[0] === "0" ? BigInt("0o" + body.slice(1)) : BigInt(body);
+  if (n > 0xffffffffffffffffn) n = 0xffffffffffffffffn;
+  if (m[1] === "-") n = (1n << 64n) - n;
+  return Number(n & 0xffffffffn);
+}
+
+/** bpftool's is_prefix: `arg` abbreviates `word`. */
+export const isPrefix = (arg: string | undefined, word: string): boolean => arg !== undefined && word.startsWith(arg);
+
+function errnoOf(e: unknown): number {
+  if (e instanceof KernelError) return e.errno;
+  throw e;
+}
+
+/** ns since boot → bpftool's print_boot_time (seconds since the epoch, rounded as its integer arithmetic does). */
+export function bootNsToEpochSeconds(ns: bigint): bigint {
+  const [rs, rn] = clockGettime(CLOCK_REALTIME);
+  const [bs, bn] = clockGettime(CLOCK_BOOTTIME);
+  return rs - bs + (rn - bn + ns) / 1000000000n;
+}
+
+/** strftime("%FT%T%z") in local time. */
+export function formatLocalTime(epochSeconds: bigint): string {
+  const d = new Date(Number(epochSeconds) * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const off = -d.getTimezoneOffset();
+  const sign = off < 0 ? "-" : "+";
+  const tz = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${tz}`;
+}
+
+/** The program's name as bpftool prints it: BTF's FUNC name when the kernel's copy may be truncated (15 chars). */
+export function progFullName(info: ProgInfo, fd: number): string {
+  if (info.name.length < 15 || !info.btfId || info.nrFuncInfo === 0) return info.name;
+  try {
+    const { funcInfo } = progInfoExtras(fd, { funcInfo: true });
+    if (!funcInfo || funcInfo.length < 8) return info.name;
+    const typeId = new DataView(funcInfo.buffer).getUint32(4, true);
+    const btfFd = getFdById("btf", info.btfId);
+    try {
+      const { data } = btfInfo(btfFd, true);
+      const t = data ? btfTypeById(data, typeId) : undefined;
+      return t && t.kind === BTF_KIND_FUNC ? t.name : info.name;
+    } finally {
+      closeFd(btfFd);
+    }
+  } catch {
+    return info.name;
+  }
+}
+
+// ---- object selection (prog_parse_fds / map_parse_fds) ----
+
+function pinnedFd(out: Printer, path: string): number | undefined {
+  try {
+    return objGet(path);
+  } catch (e) {
+    out.error(`bpf obj get (${path}): ${strerror(errnoOf(e))}`);
+    return undefined;
+  }
+}
+
+/** Resolves `id N | tag T | name N | pinned P` to fds, printing bpftool's errors; undefined on error. */
+export function selectFds(out: Printer, kind: "prog" | "map", args: readonly string[]): number[] | undefined {
+  const [sel, value] = args;
+  if (isPrefix(sel, "id")) {
+    const id = parseId(value!);
+    if (id === undefined) { out.error(`can't parse ${value} as ID`); return undefined; }
+    try {
+      return [getFdById(kind, id)];
+    } catch (e) {
+      out.error(`${kind === "prog" ? "get by id" : "get map by id"} (${id}): ${strerror(errnoOf(e))}`);
+      return undefined;
+    }
+  }
+  if (kind === "prog" && isPrefix(sel, "tag")) {
+    if (!/^[0-9a-fA-F]{16}/.test(value!)) { out.error("can't parse tag"); return undefined; }
+    const tag = value!.slice(0, 16).toLowerCase();
+    return scan("prog", (fd) => progInfo(fd).tag === tag);
+  }
+  if (isPrefix(sel, "name")) {
+    const max = kind === "prog" ? 127 : 15;
+    if (new TextEncoder().encode(value!).length > max) { out.error("can't parse name"); return undefined; }
+    return kind === "prog"
+      ? scan("prog", (fd) => progFullName(progInfo(fd), fd) === value)
+      : scan("map", (fd) => mapInfo(fd).name === value);
+  }
+  if (isPrefix(sel, "pinned")) {
+    const fd = pinnedFd(out, value!);
+    return fd === undefined ? undefined : [fd];
+  }
+  out.error(kind === "prog"
+    ? `expected 'id', 'tag', 'name' or 'pinned', got: '${sel}'?`
+    : `expected 'id', 'name' or 'pinned', got: '${sel}'?`);
+  return undefined;
+}
+
+function scan(kind: ObjectKind, match: (fd: number) => boolean): number[] {
+  const fds: number[] = [];
+  for (const id of allIds(kind)) {
+    let fd: number;
+    try { fd = getFdById(kind, id); } catch { continue; }
+    if (match(fd)) fds.push(fd);
+    else closeFd(fd);
+  }
+  return fds;
+}
+
+/** Walks every object of a kind (skipping ones that vanish between GET_NEXT_ID and GET_FD_BY_ID, as bpftool does). */
+function eachObject(kind: ObjectKind, fn: (fd: number) => void): void {
+  for (const id of allIds(kind)) {
+    let fd: number;
+    try {
+      fd = getFdById(kind, id);
+    } catch (e) {
+      if (errnoOf(e) === 2) continue;
+      throw e;
+    }
+    try { fn(fd); } finally { closeFd(fd); }
+  }
+}
+
+/** `show` with the arguments after it: nothing (all objects) or one selector (may match several). */
+function showCommand(mode: OutputMode, kind: "prog" | "map", args: readonly string[], show: (out: Printer, fd: number) => void): ToolOutput {
+  const out = new Printer(mode);
+  if (args.length !== 0 && args.length !== 2) {
+    out.error(`what is '${args[0]}'?`);
+    return out.result();
+  }
+  if (args.length === 2) {
+    const fds = selectFds(out, kind, args);
+    if (fds === undefined) return out.result();
+    if (fds.length === 0) return out.result(255);
+    if (out.json && fds.length > 1) out.json.startArray();
+    for (const fd of fds) { try { show(out, fd); } finally { closeFd(fd); } }
+    if (out.json && fds.length > 1) out.json.endArray();
+    return out.result();
+  }
+  if (out.json) out.json.startArray();
+  eachObject(kind, (fd) => show(out, fd));
+  if (out.json) out.json.endArray();
+  return out.result();
+}
+
+// ---- prog show ----
+
+function showProg(out: Printer, fd: number): void {
+  const info = progInfo(fd);
+  const memlock = fdinfo(fd, "memlock");
+  const type = bpftoolProgType(info.type);
+  const j = out.json;
+  if (j) {
+    j.startObject().field("id", info.id);
+    if (type !== undefined) j.field("type", type); else j.field("type", info.type);
+    if (info.name) j.field("name", progFullName(info, fd));
+    j.field("tag", info.tag).field("gpl_compatible", info.gplCompatible);
+    if (info.runTimeNs) j.field("run_time_ns", info.runTimeNs).field("run_cnt", info.runCnt);
+    if (info.recursionMisses) j.field("recursion_misses", info.recursionMisses);
+    if (info.loadTime) j.name("loaded_at").raw(String(bootNsToEpochSeconds(info.loadTime))).field("uid", info.createdByUid);
+    j.field("bytes_xlated", info.xlatedProgLen);
+    if (info.jitedProgLen) j.field("jited", true).field("bytes_jited", info.jitedProgLen);
+    else j.field("jited", false);
+    if (memlock !== undefined) j.field("bytes_memlock", atoll(memlock));
+    if (info.mapIds.length) j.uintArray("map_ids", info.mapIds);
+    if (info.btfId) j.field("btf_id", info.btfId);
+    j.endObject();
+    return;
+  }
+  let s = `${info.id}: ${type !== undefined ? type : `type ${info.type}`}  `;
+  if (info.name) s += `name ${progFullName(info, fd)}  `;
+  s += `tag ${info.tag}${info.gplCompatible ? "  gpl" : ""}`;
+  if (info.runTimeNs) s += ` run_time_ns ${info.runTimeNs} run_cnt ${info.runCnt}`;
+  if (info.recursionMisses) s += ` recursion_misses ${info.recursionMisses}`;
+  s += "\n";
+  if (info.loadTime) s += `\tloaded_at ${formatLocalTime(bootNsToEpochSeconds(info.loadTime))}  uid ${info.createdByUid}\n`;
+  s += `\txlated ${info.xlatedProgLen}B`;
+  s += info.jitedProgLen ? `  jited ${info.jitedProgLen}B` : "  not jited";
+  if (memlock !== undefined) s += `  memlock ${memlock}B`;
+  if (info.mapIds.length) s += `  map_ids ${info.mapIds.join(",")}`;
+  if (info.btfId) s += `\n\tbtf_id ${info.btfId}`;
+  out.print(s + "\n");
+}
+
+const atoll = (s: string): number => Number.parseInt(s, 10) || 0;
+
+/** `bpftool prog show [id N | tag T | name N | pinned P]` */
+export function progShow(mode: OutputMode, args: readonly string[]): ToolOutput {
+  return showCommand(mode, "prog", args, showProg);
+}
+
+// ---- map show ----
+
+function showMap(out: Printer, fd: number): void {
+  const info: MapInfo = mapInfo(fd);
+  const memlock = fdinfo(fd, "memlock");
+  const frozen = atoll(fdinfo(fd, "frozen") ?? "0");
+  const type = bpftoolMapType(info.type);
+  const isProgArray = info.type === 3;
+  const ownerType = isProgArray ? fdinfo(fd, "owner_prog_type") : undefined;
+  const ownerJited = isProgArray ? fdinfo(fd, "owner_jited") : undefined;
+  const j = out.json;
+  if (j) {
+    j.startObject().field("id", info.id);
+    if (type !== undefined) j.field("type", type); else j.field("type", info.type);
+    if (info.name) j.field("name", info.name);
+    j.field("flags", info.mapFlags);
+    j.field("bytes_key", info.keySize).field("bytes_value", info.valueSize).field("max_entries", info.maxEntries);
+    if (memlock !== undefined) j.field("bytes_memlock", atoll(memlock));
+    if (ownerType !== undefined) {
+      const t = bpftoolProgType(atoll(ownerType) >>> 0);
+      if (t !== undefined) j.field("owner_prog_type", t); else j.field("owner_prog_type", atoll(ownerType) >>> 0);
+    }
+    if (ownerJited !== undefined) j.field("owner_jited", atoll(ownerJited) !== 0);
+    j.field("frozen", frozen);
+    if (info.btfId) j.field("btf_id", info.btfId);
+    j.endObject();
+    return;
+  }
+  let s = `${info.id}: ${type !== undefined ? type : `type ${info.type}`}  `;
+  if (info.name) s += `name ${info.name}  `;
+  s += `flags 0x${info.mapFlags.toString(16)}\n`;
+  s += `\tkey ${info.keySize}B  value ${info.valueSize}B  max_entries ${info.maxEntries}`;
+  if (memlock !== undefined) s += `  memlock ${memlock}B`;
+  if (ownerType !== undefined || ownerJited !== undefined) s += "\n\t";
+  if (ownerType !== undefined) {
+    const t = bpftoolProgType(atoll(ownerType) >>> 0);
+    s += t !== undefined ? `owner_prog_type ${t}  ` : `owner_prog_type ${atoll(ownerType)}  `;
+  }
+  if (ownerJited !== undefined) s += `owner${atoll(ownerJited) ? "" : " not"} jited`;
+  if (info.btfId || frozen) s += "\n\t";
+  if (info.btfId) s += `btf_id ${info.btfId}`;
+  if (frozen) s += `${info.btfId ? "  " : ""}frozen`;
+  out.print(s + "\n");
+}
+
+/** `bpftool map show [id N | name N | pinned P]` */
+export function mapShow(mode: OutputMode, args: readonly string[]): ToolOutput {
+  return showCommand(mode, "map", args, showMap);
+}
+
+// ---- btf show ----
+
+/** btf id → ids of the programs and maps using it, in bpftool's hashmap iteration order (latest added first). */
+function btfUsers(): { progs: Map<number, number[]>; maps: Map<number, number[]> } {
+  const progs = new Map<number, number[]>(), maps = new Map<number, number[]>();
+  const add = (m: Map<number, number[]>, k: number, v: number) => { if (k) m.set(k, [v, ...(m.get(k) ?? [])]); };
+  eachObject("prog", (fd) => { const i = progInfo(fd); add(progs, i.btfId, i.id); });
+  eachObject("map", (fd) => { const i = mapInfo(fd); add(maps, i.btfId, i.id); });
+  return { progs, maps };
+}
+
+function showBtf(out: Printer, fd: number, users: ReturnType<typeof btfUsers>): void {
+  const info = btfInfo(fd);
+  const progIds = users.progs.get(info.id) ?? [], mapIds = users.maps.get(info.id) ?? [];
+  const j = out.json;
+  if (j) {
+    j.startObject().field("id", info.id).field("size", info.btfSize);
+    j.uintArray("prog_ids", progIds).uintArray("map_ids", mapIds).field("kernel", info.kernelBtf);
+    if (info.name) j.field("name", info.name);
+    j.endObject();
+    return;
+  }
+  let s = `${info.id}: `;
+  if (info.kernelBtf) s += `name [${info.name}]  `;
+  else if (info.name) s += `name ${info.name}  `;
+  else s += "name <anon>  ";
+  s += `size ${info.btfSize}B`;
+  if (progIds.length) s += `  prog_ids ${progIds.join(",")}`;
+  if (mapIds.length) s += `  map_ids ${mapIds.join(",")}`;
+  out.print(s + "\n");
+}
+
+/** `bpftool btf show [id N]` */
+export function btfShow(mode: OutputMode, args: readonly string[]): ToolOutput {
+  const out = new Printer(mode);
+  let single: number | undefined;
+  if (args.length === 2) {
+    if (isPrefix(args[0], "id")) {
+      const id = parseId(args[1]!);
+      if (id === undefined) { out.error(`can't parse ${args[1]} as ID`); return out.result(); }
+      try { single = getFdById("btf", id); } catch (e) {
+        out.error(`can't get BTF object by id (${id}): ${strerror(errnoOf(e))}`);
+        return out.result();
+      }
+    } else {
+      out.error(`expected 'id', got: '${args[0]}'?`);
+      return out.result();
+    }
+  } else if (args.length) {
+    out.error(`what is '${args[0]}'?`);
+    return out.result();
+  }
+  const users = btfUsers();
+  if (single !== undefined) {
+    try { showBtf(out, single, users); } finally { closeFd(single); }
+    return out.result();
+  }
+  if (out.json) out.json.startArray();
+  eachObject("btf", (fd) => showBtf(out, fd, users));
+  if (out.json) out.json.endArray();
+  return out.result();
+}
+
+// ---- link show ----
+
+function attachTypeField(out: Printer, t: number): string {
+  const name = bpftoolAttachType(t);
+  if (out.json) { if (name !== undefined) out.json.field("attach_type", name); else out.json.field("attach_type", t); return ""; }
+  return name !== undefined ? `attach_type ${name}  ` : `attach_type ${t}  `;
+}
+
+function showLink(out: Printer, fd: number): void {
+  const info: LinkInfo = linkInfo(fd);
+  const type = bpftoolLinkType(info.type);
+  const j = out.json;
+  const progType = (): number | string => {
+    const pfd = getFdById("prog", info.progId);
+    try { const t = progInfo(pfd).type; return bpftoolProgType(t) ?? t; } finally { closeFd(pfd); }
+  };
+  if (j) {
+    j.startObject().field("id", info.id);
+    if (type !== undefined) j.field("type", type); else j.field("type", info.type);
+    j.field("prog_id", info.progId);
+    switch (info.type) {
+      case 1: j.field("tp_name", info.tpName ?? ""); break;
+      case 2: j.field("prog_type", progType()); attachTypeField(out, info.attachType!); break;
+      case 3: j.field("cgroup_id", info.cgroupId!); attachTypeField(out, info.attachType!); break;
+      case 5: j.field("netns_ino", info.netnsIno!); attachTypeField(out, info.attachType!); break;
+      case 4: j.field("target_name", info.tpName ?? ""); break;
+    }
+    j.endObject();
+    return;
+  }
+  let s = `${info.id}: ${type !== undefined ? type : `type ${info.type}`}  prog ${info.progId}  `;
+  switch (info.type) {
+    case 1: s += `\n\ttp '${info.tpName}'  `; break;
+    case 2: {
+      const t = progType();
+      s += `\n\tprog_type ${t}  ` + attachTypeField(out, info.attachType!);
+      break;
+    }
+    case 3: s += `\n\tcgroup_id ${info.cgroupId}  ` + attachTypeField(out, info.attachType!); break;
+    case 4: s += `target_name ${info.tpName}  `; break;
+    case 5: s += `\n\tnetns_ino ${info.netnsIno}  ` + attachTypeField(out, info.attachType!); break;
+  }
+  out.print(s + "\n");
+}
+
+/** `bpftool link show [id N | pinned P]` */
+export function linkShow(mode: OutputMode, args: readonly string[]): ToolOutput {
+  const out = new Printer(mode);
+  if (args.length === 2) {
+    let fd: number | undefined;
+    if (isPrefix(args[0], "id")) {
+      const id = parseId(args[1]!);
+      if (id === undefined) { out.error(`can't parse ${args[1]} as ID`); return out.result(); }
+      try { fd = getFdById("link", id); } catch (e) {
+        out.error(`failed to get link with ID ${id}: ${strerror(errnoOf(e))}`);
+        return out.result();
+      }
+    } else if (isPrefix(args[0], "pinned")) {
+      fd = pinnedFd(out, args[1]!);
+      if (fd === undefined) return out.result();
+    } else {
+      out.error(`expected 'id' or 'pinned', got: '${args[0]}'?`);
+      return out.result();
+    }
+    try { showLink(out, fd); } finally { closeFd(fd); }
+    return out.result();
+  }
+  if (args.length) { out.error(`what is '${args[0]}'?`); return out.result(); }
+  if (out.json) out.json.startArray();
+  eachObject("link", (fd) => showLink(out, fd));
+  if (out.json) out.json.endArray();
+  return out.result();
+}
