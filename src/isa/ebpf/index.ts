@@ -1,7 +1,13 @@
 // The eBPF instruction set: opcodes, the `struct bpf_insn` slot model, encode/decode/validate of the 8-byte wire form,
 // the assembler (bpf_conformance, llvm-objdump and kernel syntaxes) and the kernel (bpftool) and llvm disassemblers.
-// Pure: imports nothing outside src/isa/ebpf and src/errors.ts.
+// Pure: imports only src/errors.ts and the helper-name table (src/helpers/ids.ts) for the kernel printer's default.
 
 export * from "./opcodes.ts";
 export * from "./insn.ts";
+export * from "./opcode-table.ts";
+export { decodeProgram, decodeInsn, encodeProgram, insnHexBytes, INSN_SIZE, type ByteOrderOptions } from "./encode.ts";
+export { validateProgram, findProblem, type ValidateOptions, type InsnProblem } from "./validate.ts";
 export { assemble } from "./assemble.ts";
+export {
+  disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, type KernelDisasmOptions,
+} from "./disasm-kernel.ts";

@@ -1,0 +1,177 @@
+// The kernel's instruction printer (kernel/bpf/disasm.c print_bpf_insn, as bpftool `prog dump xlated` and the verifier
+// log use it): `(bf) r6 = r1`, `(85) call bpf_map_lookup_elem#1`, `(18) r1 = map[id:5]`, `(63) *(u32 *)(r10 -4) = r1`.
+// One printer with hooks for what differs between users (helper names, call targets, ldimm64 operands), like disasm.c's
+// bpf_insn_cbs. The defaults reproduce bpftool's callbacks (xlated_dumper.c print_imm) for an interpreted program.
+
+import type { Insn } from "./insn.ts";
+import { HELPER_NAMES } from "../../helpers/ids.ts";
+import {
+  ALU_OPS, BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_MAY_GOTO, BPF_STORE_REL, COND_JMP_OPS,
+} from "./opcode-table.ts";
+import {
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA,
+  BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STX, BPF_TO_BE,
+  BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
+} from "./opcodes.ts";
+import { insnHexBytes } from "./encode.ts";
+
+export interface KernelDisasmOptions {
+  /** bpftool `opcodes`: a second line with the raw bytes (16 for an lddw) under each instruction. */
+  readonly opcodes?: boolean;
+  /** Helper name for `call NAME#id` (src 0). Default: the kernel's table (`bpf_map_lookup_elem`); undefined falls through to callTarget. */
+  readonly helperName?: (id: number) => string | undefined;
+  /**
+   * disasm.c's cb_call: for a bpf-to-bpf call the text after `call pc` (default `%+d` of imm, the verifier log's form;
+   * bpftool prints `+5#bpf_prog_TAG_NAME` from off), for other calls the name before `#imm` (bpftool: a kallsyms name).
+   */
+  readonly callTarget?: (pc: number, insn: Insn) => string | undefined;
+  /** disasm.c's cb_imm: the right-hand side of an lddw. Default: bpftool's print_imm (`map[id:5]`, `map[id:5][0]+16`, ...). */
+  readonly mapRef?: (pc: number, insn: Insn, next: Insn | undefined) => string | undefined;
+}
+
+const ldstType = ["u32", "u16", "u8", "u64"] as const;
+const ldsxType = ["s32", "s16", "s8"] as const;
+const movsxCast: Readonly<Record<number, string>> = { 8: "(s8)", 16: "(s16)", 32: "(s32)" };
+const atomicAluName: Readonly<Record<number, string>> = { 0x00: "add", 0x50: "and", 0x40: "or", 0xa0: "xor" };
+const aluSymbol = (op: number): string => ALU_OPS.find((a) => a.op === op)!.symbol;
+const jmpSymbol = (op: number): string => (op === BPF_JA ? "jmp" : op === BPF_CALL ? "call" : op === BPF_EXIT ? "exit"
+  : COND_JMP_OPS.find((j) => j.op === op)?.symbol ?? "(null)");
+
+const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, "0");
+/** printf `%+d`. */
+const signed = (n: number): string => (n >= 0 ? "+" : "") + n;
+const u64Hex = (lo: number, hi: number): string => "0x" + ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16);
+
+/** bpftool's print_imm for an lddw (xlated_dumper.c). */
+export function bpftoolImm(insn: Insn, next: Insn | undefined): string {
+  const hi = next?.imm ?? 0;
+  switch (insn.src) {
+    case BPF_PSEUDO_MAP_FD: return `map[id:${insn.imm}]`;
+    case BPF_PSEUDO_MAP_VALUE: return `map[id:${insn.imm}][0]+${hi}`;
+    case BPF_PSEUDO_MAP_IDX_VALUE: return `map[idx:${insn.imm}]+${hi}`;
+    case BPF_PSEUDO_FUNC: return `subprog[${signed(insn.imm)}]`;
+  }
+  return u64Hex(insn.imm, hi);
+}
+
+/** The instruction text after the `(code) ` prefix is part of it: exactly one print_bpf_insn line, without newline. */
+export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: KernelDisasmOptions = {}): string {
+  const x = insns[pc]!;
+  const c = x.code;
+  const cls = bpfClass(c);
+  const p = `(${hex2(c)}) `;
+  const size = bpfSize(c) >> 3;
+  if (cls === BPF_ALU || cls === BPF_ALU64) {
+    const r = cls === BPF_ALU ? "w" : "r";
+    const op = bpfOp(c);
+    if (op === BPF_END) {
+      if (cls === BPF_ALU64) return `${p}r${x.dst} = bswap${x.imm} r${x.dst}`;
+      return `${p}r${x.dst} = ${bpfSrc(c) === BPF_TO_BE ? "be" : "le"}${x.imm} r${x.dst}`;
+    }
+    if (op === BPF_NEG) return `${p}${r}${x.dst} = -${r}${x.dst}`;
+    if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_SPACE_CAST) {
+      return `${p}r${x.dst} = addr_space_cast(r${x.src}, ${x.imm >>> 16}, ${x.imm & 0xffff})`;
+    }
+    if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_PERCPU) return `${p}r${x.dst} = &(void __percpu *)(r${x.src})`;
+    const sdivSmod = (op === BPF_DIV || op === BPF_MOD) && x.off === 1;
+    const sym = sdivSmod ? (op === BPF_DIV ? "s/=" : "s%=") : (ALU_OPS.find((a) => a.op === op)?.symbol ?? "(null)");
+    if (bpfSrc(c) === BPF_X) {
+      const cast = op === BPF_MOV ? (movsxCast[x.off] ?? "") : "";
+      return `${p}${r}${x.dst} ${sym} ${cast}${r}${x.src}`;
+    }
+    return `${p}${r}${x.dst} ${sym} ${x.imm}`;
+  }
+  if (cls === BPF_STX) {
+    const mode = bpfMode(c);
+    const mem = `(${ldstType[size]} *)(r${x.dst} ${signed(x.off)})`;
+    if (mode === BPF_MEM) return `${p}*${mem} = r${x.src}`;
+    if (mode === BPF_ATOMIC) {
+      const w = bpfSize(c) === BPF_DW ? "64" : "";
+      if (x.imm in atomicAluName) return `${p}lock *${mem} ${aluSymbol(x.imm & 0xf0)} r${x.src}`;
+      if ((x.imm & 1) === 1 && (x.imm & ~1) in atomicAluName) {
+        return `${p}r${x.src} = atomic${w}_fetch_${atomicAluName[x.imm & ~1]}(${mem}, r${x.src})`;
+      }
+      if (x.imm === 0xf1) return `${p}r0 = atomic${w}_cmpxchg(${mem}, r0, r${x.src})`;
+      if (x.imm === 0xe1) return `${p}r${x.src} = atomic${w}_xchg(${mem}, r${x.src})`;
+      if (x.imm === BPF_LOAD_ACQ) return `${p}r${x.dst} = load_acquire((${ldstType[size]} *)(r${x.src} ${signed(x.off)}))`;
+      if (x.imm === BPF_STORE_REL) return `${p}store_release(${mem}, r${x.src})`;
+    }
+    return `BUG_${hex2(c)}`;
+  }
+  if (cls === BPF_ST) {
+    if (bpfMode(c) === BPF_MEM) return `${p}*(${ldstType[size]} *)(r${x.dst} ${signed(x.off)}) = ${x.imm}`;
+    if (bpfMode(c) === 0xc0) return `${p}nospec`;
+    return `BUG_st_${hex2(c)}`;
+  }
+  if (cls === BPF_LDX) {
+    const mode = bpfMode(c);
+    if (mode !== BPF_MEM && mode !== BPF_MEMSX) return `BUG_ldx_${hex2(c)}`;
+    // disasm.c indexes its s8/s16/s32 table with the size; a DW MEMSX reads past it (prints "(null)" in userspace).
+    const type = mode === BPF_MEM ? ldstType[size] : (ldsxType[size as 0 | 1 | 2] ?? "(null)");
+    return `${p}r${x.dst} = *(${type} *)(r${x.src} ${signed(x.off)})`;
+  }
+  if (cls === BPF_LD) {
+    const mode = bpfMode(c);
+    if (mode === BPF_ABS) return `${p}r0 = *(${ldstType[size]} *)skb[${x.imm}]`;
+    if (mode === BPF_IND) return `${p}r0 = *(${ldstType[size]} *)skb[r${x.src} + ${x.imm}]`;
+    if (mode === BPF_IMM && bpfSize(c) === BPF_DW) {
+      const next = insns[pc + 1];
+      const text = opts.mapRef ? opts.mapRef(pc, x, next) ?? bpftoolImm(x, next) : bpftoolImm(x, next);
+      return `${p}r${x.dst} = ${text}`;
+    }
+    return `BUG_ld_${hex2(c)}`;
+  }
+  // BPF_JMP, BPF_JMP32
+  const op = bpfOp(c);
+  if (op === BPF_CALL) {
+    const name = callName(pc, x, opts);
+    return x.src === BPF_PSEUDO_CALL ? `${p}call pc${name}` : `${p}call ${name}#${x.imm}`;
+  }
+  if (c === (BPF_JMP | BPF_JA)) return `${p}goto pc${signed(x.off)}`;
+  if (c === (BPF_JMP | BPF_JA | BPF_X)) return `${p}gotox r${x.dst}`;
+  if (c === (BPF_JMP | 0xe0) && x.src === BPF_MAY_GOTO) return `${p}may_goto pc${signed(x.off)}`;
+  if (c === (BPF_JMP32 | BPF_JA)) return `${p}gotol pc${signed(x.imm)}`;
+  if (c === (BPF_JMP | BPF_EXIT)) return `${p}exit`;
+  const r = cls === BPF_JMP32 ? "w" : "r";
+  // Codes disasm.c has no case for (JMP32|EXIT, JCOND variants, op 0xf0) fall into the conditional form, with its
+  // string table's "exit"/"jmp" or a NULL that glibc prints as "(null)".
+  if (bpfSrc(c) === BPF_X) return `${p}if ${r}${x.dst} ${jmpSymbol(op)} ${r}${x.src} goto pc${signed(x.off)}`;
+  return `${p}if ${r}${x.dst} ${jmpSymbol(op)} 0x${(x.imm >>> 0).toString(16)} goto pc${signed(x.off)}`;
+}
+
+/** disasm.c __func_get_name. */
+function callName(pc: number, x: Insn, opts: KernelDisasmOptions): string {
+  if (x.src === 0) {
+    const name = opts.helperName ? opts.helperName(x.imm)
+      : x.imm >= 0 && x.imm < HELPER_NAMES.length ? `bpf_${HELPER_NAMES[x.imm]}` : undefined;
+    if (name !== undefined) return name;
+  }
+  const hooked = opts.callTarget?.(pc, x);
+  if (hooked !== undefined) return hooked;
+  if (x.src === BPF_PSEUDO_CALL) return signed(x.imm);
+  if (x.src === BPF_PSEUDO_KFUNC_CALL) return "kernel-function";
+  return "unknown";
+}
+
+/** The lines `bpftool prog dump xlated` prints for the instructions (without its func/line-info headers). */
+export function disassembleKernel(insns: readonly Insn[], opts: KernelDisasmOptions = {}): string[] {
+  const out: string[] = [];
+  for (let pc = 0; pc < insns.length; pc++) {
+    const x = insns[pc]!;
+    const isLddw = x.code === (BPF_LD | BPF_IMM | BPF_DW);
+    out.push(`${String(pc).padStart(4)}: ${formatInsnKernel(insns, pc, opts)}`);
+    if (opts.opcodes) out.push(opcodeLine(insns, pc));
+    if (isLddw) pc++;
+  }
+  return out;
+}
+
+/** bpftool's `opcodes` line: 7 spaces, then the slot's bytes (both slots of an lddw, separated by one space). */
+export function opcodeLine(insns: readonly Insn[], pc: number): string {
+  const x = insns[pc]!;
+  let s = "       " + insnHexBytes(x);
+  const next = insns[pc + 1];
+  if (x.code === (BPF_LD | BPF_IMM | BPF_DW) && next) s += " " + insnHexBytes(next);
+  return s;
+}
