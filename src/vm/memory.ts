@@ -6,7 +6,7 @@
 import { BpfError } from "../errors.ts";
 
 export type RegionKind =
-  | "stack" | "ctx" | "packet" | "map_key" | "map_value" | "global" | "ringbuf" | "scratch" | "helper";
+  | "stack" | "ctx" | "packet" | "map_key" | "map_value" | "global" | "ringbuf" | "scratch" | "helper" | "code";
 
 export interface Region {
   readonly id: number;
