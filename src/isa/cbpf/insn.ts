@@ -65,6 +65,15 @@ export const SKF_AD_MAX = 64;
 export const SKF_NET_OFF = -0x100000;
 export const SKF_LL_OFF = -0x200000;
 export const BPF_NET_OFF = SKF_NET_OFF;
+
+/**
+ * The SKF_AD_* number an absolute load at k reads (bpf_anc_helper's list: SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID,
+ * every 4 bytes), or -1 when k is not a known ancillary offset.
+ */
+export function ancillaryOf(k: number): number {
+  const off = (k | 0) - SKF_AD_OFF;
+  return off >= 0 && off < SKF_AD_MAX && (off & 3) === 0 ? off : -1;
+}
 export const BPF_LL_OFF = SKF_LL_OFF;
 
 /** Size of one encoded `struct sock_filter`. */

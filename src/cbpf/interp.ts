@@ -1,0 +1,208 @@
+// The classic BPF interpreter with the kernel's observable semantics (the kernel runs classic filters after
+// bpf_convert_filter(), so those are the semantics mirrored): A and X start at 0, 32-bit unsigned arithmetic,
+// a failed packet load or division/modulo by X == 0 ends the program returning 0, ancillary loads read SkbMeta.
+// Programs are pre-decoded once into a flat Int32Array (op, true target, false target, k); running allocates nothing.
+
+import { BpfError } from "../errors.ts";
+import {
+  BPF_A, BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_B, BPF_DIV, BPF_H, BPF_IMM, BPF_IND, BPF_JA, BPF_JEQ, BPF_JGE,
+  BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MEMWORDS, BPF_MISC, BPF_MOD,
+  BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_W, BPF_X,
+  BPF_XOR, SKF_AD_ALU_XOR_X, SKF_AD_CPU, SKF_AD_HATYPE, SKF_AD_IFINDEX, SKF_AD_MARK, SKF_AD_NLATTR,
+  SKF_AD_NLATTR_NEST, SKF_AD_PAY_OFFSET, SKF_AD_PKTTYPE, SKF_AD_PROTOCOL, SKF_AD_QUEUE, SKF_AD_RANDOM,
+  SKF_AD_RXHASH, SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT, SKF_AD_VLAN_TPID, ancillaryOf,
+} from "../isa/cbpf/insn.ts";
+import type { CbpfInsn } from "../isa/cbpf/insn.ts";
+import { checkCbpfStructure } from "./check.ts";
+import { skbPayloadOffset } from "./payoffset.ts";
+import type { SkbMeta } from "./skb.ts";
+import { LOAD_FAULT, skbLoad, skbNlattr, skbNlattrNest } from "./skb.ts";
+
+export type { SkbMeta } from "./skb.ts";
+
+/** A compiled classic filter: returns the filter's u32 result (0 = drop, else bytes to keep / seccomp action). */
+export type CbpfFilter = (packet: Uint8Array, wireLen: number, meta?: SkbMeta) => number;
+
+export interface CompileOptions {
+  /** Seccomp mode: loads read u32 words of struct seccomp_data (see ./seccomp.ts); SKF_AD loads are not special. */
+  readonly seccomp?: boolean;
+}
+
+// Internal ops beyond the classic codes: ancillary loads get their own op so the loop never inspects k.
+const OP_ANC = 0x1000;
+/** Marker the seccomp checker rewrites `ld [k]` into (kernel: BPF_LDX | BPF_W | BPF_ABS), a u32 ctx load. */
+export const OP_SECCOMP_LD = BPF_LDX | BPF_W | BPF_ABS;
+
+/** Pre-decodes a program: 4 int32 per instruction (op, absolute true target, absolute false target, k). */
+export function predecodeCbpf(insns: readonly CbpfInsn[], options: CompileOptions = {}): Int32Array {
+  const out = new Int32Array(insns.length * 4);
+  insns.forEach((insn, pc) => {
+    let op = insn.code;
+    if (!options.seccomp && (op === (BPF_LD | BPF_W | BPF_ABS) || op === (BPF_LD | BPF_H | BPF_ABS)
+      || op === (BPF_LD | BPF_B | BPF_ABS))) {
+      const anc = ancillaryOf(insn.k);
+      if (anc >= 0) op = OP_ANC | anc;
+    }
+    out[pc * 4] = op;
+    if (insn.code === (BPF_JMP | BPF_JA)) {
+      out[pc * 4 + 1] = out[pc * 4 + 2] = pc + 1 + insn.k;
+    } else {
+      out[pc * 4 + 1] = pc + 1 + insn.jt;
+      out[pc * 4 + 2] = pc + 1 + insn.jf;
+    }
+    out[pc * 4 + 3] = insn.k | 0;
+  });
+  return out;
+}
+
+/**
+ * Compiles a classic program into a filter function. The program is first checked like the kernel's
+ * bpf_check_classic() (a BpfError otherwise), which also guarantees every scratch word is written before read.
+ */
+export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions = {}): CbpfFilter {
+  checkCbpfStructure(insns, options);
+  const code = predecodeCbpf(insns, options);
+  const mem = new Uint32Array(BPF_MEMWORDS);
+  let rnd = 0x2545f491; // xorshift32 state for SKF_AD_RANDOM when the caller gives no source
+
+  return (pkt: Uint8Array, wireLen: number, meta?: SkbMeta): number => {
+    let A = 0;
+    let X = 0;
+    let pc = 0;
+    let v = 0;
+    for (;;) {
+      const i = pc << 2;
+      const k = code[i + 3]!;
+      switch (code[i]!) {
+        case BPF_RET | BPF_K: return k >>> 0;
+        case BPF_RET | BPF_A: return A;
+        case BPF_LD | BPF_W | BPF_ABS:
+          if (k >= 0 && k + 4 <= pkt.length) {
+            A = ((pkt[k]! << 24) | (pkt[k + 1]! << 16) | (pkt[k + 2]! << 8) | pkt[k + 3]!) >>> 0;
+          } else {
+            if ((v = skbLoad(pkt, meta, k, 4)) === LOAD_FAULT) return 0;
+            A = v;
+          }
+          break;
+        case BPF_LD | BPF_H | BPF_ABS:
+          if (k >= 0 && k + 2 <= pkt.length) A = (pkt[k]! << 8) | pkt[k + 1]!;
+          else {
+            if ((v = skbLoad(pkt, meta, k, 2)) === LOAD_FAULT) return 0;
+            A = v;
+          }
+          break;
+        case BPF_LD | BPF_B | BPF_ABS:
+          if (k >= 0 && k < pkt.length) A = pkt[k]!;
+          else {
+            if ((v = skbLoad(pkt, meta, k, 1)) === LOAD_FAULT) return 0;
+            A = v;
+          }
+          break;
+        case BPF_LD | BPF_W | BPF_IND:
+          if ((v = skbLoad(pkt, meta, (X + k) | 0, 4)) === LOAD_FAULT) return 0;
+          A = v;
+          break;
+        case BPF_LD | BPF_H | BPF_IND:
+          if ((v = skbLoad(pkt, meta, (X + k) | 0, 2)) === LOAD_FAULT) return 0;
+          A = v;
+          break;
+        case BPF_LD | BPF_B | BPF_IND:
+          if ((v = skbLoad(pkt, meta, (X + k) | 0, 1)) === LOAD_FAULT) return 0;
+          A = v;
+          break;
+        case BPF_LDX | BPF_B | BPF_MSH:
+          if (k >= 0 && k < pkt.length) v = pkt[k]!;
+          else if ((v = skbLoad(pkt, meta, k, 1)) === LOAD_FAULT) return 0;
+          X = (v & 0xf) << 2;
+          break;
+        case BPF_LD | BPF_W | BPF_LEN: A = wireLen >>> 0; break;
+        case BPF_LDX | BPF_W | BPF_LEN: X = wireLen >>> 0; break;
+        case BPF_LD | BPF_IMM: A = k >>> 0; break;
+        case BPF_LDX | BPF_IMM: X = k >>> 0; break;
+        case BPF_LD | BPF_MEM: A = mem[k]!; break;
+        case BPF_LDX | BPF_MEM: X = mem[k]!; break;
+        case BPF_ST: mem[k] = A; break;
+        case BPF_STX: mem[k] = X; break;
+        case BPF_MISC | BPF_TAX: X = A; break;
+        case BPF_MISC | BPF_TXA: A = X; break;
+        case OP_SECCOMP_LD: // struct seccomp_data words are host (little-endian) order
+          A = (pkt[k]! | (pkt[k + 1]! << 8) | (pkt[k + 2]! << 16) | (pkt[k + 3]! << 24)) >>> 0;
+          break;
+
+        case BPF_ALU | BPF_ADD | BPF_K: A = (A + k) >>> 0; break;
+        case BPF_ALU | BPF_ADD | BPF_X: A = (A + X) >>> 0; break;
+        case BPF_ALU | BPF_SUB | BPF_K: A = (A - k) >>> 0; break;
+        case BPF_ALU | BPF_SUB | BPF_X: A = (A - X) >>> 0; break;
+        case BPF_ALU | BPF_MUL | BPF_K: A = Math.imul(A, k) >>> 0; break;
+        case BPF_ALU | BPF_MUL | BPF_X: A = Math.imul(A, X) >>> 0; break;
+        case BPF_ALU | BPF_DIV | BPF_K: A = Math.floor(A / (k >>> 0)); break;
+        case BPF_ALU | BPF_DIV | BPF_X: if (X === 0) return 0; A = Math.floor(A / X); break;
+        case BPF_ALU | BPF_MOD | BPF_K: A = A % (k >>> 0); break;
+        case BPF_ALU | BPF_MOD | BPF_X: if (X === 0) return 0; A = A % X; break;
+        case BPF_ALU | BPF_AND | BPF_K: A = (A & k) >>> 0; break;
+        case BPF_ALU | BPF_AND | BPF_X: A = (A & X) >>> 0; break;
+        case BPF_ALU | BPF_OR | BPF_K: A = (A | k) >>> 0; break;
+        case BPF_ALU | BPF_OR | BPF_X: A = (A | X) >>> 0; break;
+        case BPF_ALU | BPF_XOR | BPF_K: A = (A ^ k) >>> 0; break;
+        case BPF_ALU | BPF_XOR | BPF_X: A = (A ^ X) >>> 0; break;
+        // kernel: 32-bit shifts by a register use the count modulo 32 (as JavaScript does).
+        case BPF_ALU | BPF_LSH | BPF_K: A = (A << k) >>> 0; break;
+        case BPF_ALU | BPF_LSH | BPF_X: A = (A << X) >>> 0; break;
+        case BPF_ALU | BPF_RSH | BPF_K: A = A >>> k; break;
+        case BPF_ALU | BPF_RSH | BPF_X: A = A >>> X; break;
+        case BPF_ALU | BPF_NEG: A = (-A) >>> 0; break;
+
+        case BPF_JMP | BPF_JA: pc = code[i + 1]!; continue;
+        case BPF_JMP | BPF_JEQ | BPF_K: pc = code[i + (A === k >>> 0 ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JEQ | BPF_X: pc = code[i + (A === X ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JGT | BPF_K: pc = code[i + (A > k >>> 0 ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JGT | BPF_X: pc = code[i + (A > X ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JGE | BPF_K: pc = code[i + (A >= k >>> 0 ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JGE | BPF_X: pc = code[i + (A >= X ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JSET | BPF_K: pc = code[i + ((A & k) !== 0 ? 1 : 2)]!; continue;
+        case BPF_JMP | BPF_JSET | BPF_X: pc = code[i + ((A & X) !== 0 ? 1 : 2)]!; continue;
+
+        case OP_ANC | SKF_AD_PROTOCOL: A = (meta?.protocol ?? 0) & 0xffff; break;
+        case OP_ANC | SKF_AD_PKTTYPE: A = (meta?.pktType ?? 0) & 7; break;
+        case OP_ANC | SKF_AD_IFINDEX:
+          // kernel: with skb->dev NULL the converted program exits returning A as it stands.
+          if (meta?.ifindex === undefined && meta?.hatype === undefined) return A;
+          A = (meta!.ifindex ?? 0) >>> 0;
+          break;
+        case OP_ANC | SKF_AD_HATYPE:
+          if (meta?.ifindex === undefined && meta?.hatype === undefined) return A;
+          A = (meta!.hatype ?? 0) & 0xffff;
+          break;
+        case OP_ANC | SKF_AD_MARK: A = (meta?.mark ?? 0) >>> 0; break;
+        case OP_ANC | SKF_AD_QUEUE: A = (meta?.queueMapping ?? 0) & 0xffff; break;
+        case OP_ANC | SKF_AD_RXHASH: A = (meta?.hash ?? 0) >>> 0; break;
+        case OP_ANC | SKF_AD_CPU: A = (meta?.cpu ?? 0) >>> 0; break;
+        case OP_ANC | SKF_AD_VLAN_TAG: A = (meta?.vlanTci ?? 0) & 0xffff; break;
+        case OP_ANC | SKF_AD_VLAN_TAG_PRESENT: A = ((meta?.vlanTci ?? 0) | (meta?.vlanProto ?? 0)) !== 0 ? 1 : 0; break;
+        case OP_ANC | SKF_AD_VLAN_TPID: A = (meta?.vlanProto ?? 0) & 0xffff; break;
+        case OP_ANC | SKF_AD_ALU_XOR_X: A = (A ^ X) >>> 0; break;
+        case OP_ANC | SKF_AD_NLATTR: A = skbNlattr(pkt, meta, A, X); break;
+        case OP_ANC | SKF_AD_NLATTR_NEST: A = skbNlattrNest(pkt, meta, A, X); break;
+        case OP_ANC | SKF_AD_PAY_OFFSET: A = skbPayloadOffset(pkt, meta); break;
+        case OP_ANC | SKF_AD_RANDOM:
+          if (meta?.random) A = meta.random() >>> 0;
+          else {
+            rnd ^= rnd << 13; rnd ^= rnd >>> 17; rnd ^= rnd << 5;
+            A = rnd >>> 0;
+          }
+          break;
+        default:
+          // Unreachable after checkCbpfStructure; kept so a corrupted table cannot loop.
+          throw new BpfError("EINVAL", `classic instruction ${pc}: unknown opcode 0x${code[i]!.toString(16)}`, { pc });
+      }
+      pc++;
+    }
+  };
+}
+
+/** Runs a classic program once (compiles it each call: use compileCbpf for many packets). */
+export function runCbpf(insns: readonly CbpfInsn[], packet: Uint8Array, wireLen: number = packet.length,
+  meta?: SkbMeta): number {
+  return compileCbpf(insns)(packet, wireLen, meta);
+}
+
