@@ -2,6 +2,7 @@
 // use so that importing src/kernel never fails: on a system without koffi or libc, `nativeUnavailable()` says why.
 // Every failing call becomes a BpfError whose code is the errno name (ENOENT, E2BIG, ...), as the kernel returned it.
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { BpfError, type BpfErrorCode } from "../errors.ts";
 
 /** x86_64 and arm64 syscall numbers; bpf() and perf_event_open() are all the backend calls by number. */
@@ -29,6 +30,8 @@ interface Libc {
   munmap: NativeFn;
   strerror: NativeFn;
   clockGettime: NativeFn;
+  setsockopt: NativeFn;
+  socket: NativeFn;
   numbers: { bpf: number; perfEventOpen: number };
   errnoNames: Map<number, string>;
 }
@@ -75,6 +78,8 @@ function loadLibc(): Libc | undefined {
       munmap: lib.func("int munmap(void *, size_t)"),
       strerror: lib.func("const char *strerror(int)"),
       clockGettime: lib.func("int clock_gettime(int, void *)"),
+      setsockopt: lib.func("int setsockopt(int, int, int, uint64_t, uint32_t)"),
+      socket: lib.func("int socket(int, int, int)"),
       numbers,
       errnoNames,
     };
@@ -186,4 +191,35 @@ export function clockGettime(clock: number): [bigint, bigint] {
   if (Number(need().clockGettime(clock, ts)) !== 0) throw new KernelError(need().koffi.errno(), "clock_gettime");
   const v = new DataView(ts.buffer);
   return [v.getBigInt64(0, true), v.getBigInt64(8, true)];
+}
+
+/** setsockopt with the option value given by address; returns 0 or -errno. */
+export function rawSyscallSetsockopt(fd: number, level: number, name: number, valueAddr: bigint, len: number): number {
+  const l = need();
+  const r = Number(l.setsockopt(fd, level, name, valueAddr, len));
+  return r < 0 ? -l.koffi.errno() : r;
+}
+
+/** socket(domain, type, protocol) → fd (close it with closeFd). */
+export function openSocket(domain: number, type: number, protocol: number): number {
+  const l = need();
+  const r = Number(l.socket(domain, type, protocol));
+  if (r < 0) throw new KernelError(l.koffi.errno(), "socket");
+  return r;
+}
+
+/** Number of possible CPUs (/sys/devices/system/cpu/possible), the stride of per-CPU map values. */
+export function possibleCpus(): number {
+  let text = "0";
+  try {
+    text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
+  } catch {
+    return 1;
+  }
+  let n = 0;
+  for (const part of text.split(",")) {
+    const [a, b] = part.split("-").map((x) => Number.parseInt(x, 10));
+    n = Math.max(n, (b ?? a!) + 1);
+  }
+  return n;
 }
