@@ -11,3 +11,6 @@ export { assemble } from "./assemble.ts";
 export {
   disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, type KernelDisasmOptions,
 } from "./disasm-kernel.ts";
+export {
+  disassembleLlvm, formatInsnLlvm, llvmObjdumpSection, isUnknownToLlvm, type LlvmDisasmOptions, type LlvmSymbol,
+} from "./disasm-llvm.ts";

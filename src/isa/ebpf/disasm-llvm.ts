@@ -1,0 +1,193 @@
+// The llvm-objdump instruction printer, as Debian's LLVM 14 prints BPF: `r1 = *(u32 *)(r2 - 3)`, `w1 += -7`,
+// `if r1 == -7 goto -3 <f+0x58>`, `r1 = 4886718345 ll`, `lock *(u64 *)(r1 + 8) += r2`, decimal numbers throughout.
+// LLVM 14 does not know the v4 instructions (movsx, sdiv/smod, bswap, ldxs*, st imm, gotol, may_goto), mod or jset: it
+// prints `<unknown>` for them, and so do we unless `modern` asks for the newer LLVM spellings of those instructions.
+
+import type { Insn } from "./insn.ts";
+import { opcodeInfo, sizeInfo } from "./opcode-table.ts";
+import {
+  BPF_DIV, BPF_DW, BPF_IMM, BPF_JSET, BPF_LD, BPF_MOD, BPF_MOV, BPF_TO_BE, BPF_W, bpfOp, bpfSrc,
+} from "./opcodes.ts";
+import { insnHexBytes } from "./encode.ts";
+
+export interface LlvmDisasmOptions {
+  /** As `llvm-objdump --mattr=+alu32`: 32-bit loads/stores and 32-bit atomics print `w` registers (and decode). */
+  readonly alu32?: boolean;
+  /** Print newer LLVM spellings (`r1 = (s8)r2`, `r1 s/= 3`, `gotol +5`, ...) where LLVM 14 prints `<unknown>`. */
+  readonly modern?: boolean;
+}
+
+/** A symbol of the disassembled section, for objdump's `<name>:` headers and `<name+0x18>` jump annotations. */
+export interface LlvmSymbol {
+  readonly name: string;
+  /** Instruction index (byte offset / 8) within the section. */
+  readonly pc: number;
+}
+
+const UNKNOWN = "<unknown>";
+const signed = (n: number): string => (n >= 0 ? "+" : "") + n;
+const mem = (reg: number, off: number): string => `(r${reg} ${off < 0 ? "-" : "+"} ${Math.abs(off)})`;
+const aluSymbol: Readonly<Record<number, string>> = {
+  0x00: "+=", 0x10: "-=", 0x20: "*=", 0x30: "/=", 0x40: "|=", 0x50: "&=", 0x60: "<<=", 0x70: ">>=", 0x90: "%=",
+  0xa0: "^=", 0xb0: "=", 0xc0: "s>>=",
+};
+const jmpSymbol: Readonly<Record<number, string>> = {
+  0x10: "==", 0x20: ">", 0x30: ">=", 0x40: "&", 0x50: "!=", 0x60: "s>", 0x70: "s>=", 0xa0: "<", 0xb0: "<=", 0xc0: "s<",
+  0xd0: "s<=",
+};
+const atomicAlu: Readonly<Record<number, readonly [string, string]>> = {
+  0x00: ["+=", "add"], 0x40: ["|=", "or"], 0x50: ["&=", "and"], 0xa0: ["^=", "xor"],
+};
+
+/** The instruction text llvm-objdump prints for the slot at `pc` (an lddw covers pc and pc+1). */
+export function formatInsnLlvm(insns: readonly Insn[], pc: number, opts: LlvmDisasmOptions = {}): string {
+  const x = insns[pc]!;
+  const info = opcodeInfo(x.code);
+  if (!info) return UNKNOWN;
+  const modern = opts.modern === true;
+  const r = info.is32 ? "w" : "r";
+  const op = bpfOp(x.code);
+  switch (info.kind) {
+    case "alu": {
+      // LLVM 14 has no mod and ignores off, so sdiv prints as div.
+      if (op === BPF_MOD && !modern) return UNKNOWN;
+      const signedDivMod = modern && (op === BPF_DIV || op === BPF_MOD) && x.off === 1;
+      const sym = signedDivMod ? "s" + aluSymbol[op]! : aluSymbol[op]!;
+      if (!info.useSrcReg) return `${r}${x.dst} ${sym} ${x.imm}`;
+      const cast = modern && op === BPF_MOV && (x.off === 8 || x.off === 16 || x.off === 32) ? `(s${x.off})` : "";
+      return `${r}${x.dst} ${sym} ${cast}${r}${x.src}`;
+    }
+    case "neg":
+      return `${r}${x.dst} = -${r}${x.dst}`;
+    case "end":
+      return `r${x.dst} = ${bpfSrc(x.code) === BPF_TO_BE ? "be" : "le"}${x.imm} r${x.dst}`;
+    case "bswap":
+      return modern ? `r${x.dst} = bswap${x.imm} r${x.dst}` : UNKNOWN;
+    case "jcond":
+      if (op === BPF_JSET && !modern) return UNKNOWN;
+      return `if ${r}${x.dst} ${jmpSymbol[op]} ${info.useSrcReg ? r + x.src : x.imm} goto ${signed(x.off)}`;
+    case "ja":
+      return `goto ${signed(x.off)}`;
+    case "gotol":
+      return modern ? `gotol ${signed(x.imm)}` : UNKNOWN;
+    case "may_goto":
+      return modern ? `may_goto ${signed(x.off)}` : UNKNOWN;
+    case "call":
+      return `call ${x.imm}`;
+    case "callx":
+      // LLVM 14 reads the register from imm; later LLVM (and the kernel, uBPF) from dst.
+      if (modern) return `callx r${x.dst}`;
+      return x.imm >= 0 && x.imm <= 10 ? `callx r${x.imm}` : UNKNOWN;
+    case "exit":
+      // LLVM's decoder matches exit on all 64 bits; any stray field makes it unknown.
+      return x.dst || x.src || x.off || x.imm ? UNKNOWN : "exit";
+    case "lddw": {
+      if (x.src !== 0) return `ld_pseudo\tr${x.dst}, ${x.src}, ${x.imm}`;
+      const hi = insns[pc + 1]?.imm ?? 0;
+      return `r${x.dst} = ${(BigInt(hi) << 32n) | BigInt(x.imm >>> 0)} ll`;
+    }
+    case "ldabs":
+      return `r0 = *(${sizeInfo(x.code).utype} *)skb[${x.imm}]`;
+    case "ldind":
+      return `r0 = *(${sizeInfo(x.code).utype} *)skb[r${x.src}]`;
+    case "ldx":
+      return `${regForSize(x.code, opts)}${x.dst} = *(${sizeInfo(x.code).utype} *)${mem(x.src, x.off)}`;
+    case "ldxs":
+      return modern ? `${regForSize(x.code, opts)}${x.dst} = *(${sizeInfo(x.code).stype} *)${mem(x.src, x.off)}` : UNKNOWN;
+    case "st":
+      return modern ? `*(${sizeInfo(x.code).utype} *)${mem(x.dst, x.off)} = ${x.imm}` : UNKNOWN;
+    case "stx":
+      return `*(${sizeInfo(x.code).utype} *)${mem(x.dst, x.off)} = ${regForSize(x.code, opts)}${x.src}`;
+    case "atomic":
+      return formatAtomic(x, opts);
+    case "gotox":
+    case "nospec":
+      return UNKNOWN;
+  }
+}
+
+/** Sub-register `w` for 8/16/32-bit memory operands under alu32, as LLVM's BPF backend prints them. */
+function regForSize(code: number, opts: LlvmDisasmOptions): string {
+  return opts.alu32 && (code & 0x18) !== BPF_DW ? "w" : "r";
+}
+
+function formatAtomic(insn: Insn, opts: LlvmDisasmOptions): string {
+  // LLVM 14's decoder reads only the low 8 bits of the atomic imm.
+  const x = opts.modern ? insn : { ...insn, imm: insn.imm & 0xff };
+  const is64 = (x.code & 0x18) === BPF_DW;
+  const size = x.code & 0x18;
+  const where = mem(x.dst, x.off);
+  if (is64 || (size === BPF_W && (opts.alu32 || opts.modern))) {
+    const r = is64 ? "r" : "w";
+    const t = is64 ? "u64" : "u32";
+    const alu = atomicAlu[x.imm & ~1];
+    if (alu && (x.imm & 1) === 0) return `lock *(${t} *)${where} ${alu[0]} ${r}${x.src}`;
+    if (alu) return `${r}${x.src} = atomic_fetch_${alu[1]}((${t} *)${where}, ${r}${x.src})`;
+    if (x.imm === 0xe1) return is64 ? `r${x.src} = xchg_64(r${x.dst} ${sign(x.off)}, r${x.src})` : `w${x.src} = xchg32_32(r${x.dst} ${sign(x.off)}, w${x.src})`;
+    if (x.imm === 0xf1) return is64 ? `r0 = cmpxchg_64(r${x.dst} ${sign(x.off)}, r0, r${x.src})` : `w0 = cmpxchg32_32(r${x.dst} ${sign(x.off)}, w0, w${x.src})`;
+    if (x.imm === 0x100 && opts.modern) return `${r}${x.dst} = load_acquire((${t} *)${mem(x.src, x.off)})`;
+    if (x.imm === 0x110 && opts.modern) return `store_release((${t} *)${where}, ${r}${x.src})`;
+    return UNKNOWN;
+  }
+  // Without alu32 LLVM 14 knows only XADDW, whose pattern leaves imm bit 0 free.
+  if (size === BPF_W && (x.imm & 0xfe) === 0 && !opts.modern) return `lock *(u32 *)${where} += r${x.src}`;
+  if (opts.modern && (x.imm === 0x100 || x.imm === 0x110)) {
+    const t = sizeInfo(x.code).utype;
+    return x.imm === 0x100 ? `w${x.dst} = load_acquire((${t} *)${mem(x.src, x.off)})` : `store_release((${t} *)${where}, w${x.src})`;
+  }
+  return UNKNOWN;
+}
+
+const sign = (off: number): string => `${off < 0 ? "-" : "+"} ${Math.abs(off)}`;
+
+/** The instruction texts llvm-objdump prints, one per instruction (an lddw is one entry covering two slots). */
+export function disassembleLlvm(insns: readonly Insn[], opts: LlvmDisasmOptions = {}): string[] {
+  const out: string[] = [];
+  for (let pc = 0; pc < insns.length; pc++) {
+    out.push(formatInsnLlvm(insns, pc, opts));
+    if (isLddw(insns[pc]!) && pc + 1 < insns.length) pc++;
+  }
+  return out;
+}
+
+const isLddw = (x: Insn): boolean => x.code === (BPF_LD | BPF_IMM | BPF_DW);
+
+/** objdump's ` <sym+0x18>` after a jump: the nearest symbol at or before the target, offset in bytes. */
+function jumpAnnotation(insns: readonly Insn[], pc: number, symbols: readonly LlvmSymbol[]): string {
+  const x = insns[pc]!;
+  const kind = opcodeInfo(x.code)?.kind;
+  if (kind !== "ja" && kind !== "jcond") return "";
+  const target = pc + 1 + x.off;
+  let best: LlvmSymbol | undefined;
+  for (const s of symbols) if (s.pc <= target && (!best || s.pc >= best.pc)) best = s;
+  if (!best) return "";
+  return best.pc === target ? ` <${best.name}>` : ` <${best.name}+0x${((target - best.pc) * 8).toString(16)}>`;
+}
+
+/**
+ * The lines `llvm-objdump -d` prints for one section: `Disassembly of section NAME:`, a blank line, then for each symbol a
+ * `%016x <name>:` header and the instructions (`%8d:\tBYTES\tTEXT`), symbol groups separated by blank lines.
+ */
+export function llvmObjdumpSection(
+  insns: readonly Insn[], sectionName: string, symbols: readonly LlvmSymbol[] = [], opts: LlvmDisasmOptions = {},
+): string[] {
+  const out = [`Disassembly of section ${sectionName}:`];
+  const byPc = new Map<number, string>();
+  for (const s of symbols) if (!byPc.has(s.pc)) byPc.set(s.pc, s.name);
+  for (let pc = 0; pc < insns.length; pc++) {
+    const name = byPc.get(pc);
+    if (name !== undefined) out.push("", `${(pc * 8).toString(16).padStart(16, "0")} <${name}>:`);
+    const x = insns[pc]!;
+    const known = opcodeInfo(x.code)?.kind !== undefined && formatInsnLlvm(insns, pc, opts) !== UNKNOWN;
+    const two = isLddw(x) && known && pc + 1 < insns.length;
+    const bytes = insnHexBytes(x) + (two ? " " + insnHexBytes(insns[pc + 1]!) : "");
+    const text = formatInsnLlvm(insns, pc, opts) + (known ? jumpAnnotation(insns, pc, symbols) : "");
+    out.push(`${String(pc).padStart(8)}:\t${bytes}\t${text}`);
+    if (two) pc++;
+  }
+  return out;
+}
+
+/** Whether `formatInsnLlvm` would print `<unknown>` (what LLVM 14 cannot decode). */
+export const isUnknownToLlvm = (insns: readonly Insn[], pc: number, opts: LlvmDisasmOptions = {}): boolean =>
+  formatInsnLlvm(insns, pc, opts) === UNKNOWN;
