@@ -394,6 +394,27 @@ export function linkDetach(linkFd: number): void {
   call(BPF_CMD.LINK_DETACH, new Attr(4).u32(0, linkFd));
 }
 
+export interface TaskFdQueryResult {
+  readonly progId: number;
+  /** BPF_FD_TYPE_RAW_TRACEPOINT 0, TRACEPOINT 1, KPROBE 2, KRETPROBE 3, UPROBE 4, URETPROBE 5 */
+  readonly fdType: number;
+  /** tracepoint name, kprobe function or uprobe file name */
+  readonly name: string;
+  readonly probeOffset: bigint;
+  readonly probeAddr: bigint;
+}
+
+/** BPF_TASK_FD_QUERY: what BPF program (if any) the fd `fd` of process `pid` attaches; undefined on any error. */
+export function taskFdQuery(pid: number, fd: number): TaskFdQueryResult | undefined {
+  const buf = new Uint8Array(4096);
+  const attr = new Attr(48).u32(0, pid).u32(4, fd).u32(12, buf.length).ptr(16, buf);
+  if (rawBpf(BPF_CMD.TASK_FD_QUERY, attr.bytes) < 0) return undefined;
+  return {
+    progId: attr.getU32(24), fdType: attr.getU32(28), name: decodeLog(buf),
+    probeOffset: attr.view.getBigUint64(32, true), probeAddr: attr.view.getBigUint64(40, true),
+  };
+}
+
 /** BPF_ENABLE_STATS (type 0 = BPF_STATS_RUN_TIME) → an fd; statistics stay on while it is open. */
 export function enableStats(type = 0): number {
   return call(BPF_CMD.ENABLE_STATS, new Attr(4).u32(0, type));

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { addressOf } from "./libc.ts";
 import { objGetInfoByFd } from "./bpf.ts";
 
-const PROG_INFO_SIZE = 232, MAP_INFO_SIZE = 104, BTF_INFO_SIZE = 32, LINK_INFO_SIZE = 96;
+// MAP_INFO_SIZE is libbpf 1.1's struct bpf_map_info (up to map_extra), the size bpftool 7.1 passes.
+const PROG_INFO_SIZE = 232, MAP_INFO_SIZE = 88, BTF_INFO_SIZE = 32, LINK_INFO_SIZE = 96;
 
 function cstr(b: Uint8Array): string {
   const end = b.indexOf(0);
@@ -127,10 +128,15 @@ export interface MapInfo {
   readonly mapExtra: bigint;
 }
 
-export function mapInfo(fd: number): MapInfo {
-  const b = new Uint8Array(MAP_INFO_SIZE);
+/**
+ * Map info. `reuse` passes the same buffer again, as bpftool's map listing does: since Linux reads the caller's struct
+ * before filling it (for the map hash request), fields it does not set for this map (btf_id of a map without BTF)
+ * keep the previous map's values, and bpftool prints them.
+ */
+export function mapInfo(fd: number, reuse?: Uint8Array): MapInfo {
+  const b = reuse ?? new Uint8Array(MAP_INFO_SIZE);
   objGetInfoByFd(fd, b);
-  const v = new DataView(b.buffer);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const u32 = (o: number) => v.getUint32(o, true), u64 = (o: number) => v.getBigUint64(o, true);
   return {
     type: u32(0), id: u32(4), keySize: u32(8), valueSize: u32(12), maxEntries: u32(16), mapFlags: u32(20),
@@ -225,3 +231,6 @@ export function fdinfo(fd: number, key: string): string | undefined {
   }
   return undefined;
 }
+
+/** A map info buffer to pass to mapInfo repeatedly (bpftool's `map show` reuses one across maps). */
+export const newMapInfoBuffer = (): Uint8Array => new Uint8Array(MAP_INFO_SIZE);

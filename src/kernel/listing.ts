@@ -4,7 +4,7 @@
 // Debian is built without its pid iterator) and `metadata` of .rodata maps.
 import { closeFd, getFdById, objGet, allIds, type ObjectKind } from "./bpf.ts";
 import { KernelError, strerror, clockGettime, CLOCK_BOOTTIME, CLOCK_REALTIME } from "./libc.ts";
-import { progInfo, progInfoExtras, mapInfo, btfInfo, linkInfo, fdinfo, type ProgInfo, type MapInfo, type LinkInfo } from "./info.ts";
+import { progInfo, progInfoExtras, mapInfo, newMapInfoBuffer, btfInfo, linkInfo, fdinfo, type ProgInfo, type MapInfo, type LinkInfo } from "./info.ts";
 import { btfTypeById, BTF_KIND_FUNC } from "./btf-names.ts";
 import { PROG_TYPE_NAMES, MAP_TYPE_NAMES, LINK_TYPE_NAMES, ATTACH_TYPE_NAMES } from "./names.ts";
 import { JsonWriter } from "./json-writer.ts";
@@ -249,8 +249,8 @@ export function progShow(mode: OutputMode, args: readonly string[]): ToolOutput 
 
 // ---- map show ----
 
-function showMap(out: Printer, fd: number): void {
-  const info: MapInfo = mapInfo(fd);
+function showMap(out: Printer, fd: number, reuse: Uint8Array): void {
+  const info: MapInfo = mapInfo(fd, reuse);
   const memlock = fdinfo(fd, "memlock");
   const frozen = atoll(fdinfo(fd, "frozen") ?? "0");
   const type = bpftoolMapType(info.type);
@@ -294,7 +294,8 @@ function showMap(out: Printer, fd: number): void {
 
 /** `bpftool map show [id N | name N | pinned P]` */
 export function mapShow(mode: OutputMode, args: readonly string[]): ToolOutput {
-  return showCommand(mode, "map", args, showMap);
+  const reuse = newMapInfoBuffer();
+  return showCommand(mode, "map", args, (out, fd) => showMap(out, fd, reuse));
 }
 
 // ---- btf show ----
@@ -414,8 +415,10 @@ export function linkShow(mode: OutputMode, args: readonly string[]): ToolOutput 
       const id = parseId(args[1]!);
       if (id === undefined) { out.error(`can't parse ${args[1]} as ID`); return out.result(); }
       try { fd = getFdById("link", id); } catch (e) {
-        out.error(`failed to get link with ID ${id}: ${strerror(errnoOf(e))}`);
-        return out.result();
+        // bpftool 7.1 prints the id with %d and exits with the negative errno libbpf returned
+        const errno = errnoOf(e);
+        out.error(`failed to get link with ID ${id | 0}: ${strerror(errno)}`);
+        return out.result((256 - errno) & 0xff);
       }
     } else if (isPrefix(args[0], "pinned")) {
       fd = pinnedFd(out, args[1]!);

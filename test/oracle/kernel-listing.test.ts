@@ -1,0 +1,112 @@
+// bpfkit's prog/map/btf/link/perf listings against bpftool 7.1 for the same kernel objects: programs of several
+// types with maps and BTF, tracepoint, raw tracepoint and uprobe attachments; then everything is closed and gone.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { insn } from "../../src/isa/ebpf/insn.ts";
+import { kernelAvailable } from "./kernel.ts";
+import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze } from "../../src/kernel/bpf.ts";
+import { progInfo, mapInfo } from "../../src/kernel/info.ts";
+import { attachRawTracepoint, attachTracepoint, attachUprobe, type Attachment } from "../../src/kernel/loader.ts";
+import { btfShow, linkShow, mapShow, progShow, type ToolOutput } from "../../src/kernel/listing.ts";
+import { perfShow } from "../../src/kernel/perf-listing.ts";
+import { tinyBtf } from "../fixtures/kernel/btf-blob.ts";
+
+const avail = kernelAvailable();
+let bpftool = false;
+try { execFileSync("bpftool", ["version"], { stdio: "ignore" }); bpftool = true; } catch { /* absent */ }
+function skipUnless(t: { skip(msg: string): void }): boolean {
+  const why = avail !== true ? avail : !bpftool ? "bpftool is not installed" : undefined;
+  if (why === undefined) return false;
+  console.log(`SKIP kernel listing tests: ${why}`);
+  t.skip(why);
+  return true;
+}
+
+function runBpftool(args: string[]): ToolOutput {
+  try {
+    const stdout = execFileSync("bpftool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return { stdout, stderr: "", code: 0 };
+  } catch (e) {
+    const x = e as { stdout: string; stderr: string; status: number };
+    return { stdout: x.stdout, stderr: x.stderr, code: x.status };
+  }
+}
+
+const modes = [["", { json: false, pretty: false }], ["-j", { json: true, pretty: false }], ["-p", { json: true, pretty: true }]] as const;
+
+/** Compares a listing (retrying once: other processes may load objects between the two snapshots). */
+function same(args: string[], ours: (m: { json: boolean; pretty: boolean }) => ToolOutput): void {
+  for (const [flag, mode] of modes) {
+    const argv = flag ? [flag, ...args] : args;
+    let a = runBpftool(argv), b = ours(mode);
+    if (a.stdout !== b.stdout) { a = runBpftool(argv); b = ours(mode); }
+    assert.equal(b.stdout, a.stdout, `bpftool ${argv.join(" ")}`);
+    assert.equal(b.stderr, a.stderr, `stderr of bpftool ${argv.join(" ")}`);
+    assert.equal(b.code, a.code, `exit code of bpftool ${argv.join(" ")}`);
+  }
+}
+
+test("listings equal bpftool for programs with maps and BTF, and attachments", (t) => {
+  if (skipUnless(t)) return;
+  const fds: number[] = [];
+  const links: Attachment[] = [];
+  try {
+    const btfFd = btfLoad(tinyBtf("bk_a_very_long_program_name"));
+    fds.push(btfFd);
+    const hash = mapCreate({ mapType: 1, keySize: 4, valueSize: 8, maxEntries: 16, name: "bk_hash", btfFd, btfKeyTypeId: 1, btfValueTypeId: 2 });
+    const frozen = mapCreate({ mapType: 2, keySize: 4, valueSize: 4, maxEntries: 2, name: "bk_frozen" });
+    const percpu = mapCreate({ mapType: 6, keySize: 4, valueSize: 8, maxEntries: 4, mapFlags: 0 });
+    const progArray = mapCreate({ mapType: 3, keySize: 4, valueSize: 4, maxEntries: 4, name: "bk_jmp" });
+    fds.push(hash, frozen, percpu, progArray);
+    mapUpdateElem(hash, new Uint8Array(4), new Uint8Array(8));
+    mapFreeze(frozen);
+    const useMap = (fd: number) => [
+      insn(0x62, 10, 0, -4, 0), insn(0xbf, 2, 10), insn(0x07, 2, 0, 0, -4),
+      insn(0x18, 1, 1, 0, fd), insn(0), insn(0x85, 0, 0, 0, 1), insn(0xb7, 0, 0, 0, 0), insn(0x95),
+    ];
+    const funcInfo = { recSize: 8, bytes: new Uint8Array(new Uint32Array([0, 4]).buffer), count: 1 };
+    fds.push(progLoad({ progType: 1, insns: useMap(hash), name: "bk_a_very_long_program_name".slice(0, 15), progBtfFd: btfFd, funcInfo }).fd);
+    fds.push(progLoad({ progType: 6, insns: [insn(0xb7, 0, 0, 0, 2), insn(0x95)], name: "bk_xdp", license: "Dual BSD/GPL" }).fd);
+    // tail-call owner: a program using the prog array makes bpftool print owner_prog_type
+    fds.push(progLoad({ progType: 3, insns: [insn(0x18, 2, 1, 0, progArray), insn(0), insn(0xb7, 3, 0, 0, 0), insn(0x85, 0, 0, 0, 12), insn(0xb7, 0, 0, 0, 0), insn(0x95)], name: "bk_tc" }).fd);
+    const tp = progLoad({ progType: 5, insns: useMap(percpu), license: "GPL" }).fd;
+    const raw = progLoad({ progType: 17, insns: [insn(0xb7, 0, 0, 0, 0), insn(0x95)], name: "bk_raw" }).fd;
+    const kp = progLoad({ progType: 2, insns: [insn(0xb7, 0, 0, 0, 0), insn(0x95)], name: "bk_uprobe" }).fd;
+    fds.push(tp, raw, kp);
+    links.push(attachTracepoint(tp, "syscalls", "sys_enter_openat"));
+    links.push(attachTracepoint(tp, "syscalls", "sys_exit_openat", { legacy: true }));
+    links.push(attachRawTracepoint(raw, "sys_enter"));
+    links.push(attachUprobe(kp, "/lib/x86_64-linux-gnu/libc.so.6", "getpid"));
+    links.push(attachUprobe(kp, "/lib/x86_64-linux-gnu/libc.so.6", "getppid", { retprobe: true, legacy: true }));
+
+    const progIds = fds.slice(6).map((fd) => progInfo(fd).id);
+    const mapIds = [hash, frozen, percpu, progArray].map((fd) => mapInfo(fd).id);
+    for (const id of progIds) same(["prog", "show", "id", String(id)], (m) => progShow(m, ["id", String(id)]));
+    for (const id of mapIds) same(["map", "show", "id", String(id)], (m) => mapShow(m, ["id", String(id)]));
+    same(["prog", "show", "name", "bk_a_very_long_program_name"], (m) => progShow(m, ["name", "bk_a_very_long_program_name"]));
+    same(["prog", "show"], (m) => progShow(m, []));
+    same(["map", "show"], (m) => mapShow(m, []));
+    same(["btf", "show"], (m) => btfShow(m, []));
+    same(["link", "show"], (m) => linkShow(m, []));
+    same(["perf"], (m) => perfShow(m, []));
+    assert.match(perfShow({ json: false, pretty: false }, []).stdout, new RegExp(`pid ${process.pid}  fd \\d+: prog_id ${progIds[4]}  uprobe  filename /lib/x86_64-linux-gnu/libc.so.6  offset \\d+`));
+    same(["prog", "show", "id", "4294967295"], (m) => progShow(m, ["id", "4294967295"]));
+    same(["map", "show", "id", "x1"], (m) => mapShow(m, ["id", "x1"]));
+    same(["link", "show", "id", "999999"], (m) => linkShow(m, ["id", "999999"]));
+
+    const ours = new Set(progIds);
+    for (const l of links) l.close();
+    links.length = 0;
+    for (const fd of fds) closeFd(fd);
+    fds.length = 0;
+    assert.doesNotMatch(perfShow({ json: false, pretty: false }, []).stdout, new RegExp(`pid ${process.pid} `));
+    // program ids are freed once the last reference goes (RCU: allow a moment)
+    const deadline = Date.now() + 2000;
+    while (allIds("prog").some((id) => ours.has(id)) && Date.now() < deadline) execFileSync("sleep", ["0.05"]);
+    assert.deepEqual(allIds("prog").filter((id) => ours.has(id)), []);
+  } finally {
+    for (const l of links) l.close();
+    for (const fd of fds) closeFd(fd);
+  }
+});
