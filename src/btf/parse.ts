@@ -60,6 +60,12 @@ export class Btf {
     return t;
   }
 
+  /** Replace one of this BTF's own types (the loader's DATASEC fix-ups, as libbpf's btf_fixup_datasec edits in place). */
+  replaceType(t: BtfType): void {
+    if (t.id < this.startId || t.id >= this.typeCount) throw new BpfError("EINVAL", `BTF: cannot replace type ${t.id}`);
+    this.own[t.id - this.startId] = t;
+  }
+
   hasType(id: number): boolean {
     return id >= 0 && id < this.typeCount;
   }

@@ -1,0 +1,10 @@
+// ELF BPF objects opened the libbpf way: ELF64 reading (both byte orders), SEC() conventions, maps, global data,
+// externs, relocations and sub-program linking, into a BpfObject any backend can load. Pure: imports isa and btf only.
+export { loadObject, objectName } from "./load.ts";
+export type { BpfObject, ProgramSpec, MapSpec, FuncInfo, LineInfo, ExternRef, InsnReloc, LoadObjectOptions } from "./types.ts";
+export { parseElf, EM_BPF } from "./elf.ts";
+export type { ElfFile, ElfSection, ElfSymbol, ElfRelocation } from "./elf.ts";
+export { findSectionDef, SECTION_DEFS, PROG_TYPES, ATTACH_TYPES } from "./section-defs.ts";
+export type { SectionDef } from "./section-defs.ts";
+export { btfFromFileBytes, isRawBtf } from "./btf-file.ts";
+export { internalMapName } from "./maps.ts";

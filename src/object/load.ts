@@ -1,0 +1,360 @@
+// loadObject: an ELF BPF object opened the way libbpf's bpf_object__open does it — sections collected, programs
+// found by FUNC symbols, maps declared (.maps, legacy maps, global data, .kconfig), externs classified by BTF,
+// relocations recorded, CO-RE applied when a target BTF is given, sub-programs appended and calls fixed up.
+import { BpfError } from "../errors.ts";
+import * as K from "../btf/kinds.ts";
+import { alignOf, resolveSize } from "../btf/layout.ts";
+import { parseBtf } from "../btf/parse.ts";
+import type { Btf } from "../btf/parse.ts";
+import { parseBtfExt } from "../btf/ext.ts";
+import type { BtfExt } from "../btf/ext.ts";
+import { decodeInsns } from "./decode.ts";
+import * as E from "./elf.ts";
+import type { ElfFile, ElfSection, ElfSymbol } from "./elf.ts";
+import { btfDefinedMaps, dataMap, legacyMaps, internalMapName, BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG, BPF_F_MMAPABLE } from "./maps.ts";
+import type { MapDecl } from "./maps.ts";
+import { attachTarget, attachTypeId, findSectionDef, progTypeId, SEC_SLEEPABLE, SEC_XDP_FRAGS } from "./section-defs.ts";
+import { linkPrograms } from "./link.ts";
+import type { ProgBody, RelocDesc } from "./link.ts";
+import type { BpfObject, ExternRef, LoadObjectOptions, MapSpec } from "./types.ts";
+
+const BPF_F_SLEEPABLE = 1 << 4;
+const BPF_F_XDP_HAS_FRAGS = 1 << 5;
+
+/** libbpf's object name: the file's basename up to its first '.'. */
+export function objectName(fileName: string | undefined): string {
+  if (!fileName) return "object";
+  const base = fileName.slice(fileName.lastIndexOf("/") + 1);
+  const dot = base.indexOf(".");
+  return dot < 0 ? base : base.slice(0, dot);
+}
+
+const fmt = (msg: string, section?: string, offset?: number): BpfError => new BpfError("FORMAT", msg, { section, offset });
+
+export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): BpfObject {
+  const elf = E.parseElf(bytes);
+  const name = objectName(opts.fileName);
+  const warnings: string[] = [];
+  if (!elf.symtabIndex) throw new BpfError("ENOENT", `elf: couldn't find symbol table in ${opts.fileName ?? "object"}, stripped object file?`);
+  if (elf.sections.filter((s) => s.type === E.SHT_SYMTAB).length > 1) throw fmt(`elf: multiple symbol tables in ${opts.fileName ?? "object"}`);
+
+  // BTF first: maps and externs need it. libbpf only fails on bad BTF when the object needs BTF.
+  let btf: Btf | undefined;
+  let btfExt: BtfExt | undefined;
+  const btfSec = elf.sectionByName(".BTF");
+  const needsBtf = !!elf.sectionByName(".maps") || elf.symbols.some((s) => s.shndx === E.SHN_UNDEF && s.name !== "" && s.bind !== E.STB_LOCAL);
+  if (btfSec) {
+    if (btfSec.type !== E.SHT_PROGBITS) throw fmt(`elf: section '.BTF' has type ${btfSec.type}, not PROGBITS`, ".BTF", btfSec.offset);
+    try {
+      btf = parseBtf(btfSec.data, { what: "section '.BTF'", fileOffset: btfSec.offset });
+      btf.pointerSize = 8;
+    } catch (e) {
+      if (needsBtf) throw e;
+      warnings.push(`Error loading ELF section .BTF: ${(e as Error).message}; ignored`);
+    }
+    const extSec = elf.sectionByName(".BTF.ext");
+    if (btf && extSec) {
+      if (extSec.type !== E.SHT_PROGBITS) throw fmt(`elf: section '.BTF.ext' has type ${extSec.type}, not PROGBITS`, ".BTF.ext", extSec.offset);
+      btfExt = parseBtfExt(extSec.data, btf, { fileOffset: extSec.offset });
+    }
+  }
+
+  if (btf) fixupDatasecs(elf, btf, warnings);
+
+  let license = "";
+  let kernVersion = 0;
+  let textIndex = 0;
+  const progs: ProgBody[] = [];
+  const mapDecls: MapDecl[] = [];
+  const dataSecs: { sec: ElfSection; origin: "data" | "rodata" | "bss" }[] = [];
+  const relSecs: ElfSection[] = [];
+  let btfMapsSec: ElfSection | undefined;
+  let legacyMapsSec: ElfSection | undefined;
+  const strtab = elf.sections[elf.sections[elf.symtabIndex]!.link];
+  if (!strtab || strtab.type !== E.SHT_STRTAB) throw fmt(`elf: symbol strings section missing or invalid in ${opts.fileName ?? "object"}`);
+
+  for (const sec of elf.sections) {
+    if (sec.index === 0 || ignoredSection(sec)) continue;
+    const n = sec.name;
+    if (n === "license") {
+      license = cstr(sec.data);
+    } else if (n === "version") {
+      if (sec.size !== 4) throw new BpfError("EINVAL", `invalid kver section in ${opts.fileName ?? "object"}: ${sec.size} bytes, need 4`, { section: "version", offset: sec.offset });
+      kernVersion = elf.reader(sec).u32(0);
+    } else if (n === "maps") {
+      legacyMapsSec = sec;
+    } else if (n === ".maps") {
+      btfMapsSec = sec;
+    } else if (n === ".BTF" || n === ".BTF.ext" || sec.type === E.SHT_SYMTAB) {
+      // handled above
+    } else if (sec.type === E.SHT_PROGBITS && sec.size > 0) {
+      if (sec.flags & E.SHF_EXECINSTR) {
+        if (n === ".text") textIndex = sec.index;
+        addPrograms(elf, sec, progs, opts);
+      } else if (n === ".data" || n.startsWith(".data.")) dataSecs.push({ sec, origin: "data" });
+      else if (n === ".rodata" || n.startsWith(".rodata.")) dataSecs.push({ sec, origin: "rodata" });
+      else if (n === ".struct_ops") warnings.push("elf: .struct_ops maps are not supported; skipped");
+    } else if (sec.type === E.SHT_REL) {
+      if (sec.entsize !== 16) throw fmt(`elf: relocation section '${n}' has sh_entsize ${sec.entsize}, expected 16`, n, sec.offset);
+      if (sec.info >= elf.sections.length) throw fmt(`elf: relocation section '${n}' applies to section ${sec.info}, which does not exist`, n, sec.offset);
+      const target = elf.sections[sec.info]!;
+      if ((target.flags & E.SHF_EXECINSTR) || n === ".rel.maps") relSecs.push(sec);
+    } else if (sec.type === E.SHT_NOBITS && (n === ".bss" || n.startsWith(".bss."))) {
+      dataSecs.push({ sec, origin: "bss" });
+    }
+  }
+  progs.sort((a, b) => a.secIndex - b.secIndex || a.secInsnOff - b.secInsnOff);
+  for (const p of progs) p.isSubprog = p.secIndex === textIndex && progs.length > 1;
+
+  // maps, in libbpf's order: legacy, BTF-defined, global data (by section index), .kconfig
+  if (legacyMapsSec) {
+    warnings.push("elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+; loaded as libbpf 0.x did");
+    mapDecls.push(...legacyMaps(elf, legacyMapsSec));
+  }
+  if (btfMapsSec) mapDecls.push(...btfDefinedMaps(btf, btfMapsSec));
+  for (const { sec, origin } of dataSecs.sort((a, b) => a.sec.index - b.sec.index)) {
+    if (sec.size === 0) continue;
+    mapDecls.push(dataMap(name, sec, origin, btf));
+  }
+  const externs = collectExterns(elf, btf);
+  let kconfigMapIndex = -1;
+  const kcfg = externs.filter((x) => x.kind === "kconfig");
+  if (kcfg.length) {
+    const last = kcfg[kcfg.length - 1]!;
+    const size = last.offset + last.size;
+    kconfigMapIndex = mapDecls.length;
+    const spec: MapSpec = {
+      name: internalMapName(name, ".kconfig"), type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: size, maxEntries: 1,
+      flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, numaNode: 0, mapExtra: 0, pinning: 0, btfKeyTypeId: 0,
+      btfValueTypeId: btf?.findByName(".kconfig", K.BTF_KIND_DATASEC) ?? 0, section: ".kconfig", origin: "kconfig",
+      realName: ".kconfig", initialValue: new Uint8Array(size),
+    };
+    mapDecls.push({ spec, secIndex: -1, secOffset: 0, declSize: size, valuesOffset: -1 });
+  }
+
+  // relocations
+  for (const rel of relSecs) {
+    if (rel.name === ".rel.maps") continue;
+    recordProgRelocs(elf, rel, progs, mapDecls, externs, textIndex);
+  }
+  const mapRel = relSecs.find((s) => s.name === ".rel.maps");
+  if (mapRel && btfMapsSec) initSlots(elf, mapRel, mapDecls, progs);
+
+  const programs = linkPrograms({ elf, btf, btfExt, progs, maps: mapDecls, externs, kconfigMapIndex, targetBtf: opts.targetBtf, warnings });
+  for (const p of programs) {
+    const def = findSectionDef(p.section);
+    if (!def) warnings.push(`prog '${p.name}': unrecognized ELF section name '${p.section}'`);
+  }
+  return {
+    name, programs, maps: mapDecls.map((m) => m.spec), btf, license, kernVersion, externs, littleEndian: elf.littleEndian, warnings,
+  };
+}
+
+/** libbpf's ignore_elf_section: string tables, LLVM addrsig, an empty .text, DWARF and relocations of DWARF/BTF. */
+function ignoredSection(sec: ElfSection): boolean {
+  if (sec.type === E.SHT_STRTAB || sec.type === E.SHT_LLVM_ADDRSIG) return true;
+  if (sec.type === E.SHT_PROGBITS && sec.size === 0 && sec.name === ".text") return true;
+  const n = sec.name;
+  if (n.startsWith(".debug_")) return true;
+  if (n.startsWith(".rel")) {
+    const t = n.slice(4);
+    if (t.startsWith(".debug_") || t === ".BTF" || t === ".BTF.ext") return true;
+  }
+  return false;
+}
+
+function cstr(b: Uint8Array): string {
+  let e = 0;
+  while (e < b.length && b[e] !== 0) e++;
+  return String.fromCharCode(...b.subarray(0, Math.min(e, 127)));
+}
+
+function addPrograms(elf: ElfFile, sec: ElfSection, progs: ProgBody[], opts: LoadObjectOptions): void {
+  const r = elf.reader(sec);
+  for (const sym of elf.symbols) {
+    if (sym.shndx !== sec.index || sym.type !== E.STT_FUNC) continue;
+    if (sym.value + sym.size > sec.size) {
+      throw fmt(`sec '${sec.name}': program '${sym.name}' at offset ${sym.value} (${sym.size} bytes) crosses section boundary (${sec.size} bytes)`, sec.name, sec.offset + sym.value);
+    }
+    if (sym.value % 8 || sym.size % 8) {
+      throw fmt(`sec '${sec.name}': program '${sym.name}' at offset ${sym.value} with size ${sym.size} is not made of 8-byte instructions`, sec.name, sec.offset + sym.value);
+    }
+    if (sec.name !== ".text" && sym.bind === E.STB_LOCAL && !opts.allowStaticPrograms) {
+      throw new BpfError("ENOTSUPP", `sec '${sec.name}': program '${sym.name}' is static and not supported`, { section: sec.name, offset: sec.offset + sym.value });
+    }
+    const def = findSectionDef(sec.name);
+    const flags = def ? (def.flags & SEC_SLEEPABLE ? BPF_F_SLEEPABLE : 0) | (def.flags & SEC_XDP_FRAGS ? BPF_F_XDP_HAS_FRAGS : 0) : 0;
+    progs.push({
+      name: sym.name,
+      secName: sec.name,
+      secIndex: sec.index,
+      secInsnOff: sym.value / 8,
+      insns: decodeInsns(r, sym.value, sym.size / 8),
+      relocs: [],
+      isSubprog: false,
+      progType: def ? progTypeId(def.progType) : 0,
+      attachType: def && def.attachType ? attachTypeId(def.attachType) : 0,
+      attachTo: def ? attachTarget(def, sec.name) : "",
+      progFlags: flags,
+      coreRelos: 0,
+    });
+  }
+}
+
+function collectExterns(elf: ElfFile, btf: Btf | undefined): ExternRef[] {
+  const out: (ExternRef & { symIndex: number; align: number })[] = [];
+  for (const s of elf.symbols) {
+    if (s.shndx !== E.SHN_UNDEF || s.name === "" || s.type === E.STT_SECTION) continue;
+    if (s.bind !== E.STB_GLOBAL && s.bind !== E.STB_WEAK) continue;
+    if (!btf) throw new BpfError("EINVAL", `failed to find BTF for extern '${s.name}': object has no BTF`);
+    let id = 0;
+    for (const t of btf.ownTypes) {
+      if ((t.kind === K.BTF_KIND_VAR || t.kind === K.BTF_KIND_FUNC) && btf.name(t) === s.name) {
+        id = t.id;
+        break;
+      }
+    }
+    if (!id) throw new BpfError("ENOENT", `failed to find BTF for extern '${s.name}'`);
+    const t = btf.type(id);
+    let secName = "";
+    for (const ds of btf.ownTypes) {
+      if (ds.kind === K.BTF_KIND_DATASEC && ds.secinfos.some((v) => v.type === id)) {
+        secName = btf.name(ds);
+        break;
+      }
+    }
+    const isFunc = t.kind === K.BTF_KIND_FUNC;
+    if (secName === ".kconfig") {
+      const size = resolveSize(btf, t.sizeOrType);
+      if (size <= 0) throw new BpfError("EINVAL", `failed to resolve size of extern (kcfg) '${s.name}': ${size}`);
+      out.push({ name: s.name, kind: "kconfig", offset: 0, size, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, symIndex: s.index, align: alignOf(btf, t.sizeOrType) || 1 });
+    } else if (secName === ".ksyms" || isFunc) {
+      out.push({ name: s.name, kind: "ksym", offset: 0, size: 0, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, symIndex: s.index, align: 0 });
+    } else {
+      throw new BpfError("ENOTSUPP", `unrecognized extern section '${secName}' for extern '${s.name}'`);
+    }
+  }
+  // libbpf's cmp_externs: kconfig first, by descending alignment, ascending size, then name
+  out.sort((a, b) => (a.kind !== b.kind ? (a.kind === "kconfig" ? -1 : 1) : a.kind === "kconfig" && a.align !== b.align ? b.align - a.align : a.kind === "kconfig" && a.size !== b.size ? a.size - b.size : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let off = 0;
+  return out.map((x) => {
+    if (x.kind !== "kconfig") return x;
+    const o = Math.ceil(off / x.align) * x.align;
+    off = o + x.size;
+    return { ...x, offset: o };
+  });
+}
+
+function symName(elf: ElfFile, sym: ElfSymbol): string {
+  if (sym.type === E.STT_SECTION && sym.name === "") return elf.sections[sym.shndx]?.name ?? "<?";
+  return sym.name;
+}
+
+function recordProgRelocs(elf: ElfFile, rel: ElfSection, progs: ProgBody[], maps: MapDecl[], externs: readonly ExternRef[], textIndex: number): void {
+  const target = elf.sections[rel.info]!;
+  for (const [i, r] of elf.relocations(rel).entries()) {
+    const sym = elf.symbols[r.symbol]!;
+    if (r.offset % 8 || r.offset >= target.size) throw fmt(`sec '${rel.name}': invalid offset 0x${r.offset.toString(16)} for relo #${i}`, rel.name, rel.offset + i * 16);
+    const secInsn = r.offset / 8;
+    const prog = progs.find((p) => p.secIndex === target.index && secInsn >= p.secInsnOff && secInsn < p.secInsnOff + p.insns.length);
+    if (!prog) continue; // libbpf: probably an overridden weak function; skipped
+    const insnIdx = secInsn - prog.secInsnOff;
+    const insn = prog.insns[insnIdx]!;
+    const name = symName(elf, sym);
+    const isCall = insn.code === 0x85;
+    const isLdimm64 = insn.code === 0x18;
+    const where = { section: target.name, offset: target.offset + r.offset };
+    const relocErr = (msg: string) => new BpfError("EINVAL", `prog '${prog.name}': ${msg}`, where);
+    if (!isCall && !isLdimm64) throw relocErr(`invalid relo against '${name}' for insns[${insnIdx}].code 0x${insn.code.toString(16)}`);
+    if (isLdimm64 && insnIdx + 1 >= prog.insns.length) throw relocErr(`relo against '${name}' at insns[${insnIdx}]: ldimm64 is missing its second half`);
+    let desc: RelocDesc;
+    if (sym.shndx === E.SHN_UNDEF && sym.name !== "" && sym.type !== E.STT_SECTION) {
+      const ext = externs.find((x) => x.name === sym.name);
+      if (!ext) throw relocErr(`extern relo failed to find extern for '${name}' (${r.symbol})`);
+      desc = { type: isCall ? "extern_func" : "extern_var", insnIdx, symOff: 0, mapIndex: -1, extern: ext };
+    } else if (isCall) {
+      if (insn.src !== 1) throw relocErr("incorrect bpf_call opcode");
+      if (!sym.shndx || sym.shndx !== textIndex) throw relocErr(`bad call relo against '${name}' in section '${elf.sections[sym.shndx]?.name ?? ""}'`);
+      if (sym.value % 8) throw relocErr(`bad call relo against '${name}' at offset ${sym.value}`);
+      desc = { type: "call", insnIdx, symOff: sym.value, mapIndex: -1 };
+    } else if (!sym.shndx || sym.shndx >= 0xff00) {
+      throw relocErr(`invalid relo against '${name}' in special section 0x${sym.shndx.toString(16)}; forgot to initialize global var?..`);
+    } else if (sym.shndx === textIndex && (sym.type === E.STT_FUNC || sym.type === E.STT_SECTION)) {
+      if (sym.value % 8 || insn.imm % 8) throw relocErr(`bad subprog addr relo against '${name}' at offset ${sym.value}+${insn.imm}`);
+      desc = { type: "subprog_addr", insnIdx, symOff: sym.value, mapIndex: -1 };
+    } else {
+      const secName = elf.sections[sym.shndx]!.name;
+      const isData = maps.some((m) => m.secIndex === sym.shndx && (m.spec.origin === "data" || m.spec.origin === "rodata" || m.spec.origin === "bss"));
+      if (!isData) {
+        if (secName !== ".maps" && secName !== "maps") throw relocErr(`bad map relo against '${name}' in section '${secName}'`);
+        const mi = maps.findIndex((m) => m.secIndex === sym.shndx && m.secOffset === sym.value);
+        if (mi < 0) throw relocErr(`map relo failed to find map for section '${secName}', off ${sym.value}`);
+        desc = { type: "ld64", insnIdx, symOff: 0, mapIndex: mi };
+      } else {
+        const mi = maps.findIndex((m) => m.secIndex === sym.shndx);
+        desc = { type: "data", insnIdx, symOff: sym.value, mapIndex: mi };
+      }
+    }
+    prog.relocs.push(desc);
+  }
+}
+
+/** `.values = { [i] = &map_or_prog }` in a map-in-map or prog array: relocations in `.rel.maps` name the slots. */
+function initSlots(elf: ElfFile, rel: ElfSection, maps: MapDecl[], progs: ProgBody[]): void {
+  const slots = new Map<number, (string | undefined)[]>();
+  for (const [i, r] of elf.relocations(rel).entries()) {
+    const sym = elf.symbols[r.symbol]!;
+    const mi = maps.findIndex((m) => m.spec.origin === "btf" && r.offset >= m.secOffset && r.offset < m.secOffset + m.declSize);
+    const where = { section: ".rel.maps", offset: rel.offset + i * 16 };
+    if (mi < 0) throw new BpfError("EINVAL", `.maps relo #${i}: failed to find map definition at offset ${r.offset}`, where);
+    const m = maps[mi]!;
+    if (m.valuesOffset < 0 || r.offset < m.secOffset + m.valuesOffset) {
+      throw new BpfError("EINVAL", `.maps relo #${i}: '${sym.name}' is not a relocation of map '${m.spec.name}' 'values' slots`, where);
+    }
+    const slot = (r.offset - m.secOffset - m.valuesOffset) / 8;
+    if (!Number.isInteger(slot)) throw new BpfError("EINVAL", `.maps relo #${i}: unaligned slot offset in map '${m.spec.name}'`, where);
+    let target: string | undefined;
+    if (m.spec.type === 3) {
+      if (sym.type !== E.STT_FUNC || !progs.some((p) => p.name === sym.name && !p.isSubprog)) {
+        throw new BpfError("EINVAL", `.maps relo #${i}: '${sym.name}' is not a BPF program for prog array '${m.spec.name}'`, where);
+      }
+      target = sym.name;
+    } else {
+      const t = maps.find((x) => x.secIndex === sym.shndx && x.secOffset === sym.value);
+      if (!t) throw new BpfError("EINVAL", `.maps relo #${i}: '${sym.name}' is not a map for map-in-map '${m.spec.name}'`, where);
+      target = t.spec.name;
+    }
+    const arr = slots.get(mi) ?? [];
+    arr[slot] = target;
+    slots.set(mi, arr);
+  }
+  for (const [mi, arr] of slots) maps[mi]!.spec = { ...maps[mi]!.spec, initSlots: Array.from(arr) };
+}
+
+/**
+ * libbpf's btf_fixup_datasec: older clang leaves DATASEC sizes and variable offsets 0; fill them from the ELF section
+ * sizes and symbol values, then order the variables by offset. Extern sections (.kconfig, .ksyms) are left alone.
+ */
+function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
+  for (const t of btf.ownTypes) {
+    if (t.kind !== K.BTF_KIND_DATASEC || t.sizeOrType !== 0) continue;
+    const name = btf.name(t);
+    if (name === ".kconfig" || name === ".ksyms") continue;
+    const sec = elf.sectionByName(name);
+    if (!sec || sec.size === 0) {
+      warnings.push(`sec '${name}': failed to determine size from ELF`);
+      continue;
+    }
+    const secinfos = t.secinfos.map((vi) => {
+      const v = btf.hasType(vi.type) ? btf.type(vi.type) : undefined;
+      if (!v || v.kind !== K.BTF_KIND_VAR) throw new BpfError("EINVAL", `sec '${name}': unexpected non-VAR type [${vi.type}] in DATASEC`, { section: ".BTF" });
+      if (v.linkage === K.BTF_VAR_STATIC || v.linkage === K.BTF_VAR_GLOBAL_EXTERN) return vi;
+      const vname = btf.name(v);
+      const sym = elf.symbols.find((s) => s.name === vname && s.shndx === sec.index && (s.type === E.STT_OBJECT || s.type === E.STT_NOTYPE));
+      if (!sym) throw new BpfError("ENOENT", `failed to find symbol for variable '${vname}' in section '${name}'`, { section: name });
+      return { ...vi, offset: sym.value };
+    });
+    secinfos.sort((a, b) => a.offset - b.offset);
+    btf.replaceType({ ...t, sizeOrType: sec.size, secinfos });
+  }
+}
