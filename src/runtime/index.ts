@@ -3,5 +3,5 @@
 // May import: vm, helpers, maps, isa. Pure: no node: imports.
 export { buildContext, buildSkbContext, buildXdpContext, buildMemContext } from "./contexts.ts";
 export type { TestRunContext, SkbOptions } from "./contexts.ts";
-export { PROGRAM_TYPES, SK_BUFF_FIELDS, SK_BUFF_SIZE, XDP_MD_FIELDS, XDP_MD_SIZE, fieldOf } from "./layouts.ts";
+export { PROGRAM_TYPES, PROG_TYPE_NAMES, SK_BUFF_FIELDS, SK_BUFF_SIZE, XDP_MD_FIELDS, XDP_MD_SIZE, fieldOf } from "./layouts.ts";
 export type { CtxField, ContextKind, ProgramTypeInfo } from "./layouts.ts";
