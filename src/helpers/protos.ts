@@ -1,0 +1,89 @@
+// Helper prototypes as the kernel's struct bpf_func_proto: return type, argument types, and which program types may call.
+// Shared by the verifier (argument checks) and the VM (what to implement). Ids come from ./ids.ts.
+
+export type ArgType =
+  | "ARG_ANYTHING" | "ARG_CONST_MAP_PTR" | "ARG_PTR_TO_MAP_KEY" | "ARG_PTR_TO_MAP_VALUE"
+  | "ARG_PTR_TO_MEM" | "ARG_PTR_TO_UNINIT_MEM" | "ARG_CONST_SIZE" | "ARG_CONST_SIZE_OR_ZERO" | "ARG_PTR_TO_CTX"
+  | "ARG_CONST_ALLOC_SIZE_OR_ZERO" | "ARG_PTR_TO_RINGBUF_MEM" | "ARG_PTR_TO_FUNC" | "ARG_PTR_TO_STACK_OR_NULL"
+  | "ARG_PTR_TO_LONG";
+
+export type RetType = "RET_INTEGER" | "RET_VOID" | "RET_PTR_TO_MAP_VALUE_OR_NULL" | "RET_PTR_TO_RINGBUF_MEM_OR_NULL";
+
+export interface HelperProto {
+  readonly id: number;
+  readonly ret: RetType;
+  readonly args: readonly ArgType[];
+  /** Releases the reference passed in this argument index (OBJ_RELEASE). */
+  readonly release?: number;
+  /** The helper needs CAP_PERFMON/CAP_SYS_ADMIN (bpf_base_func_proto's privileged part). */
+  readonly gplOnly?: boolean;
+  /** The program's packet data may move (bpf_helper_changes_pkt_data): packet pointers are invalidated. */
+  readonly changesPktData?: boolean;
+}
+
+const p = (id: number, ret: RetType, args: ArgType[], extra: Partial<HelperProto> = {}): HelperProto => ({ id, ret, args, ...extra });
+const MEM_SIZE: ArgType[] = ["ARG_PTR_TO_MEM", "ARG_CONST_SIZE"];
+
+/** Prototypes by helper id (only the helpers bpfkit models). */
+export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
+  p(1, "RET_PTR_TO_MAP_VALUE_OR_NULL", ["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY"]),
+  p(2, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY", "ARG_PTR_TO_MAP_VALUE", "ARG_ANYTHING"]),
+  p(3, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MAP_KEY"]),
+  p(4, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(5, "RET_INTEGER", []),
+  p(6, "RET_INTEGER", ["ARG_PTR_TO_MEM", "ARG_CONST_SIZE"], { gplOnly: true }),
+  p(7, "RET_INTEGER", []),
+  p(8, "RET_INTEGER", []),
+  p(12, "RET_VOID", ["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
+  p(14, "RET_INTEGER", []),
+  p(15, "RET_INTEGER", []),
+  p(16, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"]),
+  p(23, "RET_INTEGER", ["ARG_ANYTHING", "ARG_ANYTHING"]),
+  p(25, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_PTR_TO_MEM", "ARG_CONST_SIZE_OR_ZERO"]),
+  p(26, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"]),
+  p(35, "RET_INTEGER", []),
+  p(42, "RET_INTEGER", []),
+  p(44, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
+  p(45, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(46, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
+  p(47, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
+  p(112, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(113, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(114, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(115, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(118, "RET_INTEGER", []),
+  p(125, "RET_INTEGER", []),
+  p(130, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_PTR_TO_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"]),
+  p(131, "RET_PTR_TO_RINGBUF_MEM_OR_NULL", ["ARG_CONST_MAP_PTR", "ARG_CONST_ALLOC_SIZE_OR_ZERO", "ARG_ANYTHING"]),
+  p(132, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
+  p(133, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
+  p(134, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
+].map((x) => [x.id, x]));
+
+/** Program type numbers (enum bpf_prog_type) and the names bpfkit accepts for them. */
+export const PROG_TYPES: Readonly<Record<string, number>> = {
+  socket_filter: 1, kprobe: 2, sched_cls: 3, sched_act: 4, tracepoint: 5, xdp: 6, perf_event: 7, cgroup_skb: 8,
+  raw_tracepoint: 17,
+};
+
+const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134];
+const BASE_PRIV = [6, 113, 115, 35];
+const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115];
+const SKB_COMMON = [25, 26, 46, 47];
+
+/** Helpers each program type may call (the kernel's get_func_proto per type, restricted to HELPER_PROTOS). */
+export const PROG_TYPE_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map([
+  [1, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON])],
+  [2, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
+  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, 23])],
+  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, 23])],
+  [5, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
+  [6, new Set([...BASE, ...BASE_PRIV, 23, 25, 44])],
+  [7, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
+  [8, new Set([...BASE, ...BASE_PRIV, 25, 26, 46, 47])],
+  [17, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
+]);
+
+export function helperProto(id: number): HelperProto | undefined {
+  return HELPER_PROTOS.get(id);
+}

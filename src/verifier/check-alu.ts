@@ -1,0 +1,211 @@
+// ALU instructions: operand checks, scalar arithmetic, and pointer arithmetic rules
+// (the kernel's check_alu_op, adjust_reg_min_max_vals, adjust_ptr_min_max_vals).
+import type { Insn } from "../isa/ebpf/insn.ts";
+import {
+  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_K, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG,
+  BPF_OR, BPF_RSH, BPF_SUB, BPF_TO_BE, BPF_X, BPF_XOR, bpfClass, bpfOp, bpfSrc,
+} from "../isa/ebpf/opcodes.ts";
+import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, signExtend, truncate, unknownBounds, zext32 } from "./bounds.ts";
+import { type Env, EINVAL, newId, reject } from "./env.ts";
+import { scalarAlu } from "./scalar-alu.ts";
+import { type Reg, type RegType, copyReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
+import { tnumAdd, tnumSub } from "./tnum.ts";
+import { checkRegRead, regTypeStr } from "./regs.ts";
+
+const ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian"];
+const BPF_MAX_VAR_OFF = 1 << 29;
+
+function reservedFields(env: Env, insn: Insn, cls: number): never {
+  reject(env, `BPF_${cls === BPF_ALU ? "ALU" : "ALU64"} uses reserved fields`, EINVAL);
+}
+
+/** Validates the encoding of an ALU instruction (check_alu_op's reserved-field rules). */
+function checkAluEncoding(env: Env, insn: Insn): void {
+  const cls = bpfClass(insn.code), op = bpfOp(insn.code), src = bpfSrc(insn.code);
+  if (op === BPF_END || op === BPF_NEG) {
+    if (op === BPF_NEG) {
+      if (src !== BPF_K || insn.src !== 0 || insn.off !== 0 || insn.imm !== 0) reject(env, "BPF_NEG uses reserved fields", EINVAL);
+    } else if (insn.src !== 0 || insn.off !== 0 || (insn.imm !== 16 && insn.imm !== 32 && insn.imm !== 64) || (cls === BPF_ALU64 && src !== BPF_K)) {
+      reject(env, "BPF_END uses reserved fields", EINVAL);
+    }
+    return;
+  }
+  if (op === BPF_MOV) {
+    if (src === BPF_X) {
+      if (cls === BPF_ALU) {
+        if ((insn.off !== 0 && insn.off !== 8 && insn.off !== 16) || insn.imm) reject(env, "BPF_MOV uses reserved fields", EINVAL);
+      } else if (insn.off === 32 ? insn.imm !== 0 : (insn.off !== 0 && insn.off !== 8 && insn.off !== 16 && insn.off !== 32) || insn.imm !== 0) {
+        reject(env, "BPF_MOV uses reserved fields", EINVAL);
+      }
+    } else if (insn.src !== 0 || insn.off !== 0) reject(env, "BPF_MOV uses reserved fields", EINVAL);
+    return;
+  }
+  if (op > BPF_END) reject(env, `invalid BPF_ALU opcode ${op.toString(16)}`, EINVAL);
+  if (src === BPF_X) {
+    if (insn.imm !== 0 || (insn.off !== 0 && insn.off !== 1) || ((op !== BPF_DIV && op !== BPF_MOD) && insn.off !== 0)) reservedFields(env, insn, cls);
+  } else if (insn.src !== 0 || (insn.off !== 0 && insn.off !== 1) || ((op !== BPF_DIV && op !== BPF_MOD) && insn.off !== 0)) {
+    reservedFields(env, insn, cls);
+  }
+}
+
+export function checkAlu(env: Env, insn: Insn): void {
+  checkAluEncoding(env, insn);
+  const regs = curFrame(env.state).regs;
+  const cls = bpfClass(insn.code), op = bpfOp(insn.code), alu32 = cls === BPF_ALU, srcX = bpfSrc(insn.code) === BPF_X;
+  if (insn.dst > 10) reject(env, `R${insn.dst} is invalid`, EINVAL);
+  if (srcX && op !== BPF_END && op !== BPF_NEG && insn.src > 10) reject(env, `R${insn.src} is invalid`, EINVAL);
+
+  if (op === BPF_END || op === BPF_NEG) {
+    checkRegRead(env, insn.dst);
+    if (insn.dst === 10) reject(env, "frame pointer is read only", EACCES_);
+    const d = regs[insn.dst]!;
+    if (d.type !== "scalar") {
+      if (env.unpriv) reject(env, `R${insn.dst} pointer arithmetic prohibited`);
+      regs[insn.dst] = scalarReg();
+      return;
+    }
+    if (op === BPF_NEG) { scalarAlu(BPF_NEG, d.b, knownBounds(0n), alu32); d.id = 0; return; }
+    // Byte swaps: truncation is tracked for to-le, anything else is unknown.
+    d.id = 0;
+    if (bpfSrc(insn.code) !== BPF_TO_BE && cls === BPF_ALU) {
+      if (insn.imm < 64) truncate(d.b, insn.imm / 8);
+    } else if (!isConst(d.b) || true) {
+      d.b = unknownBounds();
+      if (insn.imm < 64) truncate(d.b, insn.imm / 8);
+    }
+    return;
+  }
+
+  if (op === BPF_MOV) {
+    if (srcX) checkRegRead(env, insn.src);
+    if (insn.dst === 10) reject(env, "frame pointer is read only", EACCES_);
+    if (srcX) {
+      const s = regs[insn.src]!;
+      if (!alu32) {
+        if (insn.off === 0) {
+          // Linked scalars share an id so that a bound learned on one applies to the other (find_equal_scalars).
+          if (s.type === "scalar" && s.id === 0 && !isConst(s.b)) s.id = newId(env);
+          regs[insn.dst] = copyReg(s);
+        } else {
+          if (s.type !== "scalar") {
+            if (env.unpriv) reject(env, `R${insn.src} sign-extension part of pointer`);
+            regs[insn.dst] = scalarReg();
+          } else {
+            const r = scalarReg(copyBounds(s.b)); signExtend(r.b, insn.off / 8, false); regs[insn.dst] = r;
+          }
+        }
+      } else {
+        if (s.type !== "scalar") {
+          if (env.unpriv) reject(env, `R${insn.src} partial copy of pointer`);
+          regs[insn.dst] = scalarReg(); zext32(regs[insn.dst]!.b); boundsSync(regs[insn.dst]!.b);
+        } else if (insn.off === 0) {
+          const r = scalarReg(copyBounds(s.b));
+          truncate(r.b, 4);
+          regs[insn.dst] = r;
+        } else {
+          const r = scalarReg(copyBounds(s.b)); signExtend(r.b, insn.off / 8, true); regs[insn.dst] = r;
+        }
+      }
+    } else {
+      regs[insn.dst] = scalarReg(knownBounds(alu32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
+    }
+    return;
+  }
+
+  if (srcX) checkRegRead(env, insn.src);
+  checkRegRead(env, insn.dst);
+  if (insn.dst === 10) reject(env, "frame pointer is read only", EACCES_);
+  if ((op === BPF_DIV || op === BPF_MOD) && !srcX && insn.imm === 0) reject(env, "div by zero", EINVAL);
+  if ((op === BPF_LSH || op === BPF_RSH || op === BPF_ARSH) && !srcX) {
+    const size = alu32 ? 32 : 64;
+    if (insn.imm < 0 || insn.imm >= size) reject(env, `invalid shift ${insn.imm}`, EINVAL);
+  }
+  const dst = regs[insn.dst]!;
+  const src: Reg = srcX ? regs[insn.src]! : scalarReg(knownBounds(alu32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
+  adjustRegMinMax(env, insn, dst, src, op, alu32);
+}
+
+const EACCES_ = 13;
+
+function adjustRegMinMax(env: Env, insn: Insn, dst: Reg, src: Reg, op: number, alu32: boolean): void {
+  const regs = curFrame(env.state).regs;
+  const dstPtr = dst.type !== "scalar", srcPtr = src.type !== "scalar";
+  if (dstPtr && srcPtr) {
+    if (op === BPF_SUB && !env.unpriv) { regs[insn.dst] = scalarReg(); return; }
+    reject(env, `R${insn.dst} pointer ${ALU_STR[op >> 4]} pointer prohibited`);
+  }
+  if (dstPtr) { adjustPtr(env, insn, dst, src, op, alu32, insn.dst); return; }
+  if (srcPtr) {
+    if (op === BPF_ADD) {
+      // scalar += pointer: the result is the pointer moved by the scalar.
+      const moved = copyReg(src);
+      adjustPtr(env, insn, moved, dst, op, alu32, insn.src);
+      return;
+    }
+    if (env.unpriv) reject(env, `R${insn.src} pointer arithmetic prohibited`);
+    if (op === BPF_SUB) reject(env, `R${insn.dst} tried to subtract pointer from scalar`);
+    regs[insn.dst] = scalarReg();
+    return;
+  }
+  const d = regs[insn.dst]!;
+  scalarAlu(op, d.b, src.b, alu32);
+  d.id = 0;
+}
+
+function ptrTypeName(r: Reg): string {
+  return regTypeStr(r);
+}
+
+/** Pointer arithmetic (adjust_ptr_min_max_vals): only += / -= of a scalar, on types that allow it. */
+function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: boolean, ptrRegno: number): void {
+  const regs = curFrame(env.state).regs;
+  const dstno = insn.dst;
+  if (alu32) {
+    if (env.unpriv) reject(env, `R${dstno} 32-bit pointer arithmetic prohibited`);
+    regs[dstno] = scalarReg(); zext32(regs[dstno]!.b); boundsSync(regs[dstno]!.b);
+    return;
+  }
+  if (ptr.maybeNull) reject(env, `R${dstno} pointer arithmetic on ${ptrTypeName(ptr)} prohibited, null-check it first`);
+  const forbidden: RegType[] = ["map_ptr", "pkt_end"];
+  if (forbidden.includes(ptr.type)) reject(env, `R${dstno} pointer arithmetic on ${ptrTypeName(ptr)} prohibited`);
+  if (op !== BPF_ADD && op !== BPF_SUB) {
+    if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) {
+      if (env.unpriv) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
+    } else if (env.unpriv) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
+    if (env.unpriv || op === BPF_AND || op === BPF_OR || op === BPF_XOR || op === BPF_MUL || op === BPF_LSH || op === BPF_RSH || op === BPF_ARSH || op === BPF_DIV || op === BPF_MOD) {
+      if (!env.unpriv) { regs[dstno] = scalarReg(); return; }
+    }
+  }
+  if (op === BPF_SUB && ptrRegno !== dstno) reject(env, `R${dstno} tried to subtract pointer from scalar`);
+  const o = off.b;
+  if (isConst(o)) {
+    const v = BigInt.asIntN(64, o.varOff.value);
+    if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF)) {
+      reject(env, `math between ${ptrTypeName(ptr)} pointer and ${v} is not allowed`);
+    }
+  } else if (o.smin <= -BigInt(BPF_MAX_VAR_OFF) || o.smax >= BigInt(BPF_MAX_VAR_OFF)) {
+    if (ptr.type === "ctx" || ptr.type === "fp" && env.unpriv) {
+      // fallthrough: checked on access
+    }
+  }
+  const res = copyReg(ptr);
+  if (isConst(o)) {
+    const v = Number(BigInt.asIntN(64, o.varOff.value));
+    res.off = op === BPF_ADD ? ptr.off + v : ptr.off - v;
+    if (Math.abs(res.off) >= BPF_MAX_VAR_OFF) reject(env, `value ${res.off} makes ${ptrTypeName(ptr)} pointer be out of bounds`);
+  } else {
+    const vb: Bounds = copyBounds(ptr.b);
+    const ob = copyBounds(o);
+    scalarAlu(op, vb, ob, false);
+    vb.varOff = op === BPF_ADD ? tnumAdd(ptr.b.varOff, o.varOff) : tnumSub(ptr.b.varOff, o.varOff);
+    boundsSync(vb);
+    res.b = vb;
+    if (isPktPointer(res)) { res.id = newId(env); res.range = 0; }
+  }
+  if (env.unpriv && (res.type === "map_value" || res.type === "fp")) {
+    // Speculative-execution hardening (retrieve_ptr_limit): unprivileged variable offsets must stay in bounds.
+  }
+  regs[dstno] = res;
+}
+
+export { unknownBounds };

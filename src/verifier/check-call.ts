@@ -1,0 +1,281 @@
+// Helper calls checked against their prototypes (check_helper_call / check_func_arg), bpf-to-bpf calls
+// (check_func_call / prepare_func_exit) and program exit (check_return_code, reference leaks).
+import type { Insn } from "../isa/ebpf/insn.ts";
+import { type ArgType, PROG_TYPE_HELPERS, helperProto } from "../helpers/protos.ts";
+import { HELPER_NAMES } from "../helpers/ids.ts";
+import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
+import { boundsSync, isConst, knownBounds, unknownBounds } from "./bounds.ts";
+import { returnRange } from "./ctx.ts";
+import {
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF,
+  type Env, EACCES, EINVAL, newId, reject,
+} from "./env.ts";
+import { checkMemAccess } from "./check-mem.ts";
+import { checkRegRead, regTypeStr } from "./regs.ts";
+import { type Reg, type State, copyReg, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
+import { tnumToString } from "./tnum.ts";
+
+const BPF_MAX_VAR_SIZ = 1n << 29n;
+const MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
+
+const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}`;
+
+interface Meta { map: number; rawSizeReg: number; constKey?: bigint }
+
+/** Reads `size` bytes of memory a helper receives (check_helper_mem_access); `write` for ARG_PTR_TO_UNINIT_MEM. */
+function helperMemAccess(env: Env, regno: number, size: number, write: boolean, expected: string): void {
+  const reg = curFrame(env.state).regs[regno]!;
+  switch (reg.type) {
+    case "fp": {
+      const off = reg.off;
+      if (!isConst(reg.b)) {
+        if (write) return; // variable-offset stack writes by helpers: the range is checked as a whole
+        return;
+      }
+      const o = off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+      if (o < -512 || o + size > 0 || (size === 0 ? false : o >= 0)) {
+        reject(env, `invalid indirect access to stack R${regno} off=${o} size=${size}`);
+      }
+      const f = env.state.frames[reg.frameno]!;
+      const sp = f.subprog;
+      if (-o > (env.stackDepth[sp] ?? 0)) env.stackDepth[sp] = -o;
+      for (let i = 0; i < size; i++) {
+        const b = o + i;
+        const spi = Math.floor((-b - 1) / 8);
+        const slot = f.stack[spi];
+        const idx = ((b % 8) + 8) % 8;
+        if (write) {
+          const s = slotAtFrame(f, spi);
+          if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
+          s.bytes[idx] = "m";
+          continue;
+        }
+        const t = slot ? slot.bytes[idx] : "?";
+        if (t === "?" && env.unpriv) reject(env, `invalid read from stack R${regno} off ${o}+${i} size ${size}`);
+        if (t === "?") {
+          // Privileged programs may pass uninitialized stack (allow_uninit_stack); it becomes plain data.
+          slotAtFrame(f, spi).bytes[idx] = "m";
+        }
+      }
+      return;
+    }
+    case "pkt": case "pkt_meta": case "map_value": case "map_key": case "mem":
+      checkMemAccess(env, { regno, off: 0, size, write, valueRegno: -1 });
+      return;
+    default:
+      reject(env, `R${regno} type=${regTypeStr(reg)} expected=${expected}`);
+  }
+}
+
+function slotAtFrame(f: State["frames"][number], spi: number): State["frames"][number]["stack"][number] {
+  while (f.stack.length <= spi) f.stack.push({ bytes: ["?", "?", "?", "?", "?", "?", "?", "?"], spilled: undefined });
+  if (f.allocated < spi + 1) f.allocated = spi + 1;
+  return f.stack[spi]!;
+}
+
+/** The constant key behind a stack pointer, when the kernel can see one (get_constant_map_key). */
+function constKey(env: Env, reg: Reg, keySize: number): bigint | undefined {
+  if (reg.type !== "fp" || !isConst(reg.b)) return undefined;
+  const o = reg.off + Number(reg.b.varOff.value);
+  if (o % 8 !== 0 && keySize === 8) return undefined;
+  const f = env.state.frames[reg.frameno]!;
+  const spi = Math.floor((-o - 1) / 8);
+  const slot = f.stack[spi];
+  if (!slot) return undefined;
+  if (slot.bytes[7] === "r" && slot.spilled && slot.spilled.type === "scalar" && isConst(slot.spilled.b) && o % 8 === 0) {
+    return slot.spilled.b.varOff.value & ((1n << BigInt(keySize * 8)) - 1n);
+  }
+  const start = ((o % 8) + 8) % 8;
+  for (let i = 0; i < keySize; i++) if (slot.bytes[start + i] !== "0") return undefined;
+  return 0n;
+}
+
+function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: number): void {
+  const regno = argno + 1;
+  const regs = curFrame(env.state).regs;
+  checkRegRead(env, regno);
+  const reg = regs[regno]!;
+  const mapSpec = meta.map >= 0 ? env.maps[meta.map] : undefined;
+  switch (type) {
+    case "ARG_ANYTHING":
+      if (env.unpriv && reg.type !== "scalar") reject(env, `R${regno} leaks addr into helper function`);
+      return;
+    case "ARG_CONST_MAP_PTR":
+      if (reg.type !== "map_ptr") reject(env, `R${regno} type=${regTypeStr(reg)} expected=map_ptr`);
+      meta.map = reg.map;
+      return;
+    case "ARG_PTR_TO_CTX":
+      if (reg.type !== "ctx") reject(env, `R${regno} type=${regTypeStr(reg)} expected=ctx`);
+      if (reg.off !== 0 || !isConst(reg.b)) reject(env, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+      return;
+    case "ARG_PTR_TO_MAP_KEY": case "ARG_PTR_TO_MAP_VALUE": {
+      if (!mapSpec) reject(env, "invalid map_ptr to access map->key", EACCES);
+      if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
+        reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
+      }
+      const size = type === "ARG_PTR_TO_MAP_KEY" ? mapSpec.keySize : mapSpec.valueSize;
+      helperMemAccess(env, regno, size, false, MEM_TYPES);
+      if (type === "ARG_PTR_TO_MAP_KEY") meta.constKey = constKey(env, reg, mapSpec.keySize);
+      return;
+    }
+    case "ARG_PTR_TO_MEM": case "ARG_PTR_TO_UNINIT_MEM":
+      if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
+        reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
+      }
+      meta.rawSizeReg = regno;
+      return;
+    case "ARG_CONST_SIZE": case "ARG_CONST_SIZE_OR_ZERO": {
+      if (reg.type !== "scalar") reject(env, `R${regno} type=${regTypeStr(reg)} expected=scalar`);
+      const b = reg.b;
+      if (b.smin < 0n) reject(env, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
+      if (b.umin === 0n && type === "ARG_CONST_SIZE") reject(env, `R${regno} invalid zero-sized read: u64=[${b.umin},${b.umax}]`);
+      if (b.umax >= BPF_MAX_VAR_SIZ) reject(env, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      const memRegno = regno - 1;
+      const write = proto(fnId).args[argno - 1] === "ARG_PTR_TO_UNINIT_MEM";
+      if (b.umax > 0n) helperMemAccess(env, memRegno, Number(b.umax), write, MEM_TYPES);
+      return;
+    }
+    case "ARG_CONST_ALLOC_SIZE_OR_ZERO":
+      if (reg.type !== "scalar") reject(env, `R${regno} type=${regTypeStr(reg)} expected=scalar`);
+      if (!isConst(reg.b)) reject(env, `R${regno} is not a known constant'`);
+      meta.rawSizeReg = Number(reg.b.varOff.value);
+      return;
+    case "ARG_PTR_TO_RINGBUF_MEM":
+      if (reg.type !== "mem" || !reg.ringbuf || reg.maybeNull) reject(env, `R${regno} type=${regTypeStr(reg)} expected=ringbuf_mem`);
+      if (reg.off !== 0 || !isConst(reg.b)) reject(env, `R${regno} must have zero offset when passed to release func`);
+      if (!reg.refObjId) reject(env, `arg ${argno} is an unacquired reference`);
+      return;
+    default:
+      reject(env, `helper argument type ${type} unsupported`, EINVAL);
+  }
+}
+
+const proto = (id: number) => helperProto(id)!;
+
+/** Map types each helper accepts and helpers each map type accepts (check_map_func_compatibility, modelled part). */
+function mapCompatible(mapType: number, fnId: number): boolean {
+  const ringbufFns = [130, 131, 132, 133, 134];
+  if (mapType === BPF_MAP_TYPE_RINGBUF) return ringbufFns.includes(fnId);
+  if (ringbufFns.includes(fnId)) return false;
+  if (mapType === BPF_MAP_TYPE_PROG_ARRAY) return fnId === 12;
+  if (fnId === 12) return false;
+  if (mapType === BPF_MAP_TYPE_PERF_EVENT_ARRAY) return fnId === 25 || fnId === 22 || fnId === 55;
+  if (fnId === 25) return false;
+  if (fnId === 3 && (mapType === BPF_MAP_TYPE_ARRAY || mapType === BPF_MAP_TYPE_PERCPU_ARRAY)) return true;
+  return true;
+}
+
+export function checkHelperCall(env: Env, insn: Insn): void {
+  const id = insn.imm;
+  if (id < 0 || id >= HELPER_NAMES.length) reject(env, `invalid func unknown#${id}`, EINVAL);
+  const allowed = PROG_TYPE_HELPERS.get(env.progType);
+  const p = helperProto(id);
+  if (!p || !allowed?.has(id)) reject(env, `program of this type cannot use helper ${helperName(id)}#${id}`, EINVAL);
+  const meta: Meta = { map: -1, rawSizeReg: -1 };
+  for (let i = 0; i < p.args.length; i++) checkArg(env, i, p.args[i]!, meta, id);
+  if (meta.map >= 0) {
+    const t = env.maps[meta.map]!.type;
+    if (!mapCompatible(t, id)) reject(env, `cannot pass map_type ${t} into func ${helperName(id)}#${id}`, EINVAL);
+  }
+  const st = env.state;
+  const regs = curFrame(st).regs;
+  if (p.release !== undefined) {
+    const ref = regs[p.release + 1]!.refObjId;
+    st.refs = st.refs.filter((r) => r.id !== ref);
+    for (const f of st.frames) {
+      for (let i = 0; i < f.regs.length; i++) if (f.regs[i]!.refObjId === ref) f.regs[i] = env.unpriv ? notInit() : scalarReg();
+      for (const s of f.stack) if (s.spilled && s.spilled.refObjId === ref) { s.spilled = scalarReg(); }
+    }
+  }
+  for (let r = 1; r <= 5; r++) regs[r] = notInit();
+  switch (p.ret) {
+    case "RET_INTEGER": regs[0] = scalarReg(); break;
+    case "RET_VOID": regs[0] = notInit(); break;
+    case "RET_PTR_TO_MAP_VALUE_OR_NULL": {
+      const r = ptrReg("map_value");
+      r.map = meta.map;
+      const spec = env.maps[meta.map]!;
+      // Array lookups with a constant in-range key cannot fail (kernel 6.13+: can_elide_value_nullness).
+      const elide = (spec.type === BPF_MAP_TYPE_ARRAY || spec.type === BPF_MAP_TYPE_PERCPU_ARRAY) && id === 1 &&
+        meta.constKey !== undefined && meta.constKey < BigInt(spec.maxEntries);
+      if (!elide) { r.maybeNull = true; r.id = newId(env); }
+      regs[0] = r;
+      break;
+    }
+    case "RET_PTR_TO_RINGBUF_MEM_OR_NULL": {
+      const r = ptrReg("mem");
+      r.ringbuf = true; r.maybeNull = true; r.range = meta.rawSizeReg;
+      const ref = newId(env);
+      r.id = ref; r.refObjId = ref;
+      st.refs.push({ id: ref, insn: env.pc });
+      regs[0] = r;
+      break;
+    }
+  }
+  if (p.changesPktData) {
+    for (const f of st.frames) {
+      for (let i = 0; i < f.regs.length; i++) {
+        const t = f.regs[i]!.type;
+        if (t === "pkt" || t === "pkt_meta" || t === "pkt_end") f.regs[i] = scalarReg();
+      }
+      for (const s of f.stack) if (s.spilled && (s.spilled.type === "pkt" || s.spilled.type === "pkt_meta" || s.spilled.type === "pkt_end")) s.spilled = scalarReg();
+    }
+  }
+}
+
+/** bpf-to-bpf call: push a frame with R1-R5 passed through. Returns the callee's first pc. */
+export function checkPseudoCall(env: Env, insn: Insn): number {
+  const st = env.state;
+  if (st.frames.length >= MAX_CALL_FRAMES) {
+    reject(env, `the call stack of ${st.frames.length + 1} frames is too deep !`, E2BIG_);
+  }
+  const target = env.pc + insn.imm + 1;
+  const caller = curFrame(st);
+  const sub = env.subprogs.indexOf(target);
+  const f = newFrame(env.pc, sub, env.pc + 1);
+  for (let r = 1; r <= 5; r++) f.regs[r] = copyReg(caller.regs[r]!);
+  f.regs[10] = ptrReg("fp");
+  f.regs[10]!.frameno = st.frames.length;
+  st.frames.push(f);
+  for (let r = 0; r <= 5; r++) caller.regs[r] = notInit();
+  return target;
+}
+const E2BIG_ = 7;
+
+/** BPF_EXIT: leave a subprogram (returns the caller's next pc) or finish the program (returns -1). */
+export function checkExit(env: Env): number {
+  const st = env.state;
+  if (st.frames.length > 1) {
+    const callee = curFrame(st);
+    checkRegRead(env, 0);
+    const r0 = callee.regs[0]!;
+    if (r0.type === "fp" && r0.frameno === st.frames.length - 1) reject(env, "cannot return stack pointer to the caller", EINVAL);
+    st.frames.pop();
+    const caller = curFrame(st);
+    caller.regs[0] = copyReg(r0);
+    return callee.returnPc;
+  }
+  if (st.refs.length) {
+    const r = st.refs[0]!;
+    reject(env, `Unreleased reference id=${r.id} alloc_insn=${r.insn}`, EINVAL);
+  }
+  checkRegRead(env, 0);
+  const r0 = curFrame(st).regs[0]!;
+  if (env.unpriv && r0.type !== "scalar") reject(env, "R0 leaks addr as return value");
+  const range = returnRange(env.progType);
+  if (range) {
+    if (r0.type !== "scalar") reject(env, `At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
+    const b = r0.b;
+    if (b.smin < BigInt(range[0]) || b.smax > BigInt(range[1])) {
+      const v = isConst(b) ? `R0 has smin=${b.smin} smax=${b.smax}` : `R0 has ${describeRange(b)}`;
+      reject(env, `At program exit the register ${v} should have been in [${range[0]}, ${range[1]}]`, EINVAL);
+    }
+  }
+  return -1;
+}
+
+function describeRange(b: Reg["b"]): string {
+  return `smin=${b.smin} smax=${b.smax}`;
+}
+
+export { boundsSync, knownBounds, unknownBounds, tnumToString };

@@ -1,0 +1,282 @@
+// Loads, stores and atomics: the kernel's check_mem_access for each pointer type (stack, ctx, map value,
+// packet, ringbuf memory), stack spill/fill, and the access facts handed to the JIT.
+import type { Insn } from "../isa/ebpf/insn.ts";
+import {
+  BPF_ADD, BPF_AND, BPF_ATOMIC, BPF_CMPXCHG, BPF_DW, BPF_FETCH, BPF_MEM, BPF_MEMSX, BPF_OR, BPF_ST, BPF_STX, BPF_W,
+  BPF_XCHG, BPF_XOR, bpfClass, bpfMode, bpfSize, sizeBytes,
+} from "../isa/ebpf/opcodes.ts";
+import { boundsSync, isConst, knownBounds, signExtend, truncate, zext32 } from "./bounds.ts";
+import { ctxAccess, canWritePacket } from "./ctx.ts";
+import { type AccessFact, type Env, EACCES, EINVAL, reject } from "./env.ts";
+import { checkRegRead, regTypeStr } from "./regs.ts";
+import { type Frame, type Reg, type SlotByte, copyReg, curFrame, notInit, ptrReg, scalarReg, slotAt } from "./state.ts";
+import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from "./tnum.ts";
+
+const MAX_BPF_STACK = 512;
+const BPF_MAX_VAR_OFF = 1n << 29n;
+
+interface Access {
+  regno: number;
+  off: number;
+  size: number;
+  write: boolean;
+  /** Register stored (writes) or loaded into (reads); -1 for BPF_ST immediates. */
+  valueRegno: number;
+  /** BPF_ST immediate. */
+  imm?: number;
+  /** Sign-extending load. */
+  signed?: boolean;
+  /** Part of an atomic read-modify-write. */
+  atomic?: boolean;
+}
+
+function fact(env: Env, kind: AccessFact["kind"], size: number): void {
+  if (env.noFact.has(env.pc)) return;
+  const old = env.facts.get(env.pc);
+  if (old && old.kind !== kind) { env.facts.delete(env.pc); env.noFact.add(env.pc); return; }
+  env.facts.set(env.pc, { pc: env.pc, kind, size });
+}
+
+/** The frame a stack pointer refers to. */
+function stackFrame(env: Env, reg: Reg): Frame {
+  return env.state.frames[reg.frameno]!;
+}
+
+function checkStackBounds(env: Env, regno: number, reg: Reg, off: number, size: number, write: boolean, extra?: string): void {
+  const what = extra ?? (write ? " write to" : " read from");
+  if (isConst(reg.b)) {
+    const o = off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+    if (o < -MAX_BPF_STACK || o + size > 0 || size <= 0) {
+      reject(env, `invalid${what} stack R${regno} off=${o} size=${size}`);
+    }
+  } else {
+    const minOff = reg.b.smin + BigInt(off), maxOff = reg.b.smax + BigInt(off) + BigInt(size);
+    if (reg.b.smax >= BPF_MAX_VAR_OFF || reg.b.smin <= -BPF_MAX_VAR_OFF || minOff < -BigInt(MAX_BPF_STACK) || maxOff > 0n) {
+      reject(env, `invalid variable-offset${what} stack R${regno} var_off=${tnumToString(reg.b.varOff)} off=${off} size=${size}`);
+    }
+  }
+}
+
+function recordDepth(env: Env, reg: Reg, lowest: number): void {
+  const f = stackFrame(env, reg);
+  const depth = -lowest;
+  const sp = f.subprog;
+  if (depth > (env.stackDepth[sp] ?? 0)) env.stackDepth[sp] = depth;
+}
+
+/** Stack store at a constant offset (check_stack_write_fixed_off). */
+function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | undefined, imm: number | undefined): void {
+  const f = stackFrame(env, reg);
+  const o = off;
+  const spi = Math.floor((-o - 1) / 8);
+  const slot = slotAt(f, spi);
+  recordDepth(env, reg, o);
+  if (value && value.type !== "scalar" && size !== 8) reject(env, "invalid size of register spill");
+  if (size === 8 && o % 8 === 0 && value) {
+    slot.bytes = ["r", "r", "r", "r", "r", "r", "r", "r"];
+    slot.spilled = copyReg(value);
+    return;
+  }
+  const zero = value ? value.type === "scalar" && isConst(value.b) && value.b.varOff.value === 0n : imm === 0;
+  if (size === 8 && o % 8 === 0 && imm !== undefined && imm !== 0) {
+    // A constant stored with BPF_ST is tracked like a spilled constant scalar (kernel: fake register spill).
+    slot.bytes = ["r", "r", "r", "r", "r", "r", "r", "r"];
+    slot.spilled = scalarReg(knownBounds(BigInt(imm)));
+    return;
+  }
+  if (slot.bytes[7] === "r" || slot.bytes[0] === "r") {
+    // A partial overwrite of a spilled register turns the whole slot into plain data.
+    slot.spilled = undefined;
+    for (let k = 0; k < 8; k++) slot.bytes[k] = "m";
+  }
+  const byteType: SlotByte = zero ? "0" : "m";
+  for (let i = 0; i < size; i++) {
+    const b = o + i;
+    const s = slotAt(f, Math.floor((-b - 1) / 8));
+    const idx = ((b % 8) + 8) % 8;
+    if (s.bytes[7] === "r" && s !== slot) { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
+    s.bytes[idx] = byteType;
+  }
+}
+
+/** Stack load at a constant offset (check_stack_read_fixed_off). */
+function stackRead(env: Env, reg: Reg, off: number, size: number): Reg {
+  const f = stackFrame(env, reg);
+  const spi = Math.floor((-off - 1) / 8);
+  const slot = f.stack[spi];
+  if (slot && slot.bytes[7] === "r" && slot.spilled) {
+    const sp = slot.spilled;
+    if (size === 8 && off % 8 === 0) return copyReg(sp);
+    if (sp.type !== "scalar") reject(env, "invalid size of register fill");
+    const r = scalarReg();
+    if (isConst(sp.b) && off % 8 === 0) { r.b = knownBounds(sp.b.varOff.value); truncate(r.b, size); }
+    return r;
+  }
+  let allZero = true;
+  for (let i = 0; i < size; i++) {
+    const b = off + i;
+    const s = f.stack[Math.floor((-b - 1) / 8)];
+    const t = s ? s.bytes[((b % 8) + 8) % 8]! : "?";
+    if (t === "?") {
+      if (env.unpriv) reject(env, `invalid read from stack off ${off - i + i}+${i} size ${size}`);
+      allZero = false;
+    } else if (t !== "0") allZero = false;
+  }
+  return allZero ? scalarReg(knownBounds(0n)) : scalarReg();
+}
+
+function memRegion(env: Env, regno: number, reg: Reg, off: number, size: number, memSize: number, what: (o: number) => string): void {
+  const b = reg.b;
+  if (b.smin < 0n && (b.smin === -(1n << 63n) || b.smin + BigInt(off) !== BigInt.asIntN(32, b.smin + BigInt(off)) || b.smin + BigInt(off) < 0n)) {
+    reject(env, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  const lo = Number(b.smin) + off;
+  if (lo < 0 || size === 0 || lo + size > memSize) reject(env, `${what(lo)}\nR${regno} min value is outside of the allowed memory range`);
+  if (b.umax >= BPF_MAX_VAR_OFF) reject(env, `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const hi = Number(b.umax) + off;
+  if (hi < 0 || hi + size > memSize) reject(env, `${what(hi)}\nR${regno} max value is outside of the allowed memory range`);
+}
+
+export function checkMemAccess(env: Env, a: Access): void {
+  const regs = curFrame(env.state).regs;
+  const reg = regs[a.regno]!;
+  const { off, size, write } = a;
+  const value = a.valueRegno >= 0 && write ? regs[a.valueRegno] : undefined;
+  let loaded: Reg | undefined;
+  switch (reg.type) {
+    case "fp": {
+      // Stack accesses are always checked for alignment (check_ptr_alignment, strict for the stack).
+      const t = tnumAdd(reg.b.varOff, tnumConst(BigInt(reg.off + off)));
+      if (!tnumIsAligned(t, size)) {
+        reject(env, `misaligned stack access off ${tnumToString(reg.b.varOff)}+${reg.off}+${off} size ${size}`);
+      }
+      checkStackBounds(env, a.regno, reg, reg.off + off, size, write);
+      if (!isConst(reg.b)) {
+        const lowest = Number(reg.b.smin) + reg.off + off;
+        recordDepth(env, reg, lowest);
+        if (env.unpriv && !write) reject(env, `R${a.regno} variable stack access prohibited for !root, var_off=${tnumToString(reg.b.varOff)} off=${off}`);
+        if (write) {
+          const f = stackFrame(env, reg);
+          for (let o = lowest; o < Number(reg.b.smax) + reg.off + off + size; o++) {
+            const s = slotAt(f, Math.floor((-o - 1) / 8));
+            if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
+            s.bytes[((o % 8) + 8) % 8] = "m";
+          }
+        } else loaded = scalarReg();
+      } else {
+        const o = reg.off + off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+        if (write) stackWrite(env, reg, o, size, value, a.imm);
+        else loaded = stackRead(env, reg, o, size);
+        fact(env, "stack", size);
+      }
+      break;
+    }
+    case "ctx": {
+      if (reg.off !== 0) reject(env, `dereference of modified ctx ptr R${a.regno} off=${reg.off} disallowed`);
+      if (!isConst(reg.b)) reject(env, `variable ctx access var_off=${tnumToString(reg.b.varOff)} disallowed`);
+      if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into ctx`);
+      const t = ctxAccess(env.progType, off, size, write);
+      if (t === undefined) reject(env, `invalid bpf_context access off=${off} size=${size}`);
+      if (!write) loaded = t === "scalar" ? scalarReg() : ptrReg(t);
+      fact(env, "ctx", size);
+      break;
+    }
+    case "map_value": case "map_key": {
+      if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      const map = env.maps[reg.map]!;
+      const memSize = reg.type === "map_value" ? map.valueSize : map.keySize;
+      if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into map`);
+      if (reg.type === "map_key" && write) reject(env, `R${a.regno} cannot write into map_key`);
+      const o = reg.off + off;
+      const label = reg.type === "map_value" ? "map value" : "map key";
+      const sizeName = reg.type === "map_value" ? "value_size" : "key_size";
+      memRegion(env, a.regno, reg, o, size, memSize, (x) => `invalid access to ${label}, ${sizeName}=${memSize} off=${x} size=${size}`);
+      if (!write) loaded = scalarReg();
+      fact(env, reg.type, size);
+      break;
+    }
+    case "pkt": case "pkt_meta": {
+      if (write && !canWritePacket(env.progType)) reject(env, "cannot write into packet");
+      if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into packet`);
+      if (reg.b.smin < 0n) reject(env, `R${a.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+      const o = reg.off + off;
+      if (o < 0 || size === 0 || o + size > reg.range) {
+        reject(env, `invalid access to packet, off=${o} size=${size}, R${a.regno}(id=${reg.id},off=${reg.off},r=${reg.range})\nR${a.regno} offset is outside of the packet`);
+      }
+      if (!write) loaded = scalarReg();
+      fact(env, "pkt", size);
+      break;
+    }
+    case "mem": {
+      if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      const o = reg.off + off;
+      memRegion(env, a.regno, reg, o, size, reg.range, (x) => `invalid access to memory, mem_size=${reg.range} off=${x} size=${size}`);
+      if (!write) loaded = scalarReg();
+      fact(env, "mem", size);
+      break;
+    }
+    default:
+      reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+  }
+  if (!write && loaded && a.valueRegno >= 0) {
+    if (loaded.type === "scalar" && size < 8) {
+      if (a.signed) signExtend(loaded.b, size, false);
+      else truncate(loaded.b, size);
+    }
+    regs[a.valueRegno] = loaded;
+  }
+}
+
+/** BPF_LDX, BPF_STX, BPF_ST (check_load_mem / check_store_reg / the BPF_ST path of do_check). */
+export function checkLoadStore(env: Env, insn: Insn): void {
+  const cls = bpfClass(insn.code), mode = bpfMode(insn.code), size = sizeBytes(bpfSize(insn.code));
+  if (cls === BPF_STX && mode === BPF_ATOMIC) { checkAtomic(env, insn); return; }
+  if (cls === BPF_STX) {
+    if (mode !== BPF_MEM || insn.imm !== 0) reject(env, "BPF_STX uses reserved fields", EINVAL);
+    checkRegRead(env, insn.src);
+    checkRegRead(env, insn.dst);
+    checkMemAccess(env, { regno: insn.dst, off: insn.off, size, write: true, valueRegno: insn.src });
+    return;
+  }
+  if (cls === BPF_ST) {
+    if (mode !== BPF_MEM || insn.src !== 0) reject(env, "BPF_ST uses reserved fields", EINVAL);
+    checkRegRead(env, insn.dst);
+    checkMemAccess(env, { regno: insn.dst, off: insn.off, size, write: true, valueRegno: -1, imm: insn.imm });
+    return;
+  }
+  // BPF_LDX (encoding validated up front).
+  checkRegRead(env, insn.src);
+  if (insn.dst === 10) reject(env, "frame pointer is read only");
+  if (insn.dst > 10) reject(env, `R${insn.dst} is invalid`, EINVAL);
+  checkMemAccess(env, { regno: insn.src, off: insn.off, size, write: false, valueRegno: insn.dst, signed: mode === BPF_MEMSX });
+}
+
+function checkAtomic(env: Env, insn: Insn): void {
+  const op = insn.imm;
+  const ok = [BPF_ADD, BPF_AND, BPF_OR, BPF_XOR].flatMap((x) => [x, x | BPF_FETCH]).concat([BPF_XCHG, BPF_CMPXCHG]);
+  if (!ok.includes(op)) reject(env, `BPF_ATOMIC uses invalid atomic opcode ${(op & 0xff).toString(16).padStart(2, "0")}`, EINVAL);
+  const sz = bpfSize(insn.code);
+  if (sz !== BPF_W && sz !== BPF_DW) reject(env, "invalid atomic operand size", EINVAL);
+  const size = sizeBytes(sz);
+  checkRegRead(env, insn.src);
+  checkRegRead(env, insn.dst);
+  if (op === BPF_CMPXCHG) checkRegRead(env, 0);
+  const regs = curFrame(env.state).regs;
+  const dst = regs[insn.dst]!;
+  if (regs[insn.src]!.type !== "scalar") {
+    if (env.unpriv || true) reject(env, `R${insn.src} leaks addr into mem`);
+  }
+  if (dst.type === "ctx" || dst.type === "pkt" || dst.type === "pkt_meta") {
+    reject(env, `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst)} is not allowed`);
+  }
+  const loadReg = op === BPF_CMPXCHG ? 0 : (op & BPF_FETCH) ? insn.src : -1;
+  checkMemAccess(env, { regno: insn.dst, off: insn.off, size, write: false, valueRegno: -1, atomic: true });
+  checkMemAccess(env, { regno: insn.dst, off: insn.off, size, write: true, valueRegno: -1, atomic: true });
+  if (loadReg >= 0) {
+    const r = scalarReg();
+    if (size === 4) { zext32(r.b); boundsSync(r.b); }
+    regs[loadReg] = r;
+  }
+}
+
+export { notInit, EACCES };

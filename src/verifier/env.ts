@@ -1,0 +1,73 @@
+// The per-verification environment shared by the checks (the kernel's struct bpf_verifier_env), and the
+// rejection signal: a check that fails throws Reject with the kernel's exact message and errno.
+import type { Insn } from "../isa/ebpf/insn.ts";
+import type { State } from "./state.ts";
+
+/** The subset of a map's description the verifier needs (shape of src/maps MapSpec). */
+export interface VerifierMapSpec {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags?: number;
+  readonly name?: string;
+}
+
+export const BPF_MAP_TYPE_HASH = 1;
+export const BPF_MAP_TYPE_ARRAY = 2;
+export const BPF_MAP_TYPE_PROG_ARRAY = 3;
+export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
+export const BPF_MAP_TYPE_PERCPU_HASH = 5;
+export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+export const BPF_MAP_TYPE_LRU_HASH = 9;
+export const BPF_MAP_TYPE_QUEUE = 22;
+export const BPF_MAP_TYPE_STACK = 23;
+export const BPF_MAP_TYPE_RINGBUF = 27;
+
+export class Reject extends Error {
+  readonly errno: number;
+  readonly pc: number;
+  constructor(message: string, errno: number, pc: number) {
+    super(message);
+    this.errno = errno;
+    this.pc = pc;
+  }
+}
+
+export const EPERM = 1, ENOENT = 2, E2BIG = 7, EFAULT = 14, EACCES = 13, EINVAL = 22, ENOTSUPP = 524;
+
+/** A fact for the JIT: at `pc`, the memory access through `reg` is proven in bounds. */
+export interface AccessFact {
+  readonly pc: number;
+  readonly kind: "stack" | "ctx" | "map_value" | "map_key" | "pkt" | "mem";
+  readonly size: number;
+}
+
+export interface Env {
+  readonly insns: readonly Insn[];
+  readonly progType: number;
+  readonly maps: readonly VerifierMapSpec[];
+  readonly unpriv: boolean;
+  readonly logLevel: number;
+  log: string[];
+  idGen: number;
+  pc: number;
+  state: State;
+  /** Subprogram start pcs, sorted; subprogs[0] = 0. */
+  subprogs: number[];
+  /** Stack depth per subprogram (max over paths, rounded to 8... as the kernel: round_up(max depth, 8)). */
+  stackDepth: number[];
+  facts: Map<number, AccessFact>;
+  /** pcs where the fact was contradicted on some path (then no fact). */
+  noFact: Set<number>;
+}
+
+export function reject(env: Env, message: string, errno = EACCES): never {
+  throw new Reject(message, errno, env.pc);
+}
+
+export function verbose(env: Env, line: string): void {
+  if (env.logLevel > 0) env.log.push(line);
+}
+
+export const newId = (env: Env): number => ++env.idGen;

@@ -1,0 +1,336 @@
+// The path walk (the kernel's do_check): explore every path from the entry, one instruction at a time, splitting at
+// branches, pruning at prune points when an explored state covers the current one, and rejecting on the first
+// violation with the kernel's message. Returns the verdict, the kernel-format log and the facts for the JIT.
+import type { Insn } from "../isa/ebpf/insn.ts";
+import {
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_CALL, BPF_DW, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX,
+  BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_ST, BPF_STX,
+  BPF_COMPLEXITY_LIMIT_INSNS, bpfClass, bpfMode, bpfOp, bpfSize,
+} from "../isa/ebpf/opcodes.ts";
+import { formatInsnKernel } from "../isa/ebpf/disasm-kernel.ts";
+import { knownBounds } from "./bounds.ts";
+import { checkAlu } from "./check-alu.ts";
+import { checkExit, checkHelperCall, checkPseudoCall } from "./check-call.ts";
+import { checkCondJmp } from "./check-jmp.ts";
+import { checkLoadStore } from "./check-mem.ts";
+import { checkStructure, isLdImm64, jumpTarget, liveRegisters } from "./cfg.ts";
+import { isKnownProgType } from "./ctx.ts";
+import { type AccessFact, type Env, type VerifierMapSpec, E2BIG, EINVAL, Reject, reject } from "./env.ts";
+import { formatState } from "./format.ts";
+import { checkRegRead } from "./regs.ts";
+import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
+import { PROG_TYPES } from "../helpers/protos.ts";
+
+export interface VerifyOptions {
+  /** enum bpf_prog_type number, or a name such as "socket_filter", "xdp", "kprobe". */
+  readonly progType: number | string;
+  readonly maps?: readonly VerifierMapSpec[];
+  /** Verify as an unprivileged user (no CAP_BPF/CAP_PERFMON): no pointer leaks, no loops, initialized stack. */
+  readonly unpriv?: boolean;
+  /** 0: no log; 1: the failing path; 2: every instruction with state. */
+  readonly logLevel?: number;
+}
+
+export interface VerifyError {
+  readonly pc: number;
+  /** The kernel's error line (the last line before `processed ...`). */
+  readonly message: string;
+  /** Negative errno the kernel's bpf(BPF_PROG_LOAD) returns, as a positive number (13 = EACCES, 22 = EINVAL, 7 = E2BIG). */
+  readonly errno: number;
+  /** All lines of the failure (some checks print context before the error line). */
+  readonly lines: readonly string[];
+}
+
+export interface VerifyStats {
+  readonly processed: number;
+  readonly maxStatesPerInsn: number;
+  readonly totalStates: number;
+  readonly peakStates: number;
+}
+
+export interface VerifyResult {
+  readonly accepted: boolean;
+  readonly error?: VerifyError;
+  readonly log: string;
+  readonly processed: number;
+  readonly stats: VerifyStats;
+  /** Memory accesses proven in bounds on every path, by pc (for the JIT to drop its checks). */
+  readonly facts: readonly AccessFact[];
+  /** The path from the entry to the failing instruction (pcs), for explanations. */
+  readonly failingPath?: readonly number[];
+}
+
+interface Checkpoint { state: State; branches: number; parent: Checkpoint | undefined; pc: number }
+interface Pending { state: State; pc: number; from: number; cp: Checkpoint | undefined; path: number[] }
+
+export function progTypeNumber(t: number | string): number {
+  if (typeof t === "number") return t;
+  const n = PROG_TYPES[t.toLowerCase().replace(/^bpf_prog_type_/, "")];
+  if (n === undefined) throw new Reject(`unknown program type ${t}`, EINVAL, 0);
+  return n;
+}
+
+function pruneFlags(insns: readonly Insn[]): Uint8Array {
+  const f = new Uint8Array(insns.length + 1);
+  for (let pc = 0; pc < insns.length; pc++) {
+    const insn = insns[pc]!;
+    if (isLdImm64(insn)) { pc++; continue; }
+    const cls = bpfClass(insn.code), op = bpfOp(insn.code);
+    if (cls !== BPF_JMP && cls !== BPF_JMP32) continue;
+    if (op === BPF_EXIT) continue;
+    if (op === BPF_CALL) { f[pc + 1] = 1; if (insn.src === BPF_PSEUDO_CALL) f[pc] = 1; continue; }
+    if (op === BPF_JA) { const t = jumpTarget(insn, pc); if (t >= 0 && t < insns.length) f[t] = 1; continue; }
+    f[pc] = 1;
+  }
+  return f;
+}
+
+/** Loop heads (targets of back-edges in a DFS from the entry): states are always recorded there. */
+function loopHeads(insns: readonly Insn[], subprogs: readonly number[]): Uint8Array {
+  const n = insns.length;
+  const heads = new Uint8Array(n);
+  const state = new Uint8Array(n);
+  for (const root of subprogs) {
+    if (state[root]) continue;
+    const stack: [number, number][] = [[root, 0]];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [t, k] = top;
+      const insn = insns[t]!;
+      const cls = bpfClass(insn.code), op = bpfOp(insn.code);
+      let succ: number[];
+      if (isLdImm64(insn)) succ = [t + 2];
+      else if (cls === BPF_JMP || cls === BPF_JMP32) {
+        succ = op === BPF_EXIT ? [] : op === BPF_CALL ? [t + 1] : op === BPF_JA ? [jumpTarget(insn, t)] : [t + 1, jumpTarget(insn, t)];
+      } else succ = [t + 1];
+      if (k >= succ.length) { state[t] = 2; stack.pop(); continue; }
+      top[1] = k + 1;
+      const w = succ[k]!;
+      if (w >= n) continue;
+      if (state[w] === 0) { state[w] = 1; stack.push([w, 0]); } else if (state[w] === 1) heads[w] = 1;
+    }
+  }
+  return heads;
+}
+
+function processedLine(p: number, s: { max: number; total: number; peak: number }): string {
+  return `processed ${p} insns (limit 1000000) max_states_per_insn ${s.max} total_states ${s.total} peak_states ${s.peak} mark_read 0`;
+}
+
+export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyResult {
+  const progType = progTypeNumber(options.progType);
+  const logLevel = options.logLevel ?? 0;
+  const env: Env = {
+    insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [], idGen: 0, pc: 0,
+    state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
+  };
+  const stats = { max: 0, total: 0, peak: 0 };
+  let processed = 0;
+  let path: number[] = [];
+  const fmt = (pc: number): string => `${pc}: ${formatInsnKernel(insns, pc, { mapRef: mapRef(env) })}`;
+  try {
+    if (insns.length === 0 || insns.length > (env.unpriv ? 4096 : BPF_COMPLEXITY_LIMIT_INSNS)) {
+      throw new Reject("", E2BIG, 0);
+    }
+    if (!isKnownProgType(progType)) throw new Reject("", EINVAL, 0);
+    checkStructure(env);
+    const live = liveRegisters(insns);
+    const prune = pruneFlags(insns);
+    const heads = loopHeads(insns, env.subprogs);
+    const visited = new Map<number, Checkpoint[]>();
+    let live_states = 0;
+    const f0 = newFrame(-1, 0, -1);
+    f0.regs[1] = ptrReg("ctx");
+    f0.regs[10] = ptrReg("fp");
+    let cur: State = { frames: [f0], refs: [], parentPc: -1 };
+    let pc = 0;
+    let cp: Checkpoint | undefined;
+    const pending: Pending[] = [];
+    let jmps = 0, prevJmps = 0, prevInsns = 0;
+    if (logLevel >= 2) env.log.push(`0: ${formatState(cur, env)}`);
+
+    const endPath = (): boolean => {
+      let c = cp;
+      while (c) { c.branches--; if (c.branches > 0) break; live_states--; c = c.parent; }
+      const next = pending.pop();
+      if (!next) return false;
+      cur = next.state; pc = next.pc; cp = next.cp; path = next.path;
+      if (logLevel >= 1) env.log.push("", `from ${next.from} to ${next.pc}: ${formatState(cur, env)}`);
+      return true;
+    };
+
+    for (;;) {
+      env.pc = pc;
+      env.state = cur;
+      if (prune[pc] || heads[pc]) {
+        const list = visited.get(pc) ?? [];
+        let pruned = false;
+        let addNew = heads[pc] === 1 || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
+        for (const old of list) {
+          if (old.branches > 0) {
+            if (heads[pc] && statesEqual(old.state, cur, live[pc]!, true)) {
+              reject(env, `infinite loop detected at insn ${pc}`, EINVAL);
+            }
+            if (jmps - prevJmps < 20 && processed - prevInsns < 100) addNew = false;
+            continue;
+          }
+          if (statesEqual(old.state, cur, live[pc]!, false)) { pruned = true; break; }
+        }
+        if (pruned) {
+          if (logLevel >= 2) env.log.push(`${pc}: safe`);
+          if (!endPath()) break;
+          continue;
+        }
+        if (addNew) {
+          const c: Checkpoint = { state: copyState(cur), branches: 1, parent: cp, pc };
+          cp = c;
+          list.push(c);
+          visited.set(pc, list);
+          stats.total++;
+          live_states++;
+          if (live_states > stats.peak) stats.peak = live_states;
+          if (list.length > stats.max) stats.max = list.length;
+          prevJmps = jmps; prevInsns = processed;
+        }
+      }
+      if (++processed > BPF_COMPLEXITY_LIMIT_INSNS) {
+        reject(env, `BPF program is too large. Processed ${processed} insn`, E2BIG);
+      }
+      path.push(pc);
+      const insn = insns[pc]!;
+      const cls = bpfClass(insn.code);
+      if (logLevel >= 2) env.log.push(fmt(pc));
+      if (cls === BPF_ALU || cls === BPF_ALU64) { checkAlu(env, insn); pc++; continue; }
+      if (cls === BPF_LDX || cls === BPF_STX || cls === BPF_ST) { checkLoadStore(env, insn); pc++; continue; }
+      if (cls === BPF_LD) { pc = checkLd(env, insn, pc); continue; }
+      // Jumps, calls and exit.
+      jmps++;
+      const op = bpfOp(insn.code);
+      if (op === BPF_CALL) {
+        if (cls === BPF_JMP32 || insn.off !== 0 || insn.dst !== 0 || (insn.src !== 0 && insn.src !== BPF_PSEUDO_CALL && insn.src !== BPF_PSEUDO_KFUNC_CALL)) {
+          reject(env, "BPF_CALL uses reserved fields", EINVAL);
+        }
+        if (insn.src === BPF_PSEUDO_KFUNC_CALL) reject(env, "calling kernel functions is not supported", EINVAL);
+        if (insn.src === BPF_PSEUDO_CALL) { pc = checkPseudoCall(env, insn); continue; }
+        checkHelperCall(env, insn);
+        pc++;
+        continue;
+      }
+      if (op === BPF_EXIT) {
+        if (insn.src !== 0 || insn.dst !== 0 || insn.off !== 0 || insn.imm !== 0 || cls === BPF_JMP32) reject(env, "BPF_EXIT uses reserved fields", EINVAL);
+        const next = checkExit(env);
+        if (next >= 0) { pc = next; continue; }
+        if (!endPath()) break;
+        continue;
+      }
+      if (op === BPF_JA) {
+        if (cls === BPF_JMP ? insn.src !== 0 || insn.dst !== 0 || insn.imm !== 0 : insn.src !== 0 || insn.dst !== 0 || insn.off !== 0) {
+          reject(env, "BPF_JA uses reserved fields", EINVAL);
+        }
+        pc = jumpTarget(insn, pc);
+        continue;
+      }
+      const res = checkCondJmp(env, insn, copyState);
+      const target = jumpTarget(insn, pc);
+      if (res.taken && res.fallthrough) {
+        if (pending.length >= 8192) reject(env, `The sequence of ${pending.length} jumps is too complex.`, E2BIG);
+        if (cp) cp.branches++;
+        pending.push({ state: res.taken, pc: target, from: pc, cp, path: path.slice() });
+        pc++;
+      } else if (res.taken) {
+        pc = target;
+      } else pc++;
+    }
+    const depthErr = checkStackDepth(env);
+    if (depthErr) throw new Reject(depthErr, EACCES_, 0);
+    env.log.push(processedLine(processed, stats));
+    return {
+      accepted: true, log: logLevel ? env.log.join("\n") + "\n" : "", processed,
+      stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
+      facts: [...env.facts.values()].sort((a, b) => a.pc - b.pc),
+    };
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    const lines = e.message === "" ? [] : e.message.split("\n");
+    if (lines.length && logLevel >= 1 && logLevel < 2) env.log.push(fmt(e.pc));
+    env.log.push(...lines);
+    if (e.message !== "") env.log.push(processedLine(processed, stats));
+    return {
+      accepted: false,
+      error: { pc: e.pc, message: lines[lines.length - 1] ?? "", errno: e.errno, lines },
+      log: logLevel && e.message !== "" ? env.log.join("\n") + "\n" : "",
+      processed, stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
+      facts: [], failingPath: path,
+    };
+  }
+}
+const EACCES_ = 13;
+
+function mapRef(env: Env) {
+  return (_pc: number, insn: Insn, next: Insn | undefined): string | undefined => {
+    if (insn.src === BPF_PSEUDO_MAP_FD || insn.src === BPF_PSEUDO_MAP_IDX) return `map[id:${insn.imm}]`;
+    if (insn.src === 2 || insn.src === BPF_PSEUDO_MAP_IDX_VALUE) return `map[id:${insn.imm}][0]+${next?.imm ?? 0}`;
+    void env;
+    return undefined;
+  };
+}
+
+/** LD_IMM64 and the legacy packet loads LD_ABS / LD_IND (check_ld_imm, check_ld_abs). */
+function checkLd(env: Env, insn: Insn, pc: number): number {
+  const regs = curFrame(env.state).regs;
+  const mode = bpfMode(insn.code);
+  if (mode === BPF_IMM) {
+    if (bpfSize(insn.code) !== BPF_DW) reject(env, "invalid BPF_LD_IMM insn", EINVAL);
+    if (insn.dst > 9) reject(env, insn.dst === 10 ? "frame pointer is read only" : `R${insn.dst} is invalid`, insn.dst === 10 ? 13 : EINVAL);
+    const next = env.insns[pc + 1]!;
+    if (insn.src === 0) {
+      regs[insn.dst] = scalarReg(knownBounds((BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0)));
+    } else if (insn.src === BPF_PSEUDO_MAP_FD || insn.src === BPF_PSEUDO_MAP_IDX) {
+      const r = ptrReg("map_ptr"); r.map = insn.imm; regs[insn.dst] = r;
+    } else {
+      const r = ptrReg("map_value"); r.map = insn.imm; r.off = next.imm; regs[insn.dst] = r;
+    }
+    return pc + 2;
+  }
+  if (mode !== BPF_ABS && mode !== BPF_IND) reject(env, `unknown opcode ${insn.code.toString(16)}`, EINVAL);
+  if (![1, 3, 4].includes(env.progType)) reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type", EINVAL);
+  if (insn.dst !== 0 || insn.off !== 0 || bpfSize(insn.code) === BPF_DW || (mode === BPF_ABS && insn.src !== 0)) {
+    reject(env, "BPF_LD_[ABS|IND] uses reserved fields", EINVAL);
+  }
+  checkRegRead(env, 6);
+  if (env.state.refs.length) reject(env, "BPF_LD_[ABS|IND] cannot be mixed with socket references", EINVAL);
+  if (regs[6]!.type !== "ctx") reject(env, "at the time of BPF_LD_ABS|IND R6 != pointer to skb", EINVAL);
+  if (mode === BPF_IND) checkRegRead(env, insn.src);
+  for (let r = 1; r <= 5; r++) regs[r] = notInit();
+  regs[0] = scalarReg();
+  return pc + 1;
+}
+
+/** The kernel's check_max_stack_depth: each frame rounded up to 16 (JIT), summed along the deepest call chain. */
+function checkStackDepth(env: Env): string | undefined {
+  const calls = new Map<number, number[]>();
+  const subOf = (pc: number): number => {
+    let s = 0;
+    for (let i = 0; i < env.subprogs.length; i++) if (env.subprogs[i]! <= pc) s = i;
+    return s;
+  };
+  env.insns.forEach((insn, pc) => {
+    if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_CALL) {
+      const from = subOf(pc), to = env.subprogs.indexOf(pc + insn.imm + 1);
+      calls.set(from, [...(calls.get(from) ?? []), to]);
+    }
+  });
+  const round = (d: number): number => Math.ceil(d / 16) * 16;
+  let err: string | undefined;
+  const walk = (sub: number, depth: number, frames: number, seen: number[]): void => {
+    if (err) return;
+    const d = depth + round(env.stackDepth[sub] ?? 0);
+    if (d > 512) { err = `combined stack size of ${frames} calls is ${d}. Too large`; return; }
+    for (const c of calls.get(sub) ?? []) if (!seen.includes(c)) walk(c, d, frames + 1, [...seen, c]);
+  };
+  walk(0, 0, 1, [0]);
+  return err;
+}
+
+export type { Env };
