@@ -13,7 +13,9 @@ const SYSCALL_NUMBERS: Record<string, { bpf: number; perfEventOpen: number }> = 
 
 // koffi is loosely typed; the surface used here is narrowed to these signatures.
 type NativeFn = (...args: unknown[]) => number | bigint;
+interface PollHandle { close(): void; unref(): void }
 interface Koffi {
+  node: { poll(fd: number, opts: { readable?: boolean }, cb: (ev: unknown) => void): PollHandle };
   load(path: string): { func(decl: string): NativeFn };
   errno(): number;
   address(v: unknown): bigint;
@@ -222,4 +224,9 @@ export function possibleCpus(): number {
     n = Math.max(n, (b ?? a!) + 1);
   }
   return n;
+}
+
+/** Calls `onReadable` from the event loop whenever `fd` becomes readable (epoll through libuv); close() stops it. */
+export function watchReadable(fd: number, onReadable: () => void): { close(): void; unref(): void } {
+  return need().koffi.node.poll(fd, { readable: true }, () => onReadable());
 }
