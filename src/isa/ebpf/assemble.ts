@@ -39,7 +39,7 @@ export function assemble(text: string): Insn[] {
         out.push(x);
       },
     };
-    let { body, column } = stripDecorations(lines[i]!);
+    let { body, column, codeHint } = stripDecorations(lines[i]!);
     // Labels: `name:` (several allowed), also objdump's `0000000000000000 <name>:` and bpftool's `int name(...):`.
     for (;;) {
       const m = /^([A-Za-z_.$][\w.$]*):(?!\S)\s*/.exec(body)
@@ -60,7 +60,7 @@ export function assemble(text: string): Insn[] {
       implicitExit = true;
     }
     if (isConformanceSyntax(body, word)) assembleConformanceLine(ctx, body, column);
-    else assembleCLine(ctx, body, column);
+    else assembleCLine(ctx, body, column, codeHint);
   }
 
   for (const p of pending) {
@@ -80,7 +80,7 @@ export function assemble(text: string): Insn[] {
 }
 
 /** Removes comments, surrounding blanks and the pc / raw-byte columns of objdump and bpftool listings. */
-function stripDecorations(raw: string): { body: string; column: number } {
+function stripDecorations(raw: string): { body: string; column: number; codeHint?: number } {
   let s = raw;
   // Comments: `#` at line start or after a blank (not `bpf_map_lookup_elem#1`), `;` (objdump/bpftool source lines), `//`.
   const comment = /(?:^|\s)#|;|\/\//.exec(s);
@@ -95,11 +95,13 @@ function stripDecorations(raw: string): { body: string; column: number } {
   // bpftool: `   0: (bf) r6 = r1`; objdump: `       0:\tb7 01 00 00 00 00 00 00\tr1 = 0x0`.
   const prefix = /^\d+:\s*\([0-9a-f]{2}\)\s*/.exec(s) ?? /^[0-9a-f]+:\s+(?:[0-9a-f]{2} ){7}[0-9a-f]{2}(?: (?:[0-9a-f]{2} ){7}[0-9a-f]{2})?(?:\s+|$)/.exec(s)
     ?? /^\([0-9a-f]{2}\)\s*/.exec(s);
+  // bpftool's `(18)` tells an lddw of a small value (`(18) r0 = 0x0`) from a mov (`(b7) r0 = 0`).
+  const hint = prefix ? /\(([0-9a-f]{2})\)/.exec(prefix[0]) : null;
   if (prefix) skip(prefix[0].length);
   // A line of raw bytes only (bpftool `opcodes`, objdump's second lddw slot) carries no instruction.
-  if (/^(?:[0-9a-f]{2}\s+)*[0-9a-f]{2}\s*$/.test(s) && /^(?:[0-9a-f]{2} ){7}[0-9a-f]{2}\s*$/.test(s)) s = "";
+  if (/^(?:[0-9a-f]{2} ){7}[0-9a-f]{2}(?: (?:[0-9a-f]{2} ){7}[0-9a-f]{2})?\s*$/.test(s)) s = "";
   if (/^(?:Disassembly of section |\S+:\s+file format )/.test(s)) s = "";
-  return { body: s.trimEnd(), column };
+  return { body: s.trimEnd(), column, ...(hint ? { codeHint: parseInt(hint[1]!, 16) } : {}) };
 }
 
 function isConformanceSyntax(body: string, word: string): boolean {
