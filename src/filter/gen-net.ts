@@ -1,0 +1,732 @@
+// Network- and transport-layer code generation (gencode.c): host/net tests for IPv4, IPv6, ARP, RARP and DECnet,
+// ports and port ranges, `proto`/`protochain`, the protocol abbreviations (`tcp`, `icmp6`, `l1`, ...) and the
+// packet accessors (`tcp[13]`), plus name resolution through the built-in netbase tables.
+import {
+  BPF_LD, BPF_LDX, BPF_ST, BPF_ALU, BPF_JMP, BPF_ABS, BPF_IND, BPF_MEM, BPF_MSH, BPF_IMM, BPF_K, BPF_X, BPF_B, BPF_H,
+  BPF_W, BPF_ADD, BPF_MUL, BPF_JEQ, BPF_JSET, BPF_JA, BPF_MISC, BPF_TAX, BPF_TXA,
+} from "../isa/cbpf/insn.ts";
+import { type Block, type SList, newBlock, newStmt, sappend } from "./blocks.ts";
+import {
+  type CompilerState, DLT, ETHERTYPE, LLCSAP, IPPROTO, PROTO_UNDEF, ISO8473_CLNP, ISO9542_ESIS, ISO10589_ISIS, ISIS,
+  OFFSET_NOT_SET, allocReg, freeReg, fail,
+} from "./state.ts";
+import {
+  OffRel, JMP, genAnd, genOr, genNot, genCmp, genCmpGe, genCmpLe, genMcmp, loadA, loadxIpHdrLen, absOffsetVarpart,
+  type ArthValue,
+} from "./gen-core.ts";
+import { genLinktype } from "./gen-link.ts";
+import {
+  type Qual, Q_DEFAULT, Q_HOST, Q_NET, Q_PORT, Q_PORTRANGE, Q_GATEWAY, Q_PROTO, Q_PROTOCHAIN, Q_UNDEF,
+  Q_SRC, Q_DST, Q_AND, Q_OR, Q_ADDR1, Q_ADDR2, Q_ADDR3, Q_ADDR4, Q_RA, Q_TA,
+  Q_LINK, Q_IP, Q_ARP, Q_RARP, Q_SCTP, Q_TCP, Q_UDP, Q_ICMP, Q_IGMP, Q_IGRP, Q_ATALK, Q_DECNET, Q_LAT, Q_SCA, Q_MOPRC,
+  Q_MOPDL, Q_IPV6, Q_ICMPV6, Q_AH, Q_ESP, Q_PIM, Q_VRRP, Q_AARP, Q_ISO, Q_ESIS, Q_ISIS, Q_CLNP, Q_STP, Q_IPX,
+  Q_NETBEUI, Q_ISIS_L1, Q_ISIS_L2, Q_ISIS_IIH, Q_ISIS_SNP, Q_ISIS_CSNP, Q_ISIS_PSNP, Q_ISIS_LSP, Q_RADIO, Q_CARP,
+} from "./ast.ts";
+import { lookupPort, lookupProtocol, lookupHost, lookupNetwork, parseEtherAddress } from "./names.ts";
+import { parseIpv6 } from "./lexer.ts";
+import { genMacHost } from "./gen-link.ts";
+
+/** Lower-case protocol keyword for messages ("'tcp' modifier applied to host"). */
+export const PROTO_NAMES: Readonly<Record<number, string>> = {
+  [Q_SCTP]: "sctp", [Q_TCP]: "tcp", [Q_UDP]: "udp", [Q_ICMP]: "icmp", [Q_IGMP]: "igmp", [Q_IGRP]: "igrp",
+  [Q_ICMPV6]: "icmp6", [Q_AH]: "ah", [Q_ESP]: "esp", [Q_PIM]: "pim", [Q_VRRP]: "vrrp", [Q_ESIS]: "esis",
+  [Q_ISIS]: "isis", [Q_CLNP]: "clnp", [Q_STP]: "stp", [Q_NETBEUI]: "netbeui", [Q_ISIS_L1]: "l1", [Q_ISIS_L2]: "l2",
+  [Q_ISIS_IIH]: "iih", [Q_ISIS_SNP]: "snp", [Q_ISIS_CSNP]: "csnp", [Q_ISIS_PSNP]: "psnp", [Q_ISIS_LSP]: "lsp",
+  [Q_RADIO]: "radio", [Q_CARP]: "carp", [Q_IP]: "ip", [Q_RARP]: "rarp", [Q_ARP]: "arp", [Q_DECNET]: "decnet",
+  [Q_LAT]: "lat", [Q_SCA]: "sca", [Q_MOPRC]: "moprc", [Q_MOPDL]: "mopdl", [Q_AARP]: "aarp", [Q_ISO]: "iso",
+  [Q_IPX]: "ipx", [Q_IPV6]: "ip6", [Q_ATALK]: "atalk",
+};
+
+const ADDR_DIR_ERRORS: Readonly<Record<number, string>> = {
+  [Q_ADDR1]: "'addr1' and 'address1' are not valid qualifiers for", [Q_ADDR2]: "'addr2' and 'address2' are not valid qualifiers for",
+  [Q_ADDR3]: "'addr3' and 'address3' are not valid qualifiers for", [Q_ADDR4]: "'addr4' and 'address4' are not valid qualifiers for",
+  [Q_RA]: "'ra' is not a valid qualifier for", [Q_TA]: "'ta' is not a valid qualifier for",
+};
+
+/** Expands src/dst/and/or into one or two calls of `atom(dir)`; other directions are refused with `what`. */
+function byDirection(dir: number, what: string, atom: (d: number) => Block): Block {
+  switch (dir) {
+    case Q_SRC: case Q_DST: return atom(dir);
+    case Q_AND: case Q_DEFAULT: case Q_OR: {
+      const b0 = atom(Q_SRC);
+      const b1 = atom(Q_DST);
+      if (dir === Q_AND) genAnd(b0, b1); else genOr(b0, b1);
+      return b1;
+    }
+  }
+  fail(`${ADDR_DIR_ERRORS[dir]} ${what}`);
+}
+
+function genHostop(cs: CompilerState, addr: number, mask: number, dir: number, proto: number, srcOff: number, dstOff: number): Block {
+  if (dir === Q_SRC || dir === Q_DST) {
+    const b0 = genLinktype(cs, proto);
+    const b1 = genMcmp(cs, OffRel.LINKPL, dir === Q_SRC ? srcOff : dstOff, BPF_W, addr, mask);
+    genAnd(b0, b1);
+    return b1;
+  }
+  return byDirection(dir, "addresses other than 802.11 MAC addresses",
+    (d) => genHostop(cs, addr, mask, d, proto, srcOff, dstOff));
+}
+
+function genHostop6(cs: CompilerState, addr: Uint8Array, mask: Uint8Array, dir: number, srcOff: number, dstOff: number): Block {
+  if (dir === Q_SRC || dir === Q_DST) {
+    const offset = dir === Q_SRC ? srcOff : dstOff;
+    const word = (a: Uint8Array, i: number): number => ((a[4 * i]! << 24) | (a[4 * i + 1]! << 16) | (a[4 * i + 2]! << 8) | a[4 * i + 3]!) >>> 0;
+    const b1 = genMcmp(cs, OffRel.LINKPL, offset + 12, BPF_W, word(addr, 3), word(mask, 3));
+    let b0 = genMcmp(cs, OffRel.LINKPL, offset + 8, BPF_W, word(addr, 2), word(mask, 2));
+    genAnd(b0, b1);
+    b0 = genMcmp(cs, OffRel.LINKPL, offset + 4, BPF_W, word(addr, 1), word(mask, 1));
+    genAnd(b0, b1);
+    b0 = genMcmp(cs, OffRel.LINKPL, offset, BPF_W, word(addr, 0), word(mask, 0));
+    genAnd(b0, b1);
+    b0 = genLinktype(cs, ETHERTYPE.IPV6);
+    genAnd(b0, b1);
+    return b1;
+  }
+  return byDirection(dir, "addresses other than 802.11 MAC addresses", (d) => genHostop6(cs, addr, mask, d, srcOff, dstOff));
+}
+
+function genDnhostop(cs: CompilerState, addr: number, dir: number): Block {
+  if (dir !== Q_SRC && dir !== Q_DST) {
+    return byDirection(dir, "addresses other than 802.11 MAC addresses", (d) => genDnhostop(cs, addr, d));
+  }
+  const [offsetSh, offsetLh] = dir === Q_DST ? [1, 7] : [3, 15];
+  const swapped = ((addr & 0xff) << 8) | ((addr >> 8) & 0xff);
+  const b0 = genLinktype(cs, ETHERTYPE.DN);
+  let tmp = genMcmp(cs, OffRel.LINKPL, 2, BPF_H, 0x8106, 0xff07);
+  const b1 = genCmp(cs, OffRel.LINKPL, 2 + 1 + offsetLh, BPF_H, swapped);
+  genAnd(tmp, b1);
+  tmp = genMcmp(cs, OffRel.LINKPL, 2, BPF_B, 0x06, 0x7);
+  let b2 = genCmp(cs, OffRel.LINKPL, 2 + offsetLh, BPF_H, swapped);
+  genAnd(tmp, b2);
+  genOr(b2, b1);
+  tmp = genMcmp(cs, OffRel.LINKPL, 2, BPF_H, 0x8102, 0xff07);
+  b2 = genCmp(cs, OffRel.LINKPL, 2 + 1 + offsetSh, BPF_H, swapped);
+  genAnd(tmp, b2);
+  genOr(b2, b1);
+  tmp = genMcmp(cs, OffRel.LINKPL, 2, BPF_B, 0x02, 0x7);
+  b2 = genCmp(cs, OffRel.LINKPL, 2 + offsetSh, BPF_H, swapped);
+  genAnd(tmp, b2);
+  genOr(b2, b1);
+  genAnd(b0, b1);
+  return b1;
+}
+
+const HOST_NOT_IMPLEMENTED: Readonly<Record<number, string>> = {
+  [Q_ATALK]: "AppleTalk host filtering not implemented", [Q_LAT]: "LAT host filtering not implemented",
+  [Q_SCA]: "SCA host filtering not implemented", [Q_MOPRC]: "MOPRC host filtering not implemented",
+  [Q_MOPDL]: "MOPDL host filtering not implemented", [Q_AARP]: "AARP host filtering not implemented",
+  [Q_ISO]: "ISO host filtering not implemented", [Q_IPX]: "IPX host filtering not implemented",
+  [Q_IPV6]: "'ip6' modifier applied to ip host",
+};
+
+export function genHost(cs: CompilerState, addr: number, mask: number, proto: number, dir: number, type: number): Block {
+  const typestr = type === Q_NET ? "net" : "host";
+  switch (proto) {
+    case Q_DEFAULT: {
+      const b0 = genHost(cs, addr, mask, Q_IP, dir, type);
+      if (cs.labelStackDepth === 0) {
+        const b1 = genHost(cs, addr, mask, Q_ARP, dir, type);
+        genOr(b0, b1);
+        const b2 = genHost(cs, addr, mask, Q_RARP, dir, type);
+        genOr(b1, b2);
+        return b2;
+      }
+      return b0;
+    }
+    case Q_LINK: fail(`link-layer modifier applied to ${typestr}`);
+    case Q_IP: return genHostop(cs, addr, mask, dir, ETHERTYPE.IP, 12, 16);
+    case Q_RARP: return genHostop(cs, addr, mask, dir, ETHERTYPE.REVARP, 14, 24);
+    case Q_ARP: return genHostop(cs, addr, mask, dir, ETHERTYPE.ARP, 14, 24);
+    case Q_DECNET: return genDnhostop(cs, addr, dir);
+  }
+  const ni = HOST_NOT_IMPLEMENTED[proto];
+  if (ni !== undefined) fail(ni);
+  fail(`'${PROTO_NAMES[proto]}' modifier applied to ${typestr}`);
+}
+
+function genHost6(cs: CompilerState, addr: Uint8Array, mask: Uint8Array, proto: number, dir: number, type: number): Block {
+  const typestr = type === Q_NET ? "net" : "host";
+  if (proto === Q_DEFAULT || proto === Q_IPV6) return genHostop6(cs, addr, mask, dir, 8, 24);
+  if (proto === Q_LINK) fail(`link-layer modifier applied to ip6 ${typestr}`);
+  if (proto === Q_ATALK) fail(`AppleTalk modifier applied to ip6 ${typestr}`);
+  fail(`'${PROTO_NAMES[proto]}' modifier applied to ip6 ${typestr}`);
+}
+
+// ---- ports ----
+
+function genIpfrag(cs: CompilerState): Block {
+  const b = newBlock(JMP(BPF_JSET), 0x1fff);
+  b.stmts = loadA(cs, OffRel.LINKPL, 6, BPF_H);
+  genNot(b);
+  return b;
+}
+
+type PortAtom = (cs: CompilerState, off: number, v1: number, v2: number) => Block;
+const portAtom4: PortAtom = (cs, off, v) => genCmp(cs, OffRel.TRAN_IPV4, off, BPF_H, v);
+const portAtom6: PortAtom = (cs, off, v) => genCmp(cs, OffRel.TRAN_IPV6, off, BPF_H, v);
+function rangeAtom(rel: OffRel): PortAtom {
+  return (cs, off, v1, v2) => {
+    if (v1 > v2) [v1, v2] = [v2, v1];
+    const b1 = genCmpGe(cs, rel, off, BPF_H, v1);
+    const b2 = genCmpLe(cs, rel, off, BPF_H, v2);
+    genAnd(b1, b2);
+    return b2;
+  };
+}
+
+function genPortop(cs: CompilerState, v6: boolean, atom: PortAtom, p1: number, p2: number, proto: number, dir: number, what: string): Block {
+  let b0: Block;
+  if (v6) {
+    b0 = genCmp(cs, OffRel.LINKPL, 6, BPF_B, proto);
+  } else {
+    const tmp = genCmp(cs, OffRel.LINKPL, 9, BPF_B, proto);
+    b0 = genIpfrag(cs);
+    genAnd(tmp, b0);
+  }
+  const b1 = byDirection(dir, what, (d) => atom(cs, d === Q_SRC ? 0 : 2, p1, p2));
+  genAnd(b0, b1);
+  return b1;
+}
+
+function genPortGeneric(cs: CompilerState, v6: boolean, range: boolean, p1: number, p2: number, ipProto: number, dir: number): Block {
+  const atom = range ? rangeAtom(v6 ? OffRel.TRAN_IPV6 : OffRel.TRAN_IPV4) : v6 ? portAtom6 : portAtom4;
+  const what = range ? "port ranges" : "ports";
+  const b0 = genLinktype(cs, v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IP);
+  let b1: Block;
+  if (ipProto === PROTO_UNDEF) {
+    let tmp = genPortop(cs, v6, atom, p1, p2, IPPROTO.TCP, dir, what);
+    b1 = genPortop(cs, v6, atom, p1, p2, IPPROTO.UDP, dir, what);
+    genOr(tmp, b1);
+    tmp = genPortop(cs, v6, atom, p1, p2, IPPROTO.SCTP, dir, what);
+    genOr(tmp, b1);
+  } else {
+    b1 = genPortop(cs, v6, atom, p1, p2, ipProto, dir, what);
+  }
+  genAnd(b0, b1);
+  return b1;
+}
+
+export const genPort = (cs: CompilerState, port: number, ipProto: number, dir: number): Block =>
+  genPortGeneric(cs, false, false, port, port, ipProto, dir);
+export const genPort6 = (cs: CompilerState, port: number, ipProto: number, dir: number): Block =>
+  genPortGeneric(cs, true, false, port, port, ipProto, dir);
+
+function portBoth(cs: CompilerState, range: boolean, p1: number, p2: number, ipProto: number, dir: number): Block {
+  const b = genPortGeneric(cs, false, range, p1, p2, ipProto, dir);
+  genOr(genPortGeneric(cs, true, range, p1, p2, ipProto, dir), b);
+  return b;
+}
+
+// ---- proto / protochain ----
+
+export function genProto(cs: CompilerState, v: number, proto: number, dir: number): Block {
+  if (dir !== Q_DEFAULT) fail("direction applied to 'proto'");
+  switch (proto) {
+    case Q_DEFAULT: {
+      const b0 = genProto(cs, v, Q_IP, dir);
+      const b1 = genProto(cs, v, Q_IPV6, dir);
+      genOr(b0, b1);
+      return b1;
+    }
+    case Q_LINK: return genLinktype(cs, v);
+    case Q_IP: {
+      const b0 = genLinktype(cs, ETHERTYPE.IP);
+      const b1 = genCmp(cs, OffRel.LINKPL, 9, BPF_B, v);
+      genAnd(b0, b1);
+      return b1;
+    }
+    case Q_IPV6: {
+      const b0 = genLinktype(cs, ETHERTYPE.IPV6);
+      let b2 = genCmp(cs, OffRel.LINKPL, 6, BPF_B, IPPROTO.FRAGMENT);
+      const b1 = genCmp(cs, OffRel.LINKPL, 40, BPF_B, v);
+      genAnd(b2, b1);
+      b2 = genCmp(cs, OffRel.LINKPL, 6, BPF_B, v);
+      genOr(b2, b1);
+      genAnd(b0, b1);
+      return b1;
+    }
+    case Q_ISO: {
+      if (cs.linktype === DLT.FRELAY) return genCmp(cs, OffRel.LINKHDR, 2, BPF_H, 0x0300 | v);
+      if (cs.linktype === DLT.C_HDLC || cs.linktype === DLT.HDLC) {
+        const b0 = genLinktype(cs, (LLCSAP.ISONS << 8) | LLCSAP.ISONS);
+        const b1 = genCmp(cs, OffRel.LINKPL_NOSNAP, 1, BPF_B, v);
+        genAnd(b0, b1);
+        return b1;
+      }
+      const b0 = genLinktype(cs, LLCSAP.ISONS);
+      const b1 = genCmp(cs, OffRel.LINKPL_NOSNAP, 0, BPF_B, v);
+      genAnd(b0, b1);
+      return b1;
+    }
+    case Q_ISIS: {
+      const b0 = genProto(cs, ISO10589_ISIS, Q_ISO, Q_DEFAULT);
+      const b1 = genCmp(cs, OffRel.LINKPL_NOSNAP, 4, BPF_B, v);
+      genAnd(b0, b1);
+      return b1;
+    }
+    case Q_ARP: fail("arp does not encapsulate another protocol");
+    case Q_RARP: fail("rarp does not encapsulate another protocol");
+    case Q_ATALK: fail("AppleTalk encapsulation is not specifiable");
+    case Q_DECNET: fail("DECNET encapsulation is not specifiable");
+    case Q_LAT: fail("LAT does not encapsulate another protocol");
+    case Q_SCA: fail("SCA does not encapsulate another protocol");
+    case Q_MOPRC: fail("MOPRC does not encapsulate another protocol");
+    case Q_MOPDL: fail("MOPDL does not encapsulate another protocol");
+    case Q_CLNP: fail("'clnp proto' is not supported");
+  }
+  fail(`'${PROTO_NAMES[proto]} proto' is bogus`);
+}
+
+function genProtochain(cs: CompilerState, v: number, proto: number): Block {
+  const reg2 = allocReg(cs);
+  if (proto === Q_DEFAULT) {
+    const b0 = genProtochain(cs, v, Q_IP);
+    const b = genProtochain(cs, v, Q_IPV6);
+    genOr(b0, b);
+    return b;
+  }
+  if (proto !== Q_IP && proto !== Q_IPV6) fail("bad protocol applied for 'protochain'");
+  if (cs.offLinkpl.isVariable) fail("'protochain' not supported with variable length headers");
+  cs.noOptimize = true;
+  const nl = cs.offLinkpl.constantPart + cs.offNl;
+  const s: SList[] = [newStmt(0)];
+  const add = (code: number, k = 0): SList => { const x = newStmt(code, k); s.push(x); return x; };
+  let b0: Block;
+  if (proto === Q_IP) {
+    b0 = genLinktype(cs, ETHERTYPE.IP);
+    add(BPF_LD | BPF_ABS | BPF_B, nl + 9);
+    add(BPF_LDX | BPF_MSH | BPF_B, nl);
+  } else {
+    b0 = genLinktype(cs, ETHERTYPE.IPV6);
+    add(BPF_LD | BPF_ABS | BPF_B, nl + 6);
+    add(BPF_LDX | BPF_IMM, 40);
+  }
+  const again = s.length;
+  const fix5 = add(BPF_JMP | BPF_JEQ | BPF_K, v);
+  const fix2 = add(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO.NONE);
+  fix5.s.jf = fix2;
+  let fix3: SList | null = null;
+  if (proto === Q_IPV6) {
+    const v6 = [add(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO.HOPOPTS)];
+    fix2.s.jf = v6[0]!;
+    for (const k of [IPPROTO.DSTOPTS, IPPROTO.ROUTING, IPPROTO.FRAGMENT]) {
+      const x = add(BPF_JMP | BPF_JEQ | BPF_K, k);
+      v6[v6.length - 1]!.s.jf = x;
+      v6.push(x);
+    }
+    fix3 = v6[v6.length - 1]!;
+    const advance = add(BPF_LD | BPF_IND | BPF_B, nl);
+    add(BPF_ST, reg2);
+    add(BPF_LD | BPF_IND | BPF_B, nl + 1);
+    add(BPF_ALU | BPF_ADD | BPF_K, 1);
+    add(BPF_ALU | BPF_MUL | BPF_K, 8);
+    add(BPF_ALU | BPF_ADD | BPF_X, 0);
+    add(BPF_MISC | BPF_TAX);
+    const ld = add(BPF_LD | BPF_MEM, reg2);
+    const ja = add(BPF_JMP | BPF_JA, again - (s.length - 1) - 1);
+    ld.s.jf = ja;
+    for (const x of v6) x.s.jt = advance;
+  } else {
+    const x = add(BPF_ALU | BPF_ADD | BPF_K, 0);
+    fix2.s.jf = x;
+  }
+  const ahcheck = add(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO.AH);
+  if (fix3 !== null) fix3.s.jf = ahcheck;
+  const txa1 = add(BPF_MISC | BPF_TXA);
+  ahcheck.s.jt = txa1;
+  add(BPF_LD | BPF_IND | BPF_B, nl);
+  const st = add(BPF_ST, reg2);
+  const txa2 = add(BPF_MISC | BPF_TXA);
+  st.s.jt = txa2;
+  add(BPF_ALU | BPF_ADD | BPF_K, 1);
+  add(BPF_MISC | BPF_TAX);
+  add(BPF_LD | BPF_IND | BPF_B, nl);
+  add(BPF_ALU | BPF_ADD | BPF_K, 2);
+  add(BPF_ALU | BPF_MUL | BPF_K, 4);
+  add(BPF_MISC | BPF_TAX);
+  add(BPF_LD | BPF_MEM, reg2);
+  add(BPF_JMP | BPF_JA, again - (s.length - 1) - 1);
+  const end = add(BPF_ALU | BPF_ADD | BPF_K, 0);
+  fix2.s.jt = end;
+  ahcheck.s.jf = end;
+  fix5.s.jt = end;
+  for (let i = 0; i < s.length - 1; i++) s[i]!.next = s[i + 1]!;
+  const b = newBlock(JMP(BPF_JEQ), v);
+  b.stmts = s[1]!;
+  freeReg(cs, reg2);
+  genAnd(b0, b);
+  return b;
+}
+
+export function genProtoAbbrev(cs: CompilerState, proto: number): Block {
+  const chain = (ps: readonly number[]): Block => {
+    let b0 = genProto(cs, ps[0]!, Q_ISIS, Q_DEFAULT);
+    const b1 = genProto(cs, ps[1]!, Q_ISIS, Q_DEFAULT);
+    genOr(b0, b1);
+    for (const p of ps.slice(2)) {
+      b0 = genProto(cs, p, Q_ISIS, Q_DEFAULT);
+      genOr(b0, b1);
+    }
+    return b1;
+  };
+  switch (proto) {
+    case Q_SCTP: return genProto(cs, IPPROTO.SCTP, Q_DEFAULT, Q_DEFAULT);
+    case Q_TCP: return genProto(cs, IPPROTO.TCP, Q_DEFAULT, Q_DEFAULT);
+    case Q_UDP: return genProto(cs, IPPROTO.UDP, Q_DEFAULT, Q_DEFAULT);
+    case Q_ICMP: return genProto(cs, IPPROTO.ICMP, Q_IP, Q_DEFAULT);
+    case Q_IGMP: return genProto(cs, IPPROTO.IGMP, Q_IP, Q_DEFAULT);
+    case Q_IGRP: return genProto(cs, IPPROTO.IGRP, Q_IP, Q_DEFAULT);
+    case Q_PIM: return genProto(cs, IPPROTO.PIM, Q_DEFAULT, Q_DEFAULT);
+    case Q_VRRP: return genProto(cs, IPPROTO.VRRP, Q_IP, Q_DEFAULT);
+    case Q_CARP: return genProto(cs, IPPROTO.CARP, Q_IP, Q_DEFAULT);
+    case Q_IP: return genLinktype(cs, ETHERTYPE.IP);
+    case Q_ARP: return genLinktype(cs, ETHERTYPE.ARP);
+    case Q_RARP: return genLinktype(cs, ETHERTYPE.REVARP);
+    case Q_LINK: fail("link layer applied in wrong context");
+    case Q_ATALK: return genLinktype(cs, ETHERTYPE.ATALK);
+    case Q_AARP: return genLinktype(cs, ETHERTYPE.AARP);
+    case Q_DECNET: return genLinktype(cs, ETHERTYPE.DN);
+    case Q_SCA: return genLinktype(cs, ETHERTYPE.SCA);
+    case Q_LAT: return genLinktype(cs, ETHERTYPE.LAT);
+    case Q_MOPDL: return genLinktype(cs, ETHERTYPE.MOPDL);
+    case Q_MOPRC: return genLinktype(cs, ETHERTYPE.MOPRC);
+    case Q_IPV6: return genLinktype(cs, ETHERTYPE.IPV6);
+    case Q_ICMPV6: return genProto(cs, IPPROTO.ICMPV6, Q_IPV6, Q_DEFAULT);
+    case Q_AH: return genProto(cs, IPPROTO.AH, Q_DEFAULT, Q_DEFAULT);
+    case Q_ESP: return genProto(cs, IPPROTO.ESP, Q_DEFAULT, Q_DEFAULT);
+    case Q_ISO: return genLinktype(cs, LLCSAP.ISONS);
+    case Q_ESIS: return genProto(cs, ISO9542_ESIS, Q_ISO, Q_DEFAULT);
+    case Q_ISIS: return genProto(cs, ISO10589_ISIS, Q_ISO, Q_DEFAULT);
+    case Q_ISIS_L1: return chain([ISIS.L1_LAN_IIH, ISIS.PTP_IIH, ISIS.L1_LSP, ISIS.L1_CSNP, ISIS.L1_PSNP]);
+    case Q_ISIS_L2: return chain([ISIS.L2_LAN_IIH, ISIS.PTP_IIH, ISIS.L2_LSP, ISIS.L2_CSNP, ISIS.L2_PSNP]);
+    case Q_ISIS_IIH: return chain([ISIS.L1_LAN_IIH, ISIS.L2_LAN_IIH, ISIS.PTP_IIH]);
+    case Q_ISIS_LSP: return chain([ISIS.L1_LSP, ISIS.L2_LSP]);
+    case Q_ISIS_SNP: return chain([ISIS.L1_CSNP, ISIS.L2_CSNP, ISIS.L1_PSNP, ISIS.L2_PSNP]);
+    case Q_ISIS_CSNP: return chain([ISIS.L1_CSNP, ISIS.L2_CSNP]);
+    case Q_ISIS_PSNP: return chain([ISIS.L1_PSNP, ISIS.L2_PSNP]);
+    case Q_CLNP: return genProto(cs, ISO8473_CLNP, Q_ISO, Q_DEFAULT);
+    case Q_STP: return genLinktype(cs, LLCSAP.IEEE8021D);
+    case Q_IPX: return genLinktype(cs, LLCSAP.IPX);
+    case Q_NETBEUI: return genLinktype(cs, LLCSAP.NETBEUI);
+    case Q_RADIO: fail("'radio' is not a valid protocol type");
+  }
+  throw new Error(`unknown protocol qualifier ${proto}`);
+}
+
+function lookupProto(name: string, proto: number): number {
+  switch (proto) {
+    case Q_DEFAULT: case Q_IP: case Q_IPV6: {
+      const v = lookupProtocol(name);
+      if (v === PROTO_UNDEF) fail(`unknown ip proto '${name}'`);
+      return v;
+    }
+    case Q_LINK: {
+      const v = ETHER_PROTOS[name] ?? LLC_PROTOS[name];
+      if (v === undefined) fail(`unknown ether proto '${name}'`);
+      return v;
+    }
+    case Q_ISO: {
+      const v = ({ esis: ISO9542_ESIS, isis: ISO10589_ISIS, clnp: ISO8473_CLNP } as Record<string, number>)[name];
+      if (v === undefined) fail(`unknown osi proto '${name}'`);
+      return v;
+    }
+  }
+  return PROTO_UNDEF;
+}
+
+/** nametoaddr.c eproto_db and llc_db. */
+const ETHER_PROTOS: Readonly<Record<string, number>> = {
+  aarp: ETHERTYPE.AARP, arp: ETHERTYPE.ARP, atalk: ETHERTYPE.ATALK, decnet: ETHERTYPE.DN, ip: ETHERTYPE.IP,
+  ip6: ETHERTYPE.IPV6, lat: ETHERTYPE.LAT, loopback: ETHERTYPE.LOOPBACK, mopdl: ETHERTYPE.MOPDL,
+  moprc: ETHERTYPE.MOPRC, rarp: ETHERTYPE.REVARP, sca: ETHERTYPE.SCA,
+};
+const LLC_PROTOS: Readonly<Record<string, number>> = {
+  iso: LLCSAP.ISONS, stp: LLCSAP.IEEE8021D, ipx: LLCSAP.IPX, netbeui: LLCSAP.NETBEUI,
+};
+
+// ---- names, numbers, addresses (grammar nid / id) ----
+
+function checkPortProto(proto: number, realProto: number, what: string): number {
+  const names: Record<number, string> = { [IPPROTO.TCP]: "tcp", [IPPROTO.UDP]: "udp", [IPPROTO.SCTP]: "sctp" };
+  const want = proto === Q_UDP ? IPPROTO.UDP : proto === Q_TCP ? IPPROTO.TCP : proto === Q_SCTP ? IPPROTO.SCTP : null;
+  if (want === null) return realProto;
+  if (realProto !== PROTO_UNDEF && realProto !== want && names[realProto] !== undefined) {
+    fail(`${what} is ${names[realProto]}`);
+  }
+  return want;
+}
+
+function checkPortNumber(p: number): void {
+  if (p < 0) fail(`illegal port number ${p} < 0`);
+  if (p > 65535) fail(`illegal port number ${p} > 65535`);
+}
+
+/** An identifier with qualifiers (gen_scode). */
+export function genScode(cs: CompilerState, name: string, q: Qual): Block {
+  const { proto, dir } = q;
+  switch (q.addr) {
+    case Q_NET: {
+      let addr = lookupNetwork(name);
+      if (addr === 0) fail(`unknown network '${name}'`);
+      let mask = 0xffffffff;
+      while (addr !== 0 && (addr & 0xff000000) === 0) { addr = (addr << 8) >>> 0; mask = (mask << 8) >>> 0; }
+      return genHost(cs, addr, mask, proto, dir, q.addr);
+    }
+    case Q_DEFAULT: case Q_HOST: {
+      if (proto === Q_LINK) {
+        const lt = cs.linktype;
+        const where = lt === DLT.FDDI ? "FDDI" : lt === DLT.IEEE802 ? "token ring" : lt === DLT.IP_OVER_FC ? "Fibre Channel"
+          : lt === DLT.EN10MB || lt === DLT.NETANALYZER || lt === DLT.NETANALYZER_TRANSPARENT ? "ether" : "802.11";
+        const known = [DLT.EN10MB, DLT.NETANALYZER, DLT.NETANALYZER_TRANSPARENT, DLT.FDDI, DLT.IEEE802, DLT.IEEE802_11,
+          DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO_AVS, DLT.IEEE802_11_RADIO, DLT.PPI, DLT.IP_OVER_FC] as number[];
+        if (!known.includes(lt)) fail("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name");
+        // No /etc/ethers entries: libpcap's pcap_ether_hostton finds nothing.
+        fail(`unknown ${where} host '${name}'`);
+      }
+      if (proto === Q_DECNET) fail(`decnet name support not included, '${name}' cannot be translated\n`);
+      const addrs = lookupHost(name);
+      if (addrs === null) fail(`unknown host '${name}'`);
+      let tproto = proto;
+      let tproto6 = proto;
+      if (cs.offLinktype.constantPart === OFFSET_NOT_SET && tproto === Q_DEFAULT) { tproto = Q_IP; tproto6 = Q_IPV6; }
+      let b: Block | null = null;
+      for (const a of addrs) {
+        let tmp: Block;
+        if (typeof a === "number") {
+          if (tproto === Q_IPV6) continue;
+          tmp = genHost(cs, a, 0xffffffff, tproto, dir, q.addr);
+        } else {
+          if (tproto6 === Q_IP) continue;
+          tmp = genHost6(cs, a, new Uint8Array(16).fill(0xff), tproto6, dir, q.addr);
+        }
+        if (b !== null) genOr(b, tmp);
+        b = tmp;
+      }
+      if (b === null) fail(`unknown host '${name}'${proto === Q_DEFAULT ? "" : " for specified address family"}`);
+      return b;
+    }
+    case Q_PORT: {
+      if (proto !== Q_DEFAULT && proto !== Q_UDP && proto !== Q_TCP && proto !== Q_SCTP) fail("illegal qualifier of 'port'");
+      const r = lookupPort(name);
+      if (r === null) fail(`unknown port '${name}'`);
+      const realProto = checkPortProto(proto, r.proto, `port '${name}'`);
+      checkPortNumber(r.port);
+      return portBoth(cs, false, r.port, r.port, realProto, dir);
+    }
+    case Q_PORTRANGE: {
+      if (proto !== Q_DEFAULT && proto !== Q_UDP && proto !== Q_TCP && proto !== Q_SCTP) fail("illegal qualifier of 'portrange'");
+      const r = lookupPortRange(name);
+      if (r === null) fail(`unknown port in range '${name}'`);
+      const realProto = checkPortProto(proto, r.proto, `port in range '${name}'`);
+      checkPortNumber(r.p1);
+      checkPortNumber(r.p2);
+      return portBoth(cs, true, r.p1, r.p2, realProto, dir);
+    }
+    case Q_GATEWAY: fail("'gateway' not supported in this configuration");
+    case Q_PROTO: return genProto(cs, lookupProto(name, proto), proto, dir);
+    case Q_PROTOCHAIN: return genProtochain(cs, lookupProto(name, proto), proto);
+    case Q_UNDEF: fail("syntax error in filter expression");
+  }
+  throw new Error(`bad address qualifier ${q.addr}`);
+}
+
+/** pcap_nametoportrange: "N-M" numerically (sscanf %d-%d), else two service names. */
+function lookupPortRange(name: string): { p1: number; p2: number; proto: number } | null {
+  const m = /^\s*([-+]?\d+)-([-+]?\d+)/.exec(name);
+  if (m !== null) return { p1: Number(m[1]) | 0, p2: Number(m[2]) | 0, proto: PROTO_UNDEF };
+  const dash = name.indexOf("-");
+  if (dash < 0) return null;
+  const a = lookupPort(name.slice(0, dash));
+  if (a === null) return null;
+  const b = lookupPort(name.slice(dash + 1));
+  if (b === null) return null;
+  return { p1: a.port, p2: b.port, proto: a.proto !== b.proto ? PROTO_UNDEF : b.proto };
+}
+
+/** __pcap_atoin: dotted decimal with 1-4 parts; returns the value and the number of bits given, or -1. */
+export function atoin(s: string): { v: number; len: number } {
+  let addr = 0;
+  let len = 0;
+  let i = 0;
+  for (;;) {
+    let n = 0;
+    while (i < s.length && s[i] !== ".") {
+      if (n > 25) return { v: 0, len: -1 };
+      n = n * 10 + (s.charCodeAt(i++) - 48);
+    }
+    if (n > 255) return { v: 0, len: -1 };
+    addr = ((addr << 8) | (n & 0xff)) >>> 0;
+    len += 8;
+    if (i >= s.length) return { v: addr, len };
+    i++;
+  }
+}
+
+/** A numeric address or number with qualifiers (gen_ncode). */
+export function genNcode(cs: CompilerState, s: string | null, v: number, q: Qual): Block {
+  let proto = q.proto;
+  const dir = q.dir;
+  let vlen: number;
+  if (s === null) vlen = 32;
+  else if (q.proto === Q_DECNET) {
+    const m = /^\s*(\d+)\.(\d+)/.exec(s);
+    if (m === null) fail(`malformed decnet address '${s}'`);
+    v = ((Number(m[1]) << 10) & 0xfc00) | (Number(m[2]) & 0x3ff);
+    vlen = 32;
+  } else {
+    const r = atoin(s);
+    if (r.len < 0) fail(`invalid IPv4 address '${s}'`);
+    v = r.v;
+    vlen = r.len;
+  }
+  switch (q.addr) {
+    case Q_DEFAULT: case Q_HOST: case Q_NET: {
+      if (proto === Q_DECNET) return genHost(cs, v, 0, proto, dir, q.addr);
+      if (proto === Q_LINK) fail("illegal link layer address");
+      let mask = 0xffffffff;
+      if (s === null && q.addr === Q_NET) {
+        while (v !== 0 && (v & 0xff000000) === 0) { v = (v << 8) >>> 0; mask = (mask << 8) >>> 0; }
+      } else {
+        v = vlen === 0 ? v : (v * 2 ** (32 - vlen)) >>> 0;
+        mask = vlen === 0 ? mask : (mask * 2 ** (32 - vlen)) >>> 0;
+      }
+      return genHost(cs, v, mask, proto, dir, q.addr);
+    }
+    case Q_PORT: case Q_PORTRANGE: {
+      const what = q.addr === Q_PORT ? "port" : "portrange";
+      if (proto === Q_UDP) proto = IPPROTO.UDP;
+      else if (proto === Q_TCP) proto = IPPROTO.TCP;
+      else if (proto === Q_SCTP) proto = IPPROTO.SCTP;
+      else if (proto === Q_DEFAULT) proto = PROTO_UNDEF;
+      else fail(`illegal qualifier of '${what}'`);
+      if (v > 65535) fail(`illegal port number ${v} > 65535`);
+      return portBoth(cs, q.addr === Q_PORTRANGE, v, v, proto, dir);
+    }
+    case Q_GATEWAY: fail("'gateway' requires a name");
+    case Q_PROTO: return genProto(cs, v, proto, dir);
+    case Q_PROTOCHAIN: return genProtochain(cs, v, proto);
+    case Q_UNDEF: fail("syntax error in filter expression");
+  }
+  throw new Error(`bad address qualifier ${q.addr}`);
+}
+
+/** net A.B.C.D/len and net A.B.C.D mask M (gen_mcode). */
+export function genMcode(cs: CompilerState, s1: string, s2: string | null, masklen: number, q: Qual): Block {
+  const n0 = atoin(s1);
+  if (n0.len < 0) fail(`invalid IPv4 address '${s1}'`);
+  const n = (n0.v * 2 ** (32 - n0.len)) >>> 0;
+  let m: number;
+  if (s2 !== null) {
+    const m0 = atoin(s2);
+    if (m0.len < 0) fail(`invalid IPv4 address '${s2}'`);
+    m = (m0.v * 2 ** (32 - m0.len)) >>> 0;
+    if ((n & ~m) !== 0) fail(`non-network bits set in "${s1} mask ${s2}"`);
+  } else {
+    if (masklen > 32) fail("mask length must be <= 32");
+    m = masklen === 0 ? 0 : (0xffffffff * 2 ** (32 - masklen)) >>> 0;
+    if ((n & ~m) !== 0) fail(`non-network bits set in "${s1}/${masklen}"`);
+  }
+  if (q.addr === Q_NET) return genHost(cs, n, m, q.proto, q.dir, q.addr);
+  fail("Mask syntax for networks only");
+}
+
+export function genMcode6(cs: CompilerState, s: string, masklen: number, q: Qual): Block {
+  const addr = parseIpv6(s);
+  if (addr === null) fail(`invalid ip6 address ${s}`);
+  if (masklen > 128) fail("mask length must be <= 128");
+  const mask = new Uint8Array(16);
+  mask.fill(0xff, 0, masklen >> 3);
+  if (masklen % 8) mask[masklen >> 3] = (0xff << (8 - (masklen % 8))) & 0xff;
+  for (let i = 0; i < 16; i++) if ((addr[i]! & ~mask[i]!) !== 0) fail(`non-network bits set in "${s}/${masklen}"`);
+  if ((q.addr === Q_DEFAULT || q.addr === Q_HOST) && masklen !== 128) fail("Mask syntax for networks only");
+  if (q.addr === Q_DEFAULT || q.addr === Q_HOST || q.addr === Q_NET) return genHost6(cs, addr, mask, q.proto, q.dir, q.addr);
+  fail("invalid qualifier against IPv6 address");
+}
+
+export function genEcode(cs: CompilerState, s: string, q: Qual): Block {
+  if ((q.addr === Q_HOST || q.addr === Q_DEFAULT) && q.proto === Q_LINK) {
+    return genMacHost(cs, parseEtherAddress(s), q.dir,
+      "ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel");
+  }
+  fail("ethernet address used in non-ether expression");
+}
+
+// ---- packet accessors: proto[expr : size] ----
+
+export function genLoad(cs: CompilerState, proto: number, inst: ArthValue, size: number): ArthValue {
+  const regno = allocReg(cs);
+  freeReg(cs, inst.regno);
+  let sizeCode: number;
+  switch (size) {
+    case 1: sizeCode = BPF_B; break;
+    case 2: sizeCode = BPF_H; break;
+    case 4: sizeCode = BPF_W; break;
+    default: fail("data size must be 1, 2, or 4");
+  }
+  const xferX = (): SList => newStmt(BPF_LDX | BPF_MEM, inst.regno);
+  const xferA = (): SList => newStmt(BPF_LD | BPF_MEM, inst.regno);
+  const indexedFrom = (o: { isVariable: boolean; constantPart: number; reg: number }, k: number): void => {
+    let s = absOffsetVarpart(cs, o);
+    if (s !== null) {
+      sappend(s, xferA());
+      sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_X));
+      sappend(s, newStmt(BPF_MISC | BPF_TAX));
+    } else s = xferX();
+    sappend(s, newStmt(BPF_LD | BPF_IND | sizeCode, k));
+    sappend(inst.s, s);
+  };
+  switch (proto) {
+    case Q_RADIO: {
+      if (cs.linktype !== DLT.IEEE802_11_RADIO_AVS && cs.linktype !== DLT.IEEE802_11_RADIO && cs.linktype !== DLT.PRISM_HEADER) {
+        fail("radio information not present in capture");
+      }
+      const s = xferX();
+      sappend(s, newStmt(BPF_LD | BPF_IND | sizeCode));
+      sappend(inst.s, s);
+      break;
+    }
+    case Q_LINK:
+      indexedFrom(cs.offLinkhdr, cs.offLinkhdr.constantPart);
+      break;
+    case Q_IP: case Q_ARP: case Q_RARP: case Q_ATALK: case Q_DECNET: case Q_SCA: case Q_LAT: case Q_MOPRC: case Q_MOPDL:
+    case Q_IPV6: {
+      indexedFrom(cs.offLinkpl, cs.offLinkpl.constantPart + cs.offNl);
+      const b = genProtoAbbrev(cs, proto);
+      if (inst.b !== null) genAnd(inst.b, b);
+      inst.b = b;
+      break;
+    }
+    case Q_SCTP: case Q_TCP: case Q_UDP: case Q_ICMP: case Q_IGMP: case Q_IGRP: case Q_PIM: case Q_VRRP: case Q_CARP: {
+      const s = loadxIpHdrLen(cs);
+      sappend(s, xferA());
+      sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_X));
+      sappend(s, newStmt(BPF_MISC | BPF_TAX));
+      sappend(s, newStmt(BPF_LD | BPF_IND | sizeCode, cs.offLinkpl.constantPart + cs.offNl));
+      sappend(inst.s, s);
+      const pa = genProtoAbbrev(cs, proto);
+      const b = genIpfrag(cs);
+      genAnd(pa, b);
+      if (inst.b !== null) genAnd(inst.b, b);
+      genAnd(genProtoAbbrev(cs, Q_IP), b);
+      inst.b = b;
+      break;
+    }
+    case Q_ICMPV6: {
+      let b = genProtoAbbrev(cs, Q_IPV6);
+      if (inst.b !== null) genAnd(inst.b, b);
+      inst.b = b;
+      b = genCmp(cs, OffRel.LINKPL, 6, BPF_B, 58);
+      genAnd(inst.b, b);
+      inst.b = b;
+      indexedFrom(cs.offLinkpl, cs.offLinkpl.constantPart + cs.offNl + 40);
+      break;
+    }
+    default: fail("unsupported index operation");
+  }
+  inst.regno = regno;
+  sappend(inst.s, newStmt(BPF_ST, regno));
+  return inst;
+}
+
+export { BPF_JA, BPF_TAX, BPF_TXA };

@@ -1,0 +1,148 @@
+// Stage 2: syntax tree → block graph. Walks the tree in the order bison reduces grammar.y (operands first, left to
+// right), calling the gen_* functions, then finish_parse: prologue for variable offsets, and the two return blocks.
+import { BpfError } from "../errors.ts";
+import { BPF_JGE, BPF_JGT } from "../isa/cbpf/insn.ts";
+import type { Arth, Node } from "./ast.ts";
+import { type Block, type ICode } from "./blocks.ts";
+import { type CompilerState, DLT, fail } from "./state.ts";
+import {
+  type ArthValue, OffRel, genAnd, genOr, genNot, genCmp, genCmpLt, genCmpGt, genRetblk, genLoadi, genLoadlen, genNeg,
+  genArth, genRelation, genLen, genNcmp,
+} from "./gen-core.ts";
+import {
+  genBroadcast, genMulticast, genInbound, genIfindex, genVlan, genMpls, genPppoed, genPppoes, genGeneve, genLlc,
+  genP80211Type, genP80211Fcdir, insertComputeVloffsets,
+} from "./gen-link.ts";
+import { genScode, genNcode, genMcode, genMcode6, genEcode, genProtoAbbrev, genLoad, genPort, genPort6 } from "./gen-net.ts";
+import { newBlock, newStmt } from "./blocks.ts";
+import { BPF_ALU, BPF_OR, BPF_AND, BPF_K, BPF_B, BPF_JEQ } from "../isa/cbpf/insn.ts";
+import { JMP } from "./gen-core.ts";
+import { IPPROTO } from "./state.ts";
+import { Q_DST } from "./ast.ts";
+
+function genArthNode(cs: CompilerState, a: Arth): ArthValue {
+  switch (a.t) {
+    case "loadi": return genLoadi(cs, a.v);
+    case "len": return genLoadlen(cs);
+    case "neg": return genNeg(genArthNode(cs, a.operand));
+    case "load": return genLoad(cs, a.proto, genArthNode(cs, a.index), a.size);
+    case "binary": {
+      const l = genArthNode(cs, a.left);
+      const r = genArthNode(cs, a.right);
+      return genArth(cs, a.op, l, r);
+    }
+  }
+}
+
+function genByteop(cs: CompilerState, op: string, idx: number, val: number): Block {
+  switch (op) {
+    case "=": return genCmp(cs, OffRel.LINKHDR, idx, BPF_B, val);
+    case "<": return genCmpLt(cs, OffRel.LINKHDR, idx, BPF_B, val);
+    case ">": return genCmpGt(cs, OffRel.LINKHDR, idx, BPF_B, val);
+  }
+  // `byte N | V` and `byte N & V`: libpcap emits only the ALU op and a jeq #0, reversed (its historical code).
+  const b = newBlock(JMP(BPF_JEQ));
+  b.stmts = newStmt(BPF_ALU | (op === "|" ? BPF_OR : BPF_AND) | BPF_K, val);
+  genNot(b);
+  return b;
+}
+
+function genNode(cs: CompilerState, n: Node): Block {
+  switch (n.t) {
+    case "and": case "or": {
+      const l = genNode(cs, n.left);
+      const r = genNode(cs, n.right);
+      if (n.t === "and") genAnd(l, r); else genOr(l, r);
+      return r;
+    }
+    case "not": {
+      const b = genNode(cs, n.operand);
+      genNot(b);
+      return b;
+    }
+    case "scode": return genScode(cs, n.name, n.q);
+    case "ncode": return genNcode(cs, n.s, n.v, n.q);
+    case "mcode": return genMcode(cs, n.net, n.mask, n.masklen, n.q);
+    case "mcode6": return genMcode6(cs, n.addr, n.masklen, n.q);
+    case "ecode": return genEcode(cs, n.s, n.q);
+    case "acode":
+      if (cs.linktype === DLT.ARCNET || cs.linktype === DLT.ARCNET_LINUX) fail("ARCnet addresses are not supported by bpfkit yet");
+      fail("aid supported only on ARCnet");
+    case "abbrev": return genProtoAbbrev(cs, n.proto);
+    case "relation": {
+      const l = genArthNode(cs, n.left);
+      const r = genArthNode(cs, n.right);
+      return genRelation(cs, n.code, l, r, n.reversed);
+    }
+    case "broadcast": return genBroadcast(cs, n.proto);
+    case "multicast": return genMulticast(cs, n.proto);
+    case "less": { const b = genLen(BPF_JGT, n.n); genNot(b); return b; }
+    case "greater": return genLen(BPF_JGE, n.n);
+    case "byteop": return genByteop(cs, n.op, n.idx, n.val);
+    case "inbound": return genInbound(cs, n.outbound);
+    case "ifindex": return genIfindex(cs, n.n);
+    case "vlan": return genVlan(cs, n.n);
+    case "mpls": return genMpls(cs, n.n);
+    case "pppoed": return genPppoed(cs);
+    case "pppoes": return genPppoes(cs, n.n);
+    case "geneve": return genGeneve(cs, n.n, {
+      v4: (port) => genPort(cs, port, IPPROTO.UDP, Q_DST),
+      v6: (port) => genPort6(cs, port, IPPROTO.UDP, Q_DST),
+    });
+    case "llc": return genLlc(cs, n.kind, n.subtype);
+    case "p80211_type": return genP80211Type(cs, n.type, n.mask);
+    case "p80211_fcdir": return genP80211Fcdir(cs, n.dir);
+    case "pf": {
+      const what = ({ PF_IFNAME: "ifname", PF_RSET: "ruleset", PF_RNR: "rnr", PF_SRNR: "srnr", PF_REASON: "reason", PF_ACTION: "action" } as Record<string, string>)[n.what]!;
+      if (cs.linktype !== DLT.PFLOG) fail(`${what} supported only on PF linktype`);
+      fail("pflog filters are not supported by bpfkit yet");
+    }
+    case "atmfield":
+      if (!cs.isAtm) fail(`'${n.field === 51 ? "vpi" : "vci"}' supported only on raw ATM`);
+      return genNcmp(cs, OffRel.LINKHDR, n.field === 51 ? cs.offVpi : cs.offVci, n.field === 51 ? 0x10 : 0x08,
+        0xffffffff, n.code, n.reversed, n.value);
+    case "atmtype": case "atmmulti": {
+      const names: Record<number, string> = { 30: "lane", 22: "metac", 23: "bcc", 25: "oam4ec", 24: "oam4sc", 26: "sc", 27: "ilmic", 28: "oam", 29: "oamf4", 70: "connectmsg", 71: "metaconnect" };
+      if (!cs.isAtm) fail(`'${names[n.type]}' supported only on raw ATM`);
+      fail("ATM filters are not supported by bpfkit yet");
+    }
+    case "mtp2type": {
+      const names: Record<number, string> = { 22: "fisu", 23: "lssu", 24: "msu", 25: "hfisu", 26: "hlssu", 27: "hmsu" };
+      fail(`'${names[n.type]}' supported only on ${n.type >= 25 ? "MTP2_HSL" : "MTP2"}`);
+    }
+    case "mtp3field": {
+      const names: Record<number, string> = { 1: "sio", 2: "opc", 3: "dpc", 4: "sls", 5: "hsio", 6: "hopc", 7: "hdpc", 8: "hsls" };
+      fail(`'${names[n.field]}' supported only on SS7`);
+    }
+    case "error": fail(n.message);
+  }
+}
+
+/** Builds the block graph for a parsed expression (null = accept everything), ready for the optimizer. */
+export function generate(cs: CompilerState, root: Node | null): ICode {
+  if (root === null) return { root: genRetblk(cs.snaplen), curMark: 0 };
+  const p = genNode(cs, root);
+  // finish_parse
+  insertComputeVloffsets(cs, p.head);
+  if (cs.linktype === DLT.PPI) throw new BpfError("UNSUPPORTED", "PPI filtering is not supported by bpfkit yet");
+  genOrBackpatch(cs, p);
+  return { root: p.head, curMark: 0 };
+}
+
+function genOrBackpatch(cs: CompilerState, p: Block): void {
+  backpatchAll(p, genRetblk(cs.snaplen));
+  p.sense = !p.sense;
+  backpatchAll(p, genRetblk(0));
+}
+
+function backpatchAll(list: Block, target: Block): void {
+  let l: Block | null = list;
+  while (l !== null) {
+    let next: Block | null;
+    if (!l.sense) { next = l.et.succ; l.et.succ = target; }
+    else { next = l.ef.succ; l.ef.succ = target; }
+    l = next;
+  }
+}
+
+export { genOr };

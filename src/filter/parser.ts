@@ -1,0 +1,529 @@
+// Recursive-descent parser for libpcap 1.10's grammar.y, producing the syntax tree of ast.ts.
+// It reproduces bison's resolution of the grammar: `and`/`or` share one left-associative level, `not` binds tighter,
+// arithmetic follows grammar.y's %left table while `%` and `^` (which have no precedence there) always shift, and a
+// bare address after `and`/`or` inherits the qualifiers of the phrase before it ($<blk>0 in grammar.y).
+import { BpfError } from "../errors.ts";
+import { tokenize, type Token } from "./lexer.ts";
+import {
+  type Arth, type Node, type Qual, QERR, Q_DEFAULT, Q_HOST, Q_NET, Q_PORT, Q_PORTRANGE, Q_PROTO, Q_PROTOCHAIN,
+  Q_GATEWAY, Q_SRC, Q_DST, Q_OR, Q_AND, Q_ADDR1, Q_ADDR2, Q_ADDR3, Q_ADDR4, Q_RA, Q_TA,
+  Q_LINK, Q_IP, Q_ARP, Q_RARP, Q_SCTP, Q_TCP, Q_UDP, Q_ICMP, Q_IGMP, Q_IGRP, Q_PIM, Q_VRRP, Q_CARP, Q_ATALK, Q_AARP,
+  Q_DECNET, Q_LAT, Q_SCA, Q_MOPDL, Q_MOPRC, Q_IPV6, Q_ICMPV6, Q_AH, Q_ESP, Q_ISO, Q_ESIS, Q_ISIS, Q_ISIS_L1,
+  Q_ISIS_L2, Q_ISIS_IIH, Q_ISIS_LSP, Q_ISIS_SNP, Q_ISIS_PSNP, Q_ISIS_CSNP, Q_CLNP, Q_STP, Q_IPX, Q_NETBEUI, Q_RADIO,
+} from "./ast.ts";
+import { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH, BPF_JGT, BPF_JGE, BPF_JEQ } from "../isa/cbpf/insn.ts";
+
+/** grammar.y's pname: protocol keyword token → Q_* value. */
+const PNAMES: Readonly<Record<string, number>> = {
+  LINK: Q_LINK, IP: Q_IP, ARP: Q_ARP, RARP: Q_RARP, SCTP: Q_SCTP, TCP: Q_TCP, UDP: Q_UDP, ICMP: Q_ICMP, IGMP: Q_IGMP,
+  IGRP: Q_IGRP, PIM: Q_PIM, VRRP: Q_VRRP, CARP: Q_CARP, ATALK: Q_ATALK, AARP: Q_AARP, DECNET: Q_DECNET, LAT: Q_LAT,
+  SCA: Q_SCA, MOPDL: Q_MOPDL, MOPRC: Q_MOPRC, IPV6: Q_IPV6, ICMPV6: Q_ICMPV6, AH: Q_AH, ESP: Q_ESP, ISO: Q_ISO,
+  ESIS: Q_ESIS, ISIS: Q_ISIS, L1: Q_ISIS_L1, L2: Q_ISIS_L2, IIH: Q_ISIS_IIH, LSP: Q_ISIS_LSP, SNP: Q_ISIS_SNP,
+  PSNP: Q_ISIS_PSNP, CSNP: Q_ISIS_CSNP, CLNP: Q_CLNP, STP: Q_STP, IPX: Q_IPX, NETBEUI: Q_NETBEUI, RADIO: Q_RADIO,
+};
+const SIMPLE_DQUAL: Readonly<Record<string, number>> = {
+  ADDR1: Q_ADDR1, ADDR2: Q_ADDR2, ADDR3: Q_ADDR3, ADDR4: Q_ADDR4, RA: Q_RA, TA: Q_TA,
+};
+const AQUAL: Readonly<Record<string, number>> = { HOST: Q_HOST, NET: Q_NET, PORT: Q_PORT, PORTRANGE: Q_PORTRANGE };
+/** Binary arithmetic operators with grammar.y's precedence; `%` and `^` have none (bison shifts). */
+const ARITH: Readonly<Record<string, { op: number; prec: number }>> = {
+  "|": { op: BPF_OR, prec: 1 }, "&": { op: BPF_AND, prec: 2 }, "<<": { op: BPF_LSH, prec: 3 }, ">>": { op: BPF_RSH, prec: 3 },
+  "+": { op: BPF_ADD, prec: 4 }, "-": { op: BPF_SUB, prec: 4 }, "*": { op: BPF_MUL, prec: 5 }, "/": { op: BPF_DIV, prec: 5 },
+  "%": { op: BPF_MOD, prec: 0 }, "^": { op: BPF_XOR, prec: 0 },
+};
+const UMINUS_PREC = 6;
+/** relop / irelop: the jump and whether the comparison is reversed. */
+const RELOPS: Readonly<Record<string, { code: number; reversed: boolean }>> = {
+  ">": { code: BPF_JGT, reversed: false }, ">=": { code: BPF_JGE, reversed: false }, "=": { code: BPF_JEQ, reversed: false },
+  "<=": { code: BPF_JGT, reversed: true }, "<": { code: BPF_JGE, reversed: true }, "!=": { code: BPF_JEQ, reversed: true },
+};
+const ATMTYPES: Readonly<Record<string, number>> = { LANE: 30, METAC: 22, BCC: 23, OAMF4EC: 25, OAMF4SC: 24, SC: 26, ILMIC: 27 };
+const ATMMULTI: Readonly<Record<string, number>> = { OAM: 28, OAMF4: 29, CONNECTMSG: 70, METACONNECT: 71 };
+const MTP2TYPES: Readonly<Record<string, number>> = { FISU: 22, LSSU: 23, MSU: 24, HFISU: 25, HLSSU: 26, HMSU: 27 };
+const MTP3FIELDS: Readonly<Record<string, number>> = { SIO: 1, OPC: 2, DPC: 3, SLS: 4, HSIO: 5, HOPC: 6, HDPC: 7, HSLS: 8 };
+const LLC_S_SUBTYPES: Readonly<Record<string, number>> = { rr: 0x0001, rnr: 0x0005, rej: 0x0009 };
+const LLC_U_SUBTYPES: Readonly<Record<string, number>> = {
+  ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87,
+};
+const WLAN_DIRS: Readonly<Record<string, number>> = { nods: 0, tods: 1, fromds: 2, dstods: 3 };
+
+/** Thrown inside the parser to unwind to the last choice point; carries the index of the offending token. */
+class SyntaxFailure {
+  constructor(readonly at: number) {}
+}
+
+interface Phrase {
+  readonly node: Node;
+  /** The qualifier a following bare id inherits ($$.q in grammar.y). */
+  readonly q: Qual;
+}
+
+class Parser {
+  private i = 0;
+  /** Furthest token index a syntax failure reached (the token bison would have choked on). */
+  furthest = 0;
+  constructor(private readonly toks: readonly Token[]) {}
+
+  private peek(o = 0): Token { return this.toks[Math.min(this.i + o, this.toks.length - 1)]!; }
+  private fail(): never {
+    if (this.i > this.furthest) this.furthest = this.i;
+    throw new SyntaxFailure(this.i);
+  }
+  private isKw(t: Token, ...names: string[]): boolean { return t.kind === "KW" && names.includes(t.text); }
+  private isOp(t: Token, ...ops: string[]): boolean { return t.kind === "OP" && ops.includes(t.text); }
+  private expectOp(op: string): void { if (this.isOp(this.peek(), op)) this.i++; else this.fail(); }
+  private isNot(t: Token): boolean { return this.isOp(t, "!") || this.isKw(t, "NOT"); }
+  private isConnective(t: Token): "and" | "or" | null {
+    if (this.isKw(t, "AND")) return "and";
+    if (this.isKw(t, "OR")) return "or";
+    return null;
+  }
+  /** Runs `f`; on a syntax failure restores the position and returns null. */
+  private attempt<T>(f: () => T): T | null {
+    const save = this.i;
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof SyntaxFailure)) throw e;
+      this.i = save;
+      return null;
+    }
+  }
+
+  prog(): Node | null {
+    if (this.peek().kind === "EOF") return null;
+    const e = this.expr(QERR);
+    if (this.peek().kind !== "EOF") this.fail();
+    return e.node;
+  }
+
+  /** expr: term | expr and term | expr and id | expr or term | expr or id. */
+  private expr(prev: Qual): Phrase {
+    let left = this.term(prev);
+    for (;;) {
+      const c = this.isConnective(this.peek());
+      if (c === null) return left;
+      this.i++;
+      const right = this.termOrId(left.q);
+      left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
+    }
+  }
+
+  /** After `and`/`or`: a term, or a bare id inheriting `prev`. */
+  private termOrId(prev: Qual): Phrase {
+    const t = this.peek();
+    if (this.isNot(t)) {
+      this.i++;
+      const inner = this.termOrId(prev);
+      return { node: { t: "not", operand: inner.node }, q: inner.q };
+    }
+    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return this.id(prev);
+    if (t.kind === "NUM" || this.isOp(t, "(")) {
+      const asTerm = this.attempt(() => this.term(prev));
+      if (asTerm !== null && this.atPhraseEnd()) return asTerm;
+      const save = this.i;
+      const asId = this.attempt(() => this.id(prev));
+      if (asId !== null && this.atPhraseEnd()) return asId;
+      if (asTerm !== null) { this.i = save; return this.term(prev); }
+      return this.id(prev);
+    }
+    return this.term(prev);
+  }
+
+  private atPhraseEnd(): boolean {
+    const t = this.peek();
+    return t.kind === "EOF" || this.isConnective(t) !== null || this.isOp(t, ")");
+  }
+
+  /** term: rterm | not term. */
+  private term(prev: Qual): Phrase {
+    if (this.isNot(this.peek())) {
+      this.i++;
+      const inner = this.term(prev);
+      return { node: { t: "not", operand: inner.node }, q: inner.q };
+    }
+    return this.rterm(prev);
+  }
+
+  private rterm(prev: Qual): Phrase {
+    const t = this.peek();
+    if (this.isOp(t, "(")) {
+      const grouped = this.attempt(() => {
+        this.i++;
+        const e = this.expr(prev);
+        this.expectOp(")");
+        if (!this.atPhraseEnd()) this.fail();
+        return { node: e.node, q: prev };
+      });
+      if (grouped !== null) return grouped;
+      return { node: this.relation(), q: QERR };
+    }
+    if (t.kind === "NUM" || this.isOp(t, "-") || this.isKw(t, "LEN")) return { node: this.relation(), q: QERR };
+    if (t.kind === "KW") {
+      const pname = PNAMES[t.text];
+      if (pname !== undefined) {
+        const next = this.peek(1);
+        if (this.isOp(next, "[")) return { node: this.relation(), q: QERR };
+        if (this.startsHeadTail(next) || this.isKw(next, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
+          this.i++;
+          return this.afterPqual(pname);
+        }
+        this.i++;
+        return { node: { t: "abbrev", proto: pname }, q: QERR };
+      }
+      if (this.startsHeadTail(t) || this.isKw(t, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
+        return this.afterPqual(Q_DEFAULT);
+      }
+      return { node: this.other(), q: QERR };
+    }
+    this.fail();
+  }
+
+  private startsHeadTail(t: Token): boolean {
+    return this.isKw(t, "SRC", "DST", "HOST", "NET", "PORT", "PORTRANGE", "PROTO", "PROTOCHAIN", "GATEWAY")
+      || (t.kind === "KW" && SIMPLE_DQUAL[t.text] !== undefined);
+  }
+
+  /** After pqual: head id, broadcast/multicast, or an 802.11 frame test. */
+  private afterPqual(proto: number): Phrase {
+    const t = this.peek();
+    if (this.isKw(t, "TK_BROADCAST")) { this.i++; return { node: { t: "broadcast", proto }, q: QERR }; }
+    if (this.isKw(t, "TK_MULTICAST")) { this.i++; return { node: { t: "multicast", proto }, q: QERR }; }
+    if (this.isKw(t, "TYPE", "SUBTYPE", "DIR")) return { node: this.p80211(), q: QERR };
+    let dir = Q_DEFAULT;
+    let addr = Q_DEFAULT;
+    if (this.isKw(t, "SRC", "DST")) {
+      const first = t.text;
+      this.i++;
+      dir = first === "SRC" ? Q_SRC : Q_DST;
+      const c = this.isConnective(this.peek());
+      if (c !== null) {
+        this.i++;
+        if (!this.isKw(this.peek(), first === "SRC" ? "DST" : "SRC")) this.fail();
+        this.i++;
+        dir = c === "or" ? Q_OR : Q_AND;
+      }
+    } else if (t.kind === "KW" && SIMPLE_DQUAL[t.text] !== undefined) {
+      this.i++;
+      dir = SIMPLE_DQUAL[t.text]!;
+    }
+    const a = this.peek();
+    if (a.kind === "KW" && AQUAL[a.text] !== undefined) { this.i++; addr = AQUAL[a.text]!; }
+    else if (dir === Q_DEFAULT) {
+      if (this.isKw(a, "PROTO")) { this.i++; addr = Q_PROTO; }
+      else if (this.isKw(a, "PROTOCHAIN")) { this.i++; addr = Q_PROTOCHAIN; }
+      else if (this.isKw(a, "GATEWAY")) { this.i++; addr = Q_GATEWAY; }
+      else this.fail();
+    }
+    const q: Qual = { addr, proto, dir };
+    return this.id(q);
+  }
+
+  /** id: nid | pnum | paren pid ')'; nid's forms take the inherited qualifier `q`. */
+  private id(q: Qual): Phrase {
+    const t = this.peek();
+    if (this.isNot(t)) {
+      this.i++;
+      const inner = this.id(q);
+      return { node: { t: "not", operand: inner.node }, q: inner.q };
+    }
+    if (this.isOp(t, "(")) {
+      const num = this.attempt(() => this.pnum());
+      if (num !== null) return { node: { t: "ncode", s: null, v: num, q }, q };
+      this.i++;
+      const inner = this.pid(q);
+      this.expectOp(")");
+      return inner;
+    }
+    if (t.kind === "NUM") { this.i++; return { node: { t: "ncode", s: null, v: t.num, q }, q }; }
+    return this.nid(q);
+  }
+
+  /** pid: nid | qid and id | qid or id, with qid: pnum | pid. */
+  private pid(q: Qual): Phrase {
+    let left: Phrase;
+    const t = this.peek();
+    if (t.kind === "NUM" || this.isOp(t, "(")) {
+      const v = this.pnum();
+      left = { node: { t: "ncode", s: null, v, q }, q };
+      if (this.isConnective(this.peek()) === null) this.fail();
+    } else {
+      left = this.nid(q);
+    }
+    for (;;) {
+      const c = this.isConnective(this.peek());
+      if (c === null) return left;
+      this.i++;
+      const right = this.id(left.q);
+      left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
+    }
+  }
+
+  private nid(q: Qual): Phrase {
+    const t = this.peek();
+    const err = (message: string): Phrase => ({ node: { t: "error", message }, q });
+    if (this.isNot(t)) {
+      this.i++;
+      const inner = this.id(q);
+      return { node: { t: "not", operand: inner.node }, q: inner.q };
+    }
+    switch (t.kind) {
+      case "ID": this.i++; return { node: { t: "scode", name: t.text, q }, q };
+      case "HID": {
+        this.i++;
+        if (this.isOp(this.peek(), "/")) {
+          this.i++;
+          const n = this.peek();
+          if (n.kind !== "NUM") this.fail();
+          this.i++;
+          return { node: { t: "mcode", net: t.text, mask: null, masklen: n.num, q }, q };
+        }
+        if (this.isKw(this.peek(), "NETMASK")) {
+          this.i++;
+          const m = this.peek();
+          if (m.kind !== "HID") this.fail();
+          this.i++;
+          return { node: { t: "mcode", net: t.text, mask: m.text, masklen: 0, q }, q };
+        }
+        if (q.addr === Q_PORT) return err("'port' modifier applied to ip host");
+        if (q.addr === Q_PORTRANGE) return err("'portrange' modifier applied to ip host");
+        if (q.addr === Q_PROTO) return err("'proto' modifier applied to ip host");
+        if (q.addr === Q_PROTOCHAIN) return err("'protochain' modifier applied to ip host");
+        return { node: { t: "ncode", s: t.text, v: 0, q }, q };
+      }
+      case "HID6": {
+        this.i++;
+        if (t.error) return err(t.error);
+        if (this.isOp(this.peek(), "/")) {
+          this.i++;
+          const n = this.peek();
+          if (n.kind !== "NUM") this.fail();
+          this.i++;
+          return { node: { t: "mcode6", addr: t.text, masklen: n.num, q }, q };
+        }
+        return { node: { t: "mcode6", addr: t.text, masklen: 128, q }, q };
+      }
+      case "EID":
+        this.i++;
+        if (t.error) return err(t.error);
+        return { node: { t: "ecode", s: t.text, q }, q };
+      case "AID": this.i++; return { node: { t: "acode", s: t.text, q }, q };
+      default: this.fail();
+    }
+  }
+
+  /** pnum: NUM | paren pnum ')'. */
+  private pnum(): number {
+    const t = this.peek();
+    if (t.kind === "NUM") { this.i++; return t.num; }
+    if (this.isOp(t, "(")) {
+      this.i++;
+      const v = this.pnum();
+      this.expectOp(")");
+      return v;
+    }
+    this.fail();
+  }
+
+  private relation(): Node {
+    const left = this.arth(0);
+    const t = this.peek();
+    const rel = t.kind === "OP" ? RELOPS[t.text] : undefined;
+    if (rel === undefined) this.fail();
+    this.i++;
+    const right = this.arth(0);
+    return { t: "relation", code: rel.code, reversed: rel.reversed, left, right };
+  }
+
+  private arth(minPrec: number): Arth {
+    let left = this.unary();
+    for (;;) {
+      const t = this.peek();
+      const info = t.kind === "OP" ? ARITH[t.text] : undefined;
+      if (info === undefined) return left;
+      if (info.prec === 0) {
+        this.i++;
+        left = { t: "binary", op: info.op, left, right: this.arth(0) };
+        continue;
+      }
+      if (info.prec < minPrec) return left;
+      this.i++;
+      left = { t: "binary", op: info.op, left, right: this.arth(info.prec + 1) };
+    }
+  }
+
+  private unary(): Arth {
+    const t = this.peek();
+    if (this.isOp(t, "-")) {
+      this.i++;
+      return { t: "neg", operand: this.arth(UMINUS_PREC) };
+    }
+    if (t.kind === "NUM") { this.i++; return { t: "loadi", v: t.num }; }
+    if (this.isKw(t, "LEN")) { this.i++; return { t: "len" }; }
+    if (this.isOp(t, "(")) {
+      this.i++;
+      const inner = this.arth(0);
+      this.expectOp(")");
+      return inner;
+    }
+    if (t.kind === "KW" && PNAMES[t.text] !== undefined && this.isOp(this.peek(1), "[")) {
+      this.i += 2;
+      const index = this.arth(0);
+      let size = 1;
+      if (this.isOp(this.peek(), ":")) {
+        this.i++;
+        const n = this.peek();
+        if (n.kind !== "NUM") this.fail();
+        this.i++;
+        size = n.num;
+      }
+      this.expectOp("]");
+      return { t: "load", proto: PNAMES[t.text]!, index, size };
+    }
+    this.fail();
+  }
+
+  private optionalPnum(): number | null {
+    const t = this.peek();
+    if (t.kind === "NUM" || this.isOp(t, "(")) return this.attempt(() => this.pnum());
+    return null;
+  }
+
+  private num(): number {
+    const t = this.peek();
+    if (t.kind !== "NUM") this.fail();
+    this.i++;
+    return t.num;
+  }
+
+  private other(): Node {
+    const t = this.peek();
+    this.i++;
+    switch (t.text) {
+      case "LESS": return { t: "less", n: this.num() };
+      case "GREATER": return { t: "greater", n: this.num() };
+      case "CBYTE": {
+        const idx = this.num();
+        const op = this.peek();
+        if (!this.isOp(op, "&", "|", "<", ">", "=")) this.fail();
+        this.i++;
+        return { t: "byteop", op: op.text, idx, val: this.num() };
+      }
+      case "INBOUND": return { t: "inbound", outbound: false };
+      case "OUTBOUND": return { t: "inbound", outbound: true };
+      case "IFINDEX": return { t: "ifindex", n: this.num() };
+      case "VLAN": return { t: "vlan", n: this.optionalPnum() };
+      case "MPLS": return { t: "mpls", n: this.optionalPnum() };
+      case "PPPOED": return { t: "pppoed" };
+      case "PPPOES": return { t: "pppoes", n: this.optionalPnum() };
+      case "GENEVE": return { t: "geneve", n: this.optionalPnum() };
+      case "LLC": return this.llc();
+      case "PF_IFNAME": case "PF_RSET": {
+        const id = this.peek();
+        if (id.kind !== "ID") this.fail();
+        this.i++;
+        return { t: "pf", what: t.text, arg: id.text };
+      }
+      case "PF_RNR": case "PF_SRNR": return { t: "pf", what: t.text, arg: this.num() };
+      case "PF_REASON": case "PF_ACTION": {
+        const a = this.peek();
+        if (a.kind === "NUM" && t.text === "PF_REASON") { this.i++; return { t: "pf", what: t.text, arg: a.num }; }
+        if (a.kind !== "ID") this.fail();
+        this.i++;
+        return { t: "pf", what: t.text, arg: a.text };
+      }
+    }
+    if (ATMTYPES[t.text] !== undefined) return { t: "atmtype", type: ATMTYPES[t.text]! };
+    if (ATMMULTI[t.text] !== undefined) return { t: "atmmulti", type: ATMMULTI[t.text]! };
+    if (MTP2TYPES[t.text] !== undefined) return { t: "mtp2type", type: MTP2TYPES[t.text]! };
+    if (t.text === "VPI" || t.text === "VCI") return this.fieldValue("atmfield", t.text === "VPI" ? 51 : 52);
+    if (MTP3FIELDS[t.text] !== undefined) return this.fieldValue("mtp3field", MTP3FIELDS[t.text]!);
+    this.i--;
+    this.fail();
+  }
+
+  /** atmvalue / mtp3value: NUM | relop NUM | irelop NUM | ( NUM or NUM ... ). */
+  private fieldValue(t: "atmfield" | "mtp3field", field: number): Node {
+    const v = this.peek();
+    if (v.kind === "NUM") { this.i++; return { t, field, value: v.num, code: BPF_JEQ, reversed: false }; }
+    const rel = v.kind === "OP" ? RELOPS[v.text] : undefined;
+    if (rel !== undefined) {
+      this.i++;
+      return { t, field, value: this.num(), code: rel.code, reversed: rel.reversed };
+    }
+    this.expectOp("(");
+    let node: Node = { t, field, value: this.num(), code: BPF_JEQ, reversed: false };
+    while (this.isKw(this.peek(), "OR")) {
+      this.i++;
+      node = { t: "or", left: node, right: { t, field, value: this.num(), code: BPF_JEQ, reversed: false } };
+    }
+    this.expectOp(")");
+    return node;
+  }
+
+  private llc(): Node {
+    const t = this.peek();
+    if (this.isKw(t, "PF_RNR")) { this.i++; return { t: "llc", kind: "s_subtype", subtype: LLC_S_SUBTYPES.rnr! }; }
+    if (t.kind !== "ID") return { t: "llc", kind: "all", subtype: 0 };
+    this.i++;
+    const name = t.text.toLowerCase();
+    if (name === "i" || name === "s" || name === "u") return { t: "llc", kind: name, subtype: 0 };
+    const s = LLC_S_SUBTYPES[t.text];
+    if (s !== undefined) return { t: "llc", kind: "s_subtype", subtype: s };
+    const u = LLC_U_SUBTYPES[t.text];
+    if (u !== undefined) return { t: "llc", kind: "u_subtype", subtype: u };
+    return { t: "error", message: `unknown LLC type name "${t.text}"` };
+  }
+
+  private p80211(): Node {
+    const t = this.peek();
+    this.i++;
+    if (t.text === "DIR") {
+      const d = this.peek();
+      if (d.kind === "NUM") { this.i++; return { t: "p80211_fcdir", dir: d.num }; }
+      if (d.kind !== "ID") this.fail();
+      this.i++;
+      const v = WLAN_DIRS[d.text.toLowerCase()];
+      if (v === undefined) return { t: "error", message: "unknown 802.11 direction" };
+      return { t: "p80211_fcdir", dir: v };
+    }
+    const ty = this.peek();
+    if (t.text === "TYPE" && ty.kind === "NUM") {
+      this.i++;
+      if ((ty.num & ~0x0c) !== 0) return { t: "error", message: `invalid 802.11 type value 0x${ty.num.toString(16).padStart(2, "0")}` };
+      if (this.isKw(this.peek(), "SUBTYPE")) {
+        this.i++;
+        const st = this.num();
+        if ((st & ~0xf0) !== 0) return { t: "error", message: `invalid 802.11 subtype value 0x${st.toString(16).padStart(2, "0")}` };
+        return { t: "p80211_type", type: ty.num | st, mask: 0xfc };
+      }
+      return { t: "p80211_type", type: ty.num, mask: 0x0c };
+    }
+    if (ty.kind !== "ID" && ty.kind !== "NUM") this.fail();
+    this.i++;
+    return { t: "error", message: "802.11 type and subtype names are not supported by bpfkit yet" };
+  }
+}
+
+export interface ParseResult {
+  /** null for the empty expression (accept every packet). */
+  readonly root: Node | null;
+}
+
+/** Parses a filter expression; syntax errors carry libpcap's wording. */
+export function parseFilter(expr: string): ParseResult {
+  const toks = tokenize(expr);
+  const p = new Parser(toks);
+  try {
+    return { root: p.prog() };
+  } catch (e) {
+    if (!(e instanceof SyntaxFailure)) throw e;
+    const at = Math.max(p.furthest, e.at);
+    // The scanner's own error (bad number, bogus address) is reported first, as libpcap keeps the first error set.
+    for (let k = 0; k <= at && k < toks.length; k++) {
+      if (toks[k]!.error) throw new BpfError("PARSE", toks[k]!.error, { column: toks[k]!.pos });
+    }
+    const bad = toks[Math.min(at, toks.length - 1)]!;
+    throw new BpfError("PARSE", "can't parse filter expression: syntax error", { column: bad.pos });
+  }
+}
