@@ -67,7 +67,7 @@ class Parsed {
     if (!this.has(i)) return 0;
     const text = (signIdx !== undefined && this.has(signIdx) ? this.text(signIdx) : "") + this.tok(i).text;
     const v = parseIntLiteral(text);
-    const r = v === undefined ? undefined : toOff16(v);
+    const r = v === undefined ? undefined : toOff16(v, /0x/i.test(text));
     if (r === undefined) this.fail(`offset ${text} does not fit in 16 bits`, i);
     return r;
   }
@@ -247,6 +247,7 @@ export function assembleCLine(ctx: AsmContext, text: string, column: number, cod
     if (m) return handle(new Parsed(ctx, m, column, codeHint));
   }
   if (text === "<unknown>") ctx.fail("cannot assemble '<unknown>' (an encoding llvm-objdump could not decode)", column);
-  const word = /^\S+/.exec(text)![0];
-  ctx.fail(/^[A-Za-z_]\w*$/.test(word) && !/^[rw]\d+$/.test(word) ? `unknown instruction '${word}'` : `cannot parse '${text}'`, column);
+  const word = /^[^\s(]+/.exec(text)?.[0] ?? text;
+  const known = /^(?:[rw]\d+|if|goto|gotol|gotox|may_goto|call|callx|lock|exit|ld_pseudo|store_release|\*)$/.test(word);
+  ctx.fail(/^[A-Za-z_]\w*$/.test(word) && !known ? `unknown instruction '${word}'` : `cannot parse '${text}'`, column);
 }

@@ -15,9 +15,9 @@ export function toImm32(v: bigint): number | undefined {
   return Number(BigInt.asIntN(32, v));
 }
 
-/** A 16-bit offset: accepts -2^15..2^16-1, returns the signed int16 value. */
-export function toOff16(v: bigint): number | undefined {
-  if (v < -(1n << 15n) || v > 0xffffn) return undefined;
+/** A 16-bit offset: -2^15..2^15-1, or up to 0xffff when spelled in hex (as bpf_conformance allows); signed int16 result. */
+export function toOff16(v: bigint, hexSpelling = false): number | undefined {
+  if (v < -(1n << 15n) || v > (hexSpelling ? 0xffffn : 0x7fffn)) return undefined;
   return Number(BigInt.asIntN(16, v));
 }
 

@@ -22,7 +22,7 @@ export function readImm32(ctx: AsmContext, t: Token): number {
 export function readOff16(ctx: AsmContext, t: Token): number {
   const v = parseIntLiteral(t.text);
   if (v === undefined) ctx.fail(`expected an integer offset, got '${t.text}'`, t.column);
-  const off = toOff16(v);
+  const off = toOff16(v, /0x/i.test(t.text));
   if (off === undefined) ctx.fail(`offset ${t.text} does not fit in 16 bits`, t.column);
   return off;
 }
