@@ -324,7 +324,7 @@ function genProtochain(cs: CompilerState, v: number, proto: number): Block {
     add(BPF_ALU | BPF_ADD | BPF_X, 0);
     add(BPF_MISC | BPF_TAX);
     const ld = add(BPF_LD | BPF_MEM, reg2);
-    const ja = add(BPF_JMP | BPF_JA, again - (s.length - 1) - 1);
+    const ja = add(BPF_JMP | BPF_JA, again - s.length - 1);
     ld.s.jf = ja;
     for (const x of v6) x.s.jt = advance;
   } else {
@@ -346,7 +346,7 @@ function genProtochain(cs: CompilerState, v: number, proto: number): Block {
   add(BPF_ALU | BPF_MUL | BPF_K, 4);
   add(BPF_MISC | BPF_TAX);
   add(BPF_LD | BPF_MEM, reg2);
-  add(BPF_JMP | BPF_JA, again - (s.length - 1) - 1);
+  add(BPF_JMP | BPF_JA, again - s.length - 1);
   const end = add(BPF_ALU | BPF_ADD | BPF_K, 0);
   fix2.s.jt = end;
   ahcheck.s.jf = end;

@@ -176,7 +176,7 @@ function linkOffsets(cs: CompilerState, dlt: number): boolean {
 
 export function newCompilerState(dlt: number, snaplen: number, readingFile: boolean): CompilerState {
   const cs: CompilerState = {
-    snaplen, netmask: 0xffffffff, readingFile,
+    snaplen, netmask: 0, readingFile,
     linktype: dlt, prevlinktype: dlt, outermostlinktype: dlt,
     offLinkhdr: off(), offPrevlinkhdr: off(), offOutermostlinkhdr: off(), offLinkpl: off(), offLinktype: off(),
     offNl: 0, offNlNosnap: 0, isAtm: false, isGeneve: false, isVlanVloffset: false,
