@@ -13,7 +13,6 @@ const EXPECTED_REJECTIONS: readonly (readonly [RegExp, RegExp])[] = [
   [/cilium-ebpf-dev__loader-clang-(9|14)-e[lb]\.o$/, /program 'static_fn' is static and not supported/],
   [/cilium-ebpf-dev__loader-clang-7-e[lb]\.o$/, /failed to find BTF for extern 'MY_CONST'/],
   [/cilium-ebpf-dev__fwd_decl-e[lb]\.o$/, /failed to find BTF for extern 'fwd'/],
-  [/cilium-ebpf-dev__subprog_reloc-e[lb]\.o$/, /bad insn: ld_imm64 of a function address has src_reg 0/],
 ];
 
 function runCorpus(name: string, files: readonly string[]): CorpusResult {

@@ -55,6 +55,12 @@ const isPseudoFunc = (i: Insn) => i.code === 0x18 && i.src === BPF_PSEUDO_FUNC;
 export function linkPrograms(inp: LinkInput): ProgramSpec[] {
   const { btf, btfExt, progs } = inp;
   if (btfExt && btf) for (const p of progs) p.coreRelos = applyCoreRelos(p, btf, btfExt, inp.targetBtf);
+  // libbpf marks ld_imm64 of a sub-program address as BPF_PSEUDO_FUNC before linking (clang leaves src_reg 0)
+  for (const p of progs) {
+    for (const r of p.relocs) {
+      if (r.type === "subprog_addr") p.insns[r.insnIdx] = { ...p.insns[r.insnIdx]!, src: BPF_PSEUDO_FUNC };
+    }
+  }
   const textSubprogs = progs.filter((p) => p.isSubprog);
   const out: ProgramSpec[] = [];
   for (const main of progs) {
@@ -139,7 +145,7 @@ export function linkPrograms(inp: LinkInput): ProgramSpec[] {
           break;
         case "subprog_addr":
           if (i0.src !== BPF_PSEUDO_FUNC) {
-            throw new BpfError("EINVAL", `prog '${main.name}': relo for insn #${at}: bad insn: ld_imm64 of a function address has src_reg ${i0.src}, not BPF_PSEUDO_FUNC (4) (compiler too old for function pointers)`, { section: main.secName, pc: at });
+            throw new BpfError("EINVAL", `prog '${main.name}': relo for insn #${at}: bad insn`, { section: main.secName, pc: at });
           }
           out2.push({ insnIdx: at, kind: "subprog_addr" });
           break;

@@ -279,7 +279,7 @@ function recordProgRelocs(elf: ElfFile, rel: ElfSection, progs: ProgBody[], maps
       desc = { type: "call", insnIdx, symOff: sym.value, mapIndex: -1 };
     } else if (!sym.shndx || sym.shndx >= 0xff00) {
       throw relocErr(`invalid relo against '${name}' in special section 0x${sym.shndx.toString(16)}; forgot to initialize global var?..`);
-    } else if (sym.shndx === textIndex && (sym.type === E.STT_FUNC || sym.type === E.STT_SECTION)) {
+    } else if (sym.shndx === textIndex && ((sym.bind === E.STB_LOCAL && sym.type === E.STT_SECTION) || (sym.bind === E.STB_GLOBAL && sym.type === E.STT_FUNC))) {
       if (sym.value % 8 || insn.imm % 8) throw relocErr(`bad subprog addr relo against '${name}' at offset ${sym.value}+${insn.imm}`);
       desc = { type: "subprog_addr", insnIdx, symOff: sym.value, mapIndex: -1 };
     } else {
