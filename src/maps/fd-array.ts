@@ -1,0 +1,152 @@
+// The fd arrays (kernel/bpf/arraymap.c): PROG_ARRAY (tail-call targets), ARRAY_OF_MAPS (inner maps) and the base of
+// PERF_EVENT_ARRAY. User space stores an fd per index; the kernel keeps the object it names. Updates take only
+// BPF_ANY (else EINVAL), an index past the end is E2BIG, deleting an empty slot ENOENT. A user-space lookup returns the
+// object's id (prog or map), or ENOTSUPP where the kernel has no map_fd_sys_lookup_elem (perf_event_array).
+
+import type { AddressSpace } from "../vm/memory.ts";
+import { arrayNextKey } from "./array.ts";
+import { BpfMap, sysError } from "./map.ts";
+import type { MapOptions } from "./map.ts";
+import { mapFromId } from "./registry.ts";
+import { innerMapMatches } from "./spec.ts";
+import type { MapSpec } from "./spec.ts";
+import { BPF_ANY, ERRNO, readU32, u32Bytes } from "./types.ts";
+
+export abstract class FdArrayMap<T> extends BpfMap {
+  protected readonly slots: (T | undefined)[];
+
+  constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
+    super(space, spec, maxEntries, opts);
+    this.slots = new Array<T | undefined>(maxEntries).fill(undefined);
+  }
+
+  /** What a user-space fd names, or undefined (EBADF); throws EINVAL for an object of the wrong kind. */
+  protected abstract resolve(fd: number): T | undefined;
+  /** The id a user-space lookup returns. */
+  protected abstract idOf(entry: T): number;
+
+  /** Sets slot `index` directly (what BPF_MAP_UPDATE_ELEM does once the fd is resolved). */
+  protected setSlot(index: number, entry: T | undefined): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.maxEntries) {
+      throw sysError("E2BIG", this, `index ${index} past max_entries ${this.maxEntries}`);
+    }
+    this.slots[index] = entry;
+  }
+
+  protected slot(index: number): T | undefined {
+    return index >= 0 && index < this.maxEntries ? this.slots[index] : undefined;
+  }
+
+  override deleteElem(keyAddr: number): number {
+    this.space.assert(keyAddr, 4, false);
+    return this.clear(readU32(this.space.u8, keyAddr));
+  }
+
+  protected override sysLookup(keyAddr: number): Uint8Array {
+    // bpf_fd_array_map_lookup_elem: ENOTSUPP without map_fd_sys_lookup_elem, then ENOENT for an empty slot.
+    if (this.refusesLookup()) throw sysError("ENOTSUPP", this, "BPF_MAP_LOOKUP_ELEM");
+    const e = this.slot(readU32(this.space.u8, keyAddr));
+    if (e === undefined) throw sysError("ENOENT", this, "BPF_MAP_LOOKUP_ELEM");
+    return u32Bytes(this.idOf(e));
+  }
+
+  /** perf_event_array has no sys lookup at all: ENOTSUPP even for empty slots. */
+  protected refusesLookup(): boolean {
+    return false;
+  }
+
+  protected override sysUpdate(keyAddr: number, value: Uint8Array, flags: number): void {
+    if (flags !== BPF_ANY) throw sysError("EINVAL", this, "BPF_MAP_UPDATE_ELEM: fd arrays take only BPF_ANY");
+    const index = readU32(this.space.u8, keyAddr);
+    if (index >= this.maxEntries) throw sysError("E2BIG", this, "BPF_MAP_UPDATE_ELEM: index past max_entries");
+    const fd = readU32(value);
+    const e = this.resolve(fd);
+    if (e === undefined) throw sysError("EBADF", this, `BPF_MAP_UPDATE_ELEM: fd ${fd}`);
+    this.slots[index] = e;
+  }
+
+  protected override sysDelete(keyAddr: number): void {
+    const r = this.clear(readU32(this.space.u8, keyAddr));
+    if (r === -ERRNO.E2BIG) throw sysError("E2BIG", this, "BPF_MAP_DELETE_ELEM: index past max_entries");
+    if (r < 0) throw sysError("ENOENT", this, "BPF_MAP_DELETE_ELEM: slot is empty");
+  }
+
+  protected override sysGetNextKey(keyAddr: number): Uint8Array | null {
+    return arrayNextKey(keyAddr < 0 ? 0xffffffff : readU32(this.space.u8, keyAddr), this.maxEntries);
+  }
+
+  private clear(index: number): number {
+    if (index >= this.maxEntries) return -ERRNO.E2BIG;
+    if (this.slots[index] === undefined) return -ERRNO.ENOENT;
+    this.slots[index] = undefined;
+    return 0;
+  }
+}
+
+/** A tail-call target and the id user space sees for it. */
+interface ProgSlot {
+  readonly prog: unknown;
+  readonly id: number;
+}
+
+/** PROG_ARRAY: bpf_tail_call targets. */
+export class ProgArrayMap extends FdArrayMap<ProgSlot> {
+  /** The program at `index` for bpf_tail_call, undefined when the index is out of range or empty. */
+  getProgram(index: number): unknown {
+    return this.slot(index)?.prog;
+  }
+
+  /** Installs (or with undefined, removes) a tail-call target; `id` is what a user-space lookup reports. */
+  setProgram(index: number, prog: unknown, id = progId(prog)): void {
+    this.setSlot(index, prog === undefined ? undefined : { prog, id });
+  }
+
+  protected resolve(fd: number): ProgSlot | undefined {
+    const p = this.opts.resolveFd?.(fd, this);
+    if (p === undefined || p instanceof BpfMap) return undefined;
+    return { prog: p, id: progId(p) };
+  }
+
+  protected idOf(e: ProgSlot): number {
+    return e.id;
+  }
+}
+
+const progId = (p: unknown): number => {
+  const id = (p as { id?: unknown } | null)?.id;
+  return typeof id === "number" ? id : 0;
+};
+
+/** ARRAY_OF_MAPS: a program's lookup yields the inner map's pointer. */
+export class ArrayOfMapsMap extends FdArrayMap<BpfMap> {
+  override lookupElem(keyAddr: number): number {
+    this.space.assert(keyAddr, 4, false);
+    return this.slot(readU32(this.space.u8, keyAddr))?.address ?? 0;
+  }
+
+  /** Installs an inner map directly; EINVAL unless it matches the template (map_meta_equal). */
+  setInner(index: number, inner: BpfMap | undefined): void {
+    if (inner !== undefined && !innerMapMatches(this.spec.innerMap!, inner.spec)) {
+      throw sysError("EINVAL", this, "inner map does not match the template");
+    }
+    this.setSlot(index, inner);
+  }
+
+  /** The inner map at `index`. */
+  inner(index: number): BpfMap | undefined {
+    return this.slot(index);
+  }
+
+  protected resolve(fd: number): BpfMap | undefined {
+    const m = this.opts.resolveFd ? this.opts.resolveFd(fd, this) : mapFromId(this.space, fd);
+    if (!(m instanceof BpfMap)) return undefined;
+    if (!innerMapMatches(this.spec.innerMap!, m.spec)) {
+      throw sysError("EINVAL", this, "BPF_MAP_UPDATE_ELEM: inner map does not match the template");
+    }
+    return m;
+  }
+
+  protected idOf(e: BpfMap): number {
+    return e.id;
+  }
+}

@@ -1,0 +1,76 @@
+// Bob Jenkins' lookup3 hash as the kernel uses it (include/linux/jhash.h): hash tables bucket keys with jhash2 when the
+// key length is a multiple of 4 and jhash otherwise, seeded with a random u32 (0 under BPF_F_ZERO_SEED), so with a zero
+// seed bpfkit's buckets, and therefore its get_next_key order, are the kernel's. Reads bytes straight from memory.
+
+const JHASH_INITVAL = 0xdeadbeef;
+
+// Scratch state for the mix/final steps; module-level so hashing allocates nothing.
+let a = 0, b = 0, c = 0;
+
+const rol = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
+
+function mix(): void {
+  a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
+  b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
+  c = (c - b) | 0; c ^= rol(b, 8); b = (b + a) | 0;
+  a = (a - c) | 0; a ^= rol(c, 16); c = (c + b) | 0;
+  b = (b - a) | 0; b ^= rol(a, 19); a = (a + c) | 0;
+  c = (c - b) | 0; c ^= rol(b, 4); b = (b + a) | 0;
+}
+
+function final(): void {
+  c ^= b; c = (c - rol(b, 14)) | 0;
+  a ^= c; a = (a - rol(c, 11)) | 0;
+  b ^= a; b = (b - rol(a, 25)) | 0;
+  c ^= b; c = (c - rol(b, 16)) | 0;
+  a ^= c; a = (a - rol(c, 4)) | 0;
+  b ^= a; b = (b - rol(a, 14)) | 0;
+  c ^= b; c = (c - rol(b, 24)) | 0;
+}
+
+const le32 = (m: Uint8Array, p: number): number => m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
+
+/** jhash(key, length, initval) over `length` bytes of `m` at `p` (little-endian words, as on x86). */
+export function jhash(m: Uint8Array, p: number, length: number, initval: number): number {
+  a = b = c = (JHASH_INITVAL + length + initval) | 0;
+  while (length > 12) {
+    a = (a + le32(m, p)) | 0;
+    b = (b + le32(m, p + 4)) | 0;
+    c = (c + le32(m, p + 8)) | 0;
+    mix();
+    length -= 12;
+    p += 12;
+  }
+  if (length === 0) return c >>> 0;
+  // The tail: bytes 9-12 go to c, 5-8 to b, 1-4 to a, each at its byte position.
+  for (let i = length - 1; i >= 0; i--) {
+    const v = m[p + i]! << ((i & 3) * 8);
+    if (i >= 8) c = (c + v) | 0; else if (i >= 4) b = (b + v) | 0; else a = (a + v) | 0;
+  }
+  final();
+  return c >>> 0;
+}
+
+/** jhash2(words, nwords, initval) over `nwords` u32 words of `m` at `p`. */
+export function jhash2(m: Uint8Array, p: number, nwords: number, initval: number): number {
+  a = b = c = (JHASH_INITVAL + (nwords << 2) + initval) | 0;
+  while (nwords > 3) {
+    a = (a + le32(m, p)) | 0;
+    b = (b + le32(m, p + 4)) | 0;
+    c = (c + le32(m, p + 8)) | 0;
+    mix();
+    nwords -= 3;
+    p += 12;
+  }
+  if (nwords === 0) return c >>> 0;
+  if (nwords === 3) c = (c + le32(m, p + 8)) | 0;
+  if (nwords >= 2) b = (b + le32(m, p + 4)) | 0;
+  a = (a + le32(m, p)) | 0;
+  final();
+  return c >>> 0;
+}
+
+/** The kernel's htab_map_hash: jhash2 for whole words, jhash otherwise. */
+export function htabHash(m: Uint8Array, p: number, keySize: number, seed: number): number {
+  return (keySize & 3) === 0 ? jhash2(m, p, keySize >>> 2, seed) : jhash(m, p, keySize, seed);
+}
