@@ -86,6 +86,11 @@ export class Vm {
   private readonly call: HelperCall;
   private budget = 0;
   private depth = 0;
+  // The last region a read / a write hit, so the hot loop checks an access with two compares (reset after helpers).
+  private readStart = 0;
+  private readEnd = 0;
+  private writeStart = 0;
+  private writeEnd = 0;
   private tailCalls = 0;
   private packet: PacketAccess | undefined;
   private ctxRegion: Region | undefined;
@@ -187,7 +192,12 @@ export class Vm {
   /** Checked effective address of `reg + off` for an access of `size` bytes; faults otherwise. */
   private ea(reg: number, off: number, size: number, write: boolean, pc: number): number {
     const a = (this.lo[reg]! >>> 0) + off;
-    if (this.hi[reg] === 0 && a >= 0 && a < TWO32 && this.space.check(a, size, write)) return a;
+    if (this.hi[reg] === 0 && a >= 0 && a < TWO32 && this.space.check(a, size, write)) {
+      const r = this.space.find(a)!;
+      if (write) { this.writeStart = r.start; this.writeEnd = r.start + r.size; }
+      else { this.readStart = r.start; this.readEnd = r.start + r.size; }
+      return a;
+    }
     return this.slowAccess(reg, off, size, write, pc);
   }
 
@@ -214,6 +224,7 @@ export class Vm {
     let pc = startPc;
     let depth = baseDepth;
     let budget = this.budget;
+    let rS = 0, rE = 0, wS = 0, wE = 0;
     for (;;) {
       if (--budget < 0) {
         this.budget = 0;
@@ -358,21 +369,21 @@ export class Vm {
         case 0xd6: if (L[d]! <= IMM[pc]!) pc += OFF[pc]!; break;
         case 0xde: if (L[d]! <= L[s]!) pc += OFF[pc]!; break;
         // ---- memory ----
-        case 0x61: { const a = this.ea(s, OFF[pc]!, 4, false, pc); L[d] = dv.getInt32(a, true); H[d] = 0; break; }
-        case 0x69: { const a = this.ea(s, OFF[pc]!, 2, false, pc); L[d] = dv.getUint16(a, true); H[d] = 0; break; }
-        case 0x71: { const a = this.ea(s, OFF[pc]!, 1, false, pc); L[d] = u8[a]!; H[d] = 0; break; }
-        case 0x79: { const a = this.ea(s, OFF[pc]!, 8, false, pc); L[d] = dv.getInt32(a, true); H[d] = dv.getInt32(a + 4, true); break; }
-        case 0x81: { const a = this.ea(s, OFF[pc]!, 4, false, pc); const v = dv.getInt32(a, true); L[d] = v; H[d] = v >> 31; break; }
-        case 0x89: { const a = this.ea(s, OFF[pc]!, 2, false, pc); const v = dv.getInt16(a, true); L[d] = v; H[d] = v >> 31; break; }
-        case 0x91: { const a = this.ea(s, OFF[pc]!, 1, false, pc); const v = dv.getInt8(a); L[d] = v; H[d] = v >> 31; break; }
-        case 0x62: { const a = this.ea(d, OFF[pc]!, 4, true, pc); dv.setInt32(a, IMM[pc]!, true); break; }
-        case 0x6a: { const a = this.ea(d, OFF[pc]!, 2, true, pc); dv.setInt16(a, IMM[pc]!, true); break; }
-        case 0x72: { const a = this.ea(d, OFF[pc]!, 1, true, pc); u8[a] = IMM[pc]!; break; }
-        case 0x7a: { const a = this.ea(d, OFF[pc]!, 8, true, pc); const k = IMM[pc]!; dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
-        case 0x63: { const a = this.ea(d, OFF[pc]!, 4, true, pc); dv.setInt32(a, L[s]!, true); break; }
-        case 0x6b: { const a = this.ea(d, OFF[pc]!, 2, true, pc); dv.setInt16(a, L[s]!, true); break; }
-        case 0x73: { const a = this.ea(d, OFF[pc]!, 1, true, pc); u8[a] = L[s]!; break; }
-        case 0x7b: { const a = this.ea(d, OFF[pc]!, 8, true, pc); dv.setInt32(a, L[s]!, true); dv.setInt32(a + 4, H[s]!, true); break; }
+        case 0x61: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 4 > rE) { a = this.ea(s, OFF[pc]!, 4, false, pc); rS = this.readStart; rE = this.readEnd; } L[d] = dv.getInt32(a, true); H[d] = 0; break; }
+        case 0x69: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 2 > rE) { a = this.ea(s, OFF[pc]!, 2, false, pc); rS = this.readStart; rE = this.readEnd; } L[d] = dv.getUint16(a, true); H[d] = 0; break; }
+        case 0x71: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 1 > rE) { a = this.ea(s, OFF[pc]!, 1, false, pc); rS = this.readStart; rE = this.readEnd; } L[d] = u8[a]!; H[d] = 0; break; }
+        case 0x79: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 8 > rE) { a = this.ea(s, OFF[pc]!, 8, false, pc); rS = this.readStart; rE = this.readEnd; } L[d] = dv.getInt32(a, true); H[d] = dv.getInt32(a + 4, true); break; }
+        case 0x81: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 4 > rE) { a = this.ea(s, OFF[pc]!, 4, false, pc); rS = this.readStart; rE = this.readEnd; } const v = dv.getInt32(a, true); L[d] = v; H[d] = v >> 31; break; }
+        case 0x89: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 2 > rE) { a = this.ea(s, OFF[pc]!, 2, false, pc); rS = this.readStart; rE = this.readEnd; } const v = dv.getInt16(a, true); L[d] = v; H[d] = v >> 31; break; }
+        case 0x91: { let a = (L[s]! >>> 0) + OFF[pc]!; if (H[s] !== 0 || a < rS || a + 1 > rE) { a = this.ea(s, OFF[pc]!, 1, false, pc); rS = this.readStart; rE = this.readEnd; } const v = dv.getInt8(a); L[d] = v; H[d] = v >> 31; break; }
+        case 0x62: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 4 > wE) { a = this.ea(d, OFF[pc]!, 4, true, pc); wS = this.writeStart; wE = this.writeEnd; } dv.setInt32(a, IMM[pc]!, true); break; }
+        case 0x6a: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 2 > wE) { a = this.ea(d, OFF[pc]!, 2, true, pc); wS = this.writeStart; wE = this.writeEnd; } dv.setInt16(a, IMM[pc]!, true); break; }
+        case 0x72: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 1 > wE) { a = this.ea(d, OFF[pc]!, 1, true, pc); wS = this.writeStart; wE = this.writeEnd; } u8[a] = IMM[pc]!; break; }
+        case 0x7a: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 8 > wE) { a = this.ea(d, OFF[pc]!, 8, true, pc); wS = this.writeStart; wE = this.writeEnd; } const k = IMM[pc]!; dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
+        case 0x63: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 4 > wE) { a = this.ea(d, OFF[pc]!, 4, true, pc); wS = this.writeStart; wE = this.writeEnd; } dv.setInt32(a, L[s]!, true); break; }
+        case 0x6b: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 2 > wE) { a = this.ea(d, OFF[pc]!, 2, true, pc); wS = this.writeStart; wE = this.writeEnd; } dv.setInt16(a, L[s]!, true); break; }
+        case 0x73: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 1 > wE) { a = this.ea(d, OFF[pc]!, 1, true, pc); wS = this.writeStart; wE = this.writeEnd; } u8[a] = L[s]!; break; }
+        case 0x7b: { let a = (L[d]! >>> 0) + OFF[pc]!; if (H[d] !== 0 || a < wS || a + 8 > wE) { a = this.ea(d, OFF[pc]!, 8, true, pc); wS = this.writeStart; wE = this.writeEnd; } dv.setInt32(a, L[s]!, true); dv.setInt32(a + 4, H[s]!, true); break; }
         case 0xc3: case 0xcb: case 0xd3: case 0xdb: this.atomic(pc, op[pc]!, d, s, OFF[pc]!, IMM[pc]!); break;
         case 0x18: L[d] = IMM[pc]!; H[d] = IMM[pc + 1]!; pc++; break;
         // ---- LD_ABS / LD_IND: packet bytes in network order; out of bounds exits with r0 = 0 ----
@@ -434,6 +445,7 @@ export class Vm {
           fn(call);
           budget = this.budget;
           u8 = space.u8; dv = space.dv;
+          rS = rE = wS = wE = 0; // the helper may have mapped or unmapped regions
           break;
         }
         case 0x95: {
