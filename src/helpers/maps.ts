@@ -47,7 +47,6 @@ export const mapPeekElem: HelperFn = (h) => {
 };
 
 const BPF_F_INDEX_MASK = 0xffffffffn;
-const BPF_F_CURRENT_CPU = 0xffffffffn;
 const BPF_F_CTXLEN_MASK = 0xfffffn << 32n;
 
 /** bpf_perf_event_output(ctx, map, flags, data, size): flags select the CPU ring (kernel: __bpf_perf_event_output). */
@@ -57,9 +56,8 @@ export const perfEventOutput: HelperFn = (h) => {
   const size = argNum(h, 5);
   const data = argPtr(h, 4, size, false);
   if ((flags & ~(BPF_F_INDEX_MASK | BPF_F_CTXLEN_MASK)) !== 0n) return retI32(h, -E.EINVAL);
-  const index = flags & BPF_F_INDEX_MASK;
-  const cpu = index === BPF_F_CURRENT_CPU ? h.cpu : Number(index);
-  retI32(h, m.perfOutput ? m.perfOutput(cpu, data, size) : -E.EINVAL);
+  // the map picks the slot: BPF_F_CURRENT_CPU (0xffffffff) selects the running CPU's buffer
+  retI32(h, m.perfOutput ? m.perfOutput(h.cpu, Number(flags & BPF_F_INDEX_MASK), data, size) : -E.EINVAL);
 };
 
 /** bpf_get_stackid(ctx, map, flags): the environment supplies the stack. */
@@ -88,7 +86,7 @@ export const ringbufReserve: HelperFn = (h) => {
   const m = argMap(h, 1);
   const size = argNum(h, 2);
   if (argU64(h, 3) !== 0n || !m.reserve || !(size >= 0)) return retNum(h, 0);
-  const addr = m.reserve(size);
+  const addr = m.reserve(size, 0);
   if (addr !== 0) reservationsOf(h).set(addr, m);
   retNum(h, addr);
 };

@@ -19,12 +19,13 @@ export interface ProgramMap {
   pushElem?(valueAddr: number, flags: number, cpu?: number): number;
   popElem?(valueAddr: number, cpu?: number): number;
   peekElem?(valueAddr: number, cpu?: number): number;
-  reserve?(size: number): number;
-  submit?(addr: number, flags: number): void;
-  discard?(addr: number, flags: number): void;
+  reserve?(size: number, flags?: number): number;
+  submit?(addr: number, flags: number): number | void;
+  discard?(addr: number, flags: number): number | void;
   output?(dataAddr: number, size: number, flags: number): number;
   query?(flags: number): number | bigint;
-  perfOutput?(cpu: number, dataAddr: number, size: number): number;
+  /** bpf_perf_event_output on `cpu`; `flags` is the slot index or BPF_F_CURRENT_CPU (0xffffffff). */
+  perfOutput?(cpu: number, flags: number, dataAddr: number, size: number): number;
   getProgram?(index: number): unknown;
   /** for_each_map_elem: visit (keyAddr, valueAddr) pairs; stop when `visit` returns non-zero. Returns the count visited. */
   forEach?(visit: (keyAddr: number, valueAddr: number) => number, cpu: number): number;

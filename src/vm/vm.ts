@@ -13,13 +13,14 @@ import {
 } from "./alu64.ts";
 import type { AddressSpace, Region } from "./memory.ts";
 import { loadProgram } from "./program.ts";
+import { mapFromAddress } from "../maps/registry.ts";
 import type { LoadedProgram, LoadOptions } from "./program.ts";
 
 export interface VmOptions {
   /** Helper implementations by Linux id (see src/helpers). Missing ids fault when called. */
   readonly helpers?: HelperTable;
   readonly env?: HelperEnv;
-  /** Map pointer → map (default: none; pass the maps registry's `mapFromAddress`). */
+  /** Map pointer → map (default: the maps registry of this address space, src/maps mapFromAddress). */
   readonly mapAt?: (addr: number) => ProgramMap | undefined;
   /** What a PROG_ARRAY slot holds → the program to tail-call (default: the slot value itself if it is a LoadedProgram). */
   readonly programOf?: (entry: unknown) => LoadedProgram | undefined;
@@ -104,7 +105,7 @@ export class Vm {
       this.stackRegions.push(space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
     }
     this.programOf = opts.programOf ?? ((e) => (isLoadedProgram(e) ? e : undefined));
-    const mapAt = opts.mapAt ?? (() => undefined);
+    const mapAt = opts.mapAt ?? ((addr: number) => mapFromAddress(space, addr) as ProgramMap | undefined);
     const vm = this;
     this.call = {
       space, env: opts.env ?? hostEnv(), lo: this.lo, hi: this.hi, pc: 0, id: 0, ctx: 0, cpu: opts.cpu ?? 0,
