@@ -10,6 +10,7 @@ import { progInfo, mapInfo } from "../../src/kernel/info.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, type Attachment } from "../../src/kernel/loader.ts";
 import { btfShow, linkShow, mapShow, progShow, type ToolOutput } from "../../src/kernel/listing.ts";
 import { perfShow } from "../../src/kernel/perf-listing.ts";
+import { mapDump } from "../../src/kernel/map-dump.ts";
 import { tinyBtf } from "../fixtures/kernel/btf-blob.ts";
 
 const avail = kernelAvailable();
@@ -107,6 +108,35 @@ test("listings equal bpftool for programs with maps and BTF, and attachments", (
     assert.deepEqual(allIds("prog").filter((id) => ours.has(id)), []);
   } finally {
     for (const l of links) l.close();
+    for (const fd of fds) closeFd(fd);
+  }
+});
+
+test("map dump equals bpftool: hex layouts, per-CPU values, BTF-formatted entries, errors", (t) => {
+  if (skipUnless(t)) return;
+  const fds: number[] = [];
+  try {
+    const btfFd = btfLoad(tinyBtf("bk_func"));
+    fds.push(btfFd);
+    const withBtf = mapCreate({ mapType: 1, keySize: 4, valueSize: 8, maxEntries: 8, name: "bk_dump_btf", btfFd, btfKeyTypeId: 1, btfValueTypeId: 2 });
+    const small = mapCreate({ mapType: 1, keySize: 4, valueSize: 8, maxEntries: 8, name: "bk_dump_small" });
+    const wide = mapCreate({ mapType: 2, keySize: 4, valueSize: 40, maxEntries: 3, name: "bk_dump_wide" });
+    const percpu = mapCreate({ mapType: 6, keySize: 4, valueSize: 12, maxEntries: 2, name: "bk_dump_pcpu" });
+    const empty = mapCreate({ mapType: 1, keySize: 20, valueSize: 4, maxEntries: 2, name: "bk_dump_empty" });
+    const progs = mapCreate({ mapType: 3, keySize: 4, valueSize: 4, maxEntries: 2, name: "bk_dump_progs" });
+    fds.push(withBtf, small, wide, percpu, empty, progs);
+    const k = (n: number) => new Uint8Array(new Int32Array([n]).buffer);
+    const v64 = (n: bigint) => new Uint8Array(new BigInt64Array([n]).buffer);
+    for (const n of [1, -7, 300]) { mapUpdateElem(withBtf, k(n), v64(BigInt(n) * 1000n)); mapUpdateElem(small, k(n), v64(-BigInt(n))); }
+    mapUpdateElem(wide, k(1), Uint8Array.from({ length: 40 }, (_, i) => i * 7));
+    mapUpdateElem(percpu, k(1), Uint8Array.from({ length: 16 * 2 }, (_, i) => i));
+    for (const fd of [withBtf, small, wide, percpu, empty, progs]) {
+      const id = String(mapInfo(fd).id);
+      same(["map", "dump", "id", id], (m) => mapDump(m, ["id", id]));
+    }
+    same(["map", "dump", "name", "bk_dump_small"], (m) => mapDump(m, ["name", "bk_dump_small"]));
+    same(["map", "dump", "id", "999999"], (m) => mapDump(m, ["id", "999999"]));
+  } finally {
     for (const fd of fds) closeFd(fd);
   }
 });
