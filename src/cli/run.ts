@@ -9,7 +9,9 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
 import type { LoadedProgram, PseudoResolver } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
-import type { ProgramMap } from "../helpers/index.ts";
+import { createMap } from "../maps/index.ts";
+import type { MapSpec } from "../maps/index.ts";
+import type { MapSpec as ObjectMapSpec } from "../object/index.ts";
 import { buildContext, PROGRAM_TYPES, PROG_TYPE_NAMES } from "../runtime/index.ts";
 
 interface Args {
@@ -85,32 +87,46 @@ async function fromElf(file: string, bytes: Uint8Array, only: string | undefined
   const obj = loadObject(bytes, { fileName: file });
   const progs = obj.programs.filter((p) => only === undefined || p.name === only);
   if (progs.length === 0) throw new BpfError("ENOENT", only ? `no program named '${only}'` : "the object has no programs");
-  const resolve = obj.maps.length > 0 ? await mapResolver(obj.maps, space) : undefined;
+  const resolve = obj.maps.length > 0 ? mapResolver(obj.maps, space) : undefined;
   return progs.map((p) => ({
     label: `${file}:${p.name}`, insns: p.insns, type: PROG_TYPE_NAMES[p.progType], ...(resolve ? { resolve } : {}),
   }));
 }
 
-/** Creates the object's maps through src/maps when that layer provides `createMap`, for lddw map references. */
-async function mapResolver(specs: readonly { name: string; initialValue?: Uint8Array }[], space: AddressSpace): Promise<PseudoResolver> {
-  let maps: { createMap?: (space: AddressSpace, spec: unknown) => ProgramMap & { handle?: { start: number }; address?: number } } = {};
-  try {
-    maps = (await import(new URL("../maps/index.ts", import.meta.url).href)) as typeof maps;
-  } catch { /* the maps layer is not there yet */ }
-  if (maps.createMap === undefined) throw new BpfError("ENOTSUPP", "programs that use maps are not supported yet (no src/maps createMap)");
-  const created = specs.map((s) => maps.createMap!(space, s));
-  const addressOf = (m: (typeof created)[number]): number => m.address ?? m.handle?.start ?? 0;
+/** Creates the object's maps in the address space (src/maps) with their initial data, for lddw map references. */
+function mapResolver(specs: readonly ObjectMapSpec[], space: AddressSpace): PseudoResolver {
+  const created = specs.map((spec) => {
+    const m = createMap(space, toMapSpec(spec));
+    // global data (.data/.rodata/.bss): one array element holding the section's bytes, as libbpf sets it up
+    if (spec.initialValue !== undefined) m.update(new Uint8Array(4), spec.initialValue);
+    return m;
+  });
   return {
-    map: (_src, idx) => addressOf(created[idx]!),
+    map: (_src, idx) => mapAt(created, idx).address,
     mapValue: (_src, idx, off) => {
-      const m = created[idx]!;
+      const m = mapAt(created, idx);
       const key = space.alloc(4, { kind: "scratch", name: "key 0" });
-      const v = m.lookupElem?.(key.start, 0) ?? 0;
+      const v = m.lookupElem(key.start, 0);
       space.release(key);
-      if (v === 0) throw new BpfError("EINVAL", `map ${specs[idx]!.name} has no value to point into`);
+      if (v === 0) throw new BpfError("EINVAL", `map ${m.name} has no value to point into`);
       return v + off;
     },
   };
+}
+
+/** The object's map declaration as BPF_MAP_CREATE takes it. */
+function toMapSpec(s: ObjectMapSpec): MapSpec {
+  return {
+    type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, name: s.name,
+    ...(s.innerMap ? { innerMap: toMapSpec(s.innerMap) } : {}),
+    ...(s.mapExtra ? { mapExtra: BigInt(s.mapExtra) } : {}),
+  };
+}
+
+function mapAt<M>(maps: readonly M[], idx: number): M {
+  const m = maps[idx];
+  if (m === undefined) throw new BpfError("EINVAL", `lddw refers to map index ${idx}, but the object has ${maps.length} maps`);
+  return m;
 }
 
 async function loadFile(file: string, args: Args, space: AddressSpace): Promise<Loadable[]> {
