@@ -1,0 +1,116 @@
+// `bpfkit filter`: tcpdump's filter compiler and offline filtering.
+//   bpfkit filter [-y LINKTYPE] [-O] [-s SNAPLEN] -d|-dd|-ddd EXPR...      print the program as tcpdump -d/-dd/-ddd
+//   bpfkit filter -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR...
+// The expression may be split over several arguments (joined with spaces, as tcpdump does).
+import { readFileSync, writeFileSync } from "node:fs";
+import { BpfError } from "../errors.ts";
+import { compileFilter } from "../filter/index.ts";
+import { linkTypeByFileValue } from "../filter/linktypes.ts";
+import { dumpProgram } from "../isa/cbpf/image.ts";
+
+interface Options {
+  linktype: string;
+  optimize: boolean;
+  dump: 0 | 1 | 2 | 3;
+  snaplen: number | undefined;
+  read: string | undefined;
+  write: string | undefined;
+  count: number | undefined;
+  countOnly: boolean;
+  engine: "interp" | "ebpf" | "jit";
+  expr: string;
+}
+
+function usage(msg: string): never {
+  throw new BpfError("EINVAL", `${msg}\nusage: bpfkit filter [-y LINKTYPE] [-O] [-s SNAPLEN] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR`);
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { linktype: "EN10MB", optimize: true, dump: 0, snaplen: undefined, read: undefined,
+    write: undefined, count: undefined, countOnly: false, engine: "interp", expr: "" };
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) usage(`option ${a} requires an argument`);
+      return v;
+    };
+    if (a === "--") { rest.push(...args.slice(i + 1)); break; }
+    if (a === "-y") o.linktype = value();
+    else if (a === "-O") o.optimize = false;
+    else if (/^-d{1,3}$/.test(a)) o.dump = Math.min(3, a.length - 1) as 1 | 2 | 3;
+    else if (a === "-s") o.snaplen = Number(value());
+    else if (a === "-r") o.read = value();
+    else if (a === "-w") o.write = value();
+    else if (a === "-c") o.count = Number(value());
+    else if (a === "--count") o.countOnly = true;
+    else if (a === "--engine") {
+      const e = value();
+      if (e !== "interp" && e !== "ebpf" && e !== "jit") usage(`unknown engine '${e}'`);
+      o.engine = e;
+    } else if (a.startsWith("-") && a.length > 1 && rest.length === 0) usage(`unknown option ${a}`);
+    else rest.push(a);
+  }
+  o.expr = rest.join(" ");
+  return o;
+}
+
+export default async function filter(args: string[]): Promise<number> {
+  const o = parseArgs(args);
+  if (o.read !== undefined) return filterFile(o);
+  if (o.dump === 0) usage("one of -d, -dd, -ddd or -r is required");
+  // tcpdump -s 0 means the maximum snapshot length.
+  const snaplen = o.snaplen === undefined || o.snaplen === 0 ? 262144 : o.snaplen;
+  const prog = compileFilter(o.expr, { linktype: o.linktype, optimize: o.optimize, snaplen });
+  process.stdout.write(dumpProgram(prog.insns, o.dump));
+  return 0;
+}
+
+async function filterFile(o: Options): Promise<number> {
+  if (o.engine === "jit") throw new BpfError("ENOTSUPP", "the jit engine is not built yet; use --engine interp or ebpf");
+  const { openCapture, PcapWriter } = await import("../capture/index.ts");
+  const bytes = readFileSync(o.read!);
+  const cap = openCapture(bytes);
+  const row = linkTypeByFileValue(cap.info.linktype);
+  const dlt = row ? row[1] : cap.info.linktype;
+  const prog = compileFilter(o.expr, { linktype: dlt, optimize: o.optimize, snaplen: cap.info.snaplen, readingFile: true });
+  let run: (pkt: Uint8Array, len: number) => number;
+  if (o.engine === "ebpf") {
+    const { runConvertedCbpf } = await import("../cbpf/vmrun.ts");
+    run = (pkt, len) => runConvertedCbpf(prog.insns, pkt, len);
+  } else {
+    const { compileCbpf } = await import("../cbpf/index.ts");
+    const f = compileCbpf(prog.insns);
+    run = (pkt, len) => f(pkt, len);
+  }
+  const writer = o.write !== undefined ? new PcapWriter({ linktype: cap.info.linktype, snaplen: cap.info.snaplen, nano: cap.info.tsPrecision === "ns" }) : null;
+  const parts: Uint8Array[] = writer ? [writer.header()] : [];
+  let seen = 0;
+  let matched = 0;
+  let error: unknown = null;
+  try {
+    for (const p of cap.packets()) {
+      seen++;
+      // libpcap runs the filter over the captured bytes with the wire length (bpf_filter(pc, p, wirelen, caplen)).
+      if (run(p.data, p.len) !== 0) {
+        matched++;
+        writer && parts.push(writer.record({ ts: p.ts, data: p.data, len: p.len }));
+        if (o.count !== undefined && matched >= o.count) break;
+      }
+    }
+  } catch (e) {
+    error = e;
+  }
+  if (writer) {
+    const total = parts.reduce((n, x) => n + x.length, 0);
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const x of parts) { out.set(x, at); at += x.length; }
+    writeFileSync(o.write!, out);
+  }
+  if (o.countOnly) process.stdout.write(`${matched}\n`);
+  process.stderr.write(`${matched} packets matched of ${seen}\n`);
+  if (error !== null) throw error instanceof Error ? new BpfError("IO", error.message) : error;
+  return 0;
+}
