@@ -86,9 +86,7 @@ export function buildSkbContext(space: AddressSpace, packet: Uint8Array, opts: S
   put("len", len);
   put("pkt_type", pktType(packet));
   put("protocol", ((ethType & 0xff) << 8) | (ethType >> 8)); // skb->protocol is big-endian in memory
-  put("ifindex", 1);
-  put("wire_len", len);
-  put("gso_segs", 1);
+  put("ifindex", 1); // test_run's skb lives on the loopback device; wire_len and gso_segs stay 0 there
   for (const [name, v] of Object.entries(opts.fields ?? {})) put(name, v);
   put("data", pk.data);
   put("data_end", pk.data + pk.headLen);
