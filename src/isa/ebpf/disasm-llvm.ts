@@ -15,6 +15,8 @@ export interface LlvmDisasmOptions {
   readonly alu32?: boolean;
   /** Print newer LLVM spellings (`r1 = (s8)r2`, `r1 s/= 3`, `gotol +5`, ...) where LLVM 14 prints `<unknown>`. */
   readonly modern?: boolean;
+  /** Byte order of the raw byte column in listings (a bpfeb object). */
+  readonly bigEndian?: boolean;
 }
 
 /** A symbol of the disassembled section, for objdump's `<name>:` headers and `<name+0x18>` jump annotations. */
@@ -82,7 +84,8 @@ export function formatInsnLlvm(insns: readonly Insn[], pc: number, opts: LlvmDis
       // LLVM's decoder matches exit on all 64 bits; any stray field makes it unknown.
       return x.dst || x.src || x.off || x.imm ? UNKNOWN : "exit";
     case "lddw": {
-      if (x.src !== 0) return `ld_pseudo\tr${x.dst}, ${x.src}, ${x.imm}`;
+      // LLVM prints the first imm only, as unsigned 32-bit.
+      if (x.src !== 0) return `ld_pseudo\tr${x.dst}, ${x.src}, ${x.imm >>> 0}`;
       const hi = insns[pc + 1]?.imm ?? 0;
       return `r${x.dst} = ${(BigInt(hi) << 32n) | BigInt(x.imm >>> 0)} ll`;
     }
@@ -152,16 +155,20 @@ export function disassembleLlvm(insns: readonly Insn[], opts: LlvmDisasmOptions 
 
 const isLddw = (x: Insn): boolean => x.code === (BPF_LD | BPF_IMM | BPF_DW);
 
-/** objdump's ` <sym+0x18>` after a jump: the nearest symbol at or before the target, offset in bytes. */
+/**
+ * objdump's ` <sym+0x18>` after a jump: the last symbol at or before the target byte address, compared as unsigned
+ * 64-bit (a jump before the section start wraps to `<f+0xfffffffffffffce8>`, as llvm-objdump prints it).
+ */
 function jumpAnnotation(insns: readonly Insn[], pc: number, symbols: readonly LlvmSymbol[]): string {
   const x = insns[pc]!;
   const kind = opcodeInfo(x.code)?.kind;
   if (kind !== "ja" && kind !== "jcond") return "";
-  const target = pc + 1 + x.off;
+  const target = BigInt.asUintN(64, BigInt(pc + 1 + x.off) * 8n);
   let best: LlvmSymbol | undefined;
-  for (const s of symbols) if (s.pc <= target && (!best || s.pc >= best.pc)) best = s;
+  for (const s of symbols) if (BigInt(s.pc * 8) <= target && (!best || s.pc >= best.pc)) best = s;
   if (!best) return "";
-  return best.pc === target ? ` <${best.name}>` : ` <${best.name}+0x${((target - best.pc) * 8).toString(16)}>`;
+  const delta = target - BigInt(best.pc * 8);
+  return delta === 0n ? ` <${best.name}>` : ` <${best.name}+0x${delta.toString(16)}>`;
 }
 
 /**
@@ -180,7 +187,8 @@ export function llvmObjdumpSection(
     const x = insns[pc]!;
     const known = opcodeInfo(x.code)?.kind !== undefined && formatInsnLlvm(insns, pc, opts) !== UNKNOWN;
     const two = isLddw(x) && known && pc + 1 < insns.length;
-    const bytes = insnHexBytes(x) + (two ? " " + insnHexBytes(insns[pc + 1]!) : "");
+    const order = { bigEndian: opts.bigEndian === true };
+    const bytes = insnHexBytes(x, " ", order) + (two ? " " + insnHexBytes(insns[pc + 1]!, " ", order) : "");
     const text = formatInsnLlvm(insns, pc, opts) + (known ? jumpAnnotation(insns, pc, symbols) : "");
     out.push(`${String(pc).padStart(8)}:\t${bytes}\t${text}`);
     if (two) pc++;

@@ -71,5 +71,5 @@ export function validInsnOf(o: OpcodeInfo): fc.Arbitrary<Insn[]> {
 export const validInsn: fc.Arbitrary<Insn[]> = fc.constantFrom(...VALID_CODES).chain(validInsnOf);
 
 /** A program of valid instructions (jump targets unchecked: validate with checkTargets: false). */
-export const validProgram = (maxLength = 40): fc.Arbitrary<Insn[]> =>
-  fc.array(validInsn, { minLength: 1, maxLength }).map((xs) => xs.flat());
+export const validProgram = (maxLength = 40, minLength = 1): fc.Arbitrary<Insn[]> =>
+  fc.array(validInsn, { minLength, maxLength }).map((xs) => xs.flat());
