@@ -98,6 +98,16 @@ export class BtfCDumper {
 
   dumpType(id: number): void {
     if (id >= this.btf.typeCount) throw new BpfError("EINVAL", `btf_dump: type id ${id} out of range`);
+    try {
+      this.dumpOne(id);
+    } catch (e) {
+      // a reference cycle without a struct in it (malformed BTF) recurses forever in libbpf too; here it is an error
+      if (e instanceof RangeError) throw new BpfError("ELOOP", `btf_dump: type [${id}] has a reference cycle or is nested too deeply`);
+      throw e;
+    }
+  }
+
+  private dumpOne(id: number): void {
     this.queue = [];
     const err = this.orderType(id, false);
     if (err < 0) {

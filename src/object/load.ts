@@ -7,6 +7,7 @@ import { alignOf, resolveSize } from "../btf/layout.ts";
 import { parseBtf } from "../btf/parse.ts";
 import type { Btf } from "../btf/parse.ts";
 import { parseBtfExt } from "../btf/ext.ts";
+import { validateBtf } from "../btf/validate.ts";
 import type { BtfExt } from "../btf/ext.ts";
 import { decodeInsns } from "./decode.ts";
 import * as E from "./elf.ts";
@@ -59,7 +60,10 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
     }
   }
 
-  if (btf) fixupDatasecs(elf, btf, warnings);
+  if (btf) {
+    fixupDatasecs(elf, btf, warnings);
+    for (const p of validateBtf(btf)) warnings.push(`BTF: ${p.message}`);
+  }
 
   let license = "";
   let kernVersion = 0;

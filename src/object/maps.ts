@@ -198,7 +198,7 @@ export function dataMap(objName: string, sec: ElfSection, origin: "data" | "roda
     // libbpf: .rodata is frozen and read-only for programs; all global data is mmapable
     flags: (origin === "rodata" ? BPF_F_RDONLY_PROG : 0) | BPF_F_MMAPABLE,
     numaNode: 0, mapExtra: 0, pinning: 0, btfKeyTypeId: 0, btfValueTypeId: datasec, section: sec.name, origin, realName: sec.name,
-    initialValue: origin === "bss" ? new Uint8Array(sec.size) : sec.data.slice(),
+    initialValue: origin === "bss" ? new Uint8Array(sec.size) : new Uint8Array(sec.data),
   };
   return { spec, secIndex: sec.index, secOffset: 0, declSize: sec.size, valuesOffset: -1 };
 }

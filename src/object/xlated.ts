@@ -110,7 +110,8 @@ export function xlatedDot(prog: ProgramSpec): string {
       heads.add(i + jmpOff(x) + 1);
       if (o !== 0x00) heads.add(i + 1);
     }
-    const hs = [...heads].sort((a, b) => a - b);
+    // a jump outside its function (malformed code) would make bpftool read garbage; such heads are left out
+    const hs = [...heads].filter((h) => h >= f.start && h <= f.end).sort((a, b) => a - b);
     f.blocks = hs.map((head, k) => ({ head, tail: (hs[k + 1] ?? f.end + 1) - 1, idx: k + 2 }));
     dot += `subgraph "cluster_${f.idx}" {\n\tstyle="dashed";\n\tcolor="black";\n\tlabel="func_${f.idx} ()";\n`;
     dot += `\tfn_${f.idx}_bb_0 [shape=Mdiamond,style=filled,label="ENTRY"];\n\n`;
@@ -125,7 +126,7 @@ export function xlatedDot(prog: ProgramSpec): string {
       dot += `\tfn_${f.idx}_bb_${b.idx} [shape=record,style=filled,label="{${label}}"];\n\n`;
     }
     dot += `\tfn_${f.idx}_bb_1 [shape=Mdiamond,style=filled,label="EXIT"];\n\n`;
-    const edge = (a: number, b: number) =>
+    const edge = (a: number, b: number) => b < 0 ? "" :
       `\tfn_${f.idx}_bb_${a}:s -> fn_${f.idx}_bb_${b}:n [style="solid,bold", color=black, weight=10, constraint=true];\n`;
     const byHead = (h: number) => f.blocks.find((b) => b.head === h)?.idx ?? -1;
     dot += edge(0, f.blocks[0]?.idx ?? 1);
