@@ -45,6 +45,22 @@ const LLC_S_SUBTYPES: Readonly<Record<string, number>> = { rr: 0x0001, rnr: 0x00
 const LLC_U_SUBTYPES: Readonly<Record<string, number>> = {
   ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87,
 };
+/** grammar.y's str2tok: case-insensitive lookup in a name table. */
+function strToTok(name: string, table: Readonly<Record<string, number>>): number | undefined {
+  const n = name.toLowerCase();
+  return Object.hasOwn(table, n) ? table[n] : undefined;
+}
+const WLAN_TYPES: Readonly<Record<string, number>> = { data: 0x08, mgt: 0x00, management: 0x00, ctl: 0x04, control: 0x04 };
+const WLAN_SUBTYPES: ReadonlyArray<readonly [number, Readonly<Record<string, number>>]> = [
+  [0x00, { assocreq: 0x00, "assoc-req": 0x00, assocresp: 0x10, "assoc-resp": 0x10, reassocreq: 0x20, "reassoc-req": 0x20,
+    reassocresp: 0x30, "reassoc-resp": 0x30, probereq: 0x40, "probe-req": 0x40, proberesp: 0x50, "probe-resp": 0x50,
+    beacon: 0x80, atim: 0x90, disassoc: 0xa0, disassociation: 0xa0, auth: 0xb0, authentication: 0xb0, deauth: 0xc0,
+    deauthentication: 0xc0 }],
+  [0x04, { "ps-poll": 0xa0, rts: 0xb0, cts: 0xc0, ack: 0xd0, "cf-end": 0xe0, "cf-end-ack": 0xf0 }],
+  [0x08, { data: 0x00, "data-cf-ack": 0x10, "data-cf-poll": 0x20, "data-cf-ack-poll": 0x30, null: 0x40, "cf-ack": 0x50,
+    "cf-poll": 0x60, "cf-ack-poll": 0x70, "qos-data": 0x80, "qos-data-cf-ack": 0x90, "qos-data-cf-poll": 0xa0,
+    "qos-data-cf-ack-poll": 0xb0, qos: 0xc0, "qos-cf-poll": 0xe0, "qos-cf-ack-poll": 0xf0 }],
+];
 const WLAN_DIRS: Readonly<Record<string, number>> = { nods: 0, tods: 1, fromds: 2, dstods: 3 };
 
 /** Thrown inside the parser to unwind to the last choice point; carries the index of the offending token. */
@@ -468,9 +484,9 @@ class Parser {
     this.i++;
     const name = t.text.toLowerCase();
     if (name === "i" || name === "s" || name === "u") return { t: "llc", kind: name, subtype: 0 };
-    const s = LLC_S_SUBTYPES[t.text];
+    const s = strToTok(t.text, LLC_S_SUBTYPES);
     if (s !== undefined) return { t: "llc", kind: "s_subtype", subtype: s };
-    const u = LLC_U_SUBTYPES[t.text];
+    const u = strToTok(t.text, LLC_U_SUBTYPES);
     if (u !== undefined) return { t: "llc", kind: "u_subtype", subtype: u };
     return { t: "error", message: `unknown LLC type name "${t.text}"` };
   }
@@ -487,21 +503,43 @@ class Parser {
       if (v === undefined) return { t: "error", message: "unknown 802.11 direction" };
       return { t: "p80211_fcdir", dir: v };
     }
+    if (t.text === "SUBTYPE") {
+      const st = this.peek();
+      if (st.kind !== "ID") this.fail();
+      this.i++;
+      for (const [type, table] of WLAN_SUBTYPES) {
+        const v = strToTok(st.text, table);
+        if (v !== undefined) return { t: "p80211_type", type: v | type, mask: 0xfc };
+      }
+      return { t: "error", message: "unknown 802.11 type name" };
+    }
     const ty = this.peek();
-    if (t.text === "TYPE" && ty.kind === "NUM") {
+    let type: number;
+    if (ty.kind === "NUM") {
       this.i++;
       if ((ty.num & ~0x0c) !== 0) return { t: "error", message: `invalid 802.11 type value 0x${ty.num.toString(16).padStart(2, "0")}` };
-      if (this.isKw(this.peek(), "SUBTYPE")) {
-        this.i++;
-        const st = this.num();
-        if ((st & ~0xf0) !== 0) return { t: "error", message: `invalid 802.11 subtype value 0x${st.toString(16).padStart(2, "0")}` };
-        return { t: "p80211_type", type: ty.num | st, mask: 0xfc };
-      }
-      return { t: "p80211_type", type: ty.num, mask: 0x0c };
-    }
-    if (ty.kind !== "ID" && ty.kind !== "NUM") this.fail();
+      type = ty.num;
+    } else if (ty.kind === "ID") {
+      this.i++;
+      const v = strToTok(ty.text, WLAN_TYPES);
+      if (v === undefined) return { t: "error", message: `unknown 802.11 type name "${ty.text}"` };
+      type = v;
+    } else this.fail();
+    if (!this.isKw(this.peek(), "SUBTYPE")) return { t: "p80211_type", type, mask: 0x0c };
     this.i++;
-    return { t: "error", message: "802.11 type and subtype names are not supported by bpfkit yet" };
+    const st = this.peek();
+    if (st.kind === "NUM") {
+      this.i++;
+      if ((st.num & ~0xf0) !== 0) return { t: "error", message: `invalid 802.11 subtype value 0x${st.num.toString(16).padStart(2, "0")}` };
+      return { t: "p80211_type", type: type | st.num, mask: 0xfc };
+    }
+    if (st.kind !== "ID") this.fail();
+    this.i++;
+    const table = WLAN_SUBTYPES.find(([t2]) => t2 === type);
+    if (table === undefined) return { t: "error", message: "unknown 802.11 type" };
+    const v = strToTok(st.text, table[1]);
+    if (v === undefined) return { t: "error", message: `unknown 802.11 subtype name "${st.text}"` };
+    return { t: "p80211_type", type: type | v, mask: 0xfc };
   }
 }
 

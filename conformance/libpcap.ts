@@ -1,0 +1,94 @@
+// libpcap's own filter tests (corpora/libpcap/filters.jsonl, from testprogs/TESTrun), restricted to the cases where
+// Debian's tcpdump 4.99.3 / libpcap 1.10.3 behaves as libpcap master (`debian_same: true`):
+//  - accept: the `-d` listing must equal `expected` exactly;
+//  - reject: compilation must fail with a message containing `expected`;
+//  - apply: the filter runs over the savefile; the packets it accepts must be those with a nonzero `results` entry.
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { CorpusResult } from "./types.ts";
+import { CORPORA } from "./types.ts";
+import { compileFilter } from "../src/filter/index.ts";
+import { linkTypeByFileValue } from "../src/filter/linktypes.ts";
+import { dumpProgram } from "../src/isa/cbpf/image.ts";
+import { openCapture } from "../src/capture/index.ts";
+import { compileCbpf } from "../src/cbpf/index.ts";
+
+interface LibpcapCase {
+  kind: "accept" | "reject" | "apply";
+  name: string;
+  expr: string | null;
+  linktype: string;
+  optimize: boolean;
+  expected: string;
+  snaplen?: number;
+  savefile?: string;
+  results?: number[];
+  alias_index?: number;
+  debian_same: boolean | null;
+}
+
+const FILE = new URL("libpcap/filters.jsonl", CORPORA);
+
+function runCase(c: LibpcapCase): string | null {
+  const expr = c.expr ?? "";
+  if (c.kind === "accept") {
+    let got: string;
+    try {
+      got = dumpProgram(compileFilter(expr, { linktype: c.linktype, optimize: c.optimize, snaplen: c.snaplen || 262144 }).insns, 1);
+    } catch (e) {
+      return `rejected: ${(e as Error).message}`;
+    }
+    return got === c.expected ? null : "listing differs";
+  }
+  if (c.kind === "reject") {
+    try {
+      compileFilter(expr, { linktype: c.linktype, optimize: true, snaplen: c.snaplen || 262144 });
+    } catch (e) {
+      const msg = (e as Error).message;
+      return msg.includes(c.expected) ? null : `error '${msg}'`;
+    }
+    return "accepted";
+  }
+  // apply
+  const bytes = readFileSync(fileURLToPath(new URL(`libpcap/${c.savefile}`, CORPORA)));
+  const cap = openCapture(bytes);
+  const row = linkTypeByFileValue(cap.info.linktype);
+  let f: (pkt: Uint8Array, len: number) => number;
+  try {
+    const prog = compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, optimize: c.optimize,
+      snaplen: cap.info.snaplen, readingFile: true });
+    f = compileCbpf(prog.insns);
+  } catch (e) {
+    return `rejected: ${(e as Error).message}`;
+  }
+  const got: number[] = [];
+  for (const p of cap.packets()) got.push(f(p.data, p.len) !== 0 ? 1 : 0);
+  const want = (c.results ?? []).map((r) => (r !== 0 ? 1 : 0));
+  return got.join("") === want.join("") ? null : `matches ${got.join("")}, want ${want.join("")}`;
+}
+
+export async function run(): Promise<CorpusResult[]> {
+  const path = fileURLToPath(FILE);
+  if (!existsSync(path)) return [{ name: "libpcap", passed: 0, failed: 0, failures: [], skipped: `${path} not found` }];
+  const cases = readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as LibpcapCase)
+    .filter((c) => c.debian_same === true);
+  const results: CorpusResult[] = [];
+  for (const kind of ["accept", "reject", "apply"] as const) {
+    const mine = cases.filter((c) => c.kind === kind);
+    const failures: string[] = [];
+    for (const c of mine) {
+      let why: string | null;
+      try {
+        why = runCase(c);
+      } catch (e) {
+        why = `crash: ${(e as Error).message}`;
+      }
+      if (why !== null) failures.push(`${c.name}[${c.alias_index ?? 0}] ${c.linktype}${c.optimize ? "" : " -O"} '${c.expr}': ${why}`);
+    }
+    results.push({ name: `libpcap ${kind}`, passed: mine.length - failures.length, failed: failures.length, failures });
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  results.push({ name: "libpcap", passed, failed, failures: [], summary: `libpcap: ${passed} passed, ${failed} failed` });
+  return results;
+}
