@@ -112,7 +112,7 @@ test("sub-programs are appended depth-first and calls fixed up; func_info follow
         assert.ok(starts.has(i + x.imm + 1), `${p.name} insn ${i} targets a function start`);
       }
     });
-    const names = p.funcInfo.map((f) => obj.btf!.name(f.typeId));
+    const names: string[] = p.funcInfo.map((f) => obj.btf!.name(f.typeId));
     assert.equal(names[0], p.name);
     assert.ok(p.lineInfo.length > 0 && p.lineInfo.every((l, k, a) => k === 0 || a[k - 1]!.insnOff <= l.insnOff));
   }
