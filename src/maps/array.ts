@@ -102,7 +102,10 @@ export class ArrayMap extends BpfMap {
     if (!this.percpu) {
       this.copyValueIn(this.valueAddress(index), src, srcOff);
     } else if (allCpus) {
-      for (let c = 0; c < this.nCpus; c++) this.copyValueIn(this.valueAddress(index, c), src, srcOff + c * this.valueStride);
+      // copy_map_value_long: user space writes each CPU's whole 8-byte-rounded slot.
+      for (let c = 0; c < this.nCpus; c++) {
+        this.copyValueIn(this.valueAddress(index, c), src, srcOff + c * this.valueStride, this.valueStride);
+      }
     } else if (cpu >= 0 && cpu < this.nCpus) {
       this.copyValueIn(this.valueAddress(index, cpu), src, srcOff);
     }

@@ -303,7 +303,8 @@ export class HashMap extends BpfMap {
   private writePercpu(v: number, src: Uint8Array, srcOff: number, cpu: number, allCpus: boolean, fresh: boolean): void {
     const u8 = this.space.u8, stride = this.valueStride;
     if (allCpus) {
-      for (let c = 0; c < this.nCpus; c++) this.copyValueIn(v + c * stride, src, srcOff + c * stride);
+      // copy_map_value_long: user space writes each CPU's whole 8-byte-rounded slot.
+      for (let c = 0; c < this.nCpus; c++) this.copyValueIn(v + c * stride, src, srcOff + c * stride, stride);
       return;
     }
     if (fresh) u8.fill(0, v, v + stride * this.nCpus);

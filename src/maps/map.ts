@@ -272,9 +272,12 @@ export abstract class BpfMap {
     return this.space.u8.slice(addr, addr + len);
   }
 
-  /** copy_map_value: value_size bytes, leaving a bpf_spin_lock word alone. Source is the space (program) or a user buffer. */
-  protected copyValueIn(dst: number, src: Uint8Array, srcOff: number): void {
-    const u8 = this.space.u8, n = this.valueSize, lock = this.lockOffset;
+  /**
+   * copy_map_value: value_size bytes (n = the 8-byte stride for copy_map_value_long, which per-CPU values use from
+   * user space), leaving a bpf_spin_lock word alone. Source is the space (program) or a user buffer.
+   */
+  protected copyValueIn(dst: number, src: Uint8Array, srcOff: number, n = this.valueSize): void {
+    const u8 = this.space.u8, lock = this.lockOffset;
     const same = src.buffer === u8.buffer;
     if (lock < 0) {
       if (same) u8.copyWithin(dst, srcOff, srcOff + n);

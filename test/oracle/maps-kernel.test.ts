@@ -1,0 +1,213 @@
+// Differential test: the same random operation sequences on a bpfkit map and on a Linux map of the same spec, through
+// bpf(). Every step must answer the same (errno or bytes), and hash maps created with BPF_F_ZERO_SEED must list
+// their keys in the same order (same jhash buckets). Skips with a visible message without root/bpf().
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import fc from "fast-check";
+import { isBpfError } from "../../src/errors.ts";
+import {
+  closeFd, mapCreate, mapDeleteElem, mapGetNextKey, mapLookupAndDeleteBatch, mapLookupAndDeleteElem, mapLookupBatch,
+  mapLookupElem, mapUpdateElem,
+} from "../../src/kernel/bpf.ts";
+import { createMap } from "../../src/maps/index.ts";
+import type { BpfMap, MapSpec } from "../../src/maps/index.ts";
+import { AddressSpace } from "../../src/vm/memory.ts";
+import { kernelAvailable } from "./kernel.ts";
+
+const avail = kernelAvailable();
+function skipUnless(t: { skip(msg: string): void }): boolean {
+  if (avail === true) return false;
+  console.log(`SKIP maps kernel oracle: ${avail}`);
+  t.skip(avail);
+  return true;
+}
+
+/** Possible CPUs, as per-CPU values are sized by the kernel. */
+function possibleCpus(): number {
+  const s = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
+  return s.split(",").reduce((n, r) => { const [a, b] = r.split("-").map(Number); return n + (b === undefined ? 1 : b - a! + 1); }, 0);
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+function outcome(f: () => Uint8Array | boolean | void | null): string {
+  try {
+    const r = f();
+    return r instanceof Uint8Array ? `ok ${hex(r)}` : r === null ? "end" : "ok";
+  } catch (e) {
+    if (isBpfError(e)) return e.code;
+    throw e;
+  }
+}
+
+type Op =
+  | { op: "update"; key: Uint8Array; value: Uint8Array; flags: number }
+  | { op: "delete" | "lookup" | "next" | "lad"; key: Uint8Array | null };
+
+/** Runs one op on both sides and returns [bpfkit, kernel] outcomes. */
+function both(m: BpfMap, fd: number, o: Op, userValueSize: number): [string, string] {
+  const keySize = m.keySize;
+  switch (o.op) {
+    case "update":
+      return [outcome(() => m.update(o.key, o.value, o.flags)), outcome(() => mapUpdateElem(fd, o.key, o.value, o.flags))];
+    case "delete":
+      return [outcome(() => m.delete(o.key)), outcome(() => mapDeleteElem(fd, o.key))];
+    case "lookup":
+      return [outcome(() => m.lookup(o.key)), outcome(() => { const v = new Uint8Array(userValueSize); mapLookupElem(fd, o.key, v); return v; })];
+    case "lad":
+      return [outcome(() => m.lookupAndDelete(o.key)), outcome(() => { const v = new Uint8Array(userValueSize); mapLookupAndDeleteElem(fd, o.key, v); return v; })];
+    case "next":
+      return [outcome(() => m.getNextKey(o.key)), outcome(() => { const n = new Uint8Array(keySize); return mapGetNextKey(fd, o.key, n) ? n : null; })];
+  }
+}
+
+function kernelKeys(fd: number, keySize: number): string[] {
+  const out: string[] = [];
+  let prev: Uint8Array | null = null;
+  const n = new Uint8Array(keySize);
+  while (mapGetNextKey(fd, prev, n)) { out.push(hex(n)); prev = n.slice(); }
+  return out;
+}
+function ourKeys(m: BpfMap): string[] {
+  const out: string[] = [];
+  for (let k = m.getNextKey(null); k !== null; k = m.getNextKey(k)) out.push(hex(k));
+  return out;
+}
+
+function ops(keySize: number, valueSize: number, keyBytes: fc.Arbitrary<Uint8Array>, flags: number[]): fc.Arbitrary<Op[]> {
+  const key = keySize === 0 ? fc.constant(null) : keyBytes;
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ op: fc.constant("update" as const), key: keySize === 0 ? fc.constant(new Uint8Array(0)) : keyBytes, value: fc.uint8Array({ minLength: valueSize, maxLength: valueSize }), flags: fc.constantFrom(...flags) }) },
+    fc.record({ op: fc.constantFrom("delete" as const, "lookup" as const, "next" as const, "lad" as const), key }),
+    fc.record({ op: fc.constant("next" as const), key: fc.constant(null) }),
+  );
+  return fc.array(op, { maxLength: 40 });
+}
+
+function differential(spec: MapSpec, keyBytes: fc.Arbitrary<Uint8Array>, opts: { nCpus?: number; order?: boolean; runs?: number; flags?: number[] } = {}) {
+  const nCpus = opts.nCpus ?? 1;
+  const probe = createMap(new AddressSpace({ initialPages: 2 }), spec, { nCpus });
+  const uvs = probe.userValueSize;
+  fc.assert(fc.property(ops(spec.keySize, uvs, keyBytes, opts.flags ?? [0, 0, 1, 2, 3]), (seq) => {
+    const m = createMap(new AddressSpace({ initialPages: 2 }), spec, { nCpus });
+    const fd = mapCreate({ mapType: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, mapFlags: spec.flags ?? 0 });
+    try {
+      seq.forEach((o, i) => {
+        const key = o.op === "update" && spec.keySize === 0 ? { ...o, key: null as unknown as Uint8Array } : o;
+        const [ours, theirs] = both(m, fd, key as Op, uvs);
+        assert.equal(ours, theirs, `step ${i}: ${o.op}`);
+      });
+      if (opts.order) assert.deepEqual(ourKeys(m), kernelKeys(fd, spec.keySize), "key order");
+    } finally {
+      closeFd(fd);
+    }
+  }), { numRuns: opts.runs ?? 60, seed: 20251125 });
+}
+
+const smallKey = (size: number, max: number) => fc.integer({ min: 0, max }).map((n) => {
+  const k = new Uint8Array(size);
+  k[0] = n; k[size - 1] ^= n * 7;
+  return k;
+});
+
+test("hash (BPF_F_ZERO_SEED) matches Linux step by step, including get_next_key order", (t) => {
+  if (skipUnless(t)) return;
+  differential({ type: 1, keySize: 4, valueSize: 8, maxEntries: 6, flags: 64 }, smallKey(4, 12), { order: true });
+  differential({ type: 1, keySize: 3, valueSize: 5, maxEntries: 8, flags: 64 }, smallKey(3, 14), { order: true });
+});
+
+test("lru_hash below capacity matches Linux, order included (no eviction involved)", (t) => {
+  if (skipUnless(t)) return;
+  differential({ type: 9, keySize: 4, valueSize: 4, maxEntries: 512, flags: 64 }, smallKey(4, 20), { order: true, runs: 25 });
+});
+
+test("bloom_filter (BPF_F_ZERO_SEED) answers exactly as Linux, false positives included", (t) => {
+  if (skipUnless(t)) return;
+  for (const [valueSize, extra] of [[4, 0n], [6, 3n], [12, 1n]] as const) {
+    const spec: MapSpec = { type: 30, keySize: 0, valueSize, maxEntries: 4, flags: 64, mapExtra: extra };
+    const m = createMap(new AddressSpace({ initialPages: 2 }), spec);
+    const fd = mapCreate({ mapType: 30, keySize: 0, valueSize, maxEntries: 4, mapFlags: 64, mapExtra: extra });
+    try {
+      const value = (i: number) => { const v = new Uint8Array(valueSize); v[0] = i; v[valueSize - 1] = i >> 3; return v; };
+      for (let i = 0; i < 6; i++) { m.update(null, value(i * 37)); mapUpdateElem(fd, null, value(i * 37)); }
+      let positives = 0;
+      for (let i = 0; i < 256; i++) {
+        const ours = outcome(() => { m.lookup(null, 0, value(i)); });
+        const theirs = outcome(() => mapLookupElem(fd, null, value(i)));
+        assert.equal(ours, theirs, `value ${i} (value_size ${valueSize})`);
+        if (ours !== "ENOENT") positives++;
+      }
+      assert.ok(positives > 6, "a tiny filter has false positives, the same ones as Linux");
+    } finally {
+      closeFd(fd);
+    }
+  }
+});
+
+test("percpu_hash matches Linux (values of every possible CPU)", (t) => {
+  if (skipUnless(t)) return;
+  differential({ type: 5, keySize: 8, valueSize: 4, maxEntries: 5, flags: 64 }, smallKey(8, 9), { nCpus: possibleCpus(), order: true, runs: 25 });
+});
+
+test("array and percpu_array match Linux", (t) => {
+  if (skipUnless(t)) return;
+  const idx = fc.integer({ min: 0, max: 7 }).map((n) => new Uint8Array([n, 0, 0, 0]));
+  differential({ type: 2, keySize: 4, valueSize: 12, maxEntries: 5 }, idx, { flags: [0, 1, 2, 3, 4] });
+  differential({ type: 6, keySize: 4, valueSize: 4, maxEntries: 5 }, idx, { nCpus: possibleCpus(), runs: 25 });
+});
+
+test("lpm_trie matches Linux: longest match, errors, post-order get_next_key", (t) => {
+  if (skipUnless(t)) return;
+  const key = fc.tuple(fc.integer({ min: 0, max: 17 }), fc.integer({ min: 0, max: 0xffff })).map(([p, x]) => new Uint8Array([p, 0, 0, 0, x >>> 8, x & 0xf0]));
+  differential({ type: 11, keySize: 6, valueSize: 4, maxEntries: 6, flags: 1 }, key, { order: true });
+});
+
+test("queue and stack match Linux", (t) => {
+  if (skipUnless(t)) return;
+  differential({ type: 22, keySize: 0, valueSize: 4, maxEntries: 3 }, fc.constant(new Uint8Array(0)), { flags: [0, 0, 1, 2, 3] });
+  differential({ type: 23, keySize: 0, valueSize: 4, maxEntries: 3 }, fc.constant(new Uint8Array(0)), { flags: [0, 0, 1, 2, 3] });
+});
+
+test("hash batch lookups and lookup-and-delete walk the same buckets as Linux", (t) => {
+  if (skipUnless(t)) return;
+  fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { maxLength: 30 }), fc.integer({ min: 1, max: 12 }), (keys, count) => {
+    const spec: MapSpec = { type: 1, keySize: 4, valueSize: 4, maxEntries: 32, flags: 64 };
+    const m = createMap(new AddressSpace({ initialPages: 2 }), spec);
+    const fd = mapCreate({ mapType: 1, keySize: 4, valueSize: 4, maxEntries: 32, mapFlags: 64 });
+    try {
+      for (const k of keys) {
+        const kb = new Uint8Array(new Uint32Array([k]).buffer);
+        m.update(kb, kb);
+        mapUpdateElem(fd, kb, kb);
+      }
+      let inOurs: Uint8Array | null = null, inTheirs: Uint8Array | null = null;
+      for (let round = 0; round < 40; round++) {
+        let ours: string, theirs: string;
+        let next: Uint8Array | null = null;
+        try {
+          const r = m.lookupBatch(inOurs, count);
+          ours = `${r.count} ${r.done} ${r.keys.map(hex).join(",")}`;
+          next = r.outBatch;
+        } catch (e) { ours = isBpfError(e) ? e.code : String(e); }
+        const kk = new Uint8Array(4 * count), vv = new Uint8Array(4 * count), ob = new Uint8Array(4);
+        try {
+          const r = mapLookupBatch(fd, inTheirs, ob, kk, vv, count);
+          theirs = `${r.count} ${r.done} ${Array.from({ length: r.count }, (_, i) => hex(kk.subarray(i * 4, i * 4 + 4))).join(",")}`;
+        } catch (e) { theirs = isBpfError(e) ? e.code : String(e); }
+        assert.equal(ours, theirs, `batch round ${round}`);
+        if (ours.includes("true") || ours === "ENOSPC" || next === null) break;
+        inOurs = next;
+        inTheirs = ob.slice();
+      }
+      const big = 64;
+      const r = m.lookupAndDeleteBatch(null, big);
+      const kk = new Uint8Array(4 * big), vv = new Uint8Array(4 * big), ob = new Uint8Array(4);
+      const kr = mapLookupAndDeleteBatch(fd, null, ob, kk, vv, big);
+      assert.equal(r.count, kr.count);
+      assert.deepEqual(r.keys.map(hex), Array.from({ length: kr.count }, (_, i) => hex(kk.subarray(i * 4, i * 4 + 4))));
+      assert.deepEqual(kernelKeys(fd, 4), []);
+    } finally {
+      closeFd(fd);
+    }
+  }), { numRuns: 30, seed: 20251125 });
+});
