@@ -134,3 +134,21 @@ test("reproduces bpftool's xlated lines, and the opcodes form", () => {
     "       18 11 00 00 63 00 00 00 00 00 00 00 00 00 00 00",
   ]);
 });
+
+test("the bpftool-7.1 dialect prints what Debian's bpftool 7.1 (Linux 6.1 disasm.c) prints", () => {
+  const legacy = { dialect: "bpftool-7.1" as const };
+  const cases: [Insn, string, Insn?][] = [
+    [insn(0xd7, 0, 0, 0, 32), "BUG_alu64_d7"],
+    [insn(0x3f, 1, 2, 1), "(3f) r1 /= r2"],
+    [insn(0xbf, 1, 2, 8), "(bf) r1 = r2"],
+    [insn(0xbf, 0, 0, -1), "(bf) r0 = r0"],
+    [insn(0x91, 0, 1, 2), "BUG_ldx_91"],
+    [insn(0xd3, 1, 2, 4, 0x100), "BUG_d3"],
+    [insn(0x06, 0, 0, 0, 7), "(06) if w0 jmp 0x7 goto pc+0"],
+    [insn(0xe5, 0, 0, 3), "(e5) if r0 (null) 0x0 goto pc+3"],
+    [insn(0x0d, 4), "(0d) if r4 jmp r0 goto pc+0"],
+    [insn(0x18, 1, 2, 0, -1), "(18) r1 = map[id:4294967295][0]+16", insn(0, 0, 0, 0, 16)],
+    [insn(0x85, 0, 0, 0, 1), "(85) call bpf_map_lookup_elem#1"],
+  ];
+  for (const [x, want, next] of cases) assert.equal(formatInsnKernel(next ? [x, next] : [x], 0, legacy), want);
+});

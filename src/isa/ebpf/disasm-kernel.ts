@@ -17,6 +17,12 @@ import {
 import { insnHexBytes } from "./encode.ts";
 
 export interface KernelDisasmOptions {
+  /**
+   * Whose disasm.c: "current" (Linux 6.18, the kernel's verifier log and bpftool >= 7.6) or "bpftool-7.1" (the copy in
+   * Debian's bpftool 7.1, from Linux 6.1: no v4 instructions, may_goto, gotol, arena or per-CPU moves, acquire/release;
+   * it prints those as BUG_ lines or generic forms, and map ids unsigned). Default "current".
+   */
+  readonly dialect?: "current" | "bpftool-7.1";
   /** bpftool `opcodes`: a second line with the raw bytes (16 for an lddw) under each instruction. */
   readonly opcodes?: boolean;
   /** Helper name for `call NAME#id` (src 0). Default: the kernel's table (`bpf_map_lookup_elem`); undefined falls through to callTarget. */
@@ -43,13 +49,14 @@ const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, "0");
 const signed = (n: number): string => (n >= 0 ? "+" : "") + n;
 const u64Hex = (lo: number, hi: number): string => "0x" + ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16);
 
-/** bpftool's print_imm for an lddw (xlated_dumper.c). */
-export function bpftoolImm(insn: Insn, next: Insn | undefined): string {
-  const hi = next?.imm ?? 0;
+/** bpftool's print_imm for an lddw (xlated_dumper.c); bpftool 7.1 printed the numbers with %u. */
+export function bpftoolImm(insn: Insn, next: Insn | undefined, unsigned = false): string {
+  const n = (v: number): number => (unsigned ? v >>> 0 : v);
+  const hi = n(next?.imm ?? 0);
   switch (insn.src) {
-    case BPF_PSEUDO_MAP_FD: return `map[id:${insn.imm}]`;
-    case BPF_PSEUDO_MAP_VALUE: return `map[id:${insn.imm}][0]+${hi}`;
-    case BPF_PSEUDO_MAP_IDX_VALUE: return `map[idx:${insn.imm}]+${hi}`;
+    case BPF_PSEUDO_MAP_FD: return `map[id:${n(insn.imm)}]`;
+    case BPF_PSEUDO_MAP_VALUE: return `map[id:${n(insn.imm)}][0]+${hi}`;
+    case BPF_PSEUDO_MAP_IDX_VALUE: return `map[idx:${n(insn.imm)}]+${hi}`;
     case BPF_PSEUDO_FUNC: return `subprog[${signed(insn.imm)}]`;
   }
   return u64Hex(insn.imm, hi);
@@ -62,22 +69,23 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
   const cls = bpfClass(c);
   const p = `(${hex2(c)}) `;
   const size = bpfSize(c) >> 3;
+  const legacy = opts.dialect === "bpftool-7.1";
   if (cls === BPF_ALU || cls === BPF_ALU64) {
     const r = cls === BPF_ALU ? "w" : "r";
     const op = bpfOp(c);
     if (op === BPF_END) {
-      if (cls === BPF_ALU64) return `${p}r${x.dst} = bswap${x.imm} r${x.dst}`;
+      if (cls === BPF_ALU64) return legacy ? `BUG_alu64_${hex2(c)}` : `${p}r${x.dst} = bswap${x.imm} r${x.dst}`;
       return `${p}r${x.dst} = ${bpfSrc(c) === BPF_TO_BE ? "be" : "le"}${x.imm} r${x.dst}`;
     }
     if (op === BPF_NEG) return `${p}${r}${x.dst} = -${r}${x.dst}`;
-    if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_SPACE_CAST) {
+    if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_SPACE_CAST && !legacy) {
       return `${p}r${x.dst} = addr_space_cast(r${x.src}, ${x.imm >>> 16}, ${x.imm & 0xffff})`;
     }
-    if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_PERCPU) return `${p}r${x.dst} = &(void __percpu *)(r${x.src})`;
-    const sdivSmod = (op === BPF_DIV || op === BPF_MOD) && x.off === 1;
+    if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_PERCPU && !legacy) return `${p}r${x.dst} = &(void __percpu *)(r${x.src})`;
+    const sdivSmod = (op === BPF_DIV || op === BPF_MOD) && x.off === 1 && !legacy;
     const sym = sdivSmod ? (op === BPF_DIV ? "s/=" : "s%=") : (ALU_OPS.find((a) => a.op === op)?.symbol ?? "(null)");
     if (bpfSrc(c) === BPF_X) {
-      const cast = op === BPF_MOV ? (movsxCast[x.off] ?? "") : "";
+      const cast = op === BPF_MOV && !legacy ? (movsxCast[x.off] ?? "") : "";
       return `${p}${r}${x.dst} ${sym} ${cast}${r}${x.src}`;
     }
     return `${p}${r}${x.dst} ${sym} ${x.imm}`;
@@ -94,8 +102,8 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
       }
       if (x.imm === 0xf1) return `${p}r0 = atomic${w}_cmpxchg(${mem}, r0, r${x.src})`;
       if (x.imm === 0xe1) return `${p}r${x.src} = atomic${w}_xchg(${mem}, r${x.src})`;
-      if (x.imm === BPF_LOAD_ACQ) return `${p}r${x.dst} = load_acquire((${ldstType[size]} *)(r${x.src} ${signed(x.off)}))`;
-      if (x.imm === BPF_STORE_REL) return `${p}store_release(${mem}, r${x.src})`;
+      if (x.imm === BPF_LOAD_ACQ && !legacy) return `${p}r${x.dst} = load_acquire((${ldstType[size]} *)(r${x.src} ${signed(x.off)}))`;
+      if (x.imm === BPF_STORE_REL && !legacy) return `${p}store_release(${mem}, r${x.src})`;
     }
     return `BUG_${hex2(c)}`;
   }
@@ -106,7 +114,7 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
   }
   if (cls === BPF_LDX) {
     const mode = bpfMode(c);
-    if (mode !== BPF_MEM && mode !== BPF_MEMSX) return `BUG_ldx_${hex2(c)}`;
+    if (mode !== BPF_MEM && (mode !== BPF_MEMSX || legacy)) return `BUG_ldx_${hex2(c)}`;
     // disasm.c indexes its s8/s16/s32 table with the size; a DW MEMSX reads past it (prints "(null)" in userspace).
     const type = mode === BPF_MEM ? ldstType[size] : (ldsxType[size as 0 | 1 | 2] ?? "(null)");
     return `${p}r${x.dst} = *(${type} *)(r${x.src} ${signed(x.off)})`;
@@ -117,7 +125,7 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
     if (mode === BPF_IND) return `${p}r0 = *(${ldstType[size]} *)skb[r${x.src} + ${x.imm}]`;
     if (mode === BPF_IMM && bpfSize(c) === BPF_DW) {
       const next = insns[pc + 1];
-      const text = opts.mapRef ? opts.mapRef(pc, x, next) ?? bpftoolImm(x, next) : bpftoolImm(x, next);
+      const text = opts.mapRef?.(pc, x, next) ?? bpftoolImm(x, next, legacy);
       return `${p}r${x.dst} = ${text}`;
     }
     return `BUG_ld_${hex2(c)}`;
@@ -129,9 +137,9 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
     return x.src === BPF_PSEUDO_CALL ? `${p}call pc${name}` : `${p}call ${name}#${x.imm}`;
   }
   if (c === (BPF_JMP | BPF_JA)) return `${p}goto pc${signed(x.off)}`;
-  if (c === (BPF_JMP | BPF_JA | BPF_X)) return `${p}gotox r${x.dst}`;
-  if (c === (BPF_JMP | 0xe0) && x.src === BPF_MAY_GOTO) return `${p}may_goto pc${signed(x.off)}`;
-  if (c === (BPF_JMP32 | BPF_JA)) return `${p}gotol pc${signed(x.imm)}`;
+  if (c === (BPF_JMP | BPF_JA | BPF_X) && !legacy) return `${p}gotox r${x.dst}`;
+  if (c === (BPF_JMP | 0xe0) && x.src === BPF_MAY_GOTO && !legacy) return `${p}may_goto pc${signed(x.off)}`;
+  if (c === (BPF_JMP32 | BPF_JA) && !legacy) return `${p}gotol pc${signed(x.imm)}`;
   if (c === (BPF_JMP | BPF_EXIT)) return `${p}exit`;
   const r = cls === BPF_JMP32 ? "w" : "r";
   // Codes disasm.c has no case for (JMP32|EXIT, JCOND variants, op 0xf0) fall into the conditional form, with its
