@@ -7,11 +7,10 @@ import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { CorpusResult } from "./types.ts";
 import { CORPORA } from "./types.ts";
-import { compileFilter } from "../src/filter/index.ts";
+import { compileFilter, compileOfflineFilter } from "../src/filter/index.ts";
 import { linkTypeByFileValue } from "../src/filter/linktypes.ts";
 import { dumpProgram } from "../src/isa/cbpf/image.ts";
 import { openCapture } from "../src/capture/index.ts";
-import { compileCbpf } from "../src/cbpf/index.ts";
 
 interface LibpcapCase {
   kind: "accept" | "reject" | "apply";
@@ -57,7 +56,7 @@ function runCase(c: LibpcapCase): string | null {
   try {
     const prog = compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, optimize: c.optimize,
       snaplen: cap.info.snaplen, readingFile: true });
-    f = compileCbpf(prog.insns);
+    f = compileOfflineFilter(prog.insns);
   } catch (e) {
     return `rejected: ${(e as Error).message}`;
   }

@@ -4,7 +4,7 @@
 // The expression may be split over several arguments (joined with spaces, as tcpdump does).
 import { readFileSync, writeFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
-import { compileFilter } from "../filter/index.ts";
+import { compileFilter, compileOfflineFilter } from "../filter/index.ts";
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 
@@ -80,9 +80,8 @@ async function filterFile(o: Options): Promise<number> {
     const { runConvertedCbpf } = await import("../cbpf/vmrun.ts");
     run = (pkt, len) => runConvertedCbpf(prog.insns, pkt, len);
   } else {
-    const { compileCbpf } = await import("../cbpf/index.ts");
-    const f = compileCbpf(prog.insns);
-    run = (pkt, len) => f(pkt, len);
+    // libpcap's own interpreter, as tcpdump -r uses (backward jumps for protochain, no ancillary loads).
+    run = compileOfflineFilter(prog.insns);
   }
   const writer = o.write !== undefined ? new PcapWriter({ linktype: cap.info.linktype, snaplen: cap.info.snaplen, nano: cap.info.tsPrecision === "ns" }) : null;
   const parts: Uint8Array[] = writer ? [writer.header()] : [];

@@ -10,3 +10,5 @@ export type { Block, ICode } from "./blocks.ts";
 export { optimizeBlocks } from "./optimize.ts";
 export { linearize } from "./linearize.ts";
 export { LINK_TYPES, linkTypeByName, linkTypeByDlt, linkTypeByFileValue, linkTypeDescription } from "./linktypes.ts";
+export { compileOfflineFilter } from "./offline.ts";
+export type { PacketFilter } from "./offline.ts";
