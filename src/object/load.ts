@@ -340,10 +340,15 @@ function initSlots(elf: ElfFile, rel: ElfSection, maps: MapDecl[], progs: ProgBo
  * sizes and symbol values, then order the variables by offset. Extern sections (.kconfig, .ksyms) are left alone.
  */
 function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
+  const byOffset = (a: { offset: number }, b: { offset: number }) => a.offset - b.offset;
   for (const t of btf.ownTypes) {
-    if (t.kind !== K.BTF_KIND_DATASEC || t.sizeOrType !== 0) continue;
+    if (t.kind !== K.BTF_KIND_DATASEC) continue;
     const name = btf.name(t);
-    if (name === ".kconfig" || name === ".ksyms") continue;
+    if (t.sizeOrType !== 0 || name === ".kconfig" || name === ".ksyms") {
+      // already laid out by the compiler: libbpf still orders the variables by offset
+      if (t.secinfos.some((v, i, a) => i > 0 && a[i - 1]!.offset > v.offset)) btf.replaceType({ ...t, secinfos: [...t.secinfos].sort(byOffset) });
+      continue;
+    }
     const sec = elf.sectionByName(name);
     if (!sec || sec.size === 0) {
       warnings.push(`sec '${name}': failed to determine size from ELF`);
@@ -358,7 +363,7 @@ function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
       if (!sym) throw new BpfError("ENOENT", `failed to find symbol for variable '${vname}' in section '${name}'`, { section: name });
       return { ...vi, offset: sym.value };
     });
-    secinfos.sort((a, b) => a.offset - b.offset);
+    secinfos.sort(byOffset);
     btf.replaceType({ ...t, sizeOrType: sec.size, secinfos });
   }
 }
