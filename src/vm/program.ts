@@ -34,6 +34,8 @@ export interface LoadedProgram {
   readonly op: Uint8Array;
   readonly dst: Uint8Array;
   readonly src: Uint8Array;
+  /** op | dst << 8 | src << 12 in one word, what the interpreter loop reads per instruction. */
+  readonly word: Int32Array;
   readonly off: Int32Array;
   /** imm; for lddw the first slot holds the low and the second slot the high half of the resolved value. */
   readonly imm: Int32Array;
@@ -97,8 +99,12 @@ export function loadProgram(space: AddressSpace, insns: readonly Insn[], opts: L
       pc++;
     }
   }
+  const word = new Int32Array(n + 2);
+  for (let pc = 0; pc < n; pc++) word[pc] = op[pc]! | (dst[pc]! << 8) | (src[pc]! << 12);
+  word[n] = 0xff; // past the end: no such opcode, so the loop reports "jump out of the program"
+  word[n + 1] = 0xff;
   return {
-    name: opts.name ?? "prog", type: opts.type ?? "unspec", insns, length: n, op, dst, src, off, imm, code,
+    name: opts.name ?? "prog", type: opts.type ?? "unspec", insns, length: n, op, dst, src, word, off, imm, code,
   };
 }
 

@@ -193,8 +193,8 @@ export class Vm {
   /** Checked effective address of `reg + off` for an access of `size` bytes; faults otherwise. */
   private ea(reg: number, off: number, size: number, write: boolean, pc: number): number {
     const a = (this.lo[reg]! >>> 0) + off;
-    if (this.hi[reg] === 0 && a >= 0 && a < TWO32 && this.space.check(a, size, write)) {
-      const r = this.space.find(a)!;
+    const r = this.hi[reg] === 0 && a >= 0 && a < TWO32 ? this.space.find(a) : undefined;
+    if (r !== undefined && a + size <= r.start + r.size && (!write || r.writable)) {
       if (write) { this.writeStart = r.start; this.writeEnd = r.start + r.size; }
       else { this.readStart = r.start; this.readEnd = r.start + r.size; }
       return a;
@@ -221,7 +221,7 @@ export class Vm {
     const L = this.lo, H = this.hi, space = this.space;
     let u8 = space.u8, dv = space.dv;
     let p = prog;
-    let op = p.op, D = p.dst, S = p.src, OFF = p.off, IMM = p.imm;
+    let op = p.op, W = p.word, OFF = p.off, IMM = p.imm;
     let pc = startPc;
     let depth = baseDepth;
     let budget = this.budget;
@@ -231,8 +231,9 @@ export class Vm {
         this.budget = 0;
         throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
       }
-      const d = D[pc]!, s = S[pc]!;
-      switch (op[pc]) {
+      const w = W[pc]!;
+      const d = (w >> 8) & 15, s = w >> 12;
+      switch (w & 255) {
         // ---- ALU64 ----
         case 0x07: { const k = IMM[pc]!; const r = (L[d]! >>> 0) + (k >>> 0); L[d] = r; H[d] = H[d]! + (k >> 31) + (r >= TWO32 ? 1 : 0); break; }
         case 0x0f: { const r = (L[d]! >>> 0) + (L[s]! >>> 0); H[d] = H[d]! + H[s]! + (r >= TWO32 ? 1 : 0); L[d] = r; break; }
@@ -396,7 +397,7 @@ export class Vm {
           if (a < 0) {
             L[0] = 0; H[0] = 0;
             if (depth === baseDepth) { this.budget = budget; return; }
-            op = exitOnly; pc = 0; // an exit in this subprogram frame
+            op = exitOnly; W = exitOnlyWord; pc = 0; // an exit in this subprogram frame
             continue;
           }
           L[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : u8[a]!;
@@ -430,7 +431,7 @@ export class Vm {
             // bpf_tail_call(ctx, prog_array, index): on success jump to the target's first insn, same frame
             const next = this.tailCallTarget(L[2]!, H[2]!, L[3]! >>> 0);
             if (next !== undefined) {
-              p = next; op = p.op; D = p.dst; S = p.src; OFF = p.off; IMM = p.imm;
+              p = next; op = p.op; W = p.word; OFF = p.off; IMM = p.imm;
               pc = 0;
               continue;
             }
@@ -454,7 +455,7 @@ export class Vm {
           depth--;
           const fs = this.frameSaved, b = depth * 10;
           for (let r = 0; r < 5; r++) { L[6 + r] = fs[b + r]!; H[6 + r] = fs[b + 5 + r]!; }
-          p = this.frameProg[depth]!; op = p.op; D = p.dst; S = p.src; OFF = p.off; IMM = p.imm;
+          p = this.frameProg[depth]!; op = p.op; W = p.word; OFF = p.off; IMM = p.imm;
           pc = this.frameRetPc[depth]!;
           continue;
         }
@@ -539,6 +540,7 @@ export class Vm {
 
 // The one instruction a failed LD_ABS/LD_IND executes in a subprogram frame: exit (kernel: r0 = 0; exit).
 const exitOnly = new Uint8Array([0x95]);
+const exitOnlyWord = new Int32Array([0x95]);
 
 function lsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
   if (n === 0) return;
