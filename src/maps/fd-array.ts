@@ -6,7 +6,7 @@
 import type { AddressSpace } from "../vm/memory.ts";
 import { arrayNextKey } from "./array.ts";
 import { BpfMap, sysError } from "./map.ts";
-import type { MapOptions } from "./map.ts";
+import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import { mapFromId } from "./registry.ts";
 import { innerMapMatches } from "./spec.ts";
 import type { MapSpec } from "./spec.ts";
@@ -135,6 +135,15 @@ export class ArrayOfMapsMap extends FdArrayMap<BpfMap> {
   /** The inner map at `index`. */
   inner(index: number): BpfMap | undefined {
     return this.slot(index);
+  }
+
+  /** array_of_maps has the generic lookup and update batches (Linux 6.18); no delete batch. */
+  override lookupBatch(inBatch: Uint8Array | null, count: number, opts: BatchOptions = {}): BatchResult {
+    return this.genericLookupBatch(inBatch, count, opts);
+  }
+
+  override updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], opts: BatchOptions = {}): number {
+    return this.genericUpdateBatch(keys, values, opts);
   }
 
   protected resolve(fd: number): BpfMap | undefined {

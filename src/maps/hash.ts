@@ -175,7 +175,6 @@ export class HashMap extends BpfMap {
   }
 
   override lookupAndDeleteBatch(inBatch: Uint8Array | null, count: number, opts: BatchOptions = {}): BatchResult {
-    if (this.mapInMap) throw sysError("ENOTSUPP", this, "BPF_MAP_LOOKUP_AND_DELETE_BATCH");
     this.needRead("BPF_MAP_LOOKUP_AND_DELETE_BATCH");
     this.needWrite("BPF_MAP_LOOKUP_AND_DELETE_BATCH");
     return this.bucketBatch(inBatch, count, opts, true, "BPF_MAP_LOOKUP_AND_DELETE_BATCH");
