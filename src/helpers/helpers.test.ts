@@ -35,6 +35,11 @@ test("bpfFormat follows the kernel's printf dialect", () => {
   assert.equal(bpfFormat("%d %d %d %d", [1n, 2n, 3n, 4n], 3, str), undefined); // too many args
   assert.equal(bpfFormat("%f", [1n], 3, str), undefined);
   assert.equal(bpfFormat("%pI4", [1n], 3, () => "\x0a\x00\x00\x01"), "10.0.0.1");
+  assert.equal(bpfFormat("%sx", [1n], 3, str), undefined); // %s must end at a space, punctuation or the end
+  assert.equal(bpfFormat("%s.", [1n], 3, str), "abc.");
+  assert.equal(bpfFormat("%pa", [1n], 3, str), undefined);
+  assert.equal(bpfFormat("%px %p", [255n, 1n], 3, str), "00000000000000ff 0000000000000001");
+  assert.equal(bpfFormat("%.2d", [1n], 3, str), undefined);
 });
 
 test("trace_printk formats its arguments and returns the length", () => {

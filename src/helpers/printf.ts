@@ -32,22 +32,26 @@ export function bpfFormat(fmt: string, args: readonly bigint[], maxArgs: number,
     const c = fmt[i];
     if (c === "p") {
       const m = fmt[i + 1];
-      if (m === "i" || m === "I") {
+      numeric = false;
+      if (m === undefined || isSpaceOrPunct(m)) {
+        // plain %p: the kernel prints a hashed pointer; bpfkit prints it unhashed, as %px does
+        body = arg.toString(16).padStart(16, "0");
+      } else if ((m === "k" || m === "u") && fmt[i + 2] === "s") {
+        i += 2;
+        if (!endsString(fmt[i + 1])) return undefined;
+        body = str(arg);
+      } else if (m === "K" || m === "x" || m === "s" || m === "S" || m === "B") {
+        i++;
+        body = arg.toString(16).padStart(16, "0");
+      } else if ((m === "i" || m === "I") && (fmt[i + 2] === "4" || fmt[i + 2] === "6")) {
         const v = fmt[i + 2];
-        if (v !== "4" && v !== "6") return undefined;
         i += 2;
         body = v === "4" ? ipv4(str, arg) : ipv6(str, arg, m === "I");
-        numeric = false;
-      } else if (m === "k" || m === "u") {
-        if (fmt[i + 2] !== "s") return undefined;
-        i += 2;
-        body = str(arg); numeric = false;
-      } else {
-        if (m === "x" || m === "K" || m === "B") i++;
-        body = arg.toString(16).padStart(16, "0");
-        numeric = false;
-      }
-    } else if (c === "s") { body = str(arg); numeric = false; }
+      } else return undefined;
+    } else if (c === "s") {
+      if (!endsString(fmt[i + 1])) return undefined;
+      body = str(arg); numeric = false;
+    }
     else if (c === "c") { body = String.fromCharCode(Number(arg & 0xffn)); numeric = false; }
     else {
       let longs = 0;
@@ -77,6 +81,10 @@ export function bpfFormat(fmt: string, args: readonly bigint[], maxArgs: number,
   }
   return out;
 }
+
+const isSpaceOrPunct = (ch: string): boolean => /^[\s!-\/:-@[-`{-~]$/.test(ch);
+/** %s must be followed by the end, a space or punctuation (kernel: bpf_bprintf_prepare). */
+const endsString = (next: string | undefined): boolean => next === undefined || isSpaceOrPunct(next);
 
 function ipv4(str: (a: bigint) => string, addr: bigint): string {
   const s = str(addr);
@@ -109,9 +117,8 @@ export const tracePrintk: HelperFn = (h) => {
   if (nul < 0) return retI32(h, -E.EINVAL);
   const text = bpfFormat(latin1(bytes.subarray(0, nul)), [argU64(h, 3), argU64(h, 4), argU64(h, 5)], MAX_TRACE_PRINTK_ARGS, stringReader(h));
   if (text === undefined) return retI32(h, -E.EINVAL);
-  const clipped = text.slice(0, MAX_BPRINTF_BUF - 1);
-  h.env.tracePrint(clipped);
-  retI32(h, clipped.length);
+  h.env.tracePrint(text.slice(0, MAX_BPRINTF_BUF - 1));
+  retI32(h, text.length); // bstr_printf's count: the full length even when the buffer truncated it
 };
 
 /** bpf_snprintf(str, str_size, fmt, data, data_len): returns the bytes needed including the NUL. */
