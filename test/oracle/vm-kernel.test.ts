@@ -1,6 +1,7 @@
-// Differential test of the interpreter against the running kernel: random straight-line ALU programs, random
-// programs with forward branches and random stack load/store/atomic programs, loaded as socket filters and run with BPF_PROG_TEST_RUN; the kernel's retval (the low
-// 32 bits of r0) must equal bpfkit's. Every register is folded into r0 first, so all 64-bit state is observed.
+// Differential test of the interpreter against the running kernel: random straight-line ALU programs, random programs
+// with forward branches, and random stack load/store/atomic programs, loaded as socket filters and run with
+// BPF_PROG_TEST_RUN; the kernel's retval (the low 32 bits of r0) must equal bpfkit's. Every register (and the stack) is
+// folded into r0 first, so all 64-bit state is observed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Insn } from "../../src/isa/ebpf/insn.ts";
