@@ -9,6 +9,9 @@ import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import type { MapSpec } from "./spec.ts";
 import { BPF_EXIST, BPF_F_LOCK, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, ERRNO, readU32, u32Bytes } from "./types.ts";
 
+
+// Module-local copy: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
+const E = ERRNO;
 export class ArrayMap extends BpfMap {
   readonly percpu: boolean;
   /** The values, index-major (per-CPU: each index holds nCpus copies of valueStride bytes). */
@@ -46,7 +49,7 @@ export class ArrayMap extends BpfMap {
   }
 
   override deleteElem(): number {
-    return -ERRNO.EINVAL;
+    return -E.EINVAL;
   }
 
   override forEachElem(cb: (keyAddr: number, valueAddr: number) => number, cpu = 0): number {
@@ -72,9 +75,9 @@ export class ArrayMap extends BpfMap {
 
   protected override sysUpdate(keyAddr: number, value: Uint8Array, flags: number): void {
     const r = this.write(readU32(this.space.u8, keyAddr), value, 0, flags, this.userCpu, true);
-    if (r === -ERRNO.EINVAL) throw sysError("EINVAL", this, `BPF_MAP_UPDATE_ELEM flags 0x${flags.toString(16)}`);
-    if (r === -ERRNO.E2BIG) throw sysError("E2BIG", this, "BPF_MAP_UPDATE_ELEM: index past max_entries");
-    if (r === -ERRNO.EEXIST) throw sysError("EEXIST", this, "BPF_MAP_UPDATE_ELEM with BPF_NOEXIST: array elements always exist");
+    if (r === -E.EINVAL) throw sysError("EINVAL", this, `BPF_MAP_UPDATE_ELEM flags 0x${flags.toString(16)}`);
+    if (r === -E.E2BIG) throw sysError("E2BIG", this, "BPF_MAP_UPDATE_ELEM: index past max_entries");
+    if (r === -E.EEXIST) throw sysError("EEXIST", this, "BPF_MAP_UPDATE_ELEM with BPF_NOEXIST: array elements always exist");
   }
 
   protected override sysDelete(): void {
@@ -95,10 +98,10 @@ export class ArrayMap extends BpfMap {
 
   /** array_map_update_elem / bpf_percpu_array_update. */
   private write(index: number, src: Uint8Array, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
-    if (this.percpu && allCpus ? flags > BPF_EXIST : (flags & ~BPF_F_LOCK) > BPF_EXIST) return -ERRNO.EINVAL;
-    if (index >= this.maxEntries) return -ERRNO.E2BIG;
-    if (flags & BPF_NOEXIST) return -ERRNO.EEXIST;
-    if ((flags & BPF_F_LOCK) && this.lockOffset < 0) return -ERRNO.EINVAL;
+    if (this.percpu && allCpus ? flags > BPF_EXIST : (flags & ~BPF_F_LOCK) > BPF_EXIST) return -E.EINVAL;
+    if (index >= this.maxEntries) return -E.E2BIG;
+    if (flags & BPF_NOEXIST) return -E.EEXIST;
+    if ((flags & BPF_F_LOCK) && this.lockOffset < 0) return -E.EINVAL;
     if (!this.percpu) {
       this.copyValueIn(this.valueAddress(index), src, srcOff);
     } else if (allCpus) {

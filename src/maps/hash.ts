@@ -12,7 +12,7 @@
 
 import type { AddressSpace } from "../vm/memory.ts";
 import { htabHash } from "./jhash.ts";
-import { BpfMap, sysError } from "./map.ts";
+import { BpfMap, copyBytes, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import { ElementPool } from "./pool.ts";
 import { mapFromAddress, mapFromId } from "./registry.ts";
@@ -24,6 +24,9 @@ import {
 } from "./types.ts";
 
 const NONE = -1;
+// Module-local copies: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
+const E = ERRNO;
+const F_LOCK = BPF_F_LOCK, EXIST = BPF_EXIST, NOEXIST = BPF_NOEXIST;
 
 export class HashMap extends BpfMap {
   readonly lru: boolean;
@@ -95,7 +98,7 @@ export class HashMap extends BpfMap {
     const sp = this.space;
     sp.assert(keyAddr, this.keySize, false);
     sp.assert(valueAddr, this.valueSize, false);
-    if (this.mapInMap) return -ERRNO.ENOTSUPP; // the verifier refuses updates of map-in-map from programs
+    if (this.mapInMap) return -E.ENOTSUPP; // the verifier refuses updates of map-in-map from programs
     return this.upsert(keyAddr, sp.u8, valueAddr, flags, cpu, false);
   }
 
@@ -224,15 +227,15 @@ export class HashMap extends BpfMap {
   /** htab_map_update_elem and its percpu / LRU variants; src holds the value at srcOff (all CPUs' when allCpus). */
   private upsert(keyAddr: number, src: Uint8Array, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
     if (this.lru) {
-      // htab_lru_map_update_elem: no BPF_F_LOCK, and the new element is taken (maybe by eviction) before the lookup.
-      if (flags > BPF_EXIST) return -ERRNO.EINVAL;
-    } else if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -ERRNO.EINVAL;
+      // htab_lru_map_update_elem: no F_LOCK, and the new element is taken (maybe by eviction) before the lookup.
+      if (flags > EXIST) return -E.EINVAL;
+    } else if ((flags & ~F_LOCK) > EXIST) return -E.EINVAL;
     const h = this.hashAt(keyAddr);
     const list = this.nLists > 1 ? cpu % this.nLists : 0;
     if (this.lru && this.percpu) return this.upsertLruPercpu(keyAddr, h, src, srcOff, flags, list, cpu, allCpus);
     if (this.lru) {
       const n = this.takeFree(list);
-      if (n === NONE) return -ERRNO.ENOMEM;
+      if (n === NONE) return -E.ENOMEM;
       const old = this.find(keyAddr, h);
       const r = checkFlags(old, flags);
       if (r !== 0) { this.release(n); return r; }
@@ -242,8 +245,8 @@ export class HashMap extends BpfMap {
       return 0;
     }
     let old = this.find(keyAddr, h);
-    if (flags & BPF_F_LOCK) {
-      if (this.lockOffset < 0) return -ERRNO.EINVAL;
+    if (flags & F_LOCK) {
+      if (this.lockOffset < 0) return -E.EINVAL;
       const r = checkFlags(old, flags);
       if (r !== 0) return r;
       if (old !== NONE) { this.copyValueIn(this.pool.addr[old]! + this.valueOff, src, srcOff); return 0; }
@@ -254,22 +257,22 @@ export class HashMap extends BpfMap {
       this.writePercpu(this.pool.addr[old]! + this.valueOff, src, srcOff, cpu, allCpus, false);
       return 0;
     }
-    if (old === NONE && this.count >= this.maxEntries) return -ERRNO.E2BIG;
+    if (old === NONE && this.count >= this.maxEntries) return -E.E2BIG;
     const n = this.takeFree(0);
-    if (n === NONE) return -ERRNO.E2BIG;
+    if (n === NONE) return -E.E2BIG;
     this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
     this.link(n, h);
     if (old !== NONE) { this.unlinkBucket(old); this.release(old); old = NONE; } else this.count++;
     return 0;
   }
 
-  /** __htab_lru_percpu_map_update_elem: existing elements are updated in place, a spare taken unless BPF_EXIST. */
+  /** __htab_lru_percpu_map_update_elem: existing elements are updated in place, a spare taken unless EXIST. */
   private upsertLruPercpu(keyAddr: number, h: number, src: Uint8Array, srcOff: number, flags: number, list: number,
     cpu: number, allCpus: boolean): number {
     let n = NONE;
-    if (flags !== BPF_EXIST) {
+    if (flags !== EXIST) {
       n = this.takeFree(list);
-      if (n === NONE) return -ERRNO.ENOMEM;
+      if (n === NONE) return -E.ENOMEM;
     }
     const old = this.find(keyAddr, h);
     const r = checkFlags(old, flags);
@@ -288,7 +291,7 @@ export class HashMap extends BpfMap {
 
   private fill(n: number, keyAddr: number, h: number, src: Uint8Array, srcOff: number, cpu: number, allCpus: boolean): void {
     const a = this.pool.address(n), u8 = this.space.u8;
-    u8.copyWithin(a, keyAddr, keyAddr + this.keySize);
+    copyBytes(u8, a, keyAddr, this.keySize);
     this.hashes[n] = h;
     const v = a + this.valueOff;
     if (this.percpu) this.writePercpu(v, src, srcOff, cpu, allCpus, true);
@@ -312,7 +315,7 @@ export class HashMap extends BpfMap {
 
   private remove(keyAddr: number): number {
     const i = this.find(keyAddr, this.hashAt(keyAddr));
-    if (i === NONE) return -ERRNO.ENOENT;
+    if (i === NONE) return -E.ENOENT;
     this.unlinkBucket(i);
     this.release(i);
     this.count--;
@@ -431,8 +434,8 @@ export class HashMap extends BpfMap {
 
 /** check_flags in hashtab.c. */
 function checkFlags(old: number, flags: number): number {
-  const f = flags & ~BPF_F_LOCK;
-  if (old !== NONE && f === BPF_NOEXIST) return -ERRNO.EEXIST;
-  if (old === NONE && f === BPF_EXIST) return -ERRNO.ENOENT;
+  const f = flags & ~F_LOCK;
+  if (old !== NONE && f === NOEXIST) return -E.EEXIST;
+  if (old === NONE && f === EXIST) return -E.ENOENT;
   return 0;
 }

@@ -17,6 +17,9 @@ import { BPF_EXIST, BPF_NOEXIST, ERRNO, errnoName, readU32 } from "./types.ts";
 const NONE = -1;
 const ROOT = 0;
 
+
+// Module-local copy: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
+const E = ERRNO;
 export class LpmTrieMap extends BpfMap {
   readonly maxPrefixlen: number;
   /** Prefixes stored. */
@@ -135,14 +138,14 @@ export class LpmTrieMap extends BpfMap {
   }
 
   private upsert(keyAddr: number, src: Uint8Array, srcOff: number, flags: number): number {
-    if (flags > BPF_EXIST) return -ERRNO.EINVAL;
+    if (flags > BPF_EXIST) return -E.EINVAL;
     const plen = readU32(this.space.u8, keyAddr);
-    if (plen > this.maxPrefixlen) return -ERRNO.EINVAL;
+    if (plen > this.maxPrefixlen) return -E.EINVAL;
     const found = this.exact(keyAddr);
     const exists = found !== NONE && this.slot[found] !== NONE;
-    if (exists && flags === BPF_NOEXIST) return -ERRNO.EEXIST;
-    if (!exists && flags === BPF_EXIST) return -ERRNO.ENOENT;
-    if (!exists && this.count >= this.maxEntries) return -ERRNO.ENOSPC;
+    if (exists && flags === BPF_NOEXIST) return -E.EEXIST;
+    if (!exists && flags === BPF_EXIST) return -E.ENOENT;
+    if (!exists && this.count >= this.maxEntries) return -E.ENOSPC;
     let node = ROOT;
     for (let d = 0; d < plen; d++) {
       const b = this.bit(keyAddr, d);
@@ -165,9 +168,9 @@ export class LpmTrieMap extends BpfMap {
   }
 
   private remove(keyAddr: number): number {
-    if (readU32(this.space.u8, keyAddr) > this.maxPrefixlen) return -ERRNO.EINVAL;
+    if (readU32(this.space.u8, keyAddr) > this.maxPrefixlen) return -E.EINVAL;
     let node = this.exact(keyAddr);
-    if (node === NONE || this.slot[node] === NONE) return -ERRNO.ENOENT;
+    if (node === NONE || this.slot[node] === NONE) return -E.ENOENT;
     this.freeSlots[this.freeTop++] = this.slot[node]!;
     this.slot[node] = NONE;
     this.count--;

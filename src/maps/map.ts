@@ -278,9 +278,9 @@ export abstract class BpfMap {
    */
   protected copyValueIn(dst: number, src: Uint8Array, srcOff: number, n = this.valueSize): void {
     const u8 = this.space.u8, lock = this.lockOffset;
-    const same = src.buffer === u8.buffer;
+    const same = src === u8; // a program's value: the space itself
     if (lock < 0) {
-      if (same) u8.copyWithin(dst, srcOff, srcOff + n);
+      if (same) copyBytes(u8, dst, srcOff, n);
       else u8.set(src.subarray(srcOff, srcOff + n), dst);
       return;
     }
@@ -370,4 +370,10 @@ function batchStop(e: unknown, n: number): unknown {
     return err;
   }
   return e;
+}
+
+/** memmove within one buffer; a plain loop for short copies, where copyWithin's call costs more than the bytes. */
+export function copyBytes(u8: Uint8Array, dst: number, src: number, n: number): void {
+  if (n > 64 || (dst > src && dst < src + n)) { u8.copyWithin(dst, src, src + n); return; }
+  for (let k = 0; k < n; k++) u8[dst + k] = u8[src + k]!;
 }

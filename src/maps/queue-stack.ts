@@ -8,6 +8,9 @@ import type { MapOptions } from "./map.ts";
 import type { MapSpec } from "./spec.ts";
 import { BPF_EXIST, BPF_MAP_TYPE_STACK, BPF_NOEXIST, ERRNO, errnoName } from "./types.ts";
 
+
+// Module-local copy: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
+const E = ERRNO;
 export class QueueStackMap extends BpfMap {
   readonly lifo: boolean;
   private readonly slots: Region;
@@ -27,8 +30,8 @@ export class QueueStackMap extends BpfMap {
     return (this.head - this.tail + this.size) % this.size;
   }
 
-  override updateElem(): number { return -ERRNO.EINVAL; }
-  override deleteElem(): number { return -ERRNO.EINVAL; }
+  override updateElem(): number { return -E.EINVAL; }
+  override deleteElem(): number { return -E.EINVAL; }
 
   override pushElem(valueAddr: number, flags: number): number {
     this.space.assert(valueAddr, this.valueSize, false);
@@ -69,9 +72,9 @@ export class QueueStackMap extends BpfMap {
 
   /** queue_stack_map_push_elem. */
   private push(src: Uint8Array, srcOff: number, flags: number): number {
-    if ((flags & BPF_NOEXIST) || flags > BPF_EXIST) return -ERRNO.EINVAL;
+    if ((flags & BPF_NOEXIST) || flags > BPF_EXIST) return -E.EINVAL;
     if ((this.head + 1) % this.size === this.tail) {
-      if (!(flags & BPF_EXIST)) return -ERRNO.E2BIG;
+      if (!(flags & BPF_EXIST)) return -E.E2BIG;
       this.tail = (this.tail + 1) % this.size; // overwrite the oldest
     }
     const dst = this.slots.start + this.head * this.valueSize;
@@ -86,7 +89,7 @@ export class QueueStackMap extends BpfMap {
     const u8 = this.space.u8, vs = this.valueSize;
     if (this.head === this.tail) {
       u8.fill(0, dst, dst + vs);
-      return -ERRNO.ENOENT;
+      return -E.ENOENT;
     }
     let index: number;
     if (this.lifo) {
