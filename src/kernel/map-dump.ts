@@ -92,7 +92,7 @@ function errorEntry(out: Printer, info: MapInfo, key: Uint8Array, errno: number)
   out.print(`key:${breakNames ? "\n" : " "}${fprintHex(key)}${singleLine ? "  " : "\n"}value:${breakNames ? "\n" : " "}${msg}\n`);
 }
 
-function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapInfo, showHeader: boolean): void {
+function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapInfo, showHeader: boolean): number {
   const cpus = possibleCpus();
   const key = new Uint8Array(info.keySize);
   const value = new Uint8Array(PER_CPU.has(info.type) ? ((info.valueSize + 7) & ~7) * cpus : info.valueSize);
@@ -115,7 +115,18 @@ function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapI
   }
   let n = 0;
   let prev: Uint8Array | null = null;
-  while (mapGetNextKey(fd, prev, key)) {
+  let err = 0;
+  for (;;) {
+    // bpftool stops at the first get_next_key error; anything but ENOENT becomes its exit status (ringbuf: ENOTSUPP)
+    let more: boolean;
+    try {
+      more = mapGetNextKey(fd, prev, key);
+    } catch (e) {
+      if (!(e instanceof KernelError)) throw e;
+      err = e.errno;
+      break;
+    }
+    if (!more) break;
     try {
       mapLookupElem(fd, key, value);
       if (w && out.json) entryJson(w, info, key, value, cpus, btf);
@@ -132,6 +143,7 @@ function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapI
     w.endArray();
     if (showHeader) w.endObject();
   } else out.print(`Found ${n} element${n !== 1 ? "s" : ""}\n`);
+  return err;
 }
 
 /** `bpftool map dump {id N | name N | pinned P}` */
@@ -150,16 +162,17 @@ export function mapDump(mode: OutputMode, args: readonly string[]): ToolOutput {
   const plainBtf = !mode.json && infos.every((i) => i.btfId !== 0);
   const btfWriter = plainBtf ? new JsonWriter(true) : undefined;
   const w = out.json ?? btfWriter;
+  let err = 0;
   try {
     if (w && fds.length > 1) w.startArray();
-    infos.forEach((info, i) => {
-      dumpOne(out, w, fds[i]!, info, fds.length > 1);
+    for (let i = 0; i < fds.length && !err; i++) {
+      err = dumpOne(out, w, fds[i]!, infos[i]!, fds.length > 1);
       if (!w && i !== fds.length - 1) out.print("\n");
-    });
+    }
     if (w && fds.length > 1) w.endArray();
   } finally {
     fds.forEach(closeFd);
   }
   if (btfWriter) out.print(btfWriter.finish());
-  return out.result(0);
+  return out.result((256 - err) & 0xff);
 }
