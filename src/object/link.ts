@@ -47,6 +47,7 @@ export interface LinkInput {
   readonly kconfigMapIndex: number;
   readonly targetBtf: Btf | undefined;
   readonly warnings: string[];
+  readonly coreLog?: string[];
 }
 
 const isSubprogCall = (i: Insn) => i.code === 0x85 && i.src === 1 && i.dst === 0 && i.off === 0;
@@ -54,7 +55,7 @@ const isPseudoFunc = (i: Insn) => i.code === 0x18 && i.src === BPF_PSEUDO_FUNC;
 
 export function linkPrograms(inp: LinkInput): ProgramSpec[] {
   const { btf, btfExt, progs } = inp;
-  if (btfExt && btf) for (const p of progs) p.coreRelos = applyCoreRelos(p, btf, btfExt, inp.targetBtf);
+  if (btfExt && btf) for (const p of progs) p.coreRelos = applyCoreRelos(p, btf, btfExt, inp.targetBtf, inp.coreLog);
   // libbpf marks ld_imm64 of a sub-program address as BPF_PSEUDO_FUNC before linking (clang leaves src_reg 0)
   for (const p of progs) {
     for (const r of p.relocs) {

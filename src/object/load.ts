@@ -144,7 +144,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
   const mapRel = relSecs.find((s) => s.name === ".rel.maps");
   if (mapRel && btfMapsSec) initSlots(elf, mapRel, mapDecls, progs);
 
-  const programs = linkPrograms({ elf, btf, btfExt, progs, maps: mapDecls, externs, kconfigMapIndex, targetBtf: opts.targetBtf, warnings });
+  const programs = linkPrograms({ elf, btf, btfExt, progs, maps: mapDecls, externs, kconfigMapIndex, targetBtf: opts.targetBtf, warnings, coreLog: opts.coreLog });
   for (const p of programs) {
     const def = findSectionDef(p.section);
     if (!def) warnings.push(`prog '${p.name}': unrecognized ELF section name '${p.section}'`);

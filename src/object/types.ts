@@ -121,8 +121,13 @@ export interface BpfObject {
 export interface LoadObjectOptions {
   /** File name used for the object name and in error messages. */
   readonly fileName?: string;
-  /** Target BTF for CO-RE relocations (vmlinux). Without it, CO-RE relocations are resolved against the local BTF. */
+  /**
+   * Target BTF for CO-RE relocations (vmlinux, or the object's own BTF). Without it the compiled-in values — those
+   * of the object's local BTF — are kept, and ProgramSpec.coreRelos still counts the records.
+   */
   readonly targetBtf?: Btf;
+  /** Receives one line per CO-RE patch, in libbpf's debug wording. */
+  readonly coreLog?: string[];
   /** Accept static programs in non-.text sections (libbpf 1.x refuses: "program 'x' is static and not supported"). */
   readonly allowStaticPrograms?: boolean;
 }
