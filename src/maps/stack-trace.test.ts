@@ -54,3 +54,15 @@ test("stack_trace: BPF_F_REUSE_STACKID replaces the stack in a taken bucket", ()
   assert.deepEqual(m.stack(first), [n]);
   assert.equal(m.getStackId([100n], 0), -ERRNO.EEXIST, "the old stack lost its bucket");
 });
+
+test("stack_trace with BPF_F_STACK_BUILD_ID stores 32-byte frames with status BPF_STACK_BUILD_ID_IP and the ip", () => {
+  const m = createMap(new AddressSpace(), { type: 7, keySize: 4, valueSize: 64, maxEntries: 4, flags: 32 }) as StackTraceMap;
+  const id = m.getStackId([0x1234n, 0x5678n, 0x9abcn], 0);
+  assert.equal(m.getStackId([0x1234n, 0x5678n, 0x9abcn], 0), id);
+  assert.deepEqual(m.stack(id), [0x1234n, 0x5678n], "value_size / 32 frames");
+  const v = m.lookup(u32Bytes(id));
+  assert.equal(readU32(v, 0), 2);
+  assert.equal(readU32(v, 24), 0x1234);
+  assert.equal(readU32(v, 32), 2);
+  assert.equal(readU32(v, 56), 0x5678);
+});

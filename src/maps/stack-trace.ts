@@ -2,6 +2,8 @@
 // jhash2(ips, 0) & (n_buckets-1) and returns that bucket as the id. The same stack gets the same id; a different stack
 // hashing to an occupied bucket is EEXIST unless BPF_F_REUSE_STACKID replaces it; BPF_F_FAST_STACK_CMP trusts the
 // hash alone. User space reads a stack by id (zero-padded to value_size), deletes it, and walks the ids.
+// BPF_F_STACK_BUILD_ID maps store struct bpf_stack_build_id frames (32 bytes); bpfkit knows no build ids, so every
+// frame is BPF_STACK_BUILD_ID_IP with the raw ip, which is what the kernel reports when it cannot resolve one.
 
 import type { AddressSpace } from "../vm/memory.ts";
 import { jhash2 } from "./jhash.ts";
@@ -10,29 +12,38 @@ import type { MapOptions } from "./map.ts";
 import { PERF_EVENT_MAX_STACK, roundUpPow2 } from "./spec.ts";
 import type { MapSpec } from "./spec.ts";
 import {
-  BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_SKIP_FIELD_MASK, BPF_F_USER_STACK, ERRNO, readU32, u32Bytes,
+  BPF_F_STACK_BUILD_ID, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_SKIP_FIELD_MASK, BPF_F_USER_STACK, ERRNO, readU32, u32Bytes,
 } from "./types.ts";
 
+/** struct bpf_stack_build_id: s32 status, u8 build_id[20], u64 offset/ip. */
+const BUILD_ID_FRAME = 32;
+const BPF_STACK_BUILD_ID_IP = 2;
 const STACKID_FLAGS = BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_FAST_STACK_CMP | BPF_F_REUSE_STACKID;
 
 export class StackTraceMap extends BpfMap {
   readonly nBuckets: number;
   private readonly depth: number;
+  private readonly buildId: boolean;
+  private readonly frameSize: number;
   /** Frames per bucket as little-endian u64 bytes; nr = -1 marks an empty bucket. */
   private readonly frames: Uint8Array;
   private readonly nr: Int32Array;
   private readonly hashes: Uint32Array;
   private readonly ipBytes: Uint8Array;
+  private readonly frameBytes: Uint8Array;
   private used = 0;
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     this.nBuckets = roundUpPow2(maxEntries);
-    this.depth = this.valueSize / 8;
+    this.buildId = (this.flags & BPF_F_STACK_BUILD_ID) !== 0;
+    this.frameSize = this.buildId ? BUILD_ID_FRAME : 8;
+    this.depth = this.valueSize / this.frameSize;
     this.frames = new Uint8Array(this.nBuckets * this.valueSize);
     this.nr = new Int32Array(this.nBuckets).fill(-1);
     this.hashes = new Uint32Array(this.nBuckets);
-    this.ipBytes = new Uint8Array(this.valueSize);
+    this.ipBytes = new Uint8Array(this.depth * 8);
+    this.frameBytes = new Uint8Array(this.valueSize);
   }
 
   /** Stacks stored. */
@@ -61,18 +72,21 @@ export class StackTraceMap extends BpfMap {
       s[o] = lo & 0xff; s[o + 1] = (lo >>> 8) & 0xff; s[o + 2] = (lo >>> 16) & 0xff; s[o + 3] = lo >>> 24;
       s[o + 4] = hi & 0xff; s[o + 5] = (hi >>> 8) & 0xff; s[o + 6] = (hi >>> 16) & 0xff; s[o + 7] = hi >>> 24;
     }
-    const len = traceNr * 8;
     const hash = jhash2(s, 0, traceNr * 2, 0);
     const id = hash & (this.nBuckets - 1);
     const occupied = this.nr[id]! >= 0;
     const hashMatches = occupied && this.hashes[id] === hash;
     if (hashMatches && (flags & BPF_F_FAST_STACK_CMP)) return id;
-    if (hashMatches && this.nr[id] === traceNr && this.sameFrames(id, len)) return id;
+    // Build-id maps take their new bucket before comparing (and fail with ENOMEM without one), as the kernel does.
+    if (this.buildId && this.used >= this.maxEntries) return -ERRNO.ENOMEM;
+    const frames = this.framesOf(traceNr);
+    const len = traceNr * this.frameSize;
+    if (hashMatches && this.nr[id] === traceNr && this.sameFrames(id, frames, len)) return id;
     if (occupied && !(flags & BPF_F_REUSE_STACKID)) return -ERRNO.EEXIST;
     // The kernel takes a new bucket from its freelist of max_entries before releasing the replaced one.
     if (this.used >= this.maxEntries) return -ERRNO.ENOMEM;
     const base = id * this.valueSize;
-    this.frames.set(s.subarray(0, len), base);
+    this.frames.set(frames.subarray(0, len), base);
     this.frames.fill(0, base + len, base + this.valueSize);
     this.nr[id] = traceNr;
     this.hashes[id] = hash;
@@ -84,12 +98,25 @@ export class StackTraceMap extends BpfMap {
   stack(id: number): bigint[] | undefined {
     if (id < 0 || id >= this.nBuckets || this.nr[id]! < 0) return undefined;
     const dv = new DataView(this.frames.buffer, id * this.valueSize, this.valueSize);
-    return Array.from({ length: this.nr[id]! }, (_, k) => dv.getBigUint64(k * 8, true));
+    const at = this.buildId ? 24 : 0;
+    return Array.from({ length: this.nr[id]! }, (_, k) => dv.getBigUint64(k * this.frameSize + at, true));
   }
 
-  private sameFrames(id: number, len: number): boolean {
-    const f = this.frames, s = this.ipBytes, base = id * this.valueSize;
-    for (let k = 0; k < len; k++) if (f[base + k] !== s[k]) return false;
+  /** The bucket data for the first `traceNr` ips in ipBytes: the ips, or build-id frames holding them. */
+  private framesOf(traceNr: number): Uint8Array {
+    if (!this.buildId) return this.ipBytes;
+    const f = this.frameBytes;
+    f.fill(0);
+    for (let k = 0; k < traceNr; k++) {
+      f[k * BUILD_ID_FRAME] = BPF_STACK_BUILD_ID_IP;
+      f.set(this.ipBytes.subarray(k * 8, k * 8 + 8), k * BUILD_ID_FRAME + 24);
+    }
+    return f;
+  }
+
+  private sameFrames(id: number, frames: Uint8Array, len: number): boolean {
+    const f = this.frames, base = id * this.valueSize;
+    for (let k = 0; k < len; k++) if (f[base + k] !== frames[k]) return false;
     return true;
   }
 
