@@ -4,7 +4,7 @@
 // The expression may be split over several arguments (joined with spaces, as tcpdump does).
 import { readFileSync, writeFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
-import { compileFilter, compileOfflineFilter } from "../filter/index.ts";
+import { compileFilter, compileOfflineFilter, scanPcapLe } from "../filter/index.ts";
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 
@@ -75,13 +75,33 @@ async function filterFile(o: Options): Promise<number> {
   const row = linkTypeByFileValue(cap.info.linktype);
   const dlt = row ? row[1] : cap.info.linktype;
   const prog = compileFilter(o.expr, { linktype: dlt, optimize: o.optimize, snaplen: cap.info.snaplen, readingFile: true });
-  let run: (pkt: Uint8Array, len: number) => number;
+  let run: (pkt: Uint8Array, len: number, start?: number, end?: number) => number;
   if (o.engine === "ebpf") {
     const { runConvertedCbpf } = await import("../cbpf/vmrun.ts");
-    run = (pkt, len) => runConvertedCbpf(prog.insns, pkt, len);
+    run = (pkt, len, start = 0, end = pkt.length) => runConvertedCbpf(prog.insns, pkt.subarray(start, end), len);
   } else {
     // libpcap's own interpreter, as tcpdump -r uses (backward jumps for protochain, no ancillary loads).
     run = compileOfflineFilter(prog.insns);
+  }
+  const limit = o.count ?? Infinity;
+  const layout = o.engine === "interp" ? scanPcapLe(bytes) : null;
+  if (layout !== null) {
+    // Fast path: records in place, matches copied verbatim (what tcpdump -w writes for such files).
+    const recs = layout.records;
+    const keep: number[] = [];
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < recs.length && keep.length < limit; i++) {
+      const off = recs[i]!;
+      const caplen = view.getUint32(off + 8, true);
+      if (run(bytes, view.getUint32(off + 12, true), off + 16, off + 16 + caplen) !== 0) keep.push(i);
+    }
+    if (o.write !== undefined) {
+      const parts: Uint8Array[] = [bytes.subarray(0, 24)];
+      for (const i of keep) parts.push(bytes.subarray(recs[i]!, recs[i]! + 16 + view.getUint32(recs[i]! + 8, true)));
+      writeFileSync(o.write, Buffer.concat(parts));
+    }
+    const seen = keep.length >= limit && keep.length > 0 ? keep[keep.length - 1]! + 1 : recs.length;
+    return report(o, keep.length, seen);
   }
   const writer = o.write !== undefined ? new PcapWriter({ linktype: cap.info.linktype, snaplen: cap.info.snaplen, nano: cap.info.tsPrecision === "ns" }) : null;
   const parts: Uint8Array[] = writer ? [writer.header()] : [];
@@ -95,7 +115,7 @@ async function filterFile(o: Options): Promise<number> {
       if (run(p.data, p.len) !== 0) {
         matched++;
         writer && parts.push(writer.record({ ts: p.ts, data: p.data, len: p.len }));
-        if (o.count !== undefined && matched >= o.count) break;
+        if (matched >= limit) break;
       }
     }
   } catch (e) {
@@ -108,8 +128,13 @@ async function filterFile(o: Options): Promise<number> {
     for (const x of parts) { out.set(x, at); at += x.length; }
     writeFileSync(o.write!, out);
   }
+  report(o, matched, seen);
+  if (error !== null) throw error instanceof Error ? new BpfError("IO", error.message) : error;
+  return 0;
+}
+
+function report(o: Options, matched: number, seen: number): number {
   if (o.countOnly) process.stdout.write(`${matched}\n`);
   process.stderr.write(`${matched} packets matched of ${seen}\n`);
-  if (error !== null) throw error instanceof Error ? new BpfError("IO", error.message) : error;
   return 0;
 }

@@ -4,7 +4,8 @@
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { BpfError } from "../errors.ts";
 
-export type PacketFilter = (pkt: Uint8Array, wirelen: number) => number;
+/** Runs the filter on pkt[start..end) (default: all of pkt), a packet of `wirelen` bytes on the wire. */
+export type PacketFilter = (pkt: Uint8Array, wirelen: number, start?: number, end?: number) => number;
 
 /** Compiles a program into a filter function with bpf_filter's semantics. */
 export function compileOfflineFilter(insns: readonly CbpfInsn[]): PacketFilter {
@@ -18,8 +19,9 @@ export function compileOfflineFilter(insns: readonly CbpfInsn[]): PacketFilter {
     code[pc * 4 + 3] = i.k | 0;
   });
   const mem = new Int32Array(16);
-  return (p: Uint8Array, wirelen: number): number => {
-    const buflen = p.length;
+  return (p: Uint8Array, wirelen: number, start = 0, end = p.length): number => {
+    const buflen = end - start;
+    const b = start;
     let A = 0;
     let X = 0;
     let pc = 0;
@@ -30,15 +32,15 @@ export function compileOfflineFilter(insns: readonly CbpfInsn[]): PacketFilter {
       switch (code[o]!) {
         case 0x06: return k >>> 0;
         case 0x16: return A >>> 0;
-        case 0x20: { const u = k >>> 0; if (u > buflen - 4 || buflen < 4) return 0; A = (p[u]! << 24) | (p[u + 1]! << 16) | (p[u + 2]! << 8) | p[u + 3]!; break; }
-        case 0x28: { const u = k >>> 0; if (u > buflen - 2 || buflen < 2) return 0; A = (p[u]! << 8) | p[u + 1]!; break; }
-        case 0x30: { const u = k >>> 0; if (u >= buflen) return 0; A = p[u]!; break; }
+        case 0x20: { const u = k >>> 0; if (u > buflen - 4 || buflen < 4) return 0; A = (p[b + u]! << 24) | (p[b + u + 1]! << 16) | (p[b + u + 2]! << 8) | p[b + u + 3]!; break; }
+        case 0x28: { const u = k >>> 0; if (u > buflen - 2 || buflen < 2) return 0; A = (p[b + u]! << 8) | p[b + u + 1]!; break; }
+        case 0x30: { const u = k >>> 0; if (u >= buflen) return 0; A = p[b + u]!; break; }
         case 0x80: A = wirelen; break;
         case 0x81: X = wirelen; break;
-        case 0x40: { const u = (X >>> 0) + (k >>> 0); if (u > buflen - 4 || buflen < 4) return 0; A = (p[u]! << 24) | (p[u + 1]! << 16) | (p[u + 2]! << 8) | p[u + 3]!; break; }
-        case 0x48: { const u = (X >>> 0) + (k >>> 0); if (u > buflen - 2 || buflen < 2) return 0; A = (p[u]! << 8) | p[u + 1]!; break; }
-        case 0x50: { const u = (X >>> 0) + (k >>> 0); if (u >= buflen) return 0; A = p[u]!; break; }
-        case 0xb1: { const u = k >>> 0; if (u >= buflen) return 0; X = (p[u]! & 0xf) << 2; break; }
+        case 0x40: { const u = (X >>> 0) + (k >>> 0); if (u > buflen - 4 || buflen < 4) return 0; A = (p[b + u]! << 24) | (p[b + u + 1]! << 16) | (p[b + u + 2]! << 8) | p[b + u + 3]!; break; }
+        case 0x48: { const u = (X >>> 0) + (k >>> 0); if (u > buflen - 2 || buflen < 2) return 0; A = (p[b + u]! << 8) | p[b + u + 1]!; break; }
+        case 0x50: { const u = (X >>> 0) + (k >>> 0); if (u >= buflen) return 0; A = p[b + u]!; break; }
+        case 0xb1: { const u = k >>> 0; if (u >= buflen) return 0; X = (p[b + u]! & 0xf) << 2; break; }
         case 0x00: A = k; break;
         case 0x01: X = k; break;
         case 0x60: A = mem[k & 15]!; break;
