@@ -165,7 +165,7 @@ export class Vm {
     return { prog, pc: (addr - r.start) / 8 };
   }
 
-  private callback(fn: number, ...args: (bigint | number)[]): bigint {
+  private callback(fn: number, a1: bigint | number, a2: bigint | number, a3: bigint | number, a4: bigint | number, a5: bigint | number): bigint {
     const target = this.functionAt(fn);
     if (target === undefined) {
       throw new BpfError("FAULT", `pc ${this.call.pc}: callback address 0x${fn.toString(16)} is not a BPF function`, { pc: this.call.pc });
@@ -176,7 +176,7 @@ export class Vm {
     }
     const L = this.lo, H = this.hi, save = this.callbackSaved, base = depth * 22;
     for (let i = 0; i < 11; i++) { save[base + i] = L[i]!; save[base + 11 + i] = H[i]!; }
-    for (let i = 0; i < 5; i++) setReg(L, H, i + 1, args[i]);
+    setReg(L, H, 1, a1); setReg(L, H, 2, a2); setReg(L, H, 3, a3); setReg(L, H, 4, a4); setReg(L, H, 5, a5);
     L[10] = this.stackRegions[depth + 1]!.start + MAX_BPF_STACK; H[10] = 0;
     const packet = this.packet;
     this.depth = depth + 1;
