@@ -7,13 +7,15 @@
 import type { AsmContext, Token } from "./asm-context.ts";
 import { insn, type Insn } from "./insn.ts";
 import { parseIntLiteral, toImm32, toImm64Halves, toOff16 } from "./asm-numbers.ts";
-import { ALU_OPS, BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_NOSPEC, BPF_STORE_REL, COND_JMP_OPS } from "./opcode-table.ts";
+import {
+  ALU_OPS, ATOMIC_ALU_OPS, BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_NOSPEC, BPF_STORE_REL, COND_JMP_OPS, sizeOfBits,
+} from "./opcode-table.ts";
 import { HELPER_IDS } from "../../helpers/ids.ts";
 import {
-  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_B, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_H,
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH,
   BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOV, BPF_NEG,
   BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX,
-  BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STX, BPF_TO_BE, BPF_TO_LE, BPF_W, BPF_X, BPF_XCHG,
+  BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STX, BPF_TO_BE, BPF_TO_LE, BPF_X, BPF_XCHG,
 } from "./opcodes.ts";
 
 const NUM = String.raw`[+-]?\s*(?:0x[0-9a-fA-F]+|\d+)`;
@@ -22,14 +24,13 @@ const MEM = String.raw`\(\s*(r\d+)\s*(?:([+-])\s*(0x[0-9a-fA-F]+|\d+))?\s*\)`;
 const TYPE = String.raw`\*?\(\s*([us](?:8|16|32|64))\s*\*\s*\)\s*`;
 const TARGET = String.raw`(?:pc\s*)?([+-]\s*(?:0x[0-9a-fA-F]+|\d+)|[A-Za-z_.$][\w.$]*)(?:\s*<[^>]*>)?`;
 
-const SIZE_OF: Readonly<Record<string, number>> = { 8: BPF_B, 16: BPF_H, 32: BPF_W, 64: BPF_DW };
-const ALU_BY_SYMBOL = new Map<string, [number, number]>([
-  ...ALU_OPS.filter((a) => a.op !== BPF_NEG && a.op !== BPF_END).map((a) => [a.symbol, [a.op, 0]] as [string, [number, number]]),
-  ["s/=", [0x30, 1]], ["s%=", [0x90, 1]],
-]);
+/** Operator → [op, off]: the ALU table's operators and their signed (off=1) variants. */
+const ALU_BY_SYMBOL = new Map<string, readonly [number, number]>(ALU_OPS.filter((a) => a.op !== BPF_NEG && a.op !== BPF_END)
+  .flatMap((a) => [[a.symbol, [a.op, 0]] as const, ...(a.signed ? [[a.signed.symbol, [a.op, 1]] as const] : [])]));
 const JMP_BY_SYMBOL = new Map(COND_JMP_OPS.map((j) => [j.symbol, j.op]));
-const ATOMIC_BY_SYMBOL: Readonly<Record<string, number>> = { "+=": 0x00, "|=": 0x40, "&=": 0x50, "^=": 0xa0 };
-const ATOMIC_BY_NAME: Readonly<Record<string, number>> = { add: 0x00, or: 0x40, and: 0x50, xor: 0xa0 };
+const ATOMIC_BY_SYMBOL = new Map(ATOMIC_ALU_OPS.map((a) => [a.symbol, a.op]));
+const ATOMIC_BY_NAME = new Map(ATOMIC_ALU_OPS.map((a) => [a.name, a.op]));
+const sizeField = (bits: string): number => sizeOfBits(Number(bits))!.size;
 
 type Match = RegExpExecArray & { indices: [number, number][] };
 type Handler = (p: Parsed) => void;
@@ -88,7 +89,7 @@ class Parsed {
 const sizeOfType = (p: Parsed, i: number, allowSigned: boolean): [number, boolean] => {
   const t = p.text(i);
   if (t[0] === "s" && (!allowSigned || t === "s64")) p.fail(`'${t}' is not a valid access type here`, i);
-  return [SIZE_OF[t.slice(1)]!, t[0] === "s"];
+  return [sizeField(t.slice(1)), t[0] === "s"];
 };
 
 const RULES: readonly [RegExp, Handler][] = [
@@ -165,13 +166,13 @@ const RULES: readonly [RegExp, Handler][] = [
   }],
   [re(`lock\\s+${TYPE}${MEM}\\s*(\\+=|\\|=|&=|\\^=)\\s*(${REG})`), (p) => {
     const [size] = sizeOfType(p, 1, false);
-    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | size, p.reg(2), p.reg(6), p.off(4, 3), ATOMIC_BY_SYMBOL[p.text(5)]!));
+    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | size, p.reg(2), p.reg(6), p.off(4, 3), ATOMIC_BY_SYMBOL.get(p.text(5))!));
   }],
   // r0 = atomic64_fetch_add((u64 *)(r1 +0), r0) (kernel) | r0 = atomic_fetch_add((u64 *)(r1 + 0), r0) (llvm).
   [re(`(${REG})\\s*=\\s*atomic(?:64)?_fetch_(add|and|or|xor)\\(\\s*${TYPE}${MEM}\\s*,\\s*(${REG})\\s*\\)`), (p) => {
     const [size] = sizeOfType(p, 3, false);
     if (p.text(1).slice(1) !== p.text(7).slice(1)) p.fail(`atomic fetch returns into its source register '${p.text(7)}'`, 1);
-    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | size, p.reg(4), p.reg(7), p.off(6, 5), ATOMIC_BY_NAME[p.text(2)]! | BPF_FETCH));
+    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | size, p.reg(4), p.reg(7), p.off(6, 5), ATOMIC_BY_NAME.get(p.text(2))! | BPF_FETCH));
   }],
   [re(`(${REG})\\s*=\\s*atomic(?:64)?_xchg\\(\\s*${TYPE}${MEM}\\s*,\\s*(${REG})\\s*\\)`), (p) => {
     const [size] = sizeOfType(p, 2, false);
@@ -183,10 +184,10 @@ const RULES: readonly [RegExp, Handler][] = [
   }],
   // llvm: r2 = xchg_64(r1 + 8, r2), w2 = xchg32_32(r1 - 8, w2), r0 = cmpxchg_64(r1 + 8, r0, r2).
   [re(`(${REG})\\s*=\\s*xchg(?:32)?_(32|64)\\(\\s*(r\\d+)\\s*([+-])\\s*(0x[0-9a-fA-F]+|\\d+)\\s*,\\s*(${REG})\\s*\\)`), (p) => {
-    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | SIZE_OF[p.text(2)]!, p.reg(3), p.reg(6), p.off(5, 4), BPF_XCHG));
+    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | sizeField(p.text(2)), p.reg(3), p.reg(6), p.off(5, 4), BPF_XCHG));
   }],
   [re(`(${REG})\\s*=\\s*cmpxchg(?:32)?_(32|64)\\(\\s*(r\\d+)\\s*([+-])\\s*(0x[0-9a-fA-F]+|\\d+)\\s*,\\s*[rw]0\\s*,\\s*(${REG})\\s*\\)`), (p) => {
-    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | SIZE_OF[p.text(2)]!, p.reg(3), p.reg(6), p.off(5, 4), BPF_CMPXCHG));
+    p.ctx.emit(insn(BPF_STX | BPF_ATOMIC | sizeField(p.text(2)), p.reg(3), p.reg(6), p.off(5, 4), BPF_CMPXCHG));
   }],
   [re(`(${REG})\\s*=\\s*load_acquire\\(\\s*${TYPE}${MEM}\\s*\\)`), (p) => {
     const [size] = sizeOfType(p, 2, false);

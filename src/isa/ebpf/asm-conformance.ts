@@ -6,35 +6,31 @@ import type { AsmContext, Token } from "./asm-context.ts";
 import { insn } from "./insn.ts";
 import { isRegisterText, readImm32, readOff16, readRegister, splitOperands } from "./asm-operands.ts";
 import { parseIntLiteral, toImm64Halves } from "./asm-numbers.ts";
+import { ALU_OPS, ATOMIC_ALU_OPS, COND_JMP_OPS, SIZES } from "./opcode-table.ts";
 import {
-  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_B, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_H,
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH,
   BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOV, BPF_PSEUDO_CALL,
   BPF_PSEUDO_KFUNC_CALL, BPF_ST, BPF_STX, BPF_TO_BE, BPF_TO_LE, BPF_W, BPF_X, BPF_XCHG,
 } from "./opcodes.ts";
 
-/** ALU mnemonic stem → [op, off]; sdiv/smod are div/mod with off=1 (RFC 9669 §4.1). */
-export const CONFORMANCE_ALU: Readonly<Record<string, readonly [number, number]>> = {
-  add: [0x00, 0], sub: [0x10, 0], mul: [0x20, 0], div: [0x30, 0], sdiv: [0x30, 1], or: [0x40, 0], and: [0x50, 0],
-  lsh: [0x60, 0], rsh: [0x70, 0], neg: [0x80, 0], mod: [0x90, 0], smod: [0x90, 1], xor: [0xa0, 0], mov: [0xb0, 0],
-  arsh: [0xc0, 0],
-};
-
-export const CONFORMANCE_JMP: Readonly<Record<string, number>> = {
-  jeq: 0x10, jgt: 0x20, jge: 0x30, jset: 0x40, jne: 0x50, jsgt: 0x60, jsge: 0x70, jlt: 0xa0, jle: 0xb0, jslt: 0xc0,
-  jsle: 0xd0,
-};
-
-export const CONFORMANCE_SIZE: Readonly<Record<string, number>> = { b: BPF_B, h: BPF_H, w: BPF_W, dw: BPF_DW };
-
+/** ALU mnemonic stem → [op, off], from the ALU table: sdiv/smod are div/mod with off=1 (RFC 9669 §4.1). */
+export const CONFORMANCE_ALU: ReadonlyMap<string, readonly [number, number]> = new Map<string, readonly [number, number]>(
+  ALU_OPS.filter((a) => a.op !== BPF_END).flatMap((a) => [[a.name, [a.op, 0]] as const, ...(a.signed ? [[a.signed.name, [a.op, 1]] as const] : [])]),
+);
+const CONFORMANCE_JMP = new Map(COND_JMP_OPS.map((j) => [j.name, j.op]));
+const CONFORMANCE_SIZE = new Map(SIZES.map((s) => [s.suffix, s.size]));
 /** Atomic operation word → imm (without BPF_FETCH). */
-export const CONFORMANCE_ATOMIC: Readonly<Record<string, number>> = {
-  add: 0x00, or: 0x40, and: 0x50, xor: 0xa0, xchg: BPF_XCHG, cmpxchg: BPF_CMPXCHG,
-};
+const CONFORMANCE_ATOMIC = new Map<string, number>([...ATOMIC_ALU_OPS.map((a) => [a.name, a.op] as const), ["xchg", BPF_XCHG], ["cmpxchg", BPF_CMPXCHG]]);
+
+const alt = (names: Iterable<string>): string => [...names].sort((a, b) => b.length - a.length).join("|");
+const ALU_RE = new RegExp(`^(${alt(CONFORMANCE_ALU.keys())})(32|64)?$`);
+const JMP_RE = new RegExp(`^(${alt(CONFORMANCE_JMP.keys())})(32)?$`);
+const SIZE_ALT = alt(CONFORMANCE_SIZE.keys());
+const ATOMIC_RE = new RegExp(`^(${alt(CONFORMANCE_ATOMIC.keys())})(32|64)?$`);
 
 const CONFORMANCE_MNEMONIC = [
-  /^(add|sub|mul|div|sdiv|or|and|lsh|rsh|neg|mod|smod|xor|mov|arsh)(32|64)?$/, /^movsx(8|16|32)(32|64)$/,
-  /^(le|be|swap|bswap)(16|32|64)$/, /^(jeq|jgt|jge|jset|jne|jsgt|jsge|jlt|jle|jslt|jsle)(32)?$/,
-  /^(ldx|ldxs|st|stx|ldabs|ldind)(b|h|w|dw)$/, /^(lddw|ja|ja32|exit|call|callx|lock)$/,
+  ALU_RE, JMP_RE, /^movsx(8|16|32)(32|64)$/, /^(le|be|swap|bswap)(16|32|64)$/,
+  new RegExp(`^(ldx|ldxs|st|stx|ldabs|ldind)(${SIZE_ALT})$`), /^(lddw|ja|ja32|exit|call|callx|lock)$/,
 ];
 
 /** Whether `word` is a mnemonic of this syntax (how the assembler tells it from the llvm/kernel syntaxes). */
@@ -51,8 +47,8 @@ export function assembleConformanceLine(ctx: AsmContext, text: string, column: n
   };
   let m: RegExpExecArray | null;
 
-  if ((m = /^(add|sub|mul|div|sdiv|or|and|lsh|rsh|neg|mod|smod|xor|mov|arsh)(32|64)?$/.exec(word))) {
-    const [op, off] = CONFORMANCE_ALU[m[1]!]!;
+  if ((m = ALU_RE.exec(word))) {
+    const [op, off] = CONFORMANCE_ALU.get(m[1]!)!;
     const cls = m[2] === "32" ? BPF_ALU : BPF_ALU64;
     const dst = (arity(op === 0x80 ? 1 : 2), readRegister(ctx, ops[0]!));
     if (op === 0x80) return ctx.emit(insn(cls | op, dst, 0, off, 0));
@@ -70,40 +66,40 @@ export function assembleConformanceLine(ctx: AsmContext, text: string, column: n
       : m[1] === "be" ? BPF_ALU | BPF_END | BPF_TO_BE : BPF_ALU64 | BPF_END | BPF_TO_LE;
     return ctx.emit(insn(code, readRegister(ctx, ops[0]!), 0, 0, Number(m[2])));
   }
-  if ((m = /^(jeq|jgt|jge|jset|jne|jsgt|jsge|jlt|jle|jslt|jsle)(32)?$/.exec(word))) {
+  if ((m = JMP_RE.exec(word))) {
     arity(3);
     const cls = m[2] ? BPF_JMP32 : BPF_JMP;
     const dst = readRegister(ctx, ops[0]!);
     const b = ops[1]!;
-    const code = cls | CONFORMANCE_JMP[m[1]!]! | (isRegisterText(b.text) ? BPF_X : BPF_K);
+    const code = cls | CONFORMANCE_JMP.get(m[1]!)! | (isRegisterText(b.text) ? BPF_X : BPF_K);
     const src = isRegisterText(b.text) ? readRegister(ctx, b) : 0;
     const imm = isRegisterText(b.text) ? 0 : readImm32(ctx, b);
     return emitTarget(ctx, insn(code, dst, src, 0, imm), "off", ops[2]!);
   }
-  if ((m = /^(ldxs?)(b|h|w|dw)$/.exec(word))) {
+  if ((m = new RegExp(`^(ldxs?)(${SIZE_ALT})$`).exec(word))) {
     arity(2);
     const mode = m[1] === "ldxs" ? BPF_MEMSX : BPF_MEM;
     if (mode === BPF_MEMSX && m[2] === "dw") ctx.fail(`'${word}' is not an instruction (no sign-extending 64-bit load)`, head.column);
     const [src, off] = readMemory(ctx, ops[1]!);
-    return ctx.emit(insn(BPF_LDX | mode | CONFORMANCE_SIZE[m[2]!]!, readRegister(ctx, ops[0]!), src, off, 0));
+    return ctx.emit(insn(BPF_LDX | mode | CONFORMANCE_SIZE.get(m[2]!)!, readRegister(ctx, ops[0]!), src, off, 0));
   }
-  if ((m = /^st(b|h|w|dw)$/.exec(word))) {
+  if ((m = new RegExp(`^st(${SIZE_ALT})$`).exec(word))) {
     arity(2);
     const [dst, off] = readMemory(ctx, ops[0]!);
-    return ctx.emit(insn(BPF_ST | BPF_MEM | CONFORMANCE_SIZE[m[1]!]!, dst, 0, off, readImm32(ctx, ops[1]!)));
+    return ctx.emit(insn(BPF_ST | BPF_MEM | CONFORMANCE_SIZE.get(m[1]!)!, dst, 0, off, readImm32(ctx, ops[1]!)));
   }
-  if ((m = /^stx(b|h|w|dw)$/.exec(word))) {
+  if ((m = new RegExp(`^stx(${SIZE_ALT})$`).exec(word))) {
     arity(2);
     const [dst, off] = readMemory(ctx, ops[0]!);
-    return ctx.emit(insn(BPF_STX | BPF_MEM | CONFORMANCE_SIZE[m[1]!]!, dst, readRegister(ctx, ops[1]!), off, 0));
+    return ctx.emit(insn(BPF_STX | BPF_MEM | CONFORMANCE_SIZE.get(m[1]!)!, dst, readRegister(ctx, ops[1]!), off, 0));
   }
-  if ((m = /^ldabs(b|h|w|dw)$/.exec(word))) {
+  if ((m = new RegExp(`^ldabs(${SIZE_ALT})$`).exec(word))) {
     arity(1);
-    return ctx.emit(insn(BPF_LD | BPF_ABS | CONFORMANCE_SIZE[m[1]!]!, 0, 0, 0, readImm32(ctx, ops[0]!)));
+    return ctx.emit(insn(BPF_LD | BPF_ABS | CONFORMANCE_SIZE.get(m[1]!)!, 0, 0, 0, readImm32(ctx, ops[0]!)));
   }
-  if ((m = /^ldind(b|h|w|dw)$/.exec(word))) {
+  if ((m = new RegExp(`^ldind(${SIZE_ALT})$`).exec(word))) {
     arity(2);
-    return ctx.emit(insn(BPF_LD | BPF_IND | CONFORMANCE_SIZE[m[1]!]!, 0, readRegister(ctx, ops[0]!), 0, readImm32(ctx, ops[1]!)));
+    return ctx.emit(insn(BPF_LD | BPF_IND | CONFORMANCE_SIZE.get(m[1]!)!, 0, readRegister(ctx, ops[0]!), 0, readImm32(ctx, ops[1]!)));
   }
   switch (word) {
     case "lddw": {
@@ -180,10 +176,10 @@ function assembleLock(ctx: AsmContext, head: Token, ops: readonly Token[]): void
   if (fetch) i++;
   const opTok = ops[i];
   if (!opTok) ctx.fail(`'lock' needs an atomic operation`, head.column);
-  const m = /^(add|or|and|xor|xchg|cmpxchg)(32|64)?$/.exec(opTok.text);
+  const m = ATOMIC_RE.exec(opTok.text);
   if (!m) ctx.fail(`unknown atomic operation '${opTok.text}'`, opTok.column);
   if (ops.length !== i + 3) ctx.fail(`'lock ${opTok.text}' takes a memory operand and a register`, opTok.column);
-  const base = CONFORMANCE_ATOMIC[m[1]!]!;
+  const base = CONFORMANCE_ATOMIC.get(m[1]!)!;
   const imm = base | (fetch ? BPF_FETCH : 0);
   const [dst, off] = readMemory(ctx, ops[i + 1]!);
   const size = m[2] === "32" ? BPF_W : BPF_DW;

@@ -6,11 +6,12 @@
 import type { Insn } from "./insn.ts";
 import { HELPER_NAMES } from "../../helpers/ids.ts";
 import {
-  ALU_OPS, BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_MAY_GOTO, BPF_STORE_REL, COND_JMP_OPS,
+  BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_MAY_GOTO, BPF_STORE_REL, MOVSX_WIDTHS, aluOp, atomicAluOp,
+  condJmpOp, sizeInfo,
 } from "./opcode-table.ts";
 import {
-  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA,
-  BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DW, BPF_END, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA,
+  BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOV, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
   BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STX, BPF_TO_BE,
   BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
 } from "./opcodes.ts";
@@ -36,13 +37,10 @@ export interface KernelDisasmOptions {
   readonly mapRef?: (pc: number, insn: Insn, next: Insn | undefined) => string | undefined;
 }
 
-const ldstType = ["u32", "u16", "u8", "u64"] as const;
-const ldsxType = ["s32", "s16", "s8"] as const;
-const movsxCast: Readonly<Record<number, string>> = { 8: "(s8)", 16: "(s16)", 32: "(s32)" };
-const atomicAluName: Readonly<Record<number, string>> = { 0x00: "add", 0x50: "and", 0x40: "or", 0xa0: "xor" };
-const aluSymbol = (op: number): string => ALU_OPS.find((a) => a.op === op)!.symbol;
+// disasm.c's string tables index by op; the slots it leaves NULL print as glibc's "(null)".
 const jmpSymbol = (op: number): string => (op === BPF_JA ? "jmp" : op === BPF_CALL ? "call" : op === BPF_EXIT ? "exit"
-  : COND_JMP_OPS.find((j) => j.op === op)?.symbol ?? "(null)");
+  : condJmpOp(op)?.symbol ?? "(null)");
+const utype = (code: number): string => sizeInfo(code).utype;
 
 const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, "0");
 /** printf `%+d`. */
@@ -68,7 +66,6 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
   const c = x.code;
   const cls = bpfClass(c);
   const p = `(${hex2(c)}) `;
-  const size = bpfSize(c) >> 3;
   const legacy = opts.dialect === "bpftool-7.1";
   if (cls === BPF_ALU || cls === BPF_ALU64) {
     const r = cls === BPF_ALU ? "w" : "r";
@@ -82,47 +79,46 @@ export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: Kerne
       return `${p}r${x.dst} = addr_space_cast(r${x.src}, ${x.imm >>> 16}, ${x.imm & 0xffff})`;
     }
     if (c === (BPF_ALU64 | BPF_MOV | BPF_X) && x.off === BPF_ADDR_PERCPU && !legacy) return `${p}r${x.dst} = &(void __percpu *)(r${x.src})`;
-    const sdivSmod = (op === BPF_DIV || op === BPF_MOD) && x.off === 1 && !legacy;
-    const sym = sdivSmod ? (op === BPF_DIV ? "s/=" : "s%=") : (ALU_OPS.find((a) => a.op === op)?.symbol ?? "(null)");
+    const alu = aluOp(op);
+    const sym = (x.off === 1 && !legacy ? alu?.signed?.symbol : undefined) ?? alu?.symbol ?? "(null)";
     if (bpfSrc(c) === BPF_X) {
-      const cast = op === BPF_MOV && !legacy ? (movsxCast[x.off] ?? "") : "";
+      const cast = op === BPF_MOV && !legacy && MOVSX_WIDTHS.includes(x.off) ? `(s${x.off})` : "";
       return `${p}${r}${x.dst} ${sym} ${cast}${r}${x.src}`;
     }
     return `${p}${r}${x.dst} ${sym} ${x.imm}`;
   }
   if (cls === BPF_STX) {
     const mode = bpfMode(c);
-    const mem = `(${ldstType[size]} *)(r${x.dst} ${signed(x.off)})`;
+    const mem = `(${utype(c)} *)(r${x.dst} ${signed(x.off)})`;
     if (mode === BPF_MEM) return `${p}*${mem} = r${x.src}`;
     if (mode === BPF_ATOMIC) {
       const w = bpfSize(c) === BPF_DW ? "64" : "";
-      if (x.imm in atomicAluName) return `${p}lock *${mem} ${aluSymbol(x.imm & 0xf0)} r${x.src}`;
-      if ((x.imm & 1) === 1 && (x.imm & ~1) in atomicAluName) {
-        return `${p}r${x.src} = atomic${w}_fetch_${atomicAluName[x.imm & ~1]}(${mem}, r${x.src})`;
-      }
+      const rmw = atomicAluOp(x.imm & ~1);
+      if (rmw && (x.imm & 1) === 0) return `${p}lock *${mem} ${rmw.symbol} r${x.src}`;
+      if (rmw) return `${p}r${x.src} = atomic${w}_fetch_${rmw.name}(${mem}, r${x.src})`;
       if (x.imm === 0xf1) return `${p}r0 = atomic${w}_cmpxchg(${mem}, r0, r${x.src})`;
       if (x.imm === 0xe1) return `${p}r${x.src} = atomic${w}_xchg(${mem}, r${x.src})`;
-      if (x.imm === BPF_LOAD_ACQ && !legacy) return `${p}r${x.dst} = load_acquire((${ldstType[size]} *)(r${x.src} ${signed(x.off)}))`;
+      if (x.imm === BPF_LOAD_ACQ && !legacy) return `${p}r${x.dst} = load_acquire((${utype(c)} *)(r${x.src} ${signed(x.off)}))`;
       if (x.imm === BPF_STORE_REL && !legacy) return `${p}store_release(${mem}, r${x.src})`;
     }
     return `BUG_${hex2(c)}`;
   }
   if (cls === BPF_ST) {
-    if (bpfMode(c) === BPF_MEM) return `${p}*(${ldstType[size]} *)(r${x.dst} ${signed(x.off)}) = ${x.imm}`;
+    if (bpfMode(c) === BPF_MEM) return `${p}*(${utype(c)} *)(r${x.dst} ${signed(x.off)}) = ${x.imm}`;
     if (bpfMode(c) === 0xc0) return `${p}nospec`;
     return `BUG_st_${hex2(c)}`;
   }
   if (cls === BPF_LDX) {
     const mode = bpfMode(c);
     if (mode !== BPF_MEM && (mode !== BPF_MEMSX || legacy)) return `BUG_ldx_${hex2(c)}`;
-    // disasm.c indexes its s8/s16/s32 table with the size; a DW MEMSX reads past it (prints "(null)" in userspace).
-    const type = mode === BPF_MEM ? ldstType[size] : (ldsxType[size as 0 | 1 | 2] ?? "(null)");
+    // disasm.c has no s64 entry in its sign-extending table: a DW MEMSX prints "(null)".
+    const type = mode === BPF_MEM ? utype(c) : bpfSize(c) === BPF_DW ? "(null)" : sizeInfo(c).stype;
     return `${p}r${x.dst} = *(${type} *)(r${x.src} ${signed(x.off)})`;
   }
   if (cls === BPF_LD) {
     const mode = bpfMode(c);
-    if (mode === BPF_ABS) return `${p}r0 = *(${ldstType[size]} *)skb[${x.imm}]`;
-    if (mode === BPF_IND) return `${p}r0 = *(${ldstType[size]} *)skb[r${x.src} + ${x.imm}]`;
+    if (mode === BPF_ABS) return `${p}r0 = *(${utype(c)} *)skb[${x.imm}]`;
+    if (mode === BPF_IND) return `${p}r0 = *(${utype(c)} *)skb[r${x.src} + ${x.imm}]`;
     if (mode === BPF_IMM && bpfSize(c) === BPF_DW) {
       const next = insns[pc + 1];
       const text = opts.mapRef?.(pc, x, next) ?? bpftoolImm(x, next, legacy);

@@ -4,9 +4,9 @@
 // prints `<unknown>` for them, and so do we unless `modern` asks for the newer LLVM spellings of those instructions.
 
 import type { Insn } from "./insn.ts";
-import { opcodeInfo, sizeInfo } from "./opcode-table.ts";
+import { MOVSX_WIDTHS, aluOp, atomicAluOp, condJmpOp, opcodeInfo, sizeInfo } from "./opcode-table.ts";
 import {
-  BPF_DIV, BPF_DW, BPF_IMM, BPF_JSET, BPF_LD, BPF_MOD, BPF_MOV, BPF_TO_BE, BPF_W, bpfOp, bpfSrc,
+  BPF_DW, BPF_IMM, BPF_JSET, BPF_LD, BPF_MOD, BPF_MOV, BPF_TO_BE, BPF_W, bpfOp, bpfSrc,
 } from "./opcodes.ts";
 import { insnHexBytes } from "./encode.ts";
 
@@ -29,18 +29,6 @@ export interface LlvmSymbol {
 const UNKNOWN = "<unknown>";
 const signed = (n: number): string => (n >= 0 ? "+" : "") + n;
 const mem = (reg: number, off: number): string => `(r${reg} ${off < 0 ? "-" : "+"} ${Math.abs(off)})`;
-const aluSymbol: Readonly<Record<number, string>> = {
-  0x00: "+=", 0x10: "-=", 0x20: "*=", 0x30: "/=", 0x40: "|=", 0x50: "&=", 0x60: "<<=", 0x70: ">>=", 0x90: "%=",
-  0xa0: "^=", 0xb0: "=", 0xc0: "s>>=",
-};
-const jmpSymbol: Readonly<Record<number, string>> = {
-  0x10: "==", 0x20: ">", 0x30: ">=", 0x40: "&", 0x50: "!=", 0x60: "s>", 0x70: "s>=", 0xa0: "<", 0xb0: "<=", 0xc0: "s<",
-  0xd0: "s<=",
-};
-const atomicAlu: Readonly<Record<number, readonly [string, string]>> = {
-  0x00: ["+=", "add"], 0x40: ["|=", "or"], 0x50: ["&=", "and"], 0xa0: ["^=", "xor"],
-};
-
 /** The instruction text llvm-objdump prints for the slot at `pc` (an lddw covers pc and pc+1). */
 export function formatInsnLlvm(insns: readonly Insn[], pc: number, opts: LlvmDisasmOptions = {}): string {
   const x = insns[pc]!;
@@ -53,10 +41,10 @@ export function formatInsnLlvm(insns: readonly Insn[], pc: number, opts: LlvmDis
     case "alu": {
       // LLVM 14 has no mod and ignores off, so sdiv prints as div.
       if (op === BPF_MOD && !modern) return UNKNOWN;
-      const signedDivMod = modern && (op === BPF_DIV || op === BPF_MOD) && x.off === 1;
-      const sym = signedDivMod ? "s" + aluSymbol[op]! : aluSymbol[op]!;
+      const alu = aluOp(op)!;
+      const sym = (modern && x.off === 1 ? alu.signed?.symbol : undefined) ?? alu.symbol;
       if (!info.useSrcReg) return `${r}${x.dst} ${sym} ${x.imm}`;
-      const cast = modern && op === BPF_MOV && (x.off === 8 || x.off === 16 || x.off === 32) ? `(s${x.off})` : "";
+      const cast = modern && op === BPF_MOV && MOVSX_WIDTHS.includes(x.off) ? `(s${x.off})` : "";
       return `${r}${x.dst} ${sym} ${cast}${r}${x.src}`;
     }
     case "neg":
@@ -67,7 +55,7 @@ export function formatInsnLlvm(insns: readonly Insn[], pc: number, opts: LlvmDis
       return modern ? `r${x.dst} = bswap${x.imm} r${x.dst}` : UNKNOWN;
     case "jcond":
       if (op === BPF_JSET && !modern) return UNKNOWN;
-      return `if ${r}${x.dst} ${jmpSymbol[op]} ${info.useSrcReg ? r + x.src : x.imm} goto ${signed(x.off)}`;
+      return `if ${r}${x.dst} ${condJmpOp(op)!.symbol} ${info.useSrcReg ? r + x.src : x.imm} goto ${signed(x.off)}`;
     case "ja":
       return `goto ${signed(x.off)}`;
     case "gotol":
@@ -123,9 +111,9 @@ function formatAtomic(insn: Insn, opts: LlvmDisasmOptions): string {
   if (is64 || (size === BPF_W && (opts.alu32 || opts.modern))) {
     const r = is64 ? "r" : "w";
     const t = is64 ? "u64" : "u32";
-    const alu = atomicAlu[x.imm & ~1];
-    if (alu && (x.imm & 1) === 0) return `lock *(${t} *)${where} ${alu[0]} ${r}${x.src}`;
-    if (alu) return `${r}${x.src} = atomic_fetch_${alu[1]}((${t} *)${where}, ${r}${x.src})`;
+    const rmw = atomicAluOp(x.imm & ~1);
+    if (rmw && (x.imm & 1) === 0) return `lock *(${t} *)${where} ${rmw.symbol} ${r}${x.src}`;
+    if (rmw) return `${r}${x.src} = atomic_fetch_${rmw.name}((${t} *)${where}, ${r}${x.src})`;
     if (x.imm === 0xe1) return is64 ? `r${x.src} = xchg_64(r${x.dst} ${sign(x.off)}, r${x.src})` : `w${x.src} = xchg32_32(r${x.dst} ${sign(x.off)}, w${x.src})`;
     if (x.imm === 0xf1) return is64 ? `r0 = cmpxchg_64(r${x.dst} ${sign(x.off)}, r0, r${x.src})` : `w0 = cmpxchg32_32(r${x.dst} ${sign(x.off)}, w0, w${x.src})`;
     if (x.imm === 0x100 && opts.modern) return `${r}${x.dst} = load_acquire((${t} *)${mem(x.src, x.off)})`;

@@ -25,17 +25,28 @@ export interface AluOp {
   readonly name: string;
   /** C-like operator as kernel/disasm.c and llvm print it (`+=`, `s>>=`, `=`). */
   readonly symbol: string;
+  /** The signed variant selected by off=1 (sdiv/smod, RFC 9669 §4.1): mnemonic stem and operator. */
+  readonly signed?: { readonly name: string; readonly symbol: string };
 }
 
 export const ALU_OPS: readonly AluOp[] = [
   { op: 0x00, name: "add", symbol: "+=" }, { op: 0x10, name: "sub", symbol: "-=" },
-  { op: 0x20, name: "mul", symbol: "*=" }, { op: 0x30, name: "div", symbol: "/=" },
+  { op: 0x20, name: "mul", symbol: "*=" }, { op: 0x30, name: "div", symbol: "/=", signed: { name: "sdiv", symbol: "s/=" } },
   { op: 0x40, name: "or", symbol: "|=" }, { op: 0x50, name: "and", symbol: "&=" },
   { op: 0x60, name: "lsh", symbol: "<<=" }, { op: 0x70, name: "rsh", symbol: ">>=" },
-  { op: 0x80, name: "neg", symbol: "neg" }, { op: 0x90, name: "mod", symbol: "%=" },
+  { op: 0x80, name: "neg", symbol: "neg" }, { op: 0x90, name: "mod", symbol: "%=", signed: { name: "smod", symbol: "s%=" } },
   { op: 0xa0, name: "xor", symbol: "^=" }, { op: 0xb0, name: "mov", symbol: "=" },
   { op: 0xc0, name: "arsh", symbol: "s>>=" }, { op: 0xd0, name: "end", symbol: "endian" },
 ];
+
+export const aluOp = (op: number): AluOp | undefined => ALU_OPS.find((a) => a.op === (op & 0xf0));
+
+/** The ALU operations that also exist as atomic read-modify-write operations (imm of STX|ATOMIC, ± BPF_FETCH). */
+export const ATOMIC_ALU_OPS: readonly AluOp[] = ALU_OPS.filter((a) => a.op === 0x00 || a.op === 0x40 || a.op === 0x50 || a.op === 0xa0);
+export const atomicAluOp = (imm: number): AluOp | undefined => ATOMIC_ALU_OPS.find((a) => a.op === imm);
+
+/** Sign-extending moves: MOV X with off = 8, 16 or 32 (ALU64) / 8, 16 (ALU). */
+export const MOVSX_WIDTHS: readonly number[] = [8, 16, 32];
 
 export interface JmpOp {
   readonly op: number;
@@ -52,6 +63,8 @@ export const COND_JMP_OPS: readonly JmpOp[] = [
   { op: 0xb0, name: "jle", symbol: "<=" }, { op: 0xc0, name: "jslt", symbol: "s<" },
   { op: 0xd0, name: "jsle", symbol: "s<=" },
 ];
+
+export const condJmpOp = (op: number): JmpOp | undefined => COND_JMP_OPS.find((j) => j.op === (op & 0xf0));
 
 export interface AtomicOp {
   readonly imm: number;
@@ -77,7 +90,9 @@ export const SIZES: readonly { readonly size: number; readonly bytes: number; re
   { size: BPF_B, bytes: 1, utype: "u8", stype: "s8", suffix: "b" },
   { size: BPF_DW, bytes: 8, utype: "u64", stype: "s64", suffix: "dw" },
 ];
-export const sizeInfo = (code: number) => SIZES.find((s) => s.size === (code & 0x18))!;
+export const sizeInfo = (code: number): (typeof SIZES)[number] => SIZES.find((s) => s.size === (code & 0x18))!;
+/** The size whose width in bits is `bits` (8, 16, 32, 64). */
+export const sizeOfBits = (bits: number): (typeof SIZES)[number] | undefined => SIZES.find((s) => s.bytes * 8 === bits);
 
 export type InsnKind =
   | "alu" | "neg" | "end" | "bswap"
