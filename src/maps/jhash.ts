@@ -4,21 +4,10 @@
 
 const JHASH_INITVAL = 0xdeadbeef;
 
-// Scratch state for the mix/final steps; module-level so hashing allocates nothing.
-let a = 0, b = 0, c = 0;
-
 const rol = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
-function mix(): void {
-  a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
-  b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
-  c = (c - b) | 0; c ^= rol(b, 8); b = (b + a) | 0;
-  a = (a - c) | 0; a ^= rol(c, 16); c = (c + b) | 0;
-  b = (b - a) | 0; b ^= rol(a, 19); a = (a + c) | 0;
-  c = (c - b) | 0; c ^= rol(b, 4); b = (b + a) | 0;
-}
-
-function final(): void {
+/** __jhash_final: only c is needed afterwards. */
+function final(a: number, b: number, c: number): number {
   c ^= b; c = (c - rol(b, 14)) | 0;
   a ^= c; a = (a - rol(c, 11)) | 0;
   b ^= a; b = (b - rol(a, 25)) | 0;
@@ -26,18 +15,25 @@ function final(): void {
   a ^= c; a = (a - rol(c, 4)) | 0;
   b ^= a; b = (b - rol(a, 14)) | 0;
   c ^= b; c = (c - rol(b, 24)) | 0;
+  return c >>> 0;
 }
 
 const le32 = (m: Uint8Array, p: number): number => m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
 
 /** jhash(key, length, initval) over `length` bytes of `m` at `p` (little-endian words, as on x86). */
 export function jhash(m: Uint8Array, p: number, length: number, initval: number): number {
-  a = b = c = (JHASH_INITVAL + length + initval) | 0;
+  let a = (JHASH_INITVAL + length + initval) | 0, b = a, c = a;
   while (length > 12) {
     a = (a + le32(m, p)) | 0;
     b = (b + le32(m, p + 4)) | 0;
     c = (c + le32(m, p + 8)) | 0;
-    mix();
+    // __jhash_mix
+    a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= rol(b, 8); b = (b + a) | 0;
+    a = (a - c) | 0; a ^= rol(c, 16); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= rol(a, 19); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= rol(b, 4); b = (b + a) | 0;
     length -= 12;
     p += 12;
   }
@@ -47,18 +43,22 @@ export function jhash(m: Uint8Array, p: number, length: number, initval: number)
     const v = m[p + i]! << ((i & 3) * 8);
     if (i >= 8) c = (c + v) | 0; else if (i >= 4) b = (b + v) | 0; else a = (a + v) | 0;
   }
-  final();
-  return c >>> 0;
+  return final(a, b, c);
 }
 
 /** jhash2(words, nwords, initval) over `nwords` u32 words of `m` at `p`. */
 export function jhash2(m: Uint8Array, p: number, nwords: number, initval: number): number {
-  a = b = c = (JHASH_INITVAL + (nwords << 2) + initval) | 0;
+  let a = (JHASH_INITVAL + (nwords << 2) + initval) | 0, b = a, c = a;
   while (nwords > 3) {
     a = (a + le32(m, p)) | 0;
     b = (b + le32(m, p + 4)) | 0;
     c = (c + le32(m, p + 8)) | 0;
-    mix();
+    a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= rol(b, 8); b = (b + a) | 0;
+    a = (a - c) | 0; a ^= rol(c, 16); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= rol(a, 19); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= rol(b, 4); b = (b + a) | 0;
     nwords -= 3;
     p += 12;
   }
@@ -66,8 +66,7 @@ export function jhash2(m: Uint8Array, p: number, nwords: number, initval: number
   if (nwords === 3) c = (c + le32(m, p + 8)) | 0;
   if (nwords >= 2) b = (b + le32(m, p + 4)) | 0;
   a = (a + le32(m, p)) | 0;
-  final();
-  return c >>> 0;
+  return final(a, b, c);
 }
 
 /** The kernel's htab_map_hash: jhash2 for whole words, jhash otherwise. */

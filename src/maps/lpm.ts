@@ -118,12 +118,14 @@ export class LpmTrieMap extends BpfMap {
   }
 
   private longestMatch(keyAddr: number): number {
-    const limit = Math.min(readU32(this.space.u8, keyAddr), this.maxPrefixlen);
-    let node = ROOT, best = this.slot[ROOT] !== NONE ? ROOT : NONE;
+    const u8 = this.space.u8, c0 = this.child0, c1 = this.child1, slot = this.slot;
+    const limit = Math.min(readU32(u8, keyAddr), this.maxPrefixlen);
+    let node = ROOT, best = slot[ROOT] !== NONE ? ROOT : NONE, byte = 0;
     for (let d = 0; d < limit; d++) {
-      node = this.bit(keyAddr, d) ? this.child1[node]! : this.child0[node]!;
+      if ((d & 7) === 0) byte = u8[keyAddr + 4 + (d >>> 3)]!;
+      node = (byte >>> (7 - (d & 7))) & 1 ? c1[node]! : c0[node]!;
       if (node === NONE) break;
-      if (this.slot[node] !== NONE) best = node;
+      if (slot[node] !== NONE) best = node;
     }
     return best;
   }
