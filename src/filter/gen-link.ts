@@ -15,6 +15,7 @@ import {
   OffRel, JMP, genAnd, genOr, genNot, genCmp, genCmpGt, genCmpGe, genMcmp, genBcmp, genTrue, genFalse, loadA,
   loadxIpHdrLen, absOffsetVarpart,
 } from "./gen-core.ts";
+import { genAtmfield, genAtmtypeLlc, A_PROTOTYPE } from "./gen-atm.ts";
 import { Q_SRC, Q_DST, Q_AND, Q_OR, Q_DEFAULT, Q_ADDR1, Q_ADDR2, Q_ADDR3, Q_ADDR4, Q_RA, Q_TA, Q_LINK, Q_IP, Q_IPV6 } from "./ast.ts";
 
 const LINUX_SLL_P_802_3 = 0x0001, LINUX_SLL_P_802_2 = 0x0004, LINUX_SLL_OUTGOING = 4;
@@ -301,7 +302,7 @@ export function genLinktype(cs: CompilerState, p: number): Block {
 
 /** SunATM: the pseudo-header says the payload is LLC-encapsulated (A_PROTOTYPE == PT_LLC). */
 function genAtmPrototypeLlc(cs: CompilerState): Block {
-  return genMcmp(cs, OffRel.LINKHDR, cs.offProto, BPF_B, 1 /* PT_LLC */, 0x0f);
+  return genAtmfield(cs, A_PROTOTYPE, 0x02, BPF_JEQ, false);
 }
 
 export function genLlcInternal(cs: CompilerState): Block {
@@ -314,7 +315,7 @@ export function genLlcInternal(cs: CompilerState): Block {
     genAnd(b0, b1);
     return b1;
   }
-  if (lt === DLT.SUNATM) return genAtmPrototypeLlc(cs);
+  if (lt === DLT.SUNATM) return genAtmtypeLlc(cs);
   if (lt === DLT.IEEE802 || lt === DLT.FDDI || lt === DLT.ATM_RFC1483) return genTrue();
   if (is80211(lt)) return check80211DataFrame(cs);
   fail(`'llc' not supported for ${describe(lt)}`);
@@ -548,11 +549,10 @@ export function genInbound(cs: CompilerState, outbound: boolean): Block {
     if (!outbound) genNot(b0);
     return b0;
   }
-  if (lt === DLT.IPNET) return genCmp(cs, OffRel.LINKHDR, 2, BPF_H, outbound ? 2 : 1);
+  if (lt === DLT.IPNET) return genCmp(cs, OffRel.LINKHDR, 2, BPF_H, outbound ? 1 : 2);
   if (lt === DLT.PFLOG) return genCmp(cs, OffRel.LINKHDR, 60, BPF_B, outbound ? 2 : 1);
   if (lt === DLT.PPP_PPPD) return genCmp(cs, OffRel.LINKHDR, 0, BPF_B, outbound ? 1 : 0);
   if (JUNIPER.includes(lt)) return genMcmp(cs, OffRel.LINKHDR, 3, BPF_B, outbound ? 0 : 1, 0x01);
-  if (lt === DLT.SLIP) fail("inbound/outbound on SLIP is not supported by bpfkit");
   if (cs.readingFile) fail(`inbound/outbound not supported on ${describe(lt)} when reading savefiles`);
   // Linux: the kernel's packet type (SKF_AD_PKTTYPE), PACKET_OUTGOING = 4.
   b0 = genCmp(cs, OffRel.LINKHDR, SKF_AD_OFF + SKF_AD_PKTTYPE, BPF_H, 4);
@@ -822,7 +822,14 @@ export function insertComputeVloffsets(cs: CompilerState, b: Block): void {
     if (cs.offLinkhdr.reg !== -1) fail(`${describe(outer)} filtering is not supported by bpfkit yet`);
   }
   if (is80211(outer)) s = load80211HeaderLen(cs, s, b.stmts);
-  else if (outer === DLT.PFLOG && cs.offLinkpl.reg !== -1) fail("pflog filtering is not supported by bpfkit yet");
+  else if (outer === DLT.PFLOG && cs.offLinkpl.reg !== -1) {
+    // The pflog header length is its first byte, rounded up to a multiple of 4.
+    s = newStmt(BPF_LD | BPF_B | BPF_ABS, 0);
+    sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 3));
+    sappend(s, newStmt(BPF_ALU | BPF_AND | BPF_K, 0xfffffffc));
+    sappend(s, newStmt(BPF_ST, cs.offLinkpl.reg));
+    sappend(s, newStmt(BPF_MISC | BPF_TAX));
+  }
   if (s === null && cs.isVlanVloffset) fail("VLAN offsets with BPF extensions are not supported by bpfkit");
   if (s !== null) {
     sappend(s, b.stmts);

@@ -7,8 +7,9 @@ import { type Block, type ICode } from "./blocks.ts";
 import { type CompilerState, DLT, fail } from "./state.ts";
 import {
   type ArthValue, OffRel, genAnd, genOr, genNot, genCmp, genCmpLt, genCmpGt, genRetblk, genLoadi, genLoadlen, genNeg,
-  genArth, genRelation, genLen, genNcmp,
+  genArth, genRelation, genLen, genBcmp,
 } from "./gen-core.ts";
+import { BPF_W } from "../isa/cbpf/insn.ts";
 import {
   genBroadcast, genMulticast, genInbound, genIfindex, genVlan, genMpls, genPppoed, genPppoes, genGeneve, genLlc,
   genP80211Type, genP80211Fcdir, insertComputeVloffsets,
@@ -18,7 +19,40 @@ import { newBlock, newStmt } from "./blocks.ts";
 import { BPF_ALU, BPF_OR, BPF_AND, BPF_K, BPF_B, BPF_JEQ } from "../isa/cbpf/insn.ts";
 import { JMP } from "./gen-core.ts";
 import { IPPROTO } from "./state.ts";
-import { Q_DST } from "./ast.ts";
+import { Q_DST, Q_LINK } from "./ast.ts";
+import { genAtmfield, genAtmtypeAbbrev, genAtmmultiAbbrev, genMtp2typeAbbrev, genMtp3field } from "./gen-atm.ts";
+
+const PF_REASONS: Readonly<Record<string, number>> = {
+  match: 0, "bad-offset": 1, fragment: 2, short: 3, normalize: 4, memory: 5, "bad-timestamp": 6, congestion: 7,
+  "ip-option": 8, "proto-cksum": 9, "state-mismatch": 10, "state-insert": 11, "state-limit": 12, "src-limit": 13,
+  synproxy: 14,
+};
+const PF_ACTIONS: Readonly<Record<string, number>> = {
+  pass: 0, accept: 0, drop: 1, block: 1, scrub: 2, noscrub: 3, nat: 4, nonat: 5, binat: 6, nobinat: 7, rdr: 8,
+  nordr: 9, "synproxy-drop": 10,
+};
+
+/** OpenBSD pflog header fields (struct pfloghdr). */
+function genPf(cs: CompilerState, what: string, arg: string | number): Block {
+  const lower = (v: string | number): string => String(v).toLowerCase();
+  if (what === "PF_REASON" && typeof arg === "string" && PF_REASONS[lower(arg)] === undefined) fail(`unknown PF reason "${arg}"`);
+  if (what === "PF_ACTION" && PF_ACTIONS[lower(arg)] === undefined) fail(`unknown PF action "${arg}"`);
+  const name = ({ PF_IFNAME: "ifname", PF_RSET: "ruleset", PF_RNR: "rnr", PF_SRNR: "srnr", PF_REASON: "reason", PF_ACTION: "action" } as Record<string, string>)[what]!;
+  if (cs.linktype !== DLT.PFLOG) fail(`${name} supported only on PF linktype`);
+  const bytes = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+  switch (what) {
+    case "PF_IFNAME":
+      if (String(arg).length >= 16) fail("ifname interface names can only be 15 characters");
+      return genBcmp(cs, OffRel.LINKHDR, 4, bytes(String(arg)));
+    case "PF_RSET":
+      if (String(arg).length >= 16) fail("ruleset names can only be 15 characters");
+      return genBcmp(cs, OffRel.LINKHDR, 20, bytes(String(arg)));
+    case "PF_RNR": return genCmp(cs, OffRel.LINKHDR, 36, BPF_W, Number(arg));
+    case "PF_SRNR": return genCmp(cs, OffRel.LINKHDR, 40, BPF_W, Number(arg));
+    case "PF_REASON": return genCmp(cs, OffRel.LINKHDR, 3, BPF_B, typeof arg === "number" ? arg : PF_REASONS[lower(arg)]!);
+    default: return genCmp(cs, OffRel.LINKHDR, 2, BPF_B, PF_ACTIONS[lower(arg)]!);
+  }
+}
 
 function genArthNode(cs: CompilerState, a: Arth): ArthValue {
   switch (a.t) {
@@ -79,7 +113,15 @@ function genNode(cs: CompilerState, n: Node): Block {
     case "less": { const b = genLen(BPF_JGT, n.n); genNot(b); return b; }
     case "greater": return genLen(BPF_JGE, n.n);
     case "byteop": return genByteop(cs, n.op, n.idx, n.val);
-    case "inbound": return genInbound(cs, n.outbound);
+    case "inbound":
+      if (cs.linktype === DLT.SLIP) {
+        // SLIP's direction byte: libpcap compares link[0] with 0 through the accessor code (operands built right
+        // to left, as the C compiler evaluates its arguments).
+        const zero = genLoadi(cs, 0);
+        const load = genLoad(cs, Q_LINK, genLoadi(cs, 0), 1);
+        return genRelation(cs, BPF_JEQ, load, zero, n.outbound);
+      }
+      return genInbound(cs, n.outbound);
     case "ifindex": return genIfindex(cs, n.n);
     case "vlan": return genVlan(cs, n.n);
     case "mpls": return genMpls(cs, n.n);
@@ -92,28 +134,12 @@ function genNode(cs: CompilerState, n: Node): Block {
     case "llc": return genLlc(cs, n.kind, n.subtype);
     case "p80211_type": return genP80211Type(cs, n.type, n.mask);
     case "p80211_fcdir": return genP80211Fcdir(cs, n.dir);
-    case "pf": {
-      const what = ({ PF_IFNAME: "ifname", PF_RSET: "ruleset", PF_RNR: "rnr", PF_SRNR: "srnr", PF_REASON: "reason", PF_ACTION: "action" } as Record<string, string>)[n.what]!;
-      if (cs.linktype !== DLT.PFLOG) fail(`${what} supported only on PF linktype`);
-      fail("pflog filters are not supported by bpfkit yet");
-    }
-    case "atmfield":
-      if (!cs.isAtm) fail(`'${n.field === 51 ? "vpi" : "vci"}' supported only on raw ATM`);
-      return genNcmp(cs, OffRel.LINKHDR, n.field === 51 ? cs.offVpi : cs.offVci, n.field === 51 ? 0x10 : 0x08,
-        0xffffffff, n.code, n.reversed, n.value);
-    case "atmtype": case "atmmulti": {
-      const names: Record<number, string> = { 30: "lane", 22: "metac", 23: "bcc", 25: "oam4ec", 24: "oam4sc", 26: "sc", 27: "ilmic", 28: "oam", 29: "oamf4", 70: "connectmsg", 71: "metaconnect" };
-      if (!cs.isAtm) fail(`'${names[n.type]}' supported only on raw ATM`);
-      fail("ATM filters are not supported by bpfkit yet");
-    }
-    case "mtp2type": {
-      const names: Record<number, string> = { 22: "fisu", 23: "lssu", 24: "msu", 25: "hfisu", 26: "hlssu", 27: "hmsu" };
-      fail(`'${names[n.type]}' supported only on ${n.type >= 25 ? "MTP2_HSL" : "MTP2"}`);
-    }
-    case "mtp3field": {
-      const names: Record<number, string> = { 1: "sio", 2: "opc", 3: "dpc", 4: "sls", 5: "hsio", 6: "hopc", 7: "hdpc", 8: "hsls" };
-      fail(`'${names[n.field]}' supported only on SS7`);
-    }
+    case "pf": return genPf(cs, n.what, n.arg);
+    case "atmfield": return genAtmfield(cs, n.field, n.value, n.code, n.reversed);
+    case "atmtype": return genAtmtypeAbbrev(cs, n.type);
+    case "atmmulti": return genAtmmultiAbbrev(cs, n.type);
+    case "mtp2type": return genMtp2typeAbbrev(cs, n.type);
+    case "mtp3field": return genMtp3field(cs, n.field, n.value, n.code, n.reversed);
     case "error": fail(n.message);
   }
 }
