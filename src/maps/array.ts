@@ -45,7 +45,7 @@ export class ArrayMap extends BpfMap {
     const sp = this.space;
     sp.assert(keyAddr, 4, false);
     sp.assert(valueAddr, this.valueSize, false);
-    return this.write(readU32(sp.u8, keyAddr), sp.u8, valueAddr, flags, cpu, false);
+    return this.write(readU32(sp.u8, keyAddr), null, valueAddr, flags, cpu, false);
   }
 
   override deleteElem(): number {
@@ -97,7 +97,7 @@ export class ArrayMap extends BpfMap {
   }
 
   /** array_map_update_elem / bpf_percpu_array_update. */
-  private write(index: number, src: Uint8Array, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
+  private write(index: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
     if (this.percpu && allCpus ? flags > BPF_EXIST : (flags & ~BPF_F_LOCK) > BPF_EXIST) return -E.EINVAL;
     if (index >= this.maxEntries) return -E.E2BIG;
     if (flags & BPF_NOEXIST) return -E.EEXIST;

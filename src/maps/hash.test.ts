@@ -211,3 +211,17 @@ test("property: HASH behaves like a Map-based model under random operations", ()
     m.free();
   }), { numRuns: 150 });
 });
+
+test("hash: a program update that maps a new element chunk (growing the memory) still copies the value", () => {
+  const space = new AddressSpace({ initialPages: 2 });
+  const m = createMap(space, { type: 1, keySize: 4, valueSize: 64, maxEntries: 5000 });
+  const buf = space.alloc(128, { kind: "stack" });
+  const before = space.generation;
+  for (let i = 0; i < 3000; i++) {
+    space.dv.setUint32(buf.start, i, true);
+    space.dv.setUint32(buf.start + 64, i * 3, true);
+    assert.equal(m.updateElem(buf.start, buf.start + 64, BPF_ANY, 0), 0);
+  }
+  assert.ok(space.generation > before, "the memory grew");
+  for (const i of [0, 1023, 1024, 2999]) assert.equal(readU32(m.lookup(u32(i))), i * 3);
+});

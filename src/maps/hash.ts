@@ -99,7 +99,7 @@ export class HashMap extends BpfMap {
     sp.assert(keyAddr, this.keySize, false);
     sp.assert(valueAddr, this.valueSize, false);
     if (this.mapInMap) return -E.ENOTSUPP; // the verifier refuses updates of map-in-map from programs
-    return this.upsert(keyAddr, sp.u8, valueAddr, flags, cpu, false);
+    return this.upsert(keyAddr, null, valueAddr, flags, cpu, false);
   }
 
   override deleteElem(keyAddr: number, _cpu: number): number {
@@ -225,7 +225,7 @@ export class HashMap extends BpfMap {
   }
 
   /** htab_map_update_elem and its percpu / LRU variants; src holds the value at srcOff (all CPUs' when allCpus). */
-  private upsert(keyAddr: number, src: Uint8Array, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
+  private upsert(keyAddr: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
     if (this.lru) {
       // htab_lru_map_update_elem: no F_LOCK, and the new element is taken (maybe by eviction) before the lookup.
       if (flags > EXIST) return -E.EINVAL;
@@ -267,7 +267,7 @@ export class HashMap extends BpfMap {
   }
 
   /** __htab_lru_percpu_map_update_elem: existing elements are updated in place, a spare taken unless EXIST. */
-  private upsertLruPercpu(keyAddr: number, h: number, src: Uint8Array, srcOff: number, flags: number, list: number,
+  private upsertLruPercpu(keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, flags: number, list: number,
     cpu: number, allCpus: boolean): number {
     let n = NONE;
     if (flags !== EXIST) {
@@ -289,7 +289,7 @@ export class HashMap extends BpfMap {
     return 0;
   }
 
-  private fill(n: number, keyAddr: number, h: number, src: Uint8Array, srcOff: number, cpu: number, allCpus: boolean): void {
+  private fill(n: number, keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, cpu: number, allCpus: boolean): void {
     const a = this.pool.address(n), u8 = this.space.u8;
     copyBytes(u8, a, keyAddr, this.keySize);
     this.hashes[n] = h;
@@ -302,7 +302,7 @@ export class HashMap extends BpfMap {
   }
 
   /** pcpu_copy_value / pcpu_init_value: user space writes every CPU; a program its own (a new element zeroes the rest). */
-  private writePercpu(v: number, src: Uint8Array, srcOff: number, cpu: number, allCpus: boolean, fresh: boolean): void {
+  private writePercpu(v: number, src: Uint8Array | null, srcOff: number, cpu: number, allCpus: boolean, fresh: boolean): void {
     const u8 = this.space.u8, stride = this.valueStride;
     if (allCpus) {
       // copy_map_value_long: user space writes each CPU's whole 8-byte-rounded slot.

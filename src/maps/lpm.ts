@@ -63,7 +63,7 @@ export class LpmTrieMap extends BpfMap {
     const sp = this.space;
     sp.assert(keyAddr, this.keySize, false);
     sp.assert(valueAddr, this.valueSize, false);
-    return this.upsert(keyAddr, sp.u8, valueAddr, flags);
+    return this.upsert(keyAddr, null, valueAddr, flags);
   }
 
   override deleteElem(keyAddr: number): number {
@@ -139,7 +139,7 @@ export class LpmTrieMap extends BpfMap {
     return node;
   }
 
-  private upsert(keyAddr: number, src: Uint8Array, srcOff: number, flags: number): number {
+  private upsert(keyAddr: number, src: Uint8Array | null, srcOff: number, flags: number): number {
     if (flags > BPF_EXIST) return -E.EINVAL;
     const plen = readU32(this.space.u8, keyAddr);
     if (plen > this.maxPrefixlen) return -E.EINVAL;

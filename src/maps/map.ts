@@ -274,19 +274,20 @@ export abstract class BpfMap {
 
   /**
    * copy_map_value: value_size bytes (n = the 8-byte stride for copy_map_value_long, which per-CPU values use from
-   * user space), leaving a bpf_spin_lock word alone. Source is the space (program) or a user buffer.
+   * user space), leaving a bpf_spin_lock word alone. `src` is a user buffer, or null for the space itself (a
+   * program's value at srcOff).
    */
-  protected copyValueIn(dst: number, src: Uint8Array, srcOff: number, n = this.valueSize): void {
+  protected copyValueIn(dst: number, src: Uint8Array | null, srcOff: number, n = this.valueSize): void {
+    // Read u8 now: mapping an element may have grown the memory, which detaches older views.
     const u8 = this.space.u8, lock = this.lockOffset;
-    const same = src === u8; // a program's value: the space itself
     if (lock < 0) {
-      if (same) copyBytes(u8, dst, srcOff, n);
+      if (src === null) copyBytes(u8, dst, srcOff, n);
       else u8.set(src.subarray(srcOff, srcOff + n), dst);
       return;
     }
     for (const [a, b] of [[0, lock], [lock + 4, n]] as const) {
       if (b <= a) continue;
-      if (same) u8.copyWithin(dst + a, srcOff + a, srcOff + b);
+      if (src === null) u8.copyWithin(dst + a, srcOff + a, srcOff + b);
       else u8.set(src.subarray(srcOff + a, srcOff + b), dst + a);
     }
   }

@@ -42,6 +42,8 @@ export class PerfBuffer {
   write(src: Uint8Array, off: number, size: number): number {
     const raw = roundUp8(4 + size); // u32 size + data, padded to u64
     const sampleLen = 8 + raw;
+    // perf_event_header.size is a u16; the kernel would truncate it and corrupt the buffer, bpfkit refuses.
+    if (sampleLen > 0xffff) return -ERRNO.E2BIG;
     const lostLen = this.pendingLost > 0 ? 24 : 0;
     // perf_output_space: the buffer may never become completely full.
     if (this.head + lostLen + sampleLen - this.tail >= this.data.length) {

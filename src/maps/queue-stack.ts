@@ -35,7 +35,7 @@ export class QueueStackMap extends BpfMap {
 
   override pushElem(valueAddr: number, flags: number): number {
     this.space.assert(valueAddr, this.valueSize, false);
-    return this.push(this.space.u8, valueAddr, flags);
+    return this.push(null, valueAddr, flags);
   }
 
   override popElem(valueAddr: number): number {
@@ -71,14 +71,14 @@ export class QueueStackMap extends BpfMap {
   }
 
   /** queue_stack_map_push_elem. */
-  private push(src: Uint8Array, srcOff: number, flags: number): number {
+  private push(src: Uint8Array | null, srcOff: number, flags: number): number {
     if ((flags & BPF_NOEXIST) || flags > BPF_EXIST) return -E.EINVAL;
     if ((this.head + 1) % this.size === this.tail) {
       if (!(flags & BPF_EXIST)) return -E.E2BIG;
       this.tail = (this.tail + 1) % this.size; // overwrite the oldest
     }
     const dst = this.slots.start + this.head * this.valueSize;
-    if (src.buffer === this.space.u8.buffer) this.space.u8.copyWithin(dst, srcOff, srcOff + this.valueSize);
+    if (src === null) this.space.u8.copyWithin(dst, srcOff, srcOff + this.valueSize);
     else this.space.u8.set(src.subarray(srcOff, srcOff + this.valueSize), dst);
     this.head = (this.head + 1) % this.size;
     return 0;
