@@ -159,6 +159,26 @@ function jumpAnnotation(insns: readonly Insn[], pc: number, symbols: readonly Ll
   return delta === 0n ? ` <${best.name}>` : ` <${best.name}+0x${delta.toString(16)}>`;
 }
 
+/** One `llvm-objdump -d` instruction line: `%8d:\tBYTES\tTEXT` (16 bytes for an lddw), with the jump annotation. */
+export function llvmObjdumpLine(
+  insns: readonly Insn[], pc: number, symbols: readonly LlvmSymbol[] = [], opts: LlvmDisasmOptions = {},
+): string {
+  const x = insns[pc]!;
+  const text = formatInsnLlvm(insns, pc, opts);
+  const known = text !== UNKNOWN;
+  const order = { bigEndian: opts.bigEndian === true };
+  const two = isLddw(x) && known && pc + 1 < insns.length;
+  const bytes = insnHexBytes(x, " ", order) + (two ? " " + insnHexBytes(insns[pc + 1]!, " ", order) : "");
+  return `${String(pc).padStart(8)}:\t${bytes}\t${text}${known ? jumpAnnotation(insns, pc, symbols) : ""}`;
+}
+
+/** How many slots the line at `pc` covers (2 for a decoded lddw with its second slot present). */
+const slotsOfLine = (insns: readonly Insn[], pc: number, opts: LlvmDisasmOptions): number =>
+  isLddw(insns[pc]!) && pc + 1 < insns.length && formatInsnLlvm(insns, pc, opts) !== UNKNOWN ? 2 : 1;
+
+/** The first lines of `llvm-objdump -d FILE`: a blank line, `FILE:\tfile format elf64-bpf`, a blank line. */
+export const llvmObjdumpHeader = (fileName: string): string[] => ["", `${fileName}:\tfile format elf64-bpf`, ""];
+
 /**
  * The lines `llvm-objdump -d` prints for one section: `Disassembly of section NAME:`, a blank line, then for each symbol a
  * `%016x <name>:` header and the instructions (`%8d:\tBYTES\tTEXT`), symbol groups separated by blank lines.
@@ -169,17 +189,10 @@ export function llvmObjdumpSection(
   const out = [`Disassembly of section ${sectionName}:`];
   const byPc = new Map<number, string>();
   for (const s of symbols) if (!byPc.has(s.pc)) byPc.set(s.pc, s.name);
-  for (let pc = 0; pc < insns.length; pc++) {
+  for (let pc = 0; pc < insns.length; pc += slotsOfLine(insns, pc, opts)) {
     const name = byPc.get(pc);
     if (name !== undefined) out.push("", `${(pc * 8).toString(16).padStart(16, "0")} <${name}>:`);
-    const x = insns[pc]!;
-    const known = opcodeInfo(x.code)?.kind !== undefined && formatInsnLlvm(insns, pc, opts) !== UNKNOWN;
-    const two = isLddw(x) && known && pc + 1 < insns.length;
-    const order = { bigEndian: opts.bigEndian === true };
-    const bytes = insnHexBytes(x, " ", order) + (two ? " " + insnHexBytes(insns[pc + 1]!, " ", order) : "");
-    const text = formatInsnLlvm(insns, pc, opts) + (known ? jumpAnnotation(insns, pc, symbols) : "");
-    out.push(`${String(pc).padStart(8)}:\t${bytes}\t${text}`);
-    if (two) pc++;
+    out.push(llvmObjdumpLine(insns, pc, symbols, opts));
   }
   return out;
 }

@@ -8,9 +8,11 @@ export * from "./opcode-table.ts";
 export { decodeProgram, decodeInsn, encodeProgram, insnHexBytes, INSN_SIZE, type ByteOrderOptions } from "./encode.ts";
 export { validateProgram, findProblem, type ValidateOptions, type InsnProblem } from "./validate.ts";
 export { assemble } from "./assemble.ts";
+export { parseIntLiteral } from "./asm-numbers.ts";
 export {
   disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, type KernelDisasmOptions,
 } from "./disasm-kernel.ts";
 export {
-  disassembleLlvm, formatInsnLlvm, llvmObjdumpSection, isUnknownToLlvm, type LlvmDisasmOptions, type LlvmSymbol,
+  disassembleLlvm, formatInsnLlvm, llvmObjdumpSection, llvmObjdumpLine, llvmObjdumpHeader, isUnknownToLlvm,
+  type LlvmDisasmOptions, type LlvmSymbol,
 } from "./disasm-llvm.ts";
