@@ -121,6 +121,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
     mapDecls.push(dataMap(name, sec, origin, btf));
   }
   const externs = collectExterns(elf, btf);
+  if (btf) layoutKconfigDatasec(btf, externs);
   let kconfigMapIndex = -1;
   const kcfg = externs.filter((x) => x.kind === "kconfig");
   if (kcfg.length) {
@@ -366,4 +367,18 @@ function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
     secinfos.sort(byOffset);
     btf.replaceType({ ...t, sizeOrType: sec.size, secinfos });
   }
+}
+
+/** libbpf lays out the .kconfig DATASEC from the extern offsets it computed (clang leaves them 0). */
+function layoutKconfigDatasec(btf: Btf, externs: readonly ExternRef[]): void {
+  const id = btf.findByName(".kconfig", K.BTF_KIND_DATASEC);
+  if (!id) return;
+  const t = btf.type(id);
+  const kcfg = externs.filter((x) => x.kind === "kconfig");
+  const secinfos = t.secinfos.map((vi) => {
+    const x = kcfg.find((e) => e.btfId === vi.type);
+    return x ? { ...vi, offset: x.offset, size: x.size } : vi;
+  });
+  const last = kcfg[kcfg.length - 1];
+  btf.replaceType({ ...t, sizeOrType: last ? last.offset + last.size : t.sizeOrType, secinfos: secinfos.sort((a, b) => a.offset - b.offset) });
 }

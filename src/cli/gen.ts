@@ -1,0 +1,433 @@
+// `bpfkit gen skeleton X.o [--runtime SPECIFIER]`: a typed TypeScript skeleton of an object, like bpftool's C
+// skeletons: the object embedded (base64), its maps with key/value types and codecs generated from BTF, its programs,
+// and its global variables (.data/.rodata/.bss/.kconfig) as typed properties. `open()` loads it into bpfkit's VM.
+// This module is also the skeleton's runtime (openSkeleton and the codecs), which the generated file imports.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { BpfError } from "../errors.ts";
+import * as K from "../btf/kinds.ts";
+import { resolveSize } from "../btf/layout.ts";
+import type { Btf } from "../btf/parse.ts";
+import { loadObject } from "../object/index.ts";
+import type { BpfObject, MapSpec as ObjectMapSpec } from "../object/index.ts";
+import { AddressSpace, Vm } from "../vm/index.ts";
+import type { LoadedProgram } from "../vm/index.ts";
+import { defaultHelpers, hostEnv } from "../helpers/index.ts";
+import { createMap } from "../maps/index.ts";
+import type { BpfMap, MapSpec } from "../maps/index.ts";
+import { buildContext, PROG_TYPE_NAMES } from "../runtime/index.ts";
+
+// ------------------------------------------------------------------------------------------------ runtime: codecs
+
+/** Reads and writes one value of a C type at an offset of a byte buffer (little-endian, as the VM's memory). */
+export interface Codec<T> {
+  readonly size: number;
+  read(b: Uint8Array, off: number): T;
+  write(b: Uint8Array, off: number, v: T): void;
+}
+
+const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+export const C = {
+  int(size: 1 | 2 | 4, signed: boolean): Codec<number> {
+    return {
+      size,
+      read: (b, o) => {
+        const d = dv(b);
+        if (size === 1) return signed ? d.getInt8(o) : d.getUint8(o);
+        if (size === 2) return signed ? d.getInt16(o, true) : d.getUint16(o, true);
+        return signed ? d.getInt32(o, true) : d.getUint32(o, true);
+      },
+      write: (b, o, v) => {
+        const d = dv(b);
+        if (size === 1) d.setUint8(o, v & 0xff);
+        else if (size === 2) d.setUint16(o, v & 0xffff, true);
+        else d.setUint32(o, v >>> 0, true);
+      },
+    };
+  },
+  int64(signed: boolean): Codec<bigint> {
+    return {
+      size: 8,
+      read: (b, o) => (signed ? dv(b).getBigInt64(o, true) : dv(b).getBigUint64(o, true)),
+      write: (b, o, v) => dv(b).setBigUint64(o, BigInt.asUintN(64, v), true),
+    };
+  },
+  bool(size: number): Codec<boolean> {
+    return { size, read: (b, o) => b.subarray(o, o + size).some((x) => x !== 0), write: (b, o, v) => { b.fill(0, o, o + size); b[o] = v ? 1 : 0; } };
+  },
+  float(size: 4 | 8): Codec<number> {
+    return {
+      size,
+      read: (b, o) => (size === 4 ? dv(b).getFloat32(o, true) : dv(b).getFloat64(o, true)),
+      write: (b, o, v) => (size === 4 ? dv(b).setFloat32(o, v, true) : dv(b).setFloat64(o, v, true)),
+    };
+  },
+  bytes(size: number): Codec<Uint8Array> {
+    return { size, read: (b, o) => b.slice(o, o + size), write: (b, o, v) => { b.fill(0, o, o + size); b.set(v.subarray(0, size), o); } };
+  },
+  array<T>(elem: Codec<T>, n: number, stride: number): Codec<T[]> {
+    return {
+      size: n * stride,
+      read: (b, o) => Array.from({ length: n }, (_, i) => elem.read(b, o + i * stride)),
+      write: (b, o, v) => v.slice(0, n).forEach((x, i) => elem.write(b, o + i * stride, x)),
+    };
+  },
+  /** A bitfield: `bits` bits at bit offset `bitOff` from the containing struct's start. */
+  bits(bitOff: number, bits: number, signed: boolean): Codec<number> {
+    return {
+      size: 0,
+      read: (b, o) => {
+        let v = 0n;
+        for (let i = 0; i < bits; i++) {
+          const bit = bitOff + i;
+          if ((b[o + (bit >> 3)]! >> (bit & 7)) & 1) v |= 1n << BigInt(i);
+        }
+        return Number(signed ? BigInt.asIntN(bits, v) : v);
+      },
+      write: (b, o, v) => {
+        const u = BigInt.asUintN(bits, BigInt(v));
+        for (let i = 0; i < bits; i++) {
+          const bit = bitOff + i;
+          const at = o + (bit >> 3);
+          b[at] = ((u >> BigInt(i)) & 1n) ? b[at]! | (1 << (bit & 7)) : b[at]! & ~(1 << (bit & 7));
+        }
+      },
+    };
+  },
+  struct<T>(size: number, fields: readonly (readonly [string, number, Codec<unknown>])[]): Codec<T> {
+    return {
+      size,
+      read: (b, o) => Object.fromEntries(fields.map(([n, off, c]) => [n, c.read(b, o + off)])) as T,
+      write: (b, o, v) => {
+        b.fill(0, o, o + size);
+        for (const [n, off, c] of fields) {
+          const x = (v as Record<string, unknown>)[n];
+          if (x !== undefined) c.write(b, o + off, x);
+        }
+      },
+    };
+  },
+};
+
+// ------------------------------------------------------------------------------------------------ runtime: objects
+
+export interface SkeletonMap<K, V> {
+  readonly name: string;
+  readonly map: BpfMap;
+  lookup(key: K): V | undefined;
+  update(key: K, value: V, flags?: number): void;
+  delete(key: K): boolean;
+  keys(): K[];
+}
+
+export interface RunOutput {
+  /** r0 as unsigned 64-bit. */
+  readonly retval: bigint;
+  /** The packet after the run (BPF_PROG_TEST_RUN's data_out). */
+  readonly dataOut: Uint8Array;
+}
+
+export interface SkeletonProgram {
+  readonly name: string;
+  readonly section: string;
+  readonly loaded: LoadedProgram;
+  /** Run once on `data` (a packet, or the context bytes for memory-context programs), like `bpftool prog run`. */
+  run(data?: Uint8Array): RunOutput;
+}
+
+export interface SkeletonLayout {
+  readonly maps: Record<string, readonly [Codec<unknown> | undefined, Codec<unknown> | undefined]>;
+  /** Per data section property: variable name → [offset, codec]. */
+  readonly globals: Record<string, readonly [string, Record<string, readonly [number, Codec<unknown>]>]>;
+}
+
+function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Load an embedded object into a fresh VM and wrap its maps, programs and globals with the generated codecs. */
+export function openSkeleton(objectBase64: string, fileName: string, layout: SkeletonLayout): unknown {
+  const obj = loadObject(decodeBase64(objectBase64), { fileName });
+  const space = new AddressSpace();
+  const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+  const toSpec = (s: ObjectMapSpec): MapSpec => ({
+    type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, name: s.name,
+    ...(s.innerMap ? { innerMap: toSpec(s.innerMap) } : {}), ...(s.mapExtra ? { mapExtra: BigInt(s.mapExtra) } : {}),
+  });
+  const maps = obj.maps.map((s) => {
+    const m = createMap(space, toSpec(s));
+    if (s.initialValue) m.update(new Uint8Array(4), s.initialValue);
+    return m;
+  });
+  const resolve = {
+    map: (_src: number, idx: number) => maps[idx]!.address,
+    mapValue: (_src: number, idx: number, off: number) => {
+      const key = space.alloc(4, { kind: "scratch", name: "key 0" });
+      const v = maps[idx]!.lookupElem(key.start, 0);
+      space.release(key);
+      return v + off;
+    },
+  };
+  const wrapped: Record<string, SkeletonMap<unknown, unknown>> = {};
+  obj.maps.forEach((s, i) => {
+    const [kc, vc] = layout.maps[s.realName] ?? [undefined, undefined];
+    const m = maps[i]!;
+    const enc = (c: Codec<unknown> | undefined, size: number, v: unknown): Uint8Array => {
+      if (!c) return v as Uint8Array;
+      const b = new Uint8Array(Math.max(size, c.size));
+      c.write(b, 0, v);
+      return b.subarray(0, size);
+    };
+    const dec = (c: Codec<unknown> | undefined, b: Uint8Array): unknown => (c ? c.read(b, 0) : b);
+    wrapped[s.realName] = {
+      name: s.name,
+      map: m,
+      lookup(key) {
+        try {
+          return dec(vc, m.lookup(s.keySize ? enc(kc, s.keySize, key) : null));
+        } catch (e) {
+          if ((e as { code?: string }).code === "ENOENT") return undefined;
+          throw e;
+        }
+      },
+      update: (key, value, flags = 0) => m.update(s.keySize ? enc(kc, s.keySize, key) : null, enc(vc, m.userValueSize, value), flags),
+      delete(key) {
+        try {
+          m.delete(enc(kc, s.keySize, key));
+          return true;
+        } catch (e) {
+          if ((e as { code?: string }).code === "ENOENT") return false;
+          throw e;
+        }
+      },
+      keys() {
+        const out: unknown[] = [];
+        for (let k = m.getNextKey(null); k !== null; k = m.getNextKey(k)) out.push(dec(kc, k));
+        return out;
+      },
+    };
+  });
+  const progs: Record<string, SkeletonProgram> = {};
+  for (const p of obj.programs) {
+    const type = PROG_TYPE_NAMES[p.progType] ?? "raw";
+    const loaded = vm.load(p.insns, { type, name: p.name, resolve });
+    progs[p.name] = {
+      name: p.name, section: p.section, loaded,
+      run(data = new Uint8Array(0)) {
+        const ctx = buildContext(space, type, data);
+        try {
+          const r = vm.run(loaded, ctx.run);
+          return { retval: r.value, dataOut: ctx.dataOut() };
+        } finally {
+          ctx.release();
+        }
+      },
+    };
+  }
+  const skel: Record<string, unknown> = { object: obj, space, vm, maps: wrapped, progs };
+  for (const [prop, [section, vars]] of Object.entries(layout.globals)) {
+    const idx = obj.maps.findIndex((m) => m.realName === section);
+    if (idx < 0) continue;
+    const m = maps[idx]!;
+    const view: Record<string, unknown> = {};
+    for (const [name, [off, c]] of Object.entries(vars)) {
+      Object.defineProperty(view, name, {
+        enumerable: true,
+        get: () => c.read(m.lookup(new Uint8Array(4)), off),
+        set: (v: unknown) => {
+          const b = m.lookup(new Uint8Array(4));
+          c.write(b, off, v);
+          m.update(new Uint8Array(4), b.subarray(0, m.valueSize));
+        },
+      });
+    }
+    skel[prop] = view;
+  }
+  return skel;
+}
+
+// ------------------------------------------------------------------------------------------------ generator
+
+const ident = (s: string) => s.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(\d)/, "_$1");
+
+interface TypeOut { ts: string; codec: string }
+
+class TypeGen {
+  readonly decls: string[] = [];
+  private readonly named = new Map<number, string>();
+  constructor(private readonly btf: Btf) {}
+
+  private skip(id: number): number {
+    for (let i = 0; i < 32 && id; i++) {
+      const t = this.btf.type(id);
+      if (t.kind !== K.BTF_KIND_TYPEDEF && !K.isModifier(t.kind)) return id;
+      id = t.sizeOrType;
+    }
+    return id;
+  }
+
+  of(id: number): TypeOut {
+    id = this.skip(id);
+    const btf = this.btf;
+    if (id === 0) return { ts: "Uint8Array", codec: "C.bytes(0)" };
+    const t = btf.type(id);
+    switch (t.kind) {
+      case K.BTF_KIND_INT: {
+        const signed = (t.intEncoding & K.BTF_INT_SIGNED) !== 0;
+        if (t.intEncoding & K.BTF_INT_BOOL) return { ts: "boolean", codec: `C.bool(${t.sizeOrType})` };
+        if (t.sizeOrType === 8) return { ts: "bigint", codec: `C.int64(${signed})` };
+        if (t.sizeOrType <= 4 && [1, 2, 4].includes(t.sizeOrType)) return { ts: "number", codec: `C.int(${t.sizeOrType}, ${signed})` };
+        return { ts: "Uint8Array", codec: `C.bytes(${t.sizeOrType})` };
+      }
+      case K.BTF_KIND_ENUM:
+        return t.sizeOrType === 8 ? { ts: "bigint", codec: `C.int64(${t.kflag})` } : { ts: "number", codec: `C.int(${[1, 2, 4].includes(t.sizeOrType) ? t.sizeOrType : 4} as 1 | 2 | 4, ${t.kflag})` };
+      case K.BTF_KIND_ENUM64:
+        return { ts: "bigint", codec: `C.int64(${t.kflag})` };
+      case K.BTF_KIND_FLOAT:
+        return t.sizeOrType === 4 || t.sizeOrType === 8 ? { ts: "number", codec: `C.float(${t.sizeOrType})` } : { ts: "Uint8Array", codec: `C.bytes(${t.sizeOrType})` };
+      case K.BTF_KIND_PTR:
+        return { ts: "bigint", codec: "C.int64(false)" };
+      case K.BTF_KIND_ARRAY: {
+        const elemId = this.skip(t.arrayType);
+        const elem = btf.type(elemId);
+        const stride = Math.max(0, resolveSize(btf, elemId));
+        if (elem.kind === K.BTF_KIND_INT && elem.sizeOrType === 1) return { ts: "Uint8Array", codec: `C.bytes(${t.arrayNelems})` };
+        const e = this.of(elemId);
+        return { ts: `${e.ts.includes("|") ? `(${e.ts})` : e.ts}[]`, codec: `C.array(${e.codec}, ${t.arrayNelems}, ${stride})` };
+      }
+      case K.BTF_KIND_STRUCT: {
+        const name = btf.name(t);
+        if (name) {
+          let tsName = this.named.get(id);
+          if (!tsName) {
+            tsName = ident(name);
+            if ([...this.named.values()].includes(tsName)) tsName = `${tsName}_${id}`;
+            this.named.set(id, tsName);
+            const body = this.structBody(id);
+            this.decls.push(`export interface ${tsName} ${body.ts}\nconst ${tsName}_codec = ${body.codec};\n`);
+          }
+          return { ts: tsName, codec: `${tsName}_codec as Codec<${tsName}>` };
+        }
+        return this.structBody(id);
+      }
+      default: // unions, functions: raw bytes
+        return { ts: "Uint8Array", codec: `C.bytes(${Math.max(0, resolveSize(btf, id))})` };
+    }
+  }
+
+  private structBody(id: number): TypeOut {
+    const btf = this.btf;
+    const t = btf.type(id);
+    const fields: string[] = [];
+    const codecs: string[] = [];
+    t.members.forEach((m, i) => {
+      const name = btf.str(m.nameOff) || `_anon${i}`;
+      if (m.bitfieldSize) {
+        const mt = btf.type(this.skip(m.type));
+        const signed = mt.kind === K.BTF_KIND_INT ? (mt.intEncoding & K.BTF_INT_SIGNED) !== 0 : mt.kflag;
+        fields.push(`${ident(name)}: number;`);
+        codecs.push(`["${ident(name)}", 0, C.bits(${m.bitOffset}, ${m.bitfieldSize}, ${signed})]`);
+        return;
+      }
+      const f = this.of(m.type);
+      fields.push(`${ident(name)}: ${f.ts};`);
+      codecs.push(`["${ident(name)}", ${m.bitOffset / 8}, ${f.codec}]`);
+    });
+    return { ts: `{ ${fields.join(" ")} }`, codec: `C.struct(${t.sizeOrType}, [${codecs.join(", ")}] as const)` };
+  }
+}
+
+/** The skeleton's TypeScript source. */
+export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileName: string, runtime: string): string {
+  const gen = obj.btf ? new TypeGen(obj.btf) : undefined;
+  const base = ident(obj.name);
+  const raw = (size: number): TypeOut =>
+    size === 4 ? { ts: "number", codec: "C.int(4, false)" } : size === 8 ? { ts: "bigint", codec: "C.int64(false)" } : { ts: "Uint8Array", codec: `C.bytes(${size})` };
+  const mapLines: string[] = [];
+  const layoutMaps: string[] = [];
+  const globalsTypes: string[] = [];
+  const layoutGlobals: string[] = [];
+  for (const m of obj.maps) {
+    if (m.origin === "data" || m.origin === "rodata" || m.origin === "bss" || m.origin === "kconfig") {
+      const datasec = m.btfValueTypeId && gen ? obj.btf!.type(m.btfValueTypeId) : undefined;
+      const vars: string[] = [], lay: string[] = [];
+      for (const vi of datasec?.secinfos ?? []) {
+        const v = obj.btf!.type(vi.type);
+        if (v.kind !== K.BTF_KIND_VAR) continue;
+        const ty = gen!.of(v.sizeOrType);
+        const n = ident(obj.btf!.name(v));
+        vars.push(`${m.origin === "rodata" || m.origin === "kconfig" ? "" : ""}${n}: ${ty.ts};`);
+        lay.push(`${n}: [${vi.offset}, ${ty.codec}]`);
+      }
+      const prop = ident(m.realName.replace(/^\./, ""));
+      globalsTypes.push(`  readonly ${prop}: { ${vars.join(" ")} };`);
+      layoutGlobals.push(`    ${prop}: [${JSON.stringify(m.realName)}, { ${lay.join(", ")} }],`);
+      continue;
+    }
+    const k = m.btfKeyTypeId && gen ? gen.of(m.btfKeyTypeId) : raw(m.keySize);
+    const v = m.btfValueTypeId && gen ? gen.of(m.btfValueTypeId) : raw(m.valueSize);
+    mapLines.push(`    readonly ${ident(m.realName)}: SkeletonMap<${k.ts}, ${v.ts}>;`);
+    layoutMaps.push(`    ${JSON.stringify(m.realName)}: [${m.keySize ? k.codec : "undefined"}, ${m.valueSize ? v.codec : "undefined"}],`);
+  }
+  const progLines = obj.programs.map((p) => `    readonly ${ident(p.name)}: SkeletonProgram;`);
+  const b64 = Buffer.from(objectBytes).toString("base64").replace(/.{1,120}/g, (s) => `  "${s}" +\n`);
+  return [
+    `// Generated by \`bpfkit gen skeleton ${fileName}\`: typed access to the maps, programs and global variables of '${obj.name}'.`,
+    "// Do not edit; regenerate when the object changes.",
+    `import { C, openSkeleton } from ${JSON.stringify(runtime)};`,
+    `import type { Codec, SkeletonMap, SkeletonProgram } from ${JSON.stringify(runtime)};`,
+    "",
+    ...(gen?.decls ?? []),
+    `export interface ${base}_skeleton {`,
+    "  readonly maps: {",
+    ...mapLines,
+    "  };",
+    "  readonly progs: {",
+    ...progLines,
+    "  };",
+    ...globalsTypes,
+    "}",
+    "",
+    "const OBJECT =",
+    `${b64}  "";`,
+    "",
+    "const LAYOUT = {",
+    "  maps: {",
+    ...layoutMaps,
+    "  },",
+    "  globals: {",
+    ...layoutGlobals,
+    "  },",
+    "};",
+    "",
+    `/** Load '${obj.name}' into a fresh bpfkit VM (maps created, global data initialised, programs loaded). */`,
+    `export function open(): ${base}_skeleton {`,
+    `  return openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT as never) as ${base}_skeleton;`,
+    "}",
+    "",
+    "// keep the Codec type import used even when no struct is generated",
+    "export type { Codec };",
+    "",
+  ].join("\n");
+}
+
+export default async function gen(args: string[]): Promise<number> {
+  const [sub, file, ...rest] = args;
+  if (sub !== "skeleton" || file === undefined) {
+    console.error("Usage: bpfkit gen skeleton X.o [--runtime MODULE]");
+    return 255;
+  }
+  let runtime = fileURLToPath(import.meta.url);
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === "--runtime" && rest[i + 1] !== undefined) runtime = rest[++i]!;
+    else throw new BpfError("EINVAL", `gen skeleton: unknown option '${rest[i]}'`);
+  }
+  const bytes = new Uint8Array(readFileSync(file));
+  const obj = loadObject(bytes, { fileName: file });
+  process.stdout.write(generateSkeleton(obj, bytes, file.slice(file.lastIndexOf("/") + 1), runtime));
+  return 0;
+}

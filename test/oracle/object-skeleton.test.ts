@@ -1,0 +1,80 @@
+// `bpfkit gen skeleton`: skeletons of the own corpus type-check under `tsc --strict` and drive the object in the VM:
+// typed map lookups after program runs, global variables read and written through the skeleton.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL, fileURLToPath } from "node:url";
+import { generateSkeleton } from "../../src/cli/gen.ts";
+import { loadObject } from "../../src/object/index.ts";
+import { buildOwnCorpus } from "../fixtures/c/build.ts";
+
+interface Prog { run(data: Uint8Array): { retval: bigint } }
+interface XdpSkel {
+  progs: { count_packets: Prog };
+  maps: { counters: { lookup(k: number): bigint | undefined }; flows: { keys(): unknown[]; lookup(k: unknown): unknown } };
+}
+interface GlobalsSkel {
+  progs: { filter_small: Prog };
+  data: { seen: bigint };
+  rodata: { threshold: number; banner: Uint8Array };
+  bss: { dropped: bigint; histogram: number[] };
+}
+
+const RUNTIME = fileURLToPath(new URL("../../src/cli/gen.ts", import.meta.url));
+const TSC = fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url));
+
+test("generated skeletons type-check under tsc --strict and run the object in the VM", async (t) => {
+  const built = buildOwnCorpus();
+  if (typeof built === "string") return void (console.log(`SKIP: ${built}`), t.skip(built));
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-skel-"));
+  try {
+    writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+    for (const name of ["xdp_maps", "globals"]) {
+      const o = built.find((b) => b.name === name)!;
+      const bytes = new Uint8Array(readFileSync(o.path));
+      writeFileSync(join(dir, `${name}.skel.ts`), generateSkeleton(loadObject(bytes, { fileName: o.path }), bytes, `${name}.bpf.o`, RUNTIME));
+    }
+    writeFileSync(join(dir, "use.ts"), [
+      'import { open as openXdp } from "./xdp_maps.skel.ts";',
+      'import { open as openGlobals } from "./globals.skel.ts";',
+      "const x = openXdp();",
+      "const n: bigint | undefined = x.maps.counters.lookup(1);",
+      "const keys = x.maps.flows.keys();",
+      "const sport: number | undefined = keys[0]?.sport;",
+      "const g = openGlobals();",
+      "g.rodata.threshold = 3;",
+      "const dropped: bigint = g.bss.dropped;",
+      "const hist: number[] = g.bss.histogram;",
+      "export { n, sport, dropped, hist };",
+      "",
+    ].join("\n"));
+    const tsc = spawnSync(process.execPath, [TSC, "--noEmit", "--strict", "--target", "ES2022", "--module", "NodeNext", "--moduleResolution", "NodeNext",
+      "--allowImportingTsExtensions", "--verbatimModuleSyntax", "--skipLibCheck", "--types", "node", join(dir, "use.ts")], { encoding: "utf8" });
+    assert.equal(tsc.status, 0, `tsc --strict failed:\n${tsc.stdout}${tsc.stderr}`);
+
+    const xdp = (await import(pathToFileURL(join(dir, "xdp_maps.skel.ts")).href)) as { open(): XdpSkel };
+    const skel = xdp.open();
+    const big = new Uint8Array(200), small = new Uint8Array(60);
+    for (const p of [big, big, small]) assert.equal(skel.progs.count_packets.run(p).retval, 2n); // XDP_PASS
+    assert.equal(skel.maps.counters.lookup(1), 2n); // both 200-byte packets (counted before the flow lookup)
+    assert.equal(skel.maps.counters.lookup(0), 1n);
+    const [key] = skel.maps.flows.keys();
+    assert.deepEqual(skel.maps.flows.lookup(key!), { packets: 2n, bytes: 260n });
+
+    const globals = (await import(pathToFileURL(join(dir, "globals.skel.ts")).href)) as { open(): GlobalsSkel };
+    const g = globals.open();
+    assert.equal(g.data.seen, 1n);
+    assert.equal(g.rodata.threshold, 10);
+    assert.deepEqual([...g.rodata.banner], [...new TextEncoder().encode("bpfkit"), 0, 0]);
+    g.rodata.threshold = 1000; // a packet shorter than the threshold is dropped and counted
+    assert.equal(g.progs.filter_small.run(new Uint8Array(100)).retval, 0n);
+    assert.equal(g.bss.dropped, 1n);
+    assert.equal(g.bss.histogram[1], 1);
+    assert.equal(g.data.seen, 2n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
