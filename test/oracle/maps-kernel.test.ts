@@ -10,7 +10,7 @@ import {
   closeFd, mapCreate, mapDeleteElem, mapGetNextKey, mapLookupAndDeleteBatch, mapLookupAndDeleteElem, mapLookupBatch,
   mapLookupElem, mapUpdateElem,
 } from "../../src/kernel/bpf.ts";
-import { createMap } from "../../src/maps/index.ts";
+import { createMap, validateMapSpec } from "../../src/maps/index.ts";
 import type { BpfMap, MapSpec } from "../../src/maps/index.ts";
 import { AddressSpace } from "../../src/vm/memory.ts";
 import { kernelAvailable } from "./kernel.ts";
@@ -210,4 +210,41 @@ test("hash batch lookups and lookup-and-delete walk the same buckets as Linux", 
       closeFd(fd);
     }
   }), { numRuns: 30, seed: 20251125 });
+});
+
+test("BPF_MAP_CREATE: random specs are accepted or refused with the same errno as Linux", (t) => {
+  if (skipUnless(t)) return;
+  // A valid spec per type, then zero, one or two fields replaced by edge values: checks each condition and their order.
+  const BASE: Record<number, [number, number, number, number]> = {
+    1: [4, 8, 4, 0], 2: [4, 8, 4, 0], 3: [4, 4, 4, 0], 4: [4, 4, 4, 0], 5: [4, 8, 4, 0], 6: [4, 8, 4, 0], 7: [4, 16, 4, 0],
+    9: [4, 8, 4, 0], 10: [4, 8, 4, 0], 11: [8, 4, 4, 1], 22: [0, 4, 4, 0], 23: [0, 4, 4, 0], 27: [0, 0, 4096, 0], 30: [0, 4, 4, 0],
+  };
+  const field = fc.oneof(
+    fc.record({ f: fc.constant("keySize" as const), v: fc.constantFrom(0, 1, 3, 4, 5, 8, 16, 260, 261) }),
+    fc.record({ f: fc.constant("valueSize" as const), v: fc.constantFrom(0, 1, 4, 8, 12, 16, 32, 1016, 1024, 32768, 32769) }),
+    fc.record({ f: fc.constant("maxEntries" as const), v: fc.constantFrom(0, 1, 3, 4096, 8192, 12288) }),
+    // no BPF_F_NUMA_NODE: node ids differ
+    fc.record({ f: fc.constant("flags" as const), v: fc.constantFrom(0, 1, 2, 8, 16, 24, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192, 1 | 64, 2 | 64, 3) }),
+    fc.record({ f: fc.constant("mapExtra" as const), v: fc.constantFrom(1, 5, 15, 16) }),
+  );
+  const spec = fc.tuple(fc.constantFrom(...Object.keys(BASE).map(Number)), fc.array(field, { maxLength: 2 })).map(([type, muts]) => {
+    const [keySize, valueSize, maxEntries, flags] = BASE[type]!;
+    const s = { type, keySize, valueSize, maxEntries, flags, mapExtra: 0n };
+    for (const m of muts) {
+      if (m.f === "mapExtra") s.mapExtra = BigInt(m.v); else s[m.f] = m.v;
+    }
+    return s;
+  });
+  const tally = new Map<string, number>();
+  fc.assert(fc.property(spec, (s) => {
+    let ours = "ok", theirs = "ok";
+    try { validateMapSpec(s, possibleCpus()); } catch (e) { ours = isBpfError(e) ? e.code : String(e); }
+    try {
+      closeFd(mapCreate({ mapType: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, mapFlags: s.flags, mapExtra: s.mapExtra }));
+    } catch (e) { theirs = isBpfError(e) ? e.code : String(e); }
+    assert.equal(ours, theirs, JSON.stringify(s, (_, v) => (typeof v === "bigint" ? String(v) : v)));
+    tally.set(theirs, (tally.get(theirs) ?? 0) + 1);
+  }), { numRuns: 1000, seed: 20251125 });
+  assert.ok((tally.get("ok") ?? 0) > 200, `enough accepted specs: ${[...tally].join(" ")}`);
+  console.log(`map create outcomes: ${[...tally].map(([k, v]) => `${k} ${v}`).join(", ")}`);
 });
