@@ -1,9 +1,7 @@
 // 64-bit arithmetic on 32-bit halves for the operations that are not one-liners: multiply, divide, modulo.
-// Results land in `out.lo`/`out.hi` (a module-level scratch) so the interpreter allocates nothing.
+// Each works in place on register d of the interpreter's halves (L = low words, H = high words), allocating nothing.
 // Division semantics are the kernel's after the verifier's fixups (do_misc_fixups): x/0 = 0, x%0 = x,
 // signed INT_MIN/-1 = INT_MIN and INT_MIN%-1 = 0; signed division truncates toward zero (div64_s64, abs_s32).
-
-export const out = { lo: 0, hi: 0 };
 
 const TWO32 = 4294967296;
 const M64 = (1n << 64n) - 1n;
@@ -11,54 +9,59 @@ const M64 = (1n << 64n) - 1n;
 const toU64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 const toS64 = (lo: number, hi: number): bigint => BigInt.asIntN(64, toU64(lo, hi));
 
-function setBig(v: bigint): void {
+function setBig(L: Int32Array, H: Int32Array, d: number, v: bigint): void {
   const u = v & M64;
-  out.lo = Number(u & 0xffffffffn) | 0;
-  out.hi = Number(u >> 32n) | 0;
+  L[d] = Number(u & 0xffffffffn);
+  H[d] = Number(u >> 32n);
 }
 
-/** Sets `out` from an exact integer of magnitude below 2^53. */
-function setNumber(q: number): void {
-  out.lo = q | 0;
-  out.hi = Math.floor(q / TWO32) | 0;
+/** Sets register d from an exact integer of magnitude below 2^53. */
+function setNumber(L: Int32Array, H: Int32Array, d: number, q: number): void {
+  L[d] = q;
+  H[d] = Math.floor(q / TWO32);
 }
 
-/** Low 64 bits of a * b. */
-export function mul64(alo: number, ahi: number, blo: number, bhi: number): void {
-  const a = alo >>> 0, b = blo >>> 0;
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  out.lo = ((mid & 0xffff) << 16) | (p00 & 0xffff);
-  const hi = p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  out.hi = (hi + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
+/** d = low 64 bits of d * b (16-bit partial products keep every intermediate exact in a double). */
+export function mul64(L: Int32Array, H: Int32Array, d: number, blo: number, bhi: number): void {
+  const alo = L[d]!, ahi = H[d]!;
+  const a0 = alo & 0xffff, a1 = alo >>> 16, b0 = blo & 0xffff, b1 = blo >>> 16;
+  const t = a0 * b0;
+  const u = a1 * b0 + (t >>> 16);
+  const w = (u & 0xffff) + a0 * b1;
+  const carry = a1 * b1 + (u >>> 16) + (w >>> 16);
+  L[d] = Math.imul(alo, blo);
+  H[d] = carry + Math.imul(alo, bhi) + Math.imul(ahi, blo);
 }
 
-export function udiv64(alo: number, ahi: number, blo: number, bhi: number): void {
-  if (blo === 0 && bhi === 0) { out.lo = 0; out.hi = 0; return; }
-  if (ahi === 0 && bhi === 0) { out.lo = Math.floor((alo >>> 0) / (blo >>> 0)) | 0; out.hi = 0; return; }
-  setBig(toU64(alo, ahi) / toU64(blo, bhi));
+export function udiv64(L: Int32Array, H: Int32Array, d: number, blo: number, bhi: number): void {
+  const alo = L[d]!, ahi = H[d]!;
+  if (blo === 0 && bhi === 0) { L[d] = 0; H[d] = 0; return; }
+  if (ahi === 0 && bhi === 0) { L[d] = Math.floor((alo >>> 0) / (blo >>> 0)); return; }
+  setBig(L, H, d, toU64(alo, ahi) / toU64(blo, bhi));
 }
 
-export function umod64(alo: number, ahi: number, blo: number, bhi: number): void {
-  if (blo === 0 && bhi === 0) { out.lo = alo; out.hi = ahi; return; }
-  if (ahi === 0 && bhi === 0) { out.lo = ((alo >>> 0) % (blo >>> 0)) | 0; out.hi = 0; return; }
-  setBig(toU64(alo, ahi) % toU64(blo, bhi));
+export function umod64(L: Int32Array, H: Int32Array, d: number, blo: number, bhi: number): void {
+  const alo = L[d]!, ahi = H[d]!;
+  if (blo === 0 && bhi === 0) return;
+  if (ahi === 0 && bhi === 0) { L[d] = (alo >>> 0) % (blo >>> 0); return; }
+  setBig(L, H, d, toU64(alo, ahi) % toU64(blo, bhi));
 }
 
 const fitsI32 = (lo: number, hi: number): boolean => hi === lo >> 31;
 
-export function sdiv64(alo: number, ahi: number, blo: number, bhi: number): void {
-  if (blo === 0 && bhi === 0) { out.lo = 0; out.hi = 0; return; }
-  if (fitsI32(alo, ahi) && fitsI32(blo, bhi)) { setNumber(Math.trunc(alo / blo)); return; }
+export function sdiv64(L: Int32Array, H: Int32Array, d: number, blo: number, bhi: number): void {
+  const alo = L[d]!, ahi = H[d]!;
+  if (blo === 0 && bhi === 0) { L[d] = 0; H[d] = 0; return; }
+  if (fitsI32(alo, ahi) && fitsI32(blo, bhi)) { setNumber(L, H, d, Math.trunc(alo / blo)); return; }
   // BigInt division truncates toward zero; INT64_MIN / -1 wraps back to INT64_MIN through setBig's mask.
-  setBig(toS64(alo, ahi) / toS64(blo, bhi));
+  setBig(L, H, d, toS64(alo, ahi) / toS64(blo, bhi));
 }
 
-export function smod64(alo: number, ahi: number, blo: number, bhi: number): void {
-  if (blo === 0 && bhi === 0) { out.lo = alo; out.hi = ahi; return; }
-  if (fitsI32(alo, ahi) && fitsI32(blo, bhi)) { setNumber(alo % blo || 0); return; }
-  setBig(toS64(alo, ahi) % toS64(blo, bhi));
+export function smod64(L: Int32Array, H: Int32Array, d: number, blo: number, bhi: number): void {
+  const alo = L[d]!, ahi = H[d]!;
+  if (blo === 0 && bhi === 0) return;
+  if (fitsI32(alo, ahi) && fitsI32(blo, bhi)) { setNumber(L, H, d, alo % blo || 0); return; }
+  setBig(L, H, d, toS64(alo, ahi) % toS64(blo, bhi));
 }
 
 /** 32-bit unsigned division and modulo; the result is zero-extended by the caller. */

@@ -9,7 +9,7 @@ import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpe
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import {
-  bswap16, bswap32, mul64, out, sdiv32, sdiv64, smod32, smod64, toU64, udiv32, udiv64, umod32, umod64,
+  bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, toU64, udiv32, udiv64, umod32, umod64,
 } from "./alu64.ts";
 import type { AddressSpace, Region } from "./memory.ts";
 import { loadProgram } from "./program.ts";
@@ -239,16 +239,16 @@ export class Vm {
         case 0x0f: { const r = (L[d]! >>> 0) + (L[s]! >>> 0); H[d] = H[d]! + H[s]! + (r >= TWO32 ? 1 : 0); L[d] = r; break; }
         case 0x17: { const k = IMM[pc]!; const r = (L[d]! >>> 0) - (k >>> 0); L[d] = r; H[d] = H[d]! - (k >> 31) - (r < 0 ? 1 : 0); break; }
         case 0x1f: { const r = (L[d]! >>> 0) - (L[s]! >>> 0); H[d] = H[d]! - H[s]! - (r < 0 ? 1 : 0); L[d] = r; break; }
-        case 0x27: { const k = IMM[pc]!; mul64(L[d]!, H[d]!, k, k >> 31); L[d] = out.lo; H[d] = out.hi; break; }
-        case 0x2f: mul64(L[d]!, H[d]!, L[s]!, H[s]!); L[d] = out.lo; H[d] = out.hi; break;
+        case 0x27: { const k = IMM[pc]!; mul64(L, H, d, k, k >> 31); break; }
+        case 0x2f: mul64(L, H, d, L[s]!, H[s]!); break;
         case 0x37: {
           const k = IMM[pc]!;
-          if (OFF[pc] === 1) sdiv64(L[d]!, H[d]!, k, k >> 31); else udiv64(L[d]!, H[d]!, k, k >> 31);
-          L[d] = out.lo; H[d] = out.hi; break;
+          if (OFF[pc] === 1) sdiv64(L, H, d, k, k >> 31); else udiv64(L, H, d, k, k >> 31);
+          break;
         }
         case 0x3f:
-          if (OFF[pc] === 1) sdiv64(L[d]!, H[d]!, L[s]!, H[s]!); else udiv64(L[d]!, H[d]!, L[s]!, H[s]!);
-          L[d] = out.lo; H[d] = out.hi; break;
+          if (OFF[pc] === 1) sdiv64(L, H, d, L[s]!, H[s]!); else udiv64(L, H, d, L[s]!, H[s]!);
+          break;
         case 0x47: { const k = IMM[pc]!; L[d] = L[d]! | k; H[d] = H[d]! | (k >> 31); break; }
         case 0x4f: L[d] = L[d]! | L[s]!; H[d] = H[d]! | H[s]!; break;
         case 0x57: { const k = IMM[pc]!; L[d] = L[d]! & k; H[d] = H[d]! & (k >> 31); break; }
@@ -260,12 +260,12 @@ export class Vm {
         case 0x87: { const l = L[d]!; L[d] = -l; H[d] = ~H[d]! + (l === 0 ? 1 : 0); break; }
         case 0x97: {
           const k = IMM[pc]!;
-          if (OFF[pc] === 1) smod64(L[d]!, H[d]!, k, k >> 31); else umod64(L[d]!, H[d]!, k, k >> 31);
-          L[d] = out.lo; H[d] = out.hi; break;
+          if (OFF[pc] === 1) smod64(L, H, d, k, k >> 31); else umod64(L, H, d, k, k >> 31);
+          break;
         }
         case 0x9f:
-          if (OFF[pc] === 1) smod64(L[d]!, H[d]!, L[s]!, H[s]!); else umod64(L[d]!, H[d]!, L[s]!, H[s]!);
-          L[d] = out.lo; H[d] = out.hi; break;
+          if (OFF[pc] === 1) smod64(L, H, d, L[s]!, H[s]!); else umod64(L, H, d, L[s]!, H[s]!);
+          break;
         case 0xa7: { const k = IMM[pc]!; L[d] = L[d]! ^ k; H[d] = H[d]! ^ (k >> 31); break; }
         case 0xaf: L[d] = L[d]! ^ L[s]!; H[d] = H[d]! ^ H[s]!; break;
         case 0xb7: { const k = IMM[pc]!; L[d] = k; H[d] = k >> 31; break; }
