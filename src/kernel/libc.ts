@@ -34,6 +34,7 @@ interface Libc {
   clockGettime: NativeFn;
   setsockopt: NativeFn;
   socket: NativeFn;
+  bind: NativeFn;
   numbers: { bpf: number; perfEventOpen: number };
   errnoNames: Map<number, string>;
 }
@@ -82,6 +83,7 @@ function loadLibc(): Libc | undefined {
       clockGettime: lib.func("int clock_gettime(int, void *)"),
       setsockopt: lib.func("int setsockopt(int, int, int, uint64_t, uint32_t)"),
       socket: lib.func("int socket(int, int, int)"),
+      bind: lib.func("int bind(int, void *, uint32_t)"),
       numbers,
       errnoNames,
     };
@@ -229,4 +231,10 @@ export function possibleCpus(): number {
 /** Calls `onReadable` from the event loop whenever `fd` becomes readable (epoll through libuv); close() stops it. */
 export function watchReadable(fd: number, onReadable: () => void): { close(): void; unref(): void } {
   return need().koffi.node.poll(fd, { readable: true }, () => onReadable());
+}
+
+/** bind(fd, sockaddr bytes); throws a KernelError on failure. */
+export function bindSocket(fd: number, sockaddr: Uint8Array): void {
+  const l = need();
+  if (Number(l.bind(fd, sockaddr, sockaddr.length)) < 0) throw new KernelError(l.koffi.errno(), "bind");
 }
