@@ -119,6 +119,13 @@ test("hash (BPF_F_ZERO_SEED) matches Linux step by step, including get_next_key 
 test("lru_hash below capacity matches Linux, order included (no eviction involved)", (t) => {
   if (skipUnless(t)) return;
   differential({ type: 9, keySize: 4, valueSize: 4, maxEntries: 512, flags: 64 }, smallKey(4, 20), { order: true, runs: 25 });
+  differential({ type: 9, keySize: 4, valueSize: 4, maxEntries: 512, flags: 64 | 2 }, smallKey(4, 20), { nCpus: possibleCpus(), order: true, runs: 15 });
+  differential({ type: 10, keySize: 4, valueSize: 12, maxEntries: 512, flags: 64 }, smallKey(4, 20), { nCpus: possibleCpus(), order: true, runs: 15 });
+});
+
+test("hash with BPF_F_NO_PREALLOC matches Linux (full map: E2BIG, updates of existing keys succeed)", (t) => {
+  if (skipUnless(t)) return;
+  differential({ type: 1, keySize: 4, valueSize: 8, maxEntries: 4, flags: 64 | 1 }, smallKey(4, 8), { order: true, runs: 30 });
 });
 
 test("bloom_filter (BPF_F_ZERO_SEED) answers exactly as Linux, false positives included", (t) => {
