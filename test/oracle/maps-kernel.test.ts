@@ -255,3 +255,51 @@ test("BPF_MAP_CREATE: random specs are accepted or refused with the same errno a
   assert.ok((tally.get("ok") ?? 0) > 200, `enough accepted specs: ${[...tally].join(" ")}`);
   console.log(`map create outcomes: ${[...tally].map(([k, v]) => `${k} ${v}`).join(", ")}`);
 });
+
+test("map-in-map: the same inner maps are accepted or refused as Linux refuses them", (t) => {
+  if (skipUnless(t)) return;
+  const inner = fc.record({
+    type: fc.constantFrom(1, 2, 9),
+    keySize: fc.constant(4),
+    valueSize: fc.constantFrom(4, 8),
+    maxEntries: fc.constantFrom(4, 5),
+    flags: fc.constantFrom(0, 0, 4096, 1024, 64),
+  });
+  let checked = 0;
+  // Inner maps: the template itself, or the template with one field swapped for another generated spec's.
+  const variant = fc.tuple(inner, fc.constantFrom("same", "same", "type", "valueSize", "maxEntries", "flags") as fc.Arbitrary<"same" | "type" | "valueSize" | "maxEntries" | "flags">);
+  fc.assert(fc.property(fc.constantFrom(12, 13), inner, fc.array(variant, { minLength: 1, maxLength: 6 }), fc.array(fc.tuple(fc.nat(5), fc.nat(3), fc.constantFrom(0, 0, 1, 2)), { maxLength: 12 }), (outerType, tmpl, variants, updates) => {
+    const inners = variants.map(([other, f]) => (f === "same" ? tmpl : { ...tmpl, [f]: other[f] }) as MapSpec);
+    const space = new AddressSpace({ initialPages: 2 });
+    const okSpec = (s: MapSpec) => { try { validateMapSpec(s); return true; } catch { return false; } };
+    if (!okSpec(tmpl)) return;
+    const usable = inners.filter(okSpec);
+    if (usable.length === 0) return;
+    const outerSpec: MapSpec = { type: outerType, keySize: 4, valueSize: 4, maxEntries: 3, innerMap: tmpl };
+    const outer = createMap(space, outerSpec);
+    const ourInner = usable.map((s) => createMap(space, s));
+    const fds: number[] = [];
+    try {
+      const tfd = mapCreate({ mapType: tmpl.type, keySize: 4, valueSize: tmpl.valueSize, maxEntries: tmpl.maxEntries, mapFlags: tmpl.flags });
+      fds.push(tfd);
+      const ofd = mapCreate({ mapType: outerType, keySize: 4, valueSize: 4, maxEntries: 3, innerMapFd: tfd });
+      fds.push(ofd);
+      const innerFds = usable.map((s) => mapCreate({ mapType: s.type, keySize: 4, valueSize: s.valueSize, maxEntries: s.maxEntries, mapFlags: s.flags }));
+      fds.push(...innerFds);
+      for (const [which, key, flags] of updates) {
+        const j = which % usable.length;
+        const k = new Uint8Array([key, 0, 0, 0]);
+        const ours = outcome(() => outer.update(k, new Uint8Array(new Uint32Array([ourInner[j]!.id]).buffer), flags));
+        const theirs = outcome(() => mapUpdateElem(ofd, k, new Uint8Array(new Uint32Array([innerFds[j]!]).buffer), flags));
+        assert.equal(ours, theirs, `update ${key} with ${JSON.stringify(usable[j])} flags ${flags} (template ${JSON.stringify(tmpl)})`);
+        if (ours === "ok") checked++;
+        const lo = outcome(() => { outer.lookup(k); });
+        const lt = outcome(() => { mapLookupElem(ofd, k, new Uint8Array(4)); });
+        assert.equal(lo, lt, `lookup ${key}`);
+      }
+    } finally {
+      fds.forEach(closeFd);
+    }
+  }), { numRuns: 60, seed: 20251125 });
+  assert.ok(checked > 20, `only ${checked} accepted inner-map updates were compared`);
+});
