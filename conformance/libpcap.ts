@@ -51,7 +51,7 @@ function compareWithDebian(cases: readonly LibpcapCase[]): string {
       got = { error: (e as Error).message };
     }
     if ("listing" in want ? "listing" in got && got.listing === want.listing
-      : "error" in got && (c.debian_same === true ? got.error.includes(want.error) : got.error === want.error)) agree++;
+      : "error" in got && (c.debian_same === true ? got.error.includes(want.error) : got.error.trim() === want.error)) agree++;
   }
   return `vs Debian tcpdump on all ${total} accept/reject cases it can express (including debian_same: false): ${agree} behave the same`;
 }

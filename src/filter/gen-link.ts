@@ -747,6 +747,37 @@ function radiotapPrefixLen(cs: CompilerState): SList | null {
   return s1;
 }
 
+/** Prism or AVS header: AVS headers carry their length at offset 4, Prism headers are 144 bytes. */
+function prismPrefixLen(cs: CompilerState): SList | null {
+  cs.noOptimize = true;
+  if (cs.offLinkhdr.reg === -1) return null;
+  const s1 = newStmt(BPF_LD | BPF_W | BPF_ABS, 0);
+  sappend(s1, newStmt(BPF_ALU | BPF_AND | BPF_K, 0xfffff000));
+  const avsCookie = newStmt(JMP(BPF_JEQ), 0x80211000);
+  sappend(s1, avsCookie);
+  const ld4 = newStmt(BPF_LD | BPF_W | BPF_ABS, 4);
+  sappend(s1, ld4);
+  avsCookie.s.jt = ld4;
+  const common = newStmt(BPF_JMP | 0x00 /* BPF_JA */, 1);
+  sappend(s1, common);
+  const ld144 = newStmt(BPF_LD | BPF_W | BPF_IMM, 144);
+  sappend(s1, ld144);
+  avsCookie.s.jf = ld144;
+  const st = newStmt(BPF_ST, cs.offLinkhdr.reg);
+  sappend(s1, st);
+  common.s.jf = st;
+  sappend(s1, newStmt(BPF_MISC | BPF_TAX));
+  return s1;
+}
+
+function avsPrefixLen(cs: CompilerState): SList | null {
+  if (cs.offLinkhdr.reg === -1) return null;
+  const s1 = newStmt(BPF_LD | BPF_W | BPF_ABS, 4);
+  sappend(s1, newStmt(BPF_ST, cs.offLinkhdr.reg));
+  sappend(s1, newStmt(BPF_MISC | BPF_TAX));
+  return s1;
+}
+
 function load80211HeaderLen(cs: CompilerState, s: SList | null, snext: SList | null): SList | null {
   if (cs.offLinkpl.reg === -1) return s;
   cs.noOptimize = true;
@@ -818,9 +849,9 @@ export function insertComputeVloffsets(cs: CompilerState, b: Block): void {
   const outer = cs.outermostlinktype;
   let s: SList | null = null;
   if (outer === DLT.IEEE802_11_RADIO) s = radiotapPrefixLen(cs);
-  else if (outer === DLT.PRISM_HEADER || outer === DLT.IEEE802_11_RADIO_AVS || outer === DLT.PPI) {
-    if (cs.offLinkhdr.reg !== -1) fail(`${describe(outer)} filtering is not supported by bpfkit yet`);
-  }
+  else if (outer === DLT.PRISM_HEADER) s = prismPrefixLen(cs);
+  else if (outer === DLT.IEEE802_11_RADIO_AVS) s = avsPrefixLen(cs);
+  else if (outer === DLT.PPI) s = radiotapPrefixLen(cs); // PPI's length field is also little-endian 16-bit at offset 2
   if (is80211(outer)) s = load80211HeaderLen(cs, s, b.stmts);
   else if (outer === DLT.PFLOG && cs.offLinkpl.reg !== -1) {
     // The pflog header length is its first byte, rounded up to a multiple of 4.
@@ -835,6 +866,14 @@ export function insertComputeVloffsets(cs: CompilerState, b: Block): void {
     sappend(s, b.stmts);
     b.stmts = s;
   }
+}
+
+/** PPI: only 802.11 payloads are filtered; the header's DLT field (little-endian) must say DLT_IEEE802_11. */
+export function genPpiDltCheck(cs: CompilerState): Block | null {
+  if (cs.linktype !== DLT.PPI) return null;
+  const b = newBlock(JMP(BPF_JEQ), swapLong(DLT.IEEE802_11));
+  b.stmts = newStmt(BPF_LD | BPF_W | BPF_ABS, 4);
+  return b;
 }
 
 export function genP80211Type(cs: CompilerState, type: number, mask: number): Block {

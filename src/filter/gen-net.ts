@@ -524,8 +524,11 @@ export function genScode(cs: CompilerState, name: string, q: Qual): Block {
       return portBoth(cs, true, r.p1, r.p2, realProto, dir);
     }
     case Q_GATEWAY: fail("'gateway' not supported in this configuration");
-    case Q_PROTO: return genProto(cs, lookupProto(name, proto), proto, dir);
-    case Q_PROTOCHAIN: return genProtochain(cs, lookupProto(name, proto), proto);
+    case Q_PROTO: case Q_PROTOCHAIN: {
+      const real = lookupProto(name, proto);
+      if (real < 0) fail(`unknown protocol: ${name}`);
+      return q.addr === Q_PROTO ? genProto(cs, real, proto, dir) : genProtochain(cs, real, proto);
+    }
     case Q_UNDEF: fail("syntax error in filter expression");
   }
   throw new Error(`bad address qualifier ${q.addr}`);
@@ -642,6 +645,24 @@ export function genMcode6(cs: CompilerState, s: string, masklen: number, q: Qual
   if ((q.addr === Q_DEFAULT || q.addr === Q_HOST) && masklen !== 128) fail("Mask syntax for networks only");
   if (q.addr === Q_DEFAULT || q.addr === Q_HOST || q.addr === Q_NET) return genHost6(cs, addr, mask, q.proto, q.dir, q.addr);
   fail("invalid qualifier against IPv6 address");
+}
+
+/** ARCnet `$xx` addresses (gen_acode / gen_ahostop): one byte at offset 0 (source) or 1 (destination). */
+export function genAcode(cs: CompilerState, s: string, q: Qual): Block {
+  if (cs.linktype !== DLT.ARCNET && cs.linktype !== DLT.ARCNET_LINUX) fail("aid supported only on ARCnet");
+  if ((q.addr !== Q_HOST && q.addr !== Q_DEFAULT) || q.proto !== Q_LINK) fail("ARCnet address used in non-arc expression");
+  const e = parseEtherAddress(s);
+  const ahost = (dir: number): Block => {
+    if (dir === Q_SRC || dir === Q_DST) return genCmp(cs, OffRel.LINKHDR, dir === Q_SRC ? 0 : 1, BPF_B, e[0]!);
+    if (dir === Q_AND || dir === Q_DEFAULT || dir === Q_OR) {
+      const b0 = ahost(Q_SRC);
+      const b1 = ahost(Q_DST);
+      if (dir === Q_AND) genAnd(b0, b1); else genOr(b0, b1);
+      return b1;
+    }
+    fail(`${ADDR_DIR_ERRORS[dir]!.replace(" not valid qualifiers for", "").replace(" not a valid qualifier for", "")} only supported on 802.11`);
+  };
+  return ahost(q.dir);
 }
 
 export function genEcode(cs: CompilerState, s: string, q: Qual): Block {

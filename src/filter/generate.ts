@@ -1,6 +1,5 @@
 // Stage 2: syntax tree → block graph. Walks the tree in the order bison reduces grammar.y (operands first, left to
 // right), calling the gen_* functions, then finish_parse: prologue for variable offsets, and the two return blocks.
-import { BpfError } from "../errors.ts";
 import { BPF_JGE, BPF_JGT } from "../isa/cbpf/insn.ts";
 import type { Arth, Node } from "./ast.ts";
 import { type Block, type ICode } from "./blocks.ts";
@@ -12,9 +11,9 @@ import {
 import { BPF_W } from "../isa/cbpf/insn.ts";
 import {
   genBroadcast, genMulticast, genInbound, genIfindex, genVlan, genMpls, genPppoed, genPppoes, genGeneve, genLlc,
-  genP80211Type, genP80211Fcdir, insertComputeVloffsets,
+  genP80211Type, genP80211Fcdir, insertComputeVloffsets, genPpiDltCheck,
 } from "./gen-link.ts";
-import { genScode, genNcode, genMcode, genMcode6, genEcode, genProtoAbbrev, genLoad, genPort, genPort6 } from "./gen-net.ts";
+import { genAcode, genScode, genNcode, genMcode, genMcode6, genEcode, genProtoAbbrev, genLoad, genPort, genPort6 } from "./gen-net.ts";
 import { newBlock, newStmt } from "./blocks.ts";
 import { BPF_ALU, BPF_OR, BPF_AND, BPF_K, BPF_B, BPF_JEQ } from "../isa/cbpf/insn.ts";
 import { JMP } from "./gen-core.ts";
@@ -99,9 +98,7 @@ function genNode(cs: CompilerState, n: Node): Block {
     case "mcode": return genMcode(cs, n.net, n.mask, n.masklen, n.q);
     case "mcode6": return genMcode6(cs, n.addr, n.masklen, n.q);
     case "ecode": return genEcode(cs, n.s, n.q);
-    case "acode":
-      if (cs.linktype === DLT.ARCNET || cs.linktype === DLT.ARCNET_LINUX) fail("ARCnet addresses are not supported by bpfkit yet");
-      fail("aid supported only on ARCnet");
+    case "acode": return genAcode(cs, n.s, n.q);
     case "abbrev": return genProtoAbbrev(cs, n.proto);
     case "relation": {
       const l = genArthNode(cs, n.left);
@@ -150,7 +147,8 @@ export function generate(cs: CompilerState, root: Node | null): ICode {
   const p = genNode(cs, root);
   // finish_parse
   insertComputeVloffsets(cs, p.head);
-  if (cs.linktype === DLT.PPI) throw new BpfError("UNSUPPORTED", "PPI filtering is not supported by bpfkit yet");
+  const ppi = genPpiDltCheck(cs);
+  if (ppi !== null) genAnd(ppi, p);
   genOrBackpatch(cs, p);
   return { root: p.head, curMark: 0 };
 }

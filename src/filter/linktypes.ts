@@ -27,7 +27,7 @@ export const LINK_TYPES: readonly LinkTypeRow[] = [
   ["LINUX_SLL", 113, 113, "Linux cooked v1"],
   ["LTALK", 114, 114, "Localtalk"],
   ["PFLOG", 117, 117, "OpenBSD pflog file"],
-  ["PFSYNC", 18, 246, "Packet filter state syncing"],
+  ["PFSYNC", 246, 246, "Packet filter state syncing"],
   ["PRISM_HEADER", 119, 119, "802.11 plus Prism header"],
   ["IP_OVER_FC", 122, 122, "RFC 2625 IP-over-Fibre Channel"],
   ["SUNATM", 123, 123, "Sun raw ATM"],

@@ -41,17 +41,21 @@ export function lookupNetwork(name: string): number {
   return v;
 }
 
-/** pcap_ether_aton: hex byte pairs separated by ':', '.' or '-'. */
+/** pcap_ether_aton: hex byte pairs separated by ':', '.' or '-'; other characters convert as its xdtoi() does. */
 export function parseEtherAddress(s: string): Uint8Array {
-  const out: number[] = [];
+  const xdtoi = (c: number): number =>
+    c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 97 + 10 : (c - 65 + 10) & 0xff;
+  const isx = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+  const out = new Uint8Array(6);
+  let n = 0;
   let i = 0;
-  const hex = (c: string | undefined): boolean => c !== undefined && /[0-9A-Fa-f]/.test(c);
-  while (i < s.length && out.length < 6) {
+  const at = (k: number): number => (k < s.length ? s.charCodeAt(k) : 0);
+  while (i < s.length) {
     if (s[i] === ":" || s[i] === "." || s[i] === "-") i++;
-    let d = parseInt(s[i++] ?? "0", 16);
-    if (hex(s[i])) d = (d << 4) | parseInt(s[i++]!, 16);
-    out.push(d);
+    let d = xdtoi(at(i++));
+    if (isx(at(i))) d = (d << 4) | xdtoi(at(i++));
+    if (n < 6) out[n] = d & 0xff;
+    n++;
   }
-  while (out.length < 6) out.push(0);
-  return new Uint8Array(out);
+  return out;
 }
