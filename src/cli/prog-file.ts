@@ -1,8 +1,9 @@
 // `bpfkit prog dump xlated file X.o [name NAME] [opcodes] [linum] [visual]`: bpftool's xlated dump of the programs of
 // an object file, relocated and linked as libbpf would load them (see src/object/xlated.ts for what differs from a
-// kernel dump). Unlike bpftool, opcodes and linum may be combined. The kernel engineer's src/cli/prog.ts delegates here.
-import { readFileSync } from "node:fs";
-import { loadObject } from "../object/index.ts";
+// kernel dump). Unlike bpftool, opcodes and linum may be combined. CO-RE relocations are applied against
+// /sys/kernel/btf/vmlinux as libbpf would (or `btf FILE`). The kernel engineer's src/cli/prog.ts delegates here.
+import { existsSync, readFileSync } from "node:fs";
+import { btfFromFileBytes, loadObject } from "../object/index.ts";
 import { xlatedDot, xlatedPlain } from "../object/xlated.ts";
 import { PROG_TYPES } from "../object/section-defs.ts";
 
@@ -33,6 +34,7 @@ export async function progFileCommand(args: string[]): Promise<number> {
   }
   i += 2;
   let name: string | undefined;
+  let btfPath: string | undefined;
   let opcodes = false, linum = false, visual = false;
   for (; i < words.length; i++) {
     const w = words[i]!;
@@ -42,15 +44,26 @@ export async function progFileCommand(args: string[]): Promise<number> {
         console.error("Error: expected program name");
         return 255;
       }
+    } else if (w === "btf") {
+      btfPath = words[++i];
+      if (btfPath === undefined) {
+        console.error("Error: expected BTF file path");
+        return 255;
+      }
     } else if (isPrefix(w, "opcodes")) opcodes = true;
     else if (isPrefix(w, "linum")) linum = true;
     else if (isPrefix(w, "visual")) visual = true;
     else {
-      console.error(`Error: unknown option '${w}' (name NAME | opcodes | linum | visual)`);
+      console.error(`Error: unknown option '${w}' (name NAME | btf FILE | opcodes | linum | visual)`);
       return 255;
     }
   }
-  const obj = loadObject(readFileSync(path), { fileName: path });
+  const bytes = readFileSync(path);
+  let obj = loadObject(bytes, { fileName: path });
+  const target = btfPath ?? (existsSync("/sys/kernel/btf/vmlinux") ? "/sys/kernel/btf/vmlinux" : undefined);
+  if (target !== undefined && obj.programs.some((p) => p.coreRelos > 0)) {
+    obj = loadObject(bytes, { fileName: path, targetBtf: btfFromFileBytes(readFileSync(target)) });
+  }
   const progs = name === undefined ? obj.programs : obj.programs.filter((p) => p.name === name);
   if (progs.length === 0) {
     console.error(name === undefined ? `Error: no programs in ${path}` : `Error: can't find prog with name '${name}' in ${path}`);
