@@ -300,18 +300,41 @@ export function mapShow(mode: OutputMode, args: readonly string[]): ToolOutput {
 
 // ---- btf show ----
 
-/** btf id → ids of the programs and maps using it, in bpftool's hashmap iteration order (latest added first). */
-function btfUsers(): { progs: Map<number, number[]>; maps: Map<number, number[]> } {
-  const progs = new Map<number, number[]>(), maps = new Map<number, number[]>();
-  const add = (m: Map<number, number[]>, k: number, v: number) => { if (k) m.set(k, [v, ...(m.get(k) ?? [])]); };
-  eachObject("prog", (fd) => { const i = progInfo(fd); add(progs, i.btfId, i.id); });
-  eachObject("map", (fd) => { const i = mapInfo(fd); add(maps, i.btfId, i.id); });
+/**
+ * libbpf's hashmap as bpftool 7.1 fills it with hashmap__append, reduced to what decides the order in which one key's
+ * values are visited: an insert prepends to the key's bucket chain, and every growth (when the map is empty or would
+ * pass 75% of its capacity; capacity 4, 8, 16...) rehashes each chain by prepending, reversing it.
+ */
+class BpftoolMultimap {
+  private readonly chains = new Map<number, number[]>();
+  private size = 0;
+  private cap = 0;
+  append(key: number, value: number): void {
+    if (this.cap === 0 || Math.floor(((this.size + 1) * 4) / 3) > this.cap) {
+      this.cap = this.cap === 0 ? 4 : this.cap * 2;
+      for (const chain of this.chains.values()) chain.reverse();
+    }
+    const chain = this.chains.get(key) ?? [];
+    chain.unshift(value);
+    this.chains.set(key, chain);
+    this.size++;
+  }
+  get(key: number): number[] {
+    return this.chains.get(key) ?? [];
+  }
+}
+
+/** btf id → ids of the programs and maps using it, in bpftool's iteration order. */
+function btfUsers(): { progs: BpftoolMultimap; maps: BpftoolMultimap } {
+  const progs = new BpftoolMultimap(), maps = new BpftoolMultimap();
+  eachObject("prog", (fd) => { const i = progInfo(fd); if (i.btfId) progs.append(i.btfId, i.id); });
+  eachObject("map", (fd) => { const i = mapInfo(fd); if (i.btfId) maps.append(i.btfId, i.id); });
   return { progs, maps };
 }
 
 function showBtf(out: Printer, fd: number, users: ReturnType<typeof btfUsers>): void {
   const info = btfInfo(fd);
-  const progIds = users.progs.get(info.id) ?? [], mapIds = users.maps.get(info.id) ?? [];
+  const progIds = users.progs.get(info.id), mapIds = users.maps.get(info.id);
   const j = out.json;
   if (j) {
     j.startObject().field("id", info.id).field("size", info.btfSize);

@@ -36,12 +36,12 @@ function runBpftool(args: string[]): ToolOutput {
 
 const modes = [["", { json: false, pretty: false }], ["-j", { json: true, pretty: false }], ["-p", { json: true, pretty: true }]] as const;
 
-/** Compares a listing (retrying once: other processes may load objects between the two snapshots). */
+/** Compares a listing (retrying: other processes may load or free objects between the two snapshots). */
 function same(args: string[], ours: (m: { json: boolean; pretty: boolean }) => ToolOutput): void {
   for (const [flag, mode] of modes) {
     const argv = flag ? [flag, ...args] : args;
     let a = runBpftool(argv), b = ours(mode);
-    if (a.stdout !== b.stdout) { a = runBpftool(argv); b = ours(mode); }
+    for (let retry = 0; retry < 3 && a.stdout !== b.stdout; retry++) { a = runBpftool(argv); b = ours(mode); }
     assert.equal(b.stdout, a.stdout, `bpftool ${argv.join(" ")}`);
     assert.equal(b.stderr, a.stderr, `stderr of bpftool ${argv.join(" ")}`);
     assert.equal(b.code, a.code, `exit code of bpftool ${argv.join(" ")}`);
