@@ -122,3 +122,10 @@ test("bad C-like input is a positioned BpfError", () => {
     });
   }
 });
+
+test("assembleWithLabels returns the label table", async () => {
+  const { assembleWithLabels } = await import("./assemble.ts");
+  const r = assembleWithLabels("0000000000000000 <prog>:\n r0 = 0\n call sub\nLBB0_1: exit\nsub: r0 = 1 ll\n exit");
+  assert.deepEqual([...r.labels], [["prog", 0], ["LBB0_1", 2], ["sub", 3]]);
+  assert.equal(r.insns.length, 6);
+});

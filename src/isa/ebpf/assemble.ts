@@ -19,6 +19,17 @@ interface PendingLabel {
 
 /** Assembles source text into instruction slots (an lddw is two slots). Throws BpfError("ASSEMBLE", …, {line, column}). */
 export function assemble(text: string): Insn[] {
+  return assembleWithLabels(text).insns;
+}
+
+export interface AssembledProgram {
+  readonly insns: Insn[];
+  /** Every label (including objdump `<sym>` and bpftool `func(...)` headers) and the slot index it names. */
+  readonly labels: ReadonlyMap<string, number>;
+}
+
+/** assemble, also returning the label table (function and jump-target names, for listings and symbolisation). */
+export function assembleWithLabels(text: string): AssembledProgram {
   const out: Insn[] = [];
   const labels = new Map<string, number>();
   const pending: PendingLabel[] = [];
@@ -76,7 +87,8 @@ export function assemble(text: string): Insn[] {
     }
     out[p.pc] = { ...out[p.pc]!, [p.field]: rel };
   }
-  return out;
+  if (implicitExit) labels.delete("exit");
+  return { insns: out, labels };
 }
 
 /** Removes comments, surrounding blanks and the pc / raw-byte columns of objdump and bpftool listings. */

@@ -7,7 +7,7 @@ export * from "./insn.ts";
 export * from "./opcode-table.ts";
 export { decodeProgram, decodeInsn, encodeProgram, insnHexBytes, INSN_SIZE, type ByteOrderOptions } from "./encode.ts";
 export { validateProgram, findProblem, type ValidateOptions, type InsnProblem } from "./validate.ts";
-export { assemble } from "./assemble.ts";
+export { assemble, assembleWithLabels, type AssembledProgram } from "./assemble.ts";
 export { parseIntLiteral } from "./asm-numbers.ts";
 export {
   disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, type KernelDisasmOptions,
