@@ -107,11 +107,7 @@ export function validateMapSpec(spec: MapSpec, nCpus = 1): number {
   }
   let stored = maxEntries;
 
-  if (isMapInMap(type)) {
-    if (valueSize !== 4) fail("EINVAL", spec, "value_size must be 4 (an inner map fd)");
-    if (spec.innerMap === undefined) fail("EINVAL", spec, "needs an inner map template (inner_map_fd)");
-    checkInnerTemplate(spec.innerMap, nCpus);
-  }
+  if (isMapInMap(type) && valueSize !== 4) fail("EINVAL", spec, "value_size must be 4 (an inner map fd)");
   if (isHashType(type)) {
     const lru = type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
     const percpu = type === BPF_MAP_TYPE_PERCPU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
@@ -176,6 +172,11 @@ export function validateMapSpec(spec: MapSpec, nCpus = 1): number {
     if (depth > PERF_EVENT_MAX_STACK) fail("EINVAL", spec, `more than ${PERF_EVENT_MAX_STACK} frames (kernel.perf_event_max_stack)`);
     if (maxEntries === 0) fail("EINVAL", spec, "max_entries must be non-zero");
     if (maxEntries > 2 ** 31) fail("E2BIG", spec, "max_entries above 2^31");
+  }
+  // The inner-map template is checked when the map is allocated, after the type's map_alloc_check.
+  if (isMapInMap(type)) {
+    if (spec.innerMap === undefined) fail("EINVAL", spec, "needs an inner map template (inner_map_fd)");
+    checkInnerTemplate(spec.innerMap, nCpus);
   }
   return stored;
 }
