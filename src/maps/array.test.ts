@@ -110,3 +110,12 @@ test("property: ARRAY behaves like a Map-based model under random operations", (
     m.free();
   }), { numRuns: 150 });
 });
+
+test("array with BPF_F_RDONLY_PROG (.rodata): values are read-only to programs, writable from user space", () => {
+  const space = new AddressSpace();
+  const m = createMap(space, { type: 2, keySize: 4, valueSize: 8, maxEntries: 1, flags: 128 | 1024 }) as ArrayMap;
+  m.update(u32(0), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+  assert.equal(space.check(m.valueAddress(0), 8, false), true);
+  assert.equal(space.check(m.valueAddress(0), 8, true), false);
+  assert.equal(space.u8[m.valueAddress(0) + 7], 8);
+});

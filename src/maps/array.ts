@@ -23,7 +23,7 @@ export class ArrayMap extends BpfMap {
     super(space, spec, maxEntries, opts);
     this.percpu = spec.type === BPF_MAP_TYPE_PERCPU_ARRAY;
     this.elemSize = this.percpu ? this.valueStride * this.nCpus : this.valueStride;
-    this.values = this.allocRegion(this.elemSize * maxEntries, "values");
+    this.values = this.allocRegion(this.elemSize * maxEntries, "values", this.programWritable);
   }
 
   /** Address of element `index` (CPU `cpu`'s copy for per-CPU arrays). */

@@ -67,7 +67,7 @@ export class HashMap extends BpfMap {
     this.hashes = new Uint32Array(capacity);
     this.valueOff = roundUp8(this.keySize);
     const valueBytes = this.percpu ? this.valueStride * this.nCpus : this.valueStride;
-    this.pool = new ElementPool(capacity, this.valueOff + valueBytes, (n) => this.allocRegion(n, "elements"));
+    this.pool = new ElementPool(capacity, this.valueOff + valueBytes, (n) => this.allocRegion(n, "elements", this.programWritable));
     this.nLists = this.lru && (this.flags & BPF_F_NO_COMMON_LRU) ? this.nCpus : 1;
     const L = this.nLists;
     this.freeHead = new Int32Array(L);

@@ -43,7 +43,7 @@ export class LpmTrieMap extends BpfMap {
     this.dataSize = this.keySize - 4;
     this.maxPrefixlen = this.dataSize * 8;
     this.valueOff = roundUp8(this.dataSize);
-    this.pool = new ElementPool(maxEntries, this.valueOff + this.valueStride, (n) => this.allocRegion(n, "elements"));
+    this.pool = new ElementPool(maxEntries, this.valueOff + this.valueStride, (n) => this.allocRegion(n, "elements", this.programWritable));
     this.freeSlots = new Int32Array(maxEntries);
     for (let i = 0; i < maxEntries; i++) this.freeSlots[i] = maxEntries - 1 - i;
     this.freeTop = maxEntries;

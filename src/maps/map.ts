@@ -9,7 +9,7 @@ import type { AddressSpace, Region, RegionKind } from "../vm/memory.ts";
 import { allocateMapId, registerMap, unregisterMap } from "./registry.ts";
 import { isPerCpu, roundUp8 } from "./spec.ts";
 import type { MapSpec } from "./spec.ts";
-import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, ERRNO, mapTypeName } from "./types.ts";
+import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, ERRNO, mapTypeName } from "./types.ts";
 
 export interface MapOptions {
   /** CPUs the map keeps per-CPU values and LRU lists for (default 1). */
@@ -102,6 +102,11 @@ export abstract class BpfMap {
     dv.setUint32(a + 16, this.maxEntries, true);
     dv.setUint32(a + 20, this.flags, true);
     registerMap(space, this);
+  }
+
+  /** Programs may write the values (not with BPF_F_RDONLY_PROG, e.g. .rodata: the kernel's verifier refuses such stores). */
+  get programWritable(): boolean {
+    return (this.flags & BPF_F_RDONLY_PROG) === 0;
   }
 
   /** Maps a region owned by this map (released with it). */
