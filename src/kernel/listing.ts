@@ -209,12 +209,8 @@ function showProg(out: Printer, fd: number): void {
   const type = bpftoolProgType(info.type);
   const j = out.json;
   if (j) {
-    j.startObject().field("id", info.id);
-    if (type !== undefined) j.field("type", type); else j.field("type", info.type);
-    if (info.name) j.field("name", progFullName(info, fd));
-    j.field("tag", info.tag).field("gpl_compatible", info.gplCompatible);
-    if (info.runTimeNs) j.field("run_time_ns", info.runTimeNs).field("run_cnt", info.runCnt);
-    if (info.recursionMisses) j.field("recursion_misses", info.recursionMisses);
+    j.startObject();
+    progHeaderJson(j, info, fd);
     if (info.loadTime) j.name("loaded_at").raw(String(bootNsToEpochSeconds(info.loadTime))).field("uid", info.createdByUid);
     j.field("bytes_xlated", info.xlatedProgLen);
     if (info.jitedProgLen) j.field("jited", true).field("bytes_jited", info.jitedProgLen);
@@ -238,6 +234,17 @@ function showProg(out: Printer, fd: number): void {
   if (info.mapIds.length) s += `  map_ids ${info.mapIds.join(",")}`;
   if (info.btfId) s += `\n\tbtf_id ${info.btfId}`;
   out.print(s + "\n");
+}
+
+/** bpftool's print_prog_header_json: id, type, name, tag, gpl_compatible, run stats. */
+export function progHeaderJson(j: JsonWriter, info: ProgInfo, fd: number): void {
+  const type = bpftoolProgType(info.type);
+  j.field("id", info.id);
+  if (type !== undefined) j.field("type", type); else j.field("type", info.type);
+  if (info.name) j.field("name", progFullName(info, fd));
+  j.field("tag", info.tag).field("gpl_compatible", info.gplCompatible);
+  if (info.runTimeNs) j.field("run_time_ns", info.runTimeNs).field("run_cnt", info.runCnt);
+  if (info.recursionMisses) j.field("recursion_misses", info.recursionMisses);
 }
 
 const atoll = (s: string): number => Number.parseInt(s, 10) || 0;

@@ -12,7 +12,8 @@ import { btfFromFileBytes } from "../object/btf-file.ts";
 import { closeFd, getFdById } from "./bpf.ts";
 import { strerror } from "./libc.ts";
 import { btfInfo, progInfo, progInfoExtras, type ProgInfo } from "./info.ts";
-import { Printer, isPrefix, progFullName, selectFds, bpftoolProgType, type OutputMode, type ToolOutput } from "./listing.ts";
+import { Printer, isPrefix, progFullName, progHeaderJson, selectFds, bpftoolProgType, type OutputMode, type ToolOutput } from "./listing.ts";
+import type { JsonWriter } from "./json-writer.ts";
 
 // __BPF_FUNC_MAX_ID of the uapi header bpftool 7.1 was built with (Linux 6.2): disasm.c names helper ids below it.
 const BPFTOOL_HELPER_MAX = 212;
@@ -103,46 +104,114 @@ function loadBtf(btfId: number): Btf | undefined {
   }
 }
 
-/** The plain xlated listing of one kernel program. */
-export function xlatedKernelPlain(fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}): string {
+interface XlatedImage {
+  readonly insns: Insn[];
+  readonly btf: Btf | undefined;
+  readonly funcRecs: { insnOff: number; typeId: number }[];
+  readonly lines: LineRec[];
+  readonly dopts: KernelDisasmOptions;
+}
+
+function xlatedImage(fd: number): XlatedImage {
   const info = progInfo(fd);
   const extras = progInfoExtras(fd, { xlated: true, funcInfo: true, lineInfo: true, ksyms: true });
   const insns: Insn[] = extras.xlated ? decodeProgram(extras.xlated) : [];
-  const btf = loadBtf(info.btfId);
-  const dopts = disasmOptions(extras.jitedKsyms);
   const funcRecs: { insnOff: number; typeId: number }[] = [];
   if (extras.funcInfo && info.funcInfoRecSize) {
     const v = new DataView(extras.funcInfo.buffer);
     for (let o = 0; o + 8 <= extras.funcInfo.length; o += info.funcInfoRecSize) funcRecs.push({ insnOff: v.getUint32(o, true), typeId: v.getUint32(o + 4, true) });
   }
-  const lines = lineRecords(extras.lineInfo, info.lineInfoRecSize);
-  let s = "";
+  return {
+    insns, btf: loadBtf(info.btfId), funcRecs, lines: lineRecords(extras.lineInfo, info.lineInfoRecSize),
+    dopts: disasmOptions(extras.jitedKsyms),
+  };
+}
+
+/** Walks an image as dump_xlated_plain/json do: the func_info record and line_info record (if any) of each pc. */
+function walkXlated(img: XlatedImage, visit: (pc: number, sig: string | undefined, line: LineRec | undefined) => void): void {
   let fi = 0, nrSkip = 0;
-  for (let pc = 0; pc < insns.length; pc++) {
-    const rec = funcRecs[fi];
-    if (btf && rec && rec.insnOff === pc) {
-      const sig = typeOnlySignature(btf, rec.typeId);
-      if (sig) s += `${sig}:\n`;
+  for (let pc = 0; pc < img.insns.length; pc++) {
+    let sig: string | undefined;
+    const rec = img.funcRecs[fi];
+    if (img.btf && rec && rec.insnOff === pc) {
+      sig = typeOnlySignature(img.btf, rec.typeId);
       fi++;
     }
-    if (lines.length) {
-      const l = lfind(lines, pc, nrSkip);
-      if (l) {
-        const text = btf?.str(l.lineOff);
-        if (text !== undefined) {
-          const src = text.replace(/^[ \t\n\v\f\r]+/, "");
-          s += opts.linum
-            ? `; ${src} [file:${btf!.str(l.fileNameOff) ?? ""} line_num:${l.lineCol >>> 10} line_col:${l.lineCol & 0x3ff}]\n`
-            : `; ${src}\n`;
-        }
-        nrSkip++;
+    let line: LineRec | undefined;
+    if (img.lines.length) {
+      line = lfind(img.lines, pc, nrSkip);
+      if (line) nrSkip++;
+    }
+    visit(pc, sig, line);
+    if (img.insns[pc]!.code === 0x18) pc++;
+  }
+}
+
+const ltrim = (s: string) => s.replace(/^[ \t\n\v\f\r]+/, "");
+
+/** The plain xlated listing of one kernel program. */
+export function xlatedKernelPlain(fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}): string {
+  const img = xlatedImage(fd);
+  let s = "";
+  walkXlated(img, (pc, sig, l) => {
+    if (sig) s += `${sig}:\n`;
+    const text = l ? img.btf?.str(l.lineOff) : undefined;
+    if (l && text !== undefined) {
+      s += opts.linum
+        ? `; ${ltrim(text)} [file:${img.btf!.str(l.fileNameOff) ?? ""} line_num:${l.lineCol >>> 10} line_col:${l.lineCol & 0x3ff}]\n`
+        : `; ${ltrim(text)}\n`;
+    }
+    s += `${String(pc).padStart(4)}: ${bpftool71Dialect(formatInsnKernel(img.insns, pc, img.dopts))}\n`;
+    if (opts.opcodes) s += opcodeLine(img.insns, pc) + "\n";
+  });
+  return s;
+}
+
+function hexArray(j: JsonWriter, bytes: readonly number[]): void {
+  j.startArray();
+  for (const b of bytes) j.raw(`"0x${(b & 0xff).toString(16).padStart(2, "0")}"`);
+  j.endArray();
+}
+
+/** dump_xlated_json: one object per instruction (proto, src/file/line_num/line_col, disasm, opcodes). */
+export function xlatedKernelJson(j: JsonWriter, fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}): void {
+  const img = xlatedImage(fd);
+  j.startArray();
+  walkXlated(img, (pc, sig, l) => {
+    j.startObject();
+    if (sig) j.field("proto", sig);
+    if (l) {
+      const text = img.btf?.str(l.lineOff);
+      if (text !== undefined) j.field("src", ltrim(text));
+      if (opts.linum) {
+        const file = img.btf?.str(l.fileNameOff);
+        if (file !== undefined) j.field("file", file);
+        if (l.lineCol >>> 10) j.field("line_num", l.lineCol >>> 10);
+        if (l.lineCol & 0x3ff) j.field("line_col", l.lineCol & 0x3ff);
       }
     }
-    s += `${String(pc).padStart(4)}: ${bpftool71Dialect(formatInsnKernel(insns, pc, dopts))}\n`;
-    if (opts.opcodes) s += opcodeLine(insns, pc) + "\n";
-    if (insns[pc]!.code === 0x18) pc++;
-  }
-  return s;
+    // print_insn_json quotes the printed text as is (no escaping), like bpftool
+    j.name("disasm").raw(`"${bpftool71Dialect(formatInsnKernel(img.insns, pc, img.dopts))}"`);
+    if (opts.opcodes) {
+      const x = img.insns[pc]!;
+      j.name("opcodes").startObject();
+      j.name("code").raw(`"0x${x.code.toString(16).padStart(2, "0")}"`);
+      j.name("src_reg").raw(`"0x${x.src.toString(16)}"`);
+      j.name("dst_reg").raw(`"0x${x.dst.toString(16)}"`);
+      j.name("off");
+      hexArray(j, [x.off & 0xff, (x.off >> 8) & 0xff]);
+      j.name("imm");
+      const imm = [x.imm, x.imm >> 8, x.imm >> 16, x.imm >> 24];
+      const next = img.insns[pc + 1];
+      if (x.code === 0x18 && next) {
+        imm.push(next.code, (next.dst & 0xf) | ((next.src & 0xf) << 4), next.off, next.off >> 8, next.imm, next.imm >> 8, next.imm >> 16, next.imm >> 24);
+      }
+      hexArray(j, imm);
+      j.endObject();
+    }
+    j.endObject();
+  });
+  j.endArray();
 }
 
 /** bpftool71Dialect for DOT labels, where `&` is escaped as `\&`. */
@@ -227,13 +296,15 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
       out.err += "Usage: bpftool prog dump xlated PROG [{ file FILE | [opcodes] [linum] [visual] }]\n";
       return out.result(255);
     }
-    if (out.json && !file) {
-      out.error("bpfkit does not produce the JSON form of `prog dump xlated` yet; use the plain form");
-      return out.result();
-    }
+    const j = out.json;
+    if (j && fds.length > 1) j.startArray();
     for (let i = 0; i < fds.length; i++) {
       const fd = fds[i]!;
-      if (fds.length > 1) out.print(headerPlain(progInfo(fd), fd));
+      if (j && fds.length > 1) {
+        j.startObject();
+        progHeaderJson(j, progInfo(fd), fd);
+        j.name("insns");
+      } else if (fds.length > 1) out.print(headerPlain(progInfo(fd), fd));
       if (file !== undefined) {
         const { xlated } = progInfoExtras(fd, { xlated: true });
         try {
@@ -243,10 +314,15 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
           return out.result();
         }
         if (out.json) out.json.raw("null");
-      } else if (visual) out.print(await xlatedKernelDot(fd));
+      } else if (visual) {
+        if (j) j.raw("null");
+        else out.print(await xlatedKernelDot(fd));
+      } else if (j) xlatedKernelJson(j, fd, { opcodes, linum });
       else out.print(xlatedKernelPlain(fd, { opcodes, linum }));
-      if (i !== fds.length - 1 && fds.length > 1) out.print("\n");
+      if (j && fds.length > 1) j.endObject();
+      else if (i !== fds.length - 1 && fds.length > 1) out.print("\n");
     }
+    if (j && fds.length > 1) j.endArray();
   } finally {
     fds.forEach(closeFd);
   }

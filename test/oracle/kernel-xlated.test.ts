@@ -61,6 +61,15 @@ test("prog dump xlated and BTF map dumps equal bpftool for libbpf-loaded objects
             assert.equal(ours.stdout, theirs.stdout, `${name}/${pin}: prog dump xlated id ${id} ${opt.join(" ")}`);
             assert.equal(ours.code, theirs.code);
           }
+          if (name === OBJECTS[0]) {
+            for (const [flag, mode] of [["-j", { json: true, pretty: false }], ["-p", { json: true, pretty: true }]] as const) {
+              for (const opt of [[], ["opcodes"], ["linum"], ["visual"]]) {
+                const ours = await progDump(mode, ["xlated", "id", id, ...opt]);
+                const theirs = bpftool([flag, "prog", "dump", "xlated", "id", id, ...opt]);
+                assert.equal(ours.stdout, theirs.stdout, `${name}/${pin}: ${flag} prog dump xlated id ${id} ${opt.join(" ")}`);
+              }
+            }
+          }
           const shown = progShow({ json: false, pretty: false }, ["id", id]);
           assert.equal(shown.stdout, bpftool(["prog", "show", "id", id]).stdout, `${name}/${pin}: prog show`);
           for (const mid of info.map_ids ?? []) {
