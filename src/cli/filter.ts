@@ -4,7 +4,7 @@
 // The expression may be split over several arguments (joined with spaces, as tcpdump does).
 import { readFileSync, writeFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
-import { compileFilter, compileOfflineFilter, scanPcapLe } from "../filter/index.ts";
+import { compileFilter, compileOfflineFilterJs, pcapLeHeader } from "../filter/index.ts";
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 
@@ -80,28 +80,14 @@ async function filterFile(o: Options): Promise<number> {
     const { runConvertedCbpf } = await import("../cbpf/vmrun.ts");
     run = (pkt, len, start = 0, end = pkt.length) => runConvertedCbpf(prog.insns, pkt.subarray(start, end), len);
   } else {
-    // libpcap's own interpreter, as tcpdump -r uses (backward jumps for protochain, no ancillary loads).
-    run = compileOfflineFilter(prog.insns);
+    // libpcap's own interpreter semantics, as tcpdump -r uses (backward jumps for protochain, no ancillary loads),
+    // compiled to a JavaScript function.
+    run = compileOfflineFilterJs(prog.insns);
   }
   const limit = o.count ?? Infinity;
-  const layout = o.engine === "interp" ? scanPcapLe(bytes) : null;
-  if (layout !== null) {
-    // Fast path: records in place, matches copied verbatim (what tcpdump -w writes for such files).
-    const recs = layout.records;
-    const keep: number[] = [];
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < recs.length && keep.length < limit; i++) {
-      const off = recs[i]!;
-      const caplen = view.getUint32(off + 8, true);
-      if (run(bytes, view.getUint32(off + 12, true), off + 16, off + 16 + caplen) !== 0) keep.push(i);
-    }
-    if (o.write !== undefined) {
-      const parts: Uint8Array[] = [bytes.subarray(0, 24)];
-      for (const i of keep) parts.push(bytes.subarray(recs[i]!, recs[i]! + 16 + view.getUint32(recs[i]! + 8, true)));
-      writeFileSync(o.write, Buffer.concat(parts));
-    }
-    const seen = keep.length >= limit && keep.length > 0 ? keep[keep.length - 1]! + 1 : recs.length;
-    return report(o, keep.length, seen);
+  if (o.engine === "interp") {
+    const r = filterPcapFast(bytes, run as (p: Uint8Array, len: number, start: number, end: number) => number, o.write, limit);
+    if (r !== null) return report(o, r.matched, r.seen);
   }
   const writer = o.write !== undefined ? new PcapWriter({ linktype: cap.info.linktype, snaplen: cap.info.snaplen, nano: cap.info.tsPrecision === "ns" }) : null;
   const parts: Uint8Array[] = writer ? [writer.header()] : [];
@@ -131,6 +117,50 @@ async function filterFile(o: Options): Promise<number> {
   report(o, matched, seen);
   if (error !== null) throw error instanceof Error ? new BpfError("IO", error.message) : error;
   return 0;
+}
+
+/**
+ * The fast path for classic little-endian pcap: records are filtered in place and matching records are copied
+ * verbatim (byte-identical to tcpdump -w for such files). Returns null, before writing anything, when the file has
+ * anything unusual (truncation, caplen above snaplen), so the general reader reports it exactly.
+ */
+export function filterPcapFast(bytes: Uint8Array, run: (p: Uint8Array, len: number, start: number, end: number) => number,
+  out: string | undefined, limit = Infinity): { matched: number; seen: number } | null {
+  const hdr = pcapLeHeader(bytes);
+  if (hdr === null) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let kept = new Int32Array(1024);
+  let matched = 0;
+  let seen = 0;
+  let keptBytes = 24;
+  const size = bytes.length;
+  for (let off = 24; off < size && matched < limit;) {
+    if (off + 16 > size) return null;
+    const caplen = view.getUint32(off + 8, true);
+    const end = off + 16 + caplen;
+    if (caplen > hdr.snaplen || end > size) return null;
+    seen++;
+    if (run(bytes, view.getUint32(off + 12, true), off + 16, end) !== 0) {
+      if (2 * matched + 2 > kept.length) { const k = new Int32Array(kept.length * 2); k.set(kept); kept = k; }
+      kept[2 * matched] = off;
+      kept[2 * matched + 1] = end;
+      keptBytes += end - off;
+      matched++;
+    }
+    off = end;
+  }
+  if (out !== undefined) {
+    const buf = new Uint8Array(keptBytes);
+    buf.set(bytes.subarray(0, 24));
+    let at = 24;
+    for (let i = 0; i < matched; i++) {
+      const piece = bytes.subarray(kept[2 * i]!, kept[2 * i + 1]!);
+      buf.set(piece, at);
+      at += piece.length;
+    }
+    writeFileSync(out, buf);
+  }
+  return { matched, seen };
 }
 
 function report(o: Options, matched: number, seen: number): number {

@@ -12,5 +12,6 @@ export { linearize } from "./linearize.ts";
 export { LINK_TYPES, linkTypeByName, linkTypeByDlt, linkTypeByFileValue, linkTypeDescription } from "./linktypes.ts";
 export { compileOfflineFilter } from "./offline.ts";
 export type { PacketFilter } from "./offline.ts";
-export { scanPcapLe } from "./scan.ts";
+export { scanPcapLe, pcapLeHeader } from "./scan.ts";
 export type { PcapLayout } from "./scan.ts";
+export { compileOfflineFilterJs } from "./offline-js.ts";

@@ -13,6 +13,19 @@ export interface PcapLayout {
 const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;
 
+/** The header of a classic little-endian pcap file this fast path handles, or null. */
+export function pcapLeHeader(bytes: Uint8Array): { linktype: number; snaplen: number } | null {
+  if (bytes.length < 24) return null;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = v.getUint32(0, true);
+  if (magic !== MAGIC_US && magic !== MAGIC_NS) return null;
+  if (v.getUint16(4, true) !== 2 || v.getUint16(6, true) !== 4 || v.getUint32(8, true) !== 0 || v.getUint32(12, true) !== 0) return null;
+  const snaplen = v.getUint32(16, true);
+  const linktype = v.getUint32(20, true);
+  if (snaplen === 0 || snaplen > 262144 || (linktype & 0xffff0000) !== 0) return null;
+  return { linktype, snaplen };
+}
+
 export function scanPcapLe(bytes: Uint8Array): PcapLayout | null {
   if (bytes.length < 24) return null;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
