@@ -44,7 +44,7 @@ test("perf buffer: a full buffer loses samples and reports them in a PERF_RECORD
   const events: string[] = [];
   b!.read((d) => events.push(`sample ${d.length}`), (lost) => events.push(`lost ${lost}`));
   assert.equal(m.perfOutput(0, BPF_F_CURRENT_CPU, data.start, 8), 0);
-  b!.read((d) => events.push(`sample ${d.length}`), (lost) => events.push(`lost ${lost}`));
+  m.consume((d) => events.push(`sample ${d.length}`), (lost) => events.push(`lost ${lost}`));
   assert.deepEqual(events, ["sample 2004", "sample 2004", "lost 2", "sample 12"]);
   assert.equal(b!.totalLost, 2);
 });

@@ -134,6 +134,13 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
     return this.slot(index);
   }
 
+  /** libbpf perf_buffer__consume: reads every slot's buffer in slot order; returns the records read. */
+  consume(onSample: (data: Uint8Array, cpu: number) => void, onLost?: (lost: number, cpu: number) => void): number {
+    let n = 0;
+    for (const b of this.slots) if (b !== undefined) n += b.read(onSample, onLost);
+    return n;
+  }
+
   /**
    * bpf_perf_event_output from a program on `cpu`: `flags` is the u64 flags argument (index in the low 32 bits,
    * BPF_F_CURRENT_CPU for this CPU's slot). 0, or -EINVAL / -E2BIG / -ENOENT / -EOPNOTSUPP (event on another CPU) /
