@@ -1,7 +1,8 @@
 // `bpfkit gen skeleton X.o [--runtime SPECIFIER]`: a typed TypeScript skeleton of an object, like bpftool's C
 // skeletons: the object embedded (base64), its maps with key/value types and codecs generated from BTF, its programs,
 // and its global variables (.data/.rodata/.bss/.kconfig) as typed properties. `open()` loads it into bpfkit's VM.
-// This module is also the skeleton's runtime (openSkeleton and the codecs), which the generated file imports.
+// This module is also the skeleton's runtime (openSkeleton), which the generated file imports when opened; the codecs
+// and handle types live in src/object/skeleton-codecs.ts.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BpfError } from "../errors.ts";
@@ -11,130 +12,16 @@ import type { Btf } from "../btf/parse.ts";
 import { loadObject } from "../object/index.ts";
 import type { BpfObject, MapSpec as ObjectMapSpec } from "../object/index.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
-import type { LoadedProgram } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import { createMap } from "../maps/index.ts";
-import type { BpfMap, MapSpec } from "../maps/index.ts";
+import type { MapSpec } from "../maps/index.ts";
 import { buildContext, PROG_TYPE_NAMES } from "../runtime/index.ts";
+import type { Codec, SkeletonMap, SkeletonProgram } from "../object/skeleton-codecs.ts";
 
-// ------------------------------------------------------------------------------------------------ runtime: codecs
+// ------------------------------------------------------------------------------------------------ runtime
 
-/** Reads and writes one value of a C type at an offset of a byte buffer (little-endian, as the VM's memory). */
-export interface Codec<T> {
-  readonly size: number;
-  read(b: Uint8Array, off: number): T;
-  write(b: Uint8Array, off: number, v: T): void;
-}
-
-const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-
-export const C = {
-  int(size: 1 | 2 | 4, signed: boolean): Codec<number> {
-    return {
-      size,
-      read: (b, o) => {
-        const d = dv(b);
-        if (size === 1) return signed ? d.getInt8(o) : d.getUint8(o);
-        if (size === 2) return signed ? d.getInt16(o, true) : d.getUint16(o, true);
-        return signed ? d.getInt32(o, true) : d.getUint32(o, true);
-      },
-      write: (b, o, v) => {
-        const d = dv(b);
-        if (size === 1) d.setUint8(o, v & 0xff);
-        else if (size === 2) d.setUint16(o, v & 0xffff, true);
-        else d.setUint32(o, v >>> 0, true);
-      },
-    };
-  },
-  int64(signed: boolean): Codec<bigint> {
-    return {
-      size: 8,
-      read: (b, o) => (signed ? dv(b).getBigInt64(o, true) : dv(b).getBigUint64(o, true)),
-      write: (b, o, v) => dv(b).setBigUint64(o, BigInt.asUintN(64, v), true),
-    };
-  },
-  bool(size: number): Codec<boolean> {
-    return { size, read: (b, o) => b.subarray(o, o + size).some((x) => x !== 0), write: (b, o, v) => { b.fill(0, o, o + size); b[o] = v ? 1 : 0; } };
-  },
-  float(size: 4 | 8): Codec<number> {
-    return {
-      size,
-      read: (b, o) => (size === 4 ? dv(b).getFloat32(o, true) : dv(b).getFloat64(o, true)),
-      write: (b, o, v) => (size === 4 ? dv(b).setFloat32(o, v, true) : dv(b).setFloat64(o, v, true)),
-    };
-  },
-  bytes(size: number): Codec<Uint8Array> {
-    return { size, read: (b, o) => b.slice(o, o + size), write: (b, o, v) => { b.fill(0, o, o + size); b.set(v.subarray(0, size), o); } };
-  },
-  array<T>(elem: Codec<T>, n: number, stride: number): Codec<T[]> {
-    return {
-      size: n * stride,
-      read: (b, o) => Array.from({ length: n }, (_, i) => elem.read(b, o + i * stride)),
-      write: (b, o, v) => v.slice(0, n).forEach((x, i) => elem.write(b, o + i * stride, x)),
-    };
-  },
-  /** A bitfield: `bits` bits at bit offset `bitOff` from the containing struct's start. */
-  bits(bitOff: number, bits: number, signed: boolean): Codec<number> {
-    return {
-      size: 0,
-      read: (b, o) => {
-        let v = 0n;
-        for (let i = 0; i < bits; i++) {
-          const bit = bitOff + i;
-          if ((b[o + (bit >> 3)]! >> (bit & 7)) & 1) v |= 1n << BigInt(i);
-        }
-        return Number(signed ? BigInt.asIntN(bits, v) : v);
-      },
-      write: (b, o, v) => {
-        const u = BigInt.asUintN(bits, BigInt(v));
-        for (let i = 0; i < bits; i++) {
-          const bit = bitOff + i;
-          const at = o + (bit >> 3);
-          b[at] = ((u >> BigInt(i)) & 1n) ? b[at]! | (1 << (bit & 7)) : b[at]! & ~(1 << (bit & 7));
-        }
-      },
-    };
-  },
-  struct<T>(size: number, fields: readonly (readonly [string, number, Codec<unknown>])[]): Codec<T> {
-    return {
-      size,
-      read: (b, o) => Object.fromEntries(fields.map(([n, off, c]) => [n, c.read(b, o + off)])) as T,
-      write: (b, o, v) => {
-        b.fill(0, o, o + size);
-        for (const [n, off, c] of fields) {
-          const x = (v as Record<string, unknown>)[n];
-          if (x !== undefined) c.write(b, o + off, x);
-        }
-      },
-    };
-  },
-};
-
-// ------------------------------------------------------------------------------------------------ runtime: objects
-
-export interface SkeletonMap<K, V> {
-  readonly name: string;
-  readonly map: BpfMap;
-  lookup(key: K): V | undefined;
-  update(key: K, value: V, flags?: number): void;
-  delete(key: K): boolean;
-  keys(): K[];
-}
-
-export interface RunOutput {
-  /** r0 as unsigned 64-bit. */
-  readonly retval: bigint;
-  /** The packet after the run (BPF_PROG_TEST_RUN's data_out). */
-  readonly dataOut: Uint8Array;
-}
-
-export interface SkeletonProgram {
-  readonly name: string;
-  readonly section: string;
-  readonly loaded: LoadedProgram;
-  /** Run once on `data` (a packet, or the context bytes for memory-context programs), like `bpftool prog run`. */
-  run(data?: Uint8Array): RunOutput;
-}
+export { C } from "../object/skeleton-codecs.ts";
+export type { Codec, SkeletonMap, SkeletonProgram, RunOutput } from "../object/skeleton-codecs.ts";
 
 export interface SkeletonLayout {
   readonly maps: Record<string, readonly [Codec<unknown> | undefined, Codec<unknown> | undefined]>;
@@ -342,7 +229,7 @@ class TypeGen {
 }
 
 /** The skeleton's TypeScript source. */
-export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileName: string, runtime: string): string {
+export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileName: string, runtime: string, codecs: string): string {
   const gen = obj.btf ? new TypeGen(obj.btf) : undefined;
   const base = ident(obj.name);
   const raw = (size: number): TypeOut =>
@@ -378,8 +265,11 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
   return [
     `// Generated by \`bpfkit gen skeleton ${fileName}\`: typed access to the maps, programs and global variables of '${obj.name}'.`,
     "// Do not edit; regenerate when the object changes.",
-    `import { C, openSkeleton } from ${JSON.stringify(runtime)};`,
-    `import type { Codec, SkeletonMap, SkeletonProgram } from ${JSON.stringify(runtime)};`,
+    `import { C } from ${JSON.stringify(codecs)};`,
+    `import type { Codec, SkeletonMap, SkeletonProgram } from ${JSON.stringify(codecs)};`,
+    "",
+    "// the VM runtime is imported when opening, so type-checking this file only needs the codecs module",
+    `const RUNTIME: string = ${JSON.stringify(runtime)};`,
     "",
     ...(gen?.decls ?? []),
     `export interface ${base}_skeleton {`,
@@ -405,8 +295,9 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
     "};",
     "",
     `/** Load '${obj.name}' into a fresh bpfkit VM (maps created, global data initialised, programs loaded). */`,
-    `export function open(): ${base}_skeleton {`,
-    `  return openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT as never) as ${base}_skeleton;`,
+    `export async function open(): Promise<${base}_skeleton> {`,
+    "  const rt = (await import(RUNTIME)) as { openSkeleton(object: string, file: string, layout: unknown): unknown };",
+    `  return rt.openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT) as ${base}_skeleton;`,
     "}",
     "",
     "// keep the Codec type import used even when no struct is generated",
@@ -418,16 +309,18 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
 export default async function gen(args: string[]): Promise<number> {
   const [sub, file, ...rest] = args;
   if (sub !== "skeleton" || file === undefined) {
-    console.error("Usage: bpfkit gen skeleton X.o [--runtime MODULE]");
+    console.error("Usage: bpfkit gen skeleton X.o [--runtime MODULE] [--codecs MODULE]");
     return 255;
   }
   let runtime = fileURLToPath(import.meta.url);
+  let codecs = fileURLToPath(new URL("../object/skeleton-codecs.ts", import.meta.url));
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--runtime" && rest[i + 1] !== undefined) runtime = rest[++i]!;
+    else if (rest[i] === "--codecs" && rest[i + 1] !== undefined) codecs = rest[++i]!;
     else throw new BpfError("EINVAL", `gen skeleton: unknown option '${rest[i]}'`);
   }
   const bytes = new Uint8Array(readFileSync(file));
   const obj = loadObject(bytes, { fileName: file });
-  process.stdout.write(generateSkeleton(obj, bytes, file.slice(file.lastIndexOf("/") + 1), runtime));
+  process.stdout.write(generateSkeleton(obj, bytes, file.slice(file.lastIndexOf("/") + 1), runtime, codecs));
   return 0;
 }

@@ -8,3 +8,7 @@ export { findSectionDef, SECTION_DEFS, PROG_TYPES, ATTACH_TYPES } from "./sectio
 export type { SectionDef } from "./section-defs.ts";
 export { btfFromFileBytes, isRawBtf } from "./btf-file.ts";
 export { internalMapName } from "./maps.ts";
+export { C as SkeletonCodecs } from "./skeleton-codecs.ts";
+export type { Codec, SkeletonMap, SkeletonProgram, RunOutput } from "./skeleton-codecs.ts";
+export { xlatedPlain, xlatedDot } from "./xlated.ts";
+export type { XlatedOptions } from "./xlated.ts";

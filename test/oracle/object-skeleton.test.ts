@@ -24,6 +24,7 @@ interface GlobalsSkel {
 }
 
 const RUNTIME = fileURLToPath(new URL("../../src/cli/gen.ts", import.meta.url));
+const CODECS = fileURLToPath(new URL("../../src/object/skeleton-codecs.ts", import.meta.url));
 const TSC = fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url));
 
 test("generated skeletons type-check under tsc --strict and run the object in the VM", async (t) => {
@@ -35,16 +36,16 @@ test("generated skeletons type-check under tsc --strict and run the object in th
     for (const name of ["xdp_maps", "globals"]) {
       const o = built.find((b) => b.name === name)!;
       const bytes = new Uint8Array(readFileSync(o.path));
-      writeFileSync(join(dir, `${name}.skel.ts`), generateSkeleton(loadObject(bytes, { fileName: o.path }), bytes, `${name}.bpf.o`, RUNTIME));
+      writeFileSync(join(dir, `${name}.skel.ts`), generateSkeleton(loadObject(bytes, { fileName: o.path }), bytes, `${name}.bpf.o`, RUNTIME, CODECS));
     }
     writeFileSync(join(dir, "use.ts"), [
       'import { open as openXdp } from "./xdp_maps.skel.ts";',
       'import { open as openGlobals } from "./globals.skel.ts";',
-      "const x = openXdp();",
+      "const x = await openXdp();",
       "const n: bigint | undefined = x.maps.counters.lookup(1);",
       "const keys = x.maps.flows.keys();",
       "const sport: number | undefined = keys[0]?.sport;",
-      "const g = openGlobals();",
+      "const g = await openGlobals();",
       "g.rodata.threshold = 3;",
       "const dropped: bigint = g.bss.dropped;",
       "const hist: number[] = g.bss.histogram;",
@@ -55,8 +56,8 @@ test("generated skeletons type-check under tsc --strict and run the object in th
       "--allowImportingTsExtensions", "--verbatimModuleSyntax", "--skipLibCheck", "--types", "node", join(dir, "use.ts")], { encoding: "utf8" });
     assert.equal(tsc.status, 0, `tsc --strict failed:\n${tsc.stdout}${tsc.stderr}`);
 
-    const xdp = (await import(pathToFileURL(join(dir, "xdp_maps.skel.ts")).href)) as { open(): XdpSkel };
-    const skel = xdp.open();
+    const xdp = (await import(pathToFileURL(join(dir, "xdp_maps.skel.ts")).href)) as { open(): Promise<XdpSkel> };
+    const skel = await xdp.open();
     const big = new Uint8Array(200), small = new Uint8Array(60);
     for (const p of [big, big, small]) assert.equal(skel.progs.count_packets.run(p).retval, 2n); // XDP_PASS
     assert.equal(skel.maps.counters.lookup(1), 2n); // both 200-byte packets (counted before the flow lookup)
@@ -64,8 +65,8 @@ test("generated skeletons type-check under tsc --strict and run the object in th
     const [key] = skel.maps.flows.keys();
     assert.deepEqual(skel.maps.flows.lookup(key!), { packets: 2n, bytes: 260n });
 
-    const globals = (await import(pathToFileURL(join(dir, "globals.skel.ts")).href)) as { open(): GlobalsSkel };
-    const g = globals.open();
+    const globals = (await import(pathToFileURL(join(dir, "globals.skel.ts")).href)) as { open(): Promise<GlobalsSkel> };
+    const g = await globals.open();
     assert.equal(g.data.seen, 1n);
     assert.equal(g.rodata.threshold, 10);
     assert.deepEqual([...g.rodata.banner], [...new TextEncoder().encode("bpfkit"), 0, 0]);
