@@ -227,7 +227,7 @@ export class HashMap extends BpfMap {
   /** htab_map_update_elem and its percpu / LRU variants; src holds the value at srcOff (all CPUs' when allCpus). */
   private upsert(keyAddr: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
     if (this.lru) {
-      // htab_lru_map_update_elem: no F_LOCK, and the new element is taken (maybe by eviction) before the lookup.
+      // htab_lru_map_update_elem: no BPF_F_LOCK, and the new element is taken (maybe by eviction) before the lookup.
       if (flags > EXIST) return -E.EINVAL;
     } else if ((flags & ~F_LOCK) > EXIST) return -E.EINVAL;
     const h = this.hashAt(keyAddr);
@@ -244,7 +244,7 @@ export class HashMap extends BpfMap {
       if (old !== NONE) { this.unlinkBucket(old); this.release(old); } else this.count++;
       return 0;
     }
-    let old = this.find(keyAddr, h);
+    const old = this.find(keyAddr, h);
     if (flags & F_LOCK) {
       if (this.lockOffset < 0) return -E.EINVAL;
       const r = checkFlags(old, flags);
@@ -262,7 +262,7 @@ export class HashMap extends BpfMap {
     if (n === NONE) return -E.E2BIG;
     this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
     this.link(n, h);
-    if (old !== NONE) { this.unlinkBucket(old); this.release(old); old = NONE; } else this.count++;
+    if (old !== NONE) { this.unlinkBucket(old); this.release(old); } else this.count++;
     return 0;
   }
 
