@@ -38,8 +38,13 @@ export function resolveLinkType(lt: string | number | undefined): number {
 /** Stage 1 + 2: the unoptimized block graph, for inspection. */
 export function buildBlockGraph(expr: string, opts: CompileOptions = {}): { ic: ICode; root: Node | null; noOptimize: boolean } {
   const dlt = resolveLinkType(opts.linktype);
-  const { root } = parseFilter(expr);
   const cs = newCompilerState(dlt, opts.snaplen ?? 262144, opts.readingFile ?? false);
+  const { root, error } = parseFilter(expr);
+  if (error !== undefined) {
+    // libpcap runs grammar actions while parsing: a semantic error in what was reduced before the bad token wins.
+    if (root !== null) generate(cs, root);
+    throw error;
+  }
   const ic = generate(cs, root);
   return { ic, root, noOptimize: cs.noOptimize };
 }

@@ -546,6 +546,12 @@ class Parser {
 export interface ParseResult {
   /** null for the empty expression (accept every packet). */
   readonly root: Node | null;
+  /**
+   * Set when the expression is invalid: the syntax (or scanner) error to report, unless generating code for
+   * `root` (then the phrases bison had already reduced before the bad token) raises a semantic error first, as
+   * libpcap's grammar actions run during parsing.
+   */
+  readonly error?: BpfError;
 }
 
 /** Parses a filter expression; syntax errors carry libpcap's wording. */
@@ -556,12 +562,33 @@ export function parseFilter(expr: string): ParseResult {
     return { root: p.prog() };
   } catch (e) {
     if (!(e instanceof SyntaxFailure)) throw e;
-    const at = Math.max(p.furthest, e.at);
-    // The scanner's own error (bad number, bogus address) is reported first, as libpcap keeps the first error set.
-    for (let k = 0; k <= at && k < toks.length; k++) {
-      if (toks[k]!.error) throw new BpfError("PARSE", toks[k]!.error, { column: toks[k]!.pos });
+    const at = Math.min(Math.max(p.furthest, e.at), toks.length - 1);
+    let error: BpfError | undefined;
+    // The scanner's own error (bad number, bogus address) is set before the parser's syntax error.
+    for (let k = 0; k <= at && error === undefined; k++) {
+      if (toks[k]!.kind === "LEX_ERROR" && toks[k]!.error) error = new BpfError("PARSE", toks[k]!.error, { column: toks[k]!.pos });
     }
-    const bad = toks[Math.min(at, toks.length - 1)]!;
-    throw new BpfError("PARSE", "can't parse filter expression: syntax error", { column: bad.pos });
+    error ??= new BpfError("PARSE", "can't parse filter expression: syntax error", { column: toks[at]!.pos });
+    return { root: reducedPrefix(toks, at), error };
   }
+}
+
+/** The longest prefix before token `at` that parses (closing any open parentheses): what bison had reduced. */
+function reducedPrefix(toks: readonly Token[], at: number): Node | null {
+  for (let j = at; j > 0; j--) {
+    let open = 0;
+    for (let k = 0; k < j; k++) {
+      if (toks[k]!.kind === "OP" && toks[k]!.text === "(") open++;
+      else if (toks[k]!.kind === "OP" && toks[k]!.text === ")") open--;
+    }
+    if (open < 0) continue;
+    const closers = Array.from({ length: open }, (): Token => ({ kind: "OP", text: ")", num: 0, pos: toks[j]!.pos, error: "" }));
+    const prefix = [...toks.slice(0, j), ...closers, toks[toks.length - 1]!];
+    try {
+      return new Parser(prefix).prog();
+    } catch (e) {
+      if (!(e instanceof SyntaxFailure)) throw e;
+    }
+  }
+  return null;
 }
