@@ -8,7 +8,12 @@ import type { Btf } from "../btf/parse.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 
 const ERRNO: Record<string, number> = { ENOENT: 2, EINVAL: 22, EPROTO: 71, ELOOP: 40, FORMAT: 22, ENOTSUPP: 95 };
-const STRERROR: Record<number, string> = { 2: "No such file or directory", 22: "Invalid argument", 40: "Too many levels of symbolic links", 95: "Operation not supported" };
+const STRERROR: Record<number, string> = {
+  2: "No such file or directory", 5: "Input/output error", 13: "Permission denied", 22: "Invalid argument",
+  40: "Too many levels of symbolic links", 95: "Operation not supported", 4001: "Unknown error 4001",
+};
+/** libbpf's LIBBPF_ERRNO__FORMAT: what btf__parse reports for a file that is neither raw BTF nor a readable ELF. */
+const LIBBPF_ERRNO__FORMAT = 4001;
 
 const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
@@ -64,18 +69,21 @@ async function dumpFile(args: string[]): Promise<number> {
       base = btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux"));
     }
   } catch (e) {
-    const errno = (e as { errno?: number }).errno ? -(e as { errno: number }).errno : 2;
+    // libbpf reads the file itself; a directory or unreadable file ends as EIO there, a missing one as ENOENT
+    const code = (e as { code?: string }).code;
+    const errno = code === "ENOENT" ? 2 : code === "EACCES" ? 13 : 5;
     console.error(`Error: failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`);
     return (256 - errno) & 0xff;
   }
   let parsed: Btf;
   try {
+    if (bytes.length < 2) throw Object.assign(new Error("short read"), { errno: 5 });
     parsed = btfFromFileBytes(bytes, base);
   } catch (e) {
-    if (!isBpfError(e)) throw e;
-    const errno = ERRNO[e.code] ?? 22;
-    if (process.env.BPFKIT_DEBUG) console.error(e.message);
-    console.error(`Error: failed to load BTF from ${path}: ${STRERROR[errno] ?? e.message}`);
+    if (!isBpfError(e) && (e as { errno?: number }).errno !== 5) throw e;
+    const errno = !isBpfError(e) ? 5 : e.message.startsWith("ELF: ") ? LIBBPF_ERRNO__FORMAT : (ERRNO[e.code] ?? 22);
+    if (process.env.BPFKIT_DEBUG) console.error((e as Error).message);
+    console.error(`Error: failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`);
     return (256 - errno) & 0xff;
   }
   const out = new StdoutSink();
