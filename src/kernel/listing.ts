@@ -8,6 +8,8 @@ import { progInfo, progInfoExtras, mapInfo, newMapInfoBuffer, btfInfo, linkInfo,
 import { btfTypeById, BTF_KIND_FUNC } from "./btf-names.ts";
 import { PROG_TYPE_NAMES, MAP_TYPE_NAMES, LINK_TYPE_NAMES, ATTACH_TYPE_NAMES } from "./names.ts";
 import { JsonWriter } from "./json-writer.ts";
+import { BpftoolMultimap } from "./bpftool-hashmap.ts";
+import { pinnedPaths } from "./pins.ts";
 
 /** What a bpftool-style command printed and returned. */
 export interface ToolOutput {
@@ -19,6 +21,8 @@ export interface ToolOutput {
 export interface OutputMode {
   readonly json: boolean;
   readonly pretty: boolean;
+  /** bpftool -f: list bpffs pins */
+  readonly bpffs?: boolean;
 }
 
 // bpftool 7.1 links libbpf 1.1, whose name tables end here; later enum values print as numbers ("type 32").
@@ -35,6 +39,8 @@ export class Printer {
   text = "";
   err = "";
   failed = false;
+  /** bpffs pins by object id when -f was given */
+  pins?: BpftoolMultimap<string>;
   constructor(readonly mode: OutputMode) {
     if (mode.json) this.json = new JsonWriter(mode.pretty);
   }
@@ -165,6 +171,18 @@ function scan(kind: ObjectKind, match: (fd: number) => boolean): number[] {
   return fds;
 }
 
+/** The pins of an object: JSON "pinned" array or plain "\n\tpinned PATH" lines, printed only when any pin exists. */
+function pinsJson(out: Printer, j: JsonWriter, id: number): void {
+  if (!out.pins || out.pins.empty) return;
+  j.name("pinned").startArray();
+  for (const p of out.pins.get(id)) j.string(p);
+  j.endArray();
+}
+function pinsPlain(out: Printer, id: number): string {
+  if (!out.pins || out.pins.empty) return "";
+  return out.pins.get(id).map((p) => `\n\tpinned ${p}`).join("");
+}
+
 /** Walks every object of a kind (skipping ones that vanish between GET_NEXT_ID and GET_FD_BY_ID, as bpftool does). */
 function eachObject(kind: ObjectKind, fn: (fd: number) => void): void {
   for (const id of allIds(kind)) {
@@ -182,6 +200,7 @@ function eachObject(kind: ObjectKind, fn: (fd: number) => void): void {
 /** `show` with the arguments after it: nothing (all objects) or one selector (may match several). */
 function showCommand(mode: OutputMode, kind: "prog" | "map", args: readonly string[], show: (out: Printer, fd: number) => void): ToolOutput {
   const out = new Printer(mode);
+  if (mode.bpffs) out.pins = pinnedPaths(kind);
   if (args.length !== 0 && args.length !== 2) {
     out.error(`what is '${args[0]}'?`);
     return out.result();
@@ -218,6 +237,7 @@ function showProg(out: Printer, fd: number): void {
     if (memlock !== undefined) j.field("bytes_memlock", atoll(memlock));
     if (info.mapIds.length) j.uintArray("map_ids", info.mapIds);
     if (info.btfId) j.field("btf_id", info.btfId);
+    pinsJson(out, j, info.id);
     j.endObject();
     return;
   }
@@ -232,6 +252,7 @@ function showProg(out: Printer, fd: number): void {
   s += info.jitedProgLen ? `  jited ${info.jitedProgLen}B` : "  not jited";
   if (memlock !== undefined) s += `  memlock ${memlock}B`;
   if (info.mapIds.length) s += `  map_ids ${info.mapIds.join(",")}`;
+  s += pinsPlain(out, info.id);
   if (info.btfId) s += `\n\tbtf_id ${info.btfId}`;
   out.print(s + "\n");
 }
@@ -279,6 +300,7 @@ function showMap(out: Printer, fd: number, reuse: Uint8Array): void {
     if (ownerJited !== undefined) j.field("owner_jited", atoll(ownerJited) !== 0);
     j.field("frozen", frozen);
     if (info.btfId) j.field("btf_id", info.btfId);
+    pinsJson(out, j, info.id);
     j.endObject();
     return;
   }
@@ -293,6 +315,7 @@ function showMap(out: Printer, fd: number, reuse: Uint8Array): void {
     s += t !== undefined ? `owner_prog_type ${t}  ` : `owner_prog_type ${atoll(ownerType)}  `;
   }
   if (ownerJited !== undefined) s += `owner${atoll(ownerJited) ? "" : " not"} jited`;
+  s += pinsPlain(out, info.id);
   if (info.btfId || frozen) s += "\n\t";
   if (info.btfId) s += `btf_id ${info.btfId}`;
   if (frozen) s += `${info.btfId ? "  " : ""}frozen`;
@@ -307,33 +330,9 @@ export function mapShow(mode: OutputMode, args: readonly string[]): ToolOutput {
 
 // ---- btf show ----
 
-/**
- * libbpf's hashmap as bpftool 7.1 fills it with hashmap__append, reduced to what decides the order in which one key's
- * values are visited: an insert prepends to the key's bucket chain, and every growth (when the map is empty or would
- * pass 75% of its capacity; capacity 4, 8, 16...) rehashes each chain by prepending, reversing it.
- */
-class BpftoolMultimap {
-  private readonly chains = new Map<number, number[]>();
-  private size = 0;
-  private cap = 0;
-  append(key: number, value: number): void {
-    if (this.cap === 0 || Math.floor(((this.size + 1) * 4) / 3) > this.cap) {
-      this.cap = this.cap === 0 ? 4 : this.cap * 2;
-      for (const chain of this.chains.values()) chain.reverse();
-    }
-    const chain = this.chains.get(key) ?? [];
-    chain.unshift(value);
-    this.chains.set(key, chain);
-    this.size++;
-  }
-  get(key: number): number[] {
-    return this.chains.get(key) ?? [];
-  }
-}
-
 /** btf id → ids of the programs and maps using it, in bpftool's iteration order. */
-function btfUsers(): { progs: BpftoolMultimap; maps: BpftoolMultimap } {
-  const progs = new BpftoolMultimap(), maps = new BpftoolMultimap();
+function btfUsers(): { progs: BpftoolMultimap<number>; maps: BpftoolMultimap<number> } {
+  const progs = new BpftoolMultimap<number>(), maps = new BpftoolMultimap<number>();
   eachObject("prog", (fd) => { const i = progInfo(fd); if (i.btfId) progs.append(i.btfId, i.id); });
   eachObject("map", (fd) => { const i = mapInfo(fd); if (i.btfId) maps.append(i.btfId, i.id); });
   return { progs, maps };
@@ -418,6 +417,7 @@ function showLink(out: Printer, fd: number): void {
       case 5: j.field("netns_ino", info.netnsIno!); attachTypeField(out, info.attachType!); break;
       case 4: j.field("target_name", info.tpName ?? ""); break;
     }
+    pinsJson(out, j, info.id);
     j.endObject();
     return;
   }
@@ -433,12 +433,13 @@ function showLink(out: Printer, fd: number): void {
     case 4: s += `target_name ${info.tpName}  `; break;
     case 5: s += `\n\tnetns_ino ${info.netnsIno}  ` + attachTypeField(out, info.attachType!); break;
   }
-  out.print(s + "\n");
+  out.print(s + pinsPlain(out, info.id) + "\n");
 }
 
 /** `bpftool link show [id N | pinned P]` */
 export function linkShow(mode: OutputMode, args: readonly string[]): ToolOutput {
   const out = new Printer(mode);
+  if (mode.bpffs) out.pins = pinnedPaths("link");
   if (args.length === 2) {
     let fd: number | undefined;
     if (isPrefix(args[0], "id")) {

@@ -3,9 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { insn } from "../../src/isa/ebpf/insn.ts";
 import { kernelAvailable } from "./kernel.ts";
-import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze } from "../../src/kernel/bpf.ts";
+import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze, objPin } from "../../src/kernel/bpf.ts";
 import { progInfo, mapInfo } from "../../src/kernel/info.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, type Attachment } from "../../src/kernel/loader.ts";
 import { btfShow, linkShow, mapShow, progShow, type ToolOutput } from "../../src/kernel/listing.ts";
@@ -139,4 +140,42 @@ test("map dump equals bpftool: hex layouts, per-CPU values, BTF-formatted entrie
   } finally {
     for (const fd of fds) closeFd(fd);
   }
+});
+
+test("-f lists bpffs pins like bpftool (several pins per object, nested directories), then unpinned", (t) => {
+  if (skipUnless(t)) return;
+  const root = "/sys/fs/bpf";
+  if (!existsSync(root) || !readFileSync("/proc/mounts", "utf8").includes(" /sys/fs/bpf bpf ")) {
+    console.log("SKIP -f pins: no bpffs at /sys/fs/bpf");
+    t.skip("no bpffs at /sys/fs/bpf");
+    return;
+  }
+  const dir = `${root}/bpfkit_pins_${process.pid}`;
+  const fds: number[] = [];
+  const links: Attachment[] = [];
+  mkdirSync(`${dir}/sub`, { recursive: true });
+  try {
+    const map = mapCreate({ mapType: 2, keySize: 4, valueSize: 4, maxEntries: 1, name: "bk_pinned" });
+    fds.push(map);
+    const prog = progLoad({ progType: 17, insns: [insn(0xb7, 0, 0, 0, 0), insn(0x95)], name: "bk_pinned" }).fd;
+    fds.push(prog);
+    links.push(attachRawTracepoint(prog, "sys_exit"));
+    objPin(map, `${dir}/map_a`);
+    objPin(map, `${dir}/sub/map_b`);
+    objPin(prog, `${dir}/prog`);
+    objPin(links[0]!.fd, `${dir}/sub/link`);
+    for (const [kind, show] of [["prog", progShow], ["map", mapShow], ["link", linkShow]] as const) {
+      for (const [flag, mode] of modes) {
+        const argv = [...(flag ? [flag] : []), "-f", kind, "show"];
+        let a = runBpftool(argv), b = show({ ...mode, bpffs: true }, []);
+        for (let retry = 0; retry < 3 && a.stdout !== b.stdout; retry++) { a = runBpftool(argv); b = show({ ...mode, bpffs: true }, []); }
+        assert.equal(b.stdout, a.stdout, `bpftool ${argv.join(" ")}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    for (const l of links) l.close();
+    for (const fd of fds) closeFd(fd);
+  }
+  assert.equal(existsSync(dir), false, "no pins left");
 });
