@@ -566,7 +566,7 @@ export function parseFilter(expr: string): ParseResult {
     let error: BpfError | undefined;
     // The scanner's own error (bad number, bogus address) is set before the parser's syntax error.
     for (let k = 0; k <= at && error === undefined; k++) {
-      if (toks[k]!.kind === "LEX_ERROR" && toks[k]!.error) error = new BpfError("PARSE", toks[k]!.error, { column: toks[k]!.pos });
+      if (toks[k]!.error) error = new BpfError("PARSE", toks[k]!.error, { column: toks[k]!.pos });
     }
     error ??= new BpfError("PARSE", "can't parse filter expression: syntax error", { column: toks[at]!.pos });
     return { root: reducedPrefix(toks, at), error };
@@ -581,7 +581,9 @@ function reducedPrefix(toks: readonly Token[], at: number): Node | null {
       if (toks[k]!.kind === "OP" && toks[k]!.text === "(") open++;
       else if (toks[k]!.kind === "OP" && toks[k]!.text === ")") open--;
     }
-    if (open < 0) continue;
+    // A protocol name followed by an unexpected token is not reduced by bison (its state needs the lookahead).
+    const last = toks[j - 1]!;
+    if (open < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
     const closers = Array.from({ length: open }, (): Token => ({ kind: "OP", text: ")", num: 0, pos: toks[j]!.pos, error: "" }));
     const prefix = [...toks.slice(0, j), ...closers, toks[toks.length - 1]!];
     try {
