@@ -9,7 +9,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
 import type { LoadedProgram, PseudoResolver } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
-import { createMap } from "../maps/index.ts";
+import { BpfMap, createMap, ProgArrayMap } from "../maps/index.ts";
 import type { MapSpec } from "../maps/index.ts";
 import type { MapSpec as ObjectMapSpec } from "../object/index.ts";
 import { buildContext, PROGRAM_TYPES, PROG_TYPE_NAMES } from "../runtime/index.ts";
@@ -65,9 +65,19 @@ function parseArgs(argv: string[]): Args {
 
 interface Loadable {
   readonly label: string;
+  /** The program's own name (ELF function name), for prog-array slots that refer to it. */
+  readonly name?: string;
   readonly insns: readonly Insn[];
   readonly type?: string;
   readonly resolve?: PseudoResolver;
+  /** Loaded but not run (another program of the same object, e.g. a tail-call target). */
+  readonly loadOnly?: boolean;
+}
+
+interface LoadedFile {
+  readonly loadables: Loadable[];
+  /** After every program is loaded: fill PROG_ARRAY slots the object initializes (`.values = { [i] = &prog }`). */
+  readonly wire?: (byName: ReadonlyMap<string, LoadedProgram>) => void;
 }
 
 /** Raw .bin: 8-byte little-endian slots; a trailing partial slot is a truncated instruction. */
@@ -82,26 +92,37 @@ function fromRaw(bytes: Uint8Array): Insn[] {
   return insns;
 }
 
-async function fromElf(file: string, bytes: Uint8Array, only: string | undefined, space: AddressSpace): Promise<Loadable[]> {
+async function fromElf(file: string, bytes: Uint8Array, only: string | undefined, space: AddressSpace): Promise<LoadedFile> {
   const { loadObject } = await import("../object/index.ts");
   const obj = loadObject(bytes, { fileName: file });
-  const progs = obj.programs.filter((p) => only === undefined || p.name === only);
-  if (progs.length === 0) throw new BpfError("ENOENT", only ? `no program named '${only}'` : "the object has no programs");
-  const resolve = obj.maps.length > 0 ? mapResolver(obj.maps, space) : undefined;
-  return progs.map((p) => ({
-    label: `${file}:${p.name}`, insns: p.insns, type: PROG_TYPE_NAMES[p.progType], ...(resolve ? { resolve } : {}),
+  if (only !== undefined && !obj.programs.some((p) => p.name === only)) throw new BpfError("ENOENT", `no program named '${only}'`);
+  if (obj.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
+  const maps = obj.maps.length > 0 ? createObjectMaps(obj.maps, space) : undefined;
+  const loadables = obj.programs.map((p) => ({
+    label: `${file}:${p.name}`, name: p.name, insns: p.insns, type: PROG_TYPE_NAMES[p.progType],
+    ...(maps ? { resolve: maps.resolve } : {}), ...(only !== undefined && p.name !== only ? { loadOnly: true } : {}),
   }));
+  return {
+    loadables,
+    wire: (byName) => {
+      obj.maps.forEach((spec, idx) => {
+        const m = maps?.created[idx];
+        if (!(m instanceof ProgArrayMap)) return;
+        spec.initSlots?.forEach((name, slot) => { if (name !== undefined && byName.has(name)) m.setProgram(slot, byName.get(name)); });
+      });
+    },
+  };
 }
 
 /** Creates the object's maps in the address space (src/maps) with their initial data, for lddw map references. */
-function mapResolver(specs: readonly ObjectMapSpec[], space: AddressSpace): PseudoResolver {
+function createObjectMaps(specs: readonly ObjectMapSpec[], space: AddressSpace): { created: BpfMap[]; resolve: PseudoResolver } {
   const created = specs.map((spec) => {
     const m = createMap(space, toMapSpec(spec));
     // global data (.data/.rodata/.bss): one array element holding the section's bytes, as libbpf sets it up
     if (spec.initialValue !== undefined) m.update(new Uint8Array(4), spec.initialValue);
     return m;
   });
-  return {
+  const resolve: PseudoResolver = {
     map: (_src, idx) => mapAt(created, idx).address,
     mapValue: (_src, idx, off) => {
       const m = mapAt(created, idx);
@@ -112,6 +133,7 @@ function mapResolver(specs: readonly ObjectMapSpec[], space: AddressSpace): Pseu
       return v + off;
     },
   };
+  return { created, resolve };
 }
 
 /** The object's map declaration as BPF_MAP_CREATE takes it. */
@@ -129,13 +151,13 @@ function mapAt<M>(maps: readonly M[], idx: number): M {
   return m;
 }
 
-async function loadFile(file: string, args: Args, space: AddressSpace): Promise<Loadable[]> {
+async function loadFile(file: string, args: Args, space: AddressSpace): Promise<LoadedFile> {
   const bytes = new Uint8Array(readFileSync(file));
   if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
     return fromElf(file, bytes, args.prog, space);
   }
-  if (/\.(asm|s|S)$/.test(file)) return [{ label: file, insns: assemble(new TextDecoder().decode(bytes)) }];
-  return [{ label: file, insns: fromRaw(bytes) }];
+  if (/\.(asm|s|S)$/.test(file)) return { loadables: [{ label: file, insns: assemble(new TextDecoder().decode(bytes)) }] };
+  return { loadables: [{ label: file, insns: fromRaw(bytes) }] };
 }
 
 function render(label: string, e: unknown): string {
@@ -152,26 +174,33 @@ export default async function run(argv: string[]): Promise<number> {
   for (const file of args.files) {
     const space = new AddressSpace();
     const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
-    let loadables: Loadable[];
+    let loaded: LoadedFile;
     try {
-      loadables = await loadFile(file, args, space);
+      loaded = await loadFile(file, args, space);
     } catch (e) {
       console.log(render(file, e));
       status = 1;
       continue;
     }
-    for (const l of loadables) {
-      const type = args.type ?? l.type ?? "raw";
+    // load every program first (tail-call targets included), then wire prog arrays, then run
+    const ready: { l: Loadable; prog: LoadedProgram; type: string }[] = [];
+    const byName = new Map<string, LoadedProgram>();
+    for (const l of loaded.loadables) {
+      const type = l.loadOnly ? (l.type ?? "raw") : (args.type ?? l.type ?? "raw");
+      try {
+        const prog = vm.load(l.insns, { type, name: l.label, ...(l.resolve ? { resolve: l.resolve } : {}) });
+        if (l.name !== undefined) byName.set(l.name, prog);
+        if (!l.loadOnly) ready.push({ l, prog, type });
+      } catch (e) {
+        if (l.loadOnly) continue;
+        console.log(render(l.label, e));
+        status = 1;
+      }
+    }
+    loaded.wire?.(byName);
+    for (const { l, prog, type } of ready) {
       if (PROGRAM_TYPES[type] === undefined) {
         console.log(`${l.label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})`);
-        status = 1;
-        continue;
-      }
-      let prog: LoadedProgram;
-      try {
-        prog = vm.load(l.insns, { type, name: l.label, ...(l.resolve ? { resolve: l.resolve } : {}) });
-      } catch (e) {
-        console.log(render(l.label, e));
         status = 1;
         continue;
       }

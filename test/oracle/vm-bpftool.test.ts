@@ -1,5 +1,5 @@
 // `bpfkit run` against `bpftool prog run` on clang-built objects: bpf_loop callbacks, maps, global data, packet
-// helpers and XDP head/tail adjustment. Each C program is compiled, loaded and pinned with bpftool, run with the same
+// helpers, XDP head/tail adjustment and tail calls through a PROG_ARRAY the object initializes. Each C program is compiled, loaded and pinned with bpftool, run with the same
 // input, and the return values compared (bpftool prints the kernel's u32 retval). Needs root, clang and bpftool.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -21,6 +21,7 @@ static long (*bpf_skb_load_bytes)(const void *skb, __u32 offset, void *to, __u32
 static long (*bpf_xdp_adjust_head)(struct xdp_md *xdp, int delta) = (void *) 44;
 static long (*bpf_xdp_adjust_tail)(struct xdp_md *xdp, int delta) = (void *) 65;
 static long (*bpf_loop)(__u32 nr, void *cb, void *ctx, __u64 flags) = (void *) 181;
+static long (*bpf_tail_call)(void *ctx, void *map, __u32 index) = (void *) 12;
 char LICENSE[] SEC("license") = "GPL";
 `;
 
@@ -76,6 +77,28 @@ const PROGRAMS: { name: string; src: string }[] = [
       asm volatile("" : "+r"(len));
       return len + (b << 8) + (errs << 16);
     }` },
+  { name: "tailcall", src: `
+    int target(struct __sk_buff *skb);
+    struct { int (*type)[3]; int (*max_entries)[4]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
+      .values = { [1] = (void *)&target },
+    };
+    SEC("socket") int entry(struct __sk_buff *skb) {
+      bpf_tail_call(skb, &jt, skb->len % 3);
+      bpf_tail_call(skb, &jt, 3);
+      return 7;
+    }
+    SEC("socket") int target(struct __sk_buff *skb) { return 1000 + skb->len; }` },
+  { name: "tailmiss", src: `
+    int target(struct __sk_buff *skb);
+    struct { int (*type)[3]; int (*max_entries)[4]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
+      .values = { [2] = (void *)&target },
+    };
+    SEC("socket") int entry(struct __sk_buff *skb) {
+      bpf_tail_call(skb, &jt, skb->len % 3);
+      bpf_tail_call(skb, &jt, 9);
+      return 7;
+    }
+    SEC("socket") int target(struct __sk_buff *skb) { return 1000 + skb->len; }` },
 ];
 
 function unavailable(): string | undefined {
@@ -84,11 +107,12 @@ function unavailable(): string | undefined {
   return undefined;
 }
 
-async function ours(file: string, dataHex: string): Promise<string> {
+/** bpfkit run on one program of the object; the others are loaded too (tail-call targets). */
+async function ours(file: string, dataHex: string, prog: string): Promise<string> {
   const lines: string[] = [];
   const orig = console.log;
   console.log = (...a: unknown[]) => { lines.push(a.join(" ")); };
-  try { await run(["--data", dataHex, file]); } finally { console.log = orig; }
+  try { await run(["--data", dataHex, "--prog", prog, file]); } finally { console.log = orig; }
   return lines.join("\n");
 }
 
@@ -105,17 +129,21 @@ test("bpfkit run returns what bpftool prog run returns for clang-built programs"
       const src = join(dir, `${p.name}.c`), obj = join(dir, `${p.name}.o`);
       writeFileSync(src, PRELUDE + p.src);
       execFileSync("clang", ["-O2", "-g", "-target", "bpf", "-c", src, "-o", obj]);
-      const pin = `/sys/fs/bpf/bpfkit_vmtest_${process.pid}_${p.name}`;
+      // loadall pins every program by name, so the entry program is the one run (not just the object's first)
+      const pins = `/sys/fs/bpf/bpfkit_vmtest_${process.pid}_${p.name}`;
+      const entry = /int entry\(/.test(p.src) ? "entry" : "prog";
       let kernelLine: string;
       try {
-        const load = spawnSync("bpftool", ["prog", "load", obj, pin], { encoding: "utf8", maxBuffer: 64 << 20 });
-        assert.equal(load.status, 0, `${p.name}: bpftool prog load failed:\n${load.stderr.split("\n").slice(-8).join("\n")}`);
-        kernelLine = execFileSync("bpftool", ["prog", "run", "pinned", pin, "data_in", dataFile, "repeat", "1"], { encoding: "utf8" });
+        // maps are pinned too: a PROG_ARRAY loses its entries once no user-space reference holds it (map_release_uref)
+        const load = spawnSync("bpftool", ["prog", "loadall", obj, pins, "pinmaps", `${pins}_maps`], { encoding: "utf8", maxBuffer: 64 << 20 });
+        assert.equal(load.status, 0, `${p.name}: bpftool prog loadall failed:\n${load.stderr.split("\n").slice(-8).join("\n")}`);
+        kernelLine = execFileSync("bpftool", ["prog", "run", "pinned", `${pins}/${entry}`, "data_in", dataFile, "repeat", "1"], { encoding: "utf8" });
       } finally {
-        rmSync(pin, { force: true });
+        rmSync(pins, { recursive: true, force: true });
+        rmSync(`${pins}_maps`, { recursive: true, force: true });
       }
       const kernel = Number(/Return value: (\d+)/.exec(kernelLine)?.[1]);
-      const line = await ours(obj, hex);
+      const line = await ours(obj, hex, entry);
       const m = /Return value: (\d+)/.exec(line);
       assert.ok(m, `${p.name}: bpfkit printed '${line}'`);
       assert.equal(Number(BigInt(m[1]!) & 0xffffffffn), kernel, `${p.name}: bpfkit '${line}', bpftool '${kernelLine.trim()}'`);
