@@ -39,3 +39,17 @@ test("tracepoint syscalls:sys_enter_openat counts a child's opens exactly", asyn
     prog.close();
   }
 });
+
+test("links and programs vanish when the process that held them exits", async (t) => {
+  if (skipUnless(t)) return;
+  const { execFileSync } = await import("node:child_process");
+  const { allIds } = await import("../../src/kernel/bpf.ts");
+  const script = new URL("../fixtures/kernel/attach-and-exit.ts", import.meta.url).pathname;
+  const out = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8" })) as { links: number[]; progs: number[] };
+  assert.equal(out.links.length, 2);
+  // the kernel releases them after the exiting process's fds are closed (RCU-deferred for programs)
+  const deadline = Date.now() + 3000;
+  const alive = () => [...allIds("link").filter((id) => out.links.includes(id)), ...allIds("prog").filter((id) => out.progs.includes(id))];
+  while (alive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(alive(), []);
+});
