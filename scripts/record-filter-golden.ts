@@ -26,5 +26,12 @@ const record = (expr: string, linktype: string, optimize: boolean): void => {
 };
 exprs.forEach((e) => { record(e, "EN10MB", true); record(e, "EN10MB", false); });
 for (const lt of LINK_TYPES) exprs.forEach((e, i) => { if (i % SUBSET_EVERY === LINK_TYPES.indexOf(lt) % SUBSET_EVERY) record(e, lt, true); });
+// Link-type specific expressions ("LT<TAB>expr" lines), optimized and with -O.
+for (const line of readFileSync(new URL("linktype-expressions.txt", dir), "utf8").split("\n")) {
+  if (line.trim() === "" || line.startsWith("#")) continue;
+  const [lt, expr] = line.split("\t") as [string, string];
+  record(expr, lt, true);
+  record(expr, lt, false);
+}
 writeFileSync(new URL("golden.jsonl", dir), lines.join("\n") + "\n");
 console.log(`recorded ${lines.length} cases`);
