@@ -4,11 +4,14 @@
 // shifts, local/target type id, type existence/size/match, enumerator existence/value. All candidates that match must
 // agree, or the relocation is ambiguous. No match poisons the instruction (or yields 0 for the *_EXISTS kinds).
 import { BpfError } from "../errors.ts";
-import * as K from "./kinds.ts";
+import * as Kinds from "./kinds.ts";
 import { resolveSize } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import type { BtfType } from "./types.ts";
 import type { CoreReloRecord } from "./ext.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
 
 export const BPF_CORE_FIELD_BYTE_OFFSET = 0;
 export const BPF_CORE_FIELD_BYTE_SIZE = 1;

@@ -2,13 +2,17 @@
 // per root type as libbpf does them: a topological ordering that decides which definitions must precede which
 // (strong links: embedding; weak links: through a named pointer target, satisfied by a forward declaration), then
 // emission with forward declarations where a cycle needs one, anonymous types inlined, bitfield padding and
-// packed/mode attributes inferred from the layout, and duplicate names suffixed ___N in first-seen order.
+// the packed attribute inferred from the layout, and duplicate names suffixed ___N in first-seen order.
 import { BpfError } from "../errors.ts";
-import * as K from "./kinds.ts";
-import { alignOf, resolveSize } from "./layout.ts";
+import * as Kinds from "./kinds.ts";
+import * as Layout from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import type { BtfType } from "./types.ts";
 import type { Sink } from "./dump-raw.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
+const { alignOf, resolveSize } = Layout;
 
 const NOT_ORDERED = 0, ORDERING = 1, ORDERED = 2;
 const NOT_EMITTED = 0, EMITTING = 1, EMITTED = 2;

@@ -1,8 +1,11 @@
 // `bpftool btf dump ... format raw`: one line per type plus one tab-indented line per member/value/param/var,
 // in bpftool 7.1's exact wording (btf.c dump_btf_type). Output goes to a sink so huge BTF (vmlinux) streams.
-import * as K from "./kinds.ts";
+import * as Kinds from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 import type { BtfType } from "./types.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
 
 export type Sink = (chunk: string) => void;
 

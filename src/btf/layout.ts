@@ -1,7 +1,10 @@
 // Sizes and alignments of BTF types as libbpf computes them (btf__resolve_size, btf__align_of), used by the C dump,
 // the map loader and CO-RE. Errors are values here (-1 / 0), as in libbpf, because the dumps keep going past them.
-import * as K from "./kinds.ts";
+import * as Kinds from "./kinds.ts";
 import type { Btf } from "./parse.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
 
 const MAX_RESOLVE_DEPTH = 32;
 

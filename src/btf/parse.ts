@@ -2,9 +2,12 @@
 // way libbpf's btf_new() checks them, either byte order (libbpf byte-swaps non-native BTF; so do we, transparently).
 import { BpfError } from "../errors.ts";
 import { ByteReader, cstring } from "./bytes.ts";
-import * as K from "./kinds.ts";
+import * as Kinds from "./kinds.ts";
 import { VOID_TYPE } from "./types.ts";
 import type { BtfEnumValue, BtfMember, BtfParam, BtfType, BtfVarSecinfo } from "./types.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
 
 const NONE: readonly never[] = Object.freeze([]);
 const BTF_MAX_STR_OFFSET = 0x7fffffff;

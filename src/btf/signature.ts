@@ -1,7 +1,10 @@
 // bpftool's btf_dumper_type_only (btf_dumper.c): the one-line C-ish rendering used for function headers in
 // `prog dump xlated` ("int xdp_prog(struct xdp_md * ctx)"), with its spacing quirks ("struct x * p", "void ").
-import * as K from "./kinds.ts";
+import * as Kinds from "./kinds.ts";
 import type { Btf } from "./parse.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
 
 const SIG_MAX = 1024;
 

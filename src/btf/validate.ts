@@ -2,10 +2,13 @@
 // is reported as "[id] KIND name: reason" with the kernel's wording where it has one ("Invalid name", "Loop detected",
 // "Invalid type_id", "Invalid member bits_offset"...). The dumpers don't need it (bpftool dumps what the kernel would
 // refuse); loaders do, before handing BTF to a kernel.
-import * as K from "./kinds.ts";
+import * as Kinds from "./kinds.ts";
 import { resolveSize } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import type { BtfType } from "./types.ts";
+
+// module-local copy: tsx compiles imported bindings to getters, too slow for per-type loops over vmlinux
+const K = { ...Kinds };
 
 const MAX_RESOLVE_DEPTH = 32;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
