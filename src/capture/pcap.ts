@@ -66,6 +66,9 @@ export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: Read
     interfaces: [{ linktype, snaplen: snapshot, tsresol: nano ? 1_000_000_000n : 1_000_000n, tsoffset: 0n }],
   };
   const maxCaplen = maxSnaplenForLinktype(linktype);
+  const u32 = littleEndian
+    ? (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
+    : (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
   function* packets(): Generator<CapturePacket> {
     for (;;) {
@@ -76,11 +79,11 @@ export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: Read
         throw new CaptureError(`truncated dump file; tried to read ${hdrsize} header bytes, only got ${h.length}`,
           offset, "read");
       }
-      const v = new DataView(h.buffer, h.byteOffset, h.length);
-      const sec = v.getInt32(0, littleEndian);
-      const frac = v.getInt32(4, littleEndian);
-      let caplen = v.getUint32(8, littleEndian);
-      let len = v.getUint32(12, littleEndian);
+      // Fields read straight from the bytes: no DataView per record (this loop runs per packet).
+      const sec = u32(h, 0) | 0;
+      const frac = u32(h, 4) | 0;
+      let caplen = u32(h, 8);
+      let len = u32(h, 12);
       if (lengthsSwapped === "yes" || (lengthsSwapped === "maybe" && caplen > len)) [caplen, len] = [len, caplen];
       if (caplen > maxCaplen) {
         throw new CaptureError(caplen > snapshot
@@ -108,13 +111,15 @@ export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: Read
             offset + hdrsize, "read");
         }
       }
-      const packet: CapturePacket = {
-        linktype, ts: { sec, nsec: nano ? frac : frac * 1000 }, caplen, len, data, interface: 0, offset,
-        ...(modified ? {
-          ifindex: v.getInt32(16, littleEndian), protocol: v.getUint16(20, littleEndian), pktType: v.getUint8(22),
-        } : {}),
-      };
-      yield packet;
+      const ts = { sec, nsec: nano ? frac : frac * 1000 };
+      if (modified) {
+        yield {
+          linktype, ts, caplen, len, data, interface: 0, offset,
+          ifindex: u32(h, 16) | 0, protocol: littleEndian ? h[20]! | (h[21]! << 8) : (h[20]! << 8) | h[21]!, pktType: h[22]!,
+        };
+      } else {
+        yield { linktype, ts, caplen, len, data, interface: 0, offset };
+      }
     }
   }
   return { info, packets };

@@ -5,18 +5,15 @@
 
 import { BpfError } from "../errors.ts";
 import {
-  BPF_A, BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_B, BPF_DIV, BPF_H, BPF_IMM, BPF_IND, BPF_JA, BPF_JEQ, BPF_JGE,
-  BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MEMWORDS, BPF_MISC, BPF_MOD,
-  BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_W, BPF_X,
-  BPF_XOR, SKF_AD_ALU_XOR_X, SKF_AD_CPU, SKF_AD_HATYPE, SKF_AD_IFINDEX, SKF_AD_MARK, SKF_AD_NLATTR,
-  SKF_AD_NLATTR_NEST, SKF_AD_PAY_OFFSET, SKF_AD_PKTTYPE, SKF_AD_PROTOCOL, SKF_AD_QUEUE, SKF_AD_RANDOM,
-  SKF_AD_RXHASH, SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT, SKF_AD_VLAN_TPID, ancillaryOf,
+  BPF_ABS, BPF_B, BPF_H, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MEMWORDS, BPF_W, ancillaryOf,
 } from "../isa/cbpf/insn.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { checkCbpfStructure } from "./check.ts";
 import { skbPayloadOffset } from "./payoffset.ts";
 import type { SkbMeta } from "./skb.ts";
-import { LOAD_FAULT, skbLoad, skbNlattr, skbNlattrNest } from "./skb.ts";
+import {
+  skbLoad, skbNlattr, skbNlattrNest,
+} from "./skb.ts";
 
 export type { SkbMeta } from "./skb.ts";
 
@@ -28,8 +25,9 @@ export interface CompileOptions {
   readonly seccomp?: boolean;
 }
 
-// Internal ops beyond the classic codes: ancillary loads get their own op so the loop never inspects k.
-const OP_ANC = 0x1000;
+// Internal ops beyond the classic codes: ancillary loads get their own op (0x100 + SKF_AD_x / 4) so the loop never
+// inspects k and the op numbers stay dense.
+const OP_ANC = 0x100;
 /** Marker the seccomp checker rewrites `ld [k]` into (kernel: BPF_LDX | BPF_W | BPF_ABS), a u32 ctx load. */
 export const OP_SECCOMP_LD = BPF_LDX | BPF_W | BPF_ABS;
 
@@ -41,7 +39,7 @@ export function predecodeCbpf(insns: readonly CbpfInsn[], options: CompileOption
     if (!options.seccomp && (op === (BPF_LD | BPF_W | BPF_ABS) || op === (BPF_LD | BPF_H | BPF_ABS)
       || op === (BPF_LD | BPF_B | BPF_ABS))) {
       const anc = ancillaryOf(insn.k);
-      if (anc >= 0) op = OP_ANC | anc;
+      if (anc >= 0) op = OP_ANC + (anc >> 2);
     }
     out[pc * 4] = op;
     if (insn.code === (BPF_JMP | BPF_JA)) {
@@ -63,6 +61,8 @@ export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions 
   checkCbpfStructure(insns, options);
   const code = predecodeCbpf(insns, options);
   const mem = new Uint32Array(BPF_MEMWORDS);
+  // The loop's case labels are numeric literals: under the TypeScript loader imported bindings are getter calls,
+  // and a switch over them compares case by case (tens of microseconds per packet). The tests pin every literal.
   let rnd = 0x2545f491; // xorshift32 state for SKF_AD_RANDOM when the caller gives no source
 
   return (pkt: Uint8Array, wireLen: number, meta?: SkbMeta): number => {
@@ -74,117 +74,117 @@ export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions 
       const i = pc << 2;
       const k = code[i + 3]!;
       switch (code[i]!) {
-        case BPF_RET | BPF_K: return k >>> 0;
-        case BPF_RET | BPF_A: return A;
-        case BPF_LD | BPF_W | BPF_ABS:
+        case 0x06: /* BPF_RET | BPF_K */ return k >>> 0;
+        case 0x16: /* BPF_RET | BPF_A */ return A;
+        case 0x20: /* BPF_LD | BPF_W | BPF_ABS */
           if (k >= 0 && k + 4 <= pkt.length) {
             A = ((pkt[k]! << 24) | (pkt[k + 1]! << 16) | (pkt[k + 2]! << 8) | pkt[k + 3]!) >>> 0;
           } else {
-            if ((v = skbLoad(pkt, meta, k, 4)) === LOAD_FAULT) return 0;
+            if ((v = skbLoad(pkt, meta, k, 4)) === -1 /* LOAD_FAULT */) return 0;
             A = v;
           }
           break;
-        case BPF_LD | BPF_H | BPF_ABS:
+        case 0x28: /* BPF_LD | BPF_H | BPF_ABS */
           if (k >= 0 && k + 2 <= pkt.length) A = (pkt[k]! << 8) | pkt[k + 1]!;
           else {
-            if ((v = skbLoad(pkt, meta, k, 2)) === LOAD_FAULT) return 0;
+            if ((v = skbLoad(pkt, meta, k, 2)) === -1 /* LOAD_FAULT */) return 0;
             A = v;
           }
           break;
-        case BPF_LD | BPF_B | BPF_ABS:
+        case 0x30: /* BPF_LD | BPF_B | BPF_ABS */
           if (k >= 0 && k < pkt.length) A = pkt[k]!;
           else {
-            if ((v = skbLoad(pkt, meta, k, 1)) === LOAD_FAULT) return 0;
+            if ((v = skbLoad(pkt, meta, k, 1)) === -1 /* LOAD_FAULT */) return 0;
             A = v;
           }
           break;
-        case BPF_LD | BPF_W | BPF_IND:
-          if ((v = skbLoad(pkt, meta, (X + k) | 0, 4)) === LOAD_FAULT) return 0;
+        case 0x40: /* BPF_LD | BPF_W | BPF_IND */
+          if ((v = skbLoad(pkt, meta, (X + k) | 0, 4)) === -1 /* LOAD_FAULT */) return 0;
           A = v;
           break;
-        case BPF_LD | BPF_H | BPF_IND:
-          if ((v = skbLoad(pkt, meta, (X + k) | 0, 2)) === LOAD_FAULT) return 0;
+        case 0x48: /* BPF_LD | BPF_H | BPF_IND */
+          if ((v = skbLoad(pkt, meta, (X + k) | 0, 2)) === -1 /* LOAD_FAULT */) return 0;
           A = v;
           break;
-        case BPF_LD | BPF_B | BPF_IND:
-          if ((v = skbLoad(pkt, meta, (X + k) | 0, 1)) === LOAD_FAULT) return 0;
+        case 0x50: /* BPF_LD | BPF_B | BPF_IND */
+          if ((v = skbLoad(pkt, meta, (X + k) | 0, 1)) === -1 /* LOAD_FAULT */) return 0;
           A = v;
           break;
-        case BPF_LDX | BPF_B | BPF_MSH:
+        case 0xb1: /* BPF_LDX | BPF_B | BPF_MSH */
           if (k >= 0 && k < pkt.length) v = pkt[k]!;
-          else if ((v = skbLoad(pkt, meta, k, 1)) === LOAD_FAULT) return 0;
+          else if ((v = skbLoad(pkt, meta, k, 1)) === -1 /* LOAD_FAULT */) return 0;
           X = (v & 0xf) << 2;
           break;
-        case BPF_LD | BPF_W | BPF_LEN: A = wireLen >>> 0; break;
-        case BPF_LDX | BPF_W | BPF_LEN: X = wireLen >>> 0; break;
-        case BPF_LD | BPF_IMM: A = k >>> 0; break;
-        case BPF_LDX | BPF_IMM: X = k >>> 0; break;
-        case BPF_LD | BPF_MEM: A = mem[k]!; break;
-        case BPF_LDX | BPF_MEM: X = mem[k]!; break;
-        case BPF_ST: mem[k] = A; break;
-        case BPF_STX: mem[k] = X; break;
-        case BPF_MISC | BPF_TAX: X = A; break;
-        case BPF_MISC | BPF_TXA: A = X; break;
-        case OP_SECCOMP_LD: // struct seccomp_data words are host (little-endian) order
+        case 0x80: /* BPF_LD | BPF_W | BPF_LEN */ A = wireLen >>> 0; break;
+        case 0x81: /* BPF_LDX | BPF_W | BPF_LEN */ X = wireLen >>> 0; break;
+        case 0x00: /* BPF_LD | BPF_IMM */ A = k >>> 0; break;
+        case 0x01: /* BPF_LDX | BPF_IMM */ X = k >>> 0; break;
+        case 0x60: /* BPF_LD | BPF_MEM */ A = mem[k]!; break;
+        case 0x61: /* BPF_LDX | BPF_MEM */ X = mem[k]!; break;
+        case 0x02: /* BPF_ST */ mem[k] = A; break;
+        case 0x03: /* BPF_STX */ mem[k] = X; break;
+        case 0x07: /* BPF_MISC | BPF_TAX */ X = A; break;
+        case 0x87: /* BPF_MISC | BPF_TXA */ A = X; break;
+        case 0x21: /* OP_SECCOMP_LD */ // struct seccomp_data words are host (little-endian) order
           A = (pkt[k]! | (pkt[k + 1]! << 8) | (pkt[k + 2]! << 16) | (pkt[k + 3]! << 24)) >>> 0;
           break;
 
-        case BPF_ALU | BPF_ADD | BPF_K: A = (A + k) >>> 0; break;
-        case BPF_ALU | BPF_ADD | BPF_X: A = (A + X) >>> 0; break;
-        case BPF_ALU | BPF_SUB | BPF_K: A = (A - k) >>> 0; break;
-        case BPF_ALU | BPF_SUB | BPF_X: A = (A - X) >>> 0; break;
-        case BPF_ALU | BPF_MUL | BPF_K: A = Math.imul(A, k) >>> 0; break;
-        case BPF_ALU | BPF_MUL | BPF_X: A = Math.imul(A, X) >>> 0; break;
-        case BPF_ALU | BPF_DIV | BPF_K: A = Math.floor(A / (k >>> 0)); break;
-        case BPF_ALU | BPF_DIV | BPF_X: if (X === 0) return 0; A = Math.floor(A / X); break;
-        case BPF_ALU | BPF_MOD | BPF_K: A = A % (k >>> 0); break;
-        case BPF_ALU | BPF_MOD | BPF_X: if (X === 0) return 0; A = A % X; break;
-        case BPF_ALU | BPF_AND | BPF_K: A = (A & k) >>> 0; break;
-        case BPF_ALU | BPF_AND | BPF_X: A = (A & X) >>> 0; break;
-        case BPF_ALU | BPF_OR | BPF_K: A = (A | k) >>> 0; break;
-        case BPF_ALU | BPF_OR | BPF_X: A = (A | X) >>> 0; break;
-        case BPF_ALU | BPF_XOR | BPF_K: A = (A ^ k) >>> 0; break;
-        case BPF_ALU | BPF_XOR | BPF_X: A = (A ^ X) >>> 0; break;
+        case 0x4: /* BPF_ALU | BPF_ADD | BPF_K */ A = (A + k) >>> 0; break;
+        case 0xc: /* BPF_ALU | BPF_ADD | BPF_X */ A = (A + X) >>> 0; break;
+        case 0x14: /* BPF_ALU | BPF_SUB | BPF_K */ A = (A - k) >>> 0; break;
+        case 0x1c: /* BPF_ALU | BPF_SUB | BPF_X */ A = (A - X) >>> 0; break;
+        case 0x24: /* BPF_ALU | BPF_MUL | BPF_K */ A = Math.imul(A, k) >>> 0; break;
+        case 0x2c: /* BPF_ALU | BPF_MUL | BPF_X */ A = Math.imul(A, X) >>> 0; break;
+        case 0x34: /* BPF_ALU | BPF_DIV | BPF_K */ A = Math.floor(A / (k >>> 0)); break;
+        case 0x3c: /* BPF_ALU | BPF_DIV | BPF_X */ if (X === 0) return 0; A = Math.floor(A / X); break;
+        case 0x94: /* BPF_ALU | BPF_MOD | BPF_K */ A = A % (k >>> 0); break;
+        case 0x9c: /* BPF_ALU | BPF_MOD | BPF_X */ if (X === 0) return 0; A = A % X; break;
+        case 0x54: /* BPF_ALU | BPF_AND | BPF_K */ A = (A & k) >>> 0; break;
+        case 0x5c: /* BPF_ALU | BPF_AND | BPF_X */ A = (A & X) >>> 0; break;
+        case 0x44: /* BPF_ALU | BPF_OR | BPF_K */ A = (A | k) >>> 0; break;
+        case 0x4c: /* BPF_ALU | BPF_OR | BPF_X */ A = (A | X) >>> 0; break;
+        case 0xa4: /* BPF_ALU | BPF_XOR | BPF_K */ A = (A ^ k) >>> 0; break;
+        case 0xac: /* BPF_ALU | BPF_XOR | BPF_X */ A = (A ^ X) >>> 0; break;
         // kernel: 32-bit shifts by a register use the count modulo 32 (as JavaScript does).
-        case BPF_ALU | BPF_LSH | BPF_K: A = (A << k) >>> 0; break;
-        case BPF_ALU | BPF_LSH | BPF_X: A = (A << X) >>> 0; break;
-        case BPF_ALU | BPF_RSH | BPF_K: A = A >>> k; break;
-        case BPF_ALU | BPF_RSH | BPF_X: A = A >>> X; break;
-        case BPF_ALU | BPF_NEG: A = (-A) >>> 0; break;
+        case 0x64: /* BPF_ALU | BPF_LSH | BPF_K */ A = (A << k) >>> 0; break;
+        case 0x6c: /* BPF_ALU | BPF_LSH | BPF_X */ A = (A << X) >>> 0; break;
+        case 0x74: /* BPF_ALU | BPF_RSH | BPF_K */ A = A >>> k; break;
+        case 0x7c: /* BPF_ALU | BPF_RSH | BPF_X */ A = A >>> X; break;
+        case 0x84: /* BPF_ALU | BPF_NEG */ A = (-A) >>> 0; break;
 
-        case BPF_JMP | BPF_JA: pc = code[i + 1]!; continue;
-        case BPF_JMP | BPF_JEQ | BPF_K: pc = code[i + (A === k >>> 0 ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JEQ | BPF_X: pc = code[i + (A === X ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JGT | BPF_K: pc = code[i + (A > k >>> 0 ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JGT | BPF_X: pc = code[i + (A > X ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JGE | BPF_K: pc = code[i + (A >= k >>> 0 ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JGE | BPF_X: pc = code[i + (A >= X ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JSET | BPF_K: pc = code[i + ((A & k) !== 0 ? 1 : 2)]!; continue;
-        case BPF_JMP | BPF_JSET | BPF_X: pc = code[i + ((A & X) !== 0 ? 1 : 2)]!; continue;
+        case 0x05: /* BPF_JMP | BPF_JA */ pc = code[i + 1]!; continue;
+        case 0x15: /* BPF_JMP | BPF_JEQ | BPF_K */ pc = code[i + (A === k >>> 0 ? 1 : 2)]!; continue;
+        case 0x1d: /* BPF_JMP | BPF_JEQ | BPF_X */ pc = code[i + (A === X ? 1 : 2)]!; continue;
+        case 0x25: /* BPF_JMP | BPF_JGT | BPF_K */ pc = code[i + (A > k >>> 0 ? 1 : 2)]!; continue;
+        case 0x2d: /* BPF_JMP | BPF_JGT | BPF_X */ pc = code[i + (A > X ? 1 : 2)]!; continue;
+        case 0x35: /* BPF_JMP | BPF_JGE | BPF_K */ pc = code[i + (A >= k >>> 0 ? 1 : 2)]!; continue;
+        case 0x3d: /* BPF_JMP | BPF_JGE | BPF_X */ pc = code[i + (A >= X ? 1 : 2)]!; continue;
+        case 0x45: /* BPF_JMP | BPF_JSET | BPF_K */ pc = code[i + ((A & k) !== 0 ? 1 : 2)]!; continue;
+        case 0x4d: /* BPF_JMP | BPF_JSET | BPF_X */ pc = code[i + ((A & X) !== 0 ? 1 : 2)]!; continue;
 
-        case OP_ANC | SKF_AD_PROTOCOL: A = (meta?.protocol ?? 0) & 0xffff; break;
-        case OP_ANC | SKF_AD_PKTTYPE: A = (meta?.pktType ?? 0) & 7; break;
-        case OP_ANC | SKF_AD_IFINDEX:
+        case 0x100: /* OP_ANC | SKF_AD_PROTOCOL */ A = (meta?.protocol ?? 0) & 0xffff; break;
+        case 0x101: /* OP_ANC | SKF_AD_PKTTYPE */ A = (meta?.pktType ?? 0) & 7; break;
+        case 0x102: /* OP_ANC | SKF_AD_IFINDEX */
           // kernel: with skb->dev NULL the converted program exits returning A as it stands.
           if (meta?.ifindex === undefined && meta?.hatype === undefined) return A;
           A = (meta!.ifindex ?? 0) >>> 0;
           break;
-        case OP_ANC | SKF_AD_HATYPE:
+        case 0x107: /* OP_ANC | SKF_AD_HATYPE */
           if (meta?.ifindex === undefined && meta?.hatype === undefined) return A;
           A = (meta!.hatype ?? 0) & 0xffff;
           break;
-        case OP_ANC | SKF_AD_MARK: A = (meta?.mark ?? 0) >>> 0; break;
-        case OP_ANC | SKF_AD_QUEUE: A = (meta?.queueMapping ?? 0) & 0xffff; break;
-        case OP_ANC | SKF_AD_RXHASH: A = (meta?.hash ?? 0) >>> 0; break;
-        case OP_ANC | SKF_AD_CPU: A = (meta?.cpu ?? 0) >>> 0; break;
-        case OP_ANC | SKF_AD_VLAN_TAG: A = (meta?.vlanTci ?? 0) & 0xffff; break;
-        case OP_ANC | SKF_AD_VLAN_TAG_PRESENT: A = ((meta?.vlanTci ?? 0) | (meta?.vlanProto ?? 0)) !== 0 ? 1 : 0; break;
-        case OP_ANC | SKF_AD_VLAN_TPID: A = (meta?.vlanProto ?? 0) & 0xffff; break;
-        case OP_ANC | SKF_AD_ALU_XOR_X: A = (A ^ X) >>> 0; break;
-        case OP_ANC | SKF_AD_NLATTR: A = skbNlattr(pkt, meta, A, X); break;
-        case OP_ANC | SKF_AD_NLATTR_NEST: A = skbNlattrNest(pkt, meta, A, X); break;
-        case OP_ANC | SKF_AD_PAY_OFFSET: A = skbPayloadOffset(pkt, meta); break;
-        case OP_ANC | SKF_AD_RANDOM:
+        case 0x105: /* OP_ANC | SKF_AD_MARK */ A = (meta?.mark ?? 0) >>> 0; break;
+        case 0x106: /* OP_ANC | SKF_AD_QUEUE */ A = (meta?.queueMapping ?? 0) & 0xffff; break;
+        case 0x108: /* OP_ANC | SKF_AD_RXHASH */ A = (meta?.hash ?? 0) >>> 0; break;
+        case 0x109: /* OP_ANC | SKF_AD_CPU */ A = (meta?.cpu ?? 0) >>> 0; break;
+        case 0x10b: /* OP_ANC | SKF_AD_VLAN_TAG */ A = (meta?.vlanTci ?? 0) & 0xffff; break;
+        case 0x10c: /* OP_ANC | SKF_AD_VLAN_TAG_PRESENT */ A = ((meta?.vlanTci ?? 0) | (meta?.vlanProto ?? 0)) !== 0 ? 1 : 0; break;
+        case 0x10f: /* OP_ANC | SKF_AD_VLAN_TPID */ A = (meta?.vlanProto ?? 0) & 0xffff; break;
+        case 0x10a: /* OP_ANC | SKF_AD_ALU_XOR_X */ A = (A ^ X) >>> 0; break;
+        case 0x103: /* OP_ANC | SKF_AD_NLATTR */ A = skbNlattr(pkt, meta, A, X); break;
+        case 0x104: /* OP_ANC | SKF_AD_NLATTR_NEST */ A = skbNlattrNest(pkt, meta, A, X); break;
+        case 0x10d: /* OP_ANC | SKF_AD_PAY_OFFSET */ A = skbPayloadOffset(pkt, meta); break;
+        case 0x10e: /* OP_ANC | SKF_AD_RANDOM */
           if (meta?.random) A = meta.random() >>> 0;
           else {
             rnd ^= rnd << 13; rnd ^= rnd >>> 17; rnd ^= rnd << 5;
