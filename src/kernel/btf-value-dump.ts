@@ -188,3 +188,8 @@ function dumpType(d: Dumper, id: number, bitOffset: number, data: Uint8Array, of
     default: d.j.raw("(unsupported-kind"); return;
   }
 }
+
+/** One value of BTF type `typeId` at `data[off]`, as btf_dumper_type prints it (plain = bpftool's plain-text mode). */
+export function dumpBtfValue(j: JsonWriter, btf: Btf, typeId: number, data: Uint8Array, off: number, plain: boolean): void {
+  dumpType({ btf, j, plain }, typeId, 0, data, off);
+}

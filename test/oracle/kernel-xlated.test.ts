@@ -91,3 +91,29 @@ test("prog dump xlated and BTF map dumps equal bpftool for libbpf-loaded objects
   }
   assert.ok(compared > 0, "at least one program was compared");
 });
+
+test("prog show prints bpf_metadata_* variables of .rodata like bpftool (plain, -j, -p)", (t) => {
+  const reason = why();
+  if (reason !== undefined) {
+    console.log(`SKIP kernel metadata test: ${reason}`);
+    t.skip(reason);
+    return;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), "bpfkit-md-"));
+  const pin = `/sys/fs/bpf/bpfkit_md_${process.pid}`;
+  try {
+    const obj = join(tmp, "metadata.o");
+    execFileSync("clang", ["-target", "bpf", "-g", "-O2", "-c", new URL("../fixtures/kernel/metadata.bpf.c", import.meta.url).pathname, "-o", obj]);
+    const load = bpftool(["prog", "load", obj, pin]);
+    assert.equal(load.code, 0, load.stderr);
+    const id = String((JSON.parse(bpftool(["-j", "prog", "show", "pinned", pin]).stdout) as { id: number }).id);
+    for (const [flag, mode] of [["", { json: false, pretty: false }], ["-j", { json: true, pretty: false }], ["-p", { json: true, pretty: true }]] as const) {
+      const theirs = bpftool([...(flag ? [flag] : []), "prog", "show", "id", id]);
+      assert.equal(progShow(mode, ["id", id]).stdout, theirs.stdout, `${flag} prog show id ${id}`);
+    }
+    assert.match(progShow({ json: false, pretty: false }, ["id", id]).stdout, /\tmetadata:\n\t\tname = "bpfkit"\n\t\tversion = 7\n$/);
+  } finally {
+    rmSync(pin, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
