@@ -220,3 +220,11 @@ test("CO-RE: a field moves, flavors are ignored, a missing field reads as absent
   const gone = resolveCoreRelo(local, { insnOff: 0, typeId: root, accessStrOff: access("0:1"), kind: 0 }, noTarget);
   assert.equal(gone.poison, true);
 });
+
+test("encodeBtf round-trips to the original bytes", async () => {
+  const { encodeBtf } = await import("./encode.ts");
+  const bytes = sample().build();
+  assert.deepEqual(encodeBtf(parseBtf(bytes)), bytes);
+  // big-endian input encodes to the little-endian form of the same types
+  assert.deepEqual(encodeBtf(parseBtf(sample().build(false))), bytes);
+});

@@ -18,3 +18,4 @@ export { typeOnlySignature } from "./signature.ts";
 export { resolveCoreRelo, essentialNameLength, CORE_RELO_KIND_NAMES } from "./core.ts";
 export type { CoreResult } from "./core.ts";
 export { ByteReader, cstring } from "./bytes.ts";
+export { encodeBtf } from "./encode.ts";

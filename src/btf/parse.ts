@@ -50,6 +50,11 @@ export class Btf {
     return this.startId + this.own.length;
   }
 
+  /** This BTF's own string section bytes (for re-encoding). */
+  get stringBytes(): Uint8Array {
+    return this.strs;
+  }
+
   /** Types held by this BTF itself (not its base), in id order. */
   get ownTypes(): readonly BtfType[] {
     return this.own;
