@@ -3,7 +3,7 @@
 // number of good packets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openCapture } from "./read.ts";
 import { CaptureError } from "./types.ts";
@@ -97,5 +97,21 @@ test("pcaps corpus: reading from 7-byte chunks gives the same packets as one buf
     assert.equal(chunked.count, whole.count, file);
     assert.deepEqual(chunked.first?.data, whole.first?.data, file);
     assert.equal(chunked.error?.libpcapMessage, whole.error?.libpcapMessage, file);
+  }
+});
+
+test("libpcap's savefiles: every filter test capture opens and reads to the end", (t) => {
+  const dir = fileURLToPath(new URL("../../../shared/corpora/libpcap/savefiles/filter/", import.meta.url));
+  if (!existsSync(dir)) {
+    console.log("SKIP libpcap savefiles absent (../shared/corpora/libpcap/savefiles)");
+    t.skip("corpus absent");
+    return;
+  }
+  const files = readdirSync(dir);
+  assert.ok(files.length > 30);
+  for (const f of files) {
+    const o = readAll(new Uint8Array(readFileSync(dir + f)));
+    assert.equal(o.error, undefined, `${f}: ${o.error?.message}`);
+    assert.ok(o.count > 0, f);
   }
 });

@@ -15,3 +15,16 @@ test("kernel test_bpf.c classic cases pass on the classic interpreter", (t) => {
     .filter(([, why]) => why !== null).map(([c, why]) => `#${c.index} ${c.name}: ${why}`);
   assert.deepEqual(failures, []);
 });
+
+test("kernel test_bpf.c classic cases pass after conversion, on the eBPF VM", async (t) => {
+  const cases = loadKernelClassicCases();
+  if (!cases) {
+    console.log("SKIP kernel test_bpf.json corpus absent (../shared/corpora/kernel)");
+    t.skip("corpus absent");
+    return;
+  }
+  const { convertedRunner } = await import("./vmrun.ts");
+  const failures = cases.map((c) => [c, runKernelClassicCase(c, convertedRunner)] as const)
+    .filter(([, why]) => why !== null).map(([c, why]) => `#${c.index} ${c.name}: ${why}`);
+  assert.deepEqual(failures, []);
+});
