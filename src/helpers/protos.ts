@@ -67,7 +67,7 @@ export const PROG_TYPES: Readonly<Record<string, number>> = {
 };
 
 const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134];
-const BASE_PRIV = [6, 113, 115, 35];
+const BASE_PRIV = [6, 113, 115, 35, 14, 15, 16];
 const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115];
 const SKB_COMMON = [25, 26, 46, 47];
 

@@ -9,6 +9,9 @@ import {
 } from "../isa/ebpf/opcodes.ts";
 import { type Env, EINVAL, reject } from "./env.ts";
 
+/** may_goto (BPF_JMP | BPF_JCOND): a bounded escape the kernel may take at any time. */
+export const BPF_JCOND = 0xe0;
+
 /** Whether `code` is an instruction the kernel knows (bpf_opcode_in_insntable). */
 export function opcodeKnown(code: number): boolean {
   const cls = bpfClass(code), op = bpfOp(code), src = bpfSrc(code);
@@ -19,7 +22,7 @@ export function opcodeKnown(code: number): boolean {
       if (op === BPF_END && cls === BPF_ALU64) return src === 0;
       return true;
     case BPF_JMP:
-      if (op === BPF_JA || op === BPF_CALL || op === BPF_EXIT) return src === 0;
+      if (op === BPF_JA || op === BPF_CALL || op === BPF_EXIT || op === BPF_JCOND) return src === 0;
       return op <= BPF_JSLE;
     case BPF_JMP32:
       if (op === BPF_JA) return src === 0;
@@ -32,7 +35,7 @@ export function opcodeKnown(code: number): boolean {
     }
     case BPF_LDX: return bpfMode(code) === BPF_MEM || (bpfMode(code) === BPF_MEMSX && bpfSize(code) !== BPF_DW);
     case BPF_ST: return bpfMode(code) === BPF_MEM;
-    case BPF_STX: return bpfMode(code) === BPF_MEM || (bpfMode(code) === BPF_ATOMIC && (bpfSize(code) === BPF_DW || bpfSize(code) === 0));
+    case BPF_STX: return bpfMode(code) === BPF_MEM || bpfMode(code) === BPF_ATOMIC;
   }
   return false;
 }
@@ -55,7 +58,10 @@ function resolveLdImm64(env: Env): void {
         const map = env.maps[insn.imm];
         if (!map) reject(env, `fd ${insn.imm} is not pointing to valid bpf_map`, 9);
         if (insn.src === BPF_PSEUDO_MAP_VALUE || insn.src === BPF_PSEUDO_MAP_IDX_VALUE) {
+          // Direct value access: only single-element arrays (array_map_direct_value_addr).
           const off = next.imm >>> 0;
+          if (map.type !== 2) reject(env, "no direct value access support for this map type", EINVAL);
+          if (map.maxEntries !== 1) reject(env, `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`, 524);
           if (off >= map.valueSize) reject(env, `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`, EINVAL);
         }
         i++;

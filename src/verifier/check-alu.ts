@@ -16,7 +16,8 @@ const ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", 
 const BPF_MAX_VAR_OFF = 1 << 29;
 
 function reservedFields(env: Env, insn: Insn, cls: number): never {
-  reject(env, `BPF_${cls === BPF_ALU ? "ALU" : "ALU64"} uses reserved fields`, EINVAL);
+  void insn; void cls;
+  reject(env, "BPF_ALU uses reserved fields", EINVAL);
 }
 
 /** Validates the encoding of an ALU instruction (check_alu_op's reserved-field rules). */
@@ -161,38 +162,32 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   const regs = curFrame(env.state).regs;
   const dstno = insn.dst;
   if (alu32) {
-    if (env.unpriv) reject(env, `R${dstno} 32-bit pointer arithmetic prohibited`);
-    regs[dstno] = scalarReg(); zext32(regs[dstno]!.b); boundsSync(regs[dstno]!.b);
-    return;
+    // 32-bit ALU on a pointer gives a meaningless scalar; only SUB is allowed, and only when pointers may leak.
+    if (op === BPF_SUB && !env.unpriv) { regs[dstno] = scalarReg(); zext32(regs[dstno]!.b); boundsSync(regs[dstno]!.b); return; }
+    reject(env, `R${dstno} 32-bit pointer arithmetic prohibited`);
   }
   if (ptr.maybeNull) reject(env, `R${dstno} pointer arithmetic on ${ptrTypeName(ptr)} prohibited, null-check it first`);
   const forbidden: RegType[] = ["map_ptr", "pkt_end"];
   if (forbidden.includes(ptr.type)) reject(env, `R${dstno} pointer arithmetic on ${ptrTypeName(ptr)} prohibited`);
-  if (op !== BPF_ADD && op !== BPF_SUB) {
-    if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) {
-      if (env.unpriv) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
-    } else if (env.unpriv) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
-    if (env.unpriv || op === BPF_AND || op === BPF_OR || op === BPF_XOR || op === BPF_MUL || op === BPF_LSH || op === BPF_RSH || op === BPF_ARSH || op === BPF_DIV || op === BPF_MOD) {
-      if (!env.unpriv) { regs[dstno] = scalarReg(); return; }
-    }
-  }
+  if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
+  if (op !== BPF_ADD && op !== BPF_SUB) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
   if (op === BPF_SUB && ptrRegno !== dstno) reject(env, `R${dstno} tried to subtract pointer from scalar`);
   const o = off.b;
   if (isConst(o)) {
     const v = BigInt.asIntN(64, o.varOff.value);
     if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF)) {
-      reject(env, `math between ${ptrTypeName(ptr)} pointer and ${v} is not allowed`);
+      reject(env, `math between ${ptrTypeName(ptr)} pointer and ${v} is not allowed`, EINVAL);
     }
-  } else if (o.smin <= -BigInt(BPF_MAX_VAR_OFF) || o.smax >= BigInt(BPF_MAX_VAR_OFF)) {
-    if (ptr.type === "ctx" || ptr.type === "fp" && env.unpriv) {
-      // fallthrough: checked on access
-    }
+  } else if (o.smin === -(1n << 63n)) {
+    reject(env, `math between ${ptrTypeName(ptr)} pointer and register with unbounded min value is not allowed`, EINVAL);
+  } else if (o.smin >= BigInt(BPF_MAX_VAR_OFF) || o.smin <= -BigInt(BPF_MAX_VAR_OFF)) {
+    reject(env, `value ${o.smin} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   }
   const res = copyReg(ptr);
   if (isConst(o)) {
     const v = Number(BigInt.asIntN(64, o.varOff.value));
     res.off = op === BPF_ADD ? ptr.off + v : ptr.off - v;
-    if (Math.abs(res.off) >= BPF_MAX_VAR_OFF) reject(env, `value ${res.off} makes ${ptrTypeName(ptr)} pointer be out of bounds`);
+    if (Math.abs(res.off) >= BPF_MAX_VAR_OFF) reject(env, `value ${res.off} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   } else {
     const vb: Bounds = copyBounds(ptr.b);
     const ob = copyBounds(o);

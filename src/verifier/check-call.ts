@@ -33,9 +33,8 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
         return;
       }
       const o = off + Number(BigInt.asIntN(64, reg.b.varOff.value));
-      if (o < -512 || o + size > 0 || (size === 0 ? false : o >= 0)) {
-        reject(env, `invalid indirect access to stack R${regno} off=${o} size=${size}`);
-      }
+      if (size === 0) reject(env, "invalid zero-sized read");
+      if (o < -512 || o + size > 0) reject(env, `invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`, EINVAL);
       const f = env.state.frames[reg.frameno]!;
       const sp = f.subprog;
       if (-o > (env.stackDepth[sp] ?? 0)) env.stackDepth[sp] = -o;
@@ -142,7 +141,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       return;
     case "ARG_PTR_TO_RINGBUF_MEM":
       if (reg.type !== "mem" || !reg.ringbuf || reg.maybeNull) reject(env, `R${regno} type=${regTypeStr(reg)} expected=ringbuf_mem`);
-      if (reg.off !== 0 || !isConst(reg.b)) reject(env, `R${regno} must have zero offset when passed to release func`);
+      if (reg.off !== 0 || !isConst(reg.b)) reject(env, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, EINVAL);
       if (!reg.refObjId) reject(env, `arg ${argno} is an unacquired reference`);
       return;
     default:
@@ -175,6 +174,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   for (let i = 0; i < p.args.length; i++) checkArg(env, i, p.args[i]!, meta, id);
   if (meta.map >= 0) {
     const t = env.maps[meta.map]!.type;
+    if (id === 12 && t !== BPF_MAP_TYPE_PROG_ARRAY) reject(env, "expected prog array map for tail call", EINVAL);
     if (!mapCompatible(t, id)) reject(env, `cannot pass map_type ${t} into func ${helperName(id)}#${id}`, EINVAL);
   }
   const st = env.state;
@@ -227,7 +227,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
 export function checkPseudoCall(env: Env, insn: Insn): number {
   const st = env.state;
   if (st.frames.length >= MAX_CALL_FRAMES) {
-    reject(env, `the call stack of ${st.frames.length + 1} frames is too deep !`, E2BIG_);
+    reject(env, `the call stack of ${st.frames.length + 1} frames is too deep`, E2BIG_);
   }
   const target = env.pc + insn.imm + 1;
   const caller = curFrame(st);
@@ -247,7 +247,6 @@ export function checkExit(env: Env): number {
   const st = env.state;
   if (st.frames.length > 1) {
     const callee = curFrame(st);
-    checkRegRead(env, 0);
     const r0 = callee.regs[0]!;
     if (r0.type === "fp" && r0.frameno === st.frames.length - 1) reject(env, "cannot return stack pointer to the caller", EINVAL);
     st.frames.pop();
@@ -257,14 +256,14 @@ export function checkExit(env: Env): number {
   }
   if (st.refs.length) {
     const r = st.refs[0]!;
-    reject(env, `Unreleased reference id=${r.id} alloc_insn=${r.insn}`, EINVAL);
+    reject(env, `Unreleased reference id=${r.id} alloc_insn=${r.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, EINVAL);
   }
   checkRegRead(env, 0);
   const r0 = curFrame(st).regs[0]!;
   if (env.unpriv && r0.type !== "scalar") reject(env, "R0 leaks addr as return value");
   const range = returnRange(env.progType);
   if (range) {
-    if (r0.type !== "scalar") reject(env, `At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
+    if (r0.type !== "scalar") reject(env, `At program exit the register R0 is not a known value (${regTypeStr(r0)})`, EINVAL);
     const b = r0.b;
     if (b.smin < BigInt(range[0]) || b.smax > BigInt(range[1])) {
       const v = isConst(b) ? `R0 has smin=${b.smin} smax=${b.smax}` : `R0 has ${describeRange(b)}`;

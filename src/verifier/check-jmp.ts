@@ -201,7 +201,7 @@ const MAX_PACKET_OFF = 0xffff;
 function goodPktPointers(st: State, ptr: Reg, rightOpen: boolean): void {
   if (ptr.off < 0 || (ptr.off === 0 && rightOpen)) return;
   if (ptr.b.umax > BigInt(MAX_PACKET_OFF) || ptr.b.umax + BigInt(ptr.off) > BigInt(MAX_PACKET_OFF)) return;
-  const range = rightOpen ? ptr.off - 1 : ptr.off;
+  const range = ptr.off;
   for (const f of st.frames) {
     for (const r of f.regs) if (r.type === ptr.type && r.id === ptr.id && r.range < range) r.range = range;
     for (const s of f.stack) if (s.spilled && s.spilled.type === ptr.type && s.spilled.id === ptr.id && s.spilled.range < range) s.spilled.range = range;
@@ -242,7 +242,7 @@ export interface CondResult {
 /** check_cond_jmp_op: validates, decides or splits, and refines both successor states. */
 export function checkCondJmp(env: Env, insn: Insn, copy: (s: State) => State): CondResult {
   const cls = bpfClass(insn.code), op = bpfOp(insn.code), w32 = cls === BPF_JMP32;
-  const name = w32 ? "BPF_JMP32" : "BPF_JMP";
+  const name = "BPF_JMP/JMP32";
   if (op > BPF_JSLE) reject(env, `invalid ${name} opcode ${op.toString(16)}`, EINVAL);
   const srcX = bpfSrc(insn.code) === BPF_X;
   if (srcX) {

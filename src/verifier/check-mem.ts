@@ -148,7 +148,8 @@ export function checkMemAccess(env: Env, a: Access): void {
       // Stack accesses are always checked for alignment (check_ptr_alignment, strict for the stack).
       const t = tnumAdd(reg.b.varOff, tnumConst(BigInt(reg.off + off)));
       if (!tnumIsAligned(t, size)) {
-        reject(env, `misaligned stack access off ${tnumToString(reg.b.varOff)}+${reg.off}+${off} size ${size}`);
+        const v = isConst(reg.b) ? String(BigInt.asIntN(64, reg.b.varOff.value)) : tnumToString(reg.b.varOff);
+        reject(env, `misaligned stack access off ${v}+${reg.off}+${off} size ${size}`);
       }
       checkStackBounds(env, a.regno, reg, reg.off + off, size, write);
       if (!isConst(reg.b)) {
@@ -215,6 +216,11 @@ export function checkMemAccess(env: Env, a: Access): void {
       fact(env, "mem", size);
       break;
     }
+    case "map_ptr":
+      // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access).
+      if (write || env.unpriv) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      loaded = scalarReg();
+      break;
     default:
       reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
   }
@@ -264,7 +270,7 @@ function checkAtomic(env: Env, insn: Insn): void {
   const regs = curFrame(env.state).regs;
   const dst = regs[insn.dst]!;
   if (regs[insn.src]!.type !== "scalar") {
-    if (env.unpriv || true) reject(env, `R${insn.src} leaks addr into mem`);
+    if (env.unpriv) reject(env, `R${insn.src} leaks addr into mem`);
   }
   if (dst.type === "ctx" || dst.type === "pkt" || dst.type === "pkt_meta") {
     reject(env, `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst)} is not allowed`);

@@ -31,6 +31,7 @@ function socketFilter(off: number, size: number, write: boolean): CtxAccess {
       within(off, DATA_END, DATA_END + 4) || within(off, FAMILY, LOCAL_PORT_END) || within(off, TSTAMP, TSTAMP + 8) ||
       within(off, WIRE_LEN, WIRE_LEN + 4) || within(off, HWTSTAMP, HWTSTAMP + 8)) return undefined;
   if (write && !within(off, CB0, CB_END)) return undefined;
+  if (within(off, FLOW_KEYS, FLOW_KEYS + 8)) return undefined;
   return skbGeneric(off, size, write) ? "scalar" : undefined;
 }
 
@@ -45,7 +46,7 @@ function tcClsAct(off: number, size: number, write: boolean): CtxAccess {
       within(off, TSTAMP, TSTAMP + 8);
     if (!ok) return undefined;
   }
-  if (within(off, FLOW_KEYS, FLOW_KEYS + 8) || within(off, FAMILY, LOCAL_PORT_END) || within(off, SK, SK + 8)) return undefined;
+  if (within(off, FLOW_KEYS, FLOW_KEYS + 8) || within(off, FAMILY, LOCAL_PORT_END)) return undefined;
   return skbGeneric(off, size, write) ? pktType(off) : undefined;
 }
 
@@ -58,7 +59,7 @@ function cgroupSkb(off: number, size: number, write: boolean): CtxAccess {
 
 function xdp(off: number, size: number, write: boolean): CtxAccess {
   if (write) return undefined;
-  if (off < 0 || off >= 24 || off % size !== 0 || size !== 4) return undefined;
+  if (off < 0 || off >= 20 || off % size !== 0 || size !== 4) return undefined;
   return off === 0 ? "pkt" : off === 4 ? "pkt_end" : off === 8 ? "pkt_meta" : "scalar";
 }
 
@@ -69,12 +70,12 @@ function kprobe(off: number, size: number, write: boolean): CtxAccess {
 }
 
 function tracepoint(off: number, size: number, write: boolean): CtxAccess {
-  if (off < 8 || off >= 2048 || write || off % size !== 0) return undefined;
+  if (off < 8 || off >= 8192 || write || off % size !== 0) return undefined;
   return "scalar";
 }
 
 function rawTracepoint(off: number, size: number, write: boolean): CtxAccess {
-  if (off < 0 || off >= 96 || write || off % 8 !== 0 || off % size !== 0) return undefined;
+  if (off < 0 || off >= 96 || write || off % size !== 0) return undefined;
   return "scalar";
 }
 

@@ -46,9 +46,10 @@ function scalarRanges(r: Reg): string[] {
 }
 
 /** One register as print_reg_state renders it. */
-export function formatReg(r: Reg, env: Env, frameno: number): string {
-  if (r.type === "scalar" && tnumIsConst(r.b.varOff)) return snum(BigInt.asIntN(64, r.b.varOff.value));
-  let s = regTypeStr(r);
+export function formatReg(r: Reg, env: Env, frameno: number, precise = false): string {
+  const p = precise && r.type === "scalar" ? "P" : "";
+  if (r.type === "scalar" && tnumIsConst(r.b.varOff)) return p + snum(BigInt.asIntN(64, r.b.varOff.value));
+  let s = p + regTypeStr(r);
   if (r.type === "fp") {
     if (r.frameno !== frameno) s += `[${r.frameno}]`;
     if (tnumIsConst(r.b.varOff)) return s + snum(BigInt.asIntN(64, r.b.varOff.value + BigInt(r.off)));
@@ -73,12 +74,12 @@ export function formatReg(r: Reg, env: Env, frameno: number): string {
 }
 
 /** The whole state of the current frame: registers then stack slots. */
-export function formatState(st: State, env: Env): string {
+export function formatState(st: State, env: Env, precise = 0): string {
   const fi = st.frames.length - 1;
   const f = st.frames[fi]!;
   const out: string[] = [];
   if (fi > 0) out.push(`frame${fi}:`);
-  f.regs.forEach((r, i) => { if (r.type !== "not_init") out.push(`R${i}=${formatReg(r, env, fi)}`); });
+  f.regs.forEach((r, i) => { if (r.type !== "not_init") out.push(`R${i}=${formatReg(r, env, fi, (precise & (1 << i)) !== 0)}`); });
   f.stack.forEach((slot, i) => {
     if (slot.bytes.every((b) => b === "?")) return;
     const name = `fp-${(i + 1) * 8}`;

@@ -13,7 +13,7 @@ import { checkAlu } from "./check-alu.ts";
 import { checkExit, checkHelperCall, checkPseudoCall } from "./check-call.ts";
 import { checkCondJmp } from "./check-jmp.ts";
 import { checkLoadStore } from "./check-mem.ts";
-import { checkStructure, isLdImm64, jumpTarget, liveRegisters } from "./cfg.ts";
+import { BPF_JCOND, checkStructure, isLdImm64, jumpTarget, liveRegisters } from "./cfg.ts";
 import { isKnownProgType } from "./ctx.ts";
 import { type AccessFact, type Env, type VerifierMapSpec, E2BIG, EINVAL, Reject, reject } from "./env.ts";
 import { formatState } from "./format.ts";
@@ -60,7 +60,7 @@ export interface VerifyResult {
   readonly failingPath?: readonly number[];
 }
 
-interface Checkpoint { state: State; branches: number; parent: Checkpoint | undefined; pc: number }
+interface Checkpoint { state: State; branches: number; parent: Checkpoint | undefined; pc: number; hit: number; miss: number }
 interface Pending { state: State; pc: number; from: number; cp: Checkpoint | undefined; path: number[] }
 
 export function progTypeNumber(t: number | string): number {
@@ -112,6 +112,13 @@ function loopHeads(insns: readonly Insn[], subprogs: readonly number[]): Uint8Ar
     }
   }
   return heads;
+}
+
+/** Registers a conditional jump reads: the kernel has marked them precise by the time it reports a loop. */
+function condRegs(insn: Insn): number {
+  const cls = bpfClass(insn.code);
+  if (cls !== BPF_JMP && cls !== BPF_JMP32) return 0;
+  return (1 << insn.dst) | ((insn.code & 0x08) ? 1 << insn.src : 0);
 }
 
 function processedLine(p: number, s: { max: number; total: number; peak: number }): string {
@@ -167,15 +174,17 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         const list = visited.get(pc) ?? [];
         let pruned = false;
         let addNew = heads[pc] === 1 || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
-        for (const old of list) {
+        for (let i = 0; i < list.length; i++) {
+          const old = list[i]!;
           if (old.branches > 0) {
             if (heads[pc] && statesEqual(old.state, cur, live[pc]!, true)) {
-              reject(env, `infinite loop detected at insn ${pc}`, EINVAL);
+              const p = condRegs(insns[pc]!);
+              reject(env, `infinite loop detected at insn ${pc}\ncur state: ${formatState(cur, env, p)}\nold state: ${formatState(old.state, env, p)}`, EINVAL);
             }
             if (jmps - prevJmps < 20 && processed - prevInsns < 100) addNew = false;
-            continue;
-          }
-          if (statesEqual(old.state, cur, live[pc]!, false)) { pruned = true; break; }
+          } else if (statesEqual(old.state, cur, live[pc]!, false)) { old.hit++; pruned = true; break; }
+          // States that keep missing are dropped from the search list (the kernel's miss_cnt > hit_cnt * 3 + 3).
+          if (++old.miss > old.hit * 3 + 3) { list.splice(i, 1); i--; }
         }
         if (pruned) {
           if (logLevel >= 2) env.log.push(`${pc}: safe`);
@@ -183,7 +192,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           continue;
         }
         if (addNew) {
-          const c: Checkpoint = { state: copyState(cur), branches: 1, parent: cp, pc };
+          const c: Checkpoint = { state: copyState(cur), branches: 1, parent: cp, pc, hit: 0, miss: 0 };
           cp = c;
           list.push(c);
           visited.set(pc, list);
@@ -195,7 +204,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         }
       }
       if (++processed > BPF_COMPLEXITY_LIMIT_INSNS) {
-        reject(env, `BPF program is too large. Processed ${processed} insn`, E2BIG);
+        reject(env, `BPF program is too large. Processed ${processed} insn`, ENOSPC);
       }
       path.push(pc);
       const insn = insns[pc]!;
@@ -222,6 +231,13 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         const next = checkExit(env);
         if (next >= 0) { pc = next; continue; }
         if (!endPath()) break;
+        continue;
+      }
+      if (op === BPF_JCOND && cls === BPF_JMP) {
+        // may_goto: either continue or take the jump (the kernel bounds the loop with a hidden counter).
+        if (cp) cp.branches++;
+        pending.push({ state: copyState(cur), pc: pc + insn.off + 1, from: pc, cp, path: path.slice() });
+        pc++;
         continue;
       }
       if (op === BPF_JA) {
@@ -266,6 +282,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   }
 }
 const EACCES_ = 13;
+const ENOSPC = 28;
 
 function mapRef(env: Env) {
   return (_pc: number, insn: Insn, next: Insn | undefined): string | undefined => {

@@ -1,0 +1,56 @@
+// The verifier corpus (test/fixtures/verifier/cases.json, recorded from Linux 6.18 by scripts/record-verifier-cases.ts):
+// bpfkit's verdict and error line against the kernel's for every case; processed counts reported as a figure.
+import { readFileSync } from "node:fs";
+import type { CorpusResult } from "./types.ts";
+import { verify } from "../src/verifier/index.ts";
+import type { Insn } from "../src/isa/ebpf/insn.ts";
+
+interface Recorded {
+  name: string; progType: string; maps?: { type: number; keySize: number; valueSize: number; maxEntries: number; name?: string }[];
+  insns: number[][]; expected: { accepted: boolean; errno?: string; error?: string; processed?: number };
+}
+
+export function loadCases(): Recorded[] {
+  return JSON.parse(readFileSync(new URL("../test/fixtures/verifier/cases.json", import.meta.url), "utf8")) as Recorded[];
+}
+
+export const toInsns = (rows: number[][]): Insn[] => rows.map(([code, dst, src, off, imm]) => ({ code: code!, dst: dst!, src: src!, off: off!, imm: imm! }));
+
+const ERRNO: Record<number, string> = { 28: "ENOSPC", 1: "EPERM", 7: "E2BIG", 9: "EBADF", 13: "EACCES", 14: "EFAULT", 22: "EINVAL", 524: "ENOTSUPP" };
+
+/** Compares one case; returns undefined on agreement, else the reason. */
+export function compareCase(c: Recorded): { miss?: string; processedRatio?: number } {
+  const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], logLevel: 1 });
+  const e = c.expected;
+  let ratio: number | undefined;
+  if (e.processed && r.processed) ratio = r.processed / e.processed;
+  if (r.accepted !== e.accepted) {
+    return { miss: e.accepted ? `kernel accepts, bpfkit rejects: ${r.error?.message}` : `kernel rejects (${e.error}), bpfkit accepts` };
+  }
+  if (!e.accepted) {
+    const msg = r.error?.message ?? "";
+    if ((e.error ?? "") !== msg) return { miss: `error line: kernel "${e.error}" bpfkit "${msg}"`, processedRatio: ratio };
+    const errno = ERRNO[r.error!.errno] ?? String(r.error!.errno);
+    if (e.errno && errno !== e.errno) return { miss: `errno: kernel ${e.errno} bpfkit ${errno}`, processedRatio: ratio };
+  }
+  return { processedRatio: ratio };
+}
+
+export async function run(): Promise<CorpusResult[]> {
+  const cases = loadCases();
+  let passed = 0;
+  const failures: string[] = [];
+  const ratios: number[] = [];
+  for (const c of cases) {
+    let res: ReturnType<typeof compareCase>;
+    try { res = compareCase(c); } catch (e) { res = { miss: `crash: ${(e as Error).stack?.split("\n").slice(0, 2).join(" ")}` }; }
+    if (res.processedRatio !== undefined) ratios.push(res.processedRatio);
+    if (res.miss) failures.push(`${c.name}: ${res.miss}`); else passed++;
+  }
+  const within2x = ratios.filter((x) => x <= 2 && x >= 0.5).length;
+  const exact = ratios.filter((x) => x === 1).length;
+  return [{
+    name: "verifier", passed, failed: failures.length, failures,
+    notes: [`processed count: ${exact}/${ratios.length} equal to the kernel's, ${within2x}/${ratios.length} within 2x`],
+  }];
+}

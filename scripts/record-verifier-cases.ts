@@ -1,0 +1,70 @@
+// Records the verifier corpus from the running kernel: assembles every case in scripts/verifier-cases.ts, loads it
+// with bpf(BPF_PROG_LOAD) at log level 1 and stores the verdict, errno, the kernel's error line and processed count in
+// test/fixtures/verifier/cases.json. Needs root and bpf(). Usage: node --import tsx scripts/record-verifier-cases.ts
+import { writeFileSync } from "node:fs";
+import { kernelAvailable, kernelLoad } from "../test/oracle/kernel.ts";
+import { CASE_SOURCES, assembleCase, type CaseMap } from "./verifier-cases.ts";
+import type { Insn } from "../src/isa/ebpf/insn.ts";
+
+export interface KernelVerdict {
+  accepted: boolean;
+  errno?: string;
+  /** Last line before `processed ...` (rejections only). */
+  error?: string;
+  processed?: number;
+}
+
+export interface RecordedCase {
+  name: string;
+  progType: string;
+  asm: string;
+  maps?: CaseMap[];
+  insns: number[][];
+  expected: KernelVerdict;
+}
+
+/** Parses the kernel's verdict out of a load result's log. */
+export function parseKernelLog(accepted: boolean, errno: string | undefined, log: string): KernelVerdict {
+  // Some kernel messages lack their newline, so `processed ...` can share a line with the error: split it off.
+  const lines = log.split("\n").filter((l) => l.length > 0).flatMap((l) => {
+    const m = /^(.+?)(processed \d+ insns \(limit.*)$/.exec(l);
+    return m ? [m[1]!, m[2]!] : [l];
+  });
+  const pi = lines.findIndex((l) => l.startsWith("processed "));
+  const processed = pi >= 0 ? Number(/^processed (\d+)/.exec(lines[pi]!)![1]) : undefined;
+  if (accepted) return { accepted, ...(processed !== undefined ? { processed } : {}) };
+  const before = pi >= 0 ? lines.slice(0, pi) : lines;
+  const error = before[before.length - 1];
+  return { accepted, errno, ...(error !== undefined ? { error } : {}), ...(processed !== undefined ? { processed } : {}) };
+}
+
+/** Loads one program into the kernel and returns its verdict. */
+export function kernelVerdict(insns: readonly Insn[], progType: string | number, maps?: readonly CaseMap[]): KernelVerdict {
+  const r = kernelLoad(insns, { progType, maps: maps ?? [], logLevel: 1 });
+  try {
+    return parseKernelLog(r.accepted, r.errno, r.log);
+  } finally {
+    r.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const ok = kernelAvailable();
+  if (ok !== true) { console.error(`cannot record: ${ok}`); process.exit(1); }
+  const out: RecordedCase[] = [];
+  const names = new Set<string>();
+  for (const c of CASE_SOURCES) {
+    if (names.has(c.name)) throw new Error(`duplicate case name ${c.name}`);
+    names.add(c.name);
+    let insns: Insn[];
+    try { insns = assembleCase(c.asm); } catch (e) { console.error(`${c.name}: ${(e as Error).message}`); continue; }
+    const expected = kernelVerdict(insns, c.progType, c.maps);
+    out.push({ name: c.name, progType: c.progType, asm: c.asm, ...(c.maps ? { maps: c.maps } : {}),
+      insns: insns.map((i) => [i.code, i.dst, i.src, i.off, i.imm]), expected });
+  }
+  writeFileSync(new URL("../test/fixtures/verifier/cases.json", import.meta.url), JSON.stringify(out, null, 1) + "\n");
+  const acc = out.filter((c) => c.expected.accepted).length;
+  console.log(`recorded ${out.length} cases (${acc} accepted, ${out.length - acc} rejected)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
