@@ -53,6 +53,8 @@ export class AddressSpace {
   u8: Uint8Array;
   dv: DataView;
   generation = 0;
+  /** Changes whenever a region is mapped or unmapped, so callers caching region bounds know when to drop them. */
+  layoutVersion = 0;
 
   // Sorted by start; parallel arrays so lookups allocate nothing.
   private starts: number[] = [];
@@ -105,6 +107,7 @@ export class AddressSpace {
     };
     if (!opts.noZero) this.u8.fill(0, start, start + need);
     this.insertSorted(region);
+    this.layoutVersion++;
     return region;
   }
 
@@ -116,6 +119,7 @@ export class AddressSpace {
     this.ends.splice(i, 1);
     this.regionsSorted.splice(i, 1);
     this.lastHit = -1;
+    this.layoutVersion++;
     this.free_.push({ start: region.start, size: Math.max(region.size, 1) + GUARD });
     this.free_.sort((a, b) => a.start - b.start);
     // coalesce neighbours

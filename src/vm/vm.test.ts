@@ -155,3 +155,17 @@ test("atomics: fetch-add, xchg and cmpxchg (32-bit results zero-extended)", () =
 test("a missing helper faults with its name", () => {
   assert.match(faultOf(() => runAsm("call 9\nexit")), /UNSUPPORTED: pc 0: helper bpf_skb_store_bytes#9 is not available/);
 });
+
+test("cached region bounds never outlive the region: an unmapped buffer faults on the next run", () => {
+  const { vm, space } = setup();
+  const a = space.alloc(16, { kind: "scratch", name: "a" });
+  const b = space.alloc(16, { kind: "scratch", name: "b" });
+  // touch b, then the stack, then a: all three regions land in the read/write caches
+  const p = vm.load(assemble("stdw [%r10-8], 1\nldxdw %r0, [%r2+0]\nstxdw [%r1+0], %r0\nldxdw %r0, [%r1+0]\nexit"));
+  space.dv.setUint32(b.start, 7, true);
+  assert.equal(vm.run(p, { r1: a.start, r2: b.start }).value, 7n);
+  space.release(a);
+  assert.match(faultOf(() => vm.run(p, { r1: a.start, r2: b.start })), /FAULT: pc 2: invalid write of 8 bytes .*unmapped address/);
+  const ro = space.alloc(16, { kind: "scratch", name: "ro", writable: false });
+  assert.match(faultOf(() => vm.run(p, { r1: ro.start, r2: b.start })), /FAULT: pc 2: invalid write of 8 bytes .*read-only ro/);
+});

@@ -92,6 +92,13 @@ export class Vm {
   private readEnd = 0;
   private writeStart = 0;
   private writeEnd = 0;
+  // The region hit before that (programs alternate between the stack and a map value or the packet).
+  private altReadStart = 0;
+  private altReadEnd = 0;
+  private altWriteStart = 0;
+  private altWriteEnd = 0;
+  /** The address space layout these four cached regions belong to. */
+  private cacheLayout = -1;
   private tailCalls = 0;
   private packet: PacketAccess | undefined;
   private ctxRegion: Region | undefined;
@@ -193,10 +200,34 @@ export class Vm {
   /** Checked effective address of `reg + off` for an access of `size` bytes; faults otherwise. */
   private ea(reg: number, off: number, size: number, write: boolean, pc: number): number {
     const a = (this.lo[reg]! >>> 0) + off;
+    if (this.cacheLayout !== this.space.layoutVersion) {
+      // a region was mapped or unmapped since these bounds were cached
+      this.readStart = this.readEnd = this.writeStart = this.writeEnd = 0;
+      this.altReadStart = this.altReadEnd = this.altWriteStart = this.altWriteEnd = 0;
+      this.cacheLayout = this.space.layoutVersion;
+    }
+    if (this.hi[reg] === 0) {
+      // the second-to-last region first: swap it in without a lookup
+      if (write && a >= this.altWriteStart && a + size <= this.altWriteEnd) {
+        const s = this.writeStart, e = this.writeEnd;
+        this.writeStart = this.altWriteStart; this.writeEnd = this.altWriteEnd; this.altWriteStart = s; this.altWriteEnd = e;
+        return a;
+      }
+      if (!write && a >= this.altReadStart && a + size <= this.altReadEnd) {
+        const s = this.readStart, e = this.readEnd;
+        this.readStart = this.altReadStart; this.readEnd = this.altReadEnd; this.altReadStart = s; this.altReadEnd = e;
+        return a;
+      }
+    }
     const r = this.hi[reg] === 0 && a >= 0 && a < TWO32 ? this.space.find(a) : undefined;
     if (r !== undefined && a + size <= r.start + r.size && (!write || r.writable)) {
-      if (write) { this.writeStart = r.start; this.writeEnd = r.start + r.size; }
-      else { this.readStart = r.start; this.readEnd = r.start + r.size; }
+      if (write) {
+        this.altWriteStart = this.writeStart; this.altWriteEnd = this.writeEnd;
+        this.writeStart = r.start; this.writeEnd = r.start + r.size;
+      } else {
+        this.altReadStart = this.readStart; this.altReadEnd = this.readEnd;
+        this.readStart = r.start; this.readEnd = r.start + r.size;
+      }
       return a;
     }
     return this.slowAccess(reg, off, size, write, pc);
@@ -444,10 +475,11 @@ export class Vm {
           const call = this.call;
           call.pc = pc; call.id = id;
           this.budget = budget; this.depth = depth;
+          const layout = space.layoutVersion;
           fn(call);
           budget = this.budget;
           u8 = space.u8; dv = space.dv;
-          rS = rE = wS = wE = 0; // the helper may have mapped or unmapped regions
+          if (space.layoutVersion !== layout) rS = rE = wS = wE = 0; // the helper mapped or unmapped regions
           break;
         }
         case 0x95: {
