@@ -1,14 +1,17 @@
 // `bpfkit asm [--syntax kernel|llvm] [--opcodes] [--big-endian] [-o OUT.bin] FILE`
 //   FILE.bin (raw instructions): prints its disassembly, kernel (bpftool xlated) syntax by default, or llvm-objdump's.
+//   FILE.o (ELF): each code section's disassembly; with --syntax llvm exactly what `llvm-objdump -d FILE` prints.
 //   any other FILE (assembly in the bpf_conformance, llvm-objdump or kernel syntax): assembles and checks it, writes the
 //   raw little-endian (or --big-endian) instructions to OUT.bin with -o (`-o -` for stdout), else prints the listing.
 // Errors name the file, the line:column or instruction index, and the reason; the exit code is then 1.
 import { readFileSync, writeFileSync } from "node:fs";
 import { BpfError, isBpfError } from "../errors.ts";
 import {
-  assemble, decodeProgram, disassembleKernel, encodeProgram, llvmObjdumpSection, validateProgram,
+  assemble, decodeProgram, disassembleKernel, encodeProgram, llvmObjdumpFile, llvmObjdumpLines, validateProgram,
+  type LlvmCodeSection,
 } from "../isa/ebpf/index.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
+import { parseElf } from "../object/index.ts";
 
 const USAGE = "usage: bpfkit asm [--syntax kernel|llvm] [--opcodes] [--big-endian] [-o OUT.bin] FILE";
 
@@ -47,9 +50,26 @@ function parseArgs(argv: string[]): Args {
   return { syntax, opcodes, bigEndian, out, file: files[0]! };
 }
 
-function listing(insns: readonly Insn[], a: Args): string[] {
+function listing(insns: readonly Insn[], a: Args, bigEndian = a.bigEndian): string[] {
   if (a.syntax === "kernel") return disassembleKernel(insns, { opcodes: a.opcodes });
-  return llvmObjdumpSection(insns, "", [], { bigEndian: a.bigEndian }).slice(1);
+  return llvmObjdumpLines(insns, [], { bigEndian });
+}
+
+const SHF_EXECINSTR = 0x4;
+const STT_SECTION = 3;
+const STT_FILE = 4;
+
+/** The code sections of an ELF object with their symbols, as llvm-objdump walks them. */
+function elfCodeSections(bytes: Uint8Array): { sections: LlvmCodeSection[]; bigEndian: boolean } {
+  const elf = parseElf(bytes);
+  const bigEndian = !elf.littleEndian;
+  const sections = elf.sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0 && s.size > 0).map((s) => ({
+    name: s.name,
+    insns: decodeProgram(s.data.subarray(0, s.data.length - (s.data.length % 8)), { bigEndian }),
+    symbols: elf.symbols.filter((y) => y.shndx === s.index && y.type !== STT_SECTION && y.type !== STT_FILE && y.name !== "")
+      .map((y) => ({ name: y.name, pc: Math.floor(y.value / 8) })),
+  }));
+  return { sections, bigEndian };
 }
 
 /** Puts the file name in front of the position an assembler or decoder error carries. */
@@ -73,6 +93,12 @@ export default async function asm(argv: string[]): Promise<number> {
     throw new BpfError("IO", `${a.file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, { file: a.file });
   }
   try {
+    if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+      const { sections, bigEndian } = elfCodeSections(bytes);
+      if (a.syntax === "llvm") for (const line of llvmObjdumpFile(a.file, sections, { bigEndian })) console.log(line);
+      else sections.forEach((s, i) => console.log([...(i ? [""] : []), `${s.name}:`, ...listing(s.insns, a, bigEndian)].join("\n")));
+      return 0;
+    }
     if (a.file.endsWith(".bin")) {
       const insns = decodeProgram(bytes, { bigEndian: a.bigEndian });
       for (const line of listing(insns, a)) console.log(line);

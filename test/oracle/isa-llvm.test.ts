@@ -1,7 +1,8 @@
 // Differential test: our llvm disassembly (src/isa/ebpf/disasm-llvm.ts) against the installed llvm-objdump, line for line:
 // (1) every code section of C programs compiled here with clang (bpfel and bpfeb, -mcpu v1..v3, with --mattr=+alu32),
 // (2) random programs of valid instructions of every opcode, spliced into an object's .text,
-// (3) when BPFKIT_ELF_SAMPLES points at the elf-samples objects, every code section of every object there.
+// (3) when BPFKIT_ELF_SAMPLES points at the elf-samples objects, every code section of every object there;
+// and `bpfkit asm --syntax llvm X.o` (ELF sections and symbols read by src/object) byte-identical to `llvm-objdump -d X.o`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import fc from "fast-check";
 import { decodeProgram, encodeProgram } from "../../src/isa/ebpf/encode.ts";
 import { llvmObjdumpSection, type LlvmSymbol } from "../../src/isa/ebpf/disasm-llvm.ts";
 import { validProgram } from "../../src/isa/ebpf/valid-insns.testkit.ts";
+import asmCommand from "../../src/cli/asm.ts";
 
 const have = (tool: string): boolean => spawnSync(tool, ["--version"], { encoding: "utf8" }).status === 0;
 const TOOLS = ["clang", "llvm-objdump", "llvm-objcopy"];
@@ -38,6 +40,19 @@ function symbolsOf(symtab: string, section: string): LlvmSymbol[] {
     out.push({ name: m[4]!.replace(/^\.(?:hidden|protected|internal) /, ""), pc: Number(BigInt("0x" + m[1]!) / 8n) });
   }
   return out;
+}
+
+/** `bpfkit asm --syntax llvm OBJ` must print exactly what `llvm-objdump -d OBJ` prints. */
+async function compareWholeFile(obj: string): Promise<void> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+  try {
+    assert.equal(await asmCommand(["--syntax", "llvm", obj]), 0);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(lines.join("\n") + "\n", run("llvm-objdump", ["-d", obj]), `bpfkit asm --syntax llvm ${obj}`);
 }
 
 /** Compares one object's code sections; returns the number of instruction lines compared. */
@@ -106,7 +121,7 @@ __attribute__((section("tc"), used)) int atomics(unsigned *p, unsigned v, unsign
 `,
 };
 
-test("llvm disassembly matches llvm-objdump on clang-compiled programs", (t) => {
+test("llvm disassembly matches llvm-objdump on clang-compiled programs", async (t) => {
   if (missing.length) return void (console.log(`SKIP isa-llvm: ${missing.join(", ")} not installed`), t.skip(`${missing.join(", ")} missing`));
   const dir = mkdtempSync(join(tmpdir(), "bpfkit-isa-llvm-"));
   try {
@@ -120,11 +135,12 @@ test("llvm disassembly matches llvm-objdump on clang-compiled programs", (t) => 
           run("clang", ["-target", target, `-mcpu=${cpu}`, "-O2", "-g", "-fno-crash-diagnostics", "-c", join(dir, name), "-o", obj]);
           lines += compareObject(obj, dir, false);
           if (cpu === "v3") lines += compareObject(obj, dir, true);
+          await compareWholeFile(obj);
           objects++;
         }
       }
     }
-    console.log(`isa-llvm: ${objects} objects, ${lines} listing lines identical to llvm-objdump`);
+    console.log(`isa-llvm: ${objects} objects, ${lines} listing lines identical to llvm-objdump; bpfkit asm --syntax llvm byte-identical on each`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -152,7 +168,7 @@ test("llvm disassembly matches llvm-objdump on random programs of every valid op
   }
 });
 
-test("llvm disassembly matches llvm-objdump on the elf-samples corpus", (t) => {
+test("llvm disassembly matches llvm-objdump on the elf-samples corpus", async (t) => {
   const samples = process.env.BPFKIT_ELF_SAMPLES;
   if (missing.length) return void (console.log(`SKIP isa-llvm: ${missing.join(", ")} not installed`), t.skip("tools missing"));
   if (!samples || !existsSync(samples)) return void (console.log("SKIP isa-llvm elf-samples: BPFKIT_ELF_SAMPLES not set"), t.skip("BPFKIT_ELF_SAMPLES not set"));
@@ -160,8 +176,11 @@ test("llvm disassembly matches llvm-objdump on the elf-samples corpus", (t) => {
   try {
     let lines = 0;
     const files = readdirSync(samples).filter((n) => n.endsWith(".o")).sort();
-    for (const f of files) lines += compareObject(join(samples, f), dir, false);
-    console.log(`isa-llvm: ${files.length} elf-samples objects, ${lines} listing lines identical to llvm-objdump`);
+    for (const f of files) {
+      lines += compareObject(join(samples, f), dir, false);
+      await compareWholeFile(join(samples, f));
+    }
+    console.log(`isa-llvm: ${files.length} elf-samples objects, ${lines} listing lines identical to llvm-objdump; bpfkit asm --syntax llvm byte-identical on each`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

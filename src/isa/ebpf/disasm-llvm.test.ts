@@ -60,3 +60,28 @@ test("jump annotations name the nearest symbol at or before the target, wrapping
     "       3:\t95 00 00 00 00 00 00 00\texit",
   ]);
 });
+
+test("a whole llvm-objdump -d listing: header, sections in order, the section name where no symbol starts it", async () => {
+  const { llvmObjdumpFile } = await import("./disasm-llvm.ts");
+  const exit = [insn(0xb7, 0, 0, 0, 2), insn(0x95)];
+  assert.deepEqual(llvmObjdumpFile("e.o", [
+    { name: ".text", insns: [], symbols: [] },
+    { name: "xdp", insns: exit, symbols: [] },
+    { name: "tc", insns: exit, symbols: [{ name: "prog2", pc: 0 }] },
+  ]).join("\n") + "\n", `
+e.o:\tfile format elf64-bpf
+
+Disassembly of section xdp:
+
+0000000000000000 <xdp>:
+       0:\tb7 00 00 00 02 00 00 00\tr0 = 2
+       1:\t95 00 00 00 00 00 00 00\texit
+
+Disassembly of section tc:
+
+0000000000000000 <prog2>:
+       0:\tb7 00 00 00 02 00 00 00\tr0 = 2
+       1:\t95 00 00 00 00 00 00 00\texit
+`);
+  assert.deepEqual(llvmObjdumpFile("none.o", []), ["", "none.o:\tfile format elf64-bpf"]);
+});

@@ -176,8 +176,15 @@ export function llvmObjdumpLine(
 const slotsOfLine = (insns: readonly Insn[], pc: number, opts: LlvmDisasmOptions): number =>
   isLddw(insns[pc]!) && pc + 1 < insns.length && formatInsnLlvm(insns, pc, opts) !== UNKNOWN ? 2 : 1;
 
-/** The first lines of `llvm-objdump -d FILE`: a blank line, `FILE:\tfile format elf64-bpf`, a blank line. */
-export const llvmObjdumpHeader = (fileName: string): string[] => ["", `${fileName}:\tfile format elf64-bpf`, ""];
+/** The instruction lines alone (no section or symbol headers), e.g. for a raw .bin. */
+export function llvmObjdumpLines(insns: readonly Insn[], symbols: readonly LlvmSymbol[] = [], opts: LlvmDisasmOptions = {}): string[] {
+  const out: string[] = [];
+  for (let pc = 0; pc < insns.length; pc += slotsOfLine(insns, pc, opts)) out.push(llvmObjdumpLine(insns, pc, symbols, opts));
+  return out;
+}
+
+/** The first lines of `llvm-objdump -d FILE`: a blank line and `FILE:\tfile format elf64-bpf` (either byte order). */
+export const llvmObjdumpHeader = (fileName: string): string[] => ["", `${fileName}:\tfile format elf64-bpf`];
 
 /**
  * The lines `llvm-objdump -d` prints for one section: `Disassembly of section NAME:`, a blank line, then for each symbol a
@@ -187,13 +194,28 @@ export function llvmObjdumpSection(
   insns: readonly Insn[], sectionName: string, symbols: readonly LlvmSymbol[] = [], opts: LlvmDisasmOptions = {},
 ): string[] {
   const out = [`Disassembly of section ${sectionName}:`];
+  // With no symbol at the section start, llvm-objdump names the start after the section.
+  const syms = symbols.some((s) => s.pc === 0) ? symbols : [{ name: sectionName, pc: 0 }, ...symbols];
   const byPc = new Map<number, string>();
-  for (const s of symbols) if (!byPc.has(s.pc)) byPc.set(s.pc, s.name);
+  for (const s of syms) if (!byPc.has(s.pc)) byPc.set(s.pc, s.name);
   for (let pc = 0; pc < insns.length; pc += slotsOfLine(insns, pc, opts)) {
     const name = byPc.get(pc);
     if (name !== undefined) out.push("", `${(pc * 8).toString(16).padStart(16, "0")} <${name}>:`);
-    out.push(llvmObjdumpLine(insns, pc, symbols, opts));
+    out.push(llvmObjdumpLine(insns, pc, syms, opts));
   }
+  return out;
+}
+
+export interface LlvmCodeSection {
+  readonly name: string;
+  readonly insns: readonly Insn[];
+  readonly symbols: readonly LlvmSymbol[];
+}
+
+/** All of `llvm-objdump -d FILE` for an object's non-empty code sections, in section order (lines, no final newline). */
+export function llvmObjdumpFile(fileName: string, sections: readonly LlvmCodeSection[], opts: LlvmDisasmOptions = {}): string[] {
+  const out = llvmObjdumpHeader(fileName);
+  for (const s of sections) if (s.insns.length > 0) out.push("", ...llvmObjdumpSection(s.insns, s.name, s.symbols, opts));
   return out;
 }
 

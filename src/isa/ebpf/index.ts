@@ -13,6 +13,6 @@ export {
   disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, type KernelDisasmOptions,
 } from "./disasm-kernel.ts";
 export {
-  disassembleLlvm, formatInsnLlvm, llvmObjdumpSection, llvmObjdumpLine, llvmObjdumpHeader, isUnknownToLlvm,
-  type LlvmDisasmOptions, type LlvmSymbol,
+  disassembleLlvm, formatInsnLlvm, llvmObjdumpSection, llvmObjdumpLine, llvmObjdumpLines, llvmObjdumpHeader, llvmObjdumpFile,
+  isUnknownToLlvm, type LlvmDisasmOptions, type LlvmSymbol, type LlvmCodeSection,
 } from "./disasm-llvm.ts";
