@@ -161,6 +161,13 @@ export function genUncond(rsense: boolean): Block {
 export const genTrue = (): Block => genUncond(true);
 export const genFalse = (): Block => genUncond(false);
 
+/** jset #k on the byte at `offset` (relative to `rel`). */
+export function genJset(cs: CompilerState, rel: OffRel, offset: number, k: number): Block {
+  const b = newBlock(JMP(0x40 /* BPF_JSET */), k);
+  b.stmts = loadA(cs, rel, offset, BPF_B);
+  return b;
+}
+
 export function genRetblk(v: number): Block {
   return newBlock(0x06 | BPF_K, v);
 }

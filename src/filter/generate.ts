@@ -9,10 +9,9 @@ import {
   genArth, genRelation, genLen, genBcmp,
 } from "./gen-core.ts";
 import { BPF_W } from "../isa/cbpf/insn.ts";
-import {
-  genBroadcast, genMulticast, genInbound, genIfindex, genVlan, genMpls, genPppoed, genPppoes, genGeneve, genLlc,
-  genP80211Type, genP80211Fcdir, insertComputeVloffsets, genPpiDltCheck,
-} from "./gen-link.ts";
+import { genBroadcast, genMulticast, genInbound, genIfindex, genLlc } from "./gen-link.ts";
+import { genVlan, genMpls, genPppoed, genPppoes, genGeneve } from "./gen-encap.ts";
+import { genP80211Type, genP80211Fcdir, insertComputeVloffsets, genPpiDltCheck } from "./gen-wlan.ts";
 import { genAcode, genScode, genNcode, genMcode, genMcode6, genEcode, genProtoAbbrev, genLoad, genPort, genPort6 } from "./gen-net.ts";
 import { newBlock, newStmt } from "./blocks.ts";
 import { BPF_ALU, BPF_OR, BPF_AND, BPF_K, BPF_B, BPF_JEQ } from "../isa/cbpf/insn.ts";
