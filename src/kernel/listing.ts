@@ -6,10 +6,7 @@ import { closeFd, getFdById, objGet, allIds, type ObjectKind } from "./bpf.ts";
 import { KernelError, strerror, clockGettime, CLOCK_BOOTTIME, CLOCK_REALTIME } from "./libc.ts";
 import { progInfo, progInfoExtras, mapInfo, newMapInfoBuffer, btfInfo, linkInfo, fdinfo, type ProgInfo, type MapInfo, type LinkInfo } from "./info.ts";
 import { btfTypeById, BTF_KIND_FUNC } from "./btf-names.ts";
-import { mapLookupElem } from "./bpf.ts";
-import { dumpBtfValue } from "./btf-value-dump.ts";
-import { btfFromFileBytes } from "../object/btf-file.ts";
-import type { Btf } from "../btf/parse.ts";
+import { progMetadata } from "./prog-metadata.ts";
 import { PROG_TYPE_NAMES, MAP_TYPE_NAMES, LINK_TYPE_NAMES, ATTACH_TYPE_NAMES } from "./names.ts";
 import { JsonWriter } from "./json-writer.ts";
 import { BpftoolMultimap } from "./bpftool-hashmap.ts";
@@ -271,64 +268,6 @@ export function progHeaderJson(j: JsonWriter, info: ProgInfo, fd: number): void 
   j.field("tag", info.tag).field("gpl_compatible", info.gplCompatible);
   if (info.runTimeNs) j.field("run_time_ns", info.runTimeNs).field("run_cnt", info.runCnt);
   if (info.recursionMisses) j.field("recursion_misses", info.recursionMisses);
-}
-
-const METADATA_PREFIX = "bpf_metadata_";
-
-/**
- * bpftool's show_prog_metadata: the first of the program's maps that looks like a .rodata section (array, 4-byte key,
- * one entry, BTF value, name containing ".rodata"); its DATASEC variables named bpf_metadata_* are printed by value.
- */
-function progMetadata(out: Printer, fd: number, mapIds: readonly number[]): string {
-  if (!mapIds.length) return "";
-  let value: Uint8Array | undefined, info: MapInfo | undefined;
-  for (const id of mapIds) {
-    let mfd: number;
-    try { mfd = getFdById("map", id); } catch { return ""; }
-    try {
-      const mi = mapInfo(mfd);
-      if (mi.type !== 2 || mi.keySize !== 4 || mi.maxEntries !== 1 || !mi.btfValueTypeId || !mi.name.includes(".rodata")) continue;
-      const v = new Uint8Array(mi.valueSize);
-      try { mapLookupElem(mfd, new Uint8Array(4), v); } catch { return ""; }
-      value = v;
-      info = mi;
-      break;
-    } finally {
-      closeFd(mfd);
-    }
-  }
-  if (!value || !info) return "";
-  let btf: Btf;
-  try {
-    const bfd = getFdById("btf", info.btfId);
-    try { btf = btfFromFileBytes(btfInfo(bfd, true).data ?? new Uint8Array(0)); } finally { closeFd(bfd); }
-  } catch {
-    return "";
-  }
-  const sec = btf.type(info.btfValueTypeId);
-  if (sec.kind !== 15) return "";
-  const j = out.json;
-  let s = "";
-  let header = false;
-  for (const vsi of sec.secinfos) {
-    const v = btf.type(vsi.type);
-    const name = btf.name(v);
-    if (!name.startsWith(METADATA_PREFIX)) continue;
-    if (j) {
-      if (!header) j.name("metadata").startObject();
-      j.name(name.slice(METADATA_PREFIX.length));
-      dumpBtfValue(j, btf, v.sizeOrType, value, vsi.offset, false);
-    } else {
-      if (!header) s += "\tmetadata:";
-      s += `\n\t\t${name.slice(METADATA_PREFIX.length)} = `;
-      const w = new JsonWriter(false);
-      dumpBtfValue(w, btf, v.sizeOrType, value, vsi.offset, true);
-      s += w.finish().slice(0, -1);
-    }
-    header = true;
-  }
-  if (j && header) j.endObject();
-  return header && !j ? s + "\n" : "";
 }
 
 const atoll = (s: string): number => Number.parseInt(s, 10) || 0;

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { insn } from "../../src/isa/ebpf/insn.ts";
 import { kernelAvailable } from "./kernel.ts";
-import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze, objPin } from "../../src/kernel/bpf.ts";
+import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze, objPin, enableStats, progTestRun } from "../../src/kernel/bpf.ts";
 import { progInfo, mapInfo } from "../../src/kernel/info.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, type Attachment } from "../../src/kernel/loader.ts";
 import { btfShow, linkShow, mapShow, progShow, type ToolOutput } from "../../src/kernel/listing.ts";
@@ -178,4 +178,20 @@ test("-f lists bpffs pins like bpftool (several pins per object, nested director
     for (const fd of fds) closeFd(fd);
   }
   assert.equal(existsSync(dir), false, "no pins left");
+});
+
+test("with BPF_ENABLE_STATS on, run_time_ns and run_cnt show as in bpftool", (t) => {
+  if (skipUnless(t)) return;
+  const stats = enableStats();
+  const prog = progLoad({ progType: 6, insns: [insn(0xb7, 0, 0, 0, 2), insn(0x95)], name: "bk_stats" }).fd;
+  try {
+    progTestRun(prog, { dataIn: new Uint8Array(64), repeat: 5 });
+    const id = String(progInfo(prog).id);
+    assert.ok(progInfo(prog).runCnt >= 5n);
+    same(["prog", "show", "id", id], (m) => progShow(m, ["id", id]));
+    assert.match(progShow({ json: false, pretty: false }, ["id", id]).stdout, / run_time_ns \d+ run_cnt \d+\n/);
+  } finally {
+    closeFd(prog);
+    closeFd(stats);
+  }
 });
