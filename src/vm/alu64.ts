@@ -1,4 +1,4 @@
-// 64-bit arithmetic on 32-bit halves for the operations that are not one-liners: multiply, divide, modulo.
+// 64-bit arithmetic on 32-bit halves for what is not a one-liner: multiply, divide, modulo, shifts, compares.
 // Each works in place on register d of the interpreter's halves (L = low words, H = high words), allocating nothing.
 // Division semantics are the kernel's after the verifier's fixups (do_misc_fixups): x/0 = 0, x%0 = x,
 // signed INT_MIN/-1 = INT_MIN and INT_MIN%-1 = 0; signed division truncates toward zero (div64_s64, abs_s32).
@@ -78,3 +78,32 @@ export const bswap16 = (x: number): number => ((x & 0xff) << 8) | ((x >>> 8) & 0
 /** Unsigned 64-bit decimal of a (lo, hi) pair. */
 export const u64String = (lo: number, hi: number): string => toU64(lo, hi).toString();
 export { toU64, toS64 };
+
+// 64-bit compares on halves (the high words decide unless equal; low words always compare unsigned).
+export const ugt = (al: number, ah: number, bl: number, bh: number): boolean =>
+  (ah >>> 0) > (bh >>> 0) || (ah === bh && (al >>> 0) > (bl >>> 0));
+export const uge = (al: number, ah: number, bl: number, bh: number): boolean =>
+  (ah >>> 0) > (bh >>> 0) || (ah === bh && (al >>> 0) >= (bl >>> 0));
+export const sgt = (al: number, ah: number, bl: number, bh: number): boolean =>
+  ah > bh || (ah === bh && (al >>> 0) > (bl >>> 0));
+export const sge = (al: number, ah: number, bl: number, bh: number): boolean =>
+  ah > bh || (ah === bh && (al >>> 0) >= (bl >>> 0));
+
+// 64-bit shifts in place on register d; n is already masked to 0..63.
+export function lsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) { H[d] = (H[d]! << n) | (L[d]! >>> (32 - n)); L[d] = L[d]! << n; }
+  else { H[d] = L[d]! << (n - 32); L[d] = 0; }
+}
+
+export function rsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) { L[d] = (L[d]! >>> n) | (H[d]! << (32 - n)); H[d] = H[d]! >>> n; }
+  else { L[d] = H[d]! >>> (n - 32); H[d] = 0; }
+}
+
+export function arsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) { L[d] = (L[d]! >>> n) | (H[d]! << (32 - n)); H[d] = H[d]! >> n; }
+  else { L[d] = H[d]! >> (n - 32); H[d] = H[d]! >> 31; }
+}

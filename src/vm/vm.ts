@@ -9,7 +9,8 @@ import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpe
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import {
-  bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, toU64, udiv32, udiv64, umod32, umod64,
+  arsh64, bswap16, bswap32, lsh64, mul64, rsh64, sdiv32, sdiv64, sge, sgt, smod32, smod64, toU64, udiv32, udiv64, uge, ugt,
+  umod32, umod64,
 } from "./alu64.ts";
 import type { AddressSpace, Region } from "./memory.ts";
 import { loadProgram } from "./program.ts";
@@ -61,15 +62,6 @@ export class RunResult {
 const TWO32 = 4294967296;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
-
-const ugt = (al: number, ah: number, bl: number, bh: number): boolean =>
-  (ah >>> 0) > (bh >>> 0) || (ah === bh && (al >>> 0) > (bl >>> 0));
-const uge = (al: number, ah: number, bl: number, bh: number): boolean =>
-  (ah >>> 0) > (bh >>> 0) || (ah === bh && (al >>> 0) >= (bl >>> 0));
-const sgt = (al: number, ah: number, bl: number, bh: number): boolean =>
-  ah > bh || (ah === bh && (al >>> 0) > (bl >>> 0));
-const sge = (al: number, ah: number, bl: number, bh: number): boolean =>
-  ah > bh || (ah === bh && (al >>> 0) >= (bl >>> 0));
 
 export class Vm {
   readonly space: AddressSpace;
@@ -573,24 +565,6 @@ export class Vm {
 // The one instruction a failed LD_ABS/LD_IND executes in a subprogram frame: exit (kernel: r0 = 0; exit).
 const exitOnly = new Uint8Array([0x95]);
 const exitOnlyWord = new Int32Array([0x95]);
-
-function lsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
-  if (n === 0) return;
-  if (n < 32) { H[d] = (H[d]! << n) | (L[d]! >>> (32 - n)); L[d] = L[d]! << n; }
-  else { H[d] = L[d]! << (n - 32); L[d] = 0; }
-}
-
-function rsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
-  if (n === 0) return;
-  if (n < 32) { L[d] = (L[d]! >>> n) | (H[d]! << (32 - n)); H[d] = H[d]! >>> n; }
-  else { L[d] = H[d]! >>> (n - 32); H[d] = 0; }
-}
-
-function arsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
-  if (n === 0) return;
-  if (n < 32) { L[d] = (L[d]! >>> n) | (H[d]! << (32 - n)); H[d] = H[d]! >> n; }
-  else { L[d] = H[d]! >> (n - 32); H[d] = H[d]! >> 31; }
-}
 
 function setReg(L: Int32Array, H: Int32Array, r: number, v: number | bigint | undefined): void {
   if (v === undefined) return;
