@@ -99,6 +99,17 @@ const PROGRAMS: { name: string; src: string }[] = [
       return 7;
     }
     SEC("socket") int target(struct __sk_buff *skb) { return 1000 + skb->len; }` },
+  { name: "tailloop", src: `
+    int entry(struct __sk_buff *skb);
+    struct { int (*type)[3]; int (*max_entries)[1]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
+      .values = { [0] = (void *)&entry },
+    };
+    int count = 0;
+    SEC("socket") int entry(struct __sk_buff *skb) {
+      count++;
+      bpf_tail_call(skb, &jt, 0);
+      return count;
+    }` },
 ];
 
 function unavailable(): string | undefined {
