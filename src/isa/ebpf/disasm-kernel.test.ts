@@ -152,3 +152,9 @@ test("the bpftool-7.1 dialect prints what Debian's bpftool 7.1 (Linux 6.1 disasm
   ];
   for (const [x, want, next] of cases) assert.equal(formatInsnKernel(next ? [x, next] : [x], 0, legacy), want);
 });
+
+test("the verifier log's view prints ldimm64 operands as raw hex", async () => {
+  const { VERIFIER_LOG_OPTIONS } = await import("./disasm-kernel.ts");
+  assert.equal(formatInsnKernel([insn(0x18, 1, 4, 0, 3), insn(0, 0, 0, 0, 8)], 0, VERIFIER_LOG_OPTIONS), "(18) r1 = 0x800000003");
+  assert.equal(formatInsnKernel([insn(0x18, 1, 1, 0, 5), insn(0)], 0, VERIFIER_LOG_OPTIONS), "(18) r1 = 0x5");
+});

@@ -60,6 +60,17 @@ export function bpftoolImm(insn: Insn, next: Insn | undefined, unsigned = false)
   return u64Hex(insn.imm, hi);
 }
 
+/** disasm.c's own ldimm64 text when no cb_imm is given: the full 64-bit value in hex (`r1 = 0x800000003`). */
+export function rawImm64(insn: Insn, next: Insn | undefined): string {
+  return u64Hex(insn.imm, next?.imm ?? 0);
+}
+
+/**
+ * The verifier log's view (kernel/bpf/verifier.c passes no cb_imm; as root pointers are not masked): ldimm64 operands
+ * print as raw hex, e.g. `(18) r1 = 0x800000003` for a subprog reference. Add a callTarget for kfunc names.
+ */
+export const VERIFIER_LOG_OPTIONS: KernelDisasmOptions = { mapRef: (_pc, insn, next) => rawImm64(insn, next) };
+
 /** The instruction text after the `(code) ` prefix is part of it: exactly one print_bpf_insn line, without newline. */
 export function formatInsnKernel(insns: readonly Insn[], pc: number, opts: KernelDisasmOptions = {}): string {
   const x = insns[pc]!;

@@ -10,7 +10,7 @@ export { validateProgram, findProblem, type ValidateOptions, type InsnProblem } 
 export { assemble, assembleWithLabels, type AssembledProgram } from "./assemble.ts";
 export { parseIntLiteral } from "./asm-numbers.ts";
 export {
-  disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, type KernelDisasmOptions,
+  disassembleKernel, formatInsnKernel, opcodeLine, bpftoolImm, rawImm64, VERIFIER_LOG_OPTIONS, type KernelDisasmOptions,
 } from "./disasm-kernel.ts";
 export {
   disassembleLlvm, formatInsnLlvm, llvmObjdumpSection, llvmObjdumpLine, llvmObjdumpLines, llvmObjdumpHeader, llvmObjdumpFile,
