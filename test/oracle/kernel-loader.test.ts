@@ -3,7 +3,7 @@
 // a child's activity; every attachment is gone after close.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,6 +18,9 @@ import {
   type KernelMapSpec,
 } from "../../src/kernel/loader.ts";
 import { progTestRun, allIds } from "../../src/kernel/bpf.ts";
+import { progInfo } from "../../src/kernel/info.ts";
+import { progDump } from "../../src/kernel/prog-dump.ts";
+import { mapDump } from "../../src/kernel/map-dump.ts";
 import { TypedKernelMap, u32, u64 } from "../../src/kernel/map-access.ts";
 import { bindSocket, closeFd, openSocket } from "../../src/kernel/libc.ts";
 import { countByTgidProgram } from "../fixtures/kernel/programs.ts";
@@ -79,6 +82,18 @@ test("a clang-built object loads through src/object and runs: XDP test runs upda
       const flows = [...loaded.maps.get("flows")!.entries()];
       assert.equal(flows.length, 1);
       assert.equal(new DataView(flows[0]![1].buffer).getBigUint64(0, true), 2n, "packets after the first (which inserts)");
+      // the object's BTF went along: bpftool sees source lines and typed map values, and bpfkit lists them the same
+      assert.ok(loaded.btfFd > 0, "BTF loaded");
+      const info = progInfo(fd);
+      assert.ok(info.btfId > 0 && info.nrLineInfo > 0, "func_info and line_info attached");
+      const id = String(info.id);
+      const theirs = spawnSync("bpftool", ["prog", "dump", "xlated", "id", id, "linum"], { encoding: "latin1" });
+      if (theirs.status === 0) {
+        assert.equal((await progDump({ json: false, pretty: false }, ["xlated", "id", id, "linum"])).stdout, theirs.stdout);
+        assert.match(theirs.stdout, /; __sync_fetch_and_add\(c, 1\);/);
+        const mid = String(info.mapIds[0]);
+        assert.equal(mapDump({ json: false, pretty: false }, ["id", mid]).stdout, spawnSync("bpftool", ["map", "dump", "id", mid], { encoding: "latin1" }).stdout);
+      } else console.log("note: bpftool absent, listings of the bpfkit-loaded object not compared");
     } finally {
       loaded.close();
     }
