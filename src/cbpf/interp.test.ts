@@ -95,3 +95,26 @@ test("a compiled filter is reusable and allocation-free across packets", () => {
 test("compileCbpf rejects what the kernel checker rejects", () => {
   assert.throws(() => compileCbpf(assembleCbpf("ld M[0]\nret a")), (e) => isBpfError(e) && e.code === "EINVAL");
 });
+
+test("libpcap semantics: what tcpdump -r applies", () => {
+  const pcap = (src: string, pkt: number[] = [], meta?: object) =>
+    compileCbpf(assembleCbpf(src), { semantics: "libpcap" })(Uint8Array.from(pkt), pkt.length, meta);
+  assert.equal(pcap("ldx #0xffffffff\nldb [x + 1]\nret #7", [9]), 0); // X + k does not wrap
+  assert.equal(pcap("ld #1\nldx #32\nlsh x\nret a"), 0); // kernel: shift count modulo 32 → 1
+  assert.equal(run("ld #1\nldx #32\nlsh x\nret a"), 1);
+  assert.equal(pcap("ld proto\nret #1", [1, 2, 3], { protocol: 0x800 }), 0); // no ancillary loads
+  assert.equal(pcap("ld vlan_avail\nret a", [], { vlanTci: 5 }), 1);
+  assert.equal(pcap("ld vlan_avail\nret #3"), 0); // no aux data: the load fails
+  assert.equal(pcap(`ldb [${-0x100000}]\nret #3`, [1, 2], { networkOffset: 0 }), 0);
+  assert.equal(pcap("ld M[0]\nret #5"), 5); // no scratch-order check
+  // A backward ja (libpcap's ip6 protochain loops) runs, and a runaway loop hits the budget.
+  const back = [{ code: 0x00, jt: 0, jf: 0, k: 0 }, { code: 0x04, jt: 0, jf: 0, k: 1 },
+    { code: 0x25, jt: 1, jf: 0, k: 4 }, { code: 0x05, jt: 0, jf: 0, k: 0xfffffffd }, { code: 0x16, jt: 0, jf: 0, k: 0 }];
+  assert.equal(compileCbpf(back, { semantics: "libpcap" })(new Uint8Array(0), 0), 5);
+  assert.throws(() => compileCbpf(back), /ja \+4294967293/);
+  const forever = [{ code: 0x05, jt: 0, jf: 0, k: 0xffffffff }, { code: 0x06, jt: 0, jf: 0, k: 0 }];
+  assert.throws(() => compileCbpf(forever, { semantics: "libpcap", budget: 100 })(new Uint8Array(0), 0),
+    (e) => isBpfError(e) && e.code === "BUDGET");
+  assert.throws(() => compileCbpf([{ code: 0x05, jt: 0, jf: 0, k: 0xfffffffd }, { code: 6, jt: 0, jf: 0, k: 0 }],
+    { semantics: "libpcap" }), /ja lands outside the program/);
+});

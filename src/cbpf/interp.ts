@@ -5,10 +5,10 @@
 
 import { BpfError } from "../errors.ts";
 import {
-  BPF_ABS, BPF_B, BPF_H, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MEMWORDS, BPF_W, ancillaryOf,
+  BPF_ABS, BPF_B, BPF_H, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MEMWORDS, BPF_MSH, BPF_W, ancillaryOf,
 } from "../isa/cbpf/insn.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
-import { checkCbpfStructure } from "./check.ts";
+import { CBPF_ALLOWED_CODES, checkCbpfStructure } from "./check.ts";
 import { skbPayloadOffset } from "./payoffset.ts";
 import type { SkbMeta } from "./skb.ts";
 import {
@@ -23,27 +23,51 @@ export type CbpfFilter = (packet: Uint8Array, wireLen: number, meta?: SkbMeta) =
 export interface CompileOptions {
   /** Seccomp mode: loads read u32 words of struct seccomp_data (see ./seccomp.ts); SKF_AD loads are not special. */
   readonly seccomp?: boolean;
+  /**
+   * "kernel" (default): Linux socket-filter semantics and bpf_check_classic().
+   * "libpcap": pcap_filter() and pcap_validate_filter() of libpcap 1.10, what `tcpdump -r` applies: no ancillary
+   * loads but VLAN tag/present (read from meta, 0 without meta), no negative offsets, X + k never wraps,
+   * shifts by X >= 32 give 0, `ja` may jump backwards (ip6 protochain), no length or scratch-order checks.
+   */
+  readonly semantics?: "kernel" | "libpcap";
+  /** Instruction budget per run in libpcap mode (backward jumps could loop); default 1e6. */
+  readonly budget?: number;
 }
 
 // Internal ops beyond the classic codes: ancillary loads get their own op (0x100 + SKF_AD_x / 4) so the loop never
 // inspects k and the op numbers stay dense.
 const OP_ANC = 0x100;
+// libpcap-mode variants (0x140 + classic code for indirect loads and register shifts, then specials).
+const OP_PCAP = 0x140;
+const OP_RET0 = 0x1f0; // a load libpcap knows is out of bounds for any packet (k >= 2^31)
+const OP_JA_BACK = 0x1f1; // a backward ja (ip6 protochain), charged to the budget
+const SKF_AD_VLAN_TAG_ = 44, SKF_AD_VLAN_TAG_PRESENT_ = 48;
 /** Marker the seccomp checker rewrites `ld [k]` into (kernel: BPF_LDX | BPF_W | BPF_ABS), a u32 ctx load. */
 export const OP_SECCOMP_LD = BPF_LDX | BPF_W | BPF_ABS;
 
 /** Pre-decodes a program: 4 int32 per instruction (op, absolute true target, absolute false target, k). */
 export function predecodeCbpf(insns: readonly CbpfInsn[], options: CompileOptions = {}): Int32Array {
   const out = new Int32Array(insns.length * 4);
+  const libpcap = options.semantics === "libpcap";
   insns.forEach((insn, pc) => {
     let op = insn.code;
-    if (!options.seccomp && (op === (BPF_LD | BPF_W | BPF_ABS) || op === (BPF_LD | BPF_H | BPF_ABS)
-      || op === (BPF_LD | BPF_B | BPF_ABS))) {
+    const absLoad = op === (BPF_LD | BPF_W | BPF_ABS) || op === (BPF_LD | BPF_H | BPF_ABS)
+      || op === (BPF_LD | BPF_B | BPF_ABS);
+    if (libpcap) {
+      const k = insn.k >>> 0;
+      const anc = absLoad ? ancillaryOf(k) : -1;
+      if (anc === SKF_AD_VLAN_TAG_ || anc === SKF_AD_VLAN_TAG_PRESENT_) op = OP_PCAP + anc;
+      else if ((absLoad || op === (BPF_LDX | BPF_B | BPF_MSH)) && k >= 0x80000000) op = OP_RET0;
+      else if (op === 0x40 || op === 0x48 || op === 0x50 || op === 0x6c || op === 0x7c) op = OP_PCAP + op;
+      else if (op === (BPF_JMP | BPF_JA) && (insn.k | 0) < 0) op = OP_JA_BACK;
+    } else if (!options.seccomp && absLoad) {
       const anc = ancillaryOf(insn.k);
       if (anc >= 0) op = OP_ANC + (anc >> 2);
     }
     out[pc * 4] = op;
     if (insn.code === (BPF_JMP | BPF_JA)) {
-      out[pc * 4 + 1] = out[pc * 4 + 2] = pc + 1 + insn.k;
+      // libpcap sign-extends k (backward jumps); the kernel's checker keeps k below the program length.
+      out[pc * 4 + 1] = out[pc * 4 + 2] = libpcap ? (pc + 1 + (insn.k | 0)) >>> 0 : pc + 1 + insn.k;
     } else {
       out[pc * 4 + 1] = pc + 1 + insn.jt;
       out[pc * 4 + 2] = pc + 1 + insn.jf;
@@ -58,7 +82,9 @@ export function predecodeCbpf(insns: readonly CbpfInsn[], options: CompileOption
  * bpf_check_classic() (a BpfError otherwise), which also guarantees every scratch word is written before read.
  */
 export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions = {}): CbpfFilter {
-  checkCbpfStructure(insns, options);
+  if (options.semantics === "libpcap") validateLibpcap(insns);
+  else checkCbpfStructure(insns, options);
+  const budget = options.budget ?? 1_000_000;
   const code = predecodeCbpf(insns, options);
   const mem = new Uint32Array(BPF_MEMWORDS);
   // The loop's case labels are numeric literals: under the TypeScript loader imported bindings are getter calls,
@@ -70,6 +96,7 @@ export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions 
     let X = 0;
     let pc = 0;
     let v = 0;
+    let left = budget;
     for (;;) {
       const i = pc << 2;
       const k = code[i + 3]!;
@@ -191,6 +218,40 @@ export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions 
             A = rnd >>> 0;
           }
           break;
+
+        // libpcap mode (pcap_filter): bounds without wrap-around, shifts by X >= 32 give 0, VLAN from meta.
+        case 0x180: /* OP_PCAP + BPF_LD|BPF_W|BPF_IND */
+          v = X + (k >>> 0);
+          if (v + 4 > pkt.length) return 0;
+          A = ((pkt[v]! << 24) | (pkt[v + 1]! << 16) | (pkt[v + 2]! << 8) | pkt[v + 3]!) >>> 0;
+          break;
+        case 0x188: /* OP_PCAP + BPF_LD|BPF_H|BPF_IND */
+          v = X + (k >>> 0);
+          if (v + 2 > pkt.length) return 0;
+          A = (pkt[v]! << 8) | pkt[v + 1]!;
+          break;
+        case 0x190: /* OP_PCAP + BPF_LD|BPF_B|BPF_IND */
+          v = X + (k >>> 0);
+          if (v + 1 > pkt.length) return 0;
+          A = pkt[v]!;
+          break;
+        case 0x1ac: /* OP_PCAP + BPF_ALU|BPF_LSH|BPF_X */ A = X < 32 ? (A << X) >>> 0 : 0; break;
+        case 0x1bc: /* OP_PCAP + BPF_ALU|BPF_RSH|BPF_X */ A = X < 32 ? A >>> X : 0; break;
+        case 0x16c: /* OP_PCAP + SKF_AD_VLAN_TAG */
+          if (!meta) return 0;
+          A = (meta.vlanTci ?? 0) & 0xffff;
+          break;
+        case 0x170: /* OP_PCAP + SKF_AD_VLAN_TAG_PRESENT */
+          if (!meta) return 0;
+          A = ((meta.vlanTci ?? 0) | (meta.vlanProto ?? 0)) !== 0 ? 1 : 0;
+          break;
+        case 0x1f0: /* OP_RET0 */ return 0;
+        case 0x1f1: /* OP_JA_BACK */
+          if (--left < 0) {
+            throw new BpfError("BUDGET", `classic instruction ${pc}: more than ${budget} backward jumps in one run`, { pc });
+          }
+          pc = code[i + 1]!;
+          continue;
         default:
           // Unreachable after checkCbpfStructure; kept so a corrupted table cannot loop.
           throw new BpfError("EINVAL", `classic instruction ${pc}: unknown opcode 0x${code[i]!.toString(16)}`, { pc });
@@ -198,6 +259,28 @@ export function compileCbpf(insns: readonly CbpfInsn[], options: CompileOptions 
       pc++;
     }
   };
+}
+
+/** pcap_validate_filter() (libpcap 1.10), restricted to the instructions pcap_filter() executes. */
+export function validateLibpcap(insns: readonly CbpfInsn[]): void {
+  const len = insns.length;
+  const bad = (pc: number, why: string): never => {
+    throw new BpfError("EINVAL", `classic instruction ${pc}: ${why} (libpcap bpf_validate)`, { pc });
+  };
+  if (len < 1) throw new BpfError("EINVAL", "classic program: is empty (libpcap bpf_validate)");
+  insns.forEach(({ code, jt, jf, k }, pc) => {
+    if (!CBPF_ALLOWED_CODES.has(code)) bad(pc, `opcode 0x${code.toString(16).padStart(2, "0")} is not executed by pcap_filter`);
+    const cls = code & 7;
+    const from = pc + 1;
+    if ((cls === 0 || cls === 1) && (code & 0xe0) === 0x60 && k >>> 0 >= BPF_MEMWORDS) bad(pc, `scratch slot M[${k >>> 0}] is out of range`);
+    if ((cls === 2 || cls === 3) && k >>> 0 >= BPF_MEMWORDS) bad(pc, `scratch slot M[${k >>> 0}] is out of range`);
+    if (cls === 4 && ((code & 0xf0) === 0x30 || (code & 0xf0) === 0x90) && (code & 8) === 0 && k >>> 0 === 0) {
+      bad(pc, "division by the constant 0");
+    }
+    if (code === 0x05 && ((from + k) >>> 0) >= len) bad(pc, `ja lands outside the program`);
+    if (cls === 5 && code !== 0x05 && (from + jt >= len || from + jf >= len)) bad(pc, "conditional jump lands past the end");
+  });
+  if ((insns[len - 1]!.code & 7) !== 6) bad(len - 1, "the last instruction must be a return");
 }
 
 /** Runs a classic program once (compiles it each call: use compileCbpf for many packets). */

@@ -15,7 +15,8 @@ const DIR = fileURLToPath(new URL("../../../shared/corpora/pcaps/", import.meta.
 
 const CASES: [string, string[]][] = [
   ["tcpdump/dns_tcp.pcap", ["tcp port 53", "tcp[tcpflags] & tcp-syn != 0", "greater 100", "ip src 192.168.1.1"]],
-  ["tcpdump/icmpv6.pcap", ["icmp6", "ip6 and len > 100", "ip6[40] == 135"]],
+  ["tcpdump/icmpv6.pcap", ["icmp6", "ip6 and len > 100", "ip6[40] == 135", "ip6 protochain 58"]],
+  ["tcpdump/ipv6-routing-header.pcap", ["ip6 protochain 6", "ip6 protochain 58", "ip protochain 17"]],
   ["tcpdump/pim-packet-assortment.pcap", ["ip proto 103", "ip[8] < 2", "multicast", "ip[6:2] & 0x1fff != 0"]],
   ["tcpdump/802.1ad_QinQ.pcap", ["vlan", "vlan and vlan", "ether broadcast"]],
   ["tcpdump/arp-oobr.pcap", ["arp", "arp[6:2] = 2", "len <= 60"]],
@@ -51,7 +52,7 @@ test("filters compiled by tcpdump select the same packets in bpfkit", (t) => {
     for (const expr of exprs) {
       const compiled = tcpdump(["-r", path, "-ddd", expr]);
       assert.ok(compiled.ok, `${file} ${expr}: ${compiled.err}`);
-      const filter = compileCbpf(ddd(compiled.out.toString()));
+      const filter = compileCbpf(ddd(compiled.out.toString()), { semantics: "libpcap" }); // what tcpdump -r runs
       const ours = packets.filter((p) => filter(p.data, p.len) !== 0).map((p) => Buffer.from(p.data).toString("hex"));
       const written = tcpdump(["-r", path, "-w", "-", expr]);
       assert.ok(written.ok, `${file} ${expr}: ${written.err}`);
