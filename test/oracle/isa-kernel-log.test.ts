@@ -1,12 +1,19 @@
-// Differential test: our kernel printer in its "current" dialect against the running kernel's own disasm.c, as the
-// verifier log (log_level 2) prints every instruction it walks: `12: (06) gotol pc+0`, `(d7) r3 = bswap16 r3`, ...
-// The program exercises the instructions bpftool 7.1 cannot print (cpu v4, acquire/release, may_goto) and the rest.
-// Needs root and bpf() (test/oracle/kernel.ts); skips visibly otherwise.
+// Differential tests on a program built from the instructions bpftool 7.1 cannot name (cpu v4, acquire/release,
+// may_goto) and the rest: (1) our printer's "current" dialect against the running kernel's own disasm.c, as the
+// verifier log (log_level 2) prints every instruction it walks (`12: (06) gotol pc+0`, `(d7) r3 = bswap16 r3`);
+// (2) its "bpftool-7.1" dialect on the kernel's xlated image against `bpftool prog dump xlated id N [opcodes]`.
+// Needs root and bpf() (test/oracle/kernel.ts), and bpftool for (2); skips visibly otherwise.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { kernelAvailable, kernelLoad } from "./kernel.ts";
+import { progInfo } from "../../src/kernel/info.ts";
 import { assemble } from "../../src/isa/ebpf/assemble.ts";
-import { formatInsnKernel } from "../../src/isa/ebpf/disasm-kernel.ts";
+import { decodeProgram } from "../../src/isa/ebpf/encode.ts";
+import { disassembleKernel, formatInsnKernel } from "../../src/isa/ebpf/disasm-kernel.ts";
 
 const PROGRAM = `
     r6 = r1
@@ -112,6 +119,53 @@ test("kernel printer matches the running kernel's verifier log, instruction for 
     assert.ok(compared >= 70, `only ${compared} instructions seen in the log`);
     console.log(`isa-kernel-log: ${compared} instructions printed as the 6.18 verifier log prints them`);
   } finally {
+    r.close();
+  }
+});
+
+/** bpftool resolves helper calls of the xlated image through kallsyms at __bpf_call_base + imm; so do we here. */
+function kallsymsAt(): (imm: number) => string | undefined {
+  const byAddr = new Map<bigint, string>();
+  let base = 0n;
+  for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+    const [addr, , name] = line.split(/\s+/);
+    if (!name || !addr) continue;
+    const a = BigInt("0x" + addr);
+    if (name === "__bpf_call_base") base = a;
+    if (!byAddr.has(a)) byAddr.set(a, name);
+  }
+  return (imm) => byAddr.get(BigInt.asUintN(64, base + BigInt(imm)));
+}
+
+test("bpftool-7.1 dialect matches bpftool prog dump xlated on the same program's xlated image", (t) => {
+  const why = kernelAvailable();
+  if (why !== true) return void (console.log(`SKIP isa-kernel-log: ${why}`), t.skip(why));
+  if (spawnSync("bpftool", ["version"]).status !== 0) return void (console.log("SKIP isa-kernel-log: bpftool not installed"), t.skip("no bpftool"));
+  const r = kernelLoad(assemble(PROGRAM), { progType: "socket_filter" });
+  const bin = join(tmpdir(), `bpfkit-isa-xlated-${process.pid}.bin`);
+  try {
+    assert.ok(r.accepted && r.fd !== undefined, r.log);
+    const id = String(progInfo(r.fd).id);
+    assert.equal(spawnSync("bpftool", ["prog", "dump", "xlated", "id", id, "file", bin]).status, 0);
+    const xlated = decodeProgram(new Uint8Array(readFileSync(bin)));
+    const helperAt = kallsymsAt();
+    let compared = 0;
+    for (const opcodes of [false, true]) {
+      const out = spawnSync("bpftool", ["prog", "dump", "xlated", "id", id, ...(opcodes ? ["opcodes"] : [])], { encoding: "utf8" });
+      assert.equal(out.status, 0, out.stderr);
+      const want = out.stdout.split("\n").filter((l) => /^\s*\d+: /.test(l) || /^ {7}[0-9a-f]{2}( [0-9a-f]{2}){7}/.test(l));
+      const subprog = (pc: number): string => /(#\S+)$/.exec(want.find((l) => l.startsWith(`${String(pc).padStart(4)}: `)) ?? "")?.[1] ?? "";
+      const ours = disassembleKernel(xlated, {
+        dialect: "bpftool-7.1",
+        opcodes,
+        callTarget: (pc, x) => (x.src === 1 ? `${x.off >= 0 ? "+" : ""}${x.off}${subprog(pc)}` : helperAt(x.imm)),
+      });
+      assert.deepEqual(ours, want, opcodes ? "opcodes" : "plain");
+      compared += want.length;
+    }
+    console.log(`isa-kernel-log: ${compared} lines identical to bpftool 7.1's xlated dump of a cpu-v4 program`);
+  } finally {
+    rmSync(bin, { force: true });
     r.close();
   }
 });
