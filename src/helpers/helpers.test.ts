@@ -166,3 +166,13 @@ test("xdp_adjust_head and adjust_tail move data/data_end within the kernel's bou
   assert.equal(run("mov %r2, 20\ncall 65\nexit", xdp.run), 0n);
   assert.equal(xdp.dataOut().length, 100);
 });
+
+test("get_stack copies the environment's stack after skipping frames and zero-fills the rest", () => {
+  const env = deterministicEnv({ stack: () => [0x1111n, 0x2222n, 0x3333n] });
+  const { run } = setup({}, env);
+  const asm = (flags: number) => `stdw [%r10-8], -1\nmov %r2, %r10\nadd %r2, -32\nmov %r3, 32\nmov %r4, ${flags}\ncall 67\n`
+    + "ldxdw %r1, [%r10-32]\nldxdw %r2, [%r10-8]\nlsh %r0, 32\nadd %r0, %r1\nadd %r0, %r2\nexit";
+  assert.equal(run(asm(0)), (24n << 32n) + 0x1111n);
+  assert.equal(run(asm(1)), (16n << 32n) + 0x2222n);
+  assert.equal(run(asm(1 << 11)), 0xffffffea00000000n); // build ids: -EINVAL, buffer zeroed
+});

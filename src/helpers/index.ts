@@ -13,7 +13,8 @@ import { skbLoadBytes, xdpAdjustHead, xdpAdjustTail } from "./packet.ts";
 import { snprintf, tracePrintk } from "./printf.ts";
 import { probeReadKernel, probeReadKernelStr, probeReadUser, probeReadUserStr } from "./probe.ts";
 import {
-  getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getPrandomU32, getSmpProcessorId, ktimeGetBootNs, ktimeGetNs,
+  getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
+  jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs,
 } from "./task.ts";
 
 export { HELPER_NAMES, HELPER_IDS, helperName } from "./ids.ts";
@@ -39,6 +40,11 @@ export const HELPER_IMPLEMENTATIONS: Readonly<Record<string, HelperFn>> = {
   probe_read_user_str: probeReadUserStr,
   ktime_get_ns: ktimeGetNs,
   ktime_get_boot_ns: ktimeGetBootNs,
+  ktime_get_coarse_ns: ktimeGetCoarseNs,
+  ktime_get_tai_ns: ktimeGetCoarseNs,
+  jiffies64,
+  get_numa_node_id: getNumaNodeId,
+  get_stack: getStack,
   trace_printk: tracePrintk,
   snprintf,
   get_prandom_u32: getPrandomU32,

@@ -1,12 +1,43 @@
 // Helpers that report the outside world, all through the injectable HelperEnv: clocks, randomness, the CPU and the
 // current task (pid/tgid, uid/gid, comm).
 import type { HelperFn } from "./types.ts";
-import { argNum, argPtr, retI32, retU32, retU64 } from "./args.ts";
+import { E, argNum, argPtr, argU64, retI32, retU32, retU64 } from "./args.ts";
 
 export const ktimeGetNs: HelperFn = (h) => retU64(h, h.env.ktimeNs());
 export const ktimeGetBootNs: HelperFn = (h) => retU64(h, h.env.bootNs());
 export const getPrandomU32: HelperFn = (h) => retU32(h, h.env.random() >>> 0);
 export const getSmpProcessorId: HelperFn = (h) => retU32(h, h.cpu);
+/** One NUMA node, as bpfkit models it. */
+export const getNumaNodeId: HelperFn = (h) => retU32(h, 0);
+/** The coarse and TAI clocks read the environment's monotonic clock (their offsets are not modelled). */
+export const ktimeGetCoarseNs: HelperFn = (h) => retU64(h, h.env.ktimeNs());
+/** jiffies at HZ=250 (Debian's kernel config), from the monotonic clock. */
+export const jiffies64: HelperFn = (h) => retU64(h, h.env.ktimeNs() / 4_000_000n);
+
+const BPF_F_SKIP_FIELD_MASK = 0xffn;
+const BPF_F_USER_STACK = 1n << 8n;
+const BPF_F_USER_BUILD_ID = 1n << 11n;
+
+/**
+ * bpf_get_stack(ctx, buf, size, flags): the environment's stack as u64 ips after skipping (flags & 0xff) frames;
+ * returns the bytes copied and zero-fills the rest (kernel: __bpf_get_stack). Build ids are not modelled (-EINVAL).
+ */
+export const getStack: HelperFn = (h) => {
+  const size = argNum(h, 3);
+  const buf = argPtr(h, 2, size, true);
+  const flags = argU64(h, 4);
+  const u8 = h.space.u8;
+  if ((flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID)) !== 0n || (flags & BPF_F_USER_BUILD_ID) !== 0n
+    || size % 8 !== 0) {
+    u8.fill(0, buf, buf + size);
+    return retI32(h, -E.EINVAL);
+  }
+  const ips = h.env.stack().slice(Number(flags & BPF_F_SKIP_FIELD_MASK));
+  const n = Math.min(ips.length, size / 8);
+  for (let k = 0; k < n; k++) h.space.dv.setBigUint64(buf + 8 * k, BigInt.asUintN(64, ips[k]!), true);
+  u8.fill(0, buf + 8 * n, buf + size);
+  retI32(h, 8 * n);
+};
 
 /** tgid in the upper 32 bits, pid (the thread id) in the lower (kernel: bpf_get_current_pid_tgid). */
 export const getCurrentPidTgid: HelperFn = (h) => { h.lo[0] = h.env.pid; h.hi[0] = h.env.tgid; };
