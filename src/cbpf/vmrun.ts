@@ -102,8 +102,17 @@ export const convertedRunner = (() => {
   };
 })();
 
-/** Converts and runs a classic program on the eBPF VM in one call (checks it like the kernel first). */
+let sharedRunner: ConvertedCbpfRunner | undefined;
+const preparedByProgram = new WeakMap<readonly CbpfInsn[], PreparedCbpf>();
+
+/**
+ * Converts and runs a classic program on the eBPF VM (checked like the kernel first). One VM is shared, and the
+ * conversion is cached per instruction array, so calling this per packet with the same array stays cheap.
+ */
 export function runConvertedCbpf(insns: readonly CbpfInsn[], packet: Uint8Array, len = packet.length,
   meta?: SkbMeta): number {
-  return new ConvertedCbpfRunner().run(prepareCbpf(insns), packet, len, meta);
+  let prepared = preparedByProgram.get(insns);
+  if (!prepared) { prepared = prepareCbpf(insns); preparedByProgram.set(insns, prepared); }
+  sharedRunner ??= new ConvertedCbpfRunner();
+  return sharedRunner.run(prepared, packet, len, meta);
 }
