@@ -10,6 +10,7 @@ import { dumpProgram } from "../isa/cbpf/image.ts";
 
 interface Options {
   linktype: string;
+  linktypeGiven: boolean;
   optimize: boolean;
   dump: 0 | 1 | 2 | 3;
   snaplen: number | undefined;
@@ -26,7 +27,7 @@ function usage(msg: string): never {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { linktype: "EN10MB", optimize: true, dump: 0, snaplen: undefined, read: undefined,
+  const o: Options = { linktype: "EN10MB", linktypeGiven: false, optimize: true, dump: 0, snaplen: undefined, read: undefined,
     write: undefined, count: undefined, countOnly: false, engine: "interp", expr: "" };
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -37,7 +38,7 @@ function parseArgs(args: string[]): Options {
       return v;
     };
     if (a === "--") { rest.push(...args.slice(i + 1)); break; }
-    if (a === "-y") o.linktype = value();
+    if (a === "-y") { o.linktype = value(); o.linktypeGiven = true; }
     else if (a === "-O") o.optimize = false;
     else if (/^-d{1,3}$/.test(a)) o.dump = Math.min(3, a.length - 1) as 1 | 2 | 3;
     else if (a === "-s") o.snaplen = Number(value());
@@ -60,6 +61,8 @@ export default async function filter(args: string[]): Promise<number> {
   const o = parseArgs(args);
   if (o.read !== undefined) return filterFile(o);
   if (o.dump === 0) usage("one of -d, -dd, -ddd or -r is required");
+  // tcpdump -d without an interface or -y compiles for Ethernet and says so on stderr.
+  if (!o.linktypeGiven) process.stderr.write("Warning: assuming Ethernet\n");
   // tcpdump -s 0 means the maximum snapshot length.
   const snaplen = o.snaplen === undefined || o.snaplen === 0 ? 262144 : o.snaplen;
   const prog = compileFilter(o.expr, { linktype: o.linktype, optimize: o.optimize, snaplen });

@@ -164,10 +164,9 @@ for (const r of LINK_TYPES) if (!byDlt.has(r[1])) byDlt.set(r[1], r);
 const byLinktype = new Map<number, LinkTypeRow>();
 for (const r of LINK_TYPES) if (!byLinktype.has(r[2])) byLinktype.set(r[2], r);
 
-/** `-y` name (case-insensitive, optional DLT_ prefix) → row, as pcap_datalink_name_to_val accepts. */
+/** `-y` name (case-insensitive, without the DLT_ prefix) → row, as pcap_datalink_name_to_val accepts. */
 export function linkTypeByName(name: string): LinkTypeRow | undefined {
-  const n = name.toUpperCase().replace(/^DLT_/, "");
-  return byName.get(n);
+  return byName.get(name.toUpperCase());
 }
 export const linkTypeByDlt = (dlt: number): LinkTypeRow | undefined => byDlt.get(dlt);
 /** Capture-file LINKTYPE_ value → row (pcap's linktype_to_dlt). */
