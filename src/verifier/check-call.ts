@@ -72,21 +72,23 @@ function slotAtFrame(f: State["frames"][number], spi: number): State["frames"][n
   return f.stack[spi]!;
 }
 
-/** The constant key behind a stack pointer, when the kernel can see one (get_constant_map_key). */
+/** The constant key behind a stack pointer, when the kernel can see one (get_constant_map_key): a run of
+ * STACK_ZERO bytes covering the key, or a constant scalar spilled with exactly the key's size. */
 function constKey(env: Env, reg: Reg, keySize: number): bigint | undefined {
-  if (reg.type !== "fp" || !isConst(reg.b)) return undefined;
-  const o = reg.off + Number(reg.b.varOff.value);
-  if (o % 8 !== 0 && keySize === 8) return undefined;
+  if (env.unpriv || reg.type !== "fp" || !isConst(reg.b)) return undefined;
+  const o = reg.off + Number(BigInt.asIntN(64, reg.b.varOff.value));
   const f = env.state.frames[reg.frameno]!;
-  const spi = Math.floor((-o - 1) / 8);
-  const slot = f.stack[spi];
+  const slot = f.stack[Math.floor((-o - 1) / 8)];
   if (!slot) return undefined;
-  if (slot.bytes[7] === "r" && slot.spilled && slot.spilled.type === "scalar" && isConst(slot.spilled.b) && o % 8 === 0) {
-    return slot.spilled.b.varOff.value & ((1n << BigInt(keySize * 8)) - 1n);
-  }
   const start = ((o % 8) + 8) % 8;
-  for (let i = 0; i < keySize; i++) if (slot.bytes[start + i] !== "0") return undefined;
-  return 0n;
+  let zero = 0;
+  for (let i = start; i < 8 && slot.bytes[i] === "0"; i++) zero++;
+  if (zero >= keySize) return 0n;
+  if (!slot.spilled || slot.spilled.type !== "scalar" || slot.bytes[0] !== "r") return undefined;
+  let spill = 0;
+  for (let i = start; i < 8 && slot.bytes[i] === "r"; i++) spill++;
+  if (spill !== keySize || !isConst(slot.spilled.b)) return undefined;
+  return slot.spilled.b.varOff.value;
 }
 
 function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: number): void {

@@ -266,8 +266,9 @@ export function checkCondJmp(env: Env, insn: Insn, copy: (s: State) => State): C
   const oRegs = curFrame(other).regs;
   // Null checks: `if rX == 0` on a maybe-null pointer.
   if (!srcX && insn.imm === 0 && !w32 && (op === BPF_JEQ || op === BPF_JNE) && dst.maybeNull) {
-    markPtrOrNull(self, dst.id, op === BPF_JNE);
-    markPtrOrNull(other, dst.id, op === BPF_JEQ);
+    const id = dst.id; // captured first: marking rewrites the register in place
+    markPtrOrNull(self, id, op === BPF_JNE);
+    markPtrOrNull(other, id, op === BPF_JEQ);
     return { taken: other, fallthrough: true };
   }
   if (srcX && !w32 && pktCompare(env, self, other, insn, op, dst, src)) return { taken: other, fallthrough: true };

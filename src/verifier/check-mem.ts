@@ -64,6 +64,19 @@ function recordDepth(env: Env, reg: Reg, lowest: number): void {
   if (depth > (env.stackDepth[sp] ?? 0)) env.stackDepth[sp] = depth;
 }
 
+/** Bytes of a slot that hold a spilled register, counted from the slot's lowest address (the kernel's STACK_SPILL run). */
+export function spillSize(slot: { bytes: SlotByte[] }): number {
+  let n = 0;
+  while (n < 8 && slot.bytes[n] === "r") n++;
+  return n;
+}
+
+function scrubSpill(slot: { bytes: SlotByte[]; spilled: Reg | undefined }): void {
+  if (!slot.bytes.includes("r")) return;
+  slot.spilled = undefined;
+  for (let k = 0; k < 8; k++) if (slot.bytes[k] === "r") slot.bytes[k] = "m";
+}
+
 /** Stack store at a constant offset (check_stack_write_fixed_off). */
 function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | undefined, imm: number | undefined): void {
   const f = stackFrame(env, reg);
@@ -71,31 +84,26 @@ function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | 
   const spi = Math.floor((-o - 1) / 8);
   const slot = slotAt(f, spi);
   recordDepth(env, reg, o);
+  const aligned = o % 8 === 0;
   if (value && value.type !== "scalar" && size !== 8) reject(env, "invalid size of register spill");
-  if (size === 8 && o % 8 === 0 && value) {
-    slot.bytes = ["r", "r", "r", "r", "r", "r", "r", "r"];
-    slot.spilled = copyReg(value);
+  // Registers (and, for privileged programs, BPF_ST immediates) stored at a slot start are tracked as spills of
+  // `size` bytes; the rest of the slot becomes plain data (save_register_state).
+  let spill: Reg | undefined;
+  if (value && aligned && (value.type !== "scalar" || !env.unpriv)) spill = copyReg(value);
+  else if (!value && imm !== undefined && aligned && !env.unpriv) spill = scalarReg(knownBounds(BigInt(imm)));
+  if (spill) {
+    if (size < 8) for (let k = size; k < 8; k++) { const t = slot.bytes[k]!; if (t === "r") slot.bytes[k] = "m"; else if (t !== "0" && t !== "?") slot.bytes[k] = "m"; else if (t === "?") slot.bytes[k] = "m"; }
+    for (let k = 0; k < size; k++) slot.bytes[k] = "r";
+    slot.spilled = spill;
     return;
   }
   const zero = value ? value.type === "scalar" && isConst(value.b) && value.b.varOff.value === 0n : imm === 0;
-  if (size === 8 && o % 8 === 0 && imm !== undefined && imm !== 0) {
-    // A constant stored with BPF_ST is tracked like a spilled constant scalar (kernel: fake register spill).
-    slot.bytes = ["r", "r", "r", "r", "r", "r", "r", "r"];
-    slot.spilled = scalarReg(knownBounds(BigInt(imm)));
-    return;
-  }
-  if (slot.bytes[7] === "r" || slot.bytes[0] === "r") {
-    // A partial overwrite of a spilled register turns the whole slot into plain data.
-    slot.spilled = undefined;
-    for (let k = 0; k < 8; k++) slot.bytes[k] = "m";
-  }
   const byteType: SlotByte = zero ? "0" : "m";
   for (let i = 0; i < size; i++) {
     const b = o + i;
     const s = slotAt(f, Math.floor((-b - 1) / 8));
-    const idx = ((b % 8) + 8) % 8;
-    if (s.bytes[7] === "r" && s !== slot) { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
-    s.bytes[idx] = byteType;
+    scrubSpill(s);
+    s.bytes[((b % 8) + 8) % 8] = byteType;
   }
 }
 
@@ -104,13 +112,16 @@ function stackRead(env: Env, reg: Reg, off: number, size: number): Reg {
   const f = stackFrame(env, reg);
   const spi = Math.floor((-off - 1) / 8);
   const slot = f.stack[spi];
-  if (slot && slot.bytes[7] === "r" && slot.spilled) {
+  const start = ((off % 8) + 8) % 8;
+  if (slot && slot.bytes[0] === "r" && slot.spilled) {
     const sp = slot.spilled;
-    if (size === 8 && off % 8 === 0) return copyReg(sp);
-    if (sp.type !== "scalar") reject(env, "invalid size of register fill");
-    const r = scalarReg();
-    if (isConst(sp.b) && off % 8 === 0) { r.b = knownBounds(sp.b.varOff.value); truncate(r.b, size); }
-    return r;
+    const n = spillSize(slot);
+    if (sp.type !== "scalar") {
+      if (size !== 8) reject(env, "invalid size of register fill");
+      return copyReg(sp);
+    }
+    if (start === 0 && size === n) return copyReg(sp);
+    if (start === 0 && size < n && isConst(sp.b)) { const r = scalarReg(knownBounds(sp.b.varOff.value)); truncate(r.b, size); return r; }
   }
   let allZero = true;
   for (let i = 0; i < size; i++) {
@@ -118,7 +129,7 @@ function stackRead(env: Env, reg: Reg, off: number, size: number): Reg {
     const s = f.stack[Math.floor((-b - 1) / 8)];
     const t = s ? s.bytes[((b % 8) + 8) % 8]! : "?";
     if (t === "?") {
-      if (env.unpriv) reject(env, `invalid read from stack off ${off - i + i}+${i} size ${size}`);
+      if (env.unpriv) reject(env, `invalid read from stack off ${off}+${i} size ${size}`);
       allZero = false;
     } else if (t !== "0") allZero = false;
   }
