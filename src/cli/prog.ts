@@ -19,7 +19,8 @@ async function delegateFile(args: string[]): Promise<number> {
 export default async function prog(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
-  if (verb !== undefined && isPrefix(verb, "dump") && rest.includes("file")) return delegateFile(args);
+  // `dump xlated file X.o` reads an object file; `dump xlated id N file OUT` writes a kernel image (bpftool's form)
+  if (verb !== undefined && isPrefix(verb, "dump") && rest[1] === "file") return delegateFile(args);
   const why = listingUnavailable();
   if (why !== undefined) {
     console.error(`bpfkit prog: ${why}`);
