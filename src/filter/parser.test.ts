@@ -1,0 +1,65 @@
+// The parser's reading of pcap-filter(7), as bison reads libpcap's grammar: one precedence level for and/or,
+// qualifier inheritance for bare ids, arithmetic precedence (with % and ^ binding everything to their right),
+// and libpcap's error precedence.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseFilter, buildBlockGraph, compileFilter } from "./index.ts";
+import type { Node, Arth } from "./ast.ts";
+
+function show(n: Node | null): string {
+  if (n === null) return "<all>";
+  switch (n.t) {
+    case "and": case "or": return `(${show(n.left)} ${n.t} ${show(n.right)})`;
+    case "not": return `!${show(n.operand)}`;
+    case "scode": return `${n.name}@${n.q.addr}`;
+    case "ncode": return `${n.s ?? n.v}@${n.q.addr}/${n.q.proto}`;
+    case "abbrev": return `p${n.proto}`;
+    case "relation": return `[${arth(n.left)} ${n.code}${n.reversed ? "!" : ""} ${arth(n.right)}]`;
+    default: return n.t;
+  }
+}
+function arth(a: Arth): string {
+  switch (a.t) {
+    case "loadi": return String(a.v);
+    case "binary": return `(${arth(a.left)} ${a.op} ${arth(a.right)})`;
+    case "neg": return `-${arth(a.operand)}`;
+    case "load": return `p${a.proto}[${arth(a.index)}:${a.size}]`;
+    case "len": return "len";
+  }
+}
+
+test("and/or share one left-associative level; not binds tighter", () => {
+  assert.equal(show(parseFilter("tcp or udp and icmp").root), "((p6 or p7) and p8)");
+  assert.equal(show(parseFilter("not tcp and udp").root), "(!p6 and p7)");
+  assert.equal(show(parseFilter("").root), "<all>");
+});
+
+test("a bare id after and/or inherits the previous qualifiers", () => {
+  assert.equal(show(parseFilter("host 1.2.3.4 or 5.6.7.8").root), "(1.2.3.4@1/0 or 5.6.7.8@1/0)");
+  assert.equal(show(parseFilter("tcp port 80 or 443").root), "(80@3/6 or 443@3/6)");
+  assert.equal(show(parseFilter("host a and not b").root), "(a@1 and !b@1)");
+});
+
+test("arithmetic: * over +, and % and ^ take everything to their right (no precedence in grammar.y)", () => {
+  const rel = (e: string): string => show(parseFilter(e).root);
+  assert.equal(rel("1 + 2 * 3 = 7"), "[(1 0 (2 32 3)) 16 7]");
+  assert.equal(rel("2 * 3 % 4 + 1 = 0"), "[(2 32 (3 144 (4 0 1))) 16 0]");
+  assert.equal(rel("1 ^ 2 + 3 != 0"), "[(1 160 (2 0 3)) 16! 0]");
+  assert.equal(rel("-1 + 2 > 0"), "[(-1 0 2) 32 0]");
+});
+
+test("errors: a grammar action's error beats the scanner's, which beats a syntax error", () => {
+  const err = (e: string): string => { try { compileFilter(e); return "ok"; } catch (x) { return (x as Error).message; } };
+  assert.equal(err("tcp host 1.2.3.4 and ("), "'tcp' modifier applied to host");
+  assert.equal(err("host 1.2.3.4 and 09"), "number 09 contains non-octal digit");
+  assert.equal(err("tcp and ("), "can't parse filter expression: syntax error");
+  assert.equal(err("ip and not ip"), "expression rejects all packets");
+});
+
+test("the block graph between generator and optimizer is inspectable", () => {
+  const { ic, noOptimize } = buildBlockGraph("tcp port 80");
+  assert.equal(noOptimize, false);
+  assert.equal(ic.root.s.code & 0x07, 0x05); // a jump block
+  assert.ok(ic.root.et.succ !== null && ic.root.ef.succ !== null);
+  assert.equal(compileFilter("tcp port 80", { optimize: false }).insns.length > compileFilter("tcp port 80").insns.length, true);
+});
