@@ -2,7 +2,6 @@
 // interpreter the way `bpftool prog run` runs them in the kernel (BPF_PROG_TEST_RUN), printing per file
 // `FILE: Return value: N, duration (average): Tns`. Raw little-endian .bin, assembly (.asm/.s) and ELF objects.
 import { readFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { BpfError, isBpfError } from "../errors.ts";
 import { assemble, decodeProgram, validateProgram } from "../isa/ebpf/index.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
@@ -12,7 +11,7 @@ import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import { BpfMap, createMap, ProgArrayMap } from "../maps/index.ts";
 import type { MapSpec } from "../maps/index.ts";
 import type { MapSpec as ObjectMapSpec } from "../object/index.ts";
-import { buildContext, PROGRAM_TYPES, PROG_TYPE_NAMES } from "../runtime/index.ts";
+import { PROGRAM_TYPES, PROG_TYPE_NAMES, testRun } from "../runtime/index.ts";
 
 interface Args {
   type?: string;
@@ -205,21 +204,8 @@ export default async function run(argv: string[]): Promise<number> {
         continue;
       }
       try {
-        let total = 0;
-        let value = 0n;
-        for (let k = 0; k < args.repeat; k++) {
-          // like test_run, each repetition starts from a fresh copy of the input
-          const ctx = buildContext(space, type, args.data);
-          try {
-            const t0 = performance.now();
-            const r = vm.run(prog, ctx.run);
-            total += performance.now() - t0;
-            value = r.value;
-          } finally {
-            ctx.release();
-          }
-        }
-        console.log(`${l.label}: Return value: ${value}, duration (average): ${Math.round((total * 1e6) / args.repeat)}ns`);
+        const r = testRun(vm, prog, { type, data: args.data, repeat: args.repeat });
+        console.log(`${l.label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
       } catch (e) {
         console.log(render(l.label, e));
         status = 1;

@@ -55,3 +55,19 @@ test("mem: r1 = a writable copy, r2 = its length; empty data gives r1 = 0", () =
   assert.equal(buildMemContext(space, new Uint8Array(0)).run.r1, 0);
   assert.throws(() => buildContext(space, "nonsense", new Uint8Array(0)), /cannot be test-run/);
 });
+
+test("testRun repeats from a fresh input each time and reports r0, data_out and the average duration", async () => {
+  const { Vm } = await import("../vm/vm.ts");
+  const { assemble } = await import("../isa/ebpf/index.ts");
+  const { testRun } = await import("./test-run.ts");
+  const space = new AddressSpace();
+  const vm = new Vm(space);
+  // tc program: increments the first packet byte and returns it
+  const prog = vm.load(assemble("ldxw %r2, [%r1+76]\nldxb %r0, [%r2+0]\nadd %r0, 1\nstxb [%r2+0], %r0\nexit"), { type: "sched_cls" });
+  let t = 0;
+  const r = testRun(vm, prog, { data: frame(20, 0x41), repeat: 3, now: () => (t += 0.001) });
+  assert.equal(r.retval, 0x42n);
+  assert.equal(r.dataOut[0], 0x42);
+  assert.equal(r.duration, 1000);
+  assert.equal(r.ctxOut.length, SK_BUFF_SIZE);
+});
