@@ -22,6 +22,7 @@ interface CpuRing {
   head: BigUint64Array;
   tail: BigUint64Array;
   data: Uint8Array;
+  view: DataView;
   watcher?: { close(): void };
 }
 
@@ -50,9 +51,10 @@ export class PerfBufferReader {
           throw e;
         }
         const buf = mapping.bytes.buffer;
+        const data = new Uint8Array(buf, PAGE, PAGE * pageCount);
         this.rings.push({
           cpu, fd, mapping, head: new BigUint64Array(buf, DATA_HEAD, 1), tail: new BigUint64Array(buf, DATA_TAIL, 1),
-          data: new Uint8Array(buf, PAGE, PAGE * pageCount),
+          data, view: new DataView(buf, PAGE, PAGE * pageCount),
         });
         mapUpdateElem(mapFd, new Uint8Array(new Uint32Array([cpu]).buffer), new Uint8Array(new Uint32Array([fd]).buffer));
         perfEventEnable(fd);
@@ -64,38 +66,40 @@ export class PerfBufferReader {
   }
 
   private drain(r: CpuRing): number {
-    const size = BigInt(r.data.length);
-    let tail = Atomics.load(r.tail, 0);
-    const head = Atomics.load(r.head, 0);
+    // positions as Numbers, records read through the ring's DataView with wrap-around; a copy only for a sample that
+    // wraps the end of the ring
+    const size = r.data.length;
+    let tail = Number(Atomics.load(r.tail, 0));
+    const head = Number(Atomics.load(r.head, 0));
+    const v = r.view;
+    const u8 = (pos: number) => r.data[pos % size]!;
+    const u16 = (pos: number) => u8(pos) | (u8(pos + 1) << 8);
+    const u32 = (pos: number) => (u16(pos) | (u16(pos + 2) << 16)) >>> 0;
     let n = 0;
-    const copy = (start: bigint, len: number): Uint8Array => {
-      const off = Number(start % size);
-      if (off + len <= r.data.length) return r.data.subarray(off, off + len);
-      const out = new Uint8Array(len);
-      const first = r.data.length - off;
-      out.set(r.data.subarray(off), 0);
-      out.set(r.data.subarray(0, len - first), first);
-      return out;
-    };
     while (tail < head) {
-      const hdr = copy(tail, 8);
-      const hv = new DataView(hdr.buffer, hdr.byteOffset, 8);
-      const type = hv.getUint32(0, true), recSize = hv.getUint16(6, true);
+      const type = u32(tail), recSize = u16(tail + 6);
       if (recSize < 8) break;
-      const rec = copy(tail, recSize);
-      const rv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
       if (type === PERF_RECORD_SAMPLE) {
-        const rawSize = rv.getUint32(8, true);
-        this.onSample(r.cpu, rec.subarray(12, 12 + rawSize));
+        const rawSize = u32(tail + 8);
+        const start = (tail + 12) % size;
+        let sample: Uint8Array;
+        if (start + rawSize <= size) sample = r.data.subarray(start, start + rawSize);
+        else {
+          sample = new Uint8Array(rawSize);
+          sample.set(r.data.subarray(start), 0);
+          sample.set(r.data.subarray(0, rawSize - (size - start)), size - start);
+        }
+        this.onSample(r.cpu, sample);
         n++;
       } else if (type === PERF_RECORD_LOST) {
-        const lost = rv.getBigUint64(16, true);
+        const off = (tail + 16) % size;
+        const lost = off + 8 <= size ? v.getBigUint64(off, true) : BigInt(u32(tail + 16)) | (BigInt(u32(tail + 20)) << 32n);
         this.lost += lost;
         this.lostPerCpu.set(r.cpu, (this.lostPerCpu.get(r.cpu) ?? 0n) + lost);
       }
-      tail += BigInt(recSize);
+      tail += recSize;
     }
-    Atomics.store(r.tail, 0, tail);
+    Atomics.store(r.tail, 0, BigInt(tail));
     this.received += n;
     return n;
   }

@@ -43,22 +43,24 @@ export class RingBufferReader {
 
   /** Delivers every committed sample now; returns how many. Discarded records are skipped, a busy one stops the walk. */
   consume(): number {
-    let cons = Atomics.load(this.consumerPos, 0);
-    const prod = Atomics.load(this.producerPos, 0);
+    // positions as Numbers (exact below 2^53 bytes of traffic); one BigInt store per call, none per record
+    let cons = Number(Atomics.load(this.consumerPos, 0));
+    const prod = Number(Atomics.load(this.producerPos, 0));
+    const mask = Number(this.mask);
     let n = 0;
     while (cons < prod) {
-      const off = Number(cons & this.mask);
+      const off = cons % (mask + 1);
       // read after the producer position (Atomics.load orders it): the kernel clears BUSY only once the sample is written
       const len = this.dataView.getUint32(off, true);
       if (len & BUSY) break;
       const sampleLen = len & ~(BUSY | DISCARD);
-      cons += BigInt((sampleLen + HDR + 7) & ~7);
+      cons += (sampleLen + HDR + 7) & ~7;
       if (!(len & DISCARD)) {
         this.onSample(this.data.subarray(off + HDR, off + HDR + sampleLen));
         n++;
       }
-      Atomics.store(this.consumerPos, 0, cons);
     }
+    if (n || cons !== Number(Atomics.load(this.consumerPos, 0))) Atomics.store(this.consumerPos, 0, BigInt(cons));
     this.received += n;
     return n;
   }
