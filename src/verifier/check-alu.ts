@@ -137,15 +137,8 @@ function adjustRegMinMax(env: Env, insn: Insn, dst: Reg, src: Reg, op: number, a
   }
   if (dstPtr) { adjustPtr(env, insn, dst, src, op, alu32, insn.dst); return; }
   if (srcPtr) {
-    if (op === BPF_ADD) {
-      // scalar += pointer: the result is the pointer moved by the scalar.
-      const moved = copyReg(src);
-      adjustPtr(env, insn, moved, dst, op, alu32, insn.src);
-      return;
-    }
-    if (env.unpriv) reject(env, `R${insn.src} pointer arithmetic prohibited`);
-    if (op === BPF_SUB) reject(env, `R${insn.dst} tried to subtract pointer from scalar`);
-    regs[insn.dst] = scalarReg();
+    // scalar OP pointer: checked as pointer arithmetic with the operands' roles swapped (the result lands in dst).
+    adjustPtr(env, insn, copyReg(src), dst, op, alu32, insn.src);
     return;
   }
   const d = regs[insn.dst]!;
@@ -169,9 +162,7 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   if (ptr.maybeNull) reject(env, `R${dstno} pointer arithmetic on ${ptrTypeName(ptr)} prohibited, null-check it first`);
   const forbidden: RegType[] = ["map_ptr", "pkt_end"];
   if (forbidden.includes(ptr.type)) reject(env, `R${dstno} pointer arithmetic on ${ptrTypeName(ptr)} prohibited`);
-  if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
-  if (op !== BPF_ADD && op !== BPF_SUB) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
-  if (op === BPF_SUB && ptrRegno !== dstno) reject(env, `R${dstno} tried to subtract pointer from scalar`);
+  // check_reg_sane_offset on the offset register, before the operator is looked at.
   const o = off.b;
   if (isConst(o)) {
     const v = BigInt.asIntN(64, o.varOff.value);
@@ -183,6 +174,9 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   } else if (o.smin >= BigInt(BPF_MAX_VAR_OFF) || o.smin <= -BigInt(BPF_MAX_VAR_OFF)) {
     reject(env, `value ${o.smin} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   }
+  if (op === BPF_SUB && ptrRegno !== dstno) reject(env, `R${dstno} tried to subtract pointer from scalar`);
+  if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
+  if (op !== BPF_ADD && op !== BPF_SUB) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
   const res = copyReg(ptr);
   if (isConst(o)) {
     const v = Number(BigInt.asIntN(64, o.varOff.value));
