@@ -15,6 +15,7 @@ import { loadObject } from "../../src/object/index.ts";
 import { loadObjectIntoKernel } from "../../src/kernel/object-loader.ts";
 import {
   loadProgram, attachXdp, attachTcx, attachSocketFilter, attachTracing, attachRawTracepoint, attachUprobe, vmlinuxFuncBtfId,
+  attachPerfEventTimer,
   type KernelMapSpec,
 } from "../../src/kernel/loader.ts";
 import { progTestRun, allIds } from "../../src/kernel/bpf.ts";
@@ -22,7 +23,7 @@ import { progInfo } from "../../src/kernel/info.ts";
 import { progDump } from "../../src/kernel/prog-dump.ts";
 import { mapDump } from "../../src/kernel/map-dump.ts";
 import { TypedKernelMap, u32, u64 } from "../../src/kernel/map-access.ts";
-import { bindSocket, closeFd, openSocket } from "../../src/kernel/libc.ts";
+import { bindSocket, closeFd, openSocket, possibleCpus } from "../../src/kernel/libc.ts";
 import { countByTgidProgram } from "../fixtures/kernel/programs.ts";
 import { KernelError } from "../../src/kernel/libc.ts";
 
@@ -172,5 +173,26 @@ test("fentry, raw tracepoint and uprobe attachments count a child's activity", a
   } finally {
     links.forEach((l) => l.close());
     for (const p of progs) p.close();
+  }
+});
+
+test("perf_event program on a cpu-clock timer fires on every CPU; typed per-CPU map reads each CPU's count", async (t) => {
+  if (skipUnless(t)) return;
+  const cpus = possibleCpus();
+  // counts[0] += 1 in a per-CPU array
+  const prog = loadProgram({ insns: countAndReturn(0), progType: "perf_event", name: "bk_timer", maps: [{ type: "percpu_array", keySize: 4, valueSize: 8, maxEntries: 1 }] });
+  try {
+    const timer = attachPerfEventTimer(prog.fd, Array.from({ length: cpus }, (_, i) => i), 1000);
+    const spin = Date.now() + 150;
+    while (Date.now() < spin) { /* keep this CPU busy so its clock ticks */ }
+    await new Promise((r) => setTimeout(r, 100));
+    timer.close();
+    const perCpu = new TypedKernelMap(prog.maps[0]!, u32, u64).getPerCpu(0)!;
+    assert.equal(perCpu.length, cpus);
+    assert.ok(perCpu.reduce((a, b) => a + b, 0n) > 0n, `timer samples per CPU: ${perCpu.join(",")}`);
+    const entries = [...new TypedKernelMap(prog.maps[0]!, u32, u64).entriesPerCpu()];
+    assert.equal(entries.length, 1);
+  } finally {
+    prog.close();
   }
 });
