@@ -201,7 +201,7 @@ const MAX_PACKET_OFF = 0xffff;
 function goodPktPointers(st: State, ptr: Reg, rightOpen: boolean): void {
   if (ptr.off < 0 || (ptr.off === 0 && rightOpen)) return;
   if (ptr.b.umax > BigInt(MAX_PACKET_OFF) || ptr.b.umax + BigInt(ptr.off) > BigInt(MAX_PACKET_OFF)) return;
-  const range = ptr.off;
+  const range = rightOpen ? ptr.off + 1 : ptr.off;
   for (const f of st.frames) {
     for (const r of f.regs) if (r.type === ptr.type && r.id === ptr.id && r.range < range) r.range = range;
     for (const s of f.stack) if (s.spilled && s.spilled.type === ptr.type && s.spilled.id === ptr.id && s.spilled.range < range) s.spilled.range = range;
