@@ -4,16 +4,15 @@
 // preallocated pool of max_entries slots (+1 spare so an update of an existing key succeeds in a full map, like the
 // kernel's extra_elems); an update writes a new element at the bucket head and frees the old one, as the kernel does.
 //
-// LRU (an approximation of kernel/bpf/bpf_lru_list.c, documented): one list per map, or one per CPU with
-// BPF_F_NO_COMMON_LRU (each CPU owns max_entries/nCpus elements and evicts only from its own list). A program lookup or
-// update makes an element most recently used (the kernel sets a reference bit that its list rotation honours);
-// user-space lookups do not (htab_lru_map_lookup_elem_sys). When no element is free, the least recently used one is
-// evicted. The kernel's local free lists may evict a few entries earlier than strict LRU order; bpfkit does not.
+// LRU maps keep the kernel's LRU lists (lru.ts): a program lookup sets the element's reference bit, user-space lookups
+// do not (htab_lru_map_lookup_elem_sys); a new element is taken from the lists before the key is looked up, evicting
+// unreferenced inactive elements in batches when nothing is free, on the CPU the update runs on.
 
 import type { AddressSpace } from "../vm/memory.ts";
 import { htabHash } from "./jhash.ts";
 import { BpfMap, copyBytes, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
+import { LruLists } from "./lru.ts";
 import { ElementPool } from "./pool.ts";
 import { mapFromAddress, mapFromId } from "./registry.ts";
 import { innerMapMatches, roundUp8, roundUpPow2 } from "./spec.ts";
@@ -42,14 +41,12 @@ export class HashMap extends BpfMap {
   private readonly hashes: Uint32Array;
   private readonly pool: ElementPool;
   private readonly valueOff: number;
-  // Free slots, a chain per list; in-use LRU elements sit on a doubly linked list per list (head = most recent).
-  private readonly nLists: number;
-  private readonly freeHead: Int32Array;
-  private readonly freeNext: Int32Array;
-  private readonly lruHead: Int32Array;
-  private readonly lruTail: Int32Array;
-  private readonly lruPrev: Int32Array;
-  private readonly lruNext: Int32Array;
+  // Free slots of non-LRU maps (a stack); LRU maps take and return elements through the kernel's LRU lists.
+  private freeTop: number;
+  private readonly freeStack: Int32Array;
+  private readonly lruLists: LruLists | undefined;
+  /** Element is linked into a bucket (what htab_lru_map_delete_node checks before evicting it). */
+  private readonly inHash: Uint8Array;
   private readonly valueScratch = new Uint8Array(8);
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
@@ -68,16 +65,13 @@ export class HashMap extends BpfMap {
     this.valueOff = roundUp8(this.keySize);
     const valueBytes = this.percpu ? this.valueStride * this.nCpus : this.valueStride;
     this.pool = new ElementPool(capacity, this.valueOff + valueBytes, (n) => this.allocRegion(n, "elements", this.programWritable));
-    this.nLists = this.lru && (this.flags & BPF_F_NO_COMMON_LRU) ? this.nCpus : 1;
-    const L = this.nLists;
-    this.freeHead = new Int32Array(L);
-    this.freeNext = new Int32Array(capacity);
-    for (let l = 0; l < L; l++) this.freeHead[l] = l < capacity ? l : NONE;
-    for (let i = 0; i < capacity; i++) this.freeNext[i] = i + L < capacity ? i + L : NONE;
-    this.lruHead = new Int32Array(L).fill(NONE);
-    this.lruTail = new Int32Array(L).fill(NONE);
-    this.lruPrev = new Int32Array(this.lru ? capacity : 0).fill(NONE);
-    this.lruNext = new Int32Array(this.lru ? capacity : 0).fill(NONE);
+    this.inHash = new Uint8Array(capacity);
+    this.freeStack = new Int32Array(this.lru ? 0 : capacity);
+    for (let i = 0; i < this.freeStack.length; i++) this.freeStack[i] = capacity - 1 - i;
+    this.freeTop = this.freeStack.length;
+    this.lruLists = this.lru
+      ? new LruLists(capacity, this.nCpus, (this.flags & BPF_F_NO_COMMON_LRU) !== 0, (node) => this.evict(node))
+      : undefined;
   }
 
   // ---------------------------------------------------------------- program side
@@ -231,17 +225,17 @@ export class HashMap extends BpfMap {
       if (flags > EXIST) return -E.EINVAL;
     } else if ((flags & ~F_LOCK) > EXIST) return -E.EINVAL;
     const h = this.hashAt(keyAddr);
-    const list = this.nLists > 1 ? cpu % this.nLists : 0;
-    if (this.lru && this.percpu) return this.upsertLruPercpu(keyAddr, h, src, srcOff, flags, list, cpu, allCpus);
+    if (this.lru && this.percpu) return this.upsertLruPercpu(keyAddr, h, src, srcOff, flags, cpu, allCpus);
     if (this.lru) {
-      const n = this.takeFree(list);
+      const n = this.takeFree(cpu);
       if (n === NONE) return -E.ENOMEM;
       const old = this.find(keyAddr, h);
       const r = checkFlags(old, flags);
       if (r !== 0) { this.release(n); return r; }
       this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
       this.link(n, h);
-      if (old !== NONE) { this.unlinkBucket(old); this.release(old); } else this.count++;
+      // Replacing a key counts as a use: the kernel sets the new element's reference bit.
+      if (old !== NONE) { this.touch(n); this.unlinkBucket(old); this.release(old); } else this.count++;
       return 0;
     }
     const old = this.find(keyAddr, h);
@@ -258,7 +252,7 @@ export class HashMap extends BpfMap {
       return 0;
     }
     if (old === NONE && this.count >= this.maxEntries) return -E.E2BIG;
-    const n = this.takeFree(0);
+    const n = this.takeFree(cpu);
     if (n === NONE) return -E.E2BIG;
     this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
     this.link(n, h);
@@ -267,11 +261,11 @@ export class HashMap extends BpfMap {
   }
 
   /** __htab_lru_percpu_map_update_elem: existing elements are updated in place, a spare taken unless EXIST. */
-  private upsertLruPercpu(keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, flags: number, list: number,
-    cpu: number, allCpus: boolean): number {
+  private upsertLruPercpu(keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number,
+    allCpus: boolean): number {
     let n = NONE;
     if (flags !== EXIST) {
-      n = this.takeFree(list);
+      n = this.takeFree(cpu);
       if (n === NONE) return -E.ENOMEM;
     }
     const old = this.find(keyAddr, h);
@@ -322,15 +316,16 @@ export class HashMap extends BpfMap {
     return 0;
   }
 
-  /** Adds element n at the head of its bucket (hlist_nulls_add_head_rcu) and, for LRU, as most recently used. */
+  /** Adds element n at the head of its bucket (hlist_nulls_add_head_rcu). */
   private link(n: number, h: number): void {
     const b = h & this.mask;
     this.next[n] = this.heads[b]!;
     this.heads[b] = n;
-    if (this.lru) this.lruPush(n);
+    this.inHash[n] = 1;
   }
 
   private unlinkBucket(i: number): void {
+    this.inHash[i] = 0;
     const b = this.hashes[i]! & this.mask;
     let p = this.heads[b]!;
     if (p === i) { this.heads[b] = this.next[i]!; return; }
@@ -338,54 +333,29 @@ export class HashMap extends BpfMap {
     if (p !== NONE) this.next[p] = this.next[i]!;
   }
 
-  private listOf(i: number): number {
-    return i % this.nLists;
+  /** A free element: from the free stack, or for LRU maps from the LRU lists of `cpu` (which may evict). */
+  private takeFree(cpu: number): number {
+    if (this.lruLists !== undefined) return this.lruLists.pop(cpu);
+    return this.freeTop > 0 ? this.freeStack[--this.freeTop]! : NONE;
   }
 
-  /** A free element from `list`; for LRU maps the list's least recently used element is evicted when none is free. */
-  private takeFree(list: number): number {
-    const f = this.freeHead[list]!;
-    if (f !== NONE) {
-      this.freeHead[list] = this.freeNext[f]!;
-      return f;
-    }
-    if (!this.lru) return NONE;
-    const victim = this.lruTail[list]!;
-    if (victim === NONE) return NONE;
-    this.unlinkBucket(victim);
-    this.lruUnlink(victim);
-    this.count--;
-    return victim;
-  }
-
-  /** Returns an element (no longer in any bucket) to its free list. */
+  /** Returns an element (no longer in any bucket) to the free elements. */
   private release(i: number): void {
-    if (this.lru && (this.lruPrev[i] !== NONE || this.lruHead[this.listOf(i)] === i)) this.lruUnlink(i);
-    const l = this.listOf(i);
-    this.freeNext[i] = this.freeHead[l]!;
-    this.freeHead[l] = i;
+    if (this.lruLists !== undefined) this.lruLists.pushFree(i);
+    else this.freeStack[this.freeTop++] = i;
   }
 
-  private lruPush(i: number): void {
-    const l = this.listOf(i), h = this.lruHead[l]!;
-    this.lruPrev[i] = NONE;
-    this.lruNext[i] = h;
-    if (h !== NONE) this.lruPrev[h] = i; else this.lruTail[l] = i;
-    this.lruHead[l] = i;
-  }
-
-  private lruUnlink(i: number): void {
-    const l = this.listOf(i), p = this.lruPrev[i]!, n = this.lruNext[i]!;
-    if (p !== NONE) this.lruNext[p] = n; else this.lruHead[l] = n;
-    if (n !== NONE) this.lruPrev[n] = p; else this.lruTail[l] = p;
-    this.lruPrev[i] = NONE;
-    this.lruNext[i] = NONE;
-  }
-
+  /** An element was used by a program: bpf_lru_node_set_ref. */
   private touch(i: number): void {
-    if (this.lruHead[this.listOf(i)] === i) return;
-    this.lruUnlink(i);
-    this.lruPush(i);
+    this.lruLists!.setRef(i);
+  }
+
+  /** htab_lru_map_delete_node: the LRU lists evict an element. */
+  private evict(i: number): boolean {
+    if (!this.inHash[i]) return false;
+    this.unlinkBucket(i);
+    this.count--;
+    return true;
   }
 
   /** __htab_map_lookup_and_delete_batch: whole buckets at a time; the token is the next bucket index. */
