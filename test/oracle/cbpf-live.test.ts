@@ -105,9 +105,14 @@ test("live loopback packets: the kernel's classic filter results equal bpfkit's"
     for (const size of [1000, 3]) {
       await new Promise<void>((resolve, reject) => udp.send(Buffer.alloc(size, 0x5a), port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
     }
-    await new Promise((r) => setTimeout(r, 50));
-    const ref = drain(n, reference);
-    assert.ok(ref.length >= 2, `reference socket saw ${ref.length} packets`);
+    // Each datagram is seen twice on lo (outgoing and incoming); wait for all four on the reference socket.
+    const ref: { data: Buffer; pktType: number }[] = [];
+    for (let waited = 0; ref.length < 4 && waited < 3000; waited += 10) {
+      ref.push(...drain(n, reference));
+      if (ref.length < 4) await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ref.length, 4, `reference socket saw ${ref.length} packets`);
     BODIES.forEach((body, i) => {
       const got = drain(n, sockets[i]!);
       const filter = compileCbpf(assembleCbpf(`${prologue}${body}\ndrop: ret #0`));
