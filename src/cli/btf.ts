@@ -6,6 +6,8 @@ import { dumpBtfC } from "../btf/dump-c.ts";
 import { dumpBtfRaw } from "../btf/dump-raw.ts";
 import type { Btf } from "../btf/parse.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
+import * as K from "../btf/kinds.ts";
+import { JsonWriter } from "../kernel/json-writer.ts";
 
 const ERRNO: Record<string, number> = { ENOENT: 2, EINVAL: 22, EPROTO: 71, ELOOP: 40, FORMAT: 22, ENOTSUPP: 95 };
 const STRERROR: Record<number, string> = {
@@ -18,10 +20,16 @@ const LIBBPF_ERRNO__FORMAT = 4001;
 const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
 export default async function btf(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== undefined && isPrefix(sub, "dump") && rest[0] !== undefined && isPrefix(rest[0], "file")) return dumpFile(rest.slice(1));
+  const words = args.filter((a) => !JSON_FLAGS.has(a));
+  const [sub, ...rest] = words;
+  if (sub !== undefined && isPrefix(sub, "dump") && rest[0] !== undefined && isPrefix(rest[0], "file")) {
+    const pretty = args.includes("-p") || args.includes("--pretty");
+    return dumpFile(rest.slice(1), pretty || args.includes("-j") || args.includes("--json") ? { pretty } : undefined);
+  }
   return delegateToKernel(args);
 }
+
+const JSON_FLAGS = new Set(["-j", "--json", "-p", "--pretty"]);
 
 async function delegateToKernel(args: string[]): Promise<number> {
   try {
@@ -36,10 +44,16 @@ async function delegateToKernel(args: string[]): Promise<number> {
   }
 }
 
-async function dumpFile(args: string[]): Promise<number> {
+/** bpftool's p_err: `Error: MSG` on stderr, or `{"error":"MSG"}` on stdout in JSON mode. */
+function pErr(msg: string, json: { pretty: boolean } | undefined): void {
+  if (json) process.stdout.write(new JsonWriter(json.pretty).startObject().field("error", msg).endObject().finish());
+  else console.error(`Error: ${msg}`);
+}
+
+async function dumpFile(args: string[], json: { pretty: boolean } | undefined): Promise<number> {
   const path = args[0];
   if (path === undefined) {
-    console.error("Error: expected file path");
+    pErr("expected file path", json);
     return 255;
   }
   let format = "raw";
@@ -47,16 +61,16 @@ async function dumpFile(args: string[]): Promise<number> {
     if (isPrefix(args[i]!, "format")) {
       const f = args[++i];
       if (f === undefined) {
-        console.error("Error: expecting value for 'format' option\n");
+        pErr("expecting value for 'format' option\n", json);
         return 234;
       }
       if (f !== "c" && f !== "raw") {
-        console.error(`Error: unrecognized format specifier: '${f}', possible values: raw, c`);
+        pErr(`unrecognized format specifier: '${f}', possible values: raw, c`, json);
         return 234;
       }
       format = f;
     } else {
-      console.error(`Error: unrecognized option: '${args[i]}'`);
+      pErr(`unrecognized option: '${args[i]}'`, json);
       return 234;
     }
   }
@@ -72,7 +86,7 @@ async function dumpFile(args: string[]): Promise<number> {
     // libbpf reads the file itself; a directory or unreadable file ends as EIO there, a missing one as ENOENT
     const code = (e as { code?: string }).code;
     const errno = code === "ENOENT" ? 2 : code === "EACCES" ? 13 : 5;
-    console.error(`Error: failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`);
+    pErr(`failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`, json);
     return (256 - errno) & 0xff;
   }
   let parsed: Btf;
@@ -83,17 +97,93 @@ async function dumpFile(args: string[]): Promise<number> {
     if (!isBpfError(e) && (e as { errno?: number }).errno !== 5) throw e;
     const errno = !isBpfError(e) ? 5 : e.message.startsWith("ELF: ") ? LIBBPF_ERRNO__FORMAT : (ERRNO[e.code] ?? 22);
     if (process.env.BPFKIT_DEBUG) console.error((e as Error).message);
-    console.error(`Error: failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`);
+    pErr(`failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`, json);
     return (256 - errno) & 0xff;
+  }
+  if (json && format === "c") {
+    pErr("JSON output for C-syntax dump is not supported", json);
+    return (256 - 95) & 0xff;
   }
   const out = new StdoutSink();
   try {
-    if (format === "c") dumpBtfC(parsed, out.write);
+    if (json) out.write(dumpBtfJson(parsed, json.pretty));
+    else if (format === "c") dumpBtfC(parsed, out.write);
     else dumpBtfRaw(parsed, out.write);
   } finally {
     await out.close();
   }
   return 0;
+}
+
+/** bpftool's JSON form of the raw dump (dump_btf_type's json_output branch). */
+export function dumpBtfJson(btf: Btf, pretty: boolean): string {
+  const w = new JsonWriter(pretty);
+  const str = (off: number) => (off === 0 ? "(anon)" : btf.str(off) ?? "(invalid)");
+  const enc = (e: number) => (e === 0 ? "(none)" : e === 1 ? "SIGNED" : e === 2 ? "CHAR" : e === 4 ? "BOOL" : "UNKN");
+  const varLinkage = (l: number) => ["static", "global", "extern"][l] ?? "(unknown)";
+  w.startObject().name("types").startArray();
+  for (const t of btf.ownTypes) {
+    w.startObject().field("id", t.id).field("kind", K.BTF_KIND_NAMES[t.kind] ?? "UNKNOWN").field("name", str(t.nameOff));
+    switch (t.kind) {
+      case K.BTF_KIND_INT:
+        w.field("size", t.sizeOrType).field("bits_offset", t.intOffset).field("nr_bits", t.intBits).field("encoding", enc(t.intEncoding));
+        break;
+      case K.BTF_KIND_PTR: case K.BTF_KIND_CONST: case K.BTF_KIND_VOLATILE: case K.BTF_KIND_RESTRICT:
+      case K.BTF_KIND_TYPEDEF: case K.BTF_KIND_TYPE_TAG:
+        w.field("type_id", t.sizeOrType);
+        break;
+      case K.BTF_KIND_ARRAY:
+        w.field("type_id", t.arrayType).field("index_type_id", t.arrayIndexType).field("nr_elems", t.arrayNelems);
+        break;
+      case K.BTF_KIND_STRUCT: case K.BTF_KIND_UNION:
+        w.field("size", t.sizeOrType).field("vlen", t.vlen).name("members").startArray();
+        for (const m of t.members) {
+          w.startObject().field("name", str(m.nameOff)).field("type_id", m.type).field("bits_offset", m.bitOffset);
+          if (m.bitfieldSize) w.field("bitfield_size", m.bitfieldSize);
+          w.endObject();
+        }
+        w.endArray();
+        break;
+      case K.BTF_KIND_ENUM: case K.BTF_KIND_ENUM64:
+        w.field("encoding", t.kflag ? "SIGNED" : "UNSIGNED").field("size", t.sizeOrType).field("vlen", t.vlen).name("values").startArray();
+        for (const v of t.enumValues) {
+          // bpftool passes a 32-bit enum's __s32 val to a 64-bit JSON field: sign-extended, even as unsigned
+          const u = t.kind === K.BTF_KIND_ENUM ? BigInt(v.lo | 0) : (BigInt(v.hi >>> 0) << 32n) | BigInt(v.lo >>> 0);
+          const val = t.kflag ? BigInt.asIntN(64, u) : BigInt.asUintN(64, u);
+          w.startObject().field("name", str(v.nameOff)).field("val", val).endObject();
+        }
+        w.endArray();
+        break;
+      case K.BTF_KIND_FWD:
+        w.field("fwd_kind", t.kflag ? "union" : "struct");
+        break;
+      case K.BTF_KIND_FUNC:
+        w.field("type_id", t.sizeOrType).field("linkage", ["static", "global", "extern"][t.vlen] ?? "(unknown)");
+        break;
+      case K.BTF_KIND_FUNC_PROTO:
+        w.field("ret_type_id", t.sizeOrType).field("vlen", t.vlen).name("params").startArray();
+        for (const p of t.params) w.startObject().field("name", str(p.nameOff)).field("type_id", p.type).endObject();
+        w.endArray();
+        break;
+      case K.BTF_KIND_VAR:
+        w.field("type_id", t.sizeOrType).field("linkage", varLinkage(t.linkage));
+        break;
+      case K.BTF_KIND_DATASEC:
+        w.field("size", t.sizeOrType).field("vlen", t.vlen).name("vars").startArray();
+        for (const v of t.secinfos) w.startObject().field("type_id", v.type).field("offset", v.offset).field("size", v.size).endObject();
+        w.endArray();
+        break;
+      case K.BTF_KIND_FLOAT:
+        w.field("size", t.sizeOrType);
+        break;
+      case K.BTF_KIND_DECL_TAG:
+        w.field("type_id", t.sizeOrType).field("component_idx", t.componentIdx);
+        break;
+    }
+    w.endObject();
+  }
+  w.endArray().endObject();
+  return w.finish();
 }
 
 /** Streams large text output to stdout as Latin-1 bytes (BTF names are raw bytes), writing synchronously in 1 MiB chunks. */

@@ -70,3 +70,22 @@ for (const format of ["raw", "c"] as const) {
     }
   });
 }
+
+test("btf dump file -j / -p matches bpftool's JSON", async (t) => {
+  if (!haveBpftool) return void (console.log("SKIP: bpftool not installed"), t.skip("bpftool not installed"));
+  const { dumpBtfJson } = await import("../../src/cli/btf.ts");
+  const files: string[] = [];
+  const built = buildOwnCorpus();
+  if (typeof built !== "string") files.push(...built.map((o) => o.path));
+  if (samples && existsSync(samples)) {
+    files.push(...readdirSync(samples).filter((n) => /execsnoop|xdp-bench-2|btf_map_init-eb|xdpdump_bpf/.test(n)).map((n) => join(samples, n)));
+  }
+  if (!files.length) return void (console.log("SKIP: no objects (clang and BPFKIT_ELF_SAMPLES absent)"), t.skip("no objects"));
+  for (const f of files) {
+    for (const flag of ["-j", "-p"]) {
+      const r = spawnSync("bpftool", [flag, "btf", "dump", "file", f], { maxBuffer: 1 << 28 });
+      assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+      assert.equal(Buffer.from(dumpBtfJson(btfFromFileBytes(readFileSync(f)), flag === "-p"), "latin1").toString("latin1"), r.stdout.toString("latin1"), `${f} ${flag}`);
+    }
+  }
+});
