@@ -85,7 +85,7 @@ function runCase(c: LibpcapCase): string | null {
   let f: (pkt: Uint8Array, len: number) => number;
   try {
     const prog = compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, optimize: c.optimize,
-      snaplen: cap.info.snaplen, readingFile: true });
+      snaplen: cap.info.snaplen, readingFile: true, swapped: cap.info.byteOrder === "be" });
     f = compileOfflineFilter(prog.insns);
   } catch (e) {
     return `rejected: ${(e as Error).message}`;

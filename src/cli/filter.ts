@@ -77,7 +77,8 @@ async function filterFile(o: Options): Promise<number> {
   const cap = openCapture(bytes);
   const row = linkTypeByFileValue(cap.info.linktype);
   const dlt = row ? row[1] : cap.info.linktype;
-  const prog = compileFilter(o.expr, { linktype: dlt, optimize: o.optimize, snaplen: cap.info.snaplen, readingFile: true });
+  const prog = compileFilter(o.expr, { linktype: dlt, optimize: o.optimize, snaplen: cap.info.snaplen, readingFile: true,
+    swapped: cap.info.byteOrder === "be" });
   let run: (pkt: Uint8Array, len: number, start?: number, end?: number) => number;
   if (o.engine === "ebpf") {
     const { runConvertedCbpf } = await import("../cbpf/vmrun.ts");

@@ -20,6 +20,11 @@ export interface CompileOptions {
   readonly snaplen?: number;
   /** Compiling for a capture file (tcpdump -r): refuses the Linux-socket-only tests as libpcap does. */
   readonly readingFile?: boolean;
+  /** The capture file's byte order differs from the host's (libpcap's `swapped`): DLT_NULL/ENC headers then hold
+   * the address family in the file's order. Only meaningful with readingFile. */
+  readonly swapped?: boolean;
+  /** The netmask pcap_compile is given (for `ip broadcast`); tcpdump passes 0 when it has none. */
+  readonly netmask?: number;
 }
 
 export interface CompiledFilter {
@@ -39,6 +44,8 @@ export function resolveLinkType(lt: string | number | undefined): number {
 export function buildBlockGraph(expr: string, opts: CompileOptions = {}): { ic: ICode; root: Node | null; noOptimize: boolean } {
   const dlt = resolveLinkType(opts.linktype);
   const cs = newCompilerState(dlt, opts.snaplen ?? 262144, opts.readingFile ?? false);
+  cs.swapped = (opts.readingFile ?? false) && (opts.swapped ?? false);
+  cs.netmask = (opts.netmask ?? 0) >>> 0;
   const { root, error } = parseFilter(expr);
   if (error !== undefined) {
     // libpcap runs grammar actions while parsing: a semantic error in what was reduced before the bad token wins.

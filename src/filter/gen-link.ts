@@ -119,7 +119,10 @@ export function llcLinktype(cs: CompilerState, p: number): Block {
 
 function loopbackLinktype(cs: CompilerState, p: number): Block {
   // DLT_NULL/ENC carry the address family in host byte order; libpcap compares it in network order on Linux.
-  if (cs.linktype === DLT.NULL || cs.linktype === DLT.ENC) p = swapLong(p);
+  if (cs.linktype === DLT.NULL || cs.linktype === DLT.ENC) {
+    if (cs.readingFile && cs.swapped) p = swapLong(p);
+    p = swapLong(p);
+  }
   return genCmp(cs, OffRel.LINKHDR, 0, BPF_W, p);
 }
 

@@ -73,6 +73,8 @@ export interface CompilerState {
   netmask: number;
   /** True when compiling for a capture file (tcpdump -r): some Linux-only tests are refused then. */
   readingFile: boolean;
+  /** The capture file is in the other byte order (libpcap p->swapped). */
+  swapped: boolean;
   linktype: number;
   prevlinktype: number;
   outermostlinktype: number;
@@ -176,7 +178,7 @@ function linkOffsets(cs: CompilerState, dlt: number): boolean {
 
 export function newCompilerState(dlt: number, snaplen: number, readingFile: boolean): CompilerState {
   const cs: CompilerState = {
-    snaplen, netmask: 0, readingFile,
+    snaplen, netmask: 0, readingFile, swapped: false,
     linktype: dlt, prevlinktype: dlt, outermostlinktype: dlt,
     offLinkhdr: off(), offPrevlinkhdr: off(), offOutermostlinkhdr: off(), offLinkpl: off(), offLinktype: off(),
     offNl: 0, offNlNosnap: 0, isAtm: false, isGeneve: false, isVlanVloffset: false,

@@ -24,7 +24,7 @@ function bpfkitCount(file: string, expr: string): number | "error" {
   const row = linkTypeByFileValue(cap.info.linktype);
   let f;
   try {
-    f = compileOfflineFilter(compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, snaplen: cap.info.snaplen, readingFile: true }).insns);
+    f = compileOfflineFilter(compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, snaplen: cap.info.snaplen, readingFile: true, swapped: cap.info.byteOrder === "be" }).insns);
   } catch {
     return "error";
   }
