@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { insn } from "../../src/isa/ebpf/insn.ts";
 import { kernelAvailable } from "./kernel.ts";
 import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze, objPin, enableStats, progTestRun } from "../../src/kernel/bpf.ts";
-import { progInfo, mapInfo } from "../../src/kernel/info.ts";
+import { progInfo, mapInfo, linkInfo } from "../../src/kernel/info.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, type Attachment } from "../../src/kernel/loader.ts";
 import { btfShow, linkShow, mapShow, progShow, type ToolOutput } from "../../src/kernel/listing.ts";
 import { perfShow } from "../../src/kernel/perf-listing.ts";
@@ -164,11 +164,14 @@ test("-f lists bpffs pins like bpftool (several pins per object, nested director
     objPin(map, `${dir}/sub/map_b`);
     objPin(prog, `${dir}/prog`);
     objPin(links[0]!.fd, `${dir}/sub/link`);
+    // per object (the whole-system listing races with other test files pinning and loading in parallel)
+    const ids = { prog: progInfo(prog).id, map: mapInfo(map).id, link: linkInfo(links[0]!.fd).id };
     for (const [kind, show] of [["prog", progShow], ["map", mapShow], ["link", linkShow]] as const) {
       for (const [flag, mode] of modes) {
-        const argv = [...(flag ? [flag] : []), "-f", kind, "show"];
-        let a = runBpftool(argv), b = show({ ...mode, bpffs: true }, []);
-        for (let retry = 0; retry < 3 && a.stdout !== b.stdout; retry++) { a = runBpftool(argv); b = show({ ...mode, bpffs: true }, []); }
+        const sel = ["id", String(ids[kind])];
+        const argv = [...(flag ? [flag] : []), "-f", kind, "show", ...sel];
+        let a = runBpftool(argv), b = show({ ...mode, bpffs: true }, sel);
+        for (let retry = 0; retry < 3 && a.stdout !== b.stdout; retry++) { a = runBpftool(argv); b = show({ ...mode, bpffs: true }, sel); }
         assert.equal(b.stdout, a.stdout, `bpftool ${argv.join(" ")}`);
       }
     }
