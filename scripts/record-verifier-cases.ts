@@ -3,6 +3,9 @@
 // test/fixtures/verifier/cases.json. Needs root and bpf(). Usage: node --import tsx scripts/record-verifier-cases.ts
 import { writeFileSync } from "node:fs";
 import { kernelAvailable, kernelLoad } from "../test/oracle/kernel.ts";
+import { closeFd, mapCreate, progLoad } from "../src/kernel/bpf.ts";
+import { KernelError } from "../src/kernel/libc.ts";
+import { progTypeId } from "../src/kernel/names.ts";
 import { CASE_SOURCES, assembleCase, type CaseMap } from "./verifier-cases.ts";
 import type { Insn } from "../src/isa/ebpf/insn.ts";
 
@@ -46,6 +49,30 @@ export function kernelVerdict(insns: readonly Insn[], progType: string | number,
   } finally {
     r.close();
   }
+}
+
+/** Maps created once and reused across many loads (the fuzzer loads thousands of programs against the same maps). */
+export interface KernelSession {
+  verdict(insns: readonly Insn[], progType: string | number): KernelVerdict;
+  close(): void;
+}
+
+export function kernelSession(maps: readonly CaseMap[]): KernelSession {
+  const fds = maps.map((m) => mapCreate({ mapType: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, name: m.name ?? "" }));
+  return {
+    verdict(insns, progType) {
+      const resolved = insns.map((i) => (i.code === 0x18 && (i.src === 1 || i.src === 2) && fds[i.imm] !== undefined ? { ...i, imm: fds[i.imm]! } : i));
+      try {
+        const r = progLoad({ progType: progTypeId(progType), insns: resolved, license: "GPL", logLevel: 1, logSize: 1 << 18 });
+        closeFd(r.fd);
+        return parseKernelLog(true, undefined, r.log);
+      } catch (e) {
+        if (!(e instanceof KernelError)) throw e;
+        return parseKernelLog(false, e.code, e.log);
+      }
+    },
+    close() { fds.forEach(closeFd); },
+  };
 }
 
 async function main(): Promise<void> {
