@@ -13,7 +13,8 @@ import type { LineInfo, ProgramSpec } from "./types.ts";
 const LDDW = 0x18;
 const signed = (n: number) => (n >= 0 ? "+" : "") + n;
 
-function disasmOptions(): KernelDisasmOptions {
+/** The disassembler hooks for object code (map indexes, pc-relative calls). */
+export function disasmOptions(): KernelDisasmOptions {
   return {
     callTarget: (_pc, x) => (x.src === 1 ? signed(x.imm) : undefined),
     mapRef: (_pc, x, next) => {
@@ -25,7 +26,7 @@ function disasmOptions(): KernelDisasmOptions {
 }
 
 /** bpf_prog_linfo__lfind: the last record (from nr_skip on) at or before `pc`, if record nr_skip is not after it. */
-function lfind(li: readonly LineInfo[], pc: number, nrSkip: number): LineInfo | undefined {
+export function lfind(li: readonly LineInfo[], pc: number, nrSkip: number): LineInfo | undefined {
   if (nrSkip >= li.length || pc < li[nrSkip]!.insnOff) return undefined;
   let i = nrSkip;
   while (i < li.length && li[i]!.insnOff <= pc) i++;
