@@ -56,6 +56,37 @@ function compareWithDebian(cases: readonly LibpcapCase[]): string {
   return `vs Debian tcpdump on all ${total} accept/reject cases it can express (including debian_same: false): ${agree} behave the same`;
 }
 
+/** Apply cases against Debian's tcpdump: the same matching packets (1-based numbers), or the same refusal. */
+function compareApplyWithDebian(cases: readonly LibpcapCase[]): string {
+  let agree = 0;
+  let total = 0;
+  for (const c of cases) {
+    if (c.kind !== "apply" || c.debian_same === null) continue;
+    total++;
+    const cap = openCapture(readFileSync(fileURLToPath(new URL(`libpcap/${c.savefile}`, CORPORA))));
+    const row = linkTypeByFileValue(cap.info.linktype);
+    let got: string;
+    try {
+      const f = compileOfflineFilter(compileFilter(c.expr ?? "", { linktype: row ? row[1] : cap.info.linktype,
+        optimize: c.optimize, snaplen: cap.info.snaplen, readingFile: true, swapped: cap.info.byteOrder === "be" }).insns);
+      const m: number[] = [];
+      let i = 0;
+      for (const p of cap.packets()) { i++; if (f(p.data, p.len) !== 0) m.push(i); }
+      got = `matching packets (1-based): [${m.join(", ")}]`;
+    } catch (e) {
+      got = `tcpdump: ${(e as Error).message}`;
+    }
+    let want: string;
+    if (c.debian_same === true) want = `matching packets (1-based): [${(c.results ?? []).flatMap((r, i) => (r !== 0 ? [i + 1] : [])).join(", ")}]`;
+    else {
+      const out = c.debian_output ?? "";
+      want = out.includes("matching packets") ? out.trim() : out.split("\n").filter((l) => l.startsWith("tcpdump: ")).join("\n");
+    }
+    if (got === want) agree++;
+  }
+  return `vs Debian tcpdump on all ${total} apply cases (including debian_same: false): ${agree} match the same packets or fail the same way`;
+}
+
 const FILE = new URL("libpcap/filters.jsonl", CORPORA);
 
 function runCase(c: LibpcapCase): string | null {
@@ -119,6 +150,6 @@ export async function run(): Promise<CorpusResult[]> {
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   results.push({ name: "libpcap", passed, failed, failures: [], summary: `libpcap: ${passed} passed, ${failed} failed`,
-    notes: [compareWithDebian(everything)] });
+    notes: [compareWithDebian(everything), compareApplyWithDebian(everything)] });
   return results;
 }
