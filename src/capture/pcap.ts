@@ -32,7 +32,7 @@ type LengthsSwapped = "no" | "maybe" | "yes";
 
 /** pcap_check_header() after the 4 magic bytes were read; returns the info and a record iterator. */
 export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: ReadOptions):
-  { info: CaptureInfo; packets: () => Generator<CapturePacket> } {
+  { info: CaptureInfo; next: () => CapturePacket | null } {
   const magicLe = new DataView(magicBytes.buffer, magicBytes.byteOffset, 4).getUint32(0, true);
   const littleEndian = MAGICS.includes(magicLe);
   const magic = littleEndian ? magicLe : swap32(magicLe);
@@ -70,11 +70,12 @@ export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: Read
     ? (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
     : (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
-  function* packets(): Generator<CapturePacket> {
-    for (;;) {
+  // One record per call (restartable: nothing changes until the whole record is read); null at the end.
+  function next(): CapturePacket | null {
+    {
       const offset = src.offset;
       const h = src.read(hdrsize);
-      if (h.length === 0) return;
+      if (h.length === 0) return null;
       if (h.length !== hdrsize) {
         throw new CaptureError(`truncated dump file; tried to read ${hdrsize} header bytes, only got ${h.length}`,
           offset, "read");
@@ -113,14 +114,13 @@ export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: Read
       }
       const ts = { sec, nsec: nano ? frac : frac * 1000 };
       if (modified) {
-        yield {
+        return {
           linktype, ts, caplen, len, data, interface: 0, offset,
           ifindex: u32(h, 16) | 0, protocol: littleEndian ? h[20]! | (h[21]! << 8) : (h[20]! << 8) | h[21]!, pktType: h[22]!,
         };
-      } else {
-        yield { linktype, ts, caplen, len, data, interface: 0, offset };
       }
+      return { linktype, ts, caplen, len, data, interface: 0, offset };
     }
   }
-  return { info, packets };
+  return { info, next };
 }

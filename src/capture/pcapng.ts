@@ -37,7 +37,7 @@ interface Iface extends CaptureInterface {
 
 /** Opens a pcapng file whose first 4 bytes (BT_SHB) were read; null when it is not pcapng after all. */
 export function openPcapng(src: ByteSource, options: ReadOptions):
-  { info: CaptureInfo; packets: () => Generator<CapturePacket> } | null {
+  { info: CaptureInfo; next: () => CapturePacket | null } | null {
   const lenBytes = src.read(4);
   if (lenBytes.length < 4) return null; // "possibly a weird short text file": not pcapng
   const bom = src.read(4);
@@ -211,10 +211,12 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
     interfaces: allInterfaces,
   };
 
-  function* packets(): Generator<CapturePacket> {
-    for (;;) {
+  // The next packet (null at the end). Blocks that change state (IDB, SHB) are processed whole, then marked, so a
+  // rewind for more input (push mode) never processes them twice.
+  function next(): CapturePacket | null {
+    for (;; src.mark()) {
       const b = readBlock("read");
-      if (!b) return;
+      if (!b) return null;
       let ifaceId: number;
       let caplen: number;
       let len: number;
@@ -290,13 +292,13 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
       if (b.bytes.length - dataAt < caplen) tooShort(b, "read");
       const iface = interfaces[ifaceId]!;
       const ts = timestamp(iface, tsHi, tsLo);
-      yield {
+      return {
         linktype: iface.linktype, ts, caplen, len, data: b.bytes.subarray(dataAt, dataAt + caplen),
         interface: ifaceId, offset: b.offset,
       };
     }
   }
-  return { info, packets };
+  return { info, next };
 }
 
 /** Splits a 64-bit timestamp in interface units into seconds (+ if_tsoffset) and nanoseconds. */
