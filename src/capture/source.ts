@@ -61,8 +61,11 @@ export class ByteSource {
 
   /** Up to n bytes; a shorter result means the input ended. */
   read(n: number): Uint8Array {
-    if (!this.advance()) return new Uint8Array(0);
-    const chunk = this.chunks[this.ci]!;
+    let chunk = this.chunks[this.ci];
+    if (chunk === undefined || chunk.length - this.pos < n) {
+      if (!this.advance()) return new Uint8Array(0);
+      chunk = this.chunks[this.ci]!;
+    }
     if (chunk.length - this.pos >= n) {
       const out = chunk.subarray(this.pos, this.pos + n);
       this.pos += n;
