@@ -76,6 +76,7 @@ export class Vm {
   private readonly codeOwners = new Map<number, LoadedProgram>();
   private readonly programOf: (entry: unknown) => LoadedProgram | undefined;
   private readonly defaultBudget: number;
+  private readonly defaultCpu: number;
   private readonly call: HelperCall;
   private budget = 0;
   private depth = 0;
@@ -100,6 +101,7 @@ export class Vm {
     this.space = space;
     this.helpers = opts.helpers ?? [];
     this.defaultBudget = opts.budget ?? 1 << 28;
+    this.defaultCpu = opts.cpu ?? 0;
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
       this.stackRegions.push(space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
     }
@@ -145,7 +147,7 @@ export class Vm {
     const call = this.call;
     call.ctx = opts.ctx ?? 0;
     call.packet = opts.packet;
-    if (opts.cpu !== undefined) call.cpu = opts.cpu;
+    call.cpu = opts.cpu ?? this.defaultCpu;
     this.exec(prog, 0, 0);
     return new RunResult(L[0]! >>> 0, H[0]! >>> 0, budget - this.budget);
   }
