@@ -1,6 +1,7 @@
 // `bpfkit gen skeleton X.o [--runtime SPECIFIER]`: a typed TypeScript skeleton of an object, like bpftool's C
 // skeletons: the object embedded (base64), its maps with key/value types and codecs generated from BTF, its programs,
-// and its global variables (.data/.rodata/.bss/.kconfig) as typed properties. `open()` loads it into bpfkit's VM.
+// and its global variables (.data/.rodata/.bss/.kconfig) as typed properties. `open()` loads it into bpfkit's VM,
+// `open("kernel")` into the running kernel (bpf(), root).
 // This module is also the skeleton's runtime (openSkeleton), which the generated file imports when opened; the codecs
 // and handle types live in src/object/skeleton-codecs.ts.
 import { readFileSync } from "node:fs";
@@ -36,9 +37,122 @@ function decodeBase64(s: string): Uint8Array {
   return out;
 }
 
-/** Load an embedded object into a fresh VM and wrap its maps, programs and globals with the generated codecs. */
-export function openSkeleton(objectBase64: string, fileName: string, layout: SkeletonLayout): unknown {
+/** Where a skeleton loads its object: bpfkit's VM, or the running kernel (root; through bpf()). */
+export type SkeletonBackend = "vm" | "kernel";
+
+/** Load an embedded object into a fresh VM or the kernel and wrap its maps, programs and globals with the codecs. */
+export async function openSkeleton(objectBase64: string, fileName: string, layout: SkeletonLayout, backend: SkeletonBackend = "vm"): Promise<unknown> {
   const obj = loadObject(decodeBase64(objectBase64), { fileName });
+  return backend === "kernel" ? openInKernel(obj, layout) : openInVm(obj, layout);
+}
+
+/** Typed wrappers over raw map operations (shared by both backends). */
+interface RawMap {
+  readonly name: string;
+  readonly map: unknown;
+  readonly keySize: number;
+  readonly valueSize: number;
+  lookup(key: Uint8Array | null): Uint8Array | undefined;
+  update(key: Uint8Array | null, value: Uint8Array, flags: number): void;
+  delete(key: Uint8Array): boolean;
+  nextKey(key: Uint8Array | null): Uint8Array | undefined;
+}
+
+function typedMap(raw: RawMap, kc: Codec<unknown> | undefined, vc: Codec<unknown> | undefined): SkeletonMap<unknown, unknown> {
+  const enc = (c: Codec<unknown> | undefined, size: number, v: unknown): Uint8Array => {
+    if (!c) return v as Uint8Array;
+    const b = new Uint8Array(Math.max(size, c.size));
+    c.write(b, 0, v);
+    return b.subarray(0, size);
+  };
+  const dec = (c: Codec<unknown> | undefined, b: Uint8Array): unknown => (c ? c.read(b, 0) : b);
+  const key = (k: unknown) => (raw.keySize ? enc(kc, raw.keySize, k) : null);
+  return {
+    name: raw.name,
+    map: raw.map,
+    lookup(k) {
+      const v = raw.lookup(key(k));
+      return v === undefined ? undefined : dec(vc, v);
+    },
+    update: (k, v, flags = 0) => raw.update(key(k), enc(vc, raw.valueSize, v), flags),
+    delete: (k) => raw.delete(enc(kc, raw.keySize, k)),
+    keys() {
+      const out: unknown[] = [];
+      for (let k = raw.nextKey(null); k !== undefined; k = raw.nextKey(k)) out.push(dec(kc, k));
+      return out;
+    },
+  };
+}
+
+/** Global variables as properties over a data map's single value (key 0). */
+function globalsView(raw: RawMap, vars: Record<string, readonly [number, Codec<unknown>]>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  const zero = new Uint8Array(4);
+  for (const [name, [off, c]] of Object.entries(vars)) {
+    Object.defineProperty(view, name, {
+      enumerable: true,
+      get: () => c.read(raw.lookup(zero) ?? new Uint8Array(raw.valueSize), off),
+      set: (v: unknown) => {
+        const b = new Uint8Array(raw.lookup(zero) ?? new Uint8Array(raw.valueSize));
+        c.write(b, off, v);
+        raw.update(zero, b.subarray(0, raw.valueSize), 0);
+      },
+    });
+  }
+  return view;
+}
+
+function assemble(obj: BpfObject, layout: SkeletonLayout, raws: readonly RawMap[], progs: Record<string, SkeletonProgram>, extra: Record<string, unknown>): Record<string, unknown> {
+  const maps: Record<string, SkeletonMap<unknown, unknown>> = {};
+  obj.maps.forEach((s, i) => {
+    const [kc, vc] = layout.maps[s.realName] ?? [undefined, undefined];
+    maps[s.realName] = typedMap(raws[i]!, kc, vc);
+  });
+  const skel: Record<string, unknown> = { object: obj, maps, progs, ...extra };
+  for (const [prop, [section, vars]] of Object.entries(layout.globals)) {
+    const idx = obj.maps.findIndex((m) => m.realName === section);
+    if (idx >= 0) skel[prop] = globalsView(raws[idx]!, vars);
+  }
+  return skel;
+}
+
+async function openInKernel(obj: BpfObject, layout: SkeletonLayout): Promise<unknown> {
+  const k = await import("../kernel/index.ts");
+  const loaded = await k.loadObjectIntoKernel(obj);
+  const raws: RawMap[] = obj.maps.map((s) => {
+    const m = loaded.maps.get(s.name)!;
+    return {
+      name: s.name, map: m, keySize: s.keySize, valueSize: s.valueSize,
+      lookup: (key) => m.lookup(key),
+      update: (key, v, flags) => m.update(key, v, flags),
+      delete(key) {
+        try {
+          m.delete(key);
+          return true;
+        } catch (e) {
+          if ((e as { code?: string }).code === "ENOENT") return false;
+          throw e;
+        }
+      },
+      nextKey: (key) => m.nextKey(key),
+    };
+  });
+  const progs: Record<string, SkeletonProgram> = {};
+  for (const p of obj.programs) {
+    const fd = loaded.programs.get(p.name);
+    if (fd === undefined) continue;
+    progs[p.name] = {
+      name: p.name, section: p.section, loaded: fd,
+      run(data = new Uint8Array(0)) {
+        const r = k.progTestRun(fd, { dataIn: data.length ? data : undefined });
+        return { retval: BigInt(r.retval >>> 0), dataOut: r.dataOut };
+      },
+    };
+  }
+  return assemble(obj, layout, raws, progs, { skipped: loaded.skipped, close: () => loaded.close() });
+}
+
+function openInVm(obj: BpfObject, layout: SkeletonLayout): unknown {
   const space = new AddressSpace();
   const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
   const toSpec = (s: ObjectMapSpec): MapSpec => ({
@@ -59,43 +173,29 @@ export function openSkeleton(objectBase64: string, fileName: string, layout: Ske
       return v + off;
     },
   };
-  const wrapped: Record<string, SkeletonMap<unknown, unknown>> = {};
-  obj.maps.forEach((s, i) => {
-    const [kc, vc] = layout.maps[s.realName] ?? [undefined, undefined];
+  const raws: RawMap[] = obj.maps.map((s, i) => {
     const m = maps[i]!;
-    const enc = (c: Codec<unknown> | undefined, size: number, v: unknown): Uint8Array => {
-      if (!c) return v as Uint8Array;
-      const b = new Uint8Array(Math.max(size, c.size));
-      c.write(b, 0, v);
-      return b.subarray(0, size);
-    };
-    const dec = (c: Codec<unknown> | undefined, b: Uint8Array): unknown => (c ? c.read(b, 0) : b);
-    wrapped[s.realName] = {
-      name: s.name,
-      map: m,
+    return {
+      name: s.name, map: m, keySize: s.keySize, valueSize: m.userValueSize,
       lookup(key) {
         try {
-          return dec(vc, m.lookup(s.keySize ? enc(kc, s.keySize, key) : null));
+          return m.lookup(key);
         } catch (e) {
           if ((e as { code?: string }).code === "ENOENT") return undefined;
           throw e;
         }
       },
-      update: (key, value, flags = 0) => m.update(s.keySize ? enc(kc, s.keySize, key) : null, enc(vc, m.userValueSize, value), flags),
+      update: (key, v, flags) => m.update(key, v.length > m.userValueSize ? v.subarray(0, m.userValueSize) : v, flags),
       delete(key) {
         try {
-          m.delete(enc(kc, s.keySize, key));
+          m.delete(key);
           return true;
         } catch (e) {
           if ((e as { code?: string }).code === "ENOENT") return false;
           throw e;
         }
       },
-      keys() {
-        const out: unknown[] = [];
-        for (let k = m.getNextKey(null); k !== null; k = m.getNextKey(k)) out.push(dec(kc, k));
-        return out;
-      },
+      nextKey: (key) => m.getNextKey(key) ?? undefined,
     };
   });
   const progs: Record<string, SkeletonProgram> = {};
@@ -115,26 +215,7 @@ export function openSkeleton(objectBase64: string, fileName: string, layout: Ske
       },
     };
   }
-  const skel: Record<string, unknown> = { object: obj, space, vm, maps: wrapped, progs };
-  for (const [prop, [section, vars]] of Object.entries(layout.globals)) {
-    const idx = obj.maps.findIndex((m) => m.realName === section);
-    if (idx < 0) continue;
-    const m = maps[idx]!;
-    const view: Record<string, unknown> = {};
-    for (const [name, [off, c]] of Object.entries(vars)) {
-      Object.defineProperty(view, name, {
-        enumerable: true,
-        get: () => c.read(m.lookup(new Uint8Array(4)), off),
-        set: (v: unknown) => {
-          const b = m.lookup(new Uint8Array(4));
-          c.write(b, off, v);
-          m.update(new Uint8Array(4), b.subarray(0, m.valueSize));
-        },
-      });
-    }
-    skel[prop] = view;
-  }
-  return skel;
+  return assemble(obj, layout, raws, progs, { space, vm });
 }
 
 // ------------------------------------------------------------------------------------------------ generator
@@ -294,10 +375,10 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
     "  },",
     "};",
     "",
-    `/** Load '${obj.name}' into a fresh bpfkit VM (maps created, global data initialised, programs loaded). */`,
-    `export async function open(): Promise<${base}_skeleton> {`,
-    "  const rt = (await import(RUNTIME)) as { openSkeleton(object: string, file: string, layout: unknown): unknown };",
-    `  return rt.openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT) as ${base}_skeleton;`,
+    `/** Load '${obj.name}' into a fresh bpfkit VM, or the kernel (maps created, global data initialised, programs loaded). */`,
+    `export async function open(backend: "vm" | "kernel" = "vm"): Promise<${base}_skeleton> {`,
+    "  const rt = (await import(RUNTIME)) as { openSkeleton(object: string, file: string, layout: unknown, backend: string): Promise<unknown> };",
+    `  return (await rt.openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT, backend)) as ${base}_skeleton;`,
     "}",
     "",
     "// keep the Codec type import used even when no struct is generated",

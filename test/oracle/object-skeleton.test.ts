@@ -1,5 +1,6 @@
 // `bpfkit gen skeleton`: skeletons of the own corpus type-check under `tsc --strict` and drive the object in the VM:
-// typed map lookups after program runs, global variables read and written through the skeleton.
+// typed map lookups after program runs (VM, and the kernel through BPF_PROG_TEST_RUN when root), global variables read
+// and written through the skeleton.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -13,6 +14,7 @@ import { buildOwnCorpus } from "../fixtures/c/build.ts";
 
 interface Prog { run(data: Uint8Array): { retval: bigint } }
 interface XdpSkel {
+  close?(): void;
   progs: { count_packets: Prog };
   maps: { counters: { lookup(k: number): bigint | undefined }; flows: { keys(): unknown[]; lookup(k: unknown): unknown } };
 }
@@ -27,7 +29,7 @@ const RUNTIME = fileURLToPath(new URL("../../src/cli/gen.ts", import.meta.url));
 const CODECS = fileURLToPath(new URL("../../src/object/skeleton-codecs.ts", import.meta.url));
 const TSC = fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url));
 
-test("generated skeletons type-check under tsc --strict and run the object in the VM", async (t) => {
+test("generated skeletons type-check under tsc --strict and run the object in the VM and the kernel", async (t) => {
   const built = buildOwnCorpus();
   if (typeof built === "string") return void (console.log(`SKIP: ${built}`), t.skip(built));
   const dir = mkdtempSync(join(tmpdir(), "bpfkit-skel-"));
@@ -56,7 +58,7 @@ test("generated skeletons type-check under tsc --strict and run the object in th
       "--allowImportingTsExtensions", "--verbatimModuleSyntax", "--skipLibCheck", "--types", "node", join(dir, "use.ts")], { encoding: "utf8" });
     assert.equal(tsc.status, 0, `tsc --strict failed:\n${tsc.stdout}${tsc.stderr}`);
 
-    const xdp = (await import(pathToFileURL(join(dir, "xdp_maps.skel.ts")).href)) as { open(): Promise<XdpSkel> };
+    const xdp = (await import(pathToFileURL(join(dir, "xdp_maps.skel.ts")).href)) as { open(backend?: "vm" | "kernel"): Promise<XdpSkel> };
     const skel = await xdp.open();
     const big = new Uint8Array(200), small = new Uint8Array(60);
     for (const p of [big, big, small]) assert.equal(skel.progs.count_packets.run(p).retval, 2n); // XDP_PASS
@@ -64,6 +66,21 @@ test("generated skeletons type-check under tsc --strict and run the object in th
     assert.equal(skel.maps.counters.lookup(0), 1n);
     const [key] = skel.maps.flows.keys();
     assert.deepEqual(skel.maps.flows.lookup(key!), { packets: 2n, bytes: 260n });
+
+    // the same skeleton against the kernel: BPF_PROG_TEST_RUN and the kernel's maps
+    if (process.getuid?.() !== 0) {
+      console.log("SKIP kernel backend: needs root");
+    } else {
+      const k = await xdp.open("kernel");
+      try {
+        for (const p of [big, big, small]) assert.equal(k.progs.count_packets.run(p).retval, 2n);
+        assert.equal(k.maps.counters.lookup(1), 2n);
+        const [kk] = k.maps.flows.keys();
+        assert.deepEqual(k.maps.flows.lookup(kk!), { packets: 2n, bytes: 260n });
+      } finally {
+        k.close?.();
+      }
+    }
 
     const globals = (await import(pathToFileURL(join(dir, "globals.skel.ts")).href)) as { open(): Promise<GlobalsSkel> };
     const g = await globals.open();
