@@ -10,6 +10,9 @@ interface Recorded {
   insns: number[][]; expected: { accepted: boolean; errno?: string; error?: string; processed?: number };
 }
 
+/** nr_cpu_ids of the machine the corpus was recorded on (bounds bpf_get_smp_processor_id's result). */
+export const RECORDED_NR_CPUS = 2;
+
 export function loadCases(): Recorded[] {
   return JSON.parse(readFileSync(new URL("../test/fixtures/verifier/cases.json", import.meta.url), "utf8")) as Recorded[];
 }
@@ -20,7 +23,7 @@ const ERRNO: Record<number, string> = { 28: "ENOSPC", 1: "EPERM", 7: "E2BIG", 9:
 
 /** Compares one case; returns undefined on agreement, else the reason. */
 export function compareCase(c: Recorded): { miss?: string; processedRatio?: number } {
-  const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], logLevel: 1 });
+  const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], logLevel: 1, nrCpus: RECORDED_NR_CPUS });
   const e = c.expected;
   let ratio: number | undefined;
   if (e.processed && r.processed) ratio = r.processed / e.processed;

@@ -191,7 +191,11 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   }
   for (let r = 1; r <= 5; r++) regs[r] = notInit();
   switch (p.ret) {
-    case "RET_INTEGER": regs[0] = scalarReg(); break;
+    case "RET_INTEGER":
+      regs[0] = scalarReg();
+      // do_refine_retval_range: the CPU number is below nr_cpu_ids.
+      if (id === 8) { const b = regs[0].b; b.umin = 0n; b.umax = BigInt(env.nrCpus - 1); boundsSync(b); }
+      break;
     case "RET_VOID": regs[0] = notInit(); break;
     case "RET_PTR_TO_MAP_VALUE_OR_NULL": {
       const r = ptrReg("map_value");

@@ -184,6 +184,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       break;
     }
     case "ctx": {
+      if (reg.off < 0) reject(env, `negative offset ctx ptr R${a.regno} off=${reg.off} disallowed`);
       if (reg.off !== 0) reject(env, `dereference of modified ctx ptr R${a.regno} off=${reg.off} disallowed`);
       if (!isConst(reg.b)) reject(env, `variable ctx access var_off=${tnumToString(reg.b.varOff)} disallowed`);
       if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into ctx`);

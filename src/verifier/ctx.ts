@@ -19,7 +19,8 @@ function skbGeneric(off: number, size: number, write: boolean): boolean {
   if (off % size !== 0) return false;
   if (within(off, CB0, CB_END)) return off + size <= CB_END;
   if (within(off, 100, 132)) return size === 4; // remote_ip6, local_ip6
-  if (off === DATA || off === DATA_END || off === DATA_META) return size === 4;
+  if (within(off, DATA, DATA + 4) || within(off, DATA_END, DATA_END + 4) || within(off, DATA_META, DATA_META + 4)) return off % 4 === 0 && size === 4;
+  if (within(off, 180, 184)) return false; // tstamp_type and padding
   if (off === FLOW_KEYS || off === SK || off === TSTAMP || off === HWTSTAMP) return size === 8;
   if (within(off, FLOW_KEYS, FLOW_KEYS + 8) || within(off, SK, SK + 8) || within(off, TSTAMP, TSTAMP + 8) || within(off, HWTSTAMP, HWTSTAMP + 8)) return false;
   if (write) return size === 4;

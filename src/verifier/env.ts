@@ -49,6 +49,8 @@ export interface Env {
   readonly maps: readonly VerifierMapSpec[];
   readonly unpriv: boolean;
   readonly logLevel: number;
+  /** nr_cpu_ids of the machine modelled (bounds bpf_get_smp_processor_id). */
+  readonly nrCpus: number;
   log: string[];
   idGen: number;
   pc: number;

@@ -71,16 +71,15 @@ export function scalarAlu(op: number, dst: Bounds, src: Bounds, alu32: boolean):
   const bits = alu32 ? 32 : 64;
   // Shifts are only tracked for constant, in-range amounts; div/mod are not tracked (kernel: is_safe_to_compute_dst_reg_range).
   const shift = op === BPF_LSH || op === BPF_RSH || op === BPF_ARSH;
+  // Untracked results are fully unknown, even for 32-bit ops: the kernel returns before zero-extending.
   if (op === BPF_DIV || op === BPF_MOD || (shift && !(alu32 ? (src.varOff.mask & U32_MAX) === 0n : isConst(src)))) {
     Object.assign(dst, unknownBounds());
-    if (alu32) { zext32(dst); boundsSync(dst); }
     return;
   }
   if (shift) {
     const amount = Number(alu32 ? src.varOff.value & U32_MAX : src.varOff.value);
     if (amount >= bits) {
       Object.assign(dst, unknownBounds());
-      if (alu32) { zext32(dst); boundsSync(dst); }
       return;
     }
     shiftOp(op, dst, amount, alu32);

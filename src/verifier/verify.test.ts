@@ -2,7 +2,7 @@
 // kernel's verdict, error line and errno on every case. Plus the API's shape: facts, logs, explanations.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareCase, loadCases, toInsns } from "../../conformance/verifier.ts";
+import { RECORDED_NR_CPUS, compareCase, loadCases, toInsns } from "../../conformance/verifier.ts";
 import { assemble } from "../isa/ebpf/index.ts";
 import { explain, verify } from "./index.ts";
 
@@ -23,7 +23,7 @@ test("processed counts stay within 2x of the kernel's on at least 99% of the cor
   for (const c of loadCases()) {
     if (!c.expected.processed || c.expected.processed >= 100_000) continue;
     n++;
-    const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [] });
+    const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], nrCpus: RECORDED_NR_CPUS });
     if (r.processed > 2 * c.expected.processed || 2 * r.processed < c.expected.processed) {
       off.push(`${c.name}: bpfkit ${r.processed} kernel ${c.expected.processed}`);
     }

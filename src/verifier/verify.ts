@@ -29,6 +29,8 @@ export interface VerifyOptions {
   readonly unpriv?: boolean;
   /** 0: no log; 1: the failing path; 2: every instruction with state. */
   readonly logLevel?: number;
+  /** Possible CPUs (nr_cpu_ids); default: the host's hardware concurrency when known, else 1. */
+  readonly nrCpus?: number;
 }
 
 export interface VerifyError {
@@ -129,7 +131,8 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   const progType = progTypeNumber(options.progType);
   const logLevel = options.logLevel ?? 0;
   const env: Env = {
-    insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [], idGen: 0, pc: 0,
+    insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [],
+    nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
   };
   const stats = { max: 0, total: 0, peak: 0 };
