@@ -7,7 +7,7 @@ import type { PacketAccess } from "../helpers/types.ts";
 import type { AddressSpace, Region } from "../vm/memory.ts";
 import type { RunOptions } from "../vm/vm.ts";
 import { BpfError } from "../errors.ts";
-import { PROGRAM_TYPES, SK_BUFF_FIELDS, SK_BUFF_SIZE, XDP_MD_FIELDS, XDP_MD_SIZE, fieldOf } from "./layouts.ts";
+import { PROGRAM_TYPES, PT_REGS_SIZE, SK_BUFF_FIELDS, SK_BUFF_SIZE, XDP_MD_FIELDS, XDP_MD_SIZE, fieldOf } from "./layouts.ts";
 import type { CtxField, ProgramTypeInfo } from "./layouts.ts";
 
 export interface TestRunContext {
@@ -140,6 +140,20 @@ export function buildMemContext(space: AddressSpace, data: Uint8Array): TestRunC
   };
 }
 
+/** A read-only struct pt_regs for kprobe-style programs, its bytes taken from `data` (zero when shorter). */
+export function buildRegsContext(space: AddressSpace, data: Uint8Array): TestRunContext {
+  const size = Math.max(PT_REGS_SIZE, data.length);
+  const ctx = space.alloc(size, { kind: "ctx", name: "pt_regs", writable: false });
+  space.u8.set(data, ctx.start);
+  return {
+    run: { ctx: ctx.start, ctxRegion: ctx },
+    dataOut: () => new Uint8Array(0),
+    ctxOut: () => space.u8.slice(ctx.start, ctx.start + size),
+    field: (name) => { throw new BpfError("EINVAL", `pt_regs has no field '${name}' in bpfkit's model`); },
+    release: () => space.release(ctx),
+  };
+}
+
 /** The context a program type's test run gets (kernel: prog->aux->ops->test_run). */
 export function buildContext(space: AddressSpace, type: string, data: Uint8Array): TestRunContext {
   const info: ProgramTypeInfo | undefined = PROGRAM_TYPES[type];
@@ -150,6 +164,7 @@ export function buildContext(space: AddressSpace, type: string, data: Uint8Array
     case "skb": return buildSkbContext(space, data, { l2: info.l2 ?? false, packetWritable: info.packetWritable ?? false, writableFields: info.writableFields });
     case "xdp": return buildXdpContext(space, data);
     case "mem": return buildMemContext(space, data);
+    case "regs": return buildRegsContext(space, data);
     case "none": return { run: {}, dataOut: () => data, ctxOut: () => new Uint8Array(0), field: () => 0, release: () => {} };
   }
 }

@@ -35,7 +35,10 @@ export const fieldOf = (fields: readonly CtxField[], name: string): CtxField => 
   return f;
 };
 
-export type ContextKind = "skb" | "xdp" | "mem" | "none";
+/** struct pt_regs on x86-64: 21 u64 registers (a kprobe program's context). */
+export const PT_REGS_SIZE = 168;
+
+export type ContextKind = "skb" | "xdp" | "mem" | "regs" | "none";
 
 /** Program types the runtime can build a test-run context for (names as bpftool prints them). */
 export interface ProgramTypeInfo {
@@ -57,7 +60,8 @@ export const PROGRAM_TYPES: Readonly<Record<string, ProgramTypeInfo>> = {
   cgroup_skb: { context: "skb", writableFields: ["mark", "priority", "cb"] },
   xdp: { context: "xdp", packetWritable: true, writableFields: [] },
   raw: { context: "mem", packetWritable: true, writableFields: [] },
-  kprobe: { context: "none", writableFields: [] },
+  kprobe: { context: "regs", writableFields: [] },
+  perf_event: { context: "regs", writableFields: [] },
   tracepoint: { context: "none", writableFields: [] },
   raw_tracepoint: { context: "none", writableFields: [] },
   syscall: { context: "mem", packetWritable: true, writableFields: [] },
