@@ -1,8 +1,8 @@
 // Test-run contexts, built the way the kernel's BPF_PROG_TEST_RUN builds them (net/bpf/test_run.c):
 // skb programs get a `struct __sk_buff` over a packet whose data starts at the network header (socket filters) or
 // the mac header (tc); XDP gets `struct xdp_md` over a page-sized frame with 256 bytes of headroom; "mem" passes a
-// buffer in r1 and its length in r2 (the bpf_conformance convention). The ctx region is read-only except the
-// fields the program type may write.
+// buffer in r1 and its length in r2 (the bpf_conformance convention); kprobes get a struct pt_regs. The ctx region is
+// read-only except the fields the program type may write.
 import type { PacketAccess } from "../helpers/types.ts";
 import type { AddressSpace, Region } from "../vm/memory.ts";
 import type { RunOptions } from "../vm/vm.ts";
