@@ -99,6 +99,10 @@ test("global data sections become array maps named like libbpf's, with .kconfig 
   const refs = p.insns.flatMap((x, i) => (x.code === 0x18 && x.src === 6 ? [`${obj.maps[x.imm]!.realName}+${p.insns[i + 1]!.imm}`] : []));
   assert.ok(refs.includes(".kconfig+4") && refs.includes(".kconfig+0") && refs.includes(".data.custom+0"), refs.join(","));
   assert.equal(obj.license, "GPL");
+  const built = buildOwnCorpus() as { name: string; path: string }[];
+  const withKconfig = loadObject(readFileSync(built.find((b) => b.name === "globals")!.path), { kconfig: { LINUX_KERNEL_VERSION: 0x061200, CONFIG_HZ: 250 } });
+  const kc = withKconfig.maps.find((m) => m.origin === "kconfig")!.initialValue!;
+  assert.deepEqual([...kc], [250, 0, 0, 0, 0x00, 0x12, 0x06, 0]);
 });
 
 test("sub-programs are appended depth-first and calls fixed up; func_info follows them", (t) => {

@@ -134,6 +134,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
       btfValueTypeId: btf?.findByName(".kconfig", K.BTF_KIND_DATASEC) ?? 0, section: ".kconfig", origin: "kconfig",
       realName: ".kconfig", initialValue: new Uint8Array(size),
     };
+    if (opts.kconfig) fillKconfig(spec.initialValue!, kcfg, opts.kconfig);
     mapDecls.push({ spec, secIndex: -1, secOffset: 0, declSize: size, valuesOffset: -1 });
   }
 
@@ -381,4 +382,23 @@ function layoutKconfigDatasec(btf: Btf, externs: readonly ExternRef[]): void {
   });
   const last = kcfg[kcfg.length - 1];
   btf.replaceType({ ...t, sizeOrType: last ? last.offset + last.size : t.sizeOrType, secinfos: secinfos.sort((a, b) => a.offset - b.offset) });
+}
+
+/** Write the given .kconfig values at their externs' offsets (little-endian), as libbpf's bpf_object__init_kconfig_map. */
+function fillKconfig(buf: Uint8Array, externs: readonly ExternRef[], values: Readonly<Record<string, number | bigint | boolean | string>>): void {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (const x of externs) {
+    const v = values[x.name];
+    if (v === undefined) continue;
+    if (typeof v === "string" && !/^[ynm]$/.test(v)) {
+      // char array: the string, NUL-terminated if it fits (libbpf: "too long" otherwise)
+      const bytes = new TextEncoder().encode(v);
+      if (bytes.length >= x.size) throw new BpfError("EINVAL", `extern (kcfg) '${x.name}': value '${v}' is too long for char[${x.size}]`);
+      buf.set(bytes, x.offset);
+      continue;
+    }
+    // libbpf's tristate: n = 0, y = 1, m = 2
+    const n = typeof v === "string" ? BigInt("nym".indexOf(v)) : typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
+    for (let i = 0; i < x.size && i < 8; i++) dv.setUint8(x.offset + i, Number((BigInt.asUintN(64, n) >> BigInt(8 * i)) & 0xffn));
+  }
 }

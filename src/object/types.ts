@@ -126,6 +126,12 @@ export interface LoadObjectOptions {
    * of the object's local BTF — are kept, and ProgramSpec.coreRelos still counts the records.
    */
   readonly targetBtf?: Btf;
+  /**
+   * Values for `.kconfig` externs, as libbpf fills them from the running kernel: LINUX_KERNEL_VERSION as
+   * KERNEL_VERSION(a,b,c), LINUX_HAS_BPF_COOKIE, CONFIG_* (numbers, booleans, "y"/"n"/"m" for tristates, strings for
+   * char arrays). Externs left out stay 0 (a weak extern's meaning of "unknown").
+   */
+  readonly kconfig?: Readonly<Record<string, number | bigint | boolean | string>>;
   /** Receives one line per CO-RE patch, in libbpf's debug wording. */
   readonly coreLog?: string[];
   /** Accept static programs in non-.text sections (libbpf 1.x refuses: "program 'x' is static and not supported"). */
