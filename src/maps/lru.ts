@@ -3,13 +3,15 @@
 // free list and a pending list (common LRU), or one set of lists per CPU (BPF_F_NO_COMMON_LRU).
 // A CPU that runs out of local free nodes takes target_free of them from the global free list at once, evicting
 // unreferenced inactive nodes to make up the rest, so a full map evicts in batches of up to target_free
-// (= clamp(max_entries / nCpus / 2, 1, 128)), not one element at a time.
+// (= clamp(max_entries / nCpus / 2, 1, 128)), not one element at a time; per-CPU lists evict up to 4 at a time and
+// rotate or shrink at most 4 nodes per pass. Checked against Linux 6.18 with random operation sequences on one CPU.
 // Lists are circular and doubly linked over node indices; each list has a sentinel index past the nodes.
 
 const NONE = -1;
 const LOCAL_FREE_TARGET = 128;
-const NR_SCANS = LOCAL_FREE_TARGET;
+const LOCAL_NR_SCANS = LOCAL_FREE_TARGET;
 const PERCPU_FREE_TARGET = 4;
+const PERCPU_NR_SCANS = PERCPU_FREE_TARGET;
 
 // Node types (enum bpf_lru_list_type).
 const T_ACTIVE = 0, T_INACTIVE = 1, T_FREE = 2, T_LOCAL_FREE = 3, T_LOCAL_PENDING = 4;
@@ -33,6 +35,8 @@ export class LruLists {
   private readonly localPending: Int32Array;
   private readonly nextSteal: Int32Array;
   private readonly targetFree: number;
+  /** Nodes a rotation or shrink looks at: 128 for the common LRU, 4 per CPU list (bpf_lru_init). */
+  private readonly nrScans: number;
 
   constructor(
     nodes: number,
@@ -72,6 +76,7 @@ export class LruLists {
       this.type[i] = T_FREE;
       this.listAdd(i, this.heads[set * 3 + T_FREE]!);
     }
+    this.nrScans = percpu ? PERCPU_NR_SCANS : LOCAL_NR_SCANS;
     this.targetFree = Math.min(Math.max(Math.floor(Math.floor(nodes / nCpus) / 2), 1), LOCAL_FREE_TARGET);
   }
 
@@ -170,7 +175,7 @@ export class LruLists {
     for (let node = this.prev[active]!; node !== active;) {
       const tmp = this.prev[node]!;
       this.move(node, this.ref[node] ? T_ACTIVE : T_INACTIVE);
-      if (++i === NR_SCANS || node === first) break;
+      if (++i === this.nrScans || node === first) break;
       node = tmp;
     }
   }
@@ -181,7 +186,7 @@ export class LruLists {
     let last = this.next[this.nextInactiveRotation[set]!]!;
     if (last === inactive) last = this.next[last]!;
     let cur = this.nextInactiveRotation[set]!, nxt = cur, i = 0;
-    while (i < NR_SCANS) {
+    while (i < this.nrScans) {
       if (cur === inactive) { cur = this.prev[cur]!; continue; }
       nxt = this.prev[cur]!;
       if (this.ref[cur]) this.move(cur, T_ACTIVE);
@@ -207,7 +212,7 @@ export class LruLists {
         this.moveToFree(node, freeHead, tgt);
         if (++shrunk === target) break;
       }
-      if (++i === NR_SCANS) break;
+      if (++i === this.nrScans) break;
       node = tmp;
     }
     return shrunk;

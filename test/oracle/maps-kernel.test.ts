@@ -378,18 +378,19 @@ function lookupProgram(mapFd: number, key: number): Insn[] {
   ];
 }
 
-test("lru_hash / lru_percpu_hash evict exactly as Linux (one CPU; user updates, deletes and program lookups)", (t) => {
+test("lru_hash / lru_percpu_hash evict exactly as Linux, common and per-CPU lists (one CPU; updates, deletes, program lookups)", (t) => {
   if (skipUnless(t)) return;
   const nCpus = possibleCpus();
   const undo = pinToCpu0(nCpus);
   if (typeof undo === "string") { console.log(`SKIP LRU eviction differential: ${undo}`); t.skip(undo); return; }
   try {
     const op = fc.record({ op: fc.constantFrom("u", "u", "u", "n", "x", "d", "l", "l"), key: fc.nat(23) });
-    for (const [type, maxEntries] of [[9, 8], [9, 12], [10, 8], [9, 3]] as const) {
+    // [type, max_entries, flags]: common LRU, and per-CPU lists (BPF_F_NO_COMMON_LRU, 2).
+    for (const [type, maxEntries, lruFlags] of [[9, 8, 0], [9, 12, 0], [10, 8, 0], [9, 3, 0], [9, 20, 2], [10, 12, 2]] as const) {
       fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (seq) => {
-        const spec: MapSpec = { type, keySize: 4, valueSize: 8, maxEntries, flags: 64 };
+        const spec: MapSpec = { type, keySize: 4, valueSize: 8, maxEntries, flags: 64 | lruFlags };
         const m = createMap(new AddressSpace({ initialPages: 2 }), spec, { nCpus });
-        const fd = mapCreate({ mapType: type, keySize: 4, valueSize: 8, maxEntries, mapFlags: 64 });
+        const fd = mapCreate({ mapType: type, keySize: 4, valueSize: 8, maxEntries, mapFlags: 64 | lruFlags });
         const progs = new Map<number, number>();
         const key = m.space.alloc(8, { kind: "stack" });
         try {
