@@ -283,9 +283,16 @@ export function validateLibpcap(insns: readonly CbpfInsn[]): void {
   if ((insns[len - 1]!.code & 7) !== 6) bad(len - 1, "the last instruction must be a return");
 }
 
-/** Runs a classic program once (compiles it each call: use compileCbpf for many packets). */
+const compiledByProgram = new WeakMap<readonly CbpfInsn[], CbpfFilter>();
+
+/**
+ * Runs a classic program (kernel semantics) on one packet. The compiled form is cached per instruction array, so
+ * calling this per packet with the same array costs one lookup; compileCbpf gives the filter function directly.
+ */
 export function runCbpf(insns: readonly CbpfInsn[], packet: Uint8Array, wireLen: number = packet.length,
   meta?: SkbMeta): number {
-  return compileCbpf(insns)(packet, wireLen, meta);
+  let f = compiledByProgram.get(insns);
+  if (!f) { f = compileCbpf(insns); compiledByProgram.set(insns, f); }
+  return f(packet, wireLen, meta);
 }
 
