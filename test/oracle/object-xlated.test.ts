@@ -13,7 +13,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadObject } from "../../src/object/index.ts";
@@ -83,4 +83,48 @@ test("prog dump xlated file matches bpftool on the kernel-loaded program (linum,
   rmSync(dir, { recursive: true, force: true });
   if (dot.error) console.log("SKIP dot check: graphviz not installed");
   else assert.equal(dot.status, 0, `dot rejected the graph: ${dot.stderr}`);
+});
+
+/** Dump lines cut into segments at func headers and `;` source annotations: [annotation, instruction lines]. */
+function segments(lines: readonly string[]): [string, string[]][] {
+  const out: [string, string[]][] = [["", []]];
+  for (const l of lines) {
+    if (/^ *\d+: /.test(l)) out[out.length - 1]![1].push(normalize(l)[0]!.replace(/^ *\d+: /, ""));
+    else out.push([l, []]);
+  }
+  return out;
+}
+
+test("prog dump xlated file agrees with the kernel outside the instructions it rewrites (sub-programs, maps, bpf_loop)", (t) => {
+  if (!haveBpftool) return void (console.log("SKIP: bpftool not installed"), t.skip("bpftool not installed"));
+  if (!isRoot) return void (console.log("SKIP: needs root to load programs"), t.skip("not root"));
+  const built = buildOwnCorpus();
+  if (typeof built === "string") return void (console.log(`SKIP: ${built}`), t.skip(built));
+  let same = 0, rewritten = 0;
+  for (const name of ["subprogs", "xdp_maps"]) {
+    const o = built.find((b) => b.name === name)!;
+    const dir = `/sys/fs/bpf/bpfkit_xlated_all_${process.pid}`;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    try {
+      const load = spawnSync("bpftool", ["prog", "loadall", o.path, dir], { encoding: "utf8" });
+      if (load.status !== 0) return void (console.log(`SKIP: kernel refused ${name}: ${load.stderr.slice(-200)}`), t.skip("load failed"));
+      const obj = loadObject(readFileSync(o.path), { fileName: o.path });
+      for (const p of obj.programs) {
+        const k = spawnSync("bpftool", ["prog", "dump", "xlated", "pinned", join(dir, p.name), "linum"], { encoding: "latin1" }).stdout.split("\n").filter(Boolean);
+        const ks = segments(k), os = segments(xlatedPlain(p, obj.btf, { linum: true }));
+        // the kernel keeps every line_info and func_info record (moved with the instructions it patches)
+        assert.deepEqual(os.map((s) => s[0]), ks.map((s) => s[0]), `${name}/${p.name}: annotations`);
+        ks.forEach(([, kins], i) => {
+          const oins = os[i]![1];
+          if (JSON.stringify(kins) === JSON.stringify(oins)) same++;
+          else rewritten++;
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`object-xlated: ${same} source-line segments identical, ${rewritten} rewritten by the kernel (ctx accesses, inlined map lookups and bpf_loop)`);
+  assert.ok(same > 2 * rewritten, `${same} identical vs ${rewritten} rewritten`);
 });
