@@ -58,6 +58,16 @@ export function buildBlockGraph(expr: string, opts: CompileOptions = {}): { ic: 
 
 /** Compiles a filter expression exactly as libpcap 1.10's pcap_compile. */
 export function compileFilter(expr: string, opts: CompileOptions = {}): CompiledFilter {
+  try {
+    return compileUnguarded(expr, opts);
+  } catch (e) {
+    // Extremely deep nesting exhausts the JavaScript stack where bison's parser stack would also overflow.
+    if (e instanceof RangeError) throw new BpfError("PARSE", "can't parse filter expression: memory exhausted");
+    throw e;
+  }
+}
+
+function compileUnguarded(expr: string, opts: CompileOptions): CompiledFilter {
   const dlt = resolveLinkType(opts.linktype);
   if ((opts.snaplen ?? 262144) === 0) throw new BpfError("EINVAL", "snaplen of 0 rejects all packets");
   const { ic, noOptimize } = buildBlockGraph(expr, opts);

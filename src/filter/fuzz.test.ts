@@ -31,3 +31,10 @@ test("random token sequences compile or fail with a BpfError on several link typ
   fc.assert(fc.property(fc.array(fc.constantFrom(...TOKENS), { maxLength: 12 }), fc.constantFrom(...lts),
     (toks, lt) => outcome(toks.join(" "), lt)), { numRuns: 600 });
 });
+
+test("very deep nesting fails cleanly (bison's 'memory exhausted'), long or-chains compile", () => {
+  assert.throws(() => compileFilter("(".repeat(20000) + "tcp" + ")".repeat(20000)),
+    (e: unknown) => isBpfError(e) && e.message === "can't parse filter expression: memory exhausted");
+  const p = compileFilter(Array(300).fill("tcp").join(" or "));
+  assert.ok(p.insns.length > 0);
+});

@@ -13,22 +13,46 @@ function slength(s: SList | null): number {
   return n;
 }
 
-function countStmts(ic: ICode, p: Block | null): number {
-  if (p === null || isMarked(ic, p)) return 0;
-  mark(ic, p);
-  const n = countStmts(ic, p.et.succ) + countStmts(ic, p.ef.succ);
-  return slength(p.stmts) + n + 1 + p.longjt + p.longjf;
+function countStmts(ic: ICode, root: Block): number {
+  let n = 0;
+  const stack: (Block | null)[] = [root];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (p === null || isMarked(ic, p)) continue;
+    mark(ic, p);
+    n += slength(p.stmts) + 1 + p.longjt + p.longjf;
+    stack.push(p.ef.succ, p.et.succ);
+  }
+  return n;
 }
 
 class Converter {
   tail = 0;
   constructor(readonly ic: ICode, readonly out: Slot[]) { this.tail = out.length; }
 
-  convert(p: Block | null): boolean {
-    if (p === null || isMarked(this.ic, p)) return true;
-    mark(this.ic, p);
-    if (!this.convert(p.ef.succ)) return false;
-    if (!this.convert(p.et.succ)) return false;
+  /** convert_code_r: postorder (false branch, true branch, block), iteratively; false = redo with a long jump. */
+  convert(root: Block): boolean {
+    const stack: Array<[Block, number]> = [[root, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const p = top[0];
+      if (top[1] === 0) {
+        if (isMarked(this.ic, p)) { stack.pop(); continue; }
+        mark(this.ic, p);
+        top[1] = 1;
+        if (p.ef.succ !== null) stack.push([p.ef.succ, 0]);
+      } else if (top[1] === 1) {
+        top[1] = 2;
+        if (p.et.succ !== null) stack.push([p.et.succ, 0]);
+      } else {
+        stack.pop();
+        if (!this.emit(p)) return false;
+      }
+    }
+    return true;
+  }
+
+  private emit(p: Block): boolean {
     const slen = slength(p.stmts);
     this.tail -= slen + 1 + p.longjt + p.longjf;
     let dst = this.tail;

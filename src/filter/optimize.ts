@@ -1,14 +1,17 @@
 // Stage 3: libpcap's optimizer (optimize.c), pass for pass: levels, dominators, edge dominators, use/def, value
 // numbering with constant folding and peephole rules per block, jump threading through dominating edges (opt_j),
 // the or/and pull-ups, then block interning and root skipping. Same passes in the same order give the same program.
-import {
-  BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_RET, BPF_MISC, BPF_ABS, BPF_IND, BPF_MEM, BPF_IMM, BPF_LEN,
-  BPF_MSH, BPF_K, BPF_X, BPF_A, BPF_B, BPF_H, BPF_W, BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR,
-  BPF_XOR, BPF_LSH, BPF_RSH, BPF_NEG, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_TAX, BPF_TXA,
-  bpfClass, bpfMode, bpfOp, bpfSrc, bpfSize, bpfRval, bpfMiscOp,
-} from "../isa/cbpf/insn.ts";
-import { type Block, type Edge, type ICode, type SList, type Stmt, NOP, A_ATOM, X_ATOM, AX_ATOM, N_ATOMS, isMarked, mark, unmarkAll, sappend } from "./blocks.ts";
+import * as cb from "../isa/cbpf/insn.ts";
+import { bpfClass, bpfMode, bpfOp, bpfSrc, bpfSize, bpfRval, bpfMiscOp } from "../isa/cbpf/insn.ts";
+import { type Block, type Edge, type ICode, type SList, type Stmt, isMarked, mark, unmarkAll, sappend } from "./blocks.ts";
+import * as bl from "./blocks.ts";
 import { fail } from "./state.ts";
+
+// Local copies of the opcode and atom constants: read once, so the hot loops do not go through module bindings.
+const { BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_RET, BPF_MISC, BPF_ABS, BPF_IND, BPF_MEM, BPF_IMM,
+  BPF_LEN, BPF_MSH, BPF_K, BPF_X, BPF_A, BPF_B, BPF_H, BPF_W, BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND,
+  BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH, BPF_NEG, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_TAX, BPF_TXA } = cb;
+const { NOP, A_ATOM, X_ATOM, AX_ATOM, N_ATOMS } = bl;
 
 const JT = (b: Block): Block | null => b.et.succ;
 const JF = (b: Block): Block | null => b.ef.succ;
@@ -38,15 +41,16 @@ class Optimizer {
   init(): void {
     const ic = this.ic;
     unmarkAll(ic);
-    const number = (p: Block | null): void => {
-      if (p === null || isMarked(ic, p)) return;
+    // Preorder, true branch first (number_blks_r), with an explicit stack so deep graphs cannot overflow.
+    const stack: (Block | null)[] = [ic.root];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      if (p === null || isMarked(ic, p)) continue;
       mark(ic, p);
       p.id = this.blocks.length;
       this.blocks.push(p);
-      number(JT(p));
-      number(JF(p));
-    };
-    number(ic.root);
+      stack.push(JF(p), JT(p));
+    }
     const n = this.blocks.length;
     const nEdges = 2 * n;
     this.edgewords = (nEdges >>> 5) + 1;
@@ -72,21 +76,31 @@ class Optimizer {
     const ic = this.ic;
     this.levels.fill(null);
     unmarkAll(ic);
-    const r = (b: Block): void => {
-      if (isMarked(ic, b)) return;
-      mark(ic, b);
-      b.link = null;
-      let level: number;
-      if (JT(b) !== null) {
-        r(JT(b)!);
-        r(JF(b)!);
-        level = Math.max(JT(b)!.level, JF(b)!.level) + 1;
-      } else level = 0;
+    // find_levels_r: postorder (true branch, false branch, then the block), iteratively.
+    const place = (b: Block, level: number): void => {
       b.level = level;
       b.link = this.levels[level]!;
       this.levels[level] = b;
     };
-    r(ic.root);
+    const stack: Array<[Block, number]> = [[ic.root, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const b = top[0];
+      if (top[1] === 0) {
+        if (isMarked(ic, b)) { stack.pop(); continue; }
+        mark(ic, b);
+        b.link = null;
+        if (JT(b) === null) { place(b, 0); stack.pop(); continue; }
+        top[1] = 1;
+        stack.push([JT(b)!, 0]);
+      } else if (top[1] === 1) {
+        top[1] = 2;
+        stack.push([JF(b)!, 0]);
+      } else {
+        place(b, Math.max(JT(b)!.level, JF(b)!.level) + 1);
+        stack.pop();
+      }
+    }
   }
 
   private *levelBlocks(from: number, to: number, step: number): Generator<Block> {
@@ -565,12 +579,13 @@ class Optimizer {
       let done1 = true;
       for (const b of this.blocks) b.link = null;
       ic.curMark += 1;
-      const makeMarks = (p: Block): void => {
-        if (isMarked(ic, p)) return;
+      const stack: Block[] = [ic.root];
+      while (stack.length > 0) {
+        const p = stack.pop()!;
+        if (isMarked(ic, p)) continue;
         mark(ic, p);
-        if (bpfClass(p.s.code) !== BPF_RET) { makeMarks(JT(p)!); makeMarks(JF(p)!); }
-      };
-      makeMarks(ic.root);
+        if (bpfClass(p.s.code) !== BPF_RET) stack.push(JF(p)!, JT(p)!);
+      }
       for (let i = n - 1; i !== 0;) {
         --i;
         const bi = this.blocks[i]!;
@@ -705,4 +720,3 @@ export function optimizeBlocks(ic: ICode): void {
   o.optRoot();
 }
 
-export { BPF_LEN, BPF_H, BPF_B };
