@@ -108,3 +108,20 @@ test("numbers follow strtol/strtoul: negative decimals wrap, octal, hex, binary"
 test("lines starting with # are comments", () => {
   assert.equal(assembleCbpf("# a comment\nret #1\n").length, 1);
 });
+
+test("disassembling and assembling again gives the program back", async () => {
+  const fc = (await import("fast-check")).default;
+  const { disassembleCbpf } = await import("./disasm.ts");
+  const { validProgram } = await import("../../cbpf/gen.test-util.ts");
+  // bpf_asm writes k = 0 where the instruction ignores it, and jt = jf = 0 outside conditional jumps.
+  const ignoresK = (c: number) => [0x16, 0x0e, 0x07, 0x87, 0x84, 0x80, 0x81].includes(c) || ((c & 7) >= 4 && (c & 7) <= 5 && (c & 8) !== 0);
+  const canonical = (i: { code: number; jt: number; jf: number; k: number }) => {
+    const cond = (i.code & 7) === 5 && i.code !== 0x05;
+    return { code: i.code, jt: cond ? i.jt : 0, jf: cond ? i.jf : 0, k: ignoresK(i.code) ? 0 : i.k >>> 0 };
+  };
+  fc.assert(fc.property(validProgram, (p) => {
+    assert.deepEqual(assembleCbpf(disassembleCbpf(p)), p.map(canonical));
+  }), { numRuns: 500 });
+  assert.equal(disassembleCbpf(assembleCbpf("ld proto\nldh [x + 2]\njeq #1, yes, no\nyes: ret a\nno: ret #0")),
+    "ld proto\nldh [x + 2]\njeq #0x1, l3, l4\nl3: ret a\nl4: ret #0x0\n");
+});

@@ -2,3 +2,4 @@
 // (SKF_AD_*) offsets, encode/decode, and the bpf_asm assembler. Imports nothing outside isa/ (and errors.ts).
 export * from "./insn.ts";
 export { assembleCbpf, formatBpfAsm, formatBpfAsmC, CBPF_EXTENSIONS } from "./asm.ts";
+export { disassembleCbpf } from "./disasm.ts";
