@@ -339,34 +339,38 @@ function initSlots(elf: ElfFile, rel: ElfSection, maps: MapDecl[], progs: ProgBo
 
 /**
  * libbpf's btf_fixup_datasec: older clang leaves DATASEC sizes and variable offsets 0; fill them from the ELF section
- * sizes and symbol values, then order the variables by offset. Extern sections (.kconfig, .ksyms) are left alone.
+ * sizes and symbol values. Global variables with hidden visibility become static (libbpf then treats them as private).
+ * Variables are ordered by offset. Extern sections (.kconfig, .ksyms) are only ordered.
  */
 function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
   const byOffset = (a: { offset: number }, b: { offset: number }) => a.offset - b.offset;
   for (const t of btf.ownTypes) {
     if (t.kind !== K.BTF_KIND_DATASEC) continue;
     const name = btf.name(t);
-    if (t.sizeOrType !== 0 || name === ".kconfig" || name === ".ksyms") {
-      // already laid out by the compiler: libbpf still orders the variables by offset
-      if (t.secinfos.some((v, i, a) => i > 0 && a[i - 1]!.offset > v.offset)) btf.replaceType({ ...t, secinfos: [...t.secinfos].sort(byOffset) });
-      continue;
-    }
-    const sec = elf.sectionByName(name);
-    if (!sec || sec.size === 0) {
-      warnings.push(`sec '${name}': failed to determine size from ELF`);
-      continue;
+    let size = t.sizeOrType;
+    const fixupOffsets = size === 0 && name !== ".kconfig" && name !== ".ksyms";
+    if (fixupOffsets) {
+      const sec = elf.sectionByName(name);
+      if (!sec || sec.size === 0) {
+        warnings.push(`sec '${name}': failed to determine size from ELF`);
+        continue;
+      }
+      size = sec.size;
     }
     const secinfos = t.secinfos.map((vi) => {
+      if (name === ".kconfig" || name === ".ksyms") return vi;
       const v = btf.hasType(vi.type) ? btf.type(vi.type) : undefined;
       if (!v || v.kind !== K.BTF_KIND_VAR) throw new BpfError("EINVAL", `sec '${name}': unexpected non-VAR type [${vi.type}] in DATASEC`, { section: ".BTF" });
       if (v.linkage === K.BTF_VAR_STATIC || v.linkage === K.BTF_VAR_GLOBAL_EXTERN) return vi;
       const vname = btf.name(v);
-      const sym = elf.symbols.find((s) => s.name === vname && s.shndx === sec.index && (s.type === E.STT_OBJECT || s.type === E.STT_NOTYPE));
-      if (!sym) throw new BpfError("ENOENT", `failed to find symbol for variable '${vname}' in section '${name}'`, { section: name });
-      return { ...vi, offset: sym.value };
+      const sym = elf.symbols.find((s) => s.name === vname && s.type === E.STT_OBJECT && s.bind !== E.STB_LOCAL);
+      if (!sym) throw new BpfError("ENOENT", `sec '${name}': failed to find ELF symbol for VAR '${vname}'`, { section: name });
+      // STV_INTERNAL (1) / STV_HIDDEN (2): libbpf marks the variable static
+      if (sym.visibility === 1 || sym.visibility === 2) btf.replaceType({ ...v, linkage: K.BTF_VAR_STATIC });
+      return fixupOffsets ? { ...vi, offset: sym.value } : vi;
     });
     secinfos.sort(byOffset);
-    btf.replaceType({ ...t, sizeOrType: sec.size, secinfos });
+    btf.replaceType({ ...t, sizeOrType: size, secinfos });
   }
 }
 
