@@ -41,6 +41,12 @@ test("programs are read from source, numbers in either layout, or raw sock_filte
   assert.throws(() => parseCbpfNumbers("3\n1 2 3 4\n"), /expected 3 instructions/);
 });
 
+test("cbpf disasm prints bpf_asm source", async () => {
+  const ddd = join(dir, "arp2.ddd");
+  writeFileSync(ddd, "4\n40 0 0 12\n21 0 1 2054\n6 0 0 4294967295\n6 0 0 0\n");
+  assert.deepEqual(await capture(["disasm", ddd]), { code: 0, out: "ldh [12]\njeq #0x806, l2, l3\nl2: ret #0xffffffff\nl3: ret #0x0\n" });
+});
+
 test("cbpf check and run", async () => {
   assert.match((await capture(["check", asm])).out, /^ok: 4 classic instructions accepted, 26 eBPF instructions/);
   const arp = "ffffffffffff00000000000108060001";

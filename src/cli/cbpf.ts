@@ -1,18 +1,20 @@
 // `bpfkit cbpf`: classic BPF tools.
 //   cbpf asm [-c | --bpf-asm] FILE          assemble bpf_asm source; prints tcpdump -ddd style numbers by default,
 //                                           `-c` as bpf_asm -c (C initializers), `--bpf-asm` as bpf_asm's one line
+//   cbpf disasm FILE                        a program (numbers or raw bytes) back to bpf_asm source
 //   cbpf check [--seccomp] FILE             the kernel's verdict (bpf_check_classic, seccomp_check_filter, conversion)
 //   cbpf run FILE (--data HEX | -r CAPTURE) run a socket filter on a packet or on every packet of a capture file
 //   cbpf run --seccomp FILE --nr N [--arch A] [--args A,B,..] [--ip IP]   run a seccomp filter on one syscall
 // FILE holds bpf_asm source, tcpdump -ddd / bpf_asm numbers, or raw struct sock_filter bytes.
 import { readFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
-import { assembleCbpf, decodeCbpf, formatBpfAsm, formatBpfAsmC } from "../isa/cbpf/index.ts";
+import { assembleCbpf, decodeCbpf, disassembleCbpf, formatBpfAsm, formatBpfAsmC } from "../isa/cbpf/index.ts";
 import type { CbpfInsn } from "../isa/cbpf/index.ts";
 import { compileCbpf, compileSeccomp, decodeSeccompAction, prepareCbpf } from "../cbpf/index.ts";
 import { openCapture } from "../capture/index.ts";
 
 const USAGE = `Usage: bpfkit cbpf asm [-c|--bpf-asm] FILE
+       bpfkit cbpf disasm FILE
        bpfkit cbpf check [--seccomp] FILE
        bpfkit cbpf run FILE (--data HEX | -r CAPTURE)
        bpfkit cbpf run --seccomp FILE --nr N [--arch A] [--args A,B,...] [--ip IP]`;
@@ -82,6 +84,11 @@ export default async function cbpf(argv: string[]): Promise<number> {
       if (args.length !== 1) { console.error(USAGE); return 1; }
       const insns = assembleCbpf(readFileSync(args[0]!, "utf8"));
       process.stdout.write(c ? formatBpfAsmC(insns) : line ? formatBpfAsm(insns) : ddd(insns));
+      return 0;
+    }
+    case "disasm": {
+      if (args.length !== 1) { console.error(USAGE); return 1; }
+      process.stdout.write(disassembleCbpf(readCbpfProgram(args[0]!)));
       return 0;
     }
     case "check": {
