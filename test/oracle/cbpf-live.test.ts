@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { createSocket } from "node:dgram";
+import { createServer, connect } from "node:net";
 import { compileCbpf } from "../../src/cbpf/interp.ts";
 import { encodeCbpf } from "../../src/isa/cbpf/insn.ts";
 import { assembleCbpf } from "../../src/isa/cbpf/asm.ts";
@@ -127,5 +128,66 @@ test("live loopback packets: the kernel's classic filter results equal bpfkit's"
     n.close(reference);
     for (const fd of sockets) n.close(fd);
     udp.close();
+  }
+});
+
+/** Reference packets after traffic stops: drained until nothing new arrives for 100 ms (at most 3 s). */
+async function settle(n: Native, fd: number): Promise<{ data: Buffer; pktType: number }[]> {
+  const out: { data: Buffer; pktType: number }[] = [];
+  for (let quiet = 0, waited = 0; quiet < 100 && waited < 3000; waited += 10) {
+    const got = drain(n, fd);
+    out.push(...got);
+    quiet = got.length ? 0 : quiet + 10;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return out;
+}
+
+test("live loopback TCP over IPv4 and UDP over IPv6: payload offset, protocol and header loads equal the kernel's", async (t) => {
+  const n = bind();
+  if (typeof n === "string") {
+    console.log(`SKIP cbpf live kernel oracle: ${n}`);
+    t.skip(n);
+    return;
+  }
+  const port = 20000 + (process.pid % 10000);
+  const flows = [
+    { name: "tcp4", prologue: `ldh [12]\njneq #0x800, drop\nldb [23]\njneq #6, drop\nldh [36]\njneq #${port}, drop\n`, protocol: 0x0800 },
+    { name: "udp6", prologue: `ldh [12]\njneq #0x86dd, drop\nldb [20]\njneq #17, drop\nldh [56]\njneq #${port}, drop\n`, protocol: 0x86dd },
+  ];
+  const bodies = ["ld poff\nret a", "ld proto\nrsh #3\nret a", "ldb [-1048570]\nret a", "ldb [-1048567]\nadd #1\nret a",
+    "ld #len\nret a", "ldx 4*([14]&0xf)\ntxa\nret a"];
+  const server = createServer((s) => s.on("data", () => {}).on("end", () => s.end()));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const udp6 = createSocket("udp6");
+  const sockets = flows.map((f) => ({
+    flow: f,
+    reference: packetSocket(n, `${f.prologue}ret #65535\ndrop: ret #0`),
+    tests: bodies.map((b) => packetSocket(n, `${f.prologue}${b}\ndrop: ret #0`)),
+  }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const c = connect(port, "127.0.0.1", () => { c.end(Buffer.alloc(500, 1)); });
+      c.on("close", () => resolve()).on("error", reject);
+    });
+    for (const size of [1200, 1]) {
+      await new Promise<void>((resolve, reject) => udp6.send(Buffer.alloc(size, 7), port, "::1", (e) => (e ? reject(e) : resolve())));
+    }
+    for (const { flow, reference, tests } of sockets) {
+      const ref = await settle(n, reference);
+      assert.ok(ref.length >= 2, `${flow.name}: reference socket saw ${ref.length} packets`);
+      bodies.forEach((body, i) => {
+        const got = drain(n, tests[i]!);
+        const filter = compileCbpf(assembleCbpf(`${flow.prologue}${body}\ndrop: ret #0`));
+        const expected = ref.map((p) => Math.min(filter(p.data, p.data.length, {
+          protocol: flow.protocol, pktType: p.pktType, ifindex: LOOPBACK_IFINDEX, hatype: 772, macOffset: 0, networkOffset: 14,
+        }), p.data.length)).filter((len) => len > 0);
+        assert.deepEqual(got.map((p) => p.data.length), expected, `${flow.name}: ${body}`);
+      });
+    }
+  } finally {
+    for (const { reference, tests } of sockets) { n.close(reference); for (const fd of tests) n.close(fd); }
+    udp6.close();
+    server.close();
   }
 });
