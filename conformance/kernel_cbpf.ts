@@ -30,15 +30,18 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = { [-22]: "EINVAL", [-12]: 
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
 
-/** The classic cases of test_bpf.json, or null when the corpus is absent. */
+let cached: KernelClassicCase[] | null | undefined;
+
+/** The classic cases of test_bpf.json (parsed once per process), or null when the corpus is absent. */
 export function loadKernelClassicCases(): KernelClassicCase[] | null {
+  if (cached !== undefined) return cached;
   const path = fileURLToPath(KERNEL_CASES);
-  if (!existsSync(path)) return null;
+  if (!existsSync(path)) return (cached = null);
   const all = JSON.parse(readFileSync(path, "utf8")) as {
     index: number; name: string; kind: string; insns: string[]; flags: string[]; data: string;
     tests: { data_size: number; result: number }[]; expected_errcode: number | null; frag_data: string | null;
   }[];
-  return all.filter((t) => t.kind === "classic").map((t) => {
+  return (cached = all.filter((t) => t.kind === "classic").map((t) => {
     const data = new Uint8Array(128);
     data.set(hex(t.data).subarray(0, 128));
     return {
@@ -46,7 +49,7 @@ export function loadKernelClassicCases(): KernelClassicCase[] | null {
       frag: t.frag_data ? hex(t.frag_data) : null, tests: t.tests,
       expectedErrno: t.expected_errcode === null ? null : (ERRNO_NAMES[t.expected_errcode] ?? `errno ${t.expected_errcode}`),
     };
-  });
+  }));
 }
 
 /** The skb fields populate_skb() sets (lib/test_bpf.c). */
