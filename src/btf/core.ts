@@ -154,7 +154,7 @@ function fieldsCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
   return false;
 }
 
-function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 2): boolean {
+function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 32): boolean {
   if (!kindCompat(lb.type(lid), tb.type(tid))) return false;
   for (let depth = 0; depth < 32; depth++) {
     lid = skip(lb, lid);
@@ -398,6 +398,11 @@ function candidates(local: Btf, localId: number, target: Btf): number[] {
   }
   const lt = local.type(localId);
   return idx.get(`${isAnyEnum(lt) ? "enum" : lt.kind}:${essential(local.name(lt))}`) ?? [];
+}
+
+/** libbpf's bpf_core_types_are_compat: kinds match through modifiers/typedefs, pointers, arrays and prototypes. */
+export function coreTypesCompatible(local: Btf, localId: number, target: Btf, targetId: number): boolean {
+  return typesCompat(local, localId, target, targetId);
 }
 
 /** Resolve one CO-RE record of the local BTF against a target BTF. */

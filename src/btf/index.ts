@@ -15,7 +15,7 @@ export { validateBtf } from "./validate.ts";
 export type { BtfProblem } from "./validate.ts";
 export { resolveSize, alignOf, skipModsAndTypedefs } from "./layout.ts";
 export { typeOnlySignature } from "./signature.ts";
-export { resolveCoreRelo, essentialNameLength, CORE_RELO_KIND_NAMES } from "./core.ts";
+export { resolveCoreRelo, essentialNameLength, coreTypesCompatible, CORE_RELO_KIND_NAMES } from "./core.ts";
 export type { CoreResult } from "./core.ts";
 export { ByteReader, cstring } from "./bytes.ts";
 export { encodeBtf } from "./encode.ts";

@@ -132,16 +132,17 @@ export function linkPrograms(inp: LinkInput): ProgramSpec[] {
             insns[at + 1] = { ...insns[at + 1]!, imm: ext.offset };
             out2.push({ insnIdx: at, kind: "kconfig", mapIndex: inp.kconfigMapIndex, extern: ext.name });
           } else {
-            // typed ksyms become BPF_PSEUDO_BTF_ID once a loader resolves the kernel BTF id; left 0 here
-            const typed = btf ? btf.type(ext.btfId).sizeOrType !== 0 && !isVoidVar(btf, ext.btfId) : false;
-            insns[at] = { ...i0, src: typed ? BPF_PSEUDO_BTF_ID : i0.src, imm: 0 };
+            // libbpf: a resolved typed ksym is BPF_PSEUDO_BTF_ID with the kernel's BTF id (object fd 0: vmlinux);
+            // unresolved (no target BTF, a missing weak one, or typeless) it stays a plain 64-bit 0 for the loader
+            const resolved = ext.kernelBtfId !== 0;
+            insns[at] = { ...i0, src: resolved ? BPF_PSEUDO_BTF_ID : i0.src, imm: resolved ? ext.kernelBtfId : 0 };
             insns[at + 1] = { ...insns[at + 1]!, imm: 0 };
             out2.push({ insnIdx: at, kind: "ksym", extern: ext.name });
           }
           break;
         }
         case "extern_func":
-          insns[at] = { ...i0, src: BPF_PSEUDO_KFUNC_CALL, imm: 0, off: 0 };
+          insns[at] = { ...i0, src: BPF_PSEUDO_KFUNC_CALL, imm: r.extern!.kernelBtfId, off: 0 };
           out2.push({ insnIdx: at, kind: "kfunc", extern: r.extern!.name });
           break;
         case "subprog_addr":
@@ -164,11 +165,6 @@ export function linkPrograms(inp: LinkInput): ProgramSpec[] {
     });
   }
   return out;
-}
-
-function isVoidVar(btf: Btf, id: number): boolean {
-  const t = btf.type(id);
-  return t.kind === 14 && btf.type(t.sizeOrType).kind === 0;
 }
 
 /** libbpf's reloc_prog_func_and_line_info: the function's records from .BTF.ext, moved to where it now sits. */

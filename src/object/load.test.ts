@@ -177,3 +177,21 @@ test("a truncated real object names the section that runs past the end", (t) => 
   dv.setBigUint64(shoff + 64 * 2 + 32, 1n << 40n, true); // section 2's sh_size
   rejects(copy, /section 2 '[^']+' \(\d+ bytes at 0x[0-9a-f]+\) extends past the end of the file/);
 });
+
+test("ksyms and kfuncs resolve against a target BTF; a missing weak kfunc stays 0", async (t) => {
+  const built = buildOwnCorpus();
+  if (typeof built === "string") return void (console.log(`SKIP: ${built}`), t.skip(built));
+  const { existsSync } = await import("node:fs");
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return void (console.log("SKIP: no vmlinux BTF"), t.skip("no vmlinux BTF"));
+  const { btfFromFileBytes } = await import("./index.ts");
+  const vmlinux = btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux"));
+  const obj = loadObject(readFileSync(built.find((b) => b.name === "ksyms")!.path), { targetBtf: vmlinux });
+  const p = obj.programs[0]!;
+  const lock = vmlinux.findByName("bpf_rcu_read_lock", 12);
+  const kfuncCalls = p.insns.filter((x) => x.code === 0x85 && x.src === 2).map((x) => x.imm);
+  const unlock = vmlinux.findByName("bpf_rcu_read_unlock", 12);
+  assert.deepEqual(new Set(kfuncCalls), new Set([lock, unlock, 0])); // 0: the missing weak kfunc
+  const ld = p.insns.find((x) => x.code === 0x18 && x.src === 3)!;
+  assert.equal(ld.imm, vmlinux.findByName("bpf_prog_active", 14));
+  assert.equal(obj.externs.find((x) => x.name === "bpfkit_no_such_kfunc")!.kernelBtfId, 0);
+});

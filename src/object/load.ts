@@ -3,7 +3,8 @@
 // relocations recorded, CO-RE applied when a target BTF is given, sub-programs appended and calls fixed up.
 import { BpfError } from "../errors.ts";
 import * as K from "../btf/kinds.ts";
-import { alignOf, resolveSize } from "../btf/layout.ts";
+import { alignOf, resolveSize, skipModsAndTypedefs } from "../btf/layout.ts";
+import { coreTypesCompatible } from "../btf/core.ts";
 import { parseBtf } from "../btf/parse.ts";
 import type { Btf } from "../btf/parse.ts";
 import { parseBtfExt } from "../btf/ext.ts";
@@ -120,7 +121,8 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
     if (sec.size === 0) continue;
     mapDecls.push(dataMap(name, sec, origin, btf));
   }
-  const externs = collectExterns(elf, btf);
+  let externs = collectExterns(elf, btf);
+  if (btf && opts.targetBtf) externs = resolveKsyms(btf, externs, opts.targetBtf, opts.coreLog);
   if (btf) layoutKconfigDatasec(btf, externs);
   let kconfigMapIndex = -1;
   const kcfg = externs.filter((x) => x.kind === "kconfig");
@@ -233,9 +235,9 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined): ExternRef[] {
     if (secName === ".kconfig") {
       const size = resolveSize(btf, t.sizeOrType);
       if (size <= 0) throw new BpfError("EINVAL", `failed to resolve size of extern (kcfg) '${s.name}': ${size}`);
-      out.push({ name: s.name, kind: "kconfig", offset: 0, size, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, symIndex: s.index, align: alignOf(btf, t.sizeOrType) || 1 });
+      out.push({ name: s.name, kind: "kconfig", offset: 0, size, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, kernelBtfId: 0, symIndex: s.index, align: alignOf(btf, t.sizeOrType) || 1 });
     } else if (secName === ".ksyms" || isFunc) {
-      out.push({ name: s.name, kind: "ksym", offset: 0, size: 0, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, symIndex: s.index, align: 0 });
+      out.push({ name: s.name, kind: "ksym", offset: 0, size: 0, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, kernelBtfId: 0, symIndex: s.index, align: 0 });
     } else {
       throw new BpfError("ENOTSUPP", `unrecognized extern section '${secName}' for extern '${s.name}'`);
     }
@@ -405,4 +407,36 @@ function fillKconfig(buf: Uint8Array, externs: readonly ExternRef[], values: Rea
     const n = typeof v === "string" ? BigInt("nym".indexOf(v)) : typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
     for (let i = 0; i < x.size && i < 8; i++) dv.setUint8(x.offset + i, Number((BigInt.asUintN(64, n) >> BigInt(8 * i)) & 0xffn));
   }
+}
+
+/**
+ * libbpf's bpf_object__resolve_ksyms_btf_id against the target (vmlinux) BTF: a typed ksym variable or a kfunc takes
+ * the id of the VAR/FUNC of the same name whose type is compatible; a weak one that is missing stays 0. Typeless ksyms
+ * (`extern const void x __ksym`) need /proc/kallsyms and are left to the loader.
+ */
+function resolveKsyms(btf: Btf, externs: ExternRef[], target: Btf, log: string[] | undefined): ExternRef[] {
+  return externs.map((x) => {
+    if (x.kind !== "ksym") return x;
+    const t = btf.type(x.btfId);
+    const localType = skipModsAndTypedefs(btf, t.sizeOrType);
+    if (!x.isFunc && localType === 0) return x;
+    const id = target.findByName(x.name, x.isFunc ? K.BTF_KIND_FUNC : K.BTF_KIND_VAR);
+    const what = x.isFunc ? "func ksym" : "var ksym";
+    if (id === 0) {
+      if (x.weak) {
+        log?.push(`extern '${x.name}' (weak): not resolved, defaulting to zero`);
+        return x;
+      }
+      throw new BpfError("ENOENT", `extern (${what}) '${x.name}': not found in kernel${x.isFunc ? " or module BTFs" : " BTF"}`);
+    }
+    const kt = target.type(id);
+    const targetType = skipModsAndTypedefs(target, kt.sizeOrType);
+    if (!coreTypesCompatible(btf, localType, target, targetType)) {
+      throw new BpfError("EINVAL", x.isFunc
+        ? `extern (func ksym) '${x.name}': func_proto [${localType}] incompatible with kernel [${targetType}]`
+        : `extern (var ksym) '${x.name}': incompatible types, expected [${localType}] ${K.BTF_KIND_NAMES[btf.type(localType).kind]?.toLowerCase()} ${btf.name(localType)}, but kernel has [${targetType}] ${K.BTF_KIND_NAMES[target.type(targetType).kind]?.toLowerCase()} ${target.name(targetType)}`);
+    }
+    log?.push(x.isFunc ? `extern (func ksym) '${x.name}': resolved to kernel [${id}]` : `extern (var ksym) '${x.name}': resolved to [${id}] var ${x.name}`);
+    return { ...x, kernelBtfId: id };
+  });
 }

@@ -64,6 +64,8 @@ export interface ExternRef {
   /** BTF id of the VAR or FUNC in the object's BTF. */
   readonly btfId: number;
   readonly isFunc: boolean;
+  /** ksym: the VAR/FUNC id in the target (vmlinux) BTF once resolved against LoadObjectOptions.targetBtf; 0 if not. */
+  readonly kernelBtfId: number;
 }
 
 /** Where a relocated instruction's reference points (for loaders that need to patch it). */

@@ -1,7 +1,8 @@
-// Differential test: CO-RE relocation against /sys/kernel/btf/vmlinux must patch exactly what libbpf patches. libbpf's
-// debug log (`bpftool -d prog loadall`) lists every patched or poisoned instruction ("prog 'x': relo #3: patched insn
-// #5 (LDX/ST/STX) off 112 -> 112"); loadObject's coreLog uses the same wording, so the two sets must be equal. Objects
-// for which libbpf stops before relocating (a map it cannot create, say) print nothing and are skipped.
+// Differential test: CO-RE relocation (and ksym/kfunc resolution) against /sys/kernel/btf/vmlinux must patch exactly
+// what libbpf patches. libbpf's debug log (`bpftool -d prog loadall`) lists every patched or poisoned instruction
+// ("prog 'x': relo #3: patched insn #5 (LDX/ST/STX) off 112 -> 112") and every resolved extern; loadObject's coreLog
+// uses the same wording, so the two sets must be equal. Objects for which libbpf stops before relocating (a map it
+// cannot create, say) print nothing and are skipped.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -21,7 +22,7 @@ function libbpfPatches(path: string): string[] {
   mkdirSync(dir);
   try {
     const r = spawnSync("bpftool", ["-d", "prog", "loadall", path, dir], { encoding: "utf8", maxBuffer: 1 << 28 });
-    return [...new Set(r.stderr.split("\n").filter((l) => /relo #\d+: (patched insn|substituting insn)/.test(l)).map((l) => l.replace(/^libbpf: /, "")))].sort();
+    return [...new Set(r.stderr.split("\n").filter((l) => /relo #\d+: (patched insn|substituting insn)|^libbpf: extern .*(resolved to|not resolved)/.test(l)).map((l) => l.replace(/^libbpf: /, "")))].sort();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -40,7 +41,7 @@ test("CO-RE relocations against vmlinux match libbpf's", (t) => {
     }
   } else console.log("note: BPFKIT_ELF_SAMPLES not set; only the own corpus is compared");
   const own = buildOwnCorpus();
-  if (typeof own !== "string") files.push(own.find((o) => o.name === "core")!.path);
+  if (typeof own !== "string") files.push(own.find((o) => o.name === "core")!.path, own.find((o) => o.name === "ksyms")!.path);
   const vmlinux = btfFromFileBytes(readFileSync(VMLINUX));
   let compared = 0;
   for (const f of files) {
