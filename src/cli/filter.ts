@@ -2,7 +2,7 @@
 //   bpfkit filter [-y LINKTYPE] [-O] [-s SNAPLEN] -d|-dd|-ddd EXPR...      print the program as tcpdump -d/-dd/-ddd
 //   bpfkit filter -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR...
 // The expression may be split over several arguments (joined with spaces, as tcpdump does).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, openSync, readSync, writeSync, closeSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { compileFilter, compileOfflineFilterJs, pcapLeHeader } from "../filter/index.ts";
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
@@ -73,6 +73,10 @@ export default async function filter(args: string[]): Promise<number> {
 async function filterFile(o: Options): Promise<number> {
   if (o.engine === "jit") throw new BpfError("ENOTSUPP", "the jit engine is not built yet; use --engine interp or ebpf");
   const { openCapture, PcapWriter } = await import("../capture/index.ts");
+  if (o.engine === "interp") {
+    const streamed = filterPcapStream(o, openCapture);
+    if (streamed !== null) return streamed;
+  }
   const bytes = readFileSync(o.read!);
   const cap = openCapture(bytes);
   const row = linkTypeByFileValue(cap.info.linktype);
@@ -165,6 +169,82 @@ export function filterPcapFast(bytes: Uint8Array, run: (p: Uint8Array, len: numb
     writeFileSync(out, buf);
   }
   return { matched, seen };
+}
+
+/**
+ * The streaming form of the fast path: the file is read in 4 MiB chunks into one reused buffer (no whole-file
+ * allocation) and matches are written through a 1 MiB buffer. Returns null when the file is not a plain
+ * little-endian pcap or turns out irregular; the caller then redoes everything with the general reader (which
+ * rewrites any partial output).
+ */
+function filterPcapStream(o: Options, openCapture: typeof import("../capture/index.ts").openCapture): number | null {
+  const fd = openSync(o.read!, "r");
+  let outFd = -1;
+  try {
+    const header = new Uint8Array(24);
+    if (readSync(fd, header, 0, 24, 0) !== 24) return null;
+    const hdr = pcapLeHeader(header);
+    if (hdr === null) return null;
+    const info = openCapture(header).info;
+    const row = linkTypeByFileValue(info.linktype);
+    const prog = compileFilter(o.expr, { linktype: row ? row[1] : info.linktype, optimize: o.optimize,
+      snaplen: info.snaplen, readingFile: true });
+    const run = compileOfflineFilterJs(prog.insns);
+    let buf = new Uint8Array(1 << 22);
+    let view = new DataView(buf.buffer);
+    let have = 0;
+    let pos = 0;
+    let filePos = 24;
+    let eof = false;
+    const out = o.write !== undefined ? new Uint8Array(1 << 20) : null;
+    let outLen = 0;
+    if (out !== null) {
+      outFd = openSync(o.write!, "w");
+      out.set(header);
+      outLen = 24;
+    }
+    const fill = (need: number): boolean => {
+      while (have - pos < need && !eof) {
+        if (pos > 0) { buf.copyWithin(0, pos, have); have -= pos; pos = 0; }
+        if (need > buf.length) {
+          const bigger = new Uint8Array(Math.max(need, buf.length * 2));
+          bigger.set(buf.subarray(0, have));
+          buf = bigger;
+          view = new DataView(buf.buffer);
+        }
+        const n = readSync(fd, buf, have, buf.length - have, filePos);
+        if (n === 0) eof = true;
+        have += n;
+        filePos += n;
+      }
+      return have - pos >= need;
+    };
+    const limit = o.count ?? Infinity;
+    let matched = 0;
+    let seen = 0;
+    while (matched < limit) {
+      if (!fill(1)) break;
+      if (!fill(16)) return null;
+      const caplen = view.getUint32(pos + 8, true);
+      if (caplen > hdr.snaplen || !fill(16 + caplen)) return null;
+      const end = pos + 16 + caplen;
+      seen++;
+      if (run(buf, view.getUint32(pos + 12, true), pos + 16, end) !== 0) {
+        matched++;
+        if (out !== null) {
+          if (outLen + (end - pos) > out.length) { writeSync(outFd, out, 0, outLen); outLen = 0; }
+          if (end - pos > out.length) writeSync(outFd, buf, pos, end - pos);
+          else { out.set(buf.subarray(pos, end), outLen); outLen += end - pos; }
+        }
+      }
+      pos = end;
+    }
+    if (out !== null && outLen > 0) writeSync(outFd, out, 0, outLen);
+    return report(o, matched, seen);
+  } finally {
+    closeSync(fd);
+    if (outFd >= 0) closeSync(outFd);
+  }
 }
 
 function report(o: Options, matched: number, seen: number): number {

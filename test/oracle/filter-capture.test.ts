@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { compileFilter, compileOfflineFilter, linkTypeByFileValue } from "../../src/filter/index.ts";
+import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue } from "../../src/filter/index.ts";
 import { openCapture } from "../../src/capture/index.ts";
 
 const run = promisify(execFile);
@@ -24,7 +24,7 @@ function bpfkitCount(file: string, expr: string): number | "error" {
   const row = linkTypeByFileValue(cap.info.linktype);
   let f;
   try {
-    f = compileOfflineFilter(compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, snaplen: cap.info.snaplen, readingFile: true, swapped: cap.info.byteOrder === "be" }).insns);
+    f = compileOfflineFilterJs(compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, snaplen: cap.info.snaplen, readingFile: true, swapped: cap.info.byteOrder === "be" }).insns);
   } catch {
     return "error";
   }

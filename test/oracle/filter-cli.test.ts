@@ -54,6 +54,14 @@ test("-r/-w writes the same capture as tcpdump -w, --count prints the count", (t
       assert.match(count.stderr, /^\d+ packets matched of 11\n$/);
       assert.equal(count.stdout, `${/^(\d+) packets/.exec(tcpdump(["-r", file, "--count", expr]).stdout)![1]}\n`);
     }
+    // a few more captures of the corpus (big, little, VLAN, IPv6), written through the streaming fast path
+    for (const name of ["tcpdump/arp-oobr.pcap", "tcpdump/MSTP_Intra-Region_BPDUs.pcap", "tcpdump/dhcpv6-mud.pcap"]) {
+      const f = new URL(`../../../shared/corpora/pcaps/${name}`, import.meta.url).pathname;
+      const expr = "vlan or ip6 or arp";
+      assert.equal(bpfkit(["-r", f, "-w", join(dir, "c.pcap"), expr]).status, 0);
+      assert.equal(tcpdump(["-r", f, "-w", join(dir, "d.pcap"), expr]).status, 0);
+      assert.deepEqual(readFileSync(join(dir, "c.pcap")), readFileSync(join(dir, "d.pcap")), name);
+    }
     const jit = bpfkit(["-r", file, "--engine", "jit", "tcp"]);
     assert.equal(jit.status, 1);
     assert.match(jit.stderr, /jit engine is not built yet/);
