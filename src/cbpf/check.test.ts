@@ -50,3 +50,15 @@ test("a ja over 4000 ldx MSH expands past the 16-bit eBPF offset: EINVAL (kernel
     { code: 6, jt: 0, jf: 0, k: 1 }];
   assert.match(verdict(prog), /EINVAL: classic instruction 0: converted to eBPF, the jump/);
 });
+
+test("SO_ATTACH_FILTER charges the converted program to the socket's option memory (ENOMEM past optmem_max)", async () => {
+  const { checkSocketFilter } = await import("./prepare.ts");
+  const prog = (msh: number, extra: number): CbpfInsn[] => [
+    ...Array.from({ length: msh }, () => ({ code: 0xb1, jt: 0, jf: 0, k: 14 })),
+    ...Array.from({ length: extra }, () => ({ code: 0, jt: 0, jf: 0, k: 1 })), { code: 6, jt: 0, jf: 0, k: 0 }];
+  // 9 + 20 * 818 + 2 = 16371 eBPF instructions: 96 + 8 * 16371 = 131064 < 131072; one more does not fit.
+  assert.equal(checkSocketFilter(prog(818, 2)), null);
+  assert.match(checkSocketFilter(prog(818, 3))?.message ?? "", /16372 eBPF instructions it needs 131072 bytes/);
+  assert.equal(checkSocketFilter(prog(818, 3))?.code, "ENOMEM");
+  assert.equal(checkSocketFilter(prog(818, 3), { optmemMax: 1 << 20 }), null);
+});

@@ -1,11 +1,12 @@
 // The kernel as oracle for the classic checker: SO_ATTACH_FILTER on a socket runs bpf_check_basics_ok,
 // bpf_check_classic and bpf_convert_filter; its errno must be bpfkit's verdict, on valid, mutated and random programs.
-// Skips (visibly) without Linux, koffi or a socket. Programs stay small so the socket's optmem limit never matters.
+// Skips (visibly) without Linux, koffi or a socket. Long programs also check the socket option memory limit (ENOMEM).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import fc from "fast-check";
-import { checkCbpf } from "../../src/cbpf/prepare.ts";
+import { checkSocketFilter } from "../../src/cbpf/prepare.ts";
+import { readFileSync } from "node:fs";
 import { encodeCbpf } from "../../src/isa/cbpf/insn.ts";
 import type { CbpfInsn } from "../../src/isa/cbpf/insn.ts";
 import { validProgram } from "../../src/cbpf/gen.test-util.ts";
@@ -52,7 +53,10 @@ function kernelVerdict(n: Native, fd: number, insns: readonly CbpfInsn[]): strin
   return n.errnoName(n.errno());
 }
 
-const ours = (insns: readonly CbpfInsn[]): string => checkCbpf(insns)?.code ?? "ok";
+const optmemMax = (() => {
+  try { return Number(readFileSync("/proc/sys/net/core/optmem_max", "utf8")); } catch { return 131072; }
+})();
+const ours = (insns: readonly CbpfInsn[]): string => checkSocketFilter(insns, { optmemMax })?.code ?? "ok";
 
 // Mutations that hit every rule: opcodes (valid and not), jump offsets, scratch slots, shifts, divisors, ancillary k.
 const anyInsn = fc.record({
@@ -81,6 +85,14 @@ test("SO_ATTACH_FILTER verdicts equal bpfkit's checker", (t) => {
     const fixed: CbpfInsn[][] = [[], [{ code: 6, jt: 0, jf: 0, k: 0 }],
       Array.from({ length: 4097 }, () => ({ code: 6, jt: 0, jf: 0, k: 0 }))];
     for (const p of fixed) assert.equal(ours(p), kernelVerdict(n, fd, p), `length ${p.length}`);
+    // Around the option-memory limit: ldx MSH expands to 20 eBPF instructions, ld #k to 1.
+    for (const msh of [0, 700, 800, 815, 816, 817, 818, 900, 4000]) {
+      for (const extra of [0, 1, 2, 10, 11, 12, 13, 19, 20]) {
+        const p: CbpfInsn[] = [...Array.from({ length: msh }, () => ({ code: 0xb1, jt: 0, jf: 0, k: 14 })),
+          ...Array.from({ length: extra }, () => ({ code: 0, jt: 0, jf: 0, k: 1 })), { code: 6, jt: 0, jf: 0, k: 0 }];
+        if (p.length <= 4096) assert.equal(ours(p), kernelVerdict(n, fd, p), `${msh} msh + ${extra} ld`);
+      }
+    }
     fc.assert(fc.property(fc.array(anyInsn, { minLength: 1, maxLength: 12 }), (p) => {
       assert.equal(ours(p), kernelVerdict(n, fd, p), JSON.stringify(p));
     }), { numRuns: 3000 });
