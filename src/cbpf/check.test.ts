@@ -56,9 +56,10 @@ test("SO_ATTACH_FILTER charges the converted program to the socket's option memo
   const prog = (msh: number, extra: number): CbpfInsn[] => [
     ...Array.from({ length: msh }, () => ({ code: 0xb1, jt: 0, jf: 0, k: 14 })),
     ...Array.from({ length: extra }, () => ({ code: 0, jt: 0, jf: 0, k: 1 })), { code: 6, jt: 0, jf: 0, k: 0 }];
-  // 9 + 20 * 818 + 2 = 16371 eBPF instructions: 96 + 8 * 16371 = 131064 < 131072; one more does not fit.
-  assert.equal(checkSocketFilter(prog(818, 2)), null);
-  assert.match(checkSocketFilter(prog(818, 3))?.message ?? "", /16372 eBPF instructions it needs 131072 bytes/);
-  assert.equal(checkSocketFilter(prog(818, 3))?.code, "ENOMEM");
-  assert.equal(checkSocketFilter(prog(818, 3), { optmemMax: 1 << 20 }), null);
+  // prologue 7 + 19 per ldx MSH + 1 per ld #k + 2 for ret: 7 + 19 * 861 + 3 + 2 = 16371 eBPF instructions,
+  // 96 + 8 * 16371 = 131064 < 131072; one more does not fit.
+  assert.equal(checkSocketFilter(prog(861, 3)), null);
+  assert.match(checkSocketFilter(prog(861, 4))?.message ?? "", /16372 eBPF instructions it needs 131072 bytes/);
+  assert.equal(checkSocketFilter(prog(861, 4))?.code, "ENOMEM");
+  assert.equal(checkSocketFilter(prog(861, 4), { optmemMax: 1 << 20 }), null);
 });

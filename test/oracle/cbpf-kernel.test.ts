@@ -85,9 +85,9 @@ test("SO_ATTACH_FILTER verdicts equal bpfkit's checker", (t) => {
     const fixed: CbpfInsn[][] = [[], [{ code: 6, jt: 0, jf: 0, k: 0 }],
       Array.from({ length: 4097 }, () => ({ code: 6, jt: 0, jf: 0, k: 0 }))];
     for (const p of fixed) assert.equal(ours(p), kernelVerdict(n, fd, p), `length ${p.length}`);
-    // Around the option-memory limit: ldx MSH expands to 20 eBPF instructions, ld #k to 1.
-    for (const msh of [0, 700, 800, 815, 816, 817, 818, 900, 4000]) {
-      for (const extra of [0, 1, 2, 10, 11, 12, 13, 19, 20]) {
+    // Around the option-memory limit: ldx MSH expands to 19 eBPF instructions, ld #k to 1 (limit at 861 + 3).
+    for (const msh of [0, 700, 860, 861, 862, 900, 4000]) {
+      for (const extra of [0, 1, 2, 3, 4, 5, 19, 20, 21]) {
         const p: CbpfInsn[] = [...Array.from({ length: msh }, () => ({ code: 0xb1, jt: 0, jf: 0, k: 14 })),
           ...Array.from({ length: extra }, () => ({ code: 0, jt: 0, jf: 0, k: 1 })), { code: 6, jt: 0, jf: 0, k: 0 }];
         if (p.length <= 4096) assert.equal(ours(p), kernelVerdict(n, fd, p), `${msh} msh + ${extra} ld`);
