@@ -69,6 +69,29 @@ export function readCString(h: HelperCall, addr: number, max: number): string {
   return latin1(u8.subarray(addr, end));
 }
 
+/**
+ * A kernel-style read (copy_from_kernel_nofault / probe_read): an address whose first byte is mapped reads from the
+ * address space, and like the kernel reading adjacent memory it may run past its region (into the guard gap or the
+ * next region); any other address goes to HelperEnv.readForeign. Undefined when unreadable.
+ */
+export function probeBytes(h: HelperCall, addr: bigint, size: number, user = false): Uint8Array | undefined {
+  if (size === 0) return new Uint8Array(0);
+  if (addr < 0x100000000n) {
+    const a = Number(addr);
+    if (h.space.find(a) !== undefined && a + size <= h.space.u8.length) return h.space.u8.slice(a, a + size);
+  }
+  return h.env.readForeign(addr, size, user);
+}
+
+/** A NUL-terminated string read the probe way (strncpy_from_kernel_nofault), at most `max` bytes; undefined when unreadable. */
+export function probeString(h: HelperCall, addr: bigint, max: number, user = false): string | undefined {
+  const room = addr < 0x100000000n ? h.space.u8.length - Number(addr) : max;
+  const bytes = probeBytes(h, addr, Math.max(1, Math.min(max, room)), user);
+  if (bytes === undefined) return undefined;
+  const nul = bytes.indexOf(0);
+  return latin1(nul < 0 ? bytes : bytes.subarray(0, nul));
+}
+
 export const latin1 = (b: Uint8Array): string => {
   let s = "";
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);

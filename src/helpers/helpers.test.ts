@@ -28,13 +28,14 @@ const pushString = (s: string, off: number): string => {
 };
 
 test("bpfFormat follows the kernel's printf dialect", () => {
-  const str = () => "abc";
+  const str = { str: () => "abc", bytes: (_a: bigint, n: number) => Uint8Array.from({ length: n }, (_, k) => (k === 0 ? 10 : k === 3 ? 1 : 0)) };
   assert.equal(bpfFormat("%d %u %x %ld %5d|%-4x|%05d %s %c %%", [-1n, -1n, 255n, -1n, 42n, 10n, -7n, 0n, 65n], 12, str),
     "-1 4294967295 ff -1    42|a   |-0007 abc A %");
   assert.equal(bpfFormat("%llu %llx", [-1n, 0x1234n], 12, str), "18446744073709551615 1234");
   assert.equal(bpfFormat("%d %d %d %d", [1n, 2n, 3n, 4n], 3, str), undefined); // too many args
   assert.equal(bpfFormat("%f", [1n], 3, str), undefined);
-  assert.equal(bpfFormat("%pI4", [1n], 3, () => "\x0a\x00\x00\x01"), "10.0.0.1");
+  assert.equal(bpfFormat("%pI4", [1n], 3, str), "10.0.0.1");
+  assert.equal(bpfFormat("%pi6", [1n], 3, str), "0a000001000000000000000000000000");
   assert.equal(bpfFormat("%sx", [1n], 3, str), undefined); // %s must end at a space, punctuation or the end
   assert.equal(bpfFormat("%s.", [1n], 3, str), "abc.");
   assert.equal(bpfFormat("%pa", [1n], 3, str), undefined);

@@ -22,6 +22,7 @@ export type { HelperCall, HelperFn, HelperTable, PacketAccess, ProgramMap } from
 export type { HelperEnv } from "./env.ts";
 export { deterministicEnv, hostEnv } from "./env.ts";
 export { bpfFormat } from "./printf.ts";
+export type { FormatMemory } from "./printf.ts";
 export { E as ERRNO } from "./args.ts";
 
 /** Implementations by kernel helper name (without the bpf_ prefix): the single table the id array is built from. */

@@ -2,14 +2,21 @@
 // flags [0+- ] and a width, then %d %i %u %x %X with l/ll, %c, %s, %p (%px %pK %pB %pi4 %pI4 %pks %pus), %%.
 // Anything else, a missing NUL or too many arguments is -EINVAL, as in the kernel.
 import type { HelperCall, HelperFn } from "./types.ts";
-import { E, argNum, argPtr, argU64, latin1, readCString, retI32 } from "./args.ts";
+import { E, argNum, argPtr, argU64, latin1, probeBytes, probeString, readCString, retI32 } from "./args.ts";
 
 const MAX_TRACE_PRINTK_ARGS = 3;
 const MAX_SNPRINTF_VARARGS = 12;
 const MAX_BPRINTF_BUF = 1024;
 
-/** Formats `fmt` with 64-bit args; `str(addr)` reads a %s argument. Returns undefined for an invalid format. */
-export function bpfFormat(fmt: string, args: readonly bigint[], maxArgs: number, str: (addr: bigint) => string): string | undefined {
+/** How %s and %pI4/%pI6 arguments are read: a NUL-terminated string, or raw bytes (undefined when unreadable). */
+export interface FormatMemory {
+  str(addr: bigint): string;
+  bytes(addr: bigint, size: number): Uint8Array | undefined;
+}
+
+/** Formats `fmt` with 64-bit args, reading pointer arguments through `mem`. Returns undefined for an invalid format. */
+export function bpfFormat(fmt: string, args: readonly bigint[], maxArgs: number, mem: FormatMemory): string | undefined {
+  const str = (a: bigint): string => mem.str(a);
   let out = "";
   let n = 0;
   for (let i = 0; i < fmt.length; i++) {
@@ -46,7 +53,9 @@ export function bpfFormat(fmt: string, args: readonly bigint[], maxArgs: number,
       } else if ((m === "i" || m === "I") && (fmt[i + 2] === "4" || fmt[i + 2] === "6")) {
         const v = fmt[i + 2];
         i += 2;
-        body = v === "4" ? ipv4(str, arg) : ipv6(str, arg, m === "I");
+        // copy_from_kernel_nofault of 4 or 16 bytes; an unreadable address prints as zeros
+        const ip = mem.bytes(arg, v === "4" ? 4 : 16) ?? new Uint8Array(v === "4" ? 4 : 16);
+        body = v === "4" ? [...ip].join(".") : ipv6(ip, m === "I");
       } else return undefined;
     } else if (c === "s") {
       if (!endsString(fmt[i + 1])) return undefined;
@@ -86,25 +95,16 @@ const isSpaceOrPunct = (ch: string): boolean => /^[\s!-\/:-@[-`{-~]$/.test(ch);
 /** %s must be followed by the end, a space or punctuation (kernel: bpf_bprintf_prepare). */
 const endsString = (next: string | undefined): boolean => next === undefined || isSpaceOrPunct(next);
 
-function ipv4(str: (a: bigint) => string, addr: bigint): string {
-  const s = str(addr);
-  return Array.from({ length: 4 }, (_, k) => s.charCodeAt(k) || 0).join(".");
-}
-
-function ipv6(str: (a: bigint) => string, addr: bigint, colons: boolean): string {
-  const s = str(addr).padEnd(16, "\0");
-  const words = Array.from({ length: 8 }, (_, k) => ((s.charCodeAt(2 * k) << 8) | s.charCodeAt(2 * k + 1)).toString(16).padStart(4, "0"));
+function ipv6(ip: Uint8Array, colons: boolean): string {
+  const words = Array.from({ length: 8 }, (_, k) => ((ip[2 * k]! << 8) | ip[2 * k + 1]!).toString(16).padStart(4, "0"));
   return words.join(colons ? ":" : "");
 }
 
-/** A %s/%pi reader over the address space and the environment (unreadable → empty, as the kernel's fault path). */
-function stringReader(h: HelperCall): (addr: bigint) => string {
-  return (addr) => {
-    if (addr < 0x100000000n && h.space.check(Number(addr), 1, false)) return readCString(h, Number(addr), MAX_BPRINTF_BUF);
-    const bytes = h.env.readForeign(addr, 64, false);
-    if (bytes === undefined) return "";
-    const nul = bytes.indexOf(0);
-    return latin1(nul < 0 ? bytes : bytes.subarray(0, nul));
+/** Pointer arguments read the way the kernel reads them (probe semantics; unreadable → empty or zeros). */
+function memoryReader(h: HelperCall): FormatMemory {
+  return {
+    bytes: (addr, size) => probeBytes(h, addr, size),
+    str: (addr) => probeString(h, addr, MAX_BPRINTF_BUF) ?? "",
   };
 }
 
@@ -115,7 +115,7 @@ export const tracePrintk: HelperFn = (h) => {
   const bytes = h.space.u8.subarray(fmtAddr, fmtAddr + size);
   const nul = bytes.indexOf(0);
   if (nul < 0) return retI32(h, -E.EINVAL);
-  const text = bpfFormat(latin1(bytes.subarray(0, nul)), [argU64(h, 3), argU64(h, 4), argU64(h, 5)], MAX_TRACE_PRINTK_ARGS, stringReader(h));
+  const text = bpfFormat(latin1(bytes.subarray(0, nul)), [argU64(h, 3), argU64(h, 4), argU64(h, 5)], MAX_TRACE_PRINTK_ARGS, memoryReader(h));
   if (text === undefined) return retI32(h, -E.EINVAL);
   h.env.tracePrint(text.slice(0, MAX_BPRINTF_BUF - 1));
   retI32(h, text.length); // bstr_printf's count: the full length even when the buffer truncated it
@@ -134,7 +134,7 @@ export const snprintf: HelperFn = (h) => {
     args.push((BigInt(h.space.dv.getUint32(data + 8 * k + 4, true)) << 32n) | BigInt(h.space.dv.getUint32(data + 8 * k, true)));
   }
   const fmt = readCString(h, fmtAddr, 4096);
-  const text = bpfFormat(fmt, args, dataLen / 8, stringReader(h));
+  const text = bpfFormat(fmt, args, dataLen / 8, memoryReader(h));
   if (text === undefined) return retI32(h, -E.EINVAL);
   if (strSize > 0) {
     const n = Math.min(text.length, strSize - 1);

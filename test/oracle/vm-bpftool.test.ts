@@ -22,6 +22,7 @@ static long (*bpf_xdp_adjust_head)(struct xdp_md *xdp, int delta) = (void *) 44;
 static long (*bpf_xdp_adjust_tail)(struct xdp_md *xdp, int delta) = (void *) 65;
 static long (*bpf_loop)(__u32 nr, void *cb, void *ctx, __u64 flags) = (void *) 181;
 static long (*bpf_tail_call)(void *ctx, void *map, __u32 index) = (void *) 12;
+static long (*bpf_snprintf)(char *str, __u32 size, const char *fmt, __u64 *data, __u32 len) = (void *) 165;
 char LICENSE[] SEC("license") = "GPL";
 `;
 
@@ -109,6 +110,50 @@ const PROGRAMS: { name: string; src: string }[] = [
       count++;
       bpf_tail_call(skb, &jt, 0);
       return count;
+    }` },
+  { name: "snprintf1", src: `
+    const char fmt[] = "%d|%u|%x|%X|%lld|%llu|%c|%s";
+    const char name[] = "bpfkit";
+    SEC("socket") int prog(struct __sk_buff *skb) {
+      char out[72] = {};
+      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
+      long n = bpf_snprintf(out, 72, fmt, args, sizeof(args));
+      __u64 h = n;
+      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
+      return h ^ (h >> 32);
+    }` },
+  { name: "snprintf2", src: `
+    const char fmt[] = "[%5d] [%-6u] [%08x] [%+d] [% d] [%-3c] [%10s] %%";
+    const char name[] = "bpfkit";
+    SEC("socket") int prog(struct __sk_buff *skb) {
+      char out[72] = {};
+      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
+      long n = bpf_snprintf(out, 72, fmt, args, sizeof(args));
+      __u64 h = n;
+      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
+      return h ^ (h >> 32);
+    }` },
+  { name: "snprintf3", src: `
+    const char fmt[] = "%ld %li %lx %llX %i %u %c %s";
+    const char name[] = "bpfkit";
+    SEC("socket") int prog(struct __sk_buff *skb) {
+      char out[72] = {};
+      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
+      long n = bpf_snprintf(out, 10, fmt, args, sizeof(args));
+      __u64 h = n;
+      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
+      return h ^ (h >> 32);
+    }` },
+  { name: "snprintf4", src: `
+    const char fmt[] = "%pI4 %d %d %d %d %d %d %pi6";
+    const char name[] = "bpf\\0it";
+    SEC("socket") int prog(struct __sk_buff *skb) {
+      char out[72] = {};
+      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
+      long n = bpf_snprintf(out, 72, fmt, args, sizeof(args));
+      __u64 h = n;
+      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
+      return h ^ (h >> 32);
     }` },
 ];
 
