@@ -1,5 +1,5 @@
 // `bpfkit run` against `bpftool prog run` on clang-built objects: bpf_loop callbacks, maps, global data, packet
-// helpers, XDP head/tail adjustment and tail calls through a PROG_ARRAY the object initializes. Each C program is compiled, loaded and pinned with bpftool, run with the same
+// helpers, XDP head/tail adjustment, tail calls through a PROG_ARRAY the object initializes, and bpf_snprintf output. Each C program is compiled, loaded and pinned with bpftool, run with the same
 // input, and the return values compared (bpftool prints the kernel's u32 retval). Needs root, clang and bpftool.
 import { test } from "node:test";
 import assert from "node:assert/strict";
