@@ -2,7 +2,8 @@
 //   cbpf asm [-c | --bpf-asm] FILE          assemble bpf_asm source; prints tcpdump -ddd style numbers by default,
 //                                           `-c` as bpf_asm -c (C initializers), `--bpf-asm` as bpf_asm's one line
 //   cbpf disasm FILE                        a program (numbers or raw bytes) back to bpf_asm source
-//   cbpf check [--seccomp] FILE             the kernel's verdict (bpf_check_classic, seccomp_check_filter, conversion)
+//   cbpf check [--seccomp] FILE             the kernel's verdict (SO_ATTACH_FILTER or seccomp(2): bpf_check_classic,
+//                                           seccomp_check_filter, conversion, option memory)
 //   cbpf run FILE (--data HEX | -r CAPTURE) run a socket filter on a packet or on every packet of a capture file
 //   cbpf run --seccomp FILE --nr N [--arch A] [--args A,B,..] [--ip IP]   run a seccomp filter on one syscall
 // FILE holds bpf_asm source, tcpdump -ddd / bpf_asm numbers, or raw struct sock_filter bytes.
@@ -10,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { assembleCbpf, decodeCbpf, disassembleCbpf, formatBpfAsm, formatBpfAsmC } from "../isa/cbpf/index.ts";
 import type { CbpfInsn } from "../isa/cbpf/index.ts";
-import { compileCbpf, compileSeccomp, decodeSeccompAction, prepareCbpf } from "../cbpf/index.ts";
+import { attachSocketFilter, compileCbpf, compileSeccomp, decodeSeccompAction, prepareCbpf } from "../cbpf/index.ts";
 import { openCapture } from "../capture/index.ts";
 
 const USAGE = `Usage: bpfkit cbpf asm [-c|--bpf-asm] FILE
@@ -95,7 +96,8 @@ export default async function cbpf(argv: string[]): Promise<number> {
       const seccomp = flag(args, "--seccomp");
       if (args.length !== 1) { console.error(USAGE); return 1; }
       const insns = readCbpfProgram(args[0]!);
-      const prepared = prepareCbpf(insns, { seccomp });
+      // A socket filter is checked as SO_ATTACH_FILTER does, option-memory charge included.
+      const prepared = seccomp ? prepareCbpf(insns, { seccomp }) : attachSocketFilter(insns);
       console.log(`ok: ${insns.length} classic instructions accepted${seccomp ? " as a seccomp filter" : ""}, `
         + `${prepared.converted.insns.length} eBPF instructions after conversion`);
       return 0;
