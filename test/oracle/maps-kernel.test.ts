@@ -12,13 +12,12 @@ import {
   mapLookupElem, mapUpdateElem,
 } from "../../src/kernel/bpf.ts";
 import { createMap, validateMapSpec } from "../../src/maps/index.ts";
-import type { RingBufMap } from "../../src/maps/index.ts";
 import type { Insn } from "../../src/isa/ebpf/insn.ts";
 import type { BpfMap, MapSpec } from "../../src/maps/index.ts";
 import { AddressSpace } from "../../src/vm/memory.ts";
 import { addressOf, mmapShared, rawBpf } from "../../src/kernel/libc.ts";
 import { openPerfEvent, perfEventEnable, PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE } from "../../src/kernel/perf.ts";
-import type { PerfEventArrayMap, StackTraceMap } from "../../src/maps/index.ts";
+import type { PerfEventArrayMap, RingBufMap, StackTraceMap } from "../../src/maps/index.ts";
 import { kernelAvailable } from "./kernel.ts";
 
 const avail = kernelAvailable();
@@ -547,5 +546,71 @@ test("perf_event_array: bpf_perf_event_output writes the same ring bytes as Linu
     unmap();
     fds.reverse().forEach(closeFd);
     undo();
+  }
+});
+
+test("ringbuf: records, headers (len, busy/discard bits, pg_off) and positions are Linux's byte for byte", (t) => {
+  if (skipUnless(t)) return;
+  const size = 4096;
+  const fds: number[] = [];
+  const unmaps: (() => void)[] = [];
+  try {
+    const fd = mapCreate({ mapType: 27, keySize: 0, valueSize: 0, maxEntries: size });
+    fds.push(fd);
+    const cons = mmapShared(fd, 4096, 0, true, "ringbuf consumer page");
+    unmaps.push(() => cons.unmap());
+    const prod = mmapShared(fd, 4096 + 2 * size, 4096, false, "ringbuf producer page and data");
+    unmaps.push(() => prod.unmap());
+    const consPos = new DataView(cons.bytes.buffer, 0, 8), prodPos = new DataView(prod.bytes.buffer, 0, 8);
+    const kdata = new Uint8Array(prod.bytes.buffer, 4096, size);
+    const ins = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+    const cache = new Map<string, number>();
+    // socket_filter programs: "o" bpf_ringbuf_output of bytes 0..n-1; "s"/"d" reserve, fill, submit or discard.
+    const run = (kind: string, n: number): number => {
+      const k = `${kind}${n}`;
+      if (!cache.has(k)) {
+        const fill = (base: number, off: number) => Array.from({ length: n }, (_, i) => ins(0x72, base, 0, off + i, (i * 7 + n) & 0xff));
+        const insns = kind === "o"
+          ? [...fill(10, -32), ins(0x18, 1, 1, 0, fd), ins(0, 0, 0, 0, 0), ins(0xbf, 2, 10, 0, 0), ins(0x07, 2, 0, 0, -32),
+            ins(0xb7, 3, 0, 0, n), ins(0xb7, 4, 0, 0, 0), ins(0x85, 0, 0, 0, 130), ins(0x95, 0, 0, 0, 0)]
+          : [ins(0x18, 1, 1, 0, fd), ins(0, 0, 0, 0, 0), ins(0xb7, 2, 0, 0, n), ins(0xb7, 3, 0, 0, 0), ins(0x85, 0, 0, 0, 131),
+            ins(0x55, 0, 0, 2, 0), ins(0xb7, 0, 0, 0, -11), ins(0x95, 0, 0, 0, 0), // NULL: return -EAGAIN
+            ...fill(0, 0), ins(0xbf, 1, 0, 0, 0), ins(0xb7, 2, 0, 0, 0), ins(0x85, 0, 0, 0, kind === "s" ? 132 : 133),
+            ins(0xb7, 0, 0, 0, 0), ins(0x95, 0, 0, 0, 0)];
+        const p = progLoad({ progType: 1, insns });
+        fds.push(p.fd);
+        cache.set(k, p.fd);
+      }
+      return progTestRun(cache.get(k)!, { dataIn: new Uint8Array(64) }).retval | 0;
+    };
+    const space = new AddressSpace({ initialPages: 2 });
+    const rb = createMap(space, { type: 27, keySize: 0, valueSize: 0, maxEntries: size }) as RingBufMap;
+    const src = space.alloc(32, { kind: "stack" });
+    const ours = (kind: string, n: number): number => {
+      for (let i = 0; i < n; i++) space.u8[src.start + i] = (i * 7 + n) & 0xff;
+      if (kind === "o") return rb.output(src.start, n, 0);
+      const a = rb.reserve(n, 0);
+      if (a === 0) return -11;
+      space.u8.copyWithin(a, src.start, src.start + n);
+      return kind === "s" ? rb.submit(a, 0) : rb.discard(a, 0);
+    };
+    const step = fc.tuple(fc.constantFrom("o", "s", "d"), fc.integer({ min: 0, max: 24 }));
+    let seen = 0;
+    fc.assert(fc.property(fc.array(step, { minLength: 50, maxLength: 200 }), fc.integer({ min: 0, max: 3 }), (steps, consumeEvery) => {
+      steps.forEach(([kind, n], i) => {
+        assert.equal(ours(kind, n), run(kind, n), `step ${i}: ${kind}${n}`);
+        if (consumeEvery && i % (consumeEvery * 17) === 0) {
+          rb.consume(() => 0);
+          consPos.setBigUint64(0, BigInt(rb.consumerPos), true);
+        }
+      });
+      assert.equal(rb.producerPos, Number(prodPos.getBigUint64(0, true)), "producer_pos");
+      assert.deepEqual([...space.u8.subarray(rb.data.start, rb.data.start + size)], [...kdata], "data pages");
+      seen += steps.length;
+    }), { numRuns: 10, seed: 20251125 });
+    assert.ok(seen > 0);
+  } finally {
+    unmaps.forEach((u) => u());
+    fds.reverse().forEach(closeFd);
   }
 });
