@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { Insn } from "../../src/isa/ebpf/insn.ts";
 import { AddressSpace, Vm } from "../../src/vm/index.ts";
 import { defaultHelpers, deterministicEnv } from "../../src/helpers/index.ts";
-import { buildContext, SK_BUFF_FIELDS, XDP_MD_FIELDS } from "../../src/runtime/index.ts";
+import { buildContext, SK_BUFF_FIELDS, SK_BUFF_SIZE, XDP_MD_FIELDS } from "../../src/runtime/index.ts";
 import { kernelAvailable, kernelLoad, kernelTestRun } from "./kernel.ts";
 
 const i = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({ code, dst, src, off, imm });
@@ -131,5 +131,30 @@ test("packet writes by tc and XDP programs produce the kernel's data_out", (t) =
     ctx.release();
     assert.equal(r.lo, kernel.retval >>> 0, `${c.type}: retval`);
     assert.deepEqual([...out], [...kernel.dataOut], `${c.type}: data_out`);
+  }
+});
+
+test("tc writes to mark, priority and cb[] come back in ctx_out as in the kernel", (t) => {
+  if (avail !== true) { console.log(`SKIP vm-contexts: ${avail}`); t.skip(avail); return; }
+  const vm = new Vm(new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
+  const insns: Insn[] = [
+    i(0x62, 1, 0, 8, 0x1234), i(0x62, 1, 0, 32, 7), i(0x62, 1, 0, 48, -1), i(0x61, 2, 1, 0), i(0x63, 1, 2, 64),
+    i(0xb7, 0, 0, 0, 0), i(0x95),
+  ];
+  const data = Uint8Array.from({ length: 60 }, (_, k) => (k === 12 ? 8 : k === 13 ? 0 : k));
+  const loaded = kernelLoad(insns, { progType: "sched_cls", name: "ctxwrite" });
+  assert.ok(loaded.accepted, loaded.log);
+  let kernel;
+  try { kernel = kernelTestRun(loaded.fd!, { data, ctx: new Uint8Array(SK_BUFF_SIZE) }); } finally { loaded.close(); }
+  const ctx = buildContext(vm.space, "sched_cls", data);
+  vm.run(vm.load(insns, { type: "sched_cls" }), ctx.run);
+  const ours = ctx.ctxOut();
+  ctx.release();
+  const kdv = new DataView(kernel.ctxOut.buffer, kernel.ctxOut.byteOffset), odv = new DataView(ours.buffer);
+  for (const f of ["mark", "priority", "cb"] as const) {
+    const field = SK_BUFF_FIELDS.find((x) => x.name === f)!;
+    for (let o = field.offset; o < field.offset + field.size; o += 4) {
+      assert.equal(odv.getUint32(o, true), kdv.getUint32(o, true), `${f} at ${o}`);
+    }
   }
 });
