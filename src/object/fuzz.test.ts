@@ -85,7 +85,7 @@ test("mutated .BTF sections never crash the parser, validator or dumps", (t) => 
           dumpBtfC(b, () => {});
         });
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   }
 });
