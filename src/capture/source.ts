@@ -48,6 +48,8 @@ export class ByteSource {
       const c = this.chunks[this.ci];
       if (c !== undefined && this.pos < c.length) return true;
       if (c !== undefined && this.ci + 1 < this.chunks.length) { this.ci++; this.pos = 0; continue; }
+      // Without rewinding (pull mode), chunks already read are dropped so a long stream is not held in memory.
+      if (!this.pushMode && this.ci > 0) { this.chunks.splice(0, this.ci); this.ci = 0; }
       if (this.iter) {
         const r = this.iter.next();
         if (r.done) return false;
