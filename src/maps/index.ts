@@ -5,7 +5,7 @@
 
 export { createMap } from "./create.ts";
 export { BpfMap, sysError } from "./map.ts";
-export type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
+export type { BatchOptions, BatchResult, MapInfo, MapOptions } from "./map.ts";
 export { mapFromAddress, mapFromId, mapsOf } from "./registry.ts";
 export { innerMapMatches, isMapInMap, isPerCpu, validateMapSpec } from "./spec.ts";
 export type { MapSpec } from "./spec.ts";
@@ -15,6 +15,7 @@ export { ArrayMap } from "./array.ts";
 export { ArrayOfMapsMap, ProgArrayMap } from "./fd-array.ts";
 export { PerfBuffer, PerfEventArrayMap, PERF_RECORD_LOST, PERF_RECORD_SAMPLE } from "./perf.ts";
 export { LpmTrieMap } from "./lpm.ts";
+export { LruLists } from "./lru.ts";
 export { QueueStackMap } from "./queue-stack.ts";
 export { RingBufMap } from "./ringbuf.ts";
 export { BloomFilterMap } from "./bloom.ts";

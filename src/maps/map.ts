@@ -25,6 +25,20 @@ export interface MapOptions {
   readonly resolveFd?: (fd: number, map: BpfMap) => unknown;
 }
 
+/** A map's identity and shape, as bpftool's `map show` lists it. */
+export interface MapInfo {
+  readonly id: number;
+  readonly type: number;
+  /** As bpftool prints it ("hash", "percpu_array"). */
+  readonly typeName: string;
+  readonly name: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly frozen: boolean;
+}
+
 /** A batch call's answer, as BPF_MAP_*_BATCH writes it back. */
 export interface BatchResult {
   readonly keys: Uint8Array[];
@@ -114,6 +128,14 @@ export abstract class BpfMap {
     const r = this.space.alloc(size, { kind, name: `${this.name || "map " + this.id} ${name}`, writable });
     this.regions.push(r);
     return r;
+  }
+
+  /** What BPF_OBJ_GET_INFO_BY_FD reports for a map (struct bpf_map_info's main fields), for listings. */
+  info(): MapInfo {
+    return {
+      id: this.id, type: this.type, typeName: mapTypeName(this.type), name: this.name, keySize: this.keySize,
+      valueSize: this.valueSize, maxEntries: this.maxEntries, flags: this.flags, frozen: this.frozen,
+    };
   }
 
   /** Unmaps everything the map owns; its handle stops resolving. */

@@ -15,7 +15,7 @@ import {
 
 /** RINGBUF_MAX_RECORD_SZ: the largest sample a record may hold. */
 const MAX_RECORD_SZ = 0xffffffff >>> 2;
-/** Data starts 3 pages into struct bpf_ringbuf (header page, consumer page, producer page): the header's pg_off base. */
+/** Data starts 3 pages into struct bpf_ringbuf (header, consumer, producer pages): the pg_off base (checked on Linux 6.18). */
 const DATA_PGOFF = 3;
 
 export class RingBufMap extends BpfMap {

@@ -98,6 +98,7 @@ test("a map's handle address resolves to it; ids count up; free unregisters", ()
   assert.equal(space.dv.getUint32(a.address, true), 2); // handle: type, id, key_size, value_size, max_entries, flags
   assert.equal(space.dv.getUint32(a.address + 4, true), a.id);
   assert.equal(space.check(a.address, 4, true), false, "handle is read-only");
+  assert.deepEqual(a.info(), { id: a.id, type: 2, typeName: "array", name: "first", keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, frozen: false });
   a.free();
   assert.equal(mapFromAddress(space, a.address), undefined);
   assert.equal(mapFromAddress(new AddressSpace(), b.address), undefined, "registry is per address space");
