@@ -168,6 +168,10 @@ export function checkStructure(env: Env): void {
 }
 
 /** Registers read and written by one instruction, as bit masks (for the liveness pass). */
+export function liveUseDef(insn: Insn): [number, number] {
+  return useDef(insn);
+}
+
 function useDef(insn: Insn): [number, number] {
   const cls = bpfClass(insn.code), op = bpfOp(insn.code), x = bpfSrc(insn.code) === BPF_X;
   const bit = (r: number): number => (r < 11 ? 1 << r : 0);

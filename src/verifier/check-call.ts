@@ -41,6 +41,7 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
       for (let i = 0; i < size; i++) {
         const b = o + i;
         const spi = Math.floor((-b - 1) / 8);
+        env.vlog.scratchedSlots.add(spi);
         const slot = f.stack[spi];
         const idx = ((b % 8) + 8) % 8;
         if (write) {

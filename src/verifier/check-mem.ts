@@ -163,6 +163,10 @@ export function checkMemAccess(env: Env, a: Access): void {
         reject(env, `misaligned stack access off ${v}+${reg.off}+${off} size ${size}`);
       }
       checkStackBounds(env, a.regno, reg, reg.off + off, size, write);
+      if (isConst(reg.b)) {
+        const lo = reg.off + off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+        for (let b = lo; b < lo + size; b += 1) env.vlog.scratchedSlots.add(Math.floor((-b - 1) / 8));
+      }
       if (!isConst(reg.b)) {
         const lowest = Number(reg.b.smin) + reg.off + off;
         recordDepth(env, reg, lowest);

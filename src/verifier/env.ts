@@ -2,6 +2,7 @@
 // rejection signal: a check that fails throws Reject with the kernel's exact message and errno.
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { State } from "./state.ts";
+import type { VerifierLog } from "./vlog.ts";
 
 /** The subset of a map's description the verifier needs (shape of src/maps MapSpec). */
 export interface VerifierMapSpec {
@@ -52,6 +53,7 @@ export interface Env {
   /** nr_cpu_ids of the machine modelled (bounds bpf_get_smp_processor_id). */
   readonly nrCpus: number;
   log: string[];
+  vlog: VerifierLog;
   idGen: number;
   pc: number;
   state: State;

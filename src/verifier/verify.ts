@@ -17,6 +17,8 @@ import { BPF_JCOND, checkStructure, isLdImm64, jumpTarget, liveRegisters } from 
 import { isKnownProgType } from "./ctx.ts";
 import { type AccessFact, type Env, type VerifierMapSpec, E2BIG, EINVAL, Reject, reject } from "./env.ts";
 import { formatState } from "./format.ts";
+import { VerifierLog } from "./vlog.ts";
+import { liveUseDef } from "./cfg.ts";
 import { checkRegRead } from "./regs.ts";
 import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
 import { PROG_TYPES } from "../helpers/protos.ts";
@@ -63,7 +65,7 @@ export interface VerifyResult {
 }
 
 interface Checkpoint { state: State; branches: number; parent: Checkpoint | undefined; pc: number; hit: number; miss: number }
-interface Pending { state: State; pc: number; from: number; cp: Checkpoint | undefined; path: number[] }
+interface Pending { state: State; pc: number; from: number; cp: Checkpoint | undefined; path: number[]; logPos: number }
 
 export function progTypeNumber(t: number | string): number {
   if (typeof t === "number") return t;
@@ -132,13 +134,14 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   const logLevel = options.logLevel ?? 0;
   const env: Env = {
     insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [],
+    vlog: new VerifierLog(),
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
   };
   const stats = { max: 0, total: 0, peak: 0 };
   let processed = 0;
   let path: number[] = [];
-  const fmt = (pc: number): string => `${pc}: ${formatInsnKernel(insns, pc, { mapRef: mapRef(env) })}`;
+  const fmtInsn = (pc: number): string => formatInsnKernel(insns, pc, { mapRef: mapRef(env) });
   try {
     if (insns.length === 0 || insns.length > (env.unpriv ? 4096 : BPF_COMPLEXITY_LIMIT_INSNS)) {
       throw new Reject("", E2BIG, 0);
@@ -158,7 +161,9 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     let cp: Checkpoint | undefined;
     const pending: Pending[] = [];
     let jmps = 0, prevJmps = 0, prevInsns = 0;
-    if (logLevel >= 2) env.log.push(`0: ${formatState(cur, env)}`);
+    const vlog = env.vlog;
+    let doPrintState = false;
+    let fromPc = -1;
 
     const endPath = (): boolean => {
       let c = cp;
@@ -166,13 +171,20 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       const next = pending.pop();
       if (!next) return false;
       cur = next.state; pc = next.pc; cp = next.cp; path = next.path;
-      if (logLevel >= 1) env.log.push("", `from ${next.from} to ${next.pc}: ${formatState(cur, env)}`);
+      // Level 1 keeps only the failing path: the log goes back to where this branch was pushed.
+      if (logLevel === 1) vlog.reset(next.logPos);
+      vlog.scratchAll();
+      doPrintState = true;
+      fromPc = next.from;
       return true;
     };
 
     for (;;) {
       env.pc = pc;
       env.state = cur;
+      if (++processed > BPF_COMPLEXITY_LIMIT_INSNS) {
+        reject(env, `BPF program is too large. Processed ${processed} insn`, ENOSPC);
+      }
       if (prune[pc] || heads[pc]) {
         const list = visited.get(pc) ?? [];
         let pruned = false;
@@ -190,7 +202,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           if (++old.miss > old.hit * 3 + 3) { list.splice(i, 1); i--; }
         }
         if (pruned) {
-          if (logLevel >= 2) env.log.push(`${pc}: safe`);
+          if (logLevel >= 1) vlog.write(doPrintState ? `\nfrom ${fromPc} to ${pc}: safe\n` : `${pc}: safe\n`);
           if (!endPath()) break;
           continue;
         }
@@ -206,13 +218,17 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           prevJmps = jmps; prevInsns = processed;
         }
       }
-      if (++processed > BPF_COMPLEXITY_LIMIT_INSNS) {
-        reject(env, `BPF program is too large. Processed ${processed} insn`, ENOSPC);
-      }
       path.push(pc);
       const insn = insns[pc]!;
       const cls = bpfClass(insn.code);
-      if (logLevel >= 2) env.log.push(fmt(pc));
+      if (logLevel >= 2 && doPrintState) vlog.write(`\nfrom ${fromPc} to ${pc}:${vlog.stateText(cur, env, true)}\n`);
+      doPrintState = false;
+      if (logLevel >= 1) {
+        if (vlog.scratched) vlog.insnState(cur, env, pc);
+        vlog.insn(pc, fmtInsn(pc));
+        const [use, def] = liveUseDef(insn);
+        vlog.scratchedRegs |= use | def;
+      }
       if (cls === BPF_ALU || cls === BPF_ALU64) { checkAlu(env, insn); pc++; continue; }
       if (cls === BPF_LDX || cls === BPF_STX || cls === BPF_ST) { checkLoadStore(env, insn); pc++; continue; }
       if (cls === BPF_LD) { pc = checkLd(env, insn, pc); continue; }
@@ -239,7 +255,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       if (op === BPF_JCOND && cls === BPF_JMP) {
         // may_goto: either continue or take the jump (the kernel bounds the loop with a hidden counter).
         if (cp) cp.branches++;
-        pending.push({ state: copyState(cur), pc: pc + insn.off + 1, from: pc, cp, path: path.slice() });
+        pending.push({ state: copyState(cur), pc: pc + insn.off + 1, from: pc, cp, path: path.slice(), logPos: vlog.end });
         pc++;
         continue;
       }
@@ -255,30 +271,34 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       if (res.taken && res.fallthrough) {
         if (pending.length >= 8192) reject(env, `The sequence of ${pending.length} jumps is too complex.`, E2BIG);
         if (cp) cp.branches++;
-        pending.push({ state: res.taken, pc: target, from: pc, cp, path: path.slice() });
+        pending.push({ state: res.taken, pc: target, from: pc, cp, path: path.slice(), logPos: vlog.end });
+        if (logLevel >= 1) vlog.insnState(cur, env, pc);
         pc++;
-      } else if (res.taken) {
-        pc = target;
-      } else pc++;
+      } else {
+        if (logLevel >= 1) vlog.insnState(res.taken ?? cur, env, pc);
+        pc = res.taken ? target : pc + 1;
+      }
     }
     const depthErr = checkStackDepth(env);
     if (depthErr) throw new Reject(depthErr, EACCES_, 0);
-    env.log.push(processedLine(processed, stats));
+    // Level 1 shows nothing of a successful verification but the statistics.
+    if (logLevel === 1) vlog.reset(0);
+    vlog.write(processedLine(processed, stats) + "\n");
     return {
-      accepted: true, log: logLevel ? env.log.join("\n") + "\n" : "", processed,
+      accepted: true, log: logLevel ? vlog.text : "", processed,
       stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
       facts: [...env.facts.values()].sort((a, b) => a.pc - b.pc),
     };
   } catch (e) {
     if (!(e instanceof Reject)) throw e;
     const lines = e.message === "" ? [] : e.message.split("\n");
-    if (lines.length && logLevel >= 1 && logLevel < 2) env.log.push(fmt(e.pc));
-    env.log.push(...lines);
-    if (e.message !== "") env.log.push(processedLine(processed, stats));
+    const vlog = env.vlog;
+    for (const l of lines) vlog.write(l + "\n");
+    if (e.message !== "") vlog.write(processedLine(processed, stats) + "\n");
     return {
       accepted: false,
       error: { pc: e.pc, message: lines[lines.length - 1] ?? "", errno: e.errno, lines },
-      log: logLevel && e.message !== "" ? env.log.join("\n") + "\n" : "",
+      log: logLevel && e.message !== "" ? vlog.text : "",
       processed, stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
       facts: [], failingPath: path,
     };

@@ -1,0 +1,72 @@
+// The verifier log buffer with the kernel's mechanics (kernel/bpf/log.c + do_check): an instruction line is printed
+// before it runs, the registers and stack slots it touched are appended to that same line afterwards (aligned to a
+// tab stop), and at log level 1 popping a branch truncates the log back to where the branch was pushed, so only the
+// path that fails survives. Reproducing the truncation is what makes level-1 logs byte-identical.
+import type { Env } from "./env.ts";
+import { formatReg } from "./format.ts";
+import type { State } from "./state.ts";
+
+const BPF_LOG_ALIGNMENT = 40;
+const BPF_LOG_MIN_ALIGNMENT = 8;
+
+/** The kernel's vlog_alignment: pad so the `;` lands on a tab stop past column 40. */
+function alignment(pos: number): number {
+  const want = Math.max(pos + BPF_LOG_MIN_ALIGNMENT / 2, BPF_LOG_ALIGNMENT);
+  return Math.ceil(want / BPF_LOG_MIN_ALIGNMENT) * BPF_LOG_MIN_ALIGNMENT - pos - 1;
+}
+
+export class VerifierLog {
+  text = "";
+  private prevLogPos = 0;
+  private prevInsnPrintPos = 0;
+  /** Registers (bit i = Ri) and stack slots (spi) touched since the last state print. */
+  scratchedRegs = 0;
+  scratchedSlots = new Set<number>();
+  allScratched = true;
+
+  get end(): number { return this.text.length; }
+  write(s: string): void { this.text += s; }
+  reset(pos: number): void { if (pos < this.text.length) this.text = this.text.slice(0, pos); }
+
+  scratchAll(): void { this.allScratched = true; }
+  get scratched(): boolean { return this.allScratched || this.scratchedRegs !== 0 || this.scratchedSlots.size > 0; }
+  clean(): void { this.allScratched = false; this.scratchedRegs = 0; this.scratchedSlots.clear(); }
+
+  /** print_verifier_state: ` R0=... fp-8=...` for the current frame, only what was touched unless `all`. */
+  stateText(st: State, env: Env, all: boolean, precise = 0): string {
+  const fi = st.frames.length - 1;
+    const f = st.frames[fi]!;
+    let s = fi > 0 ? ` frame${fi}:` : "";
+    f.regs.forEach((r, i) => {
+      if (r.type === "not_init") return;
+      if (!all && !this.allScratched && !(this.scratchedRegs & (1 << i))) return;
+      s += ` R${i}=${formatReg(r, env, fi, (precise & (1 << i)) !== 0)}`;
+    });
+    f.stack.forEach((slot, i) => {
+      if (slot.bytes.every((b) => b === "?")) return;
+      if (!all && !this.allScratched && !this.scratchedSlots.has(i)) return;
+      const name = ` fp${-(i + 1) * 8}=`;
+      if (slot.bytes[0] === "r" && slot.spilled) s += name + formatReg(slot.spilled, env, fi);
+      else s += name + slot.bytes.slice().reverse().join("");
+    });
+    return s;
+  }
+
+  /** print_insn_state: append the touched state to the instruction line just printed, or start a `pc:` line. */
+  insnState(st: State, env: Env, pc: number): void {
+    if (this.prevLogPos && this.prevLogPos === this.end) {
+      this.reset(this.prevLogPos - 1);
+      this.write(" ".repeat(alignment(this.prevInsnPrintPos)) + ";");
+    } else this.write(`${pc}:`);
+    this.write(this.stateText(st, env, false) + "\n");
+    this.clean();
+  }
+
+  /** `pc: (code) text` for the instruction about to run. */
+  insn(pc: number, text: string): void {
+    this.prevLogPos = this.end;
+    this.write(`${pc}: ${text}\n`);
+    this.prevInsnPrintPos = this.end - this.prevLogPos;
+    this.prevLogPos = this.end;
+  }
+}
