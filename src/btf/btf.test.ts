@@ -228,3 +228,21 @@ test("encodeBtf round-trips to the original bytes", async () => {
   // big-endian input encodes to the little-endian form of the same types
   assert.deepEqual(encodeBtf(parseBtf(sample().build(false))), bytes);
 });
+
+test("split BTF: ids and string offsets continue the base's", () => {
+  const base = parseBtf(sample().build());
+  const b = sample().build();
+  const strLen = new DataView(b.buffer).getUint32(20, true);
+  const strs = new TextEncoder().encode("myint\0");
+  const split = new Uint8Array(24 + 12 + strs.length);
+  const dv = new DataView(split.buffer);
+  dv.setUint16(0, 0xeb9f, true);
+  split[2] = 1;
+  [24, 0, 12, 12, strs.length].forEach((v, i) => dv.setUint32(4 + 4 * i, v, true));
+  [strLen, (8 << 24) >>> 0, 1].forEach((v, i) => dv.setUint32(24 + 4 * i, v, true)); // typedef myint -> int (base id 1)
+  split.set(strs, 36);
+  const s = parseBtf(split, { base });
+  assert.equal(s.startId, 29);
+  assert.equal(text((o) => dumpBtfRaw(s, o)), "[29] TYPEDEF 'myint' type_id=1\n");
+  assert.equal(s.name(1), "int");
+});

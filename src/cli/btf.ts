@@ -20,11 +20,18 @@ const LIBBPF_ERRNO__FORMAT = 4001;
 const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
 export default async function btf(args: string[]): Promise<number> {
+  // bpftool's global -B/--base-btf FILE: the base of a split BTF file
+  let baseBtfPath: string | undefined;
+  const bIdx = args.findIndex((a) => a === "-B" || a === "--base-btf");
+  if (bIdx >= 0) {
+    baseBtfPath = args[bIdx + 1];
+    args = [...args.slice(0, bIdx), ...args.slice(bIdx + 2)];
+  }
   const words = args.filter((a) => !JSON_FLAGS.has(a));
   const [sub, ...rest] = words;
   if (sub !== undefined && isPrefix(sub, "dump") && rest[0] !== undefined && isPrefix(rest[0], "file")) {
     const pretty = args.includes("-p") || args.includes("--pretty");
-    return dumpFile(rest.slice(1), pretty || args.includes("-j") || args.includes("--json") ? { pretty } : undefined);
+    return dumpFile(rest.slice(1), pretty || args.includes("-j") || args.includes("--json") ? { pretty } : undefined, baseBtfPath);
   }
   return delegateToKernel(args);
 }
@@ -50,7 +57,7 @@ function pErr(msg: string, json: { pretty: boolean } | undefined): void {
   else console.error(`Error: ${msg}`);
 }
 
-async function dumpFile(args: string[], json: { pretty: boolean } | undefined): Promise<number> {
+async function dumpFile(args: string[], json: { pretty: boolean } | undefined, baseBtfPath?: string): Promise<number> {
   const path = args[0];
   if (path === undefined) {
     pErr("expected file path", json);
@@ -78,8 +85,9 @@ async function dumpFile(args: string[], json: { pretty: boolean } | undefined): 
   let base: Btf | undefined;
   try {
     bytes = readFileSync(path);
-    // module BTF is split over vmlinux, as bpftool resolves it
-    if (path.startsWith("/sys/kernel/btf/") && path !== "/sys/kernel/btf/vmlinux") {
+    // module BTF is split over vmlinux, as bpftool resolves it; -B names another base
+    if (baseBtfPath !== undefined) base = btfFromFileBytes(readFileSync(baseBtfPath));
+    else if (path.startsWith("/sys/kernel/btf/") && path !== "/sys/kernel/btf/vmlinux") {
       base = btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux"));
     }
   } catch (e) {
