@@ -67,6 +67,9 @@ export async function main(): Promise<void> {
     const t = time((i) => { space.u8[keyAddr + (c.spec.type === 11 ? 6 : 0)] = i & 0xff; m.lookupElem(keyAddr, 0); }, 2 * N);
     console.log(`${(c.name + " lookupElem").padEnd(32)} ${t.toFixed(0).padStart(7)}`);
   }
+  const lru = createMap(space, { type: 9, keySize: 4, valueSize: 8, maxEntries: 1024 }, { nCpus: 2 });
+  const tl = time((i) => { space.dv.setUint32(buf.start, i, true); lru.updateElem(buf.start, buf.start + 16, 0, i & 1); });
+  console.log(`${"lru_hash updateElem (evicting)".padEnd(32)} ${tl.toFixed(0).padStart(7)}`);
   const rb = createMap(space, { type: 27, keySize: 0, valueSize: 0, maxEntries: 1 << 16 }) as RingBufMap;
   const t = time((i) => { rb.output(buf.start, 32, 0); if ((i & 1023) === 1023) rb.consume(() => 0); });
   console.log(`${"ringbuf output 32B (+consume)".padEnd(32)} ${t.toFixed(0).padStart(7)}`);
