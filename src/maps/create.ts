@@ -1,6 +1,7 @@
 // createMap: BPF_MAP_CREATE for the VM backend. Validates the spec like the kernel, then builds the map type's
 // implementation in the given address space. The table below is the one place a map type meets its implementation.
 
+import { BpfError } from "../errors.ts";
 import type { AddressSpace } from "../vm/memory.ts";
 import { ArrayMap } from "./array.ts";
 import { BloomFilterMap } from "./bloom.ts";
@@ -48,7 +49,7 @@ const IMPLEMENTATIONS: ReadonlyMap<number, MapClass> = new Map<number, MapClass>
  */
 export function createMap(space: AddressSpace, spec: MapSpec, opts: MapOptions = {}): BpfMap {
   const nCpus = opts.nCpus ?? 1;
-  if (!Number.isInteger(nCpus) || nCpus < 1) throw new RangeError(`nCpus must be a positive integer, not ${nCpus}`);
+  if (!Number.isInteger(nCpus) || nCpus < 1 || nCpus > 4096) throw new BpfError("EINVAL", `nCpus must be an integer 1..4096, not ${nCpus}`);
   const maxEntries = validateMapSpec(spec, nCpus);
   const Impl = IMPLEMENTATIONS.get(spec.type)!;
   return new Impl(space, spec, maxEntries, { ...opts, nCpus });

@@ -361,6 +361,7 @@ export class HashMap extends BpfMap {
   /** __htab_map_lookup_and_delete_batch: whole buckets at a time; the token is the next bucket index. */
   private bucketBatch(inBatch: Uint8Array | null, count: number, opts: BatchOptions, del: boolean, cmd: string): BatchResult {
     this.checkBatchFlags(opts, cmd);
+    this.checkBatchCount(count, cmd);
     const keys: Uint8Array[] = [], values: Uint8Array[] = [];
     if (count === 0) return { keys, values, count: 0, outBatch: null, done: false };
     let batch = 0;

@@ -329,6 +329,7 @@ export abstract class BpfMap {
   protected genericLookupBatch(inBatch: Uint8Array | null, count: number, opts: BatchOptions): BatchResult {
     this.needRead("BPF_MAP_LOOKUP_BATCH");
     this.checkBatchFlags(opts, "BPF_MAP_LOOKUP_BATCH");
+    this.checkBatchCount(count, "BPF_MAP_LOOKUP_BATCH");
     const keys: Uint8Array[] = [], values: Uint8Array[] = [];
     if (count === 0) return { keys, values, count: 0, outBatch: null, done: false };
     let prev: Uint8Array | null = inBatch;
@@ -381,6 +382,11 @@ export abstract class BpfMap {
       }
     }
     return n;
+  }
+
+  /** attr.batch.count is a u32. */
+  protected checkBatchCount(count: number, cmd: string): void {
+    if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) throw sysError("EINVAL", this, `${cmd}: count ${count}`);
   }
 
   protected checkBatchFlags(opts: BatchOptions, cmd: string): void {

@@ -4,6 +4,7 @@
 // with BPF_F_CURRENT_CPU). A full buffer drops the sample (-ENOSPC) and counts it lost; the next sample that fits is
 // preceded by a PERF_RECORD_LOST with the count, as perf's ring buffer does. Checked byte for byte against Linux 6.18.
 
+import { BpfError } from "../errors.ts";
 import type { AddressSpace } from "../vm/memory.ts";
 import { FdArrayMap } from "./fd-array.ts";
 import type { MapOptions } from "./map.ts";
@@ -34,7 +35,7 @@ export class PerfBuffer {
   /** `pages` data pages (a power of 2, as libbpf's perf_buffer__new requires). */
   constructor(readonly cpu: number, pages = 8) {
     if (!Number.isInteger(pages) || pages <= 0 || (pages & (pages - 1)) !== 0) {
-      throw new RangeError(`perf buffer page count ${pages} is not a power of 2`);
+      throw new BpfError("EINVAL", `perf buffer page count ${pages} is not a power of 2`);
     }
     this.data = new Uint8Array(pages * PAGE_SIZE);
   }

@@ -108,3 +108,19 @@ test("LRU per-CPU lists round max_entries up to a multiple of the CPU count", ()
   const m = createMap(new AddressSpace(), spec(10, 4, 4, 3, 2), { nCpus: 4 });
   assert.equal(m.maxEntries, 4);
 });
+
+test("bad input is a BpfError, never a crash", () => {
+  const space = new AddressSpace();
+  const isErr = (f: () => unknown, code: string) => assert.throws(f, (e: unknown) => e instanceof BpfError && e.code === code);
+  isErr(() => createMap(space, spec(1, 4, 4, 4), { nCpus: 0 }), "EINVAL");
+  isErr(() => createMap(space, { type: "hash" as unknown as number, keySize: 4, valueSize: 4, maxEntries: 1 }), "EINVAL");
+  isErr(() => createMap(space, spec(1, -4, 4, 4)), "EINVAL");
+  isErr(() => createMap(space, spec(1, 4, 4.5, 4)), "EINVAL");
+  isErr(() => createMap(space, spec(99, 4, 4, 4)), "EINVAL");
+  isErr(() => createMap(space, spec(14, 4, 4, 4)), "UNSUPPORTED");
+  const h = createMap(space, spec(1, 4, 4, 4));
+  isErr(() => h.lookupBatch(null, -1), "EINVAL");
+  isErr(() => h.update(new Uint8Array(4), new Uint8Array(3)), "EINVAL");
+  const st = createMap(space, spec(7, 4, 16, 4)) as unknown as { getStackId(ips: number[], f: number): number };
+  assert.equal(st.getStackId([1.5, 2], 0), -14);
+});

@@ -66,7 +66,9 @@ export class StackTraceMap extends BpfMap {
     if (traceNr <= 0) return -ERRNO.EFAULT;
     const s = this.ipBytes;
     for (let k = 0; k < traceNr; k++) {
-      const ip = BigInt.asUintN(64, BigInt(ips[skip + k]!));
+      const raw = ips[skip + k]!;
+      if (typeof raw === "number" && !Number.isSafeInteger(raw)) return -ERRNO.EFAULT; // not an address
+      const ip = BigInt.asUintN(64, BigInt(raw));
       const lo = Number(ip & 0xffffffffn), hi = Number(ip >> 32n);
       const o = k * 8;
       s[o] = lo & 0xff; s[o + 1] = (lo >>> 8) & 0xff; s[o + 2] = (lo >>> 16) & 0xff; s[o + 3] = lo >>> 24;
