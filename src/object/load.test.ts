@@ -63,10 +63,11 @@ test("every map type is declared from BTF, with inner maps and initial slots", (
   if (!obj) return;
   const m = (n: string) => obj.maps.find((x) => x.name === n)!;
   assert.equal(obj.maps.filter((x) => x.origin === "btf").length, 33);
-  for (let type = 1; type <= 31; type++) {
-    if (type === 26) continue; // struct_ops maps live in .struct_ops
-    assert.ok(obj.maps.some((x) => x.type === type), `map type ${type} present`);
-  }
+  for (let type = 1; type <= 32; type++) assert.ok(obj.maps.some((x) => x.type === type), `map type ${type} present`);
+  const ops = m("my_ops");
+  assert.deepEqual([ops.type, ops.keySize, ops.valueSize, ops.origin], [26, 4, 24, "struct_ops"]);
+  assert.deepEqual(ops.structOps, { typeName: "bpfkit_ops", programs: ["ops_init", undefined, undefined] });
+  assert.equal(new DataView(ops.initialValue!.buffer).getInt32(16, true), 3);
   assert.deepEqual([m("m_hash").keySize, m("m_hash").valueSize, m("m_hash").maxEntries, m("m_hash").pinning], [4, 8, 16, 1]);
   assert.ok(m("m_hash").btfKeyTypeId > 0 && m("m_hash").btfValueTypeId > 0);
   assert.deepEqual([m("m_array").keySize, m("m_array").valueSize, m("m_array").btfKeyTypeId], [4, 24, 0]);

@@ -75,6 +75,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
   const relSecs: ElfSection[] = [];
   let btfMapsSec: ElfSection | undefined;
   let legacyMapsSec: ElfSection | undefined;
+  let stOpsSec: ElfSection | undefined;
   const strtab = elf.sections[elf.sections[elf.symtabIndex]!.link];
   if (!strtab || strtab.type !== E.SHT_STRTAB) throw fmt(`elf: symbol strings section missing or invalid in ${opts.fileName ?? "object"}`);
 
@@ -98,12 +99,12 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
         addPrograms(elf, sec, progs, opts);
       } else if (n === ".data" || n.startsWith(".data.")) dataSecs.push({ sec, origin: "data" });
       else if (n === ".rodata" || n.startsWith(".rodata.")) dataSecs.push({ sec, origin: "rodata" });
-      else if (n === ".struct_ops") warnings.push("elf: .struct_ops maps are not supported; skipped");
+      else if (n === ".struct_ops") stOpsSec = sec;
     } else if (sec.type === E.SHT_REL) {
       if (sec.entsize !== 16) throw fmt(`elf: relocation section '${n}' has sh_entsize ${sec.entsize}, expected 16`, n, sec.offset);
       if (sec.info >= elf.sections.length) throw fmt(`elf: relocation section '${n}' applies to section ${sec.info}, which does not exist`, n, sec.offset);
       const target = elf.sections[sec.info]!;
-      if ((target.flags & E.SHF_EXECINSTR) || n === ".rel.maps") relSecs.push(sec);
+      if ((target.flags & E.SHF_EXECINSTR) || n === ".rel.maps" || n === ".rel.struct_ops") relSecs.push(sec);
     } else if (sec.type === E.SHT_NOBITS && (n === ".bss" || n.startsWith(".bss."))) {
       dataSecs.push({ sec, origin: "bss" });
     }
@@ -140,13 +141,17 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
     mapDecls.push({ spec, secIndex: -1, secOffset: 0, declSize: size, valuesOffset: -1 });
   }
 
+  if (stOpsSec) mapDecls.push(...structOpsMaps(btf, stOpsSec));
+
   // relocations
   for (const rel of relSecs) {
-    if (rel.name === ".rel.maps") continue;
+    if (rel.name === ".rel.maps" || rel.name === ".rel.struct_ops") continue;
     recordProgRelocs(elf, rel, progs, mapDecls, externs, textIndex);
   }
   const mapRel = relSecs.find((s) => s.name === ".rel.maps");
   if (mapRel && btfMapsSec) initSlots(elf, mapRel, mapDecls, progs);
+  const stOpsRel = relSecs.find((s) => s.name === ".rel.struct_ops");
+  if (stOpsRel && stOpsSec) structOpsPrograms(elf, btf!, stOpsRel, mapDecls, progs);
 
   const programs = linkPrograms({ elf, btf, btfExt, progs, maps: mapDecls, externs, kconfigMapIndex, targetBtf: opts.targetBtf, warnings, coreLog: opts.coreLog });
   for (const p of programs) {
@@ -439,4 +444,53 @@ function resolveKsyms(btf: Btf, externs: ExternRef[], target: Btf, log: string[]
     log?.push(x.isFunc ? `extern (func ksym) '${x.name}': resolved to kernel [${id}]` : `extern (var ksym) '${x.name}': resolved to [${id}] var ${x.name}`);
     return { ...x, kernelBtfId: id };
   });
+}
+
+/** libbpf's bpf_object__init_struct_ops_maps: one BPF_MAP_TYPE_STRUCT_OPS map per variable of `.struct_ops`. */
+function structOpsMaps(btf: Btf | undefined, sec: ElfSection): MapDecl[] {
+  const where = { section: ".struct_ops", offset: sec.offset };
+  if (!btf) throw new BpfError("EINVAL", "struct_ops init: the object has no BTF to describe .struct_ops", where);
+  const ds = btf.findByName(".struct_ops", K.BTF_KIND_DATASEC);
+  if (!ds) throw new BpfError("EINVAL", "struct_ops init: DATASEC .struct_ops not found", where);
+  return btf.type(ds).secinfos.map((vi) => {
+    const v = btf.type(vi.type);
+    const name = btf.name(v);
+    const t = btf.type(skipModsAndTypedefs(btf, v.sizeOrType));
+    const tname = btf.name(t);
+    if (!tname) throw new BpfError("ENOTSUPP", "struct_ops init: anonymous type is not supported", where);
+    if (t.kind !== K.BTF_KIND_STRUCT) throw new BpfError("EINVAL", `struct_ops init: ${tname} is not a struct`, where);
+    if (vi.offset + t.sizeOrType > sec.size) throw new BpfError("EINVAL", `struct_ops init: var ${name} is beyond the end of DATASEC .struct_ops`, where);
+    const spec: MapSpec = {
+      name, type: 26, keySize: 4, valueSize: t.sizeOrType, maxEntries: 1, flags: 0, numaNode: 0, mapExtra: 0, pinning: 0,
+      btfKeyTypeId: 0, btfValueTypeId: 0, section: ".struct_ops", origin: "struct_ops", realName: name,
+      initialValue: new Uint8Array(sec.data.subarray(vi.offset, vi.offset + t.sizeOrType)),
+      structOps: { typeName: tname, programs: t.members.map(() => undefined) },
+    };
+    return { spec, secIndex: sec.index, secOffset: vi.offset, declSize: t.sizeOrType, valuesOffset: -1 };
+  });
+}
+
+/** `.rel.struct_ops`: which struct_ops program each function-pointer member names (bpf_object__collect_st_ops_relos). */
+function structOpsPrograms(elf: ElfFile, btf: Btf, rel: ElfSection, maps: MapDecl[], progs: ProgBody[]): void {
+  for (const [i, r] of elf.relocations(rel).entries()) {
+    const sym = elf.symbols[r.symbol]!;
+    const where = { section: ".rel.struct_ops", offset: rel.offset + i * 16 };
+    const m = maps.find((d) => d.spec.origin === "struct_ops" && r.offset >= d.secOffset && r.offset < d.secOffset + d.declSize);
+    if (!m) throw new BpfError("EINVAL", `struct_ops reloc: cannot find map at rel->r_offset ${r.offset}`, where);
+    const t = btf.type(skipModsAndTypedefs(btf, btf.type(btf.findByName(m.spec.name, K.BTF_KIND_VAR)).sizeOrType));
+    const moff = r.offset - m.secOffset;
+    const idx = t.members.findIndex((x) => x.bitOffset === moff * 8);
+    if (idx < 0) throw new BpfError("EINVAL", `struct_ops reloc ${m.spec.name}: cannot find member at moff ${moff}`, where);
+    const mname = btf.str(t.members[idx]!.nameOff) ?? "";
+    const mt = btf.type(skipModsAndTypedefs(btf, t.members[idx]!.type));
+    if (mt.kind !== K.BTF_KIND_PTR || btf.type(skipModsAndTypedefs(btf, mt.sizeOrType)).kind !== K.BTF_KIND_FUNC_PROTO) {
+      throw new BpfError("EINVAL", `struct_ops reloc ${m.spec.name}: member ${mname} is not a func ptr`, where);
+    }
+    const prog = progs.find((p) => p.secIndex === sym.shndx && p.secInsnOff * 8 === sym.value && !p.isSubprog);
+    if (!prog) throw new BpfError("EINVAL", `struct_ops reloc ${m.spec.name}: cannot find prog at shdr_idx ${sym.shndx} to relocate func ptr ${mname}`, where);
+    if (prog.progType !== 27) throw new BpfError("EINVAL", `struct_ops reloc ${m.spec.name}: prog ${prog.name} is not struct_ops BPF program`, where);
+    const programs = [...m.spec.structOps!.programs];
+    programs[idx] = prog.name;
+    m.spec = { ...m.spec, structOps: { typeName: m.spec.structOps!.typeName, programs } };
+  }
 }

@@ -27,13 +27,18 @@ export interface MapSpec {
   /** The ELF section the map comes from: ".maps", "maps", ".data", ".rodata", ".bss", ".kconfig", ".rodata.foo"… */
   readonly section: string;
   /** How it was declared. */
-  readonly origin: "btf" | "legacy" | "data" | "rodata" | "bss" | "kconfig";
+  readonly origin: "btf" | "legacy" | "data" | "rodata" | "bss" | "kconfig" | "struct_ops";
   /** The variable or section name in the source (`.data` for data maps, the C variable for declared maps). */
   readonly realName: string;
   /** Initial contents of a global-data map (valueSize bytes); undefined for the others. */
   readonly initialValue?: Uint8Array;
   /** Initial slots of a map-in-map or prog array (`.values = { [1] = &x }`): map or program names by index. */
   readonly initSlots?: readonly (string | undefined)[];
+  /**
+   * A struct_ops map (a variable in `.struct_ops`): the struct's name (the kernel type is `bpf_struct_ops_<name>`,
+   * whose size a loader takes from vmlinux) and, per struct member, the struct_ops program its function pointer names.
+   */
+  readonly structOps?: { readonly typeName: string; readonly programs: readonly (string | undefined)[] };
 }
 
 export interface FuncInfo {
