@@ -21,3 +21,4 @@ export { RingBufMap } from "./ringbuf.ts";
 export { BloomFilterMap } from "./bloom.ts";
 export { StackTraceMap } from "./stack-trace.ts";
 export { htabHash, jhash, jhash2 } from "./jhash.ts";
+export { memlockOf } from "./mem-usage.ts";

@@ -11,7 +11,7 @@ import {
   closeFd, mapCreate, progLoad, progTestRun, mapDeleteElem, mapGetNextKey, mapLookupAndDeleteBatch, mapLookupAndDeleteElem, mapLookupBatch,
   mapLookupElem, mapUpdateElem,
 } from "../../src/kernel/bpf.ts";
-import { createMap, validateMapSpec } from "../../src/maps/index.ts";
+import { createMap, memlockOf, validateMapSpec } from "../../src/maps/index.ts";
 import type { Insn } from "../../src/isa/ebpf/insn.ts";
 import type { BpfMap, MapSpec } from "../../src/maps/index.ts";
 import { AddressSpace } from "../../src/vm/memory.ts";
@@ -261,17 +261,29 @@ test("BPF_MAP_CREATE: random specs are accepted or refused with the same errno a
     return s;
   });
   const tally = new Map<string, number>();
+  let memlocks = 0;
   fc.assert(fc.property(spec, (s) => {
     let ours = "ok", theirs = "ok";
     try { validateMapSpec(s, possibleCpus()); } catch (e) { ours = isBpfError(e) ? e.code : String(e); }
+    let kernelMemlock: number | undefined;
     try {
-      closeFd(mapCreate({ mapType: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, mapFlags: s.flags, mapExtra: s.mapExtra }));
+      const fd = mapCreate({ mapType: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, mapFlags: s.flags, mapExtra: s.mapExtra });
+      kernelMemlock = Number(/memlock:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1]);
+      closeFd(fd);
     } catch (e) { theirs = isBpfError(e) ? e.code : String(e); }
-    assert.equal(ours, theirs, JSON.stringify(s, (_, v) => (typeof v === "bigint" ? String(v) : v)));
+    const what = JSON.stringify(s, (_, v) => (typeof v === "bigint" ? String(v) : v));
+    assert.equal(ours, theirs, what);
+    // Accepted and small enough to build here: bpfkit charges the same memlock as the kernel.
+    if (ours === "ok" && s.maxEntries * Math.max(s.valueSize, 8) <= 1 << 22) {
+      const m = createMap(new AddressSpace(), s, { nCpus: possibleCpus() });
+      assert.equal(memlockOf(m), kernelMemlock, `memlock of ${what}`);
+      m.free();
+      memlocks++;
+    }
     tally.set(theirs, (tally.get(theirs) ?? 0) + 1);
   }), { numRuns: 1000, seed: 20251125 });
   assert.ok((tally.get("ok") ?? 0) > 200, `enough accepted specs: ${[...tally].join(" ")}`);
-  console.log(`map create outcomes: ${[...tally].map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(`map create outcomes: ${[...tally].map(([k, v]) => `${k} ${v}`).join(", ")}; memlock compared for ${memlocks}`);
 });
 
 test("map-in-map: the same inner maps are accepted or refused as Linux refuses them", (t) => {
