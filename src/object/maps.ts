@@ -191,7 +191,13 @@ export function internalMapName(objName: string, realName: string): string {
 }
 
 /** The global-data map of one `.data*`/`.rodata*`/`.bss*` section. */
+/** The kernel refuses array values above KMALLOC_MAX_SIZE (array_map_alloc_check); so does the loader, before allocating. */
+const KMALLOC_MAX_SIZE = 4 << 20;
+
 export function dataMap(objName: string, sec: ElfSection, origin: "data" | "rodata" | "bss", btf: Btf | undefined): MapDecl {
+  if (sec.size > KMALLOC_MAX_SIZE) {
+    throw new BpfError("E2BIG", `section '${sec.name}' is ${sec.size} bytes, more than a global data map's value may hold (KMALLOC_MAX_SIZE, ${KMALLOC_MAX_SIZE})`, { section: sec.name, offset: sec.offset });
+  }
   const datasec = btf?.findByName(sec.name, K.BTF_KIND_DATASEC) ?? 0;
   const spec: MapSpec = {
     name: internalMapName(objName, sec.name), type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: sec.size, maxEntries: 1,
