@@ -2,7 +2,7 @@
 // read the capture, compile, filter, write the matches; Node's start-up is not counted, tcpdump's process start is) against `tcpdump -r FILE -w /dev/null EXPR` on the same generated capture,
 // for a few filters, in the same run. The capture is generated in a temporary directory and deleted afterwards.
 import { performance } from "node:perf_hooks";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";

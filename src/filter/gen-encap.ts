@@ -2,8 +2,8 @@
 // PPPoE sessions (the link layer becomes PPP) and Geneve (the link layer becomes the inner Ethernet frame, at an
 // offset computed at run time).
 import {
-  BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_ABS, BPF_IND, BPF_MEM, BPF_IMM, BPF_K, BPF_X, BPF_B, BPF_H,
-  BPF_W, BPF_AND, BPF_ADD, BPF_MUL, BPF_JEQ, BPF_JSET, BPF_MISC, BPF_TAX, BPF_TXA, BPF_LSH, BPF_OR,
+  BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_IND, BPF_MEM, BPF_IMM, BPF_K, BPF_X, BPF_B, BPF_H,
+  BPF_W, BPF_AND, BPF_ADD, BPF_MUL, BPF_JEQ, BPF_MISC, BPF_TAX, BPF_TXA,
 } from "../isa/cbpf/insn.ts";
 import { type Block, type SList, newBlock, newStmt, sappend } from "./blocks.ts";
 import { type CompilerState, DLT, ETHERTYPE, PPP, allocReg, describe, fail, pushLinkhdr } from "./state.ts";

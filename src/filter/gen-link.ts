@@ -1,11 +1,10 @@
 // Link-layer code generation (gencode.c): "is this packet protocol P" for each link type, LLC/SNAP, MAC addresses,
 // broadcast/multicast and packet direction. 802.11 specifics live in gen-wlan.ts, encapsulations in gen-encap.ts.
 import {
-  BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_ABS, BPF_IND, BPF_MEM, BPF_IMM, BPF_K, BPF_X, BPF_B, BPF_H,
-  BPF_W, BPF_AND, BPF_ADD, BPF_MUL, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_MISC, BPF_TAX, BPF_TXA, BPF_LSH, BPF_OR,
-  SKF_AD_OFF, SKF_AD_IFINDEX, SKF_AD_PKTTYPE,
+  BPF_LD, BPF_LDX, BPF_JMP, BPF_MEM, BPF_X, BPF_B, BPF_H,
+  BPF_W, BPF_JEQ, SKF_AD_OFF, SKF_AD_IFINDEX, SKF_AD_PKTTYPE,
 } from "../isa/cbpf/insn.ts";
-import { type Block, type SList, newBlock, newStmt, sappend } from "./blocks.ts";
+import { type Block, newBlock, newStmt, sappend } from "./blocks.ts";
 import {
   type CompilerState, DLT, ETHERMTU, ETHERTYPE, LLCSAP, PPP, ISO8473_CLNP, ISO9542_ESIS, ISO10589_ISIS, describe, fail,
 } from "./state.ts";

@@ -8,17 +8,15 @@ import {
 import { type Block, type SList, newBlock, newStmt, sappend } from "./blocks.ts";
 import {
   type CompilerState, DLT, ETHERTYPE, LLCSAP, IPPROTO, PROTO_UNDEF, ISO8473_CLNP, ISO9542_ESIS, ISO10589_ISIS, ISIS,
-  OFFSET_NOT_SET, allocReg, freeReg, fail,
+  allocReg, freeReg, fail,
 } from "./state.ts";
 import {
-  OffRel, JMP, genAnd, genOr, genNot, genCmp, genCmpGe, genCmpLe, genMcmp, loadA, loadxIpHdrLen, absOffsetVarpart,
+  OffRel, JMP, genAnd, genOr, genNot, genCmp, loadA, loadxIpHdrLen, absOffsetVarpart,
   type ArthValue,
 } from "./gen-core.ts";
 import { genLinktype } from "./gen-link.ts";
 import {
-  type Qual, Q_DEFAULT, Q_HOST, Q_NET, Q_PORT, Q_PORTRANGE, Q_GATEWAY, Q_PROTO, Q_PROTOCHAIN, Q_UNDEF,
-  Q_SRC, Q_DST, Q_AND, Q_OR, Q_ADDR1, Q_ADDR2, Q_ADDR3, Q_ADDR4, Q_RA, Q_TA,
-  Q_LINK, Q_IP, Q_ARP, Q_RARP, Q_SCTP, Q_TCP, Q_UDP, Q_ICMP, Q_IGMP, Q_IGRP, Q_ATALK, Q_DECNET, Q_LAT, Q_SCA, Q_MOPRC,
+  Q_DEFAULT, Q_LINK, Q_IP, Q_ARP, Q_RARP, Q_SCTP, Q_TCP, Q_UDP, Q_ICMP, Q_IGMP, Q_IGRP, Q_ATALK, Q_DECNET, Q_LAT, Q_SCA, Q_MOPRC,
   Q_MOPDL, Q_IPV6, Q_ICMPV6, Q_AH, Q_ESP, Q_PIM, Q_VRRP, Q_AARP, Q_ISO, Q_ESIS, Q_ISIS, Q_CLNP, Q_STP, Q_IPX,
   Q_NETBEUI, Q_ISIS_L1, Q_ISIS_L2, Q_ISIS_IIH, Q_ISIS_SNP, Q_ISIS_CSNP, Q_ISIS_PSNP, Q_ISIS_LSP, Q_RADIO, Q_CARP,
 } from "./ast.ts";
