@@ -69,7 +69,11 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, opts: { fileOffset?: nu
       o += 8;
       if (o + n * recSize > end) r.fail(o, `${label} for section '${secName}' has ${n} records of ${recSize} bytes, past the end`);
       const records: T[] = [];
-      for (let i = 0; i < n; i++, o += recSize) records.push(read(o));
+      for (let i = 0; i < n; i++, o += recSize) {
+        // record offsets are byte offsets of instructions in the section
+        if (r.u32(o) % 8) r.fail(o, `${label} record ${i} for section '${secName}': insn_off ${r.u32(o)} is not a multiple of 8`);
+        records.push(read(o));
+      }
       secs.push({ secName: secName!, records });
     }
     return { recSize, secs };
