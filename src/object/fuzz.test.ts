@@ -70,6 +70,22 @@ test("mutated objects never crash the loader or the xlated dump", (t) => {
   }
 });
 
+test("mutated CO-RE objects never crash relocation against a target BTF", (t) => {
+  const built = buildOwnCorpus();
+  if (typeof built === "string") return void (console.log(`SKIP: ${built}`), t.skip(built));
+  const obj = new Uint8Array(readFileSync(built.find((b) => b.name === "core")!.path));
+  const target = loadObject(obj).btf!; // relocate against the object's own (unmutated) types
+  const ext = parseElf(obj).sectionByName(".BTF.ext")!;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(ext.size - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (flips) => {
+      const b = new Uint8Array(obj);
+      for (const [i, v] of flips) b[ext.offset + i] = v;
+      cleanly(() => loadObject(b, { targetBtf: target }));
+    }),
+    { numRuns: 80 },
+  );
+});
+
 test("mutated .BTF sections never crash the parser, validator or dumps", (t) => {
   const objs = samples(t);
   if (!objs) return;
