@@ -1,7 +1,8 @@
 // `bpfkit filter`: tcpdump's filter compiler and offline filtering.
 //   bpfkit filter [-y LINKTYPE] [-O] [-s SNAPLEN] -d|-dd|-ddd EXPR...      print the program as tcpdump -d/-dd/-ddd
 //   bpfkit filter -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR...
-// The expression may be split over several arguments (joined with spaces, as tcpdump does).
+// The expression may be split over several arguments (joined with spaces, as tcpdump does), or read with -F FILE
+// ('#' comments blanked out as tcpdump's read_infile does; command-line expression words are then ignored).
 import { readFileSync, writeFileSync, openSync, readSync, writeSync, closeSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { compileFilter, compileOfflineFilterJs, pcapLeHeader } from "../filter/index.ts";
@@ -19,16 +20,17 @@ interface Options {
   count: number | undefined;
   countOnly: boolean;
   engine: "interp" | "ebpf" | "jit";
+  exprFile: string | undefined;
   expr: string;
 }
 
 function usage(msg: string): never {
-  throw new BpfError("EINVAL", `${msg}\nusage: bpfkit filter [-y LINKTYPE] [-O] [-s SNAPLEN] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR`);
+  throw new BpfError("EINVAL", `${msg}\nusage: bpfkit filter [-y LINKTYPE] [-O] [-s SNAPLEN] [-F FILE] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR`);
 }
 
 function parseArgs(args: string[]): Options {
   const o: Options = { linktype: "EN10MB", linktypeGiven: false, optimize: true, dump: 0, snaplen: undefined, read: undefined,
-    write: undefined, count: undefined, countOnly: false, engine: "interp", expr: "" };
+    write: undefined, count: undefined, countOnly: false, engine: "interp", exprFile: undefined, expr: "" };
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -43,6 +45,7 @@ function parseArgs(args: string[]): Options {
     else if (/^-d{1,3}$/.test(a)) o.dump = Math.min(3, a.length - 1) as 1 | 2 | 3;
     else if (a === "-s") o.snaplen = Number(value());
     else if (a === "-r") o.read = value();
+    else if (a === "-F") o.exprFile = value();
     else if (a === "-w") o.write = value();
     else if (a === "-c") o.count = Number(value());
     else if (a === "--count") o.countOnly = true;
@@ -54,6 +57,15 @@ function parseArgs(args: string[]): Options {
     else rest.push(a);
   }
   o.expr = rest.join(" ");
+  if (o.exprFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(o.exprFile, "latin1");
+    } catch (e) {
+      throw new BpfError("ENOENT", `can't open ${o.exprFile}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (e as Error).message}`);
+    }
+    o.expr = text.replace(/#[^\n]*/g, (c) => " ".repeat(c.length));
+  }
   return o;
 }
 
