@@ -73,7 +73,7 @@ test("every map type is declared from BTF, with inner maps and initial slots", (
   assert.deepEqual([m("m_array").keySize, m("m_array").valueSize, m("m_array").btfKeyTypeId], [4, 24, 0]);
   assert.equal(m("m_lpm").flags, 1);
   assert.equal(m("m_lpm").keySize, 8);
-  assert.equal(m("m_bloom").mapExtra, 3);
+  assert.equal(m("m_bloom").mapExtra, 3n);
   const aom = m("m_array_of_maps");
   assert.equal(aom.valueSize, 4);
   assert.deepEqual([aom.innerMap?.type, aom.innerMap?.keySize, aom.innerMap?.valueSize, aom.innerMap?.maxEntries], [2, 4, 4, 1]);
@@ -195,4 +195,9 @@ test("ksyms and kfuncs resolve against a target BTF; a missing weak kfunc stays 
   const ld = p.insns.find((x) => x.code === 0x18 && x.src === 3)!;
   assert.equal(ld.imm, vmlinux.findByName("bpf_prog_active", 14));
   assert.equal(obj.externs.find((x) => x.name === "bpfkit_no_such_kfunc")!.kernelBtfId, 0);
+});
+
+test("an object's MapSpec is the maps engineer's MapSpec (structurally)", () => {
+  const check = (m: import("./index.ts").MapSpec): import("../maps/index.ts").MapSpec => m;
+  assert.equal(typeof check, "function");
 });

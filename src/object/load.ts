@@ -133,7 +133,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
     kconfigMapIndex = mapDecls.length;
     const spec: MapSpec = {
       name: internalMapName(name, ".kconfig"), type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: size, maxEntries: 1,
-      flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, numaNode: 0, mapExtra: 0, pinning: 0, btfKeyTypeId: 0,
+      flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, numaNode: 0, mapExtra: 0n, pinning: 0, btfKeyTypeId: 0,
       btfValueTypeId: btf?.findByName(".kconfig", K.BTF_KIND_DATASEC) ?? 0, section: ".kconfig", origin: "kconfig",
       realName: ".kconfig", initialValue: new Uint8Array(size),
     };
@@ -461,7 +461,7 @@ function structOpsMaps(btf: Btf | undefined, sec: ElfSection): MapDecl[] {
     if (t.kind !== K.BTF_KIND_STRUCT) throw new BpfError("EINVAL", `struct_ops init: ${tname} is not a struct`, where);
     if (vi.offset + t.sizeOrType > sec.size) throw new BpfError("EINVAL", `struct_ops init: var ${name} is beyond the end of DATASEC .struct_ops`, where);
     const spec: MapSpec = {
-      name, type: 26, keySize: 4, valueSize: t.sizeOrType, maxEntries: 1, flags: 0, numaNode: 0, mapExtra: 0, pinning: 0,
+      name, type: 26, keySize: 4, valueSize: t.sizeOrType, maxEntries: 1, flags: 0, numaNode: 0, mapExtra: 0n, pinning: 0,
       btfKeyTypeId: 0, btfValueTypeId: 0, section: ".struct_ops", origin: "struct_ops", realName: name,
       initialValue: new Uint8Array(sec.data.subarray(vi.offset, vi.offset + t.sizeOrType)),
       structOps: { typeName: tname, programs: t.members.map(() => undefined) },

@@ -31,7 +31,7 @@ export interface MapDecl {
 const mapErr = (msg: string, section: string): BpfError => new BpfError("EINVAL", msg, { section });
 
 interface MapDef {
-  type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; numaNode: number; mapExtra: number;
+  type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; numaNode: number; mapExtra: bigint;
   pinning: number; keyTypeId: number; valueTypeId: number; inner?: MapDef; valuesOffset: number;
 }
 
@@ -51,7 +51,7 @@ function mapFieldInt(btf: Btf, mapName: string, attr: string, typeId: number): n
 const isMapInMap = (type: number) => type === BPF_MAP_TYPE_ARRAY_OF_MAPS || type === BPF_MAP_TYPE_HASH_OF_MAPS;
 
 function parseBtfMapDef(btf: Btf, mapName: string, def: BtfType, isInner: boolean): MapDef {
-  const d: MapDef = { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, numaNode: 0, mapExtra: 0, pinning: 0, keyTypeId: 0, valueTypeId: 0, valuesOffset: -1 };
+  const d: MapDef = { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, numaNode: 0, mapExtra: 0n, pinning: 0, keyTypeId: 0, valueTypeId: 0, valuesOffset: -1 };
   const sized = (what: "key" | "value", typeId: number) => {
     const t = btf.hasType(typeId) ? btf.type(typeId) : undefined;
     if (!t) throw mapErr(`map '${mapName}': ${what} type [${typeId}] not found.`, ".maps");
@@ -72,7 +72,7 @@ function parseBtfMapDef(btf: Btf, mapName: string, def: BtfType, isInner: boolea
       case "max_entries": d.maxEntries = mapFieldInt(btf, mapName, name, m.type); break;
       case "map_flags": d.flags = mapFieldInt(btf, mapName, name, m.type); break;
       case "numa_node": d.numaNode = mapFieldInt(btf, mapName, name, m.type); break;
-      case "map_extra": d.mapExtra = mapFieldInt(btf, mapName, name, m.type); break;
+      case "map_extra": d.mapExtra = BigInt(mapFieldInt(btf, mapName, name, m.type)); break;
       case "key_size": d.keySize = setSize("key", d.keySize, mapFieldInt(btf, mapName, name, m.type)); break;
       case "value_size": d.valueSize = setSize("value", d.valueSize, mapFieldInt(btf, mapName, name, m.type)); break;
       case "key": { const k = sized("key", m.type); d.keySize = setSize("key", d.keySize, k.sz); d.keyTypeId = k.id; break; }
@@ -175,7 +175,7 @@ export function legacyMaps(elf: ElfFile, sec: ElfSection): MapDecl[] {
       const o = s.value;
       const spec: MapSpec = {
         name: s.name, type: r.u32(o), keySize: r.u32(o + 4), valueSize: r.u32(o + 8), maxEntries: r.u32(o + 12), flags: r.u32(o + 16),
-        numaNode: 0, mapExtra: 0, pinning: 0, btfKeyTypeId: 0, btfValueTypeId: 0, section: "maps", origin: "legacy", realName: s.name,
+        numaNode: 0, mapExtra: 0n, pinning: 0, btfKeyTypeId: 0, btfValueTypeId: 0, section: "maps", origin: "legacy", realName: s.name,
       };
       return { spec, secIndex: sec.index, secOffset: s.value, declSize: defSize, valuesOffset: -1 };
     });
@@ -203,7 +203,7 @@ export function dataMap(objName: string, sec: ElfSection, origin: "data" | "roda
     name: internalMapName(objName, sec.name), type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: sec.size, maxEntries: 1,
     // libbpf: .rodata is frozen and read-only for programs; all global data is mmapable
     flags: (origin === "rodata" ? BPF_F_RDONLY_PROG : 0) | BPF_F_MMAPABLE,
-    numaNode: 0, mapExtra: 0, pinning: 0, btfKeyTypeId: 0, btfValueTypeId: datasec, section: sec.name, origin, realName: sec.name,
+    numaNode: 0, mapExtra: 0n, pinning: 0, btfKeyTypeId: 0, btfValueTypeId: datasec, section: sec.name, origin, realName: sec.name,
     initialValue: origin === "bss" ? new Uint8Array(sec.size) : new Uint8Array(sec.data),
   };
   return { spec, secIndex: sec.index, secOffset: 0, declSize: sec.size, valuesOffset: -1 };

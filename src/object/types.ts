@@ -18,7 +18,8 @@ export interface MapSpec {
   readonly flags: number;
   readonly innerMap?: MapSpec;
   readonly numaNode: number;
-  readonly mapExtra: number;
+  /** map_extra (u64; BLOOM_FILTER: the number of hash functions). */
+  readonly mapExtra: bigint;
   /** 0 = LIBBPF_PIN_NONE, 1 = LIBBPF_PIN_BY_NAME. */
   readonly pinning: number;
   /** BTF ids of the key and value types (0 when not given by BTF). */
