@@ -41,7 +41,6 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
       for (let i = 0; i < size; i++) {
         const b = o + i;
         const spi = Math.floor((-b - 1) / 8);
-        env.vlog.scratchedSlots.add(spi);
         const slot = f.stack[spi];
         const idx = ((b % 8) + 8) % 8;
         if (write) {
@@ -212,6 +211,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
     case "RET_PTR_TO_RINGBUF_MEM_OR_NULL": {
       const r = ptrReg("mem");
       r.ringbuf = true; r.maybeNull = true; r.range = meta.rawSizeReg;
+      newId(env); // the kernel spends one id before acquiring the reference
       const ref = newId(env);
       r.id = ref; r.refObjId = ref;
       st.refs.push({ id: ref, insn: env.pc });

@@ -218,7 +218,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       if (reg.b.smin < 0n) reject(env, `R${a.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
       const o = reg.off + off;
       if (o < 0 || size === 0 || o + size > reg.range) {
-        reject(env, `invalid access to packet, off=${o} size=${size}, R${a.regno}(id=${reg.id},off=${reg.off},r=${reg.range})\nR${a.regno} offset is outside of the packet`);
+        reject(env, `invalid access to packet, off=${o} size=${size}, R${a.regno}(id=${reg.id},off=${o},r=${reg.range})\nR${a.regno} offset is outside of the packet`);
       }
       if (!write) loaded = scalarReg();
       fact(env, "pkt", size);

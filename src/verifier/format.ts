@@ -62,7 +62,7 @@ export function formatReg(r: Reg, env: Env, frameno: number, precise = false): s
     if (m) { if (m.name) parts.push(`map=${m.name}`); parts.push(`ks=${m.keySize},vs=${m.valueSize}`); }
   }
   if (r.type !== "scalar" && r.off) parts.push(`off=${r.off}`);
-  if (r.type === "pkt" || r.type === "pkt_meta" || r.type === "pkt_end") parts.push(`r=${r.range}`);
+  if (r.type === "pkt" || r.type === "pkt_meta") parts.push(`r=${r.range}`);
   if (r.type === "mem") parts.push(`sz=${r.range}`);
   if (tnumIsConst(r.b.varOff)) {
     if (r.b.varOff.value) parts.push(`imm=${r.b.varOff.value.toString(16)}`);

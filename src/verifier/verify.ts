@@ -83,8 +83,11 @@ function pruneFlags(insns: readonly Insn[]): Uint8Array {
     if (cls !== BPF_JMP && cls !== BPF_JMP32) continue;
     if (op === BPF_EXIT) continue;
     if (op === BPF_CALL) { f[pc + 1] = 1; if (insn.src === BPF_PSEUDO_CALL) f[pc] = 1; continue; }
-    if (op === BPF_JA) { const t = jumpTarget(insn, pc); if (t >= 0 && t < insns.length) f[t] = 1; continue; }
-    f[pc] = 1;
+    if (op === BPF_JCOND) { f[pc + insn.off + 1] = 1; f[pc] = 2; continue; } // may_goto: a forced checkpoint
+    // Branch edges mark their targets (push_insn with BRANCH); conditional jumps are prune points themselves.
+    const t = jumpTarget(insn, pc);
+    if (t >= 0 && t < insns.length) f[t] = 1;
+    if (op !== BPF_JA) f[pc] = 1;
   }
   return f;
 }
@@ -150,7 +153,6 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     checkStructure(env);
     const live = liveRegisters(insns);
     const prune = pruneFlags(insns);
-    const heads = loopHeads(insns, env.subprogs);
     const visited = new Map<number, Checkpoint[]>();
     let live_states = 0;
     const f0 = newFrame(-1, 0, -1);
@@ -167,7 +169,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
 
     const endPath = (): boolean => {
       let c = cp;
-      while (c) { c.branches--; if (c.branches > 0) break; live_states--; c = c.parent; }
+      while (c) { c.branches--; if (c.branches > 0) break; c = c.parent; }
       const next = pending.pop();
       if (!next) return false;
       cur = next.state; pc = next.pc; cp = next.cp; path = next.path;
@@ -185,22 +187,28 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       if (++processed > BPF_COMPLEXITY_LIMIT_INSNS) {
         reject(env, `BPF program is too large. Processed ${processed} insn`, ENOSPC);
       }
-      if (prune[pc] || heads[pc]) {
+      if (prune[pc]) {
+        // is_state_visited: compare with the states recorded here, maybe record this one.
         const list = visited.get(pc) ?? [];
         let pruned = false;
-        let addNew = heads[pc] === 1 || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
+        const force = prune[pc] === 2;
+        let addNew = force || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
         for (let i = 0; i < list.length; i++) {
           const old = list[i]!;
           if (old.branches > 0) {
-            if (heads[pc] && statesEqual(old.state, cur, live[pc]!, true)) {
+            // A state still being explored: only good for catching loops that never change anything.
+            if (statesEqual(old.state, cur, live[pc]!, true)) {
               const p = condRegs(insns[pc]!);
-              reject(env, `infinite loop detected at insn ${pc}\ncur state: ${formatState(cur, env, p)}\nold state: ${formatState(old.state, env, p)}`, EINVAL);
+              reject(env, `infinite loop detected at insn ${pc}\ncur state:${env.vlog.stateText(cur, env, true)}\nold state:${env.vlog.stateText(old.state, env, true, p)}`, EINVAL);
             }
-            if (jmps - prevJmps < 20 && processed - prevInsns < 100) addNew = false;
+            if (!force && jmps - prevJmps < 20 && processed - prevInsns < 100) addNew = false;
           } else if (statesEqual(old.state, cur, live[pc]!, false)) { old.hit++; pruned = true; break; }
-          // States that keep missing are dropped from the search list (the kernel's miss_cnt > hit_cnt * 3 + 3).
-          if (++old.miss > old.hit * 3 + 3) { list.splice(i, 1); i--; }
+          if (addNew) old.miss++;
+          // States that keep missing are dropped from the search list (miss_cnt > hit_cnt * n + n).
+          const n = force && old.branches > 0 ? 64 : 3;
+          if (old.miss > old.hit * n + n) { list.splice(i, 1); i--; if (old.branches === 0) live_states--; }
         }
+        if (!pruned && list.length > stats.max) stats.max = list.length;
         if (pruned) {
           if (logLevel >= 1) vlog.write(doPrintState ? `\nfrom ${fromPc} to ${pc}: safe\n` : `${pc}: safe\n`);
           if (!endPath()) break;
@@ -214,7 +222,6 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           stats.total++;
           live_states++;
           if (live_states > stats.peak) stats.peak = live_states;
-          if (list.length > stats.max) stats.max = list.length;
           prevJmps = jmps; prevInsns = processed;
         }
       }
@@ -240,15 +247,34 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           reject(env, "BPF_CALL uses reserved fields", EINVAL);
         }
         if (insn.src === BPF_PSEUDO_KFUNC_CALL) reject(env, "calling kernel functions is not supported", EINVAL);
-        if (insn.src === BPF_PSEUDO_CALL) { pc = checkPseudoCall(env, insn); continue; }
+        if (insn.src === BPF_PSEUDO_CALL) {
+          pc = checkPseudoCall(env, insn);
+          if (logLevel >= 1) {
+            const n = cur.frames.length;
+            vlog.write(`caller:\n${vlog.stateText(cur, env, true, 0, n - 2)}\ncallee:\n${vlog.stateText(cur, env, true, 0, n - 1)}\n`);
+            vlog.scratchAll();
+          }
+          continue;
+        }
         checkHelperCall(env, insn);
         pc++;
         continue;
       }
       if (op === BPF_EXIT) {
         if (insn.src !== 0 || insn.dst !== 0 || insn.off !== 0 || insn.imm !== 0 || cls === BPF_JMP32) reject(env, "BPF_EXIT uses reserved fields", EINVAL);
+        const n = cur.frames.length;
+        const calleeText = logLevel >= 1 && n > 1 ? vlog.stateText(cur, env, true, 0, n - 1) : "";
         const next = checkExit(env);
-        if (next >= 0) { pc = next; continue; }
+        if (next >= 0) {
+          if (logLevel >= 1) {
+            vlog.write(`returning from callee:\n${calleeText}\nto caller at ${next}:\n${vlog.stateText(cur, env, true)}\n`);
+            vlog.clean();
+            doPrintState = true;
+            fromPc = pc;
+          }
+          pc = next;
+          continue;
+        }
         if (!endPath()) break;
         continue;
       }
@@ -293,7 +319,8 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     if (!(e instanceof Reject)) throw e;
     const lines = e.message === "" ? [] : e.message.split("\n");
     const vlog = env.vlog;
-    for (const l of lines) vlog.write(l + "\n");
+    // One kernel message lacks its newline, so the statistics run on from it.
+    for (const l of lines) vlog.write(l === "expected prog array map for tail call" ? l : l + "\n");
     if (e.message !== "") vlog.write(processedLine(processed, stats) + "\n");
     return {
       accepted: false,

@@ -16,7 +16,9 @@ function alignment(pos: number): number {
 }
 
 export class VerifierLog {
-  text = "";
+  /** Written pieces; truncation pops from the end, so removing a trailing newline stays O(1) on a long log. */
+  private chunks: string[] = [];
+  private length = 0;
   private prevLogPos = 0;
   private prevInsnPrintPos = 0;
   /** Registers (bit i = Ri) and stack slots (spi) touched since the last state print. */
@@ -24,17 +26,24 @@ export class VerifierLog {
   scratchedSlots = new Set<number>();
   allScratched = true;
 
-  get end(): number { return this.text.length; }
-  write(s: string): void { this.text += s; }
-  reset(pos: number): void { if (pos < this.text.length) this.text = this.text.slice(0, pos); }
+  get end(): number { return this.length; }
+  get text(): string { return this.chunks.join(""); }
+  write(s: string): void { if (s) { this.chunks.push(s); this.length += s.length; } }
+  reset(pos: number): void {
+    while (this.length > pos) {
+      const last = this.chunks.pop()!;
+      this.length -= last.length;
+      if (this.length < pos) { this.chunks.push(last.slice(0, pos - this.length)); this.length = pos; }
+    }
+  }
 
   scratchAll(): void { this.allScratched = true; }
   get scratched(): boolean { return this.allScratched || this.scratchedRegs !== 0 || this.scratchedSlots.size > 0; }
   clean(): void { this.allScratched = false; this.scratchedRegs = 0; this.scratchedSlots.clear(); }
 
   /** print_verifier_state: ` R0=... fp-8=...` for the current frame, only what was touched unless `all`. */
-  stateText(st: State, env: Env, all: boolean, precise = 0): string {
-  const fi = st.frames.length - 1;
+  stateText(st: State, env: Env, all: boolean, precise = 0, frame = st.frames.length - 1): string {
+    const fi = frame;
     const f = st.frames[fi]!;
     let s = fi > 0 ? ` frame${fi}:` : "";
     f.regs.forEach((r, i) => {
@@ -46,9 +55,15 @@ export class VerifierLog {
       if (slot.bytes.every((b) => b === "?")) return;
       if (!all && !this.allScratched && !this.scratchedSlots.has(i)) return;
       const name = ` fp${-(i + 1) * 8}=`;
-      if (slot.bytes[0] === "r" && slot.spilled) s += name + formatReg(slot.spilled, env, fi);
+      if (slot.bytes[0] === "r" && slot.spilled) {
+        // A partial spill prints the plain bytes above it, then the spilled value.
+        let n = 0;
+        while (n < 8 && slot.bytes[n] === "r") n++;
+        s += name + slot.bytes.slice(n).reverse().join("") + formatReg(slot.spilled, env, fi);
+      }
       else s += name + slot.bytes.slice().reverse().join("");
     });
+    if (st.refs.length) s += ` refs=${st.refs.map((r) => r.id).join(",")}`;
     return s;
   }
 
