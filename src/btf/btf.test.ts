@@ -246,3 +246,23 @@ test("split BTF: ids and string offsets continue the base's", () => {
   assert.equal(text((o) => dumpBtfRaw(s, o)), "[29] TYPEDEF 'myint' type_id=1\n");
   assert.equal(s.name(1), "int");
 });
+
+test("CO-RE type_matches is stricter than type_exists", () => {
+  const [, target] = coreBtfs();
+  const I = BtfBuilder.info;
+  const l = new BtfBuilder();
+  const li = l.type(l.str("int"), I(1), 4, (1 << 24) | 32);
+  const lt = l.type(l.str("task"), I(4, 1), 4, l.str("pid"), li, 0);
+  const acc = l.str("0");
+  const lb = parseBtf(l.build());
+  const exists = resolveCoreRelo(lb, { insnOff: 0, typeId: lt, accessStrOff: acc, kind: 8 }, target);
+  const matches = resolveCoreRelo(lb, { insnOff: 0, typeId: lt, accessStrOff: acc, kind: 12 }, target);
+  assert.deepEqual([exists.newVal, matches.newVal], [1n, 1n]); // target task has pid (int)
+  const l2 = new BtfBuilder();
+  const l2i = l2.type(l2.str("int"), I(1), 4, (1 << 24) | 32);
+  const l2t = l2.type(l2.str("task"), I(4, 1), 4, l2.str("comm"), l2i, 0);
+  const a2 = l2.str("0");
+  const lb2 = parseBtf(l2.build());
+  assert.equal(resolveCoreRelo(lb2, { insnOff: 0, typeId: l2t, accessStrOff: a2, kind: 8 }, target).newVal, 1n);
+  assert.equal(resolveCoreRelo(lb2, { insnOff: 0, typeId: l2t, accessStrOff: a2, kind: 12 }, target).newVal, 0n); // no 'comm'
+});

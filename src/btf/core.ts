@@ -186,6 +186,71 @@ function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 32): bo
   return false;
 }
 
+/** Names match when both are empty, or their essential (flavor-less) parts are equal. */
+function namesMatch(lb: Btf, lOff: number, tb: Btf, tOff: number): boolean {
+  const l = lOff ? lb.str(lOff) ?? "" : "", t = tOff ? tb.str(tOff) ?? "" : "";
+  if (t === "") return l === "";
+  return essential(l) === essential(t);
+}
+
+/**
+ * libbpf's bpf_core_types_match (TYPE_MATCHES): stricter than compatibility — names (flavor-less) must match at every
+ * level, ints agree in size and signedness, enums and composites have every local member/enumerator in the target
+ * (composite members recursively), arrays agree in length; behind a pointer a struct may match a forward declaration.
+ */
+function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, behindPtr: boolean, level: number): boolean {
+  if (level <= 0) return false;
+  for (let depth = 0; depth < 32; depth++) {
+    lid = skip(lb, lid);
+    tid = skip(tb, tid);
+    if (lid < 0 || tid < 0) return false;
+    const l = lb.type(lid), t = tb.type(tid);
+    if (!namesMatch(lb, l.nameOff, tb, t.nameOff)) return false;
+    switch (l.kind) {
+      case K.BTF_KIND_UNKN:
+        return t.kind === K.BTF_KIND_UNKN;
+      case K.BTF_KIND_FWD:
+        if (behindPtr) {
+          if (t.kind === K.BTF_KIND_FWD) return l.kflag === t.kflag;
+          return (t.kind === K.BTF_KIND_STRUCT && !l.kflag) || (t.kind === K.BTF_KIND_UNION && l.kflag);
+        }
+        return t.kind === K.BTF_KIND_FWD && l.kflag === t.kflag;
+      case K.BTF_KIND_ENUM: case K.BTF_KIND_ENUM64:
+        if (!isAnyEnum(t) || l.sizeOrType !== t.sizeOrType || l.vlen > t.vlen) return false;
+        return l.enumValues.every((lv) => t.enumValues.some((tv) => namesMatch(lb, lv.nameOff, tb, tv.nameOff)));
+      case K.BTF_KIND_STRUCT: case K.BTF_KIND_UNION:
+        if (behindPtr) {
+          if (l.kind === t.kind) return true;
+          return t.kind === K.BTF_KIND_FWD && (l.kind === K.BTF_KIND_UNION) === t.kflag;
+        }
+        if (l.kind !== t.kind || l.vlen > t.vlen) return false;
+        return l.members.every((lm) => t.members.some((tm) => namesMatch(lb, lm.nameOff, tb, tm.nameOff) && typesMatch(lb, lm.type, tb, tm.type, behindPtr, level - 1)));
+      case K.BTF_KIND_INT:
+        return t.kind === K.BTF_KIND_INT && l.sizeOrType === t.sizeOrType && (l.intEncoding & K.BTF_INT_SIGNED) === (t.intEncoding & K.BTF_INT_SIGNED);
+      case K.BTF_KIND_PTR:
+        if (t.kind !== K.BTF_KIND_PTR) return false;
+        behindPtr = true;
+        lid = l.sizeOrType;
+        tid = t.sizeOrType;
+        continue;
+      case K.BTF_KIND_ARRAY:
+        if (t.kind !== K.BTF_KIND_ARRAY || l.arrayNelems !== t.arrayNelems) return false;
+        lid = l.arrayType;
+        tid = t.arrayType;
+        continue;
+      case K.BTF_KIND_FUNC_PROTO:
+        if (t.kind !== K.BTF_KIND_FUNC_PROTO || l.vlen !== t.vlen) return false;
+        for (let i = 0; i < l.vlen; i++) if (!typesMatch(lb, l.params[i]!.type, tb, t.params[i]!.type, behindPtr, level - 1)) return false;
+        lid = l.sizeOrType;
+        tid = t.sizeOrType;
+        continue;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
 function matchMember(lb: Btf, la: Accessor, tb: Btf, tid: number, spec: Spec): { found: boolean; next: number } {
   tid = skip(tb, tid);
   if (tid < 0) return { found: false, next: 0 };
@@ -219,7 +284,7 @@ function matchMember(lb: Btf, la: Accessor, tb: Btf, tid: number, spec: Spec): {
 function specMatch(local: Spec, tb: Btf, tid: number): Spec | undefined {
   const spec: Spec = { btf: tb, rootTypeId: tid, kind: local.kind, acc: [], raw: [], bitOffset: 0 };
   if (isTypeBased(local.kind)) {
-    // TYPE_MATCHES uses libbpf's stricter bpf_core_types_match; compatibility is the approximation used here
+    if (local.kind === BPF_CORE_TYPE_MATCHES) return typesMatch(local.btf, local.rootTypeId, tb, tid, false, 32) ? spec : undefined;
     return typesCompat(local.btf, local.rootTypeId, tb, tid) ? spec : undefined;
   }
   const la0 = local.acc[0]!;
