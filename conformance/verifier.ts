@@ -6,15 +6,18 @@ import { verify } from "../src/verifier/index.ts";
 import type { Insn } from "../src/isa/ebpf/insn.ts";
 
 interface Recorded {
-  name: string; progType: string; maps?: { type: number; keySize: number; valueSize: number; maxEntries: number; name?: string }[];
+  name: string; unpriv?: boolean; progType: string; maps?: { type: number; keySize: number; valueSize: number; maxEntries: number; name?: string }[];
   insns: number[][]; expected: { accepted: boolean; errno?: string; error?: string; processed?: number };
 }
 
 /** nr_cpu_ids of the machine the corpus was recorded on (bounds bpf_get_smp_processor_id's result). */
 export const RECORDED_NR_CPUS = 2;
 
-export function loadCases(): Recorded[] {
-  return JSON.parse(readFileSync(new URL("../test/fixtures/verifier/cases.json", import.meta.url), "utf8")) as Recorded[];
+/** The privileged corpus (root), or with `unpriv` the one recorded without capabilities (cases-unpriv.json). */
+export function loadCases(unpriv = false): Recorded[] {
+  const file = unpriv ? "cases-unpriv.json" : "cases.json";
+  const cases = JSON.parse(readFileSync(new URL(`../test/fixtures/verifier/${file}`, import.meta.url), "utf8")) as Recorded[];
+  return unpriv ? cases.map((c) => ({ ...c, unpriv: true })) : cases;
 }
 
 export const toInsns = (rows: number[][]): Insn[] => rows.map(([code, dst, src, off, imm]) => ({ code: code!, dst: dst!, src: src!, off: off!, imm: imm! }));
@@ -23,7 +26,7 @@ const ERRNO: Record<number, string> = { 28: "ENOSPC", 1: "EPERM", 7: "E2BIG", 9:
 
 /** Compares one case; returns undefined on agreement, else the reason. */
 export function compareCase(c: Recorded): { miss?: string; processedRatio?: number } {
-  const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], logLevel: 1, nrCpus: RECORDED_NR_CPUS });
+  const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], logLevel: 1, nrCpus: RECORDED_NR_CPUS, unpriv: c.unpriv ?? false });
   const e = c.expected;
   let ratio: number | undefined;
   if (e.processed && r.processed) ratio = r.processed / e.processed;
@@ -40,7 +43,10 @@ export function compareCase(c: Recorded): { miss?: string; processedRatio?: numb
 }
 
 export async function run(): Promise<CorpusResult[]> {
-  const cases = loadCases();
+  return [runOne("verifier", loadCases()), runOne("verifier-unpriv", loadCases(true))];
+}
+
+function runOne(name: string, cases: Recorded[]): CorpusResult {
   let passed = 0;
   const failures: string[] = [];
   const ratios: number[] = [];
@@ -52,8 +58,8 @@ export async function run(): Promise<CorpusResult[]> {
   }
   const within2x = ratios.filter((x) => x <= 2 && x >= 0.5).length;
   const exact = ratios.filter((x) => x === 1).length;
-  return [{
-    name: "verifier", passed, failed: failures.length, failures,
+  return {
+    name, passed, failed: failures.length, failures,
     notes: [`processed count: ${exact}/${ratios.length} equal to the kernel's, ${within2x}/${ratios.length} within 2x`],
-  }];
+  };
 }

@@ -1,6 +1,8 @@
 // Records the verifier corpus from the running kernel: assembles every case in scripts/verifier-cases.ts, loads it
 // with bpf(BPF_PROG_LOAD) at log level 1 and stores the verdict, errno, the kernel's error line and processed count in
 // test/fixtures/verifier/cases.json. Needs root and bpf(). Usage: node --import tsx scripts/record-verifier-cases.ts
+// With --unpriv it re-runs itself without capabilities (setpriv; needs kernel.unprivileged_bpf_disabled=0) and records
+// the socket filter and cgroup skb cases (the types unprivileged users may load) into cases-unpriv.json.
 import { writeFileSync } from "node:fs";
 import { kernelAvailable, kernelLoad } from "../test/oracle/kernel.ts";
 import { closeFd, mapCreate, progLoad } from "../src/kernel/bpf.ts";
@@ -76,11 +78,19 @@ export function kernelSession(maps: readonly CaseMap[]): KernelSession {
 }
 
 async function main(): Promise<void> {
-  const ok = kernelAvailable();
+  const unpriv = process.argv.includes("--unpriv");
+  if (unpriv && !process.argv.includes("--child")) {
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync("setpriv", ["--inh-caps=-all", "--bounding-set=-all", "--ambient-caps=-all", process.execPath,
+      "--import", "tsx", process.argv[1]!, "--unpriv", "--child"], { stdio: "inherit" });
+    process.exit(r.status ?? 1);
+  }
+  const ok = unpriv ? true : kernelAvailable();
   if (ok !== true) { console.error(`cannot record: ${ok}`); process.exit(1); }
   const out: RecordedCase[] = [];
   const names = new Set<string>();
   for (const c of CASE_SOURCES) {
+    if (unpriv && c.progType !== "socket_filter" && c.progType !== "cgroup_skb") continue;
     if (names.has(c.name)) throw new Error(`duplicate case name ${c.name}`);
     names.add(c.name);
     let insns: Insn[];
@@ -89,7 +99,8 @@ async function main(): Promise<void> {
     out.push({ name: c.name, progType: c.progType, asm: c.asm, ...(c.maps ? { maps: c.maps } : {}),
       insns: insns.map((i) => [i.code, i.dst, i.src, i.off, i.imm]), expected });
   }
-  writeFileSync(new URL("../test/fixtures/verifier/cases.json", import.meta.url), JSON.stringify(out, null, 1) + "\n");
+  const file = unpriv ? "cases-unpriv.json" : "cases.json";
+  writeFileSync(new URL(`../test/fixtures/verifier/${file}`, import.meta.url), JSON.stringify(out, null, 1) + "\n");
   const acc = out.filter((c) => c.expected.accepted).length;
   console.log(`recorded ${out.length} cases (${acc} accepted, ${out.length - acc} rejected)`);
 }

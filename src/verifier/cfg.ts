@@ -88,6 +88,7 @@ function checkSubprogs(env: Env): void {
     if (isLdImm64(insn)) { i++; continue; }
     if (isPseudoCall(insn)) {
       env.pc = i;
+      if (env.unpriv) reject(env, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN", 1);
       const t = i + insn.imm + 1;
       if (t < 0 || t >= insns.length) reject(env, "call to invalid destination", EINVAL);
       starts.add(t);

@@ -9,7 +9,7 @@ import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, signExtend, 
 import { type Env, EINVAL, newId, reject } from "./env.ts";
 import { scalarAlu } from "./scalar-alu.ts";
 import { type Reg, type RegType, copyReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
-import { tnumAdd, tnumSub } from "./tnum.ts";
+import { tnumAdd, tnumSub, tnumToString } from "./tnum.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 
 const ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian"];
@@ -174,6 +174,10 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   } else if (o.smin >= BigInt(BPF_MAX_VAR_OFF) || o.smin <= -BigInt(BPF_MAX_VAR_OFF)) {
     reject(env, `value ${o.smin} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   }
+  // Spectre v1 hardening for unprivileged programs (sanitize_ptr_alu): register offsets only on stack and map values.
+  if (env.unpriv && (op === BPF_ADD || op === BPF_SUB) && bpfSrc(insn.code) === BPF_X && ptr.type !== "fp" && ptr.type !== "map_value") {
+    reject(env, `R${ptrRegno} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`);
+  }
   if (op === BPF_SUB && ptrRegno !== dstno) reject(env, `R${dstno} tried to subtract pointer from scalar`);
   if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
   if (op !== BPF_ADD && op !== BPF_SUB) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
@@ -194,7 +198,23 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   if (env.unpriv && (res.type === "map_value" || res.type === "fp")) {
     // Speculative-execution hardening (retrieve_ptr_limit): unprivileged variable offsets must stay in bounds.
   }
+  if (env.unpriv) checkUnprivPointer(env, res, dstno);
   regs[dstno] = res;
+}
+
+/** sanitize_check_bounds: an unprivileged pointer must stay inside its object after arithmetic. */
+function checkUnprivPointer(env: Env, r: Reg, regno: number): void {
+  if (r.type === "fp") {
+    if (!isConst(r.b)) reject(env, `R${regno} variable stack access prohibited for !root, var_off=${tnumToString(r.b.varOff)} off=${r.off}`);
+    const off = r.off + Number(BigInt.asIntN(64, r.b.varOff.value));
+    if (off >= 0 || off < -512) reject(env, `R${regno} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`);
+  } else if (r.type === "map_value") {
+    const size = env.maps[r.map]?.valueSize ?? 0;
+    const lo = r.b.smin + BigInt(r.off), hi = r.b.umax + BigInt(r.off);
+    if (r.b.smin < 0n || lo < 0n || r.b.umax >= 1n << 29n || hi + 1n > BigInt(size)) {
+      reject(env, `R${regno} pointer arithmetic of map value goes out of range, prohibited for !root`);
+    }
+  }
 }
 
 export { unknownBounds };

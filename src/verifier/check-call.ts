@@ -34,6 +34,14 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
       }
       const o = off + Number(BigInt.asIntN(64, reg.b.varOff.value));
       if (size === 0) reject(env, "invalid zero-sized read");
+      const f0 = env.state.frames[reg.frameno]!;
+      if (env.unpriv && !write) {
+        // Uninitialized bytes are reported before the range (check_stack_range_initialized walks the bytes first).
+        for (let b = Math.max(o, -512); b < Math.min(o + size, 0); b++) {
+          const sl = f0.stack[Math.floor((-b - 1) / 8)];
+          if (!sl || sl.bytes[((b % 8) + 8) % 8] === "?") reject(env, `invalid read from stack R${regno} off=${o} size=${size}`);
+        }
+      }
       if (o < -512 || o + size > 0) reject(env, `invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`, EINVAL);
       const f = env.state.frames[reg.frameno]!;
       const sp = f.subprog;
@@ -50,7 +58,7 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
           continue;
         }
         const t = slot ? slot.bytes[idx] : "?";
-        if (t === "?" && env.unpriv) reject(env, `invalid read from stack R${regno} off ${o}+${i} size ${size}`);
+        if (t === "?" && env.unpriv) reject(env, `invalid read from stack R${regno} off=${o} size=${size}`);
         if (t === "?") {
           // Privileged programs may pass uninitialized stack (allow_uninit_stack); it becomes plain data.
           slotAtFrame(f, spi).bytes[idx] = "m";

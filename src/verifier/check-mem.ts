@@ -86,6 +86,9 @@ function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | 
   recordDepth(env, reg, o);
   const aligned = o % 8 === 0;
   if (value && value.type !== "scalar" && size !== 8) reject(env, "invalid size of register spill");
+  if (env.unpriv && size !== 8 && slot.bytes[0] === "r" && slot.spilled && slot.spilled.type !== "scalar") {
+    reject(env, "attempt to corrupt spilled pointer on stack");
+  }
   // Registers (and, for privileged programs, BPF_ST immediates) stored at a slot start are tracked as spills of
   // `size` bytes; the rest of the slot becomes plain data (save_register_state).
   let spill: Reg | undefined;
@@ -108,7 +111,7 @@ function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | 
 }
 
 /** Stack load at a constant offset (check_stack_read_fixed_off). */
-function stackRead(env: Env, reg: Reg, off: number, size: number): Reg {
+function stackRead(env: Env, reg: Reg, off: number, size: number, regno: number): Reg {
   const f = stackFrame(env, reg);
   const spi = Math.floor((-off - 1) / 8);
   const slot = f.stack[spi];
@@ -129,7 +132,7 @@ function stackRead(env: Env, reg: Reg, off: number, size: number): Reg {
     const s = f.stack[Math.floor((-b - 1) / 8)];
     const t = s ? s.bytes[((b % 8) + 8) % 8]! : "?";
     if (t === "?") {
-      if (env.unpriv) reject(env, `invalid read from stack off ${off}+${i} size ${size}`);
+      if (env.unpriv) reject(env, `invalid read from stack R${regno} off=${off} size=${size}`);
       allZero = false;
     } else if (t !== "0") allZero = false;
   }
@@ -182,7 +185,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       } else {
         const o = reg.off + off + Number(BigInt.asIntN(64, reg.b.varOff.value));
         if (write) stackWrite(env, reg, o, size, value, a.imm);
-        else loaded = stackRead(env, reg, o, size);
+        else loaded = stackRead(env, reg, o, size, a.regno);
         fact(env, "stack", size);
       }
       break;
@@ -192,7 +195,8 @@ export function checkMemAccess(env: Env, a: Access): void {
       if (reg.off !== 0) reject(env, `dereference of modified ctx ptr R${a.regno} off=${reg.off} disallowed`);
       if (!isConst(reg.b)) reject(env, `variable ctx access var_off=${tnumToString(reg.b.varOff)} disallowed`);
       if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into ctx`);
-      const t = ctxAccess(env.progType, off, size, write);
+      // Packet pointers of cgroup skb programs need CAP_BPF (cg_skb_is_valid_access).
+      const t = env.unpriv && env.progType === 8 && (off === 76 || off === 80) ? undefined : ctxAccess(env.progType, off, size, write);
       if (t === undefined) reject(env, `invalid bpf_context access off=${off} size=${size}`);
       if (!write) loaded = t === "scalar" ? scalarReg() : ptrReg(t);
       fact(env, "ctx", size);
@@ -234,7 +238,11 @@ export function checkMemAccess(env: Env, a: Access): void {
     }
     case "map_ptr":
       // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access).
-      if (write || env.unpriv) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      if (env.unpriv) {
+        const struct = env.maps[reg.map]?.type === 2 ? "bpf_array" : env.maps[reg.map]?.type === 1 ? "bpf_htab" : "bpf_map";
+        reject(env, `'struct ${struct}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 1);
+      }
+      if (write) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
       loaded = scalarReg();
       break;
     default:

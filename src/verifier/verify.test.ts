@@ -17,6 +17,17 @@ test("every recorded kernel verdict is reproduced (corpus replay)", () => {
   assert.deepEqual(misses, []);
 });
 
+test("every recorded unprivileged kernel verdict is reproduced (corpus replay, no capabilities)", () => {
+  const misses: string[] = [];
+  const cases = loadCases(true);
+  for (const c of cases) {
+    const r = compareCase(c);
+    if (r.miss) misses.push(`${c.name}: ${r.miss}`);
+  }
+  // One known gap: REASON_PATHS (the same instruction seeing different pointer limits on two paths) is not modelled.
+  assert.ok(misses.length <= 1, misses.join("\n"));
+});
+
 test("processed counts stay within 2x of the kernel's on at least 99% of the corpus", () => {
   let n = 0;
   const off: string[] = [];
@@ -77,5 +88,5 @@ test("unprivileged mode forbids loops, pointer leaks and uninitialized stack rea
   const leak = verify(assemble("r0 = r10\nexit"), { progType: "socket_filter", unpriv: true });
   assert.equal(leak.error?.message, "R0 leaks addr as return value");
   const uninit = verify(assemble("r0 = *(u64 *)(r10 -8)\nexit"), { progType: "socket_filter", unpriv: true });
-  assert.equal(uninit.error?.message, "invalid read from stack off -8+0 size 8");
+  assert.equal(uninit.error?.message, "invalid read from stack R10 off=-8 size=8");
 });
