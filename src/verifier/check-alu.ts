@@ -179,6 +179,8 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
     reject(env, `R${ptrRegno} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`);
   }
   if (op === BPF_SUB && ptrRegno !== dstno) reject(env, `R${dstno} tried to subtract pointer from scalar`);
+  // JITs may not cope with subtraction from the frame pointer (kernel: test "invalid fp arithmetic").
+  if (op === BPF_SUB && ptr.type === "fp") reject(env, `R${dstno} subtraction from stack pointer prohibited`);
   if (op === BPF_AND || op === BPF_OR || op === BPF_XOR) reject(env, `R${dstno} bitwise operator ${ALU_STR[op >> 4]} on pointer prohibited`);
   if (op !== BPF_ADD && op !== BPF_SUB) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
   const res = copyReg(ptr);

@@ -263,7 +263,8 @@ export function checkExit(env: Env): number {
   if (st.frames.length > 1) {
     const callee = curFrame(st);
     const r0 = callee.regs[0]!;
-    if (r0.type === "fp" && r0.frameno === st.frames.length - 1) reject(env, "cannot return stack pointer to the caller", EINVAL);
+    // Any stack pointer, even the caller's own, is refused (prepare_func_exit is conservative here).
+    if (r0.type === "fp") reject(env, "cannot return stack pointer to the caller", EINVAL);
     st.frames.pop();
     const caller = curFrame(st);
     caller.regs[0] = copyReg(r0);

@@ -48,8 +48,9 @@ export function generateProgram(seed: number, mistakes = 0.15): GeneratedProgram
   emit(insn(0xbf, 6, 1), insn(0xb7, 0, 0, 0, 0));
   const scalars = [0];
   const blocks = int(2, 8);
+  let subprogBody: Insn[] | undefined;
   for (let b = 0; b < blocks; b++) {
-    const kind = int(0, 7);
+    const kind = int(0, 11);
     const reg = pick([7, 8, 9]);
     switch (kind) {
       case 0: { // scalar from ctx
@@ -143,6 +144,35 @@ export function generateProgram(seed: number, mistakes = 0.15): GeneratedProgram
         scalars.splice(0, scalars.length, 0, ...scalars.filter((x) => x >= 6));
         break;
       }
+      case 8: { // spill a pointer or scalar, overwrite part of it maybe, fill and use
+        const src = pick([6, 10, ...scalars]);
+        const off = -8 * int(1, 6);
+        emit(insn(0x7b, 10, src, off, 0));
+        if (bad()) emit(insn(0x62, 10, 0, off + pick([0, 4]), 0));
+        emit(insn(0x79, reg, 10, off, 0));
+        if (src === 6) emit(insn(0x61, reg, reg, bad() ? 2 : 0, 0));
+        if (!scalars.includes(reg)) scalars.push(reg);
+        break;
+      }
+      case 9: { // variable-offset stack access
+        const s = pick(scalars);
+        emit(insn(0xbf, 3, s), insn(0x57, 3, 0, 0, bad() ? 0xff : 0x18), insn(0xbf, 4, 10), insn(0x07, 4, 0, 0, -32), insn(0x0f, 4, 3));
+        emit(insn(0x7a, 4, 0, bad() ? 4 : 0, 1));
+        if (rnd() < 0.5) { emit(insn(0x79, reg, 4, 0, 0)); if (!scalars.includes(reg)) scalars.push(reg); }
+        break;
+      }
+      case 10: { // ringbuf-free reference: a bpf-to-bpf call to a small subprogram
+        if (!subprogBody) subprogBody = [insn(0xbf, 0, 1), insn(0x07, 0, 0, 0, int(0, 9)), insn(0x95)];
+        emit(insn(0xbf, 1, pick(scalars)), insn(0x85, 0, 1, 0, 0x7fff)); // patched below
+        scalars.splice(0, scalars.length, 0, ...scalars.filter((x) => x >= 6));
+        break;
+      }
+      case 11: { // 32-bit compare and ALU
+        const r = pick(scalars);
+        emit(insn(0x04 | pick([0x00, 0x50, 0xa0, 0x60]), r, 0, 0, int(0, 31)));
+        emit(insn(0x06 | pick(JMP_OPS), r, 0, 1, pick([0, 7, -1, 100])), insn(0xb4, r, 0, 0, int(0, 9)));
+        break;
+      }
       case 7: { // bounded loop
         const r = reg;
         const n = int(1, 20);
@@ -156,5 +186,11 @@ export function generateProgram(seed: number, mistakes = 0.15): GeneratedProgram
   else emit(insn(0xbf, 0, pick(scalars)));
   if (progType === "xdp") emit(insn(0x57, 0, 0, 0, 3));
   emit(insn(0x95));
+  if (subprogBody) {
+    // Calls were emitted with a placeholder; point them at the subprogram appended after the main program.
+    const start = out.length;
+    out.forEach((x, pc) => { if (x.code === 0x85 && x.src === 1 && x.imm === 0x7fff) out[pc] = insn(0x85, 0, 1, 0, start - pc - 1); });
+    out.push(...subprogBody);
+  }
   return { seed, progType, maps: FUZZ_MAPS, insns: out };
 }
