@@ -8,6 +8,7 @@ import {
   BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
 import { type Env, EINVAL, reject } from "./env.ts";
+import { helperProto } from "../helpers/protos.ts";
 
 /** may_goto (BPF_JMP | BPF_JCOND): a bounded escape the kernel may take at any time. */
 export const BPF_JCOND = 0xe0;
@@ -191,7 +192,11 @@ function useDef(insn: Insn): [number, number] {
       return [bit(6) | (bpfMode(insn.code) === BPF_IND ? bit(insn.src) : 0), CALLER];
     case BPF_JMP: case BPF_JMP32:
       if (op === BPF_EXIT) return [1, 0];
-      if (op === BPF_CALL) return [ARGS, CALLER];
+      if (op === BPF_CALL) {
+        // A helper reads only its declared arguments; other calls may read all five.
+        const proto = insn.src === 0 ? helperProto(insn.imm) : undefined;
+        return [proto ? ((1 << (proto.args.length + 1)) - 2) : ARGS, CALLER];
+      }
       if (op === BPF_JA) return [0, 0];
       return [bit(insn.dst) | (x ? bit(insn.src) : 0), 0];
   }

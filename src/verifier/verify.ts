@@ -150,8 +150,20 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       throw new Reject("", E2BIG, 0);
     }
     if (!isKnownProgType(progType)) throw new Reject("", EINVAL, 0);
+    const vlog = env.vlog;
     checkStructure(env);
     const live = liveRegisters(insns);
+    if (logLevel >= 2) {
+      // The level-2 prelude: subprogram starts and the registers live before each instruction (compute_live_registers).
+      env.subprogs.forEach((s, i) => vlog.write(`func#${i} @${s}\n`));
+      vlog.write("Live regs before insn:\n");
+      for (let p = 0; p < insns.length; p++) {
+        let mask = "";
+        for (let r = 0; r < 10; r++) mask += live[p]! & (1 << r) ? String(r) : ".";
+        vlog.write(`${String(p).padStart(7)}: ${mask} ${fmtInsn(p)}\n`);
+        if (isLdImm64(insns[p]!)) p++;
+      }
+    }
     const prune = pruneFlags(insns);
     const visited = new Map<number, Checkpoint[]>();
     let live_states = 0;
@@ -163,7 +175,6 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     let cp: Checkpoint | undefined;
     const pending: Pending[] = [];
     let jmps = 0, prevJmps = 0, prevInsns = 0;
-    const vlog = env.vlog;
     let doPrintState = false;
     let fromPc = -1;
 
