@@ -15,7 +15,10 @@ interface Unit { label: string; insns: readonly Insn[]; progType: number | strin
 const USAGE = "usage: bpfkit verify [--type TYPE] [--prog NAME] [--log-level N] [--unpriv] [--explain] FILE...";
 
 function unitsOf(path: string, type: string | undefined, prog: string | undefined): Unit[] {
-  const bytes = new Uint8Array(readFileSync(path));
+  let bytes: Uint8Array;
+  try { bytes = new Uint8Array(readFileSync(path)); } catch (e) {
+    throw new BpfError("IO", `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (e as Error).message}`);
+  }
   if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
     const obj = loadObject(bytes, { fileName: path });
     const progs = obj.programs.filter((p) => prog === undefined || p.name === prog);
