@@ -333,6 +333,48 @@ add("cgroup_skb return pointer", "cgroup_skb", "r0 = r10\nexit");
 add("xdp return any", "xdp", "r0 = 12345\nexit");
 add("kprobe return pointer", "kprobe", "r0 = r1\nexit");
 
+// ---- more instruction forms: sign extension, 32-bit bounds, atomics, byte swaps, long jumps, may_goto ----------
+const mapOff = (pre: string, ok = true) =>
+  lookup(`if r0 == 0 goto pc+${pre.split("\n").length + 3}\nr1 = *(u32 *)(r0 +0)\n${pre}\nr0 += r1\nr1 = *(u8 *)(r0 +0)\nr0 = 0\nexit`);
+const shapes: [string, string][] = [
+  ["movsx8", "r1 = (s8)r1"], ["movsx8 masked", "r1 &= 0x7f\nr1 = (s8)r1"], ["movsx16 masked", "r1 &= 0x1f\nr1 = (s16)r1"],
+  ["movsx32", "r1 = (s32)r1"], ["w-and 31", "w1 &= 31"], ["w-and then sub", "w1 &= 31\nw1 -= 8"],
+  ["arsh after mask", "r1 &= 0xff\nr1 s>>= 3"], ["rsh 59", "r1 >>= 59"], ["lsh then rsh", "r1 <<= 58\nr1 >>= 58"],
+  ["le16", "r1 = le16 r1"], ["be16", "r1 = be16 r1"], ["bswap16", "r1 = bswap16 r1"], ["le64", "r1 = le64 r1"],
+  ["mod 40", "r1 %= 40"], ["div 2 masked", "r1 &= 63\nr1 /= 2"], ["xor 31 masked", "r1 &= 15\nr1 ^= 16"],
+  ["or masked", "r1 &= 15\nr1 |= 16"], ["neg masked", "r1 &= 15\nr1 = -r1\nr1 += 20"], ["mul signed", "r1 &= 7\nr1 *= -1\nr1 += 8"],
+  ["jslt guard", "if r1 s< 0 goto pc+3\nif r1 s> 40 goto pc+2"], ["jsge guard", "r1 = (s32)r1\nif r1 s>= 40 goto pc+3\nif r1 s< 0 goto pc+2"],
+  ["jmp32 guard", "if w1 > 40 goto pc+2"], ["jmp32 signed guard", "if w1 s> 40 goto pc+3\nif w1 s< 0 goto pc+2"],
+  ["jne guard only", "if r1 != 5 goto pc+2"], ["jeq guard", "if r1 == 5 goto pc+1\nr1 = 0"],
+];
+for (const [n, pre] of shapes) add(`bounds shape ${n}`, "socket_filter", mapOff(pre), [ARRAY48]);
+add("ldsx from ctx", "socket_filter", "r0 = *(s8 *)(r1 +0)\nexit");
+add("ldsx from stack", "socket_filter", "r2 = -1\n*(u64 *)(r10 -8) = r2\nr0 = *(s16 *)(r10 -8)\nexit");
+add("ldsx as offset", "socket_filter", lookup("if r0 == 0 goto pc+4\nr1 = *(s8 *)(r0 +0)\nr0 += r1\nr1 = *(u8 *)(r0 +0)\nr0 = 0\nexit"), [ARRAY48]);
+add("atomic fetch add map value", "socket_filter", lookup("if r0 == 0 goto pc+3\nr1 = 1\nr1 = atomic64_fetch_add((u64 *)(r0 +0), r1)\nr0 = r1\nr0 = 0\nexit"), [ARRAY48]);
+add("atomic xchg stack", "socket_filter", "r1 = 0\n*(u64 *)(r10 -8) = r1\nr1 = 3\nr1 = atomic64_xchg((u64 *)(r10 -8), r1)\nr0 = r1\nexit");
+add("atomic cmpxchg stack", "socket_filter", "r1 = 0\n*(u64 *)(r10 -8) = r1\nr0 = 0\nr1 = 3\nr0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r1)\nexit");
+add("atomic cmpxchg r0 uninit", "socket_filter", "r1 = 0\n*(u64 *)(r10 -8) = r1\nr1 = 3\nr0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r1)\nexit");
+add("atomic on packet", "xdp", "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr4 = r2\nr4 += 8\nif r4 > r3 goto pc+2\nr5 = 1\nlock *(u64 *)(r2 +0) += r5\nr0 = 2\nexit");
+add("atomic 32 map value", "socket_filter", lookup("if r0 == 0 goto pc+2\nr1 = 1\nlock *(u32 *)(r0 +44) += r1\nr0 = 0\nexit"), [ARRAY48]);
+add("atomic uninit stack", "socket_filter", "r1 = 1\nlock *(u64 *)(r10 -8) += r1\nr0 = 0\nexit");
+add("gotol forward", "socket_filter", "r0 = 0\ngotol pc+1\nr0 = 1\nexit");
+add("gotol out of range", "socket_filter", "r0 = 0\ngotol pc+9\nexit");
+add("pointer compare map values", "socket_filter", lookup("if r0 == 0 goto pc+3\nr1 = r0\nif r1 == r0 goto pc+1\nr0 = 0\nr0 = 0\nexit"), [ARRAY48]);
+add("non-null pointer compare 0", "socket_filter", "r2 = r10\nif r2 == 0 goto pc+1\nr0 = 0\nr0 = 0\nexit");
+add("ctx compare 0 dead branch", "socket_filter", "if r1 != 0 goto pc+1\nr0 = *(u64 *)(r5 +0)\nr0 = 0\nexit");
+add("pkt vs pkt compare", "xdp", "r2 = *(u32 *)(r1 +0)\nr3 = r2\nr3 += 4\nif r3 > r2 goto pc+1\nr0 = 0\nr0 = 2\nexit");
+add("probe_read into map value", "kprobe", lookup("if r0 == 0 goto pc+5\nr1 = r0\nr2 = 48\nr3 = 0\ncall bpf_probe_read_kernel#113\nr0 = 0\nr0 = 0\nexit"), [ARRAY48]);
+add("probe_read into map value too big", "kprobe", lookup("if r0 == 0 goto pc+5\nr1 = r0\nr2 = 49\nr3 = 0\ncall bpf_probe_read_kernel#113\nr0 = 0\nr0 = 0\nexit"), [ARRAY48]);
+add("comm into map value at offset", "kprobe", lookup("if r0 == 0 goto pc+5\nr1 = r0\nr1 += 40\nr2 = 16\ncall bpf_get_current_comm#16\nr0 = 0\nr0 = 0\nexit"), [ARRAY48]);
+add("skb_load_bytes into packet", "sched_cls", "r6 = r1\nr2 = *(u32 *)(r6 +76)\nr3 = *(u32 *)(r6 +80)\nr4 = r2\nr4 += 8\nif r4 > r3 goto pc+5\nr1 = r6\nr3 = r2\nr2 = 0\nr4 = 8\ncall bpf_skb_load_bytes#26\nr0 = 0\nexit");
+add("tail call index var", "socket_filter", "r6 = r1\nr3 = *(u32 *)(r6 +0)\nr2 = map[id:0]\ncall bpf_tail_call#12\nr0 = 0\nexit", [PROGS]);
+add("ringbuf reserve zero", "kprobe", "r1 = map[id:0]\nr2 = 0\nr3 = 0\ncall bpf_ringbuf_reserve#131\nif r0 == 0 goto pc+3\nr1 = r0\nr2 = 0\ncall bpf_ringbuf_discard#133\nr0 = 0\nexit", [RINGBUF]);
+add("ringbuf output from map value", "kprobe", lookup("if r0 == 0 goto pc+6\nr2 = r0\nr1 = map[id:1]\nr3 = 48\nr4 = 0\ncall bpf_ringbuf_output#130\nr0 = 0\nexit", "r1 = 0\n*(u32 *)(r10 -4) = r1").replace("r1 = map[id:0]\ncall bpf_map_lookup_elem#1", "r1 = map[id:0]\ncall bpf_map_lookup_elem#1"), [ARRAY48, RINGBUF]);
+add("alu32 div by reg zero", "socket_filter", "w0 = 7\nw1 = 0\nw0 /= w1\nexit");
+add("signed div", "socket_filter", "r0 = -7\nr0 s/= 2\nexit");
+add("signed mod imm zero", "socket_filter", "r0 = -7\nr0 s%= 0\nexit");
+
 export const CASE_SOURCES: readonly CaseSource[] = cases;
 
 import { assemble } from "../src/isa/ebpf/index.ts";

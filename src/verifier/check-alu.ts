@@ -175,6 +175,10 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
     reject(env, `value ${o.smin} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   }
   // Spectre v1 hardening for unprivileged programs (sanitize_ptr_alu): register offsets only on stack and map values.
+  const offRegno = ptrRegno === insn.dst ? insn.src : insn.dst;
+  if (env.unpriv && (op === BPF_ADD || op === BPF_SUB) && bpfSrc(insn.code) === BPF_X && !isConst(o) && (o.smin < 0n) !== (o.smax < 0n)) {
+    reject(env, `R${offRegno} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`);
+  }
   if (env.unpriv && (op === BPF_ADD || op === BPF_SUB) && bpfSrc(insn.code) === BPF_X && ptr.type !== "fp" && ptr.type !== "map_value") {
     reject(env, `R${ptrRegno} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`);
   }

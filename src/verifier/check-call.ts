@@ -16,6 +16,8 @@ import { type Reg, type State, copyReg, curFrame, newFrame, notInit, ptrReg, sca
 import { tnumToString } from "./tnum.ts";
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
+/** Helpers whose prototype sets pkt_access: they may be handed packet pointers. */
+const PKT_ACCESS: ReadonlySet<number> = new Set([1, 2, 3, 9, 10, 11, 28, 130]);
 const MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
 
 const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}`;
@@ -118,6 +120,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       if (reg.off !== 0 || !isConst(reg.b)) reject(env, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
       return;
     case "ARG_PTR_TO_MAP_KEY": case "ARG_PTR_TO_MAP_VALUE": {
+      if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
       if (!mapSpec) reject(env, "invalid map_ptr to access map->key", EACCES);
       if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
         reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
@@ -128,6 +131,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       return;
     }
     case "ARG_PTR_TO_MEM": case "ARG_PTR_TO_UNINIT_MEM":
+      if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
       if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
         reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
       }

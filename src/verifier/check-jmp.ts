@@ -86,7 +86,8 @@ function branchTaken(a: Reg, b: Reg, op: number, w32: boolean): number {
   if (a.type === "scalar" && b.type === "scalar") return scalarBranchTaken(view(a.b, w32), view(b.b, w32), op, w32);
   // A pointer that cannot be NULL compared with 0.
   const ptr = a.type !== "scalar" ? a : b, other = a.type !== "scalar" ? b : a;
-  if (ptr.maybeNull || other.type !== "scalar" || w32) return -1;
+  // Only pointer types that can never be NULL decide a test against 0 (the kernel's reg_not_null): not ctx, not stack.
+  if (ptr.maybeNull || other.type !== "scalar" || w32 || !(ptr.type === "map_value" || ptr.type === "map_key" || ptr.type === "mem")) return -1;
   if (other.b.varOff.mask !== 0n || other.b.varOff.value !== 0n) return -1;
   if (op === BPF_JEQ) return 0;
   if (op === BPF_JNE) return 1;

@@ -291,6 +291,8 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       }
       if (op === BPF_JCOND && cls === BPF_JMP) {
         // may_goto: either continue or take the jump (the kernel bounds the loop with a hidden counter).
+        // Loops through may_goto converge in the kernel only thanks to precision tracking, which bpfkit lacks.
+        if (pending.length >= 8192) reject(env, `The sequence of ${pending.length} jumps is too complex.`, E2BIG);
         if (cp) cp.branches++;
         pending.push({ state: copyState(cur), pc: pc + insn.off + 1, from: pc, cp, path: path.slice(), logPos: vlog.end });
         pc++;
