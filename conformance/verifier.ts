@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type { CorpusResult } from "./types.ts";
 import { verify } from "../src/verifier/index.ts";
 import type { Insn } from "../src/isa/ebpf/insn.ts";
+import { errnoName } from "../src/uapi/index.ts";
 
 interface Recorded {
   name: string; unpriv?: boolean; progType: string; maps?: { type: number; keySize: number; valueSize: number; maxEntries: number; name?: string }[];
@@ -22,8 +23,6 @@ export function loadCases(unpriv = false): Recorded[] {
 
 export const toInsns = (rows: number[][]): Insn[] => rows.map(([code, dst, src, off, imm]) => ({ code: code!, dst: dst!, src: src!, off: off!, imm: imm! }));
 
-const ERRNO: Record<number, string> = { 28: "ENOSPC", 1: "EPERM", 7: "E2BIG", 9: "EBADF", 13: "EACCES", 14: "EFAULT", 22: "EINVAL", 524: "ENOTSUPP" };
-
 /** Compares one case; returns undefined on agreement, else the reason. */
 export function compareCase(c: Recorded): { miss?: string; processedRatio?: number } {
   const r = verify(toInsns(c.insns), { progType: c.progType, maps: c.maps ?? [], logLevel: 1, nrCpus: RECORDED_NR_CPUS, unpriv: c.unpriv ?? false });
@@ -36,7 +35,7 @@ export function compareCase(c: Recorded): { miss?: string; processedRatio?: numb
   if (!e.accepted) {
     const msg = r.error?.message ?? "";
     if ((e.error ?? "") !== msg) return { miss: `error line: kernel "${e.error}" bpfkit "${msg}"`, processedRatio: ratio };
-    const errno = ERRNO[r.error!.errno] ?? String(r.error!.errno);
+    const errno = errnoName(r.error!.errno) ?? String(r.error!.errno);
     if (e.errno && errno !== e.errno) return { miss: `errno: kernel ${e.errno} bpfkit ${errno}`, processedRatio: ratio };
   }
   return { processedRatio: ratio };

@@ -8,8 +8,12 @@ import type { Btf } from "../btf/parse.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 import * as K from "../btf/kinds.ts";
 import { JsonWriter } from "../kernel/json-writer.ts";
+import { ERRNO, pickErrno } from "../uapi/index.ts";
 
-const ERRNO: Record<string, number> = { ENOENT: 2, EINVAL: 22, EPROTO: 71, ELOOP: 40, FORMAT: 22, ENOTSUPP: 95 };
+// The errno libbpf reports for each BpfError code (user space has no ENOTSUPP: libbpf says EOPNOTSUPP).
+const CODE_ERRNO: Record<string, number> = {
+  ...pickErrno(["ENOENT", "EINVAL", "EPROTO", "ELOOP"]), FORMAT: ERRNO.EINVAL, ENOTSUPP: ERRNO.EOPNOTSUPP,
+};
 const STRERROR: Record<number, string> = {
   2: "No such file or directory", 5: "Input/output error", 13: "Permission denied", 22: "Invalid argument",
   40: "Too many levels of symbolic links", 95: "Operation not supported", 4001: "Unknown error 4001",
@@ -93,7 +97,7 @@ async function dumpFile(args: string[], json: { pretty: boolean } | undefined, b
   } catch (e) {
     // libbpf reads the file itself; a directory or unreadable file ends as EIO there, a missing one as ENOENT
     const code = (e as { code?: string }).code;
-    const errno = code === "ENOENT" ? 2 : code === "EACCES" ? 13 : 5;
+    const errno = code === "ENOENT" ? ERRNO.ENOENT : code === "EACCES" ? ERRNO.EACCES : ERRNO.EIO;
     pErr(`failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`, json);
     return (256 - errno) & 0xff;
   }
@@ -103,7 +107,7 @@ async function dumpFile(args: string[], json: { pretty: boolean } | undefined, b
     parsed = btfFromFileBytes(bytes, base);
   } catch (e) {
     if (!isBpfError(e) && (e as { errno?: number }).errno !== 5) throw e;
-    const errno = !isBpfError(e) ? 5 : e.message.startsWith("ELF: ") ? LIBBPF_ERRNO__FORMAT : (ERRNO[e.code] ?? 22);
+    const errno = !isBpfError(e) ? ERRNO.EIO : e.message.startsWith("ELF: ") ? LIBBPF_ERRNO__FORMAT : (CODE_ERRNO[e.code] ?? ERRNO.EINVAL);
     if (process.env.BPFKIT_DEBUG) console.error((e as Error).message);
     pErr(`failed to load BTF from ${path}: ${STRERROR[errno] ?? (e as Error).message}`, json);
     return (256 - errno) & 0xff;

@@ -1,15 +1,15 @@
 // Reading helper arguments (r1-r5) and writing the result (r0) on the VM's 32-bit register halves, with the
 // pointer checks the verifier would have proven (here: checked at run time, a bad pointer faults naming the pc).
 import { BpfError } from "../errors.ts";
+import { pickErrno } from "../uapi/index.ts";
 import type { HelperCall } from "./types.ts";
 
 const TWO32 = 4294967296;
 
 /** Linux errno values helpers return negated. */
-export const E = {
-  EPERM: 1, ENOENT: 2, E2BIG: 7, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28, ERANGE: 34,
-  ENOTSUPP: 524, EOPNOTSUPP: 95,
-} as const;
+export const E = pickErrno([
+  "EPERM", "ENOENT", "E2BIG", "EFAULT", "EBUSY", "EEXIST", "EINVAL", "ENOSPC", "ERANGE", "ENOTSUPP", "EOPNOTSUPP",
+]);
 
 export const argU32 = (h: HelperCall, i: number): number => h.lo[i]! >>> 0;
 export const argI32 = (h: HelperCall, i: number): number => h.lo[i]! | 0;

@@ -1,9 +1,9 @@
-// Helper functions: Linux ids and names (ids.ts), prototypes for the verifier (protos.ts, verifier engineer), and
-// implementations the interpreter calls (this table), all against an injectable HelperEnv (env.ts).
+// Helper functions: Linux ids and names (src/uapi/helpers.ts), prototypes for the verifier (protos.ts, verifier
+// engineer), and implementations the interpreter calls (this table), all against an injectable HelperEnv (env.ts).
 // `defaultHelpers[id]` is the implementation of helper `id`; tail_call (12) is executed by the VM itself.
-// May import: vm/memory (types), errors. Pure: no node: imports.
+// May import: vm/memory (types), errors, uapi. Pure: no node: imports.
 import type { HelperFn, HelperTable } from "./types.ts";
-import { HELPER_IDS } from "./ids.ts";
+import { HELPER_IDS } from "../uapi/index.ts";
 import { forEachMapElem, loop } from "./callbacks.ts";
 import {
   getStackid, mapDeleteElem, mapLookupElem, mapPeekElem, mapPopElem, mapPushElem, mapUpdateElem, perfEventOutput,
@@ -17,7 +17,7 @@ import {
   jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs,
 } from "./task.ts";
 
-export { HELPER_NAMES, HELPER_IDS, helperName } from "./ids.ts";
+export { HELPER_NAMES, HELPER_IDS, helperName } from "../uapi/index.ts";
 export type { HelperCall, HelperFn, HelperTable, PacketAccess, ProgramMap } from "./types.ts";
 export type { HelperEnv } from "./env.ts";
 export { deterministicEnv, hostEnv } from "./env.ts";

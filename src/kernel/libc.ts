@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { BpfError, type BpfErrorCode } from "../errors.ts";
+import { ERRNO } from "../uapi/index.ts";
 
 /** x86_64 and arm64 syscall numbers; bpf() and perf_event_open() are all the backend calls by number. */
 const SYSCALL_NUMBERS: Record<string, { bpf: number; perfEventOpen: number }> = {
@@ -43,7 +44,9 @@ let libc: Libc | undefined;
 let loadFailure: string | undefined;
 
 // Kernel-internal codes that leak to user space through bpf() (include/linux/errno.h); libc has no names for them.
-const KERNEL_ONLY_ERRNOS: Record<number, string> = { 512: "ERESTARTSYS", 516: "ENOIOCTLCMD", 524: "ENOTSUPP" };
+const KERNEL_ONLY_ERRNOS: Record<number, string> = Object.fromEntries(
+  (["ERESTARTSYS", "ENOIOCTLCMD", "ENOTSUPP"] as const).map((n) => [ERRNO[n], n]),
+);
 // When libc has two names for one number, the one the kernel sources use.
 const PREFERRED = new Set(["EAGAIN", "EOPNOTSUPP", "EDEADLK"]);
 

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { decodeProgram, formatInsnKernel, opcodeLine, type KernelDisasmOptions } from "../isa/ebpf/index.ts";
-import { HELPER_NAMES } from "../helpers/ids.ts";
+import { HELPER_NAMES } from "../uapi/index.ts";
 import type { Btf } from "../btf/parse.ts";
 import { typeOnlySignature } from "../btf/signature.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";

@@ -1,7 +1,7 @@
 // maps: every BPF map type over the VM address space, with the kernel's semantics and error codes.
 // Programs reach a map through its handle address (mapFromAddress) and call the program-side operations, which take
 // addresses and return what the kernel's helpers return; user space calls the syscall-side operations with bytes.
-// May import: vm/memory, errors. Pure (no node: imports).
+// May import: vm/memory, errors, uapi. Pure (no node: imports).
 
 export { createMap } from "./create.ts";
 export { BpfMap, sysError } from "./map.ts";

@@ -1,6 +1,8 @@
 // Map types and flags as Linux numbers them (enum bpf_map_type and the BPF_F_* map flags in uapi/linux/bpf.h).
 // MAP_TYPES is the one table of map types: the id, the name bpftool prints (libbpf's map_type_name) and whether bpfkit
 // implements it. The kernel backend and bpftool-style listings read the names from here.
+import { MAP_TYPE_NAMES, pickErrno } from "../uapi/index.ts";
+import type { MapTypeName } from "../uapi/index.ts";
 
 /** One row of enum bpf_map_type. */
 export interface MapTypeInfo {
@@ -13,37 +15,22 @@ export interface MapTypeInfo {
   readonly implemented: boolean;
 }
 
-const NAMES: readonly (readonly [string, boolean])[] = [
-  ["unspec", false], ["hash", true], ["array", true], ["prog_array", true], ["perf_event_array", true],
-  ["percpu_hash", true], ["percpu_array", true], ["stack_trace", true], ["cgroup_array", false], ["lru_hash", true],
-  ["lru_percpu_hash", true], ["lpm_trie", true], ["array_of_maps", true], ["hash_of_maps", true], ["devmap", false],
-  ["sockmap", false], ["cpumap", false], ["xskmap", false], ["sockhash", false], ["cgroup_storage", false],
-  ["reuseport_sockarray", false], ["percpu_cgroup_storage", false], ["queue", true], ["stack", true],
-  ["sk_storage", false], ["devmap_hash", false], ["struct_ops", false], ["ringbuf", true], ["inode_storage", false],
-  ["task_storage", false], ["bloom_filter", true], ["user_ringbuf", false], ["cgrp_storage", false], ["arena", false],
-];
+// The map types bpfkit's VM backend can create (the ids and names are src/uapi's enum bpf_map_type table).
+const IMPLEMENTED: ReadonlySet<MapTypeName> = new Set<MapTypeName>([
+  "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array", "stack_trace", "lru_hash",
+  "lru_percpu_hash", "lpm_trie", "array_of_maps", "hash_of_maps", "queue", "stack", "ringbuf", "bloom_filter",
+]);
 
-export const MAP_TYPES: readonly MapTypeInfo[] = NAMES.map(([name, implemented], id) => ({
-  id, name, kernelName: "BPF_MAP_TYPE_" + name.toUpperCase(), implemented,
+export const MAP_TYPES: readonly MapTypeInfo[] = MAP_TYPE_NAMES.map((name, id) => ({
+  id, name, kernelName: "BPF_MAP_TYPE_" + name.toUpperCase(), implemented: IMPLEMENTED.has(name),
 }));
 
-export const BPF_MAP_TYPE_UNSPEC = 0;
-export const BPF_MAP_TYPE_HASH = 1;
-export const BPF_MAP_TYPE_ARRAY = 2;
-export const BPF_MAP_TYPE_PROG_ARRAY = 3;
-export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
-export const BPF_MAP_TYPE_PERCPU_HASH = 5;
-export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
-export const BPF_MAP_TYPE_STACK_TRACE = 7;
-export const BPF_MAP_TYPE_LRU_HASH = 9;
-export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
-export const BPF_MAP_TYPE_LPM_TRIE = 11;
-export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
-export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
-export const BPF_MAP_TYPE_QUEUE = 22;
-export const BPF_MAP_TYPE_STACK = 23;
-export const BPF_MAP_TYPE_RINGBUF = 27;
-export const BPF_MAP_TYPE_BLOOM_FILTER = 30;
+export {
+  BPF_MAP_TYPE_UNSPEC, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS,
+  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER,
+} from "../uapi/index.ts";
 
 /** The name bpftool prints for a map type id ("hash"), or the number when unknown, as bpftool does. */
 export function mapTypeName(id: number): string {
@@ -102,11 +89,11 @@ export const BPF_RINGBUF_HDR_SZ = 8;
 export const BPF_F_INDEX_MASK = 0xffffffff;
 export const BPF_F_CURRENT_CPU = 0xffffffff;
 
-/** Linux errno numbers the map operations return (negated on the program side, like the helpers). */
-export const ERRNO = {
-  EPERM: 1, ENOENT: 2, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28,
-  E2BIG: 7, EOPNOTSUPP: 95, ENOTSUPP: 524,
-} as const;
+/** The Linux errno numbers the map operations return (negated on the program side, like the helpers). */
+export const ERRNO = pickErrno([
+  "EPERM", "ENOENT", "EBADF", "EAGAIN", "ENOMEM", "EFAULT", "EBUSY", "EEXIST", "EINVAL", "ENOSPC", "E2BIG", "EOPNOTSUPP",
+  "ENOTSUPP",
+]);
 export type ErrnoName = keyof typeof ERRNO;
 
 const ERRNO_NAMES = new Map<number, ErrnoName>(Object.entries(ERRNO).map(([k, v]) => [v, k as ErrnoName]));

@@ -1,30 +1,13 @@
 // libbpf's SEC() conventions (libbpf.c section_defs, v1.1): which program type and expected attach type a section
 // name selects. First match wins; "x+" matches "x" or "x/…", "x/" needs the slash, plain "x" must match exactly.
 // Program/attach type names are the uapi enum names lower-cased without prefix, as bpftool prints them.
+import { ATTACH_TYPE_NAMES, PROG_TYPE_NAMES } from "../uapi/index.ts";
 
-/** enum bpf_prog_type, index = value. */
-export const PROG_TYPES: readonly string[] = [
-  "unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event", "cgroup_skb",
-  "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "sk_msg", "raw_tracepoint",
-  "cgroup_sock_addr", "lwt_seg6local", "lirc_mode2", "sk_reuseport", "flow_dissector", "cgroup_sysctl",
-  "raw_tracepoint_writable", "cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall", "netfilter",
-];
+/** enum bpf_prog_type and enum bpf_attach_type, index = value: src/uapi's tables. */
+export { ATTACH_TYPE_NAMES as ATTACH_TYPES, PROG_TYPE_NAMES as PROG_TYPES } from "../uapi/index.ts";
 
-/** enum bpf_attach_type, index = value. */
-export const ATTACH_TYPES: readonly string[] = [
-  "cgroup_inet_ingress", "cgroup_inet_egress", "cgroup_inet_sock_create", "cgroup_sock_ops", "sk_skb_stream_parser",
-  "sk_skb_stream_verdict", "cgroup_device", "sk_msg_verdict", "cgroup_inet4_bind", "cgroup_inet6_bind",
-  "cgroup_inet4_connect", "cgroup_inet6_connect", "cgroup_inet4_post_bind", "cgroup_inet6_post_bind",
-  "cgroup_udp4_sendmsg", "cgroup_udp6_sendmsg", "lirc_mode2", "flow_dissector", "cgroup_sysctl", "cgroup_udp4_recvmsg",
-  "cgroup_udp6_recvmsg", "cgroup_getsockopt", "cgroup_setsockopt", "trace_raw_tp", "trace_fentry", "trace_fexit",
-  "modify_return", "lsm_mac", "trace_iter", "cgroup_inet4_getpeername", "cgroup_inet6_getpeername",
-  "cgroup_inet4_getsockname", "cgroup_inet6_getsockname", "xdp_devmap", "cgroup_inet_sock_release", "xdp_cpumap",
-  "sk_lookup", "xdp", "sk_skb_verdict", "sk_reuseport_select", "sk_reuseport_select_or_migrate", "perf_event",
-  "trace_kprobe_multi", "lsm_cgroup",
-];
-
-export const progTypeId = (name: string): number => PROG_TYPES.indexOf(name);
-export const attachTypeId = (name: string): number => ATTACH_TYPES.indexOf(name);
+export const progTypeId = (name: string): number => (PROG_TYPE_NAMES as readonly string[]).indexOf(name);
+export const attachTypeId = (name: string): number => (ATTACH_TYPE_NAMES as readonly string[]).indexOf(name);
 
 export const SEC_NONE = 0;
 export const SEC_EXP_ATTACH_OPT = 1;

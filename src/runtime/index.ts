@@ -1,6 +1,6 @@
 // The runtime: program types and the contexts their test runs get (skb/__sk_buff, xdp_md, raw memory), built the way
 // BPF_PROG_TEST_RUN builds them, testRun (repeat, data_out, ctx_out, duration), and the context layouts as data.
-// May import: vm, helpers, maps, isa. Pure: no node: imports.
+// May import: vm, helpers, maps, isa, uapi. Pure: no node: imports.
 export { buildContext, buildSkbContext, buildXdpContext, buildMemContext, buildRegsContext } from "./contexts.ts";
 export type { TestRunContext, SkbOptions } from "./contexts.ts";
 export { testRun } from "./test-run.ts";

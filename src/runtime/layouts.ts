@@ -67,10 +67,5 @@ export const PROGRAM_TYPES: Readonly<Record<string, ProgramTypeInfo>> = {
   syscall: { context: "mem", packetWritable: true, writableFields: [] },
 };
 
-/** enum bpf_prog_type by number, as bpftool names the types (index = id). */
-export const PROG_TYPE_NAMES: readonly string[] = [
-  "unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event", "cgroup_skb",
-  "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "sk_msg", "raw_tracepoint",
-  "cgroup_sock_addr", "lwt_seg6local", "lirc_mode2", "sk_reuseport", "flow_dissector", "cgroup_sysctl",
-  "raw_tracepoint_writable", "cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall", "netfilter",
-];
+/** enum bpf_prog_type by number, as bpftool names the types (index = id): src/uapi's table. */
+export { PROG_TYPE_NAMES } from "../uapi/index.ts";

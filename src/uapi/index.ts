@@ -1,5 +1,6 @@
 // Linux's uapi enums shared by every layer: program, map, attach and link types with the names bpftool prints,
-// helper ids (enum bpf_func_id) and errno numbers. Each fact is written once here; other folders import or re-export it.
+// helper ids (enum bpf_func_id) and errno numbers. Each fact is written once here; other folders import or
+// re-export it.
 // Pure data: imports nothing.
 export { PROG_TYPE_NAMES, BPF_PROG_TYPE, progTypeOf } from "./prog-types.ts";
 export type { ProgTypeName } from "./prog-types.ts";

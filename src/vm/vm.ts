@@ -2,7 +2,7 @@
 // Registers are 32-bit halves in two Int32Arrays; the loop is one flat switch on the opcode with no allocation and
 // no BigInt except in 64-bit mul/div/mod slow paths. Call frames, callbacks and tail calls share preallocated state.
 import { BpfError } from "../errors.ts";
-import { helperName } from "../helpers/ids.ts";
+import { helperName } from "../uapi/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { hostEnv } from "../helpers/env.ts";
 import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";

@@ -43,7 +43,10 @@ function skipWithoutBtf(t: { skip(msg: string): void }): string | undefined {
 function checkEnum(c: string, name: string, prefix: string, table: readonly string[], keepCase = false): void {
   const e = btfEnum(c, name);
   const expected: string[] = [];
-  for (const [n, v] of e) if (expected[v] === undefined) expected[v] = keepCase ? n.slice(prefix.length) : n.slice(prefix.length).toLowerCase();
+  for (const [n, v] of e) {
+    const bare = n.slice(prefix.length);
+    if (expected[v] === undefined) expected[v] = keepCase ? bare : bare.toLowerCase();
+  }
   assert.deepEqual([...table], expected, `enum ${name}`);
 }
 

@@ -10,7 +10,7 @@ import { parseIntLiteral, toImm32, toImm64Halves, toOff16 } from "./asm-numbers.
 import {
   ALU_OPS, ATOMIC_ALU_OPS, BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_NOSPEC, BPF_STORE_REL, COND_JMP_OPS, sizeOfBits,
 } from "./opcode-table.ts";
-import { HELPER_IDS } from "../../helpers/ids.ts";
+import { HELPER_IDS } from "../../uapi/index.ts";
 import {
   BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH,
   BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_MOV, BPF_NEG,

@@ -4,7 +4,7 @@
 // bpf_insn_cbs. The defaults reproduce bpftool's callbacks (xlated_dumper.c print_imm) for an interpreted program.
 
 import type { Insn } from "./insn.ts";
-import { HELPER_NAMES } from "../../helpers/ids.ts";
+import { HELPER_NAMES } from "../../uapi/index.ts";
 import {
   BPF_ADDR_PERCPU, BPF_ADDR_SPACE_CAST, BPF_LOAD_ACQ, BPF_MAY_GOTO, BPF_STORE_REL, MOVSX_WIDTHS, aluOp, atomicAluOp,
   condJmpOp, sizeInfo,

@@ -1,6 +1,6 @@
 // The eBPF instruction set: opcodes, the `struct bpf_insn` slot model, encode/decode/validate of the 8-byte wire form,
 // the assembler (bpf_conformance, llvm-objdump and kernel syntaxes) and the kernel (bpftool) and llvm disassemblers.
-// Pure: imports only src/errors.ts and the helper-name table (src/helpers/ids.ts) for the kernel printer's default.
+// Pure: imports only src/errors.ts and the helper-name table (src/uapi/helpers.ts) for the kernel printer's default.
 
 export * from "./opcodes.ts";
 export * from "./insn.ts";
