@@ -10,7 +10,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { loadObject } from "../object/index.ts";
 import { explain, verify, type VerifierMapSpec } from "../verifier/index.ts";
 
-interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[] }
+interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[]; btfFuncInfo?: boolean }
 
 const USAGE = "usage: bpfkit verify [--type TYPE] [--prog NAME] [--log-level N] [--unpriv] [--explain] FILE...";
 
@@ -23,7 +23,7 @@ function unitsOf(path: string, type: string | undefined, prog: string | undefine
     const obj = loadObject(bytes, { fileName: path });
     const progs = obj.programs.filter((p) => prog === undefined || p.name === prog);
     if (progs.length === 0) throw new BpfError("ENOENT", `${path}: no program${prog ? ` named ${prog}` : "s"}`);
-    return progs.map((p) => ({ label: `${path}:${p.name}`, insns: p.insns, progType: type ?? (p.progType || "socket_filter"), maps: obj.maps }));
+    return progs.map((p) => ({ label: `${path}:${p.name}`, insns: p.insns, progType: type ?? (p.progType || "socket_filter"), maps: obj.maps, btfFuncInfo: p.funcInfo.length > 0 }));
   }
   const insns = path.endsWith(".bin") ? decodeProgram(bytes) : assemble(new TextDecoder().decode(bytes));
   return [{ label: path, insns, progType: type ?? "socket_filter", maps: [] }];
@@ -47,7 +47,7 @@ export default async function verifyCommand(args: string[]): Promise<number> {
   let rejected = 0;
   for (const f of files) {
     for (const u of unitsOf(f, type, prog)) {
-      const r = verify(u.insns, { progType: u.progType, maps: u.maps, unpriv, logLevel, nrCpus: availableParallelism() });
+      const r = verify(u.insns, { progType: u.progType, maps: u.maps, unpriv, logLevel, nrCpus: availableParallelism(), btfFuncInfo: u.btfFuncInfo ?? false });
       console.log(r.accepted ? `${u.label}: accepted` : `${u.label}: rejected: ${r.error!.message}`);
       if (!r.accepted) rejected++;
       if (logLevel > 0) process.stdout.write(r.log);

@@ -58,6 +58,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(132, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
   p(133, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
   p(134, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
+  p(181, "RET_INTEGER", ["ARG_ANYTHING", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"]),
 ].map((x) => [x.id, x]));
 
 /** Program type numbers (enum bpf_prog_type) and the names bpfkit accepts for them. */
@@ -66,7 +67,7 @@ export const PROG_TYPES: Readonly<Record<string, number>> = {
   raw_tracepoint: 17,
 };
 
-const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134];
+const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134, 181];
 const BASE_PRIV = [6, 113, 115, 35, 14, 15, 16];
 const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115];
 const SKB_COMMON = [25, 26, 46, 47];

@@ -5,7 +5,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import {
   BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DW, BPF_END, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32,
   BPF_JSLE, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX,
-  BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
+  BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_PSEUDO_FUNC, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
 import { type Env, EINVAL, reject } from "./env.ts";
 import { helperProto } from "../helpers/protos.ts";
@@ -68,6 +68,11 @@ function resolveLdImm64(env: Env): void {
         i++;
         continue;
       }
+      if (insn.src === BPF_PSEUDO_FUNC) {
+        if (env.unpriv) reject(env, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN", 1);
+        i++;
+        continue;
+      }
       reject(env, "unrecognized bpf_ld_imm64 insn", EINVAL);
     }
     if (!opcodeKnown(insn.code)) reject(env, `unknown opcode ${insn.code.toString(16).padStart(2, "0")}`, EINVAL);
@@ -86,6 +91,13 @@ function checkSubprogs(env: Env): void {
   const starts = new Set<number>([0]);
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
+    if (isLdImm64(insn) && insn.src === BPF_PSEUDO_FUNC) {
+      // A callback's address (bpf_loop and friends): its target starts a subprogram too.
+      env.pc = i;
+      const t = i + insn.imm + 1;
+      if (t < 0 || t >= insns.length) reject(env, "call to invalid destination", EINVAL);
+      starts.add(t);
+    }
     if (isLdImm64(insn)) { i++; continue; }
     if (isPseudoCall(insn)) {
       env.pc = i;
@@ -121,7 +133,7 @@ function checkSubprogs(env: Env): void {
 export function successors(insns: readonly Insn[], pc: number): number[] {
   const insn = insns[pc]!;
   const cls = bpfClass(insn.code), op = bpfOp(insn.code);
-  if (isLdImm64(insn)) return [pc + 2];
+  if (isLdImm64(insn)) return insn.src === BPF_PSEUDO_FUNC ? [pc + 2, pc + insn.imm + 1] : [pc + 2];
   if (cls === BPF_JMP || cls === BPF_JMP32) {
     if (op === BPF_EXIT) return [];
     if (op === BPF_CALL) return isPseudoCall(insn) ? [pc + 1, pc + insn.imm + 1] : [pc + 1];

@@ -153,6 +153,13 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       if (!isConst(reg.b)) reject(env, `R${regno} is not a known constant'`);
       meta.rawSizeReg = Number(reg.b.varOff.value);
       return;
+    case "ARG_PTR_TO_FUNC":
+      if (reg.type !== "func") reject(env, `R${regno} type=${regTypeStr(reg)} expected=func`);
+      return;
+    case "ARG_PTR_TO_STACK_OR_NULL":
+      if (reg.type === "scalar" && isConst(reg.b) && reg.b.varOff.value === 0n) return;
+      if (reg.type !== "fp") reject(env, `R${regno} type=${regTypeStr(reg)} expected=fp`);
+      return;
     case "ARG_PTR_TO_RINGBUF_MEM":
       if (reg.type !== "mem" || !reg.ringbuf || reg.maybeNull) reject(env, `R${regno} type=${regTypeStr(reg)} expected=ringbuf_mem`);
       if (reg.off !== 0 || !isConst(reg.b)) reject(env, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, EINVAL);
@@ -193,6 +200,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   }
   const st = env.state;
   const regs = curFrame(st).regs;
+  if (id === 181) startCallback(env, regs[2]!.map, regs[3]!);
   if (p.release !== undefined) {
     const ref = regs[p.release + 1]!.refObjId;
     st.refs = st.refs.filter((r) => r.id !== ref);
@@ -242,6 +250,42 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   }
 }
 
+/** What the callback may have written through its context pointer is unknown afterwards: plain data. */
+function havocStack(f: State["frames"][number]): void {
+  for (const s of f.stack) {
+    if (s.bytes.every((b) => b === "?")) continue;
+    s.spilled = undefined;
+    for (let k = 0; k < 8; k++) if (s.bytes[k] !== "?") s.bytes[k] = "m";
+  }
+}
+
+/**
+ * bpf_loop's callback, soundly but more coarsely than the kernel: it runs with R1 = any u32 index and R2 = the caller's
+ * context argument, over a caller stack whose contents are forgotten (any iteration may have changed them); its path
+ * ends at its exit, which must return 0 or 1. The caller continues after the call with its stack forgotten likewise.
+ */
+function startCallback(env: Env, target: number, ctxArg: Reg): void {
+  const st = env.state;
+  if (st.frames.length >= MAX_CALL_FRAMES) reject(env, `the call stack of ${st.frames.length + 1} frames is too deep`, E2BIG_);
+  const cb = copyStateLocal(st);
+  for (const f of cb.frames) havocStack(f);
+  const f = newFrame(env.pc, env.subprogs.indexOf(target), -1);
+  f.isCallback = true;
+  const idx = scalarReg();
+  idx.b.umax = 0xffffffffn; boundsSync(idx.b);
+  f.regs[1] = idx;
+  f.regs[2] = copyReg(ctxArg);
+  f.regs[10] = ptrReg("fp");
+  f.regs[10]!.frameno = cb.frames.length;
+  cb.frames.push(f);
+  env.callback = { state: cb, pc: target };
+  for (const fr of st.frames) havocStack(fr);
+}
+
+function copyStateLocal(s: State): State {
+  return { frames: s.frames.map((f) => ({ ...f, regs: f.regs.map(copyReg), stack: f.stack.map((x) => ({ bytes: x.bytes.slice(), spilled: x.spilled ? copyReg(x.spilled) : undefined })) })), refs: s.refs.map((r) => ({ ...r })), parentPc: s.parentPc };
+}
+
 /** bpf-to-bpf call: push a frame with R1-R5 passed through. Returns the callee's first pc. */
 export function checkPseudoCall(env: Env, insn: Insn): number {
   const st = env.state;
@@ -264,6 +308,13 @@ const E2BIG_ = 7;
 /** BPF_EXIT: leave a subprogram (returns the caller's next pc) or finish the program (returns -1). */
 export function checkExit(env: Env): number {
   const st = env.state;
+  if (st.frames.length > 1 && curFrame(st).isCallback) {
+    checkRegRead(env, 0);
+    const r0 = curFrame(st).regs[0]!;
+    if (r0.type !== "scalar") reject(env, `At callback return the register R0 is not a known value (${regTypeStr(r0)})`, EINVAL);
+    if (r0.b.smin < 0n || r0.b.smax > 1n) reject(env, `At callback return the register R0 has smin=${r0.b.smin} smax=${r0.b.smax} should have been in [0, 1]`, EINVAL);
+    return -3;
+  }
   if (st.frames.length > 1) {
     const callee = curFrame(st);
     const r0 = callee.regs[0]!;

@@ -52,6 +52,7 @@ export interface Env {
   readonly logLevel: number;
   /** nr_cpu_ids of the machine modelled (bounds bpf_get_smp_processor_id). */
   readonly nrCpus: number;
+  readonly btfFuncInfo: boolean;
   log: string[];
   vlog: VerifierLog;
   idGen: number;
@@ -62,6 +63,8 @@ export interface Env {
   /** Stack depth per subprogram (max over paths, rounded to 8... as the kernel: round_up(max depth, 8)). */
   stackDepth: number[];
   facts: Map<number, AccessFact>;
+  /** Set by a helper that calls back into the program (bpf_loop): the state entering the callback. */
+  callback?: { state: State; pc: number };
   /** pcs where the fact was contradicted on some path (then no fact). */
   noFact: Set<number>;
 }

@@ -3,7 +3,8 @@
 import { type Bounds, boundsEqual, boundsWithin, copyBounds, knownBounds, unknownBounds } from "./bounds.ts";
 
 export type RegType =
-  | "not_init" | "scalar" | "ctx" | "map_ptr" | "map_value" | "map_key" | "fp" | "pkt" | "pkt_meta" | "pkt_end" | "mem";
+  | "not_init" | "scalar" | "ctx" | "map_ptr" | "map_value" | "map_key" | "fp" | "pkt" | "pkt_meta" | "pkt_end" | "mem"
+  | "func";
 
 export interface Reg {
   type: RegType;

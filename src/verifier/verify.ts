@@ -33,6 +33,8 @@ export interface VerifyOptions {
   readonly logLevel?: number;
   /** Possible CPUs (nr_cpu_ids); default: the host's hardware concurrency when known, else 1. */
   readonly nrCpus?: number;
+  /** The program comes with BTF func_info (ELF objects from clang): callbacks such as bpf_loop's are allowed. */
+  readonly btfFuncInfo?: boolean;
 }
 
 export interface VerifyError {
@@ -138,6 +140,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   const env: Env = {
     insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [],
     vlog: new VerifierLog(),
+    btfFuncInfo: options.btfFuncInfo ?? false,
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
   };
@@ -268,6 +271,13 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           continue;
         }
         checkHelperCall(env, insn);
+        const cb = env.callback;
+        if (cb) {
+          // bpf_loop: the callback is explored as its own path from the call (see checkHelperCall).
+          env.callback = undefined;
+          if (cp) cp.branches++;
+          pending.push({ state: cb.state, pc: cb.pc, from: pc, cp, path: path.slice(), logPos: vlog.end });
+        }
         pc++;
         continue;
       }
@@ -276,6 +286,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         const n = cur.frames.length;
         const calleeText = logLevel >= 1 && n > 1 ? vlog.stateText(cur, env, true, 0, n - 1) : "";
         const next = checkExit(env);
+        if (next === -3) { if (!endPath()) break; continue; } // a callback returned: its path ends here
         if (next >= 0) {
           if (logLevel >= 1) {
             vlog.write(`returning from callee:\n${calleeText}\nto caller at ${next}:\n${vlog.stateText(cur, env, true)}\n`);
@@ -366,6 +377,10 @@ function checkLd(env: Env, insn: Insn, pc: number): number {
     const next = env.insns[pc + 1]!;
     if (insn.src === 0) {
       regs[insn.dst] = scalarReg(knownBounds((BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0)));
+    } else if (insn.src === 4) {
+      // Callbacks need BTF func_info to be known static functions (check_ld_imm); raw programs have none.
+      if (!env.btfFuncInfo) reject(env, "missing btf func_info", EINVAL);
+      const r = ptrReg("func"); r.map = pc + insn.imm + 1; regs[insn.dst] = r;
     } else if (insn.src === BPF_PSEUDO_MAP_FD || insn.src === BPF_PSEUDO_MAP_IDX) {
       const r = ptrReg("map_ptr"); r.map = insn.imm; regs[insn.dst] = r;
     } else {
