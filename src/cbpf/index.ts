@@ -1,6 +1,6 @@
 // Classic BPF in the kernel's image: the interpreter (compileCbpf/runCbpf over a packet + SkbMeta), the checker
 // (bpf_check_classic and friends, kernel errnos), seccomp (check, run, action decoding), and the cBPF -> eBPF
-// conversion (bpf_convert_filter). May import: isa (and vm for running converted programs). Pure.
+// conversion (bpf_convert_filter). May import: isa, uapi (and vm for running converted programs). Pure.
 export { compileCbpf, runCbpf, predecodeCbpf, validateLibpcap, OP_SECCOMP_LD } from "./interp.ts";
 export type { CbpfFilter, CompileOptions } from "./interp.ts";
 export type { SkbMeta } from "./skb.ts";

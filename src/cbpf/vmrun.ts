@@ -12,8 +12,9 @@ import { prepareCbpf } from "./prepare.ts";
 import type { SkbMeta } from "./skb.ts";
 import { LOAD_FAULT, skbLength, skbLoad, skbNlattr, skbNlattrNest } from "./skb.ts";
 import { CBPF_CALL, CBPF_NETDEV, CBPF_SKB } from "./skbctx.ts";
+import { ERRNO } from "../uapi/index.ts";
 
-const EFAULT = 14;
+const EFAULT = ERRNO.EFAULT;
 
 interface Current { packet: Uint8Array; meta: SkbMeta | undefined }
 

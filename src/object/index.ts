@@ -1,5 +1,5 @@
 // ELF BPF objects opened the libbpf way: ELF64 reading (both byte orders), SEC() conventions, maps, global data,
-// externs, relocations and sub-program linking, into a BpfObject any backend can load. Pure: imports isa and btf only.
+// externs, relocations and sub-program linking, into a BpfObject any backend can load. Pure: imports isa, btf and uapi only.
 export { loadObject, objectName } from "./load.ts";
 export type { BpfObject, ProgramSpec, MapSpec, FuncInfo, LineInfo, ExternRef, InsnReloc, LoadObjectOptions } from "./types.ts";
 export { parseElf, EM_BPF } from "./elf.ts";

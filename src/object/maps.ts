@@ -8,11 +8,9 @@ import type { BtfType } from "../btf/types.ts";
 import type { ElfFile, ElfSection } from "./elf.ts";
 import { STT_OBJECT, STT_NOTYPE, STB_GLOBAL, STB_LOCAL, STT_SECTION } from "./elf.ts";
 import type { MapSpec } from "./types.ts";
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY } from "../uapi/index.ts";
 
-export const BPF_MAP_TYPE_PROG_ARRAY = 3;
-export const BPF_MAP_TYPE_ARRAY = 2;
-export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
-export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
+export { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY };
 export const BPF_F_RDONLY_PROG = 1 << 7;
 export const BPF_F_MMAPABLE = 1 << 10;
 const BPF_OBJ_NAME_LEN = 16;
