@@ -204,8 +204,38 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   if (env.unpriv && (res.type === "map_value" || res.type === "fp")) {
     // Speculative-execution hardening (retrieve_ptr_limit): unprivileged variable offsets must stay in bounds.
   }
+  const sanitize = env.unpriv && bpfSrc(insn.code) === BPF_X && (ptr.type === "fp" || ptr.type === "map_value");
+  if (sanitize) sanitizePaths(env, ptr, res, o, op, ptrRegno === dstno, dstno, false);
   if (env.unpriv) checkUnprivPointer(env, res, dstno);
+  if (sanitize) sanitizePaths(env, ptr, res, o, op, ptrRegno === dstno, dstno, true);
   regs[dstno] = res;
+}
+
+/**
+ * sanitize_ptr_alu's bookkeeping: the JIT masks the offset with one limit per instruction, so every path through an
+ * unprivileged pointer += register must agree on the offset's sign, constness and the distance the pointer moves.
+ */
+function sanitizePaths(env: Env, before: Reg, after: Reg, off: Bounds, op: number, ptrIsDst: boolean, dstno: number, commit: boolean): void {
+  const offNeg = off.smin < 0n;
+  const maskLeft = (op === BPF_ADD && offNeg) || (op === BPF_SUB && !offNeg);
+  const opName = op === BPF_ADD ? "add" : "sub";
+  const limitOf = (r: Reg): number => r.type === "fp"
+    ? -(Number(BigInt.asIntN(64, r.b.varOff.value)) + r.off)
+    : Number(maskLeft ? r.b.smin : r.b.umax) + r.off;
+  const max = before.type === "fp" ? 512 + (maskLeft ? 1 : 0) : (env.maps[before.map]?.valueSize ?? 0);
+  const l1 = limitOf(before), l2 = limitOf(after);
+  // The limit of the pointer before the operation is checked first, the one after it in the commit phase.
+  if (commit ? l2 >= max || l2 < 0 : l1 >= max || l1 < 0) {
+    reject(env, `R${dstno} tried to ${opName} beyond pointer bounds, pointer arithmetic with it prohibited for !root`);
+  }
+  if (!commit) return;
+  const state = (offNeg ? 1 : 0) | (isConst(off) ? 2 : 0) | (ptrIsDst ? 4 : 8);
+  const limit = Math.abs(l1 - l2);
+  const seen = env.aluSanitation.get(env.pc);
+  if (seen && (seen.state !== state || seen.limit !== limit)) {
+    reject(env, `R${dstno} tried to ${opName} from different maps, paths or scalars, pointer arithmetic with it prohibited for !root`);
+  }
+  env.aluSanitation.set(env.pc, { state, limit });
 }
 
 /** sanitize_check_bounds: an unprivileged pointer must stay inside its object after arithmetic. */

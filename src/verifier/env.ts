@@ -63,6 +63,8 @@ export interface Env {
   /** Stack depth per subprogram (max over paths, rounded to 8... as the kernel: round_up(max depth, 8)). */
   stackDepth: number[];
   facts: Map<number, AccessFact>;
+  /** Per instruction, the masking state every unprivileged path must agree on (insn_aux_data alu_state/alu_limit). */
+  aluSanitation: Map<number, { state: number; limit: number }>;
   /** Set by a helper that calls back into the program (bpf_loop): the state entering the callback. */
   callback?: { state: State; pc: number };
   /** pcs where the fact was contradicted on some path (then no fact). */

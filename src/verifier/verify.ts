@@ -140,6 +140,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   const env: Env = {
     insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [],
     vlog: new VerifierLog(),
+    aluSanitation: new Map(),
     btfFuncInfo: options.btfFuncInfo ?? false,
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
