@@ -5,7 +5,7 @@ import {
   BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_K, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG,
   BPF_OR, BPF_RSH, BPF_SUB, BPF_TO_BE, BPF_X, BPF_XOR, bpfClass, bpfOp, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
-import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, signExtend, truncate, unknownBounds, zext32 } from "./bounds.ts";
+import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, mark32Unbounded, signExtend, truncate, unknownBounds, zext32 } from "./bounds.ts";
 import { type Env, EINVAL, newId, reject } from "./env.ts";
 import { scalarAlu } from "./scalar-alu.ts";
 import { type Reg, type RegType, copyReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
@@ -197,6 +197,8 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
     const ob = copyBounds(o);
     scalarAlu(op, vb, ob, false);
     vb.varOff = op === BPF_ADD ? tnumAdd(ptr.b.varOff, o.varOff) : tnumSub(ptr.b.varOff, o.varOff);
+    // Pointers carry no 32-bit bounds of their own: only what the 64-bit result and the tnum imply.
+    mark32Unbounded(vb);
     boundsSync(vb);
     res.b = vb;
     if (isPktPointer(res)) { res.id = newId(env); res.range = 0; }

@@ -186,7 +186,7 @@ function markPtrOrNull(st: State, id: number, isNull: boolean): void {
     if (!r.maybeNull || r.id !== id) return r;
     if (isNull) return constReg(0n);
     r.maybeNull = false;
-    if (r.refObjId === 0) r.id = 0;
+    r.id = 0; // the kernel drops the id once NULL is ruled out (references live on in ref_obj_id)
     return r;
   };
   let refObj = 0;
