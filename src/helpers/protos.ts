@@ -1,5 +1,6 @@
 // Helper prototypes as the kernel's struct bpf_func_proto: return type, argument types, and which program types may call.
-// Shared by the verifier (argument checks) and the VM (what to implement). Ids come from ./ids.ts.
+// Shared by the verifier (argument checks) and the VM (what to implement). Ids come from src/uapi/helpers.ts.
+import { progTypeOf } from "../uapi/index.ts";
 
 export type ArgType =
   | "ARG_ANYTHING" | "ARG_CONST_MAP_PTR" | "ARG_PTR_TO_MAP_KEY" | "ARG_PTR_TO_MAP_VALUE"
@@ -62,10 +63,11 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
 ].map((x) => [x.id, x]));
 
 /** Program type numbers (enum bpf_prog_type) and the names bpfkit accepts for them. */
-export const PROG_TYPES: Readonly<Record<string, number>> = {
-  socket_filter: 1, kprobe: 2, sched_cls: 3, sched_act: 4, tracepoint: 5, xdp: 6, perf_event: 7, cgroup_skb: 8,
-  raw_tracepoint: 17,
-};
+export const PROG_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
+  ([
+    "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event", "cgroup_skb", "raw_tracepoint",
+  ] as const).map((n) => [n, progTypeOf(n)]),
+);
 
 const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134, 181];
 const BASE_PRIV = [6, 113, 115, 35, 14, 15, 16];

@@ -2,7 +2,7 @@
 // (check_func_call / prepare_func_exit) and program exit (check_return_code, reference leaks).
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { type ArgType, PROG_TYPE_HELPERS, helperProto } from "../helpers/protos.ts";
-import { HELPER_NAMES } from "../helpers/ids.ts";
+import { HELPER_NAMES } from "../uapi/index.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { boundsSync, isConst, knownBounds, unknownBounds } from "./bounds.ts";
 import { returnRange } from "./ctx.ts";

@@ -3,6 +3,7 @@
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { State } from "./state.ts";
 import type { VerifierLog } from "./vlog.ts";
+import { ERRNO, type ErrnoName } from "../uapi/index.ts";
 
 /** The subset of a map's description the verifier needs (shape of src/maps MapSpec). */
 export interface VerifierMapSpec {
@@ -14,16 +15,10 @@ export interface VerifierMapSpec {
   readonly name?: string;
 }
 
-export const BPF_MAP_TYPE_HASH = 1;
-export const BPF_MAP_TYPE_ARRAY = 2;
-export const BPF_MAP_TYPE_PROG_ARRAY = 3;
-export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
-export const BPF_MAP_TYPE_PERCPU_HASH = 5;
-export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
-export const BPF_MAP_TYPE_LRU_HASH = 9;
-export const BPF_MAP_TYPE_QUEUE = 22;
-export const BPF_MAP_TYPE_STACK = 23;
-export const BPF_MAP_TYPE_RINGBUF = 27;
+export {
+  BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF,
+} from "../uapi/index.ts";
 
 export class Reject extends Error {
   readonly errno: number;
@@ -35,7 +30,7 @@ export class Reject extends Error {
   }
 }
 
-export const EPERM = 1, ENOENT = 2, E2BIG = 7, EFAULT = 14, EACCES = 13, EINVAL = 22, ENOTSUPP = 524;
+export const { EPERM, ENOENT, E2BIG, EFAULT, EACCES, EINVAL, ENOTSUPP }: Readonly<Record<ErrnoName, number>> = ERRNO;
 
 /** A fact for the JIT: at `pc`, the memory access through `reg` is proven in bounds. */
 export interface AccessFact {

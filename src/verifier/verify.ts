@@ -22,6 +22,7 @@ import { liveUseDef } from "./cfg.ts";
 import { checkRegRead } from "./regs.ts";
 import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
 import { PROG_TYPES } from "../helpers/protos.ts";
+import { ERRNO } from "../uapi/index.ts";
 
 export interface VerifyOptions {
   /** enum bpf_prog_type number, or a name such as "socket_filter", "xdp", "kprobe". */
@@ -357,7 +358,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   }
 }
 const EACCES_ = 13;
-const ENOSPC = 28;
+const ENOSPC = ERRNO.ENOSPC;
 
 function mapRef(env: Env) {
   return (_pc: number, insn: Insn, next: Insn | undefined): string | undefined => {

@@ -1,1 +1,0 @@
-export { HELPER_NAMES, HELPER_IDS, helperName } from "../uapi/helpers.ts";
