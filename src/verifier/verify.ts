@@ -22,7 +22,7 @@ import { liveUseDef } from "./cfg.ts";
 import { checkRegRead } from "./regs.ts";
 import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
 import { PROG_TYPES } from "../helpers/protos.ts";
-import { ERRNO } from "../uapi/index.ts";
+import { ERRNO, PROG_TYPE_NAMES } from "../uapi/index.ts";
 
 export interface VerifyOptions {
   /** enum bpf_prog_type number, or a name such as "socket_filter", "xdp", "kprobe". */
@@ -154,7 +154,13 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     if (insns.length === 0 || insns.length > (env.unpriv ? 4096 : BPF_COMPLEXITY_LIMIT_INSNS)) {
       throw new Reject("", E2BIG, 0);
     }
-    if (!isKnownProgType(progType)) throw new Reject("", EINVAL, 0);
+    if (!isKnownProgType(progType)) {
+      // Linux refuses a type it does not know with EINVAL and an empty log; a type Linux has but bpfkit's verifier
+      // does not model yet says so instead of pretending the kernel would refuse it.
+      const linuxName = progType > 0 ? PROG_TYPE_NAMES[progType] : undefined;
+      if (linuxName === undefined) throw new Reject("", EINVAL, 0);
+      throw new Reject(`bpfkit: program type ${linuxName} is not supported by the verifier yet`, ERRNO.EOPNOTSUPP, 0);
+    }
     const vlog = env.vlog;
     checkStructure(env);
     const live = liveRegisters(insns);
