@@ -10,6 +10,9 @@ import { FUZZ_MAPS, generateProgram } from "../src/verifier/fuzz.ts";
 import { verify } from "../src/verifier/index.ts";
 import { assemble } from "../src/isa/ebpf/index.ts";
 import type { Insn } from "../src/isa/ebpf/insn.ts";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadObject, type BpfObject } from "../src/object/index.ts";
 
 interface Job { insns: Insn[]; progType: string; maps: { type: number; keySize: number; valueSize: number; maxEntries: number; name?: string }[] }
 
@@ -53,4 +56,54 @@ export async function main(): Promise<void> {
   for (const n of [100, 1000, 10000]) {
     measure(`bounded loop x${n}`, [{ insns: assemble(`r0 = 0\nr1 = 0\nr1 += 1\nif r1 < ${n} goto pc-2\nexit`), progType: "socket_filter", maps: [] }], kernel);
   }
+  await realWorld(kernel);
+}
+
+/**
+ * The clang-built objects of ../shared/corpora/elf-samples (gathered by its install.sh into $BPFKIT_ELF_SAMPLES):
+ * bpfkit's verifier on every program against the kernel loading the same object (BTF, maps and all programs through
+ * bpfkit's object loader, timed around the whole load). Verdicts are counted for both sides.
+ */
+async function realWorld(kernel: boolean): Promise<void> {
+  const dir = process.env.BPFKIT_ELF_SAMPLES;
+  if (!dir || !existsSync(dir)) { console.log("elf-samples: skipped (BPFKIT_ELF_SAMPLES not set; .ci/run gathers them)"); return; }
+  const nrCpus = availableParallelism();
+  const objects: { name: string; obj: BpfObject }[] = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".o")).sort()) {
+    try {
+      const obj = loadObject(new Uint8Array(readFileSync(join(dir, f))), { fileName: f });
+      if (obj.littleEndian && obj.programs.some((p) => p.progType > 0)) objects.push({ name: f, obj });
+    } catch { /* rejected objects are counted by `npm run conformance elf` */ }
+  }
+  let progs = 0, accepted = 0, ours = 0, processed = 0;
+  for (const { obj } of objects) {
+    for (const p of obj.programs) {
+      if (p.progType <= 0) continue;
+      progs++;
+      const t = performance.now();
+      const r = verify(p.insns, { progType: p.progType, maps: obj.maps, nrCpus });
+      ours += performance.now() - t;
+      processed += r.processed;
+      if (r.accepted) accepted++;
+    }
+  }
+  let kernelText = "kernel n/a";
+  if (kernel) {
+    const { loadObjectIntoKernel } = await import("../src/kernel/object-loader.ts");
+    let loaded = 0, theirs = 0;
+    for (const { obj } of objects) {
+      const t = performance.now();
+      try {
+        const o = await loadObjectIntoKernel(obj);
+        theirs += performance.now() - t;
+        loaded += o.programs.size;
+        o.close();
+      } catch {
+        theirs += performance.now() - t; // a map the kernel cannot create as shipped (see the corpus README)
+      }
+    }
+    kernelText = `kernel ${theirs.toFixed(0)} ms for ${objects.length} object loads, ${loaded} programs loaded | ratio ${(ours / theirs).toFixed(2)}x`;
+  }
+  console.log(`${"elf-samples".padEnd(26)} ${String(progs).padStart(5)} progs ${String(processed).padStart(8)} insns | ` +
+    `bpfkit ${ours.toFixed(0)} ms, ${accepted} accepted | ${kernelText}`);
 }
