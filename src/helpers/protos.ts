@@ -16,7 +16,7 @@ export interface HelperProto {
   readonly args: readonly ArgType[];
   /** Releases the reference passed in this argument index (OBJ_RELEASE). */
   readonly release?: number;
-  /** The helper needs CAP_PERFMON/CAP_SYS_ADMIN (bpf_base_func_proto's privileged part). */
+  /** fn->gpl_only: only programs with a GPL-compatible license may call it. */
   readonly gplOnly?: boolean;
   /** The program's packet data may move (bpf_helper_changes_pkt_data): packet pointers are invalidated. */
   readonly changesPktData?: boolean;
@@ -42,12 +42,20 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(23, "RET_INTEGER", ["ARG_ANYTHING", "ARG_ANYTHING"]),
   p(25, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_PTR_TO_MEM", "ARG_CONST_SIZE_OR_ZERO"]),
   p(26, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"]),
+  // bpf_get_stackid: the kprobe, tracepoint (_tp), perf_event (_pe) and raw_tp variants share these types.
+  p(27, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING"], { gplOnly: true }),
   p(35, "RET_INTEGER", []),
+  p(37, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
   p(42, "RET_INTEGER", []),
   p(44, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
   p(45, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(46, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
   p(47, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
+  p(51, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_ANYTHING"]), // bpf_xdp_redirect_map_proto
+  p(54, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
+  // Every variant (raw_tp's too since Linux 6.12) writes the stack into ARG_PTR_TO_UNINIT_MEM.
+  p(67, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  p(80, "RET_INTEGER", []),
   p(112, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(113, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(114, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
@@ -59,6 +67,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(132, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
   p(133, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
   p(134, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
+  p(160, "RET_INTEGER", []),
   p(181, "RET_INTEGER", ["ARG_ANYTHING", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"]),
 ].map((x) => [x.id, x]));
 
@@ -70,23 +79,36 @@ export const PROG_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
 );
 
 const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134, 181];
-const BASE_PRIV = [6, 113, 115, 35, 14, 15, 16];
-const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115];
+// bpf_base_func_proto's CAP_BPF part (get_current_cgroup_id, current_task_under_cgroup) and CAP_PERFMON part.
+const BASE_PRIV = [6, 113, 115, 35, 14, 15, 16, 37, 80];
+// bpf_tracing_func_proto and the kprobe/tracepoint/perf_event/raw_tp switches (get_stackid, get_stack).
+const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67];
 const SKB_COMMON = [25, 26, 46, 47];
+// bpf_ktime_get_coarse_ns is not NMI-safe: bpf_tracing_func_proto refuses it, the networking types keep it.
+const COARSE_CLOCK = [160];
 
 /** Helpers each program type may call (the kernel's get_func_proto per type, restricted to HELPER_PROTOS). */
 export const PROG_TYPE_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map([
-  [1, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON])],
+  [1, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK])],
   [2, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, 23])],
-  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, 23])],
+  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23])],
+  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23])],
   [5, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [6, new Set([...BASE, ...BASE_PRIV, 23, 25, 44])],
+  [6, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 23, 25, 44, 51, 54])],
   [7, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [8, new Set([...BASE, ...BASE_PRIV, 25, 26, 46, 47])],
+  [8, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 25, 26, 46, 47])],
   [17, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
 ]);
 
 export function helperProto(id: number): HelperProto | undefined {
   return HELPER_PROTOS.get(id);
+}
+
+/** The licenses the kernel counts as GPL-compatible (license_is_gpl_compatible): only these may call gplOnly helpers. */
+const GPL_COMPATIBLE_LICENSES: ReadonlySet<string> = new Set([
+  "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL",
+]);
+
+export function licenseIsGplCompatible(license: string): boolean {
+  return GPL_COMPATIBLE_LICENSES.has(license);
 }

@@ -2,12 +2,12 @@
 // (check_func_call / prepare_func_exit) and program exit (check_return_code, reference leaks).
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { type ArgType, PROG_TYPE_HELPERS, helperProto } from "../helpers/protos.ts";
-import { HELPER_NAMES } from "../uapi/index.ts";
+import { BPF_MAP_TYPE, HELPER_NAMES } from "../uapi/index.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { boundsSync, isConst, knownBounds, unknownBounds } from "./bounds.ts";
 import { returnRange } from "./ctx.ts";
 import {
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, newId, reject,
 } from "./env.ts";
 import { checkMemAccess } from "./check-mem.ts";
@@ -22,7 +22,8 @@ const MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf,
 
 const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}`;
 
-interface Meta { map: number; rawSizeReg: number; constKey?: bigint }
+/** What the argument checks learned (struct bpf_call_arg_meta): the map, the size register, its umax (msize_max_value). */
+interface Meta { map: number; rawSizeReg: number; constKey?: bigint; sizeMax: bigint }
 
 /** Reads `size` bytes of memory a helper receives (check_helper_mem_access); `write` for ARG_PTR_TO_UNINIT_MEM. */
 function helperMemAccess(env: Env, regno: number, size: number, write: boolean, expected: string): void {
@@ -140,6 +141,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
     case "ARG_CONST_SIZE": case "ARG_CONST_SIZE_OR_ZERO": {
       if (reg.type !== "scalar") reject(env, `R${regno} type=${regTypeStr(reg)} expected=scalar`);
       const b = reg.b;
+      meta.sizeMax = b.umax;
       if (b.smin < 0n) reject(env, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (b.umin === 0n && type === "ARG_CONST_SIZE") reject(env, `R${regno} invalid zero-sized read: u64=[${b.umin},${b.umax}]`);
       if (b.umax >= BPF_MAX_VAR_SIZ) reject(env, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
@@ -172,18 +174,63 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
 
 const proto = (id: number) => helperProto(id)!;
 
-/** Map types each helper accepts and helpers each map type accepts (check_map_func_compatibility, modelled part). */
+const M = BPF_MAP_TYPE;
+/**
+ * check_map_func_compatibility, from the map's side: the only helpers a map of these types may be passed to. Map types
+ * bpfkit does not model a helper for (sockmap, sockhash, storage maps) list none of the modelled helpers, so they are
+ * refused rather than assumed compatible.
+ */
+const MAP_ONLY_FUNCS: ReadonlyMap<number, readonly number[]> = new Map([
+  [M.PROG_ARRAY!, [12]],
+  [M.PERF_EVENT_ARRAY!, [22, 25, 55, 111, 121]],
+  [M.RINGBUF!, [130, 131, 134, 198]],
+  [M.USER_RINGBUF!, [209]],
+  [M.STACK_TRACE!, [27]],
+  [M.CGROUP_ARRAY!, [33, 37]],
+  [M.CGROUP_STORAGE!, [81]],
+  [M.PERCPU_CGROUP_STORAGE!, [81]],
+  [M.DEVMAP!, [51, 1]],
+  [M.DEVMAP_HASH!, [51, 1]],
+  [M.CPUMAP!, [51]],
+  [M.XSKMAP!, [51, 1]],
+  [M.ARRAY_OF_MAPS!, [1]],
+  [M.HASH_OF_MAPS!, [1]],
+  // The kernel also lets sockmaps through map_lookup_elem (returning a referenced socket, not a map value) and, for
+  // some program types, update/delete (may_update_sockmap): not modelled, so refused here.
+  [M.SOCKMAP!, [52, 53, 60, 82]],
+  [M.SOCKHASH!, [72, 70, 71, 82]],
+  [M.REUSEPORT_SOCKARRAY!, [82]],
+  [M.QUEUE!, [87, 88, 89]],
+  [M.STACK!, [87, 88, 89]],
+  [M.BLOOM_FILTER!, [87, 89]],
+  [M.SK_STORAGE!, [107, 108]],
+  [M.INODE_STORAGE!, [99, 100]],
+  [M.TASK_STORAGE!, [156, 157]],
+  [M.CGRP_STORAGE!, [210, 211]],
+] as [number, number[]][]);
+
+/** ... and from the helper's side: the map types it accepts. */
+const FUNC_ONLY_MAPS: ReadonlyMap<number, readonly number[]> = new Map([
+  [12, [M.PROG_ARRAY!]],
+  [22, [M.PERF_EVENT_ARRAY!]], [25, [M.PERF_EVENT_ARRAY!]], [55, [M.PERF_EVENT_ARRAY!]], [111, [M.PERF_EVENT_ARRAY!]], [121, [M.PERF_EVENT_ARRAY!]],
+  [130, [M.RINGBUF!]], [131, [M.RINGBUF!]], [134, [M.RINGBUF!]],
+  [27, [M.STACK_TRACE!]],
+  [33, [M.CGROUP_ARRAY!]], [37, [M.CGROUP_ARRAY!]],
+  [51, [M.DEVMAP!, M.DEVMAP_HASH!, M.CPUMAP!, M.XSKMAP!]],
+  [87, [M.QUEUE!, M.STACK!, M.BLOOM_FILTER!]], [88, [M.QUEUE!, M.STACK!]], [89, [M.QUEUE!, M.STACK!, M.BLOOM_FILTER!]],
+  [195, [M.PERCPU_HASH!, M.PERCPU_ARRAY!, M.LRU_PERCPU_HASH!]],
+]);
+
 function mapCompatible(mapType: number, fnId: number): boolean {
-  const ringbufFns = [130, 131, 132, 133, 134];
-  if (mapType === BPF_MAP_TYPE_RINGBUF) return ringbufFns.includes(fnId);
-  if (ringbufFns.includes(fnId)) return false;
-  if (mapType === BPF_MAP_TYPE_PROG_ARRAY) return fnId === 12;
-  if (fnId === 12) return false;
-  if (mapType === BPF_MAP_TYPE_PERF_EVENT_ARRAY) return fnId === 25 || fnId === 22 || fnId === 55;
-  if (fnId === 25) return false;
-  if (fnId === 3 && (mapType === BPF_MAP_TYPE_ARRAY || mapType === BPF_MAP_TYPE_PERCPU_ARRAY)) return true;
-  return true;
+  const fns = MAP_ONLY_FUNCS.get(mapType);
+  if (fns && !fns.includes(fnId)) return false;
+  const maps = FUNC_ONLY_MAPS.get(fnId);
+  return !maps || maps.includes(mapType);
 }
+
+/** Helpers whose result do_refine_retval_range bounds by the size argument: [-MAX_ERRNO, size]. */
+const RET_BOUNDED_BY_SIZE: ReadonlySet<number> = new Set([45, 67, 114, 115]);
+const MAX_ERRNO = 4095n;
 
 export function checkHelperCall(env: Env, insn: Insn): void {
   const id = insn.imm;
@@ -191,7 +238,8 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   const allowed = PROG_TYPE_HELPERS.get(env.progType);
   const p = helperProto(id);
   if (!p || !allowed?.has(id)) reject(env, `program of this type cannot use helper ${helperName(id)}#${id}`, EINVAL);
-  const meta: Meta = { map: -1, rawSizeReg: -1 };
+  if (p.gplOnly && !env.gplCompatible) reject(env, "cannot call GPL-restricted function from non-GPL compatible program", EINVAL);
+  const meta: Meta = { map: -1, rawSizeReg: -1, sizeMax: 0n };
   for (let i = 0; i < p.args.length; i++) checkArg(env, i, p.args[i]!, meta, id);
   if (meta.map >= 0) {
     const t = env.maps[meta.map]!.type;
@@ -215,6 +263,12 @@ export function checkHelperCall(env: Env, insn: Insn): void {
       regs[0] = scalarReg();
       // do_refine_retval_range: the CPU number is below nr_cpu_ids.
       if (id === 8) { const b = regs[0].b; b.umin = 0n; b.umax = BigInt(env.nrCpus - 1); boundsSync(b); }
+      // ... and string/stack copies return a negative errno or at most the buffer size they were given.
+      if (RET_BOUNDED_BY_SIZE.has(id)) {
+        const b = regs[0].b;
+        b.smax = meta.sizeMax; b.s32max = BigInt.asIntN(32, meta.sizeMax); b.smin = -MAX_ERRNO; b.s32min = -MAX_ERRNO;
+        boundsSync(b);
+      }
       break;
     case "RET_VOID": regs[0] = notInit(); break;
     case "RET_PTR_TO_MAP_VALUE_OR_NULL": {

@@ -48,6 +48,8 @@ export interface Env {
   /** nr_cpu_ids of the machine modelled (bounds bpf_get_smp_processor_id). */
   readonly nrCpus: number;
   readonly btfFuncInfo: boolean;
+  /** prog->gpl_compatible: the license allows GPL-only helpers. */
+  readonly gplCompatible: boolean;
   log: string[];
   vlog: VerifierLog;
   idGen: number;

@@ -21,7 +21,7 @@ import { VerifierLog } from "./vlog.ts";
 import { liveUseDef } from "./cfg.ts";
 import { checkRegRead } from "./regs.ts";
 import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
-import { PROG_TYPES } from "../helpers/protos.ts";
+import { PROG_TYPES, licenseIsGplCompatible } from "../helpers/protos.ts";
 import { ERRNO, PROG_TYPE_NAMES } from "../uapi/index.ts";
 
 export interface VerifyOptions {
@@ -36,6 +36,8 @@ export interface VerifyOptions {
   readonly nrCpus?: number;
   /** The program comes with BTF func_info (ELF objects from clang): callbacks such as bpf_loop's are allowed. */
   readonly btfFuncInfo?: boolean;
+  /** The program's license string (the ELF "license" section); GPL-only helpers need a GPL-compatible one. Default "GPL". */
+  readonly license?: string;
 }
 
 export interface VerifyError {
@@ -143,6 +145,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     vlog: new VerifierLog(),
     aluSanitation: new Map(),
     btfFuncInfo: options.btfFuncInfo ?? false,
+    gplCompatible: licenseIsGplCompatible(options.license ?? "GPL"),
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
   };
