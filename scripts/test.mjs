@@ -2,7 +2,7 @@
 // Usage: node scripts/test.mjs [path-prefix ...]   e.g. node scripts/test.mjs src/cbpf
 import { readdirSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 function walk(dir, out) {
   let names;
@@ -26,10 +26,19 @@ if (files.length === 0) {
 // What the kernel holds before the run, so the end of the suite can prove the tests left nothing behind:
 // no bpffs pins, no loaded programs, no links (an XDP or tc attachment would show as one of these).
 const before = kernelObjects();
-const r = spawnSync(process.execPath,
+// The runner's output is streamed through, and its own counts are kept for the closing line printed last.
+const child = spawn(process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
-  { stdio: "inherit" });
-let status = r.status ?? 1;
+  { stdio: ["inherit", "pipe", "inherit"] });
+let tail = "";
+child.stdout.on("data", (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString("utf8")).slice(-4096);
+});
+let status = await new Promise((resolve) => child.on("close", (code) => resolve(code ?? 1)));
+const count = (what) => Number((tail.match(new RegExp(`^ℹ ${what} (\\d+)$`, "m")) ?? [])[1] ?? 0);
+let passed = count("pass");
+let failed = count("fail") + count("cancelled");
 if (before !== null && prefixes.length === 0) {
   // programs are freed shortly after the last fd closes (RCU): give the kernel a moment before judging
   let left = [];
@@ -39,14 +48,18 @@ if (before !== null && prefixes.length === 0) {
     if (left.length === 0) break;
     spawnSync("sleep", ["0.25"]);
   }
-  if (left.length === 0) console.log("leak check: the tests left no bpffs pins, programs or links behind");
-  else {
+  if (left.length === 0) {
+    console.log("leak check: the tests left no bpffs pins, programs or links behind");
+    passed++;
+  } else {
     console.log(`leak check: FAILED, left behind: ${left.join(", ")}`);
+    failed++;
     status = status || 1;
   }
 } else if (before === null) {
   console.log("leak check: skipped (needs root, bpftool and /sys/fs/bpf)");
 }
+console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(status);
 
 /** Pins under /sys/fs/bpf and the ids of loaded programs and links, or null where they cannot be listed. */
