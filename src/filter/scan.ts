@@ -27,14 +27,10 @@ export function pcapLeHeader(bytes: Uint8Array): { linktype: number; snaplen: nu
 }
 
 export function scanPcapLe(bytes: Uint8Array): PcapLayout | null {
-  if (bytes.length < 24) return null;
+  const header = pcapLeHeader(bytes);
+  if (header === null) return null;
+  const { linktype, snaplen } = header;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = v.getUint32(0, true);
-  if (magic !== MAGIC_US && magic !== MAGIC_NS) return null;
-  if (v.getUint16(4, true) !== 2 || v.getUint16(6, true) !== 4 || v.getUint32(8, true) !== 0 || v.getUint32(12, true) !== 0) return null;
-  const snaplen = v.getUint32(16, true);
-  const linktype = v.getUint32(20, true);
-  if (snaplen === 0 || snaplen > 262144 || (linktype & 0xffff0000) !== 0) return null;
   const offsets: number[] = [];
   let off = 24;
   while (off < bytes.length) {

@@ -46,27 +46,13 @@ export function jhash(m: Uint8Array, p: number, length: number, initval: number)
   return final(a, b, c);
 }
 
-/** jhash2(words, nwords, initval) over `nwords` u32 words of `m` at `p`. */
+/**
+ * jhash2(words, nwords, initval) over `nwords` u32 words of `m` at `p`. On a little-endian machine this is jhash over
+ * the same 4 * nwords bytes: the same initial value, the same 12-byte rounds, and a tail whose bytes, added at their
+ * byte positions, sum to the words jhash2 adds (mod 2^32).
+ */
 export function jhash2(m: Uint8Array, p: number, nwords: number, initval: number): number {
-  let a = (JHASH_INITVAL + (nwords << 2) + initval) | 0, b = a, c = a;
-  while (nwords > 3) {
-    a = (a + le32(m, p)) | 0;
-    b = (b + le32(m, p + 4)) | 0;
-    c = (c + le32(m, p + 8)) | 0;
-    a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rol(b, 8); b = (b + a) | 0;
-    a = (a - c) | 0; a ^= rol(c, 16); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rol(a, 19); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rol(b, 4); b = (b + a) | 0;
-    nwords -= 3;
-    p += 12;
-  }
-  if (nwords === 0) return c >>> 0;
-  if (nwords === 3) c = (c + le32(m, p + 8)) | 0;
-  if (nwords >= 2) b = (b + le32(m, p + 4)) | 0;
-  a = (a + le32(m, p)) | 0;
-  return final(a, b, c);
+  return jhash(m, p, nwords << 2, initval);
 }
 
 /** The kernel's htab_map_hash: jhash2 for whole words, jhash otherwise. */
