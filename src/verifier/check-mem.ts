@@ -185,7 +185,11 @@ export function checkMemAccess(env: Env, a: Access): void {
       } else {
         const o = reg.off + off + Number(BigInt.asIntN(64, reg.b.varOff.value));
         if (write) stackWrite(env, reg, o, size, value, a.imm);
-        else loaded = stackRead(env, reg, o, size, a.regno);
+        else {
+          // reads size the frame too (the kernel grows the stack state in check_stack_access_within_bounds)
+          recordDepth(env, reg, o);
+          loaded = stackRead(env, reg, o, size, a.regno);
+        }
         fact(env, "stack", size);
       }
       break;

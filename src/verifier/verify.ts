@@ -139,7 +139,13 @@ function processedLine(p: number, s: { max: number; total: number; peak: number 
 
 export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyResult {
   const progType = progTypeNumber(options.progType);
-  const logLevel = options.logLevel ?? 0;
+  // The kernel's log_level is a bit set: 1 and 2 are the levels, 4 (BPF_LOG_STATS) adds the time and stack depth
+  // (each frame's depth in whole 8-byte slots, as grow_stack_state allocates it).
+  const fullLevel = options.logLevel ?? 0;
+  const logLevel = fullLevel & 3;
+  const startedAt = performance.now();
+  const statsText = (): string => fullLevel & 4
+    ? `verification time ${Math.round((performance.now() - startedAt) * 1000)} usec\nstack depth ${env.stackDepth.map((d) => Math.ceil(d / 8) * 8).join("+")}\n` : "";
   const env: Env = {
     insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [],
     vlog: new VerifierLog(),
@@ -344,9 +350,9 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     if (depthErr) throw new Reject(depthErr, EACCES_, 0);
     // Level 1 shows nothing of a successful verification but the statistics.
     if (logLevel === 1) vlog.reset(0);
-    vlog.write(processedLine(processed, stats) + "\n");
+    vlog.write(statsText() + processedLine(processed, stats) + "\n");
     return {
-      accepted: true, log: logLevel ? vlog.text : "", processed,
+      accepted: true, log: fullLevel ? vlog.text : "", processed,
       stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
       facts: [...env.facts.values()].sort((a, b) => a.pc - b.pc),
     };
@@ -356,11 +362,11 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     const vlog = env.vlog;
     // One kernel message lacks its newline, so the statistics run on from it.
     for (const l of lines) vlog.write(l === "expected prog array map for tail call" ? l : l + "\n");
-    if (e.message !== "") vlog.write(processedLine(processed, stats) + "\n");
+    if (e.message !== "") vlog.write(statsText() + processedLine(processed, stats) + "\n");
     return {
       accepted: false,
       error: { pc: e.pc, message: lines[lines.length - 1] ?? "", errno: e.errno, lines },
-      log: logLevel && e.message !== "" ? vlog.text : "",
+      log: fullLevel && e.message !== "" ? vlog.text : "",
       processed, stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
       facts: [], failingPath: path,
     };
