@@ -119,6 +119,14 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
     let sawResol = false;
     let sawOffset = false;
     let at = 8;
+    // if_tsresol and if_tsoffset have a fixed length and may appear once (process_idb_options)
+    const checkSingle = (option: string, length: number, want: number, seen: boolean): void => {
+      if (length !== want) {
+        throw new CaptureError(`Interface Description Block has ${option} option with length ${length} != ${want}`,
+          b.offset, phase);
+      }
+      if (seen) throw new CaptureError(`Interface Description Block has more than one ${option} option`, b.offset, phase);
+    };
     options: while (at < b.bytes.length) {
       if (b.bytes.length - at < 4) tooShort(b, phase);
       const code = b.body.getUint16(at, le);
@@ -135,13 +143,7 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
           }
           break options;
         case IF_TSRESOL: {
-          if (length !== 1) {
-            throw new CaptureError(`Interface Description Block has if_tsresol option with length ${length} != 1`,
-              b.offset, phase);
-          }
-          if (sawResol) {
-            throw new CaptureError("Interface Description Block has more than one if_tsresol option", b.offset, phase);
-          }
+          checkSingle("if_tsresol", length, 1, sawResol);
           sawResol = true;
           const r = b.bytes[value]!;
           if (r & 0x80) {
@@ -163,13 +165,7 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
           break;
         }
         case IF_TSOFFSET:
-          if (length !== 8) {
-            throw new CaptureError(`Interface Description Block has if_tsoffset option with length ${length} != 8`,
-              b.offset, phase);
-          }
-          if (sawOffset) {
-            throw new CaptureError("Interface Description Block has more than one if_tsoffset option", b.offset, phase);
-          }
+          checkSingle("if_tsoffset", length, 8, sawOffset);
           sawOffset = true;
           tsoffset = b.body.getBigUint64(value, le);
           break;
@@ -225,8 +221,10 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
       let dataAt: number;
       switch (b.type) {
         case BT_EPB:
+        case BT_PB:
           if (b.bytes.length < 20) tooShort(b, "read");
-          ifaceId = b.body.getUint32(0, le);
+          // the obsolete Packet Block has a u16 interface id (then a u16 drops count) where EPB has a u32 one
+          ifaceId = b.type === BT_EPB ? b.body.getUint32(0, le) : b.body.getUint16(0, le);
           tsHi = b.body.getUint32(4, le);
           tsLo = b.body.getUint32(8, le);
           caplen = b.body.getUint32(12, le);
@@ -239,15 +237,6 @@ export function openPcapng(src: ByteSource, options: ReadOptions):
           len = b.body.getUint32(0, le);
           caplen = Math.min(len, snapshot);
           dataAt = 4;
-          break;
-        case BT_PB:
-          if (b.bytes.length < 20) tooShort(b, "read");
-          ifaceId = b.body.getUint16(0, le);
-          tsHi = b.body.getUint32(4, le);
-          tsLo = b.body.getUint32(8, le);
-          caplen = b.body.getUint32(12, le);
-          len = b.body.getUint32(16, le);
-          dataAt = 20;
           break;
         case BT_IDB: {
           if (b.bytes.length < 8) tooShort(b, "read");
