@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { decodeProgram } from "../../src/isa/ebpf/encode.ts";
 import { disassembleKernel, type KernelDisasmOptions } from "../../src/isa/ebpf/disasm-kernel.ts";
 import type { Insn } from "../../src/isa/ebpf/insn.ts";
+import { kallsymsCallTarget } from "./kallsyms.ts";
 
 const PRELUDE = `
 typedef unsigned char u8; typedef unsigned short u16; typedef unsigned int u32; typedef unsigned long long u64;
@@ -75,25 +76,12 @@ SEC("xdp") int atomics(struct xdp_md *ctx) {
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const haveTools = ["clang", "bpftool"].every((t) => spawnSync(t, ["--version"], { encoding: "utf8" }).status === 0);
 
-function kallsymsHook(): (imm: number) => string | undefined {
-  const byAddr = new Map<bigint, string>();
-  let base = 0n;
-  for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
-    const [addr, , name] = line.split(/\s+/);
-    if (!name || !addr) continue;
-    const a = BigInt("0x" + addr);
-    if (name === "__bpf_call_base") base = a;
-    if (!byAddr.has(a)) byAddr.set(a, name);
-  }
-  return (imm) => byAddr.get(base + BigInt(imm));
-}
-
 const bpftool = (...args: string[]) => spawnSync("bpftool", args, { encoding: "utf8" });
 
 test("kernel disassembly matches bpftool prog dump xlated (plain and opcodes)", (t) => {
   if (!haveTools) return void (console.log("SKIP isa-bpftool: clang or bpftool not installed"), t.skip("tools missing"));
   if (!isRoot || !existsSync("/sys/fs/bpf")) return void (console.log("SKIP isa-bpftool: needs root and /sys/fs/bpf"), t.skip("needs root"));
-  const helperAt = kallsymsHook();
+  const helperAt = kallsymsCallTarget();
   const dir = mkdtempSync(join(tmpdir(), "bpfkit-isa-bpftool-"));
   let compared = 0;
   try {

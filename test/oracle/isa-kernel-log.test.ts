@@ -10,6 +10,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelAvailable, kernelLoad } from "./kernel.ts";
+import { kallsymsCallTarget } from "./kallsyms.ts";
 import { progInfo } from "../../src/kernel/info.ts";
 import { assemble } from "../../src/isa/ebpf/assemble.ts";
 import { decodeProgram } from "../../src/isa/ebpf/encode.ts";
@@ -123,20 +124,6 @@ test("kernel printer matches the running kernel's verifier log, instruction for 
   }
 });
 
-/** bpftool resolves helper calls of the xlated image through kallsyms at __bpf_call_base + imm; so do we here. */
-function kallsymsAt(): (imm: number) => string | undefined {
-  const byAddr = new Map<bigint, string>();
-  let base = 0n;
-  for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
-    const [addr, , name] = line.split(/\s+/);
-    if (!name || !addr) continue;
-    const a = BigInt("0x" + addr);
-    if (name === "__bpf_call_base") base = a;
-    if (!byAddr.has(a)) byAddr.set(a, name);
-  }
-  return (imm) => byAddr.get(BigInt.asUintN(64, base + BigInt(imm)));
-}
-
 test("bpftool-7.1 dialect matches bpftool prog dump xlated on the same program's xlated image", (t) => {
   const why = kernelAvailable();
   if (why !== true) return void (console.log(`SKIP isa-kernel-log: ${why}`), t.skip(why));
@@ -148,7 +135,7 @@ test("bpftool-7.1 dialect matches bpftool prog dump xlated on the same program's
     const id = String(progInfo(r.fd).id);
     assert.equal(spawnSync("bpftool", ["prog", "dump", "xlated", "id", id, "file", bin]).status, 0);
     const xlated = decodeProgram(new Uint8Array(readFileSync(bin)));
-    const helperAt = kallsymsAt();
+    const helperAt = kallsymsCallTarget();
     let compared = 0;
     for (const opcodes of [false, true]) {
       const out = spawnSync("bpftool", ["prog", "dump", "xlated", "id", id, ...(opcodes ? ["opcodes"] : [])], { encoding: "utf8" });
