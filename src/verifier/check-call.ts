@@ -1,7 +1,7 @@
 // Helper calls checked against their prototypes (check_helper_call / check_func_arg), bpf-to-bpf calls
 // (check_func_call / prepare_func_exit) and program exit (check_return_code, reference leaks).
 import type { Insn } from "../isa/ebpf/insn.ts";
-import { type ArgType, PROG_TYPE_HELPERS, helperProto } from "../helpers/protos.ts";
+import { type ArgType, PRIVILEGED_HELPERS, PROG_TYPE_HELPERS, helperProto } from "../helpers/protos.ts";
 import { BPF_MAP_TYPE, HELPER_NAMES } from "../uapi/index.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { boundsSync, isConst, knownBounds, unknownBounds } from "./bounds.ts";
@@ -237,7 +237,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   if (id < 0 || id >= HELPER_NAMES.length) reject(env, `invalid func unknown#${id}`, EINVAL);
   const allowed = PROG_TYPE_HELPERS.get(env.progType);
   const p = helperProto(id);
-  if (!p || !allowed?.has(id)) reject(env, `program of this type cannot use helper ${helperName(id)}#${id}`, EINVAL);
+  if (!p || !allowed?.has(id) || (env.unpriv && PRIVILEGED_HELPERS.has(id))) reject(env, `program of this type cannot use helper ${helperName(id)}#${id}`, EINVAL);
   if (p.gplOnly && !env.gplCompatible) reject(env, "cannot call GPL-restricted function from non-GPL compatible program", EINVAL);
   const meta: Meta = { map: -1, rawSizeReg: -1, sizeMax: 0n };
   for (let i = 0; i < p.args.length; i++) checkArg(env, i, p.args[i]!, meta, id);

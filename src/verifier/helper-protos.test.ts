@@ -1,0 +1,138 @@
+// Helper prototypes beyond the corpus (stack traces, cgroup arrays, XDP redirect and metadata, the coarse clock, GPL-only
+// helpers): each case carries the kernel's verdict and error line (Linux 6.18, recorded with the oracle below), which
+// bpfkit must reproduce; with the kernel at hand the cases are loaded again, and every (program type, modelled helper)
+// pair is checked against the kernel's "program of this type cannot use helper".
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
+import { assemble } from "../isa/ebpf/index.ts";
+import { HELPER_PROTOS, PROG_TYPE_HELPERS, licenseIsGplCompatible } from "../helpers/protos.ts";
+import { PROG_TYPE_NAMES } from "../uapi/index.ts";
+import { verify } from "./index.ts";
+import { kernelAvailable, kernelLoad } from "../../test/oracle/kernel.ts";
+import { parseKernelLog } from "../../scripts/record-verifier-cases.ts";
+
+interface Map_ { type: number; keySize: number; valueSize: number; maxEntries: number }
+const HASH: Map_ = { type: 1, keySize: 4, valueSize: 8, maxEntries: 4 };
+const ARRAY: Map_ = { type: 2, keySize: 4, valueSize: 8, maxEntries: 4 };
+const STACK_TRACE: Map_ = { type: 7, keySize: 4, valueSize: 128, maxEntries: 16 };
+const CGROUP_ARRAY: Map_ = { type: 8, keySize: 4, valueSize: 4, maxEntries: 1 };
+const DEVMAP: Map_ = { type: 14, keySize: 4, valueSize: 4, maxEntries: 4 };
+const CPUMAP: Map_ = { type: 16, keySize: 4, valueSize: 4, maxEntries: 1 };
+
+interface Case {
+  name: string; progType: string; asm: string; maps?: Map_[]; license?: string;
+  /** The kernel's error line, or undefined when it accepts. */
+  kernel: string | undefined;
+}
+
+const stackid = "r2 = map[id:0]\nr3 = 0\ncall bpf_get_stackid#27\nr0 = 0\nexit";
+const lookup = "r1 = 0\n*(u32 *)(r10 -4) = r1\nr2 = r10\nr2 += -4\nr1 = map[id:0]\ncall bpf_map_lookup_elem#1\nr0 = 0\nexit";
+const redirect = "r1 = map[id:0]\nr2 = 0\nr3 = 0\ncall bpf_redirect_map#51\nexit";
+// bpf_get_stack returns at most the buffer size it was given, or a negative errno: the result indexes the stack.
+const stackIndex = (size: number): string => `r2 = r10
+r2 += -64
+r3 = ${size}
+r4 = 0
+call bpf_get_stack#67
+if r0 s< 0 goto pc+4
+r1 = r10
+r1 += -128
+r1 += r0
+r0 = *(u8 *)(r1 +0)
+r0 = 0
+exit`;
+
+const strIndex = (off: number): string =>
+  `r1 = r10\nr1 += -64\nr2 = 32\nr3 = 0\ncall bpf_probe_read_kernel_str#115\nif r0 s< 0 goto pc+4\nr1 = r10\nr1 += ${off}\nr1 += r0\nr0 = *(u8 *)(r1 +0)\nr0 = 0\nexit`;
+
+const CASES: Case[] = [
+  { name: "get_stackid with a stack trace map", progType: "kprobe", asm: stackid, maps: [STACK_TRACE], kernel: undefined },
+  { name: "get_stackid with a hash map", progType: "kprobe", asm: stackid, maps: [HASH], kernel: "cannot pass map_type 1 into func bpf_get_stackid#27" },
+  { name: "get_stackid from a proprietary program", progType: "kprobe", asm: stackid, maps: [STACK_TRACE], license: "Proprietary", kernel: "cannot call GPL-restricted function from non-GPL compatible program" },
+  { name: "get_stackid from a Dual BSD/GPL program", progType: "perf_event", asm: stackid, maps: [STACK_TRACE], license: "Dual BSD/GPL", kernel: undefined },
+  { name: "get_stackid from a socket filter", progType: "socket_filter", asm: stackid, maps: [STACK_TRACE], kernel: "program of this type cannot use helper bpf_get_stackid#27" },
+  { name: "map_lookup_elem on a stack trace map", progType: "kprobe", asm: lookup, maps: [STACK_TRACE], kernel: "cannot pass map_type 7 into func bpf_map_lookup_elem#1" },
+  { name: "get_stack result bounded by its size", progType: "tracepoint", asm: stackIndex(64), kernel: undefined },
+  // [0, 64] from fp-64 reaches fp+0: one byte too far.
+  { name: "get_stack result one past the stack", progType: "raw_tracepoint", asm: stackIndex(64).replace("r1 += -128", "r1 += -64"), kernel: "invalid variable-offset read from stack R1 var_off=(0x0; 0x7f) off=-64 size=1" },
+  { name: "get_stack result within the stack", progType: "raw_tracepoint", asm: stackIndex(64).replace("r1 += -128", "r1 += -65"), kernel: undefined },
+  { name: "current_task_under_cgroup with a cgroup array", progType: "tracepoint", asm: "r1 = map[id:0]\nr2 = 0\ncall bpf_current_task_under_cgroup#37\nexit", maps: [CGROUP_ARRAY], kernel: undefined },
+  { name: "current_task_under_cgroup with an array", progType: "kprobe", asm: "r1 = map[id:0]\nr2 = 0\ncall bpf_current_task_under_cgroup#37\nexit", maps: [ARRAY], kernel: "cannot pass map_type 2 into func bpf_current_task_under_cgroup#37" },
+  { name: "map_lookup_elem on a cgroup array", progType: "kprobe", asm: lookup, maps: [CGROUP_ARRAY], kernel: "cannot pass map_type 8 into func bpf_map_lookup_elem#1" },
+  { name: "redirect_map with a devmap", progType: "xdp", asm: redirect, maps: [DEVMAP], kernel: undefined },
+  { name: "redirect_map with a cpumap", progType: "xdp", asm: redirect, maps: [CPUMAP], kernel: undefined },
+  { name: "redirect_map with an array", progType: "xdp", asm: redirect, maps: [ARRAY], kernel: "cannot pass map_type 2 into func bpf_redirect_map#51" },
+  { name: "redirect_map from tc", progType: "sched_cls", asm: redirect, maps: [DEVMAP], kernel: "program of this type cannot use helper bpf_redirect_map#51" },
+  { name: "map_lookup_elem on a devmap", progType: "xdp", asm: lookup, maps: [DEVMAP], kernel: undefined },
+  { name: "map_lookup_elem on a cpumap", progType: "xdp", asm: lookup, maps: [CPUMAP], kernel: "cannot pass map_type 16 into func bpf_map_lookup_elem#1" },
+  {
+    name: "xdp_adjust_meta invalidates packet pointers", progType: "xdp",
+    asm: "r6 = r1\nr7 = *(u32 *)(r6 +0)\nr8 = *(u32 *)(r6 +4)\nr1 = r7\nr1 += 1\nif r1 > r8 goto pc+6\nr1 = r6\nr2 = -8\ncall bpf_xdp_adjust_meta#54\nr0 = *(u8 *)(r7 +0)\nr0 = 2\nexit\nr0 = 2\nexit",
+    kernel: "R7 invalid mem access 'scalar'",
+  },
+  { name: "ktime_get_coarse_ns from XDP", progType: "xdp", asm: "call bpf_ktime_get_coarse_ns#160\nr0 = 2\nexit", kernel: undefined },
+  { name: "ktime_get_coarse_ns from a kprobe", progType: "kprobe", asm: "call bpf_ktime_get_coarse_ns#160\nr0 = 0\nexit", kernel: "program of this type cannot use helper bpf_ktime_get_coarse_ns#160" },
+  { name: "get_current_cgroup_id from a socket filter", progType: "socket_filter", asm: "call bpf_get_current_cgroup_id#80\nr0 = 0\nexit", kernel: undefined },
+  { name: "probe_read_kernel_str result one past the stack", progType: "kprobe", asm: strIndex(-32), kernel: "invalid variable-offset read from stack R1 var_off=(0x0; 0x3f) off=-32 size=1" },
+  { name: "probe_read_kernel_str result within the stack", progType: "kprobe", asm: strIndex(-33), kernel: undefined },
+];
+
+function bpfkit(c: Case): string | undefined {
+  const r = verify(assemble(c.asm), { progType: c.progType, maps: c.maps ?? [], license: c.license, nrCpus: availableParallelism() });
+  return r.accepted ? undefined : r.error!.message;
+}
+
+test("helper prototypes: bpfkit gives the kernel's verdict and error line", () => {
+  const misses = CASES.filter((c) => bpfkit(c) !== c.kernel).map((c) => `${c.name}: kernel ${c.kernel ?? "accept"}, bpfkit ${bpfkit(c) ?? "accept"}`);
+  assert.deepEqual(misses, []);
+});
+
+test("GPL-compatible licenses are the kernel's list", () => {
+  for (const l of ["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"]) assert.ok(licenseIsGplCompatible(l), l);
+  for (const l of ["", "MIT", "BSD", "Proprietary", "gpl", "GPL "]) assert.ok(!licenseIsGplCompatible(l), l);
+});
+
+test("helper prototype cases: the kernel still gives the recorded verdicts", (t) => {
+  const ok = kernelAvailable();
+  if (ok !== true) { console.log(`skipping helper prototype kernel check: ${ok}`); t.skip(ok); return; }
+  const drift: string[] = [];
+  for (const c of CASES) {
+    const r = kernelLoad(assemble(c.asm), { progType: c.progType, maps: c.maps ?? [], license: c.license ?? "GPL", logLevel: 1 });
+    r.close();
+    const v = parseKernelLog(r.accepted, r.errno, r.log);
+    if ((v.accepted ? undefined : v.error) !== c.kernel) drift.push(`${c.name}: recorded ${c.kernel ?? "accept"}, kernel now ${v.accepted ? "accept" : v.error}`);
+  }
+  assert.deepEqual(drift, []);
+});
+
+test("each program type may call exactly the modelled helpers the kernel lets it call", (t) => {
+  const ok = kernelAvailable();
+  if (ok !== true) { console.log(`skipping helper availability check: ${ok}`); t.skip(ok); return; }
+  const differ: string[] = [];
+  for (const [progType, allowed] of PROG_TYPE_HELPERS) {
+    for (const id of HELPER_PROTOS.keys()) {
+      // Arguments are left unset: "cannot use helper" is decided before any argument is looked at.
+      const insns = [{ code: 0x85, dst: 0, src: 0, off: 0, imm: id }, { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }];
+      const r = kernelLoad(insns, { progType, logLevel: 1 });
+      r.close();
+      const kernelAllows = !/program of this type cannot use helper/.test(r.log);
+      if (kernelAllows !== allowed.has(id)) differ.push(`${PROG_TYPE_NAMES[progType]} helper #${id}: kernel ${kernelAllows ? "allows" : "refuses"}`);
+    }
+  }
+  assert.deepEqual(differ, []);
+});
+
+test("unprivileged programs cannot call the CAP_BPF and CAP_PERFMON helpers", () => {
+  // bpf_base_func_proto hands these out only behind bpf_token_capable(CAP_BPF / CAP_PERFMON); without them the
+  // prototype is NULL, which the verifier reports as for a helper of another program type.
+  for (const [id, name] of [[80, "get_current_cgroup_id"], [35, "get_current_task"]] as const) {
+    const r = verify(assemble(`call bpf_${name}#${id}\nr0 = 0\nexit`), { progType: "socket_filter", unpriv: true });
+    assert.equal(r.error?.message, `program of this type cannot use helper bpf_${name}#${id}`);
+    assert.equal(verify(assemble(`call bpf_${name}#${id}\nr0 = 0\nexit`), { progType: "socket_filter" }).accepted, true);
+  }
+  const read = verify(assemble("r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall bpf_probe_read_user#112\nr0 = 0\nexit"), { progType: "socket_filter", unpriv: true });
+  assert.equal(read.error?.message, "program of this type cannot use helper bpf_probe_read_user#112");
+  // bpf_get_current_pid_tgid is in the unprivileged part (the recorded unprivileged corpus has it accepted).
+  assert.equal(verify(assemble("call bpf_get_current_pid_tgid#14\nr0 = 0\nexit"), { progType: "socket_filter", unpriv: true }).accepted, true);
+});
