@@ -26,6 +26,32 @@ static long (*bpf_snprintf)(char *str, __u32 size, const char *fmt, __u64 *data,
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+/** Tail calls through a PROG_ARRAY whose slot `slot` the object fills with `target`; `miss` is an index to miss. */
+const tailCallSource = (slot: number, miss: number): string => `
+    int target(struct __sk_buff *skb);
+    struct { int (*type)[3]; int (*max_entries)[4]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
+      .values = { [${slot}] = (void *)&target },
+    };
+    SEC("socket") int entry(struct __sk_buff *skb) {
+      bpf_tail_call(skb, &jt, skb->len % 3);
+      bpf_tail_call(skb, &jt, ${miss});
+      return 7;
+    }
+    SEC("socket") int target(struct __sk_buff *skb) { return 1000 + skb->len; }`;
+
+/** bpf_snprintf of the same eight arguments with `fmt` into `size` bytes; returns a hash of the 72-byte buffer. */
+const snprintfSource = (fmt: string, name: string, size: number): string => `
+    const char fmt[] = "${fmt}";
+    const char name[] = "${name}";
+    SEC("socket") int prog(struct __sk_buff *skb) {
+      char out[72] = {};
+      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
+      long n = bpf_snprintf(out, ${size}, fmt, args, sizeof(args));
+      __u64 h = n;
+      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
+      return h ^ (h >> 32);
+    }`;
+
 const PROGRAMS: { name: string; src: string }[] = [
   { name: "loop", src: `
     struct acc { __u64 sum; __u32 stop; };
@@ -78,28 +104,8 @@ const PROGRAMS: { name: string; src: string }[] = [
       asm volatile("" : "+r"(len));
       return len + (b << 8) + (errs << 16);
     }` },
-  { name: "tailcall", src: `
-    int target(struct __sk_buff *skb);
-    struct { int (*type)[3]; int (*max_entries)[4]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
-      .values = { [1] = (void *)&target },
-    };
-    SEC("socket") int entry(struct __sk_buff *skb) {
-      bpf_tail_call(skb, &jt, skb->len % 3);
-      bpf_tail_call(skb, &jt, 3);
-      return 7;
-    }
-    SEC("socket") int target(struct __sk_buff *skb) { return 1000 + skb->len; }` },
-  { name: "tailmiss", src: `
-    int target(struct __sk_buff *skb);
-    struct { int (*type)[3]; int (*max_entries)[4]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
-      .values = { [2] = (void *)&target },
-    };
-    SEC("socket") int entry(struct __sk_buff *skb) {
-      bpf_tail_call(skb, &jt, skb->len % 3);
-      bpf_tail_call(skb, &jt, 9);
-      return 7;
-    }
-    SEC("socket") int target(struct __sk_buff *skb) { return 1000 + skb->len; }` },
+  { name: "tailcall", src: tailCallSource(1, 3) },
+  { name: "tailmiss", src: tailCallSource(2, 9) },
   { name: "tailloop", src: `
     int entry(struct __sk_buff *skb);
     struct { int (*type)[3]; int (*max_entries)[1]; __u32 *key; int (*values[])(void *); } jt SEC(".maps") = {
@@ -111,50 +117,10 @@ const PROGRAMS: { name: string; src: string }[] = [
       bpf_tail_call(skb, &jt, 0);
       return count;
     }` },
-  { name: "snprintf1", src: `
-    const char fmt[] = "%d|%u|%x|%X|%lld|%llu|%c|%s";
-    const char name[] = "bpfkit";
-    SEC("socket") int prog(struct __sk_buff *skb) {
-      char out[72] = {};
-      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
-      long n = bpf_snprintf(out, 72, fmt, args, sizeof(args));
-      __u64 h = n;
-      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
-      return h ^ (h >> 32);
-    }` },
-  { name: "snprintf2", src: `
-    const char fmt[] = "[%5d] [%-6u] [%08x] [%+d] [% d] [%-3c] [%10s] %%";
-    const char name[] = "bpfkit";
-    SEC("socket") int prog(struct __sk_buff *skb) {
-      char out[72] = {};
-      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
-      long n = bpf_snprintf(out, 72, fmt, args, sizeof(args));
-      __u64 h = n;
-      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
-      return h ^ (h >> 32);
-    }` },
-  { name: "snprintf3", src: `
-    const char fmt[] = "%ld %li %lx %llX %i %u %c %s";
-    const char name[] = "bpfkit";
-    SEC("socket") int prog(struct __sk_buff *skb) {
-      char out[72] = {};
-      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
-      long n = bpf_snprintf(out, 10, fmt, args, sizeof(args));
-      __u64 h = n;
-      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
-      return h ^ (h >> 32);
-    }` },
-  { name: "snprintf4", src: `
-    const char fmt[] = "%pI4 %d %d %d %d %d %d %pi6";
-    const char name[] = "bpf\\0it";
-    SEC("socket") int prog(struct __sk_buff *skb) {
-      char out[72] = {};
-      __u64 args[8] = { (__u64)-5, 4000000000ULL, 0xbeef, 0xabc, (__u64)-1, skb->len, 'Z', (__u64)(long)name };
-      long n = bpf_snprintf(out, 72, fmt, args, sizeof(args));
-      __u64 h = n;
-      for (int i = 0; i < 72; i += 8) h = h * 31 + *(__u64 *)(out + i);
-      return h ^ (h >> 32);
-    }` },
+  { name: "snprintf1", src: snprintfSource("%d|%u|%x|%X|%lld|%llu|%c|%s", "bpfkit", 72) },
+  { name: "snprintf2", src: snprintfSource("[%5d] [%-6u] [%08x] [%+d] [% d] [%-3c] [%10s] %%", "bpfkit", 72) },
+  { name: "snprintf3", src: snprintfSource("%ld %li %lx %llX %i %u %c %s", "bpfkit", 10) },
+  { name: "snprintf4", src: snprintfSource("%pI4 %d %d %d %d %d %d %pi6", "bpf\\0it", 72) },
 ];
 
 function unavailable(): string | undefined {
