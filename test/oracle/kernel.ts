@@ -22,18 +22,11 @@ import {
 } from "../../src/isa/ebpf/opcodes.ts";
 import { closeFd, mapCreate, progLoad, progTestRun } from "../../src/kernel/bpf.ts";
 import { KernelError, nativeUnavailable } from "../../src/kernel/libc.ts";
-import { mapTypeId, progTypeId } from "../../src/kernel/names.ts";
+import { progTypeId } from "../../src/kernel/names.ts";
+import { createKernelMap, type KernelMapSpec } from "../../src/kernel/loader.ts";
 
-/** The fields of a map spec the kernel needs; the maps engineer's MapSpec fits this shape. */
-export interface KernelMapSpec {
-  readonly type: number | string;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags?: number;
-  readonly name?: string;
-  readonly mapExtra?: bigint;
-}
+/** The fields of a map spec the kernel needs (the loader's; the maps engineer's MapSpec fits this shape). */
+export type { KernelMapSpec };
 
 export interface KernelLoadOptions {
   readonly progType: number | string;
@@ -81,16 +74,11 @@ export function kernelAvailable(): true | string {
   return availability;
 }
 
-/** The kernel's map type for a spec: numbers pass through, names accept "hash" or "BPF_MAP_TYPE_HASH". */
+/** Creates the maps as the loader does (type: a number, "hash" or "BPF_MAP_TYPE_HASH"); their fds in order. */
 function createMaps(maps: readonly KernelMapSpec[]): number[] {
   const fds: number[] = [];
   try {
-    for (const m of maps) {
-      fds.push(mapCreate({
-        mapType: mapTypeId(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
-        mapFlags: m.flags ?? 0, name: m.name ?? "", mapExtra: m.mapExtra ?? 0n,
-      }));
-    }
+    for (const m of maps) fds.push(createKernelMap(m).fd);
   } catch (e) {
     fds.forEach(closeFd);
     throw e;
