@@ -10,7 +10,7 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, newId, reject,
 } from "./env.ts";
-import { checkMemAccess } from "./check-mem.ts";
+import { checkMapAccessType, checkMemAccess } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Reg, type State, copyReg, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
 import { tnumToString } from "./tnum.ts";
@@ -69,7 +69,11 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
       }
       return;
     }
-    case "pkt": case "pkt_meta": case "map_value": case "map_key": case "mem":
+    case "map_value":
+      checkMapAccessType(env, env.maps[reg.map]!, reg.off, size, write);
+      checkMemAccess(env, { regno, off: 0, size, write, valueRegno: -1 });
+      return;
+    case "pkt": case "pkt_meta": case "map_key": case "mem":
       checkMemAccess(env, { regno, off: 0, size, write, valueRegno: -1 });
       return;
     default:

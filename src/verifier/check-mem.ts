@@ -212,6 +212,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       const memSize = reg.type === "map_value" ? map.valueSize : map.keySize;
       if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into map`);
       if (reg.type === "map_key" && write) reject(env, `R${a.regno} cannot write into map_key`);
+      if (reg.type === "map_value") checkMapAccessType(env, map, off, size, write);
       const o = reg.off + off;
       const label = reg.type === "map_value" ? "map value" : "map key";
       const sizeName = reg.type === "map_value" ? "value_size" : "key_size";
@@ -314,3 +315,13 @@ function checkAtomic(env: Env, insn: Insn): void {
 }
 
 export { notInit, EACCES };
+
+const BPF_F_RDONLY_PROG = 1 << 7;
+const BPF_F_WRONLY_PROG = 1 << 8;
+
+/** check_map_access_type: maps created read-only (libbpf's frozen .rodata) or write-only for programs. */
+export function checkMapAccessType(env: Env, map: { valueSize: number; flags?: number }, off: number, size: number, write: boolean): void {
+  const flags = map.flags ?? 0;
+  if (write && flags & BPF_F_RDONLY_PROG) reject(env, `write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+  if (!write && flags & BPF_F_WRONLY_PROG) reject(env, `read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+}

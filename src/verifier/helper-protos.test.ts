@@ -12,13 +12,15 @@ import { verify } from "./index.ts";
 import { kernelAvailable, kernelLoad } from "../../test/oracle/kernel.ts";
 import { parseKernelLog } from "../../scripts/record-verifier-cases.ts";
 
-interface Map_ { type: number; keySize: number; valueSize: number; maxEntries: number }
+interface Map_ { type: number; keySize: number; valueSize: number; maxEntries: number; flags?: number }
 const HASH: Map_ = { type: 1, keySize: 4, valueSize: 8, maxEntries: 4 };
 const ARRAY: Map_ = { type: 2, keySize: 4, valueSize: 8, maxEntries: 4 };
 const STACK_TRACE: Map_ = { type: 7, keySize: 4, valueSize: 128, maxEntries: 16 };
 const CGROUP_ARRAY: Map_ = { type: 8, keySize: 4, valueSize: 4, maxEntries: 1 };
 const DEVMAP: Map_ = { type: 14, keySize: 4, valueSize: 4, maxEntries: 4 };
 const CPUMAP: Map_ = { type: 16, keySize: 4, valueSize: 4, maxEntries: 1 };
+const RDONLY_PROG: Map_ = { ...ARRAY, valueSize: 16, flags: 1 << 7 }; // libbpf's .rodata
+const WRONLY_PROG: Map_ = { ...ARRAY, valueSize: 16, flags: 1 << 8 };
 
 interface Case {
   name: string; progType: string; asm: string; maps?: Map_[]; license?: string;
@@ -45,6 +47,10 @@ exit`;
 
 const strIndex = (off: number): string =>
   `r1 = r10\nr1 += -64\nr2 = 32\nr3 = 0\ncall bpf_probe_read_kernel_str#115\nif r0 s< 0 goto pc+4\nr1 = r10\nr1 += ${off}\nr1 += r0\nr0 = *(u8 *)(r1 +0)\nr0 = 0\nexit`;
+
+// Looks up key 0 and then does `use` with R0 = the value (R6 = ctx).
+const withValue = (use: string): string =>
+  `r6 = r1\nr1 = 0\n*(u32 *)(r10 -4) = r1\nr2 = r10\nr2 += -4\nr1 = map[id:0]\ncall bpf_map_lookup_elem#1\nif r0 == 0 goto pc+${use.split("\n").length}\n${use}\nr0 = 0\nexit`;
 
 const CASES: Case[] = [
   { name: "get_stackid with a stack trace map", progType: "kprobe", asm: stackid, maps: [STACK_TRACE], kernel: undefined },
@@ -76,6 +82,12 @@ const CASES: Case[] = [
   { name: "get_current_cgroup_id from a socket filter", progType: "socket_filter", asm: "call bpf_get_current_cgroup_id#80\nr0 = 0\nexit", kernel: undefined },
   { name: "probe_read_kernel_str result one past the stack", progType: "kprobe", asm: strIndex(-32), kernel: "invalid variable-offset read from stack R1 var_off=(0x0; 0x3f) off=-32 size=1" },
   { name: "probe_read_kernel_str result within the stack", progType: "kprobe", asm: strIndex(-33), kernel: undefined },
+  { name: "store into a read-only map value", progType: "kprobe", asm: withValue("r1 = 1\n*(u64 *)(r0 +8) = r1"), maps: [RDONLY_PROG], kernel: "write into map forbidden, value_size=16 off=8 size=8" },
+  { name: "load from a read-only map value", progType: "kprobe", asm: withValue("r1 = *(u64 *)(r0 +8)"), maps: [RDONLY_PROG], kernel: undefined },
+  { name: "helper writes into a read-only map value", progType: "kprobe", asm: withValue("r1 = r0\nr1 += 4\nr2 = 8\nr3 = 0\ncall bpf_probe_read_kernel#113"), maps: [RDONLY_PROG], kernel: "write into map forbidden, value_size=16 off=4 size=8" },
+  { name: "helper reads a read-only map value", progType: "kprobe", asm: withValue("r4 = r0\nr4 += 4\nr1 = r6\nr2 = map[id:1]\nr3 = 0\nr5 = 8\ncall bpf_perf_event_output#25"), maps: [RDONLY_PROG, { type: 4, keySize: 4, valueSize: 4, maxEntries: 2 }], kernel: undefined },
+  { name: "load from a write-only map value", progType: "kprobe", asm: withValue("r1 = *(u32 *)(r0 +4)"), maps: [WRONLY_PROG], kernel: "read from map forbidden, value_size=16 off=4 size=4" },
+  { name: "store into a write-only map value", progType: "kprobe", asm: withValue("r1 = 1\n*(u32 *)(r0 +4) = r1"), maps: [WRONLY_PROG], kernel: undefined },
 ];
 
 function bpfkit(c: Case): string | undefined {
