@@ -12,6 +12,7 @@ import {
 } from "../isa/ebpf/index.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { parseElf } from "../object/index.ts";
+import { isElfObject, optionValue } from "./input.ts";
 
 const USAGE = "usage: bpfkit asm [--syntax kernel|llvm] [--opcodes] [--big-endian] [-o OUT.bin] FILE";
 
@@ -31,11 +32,7 @@ function parseArgs(argv: string[]): Args {
   const files: string[] = [];
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k]!;
-    const value = (): string => {
-      const v = argv[++k];
-      if (v === undefined) throw new BpfError("EINVAL", `${arg} needs a value\n${USAGE}`);
-      return v;
-    };
+    const value = (): string => optionValue(argv, k++, USAGE);
     if (arg === "--syntax") {
       const v = value();
       if (v !== "kernel" && v !== "llvm") throw new BpfError("EINVAL", `--syntax: expected kernel or llvm, got '${v}'`);
@@ -93,7 +90,7 @@ export default async function asm(argv: string[]): Promise<number> {
     throw new BpfError("IO", `${a.file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, { file: a.file });
   }
   try {
-    if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+    if (isElfObject(bytes)) {
       const { sections, bigEndian } = elfCodeSections(bytes);
       if (a.syntax === "llvm") for (const line of llvmObjdumpFile(a.file, sections, { bigEndian })) console.log(line);
       else sections.forEach((s, i) => console.log([...(i ? [""] : []), `${s.name}:`, ...listing(s.insns, a, bigEndian)].join("\n")));

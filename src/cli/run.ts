@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { BpfError, isBpfError } from "../errors.ts";
 import { assemble, decodeProgram, validateProgram } from "../isa/ebpf/index.ts";
+import { isElfObject, optionValue } from "./input.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
 import type { LoadedProgram, PseudoResolver } from "../vm/index.ts";
@@ -27,11 +28,7 @@ function parseArgs(argv: string[]): Args {
   const a: Args = { data: new Uint8Array(0), repeat: 1, files: [] };
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k]!;
-    const value = (): string => {
-      const v = argv[++k];
-      if (v === undefined) throw new BpfError("EINVAL", `${arg} needs a value\n${USAGE}`);
-      return v;
-    };
+    const value = (): string => optionValue(argv, k++, USAGE);
     switch (arg) {
       case "--type": a.type = value(); break;
       case "--data": {
@@ -152,7 +149,7 @@ function mapAt<M>(maps: readonly M[], idx: number): M {
 
 async function loadFile(file: string, args: Args, space: AddressSpace): Promise<LoadedFile> {
   const bytes = new Uint8Array(readFileSync(file));
-  if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+  if (isElfObject(bytes)) {
     return fromElf(file, bytes, args.prog, space);
   }
   if (/\.(asm|s|S)$/.test(file)) return { loadables: [{ label: file, insns: assemble(new TextDecoder().decode(bytes)) }] };

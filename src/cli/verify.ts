@@ -8,6 +8,7 @@ import { BpfError } from "../errors.ts";
 import { assemble, decodeProgram } from "../isa/ebpf/index.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { loadObject } from "../object/index.ts";
+import { isElfObject } from "./input.ts";
 import { explain, verify, type VerifierMapSpec } from "../verifier/index.ts";
 
 interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[]; btfFuncInfo?: boolean }
@@ -19,7 +20,7 @@ function unitsOf(path: string, type: string | undefined, prog: string | undefine
   try { bytes = new Uint8Array(readFileSync(path)); } catch (e) {
     throw new BpfError("IO", `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (e as Error).message}`);
   }
-  if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+  if (isElfObject(bytes)) {
     const obj = loadObject(bytes, { fileName: path });
     const progs = obj.programs.filter((p) => prog === undefined || p.name === prog);
     if (progs.length === 0) throw new BpfError("ENOENT", `${path}: no program${prog ? ` named ${prog}` : "s"}`);
