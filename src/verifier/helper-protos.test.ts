@@ -148,3 +148,50 @@ test("unprivileged programs cannot call the CAP_BPF and CAP_PERFMON helpers", ()
   // bpf_get_current_pid_tgid is in the unprivileged part (the recorded unprivileged corpus has it accepted).
   assert.equal(verify(assemble("call bpf_get_current_pid_tgid#14\nr0 = 0\nexit"), { progType: "socket_filter", unpriv: true }).accepted, true);
 });
+
+/** Arguments a generated call may receive: the context, stack buffers, each map, constants and bounded/unbounded scalars. */
+const ARG_POOL: readonly ((r: number) => string)[] = [
+  (r) => `r${r} = r6`, (r) => `r${r} = r10\nr${r} += -64`, (r) => `r${r} = r10\nr${r} += -8`, (r) => `r${r} = r10\nr${r} += -4`,
+  (r) => `r${r} = map[id:0]`, (r) => `r${r} = map[id:1]`, (r) => `r${r} = map[id:2]`, (r) => `r${r} = map[id:3]`, (r) => `r${r} = map[id:4]`,
+  (r) => `r${r} = 0`, (r) => `r${r} = 8`, (r) => `r${r} = 64`, (r) => `r${r} = 65`, (r) => `r${r} = -1`,
+  (r) => `r${r} = r7`, (r) => `r${r} = r7\nr${r} &= 63`, (r) => `r${r} = r7\nr${r} &= 127`,
+];
+const GEN_MAPS: Map_[] = [STACK_TRACE, CGROUP_ARRAY, DEVMAP, ARRAY, { type: 4, keySize: 4, valueSize: 4, maxEntries: 2 }];
+const GEN_HELPERS = [27, 37, 51, 54, 67, 80, 160, 45, 113, 114, 115, 25];
+const GEN_TYPES = ["kprobe", "tracepoint", "raw_tracepoint", "perf_event", "xdp", "sched_cls", "socket_filter"];
+
+/** A deterministic program calling one helper with arguments drawn from ARG_POOL (seeded xorshift). */
+function generatedCall(seed: number): { asm: string; progType: string } {
+  let x = seed * 2654435761 >>> 0 || 1;
+  const next = (n: number): number => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x % n; };
+  const id = GEN_HELPERS[next(GEN_HELPERS.length)]!;
+  const progType = GEN_TYPES[next(GEN_TYPES.length)]!;
+  const nargs = HELPER_PROTOS.get(id)!.args.length;
+  const lines = ["r6 = r1", "call bpf_get_prandom_u32#7", "r7 = r0", "r1 = 0", "*(u64 *)(r10 -8) = r1"];
+  if (next(2)) lines.push("*(u64 *)(r10 -64) = r1");
+  for (let r = 1; r <= nargs; r++) lines.push(ARG_POOL[next(ARG_POOL.length)]!(r));
+  lines.push(`call ${id}`, "r0 = 0", "exit");
+  return { asm: lines.join("\n"), progType };
+}
+
+test("generated helper calls: bpfkit gives the kernel's verdict and error line", (t) => {
+  const ok = kernelAvailable();
+  if (ok !== true) { console.log(`skipping generated helper calls: ${ok}`); t.skip(ok); return; }
+  const differ: string[] = [];
+  let accepted = 0;
+  const n = 600;
+  for (let s = 1; s <= n; s++) {
+    const { asm, progType } = generatedCall(s);
+    const insns = assemble(asm);
+    const k = kernelLoad(insns, { progType, maps: GEN_MAPS, logLevel: 1 });
+    k.close();
+    const kv = parseKernelLog(k.accepted, k.errno, k.log);
+    const b = verify(insns, { progType, maps: GEN_MAPS, nrCpus: availableParallelism() });
+    if (kv.accepted) accepted++;
+    if (b.accepted !== kv.accepted || (!kv.accepted && b.error?.message !== kv.error)) {
+      differ.push(`seed ${s} (${progType}): kernel ${kv.accepted ? "accept" : kv.error}, bpfkit ${b.accepted ? "accept" : b.error?.message}`);
+    }
+  }
+  console.log(`generated helper calls: ${n - differ.length}/${n} agree with the kernel (${accepted} accepted by it)`);
+  assert.deepEqual(differ, []);
+});
