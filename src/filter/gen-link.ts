@@ -47,13 +47,9 @@ function etherLinktype(cs: CompilerState, p: number): Block {
       return b1;
     }
     case ETHERTYPE.ATALK: case ETHERTYPE.AARP: {
-      let b0 = genCmpGt(cs, OffRel.LINKTYPE, 0, BPF_H, ETHERMTU);
+      const b0 = genCmpGt(cs, OffRel.LINKTYPE, 0, BPF_H, ETHERMTU);
       genNot(b0);
-      const b1 = p === ETHERTYPE.ATALK ? genSnap(cs, 0x080007, ETHERTYPE.ATALK) : genSnap(cs, 0x000000, ETHERTYPE.AARP);
-      genAnd(b0, b1);
-      b0 = genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, p);
-      genOr(b0, b1);
-      return b1;
+      return appleTalkSnapOrType(cs, p, b0);
     }
     default:
       if (p <= ETHERMTU) {
@@ -65,6 +61,17 @@ function etherLinktype(cs: CompilerState, p: number): Block {
       }
       return genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, p);
   }
+}
+
+/**
+ * AppleTalk Phase 2 / AARP in SNAP after `isLlc` (the frame carries 802.2), or Phase 1 with the protocol as the type
+ * field: both Ethernet and Linux cooked captures test it this way (gen_ether_linktype, gen_linux_sll_linktype).
+ */
+function appleTalkSnapOrType(cs: CompilerState, p: number, isLlc: Block): Block {
+  const b1 = p === ETHERTYPE.ATALK ? genSnap(cs, 0x080007, ETHERTYPE.ATALK) : genSnap(cs, 0x000000, ETHERTYPE.AARP);
+  genAnd(isLlc, b1);
+  genOr(genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, p), b1);
+  return b1;
 }
 
 function linuxSllLinktype(cs: CompilerState, p: number): Block {
@@ -87,14 +94,8 @@ function linuxSllLinktype(cs: CompilerState, p: number): Block {
       genOr(b0, b1);
       return b1;
     }
-    case ETHERTYPE.ATALK: case ETHERTYPE.AARP: {
-      let b0 = genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, LINUX_SLL_P_802_2);
-      const b1 = p === ETHERTYPE.ATALK ? genSnap(cs, 0x080007, ETHERTYPE.ATALK) : genSnap(cs, 0x000000, ETHERTYPE.AARP);
-      genAnd(b0, b1);
-      b0 = genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, p);
-      genOr(b0, b1);
-      return b1;
-    }
+    case ETHERTYPE.ATALK: case ETHERTYPE.AARP:
+      return appleTalkSnapOrType(cs, p, genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, LINUX_SLL_P_802_2));
     default:
       if (p <= ETHERMTU) {
         const b0 = genCmp(cs, OffRel.LINKTYPE, 0, BPF_H, LINUX_SLL_P_802_2);
