@@ -116,6 +116,16 @@ function assemble(obj: BpfObject, layout: SkeletonLayout, raws: readonly RawMap[
   return skel;
 }
 
+/** f(), or `absent` when the map answers ENOENT (no such key), as the skeleton's lookup and delete report it. */
+function unlessNoEntry<T>(f: () => T, absent: T): T {
+  try {
+    return f();
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return absent;
+    throw e;
+  }
+}
+
 async function openInKernel(obj: BpfObject, layout: SkeletonLayout): Promise<unknown> {
   const k = await import("../kernel/index.ts");
   const loaded = await k.loadObjectIntoKernel(obj);
@@ -125,15 +135,7 @@ async function openInKernel(obj: BpfObject, layout: SkeletonLayout): Promise<unk
       name: s.name, map: m, keySize: s.keySize, valueSize: s.valueSize,
       lookup: (key) => m.lookup(key),
       update: (key, v, flags) => m.update(key, v, flags),
-      delete(key) {
-        try {
-          m.delete(key);
-          return true;
-        } catch (e) {
-          if ((e as { code?: string }).code === "ENOENT") return false;
-          throw e;
-        }
-      },
+      delete: (key) => unlessNoEntry(() => (m.delete(key), true), false),
       nextKey: (key) => m.nextKey(key),
     };
   });
@@ -177,24 +179,9 @@ function openInVm(obj: BpfObject, layout: SkeletonLayout): unknown {
     const m = maps[i]!;
     return {
       name: s.name, map: m, keySize: s.keySize, valueSize: m.userValueSize,
-      lookup(key) {
-        try {
-          return m.lookup(key);
-        } catch (e) {
-          if ((e as { code?: string }).code === "ENOENT") return undefined;
-          throw e;
-        }
-      },
+      lookup: (key) => unlessNoEntry(() => m.lookup(key), undefined),
       update: (key, v, flags) => m.update(key, v.length > m.userValueSize ? v.subarray(0, m.userValueSize) : v, flags),
-      delete(key) {
-        try {
-          m.delete(key);
-          return true;
-        } catch (e) {
-          if ((e as { code?: string }).code === "ENOENT") return false;
-          throw e;
-        }
-      },
+      delete: (key) => unlessNoEntry(() => (m.delete(key), true), false),
       nextKey: (key) => m.getNextKey(key) ?? undefined,
     };
   });
