@@ -1,19 +1,13 @@
 // The per-verification environment shared by the checks (the kernel's struct bpf_verifier_env), and the
 // rejection signal: a check that fails throws Reject with the kernel's exact message and errno.
 import type { Insn } from "../isa/ebpf/insn.ts";
+import type { MapSpec } from "../maps/spec.ts";
 import type { State } from "./state.ts";
 import type { VerifierLog } from "./vlog.ts";
 import { ERRNO, type ErrnoName } from "../uapi/index.ts";
 
-/** The subset of a map's description the verifier needs (shape of src/maps MapSpec). */
-export interface VerifierMapSpec {
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags?: number;
-  readonly name?: string;
-}
+/** The subset of a map's description (src/maps MapSpec) the verifier needs. */
+export type VerifierMapSpec = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name">;
 
 export {
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
