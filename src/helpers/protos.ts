@@ -6,7 +6,11 @@ export type ArgType =
   | "ARG_ANYTHING" | "ARG_CONST_MAP_PTR" | "ARG_PTR_TO_MAP_KEY" | "ARG_PTR_TO_MAP_VALUE"
   | "ARG_PTR_TO_MEM" | "ARG_PTR_TO_UNINIT_MEM" | "ARG_CONST_SIZE" | "ARG_CONST_SIZE_OR_ZERO" | "ARG_PTR_TO_CTX"
   | "ARG_CONST_ALLOC_SIZE_OR_ZERO" | "ARG_PTR_TO_RINGBUF_MEM" | "ARG_PTR_TO_FUNC" | "ARG_PTR_TO_STACK_OR_NULL"
-  | "ARG_PTR_TO_LONG";
+  | "ARG_PTR_TO_LONG"
+  /** ARG_PTR_TO_MEM | MEM_WRITE: memory the helper reads and writes back (the range is clobbered, as a store). */
+  | "ARG_PTR_TO_MEM_WRITE"
+  /** ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY: read-only memory, or NULL when its size is zero. */
+  | "ARG_PTR_TO_MEM_OR_NULL";
 
 export type RetType = "RET_INTEGER" | "RET_VOID" | "RET_PTR_TO_MAP_VALUE_OR_NULL" | "RET_PTR_TO_RINGBUF_MEM_OR_NULL";
 
@@ -51,10 +55,14 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(45, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(46, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
   p(47, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
+  // bpf_csum_diff_proto: either buffer may be NULL with a zero size; the packet may be passed (pkt_access).
+  p(28, "RET_INTEGER", ["ARG_PTR_TO_MEM_OR_NULL", "ARG_CONST_SIZE_OR_ZERO", "ARG_PTR_TO_MEM_OR_NULL", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"]),
   p(51, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_ANYTHING"]), // bpf_xdp_redirect_map_proto
   p(54, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
   // Every variant (raw_tp's too since Linux 6.12) writes the stack into ARG_PTR_TO_UNINIT_MEM.
   p(67, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
+  // bpf_xdp_fib_lookup_proto and bpf_skb_fib_lookup_proto: the params struct is read and written back.
+  p(69, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_MEM_WRITE", "ARG_CONST_SIZE", "ARG_ANYTHING"], { gplOnly: true }),
   p(80, "RET_INTEGER", []),
   p(112, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(113, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
@@ -97,10 +105,10 @@ export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([181, 37, 80, 6, 
 export const PROG_TYPE_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map([
   [1, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK])],
   [2, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23])],
-  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23])],
+  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23, 28, 69])],
+  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23, 28, 69])],
   [5, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [6, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 23, 25, 44, 51, 54])],
+  [6, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 23, 25, 28, 44, 51, 54, 69])],
   [7, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
   [8, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 25, 26, 46, 47])],
   [17, new Set([...BASE, ...BASE_PRIV, ...TRACING])],

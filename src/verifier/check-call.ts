@@ -135,7 +135,13 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       if (type === "ARG_PTR_TO_MAP_KEY") meta.constKey = constKey(env, reg, mapSpec.keySize);
       return;
     }
-    case "ARG_PTR_TO_MEM": case "ARG_PTR_TO_UNINIT_MEM":
+    case "ARG_PTR_TO_MEM": case "ARG_PTR_TO_UNINIT_MEM": case "ARG_PTR_TO_MEM_WRITE": case "ARG_PTR_TO_MEM_OR_NULL":
+      // A NULL (the constant 0) skips the type check; its size must then be zero (check_helper_mem_access). A maybe-NULL
+      // pointer is refused (stricter than the kernel, which leaves that NULL to the helper).
+      if (type === "ARG_PTR_TO_MEM_OR_NULL" && reg.type === "scalar" && isConst(reg.b) && reg.b.varOff.value === 0n) {
+        meta.rawSizeReg = regno;
+        return;
+      }
       if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
       if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
         reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
@@ -150,8 +156,14 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       if (b.umin === 0n && type === "ARG_CONST_SIZE") reject(env, `R${regno} invalid zero-sized read: u64=[${b.umin},${b.umax}]`);
       if (b.umax >= BPF_MAX_VAR_SIZ) reject(env, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
       const memRegno = regno - 1;
-      const write = proto(fnId).args[argno - 1] === "ARG_PTR_TO_UNINIT_MEM";
-      if (b.umax > 0n) helperMemAccess(env, memRegno, Number(b.umax), write, MEM_TYPES);
+      const memArg = proto(fnId).args[argno - 1];
+      if (b.umax > 0n) {
+        const memReg = regs[memRegno]!;
+        if (memReg.type === "scalar") reject(env, `R${memRegno} type=scalar expected=fp`); // a NULL with a non-zero size
+        // MEM_WRITE without MEM_UNINIT: unprivileged programs must have initialized the bytes before they are clobbered.
+        if (memArg === "ARG_PTR_TO_MEM_WRITE" && env.unpriv) helperMemAccess(env, memRegno, Number(b.umax), false, MEM_TYPES);
+        helperMemAccess(env, memRegno, Number(b.umax), memArg === "ARG_PTR_TO_UNINIT_MEM" || memArg === "ARG_PTR_TO_MEM_WRITE", MEM_TYPES);
+      }
       return;
     }
     case "ARG_CONST_ALLOC_SIZE_OR_ZERO":

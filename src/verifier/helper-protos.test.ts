@@ -88,6 +88,22 @@ const CASES: Case[] = [
   { name: "helper reads a read-only map value", progType: "kprobe", asm: withValue("r4 = r0\nr4 += 4\nr1 = r6\nr2 = map[id:1]\nr3 = 0\nr5 = 8\ncall bpf_perf_event_output#25"), maps: [RDONLY_PROG, { type: 4, keySize: 4, valueSize: 4, maxEntries: 2 }], kernel: undefined },
   { name: "load from a write-only map value", progType: "kprobe", asm: withValue("r1 = *(u32 *)(r0 +4)"), maps: [WRONLY_PROG], kernel: "read from map forbidden, value_size=16 off=4 size=4" },
   { name: "store into a write-only map value", progType: "kprobe", asm: withValue("r1 = 1\n*(u32 *)(r0 +4) = r1"), maps: [WRONLY_PROG], kernel: undefined },
+  // bpf_fib_lookup writes its params back: a pointer spilled inside them is gone afterwards.
+  {
+    name: "fib_lookup clobbers a spilled pointer", progType: "xdp",
+    asm: "r6 = r1\n*(u64 *)(r10 -56) = r6\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_fib_lookup#69\nr1 = *(u64 *)(r10 -56)\nr0 = *(u32 *)(r1 +0)\nr0 = 2\nexit",
+    kernel: "R1 invalid mem access 'scalar'",
+  },
+  { name: "fib_lookup into a read-only map value", progType: "xdp", asm: withValue("r2 = r0\nr1 = r6\nr3 = 16\nr4 = 0\ncall bpf_fib_lookup#69"), maps: [RDONLY_PROG], kernel: "write into map forbidden, value_size=16 off=0 size=16" },
+  { name: "fib_lookup from a proprietary program", progType: "sched_cls", asm: "r2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_fib_lookup#69\nr0 = 0\nexit", license: "Proprietary", kernel: "cannot call GPL-restricted function from non-GPL compatible program" },
+  { name: "csum_diff of NULL and a stack buffer", progType: "sched_cls", asm: "r1 = 0\nr2 = 0\n*(u64 *)(r10 -8) = r2\nr3 = r10\nr3 += -8\nr4 = 8\nr5 = 0\ncall bpf_csum_diff#28\nr0 = 0\nexit", kernel: undefined },
+  { name: "csum_diff of NULL with a size", progType: "xdp", asm: "r1 = 0\nr2 = 4\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff#28\nr0 = 0\nexit", kernel: "R1 type=scalar expected=fp" },
+  { name: "csum_diff from a socket filter", progType: "socket_filter", asm: "r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff#28\nr0 = 0\nexit", kernel: "program of this type cannot use helper bpf_csum_diff#28" },
+  {
+    name: "csum_diff over the packet", progType: "xdp",
+    asm: "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr1 = r2\nr1 += 8\nif r1 > r3 goto pc+6\nr1 = r2\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff#28\nr0 = 2\nexit",
+    kernel: undefined,
+  },
 ];
 
 function bpfkit(c: Case): string | undefined {
@@ -157,7 +173,7 @@ const ARG_POOL: readonly ((r: number) => string)[] = [
   (r) => `r${r} = r7`, (r) => `r${r} = r7\nr${r} &= 63`, (r) => `r${r} = r7\nr${r} &= 127`,
 ];
 const GEN_MAPS: Map_[] = [STACK_TRACE, CGROUP_ARRAY, DEVMAP, ARRAY, { type: 4, keySize: 4, valueSize: 4, maxEntries: 2 }];
-const GEN_HELPERS = [27, 37, 51, 54, 67, 80, 160, 45, 113, 114, 115, 25];
+const GEN_HELPERS = [27, 28, 37, 51, 54, 67, 69, 80, 160, 45, 113, 114, 115, 25];
 const GEN_TYPES = ["kprobe", "tracepoint", "raw_tracepoint", "perf_event", "xdp", "sched_cls", "socket_filter"];
 
 /** A deterministic program calling one helper with arguments drawn from ARG_POOL (seeded xorshift). */
