@@ -11,7 +11,7 @@ import {
 import {
   OffRel, genAnd, genOr, genNot, genCmp, genCmpGt, genCmpGe, genMcmp, genBcmp, genTrue, genFalse, genJset as jset,
 } from "./gen-core.ts";
-import { check80211DataFrame, genWlanhostop, is80211, swapLong } from "./gen-wlan.ts";
+import { check80211DataFrame, genIfFrameBit, genWlanhostop, is80211, swapLong } from "./gen-wlan.ts";
 import { genAtmfield, genAtmtypeLlc, A_PROTOTYPE } from "./gen-atm.ts";
 import { Q_SRC, Q_DST, Q_AND, Q_OR, Q_DEFAULT, Q_ADDR1, Q_ADDR2, Q_ADDR3, Q_ADDR4, Q_RA, Q_TA, Q_LINK, Q_IP, Q_IPV6 } from "./ast.ts";
 
@@ -396,22 +396,10 @@ export function genMulticast(cs: CompilerState, proto: number): Block {
     if (lt === DLT.FDDI) return jset(cs, OffRel.LINKHDR, 1, 1);
     if (lt === DLT.IEEE802) return jset(cs, OffRel.LINKHDR, 2, 1);
     if (is80211(lt)) {
-      let b1 = jset(cs, OffRel.LINKHDR, 1, 0x01);
-      const b0 = jset(cs, OffRel.LINKHDR, 16, 1);
-      genAnd(b1, b0);
-      let b2 = jset(cs, OffRel.LINKHDR, 1, 0x01);
-      genNot(b2);
-      b1 = jset(cs, OffRel.LINKHDR, 4, 1);
-      genAnd(b2, b1);
-      genOr(b1, b0);
-      b1 = jset(cs, OffRel.LINKHDR, 0, 0x08);
-      genAnd(b1, b0);
-      b2 = jset(cs, OffRel.LINKHDR, 0, 0x08);
-      genNot(b2);
-      b1 = jset(cs, OffRel.LINKHDR, 4, 1);
-      genAnd(b2, b1);
-      genOr(b1, b0);
-      b1 = jset(cs, OffRel.LINKHDR, 0, 0x04);
+      // the destination's group bit: address 3 when To-DS is set, else address 1; address 1 for non-data frames
+      const b0 = genIfFrameBit(cs, 1, 0x01, () => jset(cs, OffRel.LINKHDR, 16, 1), () => jset(cs, OffRel.LINKHDR, 4, 1));
+      genIfFrameBit(cs, 0, 0x08, () => b0, () => jset(cs, OffRel.LINKHDR, 4, 1));
+      const b1 = jset(cs, OffRel.LINKHDR, 0, 0x04);
       genNot(b1);
       genAnd(b1, b0);
       return b0;

@@ -22,34 +22,31 @@ export function check80211DataFrame(cs: CompilerState): Block {
   return b0;
 }
 
+/**
+ * (bit set && whenSet()) || (bit clear && whenClear()) for a frame-control bit at `off`/`mask` of the 802.11 header,
+ * the result in whenSet's block: gencode.c chains these to find an address by the To-DS/From-DS/data bits, and the
+ * blocks are made in its order (bit test, whenSet, negated bit test, whenClear), so the program is tcpdump's.
+ */
+export function genIfFrameBit(cs: CompilerState, off: number, mask: number, whenSet: () => Block, whenClear: () => Block): Block {
+  const set = jset(cs, OffRel.LINKHDR, off, mask);
+  const b0 = whenSet();
+  genAnd(set, b0);
+  const clear = jset(cs, OffRel.LINKHDR, off, mask);
+  genNot(clear);
+  const b1 = whenClear();
+  genAnd(clear, b1);
+  genOr(b1, b0);
+  return b0;
+}
+
 function wlanDataHostop(cs: CompilerState, e: Uint8Array, dir: number): Block {
   // Which address field holds the source/destination depends on the To-DS/From-DS bits (tcpdump's 802.11 logic).
   const src = dir === Q_SRC;
-  let b1 = jset(cs, OffRel.LINKHDR, 1, 0x01);
-  let b0 = genBcmp(cs, OffRel.LINKHDR, src ? 24 : 16, e);
-  genAnd(b1, b0);
-  let b2 = jset(cs, OffRel.LINKHDR, 1, 0x01);
-  genNot(b2);
-  b1 = genBcmp(cs, OffRel.LINKHDR, src ? 16 : 4, e);
-  genAnd(b2, b1);
-  genOr(b1, b0);
-  if (src) {
-    b1 = jset(cs, OffRel.LINKHDR, 1, 0x02);
-    genAnd(b1, b0);
-    b2 = jset(cs, OffRel.LINKHDR, 1, 0x02);
-    genNot(b2);
-    b1 = genBcmp(cs, OffRel.LINKHDR, 10, e);
-    genAnd(b2, b1);
-    genOr(b1, b0);
-  }
-  b1 = jset(cs, OffRel.LINKHDR, 0, 0x08);
-  genAnd(b1, b0);
-  b2 = jset(cs, OffRel.LINKHDR, 0, 0x08);
-  genNot(b2);
-  b1 = genBcmp(cs, OffRel.LINKHDR, src ? 10 : 4, e);
-  genAnd(b2, b1);
-  genOr(b1, b0);
-  b1 = jset(cs, OffRel.LINKHDR, 0, 0x04);
+  const b0 = genIfFrameBit(cs, 1, 0x01, () => genBcmp(cs, OffRel.LINKHDR, src ? 24 : 16, e),
+    () => genBcmp(cs, OffRel.LINKHDR, src ? 16 : 4, e));
+  if (src) genIfFrameBit(cs, 1, 0x02, () => b0, () => genBcmp(cs, OffRel.LINKHDR, 10, e));
+  genIfFrameBit(cs, 0, 0x08, () => b0, () => genBcmp(cs, OffRel.LINKHDR, src ? 10 : 4, e));
+  const b1 = jset(cs, OffRel.LINKHDR, 0, 0x04);
   genNot(b1);
   genAnd(b1, b0);
   return b0;
