@@ -4,18 +4,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { kernelAvailable } from "./kernel.ts";
+import { skipWithoutKernel } from "./kernel.ts";
 import { loadProgram, attachTracepoint } from "../../src/kernel/loader.ts";
 import { TypedKernelMap, u32, u64 } from "../../src/kernel/map-access.ts";
 import { countByTgidProgram } from "../fixtures/kernel/programs.ts";
 
-const avail = kernelAvailable();
-function skipUnless(t: { skip(msg: string): void }): boolean {
-  if (avail === true) return false;
-  console.log(`SKIP kernel attach tests: ${avail}`);
-  t.skip(avail);
-  return true;
-}
+const skipUnless = (t: { skip(msg: string): void }): boolean => skipWithoutKernel(t, "kernel attach tests");
 
 test("tracepoint syscalls:sys_enter_openat counts a child's opens exactly", async (t) => {
   if (skipUnless(t)) return;

@@ -2,20 +2,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { insn } from "../../src/isa/ebpf/insn.ts";
-import { kernelAvailable, kernelLoad, kernelTestRun } from "./kernel.ts";
+import { kernelLoad, kernelTestRun, skipWithoutKernel } from "./kernel.ts";
 import {
   BPF_NOEXIST, closeFd, mapCreate, mapDeleteElem, mapGetNextKey, mapLookupElem, mapUpdateElem, mapLookupBatch,
   mapUpdateBatch, getFdById, objGetInfoByFd, allIds,
 } from "../../src/kernel/bpf.ts";
 import { isBpfError } from "../../src/errors.ts";
 
-const avail = kernelAvailable();
-function skipUnless(t: { skip(msg: string): void }): boolean {
-  if (avail === true) return false;
-  console.log(`SKIP kernel oracle: ${avail}`);
-  t.skip(avail);
-  return true;
-}
+const skipUnless = (t: { skip(msg: string): void }): boolean => skipWithoutKernel(t, "kernel oracle");
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const u64 = (n: bigint) => new Uint8Array(new BigUint64Array([n]).buffer);

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { kernelAvailable } from "./kernel.ts";
+import { skipWithoutKernel } from "./kernel.ts";
 import { loadProgram, attachTracepoint, type KernelMapSpec } from "../../src/kernel/loader.ts";
 import { TypedKernelMap, u32, u64 } from "../../src/kernel/map-access.ts";
 import { RingBufferReader } from "../../src/kernel/ringbuf.ts";
@@ -12,13 +12,7 @@ import { PerfBufferReader } from "../../src/kernel/perfbuf.ts";
 import { possibleCpus } from "../../src/kernel/libc.ts";
 import { ringbufSeqProgram, perfbufSeqProgram } from "../fixtures/kernel/programs.ts";
 
-const avail = kernelAvailable();
-function skipUnless(t: { skip(msg: string): void }): boolean {
-  if (avail === true) return false;
-  console.log(`SKIP kernel buffer tests: ${avail}`);
-  t.skip(avail);
-  return true;
-}
+const skipUnless = (t: { skip(msg: string): void }): boolean => skipWithoutKernel(t, "kernel buffer tests");
 
 const config: KernelMapSpec = { type: "array", keySize: 4, valueSize: 4, maxEntries: 1 };
 const counter: KernelMapSpec = { type: "array", keySize: 4, valueSize: 8, maxEntries: 1 };

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { insn } from "../../src/isa/ebpf/insn.ts";
-import { kernelAvailable } from "./kernel.ts";
+import { skipWithoutKernel } from "./kernel.ts";
 import { btfLoad, closeFd, mapCreate, progLoad, allIds, mapUpdateElem, mapFreeze, objPin, enableStats, progTestRun } from "../../src/kernel/bpf.ts";
 import { progInfo, mapInfo, linkInfo } from "../../src/kernel/info.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, type Attachment } from "../../src/kernel/loader.ts";
@@ -14,16 +14,10 @@ import { perfShow } from "../../src/kernel/perf-listing.ts";
 import { mapDump } from "../../src/kernel/map-dump.ts";
 import { tinyBtf } from "../fixtures/kernel/btf-blob.ts";
 
-const avail = kernelAvailable();
 let bpftool = false;
 try { execFileSync("bpftool", ["version"], { stdio: "ignore" }); bpftool = true; } catch { /* absent */ }
-function skipUnless(t: { skip(msg: string): void }): boolean {
-  const why = avail !== true ? avail : !bpftool ? "bpftool is not installed" : undefined;
-  if (why === undefined) return false;
-  console.log(`SKIP kernel listing tests: ${why}`);
-  t.skip(why);
-  return true;
-}
+const skipUnless = (t: { skip(msg: string): void }): boolean =>
+  skipWithoutKernel(t, "kernel listing tests", bpftool ? undefined : "bpftool is not installed");
 
 function runBpftool(args: string[]): ToolOutput {
   try {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { insn } from "../../src/isa/ebpf/insn.ts";
-import { kernelAvailable } from "./kernel.ts";
+import { skipWithoutKernel } from "./kernel.ts";
 import { loadObject } from "../../src/object/index.ts";
 import { loadObjectIntoKernel } from "../../src/kernel/object-loader.ts";
 import {
@@ -27,14 +27,7 @@ import { bindSocket, closeFd, openSocket, possibleCpus } from "../../src/kernel/
 import { countByTgidProgram } from "../fixtures/kernel/programs.ts";
 import { KernelError } from "../../src/kernel/libc.ts";
 
-const avail = kernelAvailable();
-function skipUnless(t: { skip(msg: string): void }, extra?: string): boolean {
-  const why = avail !== true ? avail : extra;
-  if (why === undefined) return false;
-  console.log(`SKIP kernel loader tests: ${why}`);
-  t.skip(why);
-  return true;
-}
+const skipUnless = (t: { skip(msg: string): void }, extra?: string): boolean => skipWithoutKernel(t, "kernel loader tests", extra);
 
 const counterMaps: KernelMapSpec[] = [{ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 }, { type: "array", keySize: 4, valueSize: 8, maxEntries: 1 }];
 

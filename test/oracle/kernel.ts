@@ -4,6 +4,8 @@
 // API
 //   kernelAvailable(): true | string
 //       true when bpf() can load programs here (Linux, koffi, root/CAP_BPF); otherwise the reason, for t.skip(reason).
+//   skipWithoutKernel(t, what, missing?): boolean
+//       false when the kernel is available (and `missing` is undefined); else prints `SKIP what: reason`, skips t, true.
 //   kernelLoad(insns, { progType, maps?, logLevel?, license?, expectedAttachType?, progFlags?, name? }): KernelLoadResult
 //       progType: number or name ("socket_filter", "xdp", "BPF_PROG_TYPE_XDP").
 //       maps: map specs { type, keySize, valueSize, maxEntries, flags?, name? } (type: number or name, e.g. "hash"),
@@ -72,6 +74,19 @@ export function kernelAvailable(): true | string {
     availability = `bpf() is not usable here: ${(e as Error).message}`;
   }
   return availability;
+}
+
+/**
+ * For a test that needs the kernel: false when it can run; otherwise it prints `SKIP <what>: <reason>` (the skip must
+ * be visible), skips the test and returns true. `missing` is a further reason to skip (a tool that is not installed).
+ */
+export function skipWithoutKernel(t: { skip(msg: string): void }, what: string, missing?: string): boolean {
+  const avail = kernelAvailable();
+  const why = avail !== true ? avail : missing;
+  if (why === undefined) return false;
+  console.log(`SKIP ${what}: ${why}`);
+  t.skip(why);
+  return true;
 }
 
 /** Creates the maps as the loader does (type: a number, "hash" or "BPF_MAP_TYPE_HASH"); their fds in order. */

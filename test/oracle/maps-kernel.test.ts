@@ -18,15 +18,9 @@ import { AddressSpace } from "../../src/vm/memory.ts";
 import { addressOf, mmapShared, rawBpf } from "../../src/kernel/libc.ts";
 import { openPerfEvent, perfEventEnable, PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE } from "../../src/kernel/perf.ts";
 import type { PerfEventArrayMap, RingBufMap, StackTraceMap } from "../../src/maps/index.ts";
-import { kernelAvailable } from "./kernel.ts";
+import { skipWithoutKernel } from "./kernel.ts";
 
-const avail = kernelAvailable();
-function skipUnless(t: { skip(msg: string): void }): boolean {
-  if (avail === true) return false;
-  console.log(`SKIP maps kernel oracle: ${avail}`);
-  t.skip(avail);
-  return true;
-}
+const skipUnless = (t: { skip(msg: string): void }): boolean => skipWithoutKernel(t, "maps kernel oracle");
 
 /** Possible CPUs, as per-CPU values are sized by the kernel. */
 function possibleCpus(): number {
