@@ -39,6 +39,10 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(6, "RET_INTEGER", ["ARG_PTR_TO_MEM", "ARG_CONST_SIZE"], { gplOnly: true }),
   p(7, "RET_INTEGER", []),
   p(8, "RET_INTEGER", []),
+  // tc's packet rewriting (filter.c): each may move or resize the packet (bpf_helper_changes_pkt_data).
+  p(9, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_PTR_TO_MEM", "ARG_CONST_SIZE", "ARG_ANYTHING"], { changesPktData: true }),
+  p(10, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_ANYTHING", "ARG_ANYTHING", "ARG_ANYTHING"], { changesPktData: true }),
+  p(11, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_ANYTHING", "ARG_ANYTHING", "ARG_ANYTHING"], { changesPktData: true }),
   p(12, "RET_VOID", ["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
   p(14, "RET_INTEGER", []),
   p(15, "RET_INTEGER", []),
@@ -48,8 +52,10 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(26, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE"]),
   // bpf_get_stackid: the kprobe, tracepoint (_tp), perf_event (_pe) and raw_tp variants share these types.
   p(27, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_CONST_MAP_PTR", "ARG_ANYTHING"], { gplOnly: true }),
+  p(34, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
   p(35, "RET_INTEGER", []),
   p(37, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
+  p(39, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
   p(42, "RET_INTEGER", []),
   p(44, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
   p(45, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
@@ -60,6 +66,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(51, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING", "ARG_ANYTHING"]), // bpf_xdp_redirect_map_proto
   p(54, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
   // Every variant (raw_tp's too since Linux 6.12) writes the stack into ARG_PTR_TO_UNINIT_MEM.
+  p(65, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_ANYTHING"], { changesPktData: true }),
   p(67, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   // bpf_xdp_fib_lookup_proto and bpf_skb_fib_lookup_proto: the params struct is read and written back.
   p(69, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_MEM_WRITE", "ARG_CONST_SIZE", "ARG_ANYTHING"], { gplOnly: true }),
@@ -94,6 +101,8 @@ const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67];
 const SKB_COMMON = [25, 26, 46, 47];
 // bpf_ktime_get_coarse_ns is not NMI-safe: bpf_tracing_func_proto refuses it, the networking types keep it.
 const COARSE_CLOCK = [160];
+// tc_cls_act_func_proto: packet rewriting, checksums, hashing, FIB lookups.
+const TC_ONLY = [9, 10, 11, 28, 34, 39, 69];
 
 /**
  * Helpers only a program loaded with CAP_BPF (bpf_loop, the cgroup ids) or CAP_PERFMON (trace_printk, the current task,
@@ -105,10 +114,10 @@ export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([181, 37, 80, 6, 
 export const PROG_TYPE_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map([
   [1, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK])],
   [2, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23, 28, 69])],
-  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23, 28, 69])],
+  [3, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23, ...TC_ONLY])],
+  [4, new Set([...BASE, ...BASE_PRIV, ...SKB_COMMON, ...COARSE_CLOCK, 23, ...TC_ONLY])],
   [5, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
-  [6, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 23, 25, 28, 44, 51, 54, 69])],
+  [6, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 23, 25, 28, 44, 51, 54, 65, 69])],
   [7, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
   [8, new Set([...BASE, ...BASE_PRIV, ...COARSE_CLOCK, 25, 26, 46, 47])],
   [17, new Set([...BASE, ...BASE_PRIV, ...TRACING])],
