@@ -38,9 +38,11 @@ export function jhash(m: Uint8Array, p: number, length: number, initval: number)
     p += 12;
   }
   if (length === 0) return c >>> 0;
-  // The tail: bytes 9-12 go to c, 5-8 to b, 1-4 to a, each at its byte position.
-  for (let i = length - 1; i >= 0; i--) {
-    const v = m[p + i]! << ((i & 3) * 8);
+  // The tail: bytes 9-12 go to c, 5-8 to b, 1-4 to a, each at its byte position (whole words read at once).
+  for (let i = 0; i < length; i += 4) {
+    let v = 0;
+    if (length - i >= 4) v = le32(m, p + i);
+    else for (let k = length - i - 1; k >= 0; k--) v |= m[p + i + k]! << (k * 8);
     if (i >= 8) c = (c + v) | 0; else if (i >= 4) b = (b + v) | 0; else a = (a + v) | 0;
   }
   return final(a, b, c);
