@@ -17,7 +17,7 @@ import { tnumToString } from "./tnum.ts";
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
 /** Helpers whose prototype sets pkt_access: they may be handed packet pointers. */
-const PKT_ACCESS: ReadonlySet<number> = new Set([1, 2, 3, 9, 10, 11, 28, 130]);
+const PKT_ACCESS: ReadonlySet<number> = new Set([1, 2, 3, 10, 11, 28, 130]);
 const MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
 
 const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}`;
@@ -112,10 +112,14 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
   checkRegRead(env, regno);
   const reg = regs[regno]!;
   const mapSpec = meta.map >= 0 ? env.maps[meta.map] : undefined;
+  if (type === "ARG_ANYTHING") {
+    if (env.unpriv && reg.type !== "scalar") reject(env, `R${regno} leaks addr into helper function`);
+    return;
+  }
+  // Any other argument: a packet pointer only reaches helpers whose prototype sets pkt_access (check_func_arg checks
+  // this before the argument's type).
+  if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
   switch (type) {
-    case "ARG_ANYTHING":
-      if (env.unpriv && reg.type !== "scalar") reject(env, `R${regno} leaks addr into helper function`);
-      return;
     case "ARG_CONST_MAP_PTR":
       if (reg.type !== "map_ptr") reject(env, `R${regno} type=${regTypeStr(reg)} expected=map_ptr`);
       meta.map = reg.map;
@@ -125,7 +129,6 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       if (reg.off !== 0 || !isConst(reg.b)) reject(env, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
       return;
     case "ARG_PTR_TO_MAP_KEY": case "ARG_PTR_TO_MAP_VALUE": {
-      if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
       if (!mapSpec) reject(env, "invalid map_ptr to access map->key", EACCES);
       if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
         reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
@@ -142,7 +145,6 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
         meta.rawSizeReg = regno;
         return;
       }
-      if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
       if (!["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem"].includes(reg.type) || reg.maybeNull) {
         reject(env, `R${regno} type=${regTypeStr(reg)} expected=${MEM_TYPES}`);
       }

@@ -104,6 +104,12 @@ const CASES: Case[] = [
     asm: "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr1 = r2\nr1 += 8\nif r1 > r3 goto pc+6\nr1 = r2\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff#28\nr0 = 2\nexit",
     kernel: undefined,
   },
+  // bpf_skb_store_bytes_proto has no pkt_access: its source buffer cannot be the packet itself.
+  {
+    name: "skb_store_bytes from the packet", progType: "sched_cls",
+    asm: "r6 = r1\nr2 = *(u32 *)(r1 +76)\nr3 = *(u32 *)(r1 +80)\nr0 = r2\nr0 += 8\nif r0 <= r3 goto pc+2\nr0 = 0\nexit\nr1 = r6\nr3 = r2\nr2 = 0\nr4 = 8\nr5 = 0\ncall bpf_skb_store_bytes#9\nr0 = 0\nexit",
+    kernel: "helper access to the packet is not allowed",
+  },
 ];
 
 function bpfkit(c: Case): string | undefined {
@@ -183,6 +189,9 @@ function generatedCall(seed: number): { asm: string; progType: string } {
   const id = GEN_HELPERS[next(GEN_HELPERS.length)]!;
   const progType = GEN_TYPES[next(GEN_TYPES.length)]!;
   const nargs = HELPER_PROTOS.get(id)!.args.length;
+  // Half the time a packet pointer checked before the call is read after it (invalidated by packet-moving helpers), and
+  // may be passed as an argument (only helpers with pkt_access take it).
+  const pkt = (progType === "xdp" || progType === "sched_cls") && next(2) === 1;
   const lines = ["r6 = r1", "call bpf_get_prandom_u32#7", "r7 = r0", "r1 = 0", "*(u64 *)(r10 -8) = r1"];
   if (next(2)) lines.push("*(u64 *)(r10 -64) = r1");
   // Half the calls get arguments of the declared types (so that the call itself passes), the others any argument.
@@ -190,15 +199,13 @@ function generatedCall(seed: number): { asm: string; progType: string } {
   const args = HELPER_PROTOS.get(id)!.args;
   for (let r = 1; r <= nargs; r++) {
     const want = args[r - 1]!;
-    if (!typed) lines.push(ARG_POOL[next(ARG_POOL.length)]!(r));
+    if (!typed) lines.push(pkt && next(4) === 0 ? `r${r} = r8` : ARG_POOL[next(ARG_POOL.length)]!(r));
     else if (want === "ARG_PTR_TO_CTX") lines.push(`r${r} = r6`);
     else if (want === "ARG_CONST_MAP_PTR") lines.push(`r${r} = map[id:${next(GEN_MAPS.length)}]`);
-    else if (want.startsWith("ARG_PTR_TO")) lines.push(`r${r} = r10\nr${r} += -64`);
+    else if (want.startsWith("ARG_PTR_TO")) lines.push(pkt && next(2) === 0 ? `r${r} = r8` : `r${r} = r10\nr${r} += -64`);
     else if (want.startsWith("ARG_CONST_SIZE")) lines.push(`r${r} = ${[8, 16, 64][next(3)]}`);
     else lines.push(`r${r} = 0`);
   }
-  // Half the time a packet pointer checked before the call is read after it (invalidated by packet-moving helpers).
-  const pkt = (progType === "xdp" || progType === "sched_cls") && next(2) === 1;
   if (pkt) {
     const [data, end] = progType === "xdp" ? [0, 4] : [76, 80];
     lines.splice(1, 0, `r8 = *(u32 *)(r1 +${data})`, `r9 = *(u32 *)(r1 +${end})`, "r0 = r8", "r0 += 8", "if r0 <= r9 goto pc+2", "r0 = 0", "exit");
