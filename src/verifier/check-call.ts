@@ -10,14 +10,14 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, newId, reject,
 } from "./env.ts";
-import { checkMapAccessType, checkMemAccess } from "./check-mem.ts";
+import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Reg, type State, copyReg, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
 import { tnumToString } from "./tnum.ts";
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
 /** Helpers whose prototype sets pkt_access: they may be handed packet pointers. */
-const PKT_ACCESS: ReadonlySet<number> = new Set([1, 2, 3, 10, 11, 28, 130]);
+const PKT_ACCESS: ReadonlySet<number> = new Set([1, 2, 3, 28]);
 const MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
 
 const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}`;
@@ -259,6 +259,10 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   if (p.gplOnly && !env.gplCompatible) reject(env, "cannot call GPL-restricted function from non-GPL compatible program", EINVAL);
   const meta: Meta = { map: -1, rawSizeReg: -1, sizeMax: 0n };
   for (let i = 0; i < p.args.length; i++) checkArg(env, i, p.args[i]!, meta, id);
+  // record_func_map: helpers that modify a map are refused on maps programs may only read (.rodata, devmaps).
+  if (meta.map >= 0 && [2, 3, 87, 88].includes(id) && progMapFlags(env.maps[meta.map]!) & BPF_F_RDONLY_PROG) {
+    reject(env, "write into map forbidden");
+  }
   if (meta.map >= 0) {
     const t = env.maps[meta.map]!.type;
     if (id === 12 && t !== BPF_MAP_TYPE_PROG_ARRAY) reject(env, "expected prog array map for tail call", EINVAL);

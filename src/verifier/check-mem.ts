@@ -316,12 +316,18 @@ function checkAtomic(env: Env, insn: Insn): void {
 
 export { notInit, EACCES };
 
-const BPF_F_RDONLY_PROG = 1 << 7;
+export const BPF_F_RDONLY_PROG = 1 << 7;
 const BPF_F_WRONLY_PROG = 1 << 8;
 
+/** The map's flags as programs see them: devmaps are made read-only for programs at creation (dev_map_init_map). */
+export function progMapFlags(map: { type: number; flags?: number }): number {
+  const devmap = map.type === 14 || map.type === 25;
+  return (map.flags ?? 0) | (devmap ? BPF_F_RDONLY_PROG : 0);
+}
+
 /** check_map_access_type: maps created read-only (libbpf's frozen .rodata) or write-only for programs. */
-export function checkMapAccessType(env: Env, map: { valueSize: number; flags?: number }, off: number, size: number, write: boolean): void {
-  const flags = map.flags ?? 0;
+export function checkMapAccessType(env: Env, map: { type: number; valueSize: number; flags?: number }, off: number, size: number, write: boolean): void {
+  const flags = progMapFlags(map);
   if (write && flags & BPF_F_RDONLY_PROG) reject(env, `write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
   if (!write && flags & BPF_F_WRONLY_PROG) reject(env, `read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
 }
