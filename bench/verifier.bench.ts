@@ -81,7 +81,7 @@ async function realWorld(kernel: boolean): Promise<void> {
       if (p.progType <= 0) continue;
       progs++;
       const t = performance.now();
-      const r = verify(p.insns, { progType: p.progType, maps: obj.maps, nrCpus });
+      const r = verify(p.insns, { progType: p.progType, maps: obj.maps, nrCpus, license: obj.license });
       ours += performance.now() - t;
       processed += r.processed;
       if (r.accepted) accepted++;

@@ -11,7 +11,7 @@ import { loadObject } from "../object/index.ts";
 import { isElfObject } from "./input.ts";
 import { explain, verify, type VerifierMapSpec } from "../verifier/index.ts";
 
-interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[]; btfFuncInfo?: boolean }
+interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[]; btfFuncInfo?: boolean; license?: string }
 
 const USAGE = "usage: bpfkit verify [--type TYPE] [--prog NAME] [--log-level N] [--unpriv] [--explain] FILE...";
 
@@ -24,7 +24,7 @@ function unitsOf(path: string, type: string | undefined, prog: string | undefine
     const obj = loadObject(bytes, { fileName: path });
     const progs = obj.programs.filter((p) => prog === undefined || p.name === prog);
     if (progs.length === 0) throw new BpfError("ENOENT", `${path}: no program${prog ? ` named ${prog}` : "s"}`);
-    return progs.map((p) => ({ label: `${path}:${p.name}`, insns: p.insns, progType: type ?? (p.progType || "socket_filter"), maps: obj.maps, btfFuncInfo: p.funcInfo.length > 0 }));
+    return progs.map((p) => ({ label: `${path}:${p.name}`, insns: p.insns, progType: type ?? (p.progType || "socket_filter"), maps: obj.maps, btfFuncInfo: p.funcInfo.length > 0, license: obj.license }));
   }
   const insns = path.endsWith(".bin") ? decodeProgram(bytes) : assemble(new TextDecoder().decode(bytes));
   return [{ label: path, insns, progType: type ?? "socket_filter", maps: [] }];
@@ -48,7 +48,7 @@ export default async function verifyCommand(args: string[]): Promise<number> {
   let rejected = 0;
   for (const f of files) {
     for (const u of unitsOf(f, type, prog)) {
-      const r = verify(u.insns, { progType: u.progType, maps: u.maps, unpriv, logLevel, nrCpus: availableParallelism(), btfFuncInfo: u.btfFuncInfo ?? false });
+      const r = verify(u.insns, { progType: u.progType, maps: u.maps, unpriv, logLevel, nrCpus: availableParallelism(), btfFuncInfo: u.btfFuncInfo ?? false, license: u.license });
       console.log(r.accepted ? `${u.label}: accepted` : `${u.label}: rejected: ${r.error!.message}`);
       if (!r.accepted) rejected++;
       if (logLevel > 0) process.stdout.write(r.log);
