@@ -11,8 +11,8 @@ import type { MapSpec } from "./types.ts";
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY } from "../uapi/index.ts";
 
 export { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY };
-export const BPF_F_RDONLY_PROG = 1 << 7;
-export const BPF_F_MMAPABLE = 1 << 10;
+import { BPF_F_RDONLY_PROG, BPF_F_MMAPABLE } from "../uapi/index.ts";
+export { BPF_F_RDONLY_PROG, BPF_F_MMAPABLE };
 const BPF_OBJ_NAME_LEN = 16;
 
 /** A map as found, before its index is final, with where it sits in its section. */

@@ -11,6 +11,7 @@ import { type AccessFact, type Env, EACCES, EINVAL, reject } from "./env.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Frame, type Reg, type SlotByte, copyReg, curFrame, notInit, ptrReg, scalarReg, slotAt } from "./state.ts";
 import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from "./tnum.ts";
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../uapi/index.ts";
 
 const MAX_BPF_STACK = 512;
 const BPF_MAX_VAR_OFF = 1n << 29n;
@@ -316,8 +317,7 @@ function checkAtomic(env: Env, insn: Insn): void {
 
 export { notInit, EACCES };
 
-export const BPF_F_RDONLY_PROG = 1 << 7;
-const BPF_F_WRONLY_PROG = 1 << 8;
+export { BPF_F_RDONLY_PROG };
 
 /** The map's flags as programs see them: devmaps are made read-only for programs at creation (dev_map_init_map). */
 export function progMapFlags(map: { type: number; flags?: number }): number {
