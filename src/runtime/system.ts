@@ -112,6 +112,7 @@ type AnyObj = ProgObject | MapObject | BtfObject | LinkObject;
 
 const LDDW = 0x18;
 const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_MAP_IDX = 5, PSEUDO_MAP_IDX_VALUE = 6;
+const MAP_REFS = new Set([PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE]);
 const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOTSUPP = 524;
 const PROG_ARRAY = 3, BLOOM_FILTER = 30;
 
@@ -367,7 +368,7 @@ export class System implements Backend {
     // map references: fds (MAP_FD/VALUE) or fd_array indexes (MAP_IDX/IDX_VALUE) → the maps this program uses
     const used: MapObject[] = [];
     const local = insns.map((x, pc) => {
-      if (x.code !== LDDW || ![PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE].includes(x.src)) return x;
+      if (x.code !== LDDW || !MAP_REFS.has(x.src)) return x;
       const byIdx = x.src === PSEUDO_MAP_IDX || x.src === PSEUDO_MAP_IDX_VALUE;
       const fd = byIdx ? a.fdArray?.[x.imm] : x.imm;
       const o = fd === undefined ? undefined : this.fds.get(fd);
@@ -405,7 +406,7 @@ export class System implements Backend {
       m.refs++;
       if (m.map.type === PROG_ARRAY) m.ownerProgType ??= a.progType;
     }
-    const xlated = local.map((x) => (x.code === LDDW && x.src >= PSEUDO_MAP_FD && x.src <= PSEUDO_MAP_IDX_VALUE
+    const xlated = local.map((x) => (x.code === LDDW && MAP_REFS.has(x.src)
       ? { ...x, src: x.src === PSEUDO_MAP_IDX ? PSEUDO_MAP_FD : x.src === PSEUDO_MAP_IDX_VALUE ? PSEUDO_MAP_VALUE : x.src, imm: used[x.imm]!.id }
       : x));
     const prog: ProgObject = this.register({
