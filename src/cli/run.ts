@@ -202,7 +202,7 @@ export default async function run(argv: string[]): Promise<number> {
       }
       try {
         const r = testRun(vm, prog, { type, data: args.data, repeat: args.repeat });
-        console.log(`${l.label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+        console.log(`${l.label}: Return value: ${BigInt.asUintN(32, r.retval)}, duration (average): ${r.duration}ns`);
       } catch (e) {
         console.log(render(l.label, e));
         status = 1;

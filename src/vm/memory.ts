@@ -167,7 +167,7 @@ export class AddressSpace {
         pc >= 0 ? { pc } : {});
     }
     const r = this.find(addr) ?? (size === 0 && addr > 0 ? this.find(addr - 1) : undefined);
-    const why = r === undefined ? "unmapped address (no region)"
+    const why = r === undefined ? "unmapped address"
       : write && !r.writable ? `write to read-only ${r.name}`
       : `out of bounds of ${r.name} [0x${r.start.toString(16)}, 0x${(r.start + r.size).toString(16)})`;
     return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${size} bytes at ${at}: ${why}`,
