@@ -90,3 +90,14 @@ test("unprivileged mode forbids loops, pointer leaks and uninitialized stack rea
   const uninit = verify(assemble("r0 = *(u64 *)(r10 -8)\nexit"), { progType: "socket_filter", unpriv: true });
   assert.equal(uninit.error?.message, "invalid read from stack R10 off=-8 size=8");
 });
+
+test("a program using 65 distinct maps is refused as the kernel refuses it (MAX_USED_MAPS 64); 64 load", () => {
+  const maps = Array.from({ length: 65 }, () => ({ type: 2, keySize: 4, valueSize: 8, maxEntries: 1 }));
+  const prog = (ids: number[]): string => ids.map((i) => `r1 = map[id:${i}]`).join("\n") + "\nr0 = 0\nexit";
+  const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const r = verify(assemble(prog(upTo(65))), { progType: "socket_filter", maps, logLevel: 1 });
+  assert.deepEqual([r.accepted, r.error?.message, r.error?.errno], [false, "The total number of maps per program has reached the limit of 64", 7]);
+  assert.match(r.log, /^The total number of maps per program has reached the limit of 64\nprocessed 0 insns/);
+  // the same map referenced twice counts once
+  assert.equal(verify(assemble(prog([...upTo(64), 0])), { progType: "socket_filter", maps }).accepted, true);
+});
