@@ -101,3 +101,26 @@ test("a program using 65 distinct maps is refused as the kernel refuses it (MAX_
   // the same map referenced twice counts once
   assert.equal(verify(assemble(prog([...upTo(64), 0])), { progType: "socket_filter", maps }).accepted, true);
 });
+
+test("w7 = w7 after `if w7 > 16` keeps r7 at most 16 (zext_32_to_64 takes the 32-bit bounds)", () => {
+  const value17 = { type: 2, keySize: 4, valueSize: 17, maxEntries: 1 };
+  const asm = `call bpf_ktime_get_ns#5
+r7 = r0
+if w7 > 16 goto pc+12
+w7 = w7
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem#1
+if r0 == 0 goto pc+3
+r0 += r7
+r0 = *(u8 *)(r0 +0)
+exit
+r0 = 0
+exit`;
+  const r = verify(assemble(asm), { progType: "socket_filter", maps: [value17], logLevel: 2 });
+  assert.equal(r.accepted, true, r.error?.message);
+  assert.match(r.log, /3: \(bc\) w7 = w7 +; R7=scalar\(smin=smin32=0,smax=umax=smax32=umax32=16,var_off=\(0x0; 0x1f\)\)\n/);
+});
