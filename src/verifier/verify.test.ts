@@ -124,3 +124,17 @@ exit`;
   assert.equal(r.accepted, true, r.error?.message);
   assert.match(r.log, /3: \(bc\) w7 = w7 +; R7=scalar\(smin=smin32=0,smax=umax=smax32=umax32=16,var_off=\(0x0; 0x1f\)\)\n/);
 });
+
+test("a loop bounded only by the packet length hits the 1M processed-insn limit with the kernel's line", () => {
+  // kernel 6.18: "BPF program is too large. Processed 1000001 insn" after 1.4 s; bpfkit took 50+ minutes when each
+  // branch copied the whole path so far (quadratic in the path length).
+  const r = verify(assemble("r2 = *(u32 *)(r1 +0)\nr0 = 0\nr3 = 0\nr0 += 1\nif r0 < r2 goto pc-2\nexit"), { progType: "socket_filter" });
+  assert.deepEqual([r.accepted, r.error?.message, r.error?.errno], [false, "BPF program is too large. Processed 1000001 insn", 28]);
+});
+
+test("a packet-pointer walk stops at the kernel's jump-sequence limit, counted as push_stack counts it", () => {
+  const asm = "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto pc+2\nr2 = r4\ngoto pc-5\nr0 = 0\nexit";
+  const r = verify(assemble(asm), { progType: "xdp", logLevel: 1 });
+  assert.deepEqual([r.accepted, r.error?.message, r.error?.errno], [false, "The sequence of 8193 jumps is too complex.", 7]);
+  assert.match(r.log, /\nprocessed 40965 insns \(limit 1000000\) max_states_per_insn 4 total_states 820 peak_states 820 mark_read 0\n$/);
+});
