@@ -78,7 +78,7 @@ function runInsns(label: string, insns: readonly Insn[], args: Args): boolean {
     return false;
   }
   const r = testRun(vm, vm.load(insns, { type, name: label }), { type, data: args.data, repeat: args.repeat });
-  console.log(`${label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+  console.log(`${label}: Return value: ${BigInt.asUintN(32, r.retval)}, duration (average): ${r.duration}ns`);
   return true;
 }
 
@@ -100,7 +100,7 @@ function runObject(file: string, bytes: Uint8Array, args: Args): boolean {
     }
     try {
       const r = prog.testRun(args.data, { repeat: args.repeat });
-      console.log(`${label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+      console.log(`${label}: Return value: ${r.retval >>> 0}, duration (average): ${r.duration}ns`);
     } catch (e) {
       console.log(render(label, e));
       ok = false;
