@@ -105,7 +105,7 @@ export const convertedRunnerOn = (engine: EngineKind) => {
 };
 export const convertedRunner = convertedRunnerOn("interp");
 
-let sharedRunner: ConvertedCbpfRunner | undefined;
+const sharedRunners = new Map<EngineKind, ConvertedCbpfRunner>();
 const preparedByProgram = new WeakMap<readonly CbpfInsn[], PreparedCbpf>();
 
 /**
@@ -113,9 +113,10 @@ const preparedByProgram = new WeakMap<readonly CbpfInsn[], PreparedCbpf>();
  * conversion is cached per instruction array, so calling this per packet with the same array stays cheap.
  */
 export function runConvertedCbpf(insns: readonly CbpfInsn[], packet: Uint8Array, len = packet.length,
-  meta?: SkbMeta): number {
+  meta?: SkbMeta, engine: EngineKind = "interp"): number {
   let prepared = preparedByProgram.get(insns);
   if (!prepared) { prepared = prepareCbpf(insns); preparedByProgram.set(insns, prepared); }
-  sharedRunner ??= new ConvertedCbpfRunner();
-  return sharedRunner.run(prepared, packet, len, meta);
+  let runner = sharedRunners.get(engine);
+  if (!runner) { runner = new ConvertedCbpfRunner(engine); sharedRunners.set(engine, runner); }
+  return runner.run(prepared, packet, len, meta);
 }

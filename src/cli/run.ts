@@ -1,4 +1,4 @@
-// `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp] FILE...`: run programs on the
+// `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...`: run programs on the
 // interpreter the way `bpftool prog run` runs them in the kernel (BPF_PROG_TEST_RUN), printing per file
 // `FILE: Return value: N, duration (average): Tns`. Raw little-endian .bin, assembly (.asm/.s) and ELF objects.
 import { readFileSync } from "node:fs";
@@ -6,7 +6,8 @@ import { BpfError, isBpfError } from "../errors.ts";
 import { assemble, decodeProgram, validateProgram } from "../isa/ebpf/index.ts";
 import { isElfObject, optionValue } from "./input.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
-import { AddressSpace, Vm } from "../vm/index.ts";
+import { AddressSpace } from "../vm/index.ts";
+import { createEngine, engineKind, type EngineKind } from "../jit/index.ts";
 import type { LoadedProgram, PseudoResolver } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import { BpfMap, createMap, ProgArrayMap } from "../maps/index.ts";
@@ -20,9 +21,10 @@ interface Args {
   repeat: number;
   files: string[];
   prog?: string;
+  engine?: EngineKind;
 }
 
-const USAGE = "usage: bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp] [--prog NAME] FILE...";
+const USAGE = "usage: bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] [--prog NAME] FILE...";
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { data: new Uint8Array(0), repeat: 1, files: [] };
@@ -44,11 +46,7 @@ function parseArgs(argv: string[]): Args {
         a.repeat = n;
         break;
       }
-      case "--engine": {
-        const e = value();
-        if (e !== "interp") throw new BpfError("ENOTSUPP", `--engine ${e}: only the interpreter (interp) is available`);
-        break;
-      }
+      case "--engine": a.engine = engineKind(value()); break;
       case "--prog": a.prog = value(); break;
       default:
         if (arg.startsWith("-")) throw new BpfError("EINVAL", `unknown option ${arg}\n${USAGE}`);
@@ -169,7 +167,7 @@ export default async function run(argv: string[]): Promise<number> {
   let status = 0;
   for (const file of args.files) {
     const space = new AddressSpace();
-    const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+    const vm = createEngine(args.engine ?? "interp", space, { helpers: defaultHelpers, env: hostEnv() });
     let loaded: LoadedFile;
     try {
       loaded = await loadFile(file, args, space);
