@@ -53,7 +53,7 @@ export class ArrayMap extends BpfMap {
   }
 
   override forEachElem(cb: (keyAddr: number, valueAddr: number) => number, cpu = 0): number {
-    if (this.keyBox === undefined) this.keyBox = this.allocRegion(8, "for_each key", false);
+    if (this.keyBox === undefined) this.keyBox = this.allocRegion(8, "for_each key", false, "map_value", true);
     const k = this.keyBox.start;
     let n = 0;
     for (let i = 0; i < this.maxEntries; i++) {
