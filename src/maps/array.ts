@@ -19,6 +19,10 @@ export class ArrayMap extends BpfMap {
   private readonly elemSize: number;
   private keyBox: Region | undefined;
 
+  override get shareable(): boolean {
+    return true;
+  }
+
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     this.percpu = spec.type === BPF_MAP_TYPE_PERCPU_ARRAY;

@@ -63,6 +63,10 @@ export class HashMap extends BpfMap {
   private readonly lruLists: LruLists | undefined;
   private readonly valueScratch = new Uint8Array(8);
 
+  override get shareable(): boolean {
+    return true;
+  }
+
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     const t = spec.type;
@@ -271,7 +275,8 @@ export class HashMap extends BpfMap {
       this.lruLists.walk((n, type) => {
         if (onList[n]) throw new Error(`LRU node ${n} on two lists`);
         onList[n] = 1;
-        if (type >= 2) { if (seen[n]) throw new Error(`LRU node ${n} free but linked in the hash`); free++; }
+        // free (2) and local free (3) nodes hold no element; pending (4) ones are new elements not yet rotated in
+        if (type === 2 || type === 3) { if (seen[n]) throw new Error(`LRU node ${n} free but linked in the hash`); free++; }
       });
       for (let i = 0; i < this.capacity; i++) if (seen[i] && !onList[i]) throw new Error(`element ${i} in the hash but on no LRU list`);
       free += this.lruLists.virtualFree();

@@ -150,6 +150,14 @@ export abstract class BpfMap {
     registerMap(space, this);
   }
 
+  /**
+   * All of the map's state lives in the address space, so views of it in other threads sharing the memory (worker
+   * CPUs, `MapOptions.attach`) see one map. Types that still keep state in JS answer false.
+   */
+  get shareable(): boolean {
+    return false;
+  }
+
   /** Programs may write the values (not with BPF_F_RDONLY_PROG, e.g. .rodata: the kernel's verifier refuses such stores). */
   get programWritable(): boolean {
     return (this.flags & BPF_F_RDONLY_PROG) === 0;

@@ -91,6 +91,7 @@ export class AddressSpace {
   private fresh = FIRST_MAPPED;
   /** End of the arena an attached space allocates in (Infinity: the owner, which grows the memory). */
   private readonly limit: number = Infinity;
+  private readonly arenaStart: number = Infinity;
   private journal_: LayoutOp[] | undefined;
 
   constructor(opts: AddressSpaceOptions = {}) {
@@ -102,7 +103,7 @@ export class AddressSpace {
     this.dv = new DataView(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
     if (opts.arena !== undefined) {
-      this.top = this.fresh = opts.arena.start;
+      this.top = this.fresh = this.arenaStart = opts.arena.start;
       this.limit = opts.arena.start + opts.arena.size;
       this.nextId = 0x40000000; // ids of regions only this thread knows
     }
@@ -122,7 +123,8 @@ export class AddressSpace {
     for (const op of ops) {
       if (op.map !== undefined) {
         const r = op.map;
-        if (this.indexOf(r.start) >= 0) continue;
+        // the owner's record of this thread's own arena: what lies inside it is this thread's to know
+        if (this.indexOf(r.start) >= 0 || (r.start >= this.arenaStart && r.start < this.limit)) continue;
         this.insertSorted({ id: r.id, start: r.start, size: r.size, kind: r.kind, name: r.name, writable: r.writable });
       } else {
         const i = this.indexOf(op.unmap);

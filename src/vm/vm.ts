@@ -123,6 +123,11 @@ export class Vm {
     return p;
   }
 
+  /** Registers a program another thread loaded over this space's (shared) memory, rebuilt here, as this VM's own. */
+  adopt(p: LoadedProgram): void {
+    this.codeOwners.set(p.code.id, p);
+  }
+
   /** Free a program's code region. */
   unload(p: LoadedProgram): void {
     this.codeOwners.delete(p.code.id);
