@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assemble } from "../isa/ebpf/index.ts";
-import { createMap, HashMap } from "../maps/index.ts";
+import { createMap } from "../maps/index.ts";
+import type { HashMap, LpmTrieMap } from "../maps/index.ts";
 import type { BpfMap } from "../maps/index.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
 import { CpuPool } from "./cpu-pool.ts";
@@ -101,10 +102,10 @@ test("worker CPUs: @cpuhash = count() is exact per CPU; @hash++ as a plain read-
   });
 });
 
-// ctx: u32 key, u32 op (0 update, 1 delete, 2 lookup and plain increment), u64 value
-const FUZZ = (map: BpfMap): string => `
+// ctx: key, u32 op (0 update, 1 delete, 2 lookup and plain increment) at opOff, u64 value at opOff + 4
+const FUZZ = (map: BpfMap, opOff = 4): string => `
     r6 = r1
-    r7 = *(u32 *)(r6 + 4)
+    r7 = *(u32 *)(r6 + ${opOff})
     r1 = ${map.address} ll
     r2 = r6
     if r7 == 0 goto upd
@@ -117,7 +118,7 @@ const FUZZ = (map: BpfMap): string => `
     goto out
   upd:
     r3 = r6
-    r3 += 8
+    r3 += ${opOff + 4}
     r4 = 0
     call 2
     goto out
@@ -170,5 +171,43 @@ test("worker CPUs: hash, percpu and LRU maps stay consistent under concurrent up
       assert.ok(elements <= 64, `${s.name}: ${elements} elements within max_entries`);
       console.log(`# ${s.name}: ${events.length} program ops on ${N_CPUS} CPUs + ${userOps} user ops: consistent, ${elements} elements`);
     }
+  });
+});
+
+test("worker CPUs: an LPM trie stays consistent under concurrent updates, deletes and lookups from every CPU and user space", async () => {
+  await withPool(async (space, vm, pool) => {
+    let seed = 777;
+    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+    const m = createMap(space, { type: 11, keySize: 8, valueSize: 8, maxEntries: 48, flags: 1, name: "lpm" }, { nCpus: N_CPUS });
+    const prog = vm.load(assemble(FUZZ(m, 8)));
+    const key = (): Uint8Array => new Uint8Array([[0, 8, 16, 20, 24, 32][rnd(6)]!, 0, 0, 0, 10, rnd(3) * 64, rnd(4), rnd(2)]);
+    const events = Array.from({ length: 12_000 }, () => {
+      const e = new Uint8Array(24), dv = new DataView(e.buffer);
+      e.set(key(), 0);
+      dv.setUint32(8, rnd(3), true);
+      dv.setUint32(12, rnd(1000), true);
+      return e;
+    });
+    let done = false, userOps = 0;
+    const fired = pool.fire(prog, { events }).finally(() => { done = true; });
+    const uv = new Uint8Array(8);
+    while (!done) {
+      for (let k = 0; k < 50; k++, userOps++) {
+        try {
+          if (k % 3 === 0) m.update(key(), uv); else if (k % 3 === 1) m.delete(key()); else m.lookup(key());
+        } catch (e) {
+          assert.match(String(e), /ENOENT|ENOSPC/);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const results = await fired;
+    assert.deepEqual(results.map((r) => r.faults), results.map(() => 0), results.find((r) => r.error)?.error);
+    const { elements, nodes } = (m as LpmTrieMap).checkConsistency();
+    let walked = 0;
+    for (let k = m.getNextKey(null); k !== null; k = m.getNextKey(k)) walked++;
+    assert.equal(walked, elements, "get_next_key walks every prefix once");
+    assert.ok(elements <= 48 && nodes <= 2 * elements, `${elements} prefixes in ${nodes} nodes`);
+    console.log(`# lpm_trie: ${events.length} program ops on ${N_CPUS} CPUs + ${userOps} user ops: consistent, ${elements} prefixes, ${nodes} nodes`);
   });
 });
