@@ -17,7 +17,7 @@ export type {
   ProgInfoWanted, MapInfo as SyscallMapInfo, BtfInfo, LinkInfo,
 } from "./backend.ts";
 export { BpfMap, Program, Link } from "./model.ts";
-export { openObject, sectionTarget } from "./object.ts";
+export { openObject, sectionTarget, loadAndPin } from "./object.ts";
 export type { LoadedObject, OpenObjectOptions } from "./object.ts";
 export { progTag } from "./tag.ts";
 export { sha1, sha256 } from "./digest.ts";

@@ -121,10 +121,11 @@ function loadProgram(b: Backend, obj: BpfObject, p: ProgramSpec, mapFds: readonl
     if (!id || id < 0) throw new BpfError("ENOENT", `no function '${p.attachTo}' in the kernel's BTF`);
     attachBtfId = id;
   }
+  // libbpf hands the kernel map fds in lddw (BPF_PSEUDO_MAP_FD / MAP_VALUE), and the program tag hashes that form
+  const insns = p.insns.map((x) => (x.code === 0x18 && (x.src === 5 || x.src === 6) ? { ...x, src: x.src - 4, imm: mapFds[x.imm] ?? -1 } : x));
   const base = {
-    progType: p.progType, insns: p.insns, license: obj.license || "GPL", kernVersion: obj.kernVersion,
-    name: p.name.slice(0, 15), expectedAttachType: p.attachType, progFlags: p.progFlags, attachBtfId,
-    fdArray: mapFds, logLevel,
+    progType: p.progType, insns, license: obj.license || "GPL", kernVersion: obj.kernVersion,
+    name: p.name.slice(0, 15), expectedAttachType: p.attachType, progFlags: p.progFlags, attachBtfId, logLevel,
   };
   if (btfFd <= 0 || !p.funcInfo.length) return b.progLoad(base).fd;
   return b.progLoad({
@@ -204,4 +205,24 @@ export function openObject(backend: Backend, input: Uint8Array | BpfObject, opts
     attachAll: () => [...programs.values()].filter((p) => sectionTarget(p) !== undefined).map((p) => attach(p.name)),
     close,
   };
+}
+
+/**
+ * bpftool's `prog load OBJ PATH` (the first program pinned at PATH) and `prog loadall OBJ DIR` (every program pinned
+ * as DIR/NAME): the object is loaded, pinned, and its handles closed as bpftool's exit closes them — what is not pinned
+ * (or held by a pinned program, as its maps are) goes away.
+ */
+export function loadAndPin(backend: Backend, bytes: Uint8Array, fileName: string, op: "load" | "loadall", path: string): void {
+  const obj = openObject(backend, bytes, { fileName });
+  try {
+    const progs = [...obj.programs.values()];
+    if (progs.length === 0 || (op === "load" && !obj.programs.has(obj.object.programs[0]?.name ?? ""))) {
+      const why = [...obj.skipped].map(([n, r]) => `${n}: ${r}`).join("\n");
+      throw new BpfError("EINVAL", `failed to load object file${why ? `\n${why}` : ""}`);
+    }
+    if (op === "load") progs[0]!.pin(path);
+    else for (const p of progs) p.pin(`${path}/${p.name}`);
+  } finally {
+    obj.close();
+  }
 }
