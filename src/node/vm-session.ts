@@ -7,6 +7,9 @@ import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { BpfError } from "../errors.ts";
 import { System, loadAndPin } from "../runtime/index.ts";
+import type { Btf } from "../btf/parse.ts";
+import { btfFromFileBytes } from "../object/btf-file.ts";
+import { hostKconfig } from "../kernel/kconfig.ts";
 
 /** One step of the journal: an object loaded, its first program (or all, under a directory) pinned. */
 interface LoadStep {
@@ -36,6 +39,10 @@ function possibleCpus(): number {
   }
 }
 
+function hostBtf(): Btf | undefined {
+  try { return btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux")); } catch { return undefined; }
+}
+
 function bootNs(): bigint {
   // CLOCK_BOOTTIME as the kernel stamps load_time; without libc access, the monotonic clock since process start
   try {
@@ -53,8 +60,10 @@ export class VmSession {
 
   private constructor(readonly file: string) {
     this.journal = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Journal) : { steps: [] };
+    // the VM models this host: its CPUs, its BTF for CO-RE, its kconfig
     this.system = new System({
       nCpus: possibleCpus(), uid: process.getuid?.() ?? 0, bootNs: () => this.clock ?? bootNs(),
+      kernelBtf: hostBtf(), kconfig: hostKconfig(),
     });
     for (const step of this.journal.steps) this.apply(step);
   }

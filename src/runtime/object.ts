@@ -41,6 +41,10 @@ const DATA_ORIGINS = new Set(["data", "rodata", "bss", "kconfig"]);
 // BPF_TRACE_FENTRY, FEXIT, MODIFY_RETURN, LSM_MAC, TRACE_ITER: attach targets named by BTF id
 const BTF_ATTACH = new Set([24, 25, 26, 27, 28]);
 const BTF_KIND_FUNC = 12;
+const PERF_EVENT_ARRAY = 4;
+// map types libbpf creates without key/value BTF: perf_event_array, stack_trace, cgroup_array, map-in-maps, devmaps,
+// sockmap, cpumap, xskmap, sockhash, queue, stack
+const NO_BTF_TYPES = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25]);
 
 /** What a program's section names as its attach target, or undefined when the section needs one supplied. */
 export function sectionTarget(p: Pick<ProgramSpec, "section">): AttachTarget | undefined {
@@ -83,12 +87,15 @@ function lineInfoBytes(p: ProgramSpec): Uint8Array {
 function createObjectMap(b: Backend, m: ObjectMapSpec, btfFd: number): number {
   const inner = m.innerMap ? createObjectMap(b, m.innerMap, btfFd) : 0;
   try {
+    // libbpf: a perf event array defaults to int keys and values and one slot per possible CPU
+    const perfArray = m.type === PERF_EVENT_ARRAY;
     const attr = {
-      mapType: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, mapFlags: m.flags,
+      mapType: m.type, keySize: perfArray && !m.keySize ? 4 : m.keySize, valueSize: perfArray && !m.valueSize ? 4 : m.valueSize,
+      maxEntries: perfArray && !m.maxEntries ? b.possibleCpus() : m.maxEntries, mapFlags: m.flags,
       name: m.name, innerMapFd: inner, numaNode: m.numaNode, mapExtra: BigInt(m.mapExtra),
     };
     let fd: number;
-    if (btfFd > 0 && m.btfValueTypeId) {
+    if (btfFd > 0 && m.btfValueTypeId && !NO_BTF_TYPES.has(m.type)) {
       try {
         fd = b.mapCreate({ ...attr, btfFd, btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId });
       } catch (e) {
@@ -139,7 +146,9 @@ const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffe
 
 /** Opens an object (ELF bytes or an already parsed BpfObject) into `backend`. */
 export function openObject(backend: Backend, input: Uint8Array | BpfObject, opts: OpenObjectOptions = {}): LoadedObject {
-  const obj = input instanceof Uint8Array ? loadObject(input, { ...opts, targetBtf: backend.kernelBtf() }) : input;
+  const obj = input instanceof Uint8Array
+    ? loadObject(input, { ...opts, targetBtf: backend.kernelBtf(), kconfig: opts.kconfig ?? backend.kconfig() })
+    : input;
   const maps = new Map<string, BpfMap>();
   const mapFds: number[] = [];
   const programs = new Map<string, Program>();
