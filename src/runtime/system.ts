@@ -173,12 +173,15 @@ export class System implements Backend {
   private readonly hooks = new Map<string, Set<ProgObject>>();
   private readonly opts: SystemOptions;
   private nextFd = 3;
+  private readonly tracePipe = new Set<(line: string) => void>();
 
   constructor(opts: SystemOptions = {}) {
     if (opts.engine === "jit") throw new BpfError("ENOTSUPP", "engine 'jit': the wasm JIT (src/jit) is not available yet; use 'interp'");
     this.opts = opts;
     this.nCpus = opts.nCpus ?? 1;
-    this.env = opts.env ?? hostEnv();
+    const base = opts.env ?? hostEnv();
+    // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
+    this.env = { ...base, tracePrint: (line) => { base.tracePrint(line); for (const r of this.tracePipe) r(line); } };
     this.space = new AddressSpace();
     this.vm = new Vm(this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
@@ -611,6 +614,12 @@ export class System implements Backend {
   run(prog: ProgObject, opts: RunOptions): RunResult {
     prog.runCnt++;
     return this.executor.run(prog.loaded, opts);
+  }
+
+  /** Reads bpf_trace_printk output as /sys/kernel/tracing/trace_pipe does; returns the unsubscribe function. */
+  readTracePipe(reader: (line: string) => void): () => void {
+    this.tracePipe.add(reader);
+    return () => { this.tracePipe.delete(reader); };
   }
 
   /** The perf event array and ring buffer maps of the system (for user-space readers). */
