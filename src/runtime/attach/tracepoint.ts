@@ -4,6 +4,7 @@
 // src/node) or the bundled copy. Fired by your own calls or a replayed event stream.
 import { BpfError } from "../../errors.ts";
 import type { System } from "../system.ts";
+import type { Region } from "../../vm/index.ts";
 import { BUNDLED_FORMATS } from "./tracepoint-formats.ts";
 
 export interface TracepointField {
@@ -78,42 +79,70 @@ export interface TraceEvent {
 
 const enc = new TextEncoder();
 
-/** The event record as the kernel lays it out for this format. */
-export function encodeRecord(f: TracepointFormat, values: Readonly<Record<string, FieldValue>>, pid: number): Uint8Array {
-  const tail: Uint8Array[] = [];
-  let tailSize = 0;
-  for (const fld of f.fields) if (fld.dataLoc && values[fld.name] !== undefined) tailSize += bytesOf(values[fld.name]!, true).length;
-  const rec = new Uint8Array(((f.size + tailSize + 7) & ~7) || 8);
-  const dv = new DataView(rec.buffer);
-  const put = (fld: TracepointField, v: FieldValue): void => {
-    if (fld.dataLoc) {
-      const b = bytesOf(v, true);
-      const at = f.size + tail.reduce((n, t) => n + t.length, 0);
-      rec.set(b, at);
-      tail.push(b);
-      dv.setUint32(fld.offset, ((b.length << 16) | at) >>> 0, true);
-      return;
-    }
-    if (typeof v === "string" || v instanceof Uint8Array) { rec.set(bytesOf(v, false).subarray(0, fld.size), fld.offset); return; }
-    const n = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
+const fieldMaps = new WeakMap<TracepointFormat, Map<string, TracepointField>>();
+
+function fieldMap(f: TracepointFormat): Map<string, TracepointField> {
+  let m = fieldMaps.get(f);
+  if (m === undefined) fieldMaps.set(f, (m = new Map(f.fields.map((x) => [x.name, x]))));
+  return m;
+}
+
+function putNumber(dv: DataView, fld: TracepointField, v: number | bigint | boolean): void {
+  if (typeof v !== "bigint") {
+    const n = typeof v === "boolean" ? (v ? 1 : 0) : v;
     switch (fld.size) {
-      case 1: dv.setUint8(fld.offset, Number(BigInt.asUintN(8, n))); break;
-      case 2: dv.setUint16(fld.offset, Number(BigInt.asUintN(16, n)), true); break;
-      case 4: dv.setUint32(fld.offset, Number(BigInt.asUintN(32, n)), true); break;
-      case 8: dv.setBigUint64(fld.offset, BigInt.asUintN(64, n), true); break;
-      default: throw new BpfError("EINVAL", `field ${fld.name} (${fld.size} bytes) takes bytes or a string`);
+      case 1: dv.setUint8(fld.offset, n & 0xff); return;
+      case 2: dv.setUint16(fld.offset, n & 0xffff, true); return;
+      case 4: dv.setUint32(fld.offset, n >>> 0, true); return;
+      case 8:
+        if (Number.isSafeInteger(n)) {
+          dv.setUint32(fld.offset, n >>> 0, true);
+          dv.setUint32(fld.offset + 4, Math.floor(n / 0x100000000) >>> 0, true); // two's complement high word
+          return;
+        }
+        dv.setBigUint64(fld.offset, BigInt.asUintN(64, BigInt(Math.trunc(n))), true);
+        return;
     }
-  };
-  const byName = new Map(f.fields.map((x) => [x.name, x]));
-  put(byName.get("common_type")!, f.id);
-  put(byName.get("common_pid")!, pid);
-  for (const [k, v] of Object.entries(values)) {
+  } else if (fld.size <= 8) {
+    const u = BigInt.asUintN(64, v);
+    if (fld.size === 8) dv.setBigUint64(fld.offset, u, true);
+    else putNumber(dv, fld, Number(u & 0xffffffffn));
+    return;
+  }
+  throw new BpfError("EINVAL", `field ${fld.name} (${fld.size} bytes) takes bytes or a string`);
+}
+
+/** Writes the event record as the kernel lays it out for this format into `rec` (zeroed by the caller); its length. */
+function writeRecord(f: TracepointFormat, values: Readonly<Record<string, FieldValue>>, pid: number, rec: Uint8Array): number {
+  const dv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+  const byName = fieldMap(f);
+  putNumber(dv, byName.get("common_type")!, f.id);
+  putNumber(dv, byName.get("common_pid")!, pid);
+  let end = f.size;
+  for (const k in values) {
     const fld = byName.get(k);
     if (fld === undefined) throw new BpfError("EINVAL", `tracepoint has no field '${k}' (fields: ${f.fields.map((x) => x.name).join(", ")})`);
-    put(fld, v);
+    const v = values[k]!;
+    if (fld.dataLoc) {
+      const b = bytesOf(v, true);
+      if (end + b.length > rec.length) throw new BpfError("E2BIG", `tracepoint record too large (${end + b.length} bytes)`);
+      rec.set(b, end);
+      dv.setUint32(fld.offset, ((b.length << 16) | end) >>> 0, true);
+      end += b.length;
+    } else if (typeof v === "string" || v instanceof Uint8Array) rec.set(bytesOf(v, false).subarray(0, fld.size), fld.offset);
+    else putNumber(dv, fld, v);
   }
-  return rec;
+  return end;
 }
+
+/** The event record as the kernel lays it out for this format. */
+export function encodeRecord(f: TracepointFormat, values: Readonly<Record<string, FieldValue>>, pid: number): Uint8Array {
+  const rec = new Uint8Array(f.size + MAX_DATA_LOC);
+  return rec.slice(0, writeRecord(f, values, pid, rec));
+}
+
+// room for __data_loc payloads after the fixed part (the kernel's per-event limit is a page)
+const MAX_DATA_LOC = 4096;
 
 function bytesOf(v: FieldValue, nul: boolean): Uint8Array {
   if (v instanceof Uint8Array) return v;
@@ -124,18 +153,28 @@ function bytesOf(v: FieldValue, nul: boolean): Uint8Array {
   return b;
 }
 
+const ctxRegions = new WeakMap<System, Map<TracepointFormat, Region>>();
+
+/** One read-only context region per system and tracepoint, reused by every event (no allocation per event). */
+function ctxRegion(sys: System, f: TracepointFormat, key: string): Region {
+  let m = ctxRegions.get(sys);
+  if (m === undefined) ctxRegions.set(sys, (m = new Map()));
+  let r = m.get(f);
+  if (r === undefined) m.set(f, (r = sys.space.alloc(f.size + MAX_DATA_LOC, { kind: "ctx", name: `tracepoint ${key}`, writable: false })));
+  return r;
+}
+
 /** Fires CAT:NAME: every program attached there runs on the event's record. Returns how many ran. */
 export function fireTracepoint(sys: System, ev: TraceEvent, source?: FormatSource): number {
   const progs = sys.attached(`tracepoint:${ev.category}:${ev.name}`);
   if (progs.length === 0) return 0;
-  const rec = encodeRecord(tracepointFormat(ev.category, ev.name, source), ev.values ?? {}, ev.pid ?? sys.env.pid);
-  const ctx = sys.space.alloc(rec.length, { kind: "ctx", name: `tracepoint ${ev.category}:${ev.name}`, writable: false });
-  try {
-    sys.space.u8.set(rec, ctx.start);
-    for (const p of progs) sys.run(p, { ctx: ctx.start, ctxRegion: ctx, cpu: ev.cpu ?? 0 });
-  } finally {
-    sys.space.release(ctx);
-  }
+  const f = tracepointFormat(ev.category, ev.name, source);
+  const ctx = ctxRegion(sys, f, `${ev.category}:${ev.name}`);
+  const rec = sys.space.u8.subarray(ctx.start, ctx.start + ctx.size);
+  rec.fill(0);
+  writeRecord(f, ev.values ?? {}, ev.pid ?? sys.env.pid, rec);
+  const opts = { ctx: ctx.start, ctxRegion: ctx, cpu: ev.cpu ?? 0 };
+  for (const p of progs) sys.run(p, opts);
   return progs.length;
 }
 
