@@ -2,45 +2,19 @@
 // (LinuxBackend), both via the Backend interface, in ns per operation; and events per second through a map-updating
 // tracepoint program fired on the VM (one CPU, the calling thread), next to BPF_PROG_TEST_RUN of the same program
 // in the kernel (its per-run duration). Linux columns need root and bpf().
-import { performance } from "node:perf_hooks";
 import { System, fireTracepoint, type Backend } from "../src/runtime/index.ts";
-import { assemble } from "../src/isa/ebpf/index.ts";
+import { accumulateInsns } from "../src/runtime/programs.test-util.ts";
+import { kernelReady, time as timeOp } from "./maps.bench.ts";
 import { linux } from "../src/kernel/backend.ts";
-import { nativeUnavailable } from "../src/kernel/libc.ts";
 
 const N = 100_000;
-
-function time(f: (i: number) => void, n = N): number {
-  for (let i = 0; i < Math.min(n, 10_000); i++) f(i);
-  const t = performance.now();
-  for (let i = 0; i < n; i++) f(i);
-  return ((performance.now() - t) * 1e6) / n;
-}
-
-function kernelReady(): string | undefined {
-  const why = nativeUnavailable();
-  if (why) return why;
-  try { linux.close(linux.mapCreate({ mapType: 2, keySize: 4, valueSize: 4, maxEntries: 1 })); return undefined; } catch (e) { return (e as Error).message; }
-}
+const time = (f: (i: number) => void, n = N): number => timeOp(f, n);
 
 const u32 = (n: number) => new Uint8Array([n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24]);
 
-/** A tracepoint program counting events in array[0]. */
-function counter(b: Backend, mapFd: number, progType: number): number {
-  const insns = assemble(`
-    mov r1, 0
-    stxw [r10-4], r1
-    mov r2, r10
-    add r2, -4
-    lddw r1, 0
-    call 1
-    jeq r0, 0, +2
-    mov r1, 1
-    lock *(u64 *)(r0 + 0) += r1
-    mov r0, 0
-    exit`).map((x) => (x.code === 0x18 && x.dst === 1 ? { ...x, src: 1, imm: mapFd } : x));
-  return b.progLoad({ progType, insns, license: "GPL" }).fd;
-}
+/** A program counting events in array[0]. */
+const counter = (b: Backend, mapFd: number, progType: number): number =>
+  b.progLoad({ progType, insns: accumulateInsns(mapFd), license: "GPL" }).fd;
 
 export async function main(): Promise<void> {
   const why = kernelReady();

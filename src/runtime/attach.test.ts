@@ -6,24 +6,11 @@ import {
   parseTracepointFormat, tracepointFormat, XDP_DROP, XDP_PASS,
 } from "./index.ts";
 import { writePcap } from "../capture/index.ts";
+import { accumulateInsns } from "./programs.test-util.ts";
 
-/** A program that adds the u32 at ctx+off (or r0 of `body`) into array[0] of `mapFd`. */
-function accumulate(mapFd: number, load: string, type: number, sys: System): number {
-  const insns = assemble(`
-    ${load}
-    mov r1, 0
-    stxw [r10-4], r1
-    mov r2, r10
-    add r2, -4
-    lddw r1, 0
-    call 1
-    jeq r0, 0, +1
-    xadddw [r0+0], r6
-    mov r0, 0
-    exit`.replace("xadddw [r0+0], r6", "lock *(u64 *)(r0 + 0) += r6"));
-  const fixed = insns.map((x) => (x.code === 0x18 && x.imm === 0 && x.dst === 1 ? { ...x, src: 1, imm: mapFd } : x));
-  return sys.progLoad({ progType: type, insns: fixed, license: "GPL" }).fd;
-}
+/** A program of `type` adding r6 (set by `load`) into array[0] of `mapFd`. */
+const accumulate = (mapFd: number, load: string, type: number, sys: System): number =>
+  sys.progLoad({ progType: type, insns: accumulateInsns(mapFd, load), license: "GPL" }).fd;
 
 const total = (sys: System, fd: number): bigint => new DataView(BpfMap.fromFd(sys, fd).lookup(new Uint8Array(4))!.buffer).getBigUint64(0, true);
 
