@@ -58,7 +58,7 @@ export function listingUnavailable(): string | undefined {
 export async function toolBackend(a: ToolArgs): Promise<{ backend?: Backend; unavailable?: string }> {
   if (a.vm) {
     const { VmSession } = await import("../node/vm-session.ts");
-    return { backend: VmSession.open().system };
+    return { backend: VmSession.open().backend() };
   }
   return { unavailable: listingUnavailable() };
 }

@@ -47,7 +47,8 @@ export interface SystemOptions {
   /** CLOCK_BOOTTIME in ns for load_time (default: the helper env's bootNs). */
   readonly bootNs?: () => bigint;
   /** The BTF CO-RE resolves against (vmlinux); undefined when none is known. */
-  readonly kernelBtf?: Btf;
+  /** the kernel BTF CO-RE relocates against, or a function giving it on first use (parsing vmlinux costs ~1 s) */
+  readonly kernelBtf?: Btf | (() => Btf | undefined);
   /** bpffs mount points objPin accepts (default ["/sys/fs/bpf"]). */
   readonly bpffs?: readonly string[];
   /** Values for `__kconfig` externs of objects opened into this system (default: none, externs read 0). */
@@ -191,7 +192,13 @@ export class System implements Backend {
   }
 
   possibleCpus(): number { return this.nCpus; }
-  kernelBtf(): Btf | undefined { return this.opts.kernelBtf; }
+  private btfCache: Btf | undefined | null = null;
+  kernelBtf(): Btf | undefined {
+    const k = this.opts.kernelBtf;
+    if (typeof k !== "function") return k;
+    if (this.btfCache === null) this.btfCache = k();
+    return this.btfCache;
+  }
   kconfig() { return this.opts.kconfig; }
 
   // ---- fd table and object lifetime ----
@@ -337,6 +344,9 @@ export class System implements Backend {
 
   mapFreeze(fd: number): void {
     const m = this.mapObj(fd, "BPF_MAP_FREEZE").map;
+    // kernel: a frozen map gives user space read permission only, so a second freeze fails the permission check
+    // (EPERM) before the frozen check (EBUSY) is reached
+    if (m.frozen) throw new SyscallError(1 /* EPERM */, "BPF_MAP_FREEZE");
     syscall("BPF_MAP_FREEZE", () => m.freeze());
   }
 
