@@ -16,7 +16,7 @@ import { BpfMap, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import { roundUp8 } from "./spec.ts";
 import type { MapSpec } from "./spec.ts";
-import { BPF_EXIST, BPF_NOEXIST, ERRNO, errnoName, readU32 } from "./types.ts";
+import { BPF_EXIST, BPF_NOEXIST, ERRNO, errnoName } from "./types.ts";
 
 const NONE = -1;
 // Module-local copy: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
@@ -194,7 +194,10 @@ export class LpmTrieMap extends BpfMap {
   private child(n: number, bit: number): number { return this.word(n, N_C0 + bit) - 1; }
   private setChild(n: number, bit: number, c: number): void { Atomics.store(this.space.i32, ((this.node(n)) >> 2) + N_C0 + bit, c + 1); }
   private root(): number { return this.space.i32[this.C + C_ROOT]! - 1; }
-  private keyPlen(keyAddr: number): number { return readU32(this.space.u8, keyAddr); }
+  private keyPlen(keyAddr: number): number {
+    const u8 = this.space.u8;
+    return (u8[keyAddr]! | (u8[keyAddr + 1]! << 8) | (u8[keyAddr + 2]! << 16) | (u8[keyAddr + 3]! << 24)) >>> 0;
+  }
   private keyBit(keyAddr: number, i: number): number { return this.bitOf(keyAddr + 4, i); }
   private bitOf(data: number, i: number): number { return (this.space.u8[data + (i >>> 3)]! >>> (7 - (i & 7))) & 1; }
 
@@ -203,26 +206,39 @@ export class LpmTrieMap extends BpfMap {
     const u8 = this.space.u8;
     for (let i = 0; i * 8 < limit; i++) {
       const d = u8[a + i]! ^ u8[b + i]!;
-      if (d !== 0) return Math.min(i * 8 + Math.clz32(d) - 24, limit);
+      if (d !== 0) { const b = i * 8 + Math.clz32(d) - 24; return b < limit ? b : limit; }
     }
     return limit;
   }
 
   /** longest_prefix_match: bits of the key's data the node's prefix matches, up to both prefix lengths. */
   private matchLen(n: number, keyAddr: number): number {
-    return this.prefixMatch(this.node(n) + N_HEADER, keyAddr + 4, Math.min(this.plen(n), this.keyPlen(keyAddr)));
+    const np = this.plen(n), kp = this.keyPlen(keyAddr);
+    return this.prefixMatch(this.node(n) + N_HEADER, keyAddr + 4, np < kp ? np : kp);
   }
 
   /** The node of the longest stored prefix matching the key (trie_lookup_elem), NONE if none; lock-free, bounded. */
   private longestMatch(keyAddr: number): number {
-    const maxp = this.maxPrefixlen;
-    let found = NONE;
-    for (let n = this.root(), steps = 0; n !== NONE && steps <= maxp + 1; steps++) {
-      const m = this.matchLen(n, keyAddr), plen = this.plen(n);
+    // The hot path, inlined: node words straight from the memory, no helper calls.
+    const u8 = this.space.u8, i32 = this.space.i32, maxp = this.maxPrefixlen, ns = this.nodeSize, base = this.NODES;
+    const kplen = (u8[keyAddr]! | (u8[keyAddr + 1]! << 8) | (u8[keyAddr + 2]! << 16) | (u8[keyAddr + 3]! << 24)) >>> 0;
+    const kd = keyAddr + 4;
+    let found = NONE, n = i32[this.C + C_ROOT]! - 1, known = 0;
+    for (let steps = 0; n !== NONE && steps <= maxp + 1; steps++) {
+      const a = base + n * ns, w = a >> 2, d = a + N_HEADER;
+      const plen = i32[w]! >>> 0;
+      const limit = plen < kplen ? plen : kplen;
+      let m = limit;
+      // a child extends its parent's prefix, which the key matched: compare from the byte where that match ended
+      for (let i = known >>> 3; i * 8 < limit; i++) {
+        const x = u8[d + i]! ^ u8[kd + i]!;
+        if (x !== 0) { const b = i * 8 + Math.clz32(x) - 24; m = b < limit ? b : limit; break; }
+      }
       if (m === maxp) { found = n; break; }
       if (m < plen) break;
-      if (!this.isIm(n)) found = n;
-      n = this.child(n, this.keyBit(keyAddr, plen));
+      if ((i32[w + N_FLAGS]! & FLAG_IM) === 0) found = n;
+      known = plen;
+      n = i32[w + N_C0 + ((u8[kd + (plen >>> 3)]! >>> (7 - (plen & 7))) & 1)]! - 1;
     }
     return found;
   }
