@@ -38,6 +38,8 @@ export class LpmTrieMap extends BpfMap {
   private readonly C: number;
   private readonly FREE: number;
   private readonly NODES: number;
+  /** The path get_next_key walks (a node per prefix length at most). */
+  private readonly pathStack: Int32Array;
 
   override get shareable(): boolean {
     return true;
@@ -53,6 +55,7 @@ export class LpmTrieMap extends BpfMap {
     this.C = this.allocRegion(4 * C_WORDS, "control", false).start >> 2;
     this.FREE = this.allocRegion(4 * this.capacity, "free list", false).start >> 2;
     this.NODES = this.allocRegion(this.capacity * this.nodeSize, "nodes", this.programWritable).start;
+    this.pathStack = new Int32Array(this.maxPrefixlen + 2);
   }
 
   /** Prefixes stored. */
@@ -105,21 +108,23 @@ export class LpmTrieMap extends BpfMap {
   protected override sysGetNextKey(keyAddr: number): Uint8Array | null {
     const root = this.root();
     if (root === NONE) return null;
-    const stack: number[] = [];
-    let found = NONE;
+    const stack = this.pathStack;
+    let depth = 0, found = NONE;
     if (keyAddr >= 0 && this.keyPlen(keyAddr) <= this.maxPrefixlen) {
       const plen = this.keyPlen(keyAddr);
-      let n = root, matchlen = 0;
-      while (n !== NONE) {
-        stack.push(n);
-        matchlen = this.matchLen(n, keyAddr);
-        if (this.plen(n) !== matchlen || this.plen(n) === plen) break;
-        n = this.child(n, this.keyBit(keyAddr, this.plen(n)));
+      let n = root, matchlen = 0, known = 0;
+      while (n !== NONE && depth < stack.length) {
+        stack[depth++] = n;
+        const np = this.plen(n), limit = np < plen ? np : plen;
+        matchlen = known + this.prefixMatchFrom(this.node(n) + N_HEADER, keyAddr + 4, known, limit) ;
+        if (np !== matchlen || np === plen) break;
+        known = np;
+        n = this.child(n, this.keyBit(keyAddr, np));
       }
       if (n !== NONE && this.plen(n) === matchlen && this.plen(n) === plen && !this.isIm(n)) found = n;
     }
     if (found === NONE) return this.keyOf(this.leftmost(root));
-    for (let k = stack.length - 1, n = found; k > 0; k--) {
+    for (let k = depth - 1, n = found; k > 0; k--) {
       const parent = stack[k - 1]!;
       if (this.child(parent, 0) === n) {
         const right = this.child(parent, 1);
@@ -209,6 +214,16 @@ export class LpmTrieMap extends BpfMap {
       if (d !== 0) { const b = i * 8 + Math.clz32(d) - 24; return b < limit ? b : limit; }
     }
     return limit;
+  }
+
+  /** Bits past `from` (known to match) two data arrays share, up to `limit` bits in all; the count past `from`. */
+  private prefixMatchFrom(a: number, b: number, from: number, limit: number): number {
+    const u8 = this.space.u8;
+    for (let i = from >>> 3; i * 8 < limit; i++) {
+      const d = u8[a + i]! ^ u8[b + i]!;
+      if (d !== 0) { const m = i * 8 + Math.clz32(d) - 24; return (m < limit ? m : limit) - from; }
+    }
+    return limit - from;
   }
 
   /** longest_prefix_match: bits of the key's data the node's prefix matches, up to both prefix lengths. */
