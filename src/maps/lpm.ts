@@ -271,8 +271,8 @@ export class LpmTrieMap extends BpfMap {
   }
 
   private keyOf(n: number): Uint8Array {
-    const out = new Uint8Array(this.keySize);
-    new DataView(out.buffer).setUint32(0, this.plen(n), true);
+    const out = new Uint8Array(this.keySize), plen = this.plen(n);
+    out[0] = plen & 0xff; out[1] = plen >>> 8;
     const d = this.node(n) + N_HEADER;
     out.set(this.space.u8.subarray(d, d + this.dataSize), 4);
     return out;
