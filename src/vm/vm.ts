@@ -440,6 +440,7 @@ export class Vm {
           if (op[pc] === 0x8d) {
             // callx (bpf_conformance): the register holds a function address or a helper id
             const reg = d !== 0 ? d : IMM[pc]!;
+            if (reg > 10 || reg < 0) throw new BpfError("FAULT", `pc ${pc}: callx through r${reg}, which is not a register`, { pc });
             const fn = H[reg] === 0 ? this.functionAt(L[reg]! >>> 0) : undefined;
             if (fn !== undefined && fn.prog === p) target = fn.pc; else id = L[reg]!;
           } else if (s === 1) target = pc + IMM[pc]! + 1;
