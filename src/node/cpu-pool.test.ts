@@ -7,6 +7,7 @@ import { createMap } from "../maps/index.ts";
 import type { HashMap, LpmTrieMap } from "../maps/index.ts";
 import type { BpfMap } from "../maps/index.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
+import type { Executor } from "../runtime/index.ts";
 import { CpuPool } from "./cpu-pool.ts";
 
 const N_CPUS = Math.max(2, Number(process.env.BPFKIT_CPUS ?? 2));
@@ -212,4 +213,19 @@ test("worker CPUs: an LPM trie stays consistent under concurrent updates, delete
     assert.ok(elements <= 48 && nodes <= 2 * elements, `${elements} prefixes in ${nodes} nodes`);
     console.log(`# lpm_trie: ${events.length} program ops on ${N_CPUS} CPUs + ${userOps} user ops: consistent, ${elements} prefixes, ${nodes} nodes`);
   });
+});
+
+test("worker CPUs: CpuPool.open gives an executor at once; a synchronous run waits for its worker to start", async () => {
+  const space = new AddressSpace({ shared: true });
+  const vm = new Vm(space);
+  const pool = CpuPool.open(space, { nCpus: 2 });
+  const executor: Executor = pool; // the runtime's executor interface, implemented by the pool
+  try {
+    const prog = vm.load(assemble("call 8\nr0 += 40\nexit"));
+    assert.equal(executor.run(prog, { cpu: 1 }).lo, 41, "ran on CPU 1 before `ready` was awaited");
+    await pool.ready;
+    assert.equal(pool.nCpus, 2);
+  } finally {
+    await pool.close();
+  }
 });
