@@ -12,6 +12,7 @@
 // 2 * max_entries + 1 nodes and touched only as nodes are first used.
 
 import type { AddressSpace } from "../vm/memory.ts";
+import { spinLock, spinUnlock } from "./lock.ts";
 import { BpfMap, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import { roundUp8 } from "./spec.ts";
@@ -26,7 +27,6 @@ const C_COUNT = 0, C_FREETOP = 1, C_FRESH = 2, C_LOCK = 3, C_ROOT = 4, C_WORDS =
 /** Node header words: prefixlen, flags, child 0 and child 1 (index + 1, 0 for none). */
 const N_PLEN = 0, N_FLAGS = 1, N_C0 = 2, N_C1 = 3, N_HEADER = 16;
 const FLAG_IM = 1;
-const SPIN_LIMIT = 1 << 24;
 
 export class LpmTrieMap extends BpfMap {
   readonly maxPrefixlen: number;
@@ -281,15 +281,11 @@ export class LpmTrieMap extends BpfMap {
   // ---------------------------------------------------------------- updates (under the lock)
 
   private lock(): boolean {
-    const i32 = this.space.i32, w = this.C + C_LOCK;
-    if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
-    if (!this.space.shared) return false;
-    for (let n = 0; n < SPIN_LIMIT; n++) if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
-    return false;
+    return spinLock(this.space, this.C + C_LOCK);
   }
 
   private unlock(): void {
-    Atomics.store(this.space.i32, this.C + C_LOCK, 0);
+    spinUnlock(this.space, this.C + C_LOCK);
   }
 
   private allocNode(): number {

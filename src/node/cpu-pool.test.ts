@@ -229,3 +229,32 @@ test("worker CPUs: CpuPool.open gives an executor at once; a synchronous run wai
     await pool.close();
   }
 });
+
+test("worker CPUs: a queue and a bloom filter pushed from every CPU lose and duplicate nothing", async () => {
+  await withPool(async (space, vm, pool) => {
+    const q = createMap(space, { type: 22, keySize: 0, valueSize: 8, maxEntries: 20_000, name: "q" }, { nCpus: N_CPUS });
+    const bloom = createMap(space, { type: 30, keySize: 0, valueSize: 8, maxEntries: 20_000, name: "b" }, { nCpus: N_CPUS });
+    // bpf_map_push_elem(map, ctx, 0) into both
+    const prog = vm.load(assemble(`
+      r6 = r1
+      r1 = ${q.address} ll
+      r2 = r6
+      r3 = 0
+      call 87
+      r1 = ${bloom.address} ll
+      r2 = r6
+      r3 = 0
+      call 87
+      exit`));
+    const events = Array.from({ length: 10_000 }, (_, i) => new Uint8Array(new BigUint64Array([BigInt(i) * 7919n + 1n]).buffer));
+    const results = await pool.fire(prog, { events });
+    assert.deepEqual(results.map((r) => [r.faults, r.lastR0]), results.map(() => [0, 0]), results.find((r) => r.error)?.error);
+    const popped = new Set<bigint>();
+    for (;;) {
+      try { popped.add(u64s(q.lookupAndDelete(null))[0]!); } catch { break; }
+    }
+    assert.equal(popped.size, events.length, "every push popped once");
+    for (const e of events) assert.ok(popped.has(u64s(e)[0]!));
+    for (const e of events) assert.deepEqual(bloom.lookup(null, 0, e), e, "every value added is in the filter");
+  });
+});
