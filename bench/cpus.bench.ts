@@ -1,6 +1,7 @@
 // Worker-thread CPUs: events per second through a map-updating program (a hash update with a random key out of
 // 1024, a per-CPU count and an atomic add into a shared value) on 1, 2 and N worker CPUs of one pool, next to the
-// same program on the calling thread. Scaling is bounded by the machine's free cores (os.availableParallelism()).
+// same program on the calling thread and, as the native peer, in the Linux kernel (BPF_PROG_TEST_RUN with repeat, one
+// CPU, JIT as configured) in the same run. Scaling is bounded by the machine's free cores (os.availableParallelism()).
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { assemble } from "../src/isa/ebpf/index.ts";
@@ -8,6 +9,9 @@ import { createMap } from "../src/maps/index.ts";
 import { CpuPool } from "../src/node/index.ts";
 import { AddressSpace, Vm } from "../src/vm/index.ts";
 import { defaultHelpers } from "../src/helpers/index.ts";
+import type { Insn } from "../src/isa/ebpf/index.ts";
+import { closeFd, mapCreate, progLoad, progTestRun } from "../src/kernel/bpf.ts";
+import { nativeUnavailable } from "../src/kernel/libc.ts";
 
 const RUNS = Number(process.env.BPFKIT_CPU_BENCH_RUNS ?? 200_000);
 
@@ -18,12 +22,12 @@ export async function main(): Promise<void> {
   const hash = createMap(space, { type: 1, keySize: 4, valueSize: 8, maxEntries: 1024, name: "h" }, { nCpus: n });
   const pcpu = createMap(space, { type: 6, keySize: 4, valueSize: 8, maxEntries: 1, name: "c" }, { nCpus: n });
   const shared = createMap(space, { type: 2, keySize: 4, valueSize: 8, maxEntries: 1, name: "a" }, { nCpus: n });
-  const prog = vm.load(assemble(`
+  const text = (h: number, c: number, a: number): string => `
     call 7
     r0 &= 1023
     *(u32 *)(r10 - 4) = r0
     *(u64 *)(r10 - 16) = r0
-    r1 = ${hash.address} ll
+    r1 = ${h} ll
     r2 = r10
     r2 += -4
     r3 = r10
@@ -31,7 +35,7 @@ export async function main(): Promise<void> {
     r4 = 0
     call 2
     *(u32 *)(r10 - 4) = 0
-    r1 = ${pcpu.address} ll
+    r1 = ${c} ll
     r2 = r10
     r2 += -4
     call 1
@@ -40,7 +44,7 @@ export async function main(): Promise<void> {
     r1 += 1
     *(u64 *)(r0 + 0) = r1
   shared:
-    r1 = ${shared.address} ll
+    r1 = ${a} ll
     r2 = r10
     r2 += -4
     call 1
@@ -49,15 +53,19 @@ export async function main(): Promise<void> {
     lock *(u64 *)(r0 + 0) += r1
   out:
     r0 = 0
-    exit`));
+    exit`;
+  const prog = vm.load(assemble(text(hash.address, pcpu.address, shared.address)));
   const t0 = performance.now();
   for (let i = 0; i < RUNS; i++) vm.run(prog);
   const here = RUNS / ((performance.now() - t0) / 1000);
+  const linux = kernelRate(text);
   const pool = await CpuPool.start(space, { nCpus: n });
   try {
     await pool.fire(prog, { repeat: 2000 }); // warm every CPU up
     console.log(`events/s, map-updating program (${RUNS} events per row; ${availableParallelism()} cores available)`);
     console.log(`${"calling thread (no workers)".padEnd(30)} ${fmt(here).padStart(12)}   1.00x`);
+    if (typeof linux === "number") console.log(`${"Linux, 1 CPU (test_run)".padEnd(30)} ${fmt(linux).padStart(12)}   ${(linux / here).toFixed(2)}x`);
+    else console.log(`(Linux row skipped: ${linux})`);
     for (const k of [...new Set([1, 2, n])]) {
       const cpus = Array.from({ length: k }, (_, i) => i);
       const t = performance.now();
@@ -72,3 +80,29 @@ export async function main(): Promise<void> {
 }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString("en-US");
+
+/** The same program in the kernel: events/s from BPF_PROG_TEST_RUN's average duration over many runs. */
+function kernelRate(text: (h: number, c: number, a: number) => string): number | string {
+  const why = nativeUnavailable();
+  if (why) return why;
+  const fds: number[] = [];
+  try {
+    const h = mapCreate({ mapType: 1, keySize: 4, valueSize: 8, maxEntries: 1024 });
+    fds.push(h);
+    const c = mapCreate({ mapType: 6, keySize: 4, valueSize: 8, maxEntries: 1 });
+    fds.push(c);
+    const a = mapCreate({ mapType: 2, keySize: 4, valueSize: 8, maxEntries: 1 });
+    fds.push(a);
+    const marks = new Map([[0x7001, h], [0x7002, c], [0x7003, a]]);
+    const insns: Insn[] = assemble(text(0x7001, 0x7002, 0x7003)).map((i) =>
+      i.code === 0x18 && marks.has(i.imm) ? { ...i, src: 1, imm: marks.get(i.imm)! } : i);
+    const p = progLoad({ progType: 1, insns, license: "GPL" });
+    fds.push(p.fd);
+    const r = progTestRun(p.fd, { dataIn: new Uint8Array(64), repeat: RUNS });
+    return 1e9 / Math.max(r.duration, 1);
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    for (const fd of fds) closeFd(fd);
+  }
+}

@@ -1,7 +1,8 @@
 // BLOOM_FILTER (kernel/bpf/bloom_filter.c): values are added with push (BPF_ANY only) and tested with peek (0 when
 // possibly present, ENOENT when surely absent); nothing is ever removed or listed. Bit array and hashing as the
 // kernel sizes and seeds them: nr_hash_funcs from map_extra (0 → 5), n·k·7/5 bits rounded up to a power of 2,
-// jhash2 (jhash for values not a multiple of 4) seeded with seed + i.
+// jhash2 (jhash for values not a multiple of 4) seeded with seed + i. The bits and the seed live in the address
+// space (bits set with Atomics.or, as the kernel's set_bit), so worker CPUs sharing the memory share the filter.
 
 import { BpfError } from "../errors.ts";
 import type { AddressSpace } from "../vm/memory.ts";
@@ -15,7 +16,8 @@ import { BPF_ANY, BPF_F_ZERO_SEED, ERRNO } from "./types.ts";
 export class BloomFilterMap extends BpfMap {
   readonly nHashes: number;
   readonly nBits: number;
-  private readonly bits: Uint32Array;
+  /** Word index of the bit array in space.i32 (the seed is the word before it). */
+  private readonly W: number;
   private readonly bitMask: number;
   private readonly seed: number;
   private readonly alignedWords: number;
@@ -28,9 +30,16 @@ export class BloomFilterMap extends BpfMap {
     nBits = nBits <= 64 ? 64 : roundUpPow2(nBits);
     this.nBits = nBits;
     this.bitMask = nBits - 1;
-    this.bits = new Uint32Array(nBits / 32);
-    this.seed = (this.flags & BPF_F_ZERO_SEED) ? 0 : (opts.seed ?? (Math.random() * 0x100000000) >>> 0);
+    this.W = (this.allocRegion(8 + nBits / 8, "bits", false).start >> 2) + 2;
+    if (!this.attached) {
+      this.space.i32[this.W - 2] = (this.flags & BPF_F_ZERO_SEED) ? 0 : (opts.seed ?? (Math.random() * 0x100000000) >>> 0);
+    }
+    this.seed = this.space.i32[this.W - 2]! >>> 0;
     this.alignedWords = this.valueSize % 4 === 0 ? this.valueSize / 4 : 0;
+  }
+
+  override get shareable(): boolean {
+    return true;
   }
 
   override lookupElem(): number { return 0; }
@@ -74,7 +83,7 @@ export class BloomFilterMap extends BpfMap {
     if (flags !== BPF_ANY) return -ERRNO.EINVAL;
     for (let i = 0; i < this.nHashes; i++) {
       const h = this.hash(src, off, i);
-      this.bits[h >>> 5]! |= 1 << (h & 31);
+      Atomics.or(this.space.i32, this.W + (h >>> 5), 1 << (h & 31));
     }
     return 0;
   }
@@ -82,7 +91,7 @@ export class BloomFilterMap extends BpfMap {
   private test(src: Uint8Array, off: number): boolean {
     for (let i = 0; i < this.nHashes; i++) {
       const h = this.hash(src, off, i);
-      if ((this.bits[h >>> 5]! & (1 << (h & 31))) === 0) return false;
+      if ((this.space.i32[this.W + (h >>> 5)]! & (1 << (h & 31))) === 0) return false;
     }
     return true;
   }

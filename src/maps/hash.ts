@@ -13,6 +13,7 @@ import { htabHash } from "./jhash.ts";
 import { BpfMap, copyBytes, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import type { MapImage } from "./map.ts";
+import { spinLock, spinUnlock } from "./lock.ts";
 import { LruLists, lruRegionSize } from "./lru.ts";
 import { mapFromAddress, mapFromId } from "./registry.ts";
 import { innerMapMatches, roundUp8, roundUpPow2 } from "./spec.ts";
@@ -37,8 +38,6 @@ const F_LOCK = BPF_F_LOCK, EXIST = BPF_EXIST, NOEXIST = BPF_NOEXIST;
 /** Control words: element count, free-stack top, never-used elements handed out, free-list lock, map lock, seed. */
 const C_COUNT = 0, C_FREETOP = 1, C_FRESH = 2, C_FLOCK = 3, C_MLOCK = 4, C_SEED = 5, C_LOCKS = 8;
 const LOCK_STRIPES = 1024;
-/** Spins before a lock held in unshared memory counts as held by this very thread (the kernel's -EBUSY). */
-const SPIN_LIMIT = 1 << 24;
 
 export class HashMap extends BpfMap {
   readonly lru: boolean;
@@ -341,17 +340,11 @@ export class HashMap extends BpfMap {
   }
 
   private lock(w: number): boolean {
-    const i32 = this.space.i32;
-    if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
-    // Held: by another CPU (spin, it is a raw spinlock), or in unshared memory by this very thread (the kernel's
-    // map_locked check answers -EBUSY to such re-entry).
-    if (!this.space.shared) return false;
-    for (let n = 0; n < SPIN_LIMIT; n++) if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
-    return false;
+    return spinLock(this.space, w);
   }
 
   private unlock(w: number): void {
-    Atomics.store(this.space.i32, w, 0);
+    spinUnlock(this.space, w);
   }
 
   /** htab_map_update_elem and its percpu / LRU variants; src holds the value at srcOff (all CPUs' when allCpus). */

@@ -12,11 +12,12 @@
 // 2 * max_entries + 1 nodes and touched only as nodes are first used.
 
 import type { AddressSpace } from "../vm/memory.ts";
+import { spinLock, spinUnlock } from "./lock.ts";
 import { BpfMap, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
 import { roundUp8 } from "./spec.ts";
 import type { MapSpec } from "./spec.ts";
-import { BPF_EXIST, BPF_NOEXIST, ERRNO, errnoName, readU32 } from "./types.ts";
+import { BPF_EXIST, BPF_NOEXIST, ERRNO, errnoName } from "./types.ts";
 
 const NONE = -1;
 // Module-local copy: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
@@ -26,7 +27,6 @@ const C_COUNT = 0, C_FREETOP = 1, C_FRESH = 2, C_LOCK = 3, C_ROOT = 4, C_WORDS =
 /** Node header words: prefixlen, flags, child 0 and child 1 (index + 1, 0 for none). */
 const N_PLEN = 0, N_FLAGS = 1, N_C0 = 2, N_C1 = 3, N_HEADER = 16;
 const FLAG_IM = 1;
-const SPIN_LIMIT = 1 << 24;
 
 export class LpmTrieMap extends BpfMap {
   readonly maxPrefixlen: number;
@@ -38,6 +38,8 @@ export class LpmTrieMap extends BpfMap {
   private readonly C: number;
   private readonly FREE: number;
   private readonly NODES: number;
+  /** The path get_next_key walks (a node per prefix length at most). */
+  private readonly pathStack: Int32Array;
 
   override get shareable(): boolean {
     return true;
@@ -53,6 +55,7 @@ export class LpmTrieMap extends BpfMap {
     this.C = this.allocRegion(4 * C_WORDS, "control", false).start >> 2;
     this.FREE = this.allocRegion(4 * this.capacity, "free list", false).start >> 2;
     this.NODES = this.allocRegion(this.capacity * this.nodeSize, "nodes", this.programWritable).start;
+    this.pathStack = new Int32Array(this.maxPrefixlen + 2);
   }
 
   /** Prefixes stored. */
@@ -105,21 +108,23 @@ export class LpmTrieMap extends BpfMap {
   protected override sysGetNextKey(keyAddr: number): Uint8Array | null {
     const root = this.root();
     if (root === NONE) return null;
-    const stack: number[] = [];
-    let found = NONE;
+    const stack = this.pathStack;
+    let depth = 0, found = NONE;
     if (keyAddr >= 0 && this.keyPlen(keyAddr) <= this.maxPrefixlen) {
       const plen = this.keyPlen(keyAddr);
-      let n = root, matchlen = 0;
-      while (n !== NONE) {
-        stack.push(n);
-        matchlen = this.matchLen(n, keyAddr);
-        if (this.plen(n) !== matchlen || this.plen(n) === plen) break;
-        n = this.child(n, this.keyBit(keyAddr, this.plen(n)));
+      let n = root, matchlen = 0, known = 0;
+      while (n !== NONE && depth < stack.length) {
+        stack[depth++] = n;
+        const np = this.plen(n), limit = np < plen ? np : plen;
+        matchlen = known + this.prefixMatchFrom(this.node(n) + N_HEADER, keyAddr + 4, known, limit) ;
+        if (np !== matchlen || np === plen) break;
+        known = np;
+        n = this.child(n, this.keyBit(keyAddr, np));
       }
       if (n !== NONE && this.plen(n) === matchlen && this.plen(n) === plen && !this.isIm(n)) found = n;
     }
     if (found === NONE) return this.keyOf(this.leftmost(root));
-    for (let k = stack.length - 1, n = found; k > 0; k--) {
+    for (let k = depth - 1, n = found; k > 0; k--) {
       const parent = stack[k - 1]!;
       if (this.child(parent, 0) === n) {
         const right = this.child(parent, 1);
@@ -194,7 +199,10 @@ export class LpmTrieMap extends BpfMap {
   private child(n: number, bit: number): number { return this.word(n, N_C0 + bit) - 1; }
   private setChild(n: number, bit: number, c: number): void { Atomics.store(this.space.i32, ((this.node(n)) >> 2) + N_C0 + bit, c + 1); }
   private root(): number { return this.space.i32[this.C + C_ROOT]! - 1; }
-  private keyPlen(keyAddr: number): number { return readU32(this.space.u8, keyAddr); }
+  private keyPlen(keyAddr: number): number {
+    const u8 = this.space.u8;
+    return (u8[keyAddr]! | (u8[keyAddr + 1]! << 8) | (u8[keyAddr + 2]! << 16) | (u8[keyAddr + 3]! << 24)) >>> 0;
+  }
   private keyBit(keyAddr: number, i: number): number { return this.bitOf(keyAddr + 4, i); }
   private bitOf(data: number, i: number): number { return (this.space.u8[data + (i >>> 3)]! >>> (7 - (i & 7))) & 1; }
 
@@ -203,26 +211,49 @@ export class LpmTrieMap extends BpfMap {
     const u8 = this.space.u8;
     for (let i = 0; i * 8 < limit; i++) {
       const d = u8[a + i]! ^ u8[b + i]!;
-      if (d !== 0) return Math.min(i * 8 + Math.clz32(d) - 24, limit);
+      if (d !== 0) { const b = i * 8 + Math.clz32(d) - 24; return b < limit ? b : limit; }
     }
     return limit;
   }
 
+  /** Bits past `from` (known to match) two data arrays share, up to `limit` bits in all; the count past `from`. */
+  private prefixMatchFrom(a: number, b: number, from: number, limit: number): number {
+    const u8 = this.space.u8;
+    for (let i = from >>> 3; i * 8 < limit; i++) {
+      const d = u8[a + i]! ^ u8[b + i]!;
+      if (d !== 0) { const m = i * 8 + Math.clz32(d) - 24; return (m < limit ? m : limit) - from; }
+    }
+    return limit - from;
+  }
+
   /** longest_prefix_match: bits of the key's data the node's prefix matches, up to both prefix lengths. */
   private matchLen(n: number, keyAddr: number): number {
-    return this.prefixMatch(this.node(n) + N_HEADER, keyAddr + 4, Math.min(this.plen(n), this.keyPlen(keyAddr)));
+    const np = this.plen(n), kp = this.keyPlen(keyAddr);
+    return this.prefixMatch(this.node(n) + N_HEADER, keyAddr + 4, np < kp ? np : kp);
   }
 
   /** The node of the longest stored prefix matching the key (trie_lookup_elem), NONE if none; lock-free, bounded. */
   private longestMatch(keyAddr: number): number {
-    const maxp = this.maxPrefixlen;
-    let found = NONE;
-    for (let n = this.root(), steps = 0; n !== NONE && steps <= maxp + 1; steps++) {
-      const m = this.matchLen(n, keyAddr), plen = this.plen(n);
+    // The hot path, inlined: node words straight from the memory, no helper calls.
+    const u8 = this.space.u8, i32 = this.space.i32, maxp = this.maxPrefixlen, ns = this.nodeSize, base = this.NODES;
+    const kplen = (u8[keyAddr]! | (u8[keyAddr + 1]! << 8) | (u8[keyAddr + 2]! << 16) | (u8[keyAddr + 3]! << 24)) >>> 0;
+    const kd = keyAddr + 4;
+    let found = NONE, n = i32[this.C + C_ROOT]! - 1, known = 0;
+    for (let steps = 0; n !== NONE && steps <= maxp + 1; steps++) {
+      const a = base + n * ns, w = a >> 2, d = a + N_HEADER;
+      const plen = i32[w]! >>> 0;
+      const limit = plen < kplen ? plen : kplen;
+      let m = limit;
+      // a child extends its parent's prefix, which the key matched: compare from the byte where that match ended
+      for (let i = known >>> 3; i * 8 < limit; i++) {
+        const x = u8[d + i]! ^ u8[kd + i]!;
+        if (x !== 0) { const b = i * 8 + Math.clz32(x) - 24; m = b < limit ? b : limit; break; }
+      }
       if (m === maxp) { found = n; break; }
       if (m < plen) break;
-      if (!this.isIm(n)) found = n;
-      n = this.child(n, this.keyBit(keyAddr, plen));
+      if ((i32[w + N_FLAGS]! & FLAG_IM) === 0) found = n;
+      known = plen;
+      n = i32[w + N_C0 + ((u8[kd + (plen >>> 3)]! >>> (7 - (plen & 7))) & 1)]! - 1;
     }
     return found;
   }
@@ -240,8 +271,8 @@ export class LpmTrieMap extends BpfMap {
   }
 
   private keyOf(n: number): Uint8Array {
-    const out = new Uint8Array(this.keySize);
-    new DataView(out.buffer).setUint32(0, this.plen(n), true);
+    const out = new Uint8Array(this.keySize), plen = this.plen(n);
+    out[0] = plen & 0xff; out[1] = plen >>> 8;
     const d = this.node(n) + N_HEADER;
     out.set(this.space.u8.subarray(d, d + this.dataSize), 4);
     return out;
@@ -250,15 +281,11 @@ export class LpmTrieMap extends BpfMap {
   // ---------------------------------------------------------------- updates (under the lock)
 
   private lock(): boolean {
-    const i32 = this.space.i32, w = this.C + C_LOCK;
-    if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
-    if (!this.space.shared) return false;
-    for (let n = 0; n < SPIN_LIMIT; n++) if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
-    return false;
+    return spinLock(this.space, this.C + C_LOCK);
   }
 
   private unlock(): void {
-    Atomics.store(this.space.i32, this.C + C_LOCK, 0);
+    spinUnlock(this.space, this.C + C_LOCK);
   }
 
   private allocNode(): number {

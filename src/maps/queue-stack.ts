@@ -1,8 +1,11 @@
 // QUEUE (FIFO) and STACK (LIFO) maps (kernel/bpf/queue_stack_maps.c): no keys, values pushed and popped whole.
 // A ring of max_entries+1 slots; push into a full map is E2BIG unless BPF_EXIST, which drops the oldest element to
 // make room; pop or peek of an empty map is ENOENT and zeroes the caller's buffer.
+// Head, tail and the map's lock are words in the address space, so worker CPUs sharing the memory share the ring;
+// every operation takes the lock, as the kernel's queue_stack_maps take qs->lock.
 
 import type { AddressSpace, Region } from "../vm/memory.ts";
+import { spinLock, spinUnlock } from "./lock.ts";
 import { BpfMap, sysError } from "./map.ts";
 import type { MapOptions } from "./map.ts";
 import type { MapSpec } from "./spec.ts";
@@ -15,19 +18,38 @@ export class QueueStackMap extends BpfMap {
   readonly lifo: boolean;
   private readonly slots: Region;
   private readonly size: number;
-  private head = 0;
-  private tail = 0;
+  /** Word index of the control block: head, tail, lock. */
+  private readonly C: number;
+
+  override get shareable(): boolean {
+    return true;
+  }
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     this.lifo = spec.type === BPF_MAP_TYPE_STACK;
     this.size = maxEntries + 1;
+    this.C = this.allocRegion(16, "control", false).start >> 2;
     this.slots = this.allocRegion(this.size * this.valueSize, "elements");
   }
+
+  private get head(): number { return this.space.i32[this.C]! >>> 0; }
+  private set head(v: number) { this.space.i32[this.C] = v; }
+  private get tail(): number { return this.space.i32[this.C + 1]! >>> 0; }
+  private set tail(v: number) { this.space.i32[this.C + 1] = v; }
 
   /** Elements held. */
   get count(): number {
     return (this.head - this.tail + this.size) % this.size;
+  }
+
+  private lock(): boolean { return spinLock(this.space, this.C + 2); }
+  private unlock(): void { spinUnlock(this.space, this.C + 2); }
+
+  /** User-space commands: the same lock, EBUSY when it cannot be had. */
+  private locked<T>(busy: T, f: () => T): T {
+    if (!this.lock()) return busy;
+    try { return f(); } finally { this.unlock(); }
   }
 
   override updateElem(): number { return -E.EINVAL; }
@@ -35,31 +57,34 @@ export class QueueStackMap extends BpfMap {
 
   override pushElem(valueAddr: number, flags: number): number {
     this.space.assert(valueAddr, this.valueSize, false);
-    return this.push(null, valueAddr, flags);
+    if (!this.lock()) return -E.EBUSY;
+    try { return this.push(null, valueAddr, flags); } finally { this.unlock(); }
   }
 
   override popElem(valueAddr: number): number {
     this.space.assert(valueAddr, this.valueSize, true);
-    return this.get(valueAddr, true);
+    if (!this.lock()) return -E.EBUSY;
+    try { return this.get(valueAddr, true); } finally { this.unlock(); }
   }
 
   override peekElem(valueAddr: number): number {
     this.space.assert(valueAddr, this.valueSize, true);
-    return this.get(valueAddr, false);
+    if (!this.lock()) return -E.EBUSY;
+    try { return this.get(valueAddr, false); } finally { this.unlock(); }
   }
 
   protected override sysLookup(): Uint8Array {
-    return this.userGet(false, "BPF_MAP_LOOKUP_ELEM");
+    return this.locked(null, () => this.userGet(false, "BPF_MAP_LOOKUP_ELEM")) ?? busy(this);
   }
 
   protected override sysUpdate(_keyAddr: number, value: Uint8Array, flags: number): void {
-    const r = this.push(value, 0, flags);
+    const r = this.locked(-E.EBUSY, () => this.push(value, 0, flags));
     if (r < 0) throw sysError(errnoName(-r), this, "BPF_MAP_UPDATE_ELEM (push)");
   }
 
   protected override sysLookupAndDelete(_keyAddr: number, flags: number): Uint8Array {
     if (flags !== 0) throw sysError("EINVAL", this, "BPF_MAP_LOOKUP_AND_DELETE_ELEM (pop) takes no flags");
-    return this.userGet(true, "BPF_MAP_LOOKUP_AND_DELETE_ELEM (pop)");
+    return this.locked(null, () => this.userGet(true, "BPF_MAP_LOOKUP_AND_DELETE_ELEM (pop)")) ?? busy(this);
   }
 
   protected override sysDelete(): void {
@@ -113,4 +138,8 @@ export class QueueStackMap extends BpfMap {
     }
     return out;
   }
+}
+
+function busy(m: BpfMap): never {
+  throw sysError("EBUSY", m, "queue/stack lock held");
 }

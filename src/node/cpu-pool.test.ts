@@ -7,6 +7,7 @@ import { createMap } from "../maps/index.ts";
 import type { HashMap, LpmTrieMap } from "../maps/index.ts";
 import type { BpfMap } from "../maps/index.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
+import type { Executor } from "../runtime/index.ts";
 import { CpuPool } from "./cpu-pool.ts";
 
 const N_CPUS = Math.max(2, Number(process.env.BPFKIT_CPUS ?? 2));
@@ -211,5 +212,49 @@ test("worker CPUs: an LPM trie stays consistent under concurrent updates, delete
     assert.equal(walked, elements, "get_next_key walks every prefix once");
     assert.ok(elements <= 48 && nodes <= 2 * elements, `${elements} prefixes in ${nodes} nodes`);
     console.log(`# lpm_trie: ${events.length} program ops on ${N_CPUS} CPUs + ${userOps} user ops: consistent, ${elements} prefixes, ${nodes} nodes`);
+  });
+});
+
+test("worker CPUs: CpuPool.open gives an executor at once; a synchronous run waits for its worker to start", async () => {
+  const space = new AddressSpace({ shared: true });
+  const vm = new Vm(space);
+  const pool = CpuPool.open(space, { nCpus: 2 });
+  const executor: Executor = pool; // the runtime's executor interface, implemented by the pool
+  try {
+    const prog = vm.load(assemble("call 8\nr0 += 40\nexit"));
+    assert.equal(executor.run(prog, { cpu: 1 }).lo, 41, "ran on CPU 1 before `ready` was awaited");
+    await pool.ready;
+    assert.equal(pool.nCpus, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("worker CPUs: a queue and a bloom filter pushed from every CPU lose and duplicate nothing", async () => {
+  await withPool(async (space, vm, pool) => {
+    const q = createMap(space, { type: 22, keySize: 0, valueSize: 8, maxEntries: 20_000, name: "q" }, { nCpus: N_CPUS });
+    const bloom = createMap(space, { type: 30, keySize: 0, valueSize: 8, maxEntries: 20_000, name: "b" }, { nCpus: N_CPUS });
+    // bpf_map_push_elem(map, ctx, 0) into both
+    const prog = vm.load(assemble(`
+      r6 = r1
+      r1 = ${q.address} ll
+      r2 = r6
+      r3 = 0
+      call 87
+      r1 = ${bloom.address} ll
+      r2 = r6
+      r3 = 0
+      call 87
+      exit`));
+    const events = Array.from({ length: 10_000 }, (_, i) => new Uint8Array(new BigUint64Array([BigInt(i) * 7919n + 1n]).buffer));
+    const results = await pool.fire(prog, { events });
+    assert.deepEqual(results.map((r) => [r.faults, r.lastR0]), results.map(() => [0, 0]), results.find((r) => r.error)?.error);
+    const popped = new Set<bigint>();
+    for (;;) {
+      try { popped.add(u64s(q.lookupAndDelete(null))[0]!); } catch { break; }
+    }
+    assert.equal(popped.size, events.length, "every push popped once");
+    for (const e of events) assert.ok(popped.has(u64s(e)[0]!));
+    for (const e of events) assert.deepEqual(bloom.lookup(null, 0, e), e, "every value added is in the filter");
   });
 });

@@ -38,7 +38,7 @@ export interface FireOptions {
 }
 
 // Control words shared with each worker for synchronous runs.
-const S_STATE = 0, S_LO = 1, S_HI = 2, S_INSNS = 3, S_ERR = 4, S_ERRLEN = 5;
+const S_STATE = 0, S_LO = 1, S_HI = 2, S_INSNS = 3, S_ERR = 4, S_ERRLEN = 5, S_DEAD = 6;
 const ERR_TEXT = 64, CTL_BYTES = 4096;
 
 interface Slot {
@@ -60,8 +60,24 @@ export class CpuPool implements ProgramExecutor {
     this.feed = new CpuFeed(space, slots.length);
   }
 
-  /** Starts `nCpus` workers over `space`, which must be shared (`new AddressSpace({ shared: true })`). */
+  /** Starts `nCpus` workers over `space`, which must be shared (`new AddressSpace({ shared: true })`), and waits for them. */
   static async start(space: AddressSpace, opts: CpuPoolOptions = {}): Promise<CpuPool> {
+    const pool = CpuPool.open(space, opts);
+    try {
+      await pool.ready;
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  /**
+   * The pool at once, its workers still starting (`ready` settles when they are up): for callers that need an
+   * executor synchronously, such as the runtime's `SystemOptions.executor` factory. Work sent before the workers are
+   * up waits in their queues; a worker that fails to start makes `ready` reject and its runs throw.
+   */
+  static open(space: AddressSpace, opts: CpuPoolOptions = {}): CpuPool {
     if (!space.shared) throw new BpfError("EINVAL", "worker CPUs need a shared address space (new AddressSpace({ shared: true }))");
     const n = opts.nCpus ?? 2;
     if (!Number.isInteger(n) || n < 1 || n > 256) throw new BpfError("EINVAL", `nCpus must be 1..256, not ${n}`);
@@ -92,26 +108,23 @@ export class CpuPool implements ProgramExecutor {
           if (m.ready) resolve(); else reject(new BpfError("EINVAL", `cpu ${cpu}: ${m.error ?? "did not start"}`));
         });
       }));
-    }
-    try {
-      await Promise.all(ready);
-    } catch (e) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      for (const s of slots) space.release(s.arena);
-      throw e;
-    }
-    const pool = new CpuPool(space, slots);
-    for (const s of slots) {
-      s.worker.on("message", (m: { id: number; result?: FireResult; error?: string }) => {
-        const p = s.pending.get(m.id);
+      worker.on("message", (m: { id?: number; result?: FireResult; error?: string }) => {
+        if (m.id === undefined) return;
+        const p = slot.pending.get(m.id);
         if (p === undefined) return;
-        s.pending.delete(m.id);
+        slot.pending.delete(m.id);
         if (m.result !== undefined) p.resolve(m.result); else p.reject(new BpfError("FAULT", m.error ?? "worker failed"));
       });
-      s.worker.on("error", (e) => { for (const p of s.pending.values()) p.reject(e); s.pending.clear(); });
+      worker.on("error", (e) => { for (const p of slot.pending.values()) p.reject(e); slot.pending.clear(); });
     }
+    const pool = new CpuPool(space, slots);
+    pool.ready = Promise.all(ready).then(() => undefined);
+    pool.ready.catch(() => undefined); // observed by whoever awaits it; runs report their own failure
     return pool;
   }
+
+  /** Settles when every worker is up (rejects if one failed to start). */
+  ready: Promise<void> = Promise.resolve();
 
   /**
    * Runs `prog` once on CPU `opts.cpu` (default 0) and waits for it: the calling thread blocks (Atomics.wait), as a
@@ -130,7 +143,10 @@ export class CpuPool implements ProgramExecutor {
     };
     Atomics.store(s.ctl, S_STATE, 1);
     s.worker.postMessage({ kind: "run", sync: this.feed.delta(cpu, [prog]), prog: prog.code.start, opts: o });
-    while (Atomics.load(s.ctl, S_STATE) === 1) Atomics.wait(s.ctl, S_STATE, 1, 1000);
+    while (Atomics.load(s.ctl, S_STATE) === 1) {
+      Atomics.wait(s.ctl, S_STATE, 1, 1000);
+      if (Atomics.load(s.ctl, S_DEAD) !== 0) { Atomics.store(s.ctl, S_STATE, 0); break; }
+    }
     if (s.ctl[S_ERR] !== 0) {
       const text = new TextDecoder().decode(s.text.slice(0, s.ctl[S_ERRLEN]!));
       const sep = text.indexOf("\n");
@@ -184,4 +200,4 @@ export class CpuPool implements ProgramExecutor {
   }
 }
 
-export { S_STATE, S_LO, S_HI, S_INSNS, S_ERR, S_ERRLEN, ERR_TEXT };
+export { S_STATE, S_LO, S_HI, S_INSNS, S_ERR, S_ERRLEN, S_DEAD, ERR_TEXT };

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BpfError } from "../errors.ts";
 import { Cpu } from "../cpus/index.ts";
 import type { CpuInit, CpuRunOptions, FireJob, SyncMessage } from "../cpus/index.ts";
-import { ERR_TEXT, S_ERR, S_ERRLEN, S_HI, S_INSNS, S_LO, S_STATE } from "./cpu-pool.ts";
+import { ERR_TEXT, S_DEAD, S_ERR, S_ERRLEN, S_HI, S_INSNS, S_LO, S_STATE } from "./cpu-pool.ts";
 
 type Message =
   | { kind: "run"; sync: SyncMessage; prog: number; opts: CpuRunOptions }
@@ -19,6 +19,13 @@ try {
   cpu = new Cpu(data);
   port.postMessage({ ready: true });
 } catch (e) {
+  // a synchronous run waiting on this CPU learns it from the control words
+  const bytes = new TextEncoder().encode(`EINVAL\ncpu ${data.cpu} did not start: ${e instanceof Error ? e.message : String(e)}`);
+  text.set(bytes.subarray(0, text.length));
+  ctl[S_ERRLEN] = Math.min(bytes.length, text.length);
+  ctl[S_ERR] = 1;
+  Atomics.store(ctl, S_DEAD, 1);
+  Atomics.notify(ctl, S_STATE);
   port.postMessage({ error: e instanceof Error ? e.message : String(e) });
   throw e;
 }
