@@ -266,3 +266,15 @@ test("CO-RE type_matches is stricter than type_exists", () => {
   assert.equal(resolveCoreRelo(lb2, { insnOff: 0, typeId: l2t, accessStrOff: a2, kind: 8 }, target).newVal, 1n);
   assert.equal(resolveCoreRelo(lb2, { insnOff: 0, typeId: l2t, accessStrOff: a2, kind: 12 }, target).newVal, 0n); // no 'comm'
 });
+
+test("struct padding wraps in C ints as bpftool's: a 512 MiB struct prints 4112 lines, not 67 million", () => {
+  const I = BtfBuilder.info;
+  const b = new BtfBuilder();
+  const i = b.type(b.str("int"), I(1), 4, (1 << 24) | 32);
+  // size * 8 bits wraps to 128 (below the last member: no tail padding); the member gap is 4096 longs
+  b.type(b.str("big"), I(4, 2), 0x20000010, b.str("a"), i, 0, b.str("z"), i, 0x40000);
+  let out = "";
+  dumpBtfC(parseBtf(b.build()), (c) => { out += c; });
+  assert.equal(out.split("\n").length - 1, 4112); // bpftool 7.1 btf dump file … format c: 4112 lines, same text
+  assert.match(out, /\tint z;\n};/);
+});

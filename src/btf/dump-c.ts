@@ -332,8 +332,10 @@ export class BtfCDumper {
     let prevBitfield = false;
     for (const m of t.members) {
       const fname = this.nameOf(m.nameOff);
+      // libbpf keeps offsets in C ints (u32 sizes times 8 wrap): a huge struct size or member offset wraps as
+      // bpftool's does instead of printing gigabytes of padding
       let mSz = m.bitfieldSize;
-      const mOff = m.bitOffset;
+      const mOff = m.bitOffset | 0;
       const mAlign = packed ? 1 : alignOf(this.btf, m.type);
       const inBitfield = prevBitfield && mSz !== 0;
       this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1);
@@ -341,16 +343,16 @@ export class BtfCDumper {
       this.emitTypeDecl(m.type, fname, lvl + 1);
       if (mSz) {
         this.out(`: ${mSz}`);
-        off = mOff + mSz;
+        off = (mOff + mSz) | 0;
         prevBitfield = true;
       } else {
-        mSz = Math.max(0, resolveSize(this.btf, m.type));
-        off = mOff + mSz * 8;
+        mSz = Math.max(0, resolveSize(this.btf, m.type)) | 0;
+        off = (mOff + Math.imul(mSz, 8)) | 0;
         prevBitfield = false;
       }
       this.out(";");
     }
-    if (isStruct) this.emitBitPadding(off, t.sizeOrType * 8, align, false, lvl + 1);
+    if (isStruct) this.emitBitPadding(off, Math.imul(t.sizeOrType, 8), align, false, lvl + 1);
     // `struct empty {}` stays on one line
     if (t.vlen || t.sizeOrType) this.out(`\n${pfx(lvl)}}`);
     else this.out("}");

@@ -9,7 +9,12 @@ export interface PcapWriteOptions {
   readonly linktype: number;
   /** Default 262144 (MAXIMUM_SNAPLEN), as tcpdump writes. */
   readonly snaplen?: number;
-  /** Nanosecond timestamps (magic a1b23c4d); default microseconds. */
+  /**
+   * Upper bits of the link-type field (LT_LINKTYPE_EXT: FCS length and its flag), written back as pcap_dump_open
+   * does (`linktype | linktype_ext`). Default 0.
+   */
+  readonly linktypeExt?: number;
+  /** Nanosecond timestamps (magic a1b23c4d); default microseconds (tcpdump -w, reading at its default precision). */
   readonly nano?: boolean;
   /** Default little-endian (the host order of this machine). */
   readonly bigEndian?: boolean;
@@ -41,7 +46,7 @@ export class PcapWriter {
     v.setUint16(4, 2, this.le);
     v.setUint16(6, 4, this.le);
     v.setUint32(16, this.snaplen >>> 0, this.le);
-    v.setUint32(20, this.options.linktype >>> 0, this.le);
+    v.setUint32(20, (this.options.linktype | (this.options.linktypeExt ?? 0)) >>> 0, this.le);
     return b;
   }
 
@@ -50,7 +55,8 @@ export class PcapWriter {
     const caplen = Math.min(p.data.length, this.snaplen);
     const b = new Uint8Array(16 + caplen);
     const v = new DataView(b.buffer);
-    const frac = this.options.nano ? p.ts.nsec : Math.floor(p.ts.nsec / 1000);
+    // libpcap divides the signed field, truncating toward zero (an invalid negative nsec stays negative)
+    const frac = this.options.nano ? p.ts.nsec : Math.trunc(p.ts.nsec / 1000);
     v.setUint32(0, p.ts.sec >>> 0, this.le);
     v.setUint32(4, frac >>> 0, this.le);
     v.setUint32(8, caplen, this.le);

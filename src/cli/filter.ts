@@ -3,7 +3,7 @@
 //   bpfkit filter -r FILE [-w OUT] [-c N] [--count] [--engine interp|ebpf|jit] EXPR...
 // The expression may be split over several arguments (joined with spaces, as tcpdump does), or read with -F FILE
 // ('#' comments blanked out as tcpdump's read_infile does; command-line expression words are then ignored).
-import { readFileSync, writeFileSync, openSync, readSync, writeSync, closeSync } from "node:fs";
+import { readFileSync, openSync, readSync, writeSync, closeSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { compileFilter, compileOfflineFilterJs, pcapLeHeader } from "../filter/index.ts";
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
@@ -88,8 +88,26 @@ async function filterFile(o: Options): Promise<number> {
     const streamed = filterPcapStream(o, openCapture);
     if (streamed !== null) return streamed;
   }
-  const bytes = readFileSync(o.read!);
-  const cap = openCapture(bytes);
+  // The file is read in chunks and matches are written as they come: memory stays flat, files of any size.
+  const input = openSync(o.read!, "r");
+  const chunks = function* (): Generator<Uint8Array> {
+    for (let pos = 0; ;) {
+      const chunk = new Uint8Array(1 << 22);
+      const n = readSync(input, chunk, 0, chunk.length, pos);
+      if (n === 0) return;
+      pos += n;
+      yield n === chunk.length ? chunk : chunk.subarray(0, n);
+    }
+  };
+  try {
+    return await filterCapture(o, openCapture(chunks()), PcapWriter);
+  } finally {
+    closeSync(input);
+  }
+}
+
+async function filterCapture(o: Options, cap: import("../capture/index.ts").OpenCapture,
+  PcapWriter: typeof import("../capture/index.ts").PcapWriter): Promise<number> {
   const row = linkTypeByFileValue(cap.info.linktype);
   const dlt = row ? row[1] : cap.info.linktype;
   const prog = compileFilter(o.expr, { linktype: dlt, optimize: o.optimize, snaplen: cap.info.snaplen, readingFile: true,
@@ -106,12 +124,12 @@ async function filterFile(o: Options): Promise<number> {
     run = compileOfflineFilterJs(prog.insns);
   }
   const limit = o.count ?? Infinity;
-  if (o.engine === "interp") {
-    const r = filterPcapFast(bytes, run as (p: Uint8Array, len: number, start: number, end: number) => number, o.write, limit);
-    if (r !== null) return report(o, r.matched, r.seen);
-  }
-  const writer = o.write !== undefined ? new PcapWriter({ linktype: cap.info.linktype, snaplen: cap.info.snaplen, nano: cap.info.tsPrecision === "ns" }) : null;
-  const parts: Uint8Array[] = writer ? [writer.header()] : [];
+  // tcpdump -w: pcap_dump_open writes the link type with its FCS bits, the adjusted snapshot length and, as tcpdump
+  // reads at microsecond precision by default, microsecond timestamps (nanosecond input truncated).
+  const writer = o.write !== undefined
+    ? new PcapWriter({ linktype: cap.info.linktype, linktypeExt: cap.info.linktypeExt, snaplen: cap.info.snaplen }) : null;
+  const out = writer ? new BufferedFile(o.write!) : null;
+  out?.write(writer!.header());
   let seen = 0;
   let matched = 0;
   let error: unknown = null;
@@ -121,71 +139,22 @@ async function filterFile(o: Options): Promise<number> {
       // libpcap runs the filter over the captured bytes with the wire length (bpf_filter(pc, p, wirelen, caplen)).
       if (run(p.data, p.len) !== 0) {
         matched++;
-        writer && parts.push(writer.record({ ts: p.ts, data: p.data, len: p.len }));
+        if (writer) out!.write(writer.record({ ts: p.ts, data: p.data, len: p.len }));
         if (matched >= limit) break;
       }
     }
   } catch (e) {
     error = e;
   }
-  if (writer) {
-    const total = parts.reduce((n, x) => n + x.length, 0);
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const x of parts) { out.set(x, at); at += x.length; }
-    writeFileSync(o.write!, out);
-  }
+  out?.close();
   report(o, matched, seen);
   if (error !== null) throw error instanceof Error ? new BpfError("IO", error.message) : error;
   return 0;
 }
 
 /**
- * The fast path for classic little-endian pcap: records are filtered in place and matching records are copied
- * verbatim (byte-identical to tcpdump -w for such files). Returns null, before writing anything, when the file has
- * anything unusual (truncation, caplen above snaplen), so the general reader reports it exactly.
- */
-export function filterPcapFast(bytes: Uint8Array, run: (p: Uint8Array, len: number, start: number, end: number) => number,
-  out: string | undefined, limit = Infinity): { matched: number; seen: number } | null {
-  const hdr = pcapLeHeader(bytes);
-  if (hdr === null) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let kept = new Int32Array(1024);
-  let matched = 0;
-  let seen = 0;
-  let keptBytes = 24;
-  const size = bytes.length;
-  for (let off = 24; off < size && matched < limit;) {
-    if (off + 16 > size) return null;
-    const caplen = view.getUint32(off + 8, true);
-    const end = off + 16 + caplen;
-    if (caplen > hdr.snaplen || end > size) return null;
-    seen++;
-    if (run(bytes, view.getUint32(off + 12, true), off + 16, end) !== 0) {
-      if (2 * matched + 2 > kept.length) { const k = new Int32Array(kept.length * 2); k.set(kept); kept = k; }
-      kept[2 * matched] = off;
-      kept[2 * matched + 1] = end;
-      keptBytes += end - off;
-      matched++;
-    }
-    off = end;
-  }
-  if (out !== undefined) {
-    const buf = new Uint8Array(keptBytes);
-    buf.set(bytes.subarray(0, 24));
-    let at = 24;
-    for (let i = 0; i < matched; i++) {
-      const piece = bytes.subarray(kept[2 * i]!, kept[2 * i + 1]!);
-      buf.set(piece, at);
-      at += piece.length;
-    }
-    writeFileSync(out, buf);
-  }
-  return { matched, seen };
-}
-
-/**
- * The streaming form of the fast path: the file is read in 4 MiB chunks into one reused buffer (no whole-file
+ * The fast path for classic little-endian microsecond pcap: matching records are copied verbatim (byte-identical
+ * to tcpdump -w for such files). The file is read in 4 MiB chunks into one reused buffer (no whole-file
  * allocation) and matches are written through a 1 MiB buffer. Returns null when the file is not a plain
  * little-endian pcap or turns out irregular; the caller then redoes everything with the general reader (which
  * rewrites any partial output).
@@ -199,6 +168,7 @@ function filterPcapStream(o: Options, openCapture: typeof import("../capture/ind
     const hdr = pcapLeHeader(header);
     if (hdr === null) return null;
     const info = openCapture(header).info;
+    if (info.tsPrecision !== "us") return null; // copied verbatim only when tcpdump would write the same bytes
     const row = linkTypeByFileValue(info.linktype);
     const prog = compileFilter(o.expr, { linktype: row ? row[1] : info.linktype, optimize: o.optimize,
       snaplen: info.snaplen, readingFile: true });
@@ -264,4 +234,20 @@ function report(o: Options, matched: number, seen: number): number {
   if (o.countOnly) process.stdout.write(`${matched}\n`);
   process.stderr.write(`${matched} packets matched of ${seen}\n`);
   return 0;
+}
+
+/** Output written through a 1 MiB buffer. */
+class BufferedFile {
+  private readonly fd: number;
+  private readonly buf = new Uint8Array(1 << 20);
+  private len = 0;
+  constructor(path: string) { this.fd = openSync(path, "w"); }
+  write(b: Uint8Array): void {
+    if (this.len + b.length > this.buf.length) this.flush();
+    if (b.length > this.buf.length) { writeSync(this.fd, b); return; }
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  close(): void { this.flush(); closeSync(this.fd); }
+  private flush(): void { if (this.len > 0) writeSync(this.fd, this.buf, 0, this.len); this.len = 0; }
 }

@@ -9,7 +9,11 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace } from "./memory.ts";
 import { Vm } from "./vm.ts";
 import { defaultHelpers, deterministicEnv } from "../helpers/index.ts";
-import { buildSkbContext } from "../runtime/contexts.ts";
+import { buildContext, buildSkbContext } from "../runtime/contexts.ts";
+import { PROGRAM_TYPES } from "../runtime/layouts.ts";
+import { createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_F_RDONLY_PROG } from "../maps/index.ts";
+import type { ArrayMap, RingBufMap } from "../maps/index.ts";
+import type { Region } from "./memory.ts";
 
 const OPCODES = [
   0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f, 0x77, 0x7f, 0x87, 0x97, 0x9f, 0xa7,
@@ -56,4 +60,105 @@ test("random programs end in an exit or a BpfError, never a crash or a hang", ()
     }
   }), { numRuns: 1500 });
   assert.ok(ran > 50, `only ${ran} programs ran to an exit`);
+});
+
+// Memory safety (property): random unverified programs that call every pointer-taking helper with pointers into
+// every kind of region (stack, ctx, packet, writable and BPF_F_RDONLY_PROG map values, ring buffer, map handles) and
+// hostile sizes, under every context type. After each run no byte outside the writable regions and the context's
+// writable fields has changed, and every failure is a BpfError. BPFKIT_FUZZ_LONG=N runs N programs.
+
+/** Helpers taking a pointer (or a map whose operations take one), by Linux id. */
+const POINTER_HELPERS = [1, 2, 3, 4, 6, 16, 25, 26, 27, 51, 67, 87, 88, 89, 112, 113, 114, 115, 130, 131, 132, 133, 134, 165, 181];
+const SIZES = [0, 1, 4, 8, 15, 16, 64, 255, 512, 4096, -1, -8, 0x7fffffff, 0x80000000, 0xffffffff];
+/** Every program type that can be test-run, so every context layout (skb, xdp, mem, regs, none). */
+const CONTEXTS = Object.keys(PROGRAM_TYPES);
+
+test("memory safety: no run changes a byte outside the program's writable memory", () => {
+  const runs = Number(process.env.BPFKIT_FUZZ_LONG ?? 1200);
+  let clean = 0, crash = 0, escape = 0, blowup = 0;
+  const problems: string[] = [];
+  for (const type of CONTEXTS) {
+    const space = new AddressSpace();
+    const vm = new Vm(space, { helpers: defaultHelpers, env: deterministicEnv() });
+    let ctx;
+    try { ctx = buildContext(space, type, Uint8Array.from({ length: 80 }, (_, k) => k)); } catch { continue; }
+    const rw = createMap(space, { type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 4, name: "rw" }) as ArrayMap;
+    const ro = createMap(space, { type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "ro" }) as ArrayMap;
+    const hash = createMap(space, { type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 16, maxEntries: 8, name: "h" });
+    const queue = createMap(space, { type: BPF_MAP_TYPE_QUEUE, keySize: 0, valueSize: 8, maxEntries: 4, name: "q" });
+    const rb = createMap(space, { type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096, name: "rb" }) as RingBufMap;
+    const ctxRegion: Region | undefined = ctx.run.ctxRegion;
+    const pointers = [
+      -8, -64, -512, -1, 0, // stack offsets from r10 (0: r10 itself)
+    ];
+    const bases = [ctx.run.ctx ?? 0, ctx.run.packet?.data ?? 0, rw.values.start, ro.values.start, rb.data.start, rb.data.start + rb.size - 8,
+      rw.address, ro.address, hash.address, queue.address, rb.address, 0, 0x10000, 0xfffffff0];
+    const maps = [rw.address, ro.address, hash.address, queue.address, rb.address];
+    const insnsFor = (r: () => number): Insn[] => {
+      const out: Insn[] = [];
+      const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+      const lddw = (reg: number, v: number): void => { out.push({ code: 0x18, dst: reg, src: 0, off: 0, imm: v | 0 }, { code: 0, dst: 0, src: 0, off: 0, imm: Math.floor(v / 4294967296) | 0 }); };
+      for (let n = 1 + Math.floor(r() * 4); n > 0; n--) {
+        // a few stores into the stack and wherever a base points, then a helper call with hostile arguments
+        if (r() < 0.5) out.push({ code: 0x7a, dst: 10, src: 0, off: pick(pointers) & ~7 || -8, imm: Math.floor(r() * 0xffffffff) | 0 });
+        if (r() < 0.3) { lddw(6, pick(bases) + Math.floor(r() * 16)); out.push({ code: pick([0x62, 0x6a, 0x72, 0x7a]), dst: 6, src: 0, off: 0, imm: -1 }); }
+        for (let a = 1; a <= 5; a++) {
+          const k = r();
+          if (k < 0.25) out.push({ code: 0xbf, dst: a, src: 10, off: 0, imm: 0 }, { code: 0x07, dst: a, src: 0, off: 0, imm: pick(pointers) });
+          else if (k < 0.5) lddw(a, pick(bases) + (r() < 0.7 ? 0 : Math.floor(r() * 128) - 64));
+          else if (k < 0.65) lddw(a, pick(maps));
+          else if (k < 0.95) { const s = pick(SIZES); lddw(a, s < 0 ? 2 ** 64 + s : s); }
+          else lddw(a, Math.floor(r() * 2 ** 53));
+        }
+        out.push({ code: 0x85, dst: 0, src: 0, off: 0, imm: pick(POINTER_HELPERS) });
+      }
+      out.push({ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
+      return out;
+    };
+    const initialBytes = space.memory.buffer.byteLength;
+    for (let i = 0; i < Math.ceil(runs / CONTEXTS.length); i++) {
+      let s = (i * 2654435761) ^ type.length * 40503 | 1;
+      const r = (): number => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) / 4294967296; };
+      const insns = insnsFor(r);
+      let prog;
+      try { prog = vm.load(insns); } catch (e) { assert.ok(isBpfError(e)); clean++; continue; }
+      // snapshot after loading (load maps the code region) and compare before unloading
+      const before = space.u8.slice();
+      // bytes a program may change: writable regions and the context's writable fields
+      const allowed = space.regions().filter((g) => g.writable).map((g) => [g.start, g.start + g.size] as const);
+      try {
+        vm.run(prog, { ...ctx.run, budget: 100_000 });
+        clean++;
+      } catch (e) {
+        if (isBpfError(e)) clean++;
+        else { crash++; problems.push(`${type} #${i}: ${e instanceof Error ? e.stack : String(e)}`); }
+      }
+      const after = space.u8;
+      const mask = ctx.run.ctxWritable;
+      let changed = -1;
+      for (let a = 0, k = 0; a < before.length; ) {
+        const sorted = allowed;
+        while (k < sorted.length && sorted[k]![1] <= a) k++;
+        const end = k < sorted.length ? Math.max(a, sorted[k]![0]) : before.length;
+        if (Buffer.compare(before.subarray(a, end), after.subarray(a, end)) !== 0) {
+          for (let b = a; b < end; b++) {
+            if (before[b] === after[b]) continue;
+            const inCtxField = ctxRegion !== undefined && mask !== undefined && b >= ctxRegion.start && b < ctxRegion.start + ctxRegion.size && mask[b - ctxRegion.start] === 1;
+            if (!inCtxField) { changed = b; break; }
+          }
+          if (changed >= 0) break;
+        }
+        a = k < sorted.length ? Math.max(end, sorted[k]![1]) : before.length;
+      }
+      if (changed >= 0) {
+        escape++;
+        problems.push(`${type} #${i}: byte 0x${changed.toString(16)} (${space.find(changed)?.name ?? "unmapped"}) changed`);
+        space.u8.set(before); // keep later runs meaningful
+      }
+      vm.unload(prog);
+      if (space.memory.buffer.byteLength > initialBytes + (64 << 20)) blowup++;
+    }
+  }
+  console.log(`vm memory-safety fuzz: ${clean + crash} inputs: clean ${clean - escape}, crash ${crash}, hang 0, escape ${escape}, blow-up ${blowup}`);
+  assert.deepEqual(problems.slice(0, 5), []);
 });

@@ -169,3 +169,19 @@ test("cached region bounds never outlive the region: an unmapped buffer faults o
   const ro = space.alloc(16, { kind: "scratch", name: "ro", writable: false });
   assert.match(faultOf(() => vm.run(p, { r1: ro.start, r2: b.start })), /FAULT: pc 2: invalid write of 8 bytes .*read-only ro/);
 });
+
+test("bpf_loop callbacks are charged per call (7, as the kernel's inlined loop) on top of what they run", () => {
+  const { vm } = setup();
+  const loopCall = (n: number, cbOff: number) => [
+    i(0xb7, 1, 0, 0, n), i(0x18, 2, 4, 0, cbOff), i(0), i(0xb7, 3, 0, 0, 0), i(0xb7, 4, 0, 0, 0), i(0x85, 0, 0, 0, 181),
+  ];
+  const nested = (inner: number) => [
+    ...loopCall(1, 5), i(0x95), // pc 0-6: bpf_loop(1, outer callback at 7)
+    ...loopCall(inner, 6), i(0xb7, 0, 0, 0, 0), i(0x95), // pc 7-14: bpf_loop(inner, callback at 15); return 0
+    i(0xb7, 0, 0, 0, 0), i(0x95), // pc 15-16: return 0
+  ];
+  const used = (inner: number): number => vm.run(vm.load(nested(inner))).insns;
+  assert.equal(used(2000) - used(1000), 1000 * (2 + 7));
+  // nested loops of 2^23 that run nothing end on the budget, not after 2^46 calls
+  assert.throws(() => vm.run(vm.load(nested(0x800000)), { budget: 1_000_000 }), (e) => isBpfError(e) && e.code === "BUDGET");
+});

@@ -63,6 +63,9 @@ const TWO32 = 4294967296;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
 
+/** Instructions charged per callback invocation (bpf_loop, for_each_map_elem) on top of what the callback runs. */
+const CALLBACK_COST = 7;
+
 export class Vm {
   readonly space: AddressSpace;
   readonly lo = new Int32Array(11);
@@ -179,6 +182,13 @@ export class Vm {
     const depth = this.depth;
     if (depth + 1 >= MAX_CALL_FRAMES) {
       throw new BpfError("FAULT", `pc ${this.call.pc}: callback exceeds the call depth of ${MAX_CALL_FRAMES} frames`, { pc: this.call.pc });
+    }
+    // The call itself is charged as the kernel's inlined bpf_loop runs it (inline_bpf_loop: ~7 insns per iteration),
+    // so nested callbacks that run almost nothing still exhaust the budget in proportion to their calls.
+    this.budget -= CALLBACK_COST;
+    if (this.budget < 0) {
+      this.budget = 0;
+      throw new BpfError("BUDGET", `pc ${this.call.pc}: instruction budget exhausted`, { pc: this.call.pc });
     }
     const L = this.lo, H = this.hi, save = this.callbackSaved, base = depth * 22;
     for (let i = 0; i < 11; i++) { save[base + i] = L[i]!; save[base + 11 + i] = H[i]!; }
