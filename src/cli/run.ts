@@ -9,10 +9,8 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
 import type { LoadedProgram, PseudoResolver } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
-import { BpfMap, createMap, ProgArrayMap } from "../maps/index.ts";
-import type { MapSpec } from "../maps/index.ts";
-import type { MapSpec as ObjectMapSpec } from "../object/index.ts";
-import { PROGRAM_TYPES, PROG_TYPE_NAMES, testRun } from "../runtime/index.ts";
+import { ProgArrayMap } from "../maps/index.ts";
+import { PROGRAM_TYPES, PROG_TYPE_NAMES, createObjectMaps, testRun } from "../runtime/index.ts";
 
 interface Args {
   type?: string;
@@ -108,43 +106,6 @@ async function fromElf(file: string, bytes: Uint8Array, only: string | undefined
       });
     },
   };
-}
-
-/** Creates the object's maps in the address space (src/maps) with their initial data, for lddw map references. */
-function createObjectMaps(specs: readonly ObjectMapSpec[], space: AddressSpace): { created: BpfMap[]; resolve: PseudoResolver } {
-  const created = specs.map((spec) => {
-    const m = createMap(space, toMapSpec(spec));
-    // global data (.data/.rodata/.bss): one array element holding the section's bytes, as libbpf sets it up
-    if (spec.initialValue !== undefined) m.update(new Uint8Array(4), spec.initialValue);
-    return m;
-  });
-  const resolve: PseudoResolver = {
-    map: (_src, idx) => mapAt(created, idx).address,
-    mapValue: (_src, idx, off) => {
-      const m = mapAt(created, idx);
-      const key = space.alloc(4, { kind: "scratch", name: "key 0" });
-      const v = m.lookupElem(key.start, 0);
-      space.release(key);
-      if (v === 0) throw new BpfError("EINVAL", `map ${m.name} has no value to point into`);
-      return v + off;
-    },
-  };
-  return { created, resolve };
-}
-
-/** The object's map declaration as BPF_MAP_CREATE takes it. */
-function toMapSpec(s: ObjectMapSpec): MapSpec {
-  return {
-    type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, name: s.name,
-    ...(s.innerMap ? { innerMap: toMapSpec(s.innerMap) } : {}),
-    ...(s.mapExtra ? { mapExtra: BigInt(s.mapExtra) } : {}),
-  };
-}
-
-function mapAt<M>(maps: readonly M[], idx: number): M {
-  const m = maps[idx];
-  if (m === undefined) throw new BpfError("EINVAL", `lddw refers to map index ${idx}, but the object has ${maps.length} maps`);
-  return m;
 }
 
 async function loadFile(file: string, args: Args, space: AddressSpace): Promise<LoadedFile> {

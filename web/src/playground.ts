@@ -1,0 +1,476 @@
+// The playground's computations, with no DOM: each function takes what a tab's inputs hold and returns the text the
+// matching `bpfkit` command prints (filter -d, verify, run) plus what the page draws (DOT graphs, failing path, maps).
+// Imports only the pure core, so the page, the browser tests and the Node side of the bench run exactly this code.
+import { BpfError, isBpfError } from "../../src/errors.ts";
+import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue, pcapLeHeader } from "../../src/filter/index.ts";
+import { dumpProgram, bpfImage } from "../../src/isa/cbpf/image.ts";
+import type { CbpfInsn } from "../../src/isa/cbpf/insn.ts";
+import { assembleWithLabels, decodeProgram, formatInsnKernel } from "../../src/isa/ebpf/index.ts";
+import type { Insn } from "../../src/isa/ebpf/insn.ts";
+import { openCapture } from "../../src/capture/index.ts";
+import { loadObject, xlatedCfg, xlatedDot, xlatedPlain } from "../../src/object/index.ts";
+import type { BpfObject, ProgramSpec } from "../../src/object/index.ts";
+import { explain, verify } from "../../src/verifier/index.ts";
+import type { VerifyResult } from "../../src/verifier/index.ts";
+import { AddressSpace, Vm } from "../../src/vm/index.ts";
+import type { LoadedProgram } from "../../src/vm/index.ts";
+import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
+import { ProgArrayMap, RingBufMap } from "../../src/maps/index.ts";
+import type { BpfMap } from "../../src/maps/index.ts";
+import { PROGRAM_TYPES, PROG_TYPE_NAMES, createObjectMaps, testRun } from "../../src/runtime/index.ts";
+import { mapTypeName } from "../../src/maps/index.ts";
+
+/** An error placed in the editor: 0-based line and column when the core reported them. */
+export interface SourceError { readonly message: string; readonly line?: number; readonly column?: number }
+
+export function sourceError(e: unknown): SourceError {
+  if (isBpfError(e)) {
+    const l = e.location;
+    return { message: e.message, ...(l.line !== undefined ? { line: l.line - 1 } : {}), ...(l.column !== undefined ? { column: l.column } : {}) };
+  }
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+// ---------------------------------------------------------------- Filter tab
+
+export interface FilterRequest { readonly expr: string; readonly linktype: string; readonly optimize: boolean; readonly level: 1 | 2 | 3 }
+export interface FilterResult {
+  /** What `bpfkit filter -y LT [-O] -d EXPR` prints on stdout, or an error. */
+  readonly text: string;
+  readonly insns: readonly CbpfInsn[];
+  readonly dot: string;
+  readonly blocks: number;
+  readonly error?: SourceError;
+  /** The equivalent command line. */
+  readonly command: string;
+}
+
+const SNAPLEN = 262144;
+
+export function filterCommand(r: FilterRequest): string {
+  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  return `bpfkit filter -y ${r.linktype}${r.optimize ? "" : " -O"} -${"d".repeat(r.level)} ${q(r.expr)}`;
+}
+
+export function runFilter(r: FilterRequest): FilterResult {
+  const command = filterCommand(r);
+  try {
+    const prog = compileFilter(r.expr, { linktype: r.linktype, optimize: r.optimize, snaplen: SNAPLEN });
+    const { dot, blocks } = cbpfDot(prog.insns);
+    return { text: dumpProgram(prog.insns, r.level), insns: prog.insns, dot, blocks, command };
+  } catch (e) {
+    const err = sourceError(e);
+    return { text: `bpfkit filter: ${err.message}\n`, insns: [], dot: "", blocks: 0, error: err, command };
+  }
+}
+
+/** Basic blocks of a classic program: leaders are insn 0, jump targets and the insn after a jump or return. */
+export function cbpfBlocks(insns: readonly CbpfInsn[]): number[] {
+  const leaders = new Set<number>([0]);
+  insns.forEach((x, pc) => {
+    const cls = x.code & 7;
+    if (cls === 5) {
+      if ((x.code & 0xf0) === 0) leaders.add(pc + 1 + x.k);
+      else { leaders.add(pc + 1 + x.jt); leaders.add(pc + 1 + x.jf); }
+      leaders.add(pc + 1);
+    } else if (cls === 6) leaders.add(pc + 1);
+  });
+  return [...leaders].filter((l) => l < insns.length).sort((a, b) => a - b);
+}
+
+const dotEscape = (s: string) => s.replace(/[\\"{}|<>]/g, (c) => "\\" + c);
+
+/** The classic program's control-flow graph in DOT: one record node per basic block (tcpdump -d lines), true edges
+ * solid green, false edges dashed red. */
+export function cbpfDot(insns: readonly CbpfInsn[]): { dot: string; blocks: number } {
+  const leaders = cbpfBlocks(insns);
+  let dot = 'digraph "cBPF" {\n\tnode [shape=record];\n';
+  leaders.forEach((head, k) => {
+    const tail = (leaders[k + 1] ?? insns.length) - 1;
+    const lines: string[] = [];
+    for (let pc = head; pc <= tail; pc++) lines.push(dotEscape(bpfImage(insns[pc]!, pc).replace(/\s+/g, " ")) + "\\l");
+    dot += `\tb${head} [label="{${lines.join("|")}}"];\n`;
+    const x = insns[tail]!;
+    const cls = x.code & 7;
+    if (cls === 5) {
+      if ((x.code & 0xf0) === 0) dot += `\tb${head} -> b${tail + 1 + x.k};\n`;
+      else {
+        dot += `\tb${head} -> b${tail + 1 + x.jt} [color="#1a7f37",label="T"];\n`;
+        dot += `\tb${head} -> b${tail + 1 + x.jf} [color="#cf222e",style=dashed,label="F"];\n`;
+      }
+    } else if (cls !== 6 && tail + 1 < insns.length) dot += `\tb${head} -> b${tail + 1};\n`;
+  });
+  return { dot: dot + "}\n", blocks: leaders.length };
+}
+
+// ---------------------------------------------------------------- captures
+
+export interface PacketRow { readonly n: number; readonly time: string; readonly len: number; readonly summary: string }
+export interface CaptureResult {
+  readonly matched: number;
+  readonly seen: number;
+  /** The first matching packets (up to `rows`), summarized. */
+  readonly rows: readonly PacketRow[];
+  readonly linktype: number;
+  readonly error?: string;
+}
+
+/** The capture filtered as `bpfkit filter -r FILE --count EXPR` filters it (same compile options, libpcap's
+ * interpreter semantics); counts plus a summary of the first matches. */
+export function filterCapture(bytes: Uint8Array, expr: string, optimize = true, maxRows = 200): CaptureResult {
+  const rows: PacketRow[] = [];
+  let matched = 0, seen = 0, linktype = 0;
+  try {
+    const fast = pcapLeHeader(bytes);
+    const cap = openCapture(bytes);
+    linktype = cap.info.linktype;
+    const row = linkTypeByFileValue(cap.info.linktype);
+    const prog = compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, optimize, snaplen: cap.info.snaplen,
+      readingFile: true, swapped: cap.info.byteOrder === "be" });
+    const run = compileOfflineFilterJs(prog.insns);
+    if (fast !== null) {
+      const r = filterPcapRecords(bytes, run, 24, bytes.length, (off, end, n) => {
+        if (rows.length < maxRows) rows.push(summarizeRecord(bytes, off, end, n, linktype));
+      });
+      if (r !== null) return { matched: r.matched, seen: r.seen, rows, linktype };
+    }
+    for (const p of cap.packets()) {
+      seen++;
+      if (run(p.data, p.len, 0, p.data.length) !== 0) {
+        matched++;
+        if (rows.length < maxRows) rows.push({ n: seen, time: formatTime(p.ts.sec, p.ts.nsec), len: p.len, summary: summarize(p.data, linktype) });
+      }
+    }
+    return { matched, seen, rows, linktype };
+  } catch (e) {
+    return { matched, seen, rows, linktype, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+type RunFilter = (p: Uint8Array, len: number, start: number, end: number) => number;
+
+/** Filters the little-endian pcap records in bytes[from, to) in place; null if a record is irregular (the general
+ * reader then reports it). Record numbers passed to onMatch count from `firstN`. */
+export function filterPcapRecords(bytes: Uint8Array, run: RunFilter, from: number, to: number,
+  onMatch?: (off: number, end: number, n: number) => void, firstN = 1): { matched: number; seen: number } | null {
+  const hdr = pcapLeHeader(bytes);
+  if (hdr === null) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let matched = 0, seen = 0;
+  for (let off = from; off < to;) {
+    if (off + 16 > to) return null;
+    const caplen = view.getUint32(off + 8, true);
+    const end = off + 16 + caplen;
+    if (caplen > hdr.snaplen || end > to) return null;
+    seen++;
+    if (run(bytes, view.getUint32(off + 12, true), off + 16, end) !== 0) {
+      matched++;
+      onMatch?.(off, end, firstN + seen - 1);
+    }
+    off = end;
+  }
+  return { matched, seen };
+}
+
+/** Record boundaries splitting a little-endian pcap into about `parts` equal pieces (for worker CPUs). */
+export function splitPcap(bytes: Uint8Array, parts: number): { from: number; to: number; firstN: number }[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: { from: number; to: number; firstN: number }[] = [];
+  const step = Math.max(1, Math.ceil((bytes.length - 24) / parts));
+  let from = 24, n = 1, count = 0, off = 24;
+  while (off + 16 <= bytes.length) {
+    const next = off + 16 + view.getUint32(off + 8, true);
+    count++;
+    if (next - from >= step) { out.push({ from, to: next, firstN: n }); from = next; n += count; count = 0; }
+    off = next;
+  }
+  if (from < bytes.length) out.push({ from, to: bytes.length, firstN: n });
+  return out;
+}
+
+export function summarizeRecord(bytes: Uint8Array, off: number, end: number, n: number, linktype: number): PacketRow {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + off, 16);
+  return { n, time: formatTime(v.getUint32(0, true), v.getUint32(4, true) * (bytes[0] === 0x4d ? 1 : 1000)), len: v.getUint32(12, true),
+    summary: summarize(bytes.subarray(off + 16, end), linktype) };
+}
+
+function formatTime(sec: number, nsec: number): string {
+  const d = new Date(sec * 1000);
+  const p = (x: number, w = 2) => String(x).padStart(w, "0");
+  return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(Math.floor(nsec / 1000), 6)}`;
+}
+
+const IP_PROTOS: Record<number, string> = { 1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP", 58: "ICMPv6", 132: "SCTP" };
+
+/** A one-line summary (addresses, protocol, ports) of an Ethernet, raw IP or Linux cooked frame. */
+export function summarize(d: Uint8Array, linktype: number): string {
+  let off: number, type: number;
+  const u16 = (o: number) => (d[o]! << 8) | d[o + 1]!;
+  if (linktype === 1) { if (d.length < 14) return "truncated"; off = 14; type = u16(12); while ((type === 0x8100 || type === 0x88a8) && d.length >= off + 4) { type = u16(off + 2); off += 4; } }
+  else if (linktype === 113) { if (d.length < 16) return "truncated"; off = 16; type = u16(14); }
+  else if (linktype === 101 || linktype === 12 || linktype === 14) { off = 0; type = (d[0]! >> 4) === 6 ? 0x86dd : 0x0800; }
+  else return `link type ${linktype}, ${d.length} bytes`;
+  const ports = (o: number, p: number) => (p === 6 || p === 17 || p === 132) && d.length >= o + 4 ? [`.${u16(o)}`, `.${u16(o + 2)}`] : ["", ""];
+  if (type === 0x0800 && d.length >= off + 20) {
+    const ihl = (d[off]! & 15) * 4, p = d[off + 9]!;
+    const a = (o: number) => `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
+    const [sp, dp] = ports(off + ihl, p);
+    return `IP ${a(off + 12)}${sp} > ${a(off + 16)}${dp}: ${IP_PROTOS[p] ?? `proto ${p}`}`;
+  }
+  if (type === 0x86dd && d.length >= off + 40) {
+    const a = (o: number) => Array.from({ length: 8 }, (_, i) => u16(o + 2 * i).toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+    const p = d[off + 6]!;
+    const [sp, dp] = ports(off + 40, p);
+    return `IP6 ${a(off + 8)}${sp} > ${a(off + 24)}${dp}: ${IP_PROTOS[p] ?? `next header ${p}`}`;
+  }
+  if (type === 0x0806) return "ARP";
+  return `ethertype 0x${type.toString(16).padStart(4, "0")}, ${d.length} bytes`;
+}
+
+// ---------------------------------------------------------------- Program tab
+
+export interface ProgramSource {
+  /** Assembly text (kernel or llvm syntax), or undefined when `elf` is given. */
+  readonly asm?: string;
+  readonly elf?: Uint8Array;
+  /** The file name the CLI would be given (labels its output lines). */
+  readonly fileName: string;
+  /** Program to pick from an ELF object (default: all). */
+  readonly prog?: string;
+  readonly type?: string;
+}
+
+export interface Unit { readonly label: string; readonly spec: ProgramSpec; readonly progType: number | string; readonly obj?: BpfObject }
+
+/** The programs a source holds, named as the CLI names them (`FILE` or `FILE:prog`). */
+export function programUnits(src: ProgramSource): Unit[] {
+  if (src.elf !== undefined) {
+    const obj = loadObject(src.elf, { fileName: src.fileName });
+    const progs = obj.programs.filter((p) => src.prog === undefined || p.name === src.prog);
+    if (progs.length === 0) throw new BpfError("ENOENT", `${src.fileName}: no program${src.prog ? ` named ${src.prog}` : "s"}`);
+    return progs.map((p) => ({ label: `${src.fileName}:${p.name}`, spec: p, progType: src.type ?? (p.progType || "socket_filter"), obj }));
+  }
+  const insns = assembleWithLabels(src.asm ?? "").insns;
+  const spec: ProgramSpec = { name: "prog", section: "", progType: 0, attachType: 0, attachTo: "", progFlags: 0, insns,
+    funcInfo: [], lineInfo: [], relocs: [], sectionOffset: 0, coreRelos: 0 };
+  return [{ label: src.fileName, spec, progType: src.type ?? "socket_filter" }];
+}
+
+export interface Step { readonly pc: number; readonly insn: string; readonly state: string; readonly source?: string }
+export interface VerifyUnit {
+  readonly label: string;
+  readonly accepted: boolean;
+  readonly result: VerifyResult;
+  readonly disasm: readonly string[];
+  readonly dot: string;
+  /** DOT node names (fn_F_bb_B) of the basic blocks: all of them, and those on the failing path. */
+  readonly blockNodes: readonly string[];
+  readonly failingNodes: readonly string[];
+  /** The failing path with the register/stack state the log shows after each step. */
+  readonly steps: readonly Step[];
+  readonly spec: ProgramSpec;
+}
+export interface VerifyOutput {
+  /** What `bpfkit verify --log-level N --explain FILE` prints on stdout. */
+  readonly text: string;
+  readonly units: readonly VerifyUnit[];
+  readonly error?: SourceError;
+  readonly command: string;
+}
+
+export function verifyCommand(src: ProgramSource, logLevel: number): string {
+  return `bpfkit verify${src.type ? ` --type ${src.type}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} --log-level ${logLevel} --explain ${src.fileName}`;
+}
+
+export function verifySource(src: ProgramSource, logLevel: number, nrCpus: number): VerifyOutput {
+  const command = verifyCommand(src, logLevel);
+  let units: Unit[];
+  try { units = programUnits(src); } catch (e) {
+    const err = sourceError(e);
+    return { text: `bpfkit verify: ${err.message}\n`, units: [], error: err, command };
+  }
+  let text = "";
+  const out: VerifyUnit[] = [];
+  for (const u of units) {
+    const insns = u.spec.insns;
+    const r = verify(insns, { progType: u.progType, maps: u.obj?.maps ?? [], logLevel, nrCpus,
+      btfFuncInfo: u.spec.funcInfo.length > 0, ...(u.obj ? { license: u.obj.license } : {}) });
+    text += r.accepted ? `${u.label}: accepted\n` : `${u.label}: rejected: ${r.error!.message}\n`;
+    if (logLevel > 0) text += r.log;
+    if (!r.accepted) text += explain(insns, r) + "\n";
+    out.push({ label: u.label, accepted: r.accepted, result: r, spec: u.spec, disasm: xlatedPlain(u.spec, u.obj?.btf),
+      dot: xlatedDot(u.spec), ...cfgMarks(insns, r.failingPath ?? []), steps: failingSteps(u, r) });
+  }
+  return { text, units: out, command };
+}
+
+function cfgMarks(insns: readonly Insn[], path: readonly number[]): { blockNodes: string[]; failingNodes: string[] } {
+  const blockNodes: string[] = [];
+  const failing = new Set<string>();
+  const onPath = new Set(path);
+  for (const f of xlatedCfg(insns)) {
+    for (const b of f.blocks) {
+      const name = `fn_${f.idx}_bb_${b.idx}`;
+      blockNodes.push(name);
+      for (let pc = b.head; pc <= b.tail; pc++) if (onPath.has(pc)) { failing.add(name); break; }
+    }
+  }
+  return { blockNodes, failingNodes: [...failing] };
+}
+
+/** The failing path's steps: each pc with its instruction, the state the level-1 log printed last for it (`pc: ... ;
+ * STATE` or a full `pc: STATE` line), and its source line from BTF line info. */
+function failingSteps(u: Unit, r: VerifyResult): Step[] {
+  if (r.accepted || !r.failingPath) return [];
+  const states = new Map<number, string>();
+  const logged = r.log.length > 0 ? r.log : verify(u.spec.insns, { progType: u.progType, maps: u.obj?.maps ?? [], logLevel: 1,
+    btfFuncInfo: u.spec.funcInfo.length > 0, ...(u.obj ? { license: u.obj.license } : {}) }).log;
+  for (const line of logged.split("\n")) {
+    let m = /^(\d+): \([0-9a-f]{2}\) .*?;\s(.*)$/.exec(line);
+    if (m) { states.set(Number(m[1]), m[2]!.trim()); continue; }
+    m = /^(\d+): (R\d.*)$/.exec(line);
+    if (m) states.set(Number(m[1]), m[2]!.trim());
+  }
+  const li = u.spec.lineInfo;
+  return r.failingPath.map((pc) => {
+    let source: string | undefined;
+    for (const l of li) if (l.insnOff <= pc) source = l.line.trim(); else break;
+    return { pc, insn: formatInsnKernel(u.spec.insns, pc), state: states.get(pc) ?? "", ...(source ? { source } : {}) };
+  });
+}
+
+// ---------------------------------------------------------------- run
+
+export interface MapView {
+  readonly name: string;
+  readonly type: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly entries: readonly { key: string; value: string }[];
+}
+export interface RunOutput {
+  /** What `bpfkit run [--type T] [--data HEX] FILE` prints (the duration is measured, so it differs run to run). */
+  readonly text: string;
+  readonly r0?: bigint;
+  readonly maps: readonly MapView[];
+  readonly ringbuf: readonly string[];
+  readonly printk: readonly string[];
+  readonly command: string;
+  readonly error?: SourceError;
+}
+
+export function parseHex(hex: string): Uint8Array {
+  const h = hex.replace(/^0x/i, "").replace(/[\s:]/g, "");
+  if (!/^([0-9a-f]{2})*$/i.test(h)) throw new BpfError("EINVAL", `--data: '${h}' is not hex bytes`);
+  return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+export function runCommand(src: ProgramSource, dataHex: string): string {
+  const d = dataHex.replace(/[\s:]/g, "");
+  return `bpfkit run${src.type ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
+
+/** Loads the source's programs into a fresh VM (maps created as `bpfkit run` creates them), runs the selected ones on
+ * the data, and reads out r0, every map and the ring buffers. */
+export function runSource(src: ProgramSource, dataHex: string): RunOutput & { live?: LiveObject } {
+  const command = runCommand(src, dataHex);
+  const printk: string[] = [];
+  let data: Uint8Array;
+  let units: Unit[];
+  try {
+    data = parseHex(dataHex);
+    units = programUnits(src.elf ? { ...src, prog: undefined } : src);
+  } catch (e) {
+    const err = sourceError(e);
+    return { text: `${src.fileName}: ${err.message}\n`, maps: [], ringbuf: [], printk, command, error: err };
+  }
+  const space = new AddressSpace();
+  const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv({ tracePrint: (l) => { printk.push(l); } }) });
+  const obj = units[0]!.obj;
+  const maps = obj && obj.maps.length > 0 ? createObjectMaps(obj.maps, space) : undefined;
+  let text = "";
+  let r0: bigint | undefined;
+  const byName = new Map<string, LoadedProgram>();
+  const ready: { u: Unit; prog: LoadedProgram; type: string }[] = [];
+  for (const u of units) {
+    const loadOnly = src.prog !== undefined && u.spec.name !== src.prog;
+    const own = obj ? PROG_TYPE_NAMES[u.spec.progType] : undefined;
+    const type = loadOnly ? (own ?? "raw") : (src.type ?? own ?? "raw");
+    try {
+      const prog = vm.load(u.spec.insns, { type, name: u.label, ...(maps ? { resolve: maps.resolve } : {}) });
+      if (obj) byName.set(u.spec.name, prog);
+      if (!loadOnly) ready.push({ u, prog, type });
+    } catch (e) {
+      if (!loadOnly) text += `${u.label}: ${isBpfError(e) ? e.message : String(e)}\n`;
+    }
+  }
+  obj?.maps.forEach((spec, idx) => {
+    const m = maps?.created[idx];
+    if (m instanceof ProgArrayMap) spec.initSlots?.forEach((name, slot) => { if (name !== undefined && byName.has(name)) m.setProgram(slot, byName.get(name)); });
+  });
+  for (const { u, prog, type } of ready) {
+    if (PROGRAM_TYPES[type] === undefined) {
+      text += `${u.label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})\n`;
+      continue;
+    }
+    try {
+      const r = testRun(vm, prog, { type, data });
+      r0 = r.retval;
+      text += `${u.label}: Return value: ${r.retval}, duration (average): ${r.duration}ns\n`;
+    } catch (e) {
+      text += isBpfError(e) && (e.code === "FAULT" || e.code === "BUDGET") ? `${u.label}: fault: ${e.message}\n` : `${u.label}: ${isBpfError(e) ? e.message : String(e)}\n`;
+    }
+  }
+  const created = maps?.created ?? [];
+  const ringbuf: string[] = [];
+  for (const m of created) if (m instanceof RingBufMap) m.consume((s) => { ringbuf.push(`${m.name}: ${hex(s)}`); });
+  const live: LiveObject = { maps: created };
+  return { text, ...(r0 !== undefined ? { r0 } : {}), maps: created.map(viewMap), ringbuf, printk, command, live };
+}
+
+/** The maps of the last run, kept so the Maps tab can edit them. */
+export interface LiveObject { readonly maps: readonly BpfMap[] }
+
+export function viewMap(m: BpfMap, limit = 256): MapView {
+  const entries: { key: string; value: string }[] = [];
+  const canIterate = !(m instanceof RingBufMap) && !(m instanceof ProgArrayMap);
+  if (canIterate) {
+    try {
+      let key = m.getNextKey(null);
+      while (key !== null && entries.length < limit) {
+        let value: string;
+        try { value = hex(m.lookup(key)); } catch (e) { value = `<${e instanceof Error ? e.message : String(e)}>`; }
+        entries.push({ key: hex(key), value });
+        key = m.getNextKey(key);
+      }
+    } catch { /* maps without keys (queues, stacks) list nothing */ }
+  }
+  return { name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, entries };
+}
+
+/** BPF_MAP_UPDATE_ELEM from the Maps tab: key and value as hex bytes. */
+export function updateMap(m: BpfMap, keyHex: string, valueHex: string): void {
+  m.update(parseHex(keyHex), parseHex(valueHex));
+}
+
+export function deleteMapKey(m: BpfMap, keyHex: string): void {
+  m.delete(parseHex(keyHex));
+}
+
+/** A 1,000-instruction (or `n`) program for the bench: straight-line ALU blocks joined by branches on a ctx load. */
+export function syntheticProgram(n: number): string {
+  const lines = ["r6 = r1", "r2 = *(u32 *)(r6 + 0)", "r0 = 0"];
+  let i = lines.length;
+  while (i < n - 2) {
+    lines.push(`if r2 > ${i} goto +1`, `r0 += ${i & 255}`, `r3 = r0`, `r3 *= 3`, `r0 ^= r3`);
+    i += 5;
+  }
+  while (i < n - 1) { lines.push("r0 += 1"); i++; }
+  lines.push("exit");
+  return lines.join("\n") + "\n";
+}
+
+export { decodeProgram };
