@@ -48,7 +48,7 @@ function selectTab(t: Tab, focus = false): void {
   }
   set("tab", t);
   if (t === "maps") renderMaps();
-  if (t === "program") void refreshProgram();
+  if (t === "program") void track(refreshProgram());
 }
 TABS.forEach((name, i) => {
   const tab = $(`tab-${name}`);
@@ -61,9 +61,22 @@ TABS.forEach((name, i) => {
   });
 });
 
-function debounce(f: () => void, ms: number): () => void {
+/** Work scheduled or running; body[data-busy] is "0" when the page shows the result of its current inputs. */
+let busy = 0;
+function track<T>(p: Promise<T>): Promise<T> {
+  document.body.dataset.busy = String(++busy);
+  return p.finally(() => { document.body.dataset.busy = String(--busy); });
+}
+
+/** Runs `f` once input pauses for `ms`; the wait counts as busy. */
+function debounce(f: () => Promise<unknown>, ms: number): () => void {
   let t: ReturnType<typeof setTimeout> | undefined;
-  return () => { clearTimeout(t); t = setTimeout(f, ms); };
+  let done: (() => void) | undefined;
+  return () => {
+    clearTimeout(t);
+    if (!done) void track(new Promise<void>((r) => { done = r; }));
+    t = setTimeout(() => { const d = done!; done = undefined; void track(f()).finally(d); }, ms);
+  };
 }
 
 // ---------------------------------------------------------------- Filter tab
@@ -89,12 +102,12 @@ async function refreshFilter(): Promise<P.FilterResult> {
   filterEditor.showError(r.error);
   $("filter-blocks").textContent = r.error ? "" : `(${r.blocks} basic blocks)`;
   await drawGraph($("filter-cfg"), r.dot);
-  if (captureBytes) void refreshCapture();
+  if (captureBytes) void track(refreshCapture());
   return r;
 }
-const refreshFilterSoon = debounce(() => void refreshFilter(), 150);
+const refreshFilterSoon = debounce(refreshFilter, 150);
 filterEditor = createEditor($("filter-editor"), "filter", get("expr"), "filter expression", refreshFilterSoon, true);
-for (const el of Array.from(document.querySelectorAll("#filter-lt, #filter-opt, input[name=filter-level]"))) el.addEventListener("change", () => void refreshFilter());
+for (const el of Array.from(document.querySelectorAll("#filter-lt, #filter-opt, input[name=filter-level]"))) el.addEventListener("change", () => void track(refreshFilter()));
 
 let captureBytes: Uint8Array | undefined;
 let captureName = "";
@@ -121,9 +134,13 @@ async function filterBytes(bytes: Uint8Array, expr: string, optimize: boolean): 
   return { ...P.filterCapture(bytes, expr, optimize), cpus: 1 };
 }
 
+let captureGeneration = 0;
+
 async function refreshCapture(): Promise<void> {
   if (!captureBytes) return;
+  const generation = ++captureGeneration;
   const r = await filterBytes(captureBytes, filterEditor.text(), $<HTMLInputElement>("filter-opt").checked);
+  if (generation !== captureGeneration) return; // a newer file or expression is being filtered
   $("filter-count").textContent = r.error
     ? `${captureName}: ${r.error}`
     : `${captureName}: ${r.matched} packets matched of ${r.seen} (${r.cpus} CPU${r.cpus > 1 ? "s" : ""})`;
@@ -139,11 +156,11 @@ async function refreshCapture(): Promise<void> {
 async function loadCapture(file: File): Promise<void> {
   captureBytes = new Uint8Array(await file.arrayBuffer());
   captureName = file.name;
-  await refreshCapture();
+  await track(refreshCapture());
 }
 $<HTMLInputElement>("filter-file").addEventListener("change", (e) => {
   const f = (e.target as HTMLInputElement).files?.[0];
-  if (f) void loadCapture(f);
+  if (f) void track(loadCapture(f));
 });
 const drop = $("filter-drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
@@ -152,7 +169,7 @@ drop.addEventListener("drop", (e) => {
   e.preventDefault();
   drop.classList.remove("over");
   const f = e.dataTransfer?.files[0];
-  if (f) void loadCapture(f);
+  if (f) void track(loadCapture(f));
 });
 drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("filter-file").click(); } });
 
@@ -229,12 +246,13 @@ function runProgram(): P.RunOutput {
   return r;
 }
 
-const refreshProgramSoon = debounce(() => void refreshProgram(), 250);
+const refreshProgramSoon = debounce(refreshProgram, 250);
 const progEditor = createEditor($("prog-editor"), "asm", get("asm"), "eBPF assembly", refreshProgramSoon);
-for (const id of ["prog-type", "prog-log", "prog-name"]) $(id).addEventListener("change", () => void refreshProgram());
+for (const id of ["prog-type", "prog-log", "prog-name"]) $(id).addEventListener("change", () => void track(refreshProgram()));
 $("run-go").addEventListener("click", () => runProgram());
 $("run-data").addEventListener("keydown", (e) => { if (e.key === "Enter") runProgram(); });
-$<HTMLInputElement>("prog-file").addEventListener("change", async (e) => {
+$<HTMLInputElement>("prog-file").addEventListener("change", (e) => void track(openObject(e)));
+async function openObject(e: Event): Promise<void> {
   const f = (e.target as HTMLInputElement).files?.[0];
   if (!f) return;
   elf = { bytes: new Uint8Array(await f.arrayBuffer()), name: f.name };
@@ -246,12 +264,12 @@ $<HTMLInputElement>("prog-file").addEventListener("change", async (e) => {
   names.hidden = $("prog-name-label").hidden = $("prog-asm-back").hidden = false;
   $("prog-editor").hidden = true;
   await refreshProgram();
-});
+}
 $("prog-asm-back").addEventListener("click", () => {
   elf = undefined;
   $("prog-name").hidden = $("prog-name-label").hidden = $("prog-asm-back").hidden = true;
   $("prog-editor").hidden = false;
-  void refreshProgram();
+  void track(refreshProgram());
 });
 
 // ---------------------------------------------------------------- Maps tab
@@ -308,7 +326,7 @@ $("trace-stop").addEventListener("click", () => traceRun?.stop());
 
 const initial = (TABS as readonly string[]).includes(get("tab")) ? (get("tab") as Tab) : "filter";
 selectTab(initial);
-const ready = Promise.all([refreshFilter(), refreshProgram()]);
+const ready = track(Promise.all([refreshFilter(), refreshProgram()]));
 document.body.dataset.ready = "0";
 void ready.then(() => { document.body.dataset.ready = "1"; });
 
