@@ -112,19 +112,31 @@ for (const el of Array.from(document.querySelectorAll("#filter-lt, #filter-opt, 
 let captureBytes: Uint8Array | undefined;
 let captureName = "";
 
+/** The worker CPUs, started on first use and kept; and each capture's shared copy, made once per file. */
+let pool: Worker[] | undefined;
+const sharedCopies = new WeakMap<Uint8Array, SharedArrayBuffer>();
+
+function runJob(w: Worker, job: FilterJob): Promise<FilterJobResult> {
+  return new Promise((resolve) => {
+    w.onmessage = (e: MessageEvent<FilterJobResult>) => resolve(e.data);
+    w.onerror = (e) => resolve({ matched: 0, seen: 0, rows: [], error: e.message });
+    w.postMessage(job);
+  });
+}
+
 /** Filters the loaded capture: split across worker CPUs when isolated (plain little-endian pcap), else here. */
 async function filterBytes(bytes: Uint8Array, expr: string, optimize: boolean): Promise<P.CaptureResult & { cpus: number }> {
   if (workerCpus > 1 && pcapLeHeader(bytes) !== null) {
-    const shared = new SharedArrayBuffer(bytes.length);
-    new Uint8Array(shared).set(bytes);
-    const parts = P.splitPcap(bytes, workerCpus);
-    const results = await Promise.all(parts.map((p) => new Promise<FilterJobResult>((resolve) => {
-      const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-      w.onmessage = (e: MessageEvent<FilterJobResult>) => { resolve(e.data); w.terminate(); };
-      w.onerror = (e) => { resolve({ matched: 0, seen: 0, rows: [], error: e.message }); w.terminate(); };
-      const job: FilterJob = { buffer: shared, expr, optimize, from: p.from, to: p.to, firstN: p.firstN, maxRows: 200 };
-      w.postMessage(job);
-    })));
+    let shared = sharedCopies.get(bytes);
+    if (!shared) {
+      shared = new SharedArrayBuffer(bytes.length);
+      new Uint8Array(shared).set(bytes);
+      sharedCopies.set(bytes, shared);
+    }
+    pool ??= Array.from({ length: workerCpus }, () => new Worker(new URL("./worker.js", import.meta.url), { type: "module" }));
+    const parts = P.splitPcap(bytes, pool.length);
+    const buffer = shared;
+    const results = await Promise.all(parts.map((p, i) => runJob(pool![i]!, { buffer, expr, optimize, from: p.from, to: p.to, firstN: p.firstN, maxRows: 200 })));
     const error = results.find((r) => r.error)?.error;
     if (error === undefined) {
       return { matched: results.reduce((n, r) => n + r.matched, 0), seen: results.reduce((n, r) => n + r.seen, 0),
@@ -339,5 +351,6 @@ void ready.then(() => { document.body.dataset.ready = "1"; });
     return svg?.querySelectorAll("g.node").length ?? 0;
   },
   syntheticProgram: P.syntheticProgram,
+  filterOneCpu: (bytes: Uint8Array, expr: string) => Promise.resolve(P.filterCapture(bytes, expr)),
   workerCpus,
 };

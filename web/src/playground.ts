@@ -460,15 +460,12 @@ export function deleteMapKey(m: BpfMap, keyHex: string): void {
   m.delete(parseHex(keyHex));
 }
 
-/** A 1,000-instruction (or `n`) program for the bench: straight-line ALU blocks joined by branches on a ctx load. */
+/** An `n`-instruction program for the bench: a ctx load, then diamonds on it (a bounded compare, a branch that
+ * computes into registers dead after the join, so states prune as in real programs), then exit. */
 export function syntheticProgram(n: number): string {
   const lines = ["r6 = r1", "r2 = *(u32 *)(r6 + 0)", "r0 = 0"];
-  let i = lines.length;
-  while (i < n - 2) {
-    lines.push(`if r2 > ${i} goto +1`, `r0 += ${i & 255}`, `r3 = r0`, `r3 *= 3`, `r0 ^= r3`);
-    i += 5;
-  }
-  while (i < n - 1) { lines.push("r0 += 1"); i++; }
+  for (let k = 0; lines.length < n - 6; k++) lines.push("r3 = r2", "r3 &= 255", `if r3 > ${k % 250} goto +2`, "r4 = r3", "r4 *= 3");
+  while (lines.length < n - 1) lines.push("r0 += 1");
   lines.push("exit");
   return lines.join("\n") + "\n";
 }
