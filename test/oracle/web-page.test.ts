@@ -268,7 +268,11 @@ test("Program and Maps tabs: a clang object's verdict, run and maps", async (t) 
   await counters.locator("input").nth(0).fill("03000000");
   await counters.locator("input").nth(1).fill("2a00000000000000");
   await counters.locator("button", { hasText: "Update" }).click();
-  await page.waitForFunction(() => document.querySelector("#maps-list")?.textContent?.includes("2a 00 00 00 00 00 00 00"), undefined, { timeout: 5000 });
+  // values are decoded through the object's BTF: the __u64 slot reads 42
+  const row = counters.locator("tbody tr").filter({ hasText: "03 00 00 00" });
+  assert.deepEqual(await row.locator("td").allTextContents(), ["3", "42", "03 00 00 00"]);
+  const flows = page.locator("#maps-list .map").filter({ hasText: "flows: hash" });
+  assert.match((await flows.locator("tbody td").first().textContent()) ?? "", /^\{"saddr":\d+,"daddr":\d+,"sport":1,"dport":0\}$/);
   await shot("maps");
 });
 

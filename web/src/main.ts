@@ -7,7 +7,6 @@ import * as P from "./playground.ts";
 import type { FilterJob, FilterJobResult } from "./worker.ts";
 import { LINK_TYPES, pcapLeHeader } from "../../src/filter/index.ts";
 import { PROGRAM_TYPES } from "../../src/runtime/index.ts";
-import type { BpfMap } from "../../src/maps/index.ts";
 import { startTrace, type TraceRun } from "./trace.ts";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -193,7 +192,7 @@ typeSelect.value = get("type");
 $<HTMLSelectElement>("prog-log").value = get("log");
 $<HTMLInputElement>("run-data").value = get("data");
 let elf: { bytes: Uint8Array; name: string } | undefined;
-let liveMaps: readonly BpfMap[] = [];
+let live: P.LiveObject = { maps: [], types: [] };
 
 function programSource(): P.ProgramSource {
   const type = typeSelect.value;
@@ -253,7 +252,7 @@ function runProgram(): P.RunOutput {
   $("run-cmd").textContent = "$ " + r.command;
   $("run-out").textContent = r.text + (r.r0 !== undefined ? `r0 = ${r.r0} (0x${r.r0.toString(16)})\n` : "");
   $("run-events").textContent = [...r.ringbuf, ...r.printk].join("\n");
-  liveMaps = r.live?.maps ?? [];
+  live = r.live ?? { maps: [], types: [] };
   renderMaps();
   return r;
 }
@@ -288,21 +287,22 @@ $("prog-asm-back").addEventListener("click", () => {
 
 function renderMaps(): void {
   const list = $("maps-list");
-  $("maps-note").textContent = liveMaps.length
-    ? `${liveMaps.length} map${liveMaps.length > 1 ? "s" : ""} of the program last run on the Program tab; keys and values in hex bytes.`
+  const maps = live.maps;
+  $("maps-note").textContent = maps.length
+    ? `${maps.length} map${maps.length > 1 ? "s" : ""} of the program last run on the Program tab; keys and values decoded through the object's BTF (hex where it has none). Edit with hex bytes.`
     : "No maps yet: open a clang .o with maps on the Program tab and run it.";
-  list.replaceChildren(...liveMaps.map((m, idx) => {
-    const v = P.viewMap(m);
+  list.replaceChildren(...maps.map((m, idx) => {
+    const v = P.viewMap(m, live.btf, live.types[idx]);
     const div = document.createElement("div");
     div.className = "map";
     const h = document.createElement("h2");
     h.textContent = `${v.name || `map ${idx}`}: ${v.type}, key ${v.keySize} B, value ${v.valueSize} B, max_entries ${v.maxEntries}`;
     const table = document.createElement("table");
-    table.innerHTML = "<thead><tr><th>key</th><th>value</th></tr></thead>";
+    table.innerHTML = "<thead><tr><th>key</th><th>value</th><th>key bytes</th></tr></thead>";
     const tb = document.createElement("tbody");
     for (const e of v.entries) {
       const tr = document.createElement("tr");
-      for (const x of [e.key, e.value]) { const td = document.createElement("td"); td.textContent = x; tr.append(td); }
+      for (const x of [e.key, e.value, e.raw]) { const td = document.createElement("td"); td.textContent = x; tr.append(td); }
       tb.append(tr);
     }
     table.append(tb);

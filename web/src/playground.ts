@@ -19,6 +19,8 @@ import { ProgArrayMap, RingBufMap } from "../../src/maps/index.ts";
 import type { BpfMap } from "../../src/maps/index.ts";
 import { PROGRAM_TYPES, PROG_TYPE_NAMES, createObjectMaps, testRun } from "../../src/runtime/index.ts";
 import { mapTypeName } from "../../src/maps/index.ts";
+import { JsonWriter, dumpBtfValue } from "../../src/btf/index.ts";
+import type { Btf } from "../../src/btf/index.ts";
 
 /** An error placed in the editor: 0-based line and column when the core reported them. */
 export interface SourceError { readonly message: string; readonly line?: number; readonly column?: number }
@@ -347,7 +349,8 @@ export interface MapView {
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries: number;
-  readonly entries: readonly { key: string; value: string }[];
+  /** Key and value decoded through BTF when the object has it (else hex), and the key's hex bytes. */
+  readonly entries: readonly { key: string; value: string; raw: string }[];
 }
 export interface RunOutput {
   /** What `bpfkit run [--type T] [--data HEX] FILE` prints (the duration is measured, so it differs run to run). */
@@ -427,23 +430,48 @@ export function runSource(src: ProgramSource, dataHex: string): RunOutput & { li
   const created = maps?.created ?? [];
   const ringbuf: string[] = [];
   for (const m of created) if (m instanceof RingBufMap) m.consume((s) => { ringbuf.push(`${m.name}: ${hex(s)}`); });
-  const live: LiveObject = { maps: created };
-  return { text, ...(r0 !== undefined ? { r0 } : {}), maps: created.map(viewMap), ringbuf, printk, command, live };
+  const types = obj?.maps.map((s) => ({ key: s.btfKeyTypeId, value: s.btfValueTypeId })) ?? [];
+  const live: LiveObject = { maps: created, btf: obj?.btf, types };
+  return { text, ...(r0 !== undefined ? { r0 } : {}), maps: created.map((m, i) => viewMap(m, obj?.btf, types[i])), ringbuf, printk, command, live };
 }
 
-/** The maps of the last run, kept so the Maps tab can edit them. */
-export interface LiveObject { readonly maps: readonly BpfMap[] }
+/** The maps of the last run, kept so the Maps tab can edit them, with the BTF type ids of their keys and values. */
+export interface LiveObject {
+  readonly maps: readonly BpfMap[];
+  readonly btf?: Btf | undefined;
+  readonly types: readonly { readonly key: number; readonly value: number }[];
+}
 
-export function viewMap(m: BpfMap, limit = 256): MapView {
-  const entries: { key: string; value: string }[] = [];
+const PER_CPU_TYPES = new Set([5, 6, 10, 21]);
+
+/** Bytes through their BTF type as bpftool's plain `map dump` prints them, or hex when there is no type. */
+function decode(bytes: Uint8Array, btf: Btf | undefined, typeId: number | undefined): string {
+  if (btf === undefined || !typeId) return hex(bytes);
+  try {
+    const j = new JsonWriter(false);
+    dumpBtfValue(j, btf, typeId, bytes, 0, true);
+    return j.finish().trimEnd();
+  } catch { return hex(bytes); }
+}
+
+export function viewMap(m: BpfMap, btf?: Btf, types?: { key: number; value: number }, limit = 256): MapView {
+  const entries: { key: string; value: string; raw: string }[] = [];
   const canIterate = !(m instanceof RingBufMap) && !(m instanceof ProgArrayMap);
   if (canIterate) {
     try {
       let key = m.getNextKey(null);
       while (key !== null && entries.length < limit) {
         let value: string;
-        try { value = hex(m.lookup(key)); } catch (e) { value = `<${e instanceof Error ? e.message : String(e)}>`; }
-        entries.push({ key: hex(key), value });
+        try {
+          const v = m.lookup(key);
+          if (PER_CPU_TYPES.has(m.type)) {
+            // one value per possible CPU, each in an 8-byte-aligned slot, as bpftool prints "values": [{cpu, value}]
+            const step = (m.valueSize + 7) & ~7, parts: string[] = [];
+            for (let c = 0; c * step < v.length; c++) parts.push(`cpu${c}: ${decode(v.subarray(c * step, c * step + m.valueSize), btf, types?.value)}`);
+            value = parts.join(", ");
+          } else value = decode(v, btf, types?.value);
+        } catch (e) { value = `<${e instanceof Error ? e.message : String(e)}>`; }
+        entries.push({ key: decode(key, btf, types?.key), value, raw: hex(key) });
         key = m.getNextKey(key);
       }
     } catch { /* maps without keys (queues, stacks) list nothing */ }
