@@ -140,6 +140,9 @@ export class AddressSpace {
    * `addr` must already be known to fit in 32 bits (callers check the high half of a 64-bit pointer).
    */
   check(addr: number, size: number, write: boolean): boolean {
+    // sizes and addresses are whole 32-bit numbers: NaN, fractions, negatives and 2^32+ are refused here, once for all
+    if ((size >>> 0) !== size || (addr >>> 0) !== addr) return false;
+    if (size === 0) return this.lookup(addr) >= 0 || (addr > 0 && this.lookup(addr - 1) >= 0);
     let i = this.lastHit;
     if (i < 0 || addr < this.starts[i]! || addr + size > this.ends[i]!) {
       i = this.lookup(addr);
@@ -156,13 +159,47 @@ export class AddressSpace {
   }
 
   fault(addr: number, size: number, write: boolean, pc = -1): BpfError {
-    const r = this.find(addr);
+    const where = pc >= 0 ? `pc ${pc}: ` : "";
+    const at = Number.isFinite(addr) ? `0x${addr.toString(16)}` : String(addr);
+    if ((size >>> 0) !== size || (addr >>> 0) !== addr) {
+      const n = Number.isNaN(size) ? "2^53 or more" : String(size); // argNum's NaN: a 64-bit size past 2^53
+      return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${n} bytes at ${at}: not a 32-bit address and size`,
+        pc >= 0 ? { pc } : {});
+    }
+    const r = this.find(addr) ?? (size === 0 && addr > 0 ? this.find(addr - 1) : undefined);
     const why = r === undefined ? "unmapped address"
       : write && !r.writable ? `write to read-only ${r.name}`
       : `out of bounds of ${r.name} [0x${r.start.toString(16)}, 0x${(r.start + r.size).toString(16)})`;
-    const where = pc >= 0 ? `pc ${pc}: ` : "";
-    return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${size} bytes at 0x${addr.toString(16)}: ${why}`,
+    return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${size} bytes at ${at}: ${why}`,
       pc >= 0 ? { pc } : {});
+  }
+
+  // Checked bulk access for helpers and maps: each checks the whole range with `check` (one region, writable for
+  // writes, integer size) before touching a byte, so no helper calls a raw typed-array method on an unchecked range.
+
+  /** Copy `n` bytes from `src` to `dst` inside the space (memmove); faults naming `pc` unless both ranges are allowed. */
+  copyChecked(dst: number, src: number, n: number, pc = -1): void {
+    this.assert(src, n, false, pc);
+    this.assert(dst, n, true, pc);
+    if (n > 0) this.u8.copyWithin(dst, src, src + n);
+  }
+
+  /** Set `n` bytes at `dst` to `byte`; faults unless the range is writable. */
+  fillChecked(dst: number, n: number, byte: number, pc = -1): void {
+    this.assert(dst, n, true, pc);
+    if (n > 0) this.u8.fill(byte, dst, dst + n);
+  }
+
+  /** Write `bytes` at `dst`; faults unless the range is writable. */
+  setChecked(dst: number, bytes: Uint8Array, pc = -1): void {
+    this.assert(dst, bytes.length, true, pc);
+    if (bytes.length > 0) this.u8.set(bytes, dst);
+  }
+
+  /** A copy of `n` bytes at `src`; faults unless the range is readable. */
+  sliceChecked(src: number, n: number, pc = -1): Uint8Array {
+    this.assert(src, n, false, pc);
+    return this.u8.slice(src, src + n);
   }
 
   /** All mapped regions, lowest address first. */

@@ -13,11 +13,10 @@ import type { BpfObject, ProgramSpec } from "../../src/object/index.ts";
 import { explain, verify } from "../../src/verifier/index.ts";
 import type { VerifyResult } from "../../src/verifier/index.ts";
 import { AddressSpace, Vm } from "../../src/vm/index.ts";
-import type { LoadedProgram } from "../../src/vm/index.ts";
 import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
-import { ProgArrayMap, RingBufMap } from "../../src/maps/index.ts";
-import type { BpfMap } from "../../src/maps/index.ts";
-import { PROGRAM_TYPES, PROG_TYPE_NAMES, createObjectMaps, testRun } from "../../src/runtime/index.ts";
+import { RingBufMap } from "../../src/maps/index.ts";
+import { PROGRAM_TYPES, System, openObject, refusalLine, testRun } from "../../src/runtime/index.ts";
+import type { BpfMap as RuntimeMap, LoadedObject } from "../../src/runtime/index.ts";
 import { mapTypeName } from "../../src/maps/index.ts";
 import { JsonWriter, dumpBtfValue } from "../../src/btf/index.ts";
 import type { Btf } from "../../src/btf/index.ts";
@@ -355,12 +354,13 @@ export interface MapView {
 export interface RunOutput {
   /** What `bpfkit run [--type T] [--data HEX] FILE` prints (the duration is measured, so it differs run to run). */
   readonly text: string;
-  readonly r0?: bigint;
-  readonly maps: readonly MapView[];
+  readonly r0?: number;
   readonly ringbuf: readonly string[];
   readonly printk: readonly string[];
   readonly command: string;
   readonly error?: SourceError;
+  /** The loaded object's maps, for the Maps tab (empty for bare instructions). */
+  readonly live: LiveObject;
 }
 
 export function parseHex(hex: string): Uint8Array {
@@ -371,78 +371,85 @@ export function parseHex(hex: string): Uint8Array {
 
 export function runCommand(src: ProgramSource, dataHex: string): string {
   const d = dataHex.replace(/[\s:]/g, "");
-  return `bpfkit run${src.type ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
+  return `bpfkit run${src.type && !src.elf ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
 
-/** Loads the source's programs into a fresh VM (maps created as `bpfkit run` creates them), runs the selected ones on
- * the data, and reads out r0, every map and the ring buffers. */
-export function runSource(src: ProgramSource, dataHex: string): RunOutput & { live?: LiveObject } {
+/** Runs the source as `bpfkit run` does: bare instructions on the interpreter (no maps, no verifier); an ELF object
+ * loaded into a fresh VM System by the runtime's openObject (maps, globals, prog arrays, every program verified),
+ * then each selected program test-run on the data. Also reads out ring buffers and trace_printk lines. */
+export function runSource(src: ProgramSource, dataHex: string): RunOutput {
   const command = runCommand(src, dataHex);
   const printk: string[] = [];
+  const env = hostEnv({ tracePrint: (l) => { printk.push(l); } });
+  const empty: LiveObject = { maps: [], types: [] };
   let data: Uint8Array;
-  let units: Unit[];
-  try {
-    data = parseHex(dataHex);
-    units = programUnits(src.elf ? { ...src, prog: undefined } : src);
-  } catch (e) {
+  try { data = parseHex(dataHex); } catch (e) {
     const err = sourceError(e);
-    return { text: `${src.fileName}: ${err.message}\n`, maps: [], ringbuf: [], printk, command, error: err };
+    return { text: `${src.fileName}: ${err.message}\n`, ringbuf: [], printk, command, error: err, live: empty };
   }
-  const space = new AddressSpace();
-  const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv({ tracePrint: (l) => { printk.push(l); } }) });
-  const obj = units[0]!.obj;
-  const maps = obj && obj.maps.length > 0 ? createObjectMaps(obj.maps, space) : undefined;
+  const fail = (e: unknown, label = src.fileName): string => {
+    if (!isBpfError(e)) {
+      const code = (e as { code?: unknown }).code;
+      return typeof code === "string" && /^E[A-Z]+$/.test(code) ? `${label}: ${(e as Error).message}\n` : `${label}: internal error: ${e instanceof Error ? e.message : String(e)}\n`;
+    }
+    return e.code === "FAULT" || e.code === "BUDGET" ? `${label}: fault: ${e.message}\n` : `${label}: ${e.message}\n`;
+  };
+  if (src.elf === undefined) {
+    try {
+      const insns = assembleWithLabels(src.asm ?? "").insns;
+      const vm = new Vm(new AddressSpace(), { helpers: defaultHelpers, env });
+      const type = src.type ?? "raw";
+      if (PROGRAM_TYPES[type] === undefined) {
+        return { text: `${src.fileName}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})\n`, ringbuf: [], printk, command, live: empty };
+      }
+      const r = testRun(vm, vm.load(insns, { type, name: src.fileName }), { type, data });
+      const r0 = Number(BigInt.asUintN(32, r.retval));
+      return { text: `${src.fileName}: Return value: ${r0}, duration (average): ${r.duration}ns\n`, r0, ringbuf: [], printk, command, live: empty };
+    } catch (e) {
+      return { text: fail(e), ringbuf: [], printk, command, error: sourceError(e), live: empty };
+    }
+  }
   let text = "";
-  let r0: bigint | undefined;
-  const byName = new Map<string, LoadedProgram>();
-  const ready: { u: Unit; prog: LoadedProgram; type: string }[] = [];
-  for (const u of units) {
-    const loadOnly = src.prog !== undefined && u.spec.name !== src.prog;
-    const own = obj ? PROG_TYPE_NAMES[u.spec.progType] : undefined;
-    const type = loadOnly ? (own ?? "raw") : (src.type ?? own ?? "raw");
-    try {
-      const prog = vm.load(u.spec.insns, { type, name: u.label, ...(maps ? { resolve: maps.resolve } : {}) });
-      if (obj) byName.set(u.spec.name, prog);
-      if (!loadOnly) ready.push({ u, prog, type });
-    } catch (e) {
-      if (!loadOnly) text += `${u.label}: ${isBpfError(e) ? e.message : String(e)}\n`;
-    }
+  let r0: number | undefined;
+  let obj: LoadedObject;
+  const sys = new System({ env });
+  try {
+    obj = openObject(sys, src.elf, { fileName: src.fileName });
+    if (src.prog !== undefined && !obj.object.programs.some((p) => p.name === src.prog)) throw new BpfError("ENOENT", `no program named '${src.prog}'`);
+    if (obj.object.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
+  } catch (e) {
+    return { text: fail(e), ringbuf: [], printk, command, error: sourceError(e), live: empty };
   }
-  obj?.maps.forEach((spec, idx) => {
-    const m = maps?.created[idx];
-    if (m instanceof ProgArrayMap) spec.initSlots?.forEach((name, slot) => { if (name !== undefined && byName.has(name)) m.setProgram(slot, byName.get(name)); });
-  });
-  for (const { u, prog, type } of ready) {
-    if (PROGRAM_TYPES[type] === undefined) {
-      text += `${u.label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})\n`;
-      continue;
-    }
+  for (const p of obj.object.programs) {
+    if (src.prog !== undefined && p.name !== src.prog) continue;
+    const label = `${src.fileName}:${p.name}`;
+    const prog = obj.programs.get(p.name);
+    if (prog === undefined) { text += `${label}: ${refusalLine(obj.skipped.get(p.name) ?? "not loaded")}\n`; continue; }
     try {
-      const r = testRun(vm, prog, { type, data });
-      r0 = r.retval;
-      text += `${u.label}: Return value: ${r.retval}, duration (average): ${r.duration}ns\n`;
-    } catch (e) {
-      text += isBpfError(e) && (e.code === "FAULT" || e.code === "BUDGET") ? `${u.label}: fault: ${e.message}\n` : `${u.label}: ${isBpfError(e) ? e.message : String(e)}\n`;
-    }
+      const r = prog.testRun(data);
+      r0 = r.retval >>> 0;
+      text += `${label}: Return value: ${r0}, duration (average): ${r.duration}ns\n`;
+    } catch (e) { text += fail(e, label); }
   }
-  const created = maps?.created ?? [];
   const ringbuf: string[] = [];
-  for (const m of created) if (m instanceof RingBufMap) m.consume((s) => { ringbuf.push(`${m.name}: ${hex(s)}`); });
-  const types = obj?.maps.map((s) => ({ key: s.btfKeyTypeId, value: s.btfValueTypeId })) ?? [];
-  const live: LiveObject = { maps: created, btf: obj?.btf, types };
-  return { text, ...(r0 !== undefined ? { r0 } : {}), maps: created.map((m, i) => viewMap(m, obj?.btf, types[i])), ringbuf, printk, command, live };
+  const maps = [...obj.maps.values()];
+  for (const m of maps) {
+    const vm = sys.vmMap(m.fd);
+    if (vm instanceof RingBufMap) vm.consume((sample) => { ringbuf.push(`${m.name}: ${hex(sample)}`); });
+  }
+  const specs = new Map(obj.object.maps.map((s) => [s.name, s]));
+  const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
+  return { text, ...(r0 !== undefined ? { r0 } : {}), ringbuf, printk, command, live: { maps, btf: obj.object.btf, types } };
 }
 
 /** The maps of the last run, kept so the Maps tab can edit them, with the BTF type ids of their keys and values. */
 export interface LiveObject {
-  readonly maps: readonly BpfMap[];
+  readonly maps: readonly RuntimeMap[];
   readonly btf?: Btf | undefined;
   readonly types: readonly { readonly key: number; readonly value: number }[];
 }
-
-const PER_CPU_TYPES = new Set([5, 6, 10, 21]);
 
 /** Bytes through their BTF type as bpftool's plain `map dump` prints them, or hex when there is no type. */
 function decode(bytes: Uint8Array, btf: Btf | undefined, typeId: number | undefined): string {
@@ -454,37 +461,34 @@ function decode(bytes: Uint8Array, btf: Btf | undefined, typeId: number | undefi
   } catch { return hex(bytes); }
 }
 
-export function viewMap(m: BpfMap, btf?: Btf, types?: { key: number; value: number }, limit = 256): MapView {
+// prog_array, perf_event_array, queue, stack, ringbuf, bloom_filter, user_ringbuf: no keys to list
+const NO_KEYS = new Set([3, 4, 22, 23, 27, 30, 31]);
+
+export function viewMap(m: RuntimeMap, btf?: Btf, types?: { key: number; value: number }, limit = 256): MapView {
   const entries: { key: string; value: string; raw: string }[] = [];
-  const canIterate = !(m instanceof RingBufMap) && !(m instanceof ProgArrayMap);
-  if (canIterate) {
+  if (!NO_KEYS.has(m.type)) {
     try {
-      let key = m.getNextKey(null);
-      while (key !== null && entries.length < limit) {
+      for (const [key] of m.entries()) {
+        if (entries.length >= limit) break;
         let value: string;
         try {
-          const v = m.lookup(key);
-          if (PER_CPU_TYPES.has(m.type)) {
-            // one value per possible CPU, each in an 8-byte-aligned slot, as bpftool prints "values": [{cpu, value}]
-            const step = (m.valueSize + 7) & ~7, parts: string[] = [];
-            for (let c = 0; c * step < v.length; c++) parts.push(`cpu${c}: ${decode(v.subarray(c * step, c * step + m.valueSize), btf, types?.value)}`);
-            value = parts.join(", ");
-          } else value = decode(v, btf, types?.value);
+          const vs = m.lookupPerCpu(key) ?? [];
+          // per-CPU maps: one value per possible CPU, as bpftool prints "values": [{cpu, value}]
+          value = m.perCpu ? vs.map((v, c) => `cpu${c}: ${decode(v, btf, types?.value)}`).join(", ") : decode(vs[0] ?? new Uint8Array(0), btf, types?.value);
         } catch (e) { value = `<${e instanceof Error ? e.message : String(e)}>`; }
         entries.push({ key: decode(key, btf, types?.key), value, raw: hex(key) });
-        key = m.getNextKey(key);
       }
-    } catch { /* maps without keys (queues, stacks) list nothing */ }
+    } catch { /* a map the backend cannot iterate lists nothing */ }
   }
   return { name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, entries };
 }
 
 /** BPF_MAP_UPDATE_ELEM from the Maps tab: key and value as hex bytes. */
-export function updateMap(m: BpfMap, keyHex: string, valueHex: string): void {
+export function updateMap(m: RuntimeMap, keyHex: string, valueHex: string): void {
   m.update(parseHex(keyHex), parseHex(valueHex));
 }
 
-export function deleteMapKey(m: BpfMap, keyHex: string): void {
+export function deleteMapKey(m: RuntimeMap, keyHex: string): void {
   m.delete(parseHex(keyHex));
 }
 
