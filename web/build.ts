@@ -1,9 +1,9 @@
-// Builds the playground into static files (web/dist): index.html, app.css, app.js (+ chunks, Graphviz loaded on first
+// Builds the playground into static files (web/dist): index.html (stylesheet inlined), app.js (+ chunks, Graphviz loaded on first
 // use) and worker.js, bundled by esbuild for the browser platform — one small dependency that bundles TypeScript as
 // written (`.ts` imports, no separate tsc pass), in a fraction of a second, which lets `bpfkit web` rebuild on every
 // start. Prints every file's size and the total, raw and gzipped.
 import { build, type Metafile } from "esbuild";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -21,8 +21,11 @@ export async function buildWeb(outdir = DIST_DIR, opts: { minify?: boolean; quie
     outdir, bundle: true, splitting: true, format: "esm", platform: "browser", target: "es2022",
     minify: opts.minify ?? true, sourcemap: false, metafile: true, logLevel: "warning", chunkNames: "chunk-[hash]",
   });
-  for (const f of ["index.html", "app.css"]) copyFileSync(join(WEB_DIR, f), join(outdir, f));
-  const files = [...Object.keys((r.metafile as Metafile).outputs).map((p) => join(process.cwd(), p)), join(outdir, "index.html"), join(outdir, "app.css")];
+  // the stylesheet is inlined: first paint then needs one response, not two
+  const css = readFileSync(join(WEB_DIR, "app.css"), "utf8");
+  const html = readFileSync(join(WEB_DIR, "index.html"), "utf8").replace('<link rel="stylesheet" href="app.css">', () => `<style>\n${css}</style>`);
+  writeFileSync(join(outdir, "index.html"), html);
+  const files = [...Object.keys((r.metafile as Metafile).outputs).map((p) => join(process.cwd(), p)), join(outdir, "index.html")];
   const out = files.map((p) => ({ name: relative(outdir, p), bytes: statSync(p).size, gzip: gzipSync(readFileSync(p)).length }));
   if (!opts.quiet) {
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;

@@ -23,6 +23,7 @@ let skip: string | undefined = existsSync(CHROMIUM) ? undefined : `chromium not 
 let ctx: BrowserContext | undefined;
 let page: Page;
 let server: { url: string; close(): Promise<void> } | undefined;
+let dist = "";
 const requests: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "bpfkit-web-"));
 
@@ -57,7 +58,7 @@ before(async () => {
     skip = `web dev dependencies missing (${(e as Error).message.split("\n")[0]}): npm ci installs them`;
     return;
   }
-  const dist = join(work, "dist");
+  dist = join(work, "dist");
   await buildWeb(dist, { quiet: true, minify: false });
   const { serveStatic } = await import("../../src/cli/web.ts");
   server = await serveStatic(dist);
@@ -328,6 +329,23 @@ test("a link reproduces the page: the state is in the URL fragment", async (t) =
   assert.equal(await other.textContent("#verify-out"), verdict);
   assert.equal(await other.textContent("#filter-cmd"), "$ bpfkit filter -y EN10MB -d 'udp port 53'");
   await other.close();
+});
+
+test("without COOP/COEP the page runs on one CPU and says so; with them it has worker CPUs", async (t) => {
+  if (skipped(t)) return;
+  assert.match((await page.textContent("#cpus")) ?? "", /^Cross-origin isolated: \d+ worker CPUs/);
+  const { serveStatic } = await import("../../src/cli/web.ts");
+  const plain = await serveStatic(dist, { isolate: false });
+  const other = await ctx!.newPage();
+  try {
+    await other.goto(plain.url);
+    await other.waitForSelector("body[data-ready='1']");
+    assert.equal(await other.evaluate(() => globalThis.crossOriginIsolated), false);
+    assert.match((await other.textContent("#cpus")) ?? "", /Not cross-origin isolated.*one CPU/);
+  } finally {
+    await other.close();
+    await plain.close();
+  }
 });
 
 test("the built page makes no request that leaves localhost", async (t) => {
