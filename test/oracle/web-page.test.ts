@@ -223,6 +223,9 @@ test("Program tab: verify and run print what the CLI prints; the failing path is
       assert.ok(failing.length >= 1, "failing path marked");
       assert.ok(failing.some((txt) => new RegExp(`(^|\\s)${pc}: `).test(txt)), `the block holding insn ${pc} is marked`);
       assert.ok(await page.locator("#verify-steps tbody tr").count() >= 2, "steps listed");
+      // a step, focused, points at its block
+      await page.locator("#verify-steps tbody tr").last().click();
+      assert.match((await page.locator("#prog-cfg g.node.current").textContent()) ?? "", new RegExp(`(^|\\s)${pc}: `));
       assert.ok((await page.locator("#prog-editor .cm-lintRange-error").count()) >= 1, "failing line underlined");
     } else assert.equal(failing.length, 0);
   }

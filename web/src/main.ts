@@ -221,12 +221,23 @@ async function refreshProgram(): Promise<P.VerifyOutput> {
   body.replaceChildren(...(u?.steps ?? []).map((s) => {
     const tr = document.createElement("tr");
     for (const x of [s.pc, s.insn, s.state, s.source ?? ""]) { const td = document.createElement("td"); td.textContent = String(x); tr.append(td); }
+    // focusing a step (click or Tab) points at its block on the CFG
+    tr.tabIndex = 0;
+    tr.addEventListener("focus", () => showStep(u!.pcNodes[s.pc]));
+    tr.addEventListener("click", () => tr.focus());
     return tr;
   }));
   $("prog-blocks").textContent = u ? `(${u.blockNodes.length} basic blocks${u.failingNodes.length ? `, ${u.failingNodes.length} on the failing path` : ""})` : "";
   await drawGraph($("prog-cfg"), u?.dot ?? "", u?.failingNodes ?? []);
   $("run-cmd").textContent = "$ " + P.runCommand(src, $<HTMLInputElement>("run-data").value);
   return v;
+}
+
+function showStep(node: string | undefined): void {
+  for (const g of Array.from(document.querySelectorAll("#prog-cfg g.node.current"))) g.classList.remove("current");
+  const g = node ? document.querySelector(`#prog-cfg g.node[data-node="${node}"]`) : null;
+  g?.classList.add("current");
+  g?.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 
 /** A rejection underlines the failing instruction's line in the assembly (assembly lines map to pcs 1:1 except

@@ -267,6 +267,8 @@ export interface VerifyUnit {
   /** DOT node names (fn_F_bb_B) of the basic blocks: all of them, and those on the failing path. */
   readonly blockNodes: readonly string[];
   readonly failingNodes: readonly string[];
+  /** The DOT node drawing each pc's block, by pc. */
+  readonly pcNodes: readonly string[];
   /** The failing path with the register/stack state the log shows after each step. */
   readonly steps: readonly Step[];
   readonly spec: ProgramSpec;
@@ -305,18 +307,22 @@ export function verifySource(src: ProgramSource, logLevel: number, nrCpus: numbe
   return { text, units: out, command };
 }
 
-function cfgMarks(insns: readonly Insn[], path: readonly number[]): { blockNodes: string[]; failingNodes: string[] } {
+function cfgMarks(insns: readonly Insn[], path: readonly number[]): { blockNodes: string[]; failingNodes: string[]; pcNodes: string[] } {
   const blockNodes: string[] = [];
+  const pcNodes: string[] = [];
   const failing = new Set<string>();
   const onPath = new Set(path);
   for (const f of xlatedCfg(insns)) {
     for (const b of f.blocks) {
       const name = `fn_${f.idx}_bb_${b.idx}`;
       blockNodes.push(name);
-      for (let pc = b.head; pc <= b.tail; pc++) if (onPath.has(pc)) { failing.add(name); break; }
+      for (let pc = b.head; pc <= b.tail; pc++) {
+        pcNodes[pc] = name;
+        if (onPath.has(pc)) failing.add(name);
+      }
     }
   }
-  return { blockNodes, failingNodes: [...failing] };
+  return { blockNodes, failingNodes: [...failing], pcNodes };
 }
 
 /** The failing path's steps: each pc with its instruction, the state the level-1 log printed last for it (`pc: ... ;
