@@ -198,6 +198,16 @@ test("Filter tab: a corpus capture's match count equals filter -r F --count", as
     assert.equal(await page.getAttribute("#filter-count", "data-matched"), want, `${f}: ${expr}`);
     assert.equal(await page.locator("#filter-packets tbody tr").count(), Math.min(200, Number(want)), `${f}: rows`);
   }
+  // dropping a file on the drop zone does what choosing it does
+  const f = picks[0]!;
+  const bytes = Array.from((await import("node:fs")).readFileSync(join(dir, f)));
+  await page.evaluate(([name, data]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(data as number[])], name as string));
+    document.querySelector("#filter-drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [f, bytes] as const);
+  await settled();
+  assert.equal(await page.getAttribute("#filter-count", "data-matched"), (await cli(["filter", "-r", join(dir, f), "--count", "not tcp"])).trim());
   await shot("filter-capture");
 });
 
