@@ -9,7 +9,8 @@ import { decodeProgram } from "../isa/ebpf/index.ts";
 import type { Btf } from "../btf/parse.ts";
 import { parseBtf } from "../btf/parse.ts";
 import { verify } from "../verifier/index.ts";
-import { AddressSpace, Vm } from "../vm/index.ts";
+import { AddressSpace } from "../vm/index.ts";
+import { createEngine, type Engine } from "../jit/index.ts";
 import type { LoadedProgram, RunOptions, RunResult } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import type { HelperEnv, HelperTable } from "../helpers/index.ts";
@@ -40,7 +41,7 @@ export interface SystemOptions {
   /** "interp" (default) or "jit" once src/jit lands. */
   readonly engine?: "interp" | "jit";
   /** Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). */
-  readonly executor?: (vm: Vm) => Executor;
+  readonly executor?: (vm: Engine) => Executor;
   /** created_by_uid of loaded programs (default 0). */
   readonly uid?: number;
   /** CLOCK_BOOTTIME in ns for load_time (default: the helper env's bootNs). */
@@ -154,7 +155,7 @@ const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
 export class System implements Backend {
   readonly kind = "vm" as const;
   readonly space: AddressSpace;
-  readonly vm: Vm;
+  readonly vm: Engine;
   readonly env: HelperEnv;
   readonly executor: Executor;
   readonly nCpus: number;
@@ -167,12 +168,11 @@ export class System implements Backend {
   private nextFd = 3;
 
   constructor(opts: SystemOptions = {}) {
-    if (opts.engine === "jit") throw new BpfError("ENOTSUPP", "engine 'jit': the wasm JIT (src/jit) is not available yet; use 'interp'");
     this.opts = opts;
     this.nCpus = opts.nCpus ?? 1;
     this.env = opts.env ?? hostEnv();
     this.space = new AddressSpace();
-    this.vm = new Vm(this.space, {
+    this.vm = createEngine(opts.engine ?? "interp", this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
       programOf: (e) => (e as { loaded?: LoadedProgram } | undefined)?.loaded,
     });
