@@ -242,13 +242,17 @@ test("Program tab: verify and run print what the CLI prints; the failing path is
   await shot("program-rejected");
   await typeInto("#prog-editor", ACCEPTED);
   await page.fill("#run-data", "0500000000000000aaaaaaaaaaaaaaaaaaaaaa");
-  await page.click("#run-go");
   writeFileSync(join(work, "prog.s"), ACCEPTED);
-  const want = await cli(["run", "--data", "0500000000000000aaaaaaaaaaaaaaaaaaaaaa", "prog.s"]);
-  const got = (await page.textContent("#run-out")) ?? "";
   const mask = (s: string) => s.replace(/duration \(average\): \d+ns/g, "duration (average): Nns");
-  assert.equal(mask(got.split("\n")[0]! + "\n"), mask(want));
-  assert.match(got, /^r0 = \d+ \(0x[0-9a-f]+\)$/m);
+  for (const engine of ["jit", "interp"]) {
+    await page.selectOption("#run-engine", engine);
+    await page.click("#run-go");
+    const want = await cli(["run", "--data", "0500000000000000aaaaaaaaaaaaaaaaaaaaaa", "--engine", engine, "prog.s"]);
+    const got = (await page.textContent("#run-out")) ?? "";
+    assert.equal(mask(got.split("\n")[0]! + "\n"), mask(want), engine);
+    assert.match(got, /^r0 = \d+ \(0x[0-9a-f]+\)$/m);
+    assert.match((await page.textContent("#run-cmd")) ?? "", engine === "jit" ? /--engine jit/ : /^\$ bpfkit run --data \w+ prog\.s$/);
+  }
   await shot("program-run");
 });
 
@@ -269,8 +273,9 @@ test("Program and Maps tabs: a clang object's verdict, run and maps", async (t) 
   assert.match((await page.textContent("#prog-disasm")) ?? "", /^; /m, "BTF source lines in the disassembly");
   const data = "00".repeat(64);
   await page.fill("#run-data", data);
+  await page.selectOption("#run-engine", "jit");
   await page.click("#run-go");
-  const ran = await cli(["run", "--data", data, label]);
+  const ran = await cli(["run", "--data", data, "--engine", "jit", label]);
   const mask = (s: string) => s.replace(/duration \(average\): \d+ns/g, "duration (average): Nns");
   const got = ((await page.textContent("#run-out")) ?? "").split("\n").filter((l) => l.startsWith(label)).join("\n") + "\n";
   assert.equal(mask(got), mask(ran));

@@ -25,7 +25,7 @@ const state = new URLSearchParams(location.hash.slice(1));
 const DEFAULTS: Record<string, string> = {
   tab: "filter", expr: "tcp port 80 and host 10.0.0.1", lt: "EN10MB", O: "1", d: "1",
   asm: "r6 = r1\nr2 = *(u32 *)(r6 + 0)\nif r2 > 1500 goto +2\nr0 = *(u64 *)(r2 + 0)\nexit\nr0 = 0\nexit\n",
-  type: "socket_filter", log: "1", data: "",
+  type: "socket_filter", log: "1", data: "", engine: "jit",
   script: "tracepoint:block:block_rq_issue\n{\n  @bytes = hist(args->bytes);\n}\n",
 };
 const get = (k: string) => state.get(k) ?? DEFAULTS[k] ?? "";
@@ -191,6 +191,8 @@ for (const t of Object.keys(PROGRAM_TYPES)) typeSelect.add(new Option(t, t));
 typeSelect.value = get("type");
 $<HTMLSelectElement>("prog-log").value = get("log");
 $<HTMLInputElement>("run-data").value = get("data");
+$<HTMLSelectElement>("run-engine").value = get("engine") === "interp" ? "interp" : "jit";
+const engine = () => $<HTMLSelectElement>("run-engine").value as "interp" | "jit";
 let elf: { bytes: Uint8Array; name: string } | undefined;
 let live: P.LiveObject = { maps: [], types: [] };
 
@@ -229,7 +231,7 @@ async function refreshProgram(): Promise<P.VerifyOutput> {
   }));
   $("prog-blocks").textContent = u ? `(${u.blockNodes.length} basic blocks${u.failingNodes.length ? `, ${u.failingNodes.length} on the failing path` : ""})` : "";
   await drawGraph($("prog-cfg"), u?.dot ?? "", u?.failingNodes ?? []);
-  $("run-cmd").textContent = "$ " + P.runCommand(src, $<HTMLInputElement>("run-data").value);
+  $("run-cmd").textContent = "$ " + P.runCommand(src, $<HTMLInputElement>("run-data").value, engine());
   return v;
 }
 
@@ -259,7 +261,8 @@ function stepError(v: P.VerifyOutput): P.SourceError | undefined {
 
 function runProgram(): P.RunOutput {
   set("data", $<HTMLInputElement>("run-data").value);
-  const r = P.runSource(programSource(), $<HTMLInputElement>("run-data").value);
+  set("engine", engine());
+  const r = P.runSource(programSource(), $<HTMLInputElement>("run-data").value, engine());
   $("run-cmd").textContent = "$ " + r.command;
   $("run-out").textContent = r.text + (r.r0 !== undefined ? `r0 = ${r.r0} (0x${r.r0.toString(16)})\n` : "");
   $("run-events").textContent = [...r.ringbuf, ...r.printk].join("\n");

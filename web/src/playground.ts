@@ -12,7 +12,8 @@ import { loadObject, xlatedCfg, xlatedDot, xlatedPlain } from "../../src/object/
 import type { BpfObject, ProgramSpec } from "../../src/object/index.ts";
 import { explain, verify } from "../../src/verifier/index.ts";
 import type { VerifyResult } from "../../src/verifier/index.ts";
-import { AddressSpace, Vm } from "../../src/vm/index.ts";
+import { AddressSpace } from "../../src/vm/index.ts";
+import { createEngine, type EngineKind } from "../../src/jit/index.ts";
 import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
 import { RingBufMap } from "../../src/maps/index.ts";
 import { PROGRAM_TYPES, System, openObject, refusalLine, testRun } from "../../src/runtime/index.ts";
@@ -375,18 +376,18 @@ export function parseHex(hex: string): Uint8Array {
   return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
 
-export function runCommand(src: ProgramSource, dataHex: string): string {
+export function runCommand(src: ProgramSource, dataHex: string, engine: EngineKind = "interp"): string {
   const d = dataHex.replace(/[\s:]/g, "");
-  return `bpfkit run${src.type && !src.elf ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
+  return `bpfkit run${src.type && !src.elf ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${engine !== "interp" ? ` --engine ${engine}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
 
-/** Runs the source as `bpfkit run` does: bare instructions on the interpreter (no maps, no verifier); an ELF object
+/** Runs the source as `bpfkit run [--engine E]` does: bare instructions on the engine (no maps, no verifier); an ELF object
  * loaded into a fresh VM System by the runtime's openObject (maps, globals, prog arrays, every program verified),
  * then each selected program test-run on the data. Also reads out ring buffers and trace_printk lines. */
-export function runSource(src: ProgramSource, dataHex: string): RunOutput {
-  const command = runCommand(src, dataHex);
+export function runSource(src: ProgramSource, dataHex: string, engine: EngineKind = "interp"): RunOutput {
+  const command = runCommand(src, dataHex, engine);
   const printk: string[] = [];
   const env = hostEnv({ tracePrint: (l) => { printk.push(l); } });
   const empty: LiveObject = { maps: [], types: [] };
@@ -405,7 +406,7 @@ export function runSource(src: ProgramSource, dataHex: string): RunOutput {
   if (src.elf === undefined) {
     try {
       const insns = assembleWithLabels(src.asm ?? "").insns;
-      const vm = new Vm(new AddressSpace(), { helpers: defaultHelpers, env });
+      const vm = createEngine(engine, new AddressSpace(), { helpers: defaultHelpers, env });
       const type = src.type ?? "raw";
       if (PROGRAM_TYPES[type] === undefined) {
         return { text: `${src.fileName}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})\n`, ringbuf: [], printk, command, live: empty };
@@ -420,7 +421,7 @@ export function runSource(src: ProgramSource, dataHex: string): RunOutput {
   let text = "";
   let r0: number | undefined;
   let obj: LoadedObject;
-  const sys = new System({ env });
+  const sys = new System({ env, engine });
   try {
     obj = openObject(sys, src.elf, { fileName: src.fileName });
     if (src.prog !== undefined && !obj.object.programs.some((p) => p.name === src.prog)) throw new BpfError("ENOENT", `no program named '${src.prog}'`);
