@@ -62,11 +62,12 @@ export async function main(): Promise<void> {
       const time = async (f) => { await f(); const xs = []; for (let i = 0; i < 5; i++) { const t = performance.now(); await f(); xs.push(performance.now() - t); } return med(xs); };
       let nodes = 0, matched = 0, cpus = 0;
       const verify = await time(async () => { nodes = await hook.verifyAndDraw(src); });
+      const verifyOnly = await time(() => hook.verifyOnly(src));
       const bytes = new Uint8Array(await (await fetch("/bench.pcap")).arrayBuffer());
       const workers = await time(async () => { const r = await hook.filterBytes(bytes, expr, true); matched = r.matched; cpus = r.cpus; });
       const one = await time(() => hook.filterOneCpu(bytes, expr));
-      return { verify, nodes, workers, one, matched, cpus, isolated: globalThis.crossOriginIsolated };
-    })()`)) as { verify: number; nodes: number; workers: number; one: number; matched: number; cpus: number; isolated: boolean };
+      return { verify, verifyOnly, nodes, workers, one, matched, cpus, isolated: globalThis.crossOriginIsolated };
+    })()`)) as { verify: number; verifyOnly: number; nodes: number; workers: number; one: number; matched: number; cpus: number; isolated: boolean };
 
     const { instance } = await import("@viz-js/viz");
     const viz = await instance();
@@ -74,6 +75,7 @@ export async function main(): Promise<void> {
       const v = P.verifySource({ asm, fileName: "bench.s" }, 0, 1);
       return viz.renderString(v.units[0]!.dot, { format: "svg", nodeAttributes: { fontname: "Courier", fontsize: 11 } });
     });
+    const nodeVerifyOnly = await timeIt(5, () => P.verifySource({ asm, fileName: "bench.s" }, 0, 1));
     const bytes = new Uint8Array(readFileSync(pcap));
     const nodeFn = await timeIt(5, () => P.filterCapture(bytes, EXPR));
     const quiet = async () => {
@@ -86,6 +88,7 @@ export async function main(): Promise<void> {
     const row = (what: string, page: number, node: number, note = "") =>
       console.log(`  ${what.padEnd(58)} page ${page.toFixed(1).padStart(8)} ms   node ${node.toFixed(1).padStart(8)} ms   page/node ${(page / node).toFixed(2)}x${note}`);
     row(`verify + draw CFG, 1,000 insns (${inPage.nodes} SVG nodes)`, inPage.verify, nodeVerify);
+    row(`  of which verify (+ disassembly, DOT text)`, inPage.verifyOnly, nodeVerifyOnly);
     row(`filter ${PACKETS / 1000}k packets, page main thread vs same fn in node`, inPage.one, nodeFn, ` (${inPage.matched} matched)`);
     row(`filter ${PACKETS / 1000}k packets, page ${inPage.cpus} worker CPUs vs bpfkit filter -r --count`, inPage.workers, nodeCli,
       inPage.isolated ? "" : " (not isolated: one CPU)");

@@ -364,6 +364,7 @@ void ready.then(() => { document.body.dataset.ready = "1"; });
     const svg = await drawGraph($("prog-cfg"), v.units[0]?.dot ?? "", v.units[0]?.failingNodes ?? []);
     return svg?.querySelectorAll("g.node").length ?? 0;
   },
+  verifyOnly: (asm: string) => Promise.resolve(P.verifySource({ asm, fileName: "bench.s" }, 0, nrCpus).units[0]?.accepted),
   syntheticProgram: P.syntheticProgram,
   filterOneCpu: (bytes: Uint8Array, expr: string) => Promise.resolve(P.filterCapture(bytes, expr)),
   workerCpus,
