@@ -311,6 +311,12 @@ function renderMaps(): void {
     div.className = "map";
     const h = document.createElement("h2");
     h.textContent = `${v.name || `map ${idx}`}: ${v.type}, key ${v.keySize} B, value ${v.valueSize} B, max_entries ${v.maxEntries}`;
+    if (!v.keyed) {
+      const p = document.createElement("p");
+      p.textContent = v.type === "ringbuf" ? "Records appear under Run on the Program tab." : "No keys to list for this map type.";
+      div.append(h, p);
+      return div;
+    }
     const table = document.createElement("table");
     table.innerHTML = "<thead><tr><th>key</th><th>value</th><th>key bytes</th></tr></thead>";
     const tb = document.createElement("tbody");

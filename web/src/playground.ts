@@ -357,6 +357,8 @@ export interface MapView {
   readonly maxEntries: number;
   /** Key and value decoded through BTF when the object has it (else hex), and the key's hex bytes. */
   readonly entries: readonly { key: string; value: string; raw: string }[];
+  /** False for maps without keys to list or edit (ring buffers, queues, stacks, prog/perf arrays, bloom filters). */
+  readonly keyed: boolean;
 }
 export interface RunOutput {
   /** What `bpfkit run [--type T] [--data HEX] FILE` prints (the duration is measured, so it differs run to run). */
@@ -487,7 +489,7 @@ export function viewMap(m: RuntimeMap, btf?: Btf, types?: { key: number; value: 
       }
     } catch { /* a map the backend cannot iterate lists nothing */ }
   }
-  return { name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, entries };
+  return { name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, entries, keyed: !NO_KEYS.has(m.type) };
 }
 
 /** BPF_MAP_UPDATE_ELEM from the Maps tab: key and value as hex bytes. */
