@@ -349,6 +349,7 @@ export class JitVm {
 
   /** callx: a BPF function of this program (its table slot), else a helper id: -2 for a tail call, -1 when done. */
   private callx(p: LoadedProgram, pc: number, reg: number): number {
+    if (reg > 10 || reg < 0) throw new BpfError("FAULT", `pc ${pc}: callx through r${reg}, which is not a register`, { pc });
     const v = this.view(), R = this.scratch.start >> 2;
     const lo = v[R + 2 * reg]!, hi = v[R + 2 * reg + 1]!;
     const fn = hi === 0 ? this.functionAt(lo >>> 0) : undefined;

@@ -35,7 +35,26 @@ export interface AddressSpaceOptions {
   readonly maximumPages?: number;
   /** Back the space with shared memory so worker threads can act as CPUs. */
   readonly shared?: boolean;
+  /**
+   * Attach to memory another thread created (a worker CPU): regions it mapped arrive through `applyLayout`, and this
+   * space allocates only inside `arena`, a range the owner reserved for it, so two threads never hand out one address.
+   */
+  readonly memory?: WebAssembly.Memory;
+  readonly arena?: { readonly start: number; readonly size: number };
 }
+
+/** A region as another thread sharing the memory learns it. */
+export interface RegionRecord {
+  readonly id: number;
+  readonly start: number;
+  readonly size: number;
+  readonly kind: RegionKind;
+  readonly name: string;
+  readonly writable: boolean;
+}
+
+/** One change of the layout, in the order it happened: a region mapped, or the start of a region unmapped. */
+export type LayoutOp = { readonly map: RegionRecord; readonly unmap?: undefined } | { readonly unmap: number; readonly map?: undefined };
 
 const PAGE = 65536;
 /** Lowest mapped address: the first wasm page stays a hole, so null and small integers never dereference. */
@@ -52,6 +71,10 @@ export class AddressSpace {
   readonly memory: WebAssembly.Memory;
   u8: Uint8Array;
   dv: DataView;
+  /** The same bytes as 32-bit words (index = address / 4), for Atomics and map bookkeeping kept in the space. */
+  i32: Int32Array;
+  /** Backed by a SharedArrayBuffer: worker CPUs may run on it, and atomic instructions are real atomics. */
+  readonly shared: boolean;
   generation = 0;
   /** Changes whenever a region is mapped or unmapped, so callers caching region bounds know when to drop them. */
   layoutVersion = 0;
@@ -64,13 +87,65 @@ export class AddressSpace {
   private free_: { start: number; size: number }[] = [];
   private top = FIRST_MAPPED;
   private lastHit = -1;
+  /** Addresses at or above this were never handed out, so they are still zero (memory grows zeroed). */
+  private fresh = FIRST_MAPPED;
+  /** End of the arena an attached space allocates in (Infinity: the owner, which grows the memory). */
+  private readonly limit: number = Infinity;
+  private readonly arenaStart: number = Infinity;
+  private journal_: LayoutOp[] | undefined;
 
   constructor(opts: AddressSpaceOptions = {}) {
     const initial = opts.initialPages ?? 16;
     const maximum = opts.maximumPages ?? 16384;
-    this.memory = new WebAssembly.Memory({ initial, maximum, shared: opts.shared ?? false } as WebAssembly.MemoryDescriptor);
+    this.memory = opts.memory ?? new WebAssembly.Memory({ initial, maximum, shared: opts.shared ?? false } as WebAssembly.MemoryDescriptor);
+    this.shared = typeof SharedArrayBuffer !== "undefined" && this.memory.buffer instanceof SharedArrayBuffer;
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    if (opts.arena !== undefined) {
+      this.top = this.fresh = this.arenaStart = opts.arena.start;
+      this.limit = opts.arena.start + opts.arena.size;
+      this.nextId = 0x40000000; // ids of regions only this thread knows
+    }
+  }
+
+  /**
+   * Records every region mapped or unmapped from now on (the owner of a shared space does, so worker CPUs can
+   * replay the layout with applyLayout). Returns the live record; callers take what they have not sent yet.
+   */
+  journal(): LayoutOp[] {
+    this.journal_ ??= this.regionsSorted.map((r) => ({ map: record(r) }));
+    return this.journal_;
+  }
+
+  /** Replays another thread's layout changes: its regions become checkable here (never allocated here). */
+  applyLayout(ops: readonly LayoutOp[]): void {
+    for (const op of ops) {
+      if (op.map !== undefined) {
+        const r = op.map;
+        // the owner's record of this thread's own arena: what lies inside it is this thread's to know
+        if (this.indexOf(r.start) >= 0 || (r.start >= this.arenaStart && r.start < this.limit)) continue;
+        this.insertSorted({ id: r.id, start: r.start, size: r.size, kind: r.kind, name: r.name, writable: r.writable });
+      } else {
+        const i = this.indexOf(op.unmap);
+        if (i < 0) continue;
+        this.starts.splice(i, 1);
+        this.ends.splice(i, 1);
+        this.regionsSorted.splice(i, 1);
+        this.lastHit = -1;
+      }
+    }
+    this.layoutVersion++;
+    this.refresh();
+  }
+
+  /** Re-reads the memory's size after another thread grew it (shared memory never detaches old views). */
+  refresh(): void {
+    if (this.memory.buffer.byteLength === this.u8.length) return;
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.generation++;
   }
 
   /** Map a new zeroed region of `size` bytes. Throws ENOMEM when the memory cannot grow. */
@@ -99,15 +174,20 @@ export class AddressSpace {
     if (start < 0) {
       start = alignUp(this.top, align);
       const end = start + need + GUARD;
+      if (end > this.limit) throw new BpfError("ENOMEM", `arena [0x${(this.limit - 1).toString(16)}] cannot hold ${size} more bytes`);
       this.ensure(end);
       this.top = end;
     }
     const region: Region = {
       id: this.nextId++, start, size, kind: opts.kind, name: opts.name ?? opts.kind, writable: opts.writable ?? true,
     };
-    if (!opts.noZero) this.u8.fill(0, start, start + need);
+    // Memory never handed out is still zero: leaving it untouched keeps a large, sparsely used region (a map sized
+    // by max_entries) from costing pages until they are used.
+    if (!opts.noZero && start < this.fresh) this.u8.fill(0, start, Math.min(start + need, this.fresh));
+    if (start + need + GUARD > this.fresh) this.fresh = start + need + GUARD;
     this.insertSorted(region);
     this.layoutVersion++;
+    this.journal_?.push({ map: record(region) });
     return region;
   }
 
@@ -120,6 +200,7 @@ export class AddressSpace {
     this.regionsSorted.splice(i, 1);
     this.lastHit = -1;
     this.layoutVersion++;
+    this.journal_?.push({ unmap: region.start });
     this.free_.push({ start: region.start, size: Math.max(region.size, 1) + GUARD });
     this.free_.sort((a, b) => a.start - b.start);
     // coalesce neighbours
@@ -259,8 +340,12 @@ export class AddressSpace {
     }
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
     this.generation++;
   }
 }
+
+const record = (r: Region): RegionRecord =>
+  ({ id: r.id, start: r.start, size: r.size, kind: r.kind, name: r.name, writable: r.writable });
 
 const alignUp = (x: number, a: number): number => (x + a - 1) & ~(a - 1);
