@@ -17,7 +17,7 @@ export async function buildWeb(outdir = DIST_DIR, opts: { minify?: boolean; quie
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const r = await build({
-    entryPoints: { app: join(WEB_DIR, "src/main.ts"), worker: join(WEB_DIR, "src/worker.ts") },
+    entryPoints: { app: join(WEB_DIR, "src/main.ts"), worker: join(WEB_DIR, "src/worker.ts"), "cpu-worker": join(WEB_DIR, "src/cpu-worker.ts") },
     outdir, bundle: true, splitting: true, format: "esm", platform: "browser", target: "es2022",
     minify: opts.minify ?? true, sourcemap: false, metafile: true, logLevel: "warning", chunkNames: "chunk-[hash]",
   });

@@ -254,6 +254,13 @@ test("Program tab: verify and run print what the CLI prints; the failing path is
     assert.match((await page.textContent("#run-cmd")) ?? "", engine === "jit" ? /--engine jit/ : /^\$ bpfkit run --data \w+ prog\.s$/);
   }
   await shot("program-run");
+  // the VM's CPUs as Web Workers over one shared memory: each CPU runs the program and sees its own index
+  await typeInto("#prog-editor", "call 8\nexit\n");
+  await page.click("#run-cpus-go");
+  await settled();
+  const lines = ((await page.textContent("#run-cpus")) ?? "").trim().split("\n");
+  const n = await page.evaluate(() => (globalThis as unknown as { bpfkitPage: { workerCpus: number } }).bpfkitPage.workerCpus);
+  assert.deepEqual(lines, Array.from({ length: n }, (_, i) => `cpu ${i}: 1000 runs, 2000 insns, last r0 ${i}`));
 });
 
 test("Program and Maps tabs: a clang object's verdict, run and maps", async (t) => {

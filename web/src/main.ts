@@ -8,6 +8,10 @@ import type { FilterJob, FilterJobResult } from "./worker.ts";
 import { LINK_TYPES, pcapLeHeader } from "../../src/filter/index.ts";
 import { PROGRAM_TYPES } from "../../src/runtime/index.ts";
 import { startTrace, type TraceRun } from "./trace.ts";
+import { WebCpuPool } from "./cpu-pool.ts";
+import { AddressSpace, Vm } from "../../src/vm/index.ts";
+import { assemble } from "../../src/isa/ebpf/index.ts";
+import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const nrCpus = Math.max(1, navigator.hardwareConcurrency || 1);
@@ -271,6 +275,31 @@ function runProgram(): P.RunOutput {
   return r;
 }
 
+/** Assembly programs fired on every worker CPU at once over one shared address space (isolated pages only): each CPU
+ * reports its runs, instructions and last r0 (bpf_get_smp_processor_id() gives the CPU's index). */
+let cpuPool: Promise<WebCpuPool> | undefined;
+async function runOnCpus(repeat = 1000): Promise<string> {
+  const out = $("run-cpus");
+  out.hidden = false;
+  try {
+    if (elf) throw new Error("worker CPUs run assembly programs here; objects run on one CPU");
+    const space = await (cpuPool ??= WebCpuPool.start(new AddressSpace({ shared: true }), workerCpus)).then((p) => p.space);
+    const pool = await cpuPool;
+    const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+    const prog = vm.load(assemble(progEditor.text()), { type: "raw", name: "prog.s" });
+    try {
+      const rs = await pool.fire(prog, repeat);
+      out.textContent = rs.map((r) => `cpu ${r.cpu}: ${r.runs} runs, ${r.insns} insns, last r0 ${r.lastR0}${r.faults ? `, ${r.faults} faults: ${r.error}` : ""}`).join("\n") + "\n";
+    } finally { vm.unload(prog); }
+  } catch (e) { out.textContent = e instanceof Error ? e.message : String(e); }
+  return out.textContent ?? "";
+}
+if (workerCpus > 1) {
+  $("run-cpus-go").hidden = false;
+  $("run-cpus-go").textContent = `Run 1000 times on each of ${workerCpus} worker CPUs`;
+  $("run-cpus-go").addEventListener("click", () => void track(runOnCpus()));
+}
+
 const refreshProgramSoon = debounce(refreshProgram, 250);
 const progEditor = createEditor($("prog-editor"), "asm", get("asm"), "eBPF assembly", refreshProgramSoon);
 for (const id of ["prog-type", "prog-log", "prog-name"]) $(id).addEventListener("change", () => void track(refreshProgram()));
@@ -364,7 +393,7 @@ void ready.then(() => { document.body.dataset.ready = "1"; });
 
 /** Hooks for the browser tests and the bench (the same functions the controls call). */
 (globalThis as Record<string, unknown>).bpfkitPage = {
-  ready, refreshFilter, refreshProgram, runProgram, filterBytes,
+  ready, refreshFilter, refreshProgram, runProgram, filterBytes, runOnCpus,
   async verifyAndDraw(asm: string): Promise<number> {
     const v = P.verifySource({ asm, fileName: "bench.s" }, 0, nrCpus);
     const svg = await drawGraph($("prog-cfg"), v.units[0]?.dot ?? "", v.units[0]?.failingNodes ?? []);
