@@ -22,7 +22,7 @@ test("the pure core and the playground bundle for the browser without node: impo
     .filter((d) => d.isDirectory() && !NODE_EDGES.has(d.name) && existsSync(join(ROOT, "src", d.name, "index.ts")))
     .map((d) => join(ROOT, "src", d.name, "index.ts"));
   assert.ok(layers.length >= 10, `found ${layers.length} layers`);
-  const entries = [...layers, join(ROOT, "src/errors.ts"), join(ROOT, "web/src/main.ts"), join(ROOT, "web/src/worker.ts")];
+  const entries = [...layers, join(ROOT, "src/errors.ts"), join(ROOT, "web/src/main.ts"), join(ROOT, "web/src/worker.ts"), join(ROOT, "web/src/cpu-worker.ts")];
   const builtins = new Set(builtinModules);
   const found: string[] = [];
   await esbuild.build({
