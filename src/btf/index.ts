@@ -1,6 +1,7 @@
 // BTF: parse raw BTF (either byte order, split BTF over a base), validate it like the kernel, dump it byte-identically
 // to bpftool 7.1 (raw and C via libbpf's btf_dump rules), read .BTF.ext (func/line info, CO-RE records) and resolve
-// CO-RE relocations against a target BTF. Pure: imports only src/errors.ts.
+// CO-RE relocations against a target BTF, and print typed bytes (map keys/values) as bpftool's btf_dumper does.
+// Pure: imports only src/errors.ts.
 export { Btf, parseBtf, btfTypeRecordSize } from "./parse.ts";
 export type { BtfHeader } from "./parse.ts";
 export type { BtfType, BtfMember, BtfEnumValue, BtfParam, BtfVarSecinfo } from "./types.ts";
@@ -19,3 +20,5 @@ export { resolveCoreRelo, essentialNameLength, coreTypesCompatible, CORE_RELO_KI
 export type { CoreResult } from "./core.ts";
 export { ByteReader, cstring } from "./bytes.ts";
 export { encodeBtf } from "./encode.ts";
+export { dumpBtfValue } from "./value-dump.ts";
+export { JsonWriter } from "./json-writer.ts";

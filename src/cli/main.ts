@@ -19,6 +19,7 @@ const commands: Record<string, { help: string }> = {
   link: { help: "link show  like bpftool link" },
   perf: { help: "perf  programs attached through perf events, like bpftool perf" },
   kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
+  web: { help: "web [--port N] [--host ADDR]  the playground in a web page (built with esbuild, served on localhost)" },
 };
 
 function usage(): string {

@@ -10,7 +10,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace } from "../vm/index.ts";
 import { createEngine, engineKind, type EngineKind } from "../jit/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
-import { PROGRAM_TYPES, System, openObject, testRun } from "../runtime/index.ts";
+import { PROGRAM_TYPES, System, openObject, refusalLine as refusal, testRun } from "../runtime/index.ts";
 
 interface Args {
   type?: string;
@@ -106,12 +106,6 @@ function runObject(file: string, bytes: Uint8Array, args: Args): boolean {
   }
   obj.close();
   return ok;
-}
-
-/** A refused load in one line: the command and errno, then the verifier's error line. */
-function refusal(message: string): string {
-  const lines = message.split("\n").filter((l) => l && !/^(\d+: |; |processed |verification time|stack depth)/.test(l));
-  return lines.length > 1 ? `${lines[0]}: ${lines[lines.length - 1]}` : lines[0] ?? message;
 }
 
 function render(label: string, e: unknown): string {

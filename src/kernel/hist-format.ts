@@ -22,7 +22,7 @@ function powerLabel(power: number): string {
   return `${1n << BigInt(power - unit * 10)}${suffixes[unit]}`;
 }
 
-function bpftraceLabel(slot: number): string {
+export function bpftraceLabel(slot: number): string {
   if (slot === 0) return "(..., 0)";
   if (slot === 1) return "[0]";
   if (slot === 2) return "[1]";

@@ -10,5 +10,5 @@ export { btfFromFileBytes, isRawBtf } from "./btf-file.ts";
 export { internalMapName } from "./maps.ts";
 export { C as SkeletonCodecs } from "./skeleton-codecs.ts";
 export type { Codec, SkeletonMap, SkeletonProgram, RunOutput } from "./skeleton-codecs.ts";
-export { xlatedPlain, xlatedDot } from "./xlated.ts";
-export type { XlatedOptions } from "./xlated.ts";
+export { xlatedPlain, xlatedDot, xlatedCfg } from "./xlated.ts";
+export type { XlatedOptions, CfgFunc, CfgBlock } from "./xlated.ts";

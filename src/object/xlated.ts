@@ -67,8 +67,9 @@ export function xlatedPlain(prog: ProgramSpec, btf: Btf | undefined, opts: Xlate
   return out;
 }
 
-interface Block { head: number; tail: number; idx: number }
-interface Func { start: number; end: number; idx: number; blocks: Block[] }
+export interface CfgBlock { readonly head: number; readonly tail: number; readonly idx: number }
+export interface CfgFunc { readonly start: number; readonly end: number; readonly idx: number; readonly blocks: readonly CfgBlock[] }
+interface Func { start: number; end: number; idx: number; blocks: CfgBlock[] }
 
 const isJmp = (code: number) => (code & 7) === 5 || (code & 7) === 6;
 const op = (code: number) => code & 0xf0;
@@ -77,9 +78,9 @@ const callOff = (x: Insn) => x.imm;
 /** cfg.c follows `off` for every jump (bpftool 7.1 predates gotol's imm offset). */
 const jmpOff = (x: Insn) => x.off;
 
-/** cfg.c's DOT graph of the program, as one string. */
-export function xlatedDot(prog: ProgramSpec): string {
-  const insns = prog.insns;
+/** cfg.c's functions and basic blocks: functions start at the entry and every bpf-to-bpf call target, blocks at jump
+ * targets and after conditional jumps; block idx counts from 2 (0 and 1 are ENTRY and EXIT in the DOT graph). */
+export function xlatedCfg(insns: readonly Insn[]): readonly CfgFunc[] {
   const n = insns.length;
   // functions: entry plus every pseudo-call target
   const starts = new Set<number>([0]);
@@ -98,10 +99,8 @@ export function xlatedDot(prog: ProgramSpec): string {
       if (t >= 0 && t < n && !order.includes(t)) order.push(t);
     }
   }
-  for (const f of funcs) f.idx = order.indexOf(f.start);
-
-  let dot = 'digraph "DOT graph for eBPF program" {\n';
   for (const f of funcs) {
+    f.idx = order.indexOf(f.start);
     const heads = new Set<number>([f.start]);
     for (let i = f.start; i <= f.end; i++) {
       const x = insns[i]!;
@@ -114,6 +113,16 @@ export function xlatedDot(prog: ProgramSpec): string {
     // a jump outside its function (malformed code) would make bpftool read garbage; such heads are left out
     const hs = [...heads].filter((h) => h >= f.start && h <= f.end).sort((a, b) => a - b);
     f.blocks = hs.map((head, k) => ({ head, tail: (hs[k + 1] ?? f.end + 1) - 1, idx: k + 2 }));
+  }
+  return funcs;
+}
+
+/** cfg.c's DOT graph of the program, as one string. */
+export function xlatedDot(prog: ProgramSpec): string {
+  const insns = prog.insns;
+  const funcs = xlatedCfg(insns);
+  let dot = 'digraph "DOT graph for eBPF program" {\n';
+  for (const f of funcs) {
     dot += `subgraph "cluster_${f.idx}" {\n\tstyle="dashed";\n\tcolor="black";\n\tlabel="func_${f.idx} ()";\n`;
     dot += `\tfn_${f.idx}_bb_0 [shape=Mdiamond,style=filled,label="ENTRY"];\n\n`;
     for (const b of f.blocks) {

@@ -20,7 +20,7 @@ export type {
   ProgInfoWanted, MapInfo as SyscallMapInfo, BtfInfo, LinkInfo,
 } from "./backend.ts";
 export { BpfMap, Program, Link } from "./model.ts";
-export { openObject, sectionTarget, loadAndPin } from "./object.ts";
+export { openObject, sectionTarget, loadAndPin, refusalLine } from "./object.ts";
 export type { LoadedObject, OpenObjectOptions } from "./object.ts";
 export { progTag } from "./tag.ts";
 // attach points on the VM (each fires the programs attached at its hook; see System.attach and hookOf)

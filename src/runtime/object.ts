@@ -216,6 +216,12 @@ export function openObject(backend: Backend, input: Uint8Array | BpfObject, opts
   };
 }
 
+/** A refused load in one line (as `bpfkit run` reports it): the command and errno, then the verifier's error line. */
+export function refusalLine(message: string): string {
+  const lines = message.split("\n").filter((l) => l && !/^(\d+: |; |processed |verification time|stack depth)/.test(l));
+  return lines.length > 1 ? `${lines[0]}: ${lines[lines.length - 1]}` : lines[0] ?? message;
+}
+
 /**
  * bpftool's `prog load OBJ PATH` (the first program pinned at PATH) and `prog loadall OBJ DIR` (every program pinned
  * as DIR/NAME): the object is loaded, pinned, and its handles closed as bpftool's exit closes them — what is not pinned

@@ -1,0 +1,514 @@
+// The playground's computations, with no DOM: each function takes what a tab's inputs hold and returns the text the
+// matching `bpfkit` command prints (filter -d, verify, run) plus what the page draws (DOT graphs, failing path, maps).
+// Imports only the pure core, so the page, the browser tests and the Node side of the bench run exactly this code.
+import { BpfError, isBpfError } from "../../src/errors.ts";
+import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue, pcapLeHeader } from "../../src/filter/index.ts";
+import { dumpProgram, bpfImage } from "../../src/isa/cbpf/image.ts";
+import type { CbpfInsn } from "../../src/isa/cbpf/insn.ts";
+import { assembleWithLabels, decodeProgram, formatInsnKernel } from "../../src/isa/ebpf/index.ts";
+import type { Insn } from "../../src/isa/ebpf/insn.ts";
+import { openCapture } from "../../src/capture/index.ts";
+import { loadObject, xlatedCfg, xlatedDot, xlatedPlain } from "../../src/object/index.ts";
+import type { BpfObject, ProgramSpec } from "../../src/object/index.ts";
+import { explain, verify } from "../../src/verifier/index.ts";
+import type { VerifyResult } from "../../src/verifier/index.ts";
+import { AddressSpace } from "../../src/vm/index.ts";
+import { createEngine, type EngineKind } from "../../src/jit/index.ts";
+import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
+import { RingBufMap } from "../../src/maps/index.ts";
+import { PROGRAM_TYPES, System, openObject, refusalLine, testRun } from "../../src/runtime/index.ts";
+import type { BpfMap as RuntimeMap, LoadedObject } from "../../src/runtime/index.ts";
+import { mapTypeName } from "../../src/maps/index.ts";
+import { JsonWriter, dumpBtfValue } from "../../src/btf/index.ts";
+import type { Btf } from "../../src/btf/index.ts";
+
+/** An error placed in the editor: 0-based line and column when the core reported them. */
+export interface SourceError { readonly message: string; readonly line?: number; readonly column?: number }
+
+export function sourceError(e: unknown): SourceError {
+  if (isBpfError(e)) {
+    const l = e.location;
+    return { message: e.message, ...(l.line !== undefined ? { line: l.line - 1 } : {}), ...(l.column !== undefined ? { column: l.column } : {}) };
+  }
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+// ---------------------------------------------------------------- Filter tab
+
+export interface FilterRequest { readonly expr: string; readonly linktype: string; readonly optimize: boolean; readonly level: 1 | 2 | 3 }
+export interface FilterResult {
+  /** What `bpfkit filter -y LT [-O] -d EXPR` prints on stdout, or an error. */
+  readonly text: string;
+  readonly insns: readonly CbpfInsn[];
+  readonly dot: string;
+  readonly blocks: number;
+  readonly error?: SourceError;
+  /** The equivalent command line. */
+  readonly command: string;
+}
+
+const SNAPLEN = 262144;
+
+export function filterCommand(r: FilterRequest): string {
+  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  return `bpfkit filter -y ${r.linktype}${r.optimize ? "" : " -O"} -${"d".repeat(r.level)} ${q(r.expr)}`;
+}
+
+export function runFilter(r: FilterRequest): FilterResult {
+  const command = filterCommand(r);
+  try {
+    const prog = compileFilter(r.expr, { linktype: r.linktype, optimize: r.optimize, snaplen: SNAPLEN });
+    const { dot, blocks } = cbpfDot(prog.insns);
+    return { text: dumpProgram(prog.insns, r.level), insns: prog.insns, dot, blocks, command };
+  } catch (e) {
+    const err = sourceError(e);
+    return { text: `bpfkit filter: ${err.message}\n`, insns: [], dot: "", blocks: 0, error: err, command };
+  }
+}
+
+/** Basic blocks of a classic program: leaders are insn 0, jump targets and the insn after a jump or return. */
+export function cbpfBlocks(insns: readonly CbpfInsn[]): number[] {
+  const leaders = new Set<number>([0]);
+  insns.forEach((x, pc) => {
+    const cls = x.code & 7;
+    if (cls === 5) {
+      if ((x.code & 0xf0) === 0) leaders.add(pc + 1 + x.k);
+      else { leaders.add(pc + 1 + x.jt); leaders.add(pc + 1 + x.jf); }
+      leaders.add(pc + 1);
+    } else if (cls === 6) leaders.add(pc + 1);
+  });
+  return [...leaders].filter((l) => l < insns.length).sort((a, b) => a - b);
+}
+
+const dotEscape = (s: string) => s.replace(/[\\"{}|<>]/g, (c) => "\\" + c);
+
+/** The classic program's control-flow graph in DOT: one record node per basic block (tcpdump -d lines), true edges
+ * solid green, false edges dashed red. */
+export function cbpfDot(insns: readonly CbpfInsn[]): { dot: string; blocks: number } {
+  const leaders = cbpfBlocks(insns);
+  let dot = 'digraph "cBPF" {\n\tnode [shape=record];\n';
+  leaders.forEach((head, k) => {
+    const tail = (leaders[k + 1] ?? insns.length) - 1;
+    const lines: string[] = [];
+    for (let pc = head; pc <= tail; pc++) lines.push(dotEscape(bpfImage(insns[pc]!, pc).replace(/\s+/g, " ")) + "\\l");
+    dot += `\tb${head} [label="{${lines.join("|")}}"];\n`;
+    const x = insns[tail]!;
+    const cls = x.code & 7;
+    if (cls === 5) {
+      if ((x.code & 0xf0) === 0) dot += `\tb${head} -> b${tail + 1 + x.k};\n`;
+      else {
+        dot += `\tb${head} -> b${tail + 1 + x.jt} [color="#1a7f37",label="T"];\n`;
+        dot += `\tb${head} -> b${tail + 1 + x.jf} [color="#cf222e",style=dashed,label="F"];\n`;
+      }
+    } else if (cls !== 6 && tail + 1 < insns.length) dot += `\tb${head} -> b${tail + 1};\n`;
+  });
+  return { dot: dot + "}\n", blocks: leaders.length };
+}
+
+// ---------------------------------------------------------------- captures
+
+export interface PacketRow { readonly n: number; readonly time: string; readonly len: number; readonly summary: string }
+export interface CaptureResult {
+  readonly matched: number;
+  readonly seen: number;
+  /** The first matching packets (up to `rows`), summarized. */
+  readonly rows: readonly PacketRow[];
+  readonly linktype: number;
+  readonly error?: string;
+}
+
+/** The capture filtered as `bpfkit filter -r FILE --count EXPR` filters it (same compile options, libpcap's
+ * interpreter semantics); counts plus a summary of the first matches. */
+export function filterCapture(bytes: Uint8Array, expr: string, optimize = true, maxRows = 200): CaptureResult {
+  const rows: PacketRow[] = [];
+  let matched = 0, seen = 0, linktype = 0;
+  try {
+    const fast = pcapLeHeader(bytes);
+    const cap = openCapture(bytes);
+    linktype = cap.info.linktype;
+    const row = linkTypeByFileValue(cap.info.linktype);
+    const prog = compileFilter(expr, { linktype: row ? row[1] : cap.info.linktype, optimize, snaplen: cap.info.snaplen,
+      readingFile: true, swapped: cap.info.byteOrder === "be" });
+    const run = compileOfflineFilterJs(prog.insns);
+    if (fast !== null) {
+      const r = filterPcapRecords(bytes, run, 24, bytes.length, (off, end, n) => {
+        if (rows.length < maxRows) rows.push(summarizeRecord(bytes, off, end, n, linktype));
+      });
+      if (r !== null) return { matched: r.matched, seen: r.seen, rows, linktype };
+    }
+    for (const p of cap.packets()) {
+      seen++;
+      if (run(p.data, p.len, 0, p.data.length) !== 0) {
+        matched++;
+        if (rows.length < maxRows) rows.push({ n: seen, time: formatTime(p.ts.sec, p.ts.nsec), len: p.len, summary: summarize(p.data, linktype) });
+      }
+    }
+    return { matched, seen, rows, linktype };
+  } catch (e) {
+    return { matched, seen, rows, linktype, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+type RunFilter = (p: Uint8Array, len: number, start: number, end: number) => number;
+
+/** Filters the little-endian pcap records in bytes[from, to) in place; null if a record is irregular (the general
+ * reader then reports it). Record numbers passed to onMatch count from `firstN`. */
+export function filterPcapRecords(bytes: Uint8Array, run: RunFilter, from: number, to: number,
+  onMatch?: (off: number, end: number, n: number) => void, firstN = 1): { matched: number; seen: number } | null {
+  const hdr = pcapLeHeader(bytes);
+  if (hdr === null) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let matched = 0, seen = 0;
+  for (let off = from; off < to;) {
+    if (off + 16 > to) return null;
+    const caplen = view.getUint32(off + 8, true);
+    const end = off + 16 + caplen;
+    if (caplen > hdr.snaplen || end > to) return null;
+    seen++;
+    if (run(bytes, view.getUint32(off + 12, true), off + 16, end) !== 0) {
+      matched++;
+      onMatch?.(off, end, firstN + seen - 1);
+    }
+    off = end;
+  }
+  return { matched, seen };
+}
+
+/** Record boundaries splitting a little-endian pcap into about `parts` equal pieces (for worker CPUs). */
+export function splitPcap(bytes: Uint8Array, parts: number): { from: number; to: number; firstN: number }[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: { from: number; to: number; firstN: number }[] = [];
+  const step = Math.max(1, Math.ceil((bytes.length - 24) / parts));
+  let from = 24, n = 1, count = 0, off = 24;
+  while (off + 16 <= bytes.length) {
+    const next = off + 16 + view.getUint32(off + 8, true);
+    count++;
+    if (next - from >= step) { out.push({ from, to: next, firstN: n }); from = next; n += count; count = 0; }
+    off = next;
+  }
+  if (from < bytes.length) out.push({ from, to: bytes.length, firstN: n });
+  return out;
+}
+
+export function summarizeRecord(bytes: Uint8Array, off: number, end: number, n: number, linktype: number): PacketRow {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + off, 16);
+  return { n, time: formatTime(v.getUint32(0, true), v.getUint32(4, true) * (bytes[0] === 0x4d ? 1 : 1000)), len: v.getUint32(12, true),
+    summary: summarize(bytes.subarray(off + 16, end), linktype) };
+}
+
+function formatTime(sec: number, nsec: number): string {
+  const d = new Date(sec * 1000);
+  const p = (x: number, w = 2) => String(x).padStart(w, "0");
+  return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(Math.floor(nsec / 1000), 6)}`;
+}
+
+const IP_PROTOS: Record<number, string> = { 1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP", 58: "ICMPv6", 132: "SCTP" };
+
+/** A one-line summary (addresses, protocol, ports) of an Ethernet, raw IP or Linux cooked frame. */
+export function summarize(d: Uint8Array, linktype: number): string {
+  let off: number, type: number;
+  const u16 = (o: number) => (d[o]! << 8) | d[o + 1]!;
+  if (linktype === 1) { if (d.length < 14) return "truncated"; off = 14; type = u16(12); while ((type === 0x8100 || type === 0x88a8) && d.length >= off + 4) { type = u16(off + 2); off += 4; } }
+  else if (linktype === 113) { if (d.length < 16) return "truncated"; off = 16; type = u16(14); }
+  else if (linktype === 101 || linktype === 12 || linktype === 14) { off = 0; type = (d[0]! >> 4) === 6 ? 0x86dd : 0x0800; }
+  else return `link type ${linktype}, ${d.length} bytes`;
+  const ports = (o: number, p: number) => (p === 6 || p === 17 || p === 132) && d.length >= o + 4 ? [`.${u16(o)}`, `.${u16(o + 2)}`] : ["", ""];
+  if (type === 0x0800 && d.length >= off + 20) {
+    const ihl = (d[off]! & 15) * 4, p = d[off + 9]!;
+    const a = (o: number) => `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
+    const [sp, dp] = ports(off + ihl, p);
+    return `IP ${a(off + 12)}${sp} > ${a(off + 16)}${dp}: ${IP_PROTOS[p] ?? `proto ${p}`}`;
+  }
+  if (type === 0x86dd && d.length >= off + 40) {
+    const a = (o: number) => Array.from({ length: 8 }, (_, i) => u16(o + 2 * i).toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+    const p = d[off + 6]!;
+    const [sp, dp] = ports(off + 40, p);
+    return `IP6 ${a(off + 8)}${sp} > ${a(off + 24)}${dp}: ${IP_PROTOS[p] ?? `next header ${p}`}`;
+  }
+  if (type === 0x0806) return "ARP";
+  return `ethertype 0x${type.toString(16).padStart(4, "0")}, ${d.length} bytes`;
+}
+
+// ---------------------------------------------------------------- Program tab
+
+export interface ProgramSource {
+  /** Assembly text (kernel or llvm syntax), or undefined when `elf` is given. */
+  readonly asm?: string;
+  readonly elf?: Uint8Array;
+  /** The file name the CLI would be given (labels its output lines). */
+  readonly fileName: string;
+  /** Program to pick from an ELF object (default: all). */
+  readonly prog?: string;
+  readonly type?: string;
+}
+
+export interface Unit { readonly label: string; readonly spec: ProgramSpec; readonly progType: number | string; readonly obj?: BpfObject }
+
+/** The programs a source holds, named as the CLI names them (`FILE` or `FILE:prog`). */
+export function programUnits(src: ProgramSource): Unit[] {
+  if (src.elf !== undefined) {
+    const obj = loadObject(src.elf, { fileName: src.fileName });
+    const progs = obj.programs.filter((p) => src.prog === undefined || p.name === src.prog);
+    if (progs.length === 0) throw new BpfError("ENOENT", `${src.fileName}: no program${src.prog ? ` named ${src.prog}` : "s"}`);
+    return progs.map((p) => ({ label: `${src.fileName}:${p.name}`, spec: p, progType: src.type ?? (p.progType || "socket_filter"), obj }));
+  }
+  const insns = assembleWithLabels(src.asm ?? "").insns;
+  const spec: ProgramSpec = { name: "prog", section: "", progType: 0, attachType: 0, attachTo: "", progFlags: 0, insns,
+    funcInfo: [], lineInfo: [], relocs: [], sectionOffset: 0, coreRelos: 0 };
+  return [{ label: src.fileName, spec, progType: src.type ?? "socket_filter" }];
+}
+
+export interface Step { readonly pc: number; readonly insn: string; readonly state: string; readonly source?: string }
+export interface VerifyUnit {
+  readonly label: string;
+  readonly accepted: boolean;
+  readonly result: VerifyResult;
+  readonly disasm: readonly string[];
+  readonly dot: string;
+  /** DOT node names (fn_F_bb_B) of the basic blocks: all of them, and those on the failing path. */
+  readonly blockNodes: readonly string[];
+  readonly failingNodes: readonly string[];
+  /** The DOT node drawing each pc's block, by pc. */
+  readonly pcNodes: readonly string[];
+  /** The failing path with the register/stack state the log shows after each step. */
+  readonly steps: readonly Step[];
+  readonly spec: ProgramSpec;
+}
+export interface VerifyOutput {
+  /** What `bpfkit verify --log-level N --explain FILE` prints on stdout. */
+  readonly text: string;
+  readonly units: readonly VerifyUnit[];
+  readonly error?: SourceError;
+  readonly command: string;
+}
+
+export function verifyCommand(src: ProgramSource, logLevel: number): string {
+  return `bpfkit verify${src.type ? ` --type ${src.type}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} --log-level ${logLevel} --explain ${src.fileName}`;
+}
+
+export function verifySource(src: ProgramSource, logLevel: number, nrCpus: number): VerifyOutput {
+  const command = verifyCommand(src, logLevel);
+  let units: Unit[];
+  try { units = programUnits(src); } catch (e) {
+    const err = sourceError(e);
+    return { text: `bpfkit verify: ${err.message}\n`, units: [], error: err, command };
+  }
+  let text = "";
+  const out: VerifyUnit[] = [];
+  for (const u of units) {
+    const insns = u.spec.insns;
+    const r = verify(insns, { progType: u.progType, maps: u.obj?.maps ?? [], logLevel, nrCpus,
+      btfFuncInfo: u.spec.funcInfo.length > 0, ...(u.obj ? { license: u.obj.license } : {}) });
+    text += r.accepted ? `${u.label}: accepted\n` : `${u.label}: rejected: ${r.error!.message}\n`;
+    if (logLevel > 0) text += r.log;
+    if (!r.accepted) text += explain(insns, r) + "\n";
+    out.push({ label: u.label, accepted: r.accepted, result: r, spec: u.spec, disasm: xlatedPlain(u.spec, u.obj?.btf),
+      dot: xlatedDot(u.spec), ...cfgMarks(insns, r.failingPath ?? []), steps: failingSteps(u, r) });
+  }
+  return { text, units: out, command };
+}
+
+function cfgMarks(insns: readonly Insn[], path: readonly number[]): { blockNodes: string[]; failingNodes: string[]; pcNodes: string[] } {
+  const blockNodes: string[] = [];
+  const pcNodes: string[] = [];
+  const failing = new Set<string>();
+  const onPath = new Set(path);
+  for (const f of xlatedCfg(insns)) {
+    for (const b of f.blocks) {
+      const name = `fn_${f.idx}_bb_${b.idx}`;
+      blockNodes.push(name);
+      for (let pc = b.head; pc <= b.tail; pc++) {
+        pcNodes[pc] = name;
+        if (onPath.has(pc)) failing.add(name);
+      }
+    }
+  }
+  return { blockNodes, failingNodes: [...failing], pcNodes };
+}
+
+/** The failing path's steps: each pc with its instruction, the state the level-1 log printed last for it (`pc: ... ;
+ * STATE` or a full `pc: STATE` line), and its source line from BTF line info. */
+function failingSteps(u: Unit, r: VerifyResult): Step[] {
+  if (r.accepted || !r.failingPath) return [];
+  const states = new Map<number, string>();
+  const logged = r.log.length > 0 ? r.log : verify(u.spec.insns, { progType: u.progType, maps: u.obj?.maps ?? [], logLevel: 1,
+    btfFuncInfo: u.spec.funcInfo.length > 0, ...(u.obj ? { license: u.obj.license } : {}) }).log;
+  for (const line of logged.split("\n")) {
+    let m = /^(\d+): \([0-9a-f]{2}\) .*?;\s(.*)$/.exec(line);
+    if (m) { states.set(Number(m[1]), m[2]!.trim()); continue; }
+    m = /^(\d+): (R\d.*)$/.exec(line);
+    if (m) states.set(Number(m[1]), m[2]!.trim());
+  }
+  const li = u.spec.lineInfo;
+  return r.failingPath.map((pc) => {
+    let source: string | undefined;
+    for (const l of li) if (l.insnOff <= pc) source = l.line.trim(); else break;
+    return { pc, insn: formatInsnKernel(u.spec.insns, pc), state: states.get(pc) ?? "", ...(source ? { source } : {}) };
+  });
+}
+
+// ---------------------------------------------------------------- run
+
+export interface MapView {
+  readonly name: string;
+  readonly type: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** Key and value decoded through BTF when the object has it (else hex), and the key's hex bytes. */
+  readonly entries: readonly { key: string; value: string; raw: string }[];
+  /** False for maps without keys to list or edit (ring buffers, queues, stacks, prog/perf arrays, bloom filters). */
+  readonly keyed: boolean;
+}
+export interface RunOutput {
+  /** What `bpfkit run [--type T] [--data HEX] FILE` prints (the duration is measured, so it differs run to run). */
+  readonly text: string;
+  readonly r0?: number;
+  readonly ringbuf: readonly string[];
+  readonly printk: readonly string[];
+  readonly command: string;
+  readonly error?: SourceError;
+  /** The loaded object's maps, for the Maps tab (empty for bare instructions). */
+  readonly live: LiveObject;
+}
+
+export function parseHex(hex: string): Uint8Array {
+  const h = hex.replace(/^0x/i, "").replace(/[\s:]/g, "");
+  if (!/^([0-9a-f]{2})*$/i.test(h)) throw new BpfError("EINVAL", `--data: '${h}' is not hex bytes`);
+  return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+export function runCommand(src: ProgramSource, dataHex: string, engine: EngineKind = "interp"): string {
+  const d = dataHex.replace(/[\s:]/g, "");
+  return `bpfkit run${src.type && !src.elf ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${engine !== "interp" ? ` --engine ${engine}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
+
+/** Runs the source as `bpfkit run [--engine E]` does: bare instructions on the engine (no maps, no verifier); an ELF object
+ * loaded into a fresh VM System by the runtime's openObject (maps, globals, prog arrays, every program verified),
+ * then each selected program test-run on the data. Also reads out ring buffers and trace_printk lines. */
+export function runSource(src: ProgramSource, dataHex: string, engine: EngineKind = "interp"): RunOutput {
+  const command = runCommand(src, dataHex, engine);
+  const printk: string[] = [];
+  const env = hostEnv({ tracePrint: (l) => { printk.push(l); } });
+  const empty: LiveObject = { maps: [], types: [] };
+  let data: Uint8Array;
+  try { data = parseHex(dataHex); } catch (e) {
+    const err = sourceError(e);
+    return { text: `${src.fileName}: ${err.message}\n`, ringbuf: [], printk, command, error: err, live: empty };
+  }
+  const fail = (e: unknown, label = src.fileName): string => {
+    if (!isBpfError(e)) {
+      const code = (e as { code?: unknown }).code;
+      return typeof code === "string" && /^E[A-Z]+$/.test(code) ? `${label}: ${(e as Error).message}\n` : `${label}: internal error: ${e instanceof Error ? e.message : String(e)}\n`;
+    }
+    return e.code === "FAULT" || e.code === "BUDGET" ? `${label}: fault: ${e.message}\n` : `${label}: ${e.message}\n`;
+  };
+  if (src.elf === undefined) {
+    try {
+      const insns = assembleWithLabels(src.asm ?? "").insns;
+      const vm = createEngine(engine, new AddressSpace(), { helpers: defaultHelpers, env });
+      const type = src.type ?? "raw";
+      if (PROGRAM_TYPES[type] === undefined) {
+        return { text: `${src.fileName}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})\n`, ringbuf: [], printk, command, live: empty };
+      }
+      const r = testRun(vm, vm.load(insns, { type, name: src.fileName }), { type, data });
+      const r0 = Number(BigInt.asUintN(32, r.retval));
+      return { text: `${src.fileName}: Return value: ${r0}, duration (average): ${r.duration}ns\n`, r0, ringbuf: [], printk, command, live: empty };
+    } catch (e) {
+      return { text: fail(e), ringbuf: [], printk, command, error: sourceError(e), live: empty };
+    }
+  }
+  let text = "";
+  let r0: number | undefined;
+  let obj: LoadedObject;
+  const sys = new System({ env, engine });
+  try {
+    obj = openObject(sys, src.elf, { fileName: src.fileName });
+    if (src.prog !== undefined && !obj.object.programs.some((p) => p.name === src.prog)) throw new BpfError("ENOENT", `no program named '${src.prog}'`);
+    if (obj.object.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
+  } catch (e) {
+    return { text: fail(e), ringbuf: [], printk, command, error: sourceError(e), live: empty };
+  }
+  for (const p of obj.object.programs) {
+    if (src.prog !== undefined && p.name !== src.prog) continue;
+    const label = `${src.fileName}:${p.name}`;
+    const prog = obj.programs.get(p.name);
+    if (prog === undefined) { text += `${label}: ${refusalLine(obj.skipped.get(p.name) ?? "not loaded")}\n`; continue; }
+    try {
+      const r = prog.testRun(data);
+      r0 = r.retval >>> 0;
+      text += `${label}: Return value: ${r0}, duration (average): ${r.duration}ns\n`;
+    } catch (e) { text += fail(e, label); }
+  }
+  const ringbuf: string[] = [];
+  const maps = [...obj.maps.values()];
+  for (const m of maps) {
+    const vm = sys.vmMap(m.fd);
+    if (vm instanceof RingBufMap) vm.consume((sample) => { ringbuf.push(`${m.name}: ${hex(sample)}`); });
+  }
+  const specs = new Map(obj.object.maps.map((s) => [s.name, s]));
+  const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
+  return { text, ...(r0 !== undefined ? { r0 } : {}), ringbuf, printk, command, live: { maps, btf: obj.object.btf, types } };
+}
+
+/** The maps of the last run, kept so the Maps tab can edit them, with the BTF type ids of their keys and values. */
+export interface LiveObject {
+  readonly maps: readonly RuntimeMap[];
+  readonly btf?: Btf | undefined;
+  readonly types: readonly { readonly key: number; readonly value: number }[];
+}
+
+/** Bytes through their BTF type as bpftool's plain `map dump` prints them, or hex when there is no type. */
+function decode(bytes: Uint8Array, btf: Btf | undefined, typeId: number | undefined): string {
+  if (btf === undefined || !typeId) return hex(bytes);
+  try {
+    const j = new JsonWriter(false);
+    dumpBtfValue(j, btf, typeId, bytes, 0, true);
+    return j.finish().trimEnd();
+  } catch { return hex(bytes); }
+}
+
+// prog_array, perf_event_array, queue, stack, ringbuf, bloom_filter, user_ringbuf: no keys to list
+const NO_KEYS = new Set([3, 4, 22, 23, 27, 30, 31]);
+
+export function viewMap(m: RuntimeMap, btf?: Btf, types?: { key: number; value: number }, limit = 256): MapView {
+  const entries: { key: string; value: string; raw: string }[] = [];
+  if (!NO_KEYS.has(m.type)) {
+    try {
+      for (const [key] of m.entries()) {
+        if (entries.length >= limit) break;
+        let value: string;
+        try {
+          const vs = m.lookupPerCpu(key) ?? [];
+          // per-CPU maps: one value per possible CPU, as bpftool prints "values": [{cpu, value}]
+          value = m.perCpu ? vs.map((v, c) => `cpu${c}: ${decode(v, btf, types?.value)}`).join(", ") : decode(vs[0] ?? new Uint8Array(0), btf, types?.value);
+        } catch (e) { value = `<${e instanceof Error ? e.message : String(e)}>`; }
+        entries.push({ key: decode(key, btf, types?.key), value, raw: hex(key) });
+      }
+    } catch { /* a map the backend cannot iterate lists nothing */ }
+  }
+  return { name: m.name, type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, entries, keyed: !NO_KEYS.has(m.type) };
+}
+
+/** BPF_MAP_UPDATE_ELEM from the Maps tab: key and value as hex bytes. */
+export function updateMap(m: RuntimeMap, keyHex: string, valueHex: string): void {
+  m.update(parseHex(keyHex), parseHex(valueHex));
+}
+
+export function deleteMapKey(m: RuntimeMap, keyHex: string): void {
+  m.delete(parseHex(keyHex));
+}
+
+/** An `n`-instruction program for the bench: a ctx load, then diamonds on it (a bounded compare, a branch that
+ * computes into registers dead after the join, so states prune as in real programs), then exit. */
+export function syntheticProgram(n: number): string {
+  const lines = ["r6 = r1", "r2 = *(u32 *)(r6 + 0)", "r0 = 0"];
+  for (let k = 0; lines.length < n - 6; k++) lines.push("r3 = r2", "r3 &= 255", `if r3 > ${k % 250} goto +2`, "r4 = r3", "r4 *= 3");
+  while (lines.length < n - 1) lines.push("r0 += 1");
+  lines.push("exit");
+  return lines.join("\n") + "\n";
+}
+
+export { decodeProgram };
