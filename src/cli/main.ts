@@ -18,6 +18,8 @@ const commands: Record<string, { help: string }> = {
   gen: { help: "gen skeleton X.o  a typed TypeScript skeleton" },
   link: { help: "link show  like bpftool link" },
   perf: { help: "perf  programs attached through perf events, like bpftool perf" },
+  trace: { help: "trace [-e PROGRAM | FILE.bt] [-l [PATTERN]] [-c CMD] [-p PID] [-f text|json] [-v] [-d]  bpftrace's language (root)" },
+  tools: { help: "tools bitehist|lostupdates  the seed's tracing tools (root)" },
   kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
 };
 
