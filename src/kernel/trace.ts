@@ -103,16 +103,20 @@ function onlineCpus(): number[] {
   }
 }
 
-/** Starts CMD stopped (a shell waiting on fd 3), so its pid is known before compiling; resume() lets it exec. */
-function startChild(cmd: string): { child: ChildProcess; resume(): void; exited: Promise<void>; alive(): boolean } {
+/** Starts CMD stopped (a shell that stops itself, then execs), so its pid is known before compiling and it makes no
+ * traced system call between resume() and exec, as bpftrace's forked child. */
+async function startChild(cmd: string): Promise<{ child: ChildProcess; resume(): void; exited: Promise<void>; alive(): boolean }> {
   const argv = cmd.split(" ").filter((x) => x !== "");
-  const child = spawn("/bin/sh", ["-c", 'read -r _ <&3; exec 3<&-; exec "$@"', "sh", ...argv], { stdio: ["inherit", "inherit", "inherit", "pipe"] });
+  const child = spawn("/bin/sh", ["-c", 'kill -STOP $$; exec "$@"', "sh", ...argv], { stdio: "inherit" });
   let alive = true;
   const exited = new Promise<void>((res) => child.on("exit", () => { alive = false; res(); }));
-  return {
-    child, exited, alive: () => alive,
-    resume() { (child.stdio[3] as NodeJS.WritableStream).end("\n"); },
-  };
+  for (let i = 0; i < 500 && alive; i++) {
+    let state = "";
+    try { state = readFileSync(`/proc/${child.pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] ?? ""; } catch { break; }
+    if (state === "T") break;
+    await sleep(2);
+  }
+  return { child, exited, alive: () => alive, resume() { child.kill("SIGCONT"); } };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -121,7 +125,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function runTrace(o: TraceRunOptions): Promise<number> {
   const mode = o.mode ?? "text";
   const env = linuxProbeEnv();
-  const child = o.cmd ? startChild(o.cmd) : undefined;
+  const child = o.cmd ? await startChild(o.cmd) : undefined;
   const cleanupChild = () => { if (child?.alive()) child.child.kill("SIGTERM"); };
   let script: CompiledScript;
   const ncpus = possibleCpus();
@@ -175,6 +179,10 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     }
     const [sec, nsec] = clockGettime(1);
     maps[script.startMap]!.update(new Uint8Array(4), new Uint8Array(new BigUint64Array([sec * 1000000000n + nsec]).buffer));
+    // bpftrace 0.17 starts a keyless count() map with a zero entry, so it prints "@c: 0" when no event came
+    script.maps.forEach((L, i) => {
+      if (L.info.keys.length === 0 && L.info.value.k === "agg" && L.info.value.fn === "count") maps[i]!.update(new Uint8Array(L.keySize), new Uint8Array(L.valueSize));
+    });
     const fds = maps.map((m) => m.fd);
     for (const p of script.programs) {
       const r = progLoad({ progType: progTypeId(p.progType), insns: resolveMapIndices(p.insns, fds), license: "GPL", name: p.name });
@@ -237,6 +245,7 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
         default: break;
       }
     });
+    reader.start();
     child?.resume();
     let stopped = false;
     const stop = () => { stopped = true; };

@@ -125,7 +125,8 @@ class Checker {
     const ks: TType[] = [];
     for (const k of map.keys) {
       let t = this.expr(k);
-      if (t.k === "int") t = intT(64, t.signed);
+      // bpftrace names a non-negative literal key 'unsigned int64'
+      if (t.k === "int") t = intT(64, k.kind === "int" ? k.value < 0n : t.signed);
       if (t.k === "agg" || t.k === "none") { this.err(`${typeName(t)} cannot be used as a map key`, k.loc); t = INT64; }
       ks.push(t);
     }
@@ -138,7 +139,7 @@ class Checker {
       for (let i = 0; i < ks.length; i++) {
         const a = m.keys[i]!, b = ks[i]!;
         if (a.k === "str" && b.k === "str") m.keys[i] = str(Math.max(a.size, b.size));
-        else if (a.k !== b.k || (a.k === "int" && b.k === "int" && a.signed !== b.signed)) { ok = false; break; }
+        else if (a.k !== b.k) { ok = false; break; }
       }
     }
     if (!ok) {
@@ -184,7 +185,7 @@ class Checker {
         let t = this.expr(v);
         if (s.compound) {
           const m = this.mapInfo(s.map.name);
-          if (m.value.k === "none") m.value = INT64;
+          if (m.value.k === "none") m.value = UINT64;
           t = this.binopType(s.compound, m.value.k === "agg" ? INT64 : m.value, t, v, s.loc);
         }
         if (t.k === "none") { this.err(`Invalid expression for assignment: ${v.kind === "call" ? v.name : v.kind}`, v.loc); return; }
@@ -248,10 +249,6 @@ class Checker {
   private binopType(op: string, l: TType, r: TType, e: Expr, loc: Loc): TType {
     if (l.k === "none" || r.k === "none") return INT64;
     if (l.k !== r.k || l.k === "agg") {
-      if (l.k === "agg" || r.k === "agg") {
-        if (l.k === "agg" && r.k === "int") return INT64;
-        if (r.k === "agg" && l.k === "int") return INT64;
-      }
       this.err(`Type mismatch for '${op}': comparing '${typeName(l)}' with '${typeName(r)}'`, loc);
       return INT64;
     }
@@ -328,10 +325,7 @@ class Checker {
         else if (!(this.mapInfo(e.name) as { keysKnown?: boolean }).keysKnown) this.keyTypes(e);
         const m = this.mapInfo(e.name);
         if (m.value.k === "none" && this.final) this.err(`Undefined map: ${e.name}`, e.loc);
-        if (m.value.k === "agg") {
-          if (["hist", "lhist", "stats"].includes(m.value.fn)) return m.value;
-          return intT(64, m.value.signed);
-        }
+        if (m.value.k === "agg") return m.value;
         return m.value.k === "none" ? INT64 : m.value;
       }
       case "var": {
@@ -342,7 +336,7 @@ class Checker {
       case "call": return this.call(e, false);
       case "binop": {
         const l = this.expr(e.left), r = this.expr(e.right);
-        return this.binopType(e.op, l, r, e, span(e.left.loc, e.right.loc));
+        return this.binopType(e.op, l, r, e, e.loc);
       }
       case "unop": {
         const t = this.expr(e.operand);
@@ -435,7 +429,7 @@ class Checker {
       case "lhist": if (this.nargs(c, 4)) wantInt(0); break;
       case "printf": case "system": {
         if (c.name === "system" && !this.opts.unsafe) this.err("system() is an unsafe function being used in safe mode", c.loc);
-        if (!this.nargs(c, 1, 8)) return NONE;
+        if (!this.nargs(c, 1, 128)) return NONE;
         const f = c.args[0]!;
         if (f.kind !== "str") { this.err(`${c.name}() expects a string literal (${typeName(argTypes[0]!)} provided)`, c.loc); return NONE; }
         let specs: ReturnType<typeof printfSpecs>;
@@ -447,7 +441,6 @@ class Checker {
           const t = argTypes[i + 1]!;
           const want = s.conv === "s" ? "string" : "integer";
           const have = t.k === "str" ? "string" : t.k === "int" || t.k === "agg" ? "integer" : typeName(t);
-          if (s.conv === "s" && t.k === "int") return; // bpftrace prints integers given to %s
           if (want !== have) this.err(`${c.name}: %${s.conv} specifier expects a value of type ${want} (${have} supplied)`, c.loc);
         });
         return NONE;

@@ -129,7 +129,7 @@ interface Shared {
 const PT_REGS_ARG = [112, 104, 96, 88, 72, 64];
 const PT_REGS_RC = 80;
 
-const H = { lookup: 1, update: 2, delete: 3, ktimeGetNs: 5, prandom: 7, smpProcessorId: 8, pidTgid: 14, uidGid: 15, comm: 16, perfOutput: 25, probeReadStr: 45, probeReadKernel: 113, probeReadKernelStr: 115 };
+const H = { lookup: 1, update: 2, delete: 3, ktimeGetNs: 5, prandom: 7, smpProcessorId: 8, pidTgid: 14, uidGid: 15, comm: 16, perfOutput: 25, probeReadStr: 45, probeReadKernel: 113, probeReadKernelStr: 115, probeReadUserStr: 114 };
 
 interface Label { pc: number }
 
@@ -766,7 +766,8 @@ class Gen {
           this.scoped(() => this.int(a));
           this.emit(insn(0xbf, 3, 0));
           this.lea(1, off);
-          this.emit(insn(0xb7, 2, 0, 0, n), insn(0x85, 0, 0, 0, H.probeReadStr));
+          const user = ["uprobe", "uretprobe", "usdt"].includes(this.cp.resolved.kind) || (this.cp.resolved.kind === "tracepoint" && this.cp.resolved.target === "syscalls");
+          this.emit(insn(0xb7, 2, 0, 0, n), insn(0x85, 0, 0, 0, user ? H.probeReadUserStr : H.probeReadKernelStr));
           return;
         }
         break;

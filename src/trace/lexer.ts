@@ -73,7 +73,7 @@ export function tokenize(src: string): Token[] {
     if (src.startsWith("/*", i)) {
       adv(2);
       while (i < n && !src.startsWith("*/", i)) adv(1);
-      if (i >= n) throw new TraceError("end of file during comment", loc(line, col));
+      if (i >= n) throw new TraceError("end of file during comment", loc(l0, c0));
       adv(2);
       continue;
     }

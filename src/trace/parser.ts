@@ -120,8 +120,10 @@ class Parser {
   }
 
   private ifRest(kw: Token): Stmt {
-    this.expect("(");
-    const cond = this.expr();
+    const open = this.expect("(");
+    let cond = this.expr();
+    // bpftrace's location of a binary condition starts at the if's "("
+    if (cond.kind === "binop") cond = { ...cond, loc: span(open.loc, cond.loc) };
     this.expect(")", ")");
     const then = this.block();
     let els: Stmt[] | undefined;

@@ -23,7 +23,7 @@ export function parseFormat(fmt: string): Piece[] {
     const m = SPEC.exec(fmt);
     if (!m) throw new Error(`Unknown format string token: ${fmt.slice(i, i + 2)}`);
     i = SPEC.lastIndex;
-    if (m[5] === "%") { lit += "%"; continue; }
+    if (m[5] === "%") { lit += "%%"; continue; } // bpftrace 0.17 prints "%%" as is
     if (lit) { out.push(lit); lit = ""; }
     out.push({
       flags: m[1] ?? "", width: m[2] === undefined ? undefined : Number(m[2]),
