@@ -271,7 +271,7 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
   const out = new Printer(mode);
   const [what, ...rest] = args;
   if (!isPrefix(what, "xlated")) {
-    out.error(isPrefix(what, "jited") ? "bpfkit prints translated (xlated) images only; jited needs a native disassembler" : `expected 'xlated' or 'jited', got: ${what ?? ""}`);
+    out.error(isPrefix(what, "jited") ? "bpfkit prints translated (xlated) images only; jited needs a native disassembler" : `expected 'xlated' or 'jited', got: ${what ?? "(null)"}`);
     return out.result();
   }
   if (rest.length < 2) {
