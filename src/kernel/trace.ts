@@ -7,7 +7,7 @@ import { execSync, spawn, type ChildProcess } from "node:child_process";
 import { delimiter } from "node:path";
 import {
   compileScript, decodeRecord, formatErrors, formatMap, attachedMessage, printableMaps, formatDiagnostic,
-  type CompiledScript, type OutputMode, type ProbeEnv, type RawEntry,
+  type CompiledScript, type MapLayout, type OutputMode, type ProbeEnv, type RawEntry,
 } from "../trace/index.ts";
 import { closeFd, linkCreate, progLoad, progTestRun } from "./bpf.ts";
 import { clockGettime, possibleCpus } from "./libc.ts";
@@ -60,6 +60,10 @@ export interface TraceRunOptions {
   readonly err: (s: string) => void;
   /** resolves when the run should stop (tests); SIGINT/SIGTERM always stop it */
   readonly stop?: Promise<void>;
+  /** called once after END with every user map's merged entries (tools read counts this way) */
+  readonly collect?: (maps: readonly { readonly name: string; readonly layout: MapLayout; readonly entries: RawEntry[] }[]) => void;
+  /** skip the exit dump of the maps */
+  readonly noExitDump?: boolean;
 }
 
 const BPF_PERF_EVENT = 41;
@@ -102,6 +106,8 @@ function onlineCpus(): number[] {
     return [0];
   }
 }
+
+export const onlineCpuCount = (): number => onlineCpus().length;
 
 /** Starts CMD stopped (a shell that stops itself, then execs), so its pid is known before compiling and it makes no
  * traced system call between resume() and exec, as bpftrace's forked child. */
@@ -271,8 +277,11 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     const end = script.programs.findIndex((p) => p.probe.kind === "END");
     if (end >= 0) progTestRun(progs[end]!, {});
     reader.consume();
-    print("\n\n");
-    for (const L of printableMaps(script)) printMap(L.info.index);
+    o.collect?.(script.maps.map((L, i) => ({ name: L.info.name, layout: L, entries: entriesOf(maps[i]!) })));
+    if (!o.noExitDump) {
+      print("\n\n");
+      for (const L of printableMaps(script)) printMap(L.info.index);
+    }
     if (o.verbose && child) {
       const code = child.child.exitCode, sig = child.child.signalCode;
       if (sig) print(`Child terminated by signal: ${sig}\n`);
