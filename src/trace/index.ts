@@ -11,3 +11,4 @@ export { parseTracepointFormat, resolveAttachPoint, type ProbeEnv, type Resolved
 export { formatMap, decodeRecord, attachedMessage, printableMaps, type RawEntry, type OutputMode, type TraceEvent } from "./output.ts";
 export { formatPrintf, parseFormat } from "./printf.ts";
 export * from "./hist-format.ts";
+export { VmTrace, type VmTraceOptions } from "./vm-backend.ts";
