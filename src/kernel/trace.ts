@@ -37,6 +37,9 @@ export function linuxProbeEnv(): ProbeEnv {
       if (!/^[\w.-]+$/.test(c) || !/^[\w.-]+$/.test(n)) return undefined;
       try { return readFileSync(`${root()}/${c}/${n}/format`, "utf8"); } catch { return undefined; }
     },
+    traceable(func) {
+      try { return new RegExp(`^${func.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`, "m").test(readFileSync(`${tracefsRoot()}/available_filter_functions`, "utf8")); } catch { return false; }
+    },
     resolveBinary(name) {
       for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
       return undefined;

@@ -79,6 +79,11 @@ class Checker {
         }
         attachCount += rs.length;
         for (const r of rs) {
+          if ((r.kind === "kprobe" || r.kind === "kretprobe") && this.opts.env.traceable?.(r.func) !== true) {
+            this.warnings.push(new TraceError(`${r.func} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc, "WARNING"));
+          }
+        }
+        for (const r of rs) {
           let fields: TpField[] | undefined;
           if (r.kind === "tracepoint") {
             const text = this.opts.env.tracepointFormat(r.target, r.func);
@@ -89,6 +94,7 @@ class Checker {
       }
     }
     if (this.errors.length) throw new TraceErrors(this.errors);
+    const attachWarnings = [...this.warnings];
     // pass 1 learns map types from every probe; pass 2 (final) reports
     for (const final of [false, true]) {
       this.final = final;
@@ -108,7 +114,7 @@ class Checker {
     if (this.errors.length) throw new TraceErrors(this.errors);
     const maps = [...this.maps.values()];
     for (const m of maps) if (m.value.k === "none") this.err(`Undefined map: ${m.name}`, { line: 1, col: 1, endLine: 1, endCol: 1 });
-    return { probes, maps, types: this.types, warnings: [...this.warnings], attachCount };
+    return { probes, maps, types: this.types, warnings: [...attachWarnings, ...this.warnings], attachCount };
   }
 
   private stmts(ss: readonly Stmt[]): void {

@@ -4,7 +4,7 @@ import { BpfError } from "../errors.ts";
 import type { Loc } from "./ast.ts";
 
 export class TraceError extends BpfError {
-  constructor(readonly msg: string, readonly loc: Loc | undefined, readonly kind: "ERROR" | "WARNING" = "ERROR") {
+  constructor(readonly msg: string, readonly loc: Loc | undefined, readonly kind: "ERROR" | "WARNING" | "FATAL" = "ERROR") {
     super("PARSE", loc ? `${loc.line}:${loc.col}-${loc.endCol}: ${msg}` : msg, loc ? { line: loc.line, column: loc.col } : {});
   }
 }

@@ -38,6 +38,8 @@ export interface ProbeEnv {
   symbols?(binary: string): readonly string[];
   /** resolves a binary name ("bash") to a path as bpftrace does through $PATH */
   resolveBinary?(name: string): string | undefined;
+  /** kprobes: whether a kernel function is in available_filter_functions (undefined: unknown) */
+  traceable?(func: string): boolean | undefined;
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -67,7 +69,11 @@ export function resolveAttachPoint(ap: AttachPoint, env: ProbeEnv): ResolvedProb
   const parts = splitParts(ap.raw);
   const prov = ALIASES[parts[0]!];
   const err = (m: string): never => { throw new TraceError(m, ap.loc); };
-  if (prov === undefined) err(parts[0] === "" ? "syntax error, unexpected {" : `Invalid provider: '${parts[0]}'`);
+  // Debian's bpftrace 0.17 has no fentry/fexit here; like unknown providers they end with this message.
+  // (rawtracepoint, also missing there, is kept as a bpfkit extension.)
+  if (prov === undefined || prov === "fentry" || prov === "fexit") {
+    throw new TraceError("Invalid probe type made it to attachpoint parser", undefined, "FATAL");
+  }
   const mk = (kind: ProviderKind, target: string, func: string, freq = 0, name?: string): ResolvedProbe =>
     ({ kind, target, func, freq, loc: ap.loc, name: name ?? [kind, target, func].filter((x) => x !== "").join(":") });
   switch (prov!) {
@@ -121,7 +127,7 @@ export function resolveAttachPoint(ap: AttachPoint, env: ProbeEnv): ResolvedProb
       const count = parts[2] === undefined ? 0 : Number(parts[2]);
       return [mk(prov!, ev, parts[2] ?? "", count)];
     }
-    case "kprobe": case "kretprobe": case "fentry": case "fexit": case "watchpoint":
+    case "kprobe": case "kretprobe": case "watchpoint":
       return [mk(prov!, "", parts.slice(1).join(":"))];
   }
 }
