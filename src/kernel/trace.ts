@@ -10,7 +10,7 @@ import {
   type CompiledScript, type MapLayout, type OutputMode, type ProbeEnv, type RawEntry,
 } from "../trace/index.ts";
 import { closeFd, linkCreate, progLoad, progTestRun } from "./bpf.ts";
-import { clockGettime, possibleCpus } from "./libc.ts";
+import { clockGettime, KernelError, possibleCpus } from "./libc.ts";
 import { progTypeId } from "./names.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, createKernelMap, resolveMapIndices, type Attachment } from "./loader.ts";
 import { openPerfEvent, PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, tracefsRoot } from "./perf.ts";
@@ -194,8 +194,15 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     });
     const fds = maps.map((m) => m.fd);
     for (const p of script.programs) {
-      const r = progLoad({ progType: progTypeId(p.progType), insns: resolveMapIndices(p.insns, fds), license: "GPL", name: p.name });
-      progs.push(r.fd);
+      // the verifier gives up with EAGAIN when a signal arrives (the -c child stopping sends SIGCHLD); libbpf retries too
+      for (let attempt = 1; ; attempt++) {
+        try {
+          progs.push(progLoad({ progType: progTypeId(p.progType), insns: resolveMapIndices(p.insns, fds), license: "GPL", name: p.name }).fd);
+          break;
+        } catch (e) {
+          if (!(e instanceof KernelError && e.errno === 11) || attempt >= 5) throw e; // EAGAIN
+        }
+      }
     }
     reader = new PerfBufferReader(maps[script.perfMap]!.fd, (_cpu, sample) => {
       if (finalize) return;

@@ -13,8 +13,16 @@ function missing(): string | undefined {
   if (process.getuid?.() !== 0) return "not root";
   const n = nativeUnavailable();
   if (n) return n;
-  for (const tool of ["bpftrace", "cc", "taskset"]) {
+  for (const tool of ["bpftrace", "taskset"]) {
     try { execFileSync("which", [tool], { stdio: "ignore" }); } catch { return `${tool} not installed`; }
+  }
+  if (compiler() === undefined) return "no C compiler (cc, gcc or clang)";
+  return undefined;
+}
+
+function compiler(): string | undefined {
+  for (const c of ["cc", "gcc", "clang"]) {
+    try { execFileSync("which", [c], { stdio: "ignore" }); return c; } catch { /* next */ }
   }
   return undefined;
 }
@@ -122,7 +130,7 @@ if (!why) {
   dir = mkdtempSync(join(tmpdir(), "bpfkit-trace-"));
   writeFileSync(join(dir, "w.c"), WORKLOAD);
   exe = join(dir, "w");
-  execFileSync("cc", ["-O1", "-o", exe, join(dir, "w.c")]);
+  execFileSync(compiler()!, ["-O1", "-o", exe, join(dir, "w.c")]);
 }
 
 function runBpftrace(script: string, cmd: string, json: boolean): Promise<string> {
@@ -161,5 +169,26 @@ test("bpfkit trace prints what bpftrace 0.17 prints for the same scripts and wor
   });
   console.log(`trace differential: ${cases.length - failures.length}/${cases.length} scripts identical to bpftrace`);
   assert.deepEqual(failures, []);
-  rmSync(dir, { recursive: true, force: true });
+});
+
+process.on("exit", () => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((res) => {
+    execFile(cmd, args, { timeout: 60000 }, (e, stdout, stderr) => res({ stdout, stderr: stderr.replace(/^ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK.*\n/m, ""), code: e ? (e as { code?: number }).code ?? 1 : 0 }));
+  });
+}
+
+test("command line: FILE.bt with -c, a malformed FILE.bt, -l PATTERN give bpftrace's stdout and stderr", { timeout: 120000 }, async (t) => {
+  if (why) { console.log(`SKIP trace command-line test against bpftrace: ${why}`); t.skip(why); return; }
+  const bpfkit = new URL("../../bin/bpfkit.mjs", import.meta.url).pathname;
+  const good = join(dir, "count.bt"), bad = join(dir, "bad.bt");
+  writeFileSync(good, `#!/usr/bin/env bpftrace\n// a comment\ntracepoint:syscalls:sys_enter_getppid\n/pid == cpid/\n{\n\t@calls = count();\n}\n`);
+  writeFileSync(bad, `BEGIN\n{\n\t@x = 1;\n\t$y = @x + "s";\n}\n`);
+  const cases: string[][] = [[good, "-c", `/usr/bin/taskset -c 0 ${exe}`], [bad], ["-l", "tracepoint:syscalls:sys_enter_getp*"], ["-f", "json", good, "-c", exe]];
+  for (const args of cases) {
+    const [ref, mine] = await Promise.all([run("bpftrace", args), run(process.execPath, [bpfkit, "trace", ...args])]);
+    assert.equal(mine.stdout, ref.stdout, `stdout of ${args.join(" ")}`);
+    assert.equal(mine.stderr, ref.stderr, `stderr of ${args.join(" ")}`);
+  }
 });
