@@ -15,6 +15,7 @@ import { progTypeId } from "./names.ts";
 import { attachRawTracepoint, attachTracepoint, attachUprobe, createKernelMap, resolveMapIndices, type Attachment } from "./loader.ts";
 import { openPerfEvent, PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, tracefsRoot } from "./perf.ts";
 import { PerfBufferReader } from "./perfbuf.ts";
+import { elfFunctionNames } from "./elf-symbol.ts";
 import type { KernelMap } from "./map-access.ts";
 
 /** Tracepoints, formats and binaries as the running system has them. */
@@ -36,6 +37,9 @@ export function linuxProbeEnv(): ProbeEnv {
     tracepointFormat(c, n) {
       if (!/^[\w.-]+$/.test(c) || !/^[\w.-]+$/.test(n)) return undefined;
       try { return readFileSync(`${root()}/${c}/${n}/format`, "utf8"); } catch { return undefined; }
+    },
+    symbols(binary) {
+      try { return elfFunctionNames(binary); } catch { return []; }
     },
     traceable(func) {
       try { return new RegExp(`^${func.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`, "m").test(readFileSync(`${tracefsRoot()}/available_filter_functions`, "utf8")); } catch { return false; }
