@@ -1,4 +1,5 @@
-// `bpfkit map show|list|dump ...`: the kernel's maps, printed exactly as `bpftool map` prints them.
+// `bpfkit map show|list|dump|lookup|update|…`: the kernel's maps, printed and changed exactly as `bpftool map` does
+// (src/cli/bpftool.ts has already resolved the command's prefix).
 import { parseToolArgs, listingUnavailable, emit } from "../kernel/tool-args.ts";
 import { isPrefix } from "../kernel/listing.ts";
 
@@ -18,6 +19,6 @@ export default async function map(args: string[]): Promise<number> {
     const { mapDump } = await import("../kernel/map-dump.ts");
     return emit(mapDump(a, rest));
   }
-  console.error(`bpfkit map: unknown subcommand '${verb}' (show, list, dump)`);
-  return 1;
+  const { mapCommand } = await import("../kernel/map-commands.ts");
+  return emit(mapCommand(a, verb, rest));
 }
