@@ -19,7 +19,7 @@ const commands: Record<string, { help: string }> = {
   link: { help: "link show  like bpftool link" },
   perf: { help: "perf  programs attached through perf events, like bpftool perf" },
   trace: { help: "trace [-e PROGRAM | FILE.bt] [-l [PATTERN]] [-c CMD] [-p PID] [-f text|json] [-v] [-d]  bpftrace's language (root)" },
-  tools: { help: "tools bitehist|lostupdates  the seed's tracing tools (root)" },
+  tools: { help: "tools bitehist [SECONDS] | lostupdates [--vm] [N [EVENTS]]  the seed's tracing tools (Linux: root; --vm: worker CPUs)" },
   kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
 };
 

@@ -5,3 +5,4 @@
 export { CpuPool } from "./cpu-pool.ts";
 export type { CpuPoolOptions, FireOptions, ProgramExecutor } from "./cpu-pool.ts";
 export { traceChannels } from "./trace-channels.ts";
+export { runLostUpdatesVm, LOST_UPDATES_SCRIPT } from "./trace-cpus.ts";

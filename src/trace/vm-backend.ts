@@ -16,12 +16,14 @@ import { attachedMessage, decodeRecord, formatMap, printableMaps, type OutputMod
 
 export interface VmTraceOptions {
   readonly cpus?: number;
+  /** the address space to create maps and programs in (shared, for worker-thread CPUs) */
+  readonly space?: AddressSpace;
   readonly env?: HelperEnv;
   readonly mode?: OutputMode;
 }
 
 export class VmTrace {
-  readonly space = new AddressSpace();
+  readonly space: AddressSpace;
   private readonly maps: BpfMap[];
   private readonly vms: Vm[];
   private readonly progs: LoadedProgram[][];
@@ -34,6 +36,7 @@ export class VmTrace {
 
   constructor(readonly script: CompiledScript, opts: VmTraceOptions = {}) {
     this.cpus = opts.cpus ?? 1;
+    this.space = opts.space ?? new AddressSpace();
     this.mode = opts.mode ?? "text";
     this.maps = script.mapDecls.map((d) => createMap(this.space, {
       type: mapTypeOf(d.type as MapTypeName), keySize: d.keySize, valueSize: d.valueSize,
@@ -50,6 +53,9 @@ export class VmTrace {
     });
     this.out += attachedMessage(script.attachCount, this.mode);
   }
+
+  /** The loaded program of probe `index` (CPU 0's copy), for an executor such as the worker-CPU pool to fire. */
+  program(index: number): LoadedProgram { return this.progs[0]![index]!; }
 
   /** Index of the first program for a probe name ("BEGIN", "tracepoint:syscalls:sys_enter_write"). */
   probe(name: string): number {
