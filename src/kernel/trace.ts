@@ -153,7 +153,7 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
   for (const w of script.warnings) o.err(formatDiagnostic(o.source, o.filename, w));
   if (o.debug) {
     const { disassembleKernel } = await import("../isa/ebpf/index.ts");
-    for (const p of script.programs) o.out(`${p.probe.name} (${p.progType}):\n${disassembleKernel(p.insns)}\n`);
+    for (const p of script.programs) o.out(`${p.probe.name} (${p.progType}):\n${disassembleKernel(p.insns).join("\n")}\n\n`);
     cleanupChild();
     return 0;
   }
