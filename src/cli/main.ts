@@ -18,6 +18,8 @@ const commands: Record<string, { help: string }> = {
   gen: { help: "gen skeleton X.o  a typed TypeScript skeleton" },
   link: { help: "link show  like bpftool link" },
   perf: { help: "perf  programs attached through perf events, like bpftool perf" },
+  trace: { help: "trace [-e PROGRAM | FILE.bt] [-l [PATTERN]] [-c CMD] [-p PID] [-f text|json] [-v] [-d]  bpftrace's language (root)" },
+  tools: { help: "tools bitehist [SECONDS] | lostupdates [--vm] [N [EVENTS]]  the seed's tracing tools (Linux: root; --vm: worker CPUs)" },
   kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
   web: { help: "web [--port N] [--host ADDR]  the playground in a web page (built with esbuild, served on localhost)" },
 };

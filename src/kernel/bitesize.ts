@@ -6,7 +6,7 @@ import { insn, type Insn } from "../isa/ebpf/insn.ts";
 import { BpfError } from "../errors.ts";
 import { tracefsRoot } from "./perf.ts";
 import { loadProgram, attachTracepoint, type Attachment, type LoadedProgram } from "./loader.ts";
-import { formatBccLog2Hist, formatBpftraceHistMap } from "./hist-format.ts";
+import { formatBccLog2Hist, formatBpftraceHistMap } from "../trace/hist-format.ts";
 
 export const HIST_SLOTS = 66;
 

@@ -6,7 +6,14 @@ import { BpfError } from "../errors.ts";
 
 const SHT_SYMTAB = 2, SHT_DYNSYM = 11, STT_FUNC = 2, STT_GNU_IFUNC = 10;
 
-export function elfFunctionOffset(path: string, symbol: string): number {
+/** Every function symbol name of an ELF64 file (.symtab and .dynsym), for uprobe wildcards. */
+export function elfFunctionNames(path: string): string[] {
+  const names = new Set<string>();
+  try { elfFunctionOffset(path, "", (n) => { names.add(n); }); } catch { /* the walk ends without a match */ }
+  return [...names].filter((n) => n !== "");
+}
+
+export function elfFunctionOffset(path: string, symbol: string, visit?: (name: string) => void): number {
   const bytes = readFileSync(path);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 64 || v.getUint32(0) !== 0x7f454c46 || bytes[4] !== 2 || bytes[5] !== 1) {
@@ -31,7 +38,9 @@ export function elfFunctionOffset(path: string, symbol: string): number {
         const nameStart = strtab.offset + v.getUint32(p, true);
         let end = nameStart;
         while (bytes[end] !== 0 && end < bytes.length) end++;
-        if (bytes.toString("latin1", nameStart, end) !== symbol) continue;
+        const name = bytes.toString("latin1", nameStart, end);
+        if (visit) { visit(name); continue; }
+        if (name !== symbol) continue;
         const value = Number(v.getBigUint64(p + 8, true));
         const holder = sec(shndx);
         return value - holder.addr + holder.offset;

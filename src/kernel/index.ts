@@ -30,4 +30,4 @@ export { perfShow } from "./perf-listing.ts";
 export { mapDump } from "./map-dump.ts";
 export { progDump, xlatedKernelPlain } from "./prog-dump.ts";
 export { startBitesize, bitesizeProgram } from "./bitesize.ts";
-export { formatBpftraceHist, formatBpftraceHistMap, formatBccLog2Hist, bpftraceHistSlot, bccLog2Slot } from "./hist-format.ts";
+export { formatBpftraceHist, formatBpftraceHistMap, formatBccLog2Hist, bpftraceHistSlot, bccLog2Slot } from "../trace/hist-format.ts";

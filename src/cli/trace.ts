@@ -1,0 +1,72 @@
+// `bpfkit trace`: bpftrace's command line — `-e 'PROGRAM'` or `FILE.bt`, `-l [PATTERN]`, `-c CMD`, `-p PID`,
+// `-f text|json`, `-B line|full|none`, `-v`, `-d`, `--unsafe`, positional parameters after the script.
+import { readFileSync } from "node:fs";
+
+const USAGE = `USAGE:
+    bpfkit trace [options] filename
+    bpfkit trace [options] - <stdin input>
+    bpfkit trace [options] -e 'program'
+
+OPTIONS:
+    -B MODE        output buffering mode ('full', 'none')
+    -f FORMAT      output format ('text', 'json')
+    -e 'program'   execute this program
+    -l [search]    list probes
+    -p PID         enable USDT probes on PID
+    -c 'CMD'       run CMD and enable USDT probes on resulting process
+    --unsafe       allow unsafe builtin functions
+    -d             debug info dry run
+    -v             verbose messages`;
+
+export default async function trace(args: string[]): Promise<number> {
+  let program: string | undefined, file: string | undefined, cmd: string | undefined, pid: number | undefined;
+  let mode: "text" | "json" = "text", list = false, listPattern: string | undefined;
+  let verbose = false, debug = false, unsafe = false;
+  const params: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const val = () => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`option '${a}' requires an argument`);
+      return v;
+    };
+    if (a === "-e") program = val();
+    else if (a === "-c") cmd = val();
+    else if (a === "-p") pid = Number(val());
+    else if (a === "-f") {
+      const f = val();
+      if (f !== "text" && f !== "json") { console.error(`ERROR: Invalid output format "${f}"\nValid formats: 'text', 'json'`); return 1; }
+      mode = f;
+    } else if (a === "-B") val();
+    else if (a === "-l") { list = true; if (args[i + 1] !== undefined && !args[i + 1]!.startsWith("-")) listPattern = args[++i]; }
+    else if (a === "-v") verbose = true;
+    else if (a === "-d" || a === "-dd") debug = true;
+    else if (a === "--unsafe") unsafe = true;
+    else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
+    else if (a.startsWith("-") && a !== "-") { console.error(`bpfkit trace: unknown option '${a}'\n${USAGE}`); return 1; }
+    else if (program === undefined && file === undefined && !list) file = a;
+    else params.push(a);
+  }
+  const { nativeUnavailable } = await import("../kernel/libc.ts");
+  if (list) {
+    if (program !== undefined) listPattern = program;
+    const { listProbes } = await import("../kernel/trace.ts");
+    for (const p of listProbes(listPattern)) console.log(p);
+    return 0;
+  }
+  let source: string, filename: string;
+  if (program !== undefined) { source = program; filename = "stdin"; }
+  else if (file !== undefined) {
+    try { source = readFileSync(file === "-" ? 0 : file, "utf8"); } catch (e) { console.error(`ERROR: failed to open file '${file}': ${(e as Error).message}`); return 1; }
+    filename = file === "-" ? "stdin" : file;
+  } else { console.error(`${USAGE}\nERROR: No program specified`); return 1; }
+  if (!debug) {
+    const why = nativeUnavailable() ?? (process.getuid?.() === 0 ? undefined : "bpftrace currently only supports running as the root user.");
+    if (why) { console.error(`ERROR: ${why}`); return 1; }
+  }
+  const { runTrace } = await import("../kernel/trace.ts");
+  return runTrace({
+    source, filename, mode, cmd, pid, unsafe, params, verbose, debug,
+    out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s),
+  });
+}
