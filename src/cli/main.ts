@@ -18,6 +18,7 @@ const commands: Record<string, { help: string }> = {
   gen: { help: "gen skeleton X.o  a typed TypeScript skeleton" },
   link: { help: "link show  like bpftool link" },
   perf: { help: "perf  programs attached through perf events, like bpftool perf" },
+  exporter: { help: "exporter --config.dir=DIR --config.names=a,b [--web.listen-address=:9435]  BPF maps as Prometheus metrics (ebpf_exporter configs)" },
   kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
 };
 

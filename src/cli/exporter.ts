@@ -1,0 +1,65 @@
+// `bpfkit exporter --config.dir=DIR --config.names=a,b [--web.listen-address=:9435] [--web.telemetry-path=/metrics]
+// [--vm]`: ebpf_exporter's flags and configs; loads DIR/NAME.bpf.o for each NAME.yaml, attaches its programs and serves
+// the maps as metrics until SIGINT/SIGTERM.
+import { BpfError } from "../errors.ts";
+
+const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm]";
+
+function parseFlags(args: string[]): Map<string, string> {
+  const known = new Set(["config.dir", "config.names", "web.listen-address", "web.telemetry-path", "vm", "debug"]);
+  const out = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--?([a-z.-]+)(?:=(.*))?$/.exec(args[i]!);
+    if (!m || !known.has(m[1]!)) throw new BpfError("EINVAL", `unknown flag '${args[i]}'\n${USAGE}`);
+    const flag = m[1]!;
+    if (flag === "vm" || flag === "debug") { out.set(flag, m[2] ?? "true"); continue; }
+    const v = m[2] ?? args[++i];
+    if (v === undefined) throw new BpfError("EINVAL", `flag --${flag} needs a value\n${USAGE}`);
+    out.set(flag, v);
+  }
+  return out;
+}
+
+export default async function exporter(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) { console.log(USAGE); return 0; }
+  const flags = parseFlags(args);
+  const dir = flags.get("config.dir") ?? ".";
+  const names = (flags.get("config.names") ?? "").split(",").filter(Boolean);
+  const { readConfigs, Exporter, machineEnv, kernelSource, startServer, parseListenAddress } = await import("../exporter/index.ts");
+  const addr = parseListenAddress(flags.get("web.listen-address") ?? ":9435");
+  const configs = readConfigs(dir, names);
+  for (const c of configs) for (const w of c.warnings) console.error(`bpfkit exporter: ${w}`);
+  if (flags.has("vm")) throw new BpfError("UNSUPPORTED", "--vm needs the runtime's Backend API, not in this build yet");
+  const { listingUnavailable } = await import("../kernel/tool-args.ts");
+  const why = listingUnavailable();
+  if (why !== undefined) throw new BpfError("EPERM", why);
+  const { join } = await import("node:path");
+  const sources = [];
+  try {
+    for (const c of configs) sources.push(await kernelSource(c, join(dir, `${c.name}.bpf.o`)));
+  } catch (e) {
+    for (const s of sources) s.close();
+    throw e;
+  }
+  for (const s of sources) for (const w of s.attachErrors) console.error(`bpfkit exporter: ${w}`);
+  const ex = new Exporter(configs, sources, machineEnv());
+  ex.log = (line) => console.error(`bpfkit exporter: ${line}`);
+  let server;
+  try {
+    server = await startServer(ex, addr, flags.get("web.telemetry-path") ?? "/metrics");
+  } catch (e) {
+    ex.close();
+    throw e;
+  }
+  const a = server.address();
+  console.error(`bpfkit exporter: listening on ${typeof a === "object" && a ? `${a.address}:${a.port}` : String(a)} (configs: ${names.join(", ")})`);
+  await new Promise<void>((resolve) => {
+    const stop = () => { process.off("SIGINT", stop); process.off("SIGTERM", stop); resolve(); };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  server.close();
+  server.closeAllConnections();
+  ex.close();
+  return 0;
+}
