@@ -1,7 +1,7 @@
 // `bpfkit gen skeleton X.o [--runtime SPECIFIER]`: a typed TypeScript skeleton of an object, like bpftool's C
 // skeletons: the object embedded (base64), its maps with key/value types and codecs generated from BTF, its programs,
 // and its global variables (.data/.rodata/.bss/.kconfig) as typed properties. `open()` loads it into bpfkit's VM,
-// `open("kernel")` into the running kernel (bpf(), root).
+// `open("kernel")` into the running kernel (bpf(), root), both through src/runtime's openObject.
 // This module is also the skeleton's runtime (openSkeleton), which the generated file imports when opened; the codecs
 // and handle types live in src/object/skeleton-codecs.ts.
 import { readFileSync } from "node:fs";
@@ -11,12 +11,9 @@ import * as K from "../btf/kinds.ts";
 import { resolveSize } from "../btf/layout.ts";
 import type { Btf } from "../btf/parse.ts";
 import { loadObject } from "../object/index.ts";
-import type { BpfObject, MapSpec as ObjectMapSpec } from "../object/index.ts";
-import { AddressSpace, Vm } from "../vm/index.ts";
-import { defaultHelpers, hostEnv } from "../helpers/index.ts";
-import { createMap } from "../maps/index.ts";
-import type { MapSpec } from "../maps/index.ts";
-import { buildContext, PROG_TYPE_NAMES } from "../runtime/index.ts";
+import type { BpfObject } from "../object/index.ts";
+import { System, errnoOf, openObject } from "../runtime/index.ts";
+import type { Backend, BpfMap, LoadedObject } from "../runtime/index.ts";
 import type { Codec, SkeletonMap, SkeletonProgram } from "../object/skeleton-codecs.ts";
 
 // ------------------------------------------------------------------------------------------------ runtime
@@ -40,25 +37,28 @@ function decodeBase64(s: string): Uint8Array {
 /** Where a skeleton loads its object: bpfkit's VM, or the running kernel (root; through bpf()). */
 export type SkeletonBackend = "vm" | "kernel";
 
-/** Load an embedded object into a fresh VM or the kernel and wrap its maps, programs and globals with the codecs. */
-export async function openSkeleton(objectBase64: string, fileName: string, layout: SkeletonLayout, backend: SkeletonBackend = "vm"): Promise<unknown> {
-  const obj = loadObject(decodeBase64(objectBase64), { fileName });
-  return backend === "kernel" ? openInKernel(obj, layout) : openInVm(obj, layout);
+/**
+ * Load an embedded object into a fresh VM or the kernel and wrap its maps, programs and globals with the codecs.
+ * `init` sets global variables before the maps are created (libbpf's open-then-load: .rodata is frozen at load).
+ */
+export async function openSkeleton(objectBase64: string, fileName: string, layout: SkeletonLayout, backend: SkeletonBackend = "vm",
+  init: Record<string, Record<string, unknown>> = {}): Promise<unknown> {
+  const b: Backend = backend === "kernel" ? (await import("../kernel/backend.ts")).linux : new System();
+  const obj = loadObject(decodeBase64(objectBase64), { fileName, targetBtf: b.kernelBtf() });
+  for (const [prop, values] of Object.entries(init)) {
+    const [section, vars] = layout.globals[prop] ?? [];
+    const spec = obj.maps.find((m) => m.realName === section);
+    if (!spec?.initialValue || !vars) throw new BpfError("ENOENT", `the object has no global data '${prop}'`);
+    for (const [name, v] of Object.entries(values)) {
+      const at = vars[name];
+      if (!at) throw new BpfError("ENOENT", `'${prop}' has no variable '${name}'`);
+      at[1].write(spec.initialValue, at[0], v);
+    }
+  }
+  return skeletonOf(openObject(b, obj), layout, backend === "vm" ? { system: b } : {});
 }
 
-/** Typed wrappers over raw map operations (shared by both backends). */
-interface RawMap {
-  readonly name: string;
-  readonly map: unknown;
-  readonly keySize: number;
-  readonly valueSize: number;
-  lookup(key: Uint8Array | null): Uint8Array | undefined;
-  update(key: Uint8Array | null, value: Uint8Array, flags: number): void;
-  delete(key: Uint8Array): boolean;
-  nextKey(key: Uint8Array | null): Uint8Array | undefined;
-}
-
-function typedMap(raw: RawMap, kc: Codec<unknown> | undefined, vc: Codec<unknown> | undefined): SkeletonMap<unknown, unknown> {
+function typedMap(raw: BpfMap, realName: string, kc: Codec<unknown> | undefined, vc: Codec<unknown> | undefined): SkeletonMap<unknown, unknown> {
   const enc = (c: Codec<unknown> | undefined, size: number, v: unknown): Uint8Array => {
     if (!c) return v as Uint8Array;
     const b = new Uint8Array(Math.max(size, c.size));
@@ -67,25 +67,34 @@ function typedMap(raw: RawMap, kc: Codec<unknown> | undefined, vc: Codec<unknown
   };
   const dec = (c: Codec<unknown> | undefined, b: Uint8Array): unknown => (c ? c.read(b, 0) : b);
   const key = (k: unknown) => (raw.keySize ? enc(kc, raw.keySize, k) : null);
+  void realName;
   return {
     name: raw.name,
-    map: raw.map,
+    map: raw,
     lookup(k) {
       const v = raw.lookup(key(k));
       return v === undefined ? undefined : dec(vc, v);
     },
     update: (k, v, flags = 0) => raw.update(key(k), enc(vc, raw.valueSize, v), flags),
-    delete: (k) => raw.delete(enc(kc, raw.keySize, k)),
+    delete: (k) => {
+      try {
+        raw.delete(enc(kc, raw.keySize, k));
+        return true;
+      } catch (e) {
+        if (errnoOf(e) === 2) return false;
+        throw e;
+      }
+    },
     keys() {
       const out: unknown[] = [];
-      for (let k = raw.nextKey(null); k !== undefined; k = raw.nextKey(k)) out.push(dec(kc, k));
+      for (const k of raw.keys()) out.push(dec(kc, k));
       return out;
     },
   };
 }
 
 /** Global variables as properties over a data map's single value (key 0). */
-function globalsView(raw: RawMap, vars: Record<string, readonly [number, Codec<unknown>]>): Record<string, unknown> {
+function globalsView(raw: BpfMap, vars: Record<string, readonly [number, Codec<unknown>]>): Record<string, unknown> {
   const view: Record<string, unknown> = {};
   const zero = new Uint8Array(4);
   for (const [name, [off, c]] of Object.entries(vars)) {
@@ -102,107 +111,30 @@ function globalsView(raw: RawMap, vars: Record<string, readonly [number, Codec<u
   return view;
 }
 
-function assemble(obj: BpfObject, layout: SkeletonLayout, raws: readonly RawMap[], progs: Record<string, SkeletonProgram>, extra: Record<string, unknown>): Record<string, unknown> {
+/** The skeleton over an object loaded by src/runtime's openObject into either backend. */
+function skeletonOf(loaded: LoadedObject, layout: SkeletonLayout, extra: Record<string, unknown>): Record<string, unknown> {
+  const obj = loaded.object;
   const maps: Record<string, SkeletonMap<unknown, unknown>> = {};
-  obj.maps.forEach((s, i) => {
+  for (const s of obj.maps) {
     const [kc, vc] = layout.maps[s.realName] ?? [undefined, undefined];
-    maps[s.realName] = typedMap(raws[i]!, kc, vc);
-  });
-  const skel: Record<string, unknown> = { object: obj, maps, progs, ...extra };
-  for (const [prop, [section, vars]] of Object.entries(layout.globals)) {
-    const idx = obj.maps.findIndex((m) => m.realName === section);
-    if (idx >= 0) skel[prop] = globalsView(raws[idx]!, vars);
+    maps[s.realName] = typedMap(loaded.maps.get(s.realName)!, s.realName, kc, vc);
   }
-  return skel;
-}
-
-/** f(), or `absent` when the map answers ENOENT (no such key), as the skeleton's lookup and delete report it. */
-function unlessNoEntry<T>(f: () => T, absent: T): T {
-  try {
-    return f();
-  } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return absent;
-    throw e;
-  }
-}
-
-async function openInKernel(obj: BpfObject, layout: SkeletonLayout): Promise<unknown> {
-  const k = await import("../kernel/index.ts");
-  const loaded = await k.loadObjectIntoKernel(obj);
-  const raws: RawMap[] = obj.maps.map((s) => {
-    const m = loaded.maps.get(s.name)!;
-    return {
-      name: s.name, map: m, keySize: s.keySize, valueSize: s.valueSize,
-      lookup: (key) => m.lookup(key),
-      update: (key, v, flags) => m.update(key, v, flags),
-      delete: (key) => unlessNoEntry(() => (m.delete(key), true), false),
-      nextKey: (key) => m.nextKey(key),
-    };
-  });
   const progs: Record<string, SkeletonProgram> = {};
-  for (const p of obj.programs) {
-    const fd = loaded.programs.get(p.name);
-    if (fd === undefined) continue;
-    progs[p.name] = {
-      name: p.name, section: p.section, loaded: fd,
+  for (const [name, p] of loaded.programs) {
+    progs[name] = {
+      name, section: p.section, loaded: p,
       run(data = new Uint8Array(0)) {
-        const r = k.progTestRun(fd, { dataIn: data.length ? data : undefined });
+        const r = p.testRun(data);
         return { retval: BigInt(r.retval >>> 0), dataOut: r.dataOut };
       },
     };
   }
-  return assemble(obj, layout, raws, progs, { skipped: loaded.skipped, close: () => loaded.close() });
-}
-
-function openInVm(obj: BpfObject, layout: SkeletonLayout): unknown {
-  const space = new AddressSpace();
-  const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
-  const toSpec = (s: ObjectMapSpec): MapSpec => ({
-    type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, name: s.name,
-    ...(s.innerMap ? { innerMap: toSpec(s.innerMap) } : {}), ...(s.mapExtra ? { mapExtra: BigInt(s.mapExtra) } : {}),
-  });
-  const maps = obj.maps.map((s) => {
-    const m = createMap(space, toSpec(s));
-    if (s.initialValue) m.update(new Uint8Array(4), s.initialValue);
-    return m;
-  });
-  const resolve = {
-    map: (_src: number, idx: number) => maps[idx]!.address,
-    mapValue: (_src: number, idx: number, off: number) => {
-      const key = space.alloc(4, { kind: "scratch", name: "key 0" });
-      const v = maps[idx]!.lookupElem(key.start, 0);
-      space.release(key);
-      return v + off;
-    },
-  };
-  const raws: RawMap[] = obj.maps.map((s, i) => {
-    const m = maps[i]!;
-    return {
-      name: s.name, map: m, keySize: s.keySize, valueSize: m.userValueSize,
-      lookup: (key) => unlessNoEntry(() => m.lookup(key), undefined),
-      update: (key, v, flags) => m.update(key, v.length > m.userValueSize ? v.subarray(0, m.userValueSize) : v, flags),
-      delete: (key) => unlessNoEntry(() => (m.delete(key), true), false),
-      nextKey: (key) => m.getNextKey(key) ?? undefined,
-    };
-  });
-  const progs: Record<string, SkeletonProgram> = {};
-  for (const p of obj.programs) {
-    const type = PROG_TYPE_NAMES[p.progType] ?? "raw";
-    const loaded = vm.load(p.insns, { type, name: p.name, resolve });
-    progs[p.name] = {
-      name: p.name, section: p.section, loaded,
-      run(data = new Uint8Array(0)) {
-        const ctx = buildContext(space, type, data);
-        try {
-          const r = vm.run(loaded, ctx.run);
-          return { retval: r.value, dataOut: ctx.dataOut() };
-        } finally {
-          ctx.release();
-        }
-      },
-    };
+  const skel: Record<string, unknown> = { object: obj, maps, progs, skipped: loaded.skipped, close: () => loaded.close(), ...extra };
+  for (const [prop, [section]] of Object.entries(layout.globals)) {
+    const m = loaded.maps.get(section);
+    if (m) skel[prop] = globalsView(m, layout.globals[prop]![1]);
   }
-  return assemble(obj, layout, raws, progs, { space, vm });
+  return skel;
 }
 
 // ------------------------------------------------------------------------------------------------ generator
@@ -305,6 +237,7 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
   const mapLines: string[] = [];
   const layoutMaps: string[] = [];
   const globalsTypes: string[] = [];
+  const globalsInit: string[] = [];
   const layoutGlobals: string[] = [];
   for (const m of obj.maps) {
     if (m.origin === "data" || m.origin === "rodata" || m.origin === "bss" || m.origin === "kconfig") {
@@ -320,6 +253,7 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
       }
       const prop = ident(m.realName.replace(/^\./, ""));
       globalsTypes.push(`  readonly ${prop}: { ${vars.join(" ")} };`);
+      globalsInit.push(`${prop}?: Partial<${base}_skeleton[${JSON.stringify(prop)}]>;`);
       layoutGlobals.push(`    ${prop}: [${JSON.stringify(m.realName)}, { ${lay.join(", ")} }],`);
       continue;
     }
@@ -363,9 +297,12 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
     "};",
     "",
     `/** Load '${obj.name}' into a fresh bpfkit VM, or the kernel (maps created, global data initialised, programs loaded). */`,
-    `export async function open(backend: "vm" | "kernel" = "vm"): Promise<${base}_skeleton> {`,
-    "  const rt = (await import(RUNTIME)) as { openSkeleton(object: string, file: string, layout: unknown, backend: string): Promise<unknown> };",
-    `  return (await rt.openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT, backend)) as ${base}_skeleton;`,
+    `/** Global variables to set before load (.rodata is read-only once loaded, as with libbpf). */`,
+    `export type ${base}_init = { ${globalsInit.join(" ")} };`,
+    "",
+    `export async function open(backend: "vm" | "kernel" = "vm", init: ${base}_init = {}): Promise<${base}_skeleton> {`,
+    "  const rt = (await import(RUNTIME)) as { openSkeleton(object: string, file: string, layout: unknown, backend: string, init: unknown): Promise<unknown> };",
+    `  return (await rt.openSkeleton(OBJECT, ${JSON.stringify(fileName)}, LAYOUT, backend, init)) as ${base}_skeleton;`,
     "}",
     "",
     "// keep the Codec type import used even when no struct is generated",

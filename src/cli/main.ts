@@ -23,8 +23,13 @@ const commands: Record<string, { help: string }> = {
 };
 
 function usage(): string {
-  return ["Usage: bpfkit COMMAND [ARGS]", "", ...Object.entries(commands).map(([, c]) => `  bpfkit ${c.help}`)].join("\n");
+  return ["Usage: bpfkit COMMAND [ARGS]", "", ...Object.entries(commands).map(([, c]) => `  bpfkit ${c.help}`), "",
+    "bpftool's objects (prog, map, link, btf, gen, perf, ...) take bpftool's grammar: global options anywhere,",
+    "objects and commands by prefix (`bpfkit -j p s`), `bpfkit prog help` for each object's usage."].join("\n");
 }
+
+/** bpftool's objects (and `version`, `batch`): these go through bpftool's grammar in src/cli/bpftool.ts. */
+const BPFTOOL_OBJECTS = new Set(["prog", "map", "link", "btf", "gen", "perf", "net", "cgroup", "feature", "struct_ops", "iter", "batch", "version"]);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -33,10 +38,28 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 1 : 0;
   }
   const cmd = commands[name];
-  if (cmd === undefined) {
+  // bpfkit's own commands by their exact name; everything else is read as bpftool reads its command line
+  // (global options anywhere, objects and commands by prefix: `bpfkit -j p s`)
+  if (cmd !== undefined && !BPFTOOL_OBJECTS.has(name)) return run(name, rest);
+  if (cmd === undefined && !name.startsWith("-") && ![...BPFTOOL_OBJECTS, "help"].some((o) => o.startsWith(name))) {
     console.error(`bpfkit: unknown command '${name}'\n${usage()}`);
     return 1;
   }
+  return bpftool(argv);
+}
+
+async function bpftool(argv: string[]): Promise<number> {
+  const { routeBpftool } = await import("./bpftool.ts");
+  const route = routeBpftool(argv);
+  if (route.kind === "outcome") {
+    process.stdout.write(route.outcome.stdout);
+    process.stderr.write(route.outcome.stderr);
+    return route.outcome.code;
+  }
+  return run(route.object, route.args);
+}
+
+async function run(name: string, rest: string[]): Promise<number> {
   let mod: { default: Command };
   try {
     // each command is its own module, named after it (src/cli/<name>.ts)

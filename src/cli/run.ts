@@ -1,18 +1,15 @@
 // `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp] FILE...`: run programs on the
 // interpreter the way `bpftool prog run` runs them in the kernel (BPF_PROG_TEST_RUN), printing per file
-// `FILE: Return value: N, duration (average): Tns`. Raw little-endian .bin, assembly (.asm/.s) and ELF objects.
+// `FILE: Return value: N, duration (average): Tns`. Raw little-endian .bin and assembly (.asm/.s) run bare; ELF
+// objects load into a VM System through openObject (verified like BPF_PROG_LOAD, maps and prog arrays set up).
 import { readFileSync } from "node:fs";
 import { BpfError, isBpfError } from "../errors.ts";
 import { assemble, decodeProgram, validateProgram } from "../isa/ebpf/index.ts";
 import { isElfObject, optionValue } from "./input.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
-import type { LoadedProgram, PseudoResolver } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
-import { BpfMap, createMap, ProgArrayMap } from "../maps/index.ts";
-import type { MapSpec } from "../maps/index.ts";
-import type { MapSpec as ObjectMapSpec } from "../object/index.ts";
-import { PROGRAM_TYPES, PROG_TYPE_NAMES, testRun } from "../runtime/index.ts";
+import { PROGRAM_TYPES, System, openObject, testRun } from "../runtime/index.ts";
 
 interface Args {
   type?: string;
@@ -59,23 +56,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-interface Loadable {
-  readonly label: string;
-  /** The program's own name (ELF function name), for prog-array slots that refer to it. */
-  readonly name?: string;
-  readonly insns: readonly Insn[];
-  readonly type?: string;
-  readonly resolve?: PseudoResolver;
-  /** Loaded but not run (another program of the same object, e.g. a tail-call target). */
-  readonly loadOnly?: boolean;
-}
-
-interface LoadedFile {
-  readonly loadables: Loadable[];
-  /** After every program is loaded: fill PROG_ARRAY slots the object initializes (`.values = { [i] = &prog }`). */
-  readonly wire?: (byName: ReadonlyMap<string, LoadedProgram>) => void;
-}
-
 /** Raw .bin: 8-byte little-endian slots; a trailing partial slot is a truncated instruction. */
 function fromRaw(bytes: Uint8Array): Insn[] {
   if (bytes.length % 8 !== 0) {
@@ -88,72 +68,52 @@ function fromRaw(bytes: Uint8Array): Insn[] {
   return insns;
 }
 
-async function fromElf(file: string, bytes: Uint8Array, only: string | undefined, space: AddressSpace): Promise<LoadedFile> {
-  const { loadObject } = await import("../object/index.ts");
-  const obj = loadObject(bytes, { fileName: file });
-  if (only !== undefined && !obj.programs.some((p) => p.name === only)) throw new BpfError("ENOENT", `no program named '${only}'`);
-  if (obj.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
-  const maps = obj.maps.length > 0 ? createObjectMaps(obj.maps, space) : undefined;
-  const loadables = obj.programs.map((p) => ({
-    label: `${file}:${p.name}`, name: p.name, insns: p.insns, type: PROG_TYPE_NAMES[p.progType],
-    ...(maps ? { resolve: maps.resolve } : {}), ...(only !== undefined && p.name !== only ? { loadOnly: true } : {}),
-  }));
-  return {
-    loadables,
-    wire: (byName) => {
-      obj.maps.forEach((spec, idx) => {
-        const m = maps?.created[idx];
-        if (!(m instanceof ProgArrayMap)) return;
-        spec.initSlots?.forEach((name, slot) => { if (name !== undefined && byName.has(name)) m.setProgram(slot, byName.get(name)); });
-      });
-    },
-  };
-}
-
-/** Creates the object's maps in the address space (src/maps) with their initial data, for lddw map references. */
-function createObjectMaps(specs: readonly ObjectMapSpec[], space: AddressSpace): { created: BpfMap[]; resolve: PseudoResolver } {
-  const created = specs.map((spec) => {
-    const m = createMap(space, toMapSpec(spec));
-    // global data (.data/.rodata/.bss): one array element holding the section's bytes, as libbpf sets it up
-    if (spec.initialValue !== undefined) m.update(new Uint8Array(4), spec.initialValue);
-    return m;
-  });
-  const resolve: PseudoResolver = {
-    map: (_src, idx) => mapAt(created, idx).address,
-    mapValue: (_src, idx, off) => {
-      const m = mapAt(created, idx);
-      const key = space.alloc(4, { kind: "scratch", name: "key 0" });
-      const v = m.lookupElem(key.start, 0);
-      space.release(key);
-      if (v === 0) throw new BpfError("EINVAL", `map ${m.name} has no value to point into`);
-      return v + off;
-    },
-  };
-  return { created, resolve };
-}
-
-/** The object's map declaration as BPF_MAP_CREATE takes it. */
-function toMapSpec(s: ObjectMapSpec): MapSpec {
-  return {
-    type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, name: s.name,
-    ...(s.innerMap ? { innerMap: toMapSpec(s.innerMap) } : {}),
-    ...(s.mapExtra ? { mapExtra: BigInt(s.mapExtra) } : {}),
-  };
-}
-
-function mapAt<M>(maps: readonly M[], idx: number): M {
-  const m = maps[idx];
-  if (m === undefined) throw new BpfError("EINVAL", `lddw refers to map index ${idx}, but the object has ${maps.length} maps`);
-  return m;
-}
-
-async function loadFile(file: string, args: Args, space: AddressSpace): Promise<LoadedFile> {
-  const bytes = new Uint8Array(readFileSync(file));
-  if (isElfObject(bytes)) {
-    return fromElf(file, bytes, args.prog, space);
+/** Bare instructions (.bin, assembly) run on the interpreter as bpf_conformance runs them: no maps, no verifier. */
+function runInsns(label: string, insns: readonly Insn[], args: Args): boolean {
+  const space = new AddressSpace();
+  const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+  const type = args.type ?? "raw";
+  if (PROGRAM_TYPES[type] === undefined) {
+    console.log(`${label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})`);
+    return false;
   }
-  if (/\.(asm|s|S)$/.test(file)) return { loadables: [{ label: file, insns: assemble(new TextDecoder().decode(bytes)) }] };
-  return { loadables: [{ label: file, insns: fromRaw(bytes) }] };
+  const r = testRun(vm, vm.load(insns, { type, name: label }), { type, data: args.data, repeat: args.repeat });
+  console.log(`${label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+  return true;
+}
+
+/** An ELF object loaded into a fresh VM system (maps, globals, prog arrays; every program verified), then test-run. */
+function runObject(file: string, bytes: Uint8Array, args: Args): boolean {
+  if (args.type !== undefined) throw new BpfError("EINVAL", "--type applies to raw and assembly files; an object's programs have their section's type");
+  const obj = openObject(new System(), bytes, { fileName: file });
+  if (args.prog !== undefined && !obj.object.programs.some((p) => p.name === args.prog)) throw new BpfError("ENOENT", `no program named '${args.prog}'`);
+  if (obj.object.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
+  let ok = true;
+  for (const p of obj.object.programs) {
+    if (args.prog !== undefined && p.name !== args.prog) continue;
+    const label = `${file}:${p.name}`;
+    const prog = obj.programs.get(p.name);
+    if (prog === undefined) {
+      console.log(`${label}: ${refusal(obj.skipped.get(p.name) ?? "not loaded")}`);
+      ok = false;
+      continue;
+    }
+    try {
+      const r = prog.testRun(args.data, { repeat: args.repeat });
+      console.log(`${label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+    } catch (e) {
+      console.log(render(label, e));
+      ok = false;
+    }
+  }
+  obj.close();
+  return ok;
+}
+
+/** A refused load in one line: the command and errno, then the verifier's error line. */
+function refusal(message: string): string {
+  const lines = message.split("\n").filter((l) => l && !/^(\d+: |; |processed |verification time|stack depth)/.test(l));
+  return lines.length > 1 ? `${lines[0]}: ${lines[lines.length - 1]}` : lines[0] ?? message;
 }
 
 function render(label: string, e: unknown): string {
@@ -168,45 +128,16 @@ export default async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   let status = 0;
   for (const file of args.files) {
-    const space = new AddressSpace();
-    const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
-    let loaded: LoadedFile;
     try {
-      loaded = await loadFile(file, args, space);
+      const bytes = new Uint8Array(readFileSync(file));
+      let ok: boolean;
+      if (isElfObject(bytes)) ok = runObject(file, bytes, args);
+      else if (/\.(asm|s|S)$/.test(file)) ok = runInsns(file, assemble(new TextDecoder().decode(bytes)), args);
+      else ok = runInsns(file, fromRaw(bytes), args);
+      if (!ok) status = 1;
     } catch (e) {
       console.log(render(file, e));
       status = 1;
-      continue;
-    }
-    // load every program first (tail-call targets included), then wire prog arrays, then run
-    const ready: { l: Loadable; prog: LoadedProgram; type: string }[] = [];
-    const byName = new Map<string, LoadedProgram>();
-    for (const l of loaded.loadables) {
-      const type = l.loadOnly ? (l.type ?? "raw") : (args.type ?? l.type ?? "raw");
-      try {
-        const prog = vm.load(l.insns, { type, name: l.label, ...(l.resolve ? { resolve: l.resolve } : {}) });
-        if (l.name !== undefined) byName.set(l.name, prog);
-        if (!l.loadOnly) ready.push({ l, prog, type });
-      } catch (e) {
-        if (l.loadOnly) continue;
-        console.log(render(l.label, e));
-        status = 1;
-      }
-    }
-    loaded.wire?.(byName);
-    for (const { l, prog, type } of ready) {
-      if (PROGRAM_TYPES[type] === undefined) {
-        console.log(`${l.label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})`);
-        status = 1;
-        continue;
-      }
-      try {
-        const r = testRun(vm, prog, { type, data: args.data, repeat: args.repeat });
-        console.log(`${l.label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
-      } catch (e) {
-        console.log(render(l.label, e));
-        status = 1;
-      }
     }
   }
   return status;

@@ -1,8 +1,16 @@
 // The bpf() syscall, typed: one function per command, each filling `union bpf_attr` at the offsets of
 // include/uapi/linux/bpf.h (Linux 6.18). Pointers inside the attr are addresses of the caller's typed arrays.
 // Failures throw a KernelError: code = errno name, message = command + errno (+ the verifier/BTF log when there is one).
-import type { Insn } from "../isa/ebpf/insn.ts";
 import { addressOf, closeFd, KernelError, rawBpf } from "./libc.ts";
+import { encodeInsns } from "../runtime/backend.ts";
+import type {
+  BatchResult, LinkCreateAttr, MapCreateAttr, ObjectKind, ProgLoadAttr, ProgLoadResult, TestRunAttr, TestRunResult,
+} from "../runtime/backend.ts";
+
+export { encodeInsns };
+export type {
+  BatchResult, LinkCreateAttr, MapCreateAttr, ObjectKind, ProgLoadAttr, ProgLoadResult, TestRunAttr, TestRunResult,
+};
 
 /** enum bpf_cmd */
 export const BPF_CMD = {
@@ -58,23 +66,6 @@ export function cString(s: string): Uint8Array {
 
 // ---- maps ----
 
-export interface MapCreateAttr {
-  readonly mapType: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly mapFlags?: number;
-  readonly innerMapFd?: number;
-  readonly numaNode?: number;
-  readonly name?: string;
-  readonly ifindex?: number;
-  readonly btfFd?: number;
-  readonly btfKeyTypeId?: number;
-  readonly btfValueTypeId?: number;
-  readonly btfVmlinuxValueTypeId?: number;
-  readonly mapExtra?: bigint;
-}
-
 /** BPF_MAP_CREATE → a new map fd. */
 export function mapCreate(a: MapCreateAttr): number {
   const attr = new Attr(80)
@@ -123,13 +114,6 @@ export function mapFreeze(fd: number): void {
   call(BPF_CMD.MAP_FREEZE, new Attr(8).u32(0, fd));
 }
 
-export interface BatchResult {
-  /** elements processed (attr.batch.count as written back by the kernel) */
-  readonly count: number;
-  /** true when the kernel reported ENOENT: the whole map has been walked */
-  readonly done: boolean;
-}
-
 function batch(cmd: number, fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array | null, keys: Uint8Array,
   values: Uint8Array | null, count: number, elemFlags: number): BatchResult {
   const attr = new Attr(56).ptr(0, inBatch).ptr(8, outBatch).ptr(16, keys).ptr(24, values).u32(32, count).u32(36, fd)
@@ -164,46 +148,6 @@ export function mapDeleteBatch(fd: number, keys: Uint8Array, count: number, elem
 
 // ---- programs ----
 
-/** Instructions as the kernel reads them: 8 bytes each, dst in the low nibble of byte 1. */
-export function encodeInsns(insns: readonly Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const v = new DataView(out.buffer);
-  insns.forEach((i, n) => {
-    v.setUint8(n * 8, i.code);
-    v.setUint8(n * 8 + 1, (i.dst & 0xf) | ((i.src & 0xf) << 4));
-    v.setInt16(n * 8 + 2, i.off, true);
-    v.setInt32(n * 8 + 4, i.imm, true);
-  });
-  return out;
-}
-
-export interface ProgLoadAttr {
-  readonly progType: number;
-  readonly insns: readonly Insn[] | Uint8Array;
-  readonly license?: string;
-  /** 0: no log unless the load fails (then retried with 1); 1, 2 (| 4 stats) as the kernel defines */
-  readonly logLevel?: number;
-  readonly logSize?: number;
-  readonly kernVersion?: number;
-  readonly progFlags?: number;
-  readonly name?: string;
-  readonly ifindex?: number;
-  readonly expectedAttachType?: number;
-  readonly progBtfFd?: number;
-  readonly funcInfo?: { readonly recSize: number; readonly bytes: Uint8Array; readonly count: number };
-  readonly lineInfo?: { readonly recSize: number; readonly bytes: Uint8Array; readonly count: number };
-  readonly attachBtfId?: number;
-  readonly attachBtfObjFd?: number;
-  readonly attachProgFd?: number;
-  readonly fdArray?: readonly number[];
-}
-
-export interface ProgLoadResult {
-  readonly fd: number;
-  /** the verifier log (empty at log level 0) */
-  readonly log: string;
-}
-
 function decodeLog(buf: Uint8Array): string {
   const end = buf.indexOf(0);
   return new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
@@ -236,26 +180,6 @@ export function progLoad(a: ProgLoadAttr): ProgLoadResult {
   }
   if (r < 0) throw new KernelError(-r, "BPF_PROG_LOAD", "", log);
   return { fd: r, log };
-}
-
-export interface TestRunAttr {
-  readonly dataIn?: Uint8Array;
-  /** capacity for data out; defaults to dataIn's length + 256 when there is data */
-  readonly dataOutSize?: number;
-  readonly ctxIn?: Uint8Array;
-  readonly ctxOutSize?: number;
-  readonly repeat?: number;
-  readonly flags?: number;
-  readonly cpu?: number;
-  readonly batchSize?: number;
-}
-
-export interface TestRunResult {
-  readonly retval: number;
-  readonly dataOut: Uint8Array;
-  readonly ctxOut: Uint8Array;
-  /** average ns per run as the kernel reports it */
-  readonly duration: number;
 }
 
 /** BPF_PROG_TEST_RUN. */
@@ -304,7 +228,6 @@ export function objGet(path: string, fileFlags = 0): number {
   return call(BPF_CMD.OBJ_GET, new Attr(24).ptr(0, p).u32(12, fileFlags), [p]);
 }
 
-export type ObjectKind = "prog" | "map" | "btf" | "link";
 
 const NEXT_ID_CMD: Record<ObjectKind, number> = {
   prog: BPF_CMD.PROG_GET_NEXT_ID, map: BPF_CMD.MAP_GET_NEXT_ID, btf: BPF_CMD.BTF_GET_NEXT_ID, link: BPF_CMD.LINK_GET_NEXT_ID,
@@ -367,18 +290,6 @@ export function btfLoad(btf: Uint8Array, logLevel = 0): number {
 export function rawTracepointOpen(progFd: number, name: string | null): number {
   const n = name === null ? null : cString(name);
   return call(BPF_CMD.RAW_TRACEPOINT_OPEN, new Attr(24).ptr(0, n).u32(8, progFd), [n]);
-}
-
-export interface LinkCreateAttr {
-  readonly progFd: number;
-  /** target fd, or ifindex for XDP/tcx */
-  readonly target: number;
-  readonly attachType: number;
-  readonly flags?: number;
-  /** perf_event links: the bpf_cookie; tracing links: unused */
-  readonly cookie?: bigint;
-  /** tracing links (fentry/fexit to a BPF program): target_btf_id */
-  readonly targetBtfId?: number;
 }
 
 /** BPF_LINK_CREATE → link fd (the link detaches when its last fd closes). */

@@ -3,8 +3,8 @@
 // char arrays as strings, structs/unions as objects, pointers as %p (plain) or %lu (JSON). Kinds bpftool itself
 // rejects print its placeholder text.
 import { readFileSync } from "node:fs";
-import { closeFd, getFdById } from "./bpf.ts";
-import { btfInfo, type MapInfo } from "./info.ts";
+import type { MapInfo } from "./info.ts";
+import type { Backend } from "../runtime/backend.ts";
 import type { JsonWriter } from "./json-writer.ts";
 import type { Btf } from "../btf/parse.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
@@ -18,18 +18,18 @@ export interface MapBtf {
 let vmlinux: Btf | undefined;
 
 /** The BTF that describes a map's key/value (its own BTF object, or vmlinux for struct_ops values), if any. */
-export function loadMapBtf(info: MapInfo): MapBtf | undefined {
+export function loadMapBtf(b: Backend, info: MapInfo): MapBtf | undefined {
   if (info.btfVmlinuxValueTypeId) {
     vmlinux ??= btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux"));
     return { btf: vmlinux };
   }
   if (!info.btfValueTypeId) return undefined;
-  const fd = getFdById("btf", info.btfId);
+  const fd = b.getFdById("btf", info.btfId);
   try {
-    const { data } = btfInfo(fd, true);
+    const { data } = b.btfInfo(fd, true);
     return { btf: btfFromFileBytes(data ?? new Uint8Array(0)) };
   } finally {
-    closeFd(fd);
+    b.close(fd);
   }
 }
 

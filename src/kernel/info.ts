@@ -5,6 +5,9 @@
 import { readFileSync } from "node:fs";
 import { addressOf } from "./libc.ts";
 import { objGetInfoByFd } from "./bpf.ts";
+import type { BtfInfo, LinkInfo, MapInfo, ProgInfo, ProgInfoExtras } from "../runtime/backend.ts";
+
+export type { BtfInfo, LinkInfo, MapInfo, ProgInfo, ProgInfoExtras };
 
 // MAP_INFO_SIZE is libbpf 1.1's struct bpf_map_info (up to map_extra), the size bpftool 7.1 passes.
 const PROG_INFO_SIZE = 232, MAP_INFO_SIZE = 88, BTF_INFO_SIZE = 32, LINK_INFO_SIZE = 96;
@@ -12,46 +15,6 @@ const PROG_INFO_SIZE = 232, MAP_INFO_SIZE = 88, BTF_INFO_SIZE = 32, LINK_INFO_SI
 function cstr(b: Uint8Array): string {
   const end = b.indexOf(0);
   return new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
-}
-
-export interface ProgInfo {
-  readonly type: number;
-  readonly id: number;
-  readonly tag: string;
-  readonly jitedProgLen: number;
-  readonly xlatedProgLen: number;
-  /** ns since boot (CLOCK_BOOTTIME) */
-  readonly loadTime: bigint;
-  readonly createdByUid: number;
-  readonly mapIds: readonly number[];
-  readonly name: string;
-  readonly ifindex: number;
-  readonly gplCompatible: boolean;
-  readonly netnsDev: bigint;
-  readonly netnsIno: bigint;
-  readonly btfId: number;
-  readonly funcInfoRecSize: number;
-  readonly nrFuncInfo: number;
-  readonly nrLineInfo: number;
-  readonly lineInfoRecSize: number;
-  readonly runTimeNs: bigint;
-  readonly runCnt: bigint;
-  readonly recursionMisses: bigint;
-  readonly verifiedInsns: number;
-  readonly attachBtfObjId: number;
-  readonly attachBtfId: number;
-}
-
-export interface ProgInfoExtras {
-  /** the translated (post-verifier) instructions, 8 bytes each */
-  readonly xlated?: Uint8Array;
-  readonly jited?: Uint8Array;
-  /** raw struct bpf_func_info records */
-  readonly funcInfo?: Uint8Array;
-  /** raw struct bpf_line_info records */
-  readonly lineInfo?: Uint8Array;
-  /** jited_ksyms: addresses of each (sub)function image */
-  readonly jitedKsyms?: readonly bigint[];
 }
 
 function decodeProgInfo(b: Uint8Array): ProgInfo {
@@ -110,24 +73,6 @@ export function progInfoExtras(fd: number, want: { xlated?: boolean; jited?: boo
   return { xlated, jited, funcInfo, lineInfo, jitedKsyms: ksyms ? [...ksyms] : undefined };
 }
 
-export interface MapInfo {
-  readonly type: number;
-  readonly id: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly mapFlags: number;
-  readonly name: string;
-  readonly ifindex: number;
-  readonly btfVmlinuxValueTypeId: number;
-  readonly netnsDev: bigint;
-  readonly netnsIno: bigint;
-  readonly btfId: number;
-  readonly btfKeyTypeId: number;
-  readonly btfValueTypeId: number;
-  readonly mapExtra: bigint;
-}
-
 /**
  * Map info. `reuse` passes the same buffer again, as bpftool's map listing does: since Linux reads the caller's struct
  * before filling it (for the map hash request), fields it does not set for this map (btf_id of a map without BTF)
@@ -145,13 +90,6 @@ export function mapInfo(fd: number, reuse?: Uint8Array): MapInfo {
   };
 }
 
-export interface BtfInfo {
-  readonly id: number;
-  readonly btfSize: number;
-  readonly name: string;
-  readonly kernelBtf: boolean;
-}
-
 /** BTF object info with its name; `withData` also fetches the raw BTF bytes. */
 export function btfInfo(fd: number, withData = false): BtfInfo & { data?: Uint8Array } {
   const b = new Uint8Array(BTF_INFO_SIZE);
@@ -167,23 +105,6 @@ export function btfInfo(fd: number, withData = false): BtfInfo & { data?: Uint8A
   if (data) { w.setBigUint64(0, addressOf(data), true); w.setUint32(8, size, true); }
   objGetInfoByFd(fd, q);
   return { id: w.getUint32(12, true), btfSize: w.getUint32(8, true), name: cstr(name), kernelBtf: w.getUint32(28, true) !== 0, data };
-}
-
-export interface LinkInfo {
-  readonly type: number;
-  readonly id: number;
-  readonly progId: number;
-  /** raw_tracepoint links: the tracepoint name; iter links: the target name */
-  readonly tpName?: string;
-  /** tracing / cgroup / netns links: attach type; xdp: ifindex in `ifindex` */
-  readonly attachType?: number;
-  readonly targetObjId?: number;
-  readonly targetBtfId?: number;
-  readonly cgroupId?: bigint;
-  readonly netnsIno?: number;
-  readonly ifindex?: number;
-  /** the raw union, for link types not decoded here */
-  readonly raw: Uint8Array;
 }
 
 const LINK_RAW_TRACEPOINT = 1, LINK_TRACING = 2, LINK_CGROUP = 3, LINK_ITER = 4, LINK_NETNS = 5, LINK_XDP = 6;

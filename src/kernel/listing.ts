@@ -2,15 +2,16 @@
 // the same fields in the same order, the same object selectors (id/tag/name/pinned), the same error texts and exit
 // code (255), compact (-j) and pretty (-p) JSON from the same writer semantics. Not shown: `pids` (bpftool 7.1 on
 // Debian is built without its pid iterator) and `metadata` of .rodata maps.
-import { closeFd, getFdById, objGet, allIds, type ObjectKind } from "./bpf.ts";
-import { KernelError, strerror, clockGettime, CLOCK_BOOTTIME, CLOCK_REALTIME } from "./libc.ts";
-import { progInfo, progInfoExtras, mapInfo, newMapInfoBuffer, btfInfo, linkInfo, fdinfo, type ProgInfo, type MapInfo, type LinkInfo } from "./info.ts";
+import { strerror, clockGettime, CLOCK_BOOTTIME, CLOCK_REALTIME } from "./libc.ts";
+import { allIds, errnoOf as backendErrno, type Backend, type ObjectKind } from "../runtime/backend.ts";
+import { linux } from "./backend.ts";
+import { newMapInfoBuffer, type ProgInfo, type MapInfo, type LinkInfo } from "./info.ts";
 import { btfTypeById, BTF_KIND_FUNC } from "./btf-names.ts";
 import { progMetadata } from "./prog-metadata.ts";
 import { PROG_TYPE_NAMES, MAP_TYPE_NAMES, LINK_TYPE_NAMES, ATTACH_TYPE_NAMES } from "./names.ts";
 import { JsonWriter } from "./json-writer.ts";
 import { BpftoolMultimap } from "./bpftool-hashmap.ts";
-import { pinnedPaths } from "./pins.ts";
+import { pinTable } from "./pins.ts";
 
 /** What a bpftool-style command printed and returned. */
 export interface ToolOutput {
@@ -24,6 +25,8 @@ export interface OutputMode {
   readonly pretty: boolean;
   /** bpftool -f: list bpffs pins */
   readonly bpffs?: boolean;
+  /** Whose objects to list: the running kernel (default) or a VM System. */
+  readonly backend?: Backend;
 }
 
 // bpftool 7.1 links libbpf 1.1, whose name tables end here; later enum values print as numbers ("type 32").
@@ -42,7 +45,10 @@ export class Printer {
   failed = false;
   /** bpffs pins by object id when -f was given */
   pins?: BpftoolMultimap<string>;
+  /** The backend whose objects are listed. */
+  readonly b: Backend;
   constructor(readonly mode: OutputMode) {
+    this.b = mode.backend ?? linux;
     if (mode.json) this.json = new JsonWriter(mode.pretty);
   }
   print(s: string): void { this.text += s; }
@@ -74,8 +80,9 @@ export function parseId(s: string): number | undefined {
 export const isPrefix = (arg: string | undefined, word: string): boolean => arg !== undefined && word.startsWith(arg);
 
 function errnoOf(e: unknown): number {
-  if (e instanceof KernelError) return e.errno;
-  throw e;
+  const n = backendErrno(e);
+  if (n === undefined) throw e;
+  return n;
 }
 
 /** ns since boot → bpftool's print_boot_time (seconds since the epoch, rounded as its integer arithmetic does). */
@@ -96,19 +103,19 @@ export function formatLocalTime(epochSeconds: bigint): string {
 }
 
 /** The program's name as bpftool prints it: BTF's FUNC name when the kernel's copy may be truncated (15 chars). */
-export function progFullName(info: ProgInfo, fd: number): string {
+export function progFullName(b: Backend, info: ProgInfo, fd: number): string {
   if (info.name.length < 15 || !info.btfId || info.nrFuncInfo === 0) return info.name;
   try {
-    const { funcInfo } = progInfoExtras(fd, { funcInfo: true });
+    const { funcInfo } = b.progInfoExtras(fd, { funcInfo: true });
     if (!funcInfo || funcInfo.length < 8) return info.name;
     const typeId = new DataView(funcInfo.buffer).getUint32(4, true);
-    const btfFd = getFdById("btf", info.btfId);
+    const btfFd = b.getFdById("btf", info.btfId);
     try {
-      const { data } = btfInfo(btfFd, true);
+      const { data } = b.btfInfo(btfFd, true);
       const t = data ? btfTypeById(data, typeId) : undefined;
       return t && t.kind === BTF_KIND_FUNC ? t.name : info.name;
     } finally {
-      closeFd(btfFd);
+      b.close(btfFd);
     }
   } catch {
     return info.name;
@@ -118,8 +125,9 @@ export function progFullName(info: ProgInfo, fd: number): string {
 // ---- object selection (prog_parse_fds / map_parse_fds) ----
 
 function pinnedFd(out: Printer, path: string): number | undefined {
+  const b = out.b;
   try {
-    return objGet(path);
+    return b.objGet(path);
   } catch (e) {
     out.error(`bpf obj get (${path}): ${strerror(errnoOf(e))}`);
     return undefined;
@@ -128,12 +136,13 @@ function pinnedFd(out: Printer, path: string): number | undefined {
 
 /** Resolves `id N | tag T | name N | pinned P` to fds, printing bpftool's errors; undefined on error. */
 export function selectFds(out: Printer, kind: "prog" | "map", args: readonly string[]): number[] | undefined {
+  const b = out.b;
   const [sel, value] = args;
   if (isPrefix(sel, "id")) {
     const id = parseId(value!);
     if (id === undefined) { out.error(`can't parse ${value} as ID`); return undefined; }
     try {
-      return [getFdById(kind, id)];
+      return [b.getFdById(kind, id)];
     } catch (e) {
       out.error(`${kind === "prog" ? "get by id" : "get map by id"} (${id}): ${strerror(errnoOf(e))}`);
       return undefined;
@@ -142,14 +151,14 @@ export function selectFds(out: Printer, kind: "prog" | "map", args: readonly str
   if (kind === "prog" && isPrefix(sel, "tag")) {
     if (!/^[0-9a-fA-F]{16}/.test(value!)) { out.error("can't parse tag"); return undefined; }
     const tag = value!.slice(0, 16).toLowerCase();
-    return scan("prog", (fd) => progInfo(fd).tag === tag);
+    return scan(b, "prog", (fd) => b.progInfo(fd).tag === tag);
   }
   if (isPrefix(sel, "name")) {
     const max = kind === "prog" ? 127 : 15;
     if (new TextEncoder().encode(value!).length > max) { out.error("can't parse name"); return undefined; }
     return kind === "prog"
-      ? scan("prog", (fd) => progFullName(progInfo(fd), fd) === value)
-      : scan("map", (fd) => mapInfo(fd).name === value);
+      ? scan(b, "prog", (fd) => progFullName(b, b.progInfo(fd), fd) === value)
+      : scan(b, "map", (fd) => b.mapInfo(fd).name === value);
   }
   if (isPrefix(sel, "pinned")) {
     const fd = pinnedFd(out, value!);
@@ -161,47 +170,50 @@ export function selectFds(out: Printer, kind: "prog" | "map", args: readonly str
   return undefined;
 }
 
-function scan(kind: ObjectKind, match: (fd: number) => boolean): number[] {
+function scan(b: Backend, kind: ObjectKind, match: (fd: number) => boolean): number[] {
   const fds: number[] = [];
-  for (const id of allIds(kind)) {
+  for (const id of allIds(b, kind)) {
     let fd: number;
-    try { fd = getFdById(kind, id); } catch { continue; }
+    try { fd = b.getFdById(kind, id); } catch { continue; }
     if (match(fd)) fds.push(fd);
-    else closeFd(fd);
+    else b.close(fd);
   }
   return fds;
 }
 
 /** The pins of an object: JSON "pinned" array or plain "\n\tpinned PATH" lines, printed only when any pin exists. */
 function pinsJson(out: Printer, j: JsonWriter, id: number): void {
+  const b = out.b;
   if (!out.pins || out.pins.empty) return;
   j.name("pinned").startArray();
   for (const p of out.pins.get(id)) j.string(p);
   j.endArray();
 }
 function pinsPlain(out: Printer, id: number): string {
+  const b = out.b;
   if (!out.pins || out.pins.empty) return "";
   return out.pins.get(id).map((p) => `\n\tpinned ${p}`).join("");
 }
 
 /** Walks every object of a kind (skipping ones that vanish between GET_NEXT_ID and GET_FD_BY_ID, as bpftool does). */
-function eachObject(kind: ObjectKind, fn: (fd: number) => void): void {
-  for (const id of allIds(kind)) {
+function eachObject(b: Backend, kind: ObjectKind, fn: (fd: number) => void): void {
+  for (const id of allIds(b, kind)) {
     let fd: number;
     try {
-      fd = getFdById(kind, id);
+      fd = b.getFdById(kind, id);
     } catch (e) {
       if (errnoOf(e) === 2) continue;
       throw e;
     }
-    try { fn(fd); } finally { closeFd(fd); }
+    try { fn(fd); } finally { b.close(fd); }
   }
 }
 
 /** `show` with the arguments after it: nothing (all objects) or one selector (may match several). */
 function showCommand(mode: OutputMode, kind: "prog" | "map", args: readonly string[], show: (out: Printer, fd: number) => void): ToolOutput {
   const out = new Printer(mode);
-  if (mode.bpffs) out.pins = pinnedPaths(kind);
+  const b = out.b;
+  if (mode.bpffs) out.pins = pinTable(out.b.pins(kind));
   if (args.length !== 0 && args.length !== 2) {
     out.error(`what is '${args[0]}'?`);
     return out.result();
@@ -211,12 +223,12 @@ function showCommand(mode: OutputMode, kind: "prog" | "map", args: readonly stri
     if (fds === undefined) return out.result();
     if (fds.length === 0) return out.result(255);
     if (out.json && fds.length > 1) out.json.startArray();
-    for (const fd of fds) { try { show(out, fd); } finally { closeFd(fd); } }
+    for (const fd of fds) { try { show(out, fd); } finally { b.close(fd); } }
     if (out.json && fds.length > 1) out.json.endArray();
     return out.result();
   }
   if (out.json) out.json.startArray();
-  eachObject(kind, (fd) => show(out, fd));
+  eachObject(b, kind, (fd) => show(out, fd));
   if (out.json) out.json.endArray();
   return out.result();
 }
@@ -224,13 +236,14 @@ function showCommand(mode: OutputMode, kind: "prog" | "map", args: readonly stri
 // ---- prog show ----
 
 function showProg(out: Printer, fd: number): void {
-  const info = progInfo(fd);
-  const memlock = fdinfo(fd, "memlock");
+  const b = out.b;
+  const info = b.progInfo(fd);
+  const memlock = b.fdinfo(fd, "memlock");
   const type = bpftoolProgType(info.type);
   const j = out.json;
   if (j) {
     j.startObject();
-    progHeaderJson(j, info, fd);
+    progHeaderJson(b, j, info, fd);
     if (info.loadTime) j.name("loaded_at").raw(String(bootNsToEpochSeconds(info.loadTime))).field("uid", info.createdByUid);
     j.field("bytes_xlated", info.xlatedProgLen);
     if (info.jitedProgLen) j.field("jited", true).field("bytes_jited", info.jitedProgLen);
@@ -244,7 +257,7 @@ function showProg(out: Printer, fd: number): void {
     return;
   }
   let s = `${info.id}: ${type !== undefined ? type : `type ${info.type}`}  `;
-  if (info.name) s += `name ${progFullName(info, fd)}  `;
+  if (info.name) s += `name ${progFullName(b, info, fd)}  `;
   s += `tag ${info.tag}${info.gplCompatible ? "  gpl" : ""}`;
   if (info.runTimeNs) s += ` run_time_ns ${info.runTimeNs} run_cnt ${info.runCnt}`;
   if (info.recursionMisses) s += ` recursion_misses ${info.recursionMisses}`;
@@ -260,11 +273,11 @@ function showProg(out: Printer, fd: number): void {
 }
 
 /** bpftool's print_prog_header_json: id, type, name, tag, gpl_compatible, run stats. */
-export function progHeaderJson(j: JsonWriter, info: ProgInfo, fd: number): void {
+export function progHeaderJson(b: Backend, j: JsonWriter, info: ProgInfo, fd: number): void {
   const type = bpftoolProgType(info.type);
   j.field("id", info.id);
   if (type !== undefined) j.field("type", type); else j.field("type", info.type);
-  if (info.name) j.field("name", progFullName(info, fd));
+  if (info.name) j.field("name", progFullName(b, info, fd));
   j.field("tag", info.tag).field("gpl_compatible", info.gplCompatible);
   if (info.runTimeNs) j.field("run_time_ns", info.runTimeNs).field("run_cnt", info.runCnt);
   if (info.recursionMisses) j.field("recursion_misses", info.recursionMisses);
@@ -280,13 +293,14 @@ export function progShow(mode: OutputMode, args: readonly string[]): ToolOutput 
 // ---- map show ----
 
 function showMap(out: Printer, fd: number, reuse: Uint8Array): void {
-  const info: MapInfo = mapInfo(fd, reuse);
-  const memlock = fdinfo(fd, "memlock");
-  const frozen = atoll(fdinfo(fd, "frozen") ?? "0");
+  const b = out.b;
+  const info: MapInfo = b.mapInfo(fd, reuse);
+  const memlock = b.fdinfo(fd, "memlock");
+  const frozen = atoll(b.fdinfo(fd, "frozen") ?? "0");
   const type = bpftoolMapType(info.type);
   const isProgArray = info.type === 3;
-  const ownerType = isProgArray ? fdinfo(fd, "owner_prog_type") : undefined;
-  const ownerJited = isProgArray ? fdinfo(fd, "owner_jited") : undefined;
+  const ownerType = isProgArray ? b.fdinfo(fd, "owner_prog_type") : undefined;
+  const ownerJited = isProgArray ? b.fdinfo(fd, "owner_jited") : undefined;
   const j = out.json;
   if (j) {
     j.startObject().field("id", info.id);
@@ -333,15 +347,16 @@ export function mapShow(mode: OutputMode, args: readonly string[]): ToolOutput {
 // ---- btf show ----
 
 /** btf id → ids of the programs and maps using it, in bpftool's iteration order. */
-function btfUsers(): { progs: BpftoolMultimap<number>; maps: BpftoolMultimap<number> } {
+function btfUsers(b: Backend): { progs: BpftoolMultimap<number>; maps: BpftoolMultimap<number> } {
   const progs = new BpftoolMultimap<number>(), maps = new BpftoolMultimap<number>();
-  eachObject("prog", (fd) => { const i = progInfo(fd); if (i.btfId) progs.append(i.btfId, i.id); });
-  eachObject("map", (fd) => { const i = mapInfo(fd); if (i.btfId) maps.append(i.btfId, i.id); });
+  eachObject(b, "prog", (fd) => { const i = b.progInfo(fd); if (i.btfId) progs.append(i.btfId, i.id); });
+  eachObject(b, "map", (fd) => { const i = b.mapInfo(fd); if (i.btfId) maps.append(i.btfId, i.id); });
   return { progs, maps };
 }
 
 function showBtf(out: Printer, fd: number, users: ReturnType<typeof btfUsers>): void {
-  const info = btfInfo(fd);
+  const b = out.b;
+  const info = b.btfInfo(fd);
   const progIds = users.progs.get(info.id), mapIds = users.maps.get(info.id);
   const j = out.json;
   if (j) {
@@ -364,12 +379,13 @@ function showBtf(out: Printer, fd: number, users: ReturnType<typeof btfUsers>): 
 /** `bpftool btf show [id N]` */
 export function btfShow(mode: OutputMode, args: readonly string[]): ToolOutput {
   const out = new Printer(mode);
+  const b = out.b;
   let single: number | undefined;
   if (args.length === 2) {
     if (isPrefix(args[0], "id")) {
       const id = parseId(args[1]!);
       if (id === undefined) { out.error(`can't parse ${args[1]} as ID`); return out.result(); }
-      try { single = getFdById("btf", id); } catch (e) {
+      try { single = b.getFdById("btf", id); } catch (e) {
         out.error(`can't get BTF object by id (${id}): ${strerror(errnoOf(e))}`);
         return out.result();
       }
@@ -381,13 +397,13 @@ export function btfShow(mode: OutputMode, args: readonly string[]): ToolOutput {
     out.error(`what is '${args[0]}'?`);
     return out.result();
   }
-  const users = btfUsers();
+  const users = btfUsers(out.b);
   if (single !== undefined) {
-    try { showBtf(out, single, users); } finally { closeFd(single); }
+    try { showBtf(out, single, users); } finally { b.close(single); }
     return out.result();
   }
   if (out.json) out.json.startArray();
-  eachObject("btf", (fd) => showBtf(out, fd, users));
+  eachObject(b, "btf", (fd) => showBtf(out, fd, users));
   if (out.json) out.json.endArray();
   return out.result();
 }
@@ -395,18 +411,20 @@ export function btfShow(mode: OutputMode, args: readonly string[]): ToolOutput {
 // ---- link show ----
 
 function attachTypeField(out: Printer, t: number): string {
+  const b = out.b;
   const name = bpftoolAttachType(t);
   if (out.json) { if (name !== undefined) out.json.field("attach_type", name); else out.json.field("attach_type", t); return ""; }
   return name !== undefined ? `attach_type ${name}  ` : `attach_type ${t}  `;
 }
 
 function showLink(out: Printer, fd: number): void {
-  const info: LinkInfo = linkInfo(fd);
+  const b = out.b;
+  const info: LinkInfo = b.linkInfo(fd);
   const type = bpftoolLinkType(info.type);
   const j = out.json;
   const progType = (): number | string => {
-    const pfd = getFdById("prog", info.progId);
-    try { const t = progInfo(pfd).type; return bpftoolProgType(t) ?? t; } finally { closeFd(pfd); }
+    const pfd = b.getFdById("prog", info.progId);
+    try { const t = b.progInfo(pfd).type; return bpftoolProgType(t) ?? t; } finally { b.close(pfd); }
   };
   if (j) {
     j.startObject().field("id", info.id);
@@ -441,13 +459,14 @@ function showLink(out: Printer, fd: number): void {
 /** `bpftool link show [id N | pinned P]` */
 export function linkShow(mode: OutputMode, args: readonly string[]): ToolOutput {
   const out = new Printer(mode);
-  if (mode.bpffs) out.pins = pinnedPaths("link");
+  const b = out.b;
+  if (mode.bpffs) out.pins = pinTable(out.b.pins("link"));
   if (args.length === 2) {
     let fd: number | undefined;
     if (isPrefix(args[0], "id")) {
       const id = parseId(args[1]!);
       if (id === undefined) { out.error(`can't parse ${args[1]} as ID`); return out.result(); }
-      try { fd = getFdById("link", id); } catch (e) {
+      try { fd = b.getFdById("link", id); } catch (e) {
         // bpftool 7.1 prints the id with %d and exits with the negative errno libbpf returned
         const errno = errnoOf(e);
         out.error(`failed to get link with ID ${id | 0}: ${strerror(errno)}`);
@@ -460,12 +479,12 @@ export function linkShow(mode: OutputMode, args: readonly string[]): ToolOutput 
       out.error(`expected 'id' or 'pinned', got: '${args[0]}'?`);
       return out.result();
     }
-    try { showLink(out, fd); } finally { closeFd(fd); }
+    try { showLink(out, fd); } finally { b.close(fd); }
     return out.result();
   }
   if (args.length) { out.error(`what is '${args[0]}'?`); return out.result(); }
   if (out.json) out.json.startArray();
-  eachObject("link", (fd) => showLink(out, fd));
+  eachObject(b, "link", (fd) => showLink(out, fd));
   if (out.json) out.json.endArray();
   return out.result();
 }

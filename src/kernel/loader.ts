@@ -172,13 +172,13 @@ export function ifindex(ifname: string): number {
 }
 
 /** An XDP program on an interface through a BPF link (flags: XDP_FLAGS_SKB_MODE = 2, DRV_MODE = 4). */
-export function attachXdp(progFd: number, ifname: string, flags = 0): Attachment {
-  return attachment("xdp", [linkCreate({ progFd, target: ifindex(ifname), attachType: BPF_XDP, flags })]);
+export function attachXdp(progFd: number, ifname: string | number, flags = 0): Attachment {
+  return attachment("xdp", [linkCreate({ progFd, target: typeof ifname === "number" ? ifname : ifindex(ifname), attachType: BPF_XDP, flags })]);
 }
 
 /** A sched_cls program on an interface's tcx ingress or egress hook. */
-export function attachTcx(progFd: number, ifname: string, direction: "ingress" | "egress"): Attachment {
-  return attachment("tcx", [linkCreate({ progFd, target: ifindex(ifname), attachType: direction === "ingress" ? BPF_TCX_INGRESS : BPF_TCX_EGRESS })]);
+export function attachTcx(progFd: number, ifname: string | number, direction: "ingress" | "egress"): Attachment {
+  return attachment("tcx", [linkCreate({ progFd, target: typeof ifname === "number" ? ifname : ifindex(ifname), attachType: direction === "ingress" ? BPF_TCX_INGRESS : BPF_TCX_EGRESS })]);
 }
 
 const SOL_SOCKET = 1, SO_ATTACH_BPF = 50;

@@ -1,105 +1,13 @@
-// User-space access to a kernel map: lookup/update/delete/get_next_key on bytes, iteration, per-CPU values
-// (the kernel copies value_size rounded up to 8 bytes per possible CPU), and typed views through small codecs.
+// User-space access to a kernel map (src/runtime's BpfMap over the Linux backend) and typed views through small codecs.
 import { BpfError } from "../errors.ts";
-import {
-  BPF_ANY, closeFd, mapDeleteElem, mapGetNextKey, mapLookupAndDeleteElem, mapLookupElem, mapUpdateElem,
-} from "./bpf.ts";
-import { KernelError, possibleCpus } from "./libc.ts";
+import { BPF_ANY } from "./bpf.ts";
+import { BpfMap } from "../runtime/model.ts";
+import { linux } from "./backend.ts";
 
-// BPF_MAP_TYPE_PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH, PERCPU_CGROUP_STORAGE
-const PER_CPU_TYPES = new Set([5, 6, 10, 21]);
-
-export class KernelMap {
-  readonly perCpu: boolean;
-  readonly cpus: number;
-  /** bytes of one CPU's value in a per-CPU lookup buffer */
-  readonly stride: number;
-  private open = true;
-
-  constructor(readonly fd: number, readonly type: number, readonly keySize: number, readonly valueSize: number,
-    readonly maxEntries: number) {
-    this.perCpu = PER_CPU_TYPES.has(type);
-    this.cpus = this.perCpu ? possibleCpus() : 1;
-    this.stride = this.perCpu ? (valueSize + 7) & ~7 : valueSize;
-  }
-
-  private checkKey(key: Uint8Array | null): void {
-    if (key !== null && key.length !== this.keySize) {
-      throw new BpfError("EINVAL", `map key is ${key.length} bytes, the map's key_size is ${this.keySize}`);
-    }
-  }
-
-  /** The value bytes (all CPUs concatenated for per-CPU maps), or undefined when the key is absent (ENOENT). */
-  lookup(key: Uint8Array | null): Uint8Array | undefined {
-    this.checkKey(key);
-    const value = new Uint8Array(this.stride * this.cpus);
-    try {
-      mapLookupElem(this.fd, key, value);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === "ENOENT") return undefined;
-      throw e;
-    }
-    return value;
-  }
-
-  /** Per-CPU values, one slice per possible CPU (a single element for ordinary maps). */
-  lookupPerCpu(key: Uint8Array | null): Uint8Array[] | undefined {
-    const all = this.lookup(key);
-    if (all === undefined) return undefined;
-    return Array.from({ length: this.cpus }, (_, c) => all.slice(c * this.stride, c * this.stride + this.valueSize));
-  }
-
-  /** Update with BPF_ANY/NOEXIST/EXIST; per-CPU maps take one value per CPU (or one value copied to every CPU). */
-  update(key: Uint8Array | null, value: Uint8Array, flags = BPF_ANY): void {
-    this.checkKey(key);
-    let v = value;
-    if (this.perCpu && value.length === this.valueSize && this.cpus > 1) {
-      v = new Uint8Array(this.stride * this.cpus);
-      for (let c = 0; c < this.cpus; c++) v.set(value, c * this.stride);
-    }
-    mapUpdateElem(this.fd, key, v, flags);
-  }
-
-  delete(key: Uint8Array | null): void {
-    this.checkKey(key);
-    mapDeleteElem(this.fd, key);
-  }
-
-  /** Queue/stack pop (key null) or hash lookup-and-delete; undefined when empty/absent. */
-  lookupAndDelete(key: Uint8Array | null): Uint8Array | undefined {
-    const value = new Uint8Array(this.stride * this.cpus);
-    try {
-      mapLookupAndDeleteElem(this.fd, key, value);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === "ENOENT") return undefined;
-      throw e;
-    }
-    return value;
-  }
-
-  /** The key after `key` (the first key for null), or undefined at the end. */
-  nextKey(key: Uint8Array | null): Uint8Array | undefined {
-    this.checkKey(key);
-    const next = new Uint8Array(this.keySize);
-    return mapGetNextKey(this.fd, key, next) ? next : undefined;
-  }
-
-  /** Every key, in the kernel's iteration order. */
-  *keys(): Generator<Uint8Array> {
-    for (let k = this.nextKey(null); k !== undefined; k = this.nextKey(k)) yield k;
-  }
-
-  /** Every (key, value) pair; keys deleted during the walk are skipped. */
-  *entries(): Generator<[Uint8Array, Uint8Array]> {
-    for (const k of this.keys()) {
-      const v = this.lookup(k);
-      if (v !== undefined) yield [k, v];
-    }
-  }
-
-  close(): void {
-    if (this.open) closeFd(this.fd);
-    this.open = false;
+/** A kernel map by fd: the runtime's BpfMap over the Linux backend. */
+export class KernelMap extends BpfMap {
+  constructor(fd: number, type: number, keySize: number, valueSize: number, maxEntries: number) {
+    super(linux, fd, type, keySize, valueSize, maxEntries);
   }
 }
 
@@ -122,9 +30,9 @@ export const u64: Codec<bigint> = le(8, (v, x: bigint) => v.setBigUint64(0, x, t
 export const i64: Codec<bigint> = le(8, (v, x: bigint) => v.setBigInt64(0, x, true), (v) => v.getBigInt64(0, true)) as Codec<bigint>;
 export const bytes = (size: number): Codec<Uint8Array> => ({ size, encode: (x) => x, decode: (b) => b.slice(0, size) });
 
-/** A kernel map seen through key and value codecs. */
+/** A map (either backend) seen through key and value codecs. */
 export class TypedKernelMap<K, V> {
-  constructor(readonly map: KernelMap, readonly key: Codec<K>, readonly value: Codec<V>) {
+  constructor(readonly map: BpfMap, readonly key: Codec<K>, readonly value: Codec<V>) {
     if (key.size !== map.keySize || value.size !== map.valueSize) {
       throw new BpfError("EINVAL", `codec sizes ${key.size}/${value.size} do not match the map's key/value sizes ${map.keySize}/${map.valueSize}`);
     }

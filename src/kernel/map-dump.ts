@@ -2,9 +2,9 @@
 // (16 per line, an extra space after 8), per-CPU values per possible CPU, lookup errors as `<no entry>`, then
 // "Found N elements"; with -j/-p the hex as "0x.." strings. Maps with BTF print through bpftool's BTF dumper (JSON
 // even in plain mode); bpfkit covers the common BTF shapes (see btf-value-dump.ts) and says so when it cannot.
-import { closeFd, mapGetNextKey, mapLookupElem } from "./bpf.ts";
-import { KernelError, possibleCpus, strerror } from "./libc.ts";
-import { mapInfo, newMapInfoBuffer, type MapInfo } from "./info.ts";
+import { strerror } from "./libc.ts";
+import { newMapInfoBuffer, type MapInfo } from "./info.ts";
+import { errnoOf } from "../runtime/backend.ts";
 import { Printer, selectFds, bpftoolMapType, type OutputMode, type ToolOutput } from "./listing.ts";
 import { JsonWriter } from "./json-writer.ts";
 import { loadMapBtf, dumpBtfEntry, type MapBtf } from "./btf-value-dump.ts";
@@ -93,10 +93,11 @@ function errorEntry(out: Printer, info: MapInfo, key: Uint8Array, errno: number)
 }
 
 function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapInfo, showHeader: boolean): number {
-  const cpus = possibleCpus();
+  const b = out.b;
+  const cpus = b.possibleCpus();
   const key = new Uint8Array(info.keySize);
   const value = new Uint8Array(PER_CPU.has(info.type) ? ((info.valueSize + 7) & ~7) * cpus : info.valueSize);
-  const btf = w ? loadMapBtf(info) : undefined;
+  const btf = w ? loadMapBtf(b, info) : undefined;
   if (w) {
     if (showHeader) {
       w.startObject().field("id", info.id);
@@ -120,22 +121,24 @@ function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapI
     // bpftool stops at the first get_next_key error; anything but ENOENT becomes its exit status (ringbuf: ENOTSUPP)
     let more: boolean;
     try {
-      more = mapGetNextKey(fd, prev, key);
+      more = b.mapGetNextKey(fd, prev, key);
     } catch (e) {
-      if (!(e instanceof KernelError)) throw e;
-      err = e.errno;
+      const n = errnoOf(e);
+      if (n === undefined) throw e;
+      err = n;
       break;
     }
     if (!more) break;
     try {
-      mapLookupElem(fd, key, value);
+      b.mapLookupElem(fd, key, value);
       if (w && out.json) entryJson(w, info, key, value, cpus, btf);
       else if (w && btf) dumpBtfEntry(w, btf, info, key, value, cpus, true);
       else out.print(entryPlain(info, key, value, cpus));
       n++;
     } catch (e) {
-      if (!(e instanceof KernelError)) throw e;
-      errorEntry(out, info, key, e.errno);
+      const n = errnoOf(e);
+      if (n === undefined) throw e;
+      errorEntry(out, info, key, n);
     }
     prev = key.slice();
   }
@@ -149,6 +152,7 @@ function dumpOne(out: Printer, w: JsonWriter | undefined, fd: number, info: MapI
 /** `bpftool map dump {id N | name N | pinned P}` */
 export function mapDump(mode: OutputMode, args: readonly string[]): ToolOutput {
   const out = new Printer(mode);
+  const b = out.b;
   if (args.length !== 2) {
     out.err += `Usage: bpftool map dump MAP\n`;
     return out.result(255);
@@ -157,7 +161,7 @@ export function mapDump(mode: OutputMode, args: readonly string[]): ToolOutput {
   if (fds === undefined) return out.result();
   if (fds.length === 0) return out.result(255);
   const reuse = newMapInfoBuffer();
-  const infos = fds.map((fd) => mapInfo(fd, reuse));
+  const infos = fds.map((fd) => b.mapInfo(fd, reuse));
   // plain output switches to the BTF writer (pretty JSON) when every map has BTF
   const plainBtf = !mode.json && infos.every((i) => i.btfId !== 0);
   const btfWriter = plainBtf ? new JsonWriter(true) : undefined;
@@ -171,7 +175,7 @@ export function mapDump(mode: OutputMode, args: readonly string[]): ToolOutput {
     }
     if (w && fds.length > 1) w.endArray();
   } finally {
-    fds.forEach(closeFd);
+    fds.forEach((fd) => b.close(fd));
   }
   if (btfWriter) out.print(btfWriter.finish());
   return out.result((256 - err) & 0xff);

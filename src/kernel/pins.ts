@@ -40,7 +40,19 @@ function walk(dir: string, visit: (file: string) => void): void {
 
 /** id → pinned paths of every object of `kind`, in bpftool's order. */
 export function pinnedPaths(kind: PinKind): BpftoolMultimap<string> {
+  return pinTable(pinnedPathList(kind));
+}
+
+/** bpftool's pin table from [id, path] pairs in walk order (either backend's pins). */
+export function pinTable(pins: readonly (readonly [number, string])[]): BpftoolMultimap<string> {
   const table = new BpftoolMultimap<string>();
+  for (const [id, path] of pins) table.append(id, path);
+  return table;
+}
+
+/** Every pin of an object of `kind` as [id, path], in the order bpftool's nftw walk finds them. */
+export function pinnedPathList(kind: PinKind): [number, string][] {
+  const table: [number, string][] = [];
   for (const mnt of bpfMounts()) {
     walk(mnt, (path) => {
       let fd: number;
@@ -51,7 +63,7 @@ export function pinnedPaths(kind: PinKind): BpftoolMultimap<string> {
         if (fdType(link) !== kind) return;
         const info = new Uint8Array(232);
         objGetInfoByFd(fd, info);
-        table.append(new DataView(info.buffer).getUint32(4, true), path);
+        table.push([new DataView(info.buffer).getUint32(4, true), path]);
       } catch {
         /* an object that vanished or refuses info is skipped, as bpftool does */
       } finally {

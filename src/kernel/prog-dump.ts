@@ -9,9 +9,10 @@ import { HELPER_NAMES } from "../uapi/index.ts";
 import type { Btf } from "../btf/parse.ts";
 import { typeOnlySignature } from "../btf/signature.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
-import { closeFd, getFdById } from "./bpf.ts";
+import type { Backend } from "../runtime/backend.ts";
+import { linux } from "./backend.ts";
 import { strerror } from "./libc.ts";
-import { btfInfo, progInfo, progInfoExtras, type ProgInfo } from "./info.ts";
+import type { ProgInfo } from "./info.ts";
 import { Printer, isPrefix, progFullName, progHeaderJson, selectFds, bpftoolProgType, type OutputMode, type ToolOutput } from "./listing.ts";
 import type { JsonWriter } from "./json-writer.ts";
 
@@ -93,16 +94,19 @@ function lfind(li: readonly LineRec[], pc: number, nrSkip: number): LineRec | un
   return li[i - 1];
 }
 
-function loadBtf(btfId: number): Btf | undefined {
+function loadBtf(b: Backend, btfId: number): Btf | undefined {
   if (!btfId) return undefined;
-  const fd = getFdById("btf", btfId);
+  const fd = b.getFdById("btf", btfId);
   try {
-    const { data } = btfInfo(fd, true);
+    const { data } = b.btfInfo(fd, true);
     return btfFromFileBytes(data ?? new Uint8Array(0));
   } finally {
-    closeFd(fd);
+    b.close(fd);
   }
 }
+
+/** The VM's xlated image keeps helper ids and pc-relative calls (no kallsyms, no JIT): printed as object code is. */
+const vmDisasmOptions = (): KernelDisasmOptions => ({ callTarget: (_pc, x) => (x.src === 1 ? signed(x.imm) : undefined) });
 
 interface XlatedImage {
   readonly insns: Insn[];
@@ -112,9 +116,9 @@ interface XlatedImage {
   readonly dopts: KernelDisasmOptions;
 }
 
-function xlatedImage(fd: number): XlatedImage {
-  const info = progInfo(fd);
-  const extras = progInfoExtras(fd, { xlated: true, funcInfo: true, lineInfo: true, ksyms: true });
+function xlatedImage(b: Backend, fd: number): XlatedImage {
+  const info = b.progInfo(fd);
+  const extras = b.progInfoExtras(fd, { xlated: true, funcInfo: true, lineInfo: true, ksyms: true });
   const insns: Insn[] = extras.xlated ? decodeProgram(extras.xlated) : [];
   const funcRecs: { insnOff: number; typeId: number }[] = [];
   if (extras.funcInfo && info.funcInfoRecSize) {
@@ -122,8 +126,8 @@ function xlatedImage(fd: number): XlatedImage {
     for (let o = 0; o + 8 <= extras.funcInfo.length; o += info.funcInfoRecSize) funcRecs.push({ insnOff: v.getUint32(o, true), typeId: v.getUint32(o + 4, true) });
   }
   return {
-    insns, btf: loadBtf(info.btfId), funcRecs, lines: lineRecords(extras.lineInfo, info.lineInfoRecSize),
-    dopts: disasmOptions(extras.jitedKsyms),
+    insns, btf: loadBtf(b, info.btfId), funcRecs, lines: lineRecords(extras.lineInfo, info.lineInfoRecSize),
+    dopts: b.kind === "linux" ? disasmOptions(extras.jitedKsyms) : vmDisasmOptions(),
   };
 }
 
@@ -150,8 +154,8 @@ function walkXlated(img: XlatedImage, visit: (pc: number, sig: string | undefine
 const ltrim = (s: string) => s.replace(/^[ \t\n\v\f\r]+/, "");
 
 /** The plain xlated listing of one kernel program. */
-export function xlatedKernelPlain(fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}): string {
-  const img = xlatedImage(fd);
+export function xlatedKernelPlain(fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}, b: Backend = linux): string {
+  const img = xlatedImage(b, fd);
   let s = "";
   walkXlated(img, (pc, sig, l) => {
     if (sig) s += `${sig}:\n`;
@@ -174,8 +178,8 @@ function hexArray(j: JsonWriter, bytes: readonly number[]): void {
 }
 
 /** dump_xlated_json: one object per instruction (proto, src/file/line_num/line_col, disasm, opcodes). */
-export function xlatedKernelJson(j: JsonWriter, fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}): void {
-  const img = xlatedImage(fd);
+export function xlatedKernelJson(j: JsonWriter, fd: number, opts: { opcodes?: boolean; linum?: boolean } = {}, b: Backend = linux): void {
+  const img = xlatedImage(b, fd);
   j.startArray();
   walkXlated(img, (pc, sig, l) => {
     j.startObject();
@@ -239,9 +243,10 @@ function cfgCallEdgeQuirk(dot: string): string {
 }
 
 /** The `visual` DOT graph of one kernel program, through the object layer's cfg.c rendering. */
-async function xlatedKernelDot(fd: number): Promise<string> {
+async function xlatedKernelDot(b: Backend, fd: number): Promise<string> {
   const { xlatedDot } = await import("../object/xlated.ts");
-  const extras = progInfoExtras(fd, { xlated: true });
+  const extras = b.progInfoExtras(fd, { xlated: true });
+  if (b.kind !== "linux") return xlatedDot({ insns: extras.xlated ? decodeProgram(extras.xlated) : [] } as unknown as Parameters<typeof xlatedDot>[0]);
   // after JIT the kernel keeps a bpf-to-bpf call's relative target in `off` (imm becomes the subprogram index);
   // bpftool's graph follows and prints that offset, while xlatedDot reads object code's `imm`
   const insns = (extras.xlated ? decodeProgram(extras.xlated) : []).map((x) => (x.code === 0x85 && x.src === 1 ? { ...x, imm: x.off } : x));
@@ -256,10 +261,10 @@ async function xlatedKernelDot(fd: number): Promise<string> {
   });
 }
 
-function headerPlain(info: ProgInfo, fd: number): string {
+function headerPlain(b: Backend, info: ProgInfo, fd: number): string {
   const t = bpftoolProgType(info.type);
   let s = `${info.id}: ${t !== undefined ? t : `type ${info.type}`}  `;
-  if (info.name) s += `name ${progFullName(info, fd)}  `;
+  if (info.name) s += `name ${progFullName(b, info, fd)}  `;
   s += `tag ${info.tag}${info.gplCompatible ? "  gpl" : ""}`;
   if (info.runTimeNs) s += ` run_time_ns ${info.runTimeNs} run_cnt ${info.runCnt}`;
   if (info.recursionMisses) s += ` recursion_misses ${info.recursionMisses}`;
@@ -269,9 +274,10 @@ function headerPlain(info: ProgInfo, fd: number): string {
 /** `bpftool prog dump xlated|jited PROG [file F | opcodes | visual | linum]` */
 export async function progDump(mode: OutputMode, args: readonly string[]): Promise<ToolOutput> {
   const out = new Printer(mode);
+  const b = out.b;
   const [what, ...rest] = args;
   if (!isPrefix(what, "xlated")) {
-    out.error(isPrefix(what, "jited") ? "bpfkit prints translated (xlated) images only; jited needs a native disassembler" : `expected 'xlated' or 'jited', got: ${what ?? ""}`);
+    out.error(isPrefix(what, "jited") ? "bpfkit prints translated (xlated) images only; jited needs a native disassembler" : `expected 'xlated' or 'jited', got: ${what ?? "(null)"}`);
     return out.result();
   }
   if (rest.length < 2) {
@@ -302,11 +308,11 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
       const fd = fds[i]!;
       if (j && fds.length > 1) {
         j.startObject();
-        progHeaderJson(j, progInfo(fd), fd);
+        progHeaderJson(b, j, b.progInfo(fd), fd);
         j.name("insns");
-      } else if (fds.length > 1) out.print(headerPlain(progInfo(fd), fd));
+      } else if (fds.length > 1) out.print(headerPlain(b, b.progInfo(fd), fd));
       if (file !== undefined) {
-        const { xlated } = progInfoExtras(fd, { xlated: true });
+        const { xlated } = b.progInfoExtras(fd, { xlated: true });
         try {
           writeFileSync(file, xlated ?? new Uint8Array(0), { mode: 0o600 });
         } catch (e) {
@@ -316,15 +322,15 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
         if (out.json) out.json.raw("null");
       } else if (visual) {
         if (j) j.raw("null");
-        else out.print(await xlatedKernelDot(fd));
-      } else if (j) xlatedKernelJson(j, fd, { opcodes, linum });
-      else out.print(xlatedKernelPlain(fd, { opcodes, linum }));
+        else out.print(await xlatedKernelDot(b, fd));
+      } else if (j) xlatedKernelJson(j, fd, { opcodes, linum }, b);
+      else out.print(xlatedKernelPlain(fd, { opcodes, linum }, b));
       if (j && fds.length > 1) j.endObject();
       else if (i !== fds.length - 1 && fds.length > 1) out.print("\n");
     }
     if (j && fds.length > 1) j.endArray();
   } finally {
-    fds.forEach(closeFd);
+    fds.forEach((fd) => b.close(fd));
   }
   return out.result(0);
 }

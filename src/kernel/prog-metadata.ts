@@ -1,7 +1,6 @@
 // The `metadata:` section of `bpftool prog show`: constants a program carries in its .rodata as bpf_metadata_* variables
 // (bpftool gen and libbpf users set them), printed through the map's BTF like bpftool 7.1's show_prog_metadata.
-import { closeFd, getFdById, mapLookupElem } from "./bpf.ts";
-import { btfInfo, mapInfo, type MapInfo } from "./info.ts";
+import type { MapInfo } from "./info.ts";
 import { dumpBtfValue } from "./btf-value-dump.ts";
 import { JsonWriter } from "./json-writer.ts";
 import type { Printer } from "./listing.ts";
@@ -16,27 +15,28 @@ const METADATA_PREFIX = "bpf_metadata_";
  */
 export function progMetadata(out: Printer, fd: number, mapIds: readonly number[]): string {
   if (!mapIds.length) return "";
+  const b = out.b;
   let value: Uint8Array | undefined, info: MapInfo | undefined;
   for (const id of mapIds) {
     let mfd: number;
-    try { mfd = getFdById("map", id); } catch { return ""; }
+    try { mfd = b.getFdById("map", id); } catch { return ""; }
     try {
-      const mi = mapInfo(mfd);
+      const mi = b.mapInfo(mfd);
       if (mi.type !== 2 || mi.keySize !== 4 || mi.maxEntries !== 1 || !mi.btfValueTypeId || !mi.name.includes(".rodata")) continue;
       const v = new Uint8Array(mi.valueSize);
-      try { mapLookupElem(mfd, new Uint8Array(4), v); } catch { return ""; }
+      try { b.mapLookupElem(mfd, new Uint8Array(4), v); } catch { return ""; }
       value = v;
       info = mi;
       break;
     } finally {
-      closeFd(mfd);
+      b.close(mfd);
     }
   }
   if (!value || !info) return "";
   let btf: Btf;
   try {
-    const bfd = getFdById("btf", info.btfId);
-    try { btf = btfFromFileBytes(btfInfo(bfd, true).data ?? new Uint8Array(0)); } finally { closeFd(bfd); }
+    const bfd = b.getFdById("btf", info.btfId);
+    try { btf = btfFromFileBytes(b.btfInfo(bfd, true).data ?? new Uint8Array(0)); } finally { b.close(bfd); }
   } catch {
     return "";
   }

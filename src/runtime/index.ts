@@ -1,6 +1,26 @@
-// The runtime: program types and the contexts their test runs get (skb/__sk_buff, xdp_md, raw memory), built the way
-// BPF_PROG_TEST_RUN builds them, testRun (repeat, data_out, ctx_out, duration), and the context layouts as data.
-// May import: vm, helpers, maps, isa, uapi. Pure: no node: imports.
+// The runtime: bpfkit's own kernel and the API both backends share. `System` is the VM's bpf() (verify on load, ids,
+// tags, pins, links, test runs, map commands); `Backend` is that surface as an interface (LinuxBackend in src/kernel
+// implements it too); `openObject` loads a clang-built object into either; `Program`/`BpfMap`/`Link` are the object
+// model. Attach points fire VM programs from events (attach/). May import all of the core. Pure: no node: imports.
+//
+//   const sys = new System();                            // or: linux from "bpfkit/linux"
+//   const obj = openObject(sys, elfBytes);               // maps created, globals set, programs verified + loaded
+//   obj.attach("handle_switch");                         // SEC("tracepoint/sched/sched_switch")
+//   fireTracepoint(sys, "sched", "sched_switch", { prev_pid: 1, next_pid: 2 });
+//   for (const [k, v] of obj.maps.get("counts")!.entries()) ...
+export { System, hookOf } from "./system.ts";
+export type { Executor, SystemOptions, ProgObject, MapObject, BtfObject, LinkObject } from "./system.ts";
+export { SyscallError, errnoOf, allIds, encodeInsns } from "./backend.ts";
+export type {
+  Backend, ObjectKind, AttachTarget, Attachment, MapCreateAttr, ProgLoadAttr, ProgLoadResult, TestRunAttr,
+  TestRunResult as SyscallTestRunResult, BatchResult as SyscallBatchResult, LinkCreateAttr, ProgInfo, ProgInfoExtras,
+  ProgInfoWanted, MapInfo as SyscallMapInfo, BtfInfo, LinkInfo,
+} from "./backend.ts";
+export { BpfMap, Program, Link } from "./model.ts";
+export { openObject, sectionTarget } from "./object.ts";
+export type { LoadedObject, OpenObjectOptions } from "./object.ts";
+export { progTag } from "./tag.ts";
+export { sha1, sha256 } from "./digest.ts";
 export { buildContext, buildSkbContext, buildXdpContext, buildMemContext, buildRegsContext } from "./contexts.ts";
 export type { TestRunContext, SkbOptions } from "./contexts.ts";
 export { testRun } from "./test-run.ts";

@@ -82,12 +82,14 @@ test("generated skeletons type-check under tsc --strict and run the object in th
       }
     }
 
-    const globals = (await import(pathToFileURL(join(dir, "globals.skel.ts")).href)) as { open(): Promise<GlobalsSkel> };
-    const g = await globals.open();
+    const globals = (await import(pathToFileURL(join(dir, "globals.skel.ts")).href)) as { open(b?: string, init?: unknown): Promise<GlobalsSkel> };
+    const g = await globals.open("vm", { rodata: { threshold: 1000 } });
     assert.equal(g.data.seen, 1n);
-    assert.equal(g.rodata.threshold, 10);
+    // .rodata set before load (libbpf's open-then-load: it is frozen once loaded); the rest keeps its initial value
+    assert.equal(g.rodata.threshold, 1000);
     assert.deepEqual([...g.rodata.banner], [...new TextEncoder().encode("bpfkit"), 0, 0]);
-    g.rodata.threshold = 1000; // a packet shorter than the threshold is dropped and counted
+    assert.throws(() => { g.rodata.threshold = 5; }, /EPERM/);
+    // a packet shorter than the threshold is dropped and counted
     assert.equal(g.progs.filter_small.run(new Uint8Array(100)).retval, 0n);
     assert.equal(g.bss.dropped, 1n);
     assert.equal(g.bss.histogram[1], 1);

@@ -1,0 +1,71 @@
+// The Linux backend: src/runtime's Backend over the real bpf() syscall, perf events and sockets, so object loading,
+// bpftool's listings and the CLI run unchanged against the kernel or bpfkit's VM (System).
+import { readFileSync } from "node:fs";
+import type { Btf } from "../btf/parse.ts";
+import { btfFromFileBytes } from "../object/btf-file.ts";
+import type { AttachTarget, Attachment, Backend, ObjectKind, ProgInfoWanted } from "../runtime/backend.ts";
+import * as bpf from "./bpf.ts";
+import { closeFd, possibleCpus } from "./libc.ts";
+import { btfInfo, fdinfo, linkInfo, mapInfo, progInfo, progInfoExtras } from "./info.ts";
+import { pinnedPathList } from "./pins.ts";
+import {
+  attachPerfEventTimer, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachUprobe, attachXdp,
+} from "./loader.ts";
+
+let vmlinux: Btf | null | undefined;
+
+export class LinuxBackend implements Backend {
+  readonly kind = "linux" as const;
+  possibleCpus(): number { return possibleCpus(); }
+  /** /sys/kernel/btf/vmlinux, parsed on first use (CO-RE needs it, listings do not). */
+  kernelBtf(): Btf | undefined {
+    if (vmlinux === undefined) {
+      try { vmlinux = btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux")); } catch { vmlinux = null; }
+    }
+    return vmlinux ?? undefined;
+  }
+  readonly mapCreate = bpf.mapCreate;
+  readonly mapLookupElem = bpf.mapLookupElem;
+  readonly mapUpdateElem = bpf.mapUpdateElem;
+  readonly mapDeleteElem = bpf.mapDeleteElem;
+  readonly mapLookupAndDeleteElem = bpf.mapLookupAndDeleteElem;
+  readonly mapGetNextKey = bpf.mapGetNextKey;
+  readonly mapFreeze = bpf.mapFreeze;
+  readonly mapLookupBatch = bpf.mapLookupBatch;
+  readonly mapLookupAndDeleteBatch = bpf.mapLookupAndDeleteBatch;
+  readonly mapUpdateBatch = bpf.mapUpdateBatch;
+  readonly mapDeleteBatch = bpf.mapDeleteBatch;
+  readonly progLoad = bpf.progLoad;
+  readonly progTestRun = bpf.progTestRun;
+  readonly objPin = bpf.objPin;
+  readonly getNextId = bpf.getNextId;
+  readonly linkDetach = bpf.linkDetach;
+  readonly progInfo = progInfo;
+  readonly mapInfo = mapInfo;
+  readonly btfInfo = btfInfo;
+  readonly linkInfo = linkInfo;
+  readonly fdinfo = fdinfo;
+  btfLoad(btf: Uint8Array): number { return bpf.btfLoad(btf); }
+  objGet(path: string): number { return bpf.objGet(path); }
+  getFdById(kind: ObjectKind, id: number): number { return bpf.getFdById(kind, id); }
+  progInfoExtras(fd: number, want: ProgInfoWanted) { return progInfoExtras(fd, want); }
+  pins(kind: "prog" | "map" | "link") { return pinnedPathList(kind); }
+  close(fd: number): void { closeFd(fd); }
+
+  attach(progFd: number, t: AttachTarget): Attachment {
+    switch (t.kind) {
+      case "tracepoint": return attachTracepoint(progFd, t.category, t.name);
+      case "raw_tracepoint": return attachRawTracepoint(progFd, t.name);
+      case "perf_event": return attachPerfEventTimer(progFd, t.cpus ?? Array.from({ length: possibleCpus() }, (_, i) => i), t.freqHz);
+      case "uprobe": return attachUprobe(progFd, t.path, t.symbol, { retprobe: t.retprobe, pid: t.pid });
+      case "xdp": return attachXdp(progFd, t.ifindex, t.flags ?? 0);
+      case "tcx": return attachTcx(progFd, t.ifindex, t.direction);
+      case "socket_filter":
+        attachSocketFilter(progFd, t.socket);
+        return { kind: "socket_filter", close: () => {} };
+    }
+  }
+}
+
+/** The one Linux backend of this process. */
+export const linux: Backend = new LinuxBackend();

@@ -1,0 +1,617 @@
+// System: bpfkit's own kernel. The bpf() commands as typed methods over a file-descriptor table, as Linux offers
+// them: BPF_PROG_LOAD runs the verifier (src/verifier) and refuses with its log and errno; accepted programs get an
+// id, the kernel's tag, load time, uid, map ids, BTF and func/line info. Maps, BTF objects and links get ids too;
+// objects live while an fd, a bpffs pin, a program (for its maps) or a link holds them. Programs run through an
+// Executor (default: the calling thread as CPU 0), so worker-thread CPUs can take over without changing System.
+import { BpfError } from "../errors.ts";
+import type { Insn } from "../isa/ebpf/insn.ts";
+import { decodeProgram } from "../isa/ebpf/index.ts";
+import type { Btf } from "../btf/parse.ts";
+import { parseBtf } from "../btf/parse.ts";
+import { verify } from "../verifier/index.ts";
+import { AddressSpace, Vm } from "../vm/index.ts";
+import type { LoadedProgram, RunOptions, RunResult } from "../vm/index.ts";
+import { defaultHelpers, hostEnv } from "../helpers/index.ts";
+import type { HelperEnv, HelperTable } from "../helpers/index.ts";
+import { BpfMap as VmMap, createMap, isPerCpu, memlockOf, PerfEventArrayMap } from "../maps/index.ts";
+import type { MapSpec } from "../maps/index.ts";
+import { PROG_TYPE_NAMES } from "../uapi/index.ts";
+import { licenseIsGplCompatible } from "../helpers/protos.ts";
+import { testRun } from "./test-run.ts";
+import { progTag } from "./tag.ts";
+import {
+  SyscallError, encodeInsns, errnoOf,
+  type AttachTarget, type Attachment, type Backend, type BatchResult, type BtfInfo, type LinkInfo, type MapCreateAttr,
+  type MapInfo, type ObjectKind, type ProgInfo, type ProgInfoExtras, type ProgInfoWanted, type ProgLoadAttr,
+  type ProgLoadResult, type TestRunAttr, type TestRunResult,
+} from "./backend.ts";
+
+/** Runs programs: the calling thread by default; a worker-CPU pool implements the same interface. */
+export interface Executor {
+  readonly nCpus: number;
+  run(prog: LoadedProgram, opts: RunOptions): RunResult;
+}
+
+export interface SystemOptions {
+  /** Possible CPUs (per-CPU map slots, bpf_get_smp_processor_id bound); default 1. */
+  readonly nCpus?: number;
+  readonly env?: HelperEnv;
+  readonly helpers?: HelperTable;
+  /** "interp" (default) or "jit" once src/jit lands. */
+  readonly engine?: "interp" | "jit";
+  /** Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). */
+  readonly executor?: (vm: Vm) => Executor;
+  /** created_by_uid of loaded programs (default 0). */
+  readonly uid?: number;
+  /** CLOCK_BOOTTIME in ns for load_time (default: the helper env's bootNs). */
+  readonly bootNs?: () => bigint;
+  /** The BTF CO-RE resolves against (vmlinux); undefined when none is known. */
+  readonly kernelBtf?: Btf;
+  /** bpffs mount points objPin accepts (default ["/sys/fs/bpf"]). */
+  readonly bpffs?: readonly string[];
+  /** Digest of program tags: "sha256" (Linux 6.18+, default) or "sha1" (older kernels). */
+  readonly tagHash?: "sha256" | "sha1";
+}
+
+interface Obj {
+  readonly kind: ObjectKind;
+  readonly id: number;
+  refs: number;
+  destroy(): void;
+}
+
+export interface ProgObject extends Obj {
+  readonly kind: "prog";
+  readonly type: number;
+  readonly name: string;
+  readonly tag: string;
+  readonly loaded: LoadedProgram;
+  /** The image bpftool's `prog dump xlated` prints: map references as map ids. */
+  readonly xlated: readonly Insn[];
+  readonly maps: readonly MapObject[];
+  readonly btf: BtfObject | undefined;
+  readonly funcInfo: Uint8Array | undefined;
+  readonly lineInfo: Uint8Array | undefined;
+  readonly loadTime: bigint;
+  readonly uid: number;
+  readonly gpl: boolean;
+  readonly verifiedInsns: number;
+  readonly expectedAttachType: number;
+  readonly attachBtfId: number;
+  runCnt: bigint;
+  runTimeNs: bigint;
+}
+
+export interface MapObject extends Obj {
+  readonly kind: "map";
+  readonly map: VmMap;
+  readonly btf: BtfObject | undefined;
+  readonly btfKeyTypeId: number;
+  readonly btfValueTypeId: number;
+  readonly mapExtra: bigint;
+  /** prog_array: the type of the first program that used it (fdinfo owner_prog_type) */
+  ownerProgType?: number;
+}
+
+export interface BtfObject extends Obj {
+  readonly kind: "btf";
+  readonly bytes: Uint8Array;
+  readonly btf: Btf;
+}
+
+export interface LinkObject extends Obj {
+  readonly kind: "link";
+  readonly type: number;
+  readonly prog: ProgObject;
+  readonly target: AttachTarget;
+  readonly attachType: number;
+  detached: boolean;
+}
+
+type AnyObj = ProgObject | MapObject | BtfObject | LinkObject;
+
+const LDDW = 0x18;
+const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_MAP_IDX = 5, PSEUDO_MAP_IDX_VALUE = 6;
+const MAP_REFS = new Set([PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE]);
+const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOTSUPP = 524;
+const PROG_ARRAY = 3, BLOOM_FILTER = 30;
+
+const fail = (errno: number, command: string, detail = "", log = ""): SyscallError => new SyscallError(errno, command, detail, log);
+
+/** Converts a map's BpfError (code = errno name) into the SyscallError a bpf() caller sees. */
+function syscall<T>(command: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SyscallError) throw e;
+    const errno = errnoOf(e);
+    if (errno === undefined) throw e;
+    throw fail(errno, command, e instanceof Error ? e.message.replace(/: E[A-Z0-9]+$/, "") : "");
+  }
+}
+
+/** Which hook an attach target fires from (tracepoint:sched:sched_switch, xdp:1, ...). */
+export function hookOf(t: AttachTarget): string {
+  switch (t.kind) {
+    case "tracepoint": return `tracepoint:${t.category}:${t.name}`;
+    case "raw_tracepoint": return `raw_tracepoint:${t.name}`;
+    case "perf_event": return "perf_event:cpu-clock";
+    case "uprobe": return `${t.retprobe ? "uretprobe" : "uprobe"}:${t.symbol}`;
+    case "xdp": return `xdp:${t.ifindex}`;
+    case "tcx": return `tcx:${t.ifindex}:${t.direction}`;
+    case "socket_filter": return `socket:${t.socket}`;
+  }
+}
+
+// enum bpf_link_type / bpf_attach_type for the targets above
+const LINK_TYPE: Record<AttachTarget["kind"], number> = {
+  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, xdp: 6, tcx: 11, socket_filter: 0,
+};
+const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
+  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, xdp: 37, tcx: 46, socket_filter: 0,
+};
+
+export class System implements Backend {
+  readonly kind = "vm" as const;
+  readonly space: AddressSpace;
+  readonly vm: Vm;
+  readonly env: HelperEnv;
+  readonly executor: Executor;
+  readonly nCpus: number;
+  private readonly fds = new Map<number, AnyObj>();
+  private readonly byId: Record<ObjectKind, Map<number, AnyObj>> = { prog: new Map(), map: new Map(), btf: new Map(), link: new Map() };
+  private readonly nextId: Record<ObjectKind, number> = { prog: 1, map: 0, btf: 1, link: 1 };
+  private readonly pinned = new Map<string, AnyObj>();
+  private readonly hooks = new Map<string, Set<ProgObject>>();
+  private readonly opts: SystemOptions;
+  private nextFd = 3;
+
+  constructor(opts: SystemOptions = {}) {
+    if (opts.engine === "jit") throw new BpfError("ENOTSUPP", "engine 'jit': the wasm JIT (src/jit) is not available yet; use 'interp'");
+    this.opts = opts;
+    this.nCpus = opts.nCpus ?? 1;
+    this.env = opts.env ?? hostEnv();
+    this.space = new AddressSpace();
+    this.vm = new Vm(this.space, {
+      helpers: opts.helpers ?? defaultHelpers, env: this.env,
+      programOf: (e) => (e as { loaded?: LoadedProgram } | undefined)?.loaded,
+    });
+    this.executor = opts.executor?.(this.vm) ?? { nCpus: this.nCpus, run: (p, o) => this.vm.run(p, o) };
+  }
+
+  possibleCpus(): number { return this.nCpus; }
+  kernelBtf(): Btf | undefined { return this.opts.kernelBtf; }
+
+  // ---- fd table and object lifetime ----
+
+  private install(obj: AnyObj): number {
+    const fd = this.nextFd++;
+    obj.refs++;
+    this.fds.set(fd, obj);
+    return fd;
+  }
+
+  private register<T extends AnyObj>(obj: T): T {
+    this.byId[obj.kind].set(obj.id, obj);
+    return obj;
+  }
+
+  private unref(obj: AnyObj): void {
+    if (--obj.refs > 0) return;
+    this.byId[obj.kind].delete(obj.id);
+    obj.destroy();
+  }
+
+  private obj(fd: number, command: string): AnyObj {
+    const o = this.fds.get(fd);
+    if (o === undefined) throw fail(EBADF, command, `fd ${fd} is not open`);
+    return o;
+  }
+
+  private mapObj(fd: number, command: string): MapObject {
+    const o = this.obj(fd, command);
+    if (o.kind !== "map") throw fail(EINVAL, command, `fd ${fd} is not a map`);
+    return o;
+  }
+
+  private progObj(fd: number, command: string): ProgObject {
+    const o = this.obj(fd, command);
+    if (o.kind !== "prog") throw fail(EINVAL, command, `fd ${fd} is not a program`);
+    return o;
+  }
+
+  /** The object behind an fd (for in-process users: attach modules, listings, tests). */
+  object(fd: number): ProgObject | MapObject | BtfObject | LinkObject | undefined {
+    return this.fds.get(fd);
+  }
+
+  /** The VM map behind a map fd (user-space fast path: no byte copies through the Backend interface). */
+  vmMap(fd: number): VmMap {
+    return this.mapObj(fd, "map").map;
+  }
+
+  close(fd: number): void {
+    const o = this.fds.get(fd);
+    if (o === undefined) throw fail(EBADF, "close", `fd ${fd} is not open`);
+    this.fds.delete(fd);
+    this.unref(o);
+  }
+
+  // ---- BTF ----
+
+  btfLoad(bytes: Uint8Array): number {
+    let btf: Btf;
+    try {
+      btf = parseBtf(bytes, { what: "BTF" });
+    } catch (e) {
+      throw fail(EINVAL, "BPF_BTF_LOAD", "", e instanceof Error ? e.message : String(e));
+    }
+    const obj: BtfObject = this.register({ kind: "btf", id: this.nextId.btf++, refs: 0, bytes: bytes.slice(), btf, destroy: () => {} });
+    return this.install(obj);
+  }
+
+  private btfRef(fd: number | undefined, command: string): BtfObject | undefined {
+    if (!fd) return undefined;
+    const o = this.obj(fd, command);
+    if (o.kind !== "btf") throw fail(EINVAL, command, `fd ${fd} is not BTF`);
+    o.refs++;
+    return o;
+  }
+
+  // ---- maps ----
+
+  mapCreate(a: MapCreateAttr): number {
+    return syscall("BPF_MAP_CREATE", () => {
+      const inner = a.innerMapFd ? this.mapObj(a.innerMapFd, "BPF_MAP_CREATE").map.spec : undefined;
+      const spec: MapSpec = {
+        type: a.mapType, keySize: a.keySize, valueSize: a.valueSize, maxEntries: a.maxEntries, flags: a.mapFlags ?? 0,
+        name: a.name ?? "", ...(inner ? { innerMap: inner } : {}), ...(a.numaNode ? { numaNode: a.numaNode } : {}),
+        ...(a.mapExtra ? { mapExtra: a.mapExtra } : {}),
+      };
+      const map = createMap(this.space, spec, { nCpus: this.nCpus, resolveFd: (fd) => this.resolveFd(fd) });
+      let btf: BtfObject | undefined;
+      try {
+        btf = a.btfValueTypeId ? this.btfRef(a.btfFd, "BPF_MAP_CREATE") : undefined;
+      } catch (e) {
+        map.free();
+        throw e;
+      }
+      const obj: MapObject = this.register({
+        kind: "map", id: map.id, refs: 0, map, btf, btfKeyTypeId: btf ? a.btfKeyTypeId ?? 0 : 0,
+        btfValueTypeId: btf ? a.btfValueTypeId ?? 0 : 0, mapExtra: a.mapExtra ?? 0n,
+        destroy: () => { map.free(); if (btf) this.unref(btf); },
+      });
+      return this.install(obj);
+    });
+  }
+
+  /** What a u32 "fd" in a user-space update of an fd map designates (prog array, map-in-map, perf event array). */
+  private resolveFd(fd: number): unknown {
+    const o = this.fds.get(fd);
+    if (o?.kind === "prog") return o;
+    if (o?.kind === "map") return o.map;
+    return undefined;
+  }
+
+  mapLookupElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags = 0): void {
+    const m = this.mapObj(fd, "BPF_MAP_LOOKUP_ELEM").map;
+    const v = syscall("BPF_MAP_LOOKUP_ELEM", () => m.lookup(key, flags, m.type === BLOOM_FILTER ? value : undefined));
+    if (v !== value) value.set(v.subarray(0, value.length));
+  }
+
+  mapUpdateElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags = 0): void {
+    const m = this.mapObj(fd, "BPF_MAP_UPDATE_ELEM").map;
+    syscall("BPF_MAP_UPDATE_ELEM", () => m.update(key, value.length > m.userValueSize ? value.subarray(0, m.userValueSize) : value, flags));
+  }
+
+  mapDeleteElem(fd: number, key: Uint8Array | null): void {
+    const m = this.mapObj(fd, "BPF_MAP_DELETE_ELEM").map;
+    syscall("BPF_MAP_DELETE_ELEM", () => m.delete(key));
+  }
+
+  mapLookupAndDeleteElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags = 0): void {
+    const m = this.mapObj(fd, "BPF_MAP_LOOKUP_AND_DELETE_ELEM").map;
+    const v = syscall("BPF_MAP_LOOKUP_AND_DELETE_ELEM", () => m.lookupAndDelete(key, flags));
+    value.set(v.subarray(0, value.length));
+  }
+
+  mapGetNextKey(fd: number, key: Uint8Array | null, nextKey: Uint8Array): boolean {
+    const m = this.mapObj(fd, "BPF_MAP_GET_NEXT_KEY").map;
+    const next = syscall("BPF_MAP_GET_NEXT_KEY", () => m.getNextKey(key));
+    if (next === null) return false;
+    nextKey.set(next);
+    return true;
+  }
+
+  mapFreeze(fd: number): void {
+    const m = this.mapObj(fd, "BPF_MAP_FREEZE").map;
+    syscall("BPF_MAP_FREEZE", () => m.freeze());
+  }
+
+  private batchOut(cmd: string, m: VmMap, r: { keys: Uint8Array[]; values: Uint8Array[]; count: number; outBatch: Uint8Array | null; done: boolean },
+    outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array): BatchResult {
+    r.keys.forEach((k, i) => keys.set(k, i * m.keySize));
+    r.values.forEach((v, i) => values.set(v, i * m.userValueSize));
+    if (r.outBatch) outBatch.set(r.outBatch.subarray(0, outBatch.length));
+    void cmd;
+    return { count: r.count, done: r.done };
+  }
+
+  mapLookupBatch(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number, elemFlags = 0): BatchResult {
+    const m = this.mapObj(fd, "BPF_MAP_LOOKUP_BATCH").map;
+    return syscall("BPF_MAP_LOOKUP_BATCH", () => this.batchOut("BPF_MAP_LOOKUP_BATCH", m, m.lookupBatch(inBatch, count, { elemFlags }), outBatch, keys, values));
+  }
+
+  mapLookupAndDeleteBatch(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number, elemFlags = 0): BatchResult {
+    const m = this.mapObj(fd, "BPF_MAP_LOOKUP_AND_DELETE_BATCH").map;
+    return syscall("BPF_MAP_LOOKUP_AND_DELETE_BATCH", () => this.batchOut("BPF_MAP_LOOKUP_AND_DELETE_BATCH", m, m.lookupAndDeleteBatch(inBatch, count, { elemFlags }), outBatch, keys, values));
+  }
+
+  mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number, elemFlags = 0): BatchResult {
+    const m = this.mapObj(fd, "BPF_MAP_UPDATE_BATCH").map;
+    const ks = Array.from({ length: count }, (_, i) => keys.subarray(i * m.keySize, (i + 1) * m.keySize));
+    const vs = Array.from({ length: count }, (_, i) => values.subarray(i * m.userValueSize, (i + 1) * m.userValueSize));
+    return syscall("BPF_MAP_UPDATE_BATCH", () => ({ count: m.updateBatch(ks, vs, { elemFlags }), done: false }));
+  }
+
+  mapDeleteBatch(fd: number, keys: Uint8Array, count: number, elemFlags = 0): BatchResult {
+    const m = this.mapObj(fd, "BPF_MAP_DELETE_BATCH").map;
+    const ks = Array.from({ length: count }, (_, i) => keys.subarray(i * m.keySize, (i + 1) * m.keySize));
+    return syscall("BPF_MAP_DELETE_BATCH", () => ({ count: m.deleteBatch(ks, { elemFlags }), done: false }));
+  }
+
+  // ---- programs ----
+
+  progLoad(a: ProgLoadAttr): ProgLoadResult {
+    const cmd = "BPF_PROG_LOAD";
+    const insns: readonly Insn[] = a.insns instanceof Uint8Array ? decodeProgram(a.insns) : a.insns;
+    // map references: fds (MAP_FD/VALUE) or fd_array indexes (MAP_IDX/IDX_VALUE) → the maps this program uses
+    const used: MapObject[] = [];
+    const local = insns.map((x, pc) => {
+      if (x.code !== LDDW || !MAP_REFS.has(x.src)) return x;
+      const byIdx = x.src === PSEUDO_MAP_IDX || x.src === PSEUDO_MAP_IDX_VALUE;
+      const fd = byIdx ? a.fdArray?.[x.imm] : x.imm;
+      const o = fd === undefined ? undefined : this.fds.get(fd);
+      if (o?.kind !== "map") {
+        const msg = byIdx ? `fd_idx ${x.imm} is not pointing to valid bpf_map` : `fd ${x.imm} is not pointing to valid bpf_map`;
+        throw fail(EBADF, cmd, "", `${msg}\n`);
+      }
+      let i = used.indexOf(o);
+      if (i < 0) i = used.push(o) - 1;
+      void pc;
+      return { ...x, imm: i };
+    });
+    const logLevel = a.logLevel ?? 0;
+    const typeName = PROG_TYPE_NAMES[a.progType] ?? "unspec";
+    const result = verify(local, {
+      progType: a.progType, maps: used.map((m) => m.map.spec), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
+      license: a.license ?? "", btfFuncInfo: (a.funcInfo?.count ?? 0) > 0, nrCpus: this.nCpus,
+    });
+    if (!result.accepted) throw fail(result.error?.errno ?? EINVAL, cmd, "", result.log);
+    const btf = this.btfRef(a.progBtfFd, cmd);
+    let loaded: LoadedProgram;
+    try {
+      loaded = this.vm.load(local, {
+        type: typeName, name: a.name ?? "",
+        resolve: {
+          map: (_src, idx) => used[idx]!.map.address,
+          mapValue: (_src, idx, off) => this.valueAddress(used[idx]!.map) + off,
+        },
+      });
+    } catch (e) {
+      if (btf) this.unref(btf);
+      throw e;
+    }
+    for (const m of used) {
+      m.refs++;
+      if (m.map.type === PROG_ARRAY) m.ownerProgType ??= a.progType;
+    }
+    const xlated = local.map((x) => (x.code === LDDW && MAP_REFS.has(x.src)
+      ? { ...x, src: x.src === PSEUDO_MAP_IDX ? PSEUDO_MAP_FD : x.src === PSEUDO_MAP_IDX_VALUE ? PSEUDO_MAP_VALUE : x.src, imm: used[x.imm]!.id }
+      : x));
+    const prog: ProgObject = this.register({
+      kind: "prog", id: this.nextId.prog++, refs: 0, type: a.progType, name: (a.name ?? "").slice(0, 15),
+      tag: progTag(insns, this.opts.tagHash), loaded, xlated, maps: used, btf,
+      funcInfo: btf && a.funcInfo ? a.funcInfo.bytes.slice() : undefined,
+      lineInfo: btf && a.lineInfo ? a.lineInfo.bytes.slice() : undefined,
+      loadTime: (this.opts.bootNs ?? this.env.bootNs)(), uid: this.opts.uid ?? 0, gpl: licenseIsGplCompatible(a.license ?? ""),
+      verifiedInsns: result.processed, expectedAttachType: a.expectedAttachType ?? 0, attachBtfId: a.attachBtfId ?? 0,
+      runCnt: 0n, runTimeNs: 0n,
+      destroy: () => {
+        this.vm.unload(loaded);
+        for (const m of used) this.unref(m);
+        if (btf) this.unref(btf);
+      },
+    });
+    return { fd: this.install(prog), log: logLevel ? result.log : "" };
+  }
+
+  /** Address of element 0's value of a single-element array (global data), as BPF_PSEUDO_MAP_VALUE resolves. */
+  private valueAddress(m: VmMap): number {
+    const key = this.space.alloc(4, { kind: "scratch", name: "key 0" });
+    try {
+      const v = m.lookupElem(key.start, 0);
+      if (v === 0) throw new BpfError("EINVAL", `map ${m.name} has no value to point into`);
+      return v;
+    } finally {
+      this.space.release(key);
+    }
+  }
+
+  /** BPF_PROG_TEST_RUN on the executor's CPU 0 (test_run's context for the program type). */
+  progTestRun(fd: number, a: TestRunAttr = {}): TestRunResult {
+    const p = this.progObj(fd, "BPF_PROG_TEST_RUN");
+    const type = PROG_TYPE_NAMES[p.type] ?? "raw";
+    const r = syscall("BPF_PROG_TEST_RUN", () => testRun(this.vm, p.loaded, { type, data: a.dataIn ?? new Uint8Array(0), repeat: a.repeat ?? 1 }));
+    const cap = a.dataOutSize ?? (a.dataIn ? a.dataIn.length + 256 : 0);
+    return { retval: Number(r.retval & 0xffffffffn), dataOut: r.dataOut.slice(0, cap), ctxOut: a.ctxOutSize ? r.ctxOut.slice(0, a.ctxOutSize) : new Uint8Array(0), duration: r.duration };
+  }
+
+  // ---- ids, pins, info ----
+
+  getNextId(kind: ObjectKind, startId: number): number | undefined {
+    let best: number | undefined;
+    for (const id of this.byId[kind].keys()) if (id > startId && (best === undefined || id < best)) best = id;
+    return best;
+  }
+
+  getFdById(kind: ObjectKind, id: number): number {
+    const o = this.byId[kind].get(id);
+    if (o === undefined) throw fail(ENOENT, `BPF_${kind.toUpperCase()}_GET_FD_BY_ID`);
+    return this.install(o);
+  }
+
+  private bpffsOf(path: string): boolean {
+    return (this.opts.bpffs ?? ["/sys/fs/bpf"]).some((m) => path.startsWith(m.endsWith("/") ? m : `${m}/`));
+  }
+
+  objPin(fd: number, path: string): void {
+    const o = this.obj(fd, "BPF_OBJ_PIN");
+    if (!this.bpffsOf(path)) throw fail(EPERM, "BPF_OBJ_PIN", `${path} is not on a bpf file system`);
+    if (this.pinned.has(path)) throw fail(EEXIST, "BPF_OBJ_PIN", path);
+    o.refs++;
+    this.pinned.set(path, o);
+  }
+
+  objGet(path: string): number {
+    const o = this.pinned.get(path);
+    if (o === undefined) throw fail(ENOENT, "BPF_OBJ_GET", path);
+    return this.install(o);
+  }
+
+  /** unlink(2) of a bpffs pin. */
+  unpin(path: string): void {
+    const o = this.pinned.get(path);
+    if (o === undefined) throw fail(ENOENT, "unlink", path);
+    this.pinned.delete(path);
+    this.unref(o);
+  }
+
+  pins(kind: "prog" | "map" | "link"): readonly (readonly [number, string])[] {
+    return [...this.pinned].filter(([, o]) => o.kind === kind).map(([p, o]) => [o.id, p] as const);
+  }
+
+  progInfo(fd: number): ProgInfo {
+    const p = this.progObj(fd, "BPF_OBJ_GET_INFO_BY_FD");
+    return {
+      type: p.type, id: p.id, tag: p.tag, jitedProgLen: 0, xlatedProgLen: p.xlated.length * 8, loadTime: p.loadTime,
+      createdByUid: p.uid, mapIds: p.maps.map((m) => m.id), name: p.name, ifindex: 0, gplCompatible: p.gpl,
+      netnsDev: 0n, netnsIno: 0n, btfId: p.btf?.id ?? 0, funcInfoRecSize: 8, nrFuncInfo: (p.funcInfo?.length ?? 0) / 8,
+      nrLineInfo: (p.lineInfo?.length ?? 0) / 16, lineInfoRecSize: 16, runTimeNs: p.runTimeNs, runCnt: p.runCnt,
+      recursionMisses: 0n, verifiedInsns: p.verifiedInsns, attachBtfObjId: 0, attachBtfId: p.attachBtfId,
+    };
+  }
+
+  progInfoExtras(fd: number, want: ProgInfoWanted): ProgInfoExtras {
+    const p = this.progObj(fd, "BPF_OBJ_GET_INFO_BY_FD");
+    return {
+      xlated: want.xlated ? encodeInsns(p.xlated) : undefined,
+      funcInfo: want.funcInfo ? p.funcInfo?.slice() : undefined,
+      lineInfo: want.lineInfo ? p.lineInfo?.slice() : undefined,
+    };
+  }
+
+  mapInfo(fd: number, reuse?: Uint8Array): MapInfo {
+    const o = this.mapObj(fd, "BPF_OBJ_GET_INFO_BY_FD");
+    const m = o.map;
+    // Linux leaves the BTF fields of a map without BTF as the caller's buffer had them (see src/kernel/info.ts)
+    const rv = reuse ? new DataView(reuse.buffer, reuse.byteOffset, reuse.byteLength) : undefined;
+    let btfId = o.btf?.id ?? 0, keyId = o.btfKeyTypeId, valueId = o.btfValueTypeId;
+    if (rv && !o.btf) { btfId = rv.getUint32(64, true); keyId = rv.getUint32(68, true); valueId = rv.getUint32(72, true); }
+    if (rv) { rv.setUint32(64, btfId, true); rv.setUint32(68, keyId, true); rv.setUint32(72, valueId, true); }
+    return {
+      type: m.type, id: m.id, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, mapFlags: m.flags,
+      name: m.name, ifindex: 0, btfVmlinuxValueTypeId: 0, netnsDev: 0n, netnsIno: 0n, btfId, btfKeyTypeId: keyId,
+      btfValueTypeId: valueId, mapExtra: o.mapExtra,
+    };
+  }
+
+  btfInfo(fd: number, withData = false): BtfInfo & { data?: Uint8Array } {
+    const o = this.obj(fd, "BPF_OBJ_GET_INFO_BY_FD");
+    if (o.kind !== "btf") throw fail(EINVAL, "BPF_OBJ_GET_INFO_BY_FD", `fd ${fd} is not BTF`);
+    return { id: o.id, btfSize: o.bytes.length, name: "", kernelBtf: false, ...(withData ? { data: o.bytes.slice() } : {}) };
+  }
+
+  linkInfo(fd: number): LinkInfo {
+    const o = this.obj(fd, "BPF_OBJ_GET_INFO_BY_FD");
+    if (o.kind !== "link") throw fail(EINVAL, "BPF_OBJ_GET_INFO_BY_FD", `fd ${fd} is not a link`);
+    const t = o.target;
+    return {
+      type: o.type, id: o.id, progId: o.detached ? 0 : o.prog.id, raw: new Uint8Array(80),
+      ...(t.kind === "raw_tracepoint" ? { tpName: t.name } : {}),
+      ...(t.kind === "xdp" || t.kind === "tcx" ? { ifindex: t.ifindex } : {}),
+      attachType: o.attachType,
+    };
+  }
+
+  fdinfo(fd: number, key: string): string | undefined {
+    const o = this.fds.get(fd);
+    if (o?.kind === "map") {
+      if (key === "memlock") return String(memlockOf(o.map));
+      if (key === "frozen") return o.map.frozen ? "1" : "0";
+      if (o.map.type === PROG_ARRAY && o.ownerProgType !== undefined) {
+        if (key === "owner_prog_type") return String(o.ownerProgType);
+        if (key === "owner_jited") return "0";
+      }
+    }
+    if (o?.kind === "prog" && key === "memlock") {
+      // prog->pages << PAGE_SHIFT: struct bpf_prog (72 bytes on x86-64) and the image, whole pages
+      return String(Math.ceil((72 + o.xlated.length * 8) / 4096) * 4096);
+    }
+    return undefined;
+  }
+
+  // ---- links and events ----
+
+  /** Attach by fd: a BPF link (id, listed by `link show`) holding the program until detached or closed. */
+  attach(progFd: number, target: AttachTarget): Attachment {
+    const prog = this.progObj(progFd, "BPF_LINK_CREATE");
+    const hook = hookOf(target);
+    const set = this.hooks.get(hook) ?? new Set();
+    this.hooks.set(hook, set);
+    prog.refs++;
+    set.add(prog);
+    const detach = (): void => {
+      if (link.detached) return;
+      link.detached = true;
+      set.delete(prog);
+      this.unref(prog);
+    };
+    const link: LinkObject = this.register({
+      kind: "link", id: this.nextId.link++, refs: 0, type: LINK_TYPE[target.kind], prog, target,
+      attachType: ATTACH_TYPE[target.kind], detached: false, destroy: detach,
+    });
+    const fd = this.install(link);
+    let open = true;
+    return { kind: target.kind, linkId: link.id, close: () => { if (open) { open = false; this.close(fd); } } };
+  }
+
+  linkDetach(fd: number): void {
+    const o = this.obj(fd, "BPF_LINK_DETACH");
+    if (o.kind !== "link") throw fail(EINVAL, "BPF_LINK_DETACH", `fd ${fd} is not a link`);
+    o.destroy();
+  }
+
+  /** The programs attached at a hook (see hookOf), in attach order. */
+  attached(hook: string): readonly ProgObject[] {
+    const s = this.hooks.get(hook);
+    return s ? [...s] : [];
+  }
+
+  /** Runs one program on `cpu` through the executor, counting run_cnt as the kernel does with stats enabled. */
+  run(prog: ProgObject, opts: RunOptions): RunResult {
+    prog.runCnt++;
+    return this.executor.run(prog.loaded, opts);
+  }
+
+  /** The perf event array and ring buffer maps of the system (for user-space readers). */
+  perfEventArrays(): PerfEventArrayMap[] {
+    return [...this.byId.map.values()].map((o) => (o as MapObject).map).filter((m): m is PerfEventArrayMap => m instanceof PerfEventArrayMap);
+  }
+
+  /** Per-CPU maps keep nCpus slots: the value buffer a user-space lookup needs. */
+  valueBufferSize(fd: number): number {
+    const m = this.vmMap(fd);
+    return isPerCpu(m.type) ? m.userValueSize : m.valueSize;
+  }
+}

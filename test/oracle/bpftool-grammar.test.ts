@@ -1,0 +1,98 @@
+// bpftool's command-line grammar against bpftool 7.1 itself: global options before or after the object and command,
+// prefixes of objects and commands, help texts, option errors and JSON error rendering, exit statuses.
+// Compared byte for byte after one normalisation: bpftool's usage lines name the program (`bpftool`), bpfkit's name
+// `bpfkit`. Only command lines whose output does not depend on what the kernel holds right now are compared here
+// (other test files load programs concurrently); listings are compared in kernel-listing.test.ts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { parseBpftoolArgs, routeBpftool } from "../../src/cli/bpftool.ts";
+
+const haveBpftool = spawnSync("bpftool", ["version"]).status === 0;
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+const LINES: readonly string[] = [
+  // help, by every object's prefix and in JSON mode
+  "h", "--he", "-j help", "-p help", "-j perf help", "-p pe h",
+  "prog help", "p help", "p h", "-j p h", "p h -p", "map help", "m h", "ma he", "link help", "l h", "btf help", "bt h",
+  "perf help", "pe h", "net help", "n h", "cgroup help", "c h", "feature help", "f h", "gen help", "g h",
+  "struct_ops help", "s h", "iter help", "i h", "i",
+  // unknown objects and commands
+  "-j x", "-p nothing", "prog bogus", "-j prog bogus", "map frob", "-j map frob", "link zzz", "btf qq",
+  "perf nope", "-j perf nope",
+  // option errors (short, bundled, long, ambiguous, missing values, values on flags)
+  "-x", "-jx", "-p -x", "--frob", "--b x", "-B", "--base-btf", "--pretty=3 prog", "-j --pretty=3 version",
+  "-- -j prog",
+  // selectors bpftool refuses before touching the kernel
+  "prog show id", "prog show xid 1", "-j prog show xid 1", "prog show -- -j", "map show id", "map show zz 1",
+  "-j map show zz 1", "link show id", "prog dump", "p d", "prog dump bogus id 1",
+  // ids that do not exist
+  "prog show id 4000000000", "-j prog show id 4000000000", "-p prog show id 4000000000", "p s i 4000000000",
+  "map show id 4000000000", "-j m s id 4000000000", "link show id 4000000000", "prog show id 4000000000 -j",
+  "map dump id 4000000000", "prog dump xlated id 4000000000",
+];
+
+const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
+
+/** Command lines where bpfkit differs on purpose, with the reason (not compared). */
+export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
+  "help": "bpfkit's top level is a multi-tool: `bpfkit help` lists its own commands (run, verify, filter, …) too",
+  "-h": "as `help`",
+  "--help": "as `help`",
+  "version": "names bpfkit and its version; bpftool names itself and the libbpf it links",
+};
+
+/** Runs every line through bpfkit's CLI in one process (test/oracle/cli-batch.ts). */
+export function runBpfkitLines(lines: readonly string[][]): { stdout: string; stderr: string; status: number }[] {
+  const driver = new URL("./cli-batch.ts", import.meta.url).pathname;
+  const r = spawnSync(process.execPath, ["--import", "tsx", driver], { input: JSON.stringify(lines), encoding: "utf8", maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`cli-batch failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { stdout: string; stderr: string; status: number }[];
+}
+
+test("global options, prefixes, help and errors match bpftool 7.1", (t) => {
+  if (!haveBpftool || !isRoot) {
+    console.log(`SKIP: bpftool grammar differential needs ${haveBpftool ? "root" : "bpftool"}`);
+    t.skip("bpftool or root absent");
+    return;
+  }
+  const diffs: string[] = [];
+  const all = runBpfkitLines(LINES.map((l) => l.split(" ")));
+  for (const [i, line] of LINES.entries()) {
+    const args = line.split(" ");
+    const ref = spawnSync("bpftool", args, { encoding: "utf8", timeout: 10_000 });
+    const ours = all[i]!;
+    const same = norm(ref.stdout) === ours.stdout && norm(ref.stderr) === ours.stderr && ref.status === ours.status;
+    if (!same) {
+      diffs.push(`${line}\n  bpftool: ${ref.status} ${JSON.stringify(ref.stdout)} ${JSON.stringify(ref.stderr.slice(0, 200))}\n` +
+        `  bpfkit:  ${ours.status} ${JSON.stringify(ours.stdout)} ${JSON.stringify(ours.stderr.slice(0, 200))}`);
+    }
+  }
+  console.log(`bpftool grammar: ${LINES.length - diffs.length}/${LINES.length} command lines identical`);
+  assert.deepEqual(diffs, []);
+});
+
+test("options are read wherever they stand, long options by unambiguous prefix", () => {
+  const a = parseBpftoolArgs(["prog", "-j", "show", "--pre", "id", "3"]);
+  assert.ok(a.ok);
+  assert.deepEqual(a.words, ["prog", "show", "id", "3"]);
+  assert.equal(a.options.json, true);
+  assert.equal(a.options.pretty, true);
+  const b = parseBpftoolArgs(["-jB", "base.btf", "btf", "dump", "file", "x"]);
+  assert.ok(b.ok);
+  assert.equal(b.options.baseBtf, "base.btf");
+  const c = parseBpftoolArgs(["--b"]);
+  assert.equal(c.ok, false);
+  const d = routeBpftool(["--vm", "p", "s"]);
+  assert.equal(d.kind, "module");
+  if (d.kind === "module") assert.deepEqual(d.args, ["--vm", "show"]);
+});
+
+test("commands bpfkit does not run yet say so, the bpftool way", () => {
+  const r = routeBpftool(["-j", "net", "show"]);
+  assert.equal(r.kind, "outcome");
+  if (r.kind === "outcome") {
+    assert.equal(r.outcome.code, 255);
+    assert.equal(r.outcome.stdout, `{"error":"'net show' is not supported by bpfkit yet"}\n`);
+  }
+});
