@@ -1,12 +1,13 @@
 // `bpfkit exporter --config.dir=DIR --config.names=a,b [--web.listen-address=:9435] [--web.telemetry-path=/metrics]
-// [--vm]`: ebpf_exporter's flags and configs; loads DIR/NAME.bpf.o for each NAME.yaml, attaches its programs and serves
-// the maps as metrics until SIGINT/SIGTERM.
+// [--vm [--vm.replay=FILE]]`: ebpf_exporter's flags and configs; loads DIR/NAME.bpf.o for each NAME.yaml into the kernel
+// (or bpfkit's VM, fed with replayed tracepoint events), attaches its programs and serves the maps as metrics until
+// SIGINT/SIGTERM.
 import { BpfError } from "../errors.ts";
 
-const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm]";
+const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm [--vm.replay=EVENTS.jsonl]]";
 
 function parseFlags(args: string[]): Map<string, string> {
-  const known = new Set(["config.dir", "config.names", "web.listen-address", "web.telemetry-path", "vm", "debug"]);
+  const known = new Set(["config.dir", "config.names", "web.listen-address", "web.telemetry-path", "vm", "vm.replay", "debug"]);
   const out = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const m = /^--?([a-z.-]+)(?:=(.*))?$/.exec(args[i]!);
@@ -25,21 +26,38 @@ export default async function exporter(args: string[]): Promise<number> {
   const flags = parseFlags(args);
   const dir = flags.get("config.dir") ?? ".";
   const names = (flags.get("config.names") ?? "").split(",").filter(Boolean);
-  const { readConfigs, Exporter, machineEnv, kernelSource, startServer, parseListenAddress } = await import("../exporter/index.ts");
+  const { readConfigs, Exporter, machineEnv, startServer, parseListenAddress } = await import("../exporter/index.ts");
   const addr = parseListenAddress(flags.get("web.listen-address") ?? ":9435");
   const configs = readConfigs(dir, names);
   for (const c of configs) for (const w of c.warnings) console.error(`bpfkit exporter: ${w}`);
-  if (flags.has("vm")) throw new BpfError("UNSUPPORTED", "--vm needs the runtime's Backend API, not in this build yet");
-  const { listingUnavailable } = await import("../kernel/tool-args.ts");
-  const why = listingUnavailable();
-  if (why !== undefined) throw new BpfError("EPERM", why);
-  const { join } = await import("node:path");
+  const { openConfigSource, parseReplay, replay } = await import("../exporter/index.ts");
+  const { linux } = await import("../kernel/backend.ts");
+  let backend;
+  let sys;
+  if (flags.has("vm")) {
+    const { System } = await import("../runtime/index.ts");
+    const { cpus } = await import("node:os");
+    // CO-RE in the objects resolves against this machine's kernel BTF when there is one
+    backend = sys = new System({ nCpus: Math.max(1, cpus().length), kernelBtf: linux.kernelBtf() });
+  } else {
+    const { listingUnavailable } = await import("../kernel/tool-args.ts");
+    const why = listingUnavailable();
+    if (why !== undefined) throw new BpfError("EPERM", why);
+    backend = linux;
+  }
   const sources = [];
   try {
-    for (const c of configs) sources.push(await kernelSource(c, join(dir, `${c.name}.bpf.o`)));
+    for (const c of configs) sources.push(openConfigSource(backend, c, dir));
   } catch (e) {
     for (const s of sources) s.close();
     throw e;
+  }
+  const replayFile = flags.get("vm.replay");
+  if (replayFile !== undefined) {
+    if (sys === undefined) throw new BpfError("EINVAL", "--vm.replay needs --vm");
+    const { readFileSync } = await import("node:fs");
+    const runs = replay(sys, parseReplay(readFileSync(replayFile, "utf8"), replayFile));
+    console.error(`bpfkit exporter: replayed ${replayFile} into the VM (${runs} program runs)`);
   }
   for (const s of sources) for (const w of s.attachErrors) console.error(`bpfkit exporter: ${w}`);
   const ex = new Exporter(configs, sources, machineEnv());

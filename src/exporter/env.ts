@@ -112,8 +112,8 @@ function lookupRefreshing<K, V>(t: { get(): Map<K, V>; refresh(): Map<K, V> | un
 
 /** The decoder environment of the running machine. */
 export function machineEnv(opts: { cgroupRoot?: string; kallsyms?: string } = {}): DecoderEnv {
-  // kallsyms is large (~10^5 lines): re-read on a miss at most once a minute
-  const ksyms = refreshing(() => new Kallsyms(readOr(opts.kallsyms ?? "/proc/kallsyms") ?? ""), 60_000);
+  // kallsyms is large (~10^5 lines, a second to read on a busy machine): re-read on a miss at most every 10 minutes
+  const ksyms = refreshing(() => new Kallsyms(readOr(opts.kallsyms ?? "/proc/kallsyms") ?? ""), 600_000);
   const cgroups = refreshing(() => cgroupIds(opts.cgroupRoot ?? "/sys/fs/cgroup"));
   const parts = refreshing(partitions);
   const ifs = refreshing(interfaces);

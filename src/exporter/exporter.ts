@@ -10,6 +10,8 @@ import { parseExporterConfig, type ExporterConfig, type MetricConfig } from "./c
 import { compileLabels, SKIP, type DecoderEnv, type KeyDecoder } from "./decoders.ts";
 import { MetricCollector, type CollectedMetric } from "./collect.ts";
 import type { MetricSource, SourceMap } from "./source.ts";
+import { objectSource } from "./object-source.ts";
+import type { Backend } from "../runtime/index.ts";
 
 const { Registry } = promClient;
 type RegistryT = promClient.Registry<promClient.RegistryContentType>;
@@ -35,6 +37,16 @@ export function readConfigs(dir: string, names: readonly string[]): ExporterConf
     }
     return parseExporterConfig(text, path, name);
   });
+}
+
+/** Opens DIR/NAME.bpf.o (ebpf_exporter's layout) for `config` in `backend`. */
+export function openConfigSource(backend: Backend, config: ExporterConfig, dir: string): MetricSource {
+  const path = join(dir, `${config.name}.bpf.o`);
+  let bytes: Uint8Array;
+  try { bytes = readFileSync(path); } catch (e) {
+    throw new BpfError("ENOENT", `config '${config.name}': cannot read object ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+  return objectSource(backend, config, path, bytes);
 }
 
 interface Bound {
@@ -97,6 +109,15 @@ export class Exporter {
 
   constructor(readonly configs: readonly ExporterConfig[], sources: readonly MetricSource[], env: DecoderEnv) {
     try {
+      // one metric family per name, as Prometheus's registry insists (ebpf_exporter: duplicate registration)
+      const owner = new Map<string, string>();
+      for (const c of configs) {
+        for (const m of [...c.counters, ...c.histograms]) {
+          const o = owner.get(m.name);
+          if (o !== undefined) throw new BpfError("EEXIST", `${c.path}: metric '${m.name}' is also defined by config '${o}'`, { file: c.path });
+          owner.set(m.name, c.name);
+        }
+      }
       configs.forEach((c, i) => this.bound.push(bind(c, sources[i]!, env)));
     } catch (e) {
       for (const s of sources) s.close();

@@ -85,7 +85,7 @@ function createObjectMap(b: Backend, m: ObjectMapSpec, btfFd: number): number {
   try {
     const attr = {
       mapType: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, mapFlags: m.flags,
-      name: m.name, innerMapFd: inner, numaNode: m.numaNode, mapExtra: BigInt(m.mapExtra),
+      name: m.name.slice(0, 15), innerMapFd: inner, numaNode: m.numaNode, mapExtra: BigInt(m.mapExtra),
     };
     let fd: number;
     if (btfFd > 0 && m.btfValueTypeId) {
