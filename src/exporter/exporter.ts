@@ -206,12 +206,29 @@ export class Exporter {
     }
   }
 
-  /** A scrape in the format the Accept header asks for (OpenMetrics when it names application/openmetrics-text). */
+  /**
+   * A scrape in the format the Accept header asks for (OpenMetrics when it names application/openmetrics-text). Under
+   * a scrape storm a response is reused for as long as it took to make, so rendering takes at most about half the
+   * exporter's time and requests never pile up; at Prometheus's pace (one scrape a second or so) every one is fresh.
+   */
   async metricsText(accept = ""): Promise<{ contentType: string; body: string }> {
-    this.scrape();
-    const reg = /application\/openmetrics-text/.test(accept) ? this.openMetrics : this.prometheus;
-    return { contentType: reg.contentType, body: await reg.metrics() };
+    const om = /application\/openmetrics-text/.test(accept);
+    const reg = om ? this.openMetrics : this.prometheus;
+    const last = this.lastRender[om ? 1 : 0];
+    const now = performance.now();
+    if (last !== undefined && now - last.at < last.took) return { contentType: reg.contentType, body: last.body };
+    const body = await this.render(om);
+    this.lastRender[om ? 1 : 0] = { at: performance.now(), took: performance.now() - now, body };
+    return { contentType: reg.contentType, body };
   }
+
+  /** One fresh scrape rendered as Prometheus text (or OpenMetrics). */
+  async render(openMetrics = false): Promise<string> {
+    this.scrape();
+    return (openMetrics ? this.openMetrics : this.prometheus).metrics();
+  }
+
+  private readonly lastRender: ({ at: number; took: number; body: string } | undefined)[] = [undefined, undefined];
 
   /** Every map's raw rows with their decoded labels, in ebpf_exporter's /maps layout. */
   debugText(): string {

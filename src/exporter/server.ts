@@ -34,6 +34,10 @@ export function startServer(exporter: Exporter, addr: ListenAddress, telemetryPa
       reply(200, "text/html; charset=utf-8", `<html><head><title>bpfkit exporter</title></head><body><h1>bpfkit exporter</h1><p><a href="${telemetryPath}">Metrics</a></p><p><a href="/debug">Maps</a></p></body></html>\n`);
     } else reply(404, "text/plain; charset=utf-8", "404 page not found\n");
   });
+  // scrapers keep connections open between scrapes: idle sockets live longer than a scrape interval, so a request is
+  // never sent on a socket the server is just closing (ECONNRESET under load)
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(new BpfError("EINVAL", `cannot listen on ${addr.host ?? ""}:${addr.port}: ${e.code ?? e.message}`)));
     server.listen(addr.port, addr.host, () => resolve(server));
