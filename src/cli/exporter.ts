@@ -4,10 +4,10 @@
 // SIGINT/SIGTERM.
 import { BpfError } from "../errors.ts";
 
-const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm [--vm.replay=EVENTS.jsonl]]";
+const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm [--vm.replay=EVENTS.jsonl]] [--otlp=URL [--otlp.interval=SECONDS]]";
 
 function parseFlags(args: string[]): Map<string, string> {
-  const known = new Set(["config.dir", "config.names", "web.listen-address", "web.telemetry-path", "vm", "vm.replay", "debug"]);
+  const known = new Set(["config.dir", "config.names", "web.listen-address", "web.telemetry-path", "vm", "vm.replay", "otlp", "otlp.interval", "debug"]);
   const out = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const m = /^--?([a-z.-]+)(?:=(.*))?$/.exec(args[i]!);
@@ -69,6 +69,14 @@ export default async function exporter(args: string[]): Promise<number> {
     ex.close();
     throw e;
   }
+  let push: { stop(): Promise<void> } | undefined;
+  const otlpUrl = flags.get("otlp");
+  if (otlpUrl !== undefined) {
+    const seconds = Number(flags.get("otlp.interval") ?? "15");
+    if (!(seconds > 0)) throw new BpfError("EINVAL", `--otlp.interval: '${flags.get("otlp.interval")}' is not a positive number of seconds`);
+    const { startOtlpPush } = await import("../exporter/otlp.ts");
+    push = startOtlpPush(ex, otlpUrl, seconds * 1000, ex.log);
+  }
   const a = server.address();
   console.error(`bpfkit exporter: listening on ${typeof a === "object" && a ? `${a.address}:${a.port}` : String(a)} (configs: ${names.join(", ")})`);
   await new Promise<void>((resolve) => {
@@ -76,6 +84,7 @@ export default async function exporter(args: string[]): Promise<number> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  await push?.stop();
   server.close();
   server.closeAllConnections();
   ex.close();
