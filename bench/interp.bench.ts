@@ -8,12 +8,12 @@ import { defaultHelpers, hostEnv } from "../src/helpers/index.ts";
 import type { ProgramMap } from "../src/helpers/index.ts";
 import { buildSkbContext } from "../src/runtime/index.ts";
 
-const ITERATIONS = 10_000;
+export const ITERATIONS = 10_000;
 
 /** User + system CPU time of this process in ms. */
-const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+export const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-const PROGRAMS: { name: string; asm: string; usesMap?: boolean }[] = [
+export const PROGRAMS: { name: string; asm: string; usesMap?: boolean }[] = [
   {
     name: "alu loop",
     asm: `mov %r0, 0\nmov %r1, ${ITERATIONS}\nmov %r2, 7\nloop:\nadd %r0, %r1\nmov %r3, %r1\nlsh %r3, 3\nxor %r0, %r3\n`
@@ -36,12 +36,12 @@ const PROGRAMS: { name: string; asm: string; usesMap?: boolean }[] = [
 ];
 
 /** lddw of map 0 → BPF_PSEUDO_MAP_FD with index 0 (the kernel harness and our resolver both read it as maps[0]). */
-function withMapRef(insns: Insn[]): Insn[] {
+export function withMapRef(insns: Insn[]): Insn[] {
   return insns.map((x) => (x.code === 0x18 && x.imm === 0 && x.dst === 1 ? { ...x, src: 1 } : x));
 }
 
 /** A one-slot array map for the interpreter (the maps layer's ArrayMap when it is there would do the same). */
-function tinyArrayMap(space: AddressSpace): { map: ProgramMap; handle: number } {
+export function tinyArrayMap(space: AddressSpace): { map: ProgramMap; handle: number } {
   const handle = space.alloc(8, { kind: "map_value", name: "bench map handle", writable: false }).start;
   const value = space.alloc(8, { kind: "map_value", name: "bench map value" }).start;
   const map: ProgramMap = {
@@ -51,7 +51,7 @@ function tinyArrayMap(space: AddressSpace): { map: ProgramMap; handle: number } 
   return { map, handle };
 }
 
-async function kernelFigure(insns: Insn[], usesMap: boolean, repeat: number): Promise<number | string> {
+export async function kernelFigure(insns: Insn[], usesMap: boolean, repeat: number): Promise<number | string> {
   try {
     const k = await import("../test/oracle/kernel.ts");
     const avail = k.kernelAvailable();

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { assemble } from "../src/isa/ebpf/index.ts";
 import type { Insn } from "../src/isa/ebpf/insn.ts";
-import { AddressSpace, Vm } from "../src/vm/index.ts";
+import { AddressSpace } from "../src/vm/index.ts";
+import { createEngine, engineKind, type Engine } from "../src/jit/index.ts";
 import { defaultHelpers } from "../src/helpers/index.ts";
 import { deterministicEnv } from "../src/helpers/env.ts";
 import { CORPORA } from "./types.ts";
@@ -53,7 +54,7 @@ function rawInsns(words: readonly bigint[]): Insn[] {
 }
 
 /** Run one case; returns undefined when it passes, else a short reason. */
-export function runConformanceCase(c: ConformanceCase, vm: Vm): string | undefined {
+export function runConformanceCase(c: ConformanceCase, vm: Engine): string | undefined {
   let prog;
   try {
     const insns = c.raw ? rawInsns(c.raw) : assemble(c.asm);
@@ -85,11 +86,11 @@ export function loadConformanceCases(): ConformanceCase[] | undefined {
     .map((f) => parseConformanceCase(f.replace(/\.data$/, ""), readFileSync(CONFORMANCE_DIR + f, "utf8")));
 }
 
-export async function run(): Promise<CorpusResult[]> {
+export async function run(o: { engine?: string } = {}): Promise<CorpusResult[]> {
   const cases = loadConformanceCases();
   if (cases === undefined) return [{ name: "bpf_conformance", passed: 0, failed: 0, failures: [], skipped: `${CONFORMANCE_DIR} is absent` }];
   const space = new AddressSpace();
-  const vm = new Vm(space, { helpers: defaultHelpers, env: deterministicEnv() });
+  const vm = createEngine(engineKind(o.engine), space, { helpers: defaultHelpers, env: deterministicEnv() });
   const failures: string[] = [];
   for (const c of cases) {
     const why = runConformanceCase(c, vm);

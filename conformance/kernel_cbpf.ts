@@ -115,7 +115,7 @@ function summarize(name: string, cases: KernelClassicCase[], runner: ClassicRunn
   return { name, passed: cases.length - failures.length, failed: failures.length, failures };
 }
 
-export async function run(): Promise<CorpusResult[]> {
+export async function run(o: { engine?: string } = {}): Promise<CorpusResult[]> {
   const cases = loadKernelClassicCases();
   if (!cases) {
     const skipped = `corpus absent: ${fileURLToPath(KERNEL_CASES)}`;
@@ -123,7 +123,7 @@ export async function run(): Promise<CorpusResult[]> {
       { name: "kernel_cbpf_converted", passed: 0, failed: 0, failures: [], skipped }];
   }
   const results = [summarize("kernel_cbpf", cases, interpreterRunner)];
-  const converted = await loadConvertedRunner();
+  const converted = await loadConvertedRunner(o.engine);
   if (typeof converted === "string") {
     results.push({ name: "kernel_cbpf_converted", passed: 0, failed: 0, failures: [], skipped: converted });
   } else {
@@ -133,11 +133,11 @@ export async function run(): Promise<CorpusResult[]> {
 }
 
 /** The eBPF-VM runner for converted programs, or the reason it is unavailable. */
-export async function loadConvertedRunner(): Promise<ClassicRunner | string> {
+export async function loadConvertedRunner(engine?: string): Promise<ClassicRunner | string> {
   try {
     const specifier = "../src/cbpf/vmrun.ts"; // lands with the eBPF VM; a variable keeps tsc from requiring it
-    const mod = (await import(specifier)) as { convertedRunner: unknown };
-    return mod.convertedRunner as ClassicRunner;
+    const mod = (await import(specifier)) as { convertedRunner: unknown; convertedRunnerOn?: (e: string) => unknown };
+    return (engine && mod.convertedRunnerOn ? mod.convertedRunnerOn(engine) : mod.convertedRunner) as ClassicRunner;
   } catch (e) {
     return `the eBPF VM runner for converted programs is not available (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`;
   }

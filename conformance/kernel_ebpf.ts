@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Insn } from "../src/isa/ebpf/insn.ts";
-import { AddressSpace, Vm } from "../src/vm/index.ts";
+import { AddressSpace } from "../src/vm/index.ts";
+import { createEngine, engineKind, type Engine } from "../src/jit/index.ts";
 import { defaultHelpers, deterministicEnv } from "../src/helpers/index.ts";
 import { buildSkbContext } from "../src/runtime/index.ts";
 import { CORPORA } from "./types.ts";
@@ -39,7 +40,7 @@ export function insnFromHex(h: string): Insn {
 }
 
 /** Runs every subtest of one eBPF case; undefined when all pass, else the reason. */
-export function runKernelCase(c: KernelCase, vm: Vm): string | undefined {
+export function runKernelCase(c: KernelCase, vm: Engine): string | undefined {
   const space = vm.space;
   let prog;
   try {
@@ -97,10 +98,10 @@ function absentCases(): string[] {
   ];
 }
 
-export async function run(): Promise<CorpusResult[]> {
+export async function run(o: { engine?: string } = {}): Promise<CorpusResult[]> {
   const cases = loadKernelCases();
   if (cases === undefined) return [{ name: "kernel_ebpf", passed: 0, failed: 0, failures: [], skipped: `${KERNEL_CORPUS} is absent` }];
-  const vm = new Vm(new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
+  const vm = createEngine(engineKind(o.engine), new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
   const failures: string[] = [];
   let passed = 0;
   for (const c of cases) {

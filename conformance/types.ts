@@ -1,3 +1,4 @@
+import { pathToFileURL } from "node:url";
 // The shape every conformance runner returns (see scripts/conformance.ts).
 export interface CorpusResult {
   readonly name: string;
@@ -13,5 +14,7 @@ export interface CorpusResult {
   readonly skipped?: string;
 }
 
-/** ../shared/corpora, resolved from the repository root. */
-export const CORPORA = new URL("../../shared/corpora/", import.meta.url);
+/** ../shared/corpora, resolved from the repository root (BPFKIT_CORPORA overrides it, e.g. from a worktree). */
+export const CORPORA = process.env.BPFKIT_CORPORA
+  ? pathToFileURL(process.env.BPFKIT_CORPORA.replace(/\/?$/, "/"))
+  : new URL("../../shared/corpora/", import.meta.url);

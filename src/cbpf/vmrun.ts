@@ -3,7 +3,8 @@
 // nlattr, payload offset, cpu, random) as helpers. Used to prove conversion and interpreter agree.
 
 import type { HelperCall, HelperFn } from "../helpers/types.ts";
-import { AddressSpace, Vm } from "../vm/index.ts";
+import { AddressSpace } from "../vm/index.ts";
+import { createEngine, type Engine, type EngineKind } from "../jit/select.ts";
 import type { LoadedProgram } from "../vm/index.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { skbPayloadOffset } from "./payoffset.ts";
@@ -21,12 +22,12 @@ interface Current { packet: Uint8Array; meta: SkbMeta | undefined }
 /** A VM set up for converted classic programs; `run` executes one on one packet and returns the u32 result. */
 export class ConvertedCbpfRunner {
   readonly space = new AddressSpace();
-  readonly vm: Vm;
+  readonly vm: Engine;
   private current: Current = { packet: new Uint8Array(0), meta: undefined };
   private readonly loaded = new WeakMap<PreparedCbpf, LoadedProgram>();
   private rnd = 0x2545f491;
 
-  constructor() {
+  constructor(engine: EngineKind = "interp") {
     const helpers: (HelperFn | undefined)[] = [];
     const ret32 = (h: HelperCall, v: number) => { h.lo[0] = v | 0; h.hi[0] = 0; };
     const load = (size: number) => (h: HelperCall) => {
@@ -48,7 +49,7 @@ export class ConvertedCbpfRunner {
       this.rnd ^= this.rnd << 13; this.rnd ^= this.rnd >>> 17; this.rnd ^= this.rnd << 5;
       ret32(h, this.rnd);
     };
-    this.vm = new Vm(this.space, { helpers });
+    this.vm = createEngine(engine, this.space, { helpers });
   }
 
   /** Loads (once per prepared program) and runs it on `packet` (+ meta.frags) with wire length `len`. */
@@ -94,16 +95,17 @@ export class ConvertedCbpfRunner {
   }
 }
 
-/** The kernel_cbpf conformance runner for converted programs. */
-export const convertedRunner = (() => {
+/** The kernel_cbpf conformance runner for converted programs on `engine`. */
+export const convertedRunnerOn = (engine: EngineKind) => {
   let runner: ConvertedCbpfRunner | undefined;
   return (prepared: PreparedCbpf, _c: unknown, packet: Uint8Array, len: number, meta: SkbMeta): number => {
-    runner ??= new ConvertedCbpfRunner();
+    runner ??= new ConvertedCbpfRunner(engine);
     return runner.run(prepared, packet, len, meta);
   };
-})();
+};
+export const convertedRunner = convertedRunnerOn("interp");
 
-let sharedRunner: ConvertedCbpfRunner | undefined;
+const sharedRunners = new Map<EngineKind, ConvertedCbpfRunner>();
 const preparedByProgram = new WeakMap<readonly CbpfInsn[], PreparedCbpf>();
 
 /**
@@ -111,9 +113,10 @@ const preparedByProgram = new WeakMap<readonly CbpfInsn[], PreparedCbpf>();
  * conversion is cached per instruction array, so calling this per packet with the same array stays cheap.
  */
 export function runConvertedCbpf(insns: readonly CbpfInsn[], packet: Uint8Array, len = packet.length,
-  meta?: SkbMeta): number {
+  meta?: SkbMeta, engine: EngineKind = "interp"): number {
   let prepared = preparedByProgram.get(insns);
   if (!prepared) { prepared = prepareCbpf(insns); preparedByProgram.set(insns, prepared); }
-  sharedRunner ??= new ConvertedCbpfRunner();
-  return sharedRunner.run(prepared, packet, len, meta);
+  let runner = sharedRunners.get(engine);
+  if (!runner) { runner = new ConvertedCbpfRunner(engine); sharedRunners.set(engine, runner); }
+  return runner.run(prepared, packet, len, meta);
 }

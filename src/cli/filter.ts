@@ -83,7 +83,6 @@ export default async function filter(args: string[]): Promise<number> {
 }
 
 async function filterFile(o: Options): Promise<number> {
-  if (o.engine === "jit") throw new BpfError("ENOTSUPP", "the jit engine is not built yet; use --engine interp or ebpf");
   const { openCapture, PcapWriter } = await import("../capture/index.ts");
   if (o.engine === "interp") {
     const streamed = filterPcapStream(o, openCapture);
@@ -96,9 +95,11 @@ async function filterFile(o: Options): Promise<number> {
   const prog = compileFilter(o.expr, { linktype: dlt, optimize: o.optimize, snaplen: cap.info.snaplen, readingFile: true,
     swapped: cap.info.byteOrder === "be" });
   let run: (pkt: Uint8Array, len: number, start?: number, end?: number) => number;
-  if (o.engine === "ebpf") {
+  if (o.engine === "ebpf" || o.engine === "jit") {
+    // converted to eBPF, on the interpreter (ebpf) or the WebAssembly JIT (jit)
     const { runConvertedCbpf } = await import("../cbpf/vmrun.ts");
-    run = (pkt, len, start = 0, end = pkt.length) => runConvertedCbpf(prog.insns, pkt.subarray(start, end), len);
+    const engine = o.engine === "jit" ? "jit" : "interp";
+    run = (pkt, len, start = 0, end = pkt.length) => runConvertedCbpf(prog.insns, pkt.subarray(start, end), len, undefined, engine);
   } else {
     // libpcap's own interpreter semantics, as tcpdump -r uses (backward jumps for protochain, no ancillary loads),
     // compiled to a JavaScript function.

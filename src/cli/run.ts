@@ -1,4 +1,4 @@
-// `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp] FILE...`: run programs on the
+// `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...`: run programs on the
 // interpreter the way `bpftool prog run` runs them in the kernel (BPF_PROG_TEST_RUN), printing per file
 // `FILE: Return value: N, duration (average): Tns`. Raw little-endian .bin and assembly (.asm/.s) run bare; ELF
 // objects load into a VM System through openObject (verified like BPF_PROG_LOAD, maps and prog arrays set up).
@@ -7,7 +7,8 @@ import { BpfError, isBpfError } from "../errors.ts";
 import { assemble, decodeProgram, validateProgram } from "../isa/ebpf/index.ts";
 import { isElfObject, optionValue } from "./input.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
-import { AddressSpace, Vm } from "../vm/index.ts";
+import { AddressSpace } from "../vm/index.ts";
+import { createEngine, engineKind, type EngineKind } from "../jit/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import { PROGRAM_TYPES, System, openObject, testRun } from "../runtime/index.ts";
 
@@ -17,9 +18,10 @@ interface Args {
   repeat: number;
   files: string[];
   prog?: string;
+  engine?: EngineKind;
 }
 
-const USAGE = "usage: bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp] [--prog NAME] FILE...";
+const USAGE = "usage: bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] [--prog NAME] FILE...";
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { data: new Uint8Array(0), repeat: 1, files: [] };
@@ -41,11 +43,7 @@ function parseArgs(argv: string[]): Args {
         a.repeat = n;
         break;
       }
-      case "--engine": {
-        const e = value();
-        if (e !== "interp") throw new BpfError("ENOTSUPP", `--engine ${e}: only the interpreter (interp) is available`);
-        break;
-      }
+      case "--engine": a.engine = engineKind(value()); break;
       case "--prog": a.prog = value(); break;
       default:
         if (arg.startsWith("-")) throw new BpfError("EINVAL", `unknown option ${arg}\n${USAGE}`);
@@ -71,21 +69,21 @@ function fromRaw(bytes: Uint8Array): Insn[] {
 /** Bare instructions (.bin, assembly) run on the interpreter as bpf_conformance runs them: no maps, no verifier. */
 function runInsns(label: string, insns: readonly Insn[], args: Args): boolean {
   const space = new AddressSpace();
-  const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+  const vm = createEngine(args.engine ?? "interp", space, { helpers: defaultHelpers, env: hostEnv() });
   const type = args.type ?? "raw";
   if (PROGRAM_TYPES[type] === undefined) {
     console.log(`${label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})`);
     return false;
   }
   const r = testRun(vm, vm.load(insns, { type, name: label }), { type, data: args.data, repeat: args.repeat });
-  console.log(`${label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+  console.log(`${label}: Return value: ${BigInt.asUintN(32, r.retval)}, duration (average): ${r.duration}ns`);
   return true;
 }
 
 /** An ELF object loaded into a fresh VM system (maps, globals, prog arrays; every program verified), then test-run. */
 function runObject(file: string, bytes: Uint8Array, args: Args): boolean {
   if (args.type !== undefined) throw new BpfError("EINVAL", "--type applies to raw and assembly files; an object's programs have their section's type");
-  const obj = openObject(new System(), bytes, { fileName: file });
+  const obj = openObject(new System({ engine: args.engine ?? "interp" }), bytes, { fileName: file });
   if (args.prog !== undefined && !obj.object.programs.some((p) => p.name === args.prog)) throw new BpfError("ENOENT", `no program named '${args.prog}'`);
   if (obj.object.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
   let ok = true;
@@ -100,7 +98,7 @@ function runObject(file: string, bytes: Uint8Array, args: Args): boolean {
     }
     try {
       const r = prog.testRun(args.data, { repeat: args.repeat });
-      console.log(`${label}: Return value: ${r.retval}, duration (average): ${r.duration}ns`);
+      console.log(`${label}: Return value: ${r.retval >>> 0}, duration (average): ${r.duration}ns`);
     } catch (e) {
       console.log(render(label, e));
       ok = false;

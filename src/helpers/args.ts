@@ -20,13 +20,17 @@ export const argNum = (h: HelperCall, i: number): number => {
   return hi < 0x200000 ? hi * TWO32 + (h.lo[i]! >>> 0) : NaN;
 };
 
-/** A pointer argument: its address (high half must be 0), checked for `size` bytes when size > 0. */
+/**
+ * A pointer argument: its address (high half must be 0), checked by the address space for `size` bytes (an integer
+ * below 2^32; NaN from argNum faults). Size 0 still needs a mapped address (or NULL): nothing is touched, but a
+ * pointer past memory is a fault, not a silent success.
+ */
 export function argPtr(h: HelperCall, i: number, size: number, write: boolean): number {
   const a = h.lo[i]! >>> 0;
   if (h.hi[i] !== 0) {
     throw new BpfError("FAULT", `pc ${h.pc}: helper argument r${i} is not a valid pointer (0x${argU64(h, i).toString(16)})`, { pc: h.pc });
   }
-  if (size > 0 && !h.space.check(a, size, write)) throw h.space.fault(a, size, write, h.pc);
+  if (!h.space.check(a, size, write) && !(size === 0 && a === 0)) throw h.space.fault(a, size, write, h.pc);
   return a;
 }
 

@@ -11,11 +11,11 @@ export const skbLoadBytes: HelperFn = (h) => {
   const to = argPtr(h, 3, len, true);
   const offset = argU32(h, 2);
   const p = h.packet;
-  if (p === undefined || offset > 0x7fffffff || offset + len > p.len) {
-    h.space.u8.fill(0, to, to + len);
+  if (p === undefined || offset > 0x7fffffff || offset + len > p.len || !h.space.check(p.data + offset, len, false)) {
+    h.space.fillChecked(to, len, 0, h.pc);
     return retI32(h, -E.EFAULT);
   }
-  h.space.u8.copyWithin(to, p.data + offset, p.data + offset + len);
+  h.space.copyChecked(to, p.data + offset, len, h.pc);
   retI32(h, 0);
 };
 
@@ -41,7 +41,7 @@ export const xdpAdjustTail: HelperFn = (h) => {
   const delta = argI32(h, 2);
   const end = p.data + p.headLen, newEnd = end + delta;
   if (newEnd > p.bufferEnd || newEnd < p.data + ETH_HLEN) return retI32(h, -E.EINVAL);
-  if (delta > 0) h.space.u8.fill(0, end, newEnd);
+  if (delta > 0) h.space.fillChecked(end, delta, 0, h.pc);
   p.len = p.headLen = newEnd - p.data;
   p.onChange?.(p);
   retI32(h, 0);

@@ -112,7 +112,7 @@ function memoryReader(h: HelperCall): FormatMemory {
 export const tracePrintk: HelperFn = (h) => {
   const size = argNum(h, 2);
   const fmtAddr = argPtr(h, 1, size, false);
-  const bytes = h.space.u8.subarray(fmtAddr, fmtAddr + size);
+  const bytes = h.space.sliceChecked(fmtAddr, size, h.pc);
   const nul = bytes.indexOf(0);
   if (nul < 0) return retI32(h, -E.EINVAL);
   const text = bpfFormat(latin1(bytes.subarray(0, nul)), [argU64(h, 3), argU64(h, 4), argU64(h, 5)], MAX_TRACE_PRINTK_ARGS, memoryReader(h));

@@ -8,8 +8,8 @@ const probeRead = (user: boolean): HelperFn => (h) => {
   const size = argNum(h, 2);
   const dst = argPtr(h, 1, size, true);
   const bytes = probeBytes(h, argU64(h, 3), size, user);
-  if (bytes === undefined) { h.space.u8.fill(0, dst, dst + size); return retI32(h, -E.EFAULT); }
-  h.space.u8.set(bytes, dst);
+  if (bytes === undefined || bytes.length !== size) { h.space.fillChecked(dst, size, 0, h.pc); return retI32(h, -E.EFAULT); }
+  h.space.setChecked(dst, bytes, h.pc);
   retI32(h, 0);
 };
 
@@ -23,9 +23,9 @@ const probeReadStr = (user: boolean): HelperFn => (h) => {
   let n = 0;
   for (; n < size - 1; n++) {
     const b = probeBytes(h, src + BigInt(n), 1, user);
-    if (b === undefined) { u8.fill(0, dst, dst + size); return retI32(h, -E.EFAULT); }
+    if (b === undefined || b.length !== 1) { h.space.fillChecked(dst, size, 0, h.pc); return retI32(h, -E.EFAULT); }
     if (b[0] === 0) break;
-    u8[dst + n] = b[0]!;
+    u8[dst + n] = b[0]!; // dst + n < dst + size: inside the range argPtr checked
   }
   u8[dst + n] = 0;
   retI32(h, n + 1);

@@ -26,16 +26,15 @@ export const getStack: HelperFn = (h) => {
   const size = argNum(h, 3);
   const buf = argPtr(h, 2, size, true);
   const flags = argU64(h, 4);
-  const u8 = h.space.u8;
   if ((flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID)) !== 0n || (flags & BPF_F_USER_BUILD_ID) !== 0n
     || size % 8 !== 0) {
-    u8.fill(0, buf, buf + size);
+    h.space.fillChecked(buf, size, 0, h.pc);
     return retI32(h, -E.EINVAL);
   }
   const ips = h.env.stack().slice(Number(flags & BPF_F_SKIP_FIELD_MASK));
   const n = Math.min(ips.length, size / 8);
   for (let k = 0; k < n; k++) h.space.dv.setBigUint64(buf + 8 * k, BigInt.asUintN(64, ips[k]!), true);
-  u8.fill(0, buf + 8 * n, buf + size);
+  h.space.fillChecked(buf + 8 * n, size - 8 * n, 0, h.pc);
   retI32(h, 8 * n);
 };
 
@@ -49,7 +48,7 @@ export const getCurrentComm: HelperFn = (h) => {
   const size = argNum(h, 2);
   const buf = argPtr(h, 1, size, true);
   const u8 = h.space.u8;
-  u8.fill(0, buf, buf + size);
+  h.space.fillChecked(buf, size, 0, h.pc);
   const comm = h.env.comm.slice(0, 15);
   for (let i = 0; i < comm.length && i < size - 1; i++) u8[buf + i] = comm.charCodeAt(i) & 0xff;
   retI32(h, 0);

@@ -32,7 +32,7 @@ function hexJson(j: JsonWriter, bytes: Uint8Array): void {
   j.endArray();
 }
 
-function entryPlain(info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: number): string {
+export function entryPlain(info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: number): string {
   if (!PER_CPU.has(info.type)) {
     const breakNames = info.keySize > 16 || info.valueSize > 16;
     const singleLine = info.keySize + info.valueSize <= 24 && !breakNames;
@@ -52,7 +52,7 @@ function entryPlain(info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: num
   return s;
 }
 
-function entryJson(j: JsonWriter, info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: number, btf: MapBtf | undefined): void {
+export function entryJson(j: JsonWriter, info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: number, btf: MapBtf | undefined): void {
   j.startObject();
   j.name("key");
   hexJson(j, key);

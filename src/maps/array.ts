@@ -19,6 +19,10 @@ export class ArrayMap extends BpfMap {
   private readonly elemSize: number;
   private keyBox: Region | undefined;
 
+  override get shareable(): boolean {
+    return true;
+  }
+
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     this.percpu = spec.type === BPF_MAP_TYPE_PERCPU_ARRAY;
@@ -53,7 +57,7 @@ export class ArrayMap extends BpfMap {
   }
 
   override forEachElem(cb: (keyAddr: number, valueAddr: number) => number, cpu = 0): number {
-    if (this.keyBox === undefined) this.keyBox = this.allocRegion(8, "for_each key", false);
+    if (this.keyBox === undefined) this.keyBox = this.allocRegion(8, "for_each key", false, "map_value", true);
     const k = this.keyBox.start;
     let n = 0;
     for (let i = 0; i < this.maxEntries; i++) {

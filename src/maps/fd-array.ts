@@ -17,7 +17,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
-    this.slots = new Array<T | undefined>(maxEntries).fill(undefined);
+    this.slots = []; // sparse: filled as slots are set, never sized by max_entries
   }
 
   /** What a user-space fd names, or undefined (EBADF); throws EINVAL for an object of the wrong kind. */

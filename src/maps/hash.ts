@@ -12,8 +12,8 @@ import type { AddressSpace } from "../vm/memory.ts";
 import { htabHash } from "./jhash.ts";
 import { BpfMap, copyBytes, sysError } from "./map.ts";
 import type { BatchOptions, BatchResult, MapOptions } from "./map.ts";
-import { LruLists } from "./lru.ts";
-import { ElementPool } from "./pool.ts";
+import type { MapImage } from "./map.ts";
+import { LruLists, lruRegionSize } from "./lru.ts";
 import { mapFromAddress, mapFromId } from "./registry.ts";
 import { innerMapMatches, roundUp8, roundUpPow2 } from "./spec.ts";
 import type { MapSpec } from "./spec.ts";
@@ -22,32 +22,50 @@ import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST, ERRNO, errnoName, u32Bytes,
 } from "./types.ts";
 
+// Shared state (worker CPUs): every word of the table lives in the address space — a control block (count, free-list
+// top, locks, seed), bucket heads, chain links, hashes, the free-element stack and the LRU lists — so threads sharing
+// the memory see one map. Updates and deletes take the bucket's lock (htab_lock_bucket; striped over
+// LOCK_STRIPES words) and the free list's lock; LRU maps serialise every change under one map lock, which also
+// guards the LRU lists (the kernel's lru locks). Lookups take no lock, as the kernel's RCU lookups take none, and
+// bound their chain walk. Links and heads hold index + 1, so zeroed memory is an empty table: pages of a large map
+// stay untouched until used, and an untouched free stack means "the next never-used element".
+
 const NONE = -1;
 // Module-local copies: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
 const E = ERRNO;
 const F_LOCK = BPF_F_LOCK, EXIST = BPF_EXIST, NOEXIST = BPF_NOEXIST;
+/** Control words: element count, free-stack top, never-used elements handed out, free-list lock, map lock, seed. */
+const C_COUNT = 0, C_FREETOP = 1, C_FRESH = 2, C_FLOCK = 3, C_MLOCK = 4, C_SEED = 5, C_LOCKS = 8;
+const LOCK_STRIPES = 1024;
+/** Spins before a lock held in unshared memory counts as held by this very thread (the kernel's -EBUSY). */
+const SPIN_LIMIT = 1 << 24;
 
 export class HashMap extends BpfMap {
   readonly lru: boolean;
   readonly percpu: boolean;
   readonly mapInMap: boolean;
-  /** Elements in the map. */
-  count = 0;
   readonly nBuckets: number;
   private readonly mask: number;
   private readonly seed: number;
-  private readonly heads: Int32Array;
-  private readonly next: Int32Array;
-  private readonly hashes: Uint32Array;
-  private readonly pool: ElementPool;
+  private readonly capacity: number;
+  private readonly nLocks: number;
+  // Word indices into space.i32 (C: control block, HEADS: buckets, NEXT: links, HASH: hashes, FREE: free stack),
+  // byte addresses of the in-hash flags and of the elements.
+  private readonly C: number;
+  private readonly HEADS: number;
+  private readonly NEXT: number;
+  private readonly HASH: number;
+  private readonly FREE: number;
+  private readonly INHASH: number;
+  private readonly ELEMS: number;
+  private readonly elemSize: number;
   private readonly valueOff: number;
-  // Free slots of non-LRU maps (a stack); LRU maps take and return elements through the kernel's LRU lists.
-  private freeTop: number;
-  private readonly freeStack: Int32Array;
   private readonly lruLists: LruLists | undefined;
-  /** Element is linked into a bucket (what htab_lru_map_delete_node checks before evicting it). */
-  private readonly inHash: Uint8Array;
   private readonly valueScratch = new Uint8Array(8);
+
+  override get shareable(): boolean {
+    return true;
+  }
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
@@ -57,21 +75,44 @@ export class HashMap extends BpfMap {
     this.mapInMap = t === BPF_MAP_TYPE_HASH_OF_MAPS;
     this.nBuckets = roundUpPow2(maxEntries);
     this.mask = this.nBuckets - 1;
-    this.seed = (this.flags & BPF_F_ZERO_SEED) ? 0 : (opts.seed ?? (Math.random() * 0x100000000) >>> 0);
     const capacity = this.lru ? maxEntries : maxEntries + 1;
-    this.heads = new Int32Array(this.nBuckets).fill(NONE);
-    this.next = new Int32Array(capacity);
-    this.hashes = new Uint32Array(capacity);
+    this.capacity = capacity;
+    this.nLocks = Math.min(this.nBuckets, LOCK_STRIPES);
     this.valueOff = roundUp8(this.keySize);
-    const valueBytes = this.percpu ? this.valueStride * this.nCpus : this.valueStride;
-    this.pool = new ElementPool(capacity, this.valueOff + valueBytes, (n) => this.allocRegion(n, "elements", this.programWritable));
-    this.inHash = new Uint8Array(capacity);
-    this.freeStack = new Int32Array(this.lru ? 0 : capacity);
-    for (let i = 0; i < this.freeStack.length; i++) this.freeStack[i] = capacity - 1 - i;
-    this.freeTop = this.freeStack.length;
-    this.lruLists = this.lru
-      ? new LruLists(capacity, this.nCpus, (this.flags & BPF_F_NO_COMMON_LRU) !== 0, (node) => this.evict(node))
-      : undefined;
+    this.elemSize = this.valueOff + (this.percpu ? this.valueStride * this.nCpus : this.valueStride);
+    const words = (name: string, n: number): number => this.allocRegion(4 * n, name, false).start >> 2;
+    this.C = words("control", C_LOCKS + this.nLocks);
+    this.HEADS = words("buckets", this.nBuckets);
+    this.NEXT = words("links", capacity);
+    this.HASH = words("hashes", capacity);
+    this.FREE = this.lru ? 0 : words("free list", capacity);
+    this.INHASH = this.allocRegion(capacity, "in-hash flags", false).start;
+    this.ELEMS = this.allocRegion(capacity * this.elemSize, "elements", this.programWritable).start;
+    const i32 = space.i32;
+    if (!this.attached) {
+      const seed = (this.flags & BPF_F_ZERO_SEED) ? 0 : (opts.seed ?? (Math.random() * 0x100000000) >>> 0);
+      i32[this.C + C_SEED] = seed;
+    }
+    this.seed = i32[this.C + C_SEED]! >>> 0;
+    if (this.lru) {
+      const percpuLru = (this.flags & BPF_F_NO_COMMON_LRU) !== 0;
+      const r = this.allocRegion(lruRegionSize(capacity, this.nCpus, percpuLru), "lru lists", false);
+      this.lruLists = new LruLists(space, r, capacity, this.nCpus, percpuLru, (node) => this.evict(node), this.attached);
+    }
+  }
+
+  /** Elements in the map. */
+  get count(): number {
+    return this.space.i32[this.C + C_COUNT]!;
+  }
+
+  override image(): MapImage {
+    return { ...super.image(), seed: this.seed };
+  }
+
+  /** The address of element i (key first, the value at valueOff). */
+  private elem(i: number): number {
+    return this.ELEMS + i * this.elemSize;
   }
 
   // ---------------------------------------------------------------- program side
@@ -81,8 +122,8 @@ export class HashMap extends BpfMap {
     sp.assert(keyAddr, this.keySize, false);
     const i = this.find(keyAddr, htabHash(sp.u8, keyAddr, this.keySize, this.seed));
     if (i === NONE) return 0;
-    if (this.lru) this.touch(i);
-    const v = this.pool.addr[i]! + this.valueOff;
+    if (this.lru) this.lruLists!.setRef(i);
+    const v = this.ELEMS + i * this.elemSize + this.valueOff;
     if (this.mapInMap) return sp.dv.getUint32(v, true);
     if (this.percpu) return cpu >= 0 && cpu < this.nCpus ? v + cpu * this.valueStride : 0;
     return v;
@@ -104,9 +145,9 @@ export class HashMap extends BpfMap {
   override forEachElem(cb: (keyAddr: number, valueAddr: number) => number, cpu = 0): number {
     let n = 0;
     for (let b = 0; b < this.nBuckets; b++) {
-      for (let i = this.heads[b]!; i !== NONE;) {
-        const nextI = this.next[i]!; // the callback may delete this element
-        const a = this.pool.addr[i]!;
+      for (let i = this.head(b), steps = 0; i !== NONE && steps <= this.capacity; steps++) {
+        const nextI = this.next(i); // the callback may delete this element
+        const a = this.elem(i);
         n++;
         if (cb(a, a + this.valueOff + (this.percpu ? cpu * this.valueStride : 0)) !== 0) return n;
         i = nextI;
@@ -145,24 +186,35 @@ export class HashMap extends BpfMap {
       const h = this.hashAt(keyAddr);
       const i = this.find(keyAddr, h);
       if (i !== NONE) {
-        const n = this.next[i]!;
+        const n = this.next(i);
         if (n !== NONE) return this.keyOf(n);
         b = (h & this.mask) + 1;
       }
     }
-    for (; b < this.nBuckets; b++) if (this.heads[b] !== NONE) return this.keyOf(this.heads[b]!);
+    for (; b < this.nBuckets; b++) {
+      const h = this.head(b);
+      if (h !== NONE) return this.keyOf(h);
+    }
     return null;
   }
 
   protected override sysLookupAndDelete(keyAddr: number, flags: number): Uint8Array {
     if (this.mapInMap) throw sysError("ENOTSUPP", this, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
     this.checkElemFlags(flags, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
-    const i = this.find(keyAddr, this.hashAt(keyAddr));
-    if (i === NONE) throw sysError("ENOENT", this, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
-    const v = this.userValue(i);
-    this.unlinkBucket(i);
-    this.release(i);
-    this.count--;
+    const h = this.hashAt(keyAddr);
+    const w = this.lockWrite(h);
+    if (w < 0) throw sysError("EBUSY", this, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
+    let v: Uint8Array;
+    try {
+      const i = this.find(keyAddr, h);
+      if (i === NONE) throw sysError("ENOENT", this, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
+      v = this.userValue(i);
+      this.unlinkBucket(i);
+      this.release(i);
+      Atomics.sub(this.space.i32, this.C + C_COUNT, 1);
+    } finally {
+      this.unlock(w);
+    }
     return v;
   }
 
@@ -185,17 +237,79 @@ export class HashMap extends BpfMap {
     return this.genericDeleteBatch(keys, opts);
   }
 
+  /**
+   * Walks the shared structures and throws on the first inconsistency: a chain that does not end, an element in the
+   * wrong bucket or in two places, a count that differs from the elements linked, free and live elements overlapping,
+   * LRU lists that do not link back. For tests after concurrent updates, with no CPU running.
+   */
+  checkConsistency(): { elements: number; free: number } {
+    const seen = new Uint8Array(this.capacity);
+    let linked = 0;
+    for (let b = 0; b < this.nBuckets; b++) {
+      let steps = 0;
+      for (let i = this.head(b); i !== NONE; i = this.next(i)) {
+        if (i < 0 || i >= this.capacity) throw new Error(`bucket ${b}: link to element ${i} outside the pool`);
+        if (++steps > this.capacity) throw new Error(`bucket ${b}: chain does not end`);
+        if (seen[i]) throw new Error(`element ${i} linked twice`);
+        seen[i] = 1;
+        if ((this.hashOf(i) & this.mask) !== b) throw new Error(`element ${i} in bucket ${b}, its hash says ${this.hashOf(i) & this.mask}`);
+        if (this.hashAt(this.elem(i)) !== this.hashOf(i)) throw new Error(`element ${i}: stored hash is not its key's`);
+        if (!this.space.u8[this.INHASH + i]) throw new Error(`element ${i} linked but not flagged in the hash`);
+        linked++;
+      }
+    }
+    if (linked !== this.count) throw new Error(`count ${this.count}, ${linked} elements linked`);
+    let free = 0;
+    if (this.lruLists === undefined) {
+      const i32 = this.space.i32, top = i32[this.C + C_FREETOP]!, fresh = i32[this.C + C_FRESH]!;
+      for (let k = 0; k < top; k++) {
+        const i = i32[this.FREE + k]!;
+        if (i < 0 || i >= fresh) throw new Error(`free stack slot ${k}: element ${i} never handed out`);
+        if (seen[i]) throw new Error(`element ${i} both free and linked`);
+        seen[i] = 2;
+      }
+      free = top + (this.capacity - fresh);
+      if (linked + free !== this.capacity) throw new Error(`${linked} linked + ${free} free != capacity ${this.capacity}`);
+    } else {
+      const onList = new Uint8Array(this.capacity);
+      this.lruLists.walk((n, type) => {
+        if (onList[n]) throw new Error(`LRU node ${n} on two lists`);
+        onList[n] = 1;
+        // free (2) and local free (3) nodes hold no element; pending (4) ones are new elements not yet rotated in
+        if (type === 2 || type === 3) { if (seen[n]) throw new Error(`LRU node ${n} free but linked in the hash`); free++; }
+      });
+      for (let i = 0; i < this.capacity; i++) if (seen[i] && !onList[i]) throw new Error(`element ${i} in the hash but on no LRU list`);
+      free += this.lruLists.virtualFree();
+    }
+    return { elements: linked, free };
+  }
+
   // ---------------------------------------------------------------- the table
+
+  private head(b: number): number {
+    return this.space.i32[this.HEADS + b]! - 1;
+  }
+
+  private next(i: number): number {
+    return this.space.i32[this.NEXT + i]! - 1;
+  }
+
+  private hashOf(i: number): number {
+    return this.space.i32[this.HASH + i]! >>> 0;
+  }
 
   private hashAt(keyAddr: number): number {
     return htabHash(this.space.u8, keyAddr, this.keySize, this.seed);
   }
 
+  /** The element holding the key, NONE if none; lock-free, so the walk is bounded if links change under it. */
   private find(keyAddr: number, h: number): number {
-    const u8 = this.space.u8, ks = this.keySize, addr = this.pool.addr, hashes = this.hashes, next = this.next;
-    outer: for (let i = this.heads[h & this.mask]!; i !== NONE; i = next[i]!) {
-      if (hashes[i] !== h) continue;
-      const a = addr[i]!;
+    const u8 = this.space.u8, i32 = this.space.i32, ks = this.keySize, NEXT = this.NEXT, HASH = this.HASH;
+    const ELEMS = this.ELEMS, es = this.elemSize, hv = h | 0;
+    let steps = this.capacity;
+    outer: for (let i = i32[this.HEADS + (h & this.mask)]! - 1; i !== NONE && steps-- >= 0; i = i32[NEXT + i]! - 1) {
+      if (i32[HASH + i] !== hv) continue;
+      const a = ELEMS + i * es;
       for (let k = 0; k < ks; k++) if (u8[a + k] !== u8[keyAddr + k]) continue outer;
       return i;
     }
@@ -203,11 +317,11 @@ export class HashMap extends BpfMap {
   }
 
   private keyOf(i: number): Uint8Array {
-    return this.bytesAt(this.pool.addr[i]!, this.keySize);
+    return this.bytesAt(this.elem(i), this.keySize);
   }
 
   private userValue(i: number): Uint8Array {
-    const v = this.pool.addr[i]! + this.valueOff;
+    const v = this.elem(i) + this.valueOff;
     if (this.mapInMap) {
       const inner = mapFromAddress<BpfMap>(this.space, this.space.dv.getUint32(v, true));
       return u32Bytes(inner?.id ?? 0);
@@ -218,6 +332,28 @@ export class HashMap extends BpfMap {
     return out;
   }
 
+  // ---------------------------------------------------------------- locks
+
+  /** Takes the lock guarding bucket h's chain (LRU maps: the map lock); the word to unlock, or -1 (EBUSY). */
+  private lockWrite(h: number): number {
+    const w = this.C + (this.lru ? C_MLOCK : C_LOCKS + (h & this.mask) % this.nLocks);
+    return this.lock(w) ? w : -1;
+  }
+
+  private lock(w: number): boolean {
+    const i32 = this.space.i32;
+    if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
+    // Held: by another CPU (spin, it is a raw spinlock), or in unshared memory by this very thread (the kernel's
+    // map_locked check answers -EBUSY to such re-entry).
+    if (!this.space.shared) return false;
+    for (let n = 0; n < SPIN_LIMIT; n++) if (Atomics.compareExchange(i32, w, 0, 1) === 0) return true;
+    return false;
+  }
+
+  private unlock(w: number): void {
+    Atomics.store(this.space.i32, w, 0);
+  }
+
   /** htab_map_update_elem and its percpu / LRU variants; src holds the value at srcOff (all CPUs' when allCpus). */
   private upsert(keyAddr: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number, allCpus: boolean): number {
     if (this.lru) {
@@ -225,38 +361,54 @@ export class HashMap extends BpfMap {
       if (flags > EXIST) return -E.EINVAL;
     } else if ((flags & ~F_LOCK) > EXIST) return -E.EINVAL;
     const h = this.hashAt(keyAddr);
-    if (this.lru && this.percpu) return this.upsertLruPercpu(keyAddr, h, src, srcOff, flags, cpu, allCpus);
-    if (this.lru) {
-      const n = this.takeFree(cpu);
-      if (n === NONE) return -E.ENOMEM;
-      const old = this.find(keyAddr, h);
-      const r = checkFlags(old, flags);
-      if (r !== 0) { this.release(n); return r; }
-      this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
-      this.link(n, h);
-      // Replacing a key counts as a use: the kernel sets the new element's reference bit.
-      if (old !== NONE) { this.touch(n); this.unlinkBucket(old); this.release(old); } else this.count++;
-      return 0;
+    const w = this.lockWrite(h);
+    if (w < 0) return -E.EBUSY;
+    try {
+      if (this.lru && this.percpu) return this.upsertLruPercpu(keyAddr, h, src, srcOff, flags, cpu, allCpus);
+      if (this.lru) return this.upsertLru(keyAddr, h, src, srcOff, flags, cpu, allCpus);
+      return this.upsertHash(keyAddr, h, src, srcOff, flags, cpu, allCpus);
+    } finally {
+      this.unlock(w);
     }
+  }
+
+  private upsertLru(keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number,
+    allCpus: boolean): number {
+    const n = this.takeFree(cpu);
+    if (n === NONE) return -E.ENOMEM;
+    const old = this.find(keyAddr, h);
+    const r = checkFlags(old, flags);
+    if (r !== 0) { this.release(n); return r; }
+    this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
+    this.link(n, h);
+    // Replacing a key counts as a use: the kernel sets the new element's reference bit.
+    if (old !== NONE) { this.lruLists!.setRef(n); this.unlinkBucket(old); this.release(old); }
+    else Atomics.add(this.space.i32, this.C + C_COUNT, 1);
+    return 0;
+  }
+
+  private upsertHash(keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, flags: number, cpu: number,
+    allCpus: boolean): number {
     const old = this.find(keyAddr, h);
     if (flags & F_LOCK) {
       if (this.lockOffset < 0) return -E.EINVAL;
       const r = checkFlags(old, flags);
       if (r !== 0) return r;
-      if (old !== NONE) { this.copyValueIn(this.pool.addr[old]! + this.valueOff, src, srcOff); return 0; }
+      if (old !== NONE) { this.copyValueIn(this.elem(old) + this.valueOff, src, srcOff); return 0; }
     }
     const r = checkFlags(old, flags);
     if (r !== 0) return r;
     if (this.percpu && old !== NONE) {
-      this.writePercpu(this.pool.addr[old]! + this.valueOff, src, srcOff, cpu, allCpus, false);
+      this.writePercpu(this.elem(old) + this.valueOff, src, srcOff, cpu, allCpus, false);
       return 0;
     }
-    if (old === NONE && this.count >= this.maxEntries) return -E.E2BIG;
+    const i32 = this.space.i32;
+    if (old === NONE && Atomics.load(i32, this.C + C_COUNT) >= this.maxEntries) return -E.E2BIG;
     const n = this.takeFree(cpu);
     if (n === NONE) return -E.E2BIG;
     this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
     this.link(n, h);
-    if (old !== NONE) { this.unlinkBucket(old); this.release(old); } else this.count++;
+    if (old !== NONE) { this.unlinkBucket(old); this.release(old); } else Atomics.add(i32, this.C + C_COUNT, 1);
     return 0;
   }
 
@@ -272,21 +424,21 @@ export class HashMap extends BpfMap {
     const r = checkFlags(old, flags);
     if (r !== 0) { if (n !== NONE) this.release(n); return r; }
     if (old !== NONE) {
-      this.touch(old);
-      this.writePercpu(this.pool.addr[old]! + this.valueOff, src, srcOff, cpu, allCpus, false);
+      this.lruLists!.setRef(old);
+      this.writePercpu(this.elem(old) + this.valueOff, src, srcOff, cpu, allCpus, false);
       if (n !== NONE) this.release(n);
       return 0;
     }
     this.fill(n, keyAddr, h, src, srcOff, cpu, allCpus);
     this.link(n, h);
-    this.count++;
+    Atomics.add(this.space.i32, this.C + C_COUNT, 1);
     return 0;
   }
 
   private fill(n: number, keyAddr: number, h: number, src: Uint8Array | null, srcOff: number, cpu: number, allCpus: boolean): void {
-    const a = this.pool.address(n), u8 = this.space.u8;
+    const a = this.elem(n), u8 = this.space.u8;
     copyBytes(u8, a, keyAddr, this.keySize);
-    this.hashes[n] = h;
+    this.space.i32[this.HASH + n] = h;
     const v = a + this.valueOff;
     if (this.percpu) this.writePercpu(v, src, srcOff, cpu, allCpus, true);
     else {
@@ -308,53 +460,69 @@ export class HashMap extends BpfMap {
   }
 
   private remove(keyAddr: number): number {
-    const i = this.find(keyAddr, this.hashAt(keyAddr));
-    if (i === NONE) return -E.ENOENT;
-    this.unlinkBucket(i);
-    this.release(i);
-    this.count--;
-    return 0;
+    const h = this.hashAt(keyAddr);
+    const w = this.lockWrite(h);
+    if (w < 0) return -E.EBUSY;
+    try {
+      const i = this.find(keyAddr, h);
+      if (i === NONE) return -E.ENOENT;
+      this.unlinkBucket(i);
+      this.release(i);
+      Atomics.sub(this.space.i32, this.C + C_COUNT, 1);
+      return 0;
+    } finally {
+      this.unlock(w);
+    }
   }
 
-  /** Adds element n at the head of its bucket (hlist_nulls_add_head_rcu). */
+  /** Adds element n at the head of its bucket (hlist_nulls_add_head_rcu): its link first, then the head. */
   private link(n: number, h: number): void {
-    const b = h & this.mask;
-    this.next[n] = this.heads[b]!;
-    this.heads[b] = n;
-    this.inHash[n] = 1;
+    const i32 = this.space.i32, b = this.HEADS + (h & this.mask);
+    i32[this.NEXT + n] = i32[b]!;
+    this.space.u8[this.INHASH + n] = 1;
+    Atomics.store(i32, b, n + 1);
   }
 
   private unlinkBucket(i: number): void {
-    this.inHash[i] = 0;
-    const b = this.hashes[i]! & this.mask;
-    let p = this.heads[b]!;
-    if (p === i) { this.heads[b] = this.next[i]!; return; }
-    while (p !== NONE && this.next[p] !== i) p = this.next[p]!;
-    if (p !== NONE) this.next[p] = this.next[i]!;
+    const i32 = this.space.i32;
+    this.space.u8[this.INHASH + i] = 0;
+    const b = this.HEADS + (this.hashOf(i) & this.mask);
+    let p = i32[b]! - 1;
+    if (p === i) { Atomics.store(i32, b, i32[this.NEXT + i]!); return; }
+    while (p !== NONE && this.next(p) !== i) p = this.next(p);
+    if (p !== NONE) Atomics.store(i32, this.NEXT + p, i32[this.NEXT + i]!);
   }
 
   /** A free element: from the free stack, or for LRU maps from the LRU lists of `cpu` (which may evict). */
   private takeFree(cpu: number): number {
     if (this.lruLists !== undefined) return this.lruLists.pop(cpu);
-    return this.freeTop > 0 ? this.freeStack[--this.freeTop]! : NONE;
+    const i32 = this.space.i32, C = this.C;
+    if (!this.lock(C + C_FLOCK)) return NONE;
+    let n = NONE;
+    const top = i32[C + C_FREETOP]!;
+    if (top > 0) { n = i32[this.FREE + top - 1]!; i32[C + C_FREETOP] = top - 1; }
+    else if (i32[C + C_FRESH]! < this.capacity) { n = i32[C + C_FRESH]!; i32[C + C_FRESH] = n + 1; }
+    this.unlock(C + C_FLOCK);
+    return n;
   }
 
   /** Returns an element (no longer in any bucket) to the free elements. */
   private release(i: number): void {
-    if (this.lruLists !== undefined) this.lruLists.pushFree(i);
-    else this.freeStack[this.freeTop++] = i;
+    if (this.lruLists !== undefined) { this.lruLists.pushFree(i); return; }
+    const i32 = this.space.i32, C = this.C;
+    // The bucket lock is held, and the free-list lock nests inside it; in unshared memory it cannot be held here.
+    this.lock(C + C_FLOCK);
+    const top = i32[C + C_FREETOP]!;
+    i32[this.FREE + top] = i;
+    i32[C + C_FREETOP] = top + 1;
+    this.unlock(C + C_FLOCK);
   }
 
-  /** An element was used by a program: bpf_lru_node_set_ref. */
-  private touch(i: number): void {
-    this.lruLists!.setRef(i);
-  }
-
-  /** htab_lru_map_delete_node: the LRU lists evict an element. */
+  /** htab_lru_map_delete_node: the LRU lists evict an element (the map lock is held). */
   private evict(i: number): boolean {
-    if (!this.inHash[i]) return false;
+    if (!this.space.u8[this.INHASH + i]) return false;
     this.unlinkBucket(i);
-    this.count--;
+    Atomics.sub(this.space.i32, this.C + C_COUNT, 1);
     return true;
   }
 
@@ -372,18 +540,24 @@ export class HashMap extends BpfMap {
     if (batch >= this.nBuckets) return { keys, values, count: 0, outBatch: null, done: true };
     let done = false;
     for (;;) {
-      let n = 0;
-      for (let i = this.heads[batch]!; i !== NONE; i = this.next[i]!) n++;
-      if (n > count - keys.length) {
-        if (keys.length === 0) throw sysError("ENOSPC", this, `${cmd}: bucket ${batch} holds ${n} elements, count is ${count}`);
-        break;
-      }
-      for (let i = this.heads[batch]!; i !== NONE;) {
-        const nextI = this.next[i]!;
-        keys.push(this.keyOf(i));
-        values.push(this.userValue(i));
-        if (del) { this.unlinkBucket(i); this.release(i); this.count--; }
-        i = nextI;
+      const w = this.lockWrite(batch);
+      if (w < 0) throw sysError("EBUSY", this, cmd);
+      try {
+        let n = 0;
+        for (let i = this.head(batch); i !== NONE; i = this.next(i)) n++;
+        if (n > count - keys.length) {
+          if (keys.length === 0) throw sysError("ENOSPC", this, `${cmd}: bucket ${batch} holds ${n} elements, count is ${count}`);
+          break;
+        }
+        for (let i = this.head(batch); i !== NONE;) {
+          const nextI = this.next(i);
+          keys.push(this.keyOf(i));
+          values.push(this.userValue(i));
+          if (del) { this.unlinkBucket(i); this.release(i); Atomics.sub(this.space.i32, this.C + C_COUNT, 1); }
+          i = nextI;
+        }
+      } finally {
+        this.unlock(w);
       }
       batch++;
       if (batch >= this.nBuckets) { done = true; break; }

@@ -5,7 +5,7 @@
 
 export { createMap } from "./create.ts";
 export { BpfMap, sysError } from "./map.ts";
-export type { BatchOptions, BatchResult, MapInfo, MapOptions } from "./map.ts";
+export type { BatchOptions, BatchResult, MapImage, MapInfo, MapOptions } from "./map.ts";
 export { mapFromAddress, mapFromId, mapsOf } from "./registry.ts";
 export { innerMapMatches, isMapInMap, isPerCpu, validateMapSpec } from "./spec.ts";
 export type { MapSpec } from "./spec.ts";

@@ -23,6 +23,25 @@ export interface MapOptions {
    * a BpfMap, a program, or a perf buffer. Without it, map-in-map updates take map ids in this space.
    */
   readonly resolveFd?: (fd: number, map: BpfMap) => unknown;
+  /**
+   * Rebuild a view of a map another thread created in this (shared) memory instead of creating one: the map's state
+   * is already in the memory, so nothing is allocated or initialised. What `BpfMap.image()` returned there.
+   */
+  readonly attach?: MapImage;
+}
+
+/** What another thread sharing the memory needs to rebuild a view of a map (structured-clone safe). */
+export interface MapImage {
+  readonly spec: MapSpec;
+  readonly maxEntries: number;
+  readonly nCpus: number;
+  readonly id: number;
+  /** The map handle's address. */
+  readonly address: number;
+  /** Start of each region the map's constructor mapped, in order. */
+  readonly regions: readonly number[];
+  /** Hash seed (types that hash). */
+  readonly seed?: number;
 }
 
 /** A map's identity and shape, as bpftool's `map show` lists it. */
@@ -88,6 +107,11 @@ export abstract class BpfMap {
   private readonly handle: Region;
   private scratch: Region | undefined;
   private readonly regions: Region[] = [];
+  /** Regions shared with other threads (mapped by the constructor); the rest are this thread's own scratch. */
+  private readonly sharedRegions: Region[] = [];
+  /** A view of a map another thread created: its state is live in the memory and must not be initialised again. */
+  protected readonly attached: boolean;
+  private attachNext = 0;
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     this.space = space;
@@ -104,6 +128,14 @@ export abstract class BpfMap {
     this.lockOffset = spec.spinLockOffset ?? -1;
     this.valueStride = roundUp8(spec.valueSize);
     this.userValueSize = isPerCpu(spec.type) ? this.valueStride * this.nCpus : spec.valueSize;
+    this.attached = opts.attach !== undefined;
+    if (opts.attach !== undefined) {
+      this.id = opts.attach.id;
+      this.handle = this.attachedRegion(opts.attach.address);
+      this.address = this.handle.start;
+      registerMap(space, this);
+      return;
+    }
     this.id = allocateMapId(space);
     // The handle mirrors the head of struct bpf_map_info: type, id, key_size, value_size, max_entries, map_flags.
     this.handle = space.alloc(32, { kind: "map_value", name: `map ${this.name || this.id}`, writable: false });
@@ -118,16 +150,50 @@ export abstract class BpfMap {
     registerMap(space, this);
   }
 
+  /**
+   * All of the map's state lives in the address space, so views of it in other threads sharing the memory (worker
+   * CPUs, `MapOptions.attach`) see one map. Types that still keep state in JS answer false.
+   */
+  get shareable(): boolean {
+    return false;
+  }
+
   /** Programs may write the values (not with BPF_F_RDONLY_PROG, e.g. .rodata: the kernel's verifier refuses such stores). */
   get programWritable(): boolean {
     return (this.flags & BPF_F_RDONLY_PROG) === 0;
   }
 
-  /** Maps a region owned by this map (released with it). */
-  protected allocRegion(size: number, name: string, writable = true, kind: RegionKind = "map_value"): Region {
+  /**
+   * Maps a region owned by this map (released with it). Regions the constructor maps hold the map's shared state;
+   * `perThread` ones (scratch a thread writes for itself) are never shared. An attached view gets the creator's region.
+   */
+  protected allocRegion(size: number, name: string, writable = true, kind: RegionKind = "map_value", perThread = false): Region {
+    if (this.attached && !perThread) {
+      const img = this.opts.attach!;
+      const r = this.attachedRegion(img.regions[this.attachNext++] ?? -1);
+      if (r.size !== size) throw new BpfError("EINVAL", `map ${this.id}: region ${name} is ${r.size} bytes here, ${size} in the image`);
+      return r;
+    }
     const r = this.space.alloc(size, { kind, name: `${this.name || "map " + this.id} ${name}`, writable });
     this.regions.push(r);
+    if (!perThread) this.sharedRegions.push(r);
     return r;
+  }
+
+  private attachedRegion(start: number): Region {
+    const r = this.space.find(start);
+    if (r === undefined || r.start !== start) {
+      throw new BpfError("EINVAL", `map ${this.id}: no region at 0x${start.toString(16)} in this address space (layout not synced)`);
+    }
+    return r;
+  }
+
+  /** What another thread needs to attach a view of this map (`MapOptions.attach`) in the same shared memory. */
+  image(): MapImage {
+    return {
+      spec: this.spec, maxEntries: this.maxEntries, nCpus: this.nCpus, id: this.id, address: this.address,
+      regions: this.sharedRegions.map((r) => r.start),
+    };
   }
 
   /** What BPF_OBJ_GET_INFO_BY_FD reports for a map (struct bpf_map_info's main fields), for listings. */
@@ -141,6 +207,7 @@ export abstract class BpfMap {
   /** Unmaps everything the map owns; its handle stops resolving. */
   free(): void {
     unregisterMap(this.space, this);
+    if (this.attached) return; // the creator owns the memory
     for (const r of this.regions) this.space.release(r);
     if (this.scratch) this.space.release(this.scratch);
     this.space.release(this.handle);

@@ -25,6 +25,12 @@ export class RingBufMap extends BpfMap {
   consumerPos = 0;
   producerPos = 0;
   private pendingPos = 0;
+  /**
+   * Sample length of each reserved, uncommitted record by header offset. The program can write the header bytes
+   * (its record shares the ring's region), so commit uses the length it reserved, never the one in memory: a
+   * rewritten header cannot make commit copy past the ring (kernel: the verifier keeps the header out of reach).
+   */
+  private readonly reserved = new Map<number, number>();
   /** Reservations and outputs that failed for lack of space (the kernel counts none; bpftrace-style "lost"). */
   dropped = 0;
   /** Consumer notifications the kernel would have sent (irq_work wakeups). */
@@ -61,7 +67,7 @@ export class RingBufMap extends BpfMap {
     this.space.assert(dataAddr, size, false);
     const rec = this.reserveRaw(size);
     if (rec === 0) { this.dropped++; return -ERRNO.EAGAIN; }
-    this.space.u8.copyWithin(rec, dataAddr, dataAddr + size);
+    this.space.copyChecked(rec, dataAddr, size);
     this.commit(rec, flags, false);
     return 0;
   }
@@ -90,6 +96,8 @@ export class RingBufMap extends BpfMap {
       const len = (u8[hdr]! | (u8[hdr + 1]! << 8) | (u8[hdr + 2]! << 16) | (u8[hdr + 3]! << 24)) >>> 0;
       if (len & BPF_RINGBUF_BUSY_BIT) break;
       const sampleLen = len & ~BPF_RINGBUF_DISCARD_BIT & ~BPF_RINGBUF_BUSY_BIT;
+      // a program may have rewritten a committed header: never read past the record's room in the ring
+      if (sampleLen + BPF_RINGBUF_HDR_SZ > this.producerPos - cons) break;
       cons += roundUp8(sampleLen + BPF_RINGBUF_HDR_SZ);
       if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
         n++;
@@ -113,16 +121,17 @@ export class RingBufMap extends BpfMap {
     while (pend < prod) {
       const hdr = base + (pend & this.mask);
       const hlen = (u8[hdr]! | (u8[hdr + 1]! << 8) | (u8[hdr + 2]! << 16) | (u8[hdr + 3]! << 24)) >>> 0;
-      if (hlen & BPF_RINGBUF_BUSY_BIT) break;
+      if (hlen & BPF_RINGBUF_BUSY_BIT || this.reserved.has(pend & this.mask)) break;
       pend += roundUp8((hlen & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ);
     }
-    this.pendingPos = pend;
+    this.pendingPos = pend = Math.min(pend, prod); // a rewritten committed header may claim more than was produced
     const next = prod + len;
     if (next - this.consumerPos > this.mask || next - pend > this.mask) return 0;
     const off = prod & this.mask, hdr = base + off;
     const dv = this.space.dv;
     dv.setUint32(hdr, (size | BPF_RINGBUF_BUSY_BIT) >>> 0, true);
     dv.setUint32(hdr + 4, DATA_PGOFF + (off >>> 12), true);
+    this.reserved.set(off, size);
     this.producerPos = next;
     return hdr + BPF_RINGBUF_HDR_SZ;
   }
@@ -132,11 +141,11 @@ export class RingBufMap extends BpfMap {
     const base = this.data.start, hdr = addr - BPF_RINGBUF_HDR_SZ, off = hdr - base;
     if (off < 0 || off >= this.size || off % 8 !== 0) return -ERRNO.EINVAL;
     const dv = this.space.dv;
-    const len = dv.getUint32(hdr, true);
-    if (!(len & BPF_RINGBUF_BUSY_BIT)) return -ERRNO.EINVAL;
-    const sampleLen = len & ~BPF_RINGBUF_BUSY_BIT;
+    const sampleLen = this.reserved.get(off);
+    if (sampleLen === undefined) return -ERRNO.EINVAL;
+    this.reserved.delete(off);
     const end = off + roundUp8(sampleLen + BPF_RINGBUF_HDR_SZ);
-    if (end > this.size) this.space.u8.copyWithin(base, base + this.size, base + end);
+    if (end > this.size) this.space.copyChecked(base, base + this.size, end - this.size);
     dv.setUint32(hdr, (discard ? sampleLen | BPF_RINGBUF_DISCARD_BIT : sampleLen) >>> 0, true);
     if (flags & BPF_RB_FORCE_WAKEUP) this.wakeups++;
     else if (!(flags & BPF_RB_NO_WAKEUP) && (this.consumerPos & this.mask) === off) this.wakeups++;

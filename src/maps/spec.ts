@@ -41,6 +41,8 @@ export const PCPU_MIN_UNIT_SIZE = 32768;
 /** sysctl kernel.perf_event_max_stack default. */
 export const PERF_EVENT_MAX_STACK = 127;
 const HTAB_ELEM_SIZE = 48;
+/** htab_map_alloc refuses n_buckets above U32_MAX / sizeof(struct bucket) (16 bytes) with E2BIG. */
+export const HTAB_MAX_BUCKETS = Math.floor(0xffffffff / 16);
 const INT_MAX = 0x7fffffff;
 const PAGE_SIZE = 4096;
 /** struct bpf_stack_build_id is 32 bytes. */
@@ -127,6 +129,8 @@ export function validateMapSpec(spec: MapSpec, nCpus = 1): number {
       if (stored > 0xffffffff) fail("E2BIG", spec, "max_entries overflows when rounded up to the CPU count");
     }
     if (stored > 2 ** 31) fail("E2BIG", spec, "max_entries above 2^31");
+    // htab_map_alloc: the bucket array (16-byte struct bucket) must stay within U32_MAX bytes.
+    if (roundUpPow2(stored) > HTAB_MAX_BUCKETS) fail("E2BIG", spec, `max_entries above 2^27 (${roundUpPow2(stored)} buckets)`);
   } else if (isArrayType(type)) {
     const fdArray = type === BPF_MAP_TYPE_PROG_ARRAY || type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || type === BPF_MAP_TYPE_ARRAY_OF_MAPS;
     if (fdArray) {

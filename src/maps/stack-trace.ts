@@ -5,6 +5,7 @@
 // BPF_F_STACK_BUILD_ID maps store struct bpf_stack_build_id frames (32 bytes); bpfkit knows no build ids, so every
 // frame is BPF_STACK_BUILD_ID_IP with the raw ip, which is what the kernel reports when it cannot resolve one.
 
+import { BpfError } from "../errors.ts";
 import type { AddressSpace } from "../vm/memory.ts";
 import { jhash2 } from "./jhash.ts";
 import { BpfMap, sysError } from "./map.ts";
@@ -25,7 +26,8 @@ export class StackTraceMap extends BpfMap {
   private readonly depth: number;
   private readonly buildId: boolean;
   private readonly frameSize: number;
-  /** Frames per bucket as little-endian u64 bytes; nr = -1 marks an empty bucket. */
+  /** Frames per bucket as little-endian u64 bytes; nr holds the frame count + 1, 0 marking an empty bucket (so a
+   * large map's arrays stay untouched, zero, until used). */
   private readonly frames: Uint8Array;
   private readonly nr: Int32Array;
   private readonly hashes: Uint32Array;
@@ -39,8 +41,11 @@ export class StackTraceMap extends BpfMap {
     this.buildId = (this.flags & BPF_F_STACK_BUILD_ID) !== 0;
     this.frameSize = this.buildId ? BUILD_ID_FRAME : 8;
     this.depth = this.valueSize / this.frameSize;
+    if (this.nBuckets * this.valueSize > 2 ** 31) {
+      throw new BpfError("ENOMEM", `stack_trace map of ${this.nBuckets} buckets x ${this.valueSize} bytes is beyond bpfkit's limit (2 GiB)`);
+    }
     this.frames = new Uint8Array(this.nBuckets * this.valueSize);
-    this.nr = new Int32Array(this.nBuckets).fill(-1);
+    this.nr = new Int32Array(this.nBuckets);
     this.hashes = new Uint32Array(this.nBuckets);
     this.ipBytes = new Uint8Array(this.depth * 8);
     this.frameBytes = new Uint8Array(this.valueSize);
@@ -76,21 +81,21 @@ export class StackTraceMap extends BpfMap {
     }
     const hash = jhash2(s, 0, traceNr * 2, 0);
     const id = hash & (this.nBuckets - 1);
-    const occupied = this.nr[id]! >= 0;
+    const occupied = this.nr[id]! > 0;
     const hashMatches = occupied && this.hashes[id] === hash;
     if (hashMatches && (flags & BPF_F_FAST_STACK_CMP)) return id;
     // Build-id maps take their new bucket before comparing (and fail with ENOMEM without one), as the kernel does.
     if (this.buildId && this.used >= this.maxEntries) return -ERRNO.ENOMEM;
     const frames = this.framesOf(traceNr);
     const len = traceNr * this.frameSize;
-    if (hashMatches && this.nr[id] === traceNr && this.sameFrames(id, frames, len)) return id;
+    if (hashMatches && this.nr[id] === traceNr + 1 && this.sameFrames(id, frames, len)) return id;
     if (occupied && !(flags & BPF_F_REUSE_STACKID)) return -ERRNO.EEXIST;
     // The kernel takes a new bucket from its freelist of max_entries before releasing the replaced one.
     if (this.used >= this.maxEntries) return -ERRNO.ENOMEM;
     const base = id * this.valueSize;
     this.frames.set(frames.subarray(0, len), base);
     this.frames.fill(0, base + len, base + this.valueSize);
-    this.nr[id] = traceNr;
+    this.nr[id] = traceNr + 1;
     this.hashes[id] = hash;
     if (!occupied) this.used++;
     return id;
@@ -98,10 +103,10 @@ export class StackTraceMap extends BpfMap {
 
   /** The stored frames of stack `id` (what a user-space lookup decodes), undefined when empty. */
   stack(id: number): bigint[] | undefined {
-    if (id < 0 || id >= this.nBuckets || this.nr[id]! < 0) return undefined;
+    if (id < 0 || id >= this.nBuckets || this.nr[id]! === 0) return undefined;
     const dv = new DataView(this.frames.buffer, id * this.valueSize, this.valueSize);
     const at = this.buildId ? 24 : 0;
-    return Array.from({ length: this.nr[id]! }, (_, k) => dv.getBigUint64(k * this.frameSize + at, true));
+    return Array.from({ length: this.nr[id]! - 1 }, (_, k) => dv.getBigUint64(k * this.frameSize + at, true));
   }
 
   /** The bucket data for the first `traceNr` ips in ipBytes: the ips, or build-id frames holding them. */
@@ -124,7 +129,7 @@ export class StackTraceMap extends BpfMap {
 
   protected override sysLookup(keyAddr: number): Uint8Array {
     const id = readU32(this.space.u8, keyAddr);
-    if (id >= this.nBuckets || this.nr[id]! < 0) throw sysError("ENOENT", this, "BPF_MAP_LOOKUP_ELEM");
+    if (id >= this.nBuckets || this.nr[id]! === 0) throw sysError("ENOENT", this, "BPF_MAP_LOOKUP_ELEM");
     return this.frames.slice(id * this.valueSize, (id + 1) * this.valueSize);
   }
 
@@ -141,7 +146,7 @@ export class StackTraceMap extends BpfMap {
   protected override sysDelete(keyAddr: number): void {
     const id = readU32(this.space.u8, keyAddr);
     if (id >= this.nBuckets) throw sysError("E2BIG", this, "BPF_MAP_DELETE_ELEM: id past the buckets");
-    if (this.nr[id]! < 0) throw sysError("ENOENT", this, "BPF_MAP_DELETE_ELEM");
+    if (this.nr[id]! === 0) throw sysError("ENOENT", this, "BPF_MAP_DELETE_ELEM");
     this.clear(id);
   }
 
@@ -149,7 +154,7 @@ export class StackTraceMap extends BpfMap {
     this.space.assert(keyAddr, 4, false);
     const id = readU32(this.space.u8, keyAddr);
     if (id >= this.nBuckets) return -ERRNO.E2BIG;
-    if (this.nr[id]! < 0) return -ERRNO.ENOENT;
+    if (this.nr[id]! === 0) return -ERRNO.ENOENT;
     this.clear(id);
     return 0;
   }
@@ -159,14 +164,14 @@ export class StackTraceMap extends BpfMap {
     let id = 0;
     if (keyAddr >= 0) {
       const k = readU32(this.space.u8, keyAddr);
-      id = k >= this.nBuckets || this.nr[k]! < 0 ? 0 : k + 1;
+      id = k >= this.nBuckets || this.nr[k]! === 0 ? 0 : k + 1;
     }
-    while (id < this.nBuckets && this.nr[id]! < 0) id++;
+    while (id < this.nBuckets && this.nr[id]! === 0) id++;
     return id >= this.nBuckets ? null : u32Bytes(id);
   }
 
   private clear(id: number): void {
-    this.nr[id] = -1;
+    this.nr[id] = 0;
     this.used--;
   }
 }

@@ -27,7 +27,7 @@ export interface TestRunResult {
   readonly insns: number;
 }
 
-export function testRun(vm: Vm, prog: LoadedProgram, opts: TestRunOptions = {}): TestRunResult {
+export function testRun(vm: Pick<Vm, "space" | "run">, prog: LoadedProgram, opts: TestRunOptions = {}): TestRunResult {
   const type = opts.type ?? (prog.type === "unspec" ? "raw" : prog.type);
   const repeat = Math.max(1, opts.repeat ?? 1);
   const now = opts.now ?? (() => performance.now());

@@ -7,7 +7,7 @@ import {
   BPF_JSLE, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_PSEUDO_FUNC, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
-import { type Env, EINVAL, reject } from "./env.ts";
+import { type Env, E2BIG, EINVAL, reject } from "./env.ts";
 import { helperProto } from "../helpers/protos.ts";
 
 /** may_goto (BPF_JMP | BPF_JCOND): a bounded escape the kernel may take at any time. */
@@ -43,8 +43,12 @@ export function opcodeKnown(code: number): boolean {
 
 export const isLdImm64 = (i: Insn): boolean => i.code === (BPF_LD | BPF_IMM | BPF_DW);
 
+/** MAX_USED_MAPS: distinct maps one program may reference (kernel: include/linux/bpf.h). */
+const MAX_USED_MAPS = 64;
+
 function resolveLdImm64(env: Env): void {
   const insns = env.insns;
+  const used = new Set<object>();
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
     env.pc = i;
@@ -64,6 +68,10 @@ function resolveLdImm64(env: Env): void {
           if (map.type !== 2) reject(env, "no direct value access support for this map type", EINVAL);
           if (map.maxEntries !== 1) reject(env, `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`, 524);
           if (off >= map.valueSize) reject(env, `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`, EINVAL);
+        }
+        if (!used.has(map)) {
+          if (used.size >= MAX_USED_MAPS) reject(env, `The total number of maps per program has reached the limit of ${MAX_USED_MAPS}`, E2BIG);
+          used.add(map);
         }
         i++;
         continue;

@@ -5,7 +5,7 @@ import {
   BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_K, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG,
   BPF_OR, BPF_RSH, BPF_SUB, BPF_TO_BE, BPF_X, BPF_XOR, bpfClass, bpfOp, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
-import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, mark32Unbounded, signExtend, truncate, unknownBounds, zext32 } from "./bounds.ts";
+import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, mark32Unbounded, signExtend, truncate, unknownBounds, U32_MAX, zext32 } from "./bounds.ts";
 import { type Env, EINVAL, newId, reject } from "./env.ts";
 import { scalarAlu } from "./scalar-alu.ts";
 import { type Reg, type RegType, copyReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
@@ -100,8 +100,13 @@ export function checkAlu(env: Env, insn: Insn): void {
           if (env.unpriv) reject(env, `R${insn.src} partial copy of pointer`);
           regs[insn.dst] = scalarReg(); zext32(regs[insn.dst]!.b); boundsSync(regs[insn.dst]!.b);
         } else if (insn.off === 0) {
-          const r = scalarReg(copyBounds(s.b));
-          truncate(r.b, 4);
+          // kernel (check_alu_op, BPF_MOV 32): copy, then zext_32_to_64 — the 64-bit bounds come from the 32-bit
+          // ones, not from the tnum (after `if w7 > 16`, `w7 = w7` keeps umax 16). A source that fits in 32 bits is
+          // the same value afterwards, so the two stay linked (assign_scalar_id_before_mov).
+          const fits = s.b.umax <= U32_MAX;
+          if (fits && s.id === 0 && !isConst(s.b)) s.id = newId(env);
+          const r = fits ? copyReg(s) : scalarReg(copyBounds(s.b));
+          zext32(r.b); boundsSync(r.b);
           regs[insn.dst] = r;
         } else {
           const r = scalarReg(copyBounds(s.b)); signExtend(r.b, insn.off / 8, true); regs[insn.dst] = r;

@@ -90,3 +90,51 @@ test("unprivileged mode forbids loops, pointer leaks and uninitialized stack rea
   const uninit = verify(assemble("r0 = *(u64 *)(r10 -8)\nexit"), { progType: "socket_filter", unpriv: true });
   assert.equal(uninit.error?.message, "invalid read from stack R10 off=-8 size=8");
 });
+
+test("a program using 65 distinct maps is refused as the kernel refuses it (MAX_USED_MAPS 64); 64 load", () => {
+  const maps = Array.from({ length: 65 }, () => ({ type: 2, keySize: 4, valueSize: 8, maxEntries: 1 }));
+  const prog = (ids: number[]): string => ids.map((i) => `r1 = map[id:${i}]`).join("\n") + "\nr0 = 0\nexit";
+  const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const r = verify(assemble(prog(upTo(65))), { progType: "socket_filter", maps, logLevel: 1 });
+  assert.deepEqual([r.accepted, r.error?.message, r.error?.errno], [false, "The total number of maps per program has reached the limit of 64", 7]);
+  assert.match(r.log, /^The total number of maps per program has reached the limit of 64\nprocessed 0 insns/);
+  // the same map referenced twice counts once
+  assert.equal(verify(assemble(prog([...upTo(64), 0])), { progType: "socket_filter", maps }).accepted, true);
+});
+
+test("w7 = w7 after `if w7 > 16` keeps r7 at most 16 (zext_32_to_64 takes the 32-bit bounds)", () => {
+  const value17 = { type: 2, keySize: 4, valueSize: 17, maxEntries: 1 };
+  const asm = `call bpf_ktime_get_ns#5
+r7 = r0
+if w7 > 16 goto pc+12
+w7 = w7
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem#1
+if r0 == 0 goto pc+3
+r0 += r7
+r0 = *(u8 *)(r0 +0)
+exit
+r0 = 0
+exit`;
+  const r = verify(assemble(asm), { progType: "socket_filter", maps: [value17], logLevel: 2 });
+  assert.equal(r.accepted, true, r.error?.message);
+  assert.match(r.log, /3: \(bc\) w7 = w7 +; R7=scalar\(smin=smin32=0,smax=umax=smax32=umax32=16,var_off=\(0x0; 0x1f\)\)\n/);
+});
+
+test("a loop bounded only by the packet length hits the 1M processed-insn limit with the kernel's line", () => {
+  // kernel 6.18: "BPF program is too large. Processed 1000001 insn" after 1.4 s; bpfkit took 50+ minutes when each
+  // branch copied the whole path so far (quadratic in the path length).
+  const r = verify(assemble("r2 = *(u32 *)(r1 +0)\nr0 = 0\nr3 = 0\nr0 += 1\nif r0 < r2 goto pc-2\nexit"), { progType: "socket_filter" });
+  assert.deepEqual([r.accepted, r.error?.message, r.error?.errno], [false, "BPF program is too large. Processed 1000001 insn", 28]);
+});
+
+test("a packet-pointer walk stops at the kernel's jump-sequence limit, counted as push_stack counts it", () => {
+  const asm = "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto pc+2\nr2 = r4\ngoto pc-5\nr0 = 0\nexit";
+  const r = verify(assemble(asm), { progType: "xdp", logLevel: 1 });
+  assert.deepEqual([r.accepted, r.error?.message, r.error?.errno], [false, "The sequence of 8193 jumps is too complex.", 7]);
+  assert.match(r.log, /\nprocessed 40965 insns \(limit 1000000\) max_states_per_insn 4 total_states 820 peak_states 820 mark_read 0\n$/);
+});

@@ -70,7 +70,11 @@ export interface VerifyResult {
 }
 
 interface Checkpoint { state: State; branches: number; parent: Checkpoint | undefined; pc: number; hit: number; miss: number }
-interface Pending { state: State; pc: number; from: number; cp: Checkpoint | undefined; path: number[]; logPos: number }
+/**
+ * A branch still to explore. The walk is depth-first, so the path prefix a branch was pushed with is still the
+ * current path's prefix when it is popped: it keeps only its length (a copy per branch made long loops quadratic).
+ */
+interface Pending { state: State; pc: number; from: number; cp: Checkpoint | undefined; pathLen: number; logPos: number }
 
 export function progTypeNumber(t: number | string): number {
   if (typeof t === "number") return t;
@@ -157,7 +161,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   };
   const stats = { max: 0, total: 0, peak: 0 };
   let processed = 0;
-  let path: number[] = [];
+  const path: number[] = [];
   const fmtInsn = (pc: number): string => formatInsnKernel(insns, pc, { mapRef: mapRef(env) });
   try {
     if (insns.length === 0 || insns.length > (env.unpriv ? 4096 : BPF_COMPLEXITY_LIMIT_INSNS)) {
@@ -203,7 +207,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       while (c) { c.branches--; if (c.branches > 0) break; c = c.parent; }
       const next = pending.pop();
       if (!next) return false;
-      cur = next.state; pc = next.pc; cp = next.cp; path = next.path;
+      cur = next.state; pc = next.pc; cp = next.cp; path.length = next.pathLen;
       // Level 1 keeps only the failing path: the log goes back to where this branch was pushed.
       if (logLevel === 1) vlog.reset(next.logPos);
       vlog.scratchAll();
@@ -293,7 +297,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           // bpf_loop: the callback is explored as its own path from the call (see checkHelperCall).
           env.callback = undefined;
           if (cp) cp.branches++;
-          pending.push({ state: cb.state, pc: cb.pc, from: pc, cp, path: path.slice(), logPos: vlog.end });
+          pending.push({ state: cb.state, pc: cb.pc, from: pc, cp, pathLen: path.length, logPos: vlog.end });
         }
         pc++;
         continue;
@@ -320,9 +324,9 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       if (op === BPF_JCOND && cls === BPF_JMP) {
         // may_goto: either continue or take the jump (the kernel bounds the loop with a hidden counter).
         // Loops through may_goto converge in the kernel only thanks to precision tracking, which bpfkit lacks.
-        if (pending.length >= 8192) reject(env, `The sequence of ${pending.length} jumps is too complex.`, E2BIG);
+        if (pending.length >= 8192) reject(env, `The sequence of ${pending.length + 1} jumps is too complex.`, E2BIG); // push_stack counts the new one
         if (cp) cp.branches++;
-        pending.push({ state: copyState(cur), pc: pc + insn.off + 1, from: pc, cp, path: path.slice(), logPos: vlog.end });
+        pending.push({ state: copyState(cur), pc: pc + insn.off + 1, from: pc, cp, pathLen: path.length, logPos: vlog.end });
         pc++;
         continue;
       }
@@ -336,9 +340,9 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       const res = checkCondJmp(env, insn, copyState);
       const target = jumpTarget(insn, pc);
       if (res.taken && res.fallthrough) {
-        if (pending.length >= 8192) reject(env, `The sequence of ${pending.length} jumps is too complex.`, E2BIG);
+        if (pending.length >= 8192) reject(env, `The sequence of ${pending.length + 1} jumps is too complex.`, E2BIG); // push_stack counts the new one
         if (cp) cp.branches++;
-        pending.push({ state: res.taken, pc: target, from: pc, cp, path: path.slice(), logPos: vlog.end });
+        pending.push({ state: res.taken, pc: target, from: pc, cp, pathLen: path.length, logPos: vlog.end });
         if (logLevel >= 1) vlog.insnState(cur, env, pc);
         pc++;
       } else {

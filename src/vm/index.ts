@@ -4,7 +4,7 @@
 // r.lo/r.hi are r0's unsigned halves, r.value the bigint, r.toString() the unsigned decimal, r.insns the count run.
 // May import: isa, maps (registry), helpers (types/env/ids). Pure: no node: imports.
 export { AddressSpace, FIRST_MAPPED, GUARD } from "./memory.ts";
-export type { Region, RegionKind, AllocOptions, AddressSpaceOptions } from "./memory.ts";
+export type { Region, RegionKind, RegionRecord, LayoutOp, AllocOptions, AddressSpaceOptions } from "./memory.ts";
 export { Vm, RunResult } from "./vm.ts";
 export type { VmOptions, RunOptions } from "./vm.ts";
 export { loadProgram } from "./program.ts";

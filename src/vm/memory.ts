@@ -35,7 +35,26 @@ export interface AddressSpaceOptions {
   readonly maximumPages?: number;
   /** Back the space with shared memory so worker threads can act as CPUs. */
   readonly shared?: boolean;
+  /**
+   * Attach to memory another thread created (a worker CPU): regions it mapped arrive through `applyLayout`, and this
+   * space allocates only inside `arena`, a range the owner reserved for it, so two threads never hand out one address.
+   */
+  readonly memory?: WebAssembly.Memory;
+  readonly arena?: { readonly start: number; readonly size: number };
 }
+
+/** A region as another thread sharing the memory learns it. */
+export interface RegionRecord {
+  readonly id: number;
+  readonly start: number;
+  readonly size: number;
+  readonly kind: RegionKind;
+  readonly name: string;
+  readonly writable: boolean;
+}
+
+/** One change of the layout, in the order it happened: a region mapped, or the start of a region unmapped. */
+export type LayoutOp = { readonly map: RegionRecord; readonly unmap?: undefined } | { readonly unmap: number; readonly map?: undefined };
 
 const PAGE = 65536;
 /** Lowest mapped address: the first wasm page stays a hole, so null and small integers never dereference. */
@@ -52,6 +71,10 @@ export class AddressSpace {
   readonly memory: WebAssembly.Memory;
   u8: Uint8Array;
   dv: DataView;
+  /** The same bytes as 32-bit words (index = address / 4), for Atomics and map bookkeeping kept in the space. */
+  i32: Int32Array;
+  /** Backed by a SharedArrayBuffer: worker CPUs may run on it, and atomic instructions are real atomics. */
+  readonly shared: boolean;
   generation = 0;
   /** Changes whenever a region is mapped or unmapped, so callers caching region bounds know when to drop them. */
   layoutVersion = 0;
@@ -64,13 +87,65 @@ export class AddressSpace {
   private free_: { start: number; size: number }[] = [];
   private top = FIRST_MAPPED;
   private lastHit = -1;
+  /** Addresses at or above this were never handed out, so they are still zero (memory grows zeroed). */
+  private fresh = FIRST_MAPPED;
+  /** End of the arena an attached space allocates in (Infinity: the owner, which grows the memory). */
+  private readonly limit: number = Infinity;
+  private readonly arenaStart: number = Infinity;
+  private journal_: LayoutOp[] | undefined;
 
   constructor(opts: AddressSpaceOptions = {}) {
     const initial = opts.initialPages ?? 16;
     const maximum = opts.maximumPages ?? 16384;
-    this.memory = new WebAssembly.Memory({ initial, maximum, shared: opts.shared ?? false } as WebAssembly.MemoryDescriptor);
+    this.memory = opts.memory ?? new WebAssembly.Memory({ initial, maximum, shared: opts.shared ?? false } as WebAssembly.MemoryDescriptor);
+    this.shared = typeof SharedArrayBuffer !== "undefined" && this.memory.buffer instanceof SharedArrayBuffer;
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    if (opts.arena !== undefined) {
+      this.top = this.fresh = this.arenaStart = opts.arena.start;
+      this.limit = opts.arena.start + opts.arena.size;
+      this.nextId = 0x40000000; // ids of regions only this thread knows
+    }
+  }
+
+  /**
+   * Records every region mapped or unmapped from now on (the owner of a shared space does, so worker CPUs can
+   * replay the layout with applyLayout). Returns the live record; callers take what they have not sent yet.
+   */
+  journal(): LayoutOp[] {
+    this.journal_ ??= this.regionsSorted.map((r) => ({ map: record(r) }));
+    return this.journal_;
+  }
+
+  /** Replays another thread's layout changes: its regions become checkable here (never allocated here). */
+  applyLayout(ops: readonly LayoutOp[]): void {
+    for (const op of ops) {
+      if (op.map !== undefined) {
+        const r = op.map;
+        // the owner's record of this thread's own arena: what lies inside it is this thread's to know
+        if (this.indexOf(r.start) >= 0 || (r.start >= this.arenaStart && r.start < this.limit)) continue;
+        this.insertSorted({ id: r.id, start: r.start, size: r.size, kind: r.kind, name: r.name, writable: r.writable });
+      } else {
+        const i = this.indexOf(op.unmap);
+        if (i < 0) continue;
+        this.starts.splice(i, 1);
+        this.ends.splice(i, 1);
+        this.regionsSorted.splice(i, 1);
+        this.lastHit = -1;
+      }
+    }
+    this.layoutVersion++;
+    this.refresh();
+  }
+
+  /** Re-reads the memory's size after another thread grew it (shared memory never detaches old views). */
+  refresh(): void {
+    if (this.memory.buffer.byteLength === this.u8.length) return;
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.generation++;
   }
 
   /** Map a new zeroed region of `size` bytes. Throws ENOMEM when the memory cannot grow. */
@@ -99,15 +174,20 @@ export class AddressSpace {
     if (start < 0) {
       start = alignUp(this.top, align);
       const end = start + need + GUARD;
+      if (end > this.limit) throw new BpfError("ENOMEM", `arena [0x${(this.limit - 1).toString(16)}] cannot hold ${size} more bytes`);
       this.ensure(end);
       this.top = end;
     }
     const region: Region = {
       id: this.nextId++, start, size, kind: opts.kind, name: opts.name ?? opts.kind, writable: opts.writable ?? true,
     };
-    if (!opts.noZero) this.u8.fill(0, start, start + need);
+    // Memory never handed out is still zero: leaving it untouched keeps a large, sparsely used region (a map sized
+    // by max_entries) from costing pages until they are used.
+    if (!opts.noZero && start < this.fresh) this.u8.fill(0, start, Math.min(start + need, this.fresh));
+    if (start + need + GUARD > this.fresh) this.fresh = start + need + GUARD;
     this.insertSorted(region);
     this.layoutVersion++;
+    this.journal_?.push({ map: record(region) });
     return region;
   }
 
@@ -120,6 +200,7 @@ export class AddressSpace {
     this.regionsSorted.splice(i, 1);
     this.lastHit = -1;
     this.layoutVersion++;
+    this.journal_?.push({ unmap: region.start });
     this.free_.push({ start: region.start, size: Math.max(region.size, 1) + GUARD });
     this.free_.sort((a, b) => a.start - b.start);
     // coalesce neighbours
@@ -140,6 +221,9 @@ export class AddressSpace {
    * `addr` must already be known to fit in 32 bits (callers check the high half of a 64-bit pointer).
    */
   check(addr: number, size: number, write: boolean): boolean {
+    // sizes and addresses are whole 32-bit numbers: NaN, fractions, negatives and 2^32+ are refused here, once for all
+    if ((size >>> 0) !== size || (addr >>> 0) !== addr) return false;
+    if (size === 0) return this.lookup(addr) >= 0 || (addr > 0 && this.lookup(addr - 1) >= 0);
     let i = this.lastHit;
     if (i < 0 || addr < this.starts[i]! || addr + size > this.ends[i]!) {
       i = this.lookup(addr);
@@ -156,13 +240,47 @@ export class AddressSpace {
   }
 
   fault(addr: number, size: number, write: boolean, pc = -1): BpfError {
-    const r = this.find(addr);
+    const where = pc >= 0 ? `pc ${pc}: ` : "";
+    const at = Number.isFinite(addr) ? `0x${addr.toString(16)}` : String(addr);
+    if ((size >>> 0) !== size || (addr >>> 0) !== addr) {
+      const n = Number.isNaN(size) ? "2^53 or more" : String(size); // argNum's NaN: a 64-bit size past 2^53
+      return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${n} bytes at ${at}: not a 32-bit address and size`,
+        pc >= 0 ? { pc } : {});
+    }
+    const r = this.find(addr) ?? (size === 0 && addr > 0 ? this.find(addr - 1) : undefined);
     const why = r === undefined ? "unmapped address"
       : write && !r.writable ? `write to read-only ${r.name}`
       : `out of bounds of ${r.name} [0x${r.start.toString(16)}, 0x${(r.start + r.size).toString(16)})`;
-    const where = pc >= 0 ? `pc ${pc}: ` : "";
-    return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${size} bytes at 0x${addr.toString(16)}: ${why}`,
+    return new BpfError("FAULT", `${where}invalid ${write ? "write" : "read"} of ${size} bytes at ${at}: ${why}`,
       pc >= 0 ? { pc } : {});
+  }
+
+  // Checked bulk access for helpers and maps: each checks the whole range with `check` (one region, writable for
+  // writes, integer size) before touching a byte, so no helper calls a raw typed-array method on an unchecked range.
+
+  /** Copy `n` bytes from `src` to `dst` inside the space (memmove); faults naming `pc` unless both ranges are allowed. */
+  copyChecked(dst: number, src: number, n: number, pc = -1): void {
+    this.assert(src, n, false, pc);
+    this.assert(dst, n, true, pc);
+    if (n > 0) this.u8.copyWithin(dst, src, src + n);
+  }
+
+  /** Set `n` bytes at `dst` to `byte`; faults unless the range is writable. */
+  fillChecked(dst: number, n: number, byte: number, pc = -1): void {
+    this.assert(dst, n, true, pc);
+    if (n > 0) this.u8.fill(byte, dst, dst + n);
+  }
+
+  /** Write `bytes` at `dst`; faults unless the range is writable. */
+  setChecked(dst: number, bytes: Uint8Array, pc = -1): void {
+    this.assert(dst, bytes.length, true, pc);
+    if (bytes.length > 0) this.u8.set(bytes, dst);
+  }
+
+  /** A copy of `n` bytes at `src`; faults unless the range is readable. */
+  sliceChecked(src: number, n: number, pc = -1): Uint8Array {
+    this.assert(src, n, false, pc);
+    return this.u8.slice(src, src + n);
   }
 
   /** All mapped regions, lowest address first. */
@@ -222,8 +340,12 @@ export class AddressSpace {
     }
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
     this.generation++;
   }
 }
+
+const record = (r: Region): RegionRecord =>
+  ({ id: r.id, start: r.start, size: r.size, kind: r.kind, name: r.name, writable: r.writable });
 
 const alignUp = (x: number, a: number): number => (x + a - 1) & ~(a - 1);

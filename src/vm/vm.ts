@@ -123,6 +123,11 @@ export class Vm {
     return p;
   }
 
+  /** Registers a program another thread loaded over this space's (shared) memory, rebuilt here, as this VM's own. */
+  adopt(p: LoadedProgram): void {
+    this.codeOwners.set(p.code.id, p);
+  }
+
   /** Free a program's code region. */
   unload(p: LoadedProgram): void {
     this.codeOwners.delete(p.code.id);
@@ -435,6 +440,7 @@ export class Vm {
           if (op[pc] === 0x8d) {
             // callx (bpf_conformance): the register holds a function address or a helper id
             const reg = d !== 0 ? d : IMM[pc]!;
+            if (reg > 10 || reg < 0) throw new BpfError("FAULT", `pc ${pc}: callx through r${reg}, which is not a register`, { pc });
             const fn = H[reg] === 0 ? this.functionAt(L[reg]! >>> 0) : undefined;
             if (fn !== undefined && fn.prog === p) target = fn.pc; else id = L[reg]!;
           } else if (s === 1) target = pc + IMM[pc]! + 1;
@@ -519,10 +525,87 @@ export class Vm {
     return next;
   }
 
-  /** BPF_STX | BPF_ATOMIC: add/or/and/xor (± fetch), xchg, cmpxchg, load-acquire, store-release. */
+  /**
+   * BPF_STX | BPF_ATOMIC: add/or/and/xor (± fetch), xchg, cmpxchg, load-acquire, store-release. Aligned 32- and
+   * 64-bit operations are Atomics on the memory, so CPUs sharing it (worker threads) never lose an update; a 64-bit
+   * add without fetch is two word-sized atomic adds with the carry (exact: each carry comes from the low word the add
+   * itself replaced), the other 64-bit read-modify-writes go through BigInt64Array Atomics. Unaligned ones (the
+   * verifier refuses them) take the plain path.
+   */
   private atomic(pc: number, code: number, d: number, s: number, off: number, imm: number): void {
-    const L = this.lo, H = this.hi, dv = this.space.dv;
     const size = (code & 0x18) === 0x18 ? 8 : (code & 0x18) === 0 ? 4 : (code & 0x18) === 0x08 ? 2 : 1;
+    if (size >= 4) {
+      const a = this.ea(imm === 0x100 ? s : d, off, size, imm !== 0x100, pc);
+      if ((a & (size - 1)) === 0) { this.realAtomic(a, size, d, s, imm); return; }
+    }
+    this.plainAtomic(pc, size, d, s, off, imm);
+  }
+
+  private realAtomic(a: number, size: number, d: number, s: number, imm: number): void {
+    const L = this.lo, H = this.hi, i32 = this.space.i32, w = a >> 2;
+    if (size === 4) {
+      const v = L[s]!;
+      switch (imm) {
+        case 0x100: L[d] = Atomics.load(i32, w); H[d] = 0; return;
+        case 0x110: Atomics.store(i32, w, v); return;
+        case 0x00: Atomics.add(i32, w, v); return;
+        case 0x01: L[s] = Atomics.add(i32, w, v); H[s] = 0; return;
+        case 0x40: Atomics.or(i32, w, v); return;
+        case 0x41: L[s] = Atomics.or(i32, w, v); H[s] = 0; return;
+        case 0x50: Atomics.and(i32, w, v); return;
+        case 0x51: L[s] = Atomics.and(i32, w, v); H[s] = 0; return;
+        case 0xa0: Atomics.xor(i32, w, v); return;
+        case 0xa1: L[s] = Atomics.xor(i32, w, v); H[s] = 0; return;
+        case 0xe1: L[s] = Atomics.exchange(i32, w, v); H[s] = 0; return;
+        // cmpxchg compares the low 32 bits of r0; r0 gets the old value, zero-extended
+        case 0xf1: L[0] = Atomics.compareExchange(i32, w, L[0]!, v); H[0] = 0; return;
+      }
+      return;
+    }
+    const sl = L[s]!, sh = H[s]!;
+    switch (imm) {
+      case 0x00: {
+        const old = Atomics.add(i32, w, sl);
+        const carry = (old >>> 0) + (sl >>> 0) >= TWO32 ? 1 : 0;
+        if (sh !== 0 || carry !== 0) Atomics.add(i32, w + 1, sh + carry);
+        return;
+      }
+      // bitwise operations act on each word independently
+      case 0x40: Atomics.or(i32, w, sl); Atomics.or(i32, w + 1, sh); return;
+      case 0x50: Atomics.and(i32, w, sl); Atomics.and(i32, w + 1, sh); return;
+      case 0xa0: Atomics.xor(i32, w, sl); Atomics.xor(i32, w + 1, sh); return;
+    }
+    const i64 = this.i64View();
+    const v = toU64(sl, sh), x = a >> 3;
+    let old: bigint;
+    switch (imm) {
+      case 0x100: old = Atomics.load(i64, x); setReg(L, H, d, old); return;
+      case 0x110: Atomics.store(i64, x, v); return;
+      case 0x01: old = Atomics.add(i64, x, v); break;
+      case 0x41: old = Atomics.or(i64, x, v); break;
+      case 0x51: old = Atomics.and(i64, x, v); break;
+      case 0xa1: old = Atomics.xor(i64, x, v); break;
+      case 0xe1: old = Atomics.exchange(i64, x, v); break;
+      case 0xf1: old = Atomics.compareExchange(i64, x, toU64(L[0]!, H[0]!), v); setReg(L, H, 0, old); return;
+      default: return;
+    }
+    setReg(L, H, s, old);
+  }
+
+  private i64: BigInt64Array | undefined;
+  private i64Gen = -1;
+  private i64View(): BigInt64Array {
+    const sp = this.space;
+    if (this.i64 === undefined || this.i64Gen !== sp.generation || this.i64.buffer !== sp.u8.buffer) {
+      this.i64 = new BigInt64Array(sp.u8.buffer, 0, sp.u8.length >> 3);
+      this.i64Gen = sp.generation;
+    }
+    return this.i64;
+  }
+
+  /** The non-atomic path: byte and half-word acquire/release, and unaligned accesses. */
+  private plainAtomic(pc: number, size: number, d: number, s: number, off: number, imm: number): void {
+    const L = this.lo, H = this.hi, dv = this.space.dv;
     if (imm === 0x100) {
       const a = this.ea(s, off, size, false, pc);
       L[d] = size === 8 || size === 4 ? dv.getInt32(a, true) : size === 2 ? dv.getUint16(a, true) : dv.getUint8(a);

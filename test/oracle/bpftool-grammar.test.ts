@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { parseBpftoolArgs, routeBpftool } from "../../src/cli/bpftool.ts";
+import { runBpfkitLines } from "./cli.ts";
 
 const haveBpftool = spawnSync("bpftool", ["version"]).status === 0;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -42,13 +43,6 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   "version": "names bpfkit and its version; bpftool names itself and the libbpf it links",
 };
 
-/** Runs every line through bpfkit's CLI in one process (test/oracle/cli-batch.ts). */
-export function runBpfkitLines(lines: readonly string[][]): { stdout: string; stderr: string; status: number }[] {
-  const driver = new URL("./cli-batch.ts", import.meta.url).pathname;
-  const r = spawnSync(process.execPath, ["--import", "tsx", driver], { input: JSON.stringify(lines), encoding: "utf8", maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`cli-batch failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { stdout: string; stderr: string; status: number }[];
-}
 
 test("global options, prefixes, help and errors match bpftool 7.1", (t) => {
   if (!haveBpftool || !isRoot) {

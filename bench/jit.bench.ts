@@ -1,0 +1,144 @@
+// JIT speed: ns per executed instruction and ns per run for bpfkit's interpreter and WebAssembly JIT, uBPF's
+// interpreter and x86-64 JIT (built from ../shared/peers/ubpf into a temporary folder), and the kernel JIT
+// (BPF_PROG_TEST_RUN with repeat), all in this run; then the JIT's compile time per 1,000 instructions.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assemble, encodeProgram } from "../src/isa/ebpf/index.ts";
+import type { Insn } from "../src/isa/ebpf/insn.ts";
+import { AddressSpace } from "../src/vm/index.ts";
+import { defaultHelpers, hostEnv } from "../src/helpers/index.ts";
+import { buildSkbContext } from "../src/runtime/index.ts";
+import { createEngine, compileModule, type EngineKind } from "../src/jit/index.ts";
+import { verify } from "../src/verifier/index.ts";
+import { PROGRAMS, cpuMs, tinyArrayMap, withMapRef } from "./interp.bench.ts";
+
+// An IPv4/TCP port-80 filter over LD_ABS/LD_IND, the shape tcpdump filters take in eBPF.
+const FILTER = `mov %r6, %r1\nldabsh 12\njne %r0, 0x800, drop\nldabsb 23\njne %r0, 6, drop\nldabsh 20\njset %r0, 0x1fff, drop\n`
+  + `ldabsb 14\nand %r0, 0xf\nlsh %r0, 2\nmov %r7, %r0\nldindh %r7, 16\njeq %r0, 80, accept\nldindh %r7, 14\n`
+  + `jeq %r0, 80, accept\ndrop:\nmov %r0, 0\nexit\naccept:\nmov %r0, 65535\nexit`;
+
+function tcpPacket(): Uint8Array {
+  const p = new Uint8Array(64);
+  p.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00], 0);
+  p.set([0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], 14);
+  p.set([0x30, 0x39, 0, 80], 34);
+  return p;
+}
+
+interface Bench { name: string; insns: Insn[]; usesMap?: boolean; packet?: Uint8Array; ubpf?: boolean }
+
+function ubpfDriver(tmp: string): string | { note: string } {
+  const src = fileURLToPath(new URL("../../shared/peers/ubpf/src", import.meta.url));
+  const peers = existsSync(src) ? src : "/work/shared/peers/ubpf/src";
+  if (!existsSync(peers)) return { note: "uBPF source absent (../shared/peers/ubpf)" };
+  try {
+    execFileSync("cmake", ["-S", peers, "-B", join(tmp, "ubpf"), "-DCMAKE_BUILD_TYPE=Release", "-DUBPF_SKIP_EXTERNAL=ON",
+      "-DUBPF_ENABLE_TESTS=OFF", "-DUBPF_INSTALL_GIT_HOOKS=OFF"], { stdio: "pipe" });
+    execFileSync("cmake", ["--build", join(tmp, "ubpf"), "-j2"], { stdio: "pipe" });
+    const drv = join(tmp, "ubpf-driver");
+    execFileSync("gcc", ["-O2", "-o", drv, fileURLToPath(new URL("./ubpf-driver.c", import.meta.url)),
+      `-I${join(peers, "vm/inc")}`, `-I${join(tmp, "ubpf/vm")}`, join(tmp, "ubpf/lib/libubpf.a")], { stdio: "pipe" });
+    return drv;
+  } catch (e) {
+    return { note: `uBPF did not build: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
+
+async function kernelNsPerRun(b: Bench): Promise<number | string> {
+  try {
+    const k = await import("../test/oracle/kernel.ts");
+    const avail = k.kernelAvailable();
+    if (avail !== true) return avail;
+    const loaded = k.kernelLoad(b.insns, {
+      progType: "socket_filter", name: "jit_bench",
+      ...(b.usesMap ? { maps: [{ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 }] } : {}),
+    });
+    if (!loaded.accepted) return `kernel rejected it: ${loaded.log.trim().split("\n").pop()}`;
+    try {
+      let best = Infinity;
+      for (let t = 0; t < 3; t++) best = Math.min(best, k.kernelTestRun(loaded.fd!, { data: b.packet ?? new Uint8Array(64), repeat: 5000 }).duration);
+      return best;
+    } finally { loaded.close(); }
+  } catch (e) {
+    return `kernel unavailable: ${(e as Error).message}`;
+  }
+}
+
+/** ns per run of `b` on one engine (process CPU time, best of 7 trials), and instructions per run. */
+function measure(kind: EngineKind, b: Bench): { ns: number; insns: number; r0: string } {
+  const space = new AddressSpace();
+  const { map, handle } = tinyArrayMap(space);
+  const e = createEngine(kind, space, { helpers: defaultHelpers, env: hostEnv(), mapAt: (a) => (a === handle ? map : undefined) });
+  const skb = buildSkbContext(space, b.packet ?? new Uint8Array(64));
+  const v = verify(b.insns, { progType: "socket_filter", maps: b.usesMap ? [{ type: 2, keySize: 4, valueSize: 8, maxEntries: 1 }] : [] });
+  const prog = e.load(b.insns, { name: b.name, resolve: { map: () => handle }, ...(v.accepted ? { facts: v.facts } : {}) });
+  let r = e.run(prog, skb.run);
+  for (let k = 0; k < 200; k++) r = e.run(prog, skb.run);
+  const runs = Math.max(50, Math.round((kind === "jit" ? 2e8 : 1.5e7) / Math.max(r.insns, 20)));
+  let best = Infinity;
+  for (let t = 0; t < 7; t++) {
+    const t0 = cpuMs();
+    for (let k = 0; k < runs; k++) e.run(prog, skb.run);
+    best = Math.min(best, ((cpuMs() - t0) * 1e6) / runs);
+  }
+  return { ns: best, insns: r.insns, r0: r.toString() };
+}
+
+function compileTime(): number {
+  // a 10,000-slot program of ALU, loads/stores and forward branches, compiled (codegen + WebAssembly.Module) repeatedly
+  const lines: string[] = ["mov %r0, 0", "mov %r1, 1", "mov %r2, 2"];
+  for (let i = 0; lines.length < 9990; i++) {
+    lines.push(`add %r0, ${i}`, `xor %r1, %r0`, `stxdw [%r10-${8 + (i % 8) * 8}], %r1`, `ldxdw %r2, [%r10-${8 + (i % 8) * 8}]`,
+      `jgt %r2, ${i}, l${i}`, `mul %r1, 3`, `l${i}:`);
+  }
+  lines.push("exit");
+  const insns = assemble(lines.join("\n"));
+  const space = new AddressSpace();
+  const e = createEngine("jit", space, {});
+  const p = e.load(insns);
+  let best = Infinity;
+  for (let t = 0; t < 5; t++) {
+    const t0 = cpuMs();
+    const m = compileModule(p, 0, { scratch: 65536 });
+    new WebAssembly.Module(m.bytes as BufferSource);
+    best = Math.min(best, cpuMs() - t0);
+  }
+  return (best / insns.length) * 1000;
+}
+
+export async function main(): Promise<void> {
+  const benches: Bench[] = PROGRAMS.map((p) => ({ name: p.name, insns: withMapRef(assemble(p.asm)), ...(p.usesMap ? { usesMap: true } : {}), ubpf: true }));
+  benches.push({ name: "packet filter", insns: assemble(FILTER), packet: tcpPacket(), ubpf: false });
+  const tmp = mkdtempSync(join(tmpdir(), "bpfkit-ubpf-"));
+  const drv = ubpfDriver(tmp);
+  if (typeof drv !== "string") console.log(`NOTE uBPF skipped: ${drv.note}`);
+  console.log("program            insns/run | ns/insn: interp     jit  uBPF-int  uBPF-jit  kernel | jit vs kernel  vs uBPF-jit  vs interp | ns/run jit  kernel");
+  try {
+    for (const b of benches) {
+      const i = measure("interp", b), j = measure("jit", b);
+      if (i.r0 !== j.r0) console.log(`MISMATCH ${b.name}: interp r0 ${i.r0}, jit r0 ${j.r0}`);
+      let ui = NaN, uj = NaN, unote = "";
+      if (typeof drv === "string" && b.ubpf) {
+        const bin = join(tmp, "prog.bin");
+        // uBPF has no map fds: the lddw of map 0 becomes a plain constant (its helper ignores r1)
+        writeFileSync(bin, encodeProgram(b.insns.map((x) => (x.code === 0x18 ? { ...x, src: 0 } : x))));
+        const out = execFileSync(drv, [bin, "64", String(Math.max(20, Math.round(2e6 / i.insns)))], { encoding: "utf8" }).trim().split(/\s+/);
+        ui = Number(out[0]) / i.insns; uj = Number(out[1]) / i.insns;
+      } else if (!b.ubpf) unote = "uBPF has no LD_ABS/LD_IND";
+      const kr = await kernelNsPerRun(b);
+      const kn = typeof kr === "number" ? kr / i.insns : NaN;
+      const f = (x: number, w = 8, d = 2): string => (Number.isNaN(x) ? "n/a" : x.toFixed(d)).padStart(w);
+      const ratio = (a: number, b: number): string => (Number.isNaN(a) || Number.isNaN(b) ? "n/a" : `${(a / b).toFixed(2)}x`).padStart(11);
+      console.log(`${b.name.padEnd(18)} ${String(i.insns).padStart(9)} | ${f(i.ns / i.insns, 14)}${f(j.ns / j.insns)}${f(ui, 10)}${f(uj, 10)}${f(kn, 8, 3)} |`
+        + `${ratio(j.ns / j.insns, kn)} ${ratio(j.ns / j.insns, uj)} ${ratio(i.ns, j.ns)} |${f(j.ns, 11, 0)}${f(typeof kr === "number" ? kr : NaN, 8, 0)}`
+        + (typeof kr === "string" ? `  (kernel: ${kr})` : "") + (unote ? `  (${unote})` : ""));
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log("(\"jit vs kernel\"/\"vs uBPF-jit\": bpfkit JIT time over theirs, lower is better; \"vs interp\": interpreter time over JIT time)");
+  console.log(`JIT compile time: ${compileTime().toFixed(3)} ms per 1,000 instructions (codegen + WebAssembly.Module)`);
+}

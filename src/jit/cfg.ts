@@ -1,0 +1,140 @@
+// Control flow for the JIT: basic blocks of one eBPF function (every block reachable from its entry by jumps, so
+// code shared between functions is compiled into each), and the stackifier that lays them out as wasm's
+// structured `block`/`loop` scopes. Blocks stay in pc order; a back edge opens a `loop` at its target, a forward
+// jump a `block` that ends just before its target. Crossing intervals are widened until they nest (a loop's end may
+// move later, a block's start earlier); when that is impossible (a jump into a loop's middle from before it: an
+// irreducible graph) the function falls back to a dispatch loop over its blocks.
+
+/** One basic block: slots [start, end), `count` instructions (an lddw is one), and its successors by pc. */
+export interface BasicBlock {
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  /** Jump target (conditional or not), when the last instruction jumps; may be outside the program. */
+  readonly target: number | undefined;
+  /** Whether control can fall through to `end`. */
+  readonly falls: boolean;
+}
+
+export interface Scope {
+  readonly kind: "block" | "loop";
+  open: number;
+  close: number;
+}
+
+export interface Layout {
+  /** Blocks in pc order; positions index this array. */
+  readonly blocks: readonly BasicBlock[];
+  readonly posOf: ReadonlyMap<number, number>;
+  /** Nesting scopes sorted outer-first, or undefined when the graph needs the dispatch loop. */
+  readonly scopes: Scope[] | undefined;
+}
+
+const isJump = (op: number): boolean => {
+  const cls = op & 7;
+  if (cls !== 5 && cls !== 6) return false;
+  const code = op & 0xf0;
+  return code !== 0x80 && code !== 0x90; // call, exit
+};
+const isExit = (op: number): boolean => op === 0x95;
+const isCall = (op: number): boolean => op === 0x85 || op === 0x8d;
+
+/** The jump target of the jump at `pc` (JA32 takes its offset from imm). */
+export const jumpTarget = (op: Uint8Array, off: Int32Array, imm: Int32Array, pc: number): number =>
+  pc + 1 + (op[pc] === 0x06 ? imm[pc]! : off[pc]!);
+
+/** Is `pc` where an instruction starts (inside the program, not the second slot of an lddw)? */
+export function slotStarts(op: Uint8Array): Uint8Array {
+  const ok = new Uint8Array(op.length);
+  for (let pc = 0; pc < op.length; pc++) { ok[pc] = 1; if (op[pc] === 0x18) pc++; }
+  return ok;
+}
+
+/** Basic blocks reachable from `entry` by jumps and fallthrough. Calls and helper calls end a block. */
+export function functionBlocks(op: Uint8Array, off: Int32Array, imm: Int32Array, entry: number, valid: Uint8Array): BasicBlock[] {
+  const n = op.length;
+  const seen = new Map<number, BasicBlock>();
+  const work = [entry];
+  const leaders = new Set<number>([entry]);
+  // leaders first: every jump target and every slot after a jump/call/exit, over the reachable part
+  const visited = new Uint8Array(n);
+  while (work.length) {
+    let pc = work.pop()!;
+    while (pc >= 0 && pc < n && valid[pc] && !visited[pc]) {
+      visited[pc] = 1;
+      const c = op[pc]!;
+      const next = pc + (c === 0x18 ? 2 : 1);
+      if (isExit(c)) break;
+      if (isJump(c)) {
+        const t = jumpTarget(op, off, imm, pc);
+        if (t >= 0 && t < n && valid[t]) { leaders.add(t); work.push(t); }
+        if (c === 0x05 || c === 0x06) break;
+        leaders.add(next);
+      } else if (isCall(c)) leaders.add(next);
+      pc = next;
+    }
+  }
+  const sorted = [...leaders].filter((l) => l >= 0 && l < n && valid[l] && visited[l]).sort((a, b) => a - b);
+  const isLeader = new Uint8Array(n + 2);
+  for (const l of sorted) isLeader[l] = 1;
+  for (const s of sorted) {
+    let pc = s, count = 0, target: number | undefined, falls = true;
+    for (;;) {
+      const c = op[pc]!;
+      const next = pc + (c === 0x18 ? 2 : 1);
+      count++;
+      if (isExit(c)) { falls = false; pc = next; break; }
+      if (isJump(c)) {
+        target = jumpTarget(op, off, imm, pc);
+        if (c === 0x05 || c === 0x06) falls = false;
+        pc = next; break;
+      }
+      pc = next;
+      if (isCall(c) || pc >= n || !valid[pc] || isLeader[pc]) break;
+    }
+    seen.set(s, { start: s, end: pc, count, target, falls });
+  }
+  return sorted.map((s) => seen.get(s)!);
+}
+
+/** Lay out blocks as nested wasm scopes (see the file comment). */
+export function layout(blocks: readonly BasicBlock[]): Layout {
+  const posOf = new Map<number, number>();
+  blocks.forEach((b, i) => posOf.set(b.start, i));
+  const loops = new Map<number, Scope>();
+  const fwd = new Map<number, Scope>();
+  const succ = (b: BasicBlock): number[] => {
+    const s: number[] = [];
+    if (b.target !== undefined && posOf.has(b.target)) s.push(posOf.get(b.target)!);
+    return s;
+  };
+  blocks.forEach((b, u) => {
+    for (const v of succ(b)) {
+      if (v <= u) {
+        const l = loops.get(v);
+        if (l) l.close = Math.max(l.close, u); else loops.set(v, { kind: "loop", open: v, close: u });
+      } else if (v > u + 1) {
+        const f = fwd.get(v);
+        if (f) f.open = Math.min(f.open, u); else fwd.set(v, { kind: "block", open: u, close: v - 1 });
+      }
+    }
+  });
+  const ls = [...loops.values()], bs = [...fwd.values()];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const a of ls) for (const b of ls) {
+      if (a.open < b.open && b.open <= a.close && a.close < b.close) { a.close = b.close; changed = true; }
+    }
+    for (const f of bs) {
+      for (const l of ls) {
+        if (l.open < f.open && f.open <= l.close && l.close < f.close) { f.open = l.open; changed = true; }
+        else if (f.open < l.open && l.open <= f.close && f.close < l.close) return { blocks, posOf, scopes: undefined };
+      }
+      for (const g of bs) {
+        if (g.open < f.open && f.open <= g.close && g.close < f.close) { f.open = g.open; changed = true; }
+      }
+    }
+  }
+  const scopes = [...bs, ...ls].sort((a, b) => a.open - b.open || b.close - a.close || (a.kind === "block" ? -1 : 1));
+  return { blocks, posOf, scopes };
+}

@@ -1,0 +1,419 @@
+// The JIT engine: the interpreter's interface (load, run, unload over one address space) with each program compiled
+// to WebAssembly on first run. It owns what compiled code calls out to: helpers (through the same HelperCall the
+// interpreter passes), region resolution on a cache miss, faults and budget exhaustion worded as the interpreter
+// words them, tail calls (a shared function table, 33 at most), LD_IND and callbacks into compiled subprograms.
+import { BpfError } from "../errors.ts";
+import { helperName } from "../uapi/index.ts";
+import type { HelperEnv } from "../helpers/env.ts";
+import { hostEnv } from "../helpers/env.ts";
+import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";
+import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
+import type { Insn } from "../isa/ebpf/insn.ts";
+import { mapFromAddress } from "../maps/registry.ts";
+import type { AddressSpace, Region } from "../vm/memory.ts";
+import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program.ts";
+import { RunResult, type RunOptions, type VmOptions } from "../vm/vm.ts";
+import type { AccessFact } from "../verifier/env.ts";
+import {
+  compileModule, type CompiledModule, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  SCRATCH_STACKS,
+} from "./compile.ts";
+
+export interface JitLoadOptions extends LoadOptions {
+  /** The verifier's access facts for this program (src/verifier verify().facts): proven accesses run unchecked. */
+  readonly facts?: readonly AccessFact[];
+}
+
+interface Unit {
+  readonly module: CompiledModule;
+  readonly instance: WebAssembly.Instance;
+  /** Table slot of the unit's entry function. */
+  readonly slot: number;
+  readonly invoke: (slot: number) => void;
+}
+
+interface ProgState {
+  readonly prog: LoadedProgram;
+  readonly proven: Set<number>;
+  readonly units: Map<number, Unit>;
+}
+
+const TWO32 = 4294967296;
+const SKF_NET_OFF = -0x100000;
+const SKF_LL_OFF = -0x200000;
+// Facts the JIT trusts: the region kind is the same at run time as the verifier modelled it. ctx accesses stay
+// checked (the context a run passes may differ from the type's layout).
+const TRUSTED = new Set(["stack", "map_value", "map_key", "pkt", "mem"]);
+
+export class JitVm {
+  readonly space: AddressSpace;
+  private readonly helpers: HelperTable;
+  private readonly programOf: (entry: unknown) => LoadedProgram | undefined;
+  private readonly defaultBudget: number;
+  private readonly defaultCpu: number;
+  private readonly call: HelperCall;
+  private readonly stackRegions: Region[] = [];
+  private readonly scratch: Region;
+  private readonly states = new WeakMap<LoadedProgram, ProgState>();
+  private readonly codeOwners = new Map<number, LoadedProgram>();
+  private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 0 });
+  private readonly gBudget = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  private readonly gDepth = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  private readonly gPdata = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  private readonly gPlen = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  private readonly shared: boolean;
+  private i32 = new Int32Array(0);
+  private tailCalls = 0;
+  private packet: PacketAccess | undefined;
+  private pdata = 0;
+  private plen = 0;
+  private ctxRegion: Region | undefined;
+  private ctxWritable: Uint8Array | undefined;
+  private readonly imports: Record<string, unknown>;
+
+  constructor(space: AddressSpace, opts: VmOptions = {}) {
+    this.space = space;
+    this.helpers = opts.helpers ?? [];
+    this.defaultBudget = opts.budget ?? 1 << 28;
+    this.defaultCpu = opts.cpu ?? 0;
+    this.shared = typeof SharedArrayBuffer !== "undefined" && space.memory.buffer instanceof SharedArrayBuffer;
+    for (let i = 0; i < MAX_CALL_FRAMES; i++) {
+      this.stackRegions.push(space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
+    }
+    this.scratch = space.alloc(SCRATCH_SIZE, { kind: "scratch", name: "jit scratch", writable: false, align: 8 });
+    const v = this.view();
+    for (let i = 0; i < MAX_CALL_FRAMES; i++) {
+      v[(this.scratch.start + SCRATCH_STACKS) / 4 + 2 * i] = this.stackRegions[i]!.start + MAX_BPF_STACK;
+    }
+    this.programOf = opts.programOf ?? ((e) => (isLoadedProgram(e) ? e : undefined));
+    const mapAt = opts.mapAt ?? ((addr: number) => mapFromAddress(space, addr) as ProgramMap | undefined);
+    const self = this;
+    this.call = {
+      space, env: opts.env ?? hostEnv(), lo: new Int32Array(11), hi: new Int32Array(11), pc: 0, id: 0, ctx: 0,
+      cpu: this.defaultCpu, packet: undefined, mapAt,
+      callback: (fn, a1, a2, a3, a4, a5) => self.callback(fn, a1, a2, a3, a4, a5),
+    };
+    this.imports = {
+      helper: (id: number, pc: number) => this.helper(id, pc),
+      access: (lo: number, hi: number, size: number, write: number, pc: number) => this.access(lo, hi, size, write !== 0, pc),
+      tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
+      ldaddr: (k: number, size: number) => this.packetAddress(k, size),
+      mem: space.memory, table: this.table,
+      budget: this.gBudget, depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
+    };
+  }
+
+  /** Check and pre-decode a program (as the interpreter does); it is compiled on its first run. */
+  load(insns: readonly Insn[], opts: JitLoadOptions = {}): LoadedProgram {
+    const p = loadProgram(this.space, insns, opts);
+    this.codeOwners.set(p.code.id, p);
+    const proven = new Set<number>();
+    for (const f of opts.facts ?? []) if (TRUSTED.has(f.kind)) proven.add(f.pc);
+    this.states.set(p, { prog: p, proven, units: new Map() });
+    return p;
+  }
+
+  unload(p: LoadedProgram): void {
+    this.codeOwners.delete(p.code.id);
+    this.space.release(p.code);
+    this.states.delete(p);
+  }
+
+  /** Compile now (else on first run); returns the module of the program's entry. */
+  compile(p: LoadedProgram, entry = 0, listing = false): CompiledModule {
+    if (listing) return compileModule(p, entry, { scratch: this.scratch.start, proven: this.state(p).proven, sharedMemory: this.shared, listing });
+    return this.unit(p, entry).module;
+  }
+
+  run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
+    const unit = this.unit(prog, 0);
+    const v = this.view(), r = (this.scratch.start + SCRATCH_REGS) >> 2;
+    v.fill(0, r, r + 22);
+    if (opts.ctx !== undefined) setReg(v, r, 1, opts.ctx);
+    setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
+    this.resetCache(v);
+    const budget = opts.budget ?? this.defaultBudget;
+    this.gBudget.value = budget;
+    this.gDepth.value = 0;
+    this.tailCalls = 0;
+    this.packet = opts.packet;
+    this.syncPacket();
+    this.ctxRegion = opts.ctxRegion;
+    this.ctxWritable = opts.ctxWritable;
+    const call = this.call;
+    call.ctx = opts.ctx ?? 0;
+    call.packet = opts.packet;
+    call.cpu = opts.cpu ?? this.defaultCpu;
+    try {
+      unit.invoke(unit.slot);
+    } catch (e) {
+      throw asBpfError(e);
+    }
+    const w = this.view();
+    return new RunResult(w[r]! >>> 0, w[r + 1]! >>> 0, budget - (this.gBudget.value as number));
+  }
+
+  private state(p: LoadedProgram): ProgState {
+    let s = this.states.get(p);
+    if (s === undefined) {
+      // loaded elsewhere (a prog-array slot filled by the interpreter's load): compile it all checked
+      s = { prog: p, proven: new Set(), units: new Map() };
+      this.states.set(p, s);
+      this.codeOwners.set(p.code.id, p);
+    }
+    return s;
+  }
+
+  private unit(p: LoadedProgram, entry: number): Unit {
+    const s = this.state(p);
+    let u = s.units.get(entry);
+    if (u !== undefined) return u;
+    const module = compileModule(p, entry, { scratch: this.scratch.start, proven: s.proven, sharedMemory: this.shared });
+    const imports = {
+      ...this.imports,
+      budget_out: (start: number, count: number) => this.budgetOut(p, start, count),
+      fault: (kind: number, pc: number) => this.fault(p, kind, pc),
+      atomic: (pc: number, code: number, off: number, imm: number, d: number, s: number) => this.atomic(pc, code, off, imm, d, s),
+      callx: (pc: number, reg: number) => this.callx(p, pc, reg),
+    };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(module.bytes as BufferSource), { env: imports });
+    const slot = this.table.length;
+    this.table.grow(1);
+    this.table.set(slot, instance.exports.f0 as () => void);
+    u = { module, instance, slot, invoke: instance.exports.invoke as (slot: number) => void };
+    s.units.set(entry, u);
+    return u;
+  }
+
+  private view(): Int32Array {
+    if (this.i32.buffer !== this.space.memory.buffer || this.i32.length * 4 !== this.space.memory.buffer.byteLength) {
+      this.i32 = new Int32Array(this.space.memory.buffer);
+    }
+    return this.i32;
+  }
+
+  private resetCache(v: Int32Array): void {
+    v.fill(0, (this.scratch.start + SCRATCH_CACHE) >> 2, (this.scratch.start + SCRATCH_CACHE + 32) >> 2);
+  }
+
+  private syncPacket(): void {
+    const pk = this.packet;
+    const data = pk?.data ?? 0, len = pk?.len ?? 0;
+    if (data !== this.pdata || len !== this.plen) {
+      this.pdata = data; this.plen = len;
+      this.gPdata.value = data; this.gPlen.value = len;
+    }
+  }
+
+  private helper(id: number, pc: number): void {
+    const fn = this.helpers[id];
+    if (fn === undefined) {
+      throw new BpfError("UNSUPPORTED", `pc ${pc}: helper ${helperName(id) ?? "unknown"}#${id} is not available`, { pc });
+    }
+    const v = this.view(), r = this.scratch.start >> 2, call = this.call, L = call.lo, H = call.hi;
+    for (let i = 1; i <= 5; i++) { L[i] = v[r + 2 * i]!; H[i] = v[r + 2 * i + 1]!; }
+    call.pc = pc; call.id = id;
+    const layout = this.space.layoutVersion;
+    fn(call);
+    const w = this.view();
+    w[r] = L[0]!; w[r + 1] = H[0]!;
+    if (this.space.layoutVersion !== layout) this.resetCache(w);
+    if (this.packet !== undefined) this.syncPacket();
+  }
+
+  /** A cache miss: resolve the region of [addr, addr+size) or throw the interpreter's fault. */
+  private access(lo: number, hi: number, size: number, write: boolean, pc: number): void {
+    if (hi !== 0) {
+      const hex = (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, "0");
+      throw new BpfError("FAULT", `pc ${pc}: invalid ${write ? "write" : "read"} of ${size} bytes at 0x${hex}: unmapped address`, { pc });
+    }
+    const a = lo >>> 0;
+    const reg = this.space.find(a);
+    if (reg !== undefined && a + size <= reg.start + reg.size && (!write || reg.writable)) {
+      if (reg.size >= 8 && reg !== this.scratch) {
+        const v = this.view(), base = (this.scratch.start + SCRATCH_CACHE + (write ? 16 : 0)) >> 2;
+        v[base] = reg.start; v[base + 1] = 0; v[base + 2] = reg.size - 7; v[base + 3] = 0;
+      }
+      if (reg !== this.scratch) return;
+    }
+    const ctx = this.ctxRegion, mask = this.ctxWritable;
+    if (write && ctx !== undefined && mask !== undefined && a >= ctx.start && a + size <= ctx.start + ctx.size) {
+      let ok = true;
+      for (let i = 0; i < size; i++) if (!mask[a - ctx.start + i]) ok = false;
+      if (ok) return;
+    }
+    if (reg === this.scratch) throw new BpfError("FAULT", `pc ${pc}: invalid ${write ? "write" : "read"} of ${size} bytes at 0x${a.toString(16)}: unmapped address`, { pc });
+    throw this.space.fault(a, size, write, pc);
+  }
+
+  private budgetOut(p: LoadedProgram, start: number, count: number): void {
+    const before = (this.gBudget.value as number) + count;
+    let pc = start;
+    for (let i = 0; i < before; i++) pc += p.op[pc] === 0x18 ? 2 : 1;
+    this.gBudget.value = 0;
+    throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
+  }
+
+  private fault(p: LoadedProgram, kind: number, pc: number): void {
+    if (kind === FAULT_DEPTH) throw new BpfError("FAULT", `pc ${pc}: call exceeds the maximum depth of ${MAX_CALL_FRAMES} frames`, { pc });
+    if (kind === FAULT_KFUNC) throw new BpfError("UNSUPPORTED", `pc ${pc}: kfunc calls are not supported by the interpreter`, { pc });
+    // a jump to `pc` that is no instruction: the interpreter counts it, then faults
+    const b = (this.gBudget.value as number) - 1;
+    this.gBudget.value = Math.max(b, 0);
+    if (b < 0) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
+    if (kind === FAULT_JUMP_OUT || pc < 0 || pc >= p.length) {
+      throw new BpfError("FAULT", `pc ${pc}: jump out of the program (${p.length} instructions)`, { pc });
+    }
+    throw new BpfError("FAULT", `pc ${pc}: jump into the middle of an lddw or to an invalid opcode 0x${p.op[pc]!.toString(16)}`, { pc });
+  }
+
+  private tail(pc: number, mlo: number, mhi: number, index: number): number {
+    void pc;
+    if (mhi !== 0) return -1;
+    const map = this.call.mapAt(mlo >>> 0);
+    if (map?.getProgram === undefined) return -1;
+    if (map.maxEntries !== undefined && index >= map.maxEntries) return -1;
+    if (this.tailCalls >= MAX_TAIL_CALL_CNT) return -1;
+    const next = this.programOf(map.getProgram(index));
+    if (next === undefined) return -1;
+    this.tailCalls++;
+    return this.unit(next, 0).slot;
+  }
+
+  private packetAddress(k: number, size: number): number {
+    const pk = this.packet;
+    if (pk === undefined) return -1;
+    if (k >= 0) return k + size <= pk.len ? pk.data + k : -1;
+    let ptr: number;
+    if (k >= SKF_NET_OFF) ptr = pk.data + pk.networkOffset + (k - SKF_NET_OFF);
+    else if (k >= SKF_LL_OFF) ptr = pk.data + pk.macOffset + (k - SKF_LL_OFF);
+    else return -1;
+    return ptr >= pk.bufferStart && ptr + size <= pk.data + pk.headLen ? ptr : -1;
+  }
+
+  /** Checked address of register `reg` (from scratch) + off. */
+  private ea(v: Int32Array, reg: number, off: number, size: number, write: boolean, pc: number): number {
+    const r = (this.scratch.start >> 2) + 2 * reg;
+    const s = (v[r]! >>> 0) + off;
+    const lo = s >>> 0;
+    const hi = (v[r + 1]! + Math.floor(s / TWO32)) | 0;
+    this.access(lo, hi, size, write, pc);
+    return lo;
+  }
+
+  /** BPF_ATOMIC the compiled code left to the engine (unverified or misaligned): the interpreter's semantics. */
+  private atomic(pc: number, code: number, off: number, imm: number, d: number, s: number): void {
+    let v = this.view();
+    const size = (code & 0x18) === 0x18 ? 8 : (code & 0x18) === 0 ? 4 : (code & 0x18) === 0x08 ? 2 : 1;
+    const R = this.scratch.start >> 2;
+    if (imm === 0x100) {
+      const a = this.ea(v, s, off, size, false, pc);
+      v = this.view();
+      const dv = this.space.dv;
+      v[R + 2 * d] = size === 8 || size === 4 ? dv.getInt32(a, true) : size === 2 ? dv.getUint16(a, true) : dv.getUint8(a);
+      v[R + 2 * d + 1] = size === 8 ? dv.getInt32(a + 4, true) : 0;
+      return;
+    }
+    const a = this.ea(v, d, off, size, true, pc);
+    v = this.view();
+    const dv = this.space.dv;
+    const sl = v[R + 2 * s]!, shFull = v[R + 2 * s + 1]!;
+    if (imm === 0x110) {
+      if (size === 8) { dv.setInt32(a, sl, true); dv.setInt32(a + 4, shFull, true); }
+      else if (size === 4) dv.setInt32(a, sl, true);
+      else if (size === 2) dv.setInt16(a, sl, true);
+      else dv.setUint8(a, sl);
+      return;
+    }
+    const oldLo = dv.getInt32(a, true), oldHi = size === 8 ? dv.getInt32(a + 4, true) : 0;
+    const sh = size === 8 ? shFull : 0;
+    let nl: number, nh: number;
+    switch (imm & ~1) {
+      case 0x00: { const r = (oldLo >>> 0) + (sl >>> 0); nl = r | 0; nh = (oldHi + sh + (r >= TWO32 ? 1 : 0)) | 0; break; }
+      case 0x40: nl = oldLo | sl; nh = oldHi | sh; break;
+      case 0x50: nl = oldLo & sl; nh = oldHi & sh; break;
+      case 0xa0: nl = oldLo ^ sl; nh = oldHi ^ sh; break;
+      case 0xe0: nl = sl; nh = sh; break;
+      case 0xf0: {
+        const eq = oldLo === v[R]! && (size === 4 || oldHi === v[R + 1]!);
+        if (eq) { dv.setInt32(a, sl, true); if (size === 8) dv.setInt32(a + 4, sh, true); }
+        v[R] = oldLo; v[R + 1] = oldHi;
+        return;
+      }
+      default: throw new BpfError("FAULT", `pc ${pc}: invalid atomic operation 0x${imm.toString(16)}`, { pc });
+    }
+    dv.setInt32(a, nl, true);
+    if (size === 8) dv.setInt32(a + 4, nh, true);
+    if (imm & 1) { v[R + 2 * s] = oldLo; v[R + 2 * s + 1] = oldHi; }
+  }
+
+  /** callx: a BPF function of this program (its table slot), else a helper id: -2 for a tail call, -1 when done. */
+  private callx(p: LoadedProgram, pc: number, reg: number): number {
+    if (reg > 10 || reg < 0) throw new BpfError("FAULT", `pc ${pc}: callx through r${reg}, which is not a register`, { pc });
+    const v = this.view(), R = this.scratch.start >> 2;
+    const lo = v[R + 2 * reg]!, hi = v[R + 2 * reg + 1]!;
+    const fn = hi === 0 ? this.functionAt(lo >>> 0) : undefined;
+    if (fn !== undefined && fn.prog === p) return this.unit(p, fn.pc).slot;
+    if (lo === 12) return -2;
+    this.helper(lo, pc);
+    return -1;
+  }
+
+  /** The program whose code holds `addr`, and the slot it points at. */
+  functionAt(addr: number): { prog: LoadedProgram; pc: number } | undefined {
+    const r = this.space.find(addr);
+    if (r === undefined || r.kind !== "code") return undefined;
+    const prog = this.codeOwners.get(r.id);
+    if (prog === undefined || (addr - r.start) % 8 !== 0) return undefined;
+    return { prog, pc: (addr - r.start) / 8 };
+  }
+
+  private callback(fn: number, a1: bigint | number, a2: bigint | number, a3: bigint | number, a4: bigint | number, a5: bigint | number): bigint {
+    const call = this.call;
+    const target = this.functionAt(fn);
+    if (target === undefined) {
+      throw new BpfError("FAULT", `pc ${call.pc}: callback address 0x${fn.toString(16)} is not a BPF function`, { pc: call.pc });
+    }
+    const depth = this.gDepth.value as number;
+    if (depth + 1 >= MAX_CALL_FRAMES) {
+      throw new BpfError("FAULT", `pc ${call.pc}: callback exceeds the call depth of ${MAX_CALL_FRAMES} frames`, { pc: call.pc });
+    }
+    const unit = this.unit(target.prog, target.pc);
+    const L = call.lo, H = call.hi;
+    const saveL = L.slice(), saveH = H.slice();
+    const packet = this.packet;
+    const v = this.view(), R = this.scratch.start >> 2;
+    v.fill(0, R, R + 22);
+    setReg(v, R, 1, a1); setReg(v, R, 2, a2); setReg(v, R, 3, a3); setReg(v, R, 4, a4); setReg(v, R, 5, a5);
+    this.gDepth.value = depth + 1;
+    try {
+      unit.invoke(unit.slot);
+      const w = this.view();
+      return (BigInt(w[R + 1]! >>> 0) << 32n) | BigInt(w[R]! >>> 0);
+    } finally {
+      this.gDepth.value = depth;
+      this.packet = packet;
+      L.set(saveL); H.set(saveH);
+    }
+  }
+}
+
+function setReg(v: Int32Array, base: number, r: number, x: number | bigint | undefined): void {
+  if (x === undefined) return;
+  if (typeof x === "bigint") {
+    const u = BigInt.asUintN(64, x);
+    v[base + 2 * r] = Number(u & 0xffffffffn); v[base + 2 * r + 1] = Number(u >> 32n);
+  } else {
+    v[base + 2 * r] = x; v[base + 2 * r + 1] = Math.floor(x / TWO32);
+  }
+}
+
+function asBpfError(e: unknown): unknown {
+  if (e instanceof WebAssembly.RuntimeError) return new BpfError("FAULT", `jit: ${e.message}`);
+  if (e instanceof RangeError && /call stack/.test(e.message)) return new BpfError("FAULT", `jit: ${e.message}`);
+  return e;
+}
+
+function isLoadedProgram(e: unknown): e is LoadedProgram {
+  return typeof e === "object" && e !== null && "op" in e && "code" in e && "imm" in e;
+}

@@ -1,0 +1,6 @@
+// The eBPF → WebAssembly JIT: a small wasm encoder (wasm.ts), the block layout / stackifier (cfg.ts), the compiler
+// (compile.ts) and the engine that runs compiled programs with the interpreter's interface and faults (engine.ts);
+// select.ts chooses between interpreter and JIT. May import: isa, vm, helpers, maps, verifier (facts). Pure.
+export { JitVm, type JitLoadOptions } from "./engine.ts";
+export { compileModule, type CompiledModule, type ListingLine } from "./compile.ts";
+export { createEngine, engineKind, ENGINE_KINDS, type Engine, type EngineKind } from "./select.ts";

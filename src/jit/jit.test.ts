@@ -1,0 +1,136 @@
+// The JIT against the interpreter on the cases where exactness matters most: faults, budget exhaustion at the exact
+// pc, the 33-tail-call limit, bpf-to-bpf depth, callbacks (bpf_loop), jumps out of the program, and the rendering.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { assemble } from "../isa/ebpf/index.ts";
+import type { Insn } from "../isa/ebpf/insn.ts";
+import { isBpfError } from "../errors.ts";
+import { AddressSpace, Vm } from "../vm/index.ts";
+import type { LoadedProgram, VmOptions } from "../vm/index.ts";
+import { defaultHelpers, deterministicEnv } from "../helpers/index.ts";
+import type { ProgramMap } from "../helpers/types.ts";
+import { JitVm } from "./engine.ts";
+import { createEngine, type Engine } from "./select.ts";
+import { layout, functionBlocks, slotStarts } from "./cfg.ts";
+
+const i = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({ code, dst, src, off, imm });
+
+const outcome = (f: () => { toString(): string }): string => {
+  try { return `r0 = ${f().toString()}`; } catch (e) { if (isBpfError(e)) return `${e.code}: ${e.message} @${e.location.pc}`; throw e; }
+};
+
+/** Run on both engines (fresh spaces); returns [interp, jit] outcomes. */
+function both(insns: Insn[] | ((space: AddressSpace, e: Engine) => LoadedProgram), run: { budget?: number } = {},
+  opts: (space: AddressSpace, self: () => LoadedProgram | undefined) => VmOptions = () => ({})): [string, string] {
+  const out: string[] = [];
+  for (const kind of ["interp", "jit"] as const) {
+    const space = new AddressSpace();
+    let prog: LoadedProgram | undefined;
+    const e = createEngine(kind, space, { helpers: defaultHelpers, env: deterministicEnv(), ...opts(space, () => prog) });
+    prog = typeof insns === "function" ? insns(space, e) : e.load(insns);
+    out.push(outcome(() => e.run(prog!, run)));
+  }
+  return [out[0]!, out[1]!];
+}
+
+test("a fault reports the interpreter's pc and message", () => {
+  const [a, b] = both(assemble("mov %r0, 1\nmov %r1, 4096\nldxw %r0, [%r1+8]\nexit"));
+  assert.match(a, /^FAULT: pc 2: invalid read of 4 bytes at 0x1008: unmapped address @2$/);
+  assert.equal(b, a);
+  const [c, d] = both(assemble("lddw %r1, 0x100000000\nstxdw [%r1-8], %r1\nexit"));
+  assert.match(c, /FAULT: pc 2: invalid write of 8 bytes at 0xfffffff8/);
+  assert.equal(d, c);
+  const [e, f] = both(assemble("stdw [%r10+0], 1\nexit"));
+  assert.match(e, /^FAULT: pc 0: invalid write of 8 bytes/);
+  assert.equal(f, e);
+});
+
+test("budget exhaustion names the same pc, inside a block too", () => {
+  const loop = assemble("mov %r0, 0\nloop:\nadd %r0, 1\nlddw %r2, 5\nmov %r3, 1\nja loop");
+  for (const budget of [1, 2, 3, 4, 5, 6, 7, 100, 1001]) {
+    const [a, b] = both(loop, { budget });
+    assert.match(a, /^BUDGET: pc \d+: instruction budget exhausted/);
+    assert.equal(b, a, `budget ${budget}`);
+  }
+  // the instruction count of a completed run matches too
+  const [c, d] = both(assemble("mov %r0, 3\nloop:\nsub %r0, 1\njne %r0, 0, loop\nexit"));
+  assert.equal(d, c);
+});
+
+test("tail calls: a hit jumps, a miss falls through, a self-tail-call stops after 33", () => {
+  for (const idx of [1, 2, 9]) {
+    const [a, b] = both((space, e) => {
+      const target = e.load(assemble("mov %r0, 42\nexit"));
+      const handle = space.alloc(8, { kind: "helper", name: "prog array", writable: false });
+      (space as unknown as { pa: ProgramMap }).pa = { maxEntries: 4, getProgram: (k) => (k === 1 ? target : undefined) };
+      return e.load(assemble(`lddw %r2, ${handle.start}\nmov %r3, ${idx}\ncall 12\nmov %r0, 7\nexit`));
+    }, {}, (space) => ({ mapAt: () => (space as unknown as { pa: ProgramMap }).pa }));
+    assert.equal(b, a);
+  }
+  const [a, b] = both((space, e) => {
+    const handle = space.alloc(8, { kind: "helper", name: "prog array", writable: false });
+    return e.load(assemble(`ldxdw %r0, [%r10-8]\nadd %r0, 1\nstxdw [%r10-8], %r0\nlddw %r2, ${handle.start}\nmov %r3, 0\ncall 12\nldxdw %r0, [%r10-8]\nexit`));
+  }, {}, (_space, self) => ({ mapAt: () => ({ maxEntries: 1, getProgram: () => self() }) }));
+  assert.equal(a, "r0 = 34");
+  assert.equal(b, a);
+});
+
+test("bpf-to-bpf calls: own frames, r6-r9 preserved, the depth limit faults at the call", () => {
+  const prog = [
+    i(0xb7, 6, 0, 0, 5), i(0x7a, 10, 0, -8, 100), i(0xb7, 1, 0, 0, 3),
+    i(0x85, 0, 1, 0, 3), // call pc 7
+    i(0x79, 1, 10, -8), i(0x0f, 0, 1), i(0x95),
+    // f(r1): r0 = r1 * 2 + its own stack slot
+    i(0x7a, 10, 0, -8, 1), i(0xbf, 0, 1), i(0x27, 0, 0, 0, 2), i(0x79, 2, 10, -8), i(0x0f, 0, 2), i(0xb7, 6, 0, 0, 99), i(0x95),
+  ];
+  const [a, b] = both(prog);
+  assert.equal(a, "r0 = 107");
+  assert.equal(b, a);
+  const deep = [i(0x85, 0, 1, 0, -1), i(0x95)]; // calls itself forever
+  const [c, d] = both(deep);
+  assert.match(c, /FAULT: pc 0: call exceeds the maximum depth of 8 frames/);
+  assert.equal(d, c);
+});
+
+test("bpf_loop runs a compiled callback", () => {
+  const prog = [
+    i(0x7a, 10, 0, -8, 0), i(0xb7, 1, 0, 0, 10), i(0x18, 2, 4, 0, 9), i(0), i(0xbf, 3, 10), i(0x07, 3, 0, 0, -8),
+    i(0xb7, 4, 0, 0, 0), i(0x85, 0, 0, 0, 181), i(0x79, 1, 10, -8), i(0x67, 0, 0, 0, 32), i(0x4f, 0, 1), i(0x95),
+    // callback(index, ctx): *ctx += index; return 0
+    i(0x79, 3, 2, 0), i(0x0f, 3, 1), i(0x7b, 2, 3, 0), i(0xb7, 0, 0, 0, 0), i(0x95),
+  ];
+  const [a, b] = both(prog);
+  assert.equal(a, `r0 = ${(10n << 32n) | 45n}`);
+  assert.equal(b, a);
+});
+
+test("jumps out of the program and into an lddw fault as in the interpreter", () => {
+  for (const p of [[i(0x05, 0, 0, 5), i(0x95)], [i(0x05, 0, 0, 0), i(0x18, 0, 0, 0, 1), i(0), i(0x05, 0, 0, -3)], [i(0xb7, 0, 0, 0, 1)],
+    [i(0x05, 0, 0, 1), i(0x18, 0, 0, 0, 1), i(0), i(0x95)]]) {
+    const [a, b] = both(p, { budget: 1000 });
+    assert.match(a, /^(FAULT|BUDGET)/);
+    assert.equal(b, a);
+  }
+});
+
+test("irreducible control flow compiles through the dispatch loop", () => {
+  // enter a loop in its middle from before it: 0 → 3, loop 2..4
+  const p = [i(0xb7, 0, 0, 0, 0), i(0x15, 0, 0, 1, 0), i(0x07, 0, 0, 0, 1), i(0x07, 0, 0, 0, 2), i(0xa5, 0, 0, -3, 20), i(0x95)];
+  const valid = slotStarts(Uint8Array.from(p, (x) => x.code));
+  const blocks = functionBlocks(Uint8Array.from(p, (x) => x.code), Int32Array.from(p, (x) => x.off), Int32Array.from(p, (x) => x.imm), 0, valid);
+  assert.equal(layout(blocks).scopes, undefined);
+  const [a, b] = both(p);
+  assert.equal(a, "r0 = 20");
+  assert.equal(b, a);
+});
+
+test("the listing heads wasm text with eBPF pcs", () => {
+  const space = new AddressSpace();
+  const jit = new JitVm(space, {});
+  const prog = jit.load(assemble("mov %r0, 1\nadd %r0, 2\nexit"));
+  const m = jit.compile(prog, 0, true);
+  const lines = m.listing![0]!.lines;
+  assert.ok(lines.some((l) => l.pc === 1 && /i64\.add/.test(l.text)));
+  assert.ok(new WebAssembly.Module(m.bytes as BufferSource));
+  void Vm;
+});
