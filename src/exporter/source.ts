@@ -1,4 +1,4 @@
-// Where a config's maps and programs live: the running kernel (kernel-source.ts) or bpfkit's VM. The exporter reads
+// Where a config's maps and programs live (object-source.ts: the running kernel or bpfkit's VM). The exporter reads
 // maps and program statistics only through this interface, so both backends serve the same metrics.
 import type { MapRows } from "./collect.ts";
 
