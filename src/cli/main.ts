@@ -20,6 +20,7 @@ const commands: Record<string, { help: string }> = {
   perf: { help: "perf  programs attached through perf events, like bpftool perf" },
   trace: { help: "trace [-e PROGRAM | FILE.bt] [-l [PATTERN]] [-c CMD] [-p PID] [-f text|json] [-v] [-d]  bpftrace's language (root)" },
   tools: { help: "tools bitehist [SECONDS] | lostupdates [--vm] [N [EVENTS]]  the seed's tracing tools (Linux: root; --vm: worker CPUs)" },
+  exporter: { help: "exporter --config.dir=DIR --config.names=a,b [--web.listen-address=:9435]  BPF maps as Prometheus metrics (ebpf_exporter configs)" },
   kernel: { help: "kernel bitesize [--bcc] [INTERVAL [COUNT]]  real in-kernel demos (root)" },
   web: { help: "web [--port N] [--host ADDR]  the playground in a web page (built with esbuild, served on localhost)" },
 };

@@ -92,7 +92,7 @@ function createObjectMap(b: Backend, m: ObjectMapSpec, btfFd: number): number {
     const attr = {
       mapType: m.type, keySize: perfArray && !m.keySize ? 4 : m.keySize, valueSize: perfArray && !m.valueSize ? 4 : m.valueSize,
       maxEntries: perfArray && !m.maxEntries ? b.possibleCpus() : m.maxEntries, mapFlags: m.flags,
-      name: m.name, innerMapFd: inner, numaNode: m.numaNode, mapExtra: BigInt(m.mapExtra),
+      name: m.name.slice(0, 15), innerMapFd: inner, numaNode: m.numaNode, mapExtra: BigInt(m.mapExtra),
     };
     let fd: number;
     if (btfFd > 0 && m.btfValueTypeId && !NO_BTF_TYPES.has(m.type)) {

@@ -1,7 +1,7 @@
 // The Trace tab's live histogram: events arrive in batches, land in bpftrace hist() slots, and are drawn as bars and as
-// the text bpftrace prints (both from the one formatter in src/kernel/hist-format.ts, which has no imports and is
+// the text bpftrace prints (both from the one formatter in src/trace/hist-format.ts, which has no imports and is
 // browser-safe). Until the bpftrace front end (branch `trace`) is merged, the events are a synthetic stream.
-import { bpftraceHistSlot, bpftraceLabel, formatBpftraceHistMap } from "../../src/kernel/hist-format.ts";
+import { bpftraceHistSlot, bpftraceLabel, formatBpftraceHistMap } from "../../src/trace/hist-format.ts";
 
 export interface TraceRun { stop(): void; readonly counts: bigint[] }
 
