@@ -45,13 +45,15 @@ export const SCRATCH_REGS = 0;
 export const SCRATCH_STACKS = 88;
 /** The last region a read and a write hit: start and size - 7 as i64 each (read at +0/+8, write at +16/+24). */
 export const SCRATCH_CACHE = SCRATCH_STACKS + 8 * MAX_CALL_FRAMES;
-export const SCRATCH_SIZE = SCRATCH_CACHE + 32;
+/** The instruction budget left (i32), kept in memory so a run sets it without touching a wasm global. */
+export const SCRATCH_BUDGET = SCRATCH_CACHE + 32;
+export const SCRATCH_SIZE = SCRATCH_BUDGET + 8;
 
 // imported functions
 const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7;
 const N_IMPORTED_FUNCS = 8;
 // imported globals
-const G_BUDGET = 0, G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3;
+const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3;
 /** Fault kinds passed to the engine's `fault` import. */
 export const FAULT_JUMP_OUT = 0, FAULT_LDDW_MIDDLE = 1, FAULT_DEPTH = 2, FAULT_KFUNC = 3;
 
@@ -70,7 +72,7 @@ const TYPES = [
 ];
 
 // locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label
-const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14;
+const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15;
 
 function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
@@ -171,7 +173,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
     }
     const code = new Code(opts.listing ?? false);
     compileFunction(p, blocks, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: [[3, I64], [2, I32]], code: code.b });
+    bodies.push({ type: T_FUNC, locals: [[3, I64], [3, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -203,6 +205,8 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   // r10 = stack top of the current depth
   code.opu(OP.global_get, G_DEPTH); code.i32(3); code.op(OP.i32_shl);
   code.mem(OP.i64_load, 3, opts.scratch + SCRATCH_STACKS); code.set(R10);
+  // the frame's bottom as an i32, so r10-relative stack accesses are one load/store with a constant offset
+  code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
   const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
@@ -280,8 +284,9 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
   // budget -= count; if (budget < 0) budget_out(start, count)
-  c.opu(OP.global_get, G_BUDGET); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.global_set, G_BUDGET);
-  c.opu(OP.global_get, G_BUDGET); c.i32(0); c.op(OP.i32_lt_s);
+  c.i32(0); c.i32(0); c.mem(OP.i32_load, 2, st.scratch + SCRATCH_BUDGET); c.i32(b.count); c.op(OP.i32_sub);
+  c.opu(OP.local_tee, T32); c.mem(OP.i32_store, 2, st.scratch + SCRATCH_BUDGET);
+  c.get(T32); c.i32(0); c.op(OP.i32_lt_s);
   c.scope(OP.if, 0x40); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
   for (let pc = b.start; pc < b.end; pc++) {
     c.at(pc);
@@ -451,7 +456,8 @@ function emitCond(c: Code, code: number, d: number, s: number, k: number): void 
 
 /** Leaves the checked i32 address of `reg + off` on the stack (T64 holds the 64-bit address). */
 function address(c: Code, st: FnState, reg: number, off: number, size: number, write: boolean, pc: number, proven: boolean): number {
-  if (proven || (reg === 10 && st.r10Fixed && off >= -512 && off + size <= 0)) {
+  if (reg === 10 && st.r10Fixed && off >= -512 && off + size <= 0) { c.get(FP); return off + 512; }
+  if (proven) {
     c.get(reg); c.op(OP.i32_wrap_i64);
     if (off < 0) { c.i32(off); c.op(OP.i32_add); return 0; }
     return off;

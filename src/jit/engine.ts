@@ -15,7 +15,7 @@ import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program
 import { RunResult, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  compileModule, type CompiledModule, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  compileModule, type CompiledModule, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -57,13 +57,17 @@ export class JitVm {
   private readonly states = new WeakMap<LoadedProgram, ProgState>();
   private readonly codeOwners = new Map<number, LoadedProgram>();
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 0 });
-  private readonly gBudget = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gDepth = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPdata = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPlen = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly shared: boolean;
   private i32 = new Int32Array(0);
   private tailCalls = 0;
+  private depthDirty = true;
+  private lastProg: LoadedProgram | undefined;
+  private lastUnit: Unit | undefined;
+  private get budgetLeft(): number { return this.view()[(this.scratch.start + SCRATCH_BUDGET) >> 2]!; }
+  private set budgetLeft(b: number) { this.view()[(this.scratch.start + SCRATCH_BUDGET) >> 2] = b; }
   private packet: PacketAccess | undefined;
   private pdata = 0;
   private plen = 0;
@@ -99,7 +103,7 @@ export class JitVm {
       tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
       ldaddr: (k: number, size: number) => this.packetAddress(k, size),
       mem: space.memory, table: this.table,
-      budget: this.gBudget, depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
+      budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
     };
   }
 
@@ -117,6 +121,7 @@ export class JitVm {
     this.codeOwners.delete(p.code.id);
     this.space.release(p.code);
     this.states.delete(p);
+    if (this.lastProg === p) { this.lastProg = undefined; this.lastUnit = undefined; }
   }
 
   /** Compile now (else on first run); returns the module of the program's entry. */
@@ -126,15 +131,16 @@ export class JitVm {
   }
 
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
-    const unit = this.unit(prog, 0);
+    let unit = this.lastUnit;
+    if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
     const v = this.view(), r = (this.scratch.start + SCRATCH_REGS) >> 2;
     v.fill(0, r, r + 22);
     if (opts.ctx !== undefined) setReg(v, r, 1, opts.ctx);
     setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
     this.resetCache(v);
     const budget = opts.budget ?? this.defaultBudget;
-    this.gBudget.value = budget;
-    this.gDepth.value = 0;
+    v[(this.scratch.start + SCRATCH_BUDGET) >> 2] = budget;
+    if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
     this.tailCalls = 0;
     this.packet = opts.packet;
     this.syncPacket();
@@ -147,10 +153,11 @@ export class JitVm {
     try {
       unit.invoke(unit.slot);
     } catch (e) {
+      this.depthDirty = true;
       throw asBpfError(e);
     }
     const w = this.view();
-    return new RunResult(w[r]! >>> 0, w[r + 1]! >>> 0, budget - (this.gBudget.value as number));
+    return new RunResult(w[r]! >>> 0, w[r + 1]! >>> 0, budget - this.budgetLeft);
   }
 
   private state(p: LoadedProgram): ProgState {
@@ -247,10 +254,10 @@ export class JitVm {
   }
 
   private budgetOut(p: LoadedProgram, start: number, count: number): void {
-    const before = (this.gBudget.value as number) + count;
+    const before = this.budgetLeft + count;
     let pc = start;
     for (let i = 0; i < before; i++) pc += p.op[pc] === 0x18 ? 2 : 1;
-    this.gBudget.value = 0;
+    this.budgetLeft = 0;
     throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
   }
 
@@ -258,8 +265,8 @@ export class JitVm {
     if (kind === FAULT_DEPTH) throw new BpfError("FAULT", `pc ${pc}: call exceeds the maximum depth of ${MAX_CALL_FRAMES} frames`, { pc });
     if (kind === FAULT_KFUNC) throw new BpfError("UNSUPPORTED", `pc ${pc}: kfunc calls are not supported by the interpreter`, { pc });
     // a jump to `pc` that is no instruction: the interpreter counts it, then faults
-    const b = (this.gBudget.value as number) - 1;
-    this.gBudget.value = Math.max(b, 0);
+    const b = this.budgetLeft - 1;
+    this.budgetLeft = Math.max(b, 0);
     if (b < 0) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
     if (kind === FAULT_JUMP_OUT || pc < 0 || pc >= p.length) {
       throw new BpfError("FAULT", `pc ${pc}: jump out of the program (${p.length} instructions)`, { pc });
@@ -350,6 +357,8 @@ export class JitVm {
   /** callx: a BPF function of this program (its table slot), else a helper id: -2 for a tail call, -1 when done. */
   private callx(p: LoadedProgram, pc: number, reg: number): number {
     const v = this.view(), R = this.scratch.start >> 2;
+    // a register number past r10 (imm of a callx with dst 0) holds nothing: the interpreter reports helper "undefined"
+    if (reg < 0 || reg > 10) this.helper(undefined as unknown as number, pc);
     const lo = v[R + 2 * reg]!, hi = v[R + 2 * reg + 1]!;
     const fn = hi === 0 ? this.functionAt(lo >>> 0) : undefined;
     if (fn !== undefined && fn.prog === p) return this.unit(p, fn.pc).slot;
