@@ -13,7 +13,8 @@ import { defaultHelpers, hostEnv } from "../src/helpers/index.ts";
 import { buildSkbContext } from "../src/runtime/index.ts";
 import { createEngine, compileModule, type EngineKind } from "../src/jit/index.ts";
 import { verify } from "../src/verifier/index.ts";
-import { PROGRAMS, cpuMs, tinyArrayMap, withMapRef } from "./interp.bench.ts";
+import { createMap } from "../src/maps/index.ts";
+import { PROGRAMS, cpuMs, withMapRef } from "./interp.bench.ts";
 
 // An IPv4/TCP port-80 filter over LD_ABS/LD_IND, the shape tcpdump filters take in eBPF.
 const FILTER = `mov %r6, %r1\nldabsh 12\njne %r0, 0x800, drop\nldabsb 23\njne %r0, 6, drop\nldabsh 20\njset %r0, 0x1fff, drop\n`
@@ -70,8 +71,9 @@ async function kernelNsPerRun(b: Bench): Promise<number | string> {
 /** ns per run of `b` on one engine (process CPU time, best of 7 trials), and instructions per run. */
 function measure(kind: EngineKind, b: Bench): { ns: number; insns: number; r0: string } {
   const space = new AddressSpace();
-  const { map, handle } = tinyArrayMap(space);
-  const e = createEngine(kind, space, { helpers: defaultHelpers, env: hostEnv(), mapAt: (a) => (a === handle ? map : undefined) });
+  // the maps layer's ARRAY map (its default map registry resolves the pointer on both engines)
+  const handle = createMap(space, { type: 2, keySize: 4, valueSize: 8, maxEntries: 1 }).address;
+  const e = createEngine(kind, space, { helpers: defaultHelpers, env: hostEnv() });
   const skb = buildSkbContext(space, b.packet ?? new Uint8Array(64));
   const v = verify(b.insns, { progType: "socket_filter", maps: b.usesMap ? [{ type: 2, keySize: 4, valueSize: 8, maxEntries: 1 }] : [] });
   const prog = e.load(b.insns, { name: b.name, resolve: { map: () => handle }, ...(v.accepted ? { facts: v.facts } : {}) });

@@ -28,7 +28,14 @@ export interface CompileOptions {
   readonly sharedMemory?: boolean;
   /** Record wasm text per eBPF pc (for `prog dump jited`). */
   readonly listing?: boolean;
+  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined. */
+  readonly verified?: boolean;
+  /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
+  readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
 }
+
+/** An array map's values as the JIT inlines lookups into them: element i at base + i * stride, i < maxEntries. */
+export interface ArrayLayout { readonly base: number; readonly stride: number; readonly maxEntries: number }
 
 export interface ListingLine { readonly pc: number; readonly text: string; readonly bytes: Uint8Array }
 
@@ -602,9 +609,44 @@ function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<n
   }
   if (s !== 0) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
   if (k === 12) { tail(); return; }
+  if (k === 1 && opts.verified && opts.arrayAt) {
+    // bpf_map_lookup_elem on an array map known at this pc: r0 = key < max ? base + key * stride : 0, in wasm
+    const m = constantR1(p, st.blocks[st.posOf.get(blockStartOf(st, pc))!]!.start, pc);
+    const a = m === undefined ? undefined : opts.arrayAt(m);
+    if (a !== undefined) {
+      c.comment(`array lookup inlined: ${a.maxEntries} x ${a.stride} bytes at 0x${a.base.toString(16)}`);
+      c.get(2); c.op(OP.i32_wrap_i64); c.mem(OP.i32_load, 0, 0); c.set(T32);
+      c.get(T32); c.i32(a.maxEntries); c.op(OP.i32_lt_u);
+      c.scope(OP.if, I64);
+      c.get(T32); c.op(OP.i64_extend_i32_u); c.i64(a.stride, 0); c.op(OP.i64_mul); c.i64(a.base, 0); c.op(OP.i64_add);
+      c.op(OP.else); c.i64(0, 0); c.op(OP.end);
+      c.set(0);
+      return;
+    }
+  }
   storeArgs();
   c.i32(k); c.i32(pc); c.opu(OP.call, F_HELPER);
   loadR0();
+}
+
+/** Start of the block holding `pc`. */
+function blockStartOf(st: FnState, pc: number): number {
+  let best = -1;
+  for (const b of st.blocks) if (b.start <= pc && pc < b.end) best = b.start;
+  return best;
+}
+
+/** The value r1 holds at `pc` when the block sets it with an lddw of a map (resolved to an address), else undefined. */
+function constantR1(p: CompileInput, start: number, pc: number): number | undefined {
+  let v: number | undefined;
+  for (let q = start; q < pc; q++) {
+    const c = p.op[q]!, cls = c & 7;
+    if (c === 0x18) { if (p.dst[q] === 1) v = p.src[q] === 1 || p.src[q] === 5 ? p.imm[q]! >>> 0 : undefined; q++; continue; }
+    if ((cls === 4 || cls === 7 || cls === 1 || cls === 0) && p.dst[q] === 1) v = undefined;
+    if (cls === 3 && (c & 0xe0) === 0xc0 && (p.src[q] === 1 || p.dst[q] === 1)) v = undefined;
+    if (c === 0x85 || c === 0x8d) v = undefined;
+  }
+  return v;
 }
 
 /** A call whose target is not an instruction: the depth check, then the interpreter's fault for that pc. */
