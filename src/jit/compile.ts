@@ -8,7 +8,10 @@
 import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
-import { ATOMIC, Bytes, encodeModule, I32, I64, opName, OP, type FuncBody, type Import } from "./wasm.ts";
+import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
+
+// Module-local copies: imported bindings can cost a getter per use under tsx, and the compiler reads them per op.
+const OP = OP_, ATOMIC = ATOMIC_, I32 = I32_, I64 = I64_;
 
 /** What the compiler needs of a loaded program (src/vm LoadedProgram satisfies it). */
 export interface CompileInput {
@@ -111,25 +114,34 @@ class Code {
   }
   private begin(t: string): void { this.flush(); if (this.lines) this.text = t; }
   op(o: number): void {
+    if (this.lines === undefined) { this.b.byte(o); return; }
     if (o === OP.end) this.depth--;
     this.begin(opName(o)); this.b.byte(o);
     if (o === OP.else) this.depth--;
     this.flush();
     if (o === OP.else) this.depth++;
   }
-  opu(o: number, v: number): void { this.begin(`${opName(o)} ${v}`); this.b.byte(o); this.b.u32(v); this.flush(); }
+  opu(o: number, v: number): void {
+    if (this.lines === undefined) { this.b.byte(o); this.b.u32(v); return; }
+    this.begin(`${opName(o)} ${v}`); this.b.byte(o); this.b.u32(v); this.flush();
+  }
   scope(o: number, type: number): void {
+    if (this.lines === undefined) { this.b.byte(o); this.b.byte(type); return; }
     this.begin(opName(o) + (type === 0x40 ? "" : type === I64 ? " (result i64)" : " (result i32)"));
     this.b.byte(o); this.b.byte(type); this.flush(); this.depth++;
   }
-  i32(v: number): void { this.begin(`i32.const ${v | 0}`); this.b.byte(OP.i32_const); this.b.s32(v); this.flush(); }
+  i32(v: number): void {
+    if (this.lines === undefined) { this.b.byte(0x41); this.b.s32(v); return; }
+    this.begin(`i32.const ${v | 0}`); this.b.byte(OP.i32_const); this.b.s32(v); this.flush(); }
   i64(lo: number, hi: number): void {
+    if (this.lines === undefined) { this.b.byte(0x42); this.b.s64(lo, hi); return; }
     this.begin(`i64.const ${hi === lo >> 31 ? String(lo | 0) : "0x" + (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, "0")}`);
     this.b.byte(OP.i64_const); this.b.s64(lo, hi); this.flush();
   }
   get(l: number): void { this.opu(OP.local_get, l); }
   set(l: number): void { this.opu(OP.local_set, l); }
   mem(o: number, align: number, offset: number): void {
+    if (this.lines === undefined) { this.b.byte(o); this.b.u32(align); this.b.u32(offset); return; }
     this.begin(`${opName(o)}${offset ? ` offset=${offset}` : ""}`); this.b.byte(o); this.b.u32(align); this.b.u32(offset); this.flush();
   }
   atomic(o: number, align: number): void {
@@ -143,7 +155,7 @@ class Code {
     for (const t of targets) this.b.u32(t);
     this.b.u32(dflt); this.flush();
   }
-  comment(t: string): void { this.flush(); this.lines?.push({ pc: this.pc, text: "  ".repeat(this.depth) + `;; ${t}`, bytes: new Uint8Array(0) }); }
+  comment(t: string): void { if (this.lines === undefined) return; this.flush(); this.lines?.push({ pc: this.pc, text: "  ".repeat(this.depth) + `;; ${t}`, bytes: new Uint8Array(0) }); }
 }
 
 interface FnState {
