@@ -82,7 +82,7 @@ const TYPES = [
 ];
 
 // locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label
-const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15;
+const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16;
 
 function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
@@ -173,6 +173,7 @@ const SIZE_OF = [4, 2, 1, 8];
 
 /** Compile the eBPF function starting at `entry` (and the subprograms it calls) into one module. */
 export function compileModule(p: CompileInput, entry: number, opts: CompileOptions): CompiledModule {
+  scratchBase = opts.scratch;
   const valid = slotStarts(p.op);
   // the functions of this module: entry first, then call targets in discovery order
   const entries = [entry];
@@ -192,7 +193,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
     }
     const code = new Code(opts.listing ?? false);
     compileFunction(p, blocks, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: [[3, I64], [3, I32]], code: code.b });
+    bodies.push({ type: T_FUNC, locals: [[3, I64], [4, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -226,6 +227,8 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   code.mem(OP.i64_load, 3, opts.scratch + SCRATCH_STACKS); code.set(R10);
   // the frame's bottom as an i32, so r10-relative stack accesses are one load/store with a constant offset
   code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
+  // the budget lives in a local while this function runs; it is written back before anything that reads it
+  code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
   const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
@@ -293,6 +296,7 @@ function jumpTo(p: CompileInput, st: FnState, from: number, t: number, cond: boo
   if (to !== undefined) { branch(st, from, to, cond); return; }
   const c = st.code;
   if (cond) c.scope(OP.if, 0x40);
+  spillBudget(c, st.scratch);
   c.i32(t < 0 || t >= p.length ? FAULT_JUMP_OUT : FAULT_LDDW_MIDDLE); c.i32(t); c.opu(OP.call, F_FAULT);
   c.op(OP.unreachable);
   if (cond) c.op(OP.end);
@@ -303,10 +307,8 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
   // budget -= count; if (budget < 0) budget_out(start, count)
-  c.i32(0); c.i32(0); c.mem(OP.i32_load, 2, st.scratch + SCRATCH_BUDGET); c.i32(b.count); c.op(OP.i32_sub);
-  c.opu(OP.local_tee, T32); c.mem(OP.i32_store, 2, st.scratch + SCRATCH_BUDGET);
-  c.get(T32); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
+  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
+  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
   for (let pc = b.start; pc < b.end; pc++) {
     c.at(pc);
     const last = pc + (p.op[pc] === 0x18 ? 2 : 1) >= b.end;
@@ -316,7 +318,10 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
 }
 
-const ret = (c: Code): void => { for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
+let scratchBase = 0; // the scratch address of the module being compiled (for ret)
+const spillBudget = (c: Code, scratch: number): void => { c.i32(0); c.get(BUD); c.mem(OP.i32_store, 2, scratch + SCRATCH_BUDGET); };
+const reloadBudget = (c: Code, scratch: number): void => { c.i32(0); c.mem(OP.i32_load, 2, scratch + SCRATCH_BUDGET); c.set(BUD); };
+const ret = (c: Code): void => { spillBudget(c, scratchBase); for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
 
 function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: boolean,
   index: ReadonlyMap<number, number>, opts: CompileOptions): void {
@@ -569,6 +574,13 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 }
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
+  // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
+  spillBudget(st.code, st.scratch);
+  emitCallInner(p, st, pc, index, opts);
+  reloadBudget(st.code, st.scratch);
+}
+
+function emitCallInner(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const c = st.code;
   const code = p.op[pc]!, s = p.src[pc]!, k = p.imm[pc]!;
   const storeArgs = (): void => { for (let r = 1; r <= 5; r++) { c.i32(opts.scratch + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); } };
@@ -609,7 +621,8 @@ function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<n
     c.op(OP.end);
     return;
   }
-  if (s === 1) {
+  // a pseudo call to a negative target is no call for the interpreter: it treats imm as a helper id
+  if (s === 1 && pc + k + 1 >= 0) {
     const t = pc + k + 1;
     const fi = index.get(t);
     if (fi === undefined) { jumpToFault(c, t < 0 || t >= p.length ? FAULT_JUMP_OUT : FAULT_LDDW_MIDDLE, t, () => depthCheck()); return; }
@@ -619,7 +632,7 @@ function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<n
     afterCall();
     return;
   }
-  if (s !== 0) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
+  if (s !== 0 && s !== 1) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
   if (k === 12) { tail(); return; }
   if (k === 1 && opts.verified && opts.arrayAt) {
     // bpf_map_lookup_elem on an array map known at this pc: r0 = key < max ? base + key * stride : 0, in wasm
