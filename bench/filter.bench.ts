@@ -54,12 +54,12 @@ export function generate(n: number): Uint8Array {
 }
 
 /** `bpfkit filter -r FILE -w OUT EXPR`, in process (its stderr summary line is captured for the match count). */
-async function bpfkitRun(file: string, out: string, expr: string): Promise<number> {
+async function bpfkitRun(file: string, out: string, expr: string, engine = "interp"): Promise<number> {
   const write = process.stderr.write.bind(process.stderr);
   let line = "";
   process.stderr.write = ((chunk: string) => { line += chunk; return true; }) as typeof process.stderr.write;
   try {
-    await filter(["-r", file, "-w", out, expr]);
+    await filter(["-r", file, "-w", out, "--engine", engine, expr]);
   } finally {
     process.stderr.write = write;
   }
@@ -75,6 +75,7 @@ export async function main(): Promise<void> {
     console.log(`filter: ${PACKETS} packets, offline filtering with -w (packets/second, higher is better)`);
     // Warm the reader and the record loop once (tcpdump is compiled ahead of time; our loop needs the JIT).
     await bpfkitRun(file, join(dir, "warm.pcap"), "ip or ip6");
+    let bestT = NaN;
     for (const expr of FILTERS) {
       // best of 3 runs for both tools: the machine is shared, and the first run includes JIT warm-up
       let best = Infinity;
@@ -87,7 +88,7 @@ export async function main(): Promise<void> {
       const ours = PACKETS / (best / 1000);
       let line = `  ${expr.padEnd(52)} bpfkit ${Math.round(ours).toLocaleString("en-US").padStart(11)} pkt/s (${matched} matched)`;
       if (haveTcpdump) {
-        let bestT = Infinity;
+        bestT = Infinity;
         let r = spawnSync("true", { encoding: "utf8" });
         for (let k = 0; k < 3; k++) {
           const t = performance.now();
@@ -100,6 +101,15 @@ export async function main(): Promise<void> {
           : `  tcpdump failed: ${r.stderr.trim()}`;
       } else line += "  (tcpdump not installed: no comparison)";
       console.log(line);
+      // the same filter converted to eBPF on the WebAssembly JIT (--engine jit)
+      let bestJ = Infinity;
+      for (let r = 0; r < 2; r++) {
+        const t = performance.now();
+        await bpfkitRun(file, join(dir, "out.pcap"), expr, "jit");
+        bestJ = Math.min(bestJ, performance.now() - t);
+      }
+      console.log(`  ${"".padEnd(52)} --engine jit ${Math.round(PACKETS / (bestJ / 1000)).toLocaleString("en-US").padStart(11)} pkt/s`
+        + (haveTcpdump ? ` (${((PACKETS / bestJ) / (PACKETS / bestT)).toFixed(2)}x tcpdump)` : ""));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

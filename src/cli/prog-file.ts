@@ -26,10 +26,7 @@ export async function progFileCommand(args: string[]): Promise<number> {
     console.error(`Error: expected 'xlated' or 'jited', got: ${mode ?? ""}`);
     return 255;
   }
-  if (isPrefix(mode, "jited")) {
-    console.error("Error: `prog dump jited file X.o` needs the kernel JIT; load the program and dump it by id");
-    return 255;
-  }
+  const jited = isPrefix(mode, "jited"); // bpfkit's WebAssembly JIT (src/jit listing.ts)
   if (words[i] !== "file") {
     console.error(`Error: expected 'file', got: ${words[i] ?? ""}`);
     return 255;
@@ -94,6 +91,12 @@ export async function progFileCommand(args: string[]): Promise<number> {
     return 0;
   }
   let out = "";
+  if (jited) {
+    const { jitedText } = await import("../jit/index.ts");
+    for (const p of progs) out += `${progs.length > 1 ? `${p.name}:\n` : ""}${jitedText(p.insns, { opcodes, name: p.name }).join("\n")}\n`;
+    process.stdout.write(out);
+    return 0;
+  }
   progs.forEach((p, k) => {
     if (progs.length > 1) out += `${k}: ${PROG_TYPES[p.progType] ?? p.progType}  name ${p.name}  section ${p.section}\n`;
     out += visual ? xlatedDot(p) : xlatedPlain(p, obj.btf, { opcodes, linum }).map((l) => l + "\n").join("");

@@ -119,22 +119,26 @@ export function layout(blocks: readonly BasicBlock[]): Layout {
       }
     }
   });
-  const ls = [...loops.values()], bs = [...fwd.values()];
+  const all = [...fwd.values(), ...loops.values()];
+  const order = (a: Scope, b: Scope): number => a.open - b.open || b.close - a.close || (a.kind === "block" ? -1 : 1);
+  // Sweep in (open, -close) order with a stack of the scopes still open; a scope that starts inside the top one but
+  // ends after it crosses it: widen (a block starts earlier, a loop ends later) and sweep again until none cross.
   for (let changed = true; changed; ) {
     changed = false;
-    for (const a of ls) for (const b of ls) {
-      if (a.open < b.open && b.open <= a.close && a.close < b.close) { a.close = b.close; changed = true; }
-    }
-    for (const f of bs) {
-      for (const l of ls) {
-        if (l.open < f.open && f.open <= l.close && l.close < f.close) { f.open = l.open; changed = true; }
-        else if (f.open < l.open && l.open <= f.close && f.close < l.close) return { blocks, posOf, scopes: undefined };
+    all.sort(order);
+    const stack: Scope[] = [];
+    for (const s of all) {
+      while (stack.length && stack[stack.length - 1]!.close < s.open) stack.pop();
+      const t = stack[stack.length - 1];
+      if (t !== undefined && s.close > t.close && t.open < s.open) {
+        if (s.kind === "block") s.open = t.open;
+        else if (t.kind === "loop") t.close = s.close;
+        else return { blocks, posOf, scopes: undefined }; // a block that ends inside a loop it starts before
+        changed = true;
       }
-      for (const g of bs) {
-        if (g.open < f.open && f.open <= g.close && g.close < f.close) { f.open = g.open; changed = true; }
-      }
+      stack.push(s);
     }
   }
-  const scopes = [...bs, ...ls].sort((a, b) => a.open - b.open || b.close - a.close || (a.kind === "block" ? -1 : 1));
+  const scopes = all.sort(order);
   return { blocks, posOf, scopes };
 }

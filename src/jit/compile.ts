@@ -8,7 +8,10 @@
 import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
-import { ATOMIC, Bytes, encodeModule, I32, I64, opName, OP, type FuncBody, type Import } from "./wasm.ts";
+import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
+
+// Module-local copies: imported bindings can cost a getter per use under tsx, and the compiler reads them per op.
+const OP = OP_, ATOMIC = ATOMIC_, I32 = I32_, I64 = I64_;
 
 /** What the compiler needs of a loaded program (src/vm LoadedProgram satisfies it). */
 export interface CompileInput {
@@ -28,7 +31,14 @@ export interface CompileOptions {
   readonly sharedMemory?: boolean;
   /** Record wasm text per eBPF pc (for `prog dump jited`). */
   readonly listing?: boolean;
+  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined. */
+  readonly verified?: boolean;
+  /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
+  readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
 }
+
+/** An array map's values as the JIT inlines lookups into them: element i at base + i * stride, i < maxEntries. */
+export interface ArrayLayout { readonly base: number; readonly stride: number; readonly maxEntries: number }
 
 export interface ListingLine { readonly pc: number; readonly text: string; readonly bytes: Uint8Array }
 
@@ -45,13 +55,15 @@ export const SCRATCH_REGS = 0;
 export const SCRATCH_STACKS = 88;
 /** The last region a read and a write hit: start and size - 7 as i64 each (read at +0/+8, write at +16/+24). */
 export const SCRATCH_CACHE = SCRATCH_STACKS + 8 * MAX_CALL_FRAMES;
-export const SCRATCH_SIZE = SCRATCH_CACHE + 32;
+/** The instruction budget left (i32), kept in memory so a run sets it without touching a wasm global. */
+export const SCRATCH_BUDGET = SCRATCH_CACHE + 32;
+export const SCRATCH_SIZE = SCRATCH_BUDGET + 8;
 
 // imported functions
 const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7;
 const N_IMPORTED_FUNCS = 8;
 // imported globals
-const G_BUDGET = 0, G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3;
+const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3;
 /** Fault kinds passed to the engine's `fault` import. */
 export const FAULT_JUMP_OUT = 0, FAULT_LDDW_MIDDLE = 1, FAULT_DEPTH = 2, FAULT_KFUNC = 3;
 
@@ -70,7 +82,7 @@ const TYPES = [
 ];
 
 // locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label
-const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14;
+const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16;
 
 function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
@@ -102,25 +114,34 @@ class Code {
   }
   private begin(t: string): void { this.flush(); if (this.lines) this.text = t; }
   op(o: number): void {
+    if (this.lines === undefined) { this.b.byte(o); return; }
     if (o === OP.end) this.depth--;
     this.begin(opName(o)); this.b.byte(o);
     if (o === OP.else) this.depth--;
     this.flush();
     if (o === OP.else) this.depth++;
   }
-  opu(o: number, v: number): void { this.begin(`${opName(o)} ${v}`); this.b.byte(o); this.b.u32(v); this.flush(); }
+  opu(o: number, v: number): void {
+    if (this.lines === undefined) { this.b.byte(o); this.b.u32(v); return; }
+    this.begin(`${opName(o)} ${v}`); this.b.byte(o); this.b.u32(v); this.flush();
+  }
   scope(o: number, type: number): void {
+    if (this.lines === undefined) { this.b.byte(o); this.b.byte(type); return; }
     this.begin(opName(o) + (type === 0x40 ? "" : type === I64 ? " (result i64)" : " (result i32)"));
     this.b.byte(o); this.b.byte(type); this.flush(); this.depth++;
   }
-  i32(v: number): void { this.begin(`i32.const ${v | 0}`); this.b.byte(OP.i32_const); this.b.s32(v); this.flush(); }
+  i32(v: number): void {
+    if (this.lines === undefined) { this.b.byte(0x41); this.b.s32(v); return; }
+    this.begin(`i32.const ${v | 0}`); this.b.byte(OP.i32_const); this.b.s32(v); this.flush(); }
   i64(lo: number, hi: number): void {
+    if (this.lines === undefined) { this.b.byte(0x42); this.b.s64(lo, hi); return; }
     this.begin(`i64.const ${hi === lo >> 31 ? String(lo | 0) : "0x" + (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, "0")}`);
     this.b.byte(OP.i64_const); this.b.s64(lo, hi); this.flush();
   }
   get(l: number): void { this.opu(OP.local_get, l); }
   set(l: number): void { this.opu(OP.local_set, l); }
   mem(o: number, align: number, offset: number): void {
+    if (this.lines === undefined) { this.b.byte(o); this.b.u32(align); this.b.u32(offset); return; }
     this.begin(`${opName(o)}${offset ? ` offset=${offset}` : ""}`); this.b.byte(o); this.b.u32(align); this.b.u32(offset); this.flush();
   }
   atomic(o: number, align: number): void {
@@ -134,7 +155,7 @@ class Code {
     for (const t of targets) this.b.u32(t);
     this.b.u32(dflt); this.flush();
   }
-  comment(t: string): void { this.flush(); this.lines?.push({ pc: this.pc, text: "  ".repeat(this.depth) + `;; ${t}`, bytes: new Uint8Array(0) }); }
+  comment(t: string): void { if (this.lines === undefined) return; this.flush(); this.lines?.push({ pc: this.pc, text: "  ".repeat(this.depth) + `;; ${t}`, bytes: new Uint8Array(0) }); }
 }
 
 interface FnState {
@@ -152,6 +173,7 @@ const SIZE_OF = [4, 2, 1, 8];
 
 /** Compile the eBPF function starting at `entry` (and the subprograms it calls) into one module. */
 export function compileModule(p: CompileInput, entry: number, opts: CompileOptions): CompiledModule {
+  scratchBase = opts.scratch;
   const valid = slotStarts(p.op);
   // the functions of this module: entry first, then call targets in discovery order
   const entries = [entry];
@@ -171,7 +193,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
     }
     const code = new Code(opts.listing ?? false);
     compileFunction(p, blocks, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: [[3, I64], [2, I32]], code: code.b });
+    bodies.push({ type: T_FUNC, locals: [[3, I64], [4, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -203,6 +225,10 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   // r10 = stack top of the current depth
   code.opu(OP.global_get, G_DEPTH); code.i32(3); code.op(OP.i32_shl);
   code.mem(OP.i64_load, 3, opts.scratch + SCRATCH_STACKS); code.set(R10);
+  // the frame's bottom as an i32, so r10-relative stack accesses are one load/store with a constant offset
+  code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
+  // the budget lives in a local while this function runs; it is written back before anything that reads it
+  code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
   const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
@@ -270,6 +296,7 @@ function jumpTo(p: CompileInput, st: FnState, from: number, t: number, cond: boo
   if (to !== undefined) { branch(st, from, to, cond); return; }
   const c = st.code;
   if (cond) c.scope(OP.if, 0x40);
+  spillBudget(c, st.scratch);
   c.i32(t < 0 || t >= p.length ? FAULT_JUMP_OUT : FAULT_LDDW_MIDDLE); c.i32(t); c.opu(OP.call, F_FAULT);
   c.op(OP.unreachable);
   if (cond) c.op(OP.end);
@@ -280,9 +307,8 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
   // budget -= count; if (budget < 0) budget_out(start, count)
-  c.opu(OP.global_get, G_BUDGET); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.global_set, G_BUDGET);
-  c.opu(OP.global_get, G_BUDGET); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
+  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
+  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
   for (let pc = b.start; pc < b.end; pc++) {
     c.at(pc);
     const last = pc + (p.op[pc] === 0x18 ? 2 : 1) >= b.end;
@@ -292,7 +318,10 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
 }
 
-const ret = (c: Code): void => { for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
+let scratchBase = 0; // the scratch address of the module being compiled (for ret)
+const spillBudget = (c: Code, scratch: number): void => { c.i32(0); c.get(BUD); c.mem(OP.i32_store, 2, scratch + SCRATCH_BUDGET); };
+const reloadBudget = (c: Code, scratch: number): void => { c.i32(0); c.mem(OP.i32_load, 2, scratch + SCRATCH_BUDGET); c.set(BUD); };
+const ret = (c: Code): void => { spillBudget(c, scratchBase); for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
 
 function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: boolean,
   index: ReadonlyMap<number, number>, opts: CompileOptions): void {
@@ -451,7 +480,8 @@ function emitCond(c: Code, code: number, d: number, s: number, k: number): void 
 
 /** Leaves the checked i32 address of `reg + off` on the stack (T64 holds the 64-bit address). */
 function address(c: Code, st: FnState, reg: number, off: number, size: number, write: boolean, pc: number, proven: boolean): number {
-  if (proven || (reg === 10 && st.r10Fixed && off >= -512 && off + size <= 0)) {
+  if (reg === 10 && st.r10Fixed && off >= -512 && off + size <= 0) { c.get(FP); return off + 512; }
+  if (proven) {
     c.get(reg); c.op(OP.i32_wrap_i64);
     if (off < 0) { c.i32(off); c.op(OP.i32_add); return 0; }
     return off;
@@ -544,6 +574,13 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 }
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
+  // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
+  spillBudget(st.code, st.scratch);
+  emitCallInner(p, st, pc, index, opts);
+  reloadBudget(st.code, st.scratch);
+}
+
+function emitCallInner(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const c = st.code;
   const code = p.op[pc]!, s = p.src[pc]!, k = p.imm[pc]!;
   const storeArgs = (): void => { for (let r = 1; r <= 5; r++) { c.i32(opts.scratch + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); } };
@@ -584,7 +621,8 @@ function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<n
     c.op(OP.end);
     return;
   }
-  if (s === 1) {
+  // a pseudo call to a negative target is no call for the interpreter: it treats imm as a helper id
+  if (s === 1 && pc + k + 1 >= 0) {
     const t = pc + k + 1;
     const fi = index.get(t);
     if (fi === undefined) { jumpToFault(c, t < 0 || t >= p.length ? FAULT_JUMP_OUT : FAULT_LDDW_MIDDLE, t, () => depthCheck()); return; }
@@ -594,11 +632,46 @@ function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<n
     afterCall();
     return;
   }
-  if (s !== 0) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
+  if (s !== 0 && s !== 1) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
   if (k === 12) { tail(); return; }
+  if (k === 1 && opts.verified && opts.arrayAt) {
+    // bpf_map_lookup_elem on an array map known at this pc: r0 = key < max ? base + key * stride : 0, in wasm
+    const m = constantR1(p, st.blocks[st.posOf.get(blockStartOf(st, pc))!]!.start, pc);
+    const a = m === undefined ? undefined : opts.arrayAt(m);
+    if (a !== undefined) {
+      c.comment(`array lookup inlined: ${a.maxEntries} x ${a.stride} bytes at 0x${a.base.toString(16)}`);
+      c.get(2); c.op(OP.i32_wrap_i64); c.mem(OP.i32_load, 0, 0); c.set(T32);
+      c.get(T32); c.i32(a.maxEntries); c.op(OP.i32_lt_u);
+      c.scope(OP.if, I64);
+      c.get(T32); c.op(OP.i64_extend_i32_u); c.i64(a.stride, 0); c.op(OP.i64_mul); c.i64(a.base, 0); c.op(OP.i64_add);
+      c.op(OP.else); c.i64(0, 0); c.op(OP.end);
+      c.set(0);
+      return;
+    }
+  }
   storeArgs();
   c.i32(k); c.i32(pc); c.opu(OP.call, F_HELPER);
   loadR0();
+}
+
+/** Start of the block holding `pc`. */
+function blockStartOf(st: FnState, pc: number): number {
+  let best = -1;
+  for (const b of st.blocks) if (b.start <= pc && pc < b.end) best = b.start;
+  return best;
+}
+
+/** The value r1 holds at `pc` when the block sets it with an lddw of a map (resolved to an address), else undefined. */
+function constantR1(p: CompileInput, start: number, pc: number): number | undefined {
+  let v: number | undefined;
+  for (let q = start; q < pc; q++) {
+    const c = p.op[q]!, cls = c & 7;
+    if (c === 0x18) { if (p.dst[q] === 1) v = p.src[q] === 1 || p.src[q] === 5 ? p.imm[q]! >>> 0 : undefined; q++; continue; }
+    if ((cls === 4 || cls === 7 || cls === 1 || cls === 0) && p.dst[q] === 1) v = undefined;
+    if (cls === 3 && (c & 0xe0) === 0xc0 && (p.src[q] === 1 || p.dst[q] === 1)) v = undefined;
+    if (c === 0x85 || c === 0x8d) v = undefined;
+  }
+  return v;
 }
 
 /** A call whose target is not an instruction: the depth check, then the interpreter's fault for that pc. */

@@ -15,7 +15,7 @@ import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program
 import { RunResult, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  compileModule, type CompiledModule, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -35,10 +35,13 @@ interface Unit {
 interface ProgState {
   readonly prog: LoadedProgram;
   readonly proven: Set<number>;
+  readonly verified: boolean;
   readonly units: Map<number, Unit>;
 }
 
 const TWO32 = 4294967296;
+// module-local alias: an imported class can cost a getter per use under tsx
+const Result = RunResult;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
 // Facts the JIT trusts: the region kind is the same at run time as the verifier modelled it. ctx accesses stay
@@ -57,13 +60,22 @@ export class JitVm {
   private readonly states = new WeakMap<LoadedProgram, ProgState>();
   private readonly codeOwners = new Map<number, LoadedProgram>();
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 0 });
-  private readonly gBudget = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gDepth = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPdata = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPlen = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly shared: boolean;
   private i32 = new Int32Array(0);
+  private viewGeneration = -1;
+  // Int32 indices into the scratch area, computed once (imported constants cost a getter call under tsx)
+  private readonly regIdx: number;
+  private readonly budgetIdx: number;
+  private readonly cacheIdx: number;
   private tailCalls = 0;
+  private depthDirty = true;
+  private lastProg: LoadedProgram | undefined;
+  private lastUnit: Unit | undefined;
+  private get budgetLeft(): number { return this.view()[this.budgetIdx]!; }
+  private set budgetLeft(b: number) { this.view()[this.budgetIdx] = b; }
   private packet: PacketAccess | undefined;
   private pdata = 0;
   private plen = 0;
@@ -81,6 +93,9 @@ export class JitVm {
       this.stackRegions.push(space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
     }
     this.scratch = space.alloc(SCRATCH_SIZE, { kind: "scratch", name: "jit scratch", writable: false, align: 8 });
+    this.regIdx = (this.scratch.start + SCRATCH_REGS) >> 2;
+    this.budgetIdx = (this.scratch.start + SCRATCH_BUDGET) >> 2;
+    this.cacheIdx = (this.scratch.start + SCRATCH_CACHE) >> 2;
     const v = this.view();
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
       v[(this.scratch.start + SCRATCH_STACKS) / 4 + 2 * i] = this.stackRegions[i]!.start + MAX_BPF_STACK;
@@ -99,7 +114,7 @@ export class JitVm {
       tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
       ldaddr: (k: number, size: number) => this.packetAddress(k, size),
       mem: space.memory, table: this.table,
-      budget: this.gBudget, depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
+      budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
     };
   }
 
@@ -109,7 +124,7 @@ export class JitVm {
     this.codeOwners.set(p.code.id, p);
     const proven = new Set<number>();
     for (const f of opts.facts ?? []) if (TRUSTED.has(f.kind)) proven.add(f.pc);
-    this.states.set(p, { prog: p, proven, units: new Map() });
+    this.states.set(p, { prog: p, proven, verified: opts.facts !== undefined, units: new Map() });
     return p;
   }
 
@@ -117,24 +132,26 @@ export class JitVm {
     this.codeOwners.delete(p.code.id);
     this.space.release(p.code);
     this.states.delete(p);
+    if (this.lastProg === p) { this.lastProg = undefined; this.lastUnit = undefined; }
   }
 
   /** Compile now (else on first run); returns the module of the program's entry. */
   compile(p: LoadedProgram, entry = 0, listing = false): CompiledModule {
-    if (listing) return compileModule(p, entry, { scratch: this.scratch.start, proven: this.state(p).proven, sharedMemory: this.shared, listing });
+    if (listing) return compileModule(p, entry, this.compileOptions(this.state(p), true));
     return this.unit(p, entry).module;
   }
 
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
-    const unit = this.unit(prog, 0);
-    const v = this.view(), r = (this.scratch.start + SCRATCH_REGS) >> 2;
+    let unit = this.lastUnit;
+    if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
+    const v = this.view(), r = this.regIdx;
     v.fill(0, r, r + 22);
     if (opts.ctx !== undefined) setReg(v, r, 1, opts.ctx);
     setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
     this.resetCache(v);
     const budget = opts.budget ?? this.defaultBudget;
-    this.gBudget.value = budget;
-    this.gDepth.value = 0;
+    v[this.budgetIdx] = budget;
+    if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
     this.tailCalls = 0;
     this.packet = opts.packet;
     this.syncPacket();
@@ -147,17 +164,25 @@ export class JitVm {
     try {
       unit.invoke(unit.slot);
     } catch (e) {
+      this.depthDirty = true;
       throw asBpfError(e);
     }
     const w = this.view();
-    return new RunResult(w[r]! >>> 0, w[r + 1]! >>> 0, budget - (this.gBudget.value as number));
+    return new Result(w[r]! >>> 0, w[r + 1]! >>> 0, budget - w[this.budgetIdx]!);
+  }
+
+  private compileOptions(s: ProgState, listing: boolean): CompileOptions {
+    return {
+      scratch: this.scratch.start, proven: s.proven, sharedMemory: this.shared, listing, verified: s.verified,
+      arrayAt: (addr) => arrayLayout(this.call.mapAt(addr)),
+    };
   }
 
   private state(p: LoadedProgram): ProgState {
     let s = this.states.get(p);
     if (s === undefined) {
       // loaded elsewhere (a prog-array slot filled by the interpreter's load): compile it all checked
-      s = { prog: p, proven: new Set(), units: new Map() };
+      s = { prog: p, proven: new Set(), verified: false, units: new Map() };
       this.states.set(p, s);
       this.codeOwners.set(p.code.id, p);
     }
@@ -168,7 +193,7 @@ export class JitVm {
     const s = this.state(p);
     let u = s.units.get(entry);
     if (u !== undefined) return u;
-    const module = compileModule(p, entry, { scratch: this.scratch.start, proven: s.proven, sharedMemory: this.shared });
+    const module = compileModule(p, entry, this.compileOptions(s, false));
     const imports = {
       ...this.imports,
       budget_out: (start: number, count: number) => this.budgetOut(p, start, count),
@@ -186,14 +211,17 @@ export class JitVm {
   }
 
   private view(): Int32Array {
-    if (this.i32.buffer !== this.space.memory.buffer || this.i32.length * 4 !== this.space.memory.buffer.byteLength) {
+    // the space re-creates its views when the memory grows and bumps `generation`; follow it
+    if (this.viewGeneration !== this.space.generation) {
       this.i32 = new Int32Array(this.space.memory.buffer);
+      this.viewGeneration = this.space.generation;
     }
     return this.i32;
   }
 
   private resetCache(v: Int32Array): void {
-    v.fill(0, (this.scratch.start + SCRATCH_CACHE) >> 2, (this.scratch.start + SCRATCH_CACHE + 32) >> 2);
+    const c = this.cacheIdx;
+    v[c] = 0; v[c + 1] = 0; v[c + 2] = 0; v[c + 3] = 0; v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0;
   }
 
   private syncPacket(): void {
@@ -210,7 +238,7 @@ export class JitVm {
     if (fn === undefined) {
       throw new BpfError("UNSUPPORTED", `pc ${pc}: helper ${helperName(id) ?? "unknown"}#${id} is not available`, { pc });
     }
-    const v = this.view(), r = this.scratch.start >> 2, call = this.call, L = call.lo, H = call.hi;
+    const v = this.view(), r = this.regIdx, call = this.call, L = call.lo, H = call.hi;
     for (let i = 1; i <= 5; i++) { L[i] = v[r + 2 * i]!; H[i] = v[r + 2 * i + 1]!; }
     call.pc = pc; call.id = id;
     const layout = this.space.layoutVersion;
@@ -231,7 +259,7 @@ export class JitVm {
     const reg = this.space.find(a);
     if (reg !== undefined && a + size <= reg.start + reg.size && (!write || reg.writable)) {
       if (reg.size >= 8 && reg !== this.scratch) {
-        const v = this.view(), base = (this.scratch.start + SCRATCH_CACHE + (write ? 16 : 0)) >> 2;
+        const v = this.view(), base = this.cacheIdx + (write ? 4 : 0);
         v[base] = reg.start; v[base + 1] = 0; v[base + 2] = reg.size - 7; v[base + 3] = 0;
       }
       if (reg !== this.scratch) return;
@@ -247,10 +275,10 @@ export class JitVm {
   }
 
   private budgetOut(p: LoadedProgram, start: number, count: number): void {
-    const before = (this.gBudget.value as number) + count;
+    const before = this.budgetLeft + count;
     let pc = start;
     for (let i = 0; i < before; i++) pc += p.op[pc] === 0x18 ? 2 : 1;
-    this.gBudget.value = 0;
+    this.budgetLeft = 0;
     throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
   }
 
@@ -258,8 +286,8 @@ export class JitVm {
     if (kind === FAULT_DEPTH) throw new BpfError("FAULT", `pc ${pc}: call exceeds the maximum depth of ${MAX_CALL_FRAMES} frames`, { pc });
     if (kind === FAULT_KFUNC) throw new BpfError("UNSUPPORTED", `pc ${pc}: kfunc calls are not supported by the interpreter`, { pc });
     // a jump to `pc` that is no instruction: the interpreter counts it, then faults
-    const b = (this.gBudget.value as number) - 1;
-    this.gBudget.value = Math.max(b, 0);
+    const b = this.budgetLeft - 1;
+    this.budgetLeft = Math.max(b, 0);
     if (b < 0) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
     if (kind === FAULT_JUMP_OUT || pc < 0 || pc >= p.length) {
       throw new BpfError("FAULT", `pc ${pc}: jump out of the program (${p.length} instructions)`, { pc });
@@ -293,7 +321,7 @@ export class JitVm {
 
   /** Checked address of register `reg` (from scratch) + off. */
   private ea(v: Int32Array, reg: number, off: number, size: number, write: boolean, pc: number): number {
-    const r = (this.scratch.start >> 2) + 2 * reg;
+    const r = (this.regIdx) + 2 * reg;
     const s = (v[r]! >>> 0) + off;
     const lo = s >>> 0;
     const hi = (v[r + 1]! + Math.floor(s / TWO32)) | 0;
@@ -305,7 +333,7 @@ export class JitVm {
   private atomic(pc: number, code: number, off: number, imm: number, d: number, s: number): void {
     let v = this.view();
     const size = (code & 0x18) === 0x18 ? 8 : (code & 0x18) === 0 ? 4 : (code & 0x18) === 0x08 ? 2 : 1;
-    const R = this.scratch.start >> 2;
+    const R = this.regIdx;
     if (imm === 0x100) {
       const a = this.ea(v, s, off, size, false, pc);
       v = this.view();
@@ -350,7 +378,7 @@ export class JitVm {
   /** callx: a BPF function of this program (its table slot), else a helper id: -2 for a tail call, -1 when done. */
   private callx(p: LoadedProgram, pc: number, reg: number): number {
     if (reg > 10 || reg < 0) throw new BpfError("FAULT", `pc ${pc}: callx through r${reg}, which is not a register`, { pc });
-    const v = this.view(), R = this.scratch.start >> 2;
+    const v = this.view(), R = this.regIdx;
     const lo = v[R + 2 * reg]!, hi = v[R + 2 * reg + 1]!;
     const fn = hi === 0 ? this.functionAt(lo >>> 0) : undefined;
     if (fn !== undefined && fn.prog === p) return this.unit(p, fn.pc).slot;
@@ -382,7 +410,7 @@ export class JitVm {
     const L = call.lo, H = call.hi;
     const saveL = L.slice(), saveH = H.slice();
     const packet = this.packet;
-    const v = this.view(), R = this.scratch.start >> 2;
+    const v = this.view(), R = this.regIdx;
     v.fill(0, R, R + 22);
     setReg(v, R, 1, a1); setReg(v, R, 2, a2); setReg(v, R, 3, a3); setReg(v, R, 4, a4); setReg(v, R, 5, a5);
     this.gDepth.value = depth + 1;
@@ -396,6 +424,16 @@ export class JitVm {
       L.set(saveL); H.set(saveH);
     }
   }
+}
+
+/** A plain (not per-CPU) array map's value layout, recognised by shape (src/maps ArrayMap). */
+function arrayLayout(m: ProgramMap | undefined): ArrayLayout | undefined {
+  const a = m as (ProgramMap & { percpu?: boolean; values?: Region; valueAddress?: (i: number) => number }) | undefined;
+  if (a === undefined || (a.type !== 2 && a.type !== "array") || a.percpu !== false || a.values === undefined) return undefined;
+  if (typeof a.valueAddress !== "function" || a.maxEntries === undefined) return undefined;
+  const stride = a.maxEntries > 1 ? a.valueAddress(1) - a.valueAddress(0) : 8;
+  if (a.valueAddress(0) !== a.values.start) return undefined;
+  return { base: a.values.start, stride, maxEntries: a.maxEntries };
 }
 
 function setReg(v: Int32Array, base: number, r: number, x: number | bigint | undefined): void {

@@ -4,3 +4,4 @@
 export { JitVm, type JitLoadOptions } from "./engine.ts";
 export { compileModule, type CompiledModule, type ListingLine } from "./compile.ts";
 export { createEngine, engineKind, ENGINE_KINDS, type Engine, type EngineKind } from "./select.ts";
+export { jitedText } from "./listing.ts";

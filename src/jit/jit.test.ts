@@ -134,3 +134,27 @@ test("the listing heads wasm text with eBPF pcs", () => {
   assert.ok(new WebAssembly.Module(m.bytes as BufferSource));
   void Vm;
 });
+
+test("array map lookups inlined in wasm return the same values as the map (in range, out of range)", async () => {
+  const { createMap } = await import("../maps/index.ts");
+  const { verify } = await import("../verifier/index.ts");
+  const spec = { type: 2, keySize: 4, valueSize: 12, maxEntries: 5 };
+  for (const key of [0, 3, 4, 5, 1000]) {
+    const text = `stw [%r10-4], ${key}\nlddw %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\n`
+      + `ldxw %r1, [%r0+8]\nadd %r1, 7\nstxw [%r0+8], %r1\nmov %r0, %r1\nout:\nexit`;
+    const insns = assemble(text).map((x) => (x.code === 0x18 && x.dst === 1 ? { ...x, src: 1 } : x));
+    const v = verify(insns, { progType: "socket_filter", maps: [spec] });
+    assert.ok(v.accepted, v.log);
+    const got: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const space = new AddressSpace();
+      const map = createMap(space, spec);
+      const e = createEngine(kind, space, { helpers: defaultHelpers });
+      const p = e.load(insns, { resolve: { map: () => map.address }, facts: v.facts });
+      const r1 = e.run(p).toString(), r2 = e.run(p).toString();
+      got.push(`${r1} ${r2}`);
+      if (kind === "jit") assert.ok((e as JitVm).compile(p, 0, true).listing![0]!.lines.some((l) => /array lookup inlined/.test(l.text)));
+    }
+    assert.equal(got[1], got[0], `key ${key}`);
+  }
+});

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Insn } from "../../src/isa/ebpf/insn.ts";
-import { AddressSpace, Vm } from "../../src/vm/index.ts";
+import { AddressSpace } from "../../src/vm/index.ts";
+import { createEngine, ENGINE_KINDS } from "../../src/jit/index.ts";
 import { kernelAvailable, kernelLoad, kernelTestRun } from "./kernel.ts";
 
 /** Deterministic xorshift so a failing program can be regenerated from its seed. */
@@ -107,7 +108,7 @@ const packet = new Uint8Array(64);
 
 function compare(t: { skip: (m: string) => void }, count: number, gen: (seed: number) => Insn[], seed0: number): void {
   if (avail !== true) { console.log(`SKIP vm-kernel differential: ${avail}`); t.skip(avail); return; }
-  const vm = new Vm(new AddressSpace());
+  const vms = ENGINE_KINDS.map((kind) => ({ kind, vm: createEngine(kind, new AddressSpace()) }));
   let rejected = 0;
   for (let k = 0; k < count; k++) {
     const seed = seed0 + k;
@@ -116,10 +117,12 @@ function compare(t: { skip: (m: string) => void }, count: number, gen: (seed: nu
     if (!loaded.accepted) { rejected++; continue; }
     try {
       const kernel = kernelTestRun(loaded.fd!, { data: packet }).retval >>> 0;
-      const p = vm.load(insns);
-      const ours = vm.run(p).lo;
-      vm.unload(p);
-      assert.equal(ours, kernel, `seed ${seed}: bpfkit r0 = 0x${ours.toString(16)}, kernel retval 0x${kernel.toString(16)}`);
+      for (const { kind, vm } of vms) {
+        const p = vm.load(insns);
+        const ours = vm.run(p).lo;
+        vm.unload(p);
+        assert.equal(ours, kernel, `seed ${seed} (${kind}): bpfkit r0 = 0x${ours.toString(16)}, kernel retval 0x${kernel.toString(16)}`);
+      }
     } finally {
       loaded.close();
     }
@@ -128,6 +131,6 @@ function compare(t: { skip: (m: string) => void }, count: number, gen: (seed: nu
   assert.equal(rejected, 0, `${rejected} of ${count} programs were rejected by the verifier`);
 }
 
-test("random straight-line ALU programs: bpfkit r0 equals the kernel's retval", (t) => compare(t, 400, (s) => genProgram(s, false), 1000));
-test("random programs with forward branches: bpfkit r0 equals the kernel's retval", (t) => compare(t, 100, (s) => genProgram(s, true), 50000));
-test("random stack loads, stores and atomics: bpfkit r0 equals the kernel's retval", (t) => compare(t, 150, genMemProgram, 90000));
+test("random straight-line ALU programs: bpfkit r0 (interpreter and JIT) equals the kernel's retval", (t) => compare(t, 400, (s) => genProgram(s, false), 1000));
+test("random programs with forward branches: bpfkit r0 (interpreter and JIT) equals the kernel's retval", (t) => compare(t, 100, (s) => genProgram(s, true), 50000));
+test("random stack loads, stores and atomics: bpfkit r0 (interpreter and JIT) equals the kernel's retval", (t) => compare(t, 150, genMemProgram, 90000));
