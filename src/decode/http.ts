@@ -2,12 +2,13 @@
 
 import { type Ctx, TRUNCATED } from "./context.ts";
 
-export const HTTP_PORTS: ReadonlySet<number> = new Set([80, 8080, 3128]);
+export const HTTP_PORTS: ReadonlySet<number> = new Set([80, 8080]);
 
 const HTTP_COMMANDS = new Set([
-  "GET", "PUT", "COPY", "DELETE", "GETATTRIBUTE", "GETATTRIBUTENAMES", "GETPROPERTIES", "HEAD", "INDEX", "LINK", "LOCK",
-  "MKDIR", "MOVE", "OPTIONS", "POST", "SETATTRIBUTE", "TEXTSEARCH", "TRACE", "UNLINK", "UNLOCK", "CONNECT", "MKCOL",
-  "PROPFIND", "PROPPATCH", "SEARCH", "PATCH",
+  "GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST", "BCOPY", "BMOVE", "MKCOL", "TRACE", "LABEL", "MERGE",
+  "DELETE", "SEARCH", "UNLOCK", "REPORT", "UPDATE", "NOTIFY", "BDELETE", "CONNECT", "OPTIONS", "CHECKIN", "PROPFIND",
+  "CHECKOUT", "CCM_POST", "SUBSCRIBE", "PROPPATCH", "BPROPFIND", "BPROPPATCH", "UNCHECKOUT", "MKACTIVITY", "MKWORKSPACE",
+  "UNSUBSCRIBE", "RPC_CONNECT", "VERSION-CONTROL", "BASELINE-CONTROL",
 ]);
 
 const isPrint = (c: number): boolean => c >= 0x20 && c < 0x7f;
@@ -61,6 +62,7 @@ function latin1(b: Uint8Array, s: number, e: number): string {
   return out;
 }
 
+/** After tcp's ": ": "HTTP", then the first line (or every text line under -v) when it is a request or response. */
 export function httpPrint(ctx: Ctx, p: number, len: number): void {
   ctx.proto = "http";
   let printThis = false;
@@ -70,16 +72,14 @@ export function httpPrint(ctx: Ctx, p: number, len: number): void {
     [idx, tok] = fetchToken(ctx, p, idx, len);
     if (idx !== 0 && /^[0-9]{3}$/.test(tok)) printThis = true;
   }
+  ctx.out += "HTTP";
   if (!printThis) return;
   if (ctx.o.vflag > 0) {
-    ctx.out += `: HTTP, length: ${len}`;
+    ctx.out += `, length: ${len}`;
     for (let i = 0; i < len;) {
       const eol = txtLine(ctx, "\n\t", p, i, len);
       if (eol === 0) break;
       i = eol;
     }
-  } else {
-    ctx.out += ": HTTP";
-    txtLine(ctx, ": ", p, 0, len);
-  }
+  } else txtLine(ctx, ": ", p, 0, len);
 }

@@ -6,6 +6,7 @@ import { type IpInfo, inCksum, pseudoSum } from "./ip.ts";
 import { tcpPort } from "./names.ts";
 import { dnsPrint } from "./dns.ts";
 import { httpPrint, HTTP_PORTS } from "./http.ts";
+import { mptcpPrint } from "./mptcp.ts";
 
 /** Flag bits and their letters, in the order tcpdump prints them. */
 const FLAGS: readonly (readonly [number, string])[] = [
@@ -27,12 +28,13 @@ function flagText(flags: number): string {
 class BadOption { }
 const BAD = new BadOption();
 
-function optionsText(ctx: Ctx, cp: number, hlen: number, rev: boolean, thseq: number, thack: number): string {
-  let s = ", options [";
+/** Appends ", options [...]"; false when tcpdump stops at a bad option ("[bad opt]"). */
+function optionsPrint(ctx: Ctx, cp: number, hlen: number, rev: boolean, thseq: number, thack: number, flags: number): boolean {
+  ctx.out += ", options [";
   let first = true;
   try {
     while (hlen > 0) {
-      if (!first) s += ",";
+      if (!first) ctx.out += ",";
       const opt = ctx.u8(cp++);
       let len: number;
       if (opt === 0 || opt === 1) len = 1;
@@ -44,60 +46,73 @@ function optionsText(ctx: Ctx, cp: number, hlen: number, rev: boolean, thseq: nu
       hlen--;
       let datalen = 0;
       const check = (l: number): void => { if (l > hlen) throw BAD; ctx.need(cp, l); };
-      s += OPTION_NAMES.get(opt) ?? `unknown-${opt}`;
+      ctx.out += OPTION_NAMES.get(opt) ?? `unknown-${opt}`;
       switch (opt) {
-        case 2: datalen = 2; check(2); s += ` ${ctx.u16(cp)}`; break;
-        case 3: datalen = 1; check(1); s += ` ${ctx.u8(cp)}`; break;
+        case 2: datalen = 2; check(2); ctx.out += ` ${ctx.u16(cp)}`; break;
+        case 3: datalen = 1; check(1); ctx.out += ` ${ctx.u8(cp)}`; break;
         case 5: {
           datalen = len - 2;
-          if (datalen % 8 !== 0) s += " invalid sack";
+          if (datalen % 8 !== 0) ctx.out += " invalid sack";
           else {
-            s += ` ${datalen / 8} `;
+            ctx.out += ` ${datalen / 8} `;
             for (let i = 0; i < datalen; i += 8) {
               check(i + 4);
               let a = ctx.u32(cp + i);
               check(i + 8);
               let b = ctx.u32(cp + i + 4);
               if (rev) { a = (a - thseq) >>> 0; b = (b - thseq) >>> 0; } else { a = (a - thack) >>> 0; b = (b - thack) >>> 0; }
-              s += `{${a}:${b}}`;
+              ctx.out += `{${a}:${b}}`;
             }
           }
           break;
         }
-        case 11: case 12: case 13: datalen = 4; check(4); s += ` ${ctx.u32(cp)}`; break;
-        case 8: datalen = 8; check(8); s += ` val ${ctx.u32(cp)} ecr ${ctx.u32(cp + 4)}`; break;
+        case 11: case 12: case 13: datalen = 4; check(4); ctx.out += ` ${ctx.u32(cp)}`; break;
+        case 8: datalen = 8; check(8); ctx.out += ` val ${ctx.u32(cp)} ecr ${ctx.u32(cp + 4)}`; break;
         case 19: {
-          datalen = 16; check(16); s += " ";
-          for (let i = 0; i < 16; i++) s += hex2(ctx.u8(cp + i));
+          datalen = 16; check(16); ctx.out += " ";
+          for (let i = 0; i < 16; i++) ctx.out += hex2(ctx.u8(cp + i));
           break;
         }
         case 28: {
           datalen = 2; check(2);
           let v = ctx.u16(cp);
-          s += ` 0x${v.toString(16)}`;
+          ctx.out += ` 0x${v.toString(16)}`;
           v = v & 1 ? (v >> 1) * 60 : v >> 1;
-          s += ` ${v}`;
+          ctx.out += ` ${v}`;
           break;
         }
         case 0: case 1: case 4: break;
+        case 30: {
+          datalen = len - 2;
+          check(datalen);
+          const saveEnd = ctx.end;
+          if (cp - 2 + len < ctx.end) ctx.end = cp - 2 + len;
+          const ok = mptcpPrint(ctx, cp - 2, len, flags);
+          ctx.end = saveEnd;
+          if (!ok) throw BAD;
+          break;
+        }
         default: {
           datalen = len - 2;
-          for (let i = 0; i < datalen; i++) { check(i + 1); s += (i === 0 ? " 0x" : "") + hex2(ctx.u8(cp + i)); }
+          for (let i = 0; i < datalen; i++) { check(i + 1); ctx.out += (i === 0 ? " 0x" : "") + hex2(ctx.u8(cp + i)); }
         }
       }
       cp += datalen;
       hlen -= datalen;
       datalen++;
       if (opt !== 0 && opt !== 1) datalen++;
-      if (datalen !== len) s += `[len ${len}]`;
+      if (datalen !== len) ctx.out += `[len ${len}]`;
       first = false;
       if (opt === 0) break;
     }
   } catch (e) {
     if (e !== BAD) throw e;
-    return s + "[bad opt]";
+    ctx.out += "[bad opt]";
+    if (!first) ctx.out += "]";
+    return false;
   }
-  return s + "]";
+  ctx.out += "]";
+  return true;
 }
 
 export function tcpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): void {
@@ -174,31 +189,36 @@ export function tcpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): voi
   ctx.out += `, win ${win}`;
   if (flags & 0x20) ctx.out += `, urg ${urp}`;
   if (hlen > 20) {
-    const s = optionsText(ctx, off + 20, hlen - 20, rev, thseq, thack);
-    ctx.out += s;
-    if (s.endsWith("[bad opt]")) return;
+    if (!optionsPrint(ctx, off + 20, hlen - 20, rev, thseq, thack, flags)) return;
   }
   ctx.out += `, length ${length}`;
   if (length <= 0) return;
   const data = off + hlen;
   if ((flags & 0x04) && ctx.o.vflag > 0) return; // RST data (-v) not decoded here
-  if (sport === 53 || dport === 53) dnsPrint(ctx, data, length, true);
-  else if (HTTP_PORTS.has(sport) || HTTP_PORTS.has(dport)) httpPrint(ctx, data, length);
+  const port = (n: number): boolean => sport === n || dport === n;
+  if (port(23) || port(25) || port(43) || port(1723) || port(6379) || port(10288) || port(6633) || port(6653) || port(21)) return;
+  if (port(179)) { if (ctx.o.vflag === 0) ctx.out += ": BGP"; return; }
+  if (port(22)) { sshPrint(ctx, data, length); return; }
+  if (HTTP_PORTS.has(sport) || HTTP_PORTS.has(dport)) { ctx.out += ": "; httpPrint(ctx, data, length); return; }
+  if (port(554) || port(8554)) return;
+  if (port(53)) dnsPrint(ctx, data, length, true);
+  else if (HTTP_PORTS.has(sport) || HTTP_PORTS.has(dport)) { ctx.out += ": "; httpPrint(ctx, data, length); }
   else if (sport === 22 || dport === 22) sshPrint(ctx, data, length);
   else if (sport === 179 || dport === 179) { if (ctx.o.vflag === 0) ctx.out += ": BGP"; }
 }
 
-/** "SSH: <version line>" when the payload starts with the SSH banner. */
+/** ": SSH: <version line>" when the payload is an SSH banner line. */
 function sshPrint(ctx: Ctx, off: number, len: number): void {
-  const n = Math.min(len, ctx.avail(off));
-  if (n < 4 || ctx.b[off] !== 0x53 || ctx.b[off + 1] !== 0x53 || ctx.b[off + 2] !== 0x48 || ctx.b[off + 3] !== 0x2d) return;
-  let s = "";
-  for (let i = 0; i < n; i++) {
-    const c = ctx.b[off + i]!;
-    if (c === 0x0d || c === 0x0a) {
+  ctx.proto = "ssh";
+  for (let i = 0; i < 4; i++) if (ctx.u8(off + i) !== [0x53, 0x53, 0x48, 0x2d][i]) return;
+  for (let idx = 4; idx < len; idx++) {
+    const c = ctx.u8(off + idx);
+    if (c === 0x0a || (c === 0x0d && idx + 1 < len && ctx.u8(off + idx + 1) === 0x0a)) {
+      let s = "";
+      for (let i = 0; i < idx; i++) s += String.fromCharCode(ctx.b[off + i]!);
       ctx.out += ": SSH: " + s;
       return;
     }
-    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : ".";
+    if (c === 0x0d || c < 0x20 || c > 0x7e) return;
   }
 }

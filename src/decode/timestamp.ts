@@ -20,7 +20,9 @@ export class TimestampFormat {
 
   /** The stamp with its trailing space ("" under -t). `nsec` is the packet's nanoseconds. */
   format(sec: number, nsec: number): string {
-    const frac = this.nano ? nsec : Math.floor(nsec / 1000);
+    // libpcap keeps an out-of-range fraction as it is; tcpdump prints it unsigned
+    let frac = this.nano ? nsec : Math.trunc(nsec / 1000);
+    if (frac < 0) frac += 4294967296;
     switch (this.tflag) {
       case 1: return "";
       case 2: return `${sec}.${this.fraction(frac)} `;

@@ -5,6 +5,17 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import tcpdump from "../../src/cli/tcpdump.ts";
+import { openCapture } from "../../src/capture/index.ts";
+import { DECODED_LINKTYPES } from "../../src/decode/index.ts";
+import { linkTypeByFileValue } from "../../src/filter/index.ts";
+
+/** The file's link type when bpfkit has no printer for it (its packets are then reported under "link:NAME"). */
+function undecodedLink(file: string): string | null {
+  try {
+    const lt = openCapture(readFileSync(file)).info.linktype;
+    return DECODED_LINKTYPES.has(lt) ? null : `link:${linkTypeByFileValue(lt)?.[0] ?? lt}`;
+  } catch { return null; }
+}
 
 export const CORPUS = join(import.meta.dirname, "..", "..", "..", "..", "shared", "corpora", "pcaps");
 const corpusRoot = existsSync(CORPUS) ? CORPUS : "/work/shared/corpora/pcaps";
@@ -29,11 +40,14 @@ export const CLAIMED: readonly (readonly [string, RegExp])[] = [
   ["vxlan", /VXLAN, flags/], ["geneve", /Geneve, Flags/], ["gre", /GREv[01]/], ["mpls", /MPLS \(label/],
   ["dhcp", /BOOTP\/DHCP/], ["ntp", /NTPv\d/], ["http", /: HTTP/], ["dns", /\.(53|domain|5353|mdns): |\.(53|domain|5353|mdns) > .*: \d+/],
   ["icmp6", /ICMP6, /], ["icmp", /: ICMP /], ["igmp", /: igmp /], ["arp", /ARP, |ethertype (ARP|Reverse ARP) /],
-  ["tcp", /Flags \[|: tcp \d+/], ["udp", /UDP, (bad )?length/],
+  ["tcp", /\.\S+ > \S+: (Flags \[|tcp \d+)/], ["udp", /UDP, (bad )?length/],
 ];
 
 /** Protocols tcpdump decodes that bpfkit does not (yet): named in the report, not asserted. */
 function classify(line: string): string {
+  // TCP carrying an application tcpdump decodes and bpfkit does not
+  const app = /\.\S+ > \S+: Flags \[.*, length \d+: ([A-Za-z][A-Za-z0-9-]*)/.exec(line);
+  if (app && !["HTTP", "SSH", "BGP"].includes(app[1]!)) return `other:tcp-${app[1]}`;
   for (const [name, re] of CLAIMED) if (re.test(line)) return name;
   const m = /: ([A-Za-z][A-Za-z0-9/_-]*)/.exec(line.replace(/^\S+ /, ""));
   return "other:" + (m ? m[1] : "?");
@@ -92,10 +106,11 @@ export async function compareOne(bin: string, file: string, flags: readonly stri
   const wr = records(want.stdout);
   const gr = records(got.stdout);
   let bad = 0;
+  const link = undecodedLink(file);
   for (let i = 0; i < wr.length; i++) {
     const w = wr[i]!;
     const g = gr[i] ?? [];
-    const proto = classify(w[0]!);
+    const proto = link ?? classify(w[0]!);
     for (let j = 0; j < w.length; j++) {
       const same = w[j] === g[j];
       add(report.byFlags, key, same);
@@ -106,7 +121,7 @@ export async function compareOne(bin: string, file: string, flags: readonly stri
         per.set(file, (per.get(file) ?? 0) + 1);
         report.where.set(proto, per);
         const ex = report.examples.get(proto) ?? [];
-        if (ex.length < 6) ex.push(`${file.split("/").slice(-1)[0]} [${key}]\n  want: ${w[j]}\n  got:  ${g[j]}`);
+        if (ex.length < 40) ex.push(`${file.split("/").slice(-1)[0]} [${key}]\n  want: ${w[j]}\n  got:  ${g[j]}`);
         report.examples.set(proto, ex);
       }
     }
