@@ -10,13 +10,8 @@ const OPS: ReadonlyMap<number, string> = new Map([
 ]);
 
 const HARDWARE: ReadonlyMap<number, string> = new Map([
-  [1, "Ethernet"], [2, "Experimental Ethernet"], [3, "AX.25"], [4, "ProNET"], [5, "Chaos"], [6, "IEEE 802"],
-  [7, "ARCNET"], [8, "Hyperchannel"], [9, "Lanstar"], [10, "Autonet Short Address"], [11, "LocalTalk"],
-  [12, "LocalNet"], [13, "Ultra link"], [14, "SMDS"], [15, "Frame Relay DLCI"], [16, "ATM"], [17, "HDLC"],
-  [18, "Fibre Channel"], [19, "ATM (RFC 2225)"], [20, "Serial Line"], [21, "ATM"], [22, "MIL-STD-188-220"],
-  [23, "Metricom"], [24, "IEEE 1394.1995"], [25, "MAPOS"], [26, "Twinaxial"], [27, "EUI-64"], [28, "HIPARP"],
-  [29, "IP and ARP over ISO 7816-3"], [30, "ARPSec"], [31, "IPsec tunnel"], [32, "InfiniBand"], [33, "TIA-102 Project 25 CAI"],
-  [34, "Wiegand Interface"], [35, "Pure IP"], [36, "HW_EXP1"], [256, "HW_EXP2"], [257, "HW_EXP2"],
+  [1, "Ethernet"], [6, "TokenRing"], [7, "ArcNet"], [15, "FrameRelay"], [23, "Strip"], [24, "IEEE 1394"], [19, "ATM"],
+  [32, "InfiniBand"],
 ]);
 
 function linkAddr(ctx: Ctx, off: number, len: number): string {
@@ -60,7 +55,7 @@ export function arpPrint(ctx: Ctx, off: number, length: number): void {
     case 2: ctx.out += `${ipAt(spa)} is-at ${linkAddr(ctx, sha, hln)}`; break;
     case 3: case 8: ctx.out += `who-is ${linkAddr(ctx, tha, hln)} tell ${linkAddr(ctx, sha, hln)}`; break;
     case 4: ctx.out += `${linkAddr(ctx, tha, hln)} at ${ipAt(tpa)}`; break;
-    case 9: ctx.out += `${linkAddr(ctx, tha, hln)} at ${ipAt(spa)}`; break;
+    case 9: ctx.out += `${linkAddr(ctx, sha, hln)} at ${ipAt(spa)}`; break;
     default: defaultPrint(ctx, off); return;
   }
   ctx.out += `, length ${length}`;

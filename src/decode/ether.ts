@@ -33,8 +33,12 @@ export function ethertypePrint(ctx: Ctx, type: number, off: number, len: number)
 
 /** The rest of the capture as tcpdump's default printer shows it (hex and ASCII). */
 export function defaultPrint(ctx: Ctx, off: number): void {
-  if (ctx.o.suppressDefault) return;
   if (off < ctx.end) ctx.out += hexAsciiLines(ctx.b, off, ctx.end);
+}
+
+/** The default printer where tcpdump guards it with -x/-X/-q (ndo_suppress_default_print). */
+export function unlessSuppressed(ctx: Ctx, off: number): void {
+  if (!ctx.o.suppressDefault) defaultPrint(ctx, off);
 }
 
 /** Ethernet: returns the link header length (with any VLAN tags). */
@@ -78,7 +82,7 @@ export function etherPrint(ctx: Ctx, off: number, len: number): number {
       if (!printedLength) ctx.out += `, length ${type}: `;
     }
     if (!e) ctx.out += addrs + "802.3" + `, length ${type}: `;
-    defaultPrint(ctx, off);
+    unlessSuppressed(ctx, off);
     return hdrlen;
   }
   if (e) {
@@ -87,7 +91,7 @@ export function etherPrint(ctx: Ctx, off: number, len: number): number {
   }
   if (!ethertypePrint(ctx, type, off, len)) {
     if (!e) ctx.out += addrs + etherTypeText(ctx, type) + `, length ${origLen}: `;
-    defaultPrint(ctx, off);
+    unlessSuppressed(ctx, off);
   }
   return hdrlen;
 }

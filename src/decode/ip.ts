@@ -1,7 +1,7 @@
 // IPv4: the header (-v fields, options, fragments, checksum) and the demultiplexer to the next protocol, which IPv6
 // shares for the upper layers.
 
-import { type Ctx } from "./context.ts";
+import { type Ctx, TRUNCATED } from "./context.ts";
 import { IP_PROTOS } from "./names.ts";
 import { PROTOCOLS } from "../filter/netbase.ts";
 import { tcpPrint } from "./tcp.ts";
@@ -51,94 +51,107 @@ export function pseudoSum(ctx: Ctx, ip: IpInfo, proto: number, len: number): num
 }
 
 const IP_OPTION_NAMES: ReadonlyMap<number, string> = new Map([
-  [0, "EOL"], [1, "NOP"], [7, "RR"], [68, "TS"], [130, "SEC"], [131, "LSRR"], [133, "E-SEC"], [136, "SSRR"], [148, "RA"],
-  [137, "SSRR"], [82, "traceroute"], [134, "CIPSO"],
+  [0, "EOL"], [1, "NOP"], [68, "timestamp"], [130, "security"], [7, "RR"], [137, "SSRR"], [131, "LSRR"], [148, "RA"],
+  [82, "traceroute"],
 ]);
 
-function ipOptions(ctx: Ctx, off: number, len: number): string {
-  const parts: string[] = [];
-  while (len > 0) {
-    const opt = ctx.u8(off);
-    const name = IP_OPTION_NAMES.get(opt) ?? `unknown ${opt}`;
-    if (opt === 0 || opt === 1) {
-      parts.push(name);
-      off++;
-      len--;
-      if (opt === 0) break;
-      continue;
+/** The -v option list; false when it ran past the capture (tcpdump then stops after the addresses). */
+function ipOptions(ctx: Ctx, cp: number, length: number): boolean {
+  let sep = "";
+  for (let olen = 0; length > 0; cp += olen, length -= olen) {
+    ctx.out += sep;
+    sep = ",";
+    const code = ctx.u8(cp);
+    ctx.out += IP_OPTION_NAMES.get(code) ?? `unknown ${code}`;
+    if (code === 0 || code === 1) olen = 1;
+    else {
+      olen = ctx.u8(cp + 1);
+      if (olen < 2) { ctx.out += ` [bad length ${olen}]`; return true; }
     }
-    if (len < 2) { parts.push(`${name} [bad length ${len}]`); break; }
-    const olen = ctx.u8(off + 1);
-    if (olen < 2 || olen > len) { parts.push(`${name} [bad length ${olen}]`); break; }
-    if (opt === 148 && olen === 4) {
-      const v = ctx.u16(off + 2);
-      parts.push(v === 0 ? "RA" : `RA value ${v}`);
-    } else parts.push(name);
-    off += olen;
-    len -= olen;
+    if (olen > length) { ctx.out += ` [bad length ${olen}]`; return true; }
+    if (cp + olen > ctx.end) return false;
+    if (code === 0) return true;
+    if (code === 148) {
+      if (olen < 4) ctx.out += ` [bad length ${olen}]`;
+      else if (ctx.u16(cp + 2) !== 0) ctx.out += ` value ${ctx.u16(cp + 2)}`;
+    }
+    // RR/LSRR/SSRR/timestamp contents are printed by tcpdump in detail; not decoded here
   }
-  return parts.join(",");
+  return true;
 }
 
 export function ipPrint(ctx: Ctx, off: number, length: number): void {
   ctx.proto = "ip";
-  if (!ctx.o.eflag) ctx.out += "IP ";
   const vhl = ctx.u8(off);
   if (vhl >> 4 !== 4) {
-    if (vhl >> 4 === 6) ctx.out += ", wrong link-layer encapsulation";
-    else ctx.out += `IP${vhl >> 4}`;
+    ctx.out += vhl >> 4 === 6 ? "IP6, wrong link-layer encapsulation (invalid)" : `IP${vhl >> 4} (invalid)`;
     return;
   }
+  if (!ctx.o.eflag) ctx.out += "IP ";
+  ctx.need(off, 20);
   if (length < 20) { ctx.out += `truncated-ip ${length}`; return; }
   const hlen = (vhl & 0xf) * 4;
   if (hlen < 20) { ctx.out += `bad-hlen ${hlen}`; return; }
-  ctx.need(off, 20);
   let len = ctx.u16(off + 2);
-  if (len > length) ctx.out += `truncated-ip - ${len - length} bytes missing! `;
+  if (length < len) ctx.out += `truncated-ip - ${len - length} bytes missing! `;
   if (len < hlen) {
-    if (len === 0) len = length; // TSO: tcpdump uses the link length
-    else { ctx.out += `bad-len ${len}`; return; }
+    if (len !== 0) { ctx.out += `bad-len ${len}`; return; }
+    len = length; // tcpdump's GUESS_TSO: a zero total length means the link length
   }
-  if (len < length) length = len;
-  // the IP datagram ends at its total length (link padding is not part of it)
-  if (off + length < ctx.end) ctx.end = off + length;
+  const saveEnd = ctx.end;
+  if (off + len < ctx.end) ctx.end = off + len;
+  len -= hlen;
   const fragField = ctx.u16(off + 6);
-  const foff = (fragField & 0x1fff) * 8;
   const p = ctx.u8(off + 9);
-  const v = ctx.o.vflag;
-  if (v > 0) {
+  if (ctx.o.vflag > 0) {
     const tos = ctx.u8(off + 1);
-    let s = `(tos 0x${tos.toString(16)}`;
-    if (tos & 3) s += ["", ",ECT(1)", ",ECT(0)", ",CE"][tos & 3];
-    s += `, ttl ${ctx.u8(off + 8)}, id ${ctx.u16(off + 4)}, offset ${foff}, flags [`;
+    ctx.out += `(tos 0x${tos.toString(16)}${["", ",ECT(1)", ",ECT(0)", ",CE"][tos & 3]}`;
+    const ttl = ctx.u8(off + 8);
+    if (ttl >= 1) ctx.out += `, ttl ${ttl}`;
     const flags: string[] = [];
     if (fragField & 0x2000) flags.push("+");
     if (fragField & 0x4000) flags.push("DF");
     if (fragField & 0x8000) flags.push("rsvd");
-    s += (flags.length ? flags.join(", ") : "none") + "]";
-    s += `, proto ${IP_PROTOS.get(p) ?? "unknown"} (${p}), length ${ctx.u16(off + 2)}`;
-    if (hlen > 20) s += `, options (${ipOptions(ctx, off + 20, hlen - 20)})`;
-    if (ctx.avail(off) >= hlen) {
+    ctx.out += `, id ${ctx.u16(off + 4)}, offset ${(fragField & 0x1fff) * 8}, flags [${flags.length ? flags.join(", ") : "none"}]` +
+      `, proto ${IP_PROTOS.get(p) ?? "unknown"} (${p}), length ${ctx.u16(off + 2)}`;
+    let truncated = false;
+    if (hlen > 20) {
+      ctx.out += ", options (";
+      if (!ipOptions(ctx, off + 20, hlen - 20)) { ctx.out += " [truncated-option]"; truncated = true; }
+      ctx.out += ")";
+    }
+    if (off + hlen <= ctx.end) {
       const sum = inCksum(ctx.b, off, hlen);
       if (sum !== 0) {
         const stored = ctx.u16(off + 10);
-        let s2 = 0;
-        for (let i = 0; i < hlen; i += 2) if (i !== 10) s2 += (ctx.b[off + i]! << 8) | ctx.b[off + i + 1]!;
-        while (s2 > 0xffff) s2 = (s2 & 0xffff) + (s2 >>> 16);
-        s += `, bad cksum ${stored.toString(16)} (->${(~s2 & 0xffff).toString(16)})!`;
+        ctx.out += `, bad cksum ${stored.toString(16)} (->${shouldBe(stored, sum).toString(16)})!`;
       }
     }
-    s += ")\n    ";
-    ctx.out += s;
+    ctx.out += ")\n    ";
+    if (truncated) {
+      ctx.out += `${ctx.ip4(off + 12)} > ${ctx.ip4(off + 16)}: `;
+      throw TRUNCATED;
+    }
   }
-  const info: IpInfo = { v6: false, src: off + 12, dst: off + 16, hdr: off, fragmented: foff !== 0 };
-  if (foff === 0) {
+  if ((fragField & 0x1fff) === 0) {
     if (p !== 6 && p !== 17 && p !== 132 && p !== 33) ctx.out += `${ctx.ip4(off + 12)} > ${ctx.ip4(off + 16)}: `;
-    ipDemux(ctx, p, off + hlen, length - hlen, info);
+    if (off + hlen > ctx.end) {
+      ctx.out += ` [remaining caplen(${ctx.avail(off)}) < header length(${hlen})]`;
+      throw TRUNCATED;
+    }
+    const info: IpInfo = { v6: false, src: off + 12, dst: off + 16, hdr: off, fragmented: (fragField & 0x2000) !== 0 };
+    ipDemux(ctx, p, off + hlen, len, info);
   } else {
-    ctx.out += `${ctx.ip4(off + 12)} > ${ctx.ip4(off + 16)}:`;
-    ctx.out += ` ${protoName(ctx, p)} ${length - hlen}`;
+    ctx.out += `${ctx.ip4(off + 12)} > ${ctx.ip4(off + 16)}: ${protoName(ctx, p)}`;
   }
+  ctx.end = saveEnd;
+}
+
+/** in_cksum_shouldbe: the checksum field value that would have made the sum come out zero. */
+export function shouldBe(stored: number, sum: number): number {
+  let v = stored + (~sum & 0xffff);
+  v = (v & 0xffff) + (v >>> 16);
+  return ((v & 0xffff) + (v >>> 16)) & 0xffff;
 }
 
 function protoName(ctx: Ctx, p: number): string {

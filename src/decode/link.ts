@@ -3,7 +3,7 @@
 
 import { type Ctx } from "./context.ts";
 import { ETHERTYPES } from "./names.ts";
-import { defaultPrint, etherPrint, etherTypeText, ethertypePrint } from "./ether.ts";
+import { unlessSuppressed, etherPrint, etherTypeText, ethertypePrint } from "./ether.ts";
 import { ipPrint } from "./ip.ts";
 import { ip6Print } from "./ip6.ts";
 import { mplsPrint } from "./mpls.ts";
@@ -17,7 +17,7 @@ function sllTypeText(ctx: Ctx, type: number): string {
 
 function sllPayload(ctx: Ctx, off: number, len: number, type: number, header: () => string): void {
   for (;;) {
-    if (type <= 1500) { defaultPrint(ctx, off); return; }
+    if (type <= 1500) { unlessSuppressed(ctx, off); return; }
     if (type === 0x8100) {
       if (ctx.avail(off) < 4) { ctx.proto = "vlan"; ctx.out += " [|vlan]"; return; }
       if (ctx.o.eflag) {
@@ -33,7 +33,7 @@ function sllPayload(ctx: Ctx, off: number, len: number, type: number, header: ()
     }
     if (!ethertypePrint(ctx, type, off, len)) {
       if (!ctx.o.eflag) ctx.out += header();
-      defaultPrint(ctx, off);
+      unlessSuppressed(ctx, off);
     }
     return;
   }
@@ -92,7 +92,7 @@ export function nullPrint(ctx: Ctx, off: number, len: number, networkOrder: bool
     case 24: case 28: case 30: ip6Print(ctx, off + 4, len - 4); break;
     default:
       if (!ctx.o.eflag) ctx.out += header(len);
-      defaultPrint(ctx, off + 4);
+      unlessSuppressed(ctx, off + 4);
   }
   return 4;
 }
@@ -139,7 +139,7 @@ export function pppPrint(ctx: Ctx, off: number, len: number): number {
     case 0x281: case 0x283: mplsPrint(ctx, off, len); break;
     default:
       ctx.out += `${PPP_TYPES.get(proto) ?? `unknown PPP protocol (0x${proto.toString(16).padStart(4, "0")})`} `;
-      defaultPrint(ctx, off);
+      unlessSuppressed(ctx, off);
   }
   return 4;
 }

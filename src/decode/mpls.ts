@@ -3,7 +3,7 @@
 import { type Ctx } from "./context.ts";
 import { ipPrint } from "./ip.ts";
 import { ip6Print } from "./ip6.ts";
-import { defaultPrint } from "./ether.ts";
+import { unlessSuppressed } from "./ether.ts";
 
 const LABEL_NAMES = ["IPv4 explicit NULL", "router alert", "IPv6 explicit NULL", "implicit NULL", "rsvd", "rsvd", "rsvd",
   "rsvd", "rsvd", "rsvd", "rsvd", "rsvd", "rsvd", "OAM alert", "rsvd", "rsvd"];
@@ -36,7 +36,7 @@ export function mplsPrint(ctx: Ctx, p: number, length: number): void {
       pt = first >= 0x45 && first <= 0x4f ? 4 : first >= 0x60 && first <= 0x6f ? 6 : first >= 0x81 && first <= 0x83 ? 1 : 0;
     }
   }
-  if (pt === 0 || pt === 1) { if (pt === 0) defaultPrint(ctx, p); else ctx.out += ctx.o.vflag ? "\n\t" : " "; return; }
+  if (pt === 0 || pt === 1) { if (pt === 0) unlessSuppressed(ctx, p); else ctx.out += ctx.o.vflag ? "\n\t" : " "; return; }
   ctx.out += ctx.o.vflag ? "\n\t" : " ";
   if (pt === 4) ipPrint(ctx, p, length);
   else ip6Print(ctx, p, length);

@@ -7,6 +7,7 @@ import { dnsPrint } from "./dns.ts";
 import { vxlanPrint, genevePrint } from "./vxlan.ts";
 import { bootpPrint } from "./dhcp.ts";
 import { ntpPrint } from "./ntp.ts";
+import { mplsPrint } from "./mpls.ts";
 
 export function udpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): void {
   ctx.proto = "udp";
@@ -57,6 +58,7 @@ export function udpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): voi
     if (sport === 4789 || dport === 4789) { vxlanPrint(ctx, cp, length); return; }
     if (sport === 6081 || dport === 6081) { genevePrint(ctx, cp, length); return; }
     if (sport === 5353 || dport === 5353) { dnsPrint(ctx, cp, length, false, true); return; }
+    if (sport === 6635 || dport === 6635) { mplsPrint(ctx, cp, length); return; }
   }
   if (ulen > length && !ip.fragmented) ctx.out += `UDP, bad length ${ulen} > ${length}`;
   else ctx.out += `UDP, length ${ulen}`;

@@ -43,8 +43,12 @@ export const CLAIMED: readonly (readonly [string, RegExp])[] = [
   ["tcp", /\.\S+ > \S+: (Flags \[|tcp \d+)/], ["udp", /UDP, (bad )?length/],
 ];
 
-/** Protocols tcpdump decodes that bpfkit does not (yet): named in the report, not asserted. */
+/** Protocols tcpdump decodes inside the claimed ones that bpfkit does not (yet): named in the report, not asserted. */
+const UNCLAIMED = /(OSPFv\d|PIMv\d|pimv1|RT6 |mobility|router renumbering|node information|who-are-you|Arista|SLARP|ESP\(|AH\(|sctp|VRRPv|RIPv|RADIUS|LDP|LSP-PING|sFlow|isakmp|NONESP|UDP-encap|SYSLOG|TFTP|NFS|babel|ipx|IPX|OpenFlow|STP|LLDP|CDP|EAP|LACP|PPPoE|DTP|VTP|LLC|802\.3|BFD|AHCP|dhcp6|HNCP|QUIC|lwres|RESP|DCCP|CARP|Geneve.*OAM|ERSPAN|gre-proto|SNMP|NBT|NetBIOS|mdns|DSA |EDSA|BRCM|unknown PPP|LCP|IPCP|CHAP|PAP|frag \(|HBH |DSTOPT|ICMP6, (router renumbering|who-are-you|node)|Loopback|OSI|CLNP|IS-IS|ES-IS|DECnet|AARP|atalk|NTPv\d, Control|mode 7|truncated-ip|bad-len|bad-hlen|IP6, wrong|version error|\(invalid\))/;
+
 function classify(line: string): string {
+  const u = UNCLAIMED.exec(line);
+  if (u) return `other:${u[1]!.trim().replace(/[(\\]/g, "")}`;
   // TCP carrying an application tcpdump decodes and bpfkit does not
   const app = /\.\S+ > \S+: Flags \[.*, length \d+: ([A-Za-z][A-Za-z0-9-]*)/.exec(line);
   if (app && !["HTTP", "SSH", "BGP"].includes(app[1]!)) return `other:tcp-${app[1]}`;
@@ -93,7 +97,7 @@ export async function runBpfkit(args: string[]): Promise<{ stdout: string; stder
 }
 
 export function runTcpdump(bin: string, args: string[]): { stdout: string; stderr: string; status: number } {
-  const r = spawnSync(bin, args, { encoding: "latin1", env: { ...process.env, TZ: "UTC" }, maxBuffer: 1 << 28 });
+  const r = spawnSync(bin, args, { argv0: "tcpdump", encoding: "latin1", env: { ...process.env, TZ: "UTC" }, maxBuffer: 1 << 28 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
 }
 
