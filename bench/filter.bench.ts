@@ -13,7 +13,7 @@ const PACKETS = 400_000;
 const FILTERS = ["tcp port 80", "host 10.0.0.7 and udp", "tcp[tcpflags] & tcp-syn != 0 and not net 10.0.0.0/8", "ip6 and udp port 53", "vlan and ip"];
 
 /** A mix of Ethernet frames: IPv4 TCP/UDP, IPv6 UDP, ARP and VLAN-tagged IPv4, with varied addresses and ports. */
-function generate(n: number): Uint8Array {
+export function generate(n: number): Uint8Array {
   let seed = 12345;
   const rnd = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
   const packets = [];

@@ -288,6 +288,7 @@ async function run(args: string[]): Promise<number> {
       write: v("w"), countOnly: f("count") > 0, promisc: !f("p"), direction: q, perPacket: f("l") + f("U") > 0,
       listLinkTypes: f("L") > 0, linktype: y,
       hosts: po.nflag === 0 ? readHosts() : new Map(),
+      stdout: (s: string) => io.stdout(s), stderr: (s: string) => io.stderr(s),
       onError: (text: string) => fail(text),
     });
   }
