@@ -6,7 +6,7 @@ import { isBpfError } from "../errors.ts";
 import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue } from "../filter/index.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import { CaptureError, openCapture, PcapWriter } from "../capture/index.ts";
-import { PacketPrinter, type PrintOptions } from "../decode/index.ts";
+import type { PrintOptions } from "../decode/index.ts";
 import { filterPcapFast } from "./filter.ts";
 
 /** What `tcpdump --version` and the usage text start with (Debian's tcpdump 4.99.3 build, which bpfkit mirrors). */
@@ -292,7 +292,7 @@ async function run(args: string[]): Promise<number> {
       onError: (text: string) => fail(text),
     });
   }
-  return readFile(rfile, o, po, count, snaplen, exprText, readExprFile);
+  return await readFile(rfile, o, po, count, snaplen, exprText, readExprFile);
 }
 
 function errnoText(e: unknown): string {
@@ -307,8 +307,8 @@ function errnoText(e: unknown): string {
   }
 }
 
-function readFile(rfile: string, o: Options, po: PrintOptions, count: number, _snaplen: number, exprText0: string,
-  readExprFile: () => string): number {
+async function readFile(rfile: string, o: Options, po: PrintOptions, count: number, _snaplen: number, exprText0: string,
+  readExprFile: () => string): Promise<number> {
   const f = (k: string): number => o.flags.get(k) ?? 0;
   let bytes: Uint8Array;
   if (rfile === "-") {
@@ -345,6 +345,8 @@ function readFile(rfile: string, o: Options, po: PrintOptions, count: number, _s
     return writeMatches(bytes, cap, run, wfile, count, countOnly);
   }
   const out = new Output(f("l") + f("U") > 0);
+  // the printers are loaded only when packets are printed (-w and --count never need them)
+  const { PacketPrinter } = await import("../decode/index.ts");
   const printer = countOnly ? null : new PacketPrinter(info.linktype, po, {
     hosts: po.nflag === 0 ? readHosts() : undefined, ifName: interfaceNames(),
   });
