@@ -381,7 +381,7 @@ function writeMatches(bytes: Uint8Array, cap: ReturnType<typeof openCapture>, ru
   const info = cap.info;
   const accept = (): number => 262144;
   const filter = (run ?? accept) as (p: Uint8Array, len: number, start: number, end: number) => number;
-  if (info.format === "pcap" && info.byteOrder === "le" && info.tsPrecision === "us" && info.linktypeExt === 0) {
+  if (wfile !== "-" && info.format === "pcap" && info.byteOrder === "le" && info.tsPrecision === "us" && info.linktypeExt === 0) {
     let fd: number;
     try { fd = openSync(wfile, "w"); closeSync(fd); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
     const r = filterPcapFast(bytes, run === null ? (() => 1) : filter, wfile, count);
@@ -390,9 +390,10 @@ function writeMatches(bytes: Uint8Array, cap: ReturnType<typeof openCapture>, ru
       return 0;
     }
   }
-  const writer = new PcapWriter({ linktype: info.linktype, snaplen: info.snaplen });
+  // libpcap writes the link-type field with its upper (FCS) bits as read
+  const writer = new PcapWriter({ linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen });
   let fd: number;
-  try { fd = openSync(wfile, "w"); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
+  try { fd = wfile === "-" ? 1 : openSync(wfile, "w"); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
   const parts: Uint8Array[] = [writer.header()];
   let n = 0;
   let status = 0;
@@ -409,7 +410,7 @@ function writeMatches(bytes: Uint8Array, cap: ReturnType<typeof openCapture>, ru
     status = 1;
   }
   for (const part of parts) writeSync(fd, part);
-  closeSync(fd);
+  if (fd !== 1) closeSync(fd);
   if (countOnly) io.stdout(`${n} packet${n === 1 ? "" : "s"}\n`);
   return status;
 }

@@ -6,7 +6,7 @@
 // Error paths (missing file, directory, bad flag, bad count, bad expression) must print tcpdump's message and status.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -50,6 +50,26 @@ test("tcpdump -r: identical lines over the corpus", { timeout: 900_000 }, async 
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test("tcpdump -r F -w OUT: the same file as tcpdump writes", { timeout: 300_000 }, async (t) => {
+  if (bin === null) { console.log("SKIP: tcpdump not installed"); t.skip("tcpdump absent"); return; }
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-tcpdump-w-"));
+  try {
+    const files = corpusFiles().filter((_, i) => full || i % 4 === 1);
+    for (const f of files) {
+      for (const expr of [[], ["ip"]]) {
+        const a = join(dir, "tcpdump.pcap"), b = join(dir, "bpfkit.pcap");
+        const want = runTcpdump(bin, ["-r", f, "-w", a, ...expr]);
+        const got = await runBpfkit(["-r", f, "-w", b, ...expr]);
+        assert.equal(got.status, want.status, `status, -w of ${f} ${expr.join(" ")}`);
+        if (want.status !== 0) continue;
+        assert.ok(readFileSync(b).equals(readFileSync(a)), `-w of ${f} ${expr.join(" ")}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("tcpdump error paths: tcpdump's message and exit status", async (t) => {
