@@ -16,7 +16,7 @@ const HARDWARE: ReadonlyMap<number, string> = new Map([
 
 function linkAddr(ctx: Ctx, off: number, len: number): string {
   ctx.need(off, len);
-  if (len === 6) return formatMac(ctx.b, off);
+  if (len === 6) return ctx.mac(off);
   let s = "";
   for (let i = 0; i < len; i++) s += (i ? ":" : "") + hex2(ctx.b[off + i]!);
   return s;
@@ -42,7 +42,8 @@ export function arpPrint(ctx: Ctx, off: number, length: number): void {
     if (v === 0) { ctx.out += `, length ${length}`; return; }
   }
   ctx.out += `${v > 0 ? ", " : ""}${OPS.get(op) ?? `Unknown (${op})`} `;
-  const ipAt = (at: number): string => (pln === 4 ? ctx.ip4(at) : `<wrong len>`);
+  const ipAt = (at: number): string =>
+    pro !== 0x0800 && pro !== 0x1000 ? "<wrong proto type>" : pln !== 4 ? "<wrong len>" : ctx.ip4(at);
   switch (op) {
     case 1: {
       ctx.out += "who-has " + ipAt(tpa);

@@ -73,11 +73,26 @@ export class Ctx {
     if (this.o.nflag === 0 && this.hosts.size > 0) return this.hosts.get(s) ?? s;
     return s;
   }
+  /** A MAC address; without -n tcpdump appends the vendor ("(oui Cisco)", "(oui Unknown)"). */
   mac(off: number): string {
     this.need(off, 6);
-    return formatMac(this.b, off);
+    const s = formatMac(this.b, off);
+    if (this.o.nflag !== 0) return s;
+    const oui = (this.b[off]! << 16) | (this.b[off + 1]! << 8) | this.b[off + 2]!;
+    return `${s} (oui ${OUI.get(oui) ?? "Unknown"})`;
   }
 }
+
+/** tcpdump's oui_values (first name for a repeated OUI). */
+const OUI: ReadonlyMap<number, string> = new Map([
+  [0x000000, "Ethernet"], [0x00000c, "Cisco"], [0x00005e, "IANA"], [0x000081, "Nortel Networks SONMP"],
+  [0x0000f8, "Cisco bridged"], [0x0080c2, "Ethernet bridged"], [0x00a03e, "ATM Forum"], [0x00e02f, "DOCSIS Spanning Tree"],
+  [0x080007, "Appletalk"], [0x009069, "Juniper"], [0x080009, "Hewlett-Packard"], [0x00120f, "IEEE 802.3 Private"],
+  [0x0012bb, "ANSI/TIA"], [0x001b21, "DCBX"], [0x002320, "Nicira Networks"], [0x5c16c7, "Big Switch Networks"],
+  [0xb0d2f5, "Vello Systems"], [0x002481, "HP"], [0x0004ea, "HP-Labs"], [0x748771, "Infoblox Inc"],
+  [0xa42305, "Open Networking Lab"], [0x00049f, "Freescale"], [0x0015ad, "Netronome"], [0x001018, "Broadcom"],
+  [0x00e004, "PMC-Sierra"], [0xd0f0db, "Ericsson"],
+]);
 
 const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 export const hex2 = (v: number): string => HEX2[v & 0xff]!;

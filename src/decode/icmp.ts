@@ -1,7 +1,7 @@
 // ICMP (RFC 792): echo, unreachable, time exceeded, redirect, and the quoted datagram under -v.
 
 import { type Ctx } from "./context.ts";
-import { type IpInfo, inCksum, ipPrint } from "./ip.ts";
+import { type IpInfo, shouldBe, inCksum, ipPrint } from "./ip.ts";
 import { tcpPort, udpPort } from "./names.ts";
 
 const TYPES: ReadonlyMap<number, string> = new Map([
@@ -83,10 +83,7 @@ export function icmpPrint(ctx: Ctx, off: number, plen: number, ip: IpInfo): void
     const sum = inCksum(ctx.b, off, plen);
     if (sum !== 0) {
       const stored = ctx.u16(off + 2);
-      let should = stored + (~sum & 0xffff);
-      should = (should & 0xffff) + (should >>> 16);
-      should = (should & 0xffff) + (should >>> 16);
-      ctx.out += ` (wrong icmp cksum ${stored.toString(16)} (->${should.toString(16)})!)`;
+      ctx.out += ` (wrong icmp cksum ${stored.toString(16)} (->${shouldBe(stored, sum).toString(16)})!)`;
     }
   }
   if (ctx.o.vflag > 0 && ERROR_TYPES.has(type)) {

@@ -149,7 +149,7 @@ export function ipPrint(ctx: Ctx, off: number, length: number): void {
 
 /** in_cksum_shouldbe: the checksum field value that would have made the sum come out zero. */
 export function shouldBe(stored: number, sum: number): number {
-  let v = stored + (~sum & 0xffff);
+  let v = stored + sum;
   v = (v & 0xffff) + (v >>> 16);
   return ((v & 0xffff) + (v >>> 16)) & 0xffff;
 }

@@ -2,7 +2,7 @@
 // window, urgent pointer, options, and the payload printers tcpdump picks by port.
 
 import { type Ctx, hex2 } from "./context.ts";
-import { type IpInfo, inCksum, pseudoSum } from "./ip.ts";
+import { type IpInfo, shouldBe, inCksum, pseudoSum } from "./ip.ts";
 import { tcpPort } from "./names.ts";
 import { dnsPrint } from "./dns.ts";
 import { httpPrint, HTTP_PORTS } from "./http.ts";
@@ -174,10 +174,7 @@ export function tcpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): voi
     const stored = ctx.u16(off + 16);
     ctx.out += `, cksum 0x${stored.toString(16).padStart(4, "0")}`;
     if (sum !== 0) {
-      let should = stored + (~sum & 0xffff);
-      should = (should & 0xffff) + (should >>> 16);
-      should = (should & 0xffff) + (should >>> 16);
-      ctx.out += ` (incorrect -> 0x${should.toString(16).padStart(4, "0")})`;
+      ctx.out += ` (incorrect -> 0x${shouldBe(stored, sum).toString(16).padStart(4, "0")})`;
     } else ctx.out += " (correct)";
   }
   length -= hlen;

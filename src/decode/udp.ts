@@ -1,7 +1,7 @@
 // UDP: ports, the -v checksum, and the application printers tcpdump picks by port.
 
 import { type Ctx } from "./context.ts";
-import { type IpInfo, inCksum, pseudoSum } from "./ip.ts";
+import { type IpInfo, shouldBe, inCksum, pseudoSum } from "./ip.ts";
 import { udpPort } from "./names.ts";
 import { dnsPrint } from "./dns.ts";
 import { vxlanPrint, genevePrint } from "./vxlan.ts";
@@ -67,9 +67,6 @@ export function udpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): voi
 function cksumText(ctx: Ctx, off: number, len: number, ip: IpInfo, stored: number): void {
   const sum = inCksum(ctx.b, off, len, pseudoSum(ctx, ip, 17, len));
   if (sum !== 0) {
-    let should = stored + (~sum & 0xffff);
-    should = (should & 0xffff) + (should >>> 16);
-    should = (should & 0xffff) + (should >>> 16);
-    ctx.out += `[bad udp cksum 0x${stored.toString(16).padStart(4, "0")} -> 0x${should.toString(16).padStart(4, "0")}!] `;
+    ctx.out += `[bad udp cksum 0x${stored.toString(16).padStart(4, "0")} -> 0x${shouldBe(stored, sum).toString(16).padStart(4, "0")}!] `;
   } else ctx.out += "[udp sum ok] ";
 }

@@ -51,7 +51,7 @@ function classify(line: string): string {
   if (u) return `other:${u[1]!.trim().replace(/[(\\]/g, "")}`;
   // TCP carrying an application tcpdump decodes and bpfkit does not
   const app = /\.\S+ > \S+: Flags \[.*, length \d+: ([A-Za-z][A-Za-z0-9-]*)/.exec(line);
-  if (app && !["HTTP", "SSH", "BGP"].includes(app[1]!)) return `other:tcp-${app[1]}`;
+  if (app && !["HTTP", "SSH"].includes(app[1]!)) return `other:tcp-${app[1]}`;
   for (const [name, re] of CLAIMED) if (re.test(line)) return name;
   const m = /: ([A-Za-z][A-Za-z0-9/_-]*)/.exec(line.replace(/^\S+ /, ""));
   return "other:" + (m ? m[1] : "?");
@@ -114,7 +114,8 @@ export async function compareOne(bin: string, file: string, flags: readonly stri
   for (let i = 0; i < wr.length; i++) {
     const w = wr[i]!;
     const g = gr[i] ?? [];
-    const proto = link ?? classify(w[0]!);
+    // -v puts the upper layer on the record's second line
+    const proto = link ?? classify(w.slice(0, 2).join(" "));
     for (let j = 0; j < w.length; j++) {
       const same = w[j] === g[j];
       add(report.byFlags, key, same);
