@@ -10,6 +10,7 @@ const commands: Record<string, { help: string }> = {
   asm: { help: "asm [--syntax kernel|llvm] [-o OUT] FILE  assemble to raw instructions, or disassemble a .bin" },
   verify: { help: "verify [--type T] [--prog NAME] [--log-level N] [--unpriv] FILE...  run the verifier" },
   filter: { help: "filter [-y LINKTYPE] [-O] [-s SNAPLEN] [-F FILE] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] EXPR  tcpdump's filters" },
+  tcpdump: { help: "tcpdump [-r FILE | -i IF] [-w OUT] [-c N] [-nn] [-e] [-q] [-v] [-x|-X|-A] [-t...] [-d] EXPR  tcpdump 4.99's command line" },
   cbpf: { help: "cbpf asm|disasm|check|run ...  classic BPF tools (bpf_asm syntax, disassembler, checker, seccomp)" },
   prog: { help: "[--vm] prog show|dump|load|loadall ...  like bpftool prog (kernel ids, --vm: bpfkit's VM, or `file X.o`)" },
   map: { help: "map show|dump ...  like bpftool map" },

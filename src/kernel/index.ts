@@ -8,6 +8,7 @@ export {
   closeFd as closeNativeFd,
 } from "./libc.ts";
 export type { Mapping } from "./libc.ts";
+export { PacketSocket, PACKET_OUTGOING, type ReceivedPacket } from "./packet-socket.ts";
 export * from "./names.ts";
 export { progInfo, progInfoExtras, mapInfo, btfInfo, linkInfo, fdinfo } from "./info.ts";
 export type { ProgInfo, ProgInfoExtras, MapInfo, BtfInfo, LinkInfo } from "./info.ts";

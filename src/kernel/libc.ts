@@ -36,6 +36,8 @@ interface Libc {
   setsockopt: NativeFn;
   socket: NativeFn;
   bind: NativeFn;
+  recvfrom: NativeFn;
+  getsockopt: NativeFn;
   numbers: { bpf: number; perfEventOpen: number };
   errnoNames: Map<number, string>;
 }
@@ -87,6 +89,8 @@ function loadLibc(): Libc | undefined {
       setsockopt: lib.func("int setsockopt(int, int, int, uint64_t, uint32_t)"),
       socket: lib.func("int socket(int, int, int)"),
       bind: lib.func("int bind(int, void *, uint32_t)"),
+      recvfrom: lib.func("long recvfrom(int, void *, size_t, int, void *, void *)"),
+      getsockopt: lib.func("int getsockopt(int, int, int, void *, void *)"),
       numbers,
       errnoNames,
     };
@@ -240,4 +244,20 @@ export function watchReadable(fd: number, onReadable: () => void): { close(): vo
 export function bindSocket(fd: number, sockaddr: Uint8Array): void {
   const l = need();
   if (Number(l.bind(fd, sockaddr, sockaddr.length)) < 0) throw new KernelError(l.koffi.errno(), "bind");
+}
+
+/** recvfrom(fd, buf, flags, addr): the returned length (the whole packet's under MSG_TRUNC), or -errno. */
+export function recvFrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Uint8Array): number {
+  const l = need();
+  const r = Number(l.recvfrom(fd, buf, buf.length, flags, addr, addrLen));
+  return r < 0 ? -l.koffi.errno() : r;
+}
+
+/** getsockopt(fd, level, name) into `value`; returns the length written, or -errno. */
+export function getSockopt(fd: number, level: number, name: number, value: Uint8Array): number {
+  const l = need();
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, value.length, true);
+  const r = Number(l.getsockopt(fd, level, name, value, len));
+  return r < 0 ? -l.koffi.errno() : new DataView(len.buffer).getUint32(0, true);
 }
