@@ -10,14 +10,14 @@ import { AddressSpace } from "../src/vm/memory.ts";
 
 const N = 200_000;
 
-function time(f: (i: number) => void, n = N): number {
+export function time(f: (i: number) => void, n = N): number {
   for (let i = 0; i < Math.min(n, 20_000); i++) f(i);
   const t = performance.now();
   for (let i = 0; i < n; i++) f(i);
   return ((performance.now() - t) * 1e6) / n;
 }
 
-function kernelReady(): string | undefined {
+export function kernelReady(): string | undefined {
   const why = nativeUnavailable();
   if (why) return why;
   try { closeFd(mapCreate({ mapType: 2, keySize: 4, valueSize: 4, maxEntries: 1 })); return undefined; } catch (e) { return (e as Error).message; }

@@ -1,7 +1,7 @@
 // `btf show [id N]` and `btf dump id N [format raw|c]` for the kernel's BTF objects, as bpftool prints them;
 // src/cli/btf.ts (file dumps) delegates here. The dump reuses the BTF engineer's parser and dumpers.
 import { readFileSync } from "node:fs";
-import { parseToolArgs, listingUnavailable, emit } from "../kernel/tool-args.ts";
+import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix, btfShow, parseId } from "../kernel/listing.ts";
 import { btfInfo } from "../kernel/info.ts";
 import { closeFd, getFdById } from "../kernel/bpf.ts";
@@ -11,12 +11,16 @@ import { KernelError, strerror } from "../kernel/libc.ts";
 export async function btfKernelCommand(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
-  const why = listingUnavailable();
+  const { backend, unavailable: why } = await toolBackend(a);
   if (why !== undefined) {
     console.error(`bpfkit btf: ${why}`);
     return 1;
   }
-  if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) return emit(btfShow(a, rest));
+  if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) return emit(btfShow({ ...a, backend }, rest));
+  if (backend !== undefined) {
+    console.error("bpfkit btf: `--vm btf dump id N` is not supported yet (use `btf dump file X.o`)");
+    return 1;
+  }
   if (isPrefix(verb, "dump")) return dumpById(rest);
   console.error(`bpfkit btf: unknown subcommand '${verb}' (show, list, dump)`);
   return 1;

@@ -1,16 +1,16 @@
 // `bpfkit link show|list [id N | pinned P]`: the kernel's links, printed exactly as `bpftool link` prints them.
-import { parseToolArgs, listingUnavailable, emit } from "../kernel/tool-args.ts";
+import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix, linkShow } from "../kernel/listing.ts";
 
 export default async function link(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
-  const why = listingUnavailable();
+  const { backend, unavailable: why } = await toolBackend(a);
   if (why !== undefined) {
     console.error(`bpfkit link: ${why}`);
     return 1;
   }
-  if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) return emit(linkShow(a, rest));
+  if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) return emit(linkShow({ ...a, backend }, rest));
   console.error(`bpfkit link: unknown subcommand '${verb}' (show, list)`);
   return 1;
 }

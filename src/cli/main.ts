@@ -12,7 +12,7 @@ const commands: Record<string, { help: string }> = {
   verify: { help: "verify [--type T] [--prog NAME] [--log-level N] [--unpriv] FILE...  run the verifier" },
   filter: { help: "filter [-y LINKTYPE] [-O] [-s SNAPLEN] [-F FILE] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] EXPR  tcpdump's filters" },
   cbpf: { help: "cbpf asm|disasm|check|run ...  classic BPF tools (bpf_asm syntax, disassembler, checker, seccomp)" },
-  prog: { help: "prog show|dump|run ...  like bpftool prog (kernel ids, or `file X.o`)" },
+  prog: { help: "[--vm] prog show|dump|load|loadall ...  like bpftool prog (kernel ids, --vm: bpfkit's VM, or `file X.o`)" },
   map: { help: "map show|dump ...  like bpftool map" },
   btf: { help: "btf dump file X [format raw|c] | btf show  like bpftool btf" },
   object: { help: "object show X.o [-j|-p]  programs, maps and BTF of an ELF object" },

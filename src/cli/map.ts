@@ -1,24 +1,24 @@
-// `bpfkit map show|list|dump|lookup|update|…`: the kernel's maps, printed and changed exactly as `bpftool map` does
-// (src/cli/bpftool.ts has already resolved the command's prefix).
-import { parseToolArgs, listingUnavailable, emit } from "../kernel/tool-args.ts";
+// `bpfkit [--vm] map show|list|dump|lookup|update|…`: the kernel's maps (or, with --vm, the VM session's), printed and
+// changed exactly as `bpftool map` does (src/cli/bpftool.ts has already resolved the command's prefix).
+import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix } from "../kernel/listing.ts";
 
 export default async function map(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
-  const why = listingUnavailable();
+  const { backend, unavailable: why } = await toolBackend(a);
   if (why !== undefined) {
     console.error(`bpfkit map: ${why}`);
     return 1;
   }
   if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) {
     const { mapShow } = await import("../kernel/listing.ts");
-    return emit(mapShow(a, rest));
+    return emit(mapShow({ ...a, backend }, rest));
   }
   if (isPrefix(verb, "dump")) {
     const { mapDump } = await import("../kernel/map-dump.ts");
-    return emit(mapDump(a, rest));
+    return emit(mapDump({ ...a, backend }, rest));
   }
   const { mapCommand } = await import("../kernel/map-commands.ts");
-  return emit(mapCommand(a, verb, rest));
+  return emit(mapCommand({ ...a, backend }, verb, rest));
 }

@@ -1,11 +1,15 @@
 // `bpfkit perf [show|list]`: BPF programs attached through perf events and raw tracepoints, exactly as `bpftool perf`.
-import { parseToolArgs, listingUnavailable, emit } from "../kernel/tool-args.ts";
+import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix } from "../kernel/listing.ts";
 
 export default async function perf(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
-  const why = listingUnavailable();
+  const { backend, unavailable: why } = await toolBackend(a);
+  if (backend !== undefined) {
+    console.error("bpfkit perf: the VM's perf-event attachments are not listed yet (use `bpfkit --vm link show`)");
+    return 1;
+  }
   if (why !== undefined) {
     console.error(`bpfkit perf: ${why}`);
     return 1;

@@ -1,8 +1,10 @@
-// `bpfkit prog show|list|dump ...`: the kernel's programs exactly as `bpftool prog` prints them.
-// `prog dump xlated file X.o` belongs to the ELF engineer (src/cli/prog-file.ts) and is delegated there.
-import { parseToolArgs, listingUnavailable, emit } from "../kernel/tool-args.ts";
+// `bpfkit [--vm] prog show|list|dump|load|loadall ...`: programs exactly as `bpftool prog` prints them, from the
+// kernel or (--vm) bpfkit's VM session. `prog dump xlated file X.o` belongs to src/cli/prog-file.ts.
+import { readFileSync } from "node:fs";
+import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix } from "../kernel/listing.ts";
 import { moduleUrl } from "./module-url.ts";
+import { loadAndPin } from "../runtime/index.ts";
 
 async function delegateFile(args: string[]): Promise<number> {
   try {
@@ -17,24 +19,42 @@ async function delegateFile(args: string[]): Promise<number> {
   }
 }
 
+/** `prog load OBJ PATH` / `prog loadall OBJ DIR` into the VM session or the kernel. */
+async function load(vm: boolean, op: "load" | "loadall", rest: string[]): Promise<number> {
+  const [file, path] = rest;
+  if (file === undefined || path === undefined) {
+    console.error(`Usage: bpfkit [--vm] prog ${op} OBJ ${op === "load" ? "PATH" : "DIR"}`);
+    return 255;
+  }
+  if (vm) {
+    const { VmSession } = await import("../node/vm-session.ts");
+    VmSession.open().load(op, file, path);
+  } else {
+    const { linux } = await import("../kernel/backend.ts");
+    loadAndPin(linux, new Uint8Array(readFileSync(file)), file, op, path);
+  }
+  return 0;
+}
+
 export default async function prog(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
   // `dump xlated file X.o` reads an object file; `dump xlated id N file OUT` writes a kernel image (bpftool's form)
-  if (verb !== undefined && isPrefix(verb, "dump") && rest[1] === "file") return delegateFile(args);
-  const why = listingUnavailable();
+  if (verb !== undefined && isPrefix(verb, "dump") && rest[1] === "file") return delegateFile(args.filter((x) => x !== "--vm"));
+  const { backend, unavailable: why } = await toolBackend(a);
   if (why !== undefined) {
     console.error(`bpfkit prog: ${why}`);
     return 1;
   }
+  if (verb === "load" || verb === "loadall") return load(a.vm, verb, rest);
   if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) {
     const { progShow } = await import("../kernel/listing.ts");
-    return emit(progShow(a, rest));
+    return emit(progShow({ ...a, backend }, rest));
   }
   if (isPrefix(verb, "dump")) {
     const { progDump } = await import("../kernel/prog-dump.ts");
-    return emit(await progDump(a, rest));
+    return emit(await progDump({ ...a, backend }, rest));
   }
-  console.error(`bpfkit prog: unknown subcommand '${verb}' (show, list, dump)`);
+  console.error(`bpfkit prog: unknown subcommand '${verb}' (show, list, dump, load, loadall)`);
   return 1;
 }

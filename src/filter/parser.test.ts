@@ -63,3 +63,17 @@ test("the block graph between generator and optimizer is inspectable", () => {
   assert.ok(ic.root.et.succ !== null && ic.root.ef.succ !== null);
   assert.equal(compileFilter("tcp port 80", { optimize: false }).insns.length > compileFilter("tcp port 80").insns.length, true);
 });
+
+test("error recovery stays linear: 8000 `not`s before a bad token give the syntax error (was quadratic, 25 s)", () => {
+  const r = parseFilter("not ".repeat(8000) + "and");
+  assert.equal(r.error?.message, "can't parse filter expression: syntax error");
+  const chain = Array.from({ length: 8000 }, (_, i) => `host 10.0.${(i >> 8) & 255}.${i & 255}`).join(" and ") + " and";
+  assert.equal(parseFilter(chain).error?.message, "can't parse filter expression: syntax error");
+});
+
+test("nesting past the stack is libpcap's 'memory exhausted' error, never a RangeError", () => {
+  for (const e of ["(".repeat(10000) + "tcp" + ")".repeat(10000), "(".repeat(20000), "tcp and (".repeat(5000) + "tcp"]) {
+    const r = parseFilter(e);
+    assert.equal(r.error?.message, "can't parse filter expression: memory exhausted");
+  }
+});

@@ -561,6 +561,7 @@ export function parseFilter(expr: string): ParseResult {
   try {
     return { root: p.prog() };
   } catch (e) {
+    if (isStackOverflow(e)) return { root: null, error: new BpfError("PARSE", "can't parse filter expression: memory exhausted", { column: 0 }) };
     if (!(e instanceof SyntaxFailure)) throw e;
     const at = Math.min(Math.max(p.furthest, e.at), toks.length - 1);
     let error: BpfError | undefined;
@@ -573,22 +574,36 @@ export function parseFilter(expr: string): ParseResult {
   }
 }
 
+/** Nesting past what the JS stack holds: bison's parser stack overflows too ("memory exhausted", YYMAXDEPTH). */
+const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /call stack/i.test(e.message);
+
+/** Tokens no phrase can end with: a prefix ending in one never parses, so it is not tried. */
+const cannotEnd = (t: Token): boolean =>
+  (t.kind === "KW" && (t.text === "AND" || t.text === "OR" || t.text === "NOT"))
+  || (t.kind === "OP" && t.text !== ")" && t.text !== "]");
+/** Prefixes actually parsed before giving up: keeps error recovery linear (each try is one linear parse). */
+const MAX_PREFIX_TRIES = 32;
+
 /** The longest prefix before token `at` that parses (closing any open parentheses): what bison had reduced. */
 function reducedPrefix(toks: readonly Token[], at: number): Node | null {
-  for (let j = at; j > 0; j--) {
-    let open = 0;
-    for (let k = 0; k < j; k++) {
-      if (toks[k]!.kind === "OP" && toks[k]!.text === "(") open++;
-      else if (toks[k]!.kind === "OP" && toks[k]!.text === ")") open--;
-    }
+  // open[j]: parentheses still open after the first j tokens, computed once (was recounted per prefix: cubic)
+  const open = new Int32Array(at + 1);
+  for (let k = 0; k < at; k++) {
+    const t = toks[k]!;
+    open[k + 1] = open[k]! + (t.kind === "OP" && t.text === "(" ? 1 : t.kind === "OP" && t.text === ")" ? -1 : 0);
+  }
+  let tries = 0;
+  for (let j = at; j > 0 && tries < MAX_PREFIX_TRIES; j--) {
     // A protocol name followed by an unexpected token is not reduced by bison (its state needs the lookahead).
     const last = toks[j - 1]!;
-    if (open < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
-    const closers = Array.from({ length: open }, (): Token => ({ kind: "OP", text: ")", num: 0, pos: toks[j]!.pos, error: "" }));
+    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined) || cannotEnd(last)) continue;
+    tries++;
+    const closers = Array.from({ length: open[j]! }, (): Token => ({ kind: "OP", text: ")", num: 0, pos: toks[j]!.pos, error: "" }));
     const prefix = [...toks.slice(0, j), ...closers, toks[toks.length - 1]!];
     try {
       return new Parser(prefix).prog();
     } catch (e) {
+      if (isStackOverflow(e)) return null;
       if (!(e instanceof SyntaxFailure)) throw e;
     }
   }

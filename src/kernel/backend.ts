@@ -8,6 +8,7 @@ import * as bpf from "./bpf.ts";
 import { closeFd, possibleCpus } from "./libc.ts";
 import { btfInfo, fdinfo, linkInfo, mapInfo, progInfo, progInfoExtras } from "./info.ts";
 import { pinnedPathList } from "./pins.ts";
+import { hostKconfig } from "./kconfig.ts";
 import {
   attachPerfEventTimer, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachUprobe, attachXdp,
 } from "./loader.ts";
@@ -24,6 +25,8 @@ export class LinuxBackend implements Backend {
     }
     return vmlinux ?? undefined;
   }
+  kconfig() { return hostKconfig(); }
+  /** BPF_MAP_CREATE; names are cut to 15 bytes by the attr's 16-byte field, as libbpf's copy cuts them. */
   readonly mapCreate = bpf.mapCreate;
   readonly mapLookupElem = bpf.mapLookupElem;
   readonly mapUpdateElem = bpf.mapUpdateElem;

@@ -1,12 +1,16 @@
 // bpftool's global options as its getopt_long sees them (GNU permutation: options may follow the subcommand):
-// -j/--json, -p/--pretty (implies JSON), -f/--bpffs, -d/--debug, -m/--mapcompat, -n/--nomount. The rest are words.
+// -j/--json, -p/--pretty (implies JSON), -f/--bpffs, -d/--debug, -m/--mapcompat, -n/--nomount, and bpfkit's --vm.
+// The rest are words.
 import { nativeUnavailable } from "./libc.ts";
 import type { ToolOutput } from "./listing.ts";
+import type { Backend } from "../runtime/backend.ts";
 
 export interface ToolArgs {
   readonly json: boolean;
   readonly pretty: boolean;
   readonly bpffs: boolean;
+  /** --vm: bpfkit's VM (a session kept between commands, src/node/vm-session.ts) instead of the kernel */
+  readonly vm: boolean;
   readonly words: string[];
 }
 
@@ -16,12 +20,13 @@ const FLAGS: Record<string, keyof Omit<ToolArgs, "words"> | "ignored"> = {
 };
 
 export function parseToolArgs(args: readonly string[]): ToolArgs {
-  let json = false, pretty = false, bpffs = false;
+  let json = false, pretty = false, bpffs = false, vm = false;
   const words: string[] = [];
   let rest = false;
   for (const a of args) {
     if (rest) { words.push(a); continue; }
     if (a === "--") { rest = true; continue; }
+    if (a === "--vm") { vm = true; continue; }
     const f = FLAGS[a];
     if (f === undefined && /^-[jpfdmn]{2,}$/.test(a)) {
       for (const c of a.slice(1)) {
@@ -36,7 +41,7 @@ export function parseToolArgs(args: readonly string[]): ToolArgs {
     else if (f === "bpffs") bpffs = true;
     else if (f === undefined) words.push(a);
   }
-  return { json, pretty, bpffs, words };
+  return { json, pretty, bpffs, vm, words };
 }
 
 /** Why kernel listings cannot run here (non-Linux, no koffi, not root), or undefined. */
@@ -47,6 +52,15 @@ export function listingUnavailable(): string | undefined {
     return "reading kernel BPF objects needs root (CAP_SYS_ADMIN/CAP_BPF); try sudo";
   }
   return undefined;
+}
+
+/** The backend a listing command reads: with --vm the VM session's System, else the kernel (undefined). */
+export async function toolBackend(a: ToolArgs): Promise<{ backend?: Backend; unavailable?: string }> {
+  if (a.vm) {
+    const { VmSession } = await import("../node/vm-session.ts");
+    return { backend: VmSession.open().backend() };
+  }
+  return { unavailable: listingUnavailable() };
 }
 
 /** Writes a ToolOutput and returns its exit code. */

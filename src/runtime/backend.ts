@@ -241,6 +241,8 @@ export interface Backend {
   possibleCpus(): number;
   /** The BTF CO-RE relocations resolve against (vmlinux), when the backend has one. */
   kernelBtf(): Btf | undefined;
+  /** Values for `__kconfig` externs (LINUX_KERNEL_VERSION, CONFIG_*), as libbpf reads them from the kernel. */
+  kconfig(): Readonly<Record<string, number | bigint | boolean | string>> | undefined;
 
   mapCreate(a: MapCreateAttr): number;
   mapLookupElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): void;

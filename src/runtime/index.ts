@@ -6,7 +6,10 @@
 //   const sys = new System();                            // or: linux from "bpfkit/linux"
 //   const obj = openObject(sys, elfBytes);               // maps created, globals set, programs verified + loaded
 //   obj.attach("handle_switch");                         // SEC("tracepoint/sched/sched_switch")
-//   fireTracepoint(sys, "sched", "sched_switch", { prev_pid: 1, next_pid: 2 });
+//   fireTracepoint(sys, { category: "sched", name: "sched_switch", values: { prev_pid: 1, next_pid: 2 } });
+//   const traced = uprobe(sys, "handler", handler);      // SEC("uprobe/js:handler") programs see its args in pt_regs
+//   runXdp(sys, 1, { capture: pcapBytes });              // XDP programs attached to ifindex 1, packet by packet
+//   consumeRingBuffer(sys, obj.maps.get("events")!.fd, (s) => ...); sys.readTracePipe((line) => ...);
 //   for (const [k, v] of obj.maps.get("counts")!.entries()) ...
 export { System, hookOf } from "./system.ts";
 export type { Executor, SystemOptions, ProgObject, MapObject, BtfObject, LinkObject } from "./system.ts";
@@ -17,9 +20,19 @@ export type {
   ProgInfoWanted, MapInfo as SyscallMapInfo, BtfInfo, LinkInfo,
 } from "./backend.ts";
 export { BpfMap, Program, Link } from "./model.ts";
-export { openObject, sectionTarget } from "./object.ts";
+export { openObject, sectionTarget, loadAndPin } from "./object.ts";
 export type { LoadedObject, OpenObjectOptions } from "./object.ts";
 export { progTag } from "./tag.ts";
+// attach points on the VM (each fires the programs attached at its hook; see System.attach and hookOf)
+export { fireTracepoint, replayTracepoints, tracepointFormat, parseTracepointFormat, encodeRecord } from "./attach/tracepoint.ts";
+export type { TraceEvent, TracepointFormat, TracepointField, FormatSource, FieldValue } from "./attach/tracepoint.ts";
+export { tickPerfEvent, startPerfTimer, PERF_EVENT_DATA_SIZE } from "./attach/perf-event.ts";
+export type { Tick } from "./attach/perf-event.ts";
+export { uprobe, encodeRegs, PT_REGS } from "./attach/uprobe.ts";
+export type { RegValues } from "./attach/uprobe.ts";
+export { runSocketFilter, runXdp, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } from "./attach/packets.ts";
+export type { PacketSource, PacketVerdict } from "./attach/packets.ts";
+export { consumeRingBuffer, openPerfBuffer, tracePipeLine } from "./attach/output.ts";
 export { sha1, sha256 } from "./digest.ts";
 export { buildContext, buildSkbContext, buildXdpContext, buildMemContext, buildRegsContext } from "./contexts.ts";
 export type { TestRunContext, SkbOptions } from "./contexts.ts";

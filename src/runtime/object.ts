@@ -41,6 +41,10 @@ const DATA_ORIGINS = new Set(["data", "rodata", "bss", "kconfig"]);
 // BPF_TRACE_FENTRY, FEXIT, MODIFY_RETURN, LSM_MAC, TRACE_ITER: attach targets named by BTF id
 const BTF_ATTACH = new Set([24, 25, 26, 27, 28]);
 const BTF_KIND_FUNC = 12;
+const PERF_EVENT_ARRAY = 4;
+// map types libbpf creates without key/value BTF: perf_event_array, stack_trace, cgroup_array, map-in-maps, devmaps,
+// sockmap, cpumap, xskmap, sockhash, queue, stack
+const NO_BTF_TYPES = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25]);
 
 /** What a program's section names as its attach target, or undefined when the section needs one supplied. */
 export function sectionTarget(p: Pick<ProgramSpec, "section">): AttachTarget | undefined {
@@ -83,12 +87,15 @@ function lineInfoBytes(p: ProgramSpec): Uint8Array {
 function createObjectMap(b: Backend, m: ObjectMapSpec, btfFd: number): number {
   const inner = m.innerMap ? createObjectMap(b, m.innerMap, btfFd) : 0;
   try {
+    // libbpf: a perf event array defaults to int keys and values and one slot per possible CPU
+    const perfArray = m.type === PERF_EVENT_ARRAY;
     const attr = {
-      mapType: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, mapFlags: m.flags,
+      mapType: m.type, keySize: perfArray && !m.keySize ? 4 : m.keySize, valueSize: perfArray && !m.valueSize ? 4 : m.valueSize,
+      maxEntries: perfArray && !m.maxEntries ? b.possibleCpus() : m.maxEntries, mapFlags: m.flags,
       name: m.name, innerMapFd: inner, numaNode: m.numaNode, mapExtra: BigInt(m.mapExtra),
     };
     let fd: number;
-    if (btfFd > 0 && m.btfValueTypeId) {
+    if (btfFd > 0 && m.btfValueTypeId && !NO_BTF_TYPES.has(m.type)) {
       try {
         fd = b.mapCreate({ ...attr, btfFd, btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId });
       } catch (e) {
@@ -121,10 +128,11 @@ function loadProgram(b: Backend, obj: BpfObject, p: ProgramSpec, mapFds: readonl
     if (!id || id < 0) throw new BpfError("ENOENT", `no function '${p.attachTo}' in the kernel's BTF`);
     attachBtfId = id;
   }
+  // libbpf hands the kernel map fds in lddw (BPF_PSEUDO_MAP_FD / MAP_VALUE), and the program tag hashes that form
+  const insns = p.insns.map((x) => (x.code === 0x18 && (x.src === 5 || x.src === 6) ? { ...x, src: x.src - 4, imm: mapFds[x.imm] ?? -1 } : x));
   const base = {
-    progType: p.progType, insns: p.insns, license: obj.license || "GPL", kernVersion: obj.kernVersion,
-    name: p.name.slice(0, 15), expectedAttachType: p.attachType, progFlags: p.progFlags, attachBtfId,
-    fdArray: mapFds, logLevel,
+    progType: p.progType, insns, license: obj.license || "GPL", kernVersion: obj.kernVersion,
+    name: p.name.slice(0, 15), expectedAttachType: p.attachType, progFlags: p.progFlags, attachBtfId, logLevel,
   };
   if (btfFd <= 0 || !p.funcInfo.length) return b.progLoad(base).fd;
   return b.progLoad({
@@ -138,7 +146,9 @@ const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffe
 
 /** Opens an object (ELF bytes or an already parsed BpfObject) into `backend`. */
 export function openObject(backend: Backend, input: Uint8Array | BpfObject, opts: OpenObjectOptions = {}): LoadedObject {
-  const obj = input instanceof Uint8Array ? loadObject(input, { ...opts, targetBtf: backend.kernelBtf() }) : input;
+  const obj = input instanceof Uint8Array
+    ? loadObject(input, { ...opts, targetBtf: backend.kernelBtf(), kconfig: opts.kconfig ?? backend.kconfig() })
+    : input;
   const maps = new Map<string, BpfMap>();
   const mapFds: number[] = [];
   const programs = new Map<string, Program>();
@@ -204,4 +214,24 @@ export function openObject(backend: Backend, input: Uint8Array | BpfObject, opts
     attachAll: () => [...programs.values()].filter((p) => sectionTarget(p) !== undefined).map((p) => attach(p.name)),
     close,
   };
+}
+
+/**
+ * bpftool's `prog load OBJ PATH` (the first program pinned at PATH) and `prog loadall OBJ DIR` (every program pinned
+ * as DIR/NAME): the object is loaded, pinned, and its handles closed as bpftool's exit closes them — what is not pinned
+ * (or held by a pinned program, as its maps are) goes away.
+ */
+export function loadAndPin(backend: Backend, bytes: Uint8Array, fileName: string, op: "load" | "loadall", path: string): void {
+  const obj = openObject(backend, bytes, { fileName });
+  try {
+    const progs = [...obj.programs.values()];
+    if (progs.length === 0 || (op === "load" && !obj.programs.has(obj.object.programs[0]?.name ?? ""))) {
+      const why = [...obj.skipped].map(([n, r]) => `${n}: ${r}`).join("\n");
+      throw new BpfError("EINVAL", `failed to load object file${why ? `\n${why}` : ""}`);
+    }
+    if (op === "load") progs[0]!.pin(path);
+    else for (const p of progs) p.pin(`${path}/${p.name}`);
+  } finally {
+    obj.close();
+  }
 }

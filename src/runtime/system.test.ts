@@ -1,23 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assemble } from "../isa/ebpf/index.ts";
+import { accumulateInsns } from "./programs.test-util.ts";
 import { System, SyscallError, allIds, errnoOf, progTag, BpfMap } from "./index.ts";
 
-const counter = (mapFd: number) => {
-  const insns = assemble(`
-    mov r1, 0
-    stxw [r10-4], r1
-    mov r2, r10
-    add r2, -4
-    lddw r1, 0
-    call 1
-    jeq r0, 0, +2
-    mov r1, 1
-    atomic64 add [r0+0], r1
-    mov r0, 0
-    exit`.replace(/atomic64 add \[r0\+0\], r1/, "lock *(u64 *)(r0 + 0) += r1"));
-  return insns.map((x, pc) => (pc === 4 ? { ...x, src: 1, imm: mapFd } : x));
-};
+const counter = (mapFd: number) => accumulateInsns(mapFd);
 
 test("progLoad verifies: rejection carries the verifier log and errno, acceptance an id and the kernel's tag", () => {
   const sys = new System();

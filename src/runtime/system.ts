@@ -38,7 +38,7 @@ export interface SystemOptions {
   readonly nCpus?: number;
   readonly env?: HelperEnv;
   readonly helpers?: HelperTable;
-  /** "interp" (default) or "jit" once src/jit lands. */
+  /** "interp" (default) or "jit" (src/jit: eBPF compiled to WebAssembly). */
   readonly engine?: "interp" | "jit";
   /** Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). */
   readonly executor?: (vm: Engine) => Executor;
@@ -47,9 +47,12 @@ export interface SystemOptions {
   /** CLOCK_BOOTTIME in ns for load_time (default: the helper env's bootNs). */
   readonly bootNs?: () => bigint;
   /** The BTF CO-RE resolves against (vmlinux); undefined when none is known. */
-  readonly kernelBtf?: Btf;
+  /** the kernel BTF CO-RE relocates against, or a function giving it on first use (parsing vmlinux costs ~1 s) */
+  readonly kernelBtf?: Btf | (() => Btf | undefined);
   /** bpffs mount points objPin accepts (default ["/sys/fs/bpf"]). */
   readonly bpffs?: readonly string[];
+  /** Values for `__kconfig` externs of objects opened into this system (default: none, externs read 0). */
+  readonly kconfig?: Readonly<Record<string, number | bigint | boolean | string>>;
   /** Digest of program tags: "sha256" (Linux 6.18+, default) or "sha1" (older kernels). */
   readonly tagHash?: "sha256" | "sha1";
 }
@@ -119,6 +122,12 @@ const PROG_ARRAY = 3, BLOOM_FILTER = 30;
 
 const fail = (errno: number, command: string, detail = "", log = ""): SyscallError => new SyscallError(errno, command, detail, log);
 
+/** A name as the attr's 16-byte map_name/prog_name field carries it: at most 15 bytes (the caller's copy cuts it). */
+const attrName = (name: string | undefined): string => {
+  const b = new TextEncoder().encode(name ?? "");
+  return b.length <= 15 ? name ?? "" : new TextDecoder().decode(b.subarray(0, 15));
+};
+
 /** Converts a map's BpfError (code = errno name) into the SyscallError a bpf() caller sees. */
 function syscall<T>(command: string, f: () => T): T {
   try {
@@ -166,11 +175,14 @@ export class System implements Backend {
   private readonly hooks = new Map<string, Set<ProgObject>>();
   private readonly opts: SystemOptions;
   private nextFd = 3;
+  private readonly tracePipe = new Set<(line: string) => void>();
 
   constructor(opts: SystemOptions = {}) {
     this.opts = opts;
     this.nCpus = opts.nCpus ?? 1;
-    this.env = opts.env ?? hostEnv();
+    const base = opts.env ?? hostEnv();
+    // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
+    this.env = { ...base, tracePrint: (line) => { base.tracePrint(line); for (const r of this.tracePipe) r(line); } };
     this.space = new AddressSpace();
     this.vm = createEngine(opts.engine ?? "interp", this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
@@ -180,7 +192,14 @@ export class System implements Backend {
   }
 
   possibleCpus(): number { return this.nCpus; }
-  kernelBtf(): Btf | undefined { return this.opts.kernelBtf; }
+  private btfCache: Btf | undefined | null = null;
+  kernelBtf(): Btf | undefined {
+    const k = this.opts.kernelBtf;
+    if (typeof k !== "function") return k;
+    if (this.btfCache === null) this.btfCache = k();
+    return this.btfCache;
+  }
+  kconfig() { return this.opts.kconfig; }
 
   // ---- fd table and object lifetime ----
 
@@ -265,7 +284,7 @@ export class System implements Backend {
       const inner = a.innerMapFd ? this.mapObj(a.innerMapFd, "BPF_MAP_CREATE").map.spec : undefined;
       const spec: MapSpec = {
         type: a.mapType, keySize: a.keySize, valueSize: a.valueSize, maxEntries: a.maxEntries, flags: a.mapFlags ?? 0,
-        name: a.name ?? "", ...(inner ? { innerMap: inner } : {}), ...(a.numaNode ? { numaNode: a.numaNode } : {}),
+        name: attrName(a.name), ...(inner ? { innerMap: inner } : {}), ...(a.numaNode ? { numaNode: a.numaNode } : {}),
         ...(a.mapExtra ? { mapExtra: a.mapExtra } : {}),
       };
       const map = createMap(this.space, spec, { nCpus: this.nCpus, resolveFd: (fd) => this.resolveFd(fd) });
@@ -325,6 +344,9 @@ export class System implements Backend {
 
   mapFreeze(fd: number): void {
     const m = this.mapObj(fd, "BPF_MAP_FREEZE").map;
+    // kernel: a frozen map gives user space read permission only, so a second freeze fails the permission check
+    // (EPERM) before the frozen check (EBUSY) is reached
+    if (m.frozen) throw new SyscallError(1 /* EPERM */, "BPF_MAP_FREEZE");
     syscall("BPF_MAP_FREEZE", () => m.freeze());
   }
 
@@ -410,7 +432,7 @@ export class System implements Backend {
       ? { ...x, src: x.src === PSEUDO_MAP_IDX ? PSEUDO_MAP_FD : x.src === PSEUDO_MAP_IDX_VALUE ? PSEUDO_MAP_VALUE : x.src, imm: used[x.imm]!.id }
       : x));
     const prog: ProgObject = this.register({
-      kind: "prog", id: this.nextId.prog++, refs: 0, type: a.progType, name: (a.name ?? "").slice(0, 15),
+      kind: "prog", id: this.nextId.prog++, refs: 0, type: a.progType, name: attrName(a.name),
       tag: progTag(insns, this.opts.tagHash), loaded, xlated, maps: used, btf,
       funcInfo: btf && a.funcInfo ? a.funcInfo.bytes.slice() : undefined,
       lineInfo: btf && a.lineInfo ? a.lineInfo.bytes.slice() : undefined,
@@ -602,6 +624,12 @@ export class System implements Backend {
   run(prog: ProgObject, opts: RunOptions): RunResult {
     prog.runCnt++;
     return this.executor.run(prog.loaded, opts);
+  }
+
+  /** Reads bpf_trace_printk output as /sys/kernel/tracing/trace_pipe does; returns the unsubscribe function. */
+  readTracePipe(reader: (line: string) => void): () => void {
+    this.tracePipe.add(reader);
+    return () => { this.tracePipe.delete(reader); };
   }
 
   /** The perf event array and ring buffer maps of the system (for user-space readers). */

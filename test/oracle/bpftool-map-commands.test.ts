@@ -5,7 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { rmSync, readdirSync } from "node:fs";
+import { rmSync, readdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runBpfkitLines } from "./cli.ts";
 
 const haveBpftool = spawnSync("bpftool", ["version"]).status === 0;
@@ -94,6 +96,18 @@ function cleanup(prefix: string): void {
   for (const n of readdirSync(BPFFS)) if (`${BPFFS}/${n}`.startsWith(prefix)) rmSync(`${BPFFS}/${n}`, { force: true });
 }
 
+function compare(ref: readonly { stdout: string; stderr: string; status: number | null }[], refP: string,
+  ours: readonly { stdout: string; stderr: string; status: number }[], ourP: string): string[] {
+  const norm = (s: string, p: string) => s.replaceAll(p, "{P}").replaceAll("bpftool", "bpfkit").replace(/^\d+: /gm, "N: ");
+  const diffs: string[] = [];
+  for (const [i, line] of SCRIPT.entries()) {
+    const a = ref[i]!, b = ours[i]!;
+    const same = norm(a.stdout, refP) === norm(b.stdout, ourP) && norm(a.stderr, refP) === norm(b.stderr, ourP) && a.status === b.status;
+    if (!same) diffs.push(`${line}\n  bpftool: ${a.status} ${JSON.stringify(a.stdout)} ${JSON.stringify(a.stderr)}\n  bpfkit:  ${b.status} ${JSON.stringify(b.stdout)} ${JSON.stringify(b.stderr)}`);
+  }
+  return diffs;
+}
+
 test("map create/update/lookup/getnext/delete/queue ops/freeze/pin match bpftool 7.1", (t) => {
   if (!haveBpftool || !isRoot) {
     console.log(`SKIP: bpftool map command differential needs ${haveBpftool ? "root" : "bpftool"}`);
@@ -104,15 +118,15 @@ test("map create/update/lookup/getnext/delete/queue ops/freeze/pin match bpftool
   try {
     const ref = SCRIPT.map((l) => spawnSync("bpftool", l.replaceAll("{P}", refP).split(" "), { encoding: "utf8", timeout: 10_000 }));
     const ours = runBpfkitLines(SCRIPT.map((l) => l.replaceAll("{P}", ourP).split(" ")));
-    const norm = (s: string, p: string) => s.replaceAll(p, "{P}").replaceAll("bpftool", "bpfkit").replace(/^\d+: /gm, "N: ");
-    const diffs: string[] = [];
-    for (const [i, line] of SCRIPT.entries()) {
-      const a = ref[i]!, b = ours[i]!;
-      const same = norm(a.stdout, refP) === norm(b.stdout, ourP) && norm(a.stderr, refP) === norm(b.stderr, ourP) && a.status === b.status;
-      if (!same) diffs.push(`${line}\n  bpftool: ${a.status} ${JSON.stringify(a.stdout)} ${JSON.stringify(a.stderr)}\n  bpfkit:  ${b.status} ${JSON.stringify(b.stdout)} ${JSON.stringify(b.stderr)}`);
-    }
+    const diffs = compare(ref, refP, ours, ourP);
     console.log(`bpftool map commands: ${SCRIPT.length - diffs.length}/${SCRIPT.length} command lines identical`);
     assert.deepEqual(diffs, []);
+    // the same command lines on bpfkit's VM (--vm, one session kept between the commands) print what bpftool printed
+    const state = join(mkdtempSync(join(tmpdir(), "bpfkit-vm-")), "session.json");
+    const vm = runBpfkitLines(SCRIPT.map((l) => ["--vm", ...l.replaceAll("{P}", ourP).split(" ")]), { BPFKIT_VM_STATE: state });
+    const vmDiffs = compare(ref, refP, vm, ourP);
+    console.log(`bpftool map commands on the VM: ${SCRIPT.length - vmDiffs.length}/${SCRIPT.length} command lines identical`);
+    assert.deepEqual(vmDiffs, []);
   } finally {
     cleanup(refP);
     cleanup(ourP);
