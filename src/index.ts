@@ -10,6 +10,9 @@ import { Program } from "./runtime/index.ts";
 import type { Backend, ProgLoadAttr } from "./runtime/index.ts";
 
 export { System, openObject, Program, BpfMap, Link, SyscallError } from "./runtime/index.ts";
+// events on the VM: tracepoints, perf ticks, uprobes on JavaScript functions, packets; ring/perf buffer output
+export { fireTracepoint, tickPerfEvent, uprobe, runSocketFilter, runXdp, consumeRingBuffer, openPerfBuffer } from "./runtime/index.ts";
+export type { TraceEvent, PacketSource, PacketVerdict } from "./runtime/index.ts";
 export type {
   Backend, SystemOptions, LoadedObject, OpenObjectOptions, AttachTarget, ProgInfo, SyscallMapInfo as MapInfo,
   SyscallTestRunResult as TestRunResult,
