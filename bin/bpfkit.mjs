@@ -1,6 +1,34 @@
 #!/usr/bin/env node
-// The `bpfkit` command: registers tsx so the TypeScript sources run as they are, then hands over to the CLI.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../src/cli/main.ts");
+// The `bpfkit` command. Runs the compiled CLI in dist/ (`npm run build`, also run by `npm install`/`npm ci` through
+// `prepare`): no TypeScript loader at run time. In a source checkout whose dist/ is missing or older than a file in
+// src/, it registers tsx and runs the TypeScript sources instead, so tests and edits work before (or without) a build.
+import { existsSync, readdirSync, statSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+const built = new URL("dist/cli/main.js", root);
+
+/** The newest modification time of a .ts file under `dir` (a URL ending in "/"). */
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) t = Math.max(t, newest(new URL(`${e.name}/`, dir)));
+    else if (e.name.endsWith(".ts") && !e.name.includes(".test")) t = Math.max(t, statSync(new URL(e.name, dir)).mtimeMs);
+  }
+  return t;
+}
+
+function useBuilt() {
+  if (process.env.BPFKIT_FROM_SOURCE || !existsSync(built)) return false;
+  const src = new URL("src/", root);
+  return !existsSync(src) || newest(src) <= statSync(built).mtimeMs;
+}
+
+let main;
+if (useBuilt()) {
+  ({ main } = await import(built.href));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import(new URL("src/cli/main.ts", root).href));
+}
 process.exitCode = await main(process.argv.slice(2));

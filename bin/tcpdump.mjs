@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// `tcpdump` as bpfkit provides it: the same as `bpfkit tcpdump ARGS`.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(["tcpdump", ...process.argv.slice(2)]);
+// `tcpdump` as bpfkit provides it: the same as `bpfkit tcpdump ARGS`, compiled or from source as bin/bpfkit.mjs decides.
+process.argv.splice(2, 0, "tcpdump");
+await import("./bpfkit.mjs");

@@ -9,6 +9,7 @@ import { btfFromFileBytes } from "../object/btf-file.ts";
 import * as K from "../btf/kinds.ts";
 import { JsonWriter } from "../kernel/json-writer.ts";
 import { ERRNO, pickErrno } from "../uapi/index.ts";
+import { moduleUrl } from "./module-url.ts";
 
 // The errno libbpf reports for each BpfError code (user space has no ENOTSUPP: libbpf says EOPNOTSUPP).
 const CODE_ERRNO: Record<string, number> = {
@@ -44,7 +45,7 @@ const JSON_FLAGS = new Set(["-j", "--json", "-p", "--pretty"]);
 
 async function delegateToKernel(args: string[]): Promise<number> {
   try {
-    const mod = (await import(new URL("./kernel-btf.ts", import.meta.url).href)) as { btfKernelCommand(a: string[]): Promise<number> };
+    const mod = (await import(moduleUrl("./kernel-btf").href)) as { btfKernelCommand(a: string[]): Promise<number> };
     return await mod.btfKernelCommand(args);
   } catch (e) {
     if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {

@@ -15,6 +15,7 @@ import type { BpfObject } from "../object/index.ts";
 import { System, errnoOf, openObject } from "../runtime/index.ts";
 import type { Backend, BpfMap, LoadedObject } from "../runtime/index.ts";
 import type { Codec, SkeletonMap, SkeletonProgram } from "../object/skeleton-codecs.ts";
+import { moduleUrl } from "./module-url.ts";
 
 // ------------------------------------------------------------------------------------------------ runtime
 
@@ -318,7 +319,7 @@ export default async function gen(args: string[]): Promise<number> {
     return 255;
   }
   let runtime = fileURLToPath(import.meta.url);
-  let codecs = fileURLToPath(new URL("../object/skeleton-codecs.ts", import.meta.url));
+  let codecs = fileURLToPath(moduleUrl("../object/skeleton-codecs"));
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--runtime" && rest[i + 1] !== undefined) runtime = rest[++i]!;
     else if (rest[i] === "--codecs" && rest[i + 1] !== undefined) codecs = rest[++i]!;

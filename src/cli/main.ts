@@ -2,6 +2,7 @@
 // module (loaded on demand, so `bpfkit filter` never loads the kernel backend) and returns an exit code.
 // Errors reaching here are rendered as one line, never as a stack trace.
 import { isBpfError } from "../errors.ts";
+import { moduleUrl } from "./module-url.ts";
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -67,7 +68,7 @@ async function run(name: string, rest: string[]): Promise<number> {
   let mod: { default: Command };
   try {
     // each command is its own module, named after it (src/cli/<name>.ts)
-    mod = (await import(new URL(`./${name}.ts`, import.meta.url).href)) as { default: Command };
+    mod = (await import(moduleUrl(`./${name}`).href)) as { default: Command };
   } catch (e) {
     if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
       console.error(`bpfkit: '${name}' is not built yet in this version of bpfkit`);

@@ -3,11 +3,12 @@
 import { readFileSync } from "node:fs";
 import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix } from "../kernel/listing.ts";
+import { moduleUrl } from "./module-url.ts";
 import { loadAndPin } from "../runtime/index.ts";
 
 async function delegateFile(args: string[]): Promise<number> {
   try {
-    const mod = (await import(new URL("./prog-file.ts", import.meta.url).href)) as { progFileCommand(a: string[]): Promise<number> };
+    const mod = (await import(moduleUrl("./prog-file").href)) as { progFileCommand(a: string[]): Promise<number> };
     return await mod.progFileCommand(args);
   } catch (e) {
     if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {

@@ -55,7 +55,9 @@ export default async function web(args: string[]): Promise<number> {
   }
   if (rebuild) {
     let buildWeb: ((dir: string) => Promise<unknown>) | undefined;
-    try { ({ buildWeb } = (await import("../../web/build.ts")) as { buildWeb: (dir: string) => Promise<unknown> }); } catch {
+    // a computed specifier: web/ is not part of the compiled package (from dist/ without tsx this import fails too)
+    const builder = new URL("../../web/build.ts", import.meta.url).href;
+    try { ({ buildWeb } = (await import(builder)) as { buildWeb: (dir: string) => Promise<unknown> }); } catch {
       // esbuild is a development dependency: without it, serve what `npm run build:web` left
     }
     if (buildWeb) { console.log("bpfkit web: building the playground"); await buildWeb(DIST_DIR); }

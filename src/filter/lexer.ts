@@ -107,6 +107,19 @@ const RULES: ReadonlyArray<readonly [string, RegExp]> = [
   ["ESCID", /\\[^ !()\n\t]+/y],
 ];
 
+const HID6_RE = RULES[7]![1];
+
+/** Whether the run of [0-9A-Fa-f:.] starting at `pos` contains a colon. */
+function colonInHexRun(src: string, pos: number): boolean {
+  for (let i = pos; i < src.length; i++) {
+    const c = src.charCodeAt(i);
+    if (c === 58) return true; // ':'
+    const hex = (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+    if (!hex) return false;
+  }
+  return false;
+}
+
 // Rules whose alternation can make a JS regex stop short of flex's longest match.
 const LONGEST_SEARCH = new Set<RegExp>([RULES[4]![1], RULES[7]![1]]);
 
@@ -114,6 +127,9 @@ const KEYWORD_RE = /[A-Za-z0-9&|][-A-Za-z0-9&|]*/y;
 
 /** Longest match of `re` at `pos` (JS regexes take the first alternative, flex the longest: try every alternative). */
 function longest(re: RegExp, src: string, pos: number): number {
+  // An IPv6 literal is hex digits, dots and at least one colon: without a colon in that run the (large, lazily
+  // compiled) HID6 pattern cannot match, and `bpfkit filter -d ip` need not compile it at start-up.
+  if (re === HID6_RE && !colonInHexRun(src, pos)) return 0;
   // A sticky regex with alternation returns the first alternative that matches; to get flex's longest match we
   // test the candidate alternatives by anchoring to each possible end, longest first, within a bounded window.
   re.lastIndex = pos;

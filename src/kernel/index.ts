@@ -18,10 +18,11 @@ export {
 } from "./perf.ts";
 export {
   loadProgram, createKernelMap, resolveMapIndices, attachTracepoint, attachRawTracepoint, attachTracing, attachUprobe,
-  attachPerfEventTimer, attachXdp, attachTcx, attachSocketFilter, vmlinuxFuncBtfId, ifindex,
+  attachPerfEventTimer, attachXdp, attachTcx, attachSocketFilter, attachClassicFilter, vmlinuxFuncBtfId, ifindex,
 } from "./loader.ts";
 export type { KernelMapSpec, KernelProgramSpec, LoadedProgram, Attachment } from "./loader.ts";
 export { loadObjectIntoKernel, type LoadedObject } from "./object-loader.ts";
+export { LinuxBackend, linux } from "./backend.ts";
 export { KernelMap, TypedKernelMap, u32, i32, u64, i64, bytes, type Codec } from "./map-access.ts";
 export { RingBufferReader, type SampleCallback } from "./ringbuf.ts";
 export { PerfBufferReader, type PerfSampleCallback } from "./perfbuf.ts";

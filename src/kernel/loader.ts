@@ -4,6 +4,7 @@
 // event when its last fd closes, so attachments also vanish when the process exits (nothing is pinned here).
 import { readFileSync } from "node:fs";
 import type { Insn } from "../isa/ebpf/insn.ts";
+import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from "../isa/ebpf/opcodes.ts";
 import { BpfError } from "../errors.ts";
 import { closeFd, linkCreate, mapCreate, progLoad, rawTracepointOpen } from "./bpf.ts";
@@ -181,13 +182,28 @@ export function attachTcx(progFd: number, ifname: string | number, direction: "i
   return attachment("tcx", [linkCreate({ progFd, target: typeof ifname === "number" ? ifname : ifindex(ifname), attachType: direction === "ingress" ? BPF_TCX_INGRESS : BPF_TCX_EGRESS })]);
 }
 
-const SOL_SOCKET = 1, SO_ATTACH_BPF = 50;
+const SOL_SOCKET = 1, SO_ATTACH_FILTER = 26, SO_ATTACH_BPF = 50;
 
 /** A socket_filter program on a socket fd (setsockopt SO_ATTACH_BPF); the socket owns it from then on. */
 export function attachSocketFilter(progFd: number, socketFd: number): void {
   const v = new Uint8Array(new Int32Array([progFd]).buffer);
   const r = rawSyscallSetsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, addressOf(v), 4);
   if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_BPF)");
+}
+
+/** A classic BPF filter (e.g. compileFilter(...).insns) on a socket fd (setsockopt SO_ATTACH_FILTER, struct sock_fprog). */
+export function attachClassicFilter(socketFd: number, insns: readonly CbpfInsn[]): void {
+  const code = new DataView(new ArrayBuffer(insns.length * 8));
+  insns.forEach((x, i) => {
+    code.setUint16(i * 8, x.code, true); code.setUint8(i * 8 + 2, x.jt); code.setUint8(i * 8 + 3, x.jf);
+    code.setUint32(i * 8 + 4, x.k, true);
+  });
+  const bytes = new Uint8Array(code.buffer);
+  const fprog = new DataView(new ArrayBuffer(16));
+  fprog.setUint16(0, insns.length, true);
+  fprog.setBigUint64(8, addressOf(bytes), true);
+  const r = rawSyscallSetsockopt(socketFd, SOL_SOCKET, SO_ATTACH_FILTER, addressOf(new Uint8Array(fprog.buffer)), 16);
+  if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_FILTER)");
 }
 
 /** The vmlinux BTF id of a kernel function, for fentry/fexit (`attachBtfId`). */
