@@ -135,23 +135,30 @@ function oneMap(out: Printer, words: readonly string[]): { fd: number; info: Map
 
 type Verb = (out: Printer, words: readonly string[]) => void;
 
-const lookup: Verb = (out, words) => {
-  const { fd, info, rest } = oneMap(out, words);
-  const cpus = out.b.possibleCpus();
-  const key = new Uint8Array(info.keySize);
-  const value = valueBuffer(info, cpus);
-  parseElem(out, info, rest, info.keySize ? { key } : {}, cpus);
-  try {
-    out.b.mapLookupElem(fd, info.keySize ? key : null, value);
-  } catch (e) {
-    const n = errnoOf(e);
-    if (n !== 2) fail(out, `lookup failed: ${strerror(n)}`, exitFor(n));
-    if (out.json) out.json.raw("null");
-    else out.print(`key:\n${fprintHex(key)}\n\nNot found\n`);
-    throw new Stop(exitFor(n));
-  }
-  printElem(out, info, key, value, cpus);
-};
+/** lookup/peek and pop/dequeue: one element read (pop also removes it) and printed; ENOENT is reported on stdout. */
+function readElem(remove: boolean): Verb {
+  return (out, words) => {
+    const { fd, info, rest } = oneMap(out, words);
+    const cpus = out.b.possibleCpus();
+    const key = new Uint8Array(info.keySize);
+    const value = valueBuffer(info, cpus);
+    parseElem(out, info, rest, info.keySize ? { key } : {}, cpus);
+    const k = info.keySize ? key : null;
+    try {
+      if (remove) out.b.mapLookupAndDeleteElem(fd, k, value);
+      else out.b.mapLookupElem(fd, k, value);
+    } catch (e) {
+      const n = errnoOf(e);
+      if (n !== 2) fail(out, `${remove ? "pop" : "lookup"} failed: ${strerror(n)}`, exitFor(n));
+      if (out.json) out.json.raw("null");
+      else out.print(remove ? "Error: empty map\n" : `key:\n${fprintHex(key)}\n\nNot found\n`);
+      throw new Stop(exitFor(n));
+    }
+    printElem(out, info, key, value, cpus);
+  };
+}
+const lookup = readElem(false);
+const pop = readElem(true);
 
 const getnext: Verb = (out, words) => {
   const { fd, info, rest } = oneMap(out, words);
@@ -215,25 +222,6 @@ const push: Verb = (out, words) => {
     fail(out, `update failed: ${strerror(n)}`, exitFor(n));
   }
   if (out.json) out.json.raw("null");
-};
-
-/** pop and dequeue: lookup-and-delete with no key; an empty map is reported on stdout, as bpftool does. */
-const pop: Verb = (out, words) => {
-  const { fd, info, rest } = oneMap(out, words);
-  const cpus = out.b.possibleCpus();
-  const key = new Uint8Array(info.keySize);
-  const value = valueBuffer(info, cpus);
-  parseElem(out, info, rest, info.keySize ? { key } : {}, cpus);
-  try {
-    out.b.mapLookupAndDeleteElem(fd, info.keySize ? key : null, value);
-  } catch (e) {
-    const n = errnoOf(e);
-    if (n !== 2) fail(out, `pop failed: ${strerror(n)}`, exitFor(n));
-    if (out.json) out.json.raw("null");
-    else out.print("Error: empty map\n");
-    throw new Stop(exitFor(n));
-  }
-  printElem(out, info, key, value, cpus);
 };
 
 const del: Verb = (out, words) => {
