@@ -88,3 +88,23 @@ test("helper size 0 on a mapped pointer (or NULL) touches nothing and succeeds",
     exit`));
   assert.equal(vm.run(prog).value, 0n);
 });
+
+test("no helper changes a BPF_F_RDONLY_PROG map (found by the memory-safety fuzzer: update wrote .rodata)", () => {
+  const space = new AddressSpace();
+  const ro = createMap(space, { type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0x80, name: "ro" });
+  const vm = new Vm(space, { helpers: defaultHelpers, env: deterministicEnv() });
+  const prog = vm.load(assemble(`
+    stw [%r10-4], 0
+    stdw [%r10-16], -1
+    lddw %r1, ${ro.address}
+    mov %r2, %r10
+    add %r2, -4
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 0
+    call 2
+    exit`));
+  const before = space.u8.slice();
+  assert.throws(() => vm.run(prog), (e) => isBpfError(e) && e.code === "FAULT" && /pc 9: write into map forbidden/.test(e.message));
+  assert.deepEqual(changedOutside(space, before, space.regions().filter((r) => r.kind === "stack")), []);
+});

@@ -1,9 +1,19 @@
 // Map helpers: lookup/update/delete, queue/stack push/pop/peek, perf event and ring buffer output, stack ids.
 // The map objects do the work (src/maps); these check the pointers the verifier would have proven and pass addresses.
+import { BpfError } from "../errors.ts";
 import type { HelperCall, HelperFn, ProgramMap } from "./types.ts";
 import { E, argMap, argNum, argPtr, argU32, argU64, retI32, retNum, unsupported } from "./args.ts";
 
 const keySize = (m: ProgramMap): number => m.keySize ?? 0;
+
+/** The verifier's record_func_map refusal, at run time for unverified programs: no helper changes a read-only map. */
+function writableMap(h: HelperCall, i: number): ProgramMap {
+  const m = argMap(h, i);
+  if (m.programWritable === false) {
+    throw new BpfError("FAULT", `pc ${h.pc}: write into map forbidden (map ${m.name ?? ""} is BPF_F_RDONLY_PROG)`, { pc: h.pc });
+  }
+  return m;
+}
 const valueSize = (m: ProgramMap): number => m.valueSize ?? 0;
 
 export const mapLookupElem: HelperFn = (h) => {
@@ -14,7 +24,7 @@ export const mapLookupElem: HelperFn = (h) => {
 };
 
 export const mapUpdateElem: HelperFn = (h) => {
-  const m = argMap(h, 1);
+  const m = writableMap(h, 1);
   const key = argPtr(h, 2, keySize(m), false);
   const value = argPtr(h, 3, valueSize(m), false);
   if (!m.updateElem) throw unsupported(h, `map ${m.name ?? ""} does not support updates from programs`);
@@ -22,20 +32,20 @@ export const mapUpdateElem: HelperFn = (h) => {
 };
 
 export const mapDeleteElem: HelperFn = (h) => {
-  const m = argMap(h, 1);
+  const m = writableMap(h, 1);
   const key = argPtr(h, 2, keySize(m), false);
   if (!m.deleteElem) throw unsupported(h, `map ${m.name ?? ""} does not support deletes from programs`);
   retI32(h, m.deleteElem(key, h.cpu));
 };
 
 export const mapPushElem: HelperFn = (h) => {
-  const m = argMap(h, 1);
+  const m = writableMap(h, 1);
   const value = argPtr(h, 2, valueSize(m), false);
   retI32(h, m.pushElem ? m.pushElem(value, argU32(h, 3), h.cpu) : -E.ENOTSUPP);
 };
 
 export const mapPopElem: HelperFn = (h) => {
-  const m = argMap(h, 1);
+  const m = writableMap(h, 1);
   const value = argPtr(h, 2, valueSize(m), true);
   retI32(h, m.popElem ? m.popElem(value, h.cpu) : -E.ENOTSUPP);
 };

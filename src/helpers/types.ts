@@ -13,6 +13,8 @@ export interface ProgramMap {
   readonly keySize?: number;
   readonly valueSize?: number;
   readonly maxEntries?: number;
+  /** False for BPF_F_RDONLY_PROG maps (.rodata): a program may not change them, by store or by helper. */
+  readonly programWritable?: boolean;
   lookupElem?(keyAddr: number, cpu: number): number;
   updateElem?(keyAddr: number, valueAddr: number, flags: number, cpu: number): number;
   deleteElem?(keyAddr: number, cpu: number): number;
