@@ -1,5 +1,6 @@
 // The playground's computations, with no DOM: each function takes what a tab's inputs hold and returns the text the
-// matching `bpfkit` command prints (filter -d, verify, run, trace on the VM) plus what the page draws (DOT graphs, failing path, maps).
+// matching `bpfkit` command prints (filter -d, verify, run, trace on the VM) plus what the page draws (DOT graphs,
+// failing path, maps).
 // Imports only the pure core, so the page, the browser tests and the Node side of the bench run exactly this code.
 import { BpfError, isBpfError } from "../../src/errors.ts";
 import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue, pcapLeHeader } from "../../src/filter/index.ts";
