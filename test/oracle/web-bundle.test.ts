@@ -1,4 +1,4 @@
-// The core's browser build: every pure layer's index.ts (all of src/ but the Node edges kernel/, node/, cli/) and the
+// The core's browser build: every pure layer's index.ts (all of src/ but the Node edges kernel/, node/, exporter/, cli/) and the
 // playground's entry points bundle for the browser platform with no `node:` import (nor a bare Node builtin) anywhere
 // in their import graphs. Skips visibly when esbuild (a dev dependency) is not installed.
 import { test } from "node:test";
@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const NODE_EDGES = new Set(["kernel", "node", "cli"]);
+const NODE_EDGES = new Set(["kernel", "node", "exporter", "cli"]); // the Node edges README.md names
 
 test("the pure core and the playground bundle for the browser without node: imports", async (t) => {
   let esbuild: typeof import("esbuild");

@@ -30,7 +30,7 @@ const DEFAULTS: Record<string, string> = {
   tab: "filter", expr: "tcp port 80 and host 10.0.0.1", lt: "EN10MB", O: "1", d: "1",
   asm: "r6 = r1\nr2 = *(u32 *)(r6 + 0)\nif r2 > 1500 goto +2\nr0 = *(u64 *)(r2 + 0)\nexit\nr0 = 0\nexit\n",
   type: "socket_filter", log: "1", data: "", engine: "jit",
-  script: "tracepoint:block:block_rq_issue\n{\n  @bytes = hist(args->bytes);\n}\n",
+  script: "tracepoint:block:block_rq_issue\n{\n  @bytes = hist(args->bytes);\n  @ios[args->comm] = count();\n}\n",
 };
 const get = (k: string) => state.get(k) ?? DEFAULTS[k] ?? "";
 function set(k: string, v: string): void {
@@ -378,9 +378,24 @@ function renderMaps(): void {
 
 let traceRun: TraceRun | undefined;
 const traceEditor = createEditor($("trace-editor"), "bpftrace", get("script"), "bpftrace script", () => set("script", traceEditor.text()));
-$("trace-note").textContent = "The bpftrace front end is not in this build yet (it is being built on the trace branch). " +
-  "Until it arrives, Start feeds a synthetic event stream (block I/O sizes) into a log2 histogram drawn as bpftrace's hist() prints it.";
-$("trace-go").addEventListener("click", () => { traceRun?.stop(); traceRun = startTrace($("trace-chart"), $("trace-out")); });
+$("trace-note").textContent = "Run compiles the script with bpfkit's bpftrace front end and runs it on the VM over a synthetic " +
+  "block-I/O stream (tracepoint:block:block_rq_issue: args->bytes, args->rwbs, args->comm, args->sector). Stop runs END " +
+  "and prints the maps as bpfkit trace prints them.";
+function runTrace(batches = Infinity): TraceRun | undefined {
+  traceRun?.stop();
+  traceRun = undefined;
+  const s = P.TraceSession.open(traceEditor.text());
+  if (!(s instanceof P.TraceSession)) {
+    traceEditor.showError(s);
+    $("trace-out").textContent = s.text;
+    $("trace-maps").replaceChildren();
+    return undefined;
+  }
+  traceEditor.showError(undefined);
+  traceRun = startTrace(s, $("trace-maps"), $("trace-out"), batches);
+  return traceRun;
+}
+$("trace-go").addEventListener("click", () => { runTrace(); });
 $("trace-stop").addEventListener("click", () => traceRun?.stop());
 
 // ---------------------------------------------------------------- start
@@ -403,4 +418,6 @@ void ready.then(() => { document.body.dataset.ready = "1"; });
   syntheticProgram: P.syntheticProgram,
   filterOneCpu: (bytes: Uint8Array, expr: string) => Promise.resolve(P.filterCapture(bytes, expr)),
   workerCpus,
+  /** runs the Trace tab's script for `batches` ticks of 200 events and resolves once the exit dump is printed */
+  async runTrace(batches: number): Promise<void> { await runTrace(batches)?.done; },
 };

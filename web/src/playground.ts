@@ -1,5 +1,6 @@
 // The playground's computations, with no DOM: each function takes what a tab's inputs hold and returns the text the
-// matching `bpfkit` command prints (filter -d, verify, run) plus what the page draws (DOT graphs, failing path, maps).
+// matching `bpfkit` command prints (filter -d, verify, run, trace on the VM) plus what the page draws (DOT graphs,
+// failing path, maps).
 // Imports only the pure core, so the page, the browser tests and the Node side of the bench run exactly this code.
 import { BpfError, isBpfError } from "../../src/errors.ts";
 import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue, pcapLeHeader } from "../../src/filter/index.ts";
@@ -21,6 +22,9 @@ import type { BpfMap as RuntimeMap, LoadedObject } from "../../src/runtime/index
 import { mapTypeName } from "../../src/maps/index.ts";
 import { JsonWriter, dumpBtfValue } from "../../src/btf/index.ts";
 import type { Btf } from "../../src/btf/index.ts";
+import { compileScript, formatErrors, formatMap, TraceError, TraceErrors, VmTrace } from "../../src/trace/index.ts";
+import type { CompiledScript, MapLayout, ProbeEnv, RawEntry } from "../../src/trace/index.ts";
+import { deterministicEnv } from "../../src/helpers/index.ts";
 
 /** An error placed in the editor: 0-based line and column when the core reported them. */
 export interface SourceError { readonly message: string; readonly line?: number; readonly column?: number }
@@ -512,3 +516,155 @@ export function syntheticProgram(n: number): string {
 }
 
 export { decodeProgram };
+
+// ---------------------------------------------------------------- Trace tab
+
+/** The tracepoints the playground's event stream fires, with the formats this machine's tracefs gives. */
+const TRACE_FORMATS: Record<string, string> = {
+  "block:block_rq_issue": `name: block_rq_issue
+ID: 2104
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:dev_t dev;\toffset:8;\tsize:4;\tsigned:0;
+\tfield:sector_t sector;\toffset:16;\tsize:8;\tsigned:0;
+\tfield:unsigned int nr_sector;\toffset:24;\tsize:4;\tsigned:0;
+\tfield:unsigned int bytes;\toffset:28;\tsize:4;\tsigned:0;
+\tfield:unsigned short ioprio;\toffset:32;\tsize:2;\tsigned:0;
+\tfield:char rwbs[10];\toffset:34;\tsize:10;\tsigned:0;
+\tfield:char comm[16];\toffset:44;\tsize:16;\tsigned:0;
+`,
+};
+export const TRACE_ENV: ProbeEnv = {
+  tracepoints: () => Object.keys(TRACE_FORMATS),
+  tracepointFormat: (c, n) => TRACE_FORMATS[`${c}:${n}`],
+};
+
+/** One synthetic block request: its size, direction and issuing command. */
+export interface BlockEvent { readonly bytes: number; readonly rwbs: string; readonly comm: string }
+
+const COMMS = ["kworker/u8:2", "postgres", "jbd2/sda1-8", "rsync"];
+
+/** The synthetic block-I/O stream (a mix of 4K pages, 64K-1M reads, a few small writes), deterministic from `seed`;
+ * returns the next seed with the batch so a caller can continue the stream. */
+export function blockEvents(n: number, seed = 1): { events: BlockEvent[]; seed: number } {
+  const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+  const events: BlockEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rnd();
+    const bytes = r < 0.5 ? 4096 : r < 0.85 ? 65536 * (1 + Math.floor(rnd() * 15)) : Math.floor(rnd() * 4096);
+    events.push({ bytes, rwbs: r < 0.85 ? "R" : "WS", comm: COMMS[Math.floor(rnd() * COMMS.length)]! });
+  }
+  return { events, seed };
+}
+
+function blockRecord(e: BlockEvent, sector: number): Uint8Array {
+  const rec = new Uint8Array(64), d = new DataView(rec.buffer);
+  d.setUint16(0, 2104, true);
+  d.setUint32(8, (8 << 20) | 0, true); // 8:0, sda
+  d.setBigUint64(16, BigInt(sector), true);
+  d.setUint32(24, Math.ceil(e.bytes / 512), true);
+  d.setUint32(28, e.bytes, true);
+  const enc = new TextEncoder();
+  rec.set(enc.encode(e.rwbs).subarray(0, 9), 34);
+  rec.set(enc.encode(e.comm).subarray(0, 15), 44);
+  return rec;
+}
+
+/** A script's error as bpftrace prints it (`stdin:L:C-E: ERROR: ...` with the source line and `~` marker), and where
+ * the editor underlines it. */
+export interface TraceCompileError extends SourceError { readonly text: string }
+
+/** A map as the page draws it live: hist/lhist as bars (one per key group), the others as key/value rows. */
+export type LiveMap =
+  | { readonly kind: "hist"; readonly name: string; readonly groups: { readonly key: string; readonly bars: { label: string; count: bigint }[] }[] }
+  | { readonly kind: "table"; readonly name: string; readonly rows: [string, string][] };
+
+/** A bpftrace script compiled by src/trace and run on the VM over the synthetic event stream. */
+export class TraceSession {
+  readonly vm: VmTrace;
+  private readonly probe: number;
+  private seed = 1;
+  private sector = 2048;
+  private printed = 0;
+  constructor(readonly script: CompiledScript) {
+    this.vm = new VmTrace(script, { env: deterministicEnv({ pid: 4242, tgid: 4242, comm: "fio" }) });
+    this.probe = script.programs.findIndex((p) => p.probe.name === "tracepoint:block:block_rq_issue");
+    this.vm.begin();
+  }
+
+  /** Compiles `source` (bpftrace's front end, verified), or returns the error as bpftrace prints it. */
+  static open(source: string): TraceSession | TraceCompileError {
+    try {
+      return new TraceSession(compileScript(source, { env: TRACE_ENV }));
+    } catch (e) {
+      const text = formatErrors(source, "stdin", e) ?? `ERROR: ${e instanceof Error ? e.message : String(e)}\n`;
+      const loc = e instanceof TraceErrors ? e.errors[0]?.loc : e instanceof TraceError ? e.loc : undefined;
+      return { message: text.trimEnd(), text, ...(loc ? { line: loc.line - 1, column: loc.col - 1 } : {}) };
+    }
+  }
+
+  /** Fires the next `n` events of the stream (none when the script has no block_rq_issue probe or has exited). */
+  feed(n: number): void {
+    const b = blockEvents(n, this.seed);
+    this.seed = b.seed;
+    if (this.probe < 0) return;
+    for (const e of b.events) {
+      if (this.vm.exited) return;
+      this.vm.fire(this.probe, blockRecord(e, this.sector));
+      this.sector += Math.ceil(e.bytes / 512);
+    }
+  }
+
+  /** Output printed since the last call (printf, print()). */
+  takeOutput(): string {
+    const t = this.vm.text(), s = t.slice(this.printed);
+    this.printed = t.length;
+    return s;
+  }
+
+  /** The script's maps as they stand. */
+  maps(): LiveMap[] {
+    return this.script.maps.map((L, i) => liveMap(L, this.vm.entries(i)));
+  }
+
+  /** END and the exit dump; returns the rest of the output (all of it: what `bpfkit trace` prints after Ctrl-C). */
+  finish(): string {
+    this.vm.finish();
+    return this.takeOutput();
+  }
+}
+
+function liveMap(L: MapLayout, entries: RawEntry[]): LiveMap {
+  const v = L.info.value;
+  if (v.k === "agg" && (v.fn === "hist" || v.fn === "lhist")) {
+    // the histogram printer's own text, split per key group, gives bar labels and counts with bpftrace's rules
+    const text = formatMap(L, entries, "text");
+    const groups: { key: string; bars: { label: string; count: bigint }[] }[] = [];
+    for (const line of text.split("\n")) {
+      const head = /^(@\S*):\s*$/.exec(line);
+      if (head) { groups.push({ key: head[1]!, bars: [] }); continue; }
+      const bar = /^([[(].*?[\])])\s+(\d+)\s*\|/.exec(line);
+      if (bar && groups.length) groups[groups.length - 1]!.bars.push({ label: bar[1]!, count: BigInt(bar[2]!) });
+    }
+    return { kind: "hist", name: L.info.name, groups };
+  }
+  const rows: [string, string][] = [];
+  for (const line of formatMap(L, entries, "text").split("\n")) {
+    const m = /^(@.*?): (.*)$/.exec(line);
+    if (m) rows.push([m[1]!, m[2]!]);
+  }
+  return { kind: "table", name: L.info.name, rows };
+}
+
+/** What the Trace tab prints for `source` after `events` stream events: attach line, printf output, exit dump. */
+export function traceScript(source: string, events: number): string {
+  const s = TraceSession.open(source);
+  if (!(s instanceof TraceSession)) return s.text;
+  s.feed(events);
+  s.vm.finish();
+  return s.vm.text();
+}

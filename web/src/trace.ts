@@ -1,47 +1,84 @@
-// The Trace tab's live histogram: events arrive in batches, land in bpftrace hist() slots, and are drawn as bars and as
-// the text bpftrace prints (both from the one formatter in src/trace/hist-format.ts, which has no imports and is
-// browser-safe). Until the bpftrace front end (branch `trace`) is merged, the events are a synthetic stream.
-import { bpftraceHistSlot, bpftraceLabel, formatBpftraceHistMap } from "../../src/trace/hist-format.ts";
+// The Trace tab's live view: a bpftrace script compiled by src/trace runs on bpfkit's VM (TraceSession in
+// playground.ts, no DOM) over the synthetic block-I/O stream fed as tracepoint:block:block_rq_issue records, 200 events
+// 20 times a second. printf output streams into the output pane; hist()/lhist() maps are drawn as bars and the other
+// maps as tables, both read from src/trace's own map printer; Stop runs END and prints the exit dump as bpfkit trace does.
+import type { LiveMap, TraceSession } from "./playground.ts";
 
-export interface TraceRun { stop(): void; readonly counts: bigint[] }
+export interface TraceRun { stop(): void; readonly done: Promise<void> }
 
-/** Draws `counts` (bpftrace hist slots) as a bar chart into `host`. */
-export function drawHistogram(host: HTMLElement, counts: readonly bigint[]): void {
-  let lo = -1, hi = -1, top = 0n;
-  counts.forEach((c, i) => { if (c > 0n) { if (lo < 0) lo = i; hi = i; } if (c > top) top = c; });
+/** Draws labelled counts as a bar chart into `host`. */
+export function drawBars(host: HTMLElement, bars: readonly { label: string; count: bigint }[]): void {
+  let top = 0n, total = 0n;
+  for (const b of bars) { if (b.count > top) top = b.count; total += b.count; }
   host.replaceChildren();
-  if (hi < 0) return;
-  for (let i = lo; i <= hi; i++) {
-    const c = counts[i] ?? 0n;
+  for (const b of bars) {
     const label = document.createElement("span");
-    label.textContent = bpftraceLabel(i);
+    label.textContent = b.label;
     const bar = document.createElement("div");
     bar.className = "bar";
-    bar.style.width = `${top > 0n ? (Number(c) / Number(top)) * 100 : 0}%`;
+    bar.style.width = `${top > 0n ? (Number(b.count) / Number(top)) * 100 : 0}%`;
     const n = document.createElement("span");
-    n.textContent = String(c);
+    n.textContent = String(b.count);
     host.append(label, bar, n);
   }
-  host.setAttribute("aria-label", `histogram of ${counts.reduce((a, b) => a + b, 0n)} events`);
+  host.setAttribute("aria-label", `histogram of ${total} events`);
 }
 
-/** Feeds a synthetic block-I/O-size stream (a mix of 4K pages, 64K-1M reads, a few small writes) 20 times a second. */
-export function startTrace(chart: HTMLElement, out: HTMLElement, batches = Infinity): TraceRun {
-  const counts: bigint[] = new Array(64).fill(0n);
-  let seed = 1, n = 0;
-  const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
-  const tick = () => {
-    for (let i = 0; i < 200; i++) {
-      const r = rnd();
-      const v = r < 0.5 ? 4096 : r < 0.85 ? 65536 * (1 + Math.floor(rnd() * 15)) : Math.floor(rnd() * 4096);
-      counts[bpftraceHistSlot(BigInt(v))]! += 1n;
+/** Draws every map of the script into `host`: one chart per hist key group, one table per other map. */
+export function drawMaps(host: HTMLElement, maps: readonly LiveMap[]): void {
+  host.replaceChildren();
+  for (const m of maps) {
+    if (m.kind === "hist") {
+      for (const g of m.groups) {
+        const h = document.createElement("h3");
+        h.textContent = g.key;
+        const chart = document.createElement("div");
+        chart.className = "chart";
+        chart.setAttribute("role", "img");
+        drawBars(chart, g.bars);
+        host.append(h, chart);
+      }
+    } else {
+      const h = document.createElement("h3");
+      h.textContent = m.name;
+      const table = document.createElement("table");
+      table.className = "trace-map";
+      for (const [k, v] of m.rows) {
+        const tr = document.createElement("tr");
+        const a = document.createElement("td"), b = document.createElement("td");
+        a.textContent = k;
+        b.textContent = v;
+        tr.append(a, b);
+        table.append(tr);
+      }
+      host.append(h, table);
     }
-    drawHistogram(chart, counts);
-    out.textContent = formatBpftraceHistMap("bytes", counts);
-    if (++n >= batches) stop();
+  }
+}
+
+/** Runs `session` live until Stop, `batches` ticks, or the script's exit(); then prints the exit dump. */
+export function startTrace(session: TraceSession, maps: HTMLElement, out: HTMLElement, batches = Infinity): TraceRun {
+  let n = 0, finished = false, resolve!: () => void;
+  const done = new Promise<void>((r) => { resolve = r; });
+  out.textContent = "";
+  const show = () => {
+    out.textContent += session.takeOutput();
+    drawMaps(maps, session.maps());
+  };
+  const stop = () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(timer);
+    out.textContent += session.takeOutput() + session.finish();
+    drawMaps(maps, session.maps());
+    resolve();
+  };
+  const tick = () => {
+    session.feed(200);
+    show();
+    if (++n >= batches || session.vm.exited) stop();
   };
   const timer = setInterval(tick, 50);
-  const stop = () => clearInterval(timer);
-  tick();
-  return { stop, counts };
+  show();
+  return { stop, done };
 }
