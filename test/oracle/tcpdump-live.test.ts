@@ -70,7 +70,10 @@ test("live capture on a veth pair: same lines, same -w packets, filter in the ke
     await Promise.all([theirs.done, ours.done, theirsW.done, oursW.done]);
     assert.equal(ours.status, 0, ours.stderr);
     assert.equal(ours.stdout, theirs.stdout, "printed lines");
-    assert.equal(ours.stderr, theirs.stderr, "listening line and counts");
+    // the kernel's "received by filter" counter may include a packet that arrived while the other tool was closing
+    // (seen once under load: tcpdump 6, bpfkit 5, both capturing 5): compared with the count masked, checked below
+    const mask = (s: string) => s.replace(/^\d+ packets received by filter$/m, "N packets received by filter");
+    assert.equal(mask(ours.stderr), mask(theirs.stderr), "listening line and counts");
     const a = [...readCapture(readFileSync(join(dir, "tcpdump.pcap")))];
     const b = [...readCapture(readFileSync(join(dir, "bpfkit.pcap")))];
     assert.equal(b.length, a.length);
