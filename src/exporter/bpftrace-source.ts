@@ -51,7 +51,7 @@ export function vmTraceSource(vm: VmTrace): MetricSource {
     if (!L.info.name.startsWith("@") || L.info.name === "@") return;
     const keySize = L.info.keys.length === 0 && !L.bucketed ? 4 : L.keySize;
     maps.set(metricName(L), {
-      name: metricName(L), keySize, valueSize: L.valueSize, perCpu: L.bpfType === "percpu_hash", id: 0,
+      name: L.info.name, keySize, valueSize: L.valueSize, perCpu: L.bpfType === "percpu_hash", id: 0,
       read(): MapRows {
         const entries = vm.entries(i);
         const cpus = entries[0]?.values.length ?? 1;

@@ -7,7 +7,7 @@
 export { parseExporterConfig, type ExporterConfig, type MetricConfig, type CounterConfig, type HistogramConfig } from "./config.ts";
 export { compileLabels, SKIP, parsePciIds, inetIp, type DecoderEnv, type KeyDecoder } from "./decoders.ts";
 export { MetricCollector, goFloat, histogramKeys, type MapRows, type CollectedMetric } from "./collect.ts";
-export { Exporter, readConfigs, openConfigSource, NAMESPACE } from "./exporter.ts";
+export { Exporter, readConfigs, openConfigSource, openBpftraceConfig, NAMESPACE, type BpftraceSource } from "./exporter.ts";
 export { machineEnv, Kallsyms } from "./env.ts";
 export { objectSource } from "./object-source.ts";
 export { replay, parseReplay, sysEnterRecord, type ReplayEvent } from "./replay.ts";
