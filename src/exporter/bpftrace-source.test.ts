@@ -21,7 +21,7 @@ const denv: DecoderEnv = {
   ksym: () => undefined, syscallName: () => undefined, cgroupPath: () => undefined, blockDevice: () => undefined,
   ifName: () => undefined, pci: undefined, littleEndian: true,
 };
-const SCRIPT = "tracepoint:syscalls:sys_enter_getppid { @calls[comm] = count(); }\n" +
+const SCRIPT = "tracepoint:syscalls:sys_enter_getppid { @calls[comm] = count(); @n = count(); }\n" +
   "tracepoint:syscalls:sys_enter_write { @size = hist(args->count); @bytes[comm, pid] = sum(args->count); @hi = max(args->count); }\n";
 
 test("bpftrace script source on the VM: counters exact, hist() as a cumulative histogram, promtool accepts it", async () => {
@@ -41,13 +41,14 @@ test("bpftrace script source on the VM: counters exact, hist() as a cumulative h
     { tracepoint: "syscalls/sys_enter_write", comm: "w2", pid: 7, cpu: 0, record: write(100), repeat: 4 },
     { tracepoint: "syscalls/sys_enter_open", comm: "w2", record: new Uint8Array(16) },
   ];
-  assert.equal(replayTrace(vm, env, events, 2), 31 * 1);
+  assert.equal(replayTrace(vm, env, events, 2), 31);
   const ex = new Exporter([config], [vmTraceSource(vm)], denv);
   const text = await ex.render();
   ex.close();
   const lines = text.split("\n");
   assert.ok(lines.includes('ebpf_exporter_calls_total{key0="w2"} 20'), text);
   assert.ok(lines.includes('ebpf_exporter_calls_total{key0="bash"} 3'), text);
+  assert.ok(lines.includes("ebpf_exporter_n_total 23"), text); // keyless: the label-less series
   assert.ok(lines.includes('ebpf_exporter_bytes_total{key0="w2",key1="7"} 405'), text);
   assert.ok(lines.includes("# TYPE ebpf_exporter_size histogram"), text);
   const bucket = (le: string) => lines.find((l) => l.startsWith(`ebpf_exporter_size_bucket{le="${le}"} `))?.split(" ")[1];

@@ -3,7 +3,6 @@
 // -1, 0, 1, 3, 7, ...; _sum is 0, as hist() keeps no sum), labelled key0, key1, ... by the map's keys. The metric
 // name is the map's name without '@' (counters: plus _total). Other maps (min/max/avg/stats/lhist, plain values) are left out with a warning.
 // On the VM the script runs in the tracer's VmTrace and replayed events fire its tracepoint probes. Pure.
-import { BpfError } from "../errors.ts";
 import type { CompiledScript, MapLayout, VmTrace } from "../trace/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import type { CounterConfig, ExporterConfig, HistogramConfig, LabelConfig } from "./config.ts";
@@ -20,6 +19,7 @@ export function bpftraceConfig(script: CompiledScript, name: string, path: strin
   for (const L of script.maps) {
     const v = L.info.value;
     if (L.bpfType === "perf_event_array" || !L.info.name.startsWith("@")) continue;
+    if (L.info.name === "@") { warnings.push(`${path}: the anonymous map @ is not exported: give it a name (@calls = count())`); continue; }
     const metric = metricName(L);
     const labels: LabelConfig[] = L.info.keys.map((t, i) => t.k === "str"
       ? { name: `key${i}`, size: t.size, padding: ((t.size + 7) & ~7) - t.size, decoders: [string] }
@@ -39,7 +39,6 @@ export function bpftraceConfig(script: CompiledScript, name: string, path: strin
 /** The map's name without '@'; counters end in _total, as Prometheus's naming rules (and promtool) want. */
 function metricName(L: MapLayout): string {
   const n = L.info.name.slice(1);
-  if (n === "") throw new BpfError("EINVAL", "the anonymous map @ cannot be exported: give it a name (@calls = count())");
   const v = L.info.value;
   return v.k === "agg" && (v.fn === "count" || v.fn === "sum") && !n.endsWith("_total") ? `${n}_total` : n;
 }
