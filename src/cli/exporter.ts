@@ -1,7 +1,7 @@
 // `bpfkit exporter --config.dir=DIR --config.names=a,b [--web.listen-address=:9435] [--web.telemetry-path=/metrics]
 // [--vm [--vm.replay=FILE]]`: ebpf_exporter's flags and configs; loads DIR/NAME.bpf.o for each NAME.yaml into the kernel
 // (or bpfkit's VM, fed with replayed tracepoint events), attaches its programs and serves the maps as metrics until
-// SIGINT/SIGTERM.
+// SIGINT/SIGTERM. A NAME.bt in place of NAME.yaml is a bpftrace script whose count/sum/hist maps are served (--vm).
 import { BpfError } from "../errors.ts";
 
 const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm [--vm.replay=EVENTS.jsonl]] [--otlp=URL [--otlp.interval=SECONDS]]";
@@ -28,7 +28,17 @@ export default async function exporter(args: string[]): Promise<number> {
   const names = (flags.get("config.names") ?? "").split(",").filter(Boolean);
   const { readConfigs, Exporter, machineEnv, startServer, parseListenAddress } = await import("../exporter/index.ts");
   const addr = parseListenAddress(flags.get("web.listen-address") ?? ":9435");
-  const configs = readConfigs(dir, names);
+  // NAME.bt (no NAME.yaml): a bpftrace script whose count/sum/hist maps are the metrics (VM backend only for now)
+  const { openBpftraceConfig } = await import("../exporter/index.ts");
+  const { linuxProbeEnv } = await import("../kernel/trace.ts");
+  const { cpus: hostCpus } = await import("node:os");
+  if (names.length === 0) readConfigs(dir, names); // the "no configs named" error
+  const traces = new Map(names.flatMap((n) => {
+    const t = openBpftraceConfig(dir, n, linuxProbeEnv(), Math.max(1, hostCpus().length));
+    return t === undefined ? [] : [[n, t] as const];
+  }));
+  if (traces.size > 0 && !flags.has("vm")) throw new BpfError("EINVAL", `${[...traces.values()][0]!.config.path}: bpftrace configs run on the VM backend only for now (add --vm)`);
+  const configs = names.map((n) => traces.get(n)?.config ?? readConfigs(dir, [n])[0]!);
   for (const c of configs) for (const w of c.warnings) console.error(`bpfkit exporter: ${w}`);
   const { openConfigSource, parseReplay, replay } = await import("../exporter/index.ts");
   const { linux } = await import("../kernel/backend.ts");
@@ -47,7 +57,7 @@ export default async function exporter(args: string[]): Promise<number> {
   }
   const sources = [];
   try {
-    for (const c of configs) sources.push(openConfigSource(backend, c, dir));
+    for (const c of configs) sources.push(traces.get(c.name)?.source ?? openConfigSource(backend, c, dir));
   } catch (e) {
     for (const s of sources) s.close();
     throw e;
@@ -56,7 +66,10 @@ export default async function exporter(args: string[]): Promise<number> {
   if (replayFile !== undefined) {
     if (sys === undefined) throw new BpfError("EINVAL", "--vm.replay needs --vm");
     const { readFileSync } = await import("node:fs");
-    const runs = replay(sys, parseReplay(readFileSync(replayFile, "utf8"), replayFile));
+    const events = parseReplay(readFileSync(replayFile, "utf8"), replayFile);
+    let runs = replay(sys, events);
+    const { replayTrace } = await import("../exporter/index.ts");
+    for (const t of traces.values()) runs += replayTrace(t.vm, t.env, events, t.cpus);
     console.error(`bpfkit exporter: replayed ${replayFile} into the VM (${runs} program runs)`);
   }
   for (const s of sources) for (const w of s.attachErrors) console.error(`bpfkit exporter: ${w}`);

@@ -61,6 +61,8 @@ function bucketBound(h: HistogramConfig, k: number): number {
   switch (h.bucketType) {
     case "exp2": return 2 ** k * h.bucketMultiplier;
     case "exp2zero": return k === 0 ? 0 : 2 ** (k - 1) * h.bucketMultiplier;
+    // bpftrace's hist() slots hold integers, so each bucket's inclusive upper bound: -1, 0, 1, 3, 7, ...
+    case "bpftrace": return k === 0 ? -1 : 2 ** (k - 1) - 1;
     default: return k * h.bucketMultiplier;
   }
 }

@@ -6,7 +6,8 @@
 import { parseDocument } from "yaml";
 import { BpfError } from "../errors.ts";
 
-export type BucketType = "exp2" | "exp2zero" | "linear" | "fixed";
+/** "bpftrace" is internal (bpftrace-source.ts): hist() slots, 0 = negative, 1 = zero, k = [2^(k-2), 2^(k-1)) */
+export type BucketType = "exp2" | "exp2zero" | "linear" | "fixed" | "bpftrace";
 
 export interface DecoderConfig {
   readonly name: string;

@@ -2,7 +2,7 @@
 // the labels at start (an error names the config file and field), and one scrape = every map read once, decoded by
 // the collectors and handed to prom-client's registries (Prometheus text and OpenMetrics) as ebpf_exporter's metric
 // families plus its self-metrics. A decoding error during a scrape is counted, never thrown.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import promClient from "prom-client";
 import { BpfError } from "../errors.ts";
@@ -12,6 +12,28 @@ import { MetricCollector, type CollectedMetric } from "./collect.ts";
 import type { MetricSource, SourceMap } from "./source.ts";
 import { objectSource } from "./object-source.ts";
 import type { Backend } from "../runtime/index.ts";
+import { compileScript, VmTrace, type ProbeEnv } from "../trace/index.ts";
+import { hostEnv } from "../helpers/index.ts";
+import type { HelperEnv } from "../helpers/env.ts";
+import { bpftraceConfig, vmTraceSource } from "./bpftrace-source.ts";
+
+/** A NAME.bt config running on the VM: its exporter config, its source, the tracer (to replay events into). */
+export interface BpftraceSource { readonly config: ExporterConfig; readonly source: MetricSource; readonly vm: VmTrace; readonly env: HelperEnv; readonly cpus: number }
+
+/** Opens DIR/NAME.bt when there is one (and no NAME.yaml): the script compiled against `probes` and run in a VmTrace. */
+export function openBpftraceConfig(dir: string, name: string, probes: ProbeEnv, cpus: number): BpftraceSource | undefined {
+  const path = join(dir, `${name}.bt`);
+  if (existsSync(join(dir, `${name}.yaml`)) || !existsSync(path)) return undefined;
+  let script;
+  try { script = compileScript(readFileSync(path, "utf8"), { env: probes, ncpus: cpus }); } catch (e) {
+    if (e instanceof Error) throw new BpfError("PARSE", `${path}: ${e.message}`, { file: path });
+    throw e;
+  }
+  const env = hostEnv();
+  const vm = new VmTrace(script, { cpus, env });
+  vm.begin();
+  return { config: bpftraceConfig(script, name, path), source: vmTraceSource(vm), vm, env, cpus };
+}
 
 const { Registry } = promClient;
 type RegistryT = promClient.Registry<promClient.RegistryContentType>;
