@@ -33,7 +33,8 @@ const child = spawn(process.execPath,
 let tail = "";
 child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString("utf8")).slice(-4096);
+  // the summary (ℹ pass N) comes before the failing tests are repeated: keep enough to reach it
+  tail = (tail + chunk.toString("utf8")).slice(-(1 << 20));
 });
 let status = await new Promise((resolve) => child.on("close", (code) => resolve(code ?? 1)));
 const count = (what) => Number((tail.match(new RegExp(`^ℹ ${what} (\\d+)$`, "m")) ?? [])[1] ?? 0);
