@@ -270,7 +270,8 @@ function ednsOpt(ctx: Ctx, cp: number): number {
   return cp + len;
 }
 
-function relTime(secs: number): string {
+/** tcpdump's unsigned_relts_print: 1d2h3m4s, with zero parts left out ("0s" for zero). */
+export function relTime(secs: number): string {
   if (secs === 0) return "0s";
   let s = "";
   const d = Math.floor(secs / 86400), h = Math.floor(secs / 3600) % 24, m = Math.floor(secs / 60) % 60, x = secs % 60;

@@ -2,21 +2,11 @@
 
 import { type Ctx } from "./context.ts";
 import { inCksum } from "./ip.ts";
+import { relTime } from "./dns.ts";
 
 const REPORT_TYPES: ReadonlyMap<number, string> = new Map([
   [1, "is_in"], [2, "is_ex"], [3, "to_in"], [4, "to_ex"], [5, "allow"], [6, "block"],
 ]);
-
-function relts(secs: number): string {
-  if (secs === 0) return "0s";
-  let s = "";
-  const d = Math.floor(secs / 86400), h = Math.floor(secs / 3600) % 24, m = Math.floor(secs / 60) % 60, x = secs % 60;
-  if (d) s += `${d}d`;
-  if (h) s += `${h}h`;
-  if (m) s += `${m}m`;
-  if (x) s += `${x}s`;
-  return s;
-}
 
 function v3Report(ctx: Ctx, bp: number, len: number): void {
   if (len < 16 || len & 3) { ctx.out += ` [invalid len ${len}]`; return; }
@@ -47,7 +37,7 @@ function v3Query(ctx: Ctx, bp: number, len: number): void {
   if (len < 12 || len & 3) { ctx.out += ` [invalid len ${len}]`; return; }
   const mrc = ctx.u8(bp + 1);
   const mrt = mrc < 128 ? mrc : ((mrc & 0x0f) | 0x10) << (((mrc & 0x70) >> 4) + 3);
-  if (mrc !== 100) ctx.out += ` [max resp time ${mrt < 600 ? `${(mrt * 0.1).toFixed(1)}s` : relts(Math.floor(mrt / 10))}]`;
+  if (mrc !== 100) ctx.out += ` [max resp time ${mrt < 600 ? `${(mrt * 0.1).toFixed(1)}s` : relTime(Math.floor(mrt / 10))}]`;
   if (ctx.u32(bp + 4) === 0) return;
   ctx.out += ` [gaddr ${ctx.ip4(bp + 4)}`;
   const nsrcs = ctx.u16(bp + 10);

@@ -7,6 +7,7 @@ import { helperName } from "../uapi/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { hostEnv } from "../helpers/env.ts";
 import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";
+import { packetLoadAddress } from "../vm/packet-load.ts";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { mapFromAddress } from "../maps/registry.ts";
@@ -42,8 +43,6 @@ interface ProgState {
 const TWO32 = 4294967296;
 // module-local alias: an imported class can cost a getter per use under tsx
 const Result = RunResult;
-const SKF_NET_OFF = -0x100000;
-const SKF_LL_OFF = -0x200000;
 // Facts the JIT trusts: the region kind is the same at run time as the verifier modelled it. ctx accesses stay
 // checked (the context a run passes may differ from the type's layout).
 const TRUSTED = new Set(["stack", "map_value", "map_key", "pkt", "mem"]);
@@ -308,16 +307,8 @@ export class JitVm {
     return this.unit(next, 0).slot;
   }
 
-  private packetAddress(k: number, size: number): number {
-    const pk = this.packet;
-    if (pk === undefined) return -1;
-    if (k >= 0) return k + size <= pk.len ? pk.data + k : -1;
-    let ptr: number;
-    if (k >= SKF_NET_OFF) ptr = pk.data + pk.networkOffset + (k - SKF_NET_OFF);
-    else if (k >= SKF_LL_OFF) ptr = pk.data + pk.macOffset + (k - SKF_LL_OFF);
-    else return -1;
-    return ptr >= pk.bufferStart && ptr + size <= pk.data + pk.headLen ? ptr : -1;
-  }
+  private packetAddress(k: number, size: number): number { return packetLoadAddress(this.packet, k, size); }
+
 
   /** Checked address of register `reg` (from scratch) + off. */
   private ea(v: Int32Array, reg: number, off: number, size: number, write: boolean, pc: number): number {

@@ -6,6 +6,7 @@ import { helperName } from "../uapi/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { hostEnv } from "../helpers/env.ts";
 import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";
+import { packetLoadAddress } from "./packet-load.ts";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import {
@@ -60,8 +61,6 @@ export class RunResult {
 }
 
 const TWO32 = 4294967296;
-const SKF_NET_OFF = -0x100000;
-const SKF_LL_OFF = -0x200000;
 
 /** Instructions charged per callback invocation (bpf_loop, for_each_map_elem) on top of what the callback runs. */
 const CALLBACK_COST = 7;
@@ -511,17 +510,8 @@ export class Vm {
     }
   }
 
-  /** Address of `size` packet bytes at LD_ABS offset `k`, or -1 (kernel: bpf_skb_load_helper_*, negative offsets via SKF_NET_OFF/SKF_LL_OFF). */
-  private packetAddress(k: number, size: number): number {
-    const pk = this.packet;
-    if (pk === undefined) return -1;
-    if (k >= 0) return k + size <= pk.len ? pk.data + k : -1;
-    let ptr: number;
-    if (k >= SKF_NET_OFF) ptr = pk.data + pk.networkOffset + (k - SKF_NET_OFF);
-    else if (k >= SKF_LL_OFF) ptr = pk.data + pk.macOffset + (k - SKF_LL_OFF);
-    else return -1;
-    return ptr >= pk.bufferStart && ptr + size <= pk.data + pk.headLen ? ptr : -1;
-  }
+  private packetAddress(k: number, size: number): number { return packetLoadAddress(this.packet, k, size); }
+
 
   private tailCallTarget(mlo: number, mhi: number, index: number): LoadedProgram | undefined {
     if (mhi !== 0) return undefined;
