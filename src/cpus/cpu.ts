@@ -10,7 +10,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { createMap, mapFromAddress, mapTypeName } from "../maps/index.ts";
 import type { BpfMap, MapImage } from "../maps/index.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
-import type { LayoutOp, LoadedProgram, Region } from "../vm/index.ts";
+import type { LayoutOp, LoadedProgram, Region, RunOptions } from "../vm/index.ts";
 
 /** A loaded program as another thread rebuilds it: its pre-decoded arrays and its code region's address. */
 export interface ProgramImage {
@@ -44,19 +44,11 @@ export interface CpuInit {
 }
 
 /** Run options that cross threads (RunOptions without the objects). */
-export interface CpuRunOptions {
-  readonly ctx?: number;
-  readonly r1?: number | bigint;
-  readonly r2?: number | bigint;
-  readonly r3?: number | bigint;
-  readonly r4?: number | bigint;
-  readonly r5?: number | bigint;
-  readonly budget?: number;
+export type CpuRunOptions = Omit<RunOptions, "packet" | "ctxRegion" | "cpu"> & {
   readonly packet?: Omit<PacketAccess, "onChange">;
-  /** Start of the context region and the writable-field mask. */
+  /** Start of the context region (the region itself is rebuilt on the CPU). */
   readonly ctxRegion?: number;
-  readonly ctxWritable?: Uint8Array;
-}
+};
 
 /** Runs of one program for a stream of events on this CPU: each event's bytes are the context (r1). */
 export interface FireJob {

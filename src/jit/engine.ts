@@ -7,7 +7,7 @@ import { helperName } from "../uapi/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { hostEnv } from "../helpers/env.ts";
 import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";
-import { packetLoadAddress } from "../vm/packet-load.ts";
+import { functionAt, packetLoadAddress } from "../vm/packet-load.ts";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { mapFromAddress } from "../maps/registry.ts";
@@ -380,11 +380,7 @@ export class JitVm {
 
   /** The program whose code holds `addr`, and the slot it points at. */
   functionAt(addr: number): { prog: LoadedProgram; pc: number } | undefined {
-    const r = this.space.find(addr);
-    if (r === undefined || r.kind !== "code") return undefined;
-    const prog = this.codeOwners.get(r.id);
-    if (prog === undefined || (addr - r.start) % 8 !== 0) return undefined;
-    return { prog, pc: (addr - r.start) / 8 };
+    return functionAt(this.space, this.codeOwners, addr);
   }
 
   private callback(fn: number, a1: bigint | number, a2: bigint | number, a3: bigint | number, a4: bigint | number, a5: bigint | number): bigint {
