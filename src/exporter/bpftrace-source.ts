@@ -67,8 +67,9 @@ export function vmTraceSource(vm: VmTrace): MetricSource {
 }
 
 /** Fires the script's tracepoint probes for replayed events (comm and pid set in `env`); returns the program runs. */
-export function replayTrace(vm: VmTrace, env: HelperEnv, events: Iterable<ReplayEvent>, cpus = 1): number {
+export function replayTrace(vm: VmTrace, _env: HelperEnv, events: Iterable<ReplayEvent>, cpus = 1): number {
   let runs = 0;
+  const env = vm.env;
   const probes = new Map<string, number[]>();
   vm.script.programs.forEach((p, i) => {
     const m = /^tracepoint:([\w-]+):([\w-]+)$/.exec(p.probe.name);

@@ -216,10 +216,17 @@ export interface LinkInfo {
 export type AttachTarget =
   | { readonly kind: "tracepoint"; readonly category: string; readonly name: string }
   | { readonly kind: "raw_tracepoint"; readonly name: string }
-  /** cpu-clock sampling at freqHz on `cpus` (default all) */
-  | { readonly kind: "perf_event"; readonly freqHz: number; readonly cpus?: readonly number[] }
+  /** cpu-clock sampling at freqHz on `cpus` (default all); `period`: every N events instead; `event`: another counter */
+  | {
+    readonly kind: "perf_event"; readonly freqHz: number; readonly cpus?: readonly number[]; readonly period?: number;
+    /** perf_event_attr type (0 hardware, 1 software) and config; `name` as bpftrace names it ("cs", "cache-misses") */
+    readonly event?: { readonly type: number; readonly config: number; readonly name: string };
+  }
   /** Linux: an ELF file and symbol (or offset); VM: `symbol` names a JavaScript function registered with uprobes */
   | { readonly kind: "uprobe"; readonly path: string; readonly symbol: string | number; readonly retprobe?: boolean; readonly pid?: number }
+  /** a USDT probe (provider "" matches any): Linux: every note of `path` that matches, as uprobes with its semaphore; VM:
+   * fired by name (e.g. diagnostics_channel channels as usdt:node:CHANNEL) */
+  | { readonly kind: "usdt"; readonly path: string; readonly provider: string; readonly name: string; readonly pid?: number }
   | { readonly kind: "xdp"; readonly ifindex: number; readonly flags?: number }
   | { readonly kind: "tcx"; readonly ifindex: number; readonly direction: "ingress" | "egress" }
   /** Linux: a socket fd (SO_ATTACH_BPF); VM: a packet source id */

@@ -55,6 +55,8 @@ export interface SystemOptions {
   readonly kconfig?: Readonly<Record<string, number | bigint | boolean | string>>;
   /** Digest of program tags: "sha256" (Linux 6.18+, default) or "sha1" (older kernels). */
   readonly tagHash?: "sha256" | "sha1";
+  /** The address space to live in (a shared one, for worker-thread CPUs); default a new private one. */
+  readonly space?: AddressSpace;
 }
 
 interface Obj {
@@ -145,7 +147,8 @@ export function hookOf(t: AttachTarget): string {
   switch (t.kind) {
     case "tracepoint": return `tracepoint:${t.category}:${t.name}`;
     case "raw_tracepoint": return `raw_tracepoint:${t.name}`;
-    case "perf_event": return "perf_event:cpu-clock";
+    case "perf_event": return `perf_event:${t.event?.name === "cpu" ? "cpu-clock" : t.event?.name ?? "cpu-clock"}`;
+    case "usdt": return `usdt:${t.path}:${t.provider}:${t.name}`;
     case "uprobe": return `${t.retprobe ? "uretprobe" : "uprobe"}:${t.symbol}`;
     case "xdp": return `xdp:${t.ifindex}`;
     case "tcx": return `tcx:${t.ifindex}:${t.direction}`;
@@ -155,10 +158,10 @@ export function hookOf(t: AttachTarget): string {
 
 // enum bpf_link_type / bpf_attach_type for the targets above
 const LINK_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, xdp: 6, tcx: 11, socket_filter: 0,
+  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, usdt: 7, xdp: 6, tcx: 11, socket_filter: 0,
 };
 const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, xdp: 37, tcx: 46, socket_filter: 0,
+  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, usdt: 41, xdp: 37, tcx: 46, socket_filter: 0,
 };
 
 export class System implements Backend {
@@ -183,7 +186,7 @@ export class System implements Backend {
     const base = opts.env ?? hostEnv();
     // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
     this.env = { ...base, tracePrint: (line) => { base.tracePrint(line); for (const r of this.tracePipe) r(line); } };
-    this.space = new AddressSpace();
+    this.space = opts.space ?? new AddressSpace();
     this.vm = createEngine(opts.engine ?? "interp", this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
       programOf: (e) => (e as { loaded?: LoadedProgram } | undefined)?.loaded,
