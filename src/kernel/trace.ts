@@ -3,6 +3,7 @@
 // (tracepoints, raw tracepoints, uprobes, perf timers and software events), starts the -c child, prints perf-buffer
 // records as they arrive, and at the end runs END and prints every map the way bpftrace does.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { BpfError } from "../errors.ts";
 import { execSync, spawn, type ChildProcess } from "node:child_process";
 import { delimiter } from "node:path";
 import {
@@ -14,6 +15,7 @@ import { tracefsRoot } from "./perf.ts";
 import { PerfBufferReader } from "./perfbuf.ts";
 import { elfFunctionNames } from "./elf-symbol.ts";
 import { linux } from "./backend.ts";
+import { readUsdtNotes } from "./usdt.ts";
 
 /** Tracepoints, formats and binaries as the running system has them. */
 export function linuxProbeEnv(): ProbeEnv {
@@ -41,6 +43,7 @@ export function linuxProbeEnv(): ProbeEnv {
     traceable(func) {
       try { return new RegExp(`^${func.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`, "m").test(readFileSync(`${tracefsRoot()}/available_filter_functions`, "utf8")); } catch { return false; }
     },
+    usdt(binary) { return readUsdtNotes(binary); },
     resolveBinary(name) {
       for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
       return undefined;
@@ -121,6 +124,11 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     throw e;
   }
   for (const w of script.warnings) o.err(formatDiagnostic(o.source, o.filename, w));
+  if (script.programs.length === 0) {
+    cleanupChild();
+    o.out("No probes to attach\n");
+    return 1;
+  }
   if (o.debug) {
     const { disassembleKernel } = await import("../isa/ebpf/index.ts");
     for (const p of script.programs) o.out(`${p.probe.name} (${p.progType}):\n${disassembleKernel(p.insns).join("\n")}\n\n`);
@@ -213,6 +221,7 @@ function strftime(fmt: string, d: Date): string {
 /** `-l [PATTERN]`: tracepoints (and BEGIN/END-less providers) as bpftrace lists them. */
 export function listProbes(pattern: string | undefined): string[] {
   const env = linuxProbeEnv();
+  if (pattern?.startsWith("usdt:") || pattern?.startsWith("U:")) return listUsdt(env, pattern);
   const all = env.tracepoints().map((t) => `tracepoint:${t}`).sort();
   const sw = ["alignment-faults", "bpf-output", "context-switches", "cpu-clock", "cpu-migrations", "dummy", "emulation-faults", "major-faults", "minor-faults", "page-faults", "task-clock"].map((s) => `software:${s}:`);
   const hw = ["backend-stalls", "branch-instructions", "branch-misses", "bus-cycles", "cache-misses", "cache-references", "cpu-cycles", "frontend-stalls", "instructions", "ref-cycles"].map((s) => `hardware:${s}:`);
@@ -223,3 +232,19 @@ export function listProbes(pattern: string | undefined): string[] {
   return items.filter((x) => re.test(x) || re.test(x.replace(/^tracepoint:/, "")));
 }
 
+
+/** `-l 'usdt:BIN:[PROVIDER:]NAME'`: the binary's USDT notes matching, as usdt:BIN:PROVIDER:NAME, sorted. */
+function listUsdt(env: ProbeEnv, pattern: string): string[] {
+  const parts = pattern.split(":");
+  if (parts.length < 3 || parts.length > 4) {
+    throw new BpfError("EINVAL", `stdin:1:1-${pattern.length + 1}: ERROR: usdt probe type requires 2 or 3 arguments\n${pattern}\n${"~".repeat(pattern.length)}`);
+  }
+  let bin = parts[1]!;
+  if (!bin.includes("/")) bin = env.resolveBinary?.(bin) ?? bin;
+  const [prov, name] = parts.length === 4 ? [parts[2]!, parts[3]!] : ["*", parts[2]!];
+  const glob = (g: string) => new RegExp("^" + g.replace(/[.+^${}()|\\[\]]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+  const rp = glob(prov), rn = glob(name);
+  const out = new Set<string>();
+  for (const n of env.usdt?.(bin) ?? []) if (rp.test(n.provider) && rn.test(n.name)) out.add(`usdt:${bin}:${n.provider}:${n.name}`);
+  return [...out].sort();
+}

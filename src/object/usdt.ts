@@ -9,7 +9,8 @@ import { BpfError } from "../errors.ts";
 export type UsdtArg =
   | { readonly kind: "reg"; readonly size: number; readonly signed: boolean; readonly reg: string }
   | { readonly kind: "imm"; readonly size: number; readonly signed: boolean; readonly value: bigint }
-  | { readonly kind: "mem"; readonly size: number; readonly signed: boolean; readonly reg: string; readonly disp: number };
+  /** memory at disp + reg + index * scale (`-8@16(%r9,%rax,8)`) */
+  | { readonly kind: "mem"; readonly size: number; readonly signed: boolean; readonly reg: string; readonly disp: number; readonly index?: string; readonly scale?: number };
 
 export interface UsdtNote {
   readonly provider: string;
@@ -22,7 +23,7 @@ export interface UsdtNote {
   readonly semaphoreOffset: number;
   /** the raw argument string and its parsed specs */
   readonly argText: string;
-  readonly args: readonly UsdtArg[];
+  readonly args: readonly (UsdtArg | undefined)[];
 }
 
 const NT_STAPSDT = 3, PT_LOAD = 1;
@@ -45,8 +46,10 @@ export function parseUsdtArg(spec: string): UsdtArg | undefined {
   let r: RegExpExecArray | null;
   if ((r = /^%(\w+)$/.exec(op)) && REGS[r[1]!]) return { kind: "reg", size, signed, reg: REGS[r[1]!]! };
   if ((r = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op))) return { kind: "imm", size, signed, value: BigInt(r[1]!.replace(/^-0x/, "-0x")) };
-  if ((r = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op)) && REGS[r[2]!] && REGS[r[2]!] !== "ip") {
-    return { kind: "mem", size, signed, reg: REGS[r[2]!]!, disp: r[1] ? Number(r[1]) : 0 };
+  if ((r = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)(?:,%(\w+)(?:,([1248]))?)?\)$/.exec(op)) && REGS[r[2]!] && REGS[r[2]!] !== "ip") {
+    const index = r[3] === undefined ? undefined : REGS[r[3]];
+    if (r[3] !== undefined && (index === undefined || index === "ip")) return undefined;
+    return { kind: "mem", size, signed, reg: REGS[r[2]!]!, disp: r[1] ? Number(r[1]) : 0, ...(index ? { index, scale: Number(r[4] ?? 1) } : {}) };
   }
   return undefined;
 }
@@ -98,7 +101,7 @@ export function usdtNotes(bytes: Uint8Array): UsdtNote[] {
       const provider = cstr(descAt + 24);
       const name = cstr(descAt + 25 + new TextEncoder().encode(provider).length);
       const argText = cstr(descAt + 26 + new TextEncoder().encode(provider).length + new TextEncoder().encode(name).length);
-      const args = argText.trim() === "" ? [] : argText.trim().split(/\s+/).map((a) => parseUsdtArg(a) ?? { kind: "imm" as const, size: 8, signed: false, value: 0n });
+      const args = argText.trim() === "" ? [] : argText.trim().split(/\s+/).map(parseUsdtArg);
       out.push({ provider, name, address: pc, offset: toOffset(pc), semaphore: sem, semaphoreOffset: sem ? toOffset(sem) : 0, argText, args });
     }
   }

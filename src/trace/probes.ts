@@ -3,6 +3,7 @@
 // lists, and tracepoint format files parsed into typed `args` fields. Pure: the backend supplies the listings.
 import type { AttachPoint } from "./ast.ts";
 import { TraceError } from "./errors.ts";
+import type { UsdtArg } from "../object/usdt.ts";
 
 export type ProviderKind =
   | "BEGIN" | "END" | "tracepoint" | "rawtracepoint" | "uprobe" | "uretprobe" | "usdt" | "profile" | "interval"
@@ -28,6 +29,8 @@ export interface ResolvedProbe {
   /** profile/interval/software/hardware: the rate or period */
   readonly freq: number;
   readonly loc: AttachPoint["loc"];
+  /** usdt probes of a binary's notes: each argument's spec (undefined: a form bpfkit cannot read) */
+  readonly usdtArgs?: readonly (UsdtArg | undefined)[];
 }
 
 /** What a backend can list (tracefs, BTF, ELF symbols on Linux; the VM's attach points elsewhere). */
@@ -40,6 +43,15 @@ export interface ProbeEnv {
   resolveBinary?(name: string): string | undefined;
   /** kprobes: whether a kernel function is in available_filter_functions (undefined: unknown) */
   traceable?(func: string): boolean | undefined;
+  /** the USDT notes of a binary (Linux); without it usdt:TARGET:NAME names an event the VM fires by name */
+  usdt?(binary: string): readonly UsdtProbeInfo[];
+}
+
+/** A USDT probe site as a backend lists it. */
+export interface UsdtProbeInfo {
+  readonly provider: string;
+  readonly name: string;
+  readonly args: readonly (UsdtArg | undefined)[];
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -107,9 +119,18 @@ export function resolveAttachPoint(ap: AttachPoint, env: ProbeEnv): ResolvedProb
       }
       return [mk(prov!, bin, sym)];
     }
-    case "usdt":
+    case "usdt": {
       if (parts.length < 3) err("usdt probe type requires 2 or 3 arguments");
-      return [mk("usdt", parts[1]!, parts.slice(2).join(":"))];
+      if (!env.usdt) return [mk("usdt", parts[1]!, parts.slice(2).join(":"))];
+      if (parts.length > 4) err("usdt probe type requires 2 or 3 arguments");
+      let bin = parts[1]!;
+      if (!bin.includes("/")) bin = env.resolveBinary?.(bin) ?? bin;
+      const [prov, name] = parts.length === 4 ? [parts[2]!, parts[3]!] : ["*", parts[2]!];
+      const rp = globToRegExp(prov), rn = globToRegExp(name);
+      const byName = new Map<string, UsdtProbeInfo>();
+      for (const n of env.usdt(bin)) if (rp.test(n.provider) && rn.test(n.name) && !byName.has(`${n.provider}:${n.name}`)) byName.set(`${n.provider}:${n.name}`, n);
+      return [...byName.values()].map((n) => ({ ...mk("usdt", bin, `${n.provider}:${n.name}`), usdtArgs: n.args }));
+    }
     case "profile": case "interval": {
       if (parts.length !== 3) err(`${prov} probe type requires 2 arguments`);
       const unit = parts[1]!;
