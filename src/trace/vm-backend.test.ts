@@ -52,3 +52,31 @@ test("lost updates on the VM: count() exact over 2 VM CPUs; fired from this thre
   assert.match(out, /@cpuhash: 1000\n/);
   assert.match(out, /@hash: 1000\n/); // the interpreter runs events one at a time: no interleaving, no loss yet
 });
+
+test("a script on the VM fires through the runtime's attach points: format-file tracepoint records, perf ticks on every CPU, uprobes on JS functions", async () => {
+  const { BUNDLED_FORMATS } = await import("../runtime/attach/tracepoint-formats.ts");
+  const { fireTracepoint, tickPerfEvent, uprobe } = await import("../runtime/index.ts");
+  const probes = {
+    tracepoints: () => Object.keys(BUNDLED_FORMATS),
+    tracepointFormat: (c: string, n: string) => BUNDLED_FORMATS[`${c}:${n}`],
+  };
+  const c = compileScript(`tracepoint:sched:sched_switch { @sw[args->next_comm] = count(); @pid = sum(args->next_pid); }
+profile:hz:99 { @ticks[cpu] = count(); }
+uprobe:app:add { @add = hist(arg0 + arg1); }
+uretprobe:app:add { @ret = sum(retval); }`, { env: probes, ncpus: 2 });
+  const vm = new VmTrace(c, { cpus: 2 });
+  for (const [next, pid] of [["node", 10], ["bash", 20], ["node", 30]] as const) {
+    fireTracepoint(vm.sys, { category: "sched", name: "sched_switch", values: { next_comm: next, next_pid: pid } });
+  }
+  for (let i = 0; i < 5; i++) for (let cpu = 0; cpu < 2; cpu++) tickPerfEvent(vm.sys, { cpu: cpu ? 1 : i % 2 });
+  const add = uprobe(vm.sys, "add", (a: number, b: number) => a + b);
+  assert.equal(add(1, 2) + add(40, 60), 103);
+  vm.drain();
+  const out = vm.finish();
+  assert.match(out, /^Attaching 4 probes\.\.\.\n/);
+  assert.match(out, /@sw\[bash\]: 1\n@sw\[node\]: 2\n/);
+  assert.match(out, /@pid: 60\n/);
+  assert.match(out, /@ticks\[0\]: 3\n@ticks\[1\]: 7\n/);
+  assert.match(out, /@ret: 103\n/);
+  assert.match(out, /@add: \n\[2, 4\)\s+1 \|@+\|\n\[4, 8\)\s+0 \|\s*\|\n/);
+});
