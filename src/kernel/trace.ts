@@ -1,7 +1,8 @@
-// `bpfkit trace` on Linux: compiles a bpftrace script (src/trace), creates its maps and loads its programs through
-// bpf(), runs BEGIN with BPF_PROG_TEST_RUN on a raw tracepoint program (as bpftrace 0.17 does), attaches the rest
-// (tracepoints, raw tracepoints, uprobes, perf timers and software events), starts the -c child, prints perf-buffer
-// records as they arrive, and at the end runs END and prints every map the way bpftrace does.
+// `bpfkit trace` on Linux: compiles a bpftrace script (src/trace) against this system's probes (tracefs formats, ELF
+// symbols, USDT notes), hands it to the tracer's TraceSession over the Linux backend (maps, programs, BEGIN through
+// BPF_PROG_TEST_RUN as bpftrace 0.17 does, attachment of tracepoints, uprobes, usdt, perf timers and counters), starts
+// the -c child stopped until the probes are attached, reads the perf buffer until exit, then runs END and prints the
+// maps the way bpftrace does.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { execSync, spawn, type ChildProcess } from "node:child_process";
