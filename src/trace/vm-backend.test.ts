@@ -80,3 +80,10 @@ uretprobe:app:add { @ret = sum(retval); }`, { env: probes, ncpus: 2 });
   assert.match(out, /@ret: 103\n/);
   assert.match(out, /@add: \n\[2, 4\)\s+1 \|@+\|\n\[4, 8\)\s+0 \|\s*\|\n/);
 });
+
+test("two blocks on one tracepoint: one event runs each once (the attach point fires every program attached there)", () => {
+  const c = compileScript("tracepoint:syscalls:sys_enter_getppid { @a = count(); } tracepoint:syscalls:sys_enter_getppid { @b = count(); }", { env });
+  const vm = new VmTrace(c);
+  for (let i = 0; i < 3; i++) vm.fire(0, new Uint8Array(16));
+  assert.match(vm.finish(), /@a: 3\n@b: 3\n/);
+});

@@ -623,7 +623,7 @@ export class TraceSession {
     for (const e of b.events) {
       if (this.vm.exited) return;
       const rec = blockRecord(e, this.sector);
-      for (const i of progs) this.vm.fire(i, rec);
+      this.vm.fire(progs[0]!, rec); // fires every program attached at the tracepoint
       this.sector += Math.ceil(e.bytes / 512);
     }
   }
@@ -634,9 +634,10 @@ export class TraceSession {
       const ev = s[this.pos]!;
       const progs = this.byProbe.get(`tracepoint:${ev.tracepoint.replace("/", ":")}`);
       if (progs) {
-        if (ev.comm !== undefined) this.env.comm = ev.comm;
-        if (ev.pid !== undefined) { this.env.pid = ev.pid; this.env.tgid = ev.pid; }
-        for (const i of progs) this.vm.fire(i, ev.record, 0);
+        const env = this.vm.env; // the VM's copy of the env the programs read
+        if (ev.comm !== undefined) env.comm = ev.comm;
+        if (ev.pid !== undefined) { env.pid = ev.pid; env.tgid = ev.pid; }
+        this.vm.fire(progs[0]!, ev.record, 0); // fires every program attached at the tracepoint
       }
       if (--this.left <= 0) { this.pos++; this.left = s[this.pos]?.repeat ?? 1; }
     }
