@@ -16,6 +16,7 @@ import { skipWithoutKernel } from "./kernel.ts";
 import { buildOwnCorpus } from "../fixtures/c/build.ts";
 import {
   openConfigSource, openBpftraceConfig, machineEnv, readConfigs, Exporter, goFloat, replay, sysEnterRecord, startServer,
+  type ReplayEvent,
 } from "../../src/exporter/index.ts";
 import { linux } from "../../src/kernel/backend.ts";
 import { System } from "../../src/runtime/index.ts";
@@ -130,6 +131,17 @@ const N = 1234;
 const READS: [number, number][] = [[100, 3], [5000, 2], [1, 4], [70000, 1]];
 // log2 buckets 7 (100), 13 (5000), 0 (1), 17 (70000) and the sum past bucket_max (25)
 const READ_ROWS = [[0, 4], [7, 3], [13, 2], [17, 1], [25, 100 * 3 + 5000 * 2 + 4 + 70000]];
+
+/** The workload's events for the VM: N getppid calls on two CPUs, the reads, another command's calls and read. */
+function workloadEvents(): ReplayEvent[] {
+  return [
+    { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 0, record: sysEnterRecord(110), repeat: N - 34 },
+    { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 1, record: sysEnterRecord(110), repeat: 34 },
+    { tracepoint: "syscalls/sys_enter_getppid", comm: "bash", record: sysEnterRecord(110), repeat: 5 },
+    ...READS.map(([size, repeat]) => ({ tracepoint: "syscalls/sys_enter_read", comm: "bpfkit-wl", record: sysEnterRecord(0, [3, 0x1000, size]), repeat })),
+    { tracepoint: "syscalls/sys_enter_read", comm: "cat", record: sysEnterRecord(0, [0, 0x1000, 4096]) },
+  ];
+}
 
 async function histogramIn(query: (q: string) => Promise<Sample[]>, total: number): Promise<Map<string, number>> {
   return waitFor("the histogram in Prometheus", async () => {
@@ -271,14 +283,7 @@ test("Prometheus scrapes the exporter on the VM backend: replayed events give th
     prometheus = prom.child;
     const { query, scalar, eventually } = prom;
     await waitFor("Prometheus to scrape the exporter", async () => ((await scalar('up{job="bpfkit"}')) === 1 && (await scalar("ebpf_exporter_getppid_calls_total")) === 0 ? true : undefined));
-    // the workload's events, replayed: N getppid calls on two CPUs, the reads, and another command's read
-    const runs = replay(sys, [
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 0, record: sysEnterRecord(110), repeat: N - 34 },
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 1, record: sysEnterRecord(110), repeat: 34 },
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bash", record: sysEnterRecord(110), repeat: 5 },
-      ...READS.map(([size, repeat]) => ({ tracepoint: "syscalls/sys_enter_read", comm: "bpfkit-wl", record: sysEnterRecord(0, [3, 0x1000, size]), repeat })),
-      { tracepoint: "syscalls/sys_enter_read", comm: "cat", record: sysEnterRecord(0, [0, 0x1000, 4096]) },
-    ]);
+    const runs = replay(sys, workloadEvents());
     assert.equal(runs, N + 5 + 10 + 1);
     await eventually("ebpf_exporter_getppid_calls_total", N);
     await eventually('ebpf_exporter_getppid_cpu_total{cpu="1"}', 34);
@@ -368,13 +373,7 @@ test("Prometheus scrapes a bpftrace script config on the VM backend: replayed ev
     const prom = await startPrometheus(dir, port);
     prometheus = prom.child;
     await waitFor("Prometheus to scrape the exporter", async () => ((await prom.scalar('up{job="bpfkit"}')) === 1 ? true : undefined));
-    const runs = replay(sys, [
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 0, record: sysEnterRecord(110), repeat: N - 34 },
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 1, record: sysEnterRecord(110), repeat: 34 },
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bash", record: sysEnterRecord(110), repeat: 5 },
-      ...READS.map(([size, repeat]) => ({ tracepoint: "syscalls/sys_enter_read", comm: "bpfkit-wl", record: sysEnterRecord(0, [3, 0x1000, size]), repeat })),
-      { tracepoint: "syscalls/sys_enter_read", comm: "cat", record: sysEnterRecord(0, [0, 0x1000, 4096]) },
-    ]);
+    const runs = replay(sys, workloadEvents());
     assert.equal(runs, N + 5 + 10 + 1);
     await checkBtMetrics(prom, N);
     await prom.eventually('ebpf_exporter_getppid_calls_total{comm="bash"}', 5);
