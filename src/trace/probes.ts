@@ -127,9 +127,15 @@ export function resolveAttachPoint(ap: AttachPoint, env: ProbeEnv): ResolvedProb
       if (!bin.includes("/")) bin = env.resolveBinary?.(bin) ?? bin;
       const [prov, name] = parts.length === 4 ? [parts[2]!, parts[3]!] : ["*", parts[2]!];
       const rp = globToRegExp(prov), rn = globToRegExp(name);
-      const byName = new Map<string, UsdtProbeInfo>();
-      for (const n of env.usdt(bin)) if (rp.test(n.provider) && rn.test(n.name) && !byName.has(`${n.provider}:${n.name}`)) byName.set(`${n.provider}:${n.name}`, n);
-      return [...byName.values()].map((n) => ({ ...mk("usdt", bin, `${n.provider}:${n.name}`), usdtArgs: n.args }));
+      // one program serves every location of a probe: an argument whose spec differs between locations is unreadable
+      const byName = new Map<string, { n: UsdtProbeInfo; args: (UsdtArg | undefined)[] }>();
+      for (const n of env.usdt(bin)) {
+        if (!rp.test(n.provider) || !rn.test(n.name)) continue;
+        const seen = byName.get(`${n.provider}:${n.name}`);
+        if (!seen) { byName.set(`${n.provider}:${n.name}`, { n, args: [...n.args] }); continue; }
+        seen.args.forEach((a, i) => { if (JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? String(v) : v)) !== JSON.stringify(n.args[i], (_k, v) => (typeof v === "bigint" ? String(v) : v))) seen.args[i] = undefined; });
+      }
+      return [...byName.values()].map(({ n, args }) => ({ ...mk("usdt", bin, `${n.provider}:${n.name}`), usdtArgs: args }));
     }
     case "profile": case "interval": {
       if (parts.length !== 3) err(`${prov} probe type requires 2 arguments`);
