@@ -127,7 +127,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Objects whose commands bpfkit runs (src/cli/<object>.ts); the others are refused with a message saying so. */
-const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen"]);
+const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen", "iter"]);
 
 export const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
@@ -157,7 +157,7 @@ export function errorOutcome(options: Pick<BpftoolOptions, "json" | "pretty">, m
  * ignores -j and leaves the JSON writer empty, so stdout gets only its closing newline).
  */
 function helpOutcome(options: BpftoolOptions, text: string, code: number, object?: string): Outcome {
-  if (options.json && object === "perf") return { stdout: "\n", stderr: text, code };
+  if (options.json && (object === "perf" || object === "iter")) return { stdout: "\n", stderr: text, code };
   if (options.json) return { stdout: "null\n", stderr: "", code };
   return { stdout: "", stderr: text, code };
 }

@@ -150,15 +150,16 @@ export function hookOf(t: AttachTarget): string {
     case "xdp": return `xdp:${t.ifindex}`;
     case "tcx": return `tcx:${t.ifindex}:${t.direction}`;
     case "socket_filter": return `socket:${t.socket}`;
+    case "iter": return `iter:${t.mapFd ?? 0}`;
   }
 }
 
 // enum bpf_link_type / bpf_attach_type for the targets above
 const LINK_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, xdp: 6, tcx: 11, socket_filter: 0,
+  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, xdp: 6, tcx: 11, socket_filter: 0, iter: 4,
 };
 const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, xdp: 37, tcx: 46, socket_filter: 0,
+  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, xdp: 37, tcx: 46, socket_filter: 0, iter: 28,
 };
 
 export class System implements Backend {
@@ -568,6 +569,8 @@ export class System implements Backend {
 
   fdinfo(fd: number, key: string): string | undefined {
     const o = this.fds.get(fd);
+    // the object's kind, as the kernel's fdinfo shows it by its first line (bpftool's get_fd_type reads the same)
+    if (key === `${o?.kind}_type`) return "1";
     if (o?.kind === "map") {
       if (key === "memlock") return String(memlockOf(o.map));
       if (key === "frozen") return o.map.frozen ? "1" : "0";
@@ -605,7 +608,7 @@ export class System implements Backend {
     });
     const fd = this.install(link);
     let open = true;
-    return { kind: target.kind, linkId: link.id, close: () => { if (open) { open = false; this.close(fd); } } };
+    return { kind: target.kind, linkId: link.id, linkFd: fd, close: () => { if (open) { open = false; this.close(fd); } } };
   }
 
   linkDetach(fd: number): void {
