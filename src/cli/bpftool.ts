@@ -218,7 +218,7 @@ export function routeBpftool(argv: readonly string[]): Route {
   if (object === undefined) return done(mainHelp(EXIT_ERROR));
   if (object === "help") return done(mainHelp(0));
   if (object === "version") return done(versionOutcome(o));
-  if (object === "batch") return done(errorOutcome(o, `'${BIN} batch' is not supported by bpfkit yet`));
+  if (object === "batch") return { kind: "module", object: "batch", args: [...optionArgs(o), "--", ...rest], options: o };
   const table = COMMANDS[object]!;
   const [verbWord, ...args] = rest;
   const verb = verbWord === undefined ? table[0]! : selectWord(verbWord, table);
