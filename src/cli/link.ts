@@ -12,7 +12,7 @@ export default async function link(args: string[]): Promise<number> {
   }
   if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) return emit(linkShow({ ...a, backend }, rest));
   const { LINK_COMMANDS, objectCommand } = await import("../kernel/prog-commands.ts");
-  if (LINK_COMMANDS[verb] !== undefined) return emit(objectCommand({ ...a, backend }, LINK_COMMANDS, verb, rest));
+  if (LINK_COMMANDS[verb] !== undefined) return emit(objectCommand({ ...a, backend }, LINK_COMMANDS, verb, rest, a.typed));
   console.error(`bpfkit link: unknown subcommand '${verb}' (show, list, pin, detach)`);
   return 1;
 }

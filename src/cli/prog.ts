@@ -60,7 +60,7 @@ export default async function prog(args: string[]): Promise<number> {
     return tracelog(a);
   }
   const { PROG_COMMANDS, objectCommand } = await import("../kernel/prog-commands.ts");
-  if (PROG_COMMANDS[verb] !== undefined) return emit(objectCommand({ ...a, backend }, PROG_COMMANDS, verb, rest));
+  if (PROG_COMMANDS[verb] !== undefined) return emit(objectCommand({ ...a, backend }, PROG_COMMANDS, verb, rest, a.typed));
   console.error(`bpfkit prog: unknown subcommand '${verb}' (show, list, dump, load, loadall, pin, attach, detach, run, tracelog, profile)`);
   return 1;
 }

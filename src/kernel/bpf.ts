@@ -212,7 +212,8 @@ export function progDetach(targetFd: number, progFd: number, attachType: number)
 /** BPF_PROG_QUERY: up to 1024 attached programs with their attach flags. */
 export function progQuery(targetFd: number, attachType: number, queryFlags: number): { attachFlags: number; progIds: number[]; progAttachFlags: number[] } {
   const ids = new Uint8Array(4096), flags = new Uint8Array(4096);
-  const attr = new Attr(64).u32(0, targetFd).u32(4, attachType).u32(8, queryFlags).ptr(16, ids).u32(24, 1024).ptr(32, flags);
+  // the kernel refuses per-program attach flags for an effective query (BPF_F_QUERY_EFFECTIVE)
+  const attr = new Attr(64).u32(0, targetFd).u32(4, attachType).u32(8, queryFlags).ptr(16, ids).u32(24, 1024).ptr(32, queryFlags & 1 ? null : flags);
   call(BPF_CMD.PROG_QUERY, attr, [ids, flags]);
   const n = attr.getU32(24);
   const iv = new DataView(ids.buffer), fv = new DataView(flags.buffer);
