@@ -17,6 +17,7 @@ export function tracelog(a: ToolArgs): Promise<number> {
   if (a.vm) return Promise.resolve(fail("the VM backend has no trace pipe: bpf_trace_printk output goes to `bpfkit run`'s stderr"));
   if (pipe === undefined) return Promise.resolve(fail("could not find tracefs"));
   j?.startArray();
+  if (j) process.stdout.write(j.take());
   return new Promise((resolve) => {
     const stream = createReadStream(pipe, { encoding: "utf8", highWaterMark: 4096 });
     let partial = "";
@@ -35,7 +36,7 @@ export function tracelog(a: ToolArgs): Promise<number> {
       while ((nl = partial.indexOf("\n")) >= 0) {
         const line = partial.slice(0, nl + 1);
         partial = partial.slice(nl + 1);
-        if (j) j.string(line);
+        if (j) { j.string(line); process.stdout.write(j.take()); }
         else process.stdout.write(line);
       }
     });
