@@ -164,7 +164,8 @@ const run: Verb = (out, words, typed) => {
       repeat,
     });
   } catch (e) {
-    fail(out, `failed to run program: ${strerror(errnoOf(e))}`);
+    const n = errnoOf(e);
+    fail(out, `failed to run program: ${strerror(n)}`, exitFor(n));
   } finally {
     out.b.close(fd);
   }
