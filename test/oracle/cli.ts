@@ -10,3 +10,9 @@ export function runBpfkitLines(lines: readonly string[][], env: Record<string, s
   if (r.status !== 0) throw new Error(`cli-batch failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { stdout: string; stderr: string; status: number }[];
 }
+
+/** The id of the first map of a pinned program (the perf event array of the bpftool fixtures' tc_emit), via bpftool. */
+export function eventsMapId(progPin: string): string {
+  const r = spawnSync("bpftool", ["-j", "prog", "show", "pinned", progPin], { encoding: "utf8" });
+  return String((JSON.parse(r.stdout) as { map_ids: number[] }).map_ids[0]);
+}
