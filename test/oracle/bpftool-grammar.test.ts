@@ -31,6 +31,10 @@ const LINES: readonly string[] = [
   "prog show id 4000000000", "-j prog show id 4000000000", "-p prog show id 4000000000", "p s i 4000000000",
   "map show id 4000000000", "-j m s id 4000000000", "link show id 4000000000", "prog show id 4000000000 -j",
   "map dump id 4000000000", "prog dump xlated id 4000000000",
+  // feature list_builtins: libbpf 1.1's names
+  "feature list_builtins prog_types", "feature list_builtins map_types", "f l a", "-j feature list_builtins link_types",
+  "-p f l h", "feature list_builtins helpers", "feature list_builtins x", "-j feature list_builtins x",
+  "feature list_builtins", "-j feature list_builtins", "f list_builtins attach_types", "-j i h",
 ];
 
 const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
