@@ -340,6 +340,45 @@ test("Trace tab: a typed script runs on the VM, draws its maps live and prints t
   await shot("trace");
 });
 
+// An uploaded event stream (the replay format bpfkit exporter --vm.replay reads): 12 write() calls of 100..1200 bytes by
+// w2 and 3 opens by sh, as JSON lines; the page must print exactly what the same VM run prints in Node, and stop at the
+// stream's end on its own.
+function writeStream(): string {
+  const lines: string[] = ["# 12 writes by w2, 3 opens by sh"];
+  for (let i = 1; i <= 12; i++) {
+    const rec = new Uint8Array(40);
+    new DataView(rec.buffer).setBigUint64(32, BigInt(i * 100), true);
+    lines.push(JSON.stringify({ tracepoint: "syscalls/sys_enter_write", comm: "w2", pid: 4243, record: Buffer.from(rec).toString("hex") }));
+  }
+  lines.push(JSON.stringify({ tracepoint: "syscalls/sys_enter_openat", comm: "sh", pid: 77, record: "00".repeat(48), repeat: 3 }));
+  return lines.join("\n") + "\n";
+}
+
+test("Trace tab: an uploaded event stream runs to its end and prints what the same stream prints in Node", async (t) => {
+  if (skipped(t)) return;
+  const { TraceSession, parseEventStream } = await import("../../web/src/playground.ts");
+  const script = "tracepoint:syscalls:sys_enter_write { @bytes = hist(args->count); @w[comm, pid] = count(); }\n" +
+    "tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }";
+  const text = writeStream();
+  const s = TraceSession.open(script);
+  assert.ok(s instanceof TraceSession);
+  s.useStream(parseEventStream(text, "events.jsonl"));
+  s.feed(1_000);
+  assert.ok(s.exhausted);
+  const want = s.takeOutput() + s.finish();
+  assert.match(want, /@opens\[sh\]: 3\n/);
+  assert.match(want, /@w\[w2, 4243\]: 12\n/);
+  await page.click("#tab-trace");
+  await typeInto("#trace-editor", script);
+  await page.setInputFiles("#trace-file", { name: "events.jsonl", mimeType: "application/jsonl", buffer: Buffer.from(text) });
+  assert.equal(await textBecomes("#trace-out", want), want);
+  assert.equal(await page.textContent("#trace-stream"), "events.jsonl: 13 events");
+  // a malformed stream names the file and line
+  await page.setInputFiles("#trace-file", { name: "bad.jsonl", mimeType: "application/jsonl", buffer: Buffer.from('{"tracepoint":"syscalls/sys_enter_write","record":"0g"}\n') });
+  assert.equal(await textBecomes("#trace-out", "ERROR: bad.jsonl:1: record: expected the record's bytes in hex\n"), "ERROR: bad.jsonl:1: record: expected the record's bytes in hex\n");
+  await shot("trace-stream");
+});
+
 test("keyboard: arrows move between tabs; at 200% zoom nothing needs horizontal scrolling", async (t) => {
   if (skipped(t)) return;
   await page.focus("#tab-filter");

@@ -379,9 +379,11 @@ function renderMaps(): void {
 let traceRun: TraceRun | undefined;
 const traceEditor = createEditor($("trace-editor"), "bpftrace", get("script"), "bpftrace script", () => set("script", traceEditor.text()));
 $("trace-note").textContent = "Run compiles the script with bpfkit's bpftrace front end and runs it on the VM over a synthetic " +
-  "block-I/O stream (tracepoint:block:block_rq_issue: args->bytes, args->rwbs, args->comm, args->sector). Stop runs END " +
-  "and prints the maps as bpfkit trace prints them.";
-function runTrace(batches = Infinity): TraceRun | undefined {
+  "block-I/O stream (tracepoint:block:block_rq_issue: args->bytes, args->rwbs, args->comm, args->sector), or over an event " +
+  "file you choose: JSON lines as bpfkit exporter --vm.replay reads them ({\"tracepoint\":\"CAT/NAME\",\"comm\":…,\"pid\":…," +
+  "\"record\":\"HEX\",\"repeat\":N}), any tracepoint with a bundled format. Stop (or the file's end) runs END and prints the " +
+  "maps as bpfkit trace prints them.";
+function runTrace(batches = Infinity, stream?: { text: string; name: string }): TraceRun | undefined {
   traceRun?.stop();
   traceRun = undefined;
   const s = P.TraceSession.open(traceEditor.text());
@@ -392,10 +394,25 @@ function runTrace(batches = Infinity): TraceRun | undefined {
     return undefined;
   }
   traceEditor.showError(undefined);
+  if (stream) {
+    try {
+      const events = P.parseEventStream(stream.text, stream.name);
+      s.useStream(events);
+      $("trace-stream").textContent = `${stream.name}: ${events.length} events`;
+    } catch (e) {
+      $("trace-out").textContent = `ERROR: ${(e as Error).message}\n`;
+      $("trace-stream").textContent = "";
+      return undefined;
+    }
+  } else $("trace-stream").textContent = "";
   traceRun = startTrace(s, $("trace-maps"), $("trace-out"), batches);
   return traceRun;
 }
 $("trace-go").addEventListener("click", () => { runTrace(); });
+$<HTMLInputElement>("trace-file").addEventListener("change", (e) => {
+  const f = (e.target as HTMLInputElement).files?.[0];
+  if (f) void f.text().then((text) => { runTrace(Infinity, { text, name: f.name }); });
+});
 $("trace-stop").addEventListener("click", () => traceRun?.stop());
 
 // ---------------------------------------------------------------- start
@@ -416,8 +433,12 @@ void ready.then(() => { document.body.dataset.ready = "1"; });
   },
   verifyOnly: (asm: string) => Promise.resolve(P.verifySource({ asm, fileName: "bench.s" }, 0, nrCpus).units[0]?.accepted),
   syntheticProgram: P.syntheticProgram,
+  /** compiles a bpftrace script and fires `events` synthetic block-I/O events through it (the bench) */
+  traceEvents: (src: string, events: number) => Promise.resolve(P.traceScript(src, events).length),
   filterOneCpu: (bytes: Uint8Array, expr: string) => Promise.resolve(P.filterCapture(bytes, expr)),
   workerCpus,
   /** runs the Trace tab's script for `batches` ticks of 200 events and resolves once the exit dump is printed */
   async runTrace(batches: number): Promise<void> { await runTrace(batches)?.done; },
+  /** runs the Trace tab's script over an uploaded event stream's text to its end */
+  async runTraceStream(text: string, name: string): Promise<void> { await runTrace(Infinity, { text, name })?.done; },
 };
