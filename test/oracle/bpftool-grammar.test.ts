@@ -94,3 +94,20 @@ test("commands bpfkit does not run yet say so, the bpftool way", () => {
     assert.match(r.outcome.stdout, /"error"/);
   }
 });
+
+test("batch file - reads commands from standard input as bpftool does", (t) => {
+  if (!haveBpftool || !isRoot) {
+    console.log(`SKIP: bpftool batch stdin differential needs ${haveBpftool ? "root" : "bpftool"}`);
+    t.skip("bpftool or root absent");
+    return;
+  }
+  const bin = new URL("../../bin/bpfkit.mjs", import.meta.url).pathname;
+  const input = "map help  # comment\n\n'prog' \"help\"\n  link \\\n  help\nb\n";
+  for (const args of [["batch", "file", "-"], ["-j", "batch", "file", "-"]]) {
+    const ref = spawnSync("bpftool", args, { input, encoding: "utf8" });
+    const ours = spawnSync(process.execPath, [bin, ...args], { input, encoding: "utf8" });
+    assert.equal(ours.stdout, norm(ref.stdout), args.join(" "));
+    assert.equal(ours.stderr, norm(ref.stderr), args.join(" "));
+    assert.equal(ours.status, ref.status, args.join(" "));
+  }
+});
