@@ -9,6 +9,9 @@ import { strerror } from "../kernel/libc.ts";
 import { errnoOf } from "../kernel/map-commands.ts";
 import { isPrefix, optionArgs, parseBpftoolArgs, type BpftoolOptions } from "./bpftool.ts";
 
+/** bpftool's limits: BATCH_ARG_NB_MAX words a command, BATCH_LINE_LEN_MAX bytes a line. */
+const MAX_ARGS = 4096, MAX_LINE = 65536;
+
 /** bpftool's make_args: the words of one line, or an error message. */
 export function splitBatchLine(line: string, lineNo: number): string[] | string {
   const words: string[] = [];
@@ -17,7 +20,7 @@ export function splitBatchLine(line: string, lineNo: number): string[] | string 
   while (i < line.length) {
     while (i < line.length && ws.includes(line[i]!)) i++;
     if (i >= line.length) break;
-    if (words.length >= 254) return `too many arguments to command ${lineNo}`;
+    if (words.length >= MAX_ARGS - 1) return `too many arguments to command ${lineNo}`;
     const c = line[i]!;
     if (c === "'" || c === '"') {
       const end = line.indexOf(c, i + 1);
@@ -41,6 +44,8 @@ function batchLines(text: string): { lines: string[]; error?: (n: number) => str
   const cut = (l: string) => { const h = l.indexOf("#"); return h >= 0 ? l.slice(0, h) : l; };
   for (let k = 0; k < raw.length; k++) {
     let buf = cut(raw[k]!);
+    // fgets into a 64 KiB buffer: a line that fills it stops the batch (E2BIG)
+    if (buf.length >= MAX_LINE - 1) return { lines, error: () => "reading batch file failed: Argument list too long", at: lines.length };
     while (buf.includes("\\\n")) {
       const next = raw[++k];
       if (next === undefined || next.length === 0) return { lines, error: (n) => `missing continuation line on command ${n}`, at: lines.length };
