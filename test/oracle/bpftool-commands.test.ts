@@ -313,7 +313,12 @@ test("bpftool prog/map/link/iter/struct_ops/cgroup/batch commands match bpftool 
   const objects = { O: built.find((b) => b.name.startsWith("objects"))!.path, I: built.find((b) => b.name.startsWith("iter"))!.path };
   const ns = `bkcmd${process.pid}`;
   let rv: Vars | undefined, ov: Vars | undefined;
-  assert.equal(spawnSync("ip", ["netns", "add", ns]).status, 0, "ip netns add");
+  if (spawnSync("ip", ["netns", "add", ns]).status !== 0 || spawnSync("nsenter", ["--version"]).status !== 0) {
+    spawnSync("ip", ["netns", "del", ns]);
+    console.log("SKIP: bpftool command differential needs `ip netns` (iproute2) and nsenter (util-linux)");
+    t.skip("ip netns or nsenter absent");
+    return;
+  }
   const inNs = ["nsenter", `--net=/run/netns/${ns}`];
   const bpftool = (args: string[]): Result => spawnSync(inNs[0]!, [...inNs.slice(1), "bpftool", ...args], { encoding: "utf8", timeout: 20_000 });
   try {
