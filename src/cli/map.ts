@@ -24,5 +24,5 @@ export default async function map(args: string[]): Promise<number> {
     return emit(await eventPipe({ ...a, backend }, rest));
   }
   const { mapCommand } = await import("../kernel/map-commands.ts");
-  return emit(mapCommand({ ...a, backend }, verb, rest));
+  return emit(mapCommand({ ...a, backend }, verb, rest, a.typed));
 }

@@ -160,7 +160,8 @@ export function oneFd(out: Printer, kind: "prog" | "map", words: readonly string
   return fds[0]!;
 }
 
-type Verb = (out: Printer, words: readonly string[]) => void;
+/** `typed`: the command word as the user typed it (bpftool's REQ_ARGS messages echo it). */
+type Verb = (out: Printer, words: readonly string[], typed: string) => void;
 
 /** lookup/peek and pop/dequeue: one element read (pop also removes it) and printed; ENOENT is reported on stdout. */
 function readElem(remove: boolean): Verb {
@@ -276,8 +277,8 @@ export function pinFd(out: Printer, fd: number, path: string): void {
   }
 }
 
-const pin: Verb = (out, words) => {
-  if (words.length < 3) fail(out, `'${words[0] ?? "pin"}' needs at least 3 arguments, ${words.length} found`, 234);
+const pin: Verb = (out, words, typed) => {
+  if (words.length < 3) fail(out, `'${typed}' needs at least 3 arguments, ${words.length} found`, 234);
   const { fd, rest } = oneMap(out, words);
   pinFd(out, fd, rest[0]!);
   if (out.json) out.json.raw("null");
@@ -358,7 +359,7 @@ export const MAP_COMMANDS: Readonly<Record<string, Verb>> = {
 };
 
 /** Runs one map command (its full name) with the words after it. */
-export function mapCommand(mode: OutputMode, verb: string, words: readonly string[]): ToolOutput {
+export function mapCommand(mode: OutputMode, verb: string, words: readonly string[], typed = verb): ToolOutput {
   const out = new Printer(mode);
   const run = MAP_COMMANDS[verb];
   if (run === undefined) {
@@ -366,7 +367,7 @@ export function mapCommand(mode: OutputMode, verb: string, words: readonly strin
     return out.result();
   }
   try {
-    run(out, words);
+    run(out, words, typed);
   } catch (e) {
     if (e instanceof Stop) return out.result(e.code);
     throw e;

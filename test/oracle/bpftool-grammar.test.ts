@@ -35,6 +35,8 @@ const LINES: readonly string[] = [
   "feature list_builtins prog_types", "feature list_builtins map_types", "f l a", "-j feature list_builtins link_types",
   "-p f l h", "feature list_builtins helpers", "feature list_builtins x", "-j feature list_builtins x",
   "feature list_builtins", "-j feature list_builtins", "f list_builtins attach_types", "-j i h",
+  // REQ_ARGS echoes the command word as typed
+  "map pin pinned /x", "m pi id 1", "-j prog pi id 1", "link pin id 1",
 ];
 
 const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
