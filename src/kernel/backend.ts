@@ -16,6 +16,7 @@ import {
 } from "./loader.ts";
 
 let vmlinux: Btf | null | undefined;
+const BPF_TRACE_ITER = 28;
 
 export class LinuxBackend implements Backend {
   readonly kind = "linux" as const;
@@ -45,6 +46,9 @@ export class LinuxBackend implements Backend {
   readonly objPin = bpf.objPin;
   readonly getNextId = bpf.getNextId;
   readonly linkDetach = bpf.linkDetach;
+  progAttach(targetFd: number, progFd: number, attachType: number, flags = 0): void { bpf.progAttach(targetFd, progFd, attachType, flags); }
+  progDetach(targetFd: number, progFd: number, attachType: number): void { bpf.progDetach(targetFd, progFd, attachType); }
+  readonly progQuery = bpf.progQuery;
   readonly progInfo = progInfo;
   readonly mapInfo = mapInfo;
   readonly btfInfo = btfInfo;
@@ -70,6 +74,10 @@ export class LinuxBackend implements Backend {
       case "uprobe": return attachUprobe(progFd, t.path, t.symbol, { retprobe: t.retprobe, pid: t.pid });
       case "xdp": return attachXdp(progFd, t.ifindex, t.flags ?? 0);
       case "tcx": return attachTcx(progFd, t.ifindex, t.direction);
+      case "iter": {
+        const fd = bpf.linkCreate({ progFd, target: 0, attachType: BPF_TRACE_ITER, ...(t.mapFd !== undefined ? { iterMapFd: t.mapFd } : {}) });
+        return { kind: "iter", linkId: linkInfo(fd).id, linkFd: fd, close: () => closeFd(fd) };
+      }
       case "socket_filter":
         attachSocketFilter(progFd, t.socket);
         return { kind: "socket_filter", close: () => {} };

@@ -113,6 +113,15 @@ export interface LinkCreateAttr {
   readonly cookie?: bigint;
   /** tracing links (fentry/fexit to a BPF program): target_btf_id */
   readonly targetBtfId?: number;
+  /** iterator links over one map (iter/bpf_map_elem …): the map's fd, passed as bpf_iter_link_info */
+  readonly iterMapFd?: number;
+}
+
+export interface ProgQueryResult {
+  readonly attachFlags: number;
+  readonly progIds: readonly number[];
+  /** per-program attach flags, when the kernel reports them (0 where it does not) */
+  readonly progAttachFlags: readonly number[];
 }
 
 // ---- info (BPF_OBJ_GET_INFO_BY_FD, decoded) ----
@@ -230,12 +239,16 @@ export type AttachTarget =
   | { readonly kind: "xdp"; readonly ifindex: number; readonly flags?: number }
   | { readonly kind: "tcx"; readonly ifindex: number; readonly direction: "ingress" | "egress" }
   /** Linux: a socket fd (SO_ATTACH_BPF); VM: a packet source id */
-  | { readonly kind: "socket_filter"; readonly socket: number };
+  | { readonly kind: "socket_filter"; readonly socket: number }
+  /** an iterator program (SEC("iter/…")) as a link that reading its pin runs; mapFd for per-map iterators */
+  | { readonly kind: "iter"; readonly mapFd?: number };
 
 /** An attached program; close() detaches it. `linkId` when the attachment is a BPF link. */
 export interface Attachment {
   readonly kind: string;
   readonly linkId?: number;
+  /** the link's fd while the attachment is open (to pin it, as `iter pin` does) */
+  readonly linkFd?: number;
   close(): void;
 }
 
@@ -284,6 +297,12 @@ export interface Backend {
   pins(kind: "prog" | "map" | "link"): readonly (readonly [number, string])[];
 
   linkDetach(fd: number): void;
+  /** BPF_PROG_ATTACH / BPF_PROG_DETACH to a target fd (a cgroup directory, a sockmap; 0 for the netns' flow
+   * dissector). Optional: a backend without these attach points leaves them out (bpftool then reports the failure). */
+  progAttach?(targetFd: number, progFd: number, attachType: number, flags?: number): void;
+  progDetach?(targetFd: number, progFd: number, attachType: number): void;
+  /** BPF_PROG_QUERY: the attached programs' ids and the attach flags. */
+  progQuery?(targetFd: number, attachType: number, queryFlags: number): ProgQueryResult;
   /** Attach a loaded program (by fd) to an event; the attachment holds its own reference to the program. */
   attach(progFd: number, target: AttachTarget): Attachment;
   close(fd: number): void;

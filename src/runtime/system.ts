@@ -119,7 +119,7 @@ type AnyObj = ProgObject | MapObject | BtfObject | LinkObject;
 const LDDW = 0x18;
 const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_MAP_IDX = 5, PSEUDO_MAP_IDX_VALUE = 6;
 const MAP_REFS = new Set([PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE]);
-const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOTSUPP = 524;
+const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUPP = 524;
 const PROG_ARRAY = 3, BLOOM_FILTER = 30;
 
 const fail = (errno: number, command: string, detail = "", log = ""): SyscallError => new SyscallError(errno, command, detail, log);
@@ -153,15 +153,16 @@ export function hookOf(t: AttachTarget): string {
     case "xdp": return `xdp:${t.ifindex}`;
     case "tcx": return `tcx:${t.ifindex}:${t.direction}`;
     case "socket_filter": return `socket:${t.socket}`;
+    case "iter": return `iter:${t.mapFd ?? 0}`;
   }
 }
 
 // enum bpf_link_type / bpf_attach_type for the targets above
 const LINK_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, usdt: 7, xdp: 6, tcx: 11, socket_filter: 0,
+  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, usdt: 7, xdp: 6, tcx: 11, socket_filter: 0, iter: 4,
 };
 const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, usdt: 41, xdp: 37, tcx: 46, socket_filter: 0,
+  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, usdt: 41, xdp: 37, tcx: 46, socket_filter: 0, iter: 28,
 };
 
 export class System implements Backend {
@@ -322,7 +323,16 @@ export class System implements Backend {
   }
 
   mapUpdateElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags = 0): void {
-    const m = this.mapObj(fd, "BPF_MAP_UPDATE_ELEM").map;
+    const o = this.mapObj(fd, "BPF_MAP_UPDATE_ELEM");
+    const m = o.map;
+    if (m.type === PROG_ARRAY && value.length >= 4) {
+      // as the kernel's bpf_prog_map_compatible: a program array holds programs of one type, the first one's
+      const p = this.fds.get(new DataView(value.buffer, value.byteOffset).getUint32(0, true));
+      if (p?.kind === "prog") {
+        if (o.ownerProgType !== undefined && o.ownerProgType !== p.type) throw fail(EINVAL, "BPF_MAP_UPDATE_ELEM", "program type differs from the program array's");
+        o.ownerProgType ??= p.type;
+      }
+    }
     syscall("BPF_MAP_UPDATE_ELEM", () => m.update(key, value.length > m.userValueSize ? value.subarray(0, m.userValueSize) : value, flags));
   }
 
@@ -469,6 +479,8 @@ export class System implements Backend {
     const type = PROG_TYPE_NAMES[p.type] ?? "raw";
     const r = syscall("BPF_PROG_TEST_RUN", () => testRun(this.vm, p.loaded, { type, data: a.dataIn ?? new Uint8Array(0), repeat: a.repeat ?? 1 }));
     const cap = a.dataOutSize ?? (a.dataIn ? a.dataIn.length + 256 : 0);
+    // as the kernel's bpf_test_finish: packet data that does not fit the caller's buffer fails the command
+    if (a.dataOutSize !== undefined && r.dataOut.length > a.dataOutSize) throw fail(ENOSPC, "BPF_PROG_TEST_RUN", `${r.dataOut.length} bytes of data out, room for ${a.dataOutSize}`);
     return { retval: Number(r.retval & 0xffffffffn), dataOut: r.dataOut.slice(0, cap), ctxOut: a.ctxOutSize ? r.ctxOut.slice(0, a.ctxOutSize) : new Uint8Array(0), duration: r.duration };
   }
 
@@ -571,6 +583,8 @@ export class System implements Backend {
 
   fdinfo(fd: number, key: string): string | undefined {
     const o = this.fds.get(fd);
+    // the object's kind, as the kernel's fdinfo shows it by its first line (bpftool's get_fd_type reads the same)
+    if (key === `${o?.kind}_type`) return "1";
     if (o?.kind === "map") {
       if (key === "memlock") return String(memlockOf(o.map));
       if (key === "frozen") return o.map.frozen ? "1" : "0";
@@ -608,7 +622,7 @@ export class System implements Backend {
     });
     const fd = this.install(link);
     let open = true;
-    return { kind: target.kind, linkId: link.id, close: () => { if (open) { open = false; this.close(fd); } } };
+    return { kind: target.kind, linkId: link.id, linkFd: fd, close: () => { if (open) { open = false; this.close(fd); } } };
   }
 
   linkDetach(fd: number): void {
