@@ -205,6 +205,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       if (t === undefined) reject(env, `invalid bpf_context access off=${off} size=${size}`);
       if (!write) loaded = t === "scalar" ? scalarReg() : ptrReg(t);
       fact(env, "ctx", size);
+      env.aux.ctxAccess.add(env.pc);
       break;
     }
     case "map_value": case "map_key": {
