@@ -281,7 +281,7 @@ function miscFixups(img: Image, o: KernelImageOptions, unmodelled: string[]): vo
     }
     if (id === 8) {
       // inlined as a per-CPU read of cpu_number (x86-64 JITs per-CPU address moves)
-      const p = [insn(0xb7, 0, 0, 0, Number(BigInt.asIntN(32, o.varAddress("cpu_number")))), insn(0xbf, 0, 0, 1), insn(0x61, 0, 0, 0)];
+      const p = [insn(0xb7, 0, 0, 0, Number(BigInt.asIntN(32, o.varAddress("cpu_number")))), insn(0xbf, 0, 0, -1), insn(0x61, 0, 0, 0)];
       img.patch(i, p);
       i += p.length - 1;
       continue;

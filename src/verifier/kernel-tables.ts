@@ -178,7 +178,7 @@ export function genLookup(map: MapFacts, htabLookup: Insn): Insn[] | undefined {
   const j = (code: number, dst: number, off: number, imm: number): Insn => ({ code, dst, src: 0, off, imm });
   const alu = (code: number, dst: number, imm: number, src = 0): Insn => ({ code, dst, src, off: 0, imm });
   const keyOff = KERNEL_OFFSETS.htabElemKey + Math.ceil(map.keySize / 8) * 8;
-  const percpuMov: Insn = { code: 0xbf, dst: 0, src: 0, off: 1, imm: 0 };
+  const percpuMov: Insn = { code: 0xbf, dst: 0, src: 0, off: -1, imm: 0 }; // BPF_MOV64_PERCPU_REG (off = BPF_ADDR_PERCPU)
   switch (gen) {
     case "array": case "array_of_maps": case "percpu_array": {
       if (map.flags & BPF_F_INNER_MAP) return undefined;
