@@ -42,8 +42,13 @@ export interface SystemOptions {
   readonly helpers?: HelperTable;
   /** "interp" (default) or "jit" (src/jit: eBPF compiled to WebAssembly). */
   readonly engine?: "interp" | "jit";
-  /** Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). */
-  readonly executor?: (vm: Engine) => Executor;
+  /**
+   * Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). Worker
+   * CPUs: `{ shared: true, executor: (_vm, space) => CpuPool.open(space, { nCpus }) }` (src/node).
+   */
+  readonly executor?: (vm: Engine, space: AddressSpace) => Executor;
+  /** Back the system's address space with shared memory, so worker-thread CPUs can run its programs. */
+  readonly shared?: boolean;
   /** created_by_uid of loaded programs (default 0). */
   readonly uid?: number;
   /** CLOCK_BOOTTIME in ns for load_time (default: the helper env's bootNs). */
@@ -190,12 +195,12 @@ export class System implements Backend {
     const base = opts.env ?? hostEnv();
     // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
     this.env = { ...base, tracePrint: (line) => { base.tracePrint(line); for (const r of this.tracePipe) r(line); } };
-    this.space = new AddressSpace();
+    this.space = new AddressSpace({ shared: opts.shared ?? false });
     this.vm = createEngine(opts.engine ?? "interp", this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
       programOf: (e) => (e as { loaded?: LoadedProgram } | undefined)?.loaded,
     });
-    this.executor = opts.executor?.(this.vm) ?? { nCpus: this.nCpus, run: (p, o) => this.vm.run(p, o) };
+    this.executor = opts.executor?.(this.vm, this.space) ?? { nCpus: this.nCpus, run: (p, o) => this.vm.run(p, o) };
   }
 
   possibleCpus(): number { return this.nCpus; }
