@@ -8,7 +8,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { decodeProgram } from "../isa/ebpf/index.ts";
 import type { Btf } from "../btf/parse.ts";
 import { parseBtf } from "../btf/parse.ts";
-import { verify } from "../verifier/index.ts";
+import { verify, type VerifierMapSpec } from "../verifier/index.ts";
 import { AddressSpace } from "../vm/index.ts";
 import { createEngine, type Engine } from "../jit/index.ts";
 import type { LoadedProgram, RunOptions, RunResult } from "../vm/index.ts";
@@ -419,7 +419,7 @@ export class System implements Backend {
     const logLevel = a.logLevel ?? 0;
     const typeName = PROG_TYPE_NAMES[a.progType] ?? "unspec";
     const result = verify(local, {
-      progType: a.progType, maps: used.map((m) => m.map.spec), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
+      progType: a.progType, maps: used.map((m) => this.verifierMap(m.map)), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
       license: a.license ?? "", btfFuncInfo: (a.funcInfo?.count ?? 0) > 0, nrCpus: this.nCpus,
     });
     if (!result.accepted) throw fail(result.error?.errno ?? EINVAL, cmd, "", result.log);
@@ -503,6 +503,12 @@ export class System implements Backend {
       return this.ksyms.addProgram(`bpf_prog_${tag}${name ? `_${name}` : ""}`);
     });
     return { insns: image.insns, lineInfo, funcInfo, ksyms, unmodelled: image.unmodelled };
+  }
+
+  /** A map as the verifier sees it: a frozen read-only single-element array also shows its bytes (bpf_map_is_rdonly). */
+  private verifierMap(m: VmMap): VerifierMapSpec {
+    if (m.type !== 2 || m.maxEntries !== 1 || !m.frozen || !(m.flags & 0x80 /* BPF_F_RDONLY_PROG */)) return m.spec;
+    return { ...m.spec, frozenValue: m.lookup(new Uint8Array(4)).slice(0, m.valueSize) };
   }
 
   /** Address of element 0's value of a single-element array (global data), as BPF_PSEUDO_MAP_VALUE resolves. */

@@ -7,7 +7,13 @@ import type { VerifierLog } from "./vlog.ts";
 import { ERRNO, type ErrnoName } from "../uapi/index.ts";
 
 /** The subset of a map's description (src/maps MapSpec) the verifier needs. */
-export type VerifierMapSpec = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name">;
+export type VerifierMapSpec = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name"> & {
+  /**
+   * The value of a frozen single-element array programs may only read (libbpf's .rodata, .kconfig): the kernel reads
+   * such a map's bytes while verifying and tracks loads from it as known constants (bpf_map_is_rdonly).
+   */
+  readonly frozenValue?: Uint8Array;
+};
 
 export {
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,

@@ -30,6 +30,8 @@ export const KERNEL_OFFSETS = {
   bpfArrayValue: 312,
   htabElemKey: 48,
   lruNodeRef: 35,
+  /** bpf_perf_event_data_kern { regs, data }, perf_sample_data.period and .addr */
+  perfEvent: { regs: 0, data: 8, samplePeriod: 8, sampleAddr: 184 },
 } as const;
 
 /** Field sizes __sk_buff accesses may narrow (ctx_field_size), by uapi offset; fields absent are exact-size only. */
@@ -113,12 +115,21 @@ function convertXdp(x: Insn, off: number): CtxConversion | undefined {
   }
 }
 
+/** pe_prog_convert_ctx_access: `struct bpf_perf_event_data` reads through bpf_perf_event_data_kern (regs, data). */
+function convertPerfEvent(x: Insn, off: number): CtxConversion {
+  const d = x.dst, s = x.src, p = KERNEL_OFFSETS.perfEvent;
+  if (off === 168) return { insns: [ld(8, d, s, p.data), ld(8, d, d, p.samplePeriod)], targetSize: 8 };
+  if (off === 176) return { insns: [ld(8, d, s, p.data), ld(8, d, d, p.sampleAddr)], targetSize: 8 };
+  return { insns: [ld(8, d, s, p.regs), ld(8, d, d, off)], targetSize: 8 };
+}
+
 /** The program types whose context accesses the kernel converts, and how; others read their context as laid out. */
 export function ctxConverter(progType: number): ((x: Insn, off: number, write: boolean) => CtxConversion | undefined) | undefined {
   switch (progType) {
     case 1: case 8: return (x, off, w) => convertSkb(x, off, w, false); // socket_filter, cgroup_skb
     case 3: case 4: return (x, off, w) => convertSkb(x, off, w, true); // sched_cls, sched_act
     case 6: return (x, off, w) => (w ? undefined : convertXdp(x, off));
+    case 7: return (x, off, w) => (w ? undefined : convertPerfEvent(x, off));
     case 2: case 5: case 9: case 17: case 26: return () => undefined; // kprobe, tracepoint, ... : the ctx is the kernel's own record
     default: return undefined;
   }
@@ -127,6 +138,7 @@ export function ctxConverter(progType: number): ((x: Insn, off: number, write: b
 /** ctx_field_size for the converted types (0: the access must be the field's size). */
 export function ctxFieldSize(progType: number, off: number): number {
   if (progType === 6) return off === 0 || off === 4 || off === 8 ? 0 : 4;
+  if (progType === 7) return off === 168 || off === 176 ? 8 : 0;
   return skbFieldSize(off);
 }
 
