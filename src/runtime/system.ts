@@ -83,6 +83,8 @@ export interface ProgObject extends Obj {
   readonly jitedKsyms: readonly bigint[];
   /** the kernel rewrites bpfkit does not model for this program (its xlated image keeps the loaded form there) */
   readonly unmodelled: readonly string[];
+  /** prog->pages: the image's pages at its longest (loaded, or while being rewritten) */
+  readonly pages: number;
   readonly maps: readonly MapObject[];
   readonly btf: BtfObject | undefined;
   readonly funcInfo: Uint8Array | undefined;
@@ -448,6 +450,7 @@ export class System implements Backend {
     const prog: ProgObject = this.register({
       kind: "prog", id: this.nextId.prog++, refs: 0, type: a.progType, name: attrName(a.name),
       tag: progTag(insns, this.opts.tagHash), loaded, xlated, maps: used, btf, jitedKsyms: image.ksyms, unmodelled: image.unmodelled,
+      pages: Math.ceil((72 + image.maxLength * 8) / 4096),
       funcInfo: btf ? image.funcInfo : undefined,
       lineInfo: btf ? image.lineInfo : undefined,
       loadTime: (this.opts.bootNs ?? this.env.bootNs)(), uid: this.opts.uid ?? 0, gpl: licenseIsGplCompatible(a.license ?? ""),
@@ -502,7 +505,7 @@ export class System implements Backend {
       const name = btf && funcTypes[k] ? btf.name(btf.type(funcTypes[k]!)) : k === 0 ? attrName(a.name) : "";
       return this.ksyms.addProgram(`bpf_prog_${tag}${name ? `_${name}` : ""}`);
     });
-    return { insns: image.insns, lineInfo, funcInfo, ksyms, unmodelled: image.unmodelled };
+    return { insns: image.insns, lineInfo, funcInfo, ksyms, unmodelled: image.unmodelled, maxLength: image.maxLength };
   }
 
   /** A map as the verifier sees it: a frozen read-only single-element array also shows its bytes (bpf_map_is_rdonly). */
@@ -641,8 +644,8 @@ export class System implements Backend {
       }
     }
     if (o?.kind === "prog" && key === "memlock") {
-      // prog->pages << PAGE_SHIFT: struct bpf_prog (72 bytes on x86-64) and the image, whole pages
-      return String(Math.ceil((72 + o.xlated.length * 8) / 4096) * 4096);
+      // prog->pages << PAGE_SHIFT: struct bpf_prog (72 bytes on x86-64) and the image at its longest, whole pages
+      return String(o.pages * 4096);
     }
     return undefined;
   }

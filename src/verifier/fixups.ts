@@ -32,6 +32,8 @@ export interface KernelImage {
   readonly funcOrigin: number[];
   /** Rewrites bpfkit does not model, with the pc (in the loaded program) where the kernel would apply them. */
   readonly unmodelled: string[];
+  /** The longest the image was along the way (instructions): the kernel's prog->pages grow with it and never shrink. */
+  readonly maxLength: number;
 }
 
 interface Slot { insn: Insn; seen: boolean; ctx: boolean; callMap: number; tailKey: number; loopCb: number }
@@ -62,6 +64,7 @@ class Image {
     }));
     this.lines = lineOffs.map((off, rec) => ({ off, rec }));
     this.subs = [...aux.subprogs.map((start, origin) => ({ start, origin })), { start: insns.length, origin: -1 }];
+    this.maxLength = insns.length;
   }
 
   get length(): number { return this.slots.length; }
@@ -89,6 +92,7 @@ class Image {
       ? { ...old, insn }
       : { insn, seen: old.seen, ctx: false, callMap: -2, tailKey: -1, loopCb: -1 }));
     this.slots.splice(pos, 1, ...fresh);
+    this.maxLength = Math.max(this.maxLength, this.slots.length);
     if (delta === 0) return;
     this.moveBranches(pos, pos + repl.length, (t) => (t <= pos ? t : t + delta), (i) => (i < pos ? i : i - delta));
     for (const l of this.lines) if (l.off > pos) l.off += delta;
@@ -127,6 +131,7 @@ class Image {
   }
 
   readonly dropped: { off: number; rec: number }[] = [];
+  maxLength = 0;
 
   subprogOf(pc: number): number {
     let s = 0;
@@ -322,7 +327,7 @@ export function kernelImage(insns: readonly Insn[], aux: InsnAux, o: KernelImage
   const lineOffs = new Array<number>(o.lineOffs?.length ?? 0).fill(-1);
   for (const l of img.lines) lineOffs[l.rec] = l.off;
   const subs = img.subs.slice(0, -1);
-  return { insns: img.slots.map((s) => s.insn), lineOffs, funcStarts: subs.map((s) => s.start), funcOrigin: subs.map((s) => s.origin), unmodelled };
+  return { insns: img.slots.map((s) => s.insn), lineOffs, funcStarts: subs.map((s) => s.start), funcOrigin: subs.map((s) => s.origin), unmodelled, maxLength: img.maxLength };
 }
 
 /**

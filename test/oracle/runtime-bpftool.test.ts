@@ -50,7 +50,9 @@ function maskXlated(dump: string): string {
       .replace(/(\(85\) call [A-Za-z_][\w.]*)#-?\d+/g, "$1#ADDR")
       .replace(/#bpf_prog_[0-9a-f]{16}_/g, "#bpf_prog_TAG_")
       .replace(/= 0xffffffff[0-9a-f]{8}/g, "= KADDR");
-    if (/\(b7\) r0 = -?\d+/.test(l) && /\(bf\) r0 = r0/.test(lines[i + 1] ?? "") && /\(61\) r0 = \*\(u32 \*\)\(r0 \+0\)/.test(lines.slice(i + 1, i + 4).join(" "))) {
+    // the inlined bpf_get_smp_processor_id: r0 = &cpu_number (a per-CPU offset); r0 = per-CPU(r0); r0 = *(u32 *)r0
+    const next = lines.slice(i + 1, i + 5).filter((x) => /^\s*\d+: /.test(x));
+    if (/\(b7\) r0 = -?\d+/.test(l) && /\(bf\) r0 = r0/.test(next[0] ?? "") && /\(61\) r0 = \*\(u32 \*\)\(r0 \+0\)/.test(next[1] ?? "")) {
       l = l.replace(/r0 = -?\d+/, "r0 = KADDR");
     }
     if (l !== before && !/^\s*;/.test(l)) maskNext = true;
@@ -63,7 +65,7 @@ function maskXlated(dump: string): string {
  * not do as Linux 6.18 does). Any other difference fails the test.
  */
 const XLATED_KNOWN: Readonly<Record<string, string>> = {
-  globals: "the kernel reads a frozen .rodata/.kconfig value as a constant and removes the branch it decides; bpfkit's verifier keeps it unknown",
+  // none on Linux 6.18 over the own fixtures and every elf-sample both sides load (48 objects, BPFKIT_RUNTIME_ALL=1)
 };
 
 function objects(): { name: string; path: string }[] {
