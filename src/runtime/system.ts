@@ -450,7 +450,8 @@ export class System implements Backend {
     const prog: ProgObject = this.register({
       kind: "prog", id: this.nextId.prog++, refs: 0, type: a.progType, name: attrName(a.name),
       tag: progTag(insns, this.opts.tagHash), loaded, xlated, maps: used, btf, jitedKsyms: image.ksyms, unmodelled: image.unmodelled,
-      pages: Math.ceil((72 + image.maxLength * 8) / 4096),
+      // bpf_prog_size: struct bpf_prog up to insns[] (96 bytes on Linux 6.18 x86-64, from its BTF) and the image
+      pages: Math.ceil((96 + image.maxLength * 8) / 4096),
       funcInfo: btf ? image.funcInfo : undefined,
       lineInfo: btf ? image.lineInfo : undefined,
       loadTime: (this.opts.bootNs ?? this.env.bootNs)(), uid: this.opts.uid ?? 0, gpl: licenseIsGplCompatible(a.license ?? ""),
@@ -644,7 +645,7 @@ export class System implements Backend {
       }
     }
     if (o?.kind === "prog" && key === "memlock") {
-      // prog->pages << PAGE_SHIFT: struct bpf_prog (72 bytes on x86-64) and the image at its longest, whole pages
+      // prog->pages << PAGE_SHIFT: struct bpf_prog's header and the image at its longest, whole pages
       return String(o.pages * 4096);
     }
     return undefined;

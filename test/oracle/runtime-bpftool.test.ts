@@ -51,7 +51,7 @@ function maskXlated(dump: string): string {
       .replace(/#bpf_prog_[0-9a-f]{16}_/g, "#bpf_prog_TAG_")
       .replace(/= 0xffffffff[0-9a-f]{8}/g, "= KADDR");
     // the inlined bpf_get_smp_processor_id: r0 = &cpu_number (a per-CPU offset); r0 = per-CPU(r0); r0 = *(u32 *)r0
-    const next = lines.slice(i + 1, i + 5).filter((x) => /^\s*\d+: /.test(x));
+    const next = lines.slice(i + 1, i + 5).filter((x) => /\d+: \(/.test(x)); // plain, opcodes and DOT rows
     if (/\(b7\) r0 = -?\d+/.test(l) && /\(bf\) r0 = r0/.test(next[0] ?? "") && /\(61\) r0 = \*\(u32 \*\)\(r0 \+0\)/.test(next[1] ?? "")) {
       l = l.replace(/r0 = -?\d+/, "r0 = KADDR");
     }
