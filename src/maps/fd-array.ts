@@ -34,8 +34,44 @@ export abstract class FdArrayMap<T> extends BpfMap {
     this.slotChanged(index, entry);
   }
 
-  /** Called whenever slot `index` changes (prog arrays mirror it in shared memory). */
-  protected slotChanged(_index: number, _entry: T | undefined): void {}
+  private table: Uint32Array | undefined;
+  private tableAt = 0;
+
+  /**
+   * Mirrors each slot in shared memory as a u32 (`keyOf`: a program's code address, an inner map's handle), so views
+   * of the map attached in other threads (worker CPUs) read the slots there. Called by constructors of shared types;
+   * only a shared address space gets the table.
+   */
+  protected shareSlots(): void {
+    if (!this.space.shared) return; // no other thread can look: the JS slots stay sparse (max_entries may be huge)
+    const r = this.allocRegion(Math.max(4, this.maxEntries * 4), "slots", false);
+    this.tableAt = r.start;
+    this.table = new Uint32Array(this.space.memory.buffer, r.start, this.maxEntries);
+  }
+
+  /** The u32 a slot is mirrored as (0 for an empty slot). */
+  protected keyOf(_entry: T): number {
+    return 0;
+  }
+
+  /** A slot as another thread's view reads it: the mirrored u32, or undefined when empty. */
+  protected sharedSlot(index: number): number | undefined {
+    if (this.table === undefined || index < 0 || index >= this.maxEntries) return undefined;
+    const k = Atomics.load(this.tableView(), index);
+    return k === 0 ? undefined : k;
+  }
+
+  /** Called whenever slot `index` changes: the shared mirror follows. */
+  protected slotChanged(index: number, entry: T | undefined): void {
+    if (this.table !== undefined) Atomics.store(this.tableView(), index, entry === undefined ? 0 : this.keyOf(entry));
+  }
+
+  /** The table over the current buffer (a grown shared memory keeps old views valid; an unshared one detaches them). */
+  private tableView(): Uint32Array {
+    const b = this.space.memory.buffer;
+    if (this.table!.buffer !== b) this.table = new Uint32Array(b, this.tableAt, this.maxEntries);
+    return this.table!;
+  }
 
   protected slot(index: number): T | undefined {
     return index >= 0 && index < this.maxEntries ? this.slots[index] : undefined;
@@ -107,14 +143,9 @@ function codeKey(prog: unknown): number {
  * CPUs viewing the map (MapOptions.attach) find the target among the programs they were sent.
  */
 export class ProgArrayMap extends FdArrayMap<ProgSlot> {
-  private readonly table: Uint32Array;
-  private readonly tableAt: number;
-
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
-    const r = this.allocRegion(Math.max(4, maxEntries * 4), "tail-call targets", false);
-    this.tableAt = r.start;
-    this.table = new Uint32Array(space.memory.buffer, r.start, maxEntries);
+    this.shareSlots();
   }
 
   override get shareable(): boolean {
@@ -126,11 +157,7 @@ export class ProgArrayMap extends FdArrayMap<ProgSlot> {
    * installed, or in a view attached from another thread, the target's code address.
    */
   getProgram(index: number): unknown {
-    if (index < 0 || index >= this.maxEntries) return undefined;
-    if (this.opts.attach !== undefined) {
-      const k = Atomics.load(this.tableView(), index);
-      return k === 0 ? undefined : k;
-    }
+    if (this.opts.attach !== undefined) return this.sharedSlot(index);
     return this.slot(index)?.prog;
   }
 
@@ -139,14 +166,8 @@ export class ProgArrayMap extends FdArrayMap<ProgSlot> {
     return this.slots.filter((s): s is ProgSlot => s !== undefined).map((s) => s.prog);
   }
 
-  protected override slotChanged(index: number, entry: ProgSlot | undefined): void {
-    Atomics.store(this.tableView(), index, entry === undefined ? 0 : codeKey(entry.prog));
-  }
-
-  /** The table over the current buffer (a grown shared memory keeps old views valid; an unshared one detaches them). */
-  private tableView(): Uint32Array {
-    const b = this.space.memory.buffer;
-    return this.table.buffer === b ? this.table : new Uint32Array(b, this.tableAt, this.maxEntries);
+  protected override keyOf(e: ProgSlot): number {
+    return codeKey(e.prog);
   }
 
   /** Installs (or with undefined, removes) a tail-call target; `id` is what a user-space lookup reports. */
@@ -170,11 +191,26 @@ const progId = (p: unknown): number => {
   return typeof id === "number" ? id : 0;
 };
 
-/** ARRAY_OF_MAPS: a program's lookup yields the inner map's pointer. */
+/** ARRAY_OF_MAPS: a program's lookup yields the inner map's pointer (its handle, mirrored in shared memory). */
 export class ArrayOfMapsMap extends FdArrayMap<BpfMap> {
+  constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
+    super(space, spec, maxEntries, opts);
+    this.shareSlots();
+  }
+
+  override get shareable(): boolean {
+    return true;
+  }
+
   override lookupElem(keyAddr: number): number {
     this.space.assert(keyAddr, 4, false);
-    return this.slot(readU32(this.space.u8, keyAddr))?.address ?? 0;
+    const index = readU32(this.space.u8, keyAddr);
+    if (this.opts.attach !== undefined) return this.sharedSlot(index) ?? 0;
+    return this.slot(index)?.address ?? 0;
+  }
+
+  protected override keyOf(m: BpfMap): number {
+    return m.address;
   }
 
   /** Installs an inner map directly; EINVAL unless it matches the template (map_meta_equal). */
