@@ -31,7 +31,11 @@ export abstract class FdArrayMap<T> extends BpfMap {
       throw sysError("E2BIG", this, `index ${index} past max_entries ${this.maxEntries}`);
     }
     this.slots[index] = entry;
+    this.slotChanged(index, entry);
   }
+
+  /** Called whenever slot `index` changes (prog arrays mirror it in shared memory). */
+  protected slotChanged(_index: number, _entry: T | undefined): void {}
 
   protected slot(index: number): T | undefined {
     return index >= 0 && index < this.maxEntries ? this.slots[index] : undefined;
@@ -63,6 +67,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
     const e = this.resolve(fd);
     if (e === undefined) throw sysError("EBADF", this, `BPF_MAP_UPDATE_ELEM: fd ${fd}`);
     this.slots[index] = e;
+    this.slotChanged(index, e);
   }
 
   protected override sysDelete(keyAddr: number): void {
@@ -79,6 +84,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
     if (index >= this.maxEntries) return -ERRNO.E2BIG;
     if (this.slots[index] === undefined) return -ERRNO.ENOENT;
     this.slots[index] = undefined;
+    this.slotChanged(index, undefined);
     return 0;
   }
 }
@@ -89,11 +95,58 @@ interface ProgSlot {
   readonly id: number;
 }
 
-/** PROG_ARRAY: bpf_tail_call targets. */
+/** A loaded program's code address (the key worker CPUs know it by): a LoadedProgram's, or a runtime object's `loaded`. */
+function codeKey(prog: unknown): number {
+  const p = prog as { code?: { start?: unknown }; loaded?: { code?: { start?: unknown } } } | null;
+  const k = p?.code?.start ?? p?.loaded?.code?.start;
+  return typeof k === "number" ? k : 0;
+}
+
+/**
+ * PROG_ARRAY: bpf_tail_call targets. Each slot's program is mirrored in shared memory as its code address, so worker
+ * CPUs viewing the map (MapOptions.attach) find the target among the programs they were sent.
+ */
 export class ProgArrayMap extends FdArrayMap<ProgSlot> {
-  /** The program at `index` for bpf_tail_call, undefined when the index is out of range or empty. */
+  private readonly table: Uint32Array;
+  private readonly tableAt: number;
+
+  constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
+    super(space, spec, maxEntries, opts);
+    const r = this.allocRegion(Math.max(4, maxEntries * 4), "tail-call targets", false);
+    this.tableAt = r.start;
+    this.table = new Uint32Array(space.memory.buffer, r.start, maxEntries);
+  }
+
+  override get shareable(): boolean {
+    return true;
+  }
+
+  /**
+   * The program at `index` for bpf_tail_call, undefined when the index is out of range or empty: the object user space
+   * installed, or in a view attached from another thread, the target's code address.
+   */
   getProgram(index: number): unknown {
+    if (index < 0 || index >= this.maxEntries) return undefined;
+    if (this.opts.attach !== undefined) {
+      const k = Atomics.load(this.tableView(), index);
+      return k === 0 ? undefined : k;
+    }
     return this.slot(index)?.prog;
+  }
+
+  /** The programs installed now (for sending them to worker CPUs before they run a caller). */
+  targets(): unknown[] {
+    return this.slots.filter((s): s is ProgSlot => s !== undefined).map((s) => s.prog);
+  }
+
+  protected override slotChanged(index: number, entry: ProgSlot | undefined): void {
+    Atomics.store(this.tableView(), index, entry === undefined ? 0 : codeKey(entry.prog));
+  }
+
+  /** The table over the current buffer (a grown shared memory keeps old views valid; an unshared one detaches them). */
+  private tableView(): Uint32Array {
+    const b = this.space.memory.buffer;
+    return this.table.buffer === b ? this.table : new Uint32Array(b, this.tableAt, this.maxEntries);
   }
 
   /** Installs (or with undefined, removes) a tail-call target; `id` is what a user-space lookup reports. */

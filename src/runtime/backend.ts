@@ -4,6 +4,7 @@
 import { BpfError, type BpfErrorCode } from "../errors.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { Btf } from "../btf/parse.ts";
+import type { KernelSymbolTable } from "./ksyms.ts";
 import { ERRNO, errnoName } from "../uapi/index.ts";
 
 export type ObjectKind = "prog" | "map" | "btf" | "link";
@@ -243,6 +244,8 @@ export interface Backend {
   kernelBtf(): Btf | undefined;
   /** Values for `__kconfig` externs (LINUX_KERNEL_VERSION, CONFIG_*), as libbpf reads them from the kernel. */
   kconfig(): Readonly<Record<string, number | bigint | boolean | string>> | undefined;
+  /** The kernel's symbols (/proc/kallsyms) when the backend models them itself; Linux's are read from procfs. */
+  kernelSymbols?(): KernelSymbolTable;
 
   mapCreate(a: MapCreateAttr): number;
   mapLookupElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): void;
