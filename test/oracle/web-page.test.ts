@@ -264,6 +264,36 @@ test("Program tab: verify and run print what the CLI prints; the failing path is
   assert.deepEqual(lines, Array.from({ length: n }, (_, i) => `cpu ${i}: 1000 runs, 2000 insns, last r0 ${i}`));
 });
 
+test("worker CPUs: a clang object's program runs on every worker CPU, sharing its maps (per-CPU exact, plain racy)", async (t) => {
+  if (skipped(t)) return;
+  const built = buildOwnCorpus(join(import.meta.dirname, "../fixtures/web"));
+  if (typeof built === "string") { console.log(`SKIP object on worker CPUs: ${built}`); t.skip(built); return; }
+  const n = await page.evaluate(() => (globalThis as unknown as { bpfkitPage: { workerCpus: number } }).bpfkitPage.workerCpus);
+  if (n < 2) { console.log("SKIP object on worker CPUs: the page is not cross-origin isolated (one CPU)"); t.skip("one CPU"); return; }
+  const obj = built.find((b) => b.name === "cpus")!;
+  await page.click("#tab-program");
+  await page.setInputFiles("#prog-file", obj.path);
+  await settled();
+  await page.click("#run-cpus-go");
+  const label = obj.path.split("/").pop()!;
+  await page.waitForFunction(() => (document.querySelector("#run-cpus")?.textContent ?? "").includes("cpu"), undefined, { timeout: 20_000 });
+  const lines = ((await page.textContent("#run-cpus")) ?? "").trim().split("\n");
+  assert.deepEqual(lines.map((l) => l.replace(/, \d+ insns/, "")),
+    Array.from({ length: n }, (_, i) => `${label}:count_runs: cpu ${i}: 1000 runs, last r0 ${i}`), "bpf_get_smp_processor_id() is each worker's index");
+  await page.click("#tab-maps");
+  const perCpu = page.locator("#maps-list .map").filter({ hasText: "per_cpu: percpu_array" });
+  assert.equal((await perCpu.locator("tbody td").allTextContents())[1], Array.from({ length: n }, (_, cpu) => `cpu${cpu}: 1000`).join(", "),
+    "each CPU counted exactly its own runs in its own slot");
+  const plain = page.locator("#maps-list .map").filter({ hasText: "shared: array" });
+  const cells = await plain.locator("tbody td").allTextContents();
+  const value = Number(cells[1]);
+  assert.ok(value > 0 && value <= n * 1000, `plain array: ${cells.join(" | ")}`);
+  console.log(`web worker CPUs: ${n} x 1000 runs of a clang object: per-CPU slots exact, plain array ${value} (${n * 1000 - value} lost updates)`);
+  await page.click("#tab-program");
+  await page.click("#prog-asm-back");
+  await shot("object-cpus");
+});
+
 test("Program and Maps tabs: a clang object's verdict, run and maps", async (t) => {
   if (skipped(t)) return;
   const built = buildOwnCorpus();

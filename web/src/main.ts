@@ -275,22 +275,44 @@ function runProgram(): P.RunOutput {
   return r;
 }
 
-/** Assembly programs fired on every worker CPU at once over one shared address space (isolated pages only): each CPU
- * reports its runs, instructions and last r0 (bpf_get_smp_processor_id() gives the CPU's index). */
+/** Programs fired on every worker CPU at once over one shared address space (isolated pages only): an assembly
+ * program, or the chosen program of an object (opened into a System over shared memory, so every CPU updates the
+ * object's maps, shown on the Maps tab). Each CPU reports its runs, instructions and last r0
+ * (bpf_get_smp_processor_id() gives the CPU's index). */
 let cpuPool: Promise<WebCpuPool> | undefined;
+let objectPool: { pool: WebCpuPool; obj: P.SharedObject } | undefined;
 async function runOnCpus(repeat = 1000): Promise<string> {
   const out = $("run-cpus");
   out.hidden = false;
+  const report = (rs: readonly { cpu: number; runs: number; insns: number; lastR0: number | bigint; faults: number; error?: string }[], label = "") =>
+    rs.map((r) => `${label}cpu ${r.cpu}: ${r.runs} runs, ${r.insns} insns, last r0 ${r.lastR0}${r.faults ? `, ${r.faults} faults: ${r.error}` : ""}`).join("\n") + "\n";
   try {
-    if (elf) throw new Error("worker CPUs run assembly programs here; objects run on one CPU");
-    const space = await (cpuPool ??= WebCpuPool.start(new AddressSpace({ shared: true }), workerCpus)).then((p) => p.space);
-    const pool = await cpuPool;
-    const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
-    const prog = vm.load(assemble(progEditor.text()), { type: "raw", name: "prog.s" });
-    try {
-      const rs = await pool.fire(prog, repeat);
-      out.textContent = rs.map((r) => `cpu ${r.cpu}: ${r.runs} runs, ${r.insns} insns, last r0 ${r.lastR0}${r.faults ? `, ${r.faults} faults: ${r.error}` : ""}`).join("\n") + "\n";
-    } finally { vm.unload(prog); }
+    if (elf) {
+      objectPool?.pool.close();
+      objectPool?.obj.close();
+      objectPool = undefined;
+      const obj = P.openSharedObject(elf.bytes, elf.name, workerCpus);
+      const pool = await WebCpuPool.start(obj.sys.space, workerCpus);
+      objectPool = { pool, obj };
+      const want = $<HTMLSelectElement>("prog-name").value;
+      let text = "";
+      for (const [name, prog] of obj.programs) {
+        if (want && name !== want) continue;
+        text += report(await pool.fire(prog, repeat), `${elf.name}:${name}: `);
+      }
+      for (const [name, why] of obj.skipped) if (!want || name === want) text += `${elf.name}:${name}: ${why}\n`;
+      out.textContent = text;
+      live = obj.live;
+      renderMaps();
+    } else {
+      const space = await (cpuPool ??= WebCpuPool.start(new AddressSpace({ shared: true }), workerCpus)).then((p) => p.space);
+      const pool = await cpuPool;
+      const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+      const prog = vm.load(assemble(progEditor.text()), { type: "raw", name: "prog.s" });
+      try {
+        out.textContent = report(await pool.fire(prog, repeat));
+      } finally { vm.unload(prog); }
+    }
   } catch (e) { out.textContent = e instanceof Error ? e.message : String(e); }
   return out.textContent ?? "";
 }

@@ -14,6 +14,7 @@ import type { BpfObject, ProgramSpec } from "../../src/object/index.ts";
 import { explain, verify } from "../../src/verifier/index.ts";
 import type { VerifyResult } from "../../src/verifier/index.ts";
 import { AddressSpace } from "../../src/vm/index.ts";
+import type { LoadedProgram } from "../../src/vm/index.ts";
 import { createEngine, type EngineKind } from "../../src/jit/index.ts";
 import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
 import { RingBufMap } from "../../src/maps/index.ts";
@@ -458,6 +459,31 @@ export function runSource(src: ProgramSource, dataHex: string, engine: EngineKin
   const specs = new Map(obj.object.maps.map((s) => [s.name, s]));
   const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
   return { text, ...(r0 !== undefined ? { r0 } : {}), ringbuf, printk, command, live: { maps, btf: obj.object.btf, types } };
+}
+
+/** An object opened for worker CPUs: a VM System over a shared address space (the page's Web Worker CPUs run its
+ * programs there, sharing its maps), with its programs' loaded images and its maps for the Maps tab. */
+export interface SharedObject {
+  readonly sys: System;
+  readonly programs: ReadonlyMap<string, LoadedProgram>;
+  readonly skipped: ReadonlyMap<string, string>;
+  readonly live: LiveObject;
+  close(): void;
+}
+
+/** Opens `elf` through the runtime's openObject into a System with `nCpus` CPUs over shared memory. */
+export function openSharedObject(elf: Uint8Array, fileName: string, nCpus: number, engine: EngineKind = "interp"): SharedObject {
+  const sys = new System({ env: hostEnv(), engine, nCpus, shared: true });
+  const obj = openObject(sys, elf, { fileName });
+  const programs = new Map<string, LoadedProgram>();
+  for (const [name, p] of obj.programs) {
+    const o = sys.object(p.fd);
+    if (o?.kind === "prog") programs.set(name, o.loaded);
+  }
+  const maps = [...obj.maps.values()];
+  const specs = new Map(obj.object.maps.map((m) => [m.name, m]));
+  const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
+  return { sys, programs, skipped: obj.skipped, live: { maps, btf: obj.object.btf, types }, close: () => obj.close() };
 }
 
 /** The maps of the last run, kept so the Maps tab can edit them, with the BTF type ids of their keys and values. */
