@@ -88,7 +88,7 @@ function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
   const g = (name: string, valtype: number): Import => ({ module: "env", name, kind: "global", valtype, mutable: true });
   return [
-    f("helper", T_HELPER), f("access", T_ACCESS), f("budget_out", T_I32I32), f("fault", T_I32I32), f("tail", T_TAIL),
+    f("helper", T_HELPER), f("access", T_ACCESS), f("budget_out", T_LDADDR), f("fault", T_I32I32), f("tail", T_TAIL),
     f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX),
     { module: "env", name: "mem", kind: "memory", shared, ...(shared ? { max: 65536 } : {}) },
     { module: "env", name: "table", kind: "table", min: 0 },
@@ -306,9 +306,22 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   const b = st.blocks[pos]!, c = st.code;
   c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
-  // budget -= count; if (budget < 0) budget_out(start, count)
+  // budget -= count; if (budget < 0) budget_out(start, count). When an instruction before the block's last may fault
+  // or exit (a checked access, LD_ABS/LD_IND), the registers go to scratch first: the engine then runs the block on
+  // the interpreter, which faults, runs out or (LD_ABS out of bounds) exits the frame, returning 1: return r0-r5.
   c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
+  c.scope(OP.if, 0x40); spillBudget(c, st.scratch);
+  let risky = false;
+  for (let pc = b.start; pc < b.end - 1; pc++) { if (mayStop(p, pc, opts.proven)) risky = true; if (p.op[pc] === 0x18) pc++; }
+  if (risky) for (let r = 0; r <= 10; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
+  c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET);
+  if (risky) {
+    c.scope(OP.if, 0x40);
+    for (let r = 0; r <= 5; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
+    reloadBudget(c, st.scratch); ret(c);
+    c.op(OP.end);
+  } else c.op(OP.drop);
+  c.op(OP.end);
   for (let pc = b.start; pc < b.end; pc++) {
     c.at(pc);
     const last = pc + (p.op[pc] === 0x18 ? 2 : 1) >= b.end;
@@ -316,6 +329,16 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
     if (p.op[pc] === 0x18) pc++;
   }
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
+}
+
+/**
+ * May the instruction at `pc` end a run before the next one (a fault, or LD_ABS/LD_IND's exit)? Memory accesses the
+ * verifier did not prove, and packet loads. The budget slow path and the engine's budget_out decide with this alone.
+ */
+export function mayStop(p: CompileInput, pc: number, proven: ReadonlySet<number> | undefined): boolean {
+  const c = p.op[pc]!, cls = c & 7;
+  if (cls === 0) return (c & 0xe0) === 0x20 || (c & 0xe0) === 0x40;
+  return (cls === 1 || cls === 2 || cls === 3) && !(proven?.has(pc) ?? false);
 }
 
 let scratchBase = 0; // the scratch address of the module being compiled (for ret)

@@ -4,6 +4,6 @@
 // semantics). May import: isa, vm, helpers, maps, verifier (facts). Pure.
 export { JitVm, type JitLoadOptions } from "./engine.ts";
 export { compileModule, type CompiledModule, type ListingLine } from "./compile.ts";
-export { createEngine, engineKind, ENGINE_KINDS, type Engine, type EngineKind } from "./select.ts";
+export { createEngine, DEFAULT_ENGINE, engineKind, ENGINE_KINDS, type Engine, type EngineKind } from "./select.ts";
 export { jitedText } from "./listing.ts";
 export { compileClassicFilter, type WasmClassicFilter } from "./cbpf.ts";

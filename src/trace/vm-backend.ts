@@ -3,7 +3,7 @@
 // tick) on a chosen CPU, and output in bpftrace's format from the same printers the Linux backend uses. Until the
 // runtime's attach points land, the caller is the event source.
 import { AddressSpace } from "../vm/memory.ts";
-import { createEngine, type Engine, type EngineKind } from "../jit/select.ts";
+import { createEngine, DEFAULT_ENGINE, type Engine, type EngineKind } from "../jit/select.ts";
 import type { LoadedProgram } from "../vm/program.ts";
 import { createMap } from "../maps/create.ts";
 import type { BpfMap } from "../maps/index.ts";
@@ -18,7 +18,7 @@ export interface VmTraceOptions {
   readonly cpus?: number;
   /** the address space to create maps and programs in (shared, for worker-thread CPUs) */
   readonly space?: AddressSpace;
-  /** the interpreter (default) or the WebAssembly JIT */
+  /** the WebAssembly JIT (default) or the interpreter */
   readonly engine?: EngineKind;
   readonly env?: HelperEnv;
   readonly mode?: OutputMode;
@@ -47,7 +47,7 @@ export class VmTrace {
     this.perf = this.maps[script.perfMap] as PerfEventArrayMap;
     this.perf.openBuffers(64);
     const env = opts.env ?? deterministicEnv();
-    this.vms = Array.from({ length: this.cpus }, (_, cpu) => createEngine(opts.engine ?? "interp", this.space, { helpers: defaultHelpers, env, cpu }));
+    this.vms = Array.from({ length: this.cpus }, (_, cpu) => createEngine(opts.engine ?? DEFAULT_ENGINE, this.space, { helpers: defaultHelpers, env, cpu }));
     const resolve = { map: (_kind: number, idx: number) => this.maps[idx]!.address };
     this.progs = this.vms.map((vm) => script.programs.map((p) => vm.load(p.insns, { type: p.progType, name: p.name, resolve } as never)));
     script.maps.forEach((L, i) => {

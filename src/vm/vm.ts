@@ -159,6 +159,26 @@ export class Vm {
     return new RunResult(L[0]! >>> 0, H[0]! >>> 0, budget - this.budget);
   }
 
+  /**
+   * Runs `prog` from `pc` with the registers already in `lo`/`hi`, in call frame `depth`, with `budget` instructions
+   * left: until the frame exits, a fault, or the budget runs out. The JIT hands the rest of a block over this way when
+   * its budget runs out inside the block, so whichever comes first, a fault or the exhaustion, is reported as here.
+   */
+  resume(prog: LoadedProgram, pc: number, depth: number, budget: number, opts: RunOptions = {}): RunResult {
+    this.budget = budget;
+    this.depth = depth;
+    this.tailCalls = 0;
+    this.packet = opts.packet;
+    this.ctxRegion = opts.ctxRegion;
+    this.ctxWritable = opts.ctxWritable;
+    const call = this.call;
+    call.ctx = opts.ctx ?? 0;
+    call.packet = opts.packet;
+    call.cpu = opts.cpu ?? this.defaultCpu;
+    this.exec(prog, pc, depth);
+    return new RunResult(this.lo[0]! >>> 0, this.hi[0]! >>> 0, budget - this.budget);
+  }
+
   /** Address of the top of call frame `i`'s stack (r10 in that frame). */
   stackTop(frame = 0): number {
     return this.stackRegions[frame]!.start + MAX_BPF_STACK;
