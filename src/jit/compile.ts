@@ -312,9 +312,12 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
   c.scope(OP.if, 0x40); spillBudget(c, st.scratch);
   let risky = false;
-  for (let pc = b.start; pc < b.end - 1; pc++) { if (mayStop(p, pc, opts.proven)) risky = true; if (p.op[pc] === 0x18) pc++; }
+  for (let pc = b.start; pc < b.end - 1; pc++) {
+    if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = true;
+    if (p.op[pc] === 0x18) pc++;
+  }
   if (risky) for (let r = 0; r <= 10; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
-  c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET);
+  c.i32(b.start); c.i32(risky ? b.count | BUDGET_SPILLED : b.count); c.opu(OP.call, F_BUDGET);
   if (risky) {
     c.scope(OP.if, 0x40);
     for (let r = 0; r <= 5; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
@@ -339,6 +342,17 @@ export function mayStop(p: CompileInput, pc: number, proven: ReadonlySet<number>
   const c = p.op[pc]!, cls = c & 7;
   if (cls === 0) return (c & 0xe0) === 0x20 || (c & 0xe0) === 0x40;
   return (cls === 1 || cls === 2 || cls === 3) && !(proven?.has(pc) ?? false);
+}
+
+/** budget_out's count carries this bit when the registers were spilled (the block has an access that may fault). */
+export const BUDGET_SPILLED = 0x40000000;
+
+/** A load/store at r10 + off inside the frame, with r10 never written: it cannot fault (and runs unchecked). */
+function inFrame(p: CompileInput, st: FnState, pc: number): boolean {
+  const c = p.op[pc]!, cls = c & 7;
+  if (!st.r10Fixed || (cls !== 1 && cls !== 2 && cls !== 3) || (c & 0xe0) === 0xc0) return false;
+  const reg = cls === 1 ? p.src[pc]! : p.dst[pc]!, off = p.off[pc]!;
+  return reg === 10 && off >= -512 && off + SIZE_OF[(c >> 3) & 3]! <= 0;
 }
 
 let scratchBase = 0; // the scratch address of the module being compiled (for ret)
@@ -374,26 +388,39 @@ function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: b
   }
 }
 
+// per-width opcode tables (module constants: emitAlu/emitCond run once per instruction and allocate nothing)
+interface AluOps { add: number; sub: number; mul: number; or: number; and: number; xor: number; shl: number; shr: number;
+  sar: number; divu: number; divs: number; remu: number; rems: number; eqz: number; type: number }
+const ALU_T64: AluOps = {
+  add: OP.i64_add, sub: OP.i64_sub, mul: OP.i64_mul, or: OP.i64_or, and: OP.i64_and, xor: OP.i64_xor, shl: OP.i64_shl,
+  shr: OP.i64_shr_u, sar: OP.i64_shr_s, divu: OP.i64_div_u, divs: OP.i64_div_s, remu: OP.i64_rem_u, rems: OP.i64_rem_s,
+  eqz: OP.i64_eqz, type: I64,
+};
+const ALU_T32: AluOps = {
+  add: OP.i32_add, sub: OP.i32_sub, mul: OP.i32_mul, or: OP.i32_or, and: OP.i32_and, xor: OP.i32_xor, shl: OP.i32_shl,
+  shr: OP.i32_shr_u, sar: OP.i32_shr_s, divu: OP.i32_div_u, divs: OP.i32_div_s, remu: OP.i32_rem_u, rems: OP.i32_rem_s,
+  eqz: OP.i32_eqz, type: I32,
+};
+const CMP64 = [OP.i64_eq, OP.i64_gt_u, OP.i64_ge_u, OP.i64_ne, OP.i64_gt_s, OP.i64_ge_s, OP.i64_lt_u, OP.i64_le_u, OP.i64_lt_s, OP.i64_le_s, OP.i64_and, OP.i64_ne];
+const CMP32 = [OP.i32_eq, OP.i32_gt_u, OP.i32_ge_u, OP.i32_ne, OP.i32_gt_s, OP.i32_ge_s, OP.i32_lt_u, OP.i32_le_u, OP.i32_lt_s, OP.i32_le_s, OP.i32_and, OP.i32_ne];
+
+// Operand pushes of one ALU instruction (64-bit registers, or their low halves for ALU32).
+let aluC: Code, alu64 = false, aluUseSrc = false, aluD = 0, aluS = 0, aluK = 0;
+function srcVal(): void {
+  const c = aluC;
+  if (alu64) { if (aluUseSrc) c.get(aluS); else c.i64(aluK, aluK >> 31); }
+  else if (aluUseSrc) { c.get(aluS); c.op(OP.i32_wrap_i64); } else c.i32(aluK);
+}
+function dstVal(): void { aluC.get(aluD); if (!alu64) aluC.op(OP.i32_wrap_i64); }
+function finish(): void { if (!alu64) aluC.op(OP.i64_extend_i32_u); aluC.set(aluD); }
+function zero(): void { if (alu64) aluC.i64(0, 0); else aluC.i32(0); }
+function minus1(): void { if (alu64) aluC.i64(-1, -1); else aluC.i32(-1); }
+function simple(o: number): void { dstVal(); srcVal(); aluC.op(o); finish(); }
+
 function emitAlu(c: Code, code: number, d: number, s: number, off: number, k: number): void {
   const is64 = (code & 7) === 7, useSrc = (code & 8) !== 0, op = code & 0xf0;
-  const srcVal = (): void => {
-    if (is64) { if (useSrc) c.get(s); else c.i64(k, k >> 31); }
-    else if (useSrc) { c.get(s); c.op(OP.i32_wrap_i64); } else c.i32(k);
-  };
-  const dstVal = (): void => { c.get(d); if (!is64) c.op(OP.i32_wrap_i64); };
-  const finish = (): void => { if (!is64) c.op(OP.i64_extend_i32_u); c.set(d); };
-  const T = is64 ? {
-    add: OP.i64_add, sub: OP.i64_sub, mul: OP.i64_mul, or: OP.i64_or, and: OP.i64_and, xor: OP.i64_xor, shl: OP.i64_shl,
-    shr: OP.i64_shr_u, sar: OP.i64_shr_s, divu: OP.i64_div_u, divs: OP.i64_div_s, remu: OP.i64_rem_u, rems: OP.i64_rem_s,
-    eqz: OP.i64_eqz, type: I64,
-  } : {
-    add: OP.i32_add, sub: OP.i32_sub, mul: OP.i32_mul, or: OP.i32_or, and: OP.i32_and, xor: OP.i32_xor, shl: OP.i32_shl,
-    shr: OP.i32_shr_u, sar: OP.i32_shr_s, divu: OP.i32_div_u, divs: OP.i32_div_s, remu: OP.i32_rem_u, rems: OP.i32_rem_s,
-    eqz: OP.i32_eqz, type: I32,
-  };
-  const zero = (): void => { if (is64) c.i64(0, 0); else c.i32(0); };
-  const minus1 = (): void => { if (is64) c.i64(-1, -1); else c.i32(-1); };
-  const simple = (o: number): void => { dstVal(); srcVal(); c.op(o); finish(); };
+  aluC = c; alu64 = is64; aluUseSrc = useSrc; aluD = d; aluS = s; aluK = k;
+  const T = is64 ? ALU_T64 : ALU_T32;
   switch (op) {
     case 0x00: simple(T.add); return;
     case 0x10: simple(T.sub); return;
@@ -479,12 +506,9 @@ function bswap32(c: Code): void {
 /** Push the i32 condition of a conditional jump. */
 function emitCond(c: Code, code: number, d: number, s: number, k: number): void {
   const is64 = (code & 7) === 5, useSrc = (code & 8) !== 0, op = code & 0xf0;
-  const val = (r: number): void => { c.get(r); if (!is64) c.op(OP.i32_wrap_i64); };
-  const imm = (): void => { if (is64) c.i64(k, k >> 31); else c.i32(k); };
-  const src = (): void => { if (useSrc) val(s); else imm(); };
-  const O = is64 ? [OP.i64_eq, OP.i64_gt_u, OP.i64_ge_u, OP.i64_ne, OP.i64_gt_s, OP.i64_ge_s, OP.i64_lt_u, OP.i64_le_u, OP.i64_lt_s, OP.i64_le_s, OP.i64_and, OP.i64_ne]
-    : [OP.i32_eq, OP.i32_gt_u, OP.i32_ge_u, OP.i32_ne, OP.i32_gt_s, OP.i32_ge_s, OP.i32_lt_u, OP.i32_le_u, OP.i32_lt_s, OP.i32_le_s, OP.i32_and, OP.i32_ne];
-  val(d); src();
+  const O = is64 ? CMP64 : CMP32;
+  c.get(d); if (!is64) c.op(OP.i32_wrap_i64);
+  if (useSrc) { c.get(s); if (!is64) c.op(OP.i32_wrap_i64); } else if (is64) c.i64(k, k >> 31); else c.i32(k);
   switch (op) {
     case 0x10: c.op(O[0]!); return;
     case 0x20: c.op(O[1]!); return;

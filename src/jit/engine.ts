@@ -16,7 +16,7 @@ import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program
 import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -281,11 +281,12 @@ export class JitVm {
    * the code spilled (mayStop decides both sides) and reports what it meets first, or exits the frame (LD_ABS out
    * of bounds): then the registers go back to scratch and 1 tells the code to return.
    */
-  private budgetOut(p: LoadedProgram, proven: ReadonlySet<number>, start: number, count: number): number {
+  private budgetOut(p: LoadedProgram, proven: ReadonlySet<number>, start: number, flaggedCount: number): number {
+    const spilled = (flaggedCount & BUDGET_SPILLED) !== 0, count = flaggedCount & ~BUDGET_SPILLED;
     const before = this.budgetLeft + count;
     let pc = start;
     let risky = false;
-    for (let i = 0; i < before; i++) { if (mayStop(p, pc, proven)) risky = true; pc += p.op[pc] === 0x18 ? 2 : 1; }
+    for (let i = 0; i < before; i++) { if (spilled && mayStop(p, pc, proven)) risky = true; pc += p.op[pc] === 0x18 ? 2 : 1; }
     this.budgetLeft = 0;
     if (!risky) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
     const vm = this.interp ??= new Vm(this.space, { helpers: this.helpers });
