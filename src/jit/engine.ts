@@ -289,7 +289,7 @@ export class JitVm {
     for (let i = 0; i < before; i++) { if (spilled && mayStop(p, pc, proven)) risky = true; pc += p.op[pc] === 0x18 ? 2 : 1; }
     this.budgetLeft = 0;
     if (!risky) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
-    const vm = this.interp ??= new Vm(this.space, { helpers: this.helpers });
+    const vm = this.interp ??= new Vm(this.space, { helpers: this.helpers, stackRegions: this.stackRegions });
     const v = this.view(), r = this.regIdx;
     for (let i = 0; i <= 10; i++) { vm.lo[i] = v[r + 2 * i]!; vm.hi[i] = v[r + 2 * i + 1]!; }
     const res = vm.resume(p, start, this.gDepth.value as number, before, {

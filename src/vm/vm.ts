@@ -30,6 +30,8 @@ export interface VmOptions {
   readonly budget?: number;
   /** CPU number reported to helpers (default 0). */
   readonly cpu?: number;
+  /** Stack frames to use instead of allocating MAX_CALL_FRAMES new ones (the JIT lends its own to the interpreter). */
+  readonly stackRegions?: readonly Region[];
 }
 
 export interface RunOptions {
@@ -105,7 +107,7 @@ export class Vm {
     this.defaultBudget = opts.budget ?? 1 << 28;
     this.defaultCpu = opts.cpu ?? 0;
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
-      this.stackRegions.push(space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
+      this.stackRegions.push(opts.stackRegions?.[i] ?? space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
     }
     this.programOf = opts.programOf ?? ((e) => (isLoadedProgram(e) ? e : undefined));
     const mapAt = opts.mapAt ?? ((addr: number) => mapFromAddress(space, addr) as ProgramMap | undefined);
