@@ -142,6 +142,11 @@ export class JitVm {
     return this.unit(p, entry).module;
   }
 
+  /** Address of the top of call frame `i`'s stack (r10 in that frame), as the interpreter's Vm.stackTop. */
+  stackTop(frame = 0): number {
+    return this.stackRegions[frame]!.start + MAX_BPF_STACK;
+  }
+
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
     let unit = this.lastUnit;
     if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }

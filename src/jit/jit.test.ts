@@ -88,6 +88,21 @@ test("a block whose budget runs out after a faulting access reports the fault; o
   }
 });
 
+test("stack slots kept in locals: mixed-width loads and stores give the interpreter's values and frame bytes", () => {
+  const asm = "stdw [%r10-8], -1\nstb [%r10-7], 0x12\nsth [%r10-4], 0x3456\nmov %r1, 0x789a\nstxw [%r10-16], %r1\n"
+    + "stxb [%r10-13], %r1\nldxh %r2, [%r10-6]\nldxb %r3, [%r10-8]\nldxw %r4, [%r10-4]\nldxdw %r5, [%r10-16]\n"
+    + "mov %r0, %r2\nlsh %r0, 8\nxor %r0, %r3\nlsh %r0, 16\nxor %r0, %r4\nadd %r0, %r5\nldxdw %r6, [%r10-8]\nxor %r0, %r6\nexit";
+  const frames: string[] = [];
+  for (const kind of ["interp", "jit"] as const) {
+    const space = new AddressSpace();
+    const e = createEngine(kind, space, { helpers: defaultHelpers, env: deterministicEnv() });
+    const r = e.run(e.load(assemble(asm)), {});
+    const top = kind === "jit" ? (e as JitVm).stackTop(0) : (e as Vm).stackTop(0);
+    frames.push(`${r.toString()} ${[...space.u8.subarray(top - 16, top)].join(",")}`);
+  }
+  assert.equal(frames[1], frames[0]);
+});
+
 test("tail calls: a hit jumps, a miss falls through, a self-tail-call stops after 33", () => {
   for (const idx of [1, 2, 9]) {
     const [a, b] = both((space, e) => {
