@@ -280,9 +280,12 @@ const SLOT0 = 17;
 const NO_SLOTS: ReadonlyMap<number, number> = new Map();
 let slots: ReadonlyMap<number, number> = NO_SLOTS; // frame offset (multiple of 8, < 0) → local, for the function being compiled
 const MAX_SLOTS = 16;
+/** Each call-out site (a block's budget slow path, a checked access) writes every slot back: bound the code it adds. */
+const MAX_FLUSH_WORK = 512;
 
 function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): ReadonlyMap<number, number> {
   const found = new Map<number, number>();
+  let sites = blocks.length;
   for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
     const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
     if (c === 0x18) { pc++; continue; }
@@ -296,13 +299,13 @@ function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): Readon
     } else if (cls === 4 || cls === 7) { if ((c & 8) && s === 10) return NO_SLOTS; }
     else if (cls === 5 || cls === 6) { if (d === 10 || ((c & 8) && s === 10)) return NO_SLOTS; }
     else if (cls === 0 && (c & 0xe0) === 0x40 && s === 10) return NO_SLOTS;
-    if (base < 0) continue;
+    if (base < 0) { if (cls === 1 || cls === 2 || cls === 3) sites++; continue; }
     const off = p.off[pc]!, size = SIZE_OF[(c >> 3) & 3]!;
     if (off < -512 || off + size > 0 || (off & 7) + size > 8) return NO_SLOTS;
     const slot = off & ~7;
     if (!found.has(slot)) { if (found.size === MAX_SLOTS) return NO_SLOTS; found.set(slot, SLOT0 + found.size); }
   }
-  return found;
+  return sites * found.size > MAX_FLUSH_WORK ? NO_SLOTS : found;
 }
 
 function loadSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.mem(OP.i64_load, 3, off + 512); c.set(l); } }
