@@ -1,6 +1,7 @@
-// Offline filtering speed: packets per second of `bpfkit filter -r FILE -w OUT EXPR` (the command run in process:
-// read the capture, compile, filter, write the matches; Node's start-up is not counted, tcpdump's process start is) against `tcpdump -r FILE -w /dev/null EXPR` on the same generated capture,
-// for a few filters, in the same run. The capture is generated in a temporary directory and deleted afterwards.
+// Offline filtering speed: packets per second of `bpfkit filter -r FILE -w /dev/null EXPR` on both engines (the command
+// run in process: read the capture, compile, filter, write the matches; Node's start-up is not counted, tcpdump's
+// process start is) against `tcpdump -r FILE -w /dev/null EXPR` on the same generated capture, for a few filters, in
+// the same run. The capture is generated in a temporary directory and deleted afterwards.
 import { performance } from "node:perf_hooks";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,7 +55,7 @@ export function generate(n: number): Uint8Array {
 }
 
 /** `bpfkit filter -r FILE -w OUT EXPR`, in process (its stderr summary line is captured for the match count). */
-async function bpfkitRun(file: string, out: string, expr: string, engine = "interp"): Promise<number> {
+async function bpfkitRun(file: string, out: string, expr: string, engine: string): Promise<number> {
   const write = process.stderr.write.bind(process.stderr);
   let line = "";
   process.stderr.write = ((chunk: string) => { line += chunk; return true; }) as typeof process.stderr.write;
@@ -66,50 +67,42 @@ async function bpfkitRun(file: string, out: string, expr: string, engine = "inte
   return Number(/^(\d+) packets matched/.exec(line)?.[1] ?? NaN);
 }
 
+const RUNS = 5;
+const rate = (ms: number): string => Math.round(PACKETS / (ms / 1000)).toLocaleString("en-US").padStart(11);
+
 export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bpfkit-filter-bench-"));
   try {
     const file = join(dir, "bench.pcap");
     writeFileSync(file, generate(PACKETS));
     const haveTcpdump = spawnSync("tcpdump", ["--version"]).status === 0;
-    console.log(`filter: ${PACKETS} packets, offline filtering with -w (packets/second, higher is better)`);
-    // Warm the reader and the record loop once (tcpdump is compiled ahead of time; our loop needs the JIT).
-    await bpfkitRun(file, join(dir, "warm.pcap"), "ip or ip6");
-    let bestT = NaN;
+    console.log(`filter: ${PACKETS} packets, offline filtering with -w /dev/null for both tools (packets/second, higher is better;`);
+    console.log(`  best of ${RUNS} interleaved runs each; bpfkit in process (Node's start-up not counted), tcpdump as a process)`);
+    if (!haveTcpdump) console.log("  (tcpdump not installed: no comparison)");
+    // Warm the reader and the record loop once (tcpdump is compiled ahead of time; our loop needs V8's JIT).
+    for (const engine of ["jit", "interp"]) await bpfkitRun(file, "/dev/null", "ip or ip6", engine);
     for (const expr of FILTERS) {
-      // best of 3 runs for both tools: the machine is shared, and the first run includes JIT warm-up
-      let best = Infinity;
+      // interleaved, best of RUNS for each: the machine is shared
+      const best = { jit: Infinity, interp: Infinity, tcpdump: Infinity };
       let matched = 0;
-      for (let r = 0; r < 3; r++) {
-        const t = performance.now();
-        matched = await bpfkitRun(file, join(dir, "out.pcap"), expr);
-        best = Math.min(best, performance.now() - t);
-      }
-      const ours = PACKETS / (best / 1000);
-      let line = `  ${expr.padEnd(52)} bpfkit ${Math.round(ours).toLocaleString("en-US").padStart(11)} pkt/s (${matched} matched)`;
-      if (haveTcpdump) {
-        bestT = Infinity;
-        let r = spawnSync("true", { encoding: "utf8" });
-        for (let k = 0; k < 3; k++) {
+      let failed = "";
+      for (let r = 0; r < RUNS; r++) {
+        for (const engine of ["jit", "interp"] as const) {
           const t = performance.now();
-          r = spawnSync("tcpdump", ["-r", file, "-w", "/dev/null", "--", expr], { encoding: "utf8" });
-          bestT = Math.min(bestT, performance.now() - t);
+          matched = await bpfkitRun(file, "/dev/null", expr, engine);
+          best[engine] = Math.min(best[engine], performance.now() - t);
         }
-        const theirs = PACKETS / (bestT / 1000);
-        line += r.status === 0
-          ? `  tcpdump ${Math.round(theirs).toLocaleString("en-US").padStart(11)} pkt/s  ratio ${(ours / theirs).toFixed(2)}x`
-          : `  tcpdump failed: ${r.stderr.trim()}`;
-      } else line += "  (tcpdump not installed: no comparison)";
-      console.log(line);
-      // the same filter converted to eBPF on the WebAssembly JIT (--engine jit)
-      let bestJ = Infinity;
-      for (let r = 0; r < 2; r++) {
+        if (!haveTcpdump) continue;
         const t = performance.now();
-        await bpfkitRun(file, join(dir, "out.pcap"), expr, "jit");
-        bestJ = Math.min(bestJ, performance.now() - t);
+        const res = spawnSync("tcpdump", ["-r", file, "-w", "/dev/null", "--", expr], { encoding: "utf8" });
+        best.tcpdump = Math.min(best.tcpdump, performance.now() - t);
+        if (res.status !== 0) failed = res.stderr.trim();
       }
-      console.log(`  ${"".padEnd(52)} --engine jit ${Math.round(PACKETS / (bestJ / 1000)).toLocaleString("en-US").padStart(11)} pkt/s`
-        + (haveTcpdump ? ` (${((PACKETS / bestJ) / (PACKETS / bestT)).toFixed(2)}x tcpdump)` : ""));
+      console.log(`  ${expr.padEnd(52)} (${matched} matched)`);
+      const vs = (ms: number): string => haveTcpdump && !failed ? `  ${(best.tcpdump / ms).toFixed(2)}x tcpdump` : "";
+      console.log(`    bpfkit --engine jit (default) ${rate(best.jit)} pkt/s${vs(best.jit)}`);
+      console.log(`    bpfkit --engine interp        ${rate(best.interp)} pkt/s${vs(best.interp)}`);
+      if (haveTcpdump) console.log(failed ? `    tcpdump failed: ${failed}` : `    tcpdump -w /dev/null          ${rate(best.tcpdump)} pkt/s`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

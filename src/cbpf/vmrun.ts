@@ -4,7 +4,7 @@
 
 import type { HelperCall, HelperFn } from "../helpers/types.ts";
 import { AddressSpace } from "../vm/index.ts";
-import { createEngine, type Engine, type EngineKind } from "../jit/select.ts";
+import { createEngine, DEFAULT_ENGINE, type Engine, type EngineKind } from "../jit/select.ts";
 import type { LoadedProgram } from "../vm/index.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { skbPayloadOffset } from "./payoffset.ts";
@@ -103,7 +103,7 @@ export const convertedRunnerOn = (engine: EngineKind) => {
     return runner.run(prepared, packet, len, meta);
   };
 };
-export const convertedRunner = convertedRunnerOn("interp");
+export const convertedRunner = convertedRunnerOn(DEFAULT_ENGINE);
 
 const sharedRunners = new Map<EngineKind, ConvertedCbpfRunner>();
 const preparedByProgram = new WeakMap<readonly CbpfInsn[], PreparedCbpf>();

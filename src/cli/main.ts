@@ -7,7 +7,7 @@ import { moduleUrl } from "./module-url.ts";
 export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { help: string }> = {
-  run: { help: "run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...  run programs like `bpftool prog run`" },
+  run: { help: "run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine jit|interp] FILE...  run programs like `bpftool prog run`" },
   asm: { help: "asm [--syntax kernel|llvm] [-o OUT] FILE  assemble to raw instructions, or disassemble a .bin" },
   verify: { help: "verify [--type T] [--prog NAME] [--log-level N] [--unpriv] FILE...  run the verifier" },
   filter: { help: "filter [-y LINKTYPE] [-O] [-s SNAPLEN] [-F FILE] -d|-dd|-ddd EXPR | -r FILE [-w OUT] [-c N] [--count] EXPR  tcpdump's filters" },

@@ -1,5 +1,5 @@
-// `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] FILE...`: run programs on the
-// interpreter the way `bpftool prog run` runs them in the kernel (BPF_PROG_TEST_RUN), printing per file
+// `bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine jit|interp] FILE...`: run programs on the
+// JIT (default) or the interpreter the way `bpftool prog run` runs them in the kernel (BPF_PROG_TEST_RUN), printing per file
 // `FILE: Return value: N, duration (average): Tns`. Raw little-endian .bin and assembly (.asm/.s) run bare; ELF
 // objects load into a VM System through openObject (verified like BPF_PROG_LOAD, maps and prog arrays set up).
 import { readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { assemble, decodeProgram, validateProgram } from "../isa/ebpf/index.ts";
 import { isElfObject, optionValue } from "./input.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace } from "../vm/index.ts";
-import { createEngine, engineKind, type EngineKind } from "../jit/index.ts";
+import { createEngine, DEFAULT_ENGINE, engineKind, type EngineKind } from "../jit/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import { PROGRAM_TYPES, System, openObject, refusalLine as refusal, testRun } from "../runtime/index.ts";
 
@@ -21,7 +21,7 @@ interface Args {
   engine?: EngineKind;
 }
 
-const USAGE = "usage: bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine interp|jit] [--prog NAME] FILE...";
+const USAGE = "usage: bpfkit run [--type T] [--data HEX|--data-file F] [--repeat N] [--engine jit|interp] [--prog NAME] FILE...";
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { data: new Uint8Array(0), repeat: 1, files: [] };
@@ -66,10 +66,10 @@ function fromRaw(bytes: Uint8Array): Insn[] {
   return insns;
 }
 
-/** Bare instructions (.bin, assembly) run on the interpreter as bpf_conformance runs them: no maps, no verifier. */
+/** Bare instructions (.bin, assembly) run as bpf_conformance runs them: no maps, no verifier (all accesses checked). */
 function runInsns(label: string, insns: readonly Insn[], args: Args): boolean {
   const space = new AddressSpace();
-  const vm = createEngine(args.engine ?? "interp", space, { helpers: defaultHelpers, env: hostEnv() });
+  const vm = createEngine(args.engine ?? DEFAULT_ENGINE, space, { helpers: defaultHelpers, env: hostEnv() });
   const type = args.type ?? "raw";
   if (PROGRAM_TYPES[type] === undefined) {
     console.log(`${label}: program type '${type}' cannot be run (known: ${Object.keys(PROGRAM_TYPES).join(", ")})`);
@@ -83,7 +83,7 @@ function runInsns(label: string, insns: readonly Insn[], args: Args): boolean {
 /** An ELF object loaded into a fresh VM system (maps, globals, prog arrays; every program verified), then test-run. */
 function runObject(file: string, bytes: Uint8Array, args: Args): boolean {
   if (args.type !== undefined) throw new BpfError("EINVAL", "--type applies to raw and assembly files; an object's programs have their section's type");
-  const obj = openObject(new System({ engine: args.engine ?? "interp" }), bytes, { fileName: file });
+  const obj = openObject(new System({ engine: args.engine ?? DEFAULT_ENGINE }), bytes, { fileName: file });
   if (args.prog !== undefined && !obj.object.programs.some((p) => p.name === args.prog)) throw new BpfError("ENOENT", `no program named '${args.prog}'`);
   if (obj.object.programs.length === 0) throw new BpfError("ENOENT", "the object has no programs");
   let ok = true;

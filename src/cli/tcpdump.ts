@@ -3,7 +3,8 @@
 // AF_PACKET socket with the filter attached in the kernel (src/kernel/live.ts).
 import { readFileSync, openSync, writeSync, closeSync, statSync, readdirSync } from "node:fs";
 import { isBpfError } from "../errors.ts";
-import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue } from "../filter/index.ts";
+import { compileFilter, linkTypeByFileValue } from "../filter/index.ts";
+import { compileClassicFilter } from "../jit/cbpf.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import { CaptureError, openCapture, PcapWriter } from "../capture/index.ts";
 import type { PrintOptions } from "../decode/index.ts";
@@ -337,7 +338,7 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
     io.stdout(dumpProgram(prog.insns, Math.min(3, f("d")) as 1 | 2 | 3));
     return 0;
   }
-  const run = exprText.trim() === "" ? null : compileOfflineFilterJs(prog.insns);
+  const run = exprText.trim() === "" ? null : compileClassicFilter(prog.insns).run; // WebAssembly, bpf_filter's semantics
   const wfile = o.values.get("w");
   const countOnly = f("count") > 0;
   if (wfile !== undefined && !f("print")) {

@@ -88,7 +88,7 @@ function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
   const g = (name: string, valtype: number): Import => ({ module: "env", name, kind: "global", valtype, mutable: true });
   return [
-    f("helper", T_HELPER), f("access", T_ACCESS), f("budget_out", T_I32I32), f("fault", T_I32I32), f("tail", T_TAIL),
+    f("helper", T_HELPER), f("access", T_ACCESS), f("budget_out", T_LDADDR), f("fault", T_I32I32), f("tail", T_TAIL),
     f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX),
     { module: "env", name: "mem", kind: "memory", shared, ...(shared ? { max: 65536 } : {}) },
     { module: "env", name: "table", kind: "table", min: 0 },
@@ -192,8 +192,8 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
       }
     }
     const code = new Code(opts.listing ?? false);
-    compileFunction(p, blocks, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: [[3, I64], [4, I32]], code: code.b });
+    const nSlots = compileFunction(p, blocks, entries[i]!, code, index, opts);
+    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [4, I32], [nSlots, I64]] : [[3, I64], [4, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -210,8 +210,9 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
   return { bytes, entries, ...(opts.listing ? { listing } : {}) };
 }
 
+/** Returns the number of stack slots promoted to locals (extra i64 locals after the fixed ones). */
 function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: number, code: Code,
-  index: ReadonlyMap<number, number>, opts: CompileOptions): void {
+  index: ReadonlyMap<number, number>, opts: CompileOptions): number {
   const lay = layout(blocks);
   // r10 is the frame pointer unless some reachable instruction writes it
   let r10Fixed = true;
@@ -229,6 +230,8 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
   // the budget lives in a local while this function runs; it is written back before anything that reads it
   code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
+  slots = r10Fixed ? promotableSlots(p, blocks) : NO_SLOTS;
+  loadSlots(code);
   const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
@@ -264,6 +267,75 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   }
   code.op(OP.unreachable);
   code.op(OP.end);
+  const n = slots.size;
+  slots = NO_SLOTS;
+  return n;
+}
+
+// Stack slots as locals: in a function that never lets its frame address escape (r10 only ever the base of plain
+// loads/stores inside the frame, each within one aligned 8-byte slot; no calls, no atomics), the slots it touches live
+// in i64 locals. They are loaded at entry and written back to the frame before anything can look at memory: a
+// return, and the slow paths that call out (access miss, fault, budget), so memory matches the interpreter's.
+const SLOT0 = 17;
+const NO_SLOTS: ReadonlyMap<number, number> = new Map();
+let slots: ReadonlyMap<number, number> = NO_SLOTS; // frame offset (multiple of 8, < 0) → local, for the function being compiled
+const MAX_SLOTS = 16;
+/** Each call-out site (a block's budget slow path, a checked access) writes every slot back: bound the code it adds. */
+const MAX_FLUSH_WORK = 512;
+
+function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): ReadonlyMap<number, number> {
+  const found = new Map<number, number>();
+  let sites = blocks.length;
+  for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
+    const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
+    if (c === 0x18) { pc++; continue; }
+    if (c === 0x85 || c === 0x8d) return NO_SLOTS;
+    let base = -1;
+    if (cls === 1) { if (s === 10) { if ((c & 0xe0) !== 0x60) return NO_SLOTS; base = s; } }
+    else if (cls === 2) { if (d === 10) { if ((c & 0xe0) !== 0x60) return NO_SLOTS; base = d; } }
+    else if (cls === 3) {
+      if ((c & 0xe0) !== 0x60 || s === 10) return NO_SLOTS;
+      if (d === 10) base = d;
+    } else if (cls === 4 || cls === 7) { if ((c & 8) && s === 10) return NO_SLOTS; }
+    else if (cls === 5 || cls === 6) { if (d === 10 || ((c & 8) && s === 10)) return NO_SLOTS; }
+    else if (cls === 0 && (c & 0xe0) === 0x40 && s === 10) return NO_SLOTS;
+    if (base < 0) { if (cls === 1 || cls === 2 || cls === 3) sites++; continue; }
+    const off = p.off[pc]!, size = SIZE_OF[(c >> 3) & 3]!;
+    if (off < -512 || off + size > 0 || (off & 7) + size > 8) return NO_SLOTS;
+    const slot = off & ~7;
+    if (!found.has(slot)) { if (found.size === MAX_SLOTS) return NO_SLOTS; found.set(slot, SLOT0 + found.size); }
+  }
+  return sites * found.size > MAX_FLUSH_WORK ? NO_SLOTS : found;
+}
+
+function loadSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.mem(OP.i64_load, 3, off + 512); c.set(l); } }
+function flushSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.get(l); c.mem(OP.i64_store, 3, off + 512); } }
+
+/** (2^(8 size) - 1) << (8 byte) as 64-bit halves. */
+function byteMask(size: number, byte: number): [number, number] {
+  const m = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+  const sh = 8 * byte;
+  if (sh >= 32) return [0, (m << (sh - 32)) | 0];
+  return [(m << sh) | 0, sh === 0 ? 0 : (m >>> (32 - sh)) | 0];
+}
+
+/** A load or store of r10 + off on a promoted slot. */
+function emitSlotAccess(c: Code, cls: number, size: number, off: number, d: number, s: number, k: number): void {
+  const slot = off & ~7, l = slots.get(slot)!, byte = off - slot;
+  if (cls === 1) {
+    c.get(l);
+    if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shr_u); }
+    if (size < 8) { const [lo, hi] = byteMask(size, 0); c.i64(lo, hi); c.op(OP.i64_and); }
+    c.set(d);
+    return;
+  }
+  const value = (): void => { if (cls === 2) c.i64(k, k >> 31); else c.get(s); };
+  if (size === 8) { value(); c.set(l); return; }
+  const [lo, hi] = byteMask(size, byte), [vlo, vhi] = byteMask(size, 0);
+  c.get(l); c.i64(~lo, ~hi); c.op(OP.i64_and);
+  value(); c.i64(vlo, vhi); c.op(OP.i64_and);
+  if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shl); }
+  c.op(OP.i64_or); c.set(l);
 }
 
 /** Branch to block position `to` from position `from` (nothing when it is the fallthrough). */
@@ -296,7 +368,7 @@ function jumpTo(p: CompileInput, st: FnState, from: number, t: number, cond: boo
   if (to !== undefined) { branch(st, from, to, cond); return; }
   const c = st.code;
   if (cond) c.scope(OP.if, 0x40);
-  spillBudget(c, st.scratch);
+  spillBudget(c, st.scratch); flushSlots(c);
   c.i32(t < 0 || t >= p.length ? FAULT_JUMP_OUT : FAULT_LDDW_MIDDLE); c.i32(t); c.opu(OP.call, F_FAULT);
   c.op(OP.unreachable);
   if (cond) c.op(OP.end);
@@ -306,9 +378,26 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   const b = st.blocks[pos]!, c = st.code;
   c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
-  // budget -= count; if (budget < 0) budget_out(start, count)
+  // budget -= count; if (budget < 0) budget_out(start, count). When an instruction before the block's last may fault
+  // or exit (a checked access, LD_ABS/LD_IND), the registers go to scratch first: the engine then runs the block on
+  // the interpreter, which faults, runs out or (LD_ABS out of bounds) exits the frame, returning 1: return r0-r5.
   c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); c.i32(b.start); c.i32(b.count); c.opu(OP.call, F_BUDGET); c.op(OP.end);
+  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); flushSlots(c);
+  let risky = false;
+  for (let pc = b.start; pc < b.end - 1; pc++) {
+    if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = true;
+    if (p.op[pc] === 0x18) pc++;
+  }
+  if (risky) for (let r = 0; r <= 10; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
+  c.i32(b.start); c.i32(risky ? b.count | BUDGET_SPILLED : b.count); c.opu(OP.call, F_BUDGET);
+  if (risky) {
+    c.scope(OP.if, 0x40);
+    for (let r = 0; r <= 5; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
+    loadSlots(c); // the interpreter may have stored to the frame
+    reloadBudget(c, st.scratch); ret(c);
+    c.op(OP.end);
+  } else c.op(OP.drop);
+  c.op(OP.end);
   for (let pc = b.start; pc < b.end; pc++) {
     c.at(pc);
     const last = pc + (p.op[pc] === 0x18 ? 2 : 1) >= b.end;
@@ -318,10 +407,31 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
 }
 
+/**
+ * May the instruction at `pc` end a run before the next one (a fault, or LD_ABS/LD_IND's exit)? Memory accesses the
+ * verifier did not prove, and packet loads. The budget slow path and the engine's budget_out decide with this alone.
+ */
+export function mayStop(p: CompileInput, pc: number, proven: ReadonlySet<number> | undefined): boolean {
+  const c = p.op[pc]!, cls = c & 7;
+  if (cls === 0) return (c & 0xe0) === 0x20 || (c & 0xe0) === 0x40;
+  return (cls === 1 || cls === 2 || cls === 3) && !(proven?.has(pc) ?? false);
+}
+
+/** budget_out's count carries this bit when the registers were spilled (the block has an access that may fault). */
+export const BUDGET_SPILLED = 0x40000000;
+
+/** A load/store at r10 + off inside the frame, with r10 never written: it cannot fault (and runs unchecked). */
+function inFrame(p: CompileInput, st: FnState, pc: number): boolean {
+  const c = p.op[pc]!, cls = c & 7;
+  if (!st.r10Fixed || (cls !== 1 && cls !== 2 && cls !== 3) || (c & 0xe0) === 0xc0) return false;
+  const reg = cls === 1 ? p.src[pc]! : p.dst[pc]!, off = p.off[pc]!;
+  return reg === 10 && off >= -512 && off + SIZE_OF[(c >> 3) & 3]! <= 0;
+}
+
 let scratchBase = 0; // the scratch address of the module being compiled (for ret)
 const spillBudget = (c: Code, scratch: number): void => { c.i32(0); c.get(BUD); c.mem(OP.i32_store, 2, scratch + SCRATCH_BUDGET); };
 const reloadBudget = (c: Code, scratch: number): void => { c.i32(0); c.mem(OP.i32_load, 2, scratch + SCRATCH_BUDGET); c.set(BUD); };
-const ret = (c: Code): void => { spillBudget(c, scratchBase); for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
+const ret = (c: Code): void => { spillBudget(c, scratchBase); flushSlots(c); for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
 
 function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: boolean,
   index: ReadonlyMap<number, number>, opts: CompileOptions): void {
@@ -351,26 +461,39 @@ function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: b
   }
 }
 
+// per-width opcode tables (module constants: emitAlu/emitCond run once per instruction and allocate nothing)
+interface AluOps { add: number; sub: number; mul: number; or: number; and: number; xor: number; shl: number; shr: number;
+  sar: number; divu: number; divs: number; remu: number; rems: number; eqz: number; type: number }
+const ALU_T64: AluOps = {
+  add: OP.i64_add, sub: OP.i64_sub, mul: OP.i64_mul, or: OP.i64_or, and: OP.i64_and, xor: OP.i64_xor, shl: OP.i64_shl,
+  shr: OP.i64_shr_u, sar: OP.i64_shr_s, divu: OP.i64_div_u, divs: OP.i64_div_s, remu: OP.i64_rem_u, rems: OP.i64_rem_s,
+  eqz: OP.i64_eqz, type: I64,
+};
+const ALU_T32: AluOps = {
+  add: OP.i32_add, sub: OP.i32_sub, mul: OP.i32_mul, or: OP.i32_or, and: OP.i32_and, xor: OP.i32_xor, shl: OP.i32_shl,
+  shr: OP.i32_shr_u, sar: OP.i32_shr_s, divu: OP.i32_div_u, divs: OP.i32_div_s, remu: OP.i32_rem_u, rems: OP.i32_rem_s,
+  eqz: OP.i32_eqz, type: I32,
+};
+const CMP64 = [OP.i64_eq, OP.i64_gt_u, OP.i64_ge_u, OP.i64_ne, OP.i64_gt_s, OP.i64_ge_s, OP.i64_lt_u, OP.i64_le_u, OP.i64_lt_s, OP.i64_le_s, OP.i64_and, OP.i64_ne];
+const CMP32 = [OP.i32_eq, OP.i32_gt_u, OP.i32_ge_u, OP.i32_ne, OP.i32_gt_s, OP.i32_ge_s, OP.i32_lt_u, OP.i32_le_u, OP.i32_lt_s, OP.i32_le_s, OP.i32_and, OP.i32_ne];
+
+// Operand pushes of one ALU instruction (64-bit registers, or their low halves for ALU32).
+let aluC: Code, alu64 = false, aluUseSrc = false, aluD = 0, aluS = 0, aluK = 0;
+function srcVal(): void {
+  const c = aluC;
+  if (alu64) { if (aluUseSrc) c.get(aluS); else c.i64(aluK, aluK >> 31); }
+  else if (aluUseSrc) { c.get(aluS); c.op(OP.i32_wrap_i64); } else c.i32(aluK);
+}
+function dstVal(): void { aluC.get(aluD); if (!alu64) aluC.op(OP.i32_wrap_i64); }
+function finish(): void { if (!alu64) aluC.op(OP.i64_extend_i32_u); aluC.set(aluD); }
+function zero(): void { if (alu64) aluC.i64(0, 0); else aluC.i32(0); }
+function minus1(): void { if (alu64) aluC.i64(-1, -1); else aluC.i32(-1); }
+function simple(o: number): void { dstVal(); srcVal(); aluC.op(o); finish(); }
+
 function emitAlu(c: Code, code: number, d: number, s: number, off: number, k: number): void {
   const is64 = (code & 7) === 7, useSrc = (code & 8) !== 0, op = code & 0xf0;
-  const srcVal = (): void => {
-    if (is64) { if (useSrc) c.get(s); else c.i64(k, k >> 31); }
-    else if (useSrc) { c.get(s); c.op(OP.i32_wrap_i64); } else c.i32(k);
-  };
-  const dstVal = (): void => { c.get(d); if (!is64) c.op(OP.i32_wrap_i64); };
-  const finish = (): void => { if (!is64) c.op(OP.i64_extend_i32_u); c.set(d); };
-  const T = is64 ? {
-    add: OP.i64_add, sub: OP.i64_sub, mul: OP.i64_mul, or: OP.i64_or, and: OP.i64_and, xor: OP.i64_xor, shl: OP.i64_shl,
-    shr: OP.i64_shr_u, sar: OP.i64_shr_s, divu: OP.i64_div_u, divs: OP.i64_div_s, remu: OP.i64_rem_u, rems: OP.i64_rem_s,
-    eqz: OP.i64_eqz, type: I64,
-  } : {
-    add: OP.i32_add, sub: OP.i32_sub, mul: OP.i32_mul, or: OP.i32_or, and: OP.i32_and, xor: OP.i32_xor, shl: OP.i32_shl,
-    shr: OP.i32_shr_u, sar: OP.i32_shr_s, divu: OP.i32_div_u, divs: OP.i32_div_s, remu: OP.i32_rem_u, rems: OP.i32_rem_s,
-    eqz: OP.i32_eqz, type: I32,
-  };
-  const zero = (): void => { if (is64) c.i64(0, 0); else c.i32(0); };
-  const minus1 = (): void => { if (is64) c.i64(-1, -1); else c.i32(-1); };
-  const simple = (o: number): void => { dstVal(); srcVal(); c.op(o); finish(); };
+  aluC = c; alu64 = is64; aluUseSrc = useSrc; aluD = d; aluS = s; aluK = k;
+  const T = is64 ? ALU_T64 : ALU_T32;
   switch (op) {
     case 0x00: simple(T.add); return;
     case 0x10: simple(T.sub); return;
@@ -456,12 +579,9 @@ function bswap32(c: Code): void {
 /** Push the i32 condition of a conditional jump. */
 function emitCond(c: Code, code: number, d: number, s: number, k: number): void {
   const is64 = (code & 7) === 5, useSrc = (code & 8) !== 0, op = code & 0xf0;
-  const val = (r: number): void => { c.get(r); if (!is64) c.op(OP.i32_wrap_i64); };
-  const imm = (): void => { if (is64) c.i64(k, k >> 31); else c.i32(k); };
-  const src = (): void => { if (useSrc) val(s); else imm(); };
-  const O = is64 ? [OP.i64_eq, OP.i64_gt_u, OP.i64_ge_u, OP.i64_ne, OP.i64_gt_s, OP.i64_ge_s, OP.i64_lt_u, OP.i64_le_u, OP.i64_lt_s, OP.i64_le_s, OP.i64_and, OP.i64_ne]
-    : [OP.i32_eq, OP.i32_gt_u, OP.i32_ge_u, OP.i32_ne, OP.i32_gt_s, OP.i32_ge_s, OP.i32_lt_u, OP.i32_le_u, OP.i32_lt_s, OP.i32_le_s, OP.i32_and, OP.i32_ne];
-  val(d); src();
+  const O = is64 ? CMP64 : CMP32;
+  c.get(d); if (!is64) c.op(OP.i32_wrap_i64);
+  if (useSrc) { c.get(s); if (!is64) c.op(OP.i32_wrap_i64); } else if (is64) c.i64(k, k >> 31); else c.i32(k);
   switch (op) {
     case 0x10: c.op(O[0]!); return;
     case 0x20: c.op(O[1]!); return;
@@ -496,6 +616,7 @@ function address(c: Code, st: FnState, reg: number, off: number, size: number, w
   c.op(OP.i64_ge_u);
   c.scope(OP.if, 0x40);
   c.get(T64); c.op(OP.i32_wrap_i64); c.get(T64); c.i64(32, 0); c.op(OP.i64_shr_u); c.op(OP.i32_wrap_i64);
+  flushSlots(c);
   c.i32(size); c.i32(write ? 1 : 0); c.i32(pc); c.opu(OP.call, F_ACCESS);
   c.op(OP.end);
   c.get(T64); c.op(OP.i32_wrap_i64);
@@ -507,6 +628,7 @@ function emitMem(p: CompileInput, st: FnState, pc: number, opts: CompileOptions)
   const code = p.op[pc]!, d = p.dst[pc]!, s = p.src[pc]!, off = p.off[pc]!, k = p.imm[pc]!;
   const cls = code & 7, mode = code & 0xe0, sz = (code >> 3) & 3, size = SIZE_OF[sz]!;
   const proven = opts.proven?.has(pc) ?? false;
+  if (slots.size && (cls === 1 ? s : d) === 10 && mode === 0x60) { emitSlotAccess(c, cls, size, off, d, s, k); return; }
   const align = [2, 1, 0, 3][sz]!;
   if (cls === 1) {
     const o = address(c, st, s, off, size, false, pc, proven);

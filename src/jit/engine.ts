@@ -13,10 +13,10 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { mapFromAddress } from "../maps/registry.ts";
 import type { AddressSpace, Region } from "../vm/memory.ts";
 import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program.ts";
-import { RunResult, type RunOptions, type VmOptions } from "../vm/vm.ts";
+import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -73,6 +73,8 @@ export class JitVm {
   private depthDirty = true;
   private lastProg: LoadedProgram | undefined;
   private lastUnit: Unit | undefined;
+  /** The interpreter a block is handed to when the budget runs out inside it (made on first need). */
+  private interp: Vm | undefined;
   private get budgetLeft(): number { return this.view()[this.budgetIdx]!; }
   private set budgetLeft(b: number) { this.view()[this.budgetIdx] = b; }
   private packet: PacketAccess | undefined;
@@ -140,6 +142,11 @@ export class JitVm {
     return this.unit(p, entry).module;
   }
 
+  /** Address of the top of call frame `i`'s stack (r10 in that frame), as the interpreter's Vm.stackTop. */
+  stackTop(frame = 0): number {
+    return this.stackRegions[frame]!.start + MAX_BPF_STACK;
+  }
+
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
     let unit = this.lastUnit;
     if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
@@ -195,7 +202,7 @@ export class JitVm {
     const module = compileModule(p, entry, this.compileOptions(s, false));
     const imports = {
       ...this.imports,
-      budget_out: (start: number, count: number) => this.budgetOut(p, start, count),
+      budget_out: (start: number, count: number) => this.budgetOut(p, s.proven, start, count),
       fault: (kind: number, pc: number) => this.fault(p, kind, pc),
       atomic: (pc: number, code: number, off: number, imm: number, d: number, s: number) => this.atomic(pc, code, off, imm, d, s),
       callx: (pc: number, reg: number) => this.callx(p, pc, reg),
@@ -273,12 +280,31 @@ export class JitVm {
     throw this.space.fault(a, size, write, pc);
   }
 
-  private budgetOut(p: LoadedProgram, start: number, count: number): void {
+  /**
+   * A block's budget check failed: the run ends inside it, at the exhaustion or at a fault before it. With nothing
+   * before that pc that can fault, it is the exhaustion; otherwise the interpreter runs the block from the registers
+   * the code spilled (mayStop decides both sides) and reports what it meets first, or exits the frame (LD_ABS out
+   * of bounds): then the registers go back to scratch and 1 tells the code to return.
+   */
+  private budgetOut(p: LoadedProgram, proven: ReadonlySet<number>, start: number, flaggedCount: number): number {
+    const spilled = (flaggedCount & BUDGET_SPILLED) !== 0, count = flaggedCount & ~BUDGET_SPILLED;
     const before = this.budgetLeft + count;
     let pc = start;
-    for (let i = 0; i < before; i++) pc += p.op[pc] === 0x18 ? 2 : 1;
+    let risky = false;
+    for (let i = 0; i < before; i++) { if (spilled && mayStop(p, pc, proven)) risky = true; pc += p.op[pc] === 0x18 ? 2 : 1; }
     this.budgetLeft = 0;
-    throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
+    if (!risky) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
+    const vm = this.interp ??= new Vm(this.space, { helpers: this.helpers, stackRegions: this.stackRegions });
+    const v = this.view(), r = this.regIdx;
+    for (let i = 0; i <= 10; i++) { vm.lo[i] = v[r + 2 * i]!; vm.hi[i] = v[r + 2 * i + 1]!; }
+    const res = vm.resume(p, start, this.gDepth.value as number, before, {
+      ctx: this.call.ctx, cpu: this.call.cpu, ...(this.packet ? { packet: this.packet } : {}),
+      ...(this.ctxRegion ? { ctxRegion: this.ctxRegion } : {}), ...(this.ctxWritable ? { ctxWritable: this.ctxWritable } : {}),
+    });
+    const w = this.view();
+    for (let i = 0; i <= 10; i++) { w[r + 2 * i] = vm.lo[i]!; w[r + 2 * i + 1] = vm.hi[i]!; }
+    w[this.budgetIdx] = before - res.insns;
+    return 1;
   }
 
   private fault(p: LoadedProgram, kind: number, pc: number): void {

@@ -57,6 +57,52 @@ test("budget exhaustion names the same pc, inside a block too", () => {
   assert.equal(d, c);
 });
 
+test("a block whose budget runs out after a faulting access reports the fault; one that runs out before it, the budget", () => {
+  // one block: two ALU ops, a load from an unmapped address (pc 3), more ALU ops, exit
+  const p = assemble("mov %r0, 1\nmov %r1, 4096\nadd %r0, 2\nldxw %r0, [%r1+8]\nmov %r0, 5\nmov %r0, 6\nmov %r0, 7\nexit");
+  for (const budget of [1, 2, 3, 4, 5, 6, 7, 8, 100]) {
+    const [a, b] = both(p, { budget });
+    assert.match(a, budget <= 3 ? /^BUDGET: pc \d+: instruction budget exhausted/ : /^FAULT: pc 3: invalid read of 4 bytes/);
+    assert.equal(b, a, `budget ${budget}`);
+  }
+  // in a loop, with a store that faults on the third iteration (r1 walks off the stack frame)
+  const loop = assemble("mov %r1, %r10\nmov %r0, 0\nloop:\nadd %r0, 1\nsub %r1, 200\nstdw [%r1+0], 7\nmov %r2, 3\njlt %r0, 10, loop\nexit");
+  for (const budget of [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 40]) {
+    const [a, b] = both(loop, { budget });
+    assert.equal(b, a, `budget ${budget}`);
+  }
+  // LD_ABS out of bounds exits (r0 = 0) before the budget runs out, in the main program
+  const ld = assemble("mov %r6, %r1\nmov %r0, 9\nldabsw 100\nmov %r0, 5\nmov %r0, 6\nexit");
+  for (const budget of [2, 3, 4, 5]) {
+    const out: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const space = new AddressSpace();
+      const e = createEngine(kind, space, { helpers: defaultHelpers, env: deterministicEnv() });
+      const data = space.alloc(16, { kind: "packet", name: "pkt", writable: false });
+      const prog = e.load(ld);
+      const packet = { data: data.start, len: 16, headLen: 16, macOffset: 0, networkOffset: 14, bufferStart: data.start, bufferEnd: data.start + 16 };
+      out.push(outcome(() => e.run(prog, { budget, packet })));
+    }
+    assert.equal(out[1], out[0], `ldabs budget ${budget}`);
+    if (budget >= 3) assert.equal(out[0], "r0 = 0");
+  }
+});
+
+test("stack slots kept in locals: mixed-width loads and stores give the interpreter's values and frame bytes", () => {
+  const asm = "stdw [%r10-8], -1\nstb [%r10-7], 0x12\nsth [%r10-4], 0x3456\nmov %r1, 0x789a\nstxw [%r10-16], %r1\n"
+    + "stxb [%r10-13], %r1\nldxh %r2, [%r10-6]\nldxb %r3, [%r10-8]\nldxw %r4, [%r10-4]\nldxdw %r5, [%r10-16]\n"
+    + "mov %r0, %r2\nlsh %r0, 8\nxor %r0, %r3\nlsh %r0, 16\nxor %r0, %r4\nadd %r0, %r5\nldxdw %r6, [%r10-8]\nxor %r0, %r6\nexit";
+  const frames: string[] = [];
+  for (const kind of ["interp", "jit"] as const) {
+    const space = new AddressSpace();
+    const e = createEngine(kind, space, { helpers: defaultHelpers, env: deterministicEnv() });
+    const r = e.run(e.load(assemble(asm)), {});
+    const top = kind === "jit" ? (e as JitVm).stackTop(0) : (e as Vm).stackTop(0);
+    frames.push(`${r.toString()} ${[...space.u8.subarray(top - 16, top)].join(",")}`);
+  }
+  assert.equal(frames[1], frames[0]);
+});
+
 test("tail calls: a hit jumps, a miss falls through, a self-tail-call stops after 33", () => {
   for (const idx of [1, 2, 9]) {
     const [a, b] = both((space, e) => {

@@ -7,6 +7,9 @@ import { JitVm, type JitLoadOptions } from "./engine.ts";
 
 export type EngineKind = "interp" | "jit";
 export const ENGINE_KINDS: readonly EngineKind[] = ["interp", "jit"];
+/** The engine programs run on unless told otherwise: the JIT (it passes the conformance suites and the differential
+ * tests against the interpreter); the interpreter stays for stepping and debugging (`--engine interp`). */
+export const DEFAULT_ENGINE: EngineKind = "jit";
 
 /** What runs programs: the interpreter (src/vm Vm) or the WebAssembly JIT (JitVm). */
 export interface Engine {
@@ -17,7 +20,7 @@ export interface Engine {
 }
 
 /** `--engine` value → kind; a clear error for anything else. */
-export function engineKind(name: string | undefined, fallback: EngineKind = "interp"): EngineKind {
+export function engineKind(name: string | undefined, fallback: EngineKind = DEFAULT_ENGINE): EngineKind {
   if (name === undefined) return fallback;
   if (name === "interp" || name === "jit") return name;
   throw new BpfError("EINVAL", `--engine ${name}: expected interp or jit`);

@@ -13,6 +13,14 @@ export class Bytes {
     this.buf[this.len++] = b;
   }
   bytes(b: ArrayLike<number>): void { for (let i = 0; i < b.length; i++) this.byte(b[i]!); }
+  /** Append the first `n` bytes of `b` (one copy). */
+  append(b: Uint8Array, n: number): void {
+    if (this.len + n > this.buf.length) {
+      const g = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+      g.set(this.buf.subarray(0, this.len)); this.buf = g;
+    }
+    this.buf.set(b.subarray(0, n), this.len); this.len += n;
+  }
   u32(v: number): void {
     v >>>= 0;
     do { let b = v & 0x7f; v >>>= 7; if (v !== 0) b |= 0x80; this.byte(b); } while (v !== 0);
@@ -38,7 +46,7 @@ export class Bytes {
   }
   name(s: string): void { const e = new TextEncoder().encode(s); this.u32(e.length); this.bytes(e); }
   /** Append `b` prefixed by its length. */
-  vec(b: Bytes): void { this.u32(b.len); for (let i = 0; i < b.len; i++) this.byte(b.buf[i]!); }
+  vec(b: Bytes): void { this.u32(b.len); this.append(b.buf, b.len); }
   out(): Uint8Array { return this.buf.slice(0, this.len); }
 }
 
@@ -149,7 +157,7 @@ export function encodeModule(m: ModuleSpec): Uint8Array {
     const body = new Bytes();
     body.u32(f.locals.length);
     for (const [n, t] of f.locals) { body.u32(n); body.byte(t); }
-    for (let i = 0; i < f.code.len; i++) body.byte(f.code.buf[i]!);
+    body.append(f.code.buf, f.code.len);
     code.vec(body);
   }
   section(out, 10, code);

@@ -10,7 +10,7 @@ import type { Btf } from "../btf/parse.ts";
 import { parseBtf } from "../btf/parse.ts";
 import { verify, type VerifierMapSpec } from "../verifier/index.ts";
 import { AddressSpace } from "../vm/index.ts";
-import { createEngine, type Engine } from "../jit/index.ts";
+import { createEngine, DEFAULT_ENGINE, type Engine } from "../jit/index.ts";
 import type { LoadedProgram, RunOptions, RunResult } from "../vm/index.ts";
 import { defaultHelpers, hostEnv } from "../helpers/index.ts";
 import type { HelperEnv, HelperTable } from "../helpers/index.ts";
@@ -40,7 +40,7 @@ export interface SystemOptions {
   readonly nCpus?: number;
   readonly env?: HelperEnv;
   readonly helpers?: HelperTable;
-  /** "interp" (default) or "jit" (src/jit: eBPF compiled to WebAssembly). */
+  /** "jit" (default: src/jit, eBPF compiled to WebAssembly) or "interp" (the interpreter, for stepping and debugging). */
   readonly engine?: "interp" | "jit";
   /**
    * Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). Worker
@@ -202,7 +202,7 @@ export class System implements Backend {
     // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
     this.env = { ...base, tracePrint: (line) => { base.tracePrint(line); for (const r of this.tracePipe) r(line); } };
     this.space = opts.space ?? new AddressSpace({ shared: opts.shared ?? false });
-    this.vm = createEngine(opts.engine ?? "interp", this.space, {
+    this.vm = createEngine(opts.engine ?? DEFAULT_ENGINE, this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
       programOf: (e) => (e as { loaded?: LoadedProgram } | undefined)?.loaded,
     });

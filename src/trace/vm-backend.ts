@@ -19,7 +19,7 @@ export interface VmTraceOptions {
   readonly cpus?: number;
   /** the address space to create maps and programs in (shared, for worker-thread CPUs) */
   readonly space?: AddressSpace;
-  /** the interpreter (default) or the WebAssembly JIT */
+  /** the WebAssembly JIT (default) or the interpreter */
   readonly engine?: EngineKind;
   readonly env?: HelperEnv;
   readonly mode?: OutputMode;

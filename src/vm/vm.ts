@@ -30,6 +30,8 @@ export interface VmOptions {
   readonly budget?: number;
   /** CPU number reported to helpers (default 0). */
   readonly cpu?: number;
+  /** Stack frames to use instead of allocating MAX_CALL_FRAMES new ones (the JIT lends its own to the interpreter). */
+  readonly stackRegions?: readonly Region[];
 }
 
 export interface RunOptions {
@@ -105,7 +107,7 @@ export class Vm {
     this.defaultBudget = opts.budget ?? 1 << 28;
     this.defaultCpu = opts.cpu ?? 0;
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
-      this.stackRegions.push(space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
+      this.stackRegions.push(opts.stackRegions?.[i] ?? space.alloc(MAX_BPF_STACK, { kind: "stack", name: `stack frame ${i}`, align: 16 }));
     }
     this.programOf = opts.programOf ?? ((e) => (isLoadedProgram(e) ? e : undefined));
     const mapAt = opts.mapAt ?? ((addr: number) => mapFromAddress(space, addr) as ProgramMap | undefined);
@@ -157,6 +159,26 @@ export class Vm {
     call.cpu = opts.cpu ?? this.defaultCpu;
     this.exec(prog, 0, 0);
     return new RunResult(L[0]! >>> 0, H[0]! >>> 0, budget - this.budget);
+  }
+
+  /**
+   * Runs `prog` from `pc` with the registers already in `lo`/`hi`, in call frame `depth`, with `budget` instructions
+   * left: until the frame exits, a fault, or the budget runs out. The JIT hands the rest of a block over this way when
+   * its budget runs out inside the block, so whichever comes first, a fault or the exhaustion, is reported as here.
+   */
+  resume(prog: LoadedProgram, pc: number, depth: number, budget: number, opts: RunOptions = {}): RunResult {
+    this.budget = budget;
+    this.depth = depth;
+    this.tailCalls = 0;
+    this.packet = opts.packet;
+    this.ctxRegion = opts.ctxRegion;
+    this.ctxWritable = opts.ctxWritable;
+    const call = this.call;
+    call.ctx = opts.ctx ?? 0;
+    call.packet = opts.packet;
+    call.cpu = opts.cpu ?? this.defaultCpu;
+    this.exec(prog, pc, depth);
+    return new RunResult(this.lo[0]! >>> 0, this.hi[0]! >>> 0, budget - this.budget);
   }
 
   /** Address of the top of call frame `i`'s stack (r10 in that frame). */

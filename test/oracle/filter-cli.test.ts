@@ -62,12 +62,15 @@ test("-r/-w writes the same capture as tcpdump -w, --count prints the count", (t
       assert.equal(tcpdump(["-r", f, "-w", join(dir, "d.pcap"), expr]).status, 0);
       assert.deepEqual(readFileSync(join(dir, "c.pcap")), readFileSync(join(dir, "d.pcap")), name);
     }
-    const jit = bpfkit(["-r", file, "--engine", "jit", "--count", "tcp port 53"]);
-    assert.equal(jit.status, 0);
-    assert.equal(jit.stdout, bpfkit(["-r", file, "--count", "tcp port 53"]).stdout);
-    const ebpf = bpfkit(["-r", file, "--engine", "ebpf", "--count", "tcp port 53"]);
-    assert.equal(ebpf.status, 0);
-    assert.equal(ebpf.stdout, bpfkit(["-r", file, "--count", "tcp port 53"]).stdout);
+    // the default engine is the WebAssembly JIT; libpcap's interpreter and the converted eBPF program agree with it
+    const want = bpfkit(["-r", file, "--count", "tcp port 53"]).stdout;
+    for (const engine of ["jit", "interp", "ebpf"]) {
+      const r = bpfkit(["-r", file, "--engine", engine, "--count", "tcp port 53"]);
+      assert.equal(r.status, 0, engine);
+      assert.equal(r.stdout, want, engine);
+    }
+    assert.equal(bpfkit(["-r", file, "-w", join(dir, "i.pcap"), "--engine", "interp", "tcp[tcpflags] & tcp-syn != 0"]).status, 0);
+    assert.deepEqual(readFileSync(join(dir, "i.pcap")), readFileSync(join(dir, "b.pcap")), "--engine interp -w");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -252,7 +252,7 @@ test("Program tab: verify and run print what the CLI prints; the failing path is
     const got = (await page.textContent("#run-out")) ?? "";
     assert.equal(mask(got.split("\n")[0]! + "\n"), mask(want), engine);
     assert.match(got, /^r0 = \d+ \(0x[0-9a-f]+\)$/m);
-    assert.match((await page.textContent("#run-cmd")) ?? "", engine === "jit" ? /--engine jit/ : /^\$ bpfkit run --data \w+ prog\.s$/);
+    assert.match((await page.textContent("#run-cmd")) ?? "", engine === "interp" ? /--engine interp/ : /^\$ bpfkit run --data \w+ prog\.s$/);
   }
   await shot("program-run");
   // the VM's CPUs as Web Workers over one shared memory: each CPU runs the program and sees its own index

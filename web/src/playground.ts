@@ -15,7 +15,7 @@ import { explain, verify } from "../../src/verifier/index.ts";
 import type { VerifyResult } from "../../src/verifier/index.ts";
 import { AddressSpace } from "../../src/vm/index.ts";
 import type { LoadedProgram } from "../../src/vm/index.ts";
-import { createEngine, type EngineKind } from "../../src/jit/index.ts";
+import { createEngine, DEFAULT_ENGINE, type EngineKind } from "../../src/jit/index.ts";
 import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
 import { RingBufMap } from "../../src/maps/index.ts";
 import { PROGRAM_TYPES, System, openObject, refusalLine, testRun } from "../../src/runtime/index.ts";
@@ -386,9 +386,9 @@ export function parseHex(hex: string): Uint8Array {
   return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
 
-export function runCommand(src: ProgramSource, dataHex: string, engine: EngineKind = "interp"): string {
+export function runCommand(src: ProgramSource, dataHex: string, engine: EngineKind = DEFAULT_ENGINE): string {
   const d = dataHex.replace(/[\s:]/g, "");
-  return `bpfkit run${src.type && !src.elf ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${engine !== "interp" ? ` --engine ${engine}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
+  return `bpfkit run${src.type && !src.elf ? ` --type ${src.type}` : ""}${d ? ` --data ${d}` : ""}${engine !== DEFAULT_ENGINE ? ` --engine ${engine}` : ""}${src.prog ? ` --prog ${src.prog}` : ""} ${src.fileName}`;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
@@ -396,7 +396,7 @@ const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "
 /** Runs the source as `bpfkit run [--engine E]` does: bare instructions on the engine (no maps, no verifier); an ELF object
  * loaded into a fresh VM System by the runtime's openObject (maps, globals, prog arrays, every program verified),
  * then each selected program test-run on the data. Also reads out ring buffers and trace_printk lines. */
-export function runSource(src: ProgramSource, dataHex: string, engine: EngineKind = "interp"): RunOutput {
+export function runSource(src: ProgramSource, dataHex: string, engine: EngineKind = DEFAULT_ENGINE): RunOutput {
   const command = runCommand(src, dataHex, engine);
   const printk: string[] = [];
   const env = hostEnv({ tracePrint: (l) => { printk.push(l); } });
