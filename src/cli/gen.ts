@@ -312,12 +312,8 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
   ].join("\n");
 }
 
-export default async function gen(args: string[]): Promise<number> {
-  const [sub, file, ...rest] = args;
-  if (sub !== "skeleton" || file === undefined) {
-    console.error("Usage: bpfkit gen skeleton X.o [--runtime MODULE] [--codecs MODULE]");
-    return 255;
-  }
+/** bpfkit's TypeScript skeleton (`gen skeleton X.o [--runtime M] [--codecs M]`). */
+function tsSkeleton(file: string, rest: readonly string[]): number {
   let runtime = fileURLToPath(import.meta.url);
   let codecs = fileURLToPath(moduleUrl("../object/skeleton-codecs"));
   for (let i = 0; i < rest.length; i++) {
@@ -330,3 +326,21 @@ export default async function gen(args: string[]): Promise<number> {
   process.stdout.write(generateSkeleton(obj, bytes, file.slice(file.lastIndexOf("/") + 1), runtime, codecs));
   return 0;
 }
+
+/**
+ * `gen object|skeleton|subskeleton|min_core_btf` as bpftool runs them (src/cli/gen-tool.ts); `gen skeleton` without
+ * `--c` is bpfkit's TypeScript skeleton.
+ */
+export default async function gen(args: string[]): Promise<number> {
+  const words = args.filter((a) => !GLOBAL_FLAGS.has(a));
+  const [sub, ...rest] = words;
+  if (sub === "skeleton" && !rest.includes("--c") && rest[0] !== undefined && !rest.includes("name")) return tsSkeleton(rest[0], rest.slice(1));
+  const { genCommand } = await import("./gen-tool.ts");
+  const json = args.includes("-j") || args.includes("-p");
+  const out = genCommand(words.map((w) => w), { json, pretty: args.includes("-p") });
+  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) process.stderr.write(out.stderr);
+  return out.code;
+}
+
+const GLOBAL_FLAGS = new Set(["-j", "-p", "-f", "-d", "-m", "-n", "--vm", "--"]);

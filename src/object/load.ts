@@ -35,7 +35,7 @@ const fmt = (msg: string, section?: string, offset?: number): BpfError => new Bp
 
 export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): BpfObject {
   const elf = E.parseElf(bytes);
-  const name = objectName(opts.fileName);
+  const name = opts.objectName ?? objectName(opts.fileName);
   const warnings: string[] = [];
   if (!elf.symtabIndex) throw new BpfError("ENOENT", `elf: couldn't find symbol table in ${opts.fileName ?? "object"}, stripped object file?`);
   if (elf.sections.filter((s) => s.type === E.SHT_SYMTAB).length > 1) throw fmt(`elf: multiple symbol tables in ${opts.fileName ?? "object"}`);

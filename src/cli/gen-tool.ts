@@ -1,0 +1,94 @@
+// bpftool's `gen` commands with bpftool's arguments, output and errors: `skeleton FILE [name N] --c` and `subskeleton`
+// (src/object/skeleton-c.ts), `object OUT IN...` (the static linker, src/object/linker.ts) and `min_core_btf`
+// (src/btf/min-core.ts). Parse, call, print.
+import { readFileSync, statSync } from "node:fs";
+import { BpfError, isBpfError } from "../errors.ts";
+import type { BpfObject } from "../object/index.ts";
+import { loadObject } from "../object/index.ts";
+import { cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
+import { BIN, errorOutcome } from "./bpftool.ts";
+import type { Outcome } from "./bpftool.ts";
+import { OBJECT_USAGE, renderUsage } from "./bpftool-usage.ts";
+import { libbpfOpenError } from "./libbpf-errors.ts";
+
+export interface GenOptions {
+  readonly json: boolean;
+  readonly pretty: boolean;
+}
+
+const STRERROR: Readonly<Record<string, string>> = {
+  ENOENT: "No such file or directory", EACCES: "Permission denied", EISDIR: "Is a directory", ENOTDIR: "Not a directory",
+  ELOOP: "Too many levels of symbolic links", ENAMETOOLONG: "File name too long",
+};
+
+const COMMANDS = ["object", "skeleton", "subskeleton", "min_core_btf", "help"] as const;
+
+export function genCommand(words: readonly string[], o: GenOptions): Outcome {
+  const usage = renderUsage(OBJECT_USAGE.gen!, BIN, "gen");
+  const fail = (msg: string, withUsage = false): Outcome => {
+    const e = errorOutcome(o, msg);
+    if (withUsage && !o.json) e.stderr += usage;
+    return e;
+  };
+  const [verbWord, ...args] = words;
+  const verb = verbWord === undefined ? undefined : COMMANDS.find((c) => c.startsWith(verbWord) && verbWord.length > 0);
+  if (verb === undefined || verb === "help") return { stdout: "", stderr: usage, code: verb ? 0 : 255 };
+  const cArgs = args.filter((a) => a !== "--c");
+  switch (verb) {
+    case "skeleton":
+    case "subskeleton":
+      return skeleton(verb, cArgs, fail);
+    default:
+      return fail(`'gen ${verb}' is not supported by bpfkit yet`);
+  }
+}
+
+type Fail = (msg: string, withUsage?: boolean) => Outcome;
+
+function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail): Outcome {
+  if (args.length < 1) return fail(`'${verb}' needs at least 1 arguments, 0 found`, true);
+  const [file, ...rest] = args as [string, ...string[]];
+  let name = "";
+  for (let i = 0; i < rest.length; i += 2) {
+    if (rest.length - i < 2) return fail(`'${rest[i - 1] ?? file}' needs at least 2 arguments, ${rest.length - i} found`);
+    if (rest[i]!.length > 0 && "name".startsWith(rest[i]!)) {
+      if (name !== "") return fail("object name already specified");
+      name = givenObjectName(rest[i + 1]!);
+    } else {
+      return fail(`unknown arg ${rest[i]}`);
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    statSync(file);
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    if (code === "EISDIR") return fail(`failed to mmap() ${file}: No such device`);
+    return fail(`failed to stat() ${file}: ${STRERROR[code] ?? (e as Error).message}`);
+  }
+  if (name === "") name = skeletonObjectName(file);
+  try {
+    if (verb === "skeleton") {
+      const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name }));
+      const r = cSkeleton(obj, bytes, name);
+      return { stdout: r.text, stderr: r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
+    }
+    const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: "" }));
+    return { stdout: cSubskeleton(obj, name), stderr: "", code: 0 };
+  } catch (e) {
+    if (!isBpfError(e)) throw e;
+    if (e.message.startsWith("need btf type information")) return fail(e.message);
+    if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
+    return fail(`failed to open BPF object file: ${libbpfOpenError(e)}`);
+  }
+}
+
+/** What libbpf 1.1 refuses at open that bpfkit's loader accepts for its own use: other-endian objects, legacy maps. */
+function libbpf1(obj: BpfObject): BpfObject {
+  if (!obj.littleEndian) throw new BpfError("FORMAT", "elf: endianness mismatch");
+  if (obj.maps.some((m) => m.origin === "legacy")) {
+    throw new BpfError("EOPNOTSUPP", "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+");
+  }
+  return obj;
+}
