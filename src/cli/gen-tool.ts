@@ -69,6 +69,8 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
   }
   if (name === "") name = skeletonObjectName(file);
   try {
+    // libbpf checks the byte order first (EI_DATA: 1 = little-endian, the only order this host loads)
+    if (bytes.length > 5 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[5] !== 1) throw new BpfError("FORMAT", "elf: endianness mismatch");
     if (verb === "skeleton") {
       const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name }));
       const r = cSkeleton(obj, bytes, name);
@@ -80,13 +82,15 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     if (!isBpfError(e)) throw e;
     if (e.message.startsWith("need btf type information")) return fail(e.message);
     if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
-    return fail(`failed to open BPF object file: ${libbpfOpenError(e)}`);
+    const { errno, text } = libbpfOpenError(e);
+    const out = fail(`failed to open BPF object file: ${text}`);
+    // skeleton returns -errno; subskeleton its initial -1
+    return verb === "skeleton" ? { ...out, code: -errno & 0xff } : out;
   }
 }
 
 /** What libbpf 1.1 refuses at open that bpfkit's loader accepts for its own use: other-endian objects, legacy maps. */
 function libbpf1(obj: BpfObject): BpfObject {
-  if (!obj.littleEndian) throw new BpfError("FORMAT", "elf: endianness mismatch");
   if (obj.maps.some((m) => m.origin === "legacy")) {
     throw new BpfError("EOPNOTSUPP", "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+");
   }
