@@ -158,8 +158,23 @@ class TypeGen {
     return id;
   }
 
+  private readonly visiting = new Set<number>();
+
+  /** The TypeScript type and codec of a BTF type; a type that contains itself (not through a pointer) is refused. */
   of(id: number): TypeOut {
     id = this.skip(id);
+    if (this.visiting.has(id)) {
+      throw new BpfError("ELOOP", `gen skeleton: BTF type [${id}] contains itself (a type cycle not broken by a pointer)`);
+    }
+    this.visiting.add(id);
+    try {
+      return this.typeOf(id);
+    } finally {
+      this.visiting.delete(id);
+    }
+  }
+
+  private typeOf(id: number): TypeOut {
     const btf = this.btf;
     if (id === 0) return { ts: "Uint8Array", codec: "C.bytes(0)" };
     const t = btf.type(id);
@@ -321,7 +336,12 @@ function tsSkeleton(file: string, rest: readonly string[]): number {
     else if (rest[i] === "--codecs" && rest[i + 1] !== undefined) codecs = rest[++i]!;
     else throw new BpfError("EINVAL", `gen skeleton: unknown option '${rest[i]}'`);
   }
-  const bytes = new Uint8Array(readFileSync(file));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new BpfError("ENOENT", `failed to read ${file}: ${(e as Error).message}`);
+  }
   const obj = loadObject(bytes, { fileName: file });
   process.stdout.write(generateSkeleton(obj, bytes, file.slice(file.lastIndexOf("/") + 1), runtime, codecs));
   return 0;
