@@ -1,10 +1,12 @@
 // bpftool's `gen` commands with bpftool's arguments, output and errors: `skeleton FILE [name N] --c` and `subskeleton`
 // (src/object/skeleton-c.ts), `object OUT IN...` (the static linker, src/object/linker.ts) and `min_core_btf`
 // (src/btf/min-core.ts). Parse, call, print.
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { BpfError, isBpfError } from "../errors.ts";
 import type { BpfObject } from "../object/index.ts";
 import { loadObject } from "../object/index.ts";
+import { linkObjects } from "../object/linker.ts";
+import type { LinkerInput } from "../object/linker.ts";
 import { cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
 import { BIN, errorOutcome } from "./bpftool.ts";
 import type { Outcome } from "./bpftool.ts";
@@ -38,6 +40,8 @@ export function genCommand(words: readonly string[], o: GenOptions): Outcome {
     case "skeleton":
     case "subskeleton":
       return skeleton(verb, cArgs, fail);
+    case "object":
+      return object(cArgs, fail);
     default:
       return fail(`'gen ${verb}' is not supported by bpfkit yet`);
   }
@@ -95,4 +99,41 @@ function libbpf1(obj: BpfObject): BpfObject {
     throw new BpfError("EOPNOTSUPP", "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+");
   }
   return obj;
+}
+
+const ERRNO_TEXT: Readonly<Record<string, readonly [number, string]>> = {
+  ENOENT: [2, "No such file or directory"], EINVAL: [22, "Invalid argument"], EOPNOTSUPP: [95, "Operation not supported"],
+  ENOTSUPP: [524, "Unknown error 524"], EACCES: [13, "Permission denied"], EISDIR: [21, "Is a directory"],
+  FORMAT: [22, "Invalid argument"], ELOOP: [40, "Too many levels of symbolic links"], E2BIG: [7, "Argument list too long"],
+};
+
+/** `gen object OUTPUT INPUT...`: bpftool's static linker. */
+function object(args: readonly string[], fail: Fail): Outcome {
+  if (args.length < 2) return fail(`'object' needs at least 2 arguments, ${args.length} found`, true);
+  const [out, ...files] = args as [string, ...string[]];
+  const inputs: LinkerInput[] = [];
+  for (const file of files) {
+    try {
+      inputs.push({ name: file, bytes: new Uint8Array(readFileSync(file)) });
+    } catch (e) {
+      const [errno, text] = ERRNO_TEXT[(e as { code?: string }).code ?? ""] ?? ERRNO_TEXT.EINVAL!;
+      return fail(`failed to link '${file}': ${text} (${errno})`);
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = linkObjects(inputs);
+  } catch (e) {
+    if (!isBpfError(e)) throw e;
+    if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
+    const [errno, text] = ERRNO_TEXT[e.code] ?? ERRNO_TEXT.EINVAL!;
+    const file = e.message.match(/'([^']+)'/)?.[1];
+    return fail(`failed to link '${files.find((f) => f === file) ?? files[files.length - 1]}': ${text} (${errno})`);
+  }
+  try {
+    writeFileSync(out, bytes);
+  } catch (e) {
+    return fail(`failed to finalize ELF file: ${(e as Error).message}`);
+  }
+  return { stdout: "", stderr: "", code: 0 };
 }
