@@ -103,7 +103,7 @@ function libbpf1(obj: BpfObject): BpfObject {
 
 const ERRNO_TEXT: Readonly<Record<string, readonly [number, string]>> = {
   ENOENT: [2, "No such file or directory"], EINVAL: [22, "Invalid argument"], EOPNOTSUPP: [95, "Operation not supported"],
-  ENOTSUPP: [524, "Unknown error 524"], EACCES: [13, "Permission denied"], EISDIR: [21, "Is a directory"],
+  ENOTSUPP: [95, "Operation not supported"], EACCES: [13, "Permission denied"], EISDIR: [21, "Is a directory"],
   FORMAT: [22, "Invalid argument"], ELOOP: [40, "Too many levels of symbolic links"], E2BIG: [7, "Argument list too long"],
 };
 
@@ -111,13 +111,19 @@ const ERRNO_TEXT: Readonly<Record<string, readonly [number, string]>> = {
 function object(args: readonly string[], fail: Fail): Outcome {
   if (args.length < 2) return fail(`'object' needs at least 2 arguments, ${args.length} found`, true);
   const [out, ...files] = args as [string, ...string[]];
+  // bpf_linker__new creates (truncates) the output first: a failed link leaves it empty
+  try {
+    writeFileSync(out, new Uint8Array(0));
+  } catch {
+    return fail("failed to create BPF linker instance");
+  }
   const inputs: LinkerInput[] = [];
   for (const file of files) {
     try {
       inputs.push({ name: file, bytes: new Uint8Array(readFileSync(file)) });
     } catch (e) {
       const [errno, text] = ERRNO_TEXT[(e as { code?: string }).code ?? ""] ?? ERRNO_TEXT.EINVAL!;
-      return fail(`failed to link '${file}': ${text} (${errno})`);
+      return { ...fail(`failed to link '${file}': ${text} (${errno})`), code: -errno & 0xff };
     }
   }
   let bytes: Uint8Array;
@@ -127,8 +133,9 @@ function object(args: readonly string[], fail: Fail): Outcome {
     if (!isBpfError(e)) throw e;
     if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
     const [errno, text] = ERRNO_TEXT[e.code] ?? ERRNO_TEXT.EINVAL!;
-    const file = e.message.match(/'([^']+)'/)?.[1];
-    return fail(`failed to link '${files.find((f) => f === file) ?? files[files.length - 1]}': ${text} (${errno})`);
+    const file = (e as { linkInput?: string }).linkInput;
+    if (file === undefined) return { ...fail(`failed to finalize ELF file: ${text} (${errno})`), code: -errno & 0xff };
+    return { ...fail(`failed to link '${file}': ${text} (${errno})`), code: -errno & 0xff };
   }
   try {
     writeFileSync(out, bytes);

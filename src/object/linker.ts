@@ -375,6 +375,7 @@ class Linker {
       if (sym.type === STT_SECTION && dst && dst.secSymIdx) return dst.secSymIdx;
     }
     if (sym.bind !== E.STB_LOCAL) {
+      if (!btf) throw new BpfError("EINVAL", `failed to find BTF info for object '${file}'`);
       const found = findGlobSymBtf(dtypes, sym.name);
       if (!found) throw new BpfError("ENOENT", `failed to find BTF info for global/extern symbol '${sym.name}'`);
       if (isExtern && found.secId) {
@@ -813,6 +814,13 @@ function writeElf(sections: readonly { name: string; type: number; flags: number
 /** `bpftool gen object`: link the inputs, in order, into one relocatable BPF object. */
 export function linkObjects(inputs: readonly LinkerInput[]): Uint8Array {
   const l = new Linker();
-  for (const i of inputs) l.addObject(i);
+  for (const i of inputs) {
+    try {
+      l.addObject(i);
+    } catch (e) {
+      // the CLI names the input that failed, as bpftool does
+      throw Object.assign(e as object, { linkInput: i.name });
+    }
+  }
   return l.finish();
 }
