@@ -358,10 +358,8 @@ function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
     const fixupOffsets = size === 0 && name !== ".kconfig" && name !== ".ksyms";
     if (fixupOffsets) {
       const sec = elf.sectionByName(name);
-      if (!sec || sec.size === 0) {
-        warnings.push(`sec '${name}': failed to determine size from ELF`);
-        continue;
-      }
+      // libbpf's btf_finalize_data fails the open here ("Error finalizing .BTF: -2")
+      if (!sec || sec.size === 0) throw new BpfError("ENOENT", `sec '${name}': failed to determine size from ELF: Error finalizing .BTF`, { section: ".BTF" });
       size = sec.size;
     }
     const secinfos = t.secinfos.map((vi) => {
