@@ -6,6 +6,12 @@ import { BpfError, isBpfError } from "../errors.ts";
 import type { BpfObject } from "../object/index.ts";
 import { loadObject } from "../object/index.ts";
 import { linkObjects } from "../object/linker.ts";
+import { minCoreBtf } from "../btf/min-core.ts";
+import type { CoreObject } from "../btf/min-core.ts";
+import { btfFromFileBytes } from "../object/btf-file.ts";
+import { parseElf } from "../object/elf.ts";
+import { parseBtf } from "../btf/parse.ts";
+import { parseBtfExt } from "../btf/ext.ts";
 import type { LinkerInput } from "../object/linker.ts";
 import { cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
 import { BIN, errorOutcome } from "./bpftool.ts";
@@ -42,6 +48,8 @@ export function genCommand(words: readonly string[], o: GenOptions): Outcome {
       return skeleton(verb, cArgs, fail);
     case "object":
       return object(cArgs, fail);
+    case "min_core_btf":
+      return minCore(cArgs, fail);
     default:
       return fail(`'gen ${verb}' is not supported by bpfkit yet`);
   }
@@ -141,6 +149,48 @@ function object(args: readonly string[], fail: Fail): Outcome {
     writeFileSync(out, bytes);
   } catch (e) {
     return fail(`failed to finalize ELF file: ${(e as Error).message}`);
+  }
+  return { stdout: "", stderr: "", code: 0 };
+}
+
+/** `gen min_core_btf INPUT OUTPUT OBJECT...`: the part of INPUT's BTF the objects' CO-RE relocations use. */
+function minCore(args: readonly string[], fail: Fail): Outcome {
+  if (args.length < 3) return fail(`'min_core_btf' needs at least 3 arguments, ${args.length} found`, true);
+  const [input, output, ...objs] = args as [string, string, ...string[]];
+  let src;
+  try {
+    src = btfFromFileBytes(new Uint8Array(readFileSync(input)));
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    return fail(`failed parsing '${input}' BTF file: ${STRERROR[code] ?? "Invalid argument"}`);
+  }
+  const objects: CoreObject[] = [];
+  for (const path of objs) {
+    try {
+      const elf = parseElf(new Uint8Array(readFileSync(path)));
+      const btfSec = elf.sectionByName(".BTF");
+      if (!btfSec) throw new BpfError("ENOENT", "no .BTF");
+      const btf = parseBtf(btfSec.data);
+      const extSec = elf.sectionByName(".BTF.ext");
+      objects.push({ name: path, btf, ext: extSec ? parseBtfExt(extSec.data, btf) : undefined });
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? "";
+      return fail(`error recording relocations for ${path}: ${STRERROR[code] ?? "Invalid argument"}`);
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = minCoreBtf(src, objects);
+  } catch (e) {
+    if (!isBpfError(e)) throw e;
+    if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
+    const at = objects.find((o) => e.message.includes(`'${o.name}'`))?.name ?? objs[objs.length - 1];
+    return fail(`error recording relocations for ${at}: ${STRERROR[e.code] ?? "Invalid argument"}`);
+  }
+  try {
+    writeFileSync(output, bytes);
+  } catch (e) {
+    return fail(`error saving btf file: ${STRERROR[(e as { code?: string }).code ?? ""] ?? (e as Error).message}`);
   }
   return { stdout: "", stderr: "", code: 0 };
 }
