@@ -496,3 +496,18 @@ export function resolveCoreRelo(local: Btf, rec: CoreReloRecord, target: Btf): C
   }
   return chosen ?? calc(rec.kind, spec, undefined);
 }
+
+/**
+ * The target side of a CO-RE relocation as libbpf's bpf_core_calc_relo_insn leaves it (its targ_spec): the first
+ * candidate that matches, as its root type id and raw access indexes in the target BTF; undefined when none matches
+ * (and for TYPE_ID_LOCAL, which needs no target). bpftool's min_core_btf keeps the types and members these name.
+ */
+export function coreTargetSpec(local: Btf, rec: CoreReloRecord, target: Btf): { readonly rootTypeId: number; readonly raw: readonly number[] } | undefined {
+  if (rec.kind === BPF_CORE_TYPE_ID_LOCAL) return undefined;
+  const spec = parseSpec(local, rec);
+  for (const cid of candidates(local, rec.typeId, target)) {
+    const cs = specMatch(spec, target, cid);
+    if (cs) return { rootTypeId: cs.rootTypeId, raw: cs.raw };
+  }
+  return undefined;
+}

@@ -48,6 +48,7 @@ export class BtfCDumper {
   private readonly declStack: number[] = [];
   private buf = "";
   private readonly sink: Sink;
+  private stripMods = false;
 
   constructor(btf: Btf, sink: Sink) {
     this.btf = btf;
@@ -397,14 +398,32 @@ export class BtfCDumper {
     this.emitTypeDecl(t.sizeOrType, name, lvl);
   }
 
+  /**
+   * libbpf's btf_dump__emit_type_decl: the declaration of `fname` with type `id` at indentation `lvl`, anonymous types
+   * inlined; `stripMods` leaves out const/volatile/restrict and type tags (bpftool's skeletons do, except for .kconfig).
+   */
+  emitDecl(id: number, fname: string, lvl: number, stripMods: boolean): void {
+    if (id >= this.btf.typeCount) throw new BpfError("EINVAL", `btf_dump: type id ${id} out of range`);
+    this.stripMods = stripMods;
+    try {
+      this.emitTypeDecl(id, fname, lvl);
+    } catch (e) {
+      if (e instanceof RangeError) throw new BpfError("ELOOP", `btf_dump: type [${id}] has a reference cycle or is nested too deeply`);
+      throw e;
+    } finally {
+      this.stripMods = false;
+    }
+  }
+
   /** A declaration `<type> fname` in C syntax, walking the chain of pointers/arrays/protos/modifiers to a terminal type. */
   private emitTypeDecl(id: number, fname: string, lvl: number): void {
     const stack = this.declStack;
     const start = stack.length;
     for (let guard = 0; ; guard++) {
-      stack.push(id);
-      if (id === 0 || guard > 10000) break;
+      if (guard > 10000) throw new BpfError("ELOOP", `btf_dump: type [${id}] is in a declaration cycle`);
       const t = this.t(id);
+      if (!(this.stripMods && id !== 0 && K.isModifier(t.kind))) stack.push(id);
+      if (id === 0) break;
       let next = -1;
       switch (t.kind) {
         case K.BTF_KIND_PTR: case K.BTF_KIND_VOLATILE: case K.BTF_KIND_CONST: case K.BTF_KIND_RESTRICT:

@@ -3,7 +3,7 @@
 import { readFileSync, writeSync } from "node:fs";
 import { isBpfError } from "../errors.ts";
 import { dumpBtfC } from "../btf/dump-c.ts";
-import { dumpBtfRaw } from "../btf/dump-raw.ts";
+import { dumpBtfRaw, formatRawType } from "../btf/dump-raw.ts";
 import type { Btf } from "../btf/parse.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 import * as K from "../btf/kinds.ts";
@@ -38,6 +38,7 @@ export default async function btf(args: string[]): Promise<number> {
     const pretty = args.includes("-p") || args.includes("--pretty");
     return dumpFile(rest.slice(1), pretty || args.includes("-j") || args.includes("--json") ? { pretty } : undefined, baseBtfPath);
   }
+  if (sub !== undefined && isPrefix(sub, "dump")) return dumpObject(args, rest, baseBtfPath);
   return delegateToKernel(args);
 }
 
@@ -128,14 +129,44 @@ async function dumpFile(args: string[], json: { pretty: boolean } | undefined, b
   return 0;
 }
 
-/** bpftool's JSON form of the raw dump (dump_btf_type's json_output branch). */
-export function dumpBtfJson(btf: Btf, pretty: boolean): string {
+/** `dump id|map|prog …` on the kernel's objects (or the VM session's with --vm): src/cli/btf-dump.ts resolves the source. */
+async function dumpObject(args: string[], rest: string[], baseBtfPath?: string): Promise<number> {
+  const { parseToolArgs, toolBackend } = await import("../kernel/tool-args.ts");
+  const { btfDumpSource } = await import("./btf-dump.ts");
+  const a = parseToolArgs(args);
+  const { backend, unavailable } = await toolBackend(a);
+  if (unavailable !== undefined) {
+    console.error(`bpfkit btf: ${unavailable}`);
+    return 1;
+  }
+  const base = baseBtfPath !== undefined ? btfFromFileBytes(readFileSync(baseBtfPath)) : undefined;
+  const plan = btfDumpSource(rest, { json: a.json, pretty: a.pretty, backend }, base);
+  if ("code" in plan) {
+    if (plan.stdout) process.stdout.write(plan.stdout);
+    if (plan.stderr) process.stderr.write(plan.stderr);
+    return plan.code;
+  }
+  if (plan.warning) process.stderr.write(plan.warning);
+  const out = new StdoutSink();
+  try {
+    if (a.json) out.write(dumpBtfJson(plan.btf, a.pretty, plan.roots));
+    else if (plan.c) dumpBtfC(plan.btf, out.write, plan.roots.length ? plan.roots : undefined);
+    else if (plan.roots.length) for (const id of plan.roots) out.write(formatRawType(plan.btf, plan.btf.type(id)));
+    else dumpBtfRaw(plan.btf, out.write);
+  } finally {
+    await out.close();
+  }
+  return 0;
+}
+
+/** bpftool's JSON form of the raw dump (dump_btf_type's json_output branch); `roots`: only those types. */
+export function dumpBtfJson(btf: Btf, pretty: boolean, roots: readonly number[] = []): string {
   const w = new JsonWriter(pretty);
   const str = (off: number) => (off === 0 ? "(anon)" : btf.str(off) ?? "(invalid)");
   const enc = (e: number) => (e === 0 ? "(none)" : e === 1 ? "SIGNED" : e === 2 ? "CHAR" : e === 4 ? "BOOL" : "UNKN");
   const varLinkage = (l: number) => ["static", "global", "extern"][l] ?? "(unknown)";
   w.startObject().name("types").startArray();
-  for (const t of btf.ownTypes) {
+  for (const t of roots.length ? roots.map((id) => btf.type(id)) : btf.ownTypes) {
     w.startObject().field("id", t.id).field("kind", K.BTF_KIND_NAMES[t.kind] ?? "UNKNOWN").field("name", str(t.nameOff));
     switch (t.kind) {
       case K.BTF_KIND_INT:

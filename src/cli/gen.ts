@@ -158,8 +158,23 @@ class TypeGen {
     return id;
   }
 
+  private readonly visiting = new Set<number>();
+
+  /** The TypeScript type and codec of a BTF type; a type that contains itself (not through a pointer) is refused. */
   of(id: number): TypeOut {
     id = this.skip(id);
+    if (this.visiting.has(id)) {
+      throw new BpfError("ELOOP", `gen skeleton: BTF type [${id}] contains itself (a type cycle not broken by a pointer)`);
+    }
+    this.visiting.add(id);
+    try {
+      return this.typeOf(id);
+    } finally {
+      this.visiting.delete(id);
+    }
+  }
+
+  private typeOf(id: number): TypeOut {
     const btf = this.btf;
     if (id === 0) return { ts: "Uint8Array", codec: "C.bytes(0)" };
     const t = btf.type(id);
@@ -312,12 +327,8 @@ export function generateSkeleton(obj: BpfObject, objectBytes: Uint8Array, fileNa
   ].join("\n");
 }
 
-export default async function gen(args: string[]): Promise<number> {
-  const [sub, file, ...rest] = args;
-  if (sub !== "skeleton" || file === undefined) {
-    console.error("Usage: bpfkit gen skeleton X.o [--runtime MODULE] [--codecs MODULE]");
-    return 255;
-  }
+/** bpfkit's TypeScript skeleton (`gen skeleton X.o [--runtime M] [--codecs M]`). */
+function tsSkeleton(file: string, rest: readonly string[]): number {
   let runtime = fileURLToPath(import.meta.url);
   let codecs = fileURLToPath(moduleUrl("../object/skeleton-codecs"));
   for (let i = 0; i < rest.length; i++) {
@@ -325,8 +336,31 @@ export default async function gen(args: string[]): Promise<number> {
     else if (rest[i] === "--codecs" && rest[i + 1] !== undefined) codecs = rest[++i]!;
     else throw new BpfError("EINVAL", `gen skeleton: unknown option '${rest[i]}'`);
   }
-  const bytes = new Uint8Array(readFileSync(file));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new BpfError("ENOENT", `failed to read ${file}: ${(e as Error).message}`);
+  }
   const obj = loadObject(bytes, { fileName: file });
   process.stdout.write(generateSkeleton(obj, bytes, file.slice(file.lastIndexOf("/") + 1), runtime, codecs));
   return 0;
 }
+
+/**
+ * `gen object|skeleton|subskeleton|min_core_btf` as bpftool runs them (src/cli/gen-tool.ts); `gen skeleton` without
+ * `--c` is bpfkit's TypeScript skeleton.
+ */
+export default async function gen(args: string[]): Promise<number> {
+  const words = args.filter((a) => !GLOBAL_FLAGS.has(a));
+  const [sub, ...rest] = words;
+  if (sub === "skeleton" && !rest.includes("--c") && rest[0] !== undefined && !rest.includes("name")) return tsSkeleton(rest[0], rest.slice(1));
+  const { genCommand } = await import("./gen-tool.ts");
+  const json = args.includes("-j") || args.includes("-p");
+  const out = genCommand(words.map((w) => w), { json, pretty: args.includes("-p") });
+  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) process.stderr.write(out.stderr);
+  return out.code;
+}
+
+const GLOBAL_FLAGS = new Set(["-j", "-p", "-f", "-d", "-m", "-n", "--vm", "--"]);

@@ -35,7 +35,7 @@ const fmt = (msg: string, section?: string, offset?: number): BpfError => new Bp
 
 export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): BpfObject {
   const elf = E.parseElf(bytes);
-  const name = objectName(opts.fileName);
+  const name = opts.objectName ?? objectName(opts.fileName);
   const warnings: string[] = [];
   if (!elf.symtabIndex) throw new BpfError("ENOENT", `elf: couldn't find symbol table in ${opts.fileName ?? "object"}, stripped object file?`);
   if (elf.sections.filter((s) => s.type === E.SHT_SYMTAB).length > 1) throw fmt(`elf: multiple symbol tables in ${opts.fileName ?? "object"}`);
@@ -358,10 +358,8 @@ function fixupDatasecs(elf: ElfFile, btf: Btf, warnings: string[]): void {
     const fixupOffsets = size === 0 && name !== ".kconfig" && name !== ".ksyms";
     if (fixupOffsets) {
       const sec = elf.sectionByName(name);
-      if (!sec || sec.size === 0) {
-        warnings.push(`sec '${name}': failed to determine size from ELF`);
-        continue;
-      }
+      // libbpf's btf_finalize_data fails the open here ("Error finalizing .BTF: -2")
+      if (!sec || sec.size === 0) throw new BpfError("ENOENT", `sec '${name}': failed to determine size from ELF: Error finalizing .BTF`, { section: ".BTF" });
       size = sec.size;
     }
     const secinfos = t.secinfos.map((vi) => {

@@ -129,6 +129,8 @@ export interface BpfObject {
 export interface LoadObjectOptions {
   /** File name used for the object name and in error messages. */
   readonly fileName?: string;
+  /** libbpf's open option object_name: the object's name as given (internal map names derive from it). */
+  readonly objectName?: string;
   /**
    * Target BTF for CO-RE relocations (vmlinux, or the object's own BTF). Without it the compiled-in values — those
    * of the object's local BTF — are kept, and ProgramSpec.coreRelos still counts the records.
