@@ -17,16 +17,21 @@ import { genCommand } from "./gen-tool.ts";
 const EXTRA = (kind: number, vlen: number): number =>
   [0, 4, 0, 12, 12 * vlen, 12 * vlen, 8 * vlen, 0, 0, 0, 0, 0, 0, 8 * vlen, 4, 12 * vlen, 0, 4, 0, 12 * vlen][kind] ?? 0;
 
-/** The object with its first BTF array made its own element type. */
+/** The object with the first BTF array a global variable has (so the skeleton must walk it) made its own element type. */
 function selfArray(bytes: Uint8Array): { bytes: Uint8Array; id: number } {
   const out = bytes.slice();
   const sec = parseElf(out).sectionByName(".BTF")!;
   const btf = parseBtf(sec.data);
   const dv = new DataView(out.buffer, out.byteOffset);
+  const ofVars = new Set<number>();
+  for (let id = 1; id < btf.typeCount; id++) {
+    const t = btf.type(id);
+    if (t.kind === 14 && btf.type(t.sizeOrType).kind === 3) ofVars.add(t.sizeOrType);
+  }
   let p = sec.offset + dv.getUint32(sec.offset + 4, true) + dv.getUint32(sec.offset + 8, true);
   for (let id = 1; id < btf.typeCount; id++) {
     const t = btf.type(id);
-    if (t.kind === 3) {
+    if (t.kind === 3 && ofVars.has(id)) {
       dv.setUint32(p + 12, id, true);
       return { bytes: out, id };
     }
