@@ -17,6 +17,8 @@ import { openPerfEvent, PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, tracefsRoot } fr
 import { PerfBufferReader } from "./perfbuf.ts";
 import { elfFunctionNames } from "./elf-symbol.ts";
 import type { KernelMap } from "./map-access.ts";
+import { kernelSymbol, linuxResolver, userSymbol } from "./trace-symbols.ts";
+import { LinuxBackend } from "./backend.ts";
 
 /** Tracepoints, formats and binaries as the running system has them. */
 export function linuxProbeEnv(): ProbeEnv {
@@ -48,6 +50,7 @@ export function linuxProbeEnv(): ProbeEnv {
       for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
       return undefined;
     },
+    kernelSymbol, userSymbol, btf: () => new LinuxBackend().kernelBtf(),
   };
 }
 
@@ -182,9 +185,13 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     }
     return out;
   };
+  const res = linuxResolver((limit, id) => {
+    const m = maps[script.stackMaps.get(limit) ?? -1];
+    try { return m?.lookup(new Uint8Array(new Uint32Array([id]).buffer)); } catch { return undefined; }
+  });
   const printMap = (idx: number, top = 0, div = 0) => {
     const L = script.maps[idx]!;
-    print(formatMap(L, entriesOf(maps[idx]!), mode, top, div));
+    print(formatMap(L, entriesOf(maps[idx]!), mode, top, div, res));
   };
   try {
     for (const d of script.mapDecls) {
@@ -210,7 +217,7 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     }
     reader = new PerfBufferReader(maps[script.perfMap]!.fd, (_cpu, sample) => {
       if (finalize) return;
-      const ev = decodeRecord(script, sample, mode);
+      const ev = decodeRecord(script, sample, mode, res);
       if (!ev) return;
       switch (ev.kind) {
         case "text": print(ev.text); break;

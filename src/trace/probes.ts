@@ -40,6 +40,12 @@ export interface ProbeEnv {
   resolveBinary?(name: string): string | undefined;
   /** kprobes: whether a kernel function is in available_filter_functions (undefined: unknown) */
   traceable?(func: string): boolean | undefined;
+  /** kaddr(): the first /proc/kallsyms address of a kernel symbol */
+  kernelSymbol?(name: string): bigint | undefined;
+  /** uaddr(): a data symbol of a binary (address as in the ELF file, size in bytes) */
+  userSymbol?(binary: string, name: string): { address: bigint; size: number } | undefined;
+  /** the kernel's BTF, for struct casts and curtask (loaded on first use) */
+  btf?(): import("../btf/index.ts").Btf | undefined;
 }
 
 function globToRegExp(glob: string): RegExp {
