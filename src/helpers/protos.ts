@@ -71,6 +71,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   // bpf_xdp_fib_lookup_proto and bpf_skb_fib_lookup_proto: the params struct is read and written back.
   p(69, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_MEM_WRITE", "ARG_CONST_SIZE", "ARG_ANYTHING"], { gplOnly: true }),
   p(80, "RET_INTEGER", []),
+  p(109, "RET_INTEGER", ["ARG_ANYTHING"]), // bpf_send_signal_proto
   p(112, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(113, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(114, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
@@ -97,7 +98,7 @@ const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134, 181];
 // bpf_base_func_proto's CAP_BPF part (get_current_cgroup_id, current_task_under_cgroup) and CAP_PERFMON part.
 const BASE_PRIV = [6, 112, 113, 114, 115, 35, 14, 15, 16, 37, 80];
 // bpf_tracing_func_proto and the kprobe/tracepoint/perf_event/raw_tp switches (get_stackid, get_stack).
-const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67];
+const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67, 109];
 const SKB_COMMON = [25, 26, 46, 47];
 // bpf_ktime_get_coarse_ns is not NMI-safe: bpf_tracing_func_proto refuses it, the networking types keep it.
 const COARSE_CLOCK = [160];

@@ -142,7 +142,8 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
   const mode = o.mode ?? "text";
   const env = linuxProbeEnv();
   const child = o.cmd ? await startChild(o.cmd) : undefined;
-  const cleanupChild = () => { if (child?.alive()) child.child.kill("SIGTERM"); };
+  // a child still stopped before exec only acts on SIGTERM once continued
+  const cleanupChild = () => { if (child?.alive()) { child.child.kill("SIGTERM"); child.child.kill("SIGCONT"); } };
   let script: CompiledScript;
   const ncpus = possibleCpus();
   try {

@@ -151,7 +151,7 @@ class Checker {
       let t = this.expr(k);
       // bpftrace names a non-negative literal key 'unsigned int64'
       if (t.k === "int") t = intT(64, k.kind === "int" ? k.value < 0n : t.signed);
-      if (t.k === "tuple") { this.err("tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.", k.loc); t = INT64; }
+      if (t.k === "tuple") { this.err("tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.", map.loc); t = INT64; }
       if (t.k === "agg" || t.k === "none") { this.err(`${typeName(t)} cannot be used as a map key`, k.loc); t = INT64; }
       ks.push(t);
     }
@@ -218,6 +218,11 @@ class Checker {
           if (m.value.k === "none") m.value = UINT64;
           t = this.binopType(s.compound, m.value.k === "agg" ? INT64 : m.value, t, v, s.loc);
         }
+        if (t.k === "none" && v.kind === "field") {
+          if (this.final && this.mapInfo(s.map.name).value.k === "none") this.err(`Undefined map: ${s.map.name}`, s.map.loc);
+          this.err("Invalid expression for assignment: none", v.loc);
+          return;
+        }
         if (t.k === "none") { this.err(`Invalid expression for assignment: ${v.kind === "call" ? v.name : v.kind}`, v.loc); return; }
         if (t.k === "agg") { this.err(`Invalid expression for assignment: ${typeName(t)}`, v.loc); return; }
         this.assignMapType(s.map, t, s.loc);
@@ -283,7 +288,8 @@ class Checker {
   private binopType(op: string, l: TType, r: TType, e: Expr, loc: Loc): TType {
     if (l.k === "none" || r.k === "none") return INT64;
     if (isIntLike(l) && isIntLike(r) && (l.k === "ptr" || r.k === "ptr")) {
-      if (["==", "!=", "<", ">", "<=", ">=", "&&", "||"].includes(op)) return UINT64;
+      if (["==", "!=", "<", ">", "<=", ">="].includes(op)) return INT64;
+      if (op === "&&" || op === "||") return UINT64;
       return l.k === "ptr" && (op === "+" || op === "-") ? l : UINT64;
     }
     if (l.k !== r.k || l.k === "agg") {
@@ -385,6 +391,9 @@ class Checker {
       case "call": return this.call(e, false);
       case "binop": {
         const l = this.expr(e.left), r = this.expr(e.right);
+        if (["==", "!=", "<", ">", "<=", ">="].includes(e.op) && l.k === "int" && r.k === "int" && l.signed !== r.signed && e.left.kind !== "int" && e.right.kind !== "int") {
+          this.warn(`comparison of integers of different signs: '${typeName(l)}' and '${typeName(r)}' can lead to undefined behavior`, e.opLoc);
+        }
         return this.binopType(e.op, l, r, e, e.loc);
       }
       case "unop": {
@@ -436,15 +445,17 @@ class Checker {
           return intT(bits, f.signed);
         }
         const bt = this.expr(e.base);
+        if (bt.k === "none") return NONE;
         if (bt.k === "tuple" && !e.arrow && /^\d+$/.test(e.field)) {
           const i = Number(e.field);
-          if (i >= bt.elems.length) { this.err(`Invalid tuple index: ${i}. Found ${bt.elems.length} elements in tuple.`, e.loc); return INT64; }
+          if (i >= bt.elems.length) { this.err(`Invalid tuple index: ${i}. Found ${bt.elems.length} elements in tuple.`, e.loc); return NONE; }
           return bt.elems[i]!;
         }
         const rec = e.arrow ? (bt.k === "ptr" && bt.to.k === "record" ? bt.to : undefined) : bt.k === "record" ? bt : undefined;
         if (e.arrow && bt.k === "record") { this.err(`Can not access field '${e.field}' on type '${typeName(bt)}'. Try dereferencing it first, or using '.'`, e.loc); return INT64; }
         if (!e.arrow && bt.k === "ptr" && bt.to.k === "record") { this.err(`Can not access field '${e.field}' on type '${typeName(bt)}'. Try dereferencing it first, or using '->'`, e.loc); return INT64; }
         if (rec) {
+          if (rec.size === 0 && rec.fields.length === 0 && !this.ctypes.record(rec.name)) return INT64; // reported at the cast
           const f = this.ctypes.field(rec, e.field);
           if (!f) { this.err(`Struct/union of type '${rec.name}' does not contain a field named '${e.field}'`, e.loc); return INT64; }
           return f.type.k === "int" ? f.type : f.type;
@@ -462,7 +473,9 @@ class Checker {
         const t = this.expr(e.operand);
         const target = this.ctypes.castTarget(e.type, e.ptr);
         if (!target) {
-          if (e.ptr === 0 && this.ctypes.record(e.type)) { this.err(`Cannot cast to "${e.type}"`, e.loc); return INT64; }
+          // bpftrace's span for a struct-value cast reaches one column into the operand
+          if (e.ptr === 0 && this.ctypes.record(e.type)) { this.err(`Cannot cast to struct type "${e.type}"`, { ...e.loc, endCol: e.loc.endCol + 1 }); return INT64; }
+          if (/^(struct|union) /.test(e.type)) { this.err(`Unknown struct/union: '${e.type}'`, e.loc); return { k: "ptr", to: { k: "record", name: e.type, size: 0, fields: [] } }; }
           this.err(`Cannot resolve unknown type "${e.type}${e.ptr ? " " + "*".repeat(e.ptr) : ""}"`, e.loc);
           return INT64;
         }
@@ -491,7 +504,7 @@ class Checker {
         limit = Number(a.value);
         if (limit < 1) this.err(`${c.name}: limit must be >= 1 (${limit} provided)`, c.loc);
         if (limit > 1024) this.err(`${c.name}: limit must be <= 1024 (${limit} provided)`, c.loc);
-      } else if (a.kind === "ident") this.err(`${c.name}: unknown stack mode: ${a.name}`, c.loc);
+      } else if (a.kind === "ident") { this.expr(a); this.err(`${c.name}() expects a integer literal (none provided)`, c.loc); }
       else this.err(`${c.name}: invalid limit value`, c.loc);
     }
     return { k: "stack", user: c.name === "ustack", mode, limit };
@@ -547,8 +560,8 @@ class Checker {
           else if (!this.maps.has(a.name) && this.final) this.err(`Undefined map: ${a.name}`, a.loc);
         } else if (c.args.length > 1) this.err(`Non-map print() only takes 1 argument, ${c.args.length} found`, c.loc);
         else {
-          const t = this.expr(a);
-          if (t.k === "ptr" || t.k === "record") this.err(`${typeName(t)} type passed to print() is not printable`, c.loc);
+          const t = argTypes[0]!;
+          if (t.k === "ptr" || t.k === "record" || t.k === "none") this.err(`${typeName(t)} type passed to print() is not printable`, c.loc);
         }
         return NONE;
       }
@@ -586,7 +599,7 @@ class Checker {
         const a = c.args[0]!;
         if (a.kind !== "str") { this.err("kaddr() expects a string literal", c.loc); return UINT64; }
         const addr = this.opts.env.kernelSymbol?.(a.value);
-        if (addr === undefined) this.err(`Could not resolve symbol: ${a.value}`, c.loc);
+        if (addr === undefined && this.final) this.errors.push(new TraceError(`Failed to compile: Failed to resolve kernel symbol: ${a.value}`, undefined));
         this.consts.set(c, addr ?? 0n);
         return UINT64;
       }
@@ -628,13 +641,13 @@ class Checker {
       }
       case "cat": {
         if (!this.nargs(c, 1, 128)) return NONE;
-        if (c.args[0]!.kind !== "str") this.err(`cat() expects a string literal (${typeName(argTypes[0]!)} provided)`, c.loc);
+        if (c.args[0]!.kind !== "str") this.err(`cat() expects a string literal (${kindName(argTypes[0]!)} provided)`, c.loc);
         return NONE;
       }
       case "join": {
         if (!this.nargs(c, 1, 2)) return NONE;
         if (!isIntLike(argTypes[0]!)) this.err(`() only supports int or pointer arguments (${argTypes[0]!.k} provided)`, c.loc);
-        if (c.args[1] && c.args[1].kind !== "str") this.err(`join() expects a string literal (${typeName(argTypes[1]!)} provided)`, c.loc);
+        if (c.args[1] && c.args[1].kind !== "str") this.err(`join() expects a string literal (${kindName(argTypes[1]!)} provided)`, c.loc);
         return NONE;
       }
       case "reg": {
@@ -687,6 +700,9 @@ class Checker {
 }
 
 export { typeSize };
+
+/** bpftrace's Type names in "expects X (Y provided)" messages */
+const kindName = (t: TType): string => (t.k === "int" ? "integer" : t.k === "str" ? "string" : t.k === "ptr" ? "pointer" : t.k);
 
 /** integers and pointers: values held in a register */
 export const isIntLike = (t: TType): boolean => t.k === "int" || t.k === "ptr";

@@ -604,6 +604,8 @@ class Gen {
         this.emit(insn(0xbf, 2, 0), insn(0x79, 1, 10, slot));
         const signed = lt.k === "int" && rt.k === "int" && lt.signed && rt.signed;
         this.arith(e.op, signed);
+        // bpftrace sign-extends a pointer comparison's i1: true is -1
+        if ((lt.k === "ptr" || rt.k === "ptr") && ["==", "!=", "<", ">", "<=", ">="].includes(e.op)) this.emit(insn(0x87, 0));
         return;
       }
       case "unop": {

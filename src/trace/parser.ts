@@ -354,9 +354,12 @@ class Parser {
           if (t.text === "sizeof" && this.t.kind === "IDENT" && (this.t.text === "struct" || this.t.text === "union") && this.peek().kind === "IDENT") {
             const a = this.next(), b = this.next();
             args = [{ kind: "ident", name: `${a.text} ${b.text}`, loc: span(a.loc, b.loc) }];
+          } else if (t.kind !== "CALL" && t.kind !== "CALL_BUILTIN") {
+            // an unknown function is reported even when its arguments would not parse (offsetof(struct x, f))
+            try { if (!this.is(")")) this.vargs(); this.expect(")", ") or ,"); } catch { /* reported below */ }
+            throw new TraceError(`Unknown function: ${t.text}`, t.loc);
           } else args = this.is(")") ? [] : this.vargs();
           const close = this.expect(")", ") or ,");
-          if (t.kind !== "CALL" && t.kind !== "CALL_BUILTIN") throw new TraceError(`Unknown function: ${t.text}`, t.loc);
           return { kind: "call", name: t.text, args, loc: span(t.loc, close.loc), nameLoc: t.loc };
         }
         if (t.kind === "CALL") this.fail(this.peek(), "(");

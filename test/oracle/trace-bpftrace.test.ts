@@ -7,25 +7,7 @@ import { execFileSync, execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nativeUnavailable } from "../../src/kernel/libc.ts";
-
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root";
-  const n = nativeUnavailable();
-  if (n) return n;
-  for (const tool of ["bpftrace", "taskset"]) {
-    try { execFileSync("which", [tool], { stdio: "ignore" }); } catch { return `${tool} not installed`; }
-  }
-  if (compiler() === undefined) return "no C compiler (cc, gcc or clang)";
-  return undefined;
-}
-
-function compiler(): string | undefined {
-  for (const c of ["cc", "gcc", "clang"]) {
-    try { execFileSync("which", [c], { stdio: "ignore" }); return c; } catch { /* next */ }
-  }
-  return undefined;
-}
+import { compiler, missing, pool, runBpfkit, runBpftrace } from "./trace-diff.ts";
 
 const WORKLOAD = `
 #include <fcntl.h>
@@ -131,28 +113,6 @@ if (!why) {
   writeFileSync(join(dir, "w.c"), WORKLOAD);
   exe = join(dir, "w");
   execFileSync(compiler()!, ["-O1", "-o", exe, join(dir, "w.c")]);
-}
-
-function runBpftrace(script: string, cmd: string, json: boolean): Promise<string> {
-  return new Promise((res) => {
-    execFile("bpftrace", [...(json ? ["-f", "json"] : []), "-e", script, "-c", cmd], { timeout: 30000 }, (_e, stdout) => res(stdout));
-  });
-}
-
-async function runBpfkit(script: string, cmd: string, json: boolean): Promise<string> {
-  const { runTrace } = await import("../../src/kernel/trace.ts");
-  let out = "", err = "";
-  try {
-    await runTrace({ source: script, filename: "stdin", cmd, mode: json ? "json" : "text", out: (s) => { out += s; }, err: (s) => { err += s; } });
-  } catch (e) {
-    err += `thrown: ${(e as Error).message}\n${((e as { log?: string }).log ?? "").split("\n").slice(-6).join("\n")}`;
-  }
-  return out + (err ? `\n[stderr]\n${err}` : "");
-}
-
-async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => { while (i < items.length) await f(items[i++]!); }));
 }
 
 test("bpfkit trace prints what bpftrace 0.17 prints for the same scripts and workload", { timeout: 600000 }, async (t) => {
