@@ -172,8 +172,11 @@ export function catFile(path: string): string {
   try { return readFileSync(path).subarray(0, 10240).toString("latin1"); } catch { return ""; }
 }
 
-/** The Linux resolver; `stack` reads a stack id from the script's stack_trace map of that frame limit. */
-export function linuxResolver(stack: (limit: number, id: number) => Uint8Array | undefined): Resolver {
+/** The Linux resolver; `stack` reads a stack id from the script's stack_trace map of that frame limit. With
+ * `kernelSymbols`, /proc/kallsyms is read now, before the script's programs load, as bpftrace's symbol cache is: the
+ * programs' own addresses then resolve to whatever symbol lies below them, as they do under bpftrace. */
+export function linuxResolver(stack: (limit: number, id: number) => Uint8Array | undefined, kernelSymbols = false): Resolver {
+  if (kernelSymbols) { kallsyms = undefined; loadKallsyms(); }
   return {
     stackFrames(limit, id) {
       const b = stack(limit, id);

@@ -189,7 +189,7 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
   const res = linuxResolver((limit, id) => {
     const m = maps[script.stackMaps.get(limit) ?? -1];
     try { return m?.lookup(new Uint8Array(new Uint32Array([id]).buffer)); } catch { return undefined; }
-  });
+  }, /\b(kstack|ksym)\b/.test(o.source));
   const printMap = (idx: number, top = 0, div = 0) => {
     const L = script.maps[idx]!;
     print(formatMap(L, entriesOf(maps[idx]!), mode, top, div, res));

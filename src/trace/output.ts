@@ -140,6 +140,19 @@ export function valueText(t: TType, b: Uint8Array, off: number, r?: Resolver, in
   }
 }
 
+/** a tuple under -f json: an array, strings quoted, no spaces */
+function tupleJson(t: Extract<TType, { k: "tuple" }>, b: Uint8Array, off: number, r?: Resolver): string {
+  const parts: string[] = [];
+  let o = off;
+  for (const e of t.elems) {
+    if (e.k === "tuple") parts.push(tupleJson(e, b, o, r));
+    else if (e.k === "int") parts.push(valueText(e, b, o, r));
+    else parts.push(`"${jsonEscape(valueText(e, b, o, r))}"`);
+    o += r8(typeSizeOf(e));
+  }
+  return `[${parts.join(",")}]`;
+}
+
 function typeSizeOf(t: TType): number {
   switch (t.k) {
     case "str": case "buf": return t.size;
@@ -213,7 +226,8 @@ export function formatMap(L: MapLayout, entries: readonly RawEntry[], mode: Outp
   if (top && rows.length > top) rows = rows.slice(rows.length - top);
   if (mode === "json") {
     if (rows.length === 0) return "";
-    const val = (r: Reduced) => (isTextual(v) ? `"${jsonEscape(r.text)}"` : r.text);
+    const val = (r: Reduced) => (v.k === "tuple" ? tupleJson(v, entries.find((e) => e.key === r.key)!.values[0]!, 0, res)
+      : isTextual(v) ? `"${jsonEscape(r.text)}"` : r.text);
     const body = rows.map((r) => { const k = keyLabel(L, r.key, mode, res); return k ? `${k}: ${val(r)}` : val(r); }).join(", ");
     return `{"type": "map", "data": {"${jsonEscape(L.info.name)}": ${L.info.keys.length ? `{${body}}` : body}}}\n`;
   }
