@@ -12,7 +12,7 @@ import { defaultHelpers, deterministicEnv } from "../helpers/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { mapTypeOf, type MapTypeName } from "../uapi/map-types.ts";
 import type { CompiledScript } from "./script.ts";
-import { attachedMessage, decodeRecord, formatMap, printableMaps, type OutputMode, type RawEntry } from "./output.ts";
+import { attachedMessage, decodeRecord, formatMap, printableMaps, type OutputMode, type RawEntry, type Resolver } from "./output.ts";
 
 export interface VmTraceOptions {
   readonly cpus?: number;
@@ -22,6 +22,9 @@ export interface VmTraceOptions {
   readonly engine?: EngineKind;
   readonly env?: HelperEnv;
   readonly mode?: OutputMode;
+  /** symbols, user names, files for the output (the VM has none of its own: addresses print in hex); stack frames
+   * always come from the script's stack_trace maps */
+  readonly resolver?: Resolver;
 }
 
 export class VmTrace {
@@ -32,6 +35,7 @@ export class VmTrace {
   private readonly perf: PerfEventArrayMap;
   private readonly cpus: number;
   private readonly mode: OutputMode;
+  private readonly res: Resolver;
   private out = "";
   /** set once exit() ran */
   exited = false;
@@ -40,6 +44,7 @@ export class VmTrace {
     this.cpus = opts.cpus ?? 1;
     this.space = opts.space ?? new AddressSpace();
     this.mode = opts.mode ?? "text";
+    this.res = { ...opts.resolver, stackFrames: (limit, id) => this.stackFrames(limit, id) };
     this.maps = script.mapDecls.map((d) => createMap(this.space, {
       type: mapTypeOf(d.type as MapTypeName), keySize: d.keySize, valueSize: d.valueSize,
       maxEntries: d.type === "perf_event_array" ? this.cpus : d.maxEntries, name: d.name,
@@ -83,14 +88,24 @@ export class VmTrace {
   drain(): void {
     this.perf.consume((data) => {
       if (this.exited) return;
-      const ev = decodeRecord(this.script, data, this.mode);
+      const ev = decodeRecord(this.script, data, this.mode, this.res);
       if (!ev) return;
       if (ev.kind === "text") this.out += ev.text;
       else if (ev.kind === "exit") this.exited = true;
-      else if (ev.kind === "print") this.out += formatMap(this.script.maps[ev.map]!, this.entries(ev.map), this.mode, ev.top, ev.div);
+      else if (ev.kind === "print") this.out += formatMap(this.script.maps[ev.map]!, this.entries(ev.map), this.mode, ev.top, ev.div, this.res);
       else if (ev.kind === "clear") for (const e of this.entries(ev.map)) this.maps[ev.map]!.delete(e.key);
       else if (ev.kind === "zero") for (const e of this.entries(ev.map)) this.maps[ev.map]!.update(e.key, new Uint8Array(this.valueBytes(ev.map)));
     });
+  }
+
+  private stackFrames(limit: number, id: number): bigint[] | undefined {
+    const idx = this.script.stackMaps.get(limit);
+    if (idx === undefined) return undefined;
+    let v: Uint8Array | undefined;
+    try { v = this.maps[idx]!.lookup(new Uint8Array(new Uint32Array([id]).buffer)) ?? undefined; } catch { return undefined; }
+    if (!v) return undefined;
+    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    return Array.from({ length: v.length >> 3 }, (_, i) => dv.getBigUint64(i * 8, true));
   }
 
   /** bytes of a whole value as user space passes it (per-CPU maps: one 8-byte-aligned slot per CPU) */
@@ -125,7 +140,7 @@ export class VmTrace {
     const i = this.script.programs.findIndex((p) => p.probe.kind === "END");
     if (i >= 0) this.fire(i);
     this.out += "\n\n";
-    for (const L of printableMaps(this.script)) this.out += formatMap(L, this.entries(L.info.index), this.mode);
+    for (const L of printableMaps(this.script)) this.out += formatMap(L, this.entries(L.info.index), this.mode, 0, 0, this.res);
     return this.out;
   }
 
