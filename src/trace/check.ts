@@ -329,6 +329,8 @@ class Checker {
         if (!["uprobe", "uretprobe", "kprobe", "kretprobe", "fentry", "fexit", "usdt"].includes(kind)) {
           this.err(`The func builtin can not be used with '${kind}' probes`, e.loc);
         }
+        // a uprobe's func is its instruction pointer, symbolised when printed (an address once the process is gone)
+        if (kind === "uprobe" || kind === "uretprobe") return { k: "usym" };
         return str(STRLEN);
       case "retval":
         if (!["uretprobe", "kretprobe", "fexit"].includes(kind)) this.err("The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes", e.loc);

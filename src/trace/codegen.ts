@@ -849,8 +849,9 @@ class Gen {
       });
       return true;
     }
-    if (e.kind === "call" && e.name === "usym") {
-      this.scoped(() => this.int(e.args[0]!));
+    if ((e.kind === "call" && e.name === "usym") || (e.kind === "builtin" && e.name === "func")) {
+      if (e.kind === "call") this.scoped(() => this.int(e.args[0]!));
+      else this.emit(insn(0x79, 0, 6, PT_REGS.ip!));
       this.emit(insn(0x7b, 10, 0, off), insn(0x85, 0, 0, 0, H.pidTgid), insn(0x77, 0, 0, 0, 32), insn(0x7b, 10, 0, off + 8));
       return true;
     }

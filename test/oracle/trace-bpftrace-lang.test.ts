@@ -67,6 +67,7 @@ export const SCRIPTS: [string, string, string?][] = [
   ["ustack and usym in printf", `${U("work")} { printf("%s|%s\\n", usym(reg("ip")), ustack(2)); }`, "s"],
   ["ustack perf mode in printf", `${U("twice")} { printf("%s", ustack(perf, 1)); }`, "s"],
   ["ustack key after exit", `${U("work")} { @[ustack(perf, 1)] = count(); @u[ustack(1)] = count(); }`],
+  ["func in uprobes and uretprobes", `${U("twice")} { printf("%s\\n", func); } uretprobe:WORKLOAD:twice ${F} { @[func] = count(); printf("%s\\n", func); }`, "s"],
   ["usym key after exit", `${U("work")} { @[usym(reg("ip"))] = count(); }`],
   ["ksym and kaddr", `BEGIN { @k = kaddr("vfs_read"); @s = ksym(kaddr("vfs_read") + 3); printf("%s %s\\n", ksym(kaddr("do_sys_openat2")), ksym(kaddr("vfs_write") + 1)); exit(); }`],
   ["uaddr", `${U("work")} { @c = *uaddr("counter"); @g = uaddr("counter") > 0; }`],

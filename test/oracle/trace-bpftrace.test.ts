@@ -14,16 +14,17 @@ const WORKLOAD = `
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-__attribute__((noinline)) int work(int a, int b) { return a * b + 1; }
-__attribute__((noinline)) long twice(long x) { return 2 * x; }
+volatile long sink; /* keeps the calls below: without a use, -O1 drops calls to these pure functions */
+__attribute__((noinline)) int work(int a, int b) { sink += a; return a * b + 1; }
+__attribute__((noinline)) long twice(long x) { sink += x; return 2 * x; }
 int main(int argc, char **argv) {
   int fd = open("/dev/null", O_WRONLY);
   static char buf[4096];
   memset(buf, 'x', sizeof buf);
   for (int i = 0; i < 20; i++) getppid();
   for (int i = 1; i <= 12; i++) write(fd, buf, i * 100);
-  for (int i = 0; i < 5; i++) work(i, i + 1);
-  for (int i = 0; i < 3; i++) twice(i * 1000);
+  for (int i = 0; i < 5; i++) sink += work(i, i + 1);
+  for (int i = 0; i < 3; i++) sink += twice(i * 1000);
   close(fd);
   open("/tmp/bpfkit-trace-workload-missing", O_RDONLY);
   if (argc > 1) usleep(atoi(argv[1]) * 1000);
@@ -94,9 +95,10 @@ export const SCRIPTS: [string, string, number?][] = [
   ["BEGIN printf formats", `BEGIN { printf("%5d|%-5d|%x|%s|%c|%u|%05d|%lu\\n", 42, 42, 255, "str", 65, -1, 7, 9); exit(); }`],
   ["predicate with builtins", `${G} { @[cpu >= 0, uid == 0] = count(); }`],
   ["elapsed and nsecs are positive", `${G} { @e = max(elapsed > 0); @n = min(nsecs > 0); }`],
-  ["uprobe args", `uprobe:WORKLOAD:work ${F} { @[arg0, arg1] = count(); }`],
+  ["uprobe args", `uprobe:WORKLOAD:work ${F} { @[arg0, arg1] = sum(arg0 * 10 + arg1); }`],
   ["uretprobe retval", `uretprobe:WORKLOAD:work ${F} { @r = sum(retval); }`],
-  ["uprobe func and probe", `uprobe:WORKLOAD:twice ${F} { @[func] = count(); printf("%d\\n", arg0); }`],
+  // func is symbolised while the process lives (in a map printed at exit it would be an ASLR'd address)
+  ["uprobe func and probe", `uprobe:WORKLOAD:twice ${F} { @[probe] = count(); printf("%s %d\\n", func, arg0); }`, 1000],
   ["interval", `interval:ms:50 { @i = 1; exit(); }`, 300],
   ["profile", `profile:hz:99 { @p = 1; }  interval:ms:200 { exit(); }`, 400],
   ["software event", `software:cs:1 ${F} { @cs = 1; }`, 50],
