@@ -11,6 +11,8 @@ import { generate } from "./filter.bench.ts";
 
 const PACKETS = 100_000;
 const EXPR = "tcp[tcpflags] & tcp-syn != 0 and port 80";
+const TRACE_EVENTS = 20_000;
+const TRACE_BENCH = "tracepoint:block:block_rq_issue { @bytes = hist(args->bytes); @ios[args->comm] = count(); }";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -66,8 +68,10 @@ export async function main(): Promise<void> {
       const bytes = new Uint8Array(await (await fetch("/bench.pcap")).arrayBuffer());
       const workers = await time(async () => { const r = await hook.filterBytes(bytes, expr, true); matched = r.matched; cpus = r.cpus; });
       const one = await time(() => hook.filterOneCpu(bytes, expr));
-      return { verify, verifyOnly, nodes, workers, one, matched, cpus, isolated: globalThis.crossOriginIsolated };
-    })()`)) as { verify: number; verifyOnly: number; nodes: number; workers: number; one: number; matched: number; cpus: number; isolated: boolean };
+      const traceSrc = ${JSON.stringify(TRACE_BENCH)};
+      const trace = await time(() => hook.traceEvents(traceSrc, ${TRACE_EVENTS}));
+      return { verify, verifyOnly, nodes, workers, one, matched, cpus, trace, isolated: globalThis.crossOriginIsolated };
+    })()`)) as { verify: number; verifyOnly: number; nodes: number; workers: number; one: number; matched: number; cpus: number; trace: number; isolated: boolean };
 
     const { instance } = await import("@viz-js/viz");
     const viz = await instance();
@@ -85,6 +89,7 @@ export async function main(): Promise<void> {
       try { await filter(["-r", pcap, "--count", EXPR]); } finally { process.stdout.write = w; process.stderr.write = e; }
     };
     const nodeCli = await timeIt(5, quiet);
+    const nodeTrace = await timeIt(5, () => P.traceScript(TRACE_BENCH, TRACE_EVENTS));
     const row = (what: string, page: number, node: number, note = "") =>
       console.log(`  ${what.padEnd(58)} page ${page.toFixed(1).padStart(8)} ms   node ${node.toFixed(1).padStart(8)} ms   page/node ${(page / node).toFixed(2)}x${note}`);
     row(`verify + draw CFG, 1,000 insns (${inPage.nodes} SVG nodes)`, inPage.verify, nodeVerify);
@@ -92,6 +97,8 @@ export async function main(): Promise<void> {
     row(`filter ${PACKETS / 1000}k packets, page main thread vs same fn in node`, inPage.one, nodeFn, ` (${inPage.matched} matched)`);
     row(`filter ${PACKETS / 1000}k packets, page ${inPage.cpus} worker CPUs vs bpfkit filter -r --count`, inPage.workers, nodeCli,
       inPage.isolated ? "" : " (not isolated: one CPU)");
+    row(`trace: hist()+count() script over ${TRACE_EVENTS / 1000}k block_rq_issue events`, inPage.trace, nodeTrace,
+      `  (${(TRACE_EVENTS / inPage.trace / 1000).toFixed(2)}M vs ${(TRACE_EVENTS / nodeTrace / 1000).toFixed(2)}M events/s)`);
   } finally {
     await ctx.close();
     await server.close();

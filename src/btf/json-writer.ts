@@ -58,6 +58,13 @@ export class JsonWriter {
     return this.endArray();
   }
 
+  /** The text written since the last take (for output streamed as it is produced); finish() then gives the rest. */
+  take(): string {
+    const s = this.out;
+    this.out = "";
+    return s;
+  }
+
   /** The text written, with bpftool's final newline. */
   finish(): string {
     return this.out + "\n";

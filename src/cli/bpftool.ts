@@ -4,6 +4,7 @@
 // stderr, `{"error":…}` on stdout under -j, exit status 255). Each object's commands live in their own module
 // (src/cli/<object>.ts); this file only parses, chooses and hands over.
 import { JsonWriter } from "../kernel/json-writer.ts";
+import { TYPED } from "../kernel/tool-args.ts";
 import { MAIN_USAGE, OBJECT_USAGE, renderUsage } from "./bpftool-usage.ts";
 
 export const BIN = "bpfkit";
@@ -127,7 +128,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Objects whose commands bpfkit runs (src/cli/<object>.ts); the others are refused with a message saying so. */
-const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen"]);
+const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen", "iter", "struct_ops", "cgroup", "feature"]);
 
 export const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
@@ -157,7 +158,7 @@ export function errorOutcome(options: Pick<BpftoolOptions, "json" | "pretty">, m
  * ignores -j and leaves the JSON writer empty, so stdout gets only its closing newline).
  */
 function helpOutcome(options: BpftoolOptions, text: string, code: number, object?: string): Outcome {
-  if (options.json && object === "perf") return { stdout: "\n", stderr: text, code };
+  if (options.json && (object === "perf" || object === "iter")) return { stdout: "\n", stderr: text, code };
   if (options.json) return { stdout: "null\n", stderr: "", code };
   return { stdout: "", stderr: text, code };
 }
@@ -218,7 +219,7 @@ export function routeBpftool(argv: readonly string[]): Route {
   if (object === undefined) return done(mainHelp(EXIT_ERROR));
   if (object === "help") return done(mainHelp(0));
   if (object === "version") return done(versionOutcome(o));
-  if (object === "batch") return done(errorOutcome(o, `'${BIN} batch' is not supported by bpfkit yet`));
+  if (object === "batch") return { kind: "module", object: "batch", args: [...optionArgs(o), "--", ...rest], options: o };
   const table = COMMANDS[object]!;
   const [verbWord, ...args] = rest;
   const verb = verbWord === undefined ? table[0]! : selectWord(verbWord, table);
@@ -229,7 +230,8 @@ export function routeBpftool(argv: readonly string[]): Route {
   const words = [verb, ...args];
   // words that came after a literal `--` must not be read as options again by the module
   const sep = parsed.literal ? ["--"] : [];
-  return { kind: "module", object, args: [...optionArgs(o), ...sep, ...words], options: o };
+  const typed = verbWord !== undefined && verbWord !== verb && object !== "gen" && object !== "btf" ? [TYPED, verbWord] : [];
+  return { kind: "module", object, args: [...optionArgs(o), ...typed, ...sep, ...words], options: o };
 }
 
 /** For object modules: a command bpftool has that bpfkit does not run yet, said the bpftool way. */

@@ -1,7 +1,7 @@
 // `bpfkit exporter --config.dir=DIR --config.names=a,b [--web.listen-address=:9435] [--web.telemetry-path=/metrics]
 // [--vm [--vm.replay=FILE]]`: ebpf_exporter's flags and configs; loads DIR/NAME.bpf.o for each NAME.yaml into the kernel
 // (or bpfkit's VM, fed with replayed tracepoint events), attaches its programs and serves the maps as metrics until
-// SIGINT/SIGTERM. A NAME.bt in place of NAME.yaml is a bpftrace script whose count/sum/hist maps are served (--vm).
+// SIGINT/SIGTERM. A NAME.bt is a bpftrace script whose count/sum/hist maps are served (NAME.yaml, if any, names them).
 import { BpfError } from "../errors.ts";
 
 const USAGE = "usage: bpfkit exporter --config.dir=DIR --config.names=NAME[,NAME...] [--web.listen-address=HOST:PORT] [--web.telemetry-path=/metrics] [--vm [--vm.replay=EVENTS.jsonl]] [--otlp=URL [--otlp.interval=SECONDS]]";
@@ -28,19 +28,8 @@ export default async function exporter(args: string[]): Promise<number> {
   const names = (flags.get("config.names") ?? "").split(",").filter(Boolean);
   const { readConfigs, Exporter, machineEnv, startServer, parseListenAddress } = await import("../exporter/index.ts");
   const addr = parseListenAddress(flags.get("web.listen-address") ?? ":9435");
-  // NAME.bt (no NAME.yaml): a bpftrace script whose count/sum/hist maps are the metrics (VM backend only for now)
-  const { openBpftraceConfig } = await import("../exporter/index.ts");
-  const { linuxProbeEnv } = await import("../kernel/trace.ts");
-  const { cpus: hostCpus } = await import("node:os");
   if (names.length === 0) readConfigs(dir, names); // the "no configs named" error
-  const traces = new Map(names.flatMap((n) => {
-    const t = openBpftraceConfig(dir, n, linuxProbeEnv(), Math.max(1, hostCpus().length));
-    return t === undefined ? [] : [[n, t] as const];
-  }));
-  if (traces.size > 0 && !flags.has("vm")) throw new BpfError("EINVAL", `${[...traces.values()][0]!.config.path}: bpftrace configs run on the VM backend only for now (add --vm)`);
-  const configs = names.map((n) => traces.get(n)?.config ?? readConfigs(dir, [n])[0]!);
-  for (const c of configs) for (const w of c.warnings) console.error(`bpfkit exporter: ${w}`);
-  const { openConfigSource, parseReplay, replay } = await import("../exporter/index.ts");
+  const { openConfigSource, parseReplay, replay, openBpftraceConfig } = await import("../exporter/index.ts");
   const { linux } = await import("../kernel/backend.ts");
   let backend;
   let sys;
@@ -55,6 +44,21 @@ export default async function exporter(args: string[]): Promise<number> {
     if (why !== undefined) throw new BpfError("EPERM", why);
     backend = linux;
   }
+  // NAME.bt: a bpftrace script whose count/sum/hist maps are the metrics (a NAME.yaml beside it names them)
+  const { linuxProbeEnv } = await import("../kernel/trace.ts");
+  const perfBuffer = await perfBufferOf(backend);
+  const traces = new Map<string, Awaited<ReturnType<typeof openBpftraceConfig>>>();
+  try {
+    for (const n of names) {
+      const t = openBpftraceConfig(dir, n, linuxProbeEnv(), backend, perfBuffer);
+      if (t) traces.set(n, t);
+    }
+  } catch (e) {
+    for (const t of traces.values()) t?.source.close();
+    throw e;
+  }
+  const configs = names.map((n) => traces.get(n)?.config ?? readConfigs(dir, [n])[0]!);
+  for (const c of configs) for (const w of c.warnings) console.error(`bpfkit exporter: ${w}`);
   const sources = [];
   try {
     for (const c of configs) sources.push(traces.get(c.name)?.source ?? openConfigSource(backend, c, dir));
@@ -67,9 +71,7 @@ export default async function exporter(args: string[]): Promise<number> {
     if (sys === undefined) throw new BpfError("EINVAL", "--vm.replay needs --vm");
     const { readFileSync } = await import("node:fs");
     const events = parseReplay(readFileSync(replayFile, "utf8"), replayFile);
-    let runs = replay(sys, events);
-    const { replayTrace } = await import("../exporter/index.ts");
-    for (const t of traces.values()) runs += replayTrace(t.vm, t.env, events, t.cpus);
+    const runs = replay(sys, events);
     console.error(`bpfkit exporter: replayed ${replayFile} into the VM (${runs} program runs)`);
   }
   for (const s of sources) for (const w of s.attachErrors) console.error(`bpfkit exporter: ${w}`);
@@ -102,4 +104,15 @@ export default async function exporter(args: string[]): Promise<number> {
   server.closeAllConnections();
   ex.close();
   return 0;
+}
+
+/** The tracer's perf buffer reader for `backend`: mmap'd rings on Linux, the VM's own buffers otherwise. */
+async function perfBufferOf(backend: import("../runtime/index.ts").Backend): Promise<import("../trace/session.ts").TraceSessionOptions["perfBuffer"]> {
+  if (backend.kind === "vm") {
+    const { openPerfBuffer } = await import("../runtime/index.ts");
+    const sys = backend as import("../runtime/index.ts").System;
+    return (fd, onRecord) => { const b = openPerfBuffer(sys, fd, 64); return { consume: () => { b.consume((d) => onRecord(d)); }, close() {} }; };
+  }
+  const { PerfBufferReader } = await import("../kernel/perfbuf.ts");
+  return (fd, onRecord) => new PerfBufferReader(fd, (_cpu, s) => onRecord(s), 64);
 }

@@ -5,7 +5,10 @@
 // ('#' comments blanked out as tcpdump's read_infile does; command-line expression words are then ignored).
 import { readFileSync, openSync, readSync, writeSync, closeSync } from "node:fs";
 import { BpfError } from "../errors.ts";
-import { compileFilter, compileOfflineFilterJs, pcapLeHeader } from "../filter/index.ts";
+import { compileFilter } from "../filter/compile.ts";
+// `-d` needs only the compiler; reading files (-r) loads the offline matcher (and with it the VM) on demand
+let compileOfflineFilterJs: typeof import("../filter/offline-js.ts").compileOfflineFilterJs;
+let pcapLeHeader: typeof import("../filter/scan.ts").pcapLeHeader;
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 
@@ -84,6 +87,8 @@ export default async function filter(args: string[]): Promise<number> {
 
 async function filterFile(o: Options): Promise<number> {
   const { openCapture, PcapWriter } = await import("../capture/index.ts");
+  ({ compileOfflineFilterJs } = await import("../filter/offline-js.ts"));
+  ({ pcapLeHeader } = await import("../filter/scan.ts"));
   if (o.engine === "interp") {
     const streamed = filterPcapStream(o, openCapture);
     if (streamed !== null) return streamed;

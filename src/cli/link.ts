@@ -1,4 +1,4 @@
-// `bpfkit link show|list [id N | pinned P]`: the kernel's links, printed exactly as `bpftool link` prints them.
+// `bpfkit link show|list|pin|detach`: the kernel's (or --vm, the VM session's) links, as `bpftool link` does them.
 import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
 import { isPrefix, linkShow } from "../kernel/listing.ts";
 
@@ -11,6 +11,8 @@ export default async function link(args: string[]): Promise<number> {
     return 1;
   }
   if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) return emit(linkShow({ ...a, backend }, rest));
-  console.error(`bpfkit link: unknown subcommand '${verb}' (show, list)`);
+  const { LINK_COMMANDS, objectCommand } = await import("../kernel/prog-commands.ts");
+  if (LINK_COMMANDS[verb] !== undefined) return emit(objectCommand({ ...a, backend }, LINK_COMMANDS, verb, rest, a.typed));
+  console.error(`bpfkit link: unknown subcommand '${verb}' (show, list, pin, detach)`);
   return 1;
 }

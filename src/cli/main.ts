@@ -53,6 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   return bpftool(argv);
 }
 
+/** One bpftool command line through the grammar (batch files run each of their lines through this). */
+export const runBpftoolArgv = (argv: string[]): Promise<number> => bpftool(argv);
+
 async function bpftool(argv: string[]): Promise<number> {
   const { routeBpftool } = await import("./bpftool.ts");
   const route = routeBpftool(argv);

@@ -19,6 +19,10 @@ export default async function map(args: string[]): Promise<number> {
     const { mapDump } = await import("../kernel/map-dump.ts");
     return emit(mapDump({ ...a, backend }, rest));
   }
+  if (verb === "event_pipe") {
+    const { eventPipe } = await import("../kernel/event-pipe.ts");
+    return emit(await eventPipe({ ...a, backend }, rest));
+  }
   const { mapCommand } = await import("../kernel/map-commands.ts");
-  return emit(mapCommand({ ...a, backend }, verb, rest));
+  return emit(mapCommand({ ...a, backend }, verb, rest, a.typed));
 }

@@ -55,6 +55,12 @@ export default async function prog(args: string[]): Promise<number> {
     const { progDump } = await import("../kernel/prog-dump.ts");
     return emit(await progDump({ ...a, backend }, rest));
   }
-  console.error(`bpfkit prog: unknown subcommand '${verb}' (show, list, dump, load, loadall)`);
+  if (verb === "tracelog") {
+    const { tracelog } = await import("../kernel/tracelog.ts");
+    return tracelog(a);
+  }
+  const { PROG_COMMANDS, objectCommand } = await import("../kernel/prog-commands.ts");
+  if (PROG_COMMANDS[verb] !== undefined) return emit(objectCommand({ ...a, backend }, PROG_COMMANDS, verb, rest, a.typed));
+  console.error(`bpfkit prog: unknown subcommand '${verb}' (show, list, dump, load, loadall, pin, attach, detach, run, tracelog, profile)`);
   return 1;
 }

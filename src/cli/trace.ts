@@ -51,7 +51,9 @@ export default async function trace(args: string[]): Promise<number> {
   if (list) {
     if (program !== undefined) listPattern = program;
     const { listProbes } = await import("../kernel/trace.ts");
-    for (const p of listProbes(listPattern)) console.log(p);
+    let found: string[];
+    try { found = listProbes(listPattern); } catch (e) { console.error((e as Error).message); return 1; }
+    for (const p of found) console.log(p);
     return 0;
   }
   let source: string, filename: string;

@@ -98,7 +98,9 @@ export class Cpu {
       if (why !== undefined) throw new BpfError("UNSUPPORTED", why);
       return undefined;
     };
-    this.vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv(), cpu: init.cpu, mapAt });
+    // prog arrays seen from a CPU hold the target's code address (ProgArrayMap): the program this CPU rebuilt for it
+    const programOf = (e: unknown): LoadedProgram | undefined => (typeof e === "number" ? this.progs.get(e) : undefined);
+    this.vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv(), cpu: init.cpu, mapAt, programOf });
   }
 
   /** Learns what the owner changed: regions, maps (attached over the shared memory) and programs. */

@@ -1,11 +1,18 @@
 // The owner's side of sharing an address space with CPUs on other threads: what each CPU has not been told yet.
 // The space's layout journal, its maps (by handle) and the programs a job needs are sent once per CPU, in order,
 // so a CPU's view of the layout is always the owner's at the time of its latest job.
-import { mapsOf } from "../maps/index.ts";
+import { ProgArrayMap, mapsOf } from "../maps/index.ts";
 import type { BpfMap, MapImage } from "../maps/index.ts";
 import type { AddressSpace, LayoutOp, LoadedProgram } from "../vm/index.ts";
 import { programImage } from "./cpu.ts";
 import type { ProgramImage, SyncMessage } from "./cpu.ts";
+
+/** The LoadedProgram behind a prog-array entry (a LoadedProgram, or a runtime object carrying one as `loaded`). */
+function loadedOf(e: unknown): LoadedProgram | undefined {
+  const x = e as (LoadedProgram & { loaded?: LoadedProgram }) | null;
+  if (x?.loaded?.code !== undefined) return x.loaded;
+  return x?.code !== undefined && x.op !== undefined ? x : undefined;
+}
 
 export class CpuFeed {
   private readonly journal: LayoutOp[];
@@ -35,7 +42,16 @@ export class CpuFeed {
     }
     const images: ProgramImage[] = [];
     const sentProgs = this.sentProgs[cpu]!;
-    for (const p of progs) {
+    // tail-call targets travel with their callers: a CPU finds them by code address in the prog arrays
+    const all = [...progs];
+    for (const m of mapsOf<BpfMap>(this.space)) {
+      if (!(m instanceof ProgArrayMap)) continue;
+      for (const t of m.targets()) {
+        const p = loadedOf(t);
+        if (p !== undefined && !all.includes(p)) all.push(p);
+      }
+    }
+    for (const p of all) {
       if (sentProgs.has(p.code.id)) continue;
       sentProgs.add(p.code.id);
       images.push(programImage(p));

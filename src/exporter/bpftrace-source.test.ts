@@ -41,7 +41,7 @@ test("bpftrace script source on the VM: counters exact, hist() as a cumulative h
     { tracepoint: "syscalls/sys_enter_write", comm: "w2", pid: 7, cpu: 0, record: write(100), repeat: 4 },
     { tracepoint: "syscalls/sys_enter_open", comm: "w2", record: new Uint8Array(16) },
   ];
-  assert.equal(replayTrace(vm, env, events, 2), 31);
+  assert.equal(replayTrace(vm, events), 31);
   const ex = new Exporter([config], [vmTraceSource(vm)], denv);
   const text = await ex.render();
   ex.close();
@@ -59,4 +59,17 @@ test("bpftrace script source on the VM: counters exact, hist() as a cumulative h
   if (!existsSync("/usr/bin/promtool")) { console.log("SKIP promtool check metrics: /usr/bin/promtool is not installed"); return; }
   const r = spawnSync("/usr/bin/promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
   assert.equal(r.status, 0, `promtool check metrics: ${r.stdout}${r.stderr}`);
+});
+
+test("a YAML config names a script's metrics and labels; mismatches name the config file and field", async () => {
+  const { parseExporterConfig } = await import("./config.ts");
+  const script = compileScript(SCRIPT, { env: probeEnv, ncpus: 1 });
+  const yaml = (labels: string) => parseExporterConfig(`metrics:\n  counters:\n    - name: bytes_total\n      help: h\n      labels: [${labels}]\n  histograms:\n    - name: size\n      help: s\n`, "c.yaml", "c", { bpftrace: true });
+  const c = bpftraceConfig(script, "c", "c.bt", yaml("{name: comm}, {name: pid, decoders: [{name: uint}]}"));
+  assert.deepEqual(c.counters[0]!.labels.map((l) => [l.name, l.size, l.padding, l.decoders[0]!.name]), [["comm", 16, 0, "string"], ["pid", 8, 0, "uint"]]);
+  assert.deepEqual(c.histograms[0]!.labels.map((l) => l.name), ["bucket"]);
+  assert.throws(() => bpftraceConfig(script, "c", "c.bt", yaml("{name: comm}")), /c\.yaml: metrics\.counters\[0\]\.labels: map @bytes of c\.bt has 2 keys, the config names 1 label/);
+  assert.throws(() => bpftraceConfig(script, "c", "c.bt", yaml("{name: comm, size: 8}, {name: pid}")), /c\.yaml: metrics\.counters\[0\]\.labels\[0\]\.size: key 0 of @bytes is 16 bytes, not 8/);
+  const missing = parseExporterConfig("metrics:\n  counters:\n    - {name: nope_total, help: h}\n", "d.yaml", "d", { bpftrace: true });
+  assert.throws(() => bpftraceConfig(script, "d", "d.bt", missing), /d\.yaml: metrics\.counters\[0\]\.name: no map @nope in d\.bt/);
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { parseExporterConfig } from "./config.ts";
 
 const parse = (s: string) => parseExporterConfig(s, "x.yaml", "x");
@@ -69,7 +69,9 @@ test("every fixture config parses without warnings", () => {
   const names = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
   assert.ok(names.length >= 5);
   for (const f of names) {
-    const c = parseExporterConfig(readFileSync(new URL(f, dir), "utf8"), f, f.replace(/\.yaml$/, ""));
+    // a NAME.yaml beside a NAME.bt names a bpftrace script's maps (sizes from the script)
+    const bpftrace = existsSync(new URL(f.replace(/\.yaml$/, ".bt"), dir));
+    const c = parseExporterConfig(readFileSync(new URL(f, dir), "utf8"), f, f.replace(/\.yaml$/, ""), { bpftrace });
     assert.deepEqual(c.warnings, [], f);
   }
 });

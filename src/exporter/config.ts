@@ -155,16 +155,17 @@ function parseDecoder(r: Reader, v: Node, field: string): DecoderConfig {
   return { name, staticMap, regexps, allowUnknown: r.bool(o.allow_unknown, `${field}.allow_unknown`) };
 }
 
-function parseLabels(r: Reader, v: Node, field: string): LabelConfig[] {
+function parseLabels(r: Reader, v: Node, field: string, bpftrace = false): LabelConfig[] {
   return r.list(v, field).map((x, i) => {
     const at = `${field}[${i}]`;
     const o = r.map(x, at, ["name", "size", "padding", "decoders"]);
     const name = r.str(o.name, `${at}.name`, true);
     if (!LABEL_NAME.test(name)) r.fail(`${at}.name`, `'${name}' is not a valid Prometheus label name`);
+    // a bpftrace script's keys have their layout from the script: size 0 and no decoders mean "as the key's type says"
     const size = r.int(o.size, `${at}.size`, 0, 0);
-    if (size === 0) r.fail(`${at}.size`, "size is zero or not set");
+    if (size === 0 && !bpftrace) r.fail(`${at}.size`, "size is zero or not set");
     const decoders = r.list(o.decoders, `${at}.decoders`).map((d, j) => parseDecoder(r, d, `${at}.decoders[${j}]`));
-    if (decoders.length === 0) r.fail(`${at}.decoders`, "no decoders set");
+    if (decoders.length === 0 && !bpftrace) r.fail(`${at}.decoders`, "no decoders set");
     return { name, size, padding: r.int(o.padding, `${at}.padding`, 0, 0), decoders };
   });
 }
@@ -177,8 +178,13 @@ function metricName(r: Reader, o: Record<string, Node>, at: string): string {
   return name;
 }
 
-/** Parses and validates one config file's text; `path` and `name` are for messages and the config's identity. */
-export function parseExporterConfig(text: string, path: string, name: string): ExporterConfig {
+/**
+ * Parses and validates one config file's text; `path` and `name` are for messages and the config's identity.
+ * `bpftrace`: the config names a bpftrace script's maps (bpftrace-source.ts): label sizes and decoders and histogram
+ * bucket settings may be left out, the script's key types and hist() slots give them.
+ */
+export function parseExporterConfig(text: string, path: string, name: string, opts: { bpftrace?: boolean } = {}): ExporterConfig {
+  const bpft = opts.bpftrace ?? false;
   const r = new Reader(path);
   const doc = parseDocument(text, { schema: "failsafe", uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length) {
@@ -193,14 +199,14 @@ export function parseExporterConfig(text: string, path: string, name: string): E
     const o = r.map(x, at, ["name", "help", "labels", "perf_event_array"], ["flush_interval"]);
     const perfEventArray = r.bool(o.perf_event_array, `${at}.perf_event_array`);
     if (perfEventArray) r.fail(`${at}.perf_event_array`, "perf_event_array counters are not supported by bpfkit exporter");
-    return { kind: "counter", name: metricName(r, o, at), help: r.str(o.help, `${at}.help`, true), perfEventArray, labels: parseLabels(r, o.labels, `${at}.labels`) };
+    return { kind: "counter", name: metricName(r, o, at), help: r.str(o.help, `${at}.help`, true), perfEventArray, labels: parseLabels(r, o.labels, `${at}.labels`, bpft) };
   });
   const histograms = r.list(metrics.histograms, "metrics.histograms").map((x, i): HistogramConfig => {
     const at = `metrics.histograms[${i}]`;
     const o = r.map(x, at, ["name", "help", "labels", "bucket_type", "bucket_multiplier", "bucket_min", "bucket_max", "bucket_keys"]);
     const name = metricName(r, o, at);
-    const bt = r.str(o.bucket_type, `${at}.bucket_type`, true);
-    if (!(BUCKET_TYPES as readonly string[]).includes(bt)) r.fail(`${at}.bucket_type`, `unknown histogram type '${bt}' (${BUCKET_TYPES.join(", ")})`);
+    const bt = bpft && o.bucket_type === undefined ? "bpftrace" : r.str(o.bucket_type, `${at}.bucket_type`, true);
+    if (bt !== "bpftrace" && !(BUCKET_TYPES as readonly string[]).includes(bt)) r.fail(`${at}.bucket_type`, `unknown histogram type '${bt}' (${BUCKET_TYPES.join(", ")})`);
     const bucketType = bt as BucketType;
     const mult = r.float(o.bucket_multiplier, `${at}.bucket_multiplier`, 1);
     const bucketMin = r.int(o.bucket_min, `${at}.bucket_min`, 0);
@@ -211,11 +217,11 @@ export function parseExporterConfig(text: string, path: string, name: string): E
       for (let j = 1; j < bucketKeys.length; j++) {
         if (!(bucketKeys[j]! > bucketKeys[j - 1]!)) r.fail(`${at}.bucket_keys[${j}]`, "bucket keys must increase");
       }
-    } else if (bucketMax <= bucketMin) {
+    } else if (bucketMax <= bucketMin && bt !== "bpftrace") {
       r.fail(`${at}.bucket_max`, `histogram buckets have zero size: [bucket_min .. bucket_max] = [${bucketMin} .. ${bucketMax}]`);
     }
-    const labels = parseLabels(r, o.labels, `${at}.labels`);
-    if (labels.length === 0) r.fail(`${at}.labels`, "a histogram needs at least the bucket label (the last one)");
+    const labels = parseLabels(r, o.labels, `${at}.labels`, bpft);
+    if (labels.length === 0 && !bpft) r.fail(`${at}.labels`, "a histogram needs at least the bucket label (the last one)");
     return { kind: "histogram", name, help: r.str(o.help, `${at}.help`, true), bucketType, bucketMultiplier: mult === 0 ? 1 : mult, bucketMin, bucketMax, bucketKeys, labels };
   });
   if (counters.length === 0 && histograms.length === 0) r.fail("metrics", `neither metrics nor tracing are defined for config '${name}'`);

@@ -12,27 +12,38 @@ import { MetricCollector, type CollectedMetric } from "./collect.ts";
 import type { MetricSource, SourceMap } from "./source.ts";
 import { objectSource } from "./object-source.ts";
 import type { Backend } from "../runtime/index.ts";
-import { compileScript, VmTrace, type ProbeEnv } from "../trace/index.ts";
-import { hostEnv } from "../helpers/index.ts";
-import type { HelperEnv } from "../helpers/env.ts";
-import { bpftraceConfig, vmTraceSource } from "./bpftrace-source.ts";
+import { compileScript, type ProbeEnv } from "../trace/index.ts";
+import { TraceSession, type TraceSessionOptions } from "../trace/session.ts";
+import { bpftraceConfig, traceSource } from "./bpftrace-source.ts";
 
-/** A NAME.bt config running on the VM: its exporter config, its source, the tracer (to replay events into). */
-export interface BpftraceSource { readonly config: ExporterConfig; readonly source: MetricSource; readonly vm: VmTrace; readonly env: HelperEnv; readonly cpus: number }
+/** A NAME.bt config loaded into a backend: its exporter config and its source (the loaded script). */
+export interface BpftraceSource { readonly config: ExporterConfig; readonly source: MetricSource; readonly session: TraceSession }
 
-/** Opens DIR/NAME.bt when there is one (and no NAME.yaml): the script compiled against `probes` and run in a VmTrace. */
-export function openBpftraceConfig(dir: string, name: string, probes: ProbeEnv, cpus: number): BpftraceSource | undefined {
+/**
+ * Opens DIR/NAME.bt when there is one: the script compiled against `probes`, loaded and attached in `backend` through
+ * the tracer's TraceSession (BEGIN run), its perf buffer read by `perfBuffer` (printf output is dropped). A NAME.yaml
+ * beside it names the metrics and labels (bpftrace-source.ts).
+ */
+export function openBpftraceConfig(dir: string, name: string, probes: ProbeEnv, backend: Backend, perfBuffer: TraceSessionOptions["perfBuffer"]): BpftraceSource | undefined {
   const path = join(dir, `${name}.bt`);
-  if (existsSync(join(dir, `${name}.yaml`)) || !existsSync(path)) return undefined;
+  if (!existsSync(path)) return undefined;
+  const yamlPath = join(dir, `${name}.yaml`);
+  const named = existsSync(yamlPath) ? parseExporterConfig(readFileSync(yamlPath, "utf8"), yamlPath, name, { bpftrace: true }) : undefined;
   let script;
-  try { script = compileScript(readFileSync(path, "utf8"), { env: probes, ncpus: cpus }); } catch (e) {
+  try { script = compileScript(readFileSync(path, "utf8"), { env: probes, ncpus: backend.possibleCpus() }); } catch (e) {
     if (e instanceof Error) throw new BpfError("PARSE", `${path}: ${e.message}`, { file: path });
     throw e;
   }
-  const env = hostEnv();
-  const vm = new VmTrace(script, { cpus, env });
-  vm.begin();
-  return { config: bpftraceConfig(script, name, path), source: vmTraceSource(vm), vm, env, cpus };
+  const config = bpftraceConfig(script, name, path, named);
+  const session = new TraceSession(backend, script, { out: () => {}, perfBuffer });
+  try {
+    session.run("BEGIN");
+    session.attach();
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+  return { config, source: traceSource(session, config), session };
 }
 
 const { Registry } = promClient;

@@ -37,7 +37,11 @@ export function startServer(exporter: Exporter, addr: ListenAddress, telemetryPa
   // scrapers keep connections open between scrapes: idle sockets live longer than a scrape interval, so a request is
   // never sent on a socket the server is just closing (ECONNRESET under load)
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  // no deadline for a request's headers or body, as Go's http.Server (ebpf_exporter's) has none by default: on a
+  // starved machine Node's periodic check would otherwise close connections whose bytes the busy event loop has not
+  // read yet, and closing a socket with unread data resets it (ECONNRESET at the scraper)
+  server.headersTimeout = 0;
+  server.requestTimeout = 0;
   return new Promise((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(new BpfError("EINVAL", `cannot listen on ${addr.host ?? ""}:${addr.port}: ${e.code ?? e.message}`)));
     server.listen(addr.port, addr.host, () => resolve(server));

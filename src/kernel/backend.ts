@@ -9,11 +9,14 @@ import { closeFd, possibleCpus } from "./libc.ts";
 import { btfInfo, fdinfo, linkInfo, mapInfo, progInfo, progInfoExtras } from "./info.ts";
 import { pinnedPathList } from "./pins.ts";
 import { hostKconfig } from "./kconfig.ts";
+import { PERF_TYPE_SOFTWARE } from "./perf.ts";
+import { attachUsdt } from "./usdt.ts";
 import {
-  attachPerfEventTimer, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachUprobe, attachXdp,
+  attachPerfEvent, attachPerfEventTimer, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachUprobe, attachXdp,
 } from "./loader.ts";
 
 let vmlinux: Btf | null | undefined;
+const BPF_TRACE_ITER = 28;
 
 export class LinuxBackend implements Backend {
   readonly kind = "linux" as const;
@@ -43,6 +46,9 @@ export class LinuxBackend implements Backend {
   readonly objPin = bpf.objPin;
   readonly getNextId = bpf.getNextId;
   readonly linkDetach = bpf.linkDetach;
+  progAttach(targetFd: number, progFd: number, attachType: number, flags = 0): void { bpf.progAttach(targetFd, progFd, attachType, flags); }
+  progDetach(targetFd: number, progFd: number, attachType: number): void { bpf.progDetach(targetFd, progFd, attachType); }
+  readonly progQuery = bpf.progQuery;
   readonly progInfo = progInfo;
   readonly mapInfo = mapInfo;
   readonly btfInfo = btfInfo;
@@ -59,10 +65,19 @@ export class LinuxBackend implements Backend {
     switch (t.kind) {
       case "tracepoint": return attachTracepoint(progFd, t.category, t.name);
       case "raw_tracepoint": return attachRawTracepoint(progFd, t.name);
-      case "perf_event": return attachPerfEventTimer(progFd, t.cpus ?? Array.from({ length: possibleCpus() }, (_, i) => i), t.freqHz);
+      case "perf_event": {
+        const cpus = t.cpus ?? Array.from({ length: possibleCpus() }, (_, i) => i);
+        if (!t.event && t.period === undefined) return attachPerfEventTimer(progFd, cpus, t.freqHz);
+        return attachPerfEvent(progFd, cpus, { type: t.event?.type ?? PERF_TYPE_SOFTWARE, config: t.event?.config ?? 0, freqHz: t.freqHz, period: t.period });
+      }
+      case "usdt": return attachUsdt(progFd, t.path, t.provider, t.name, t.pid);
       case "uprobe": return attachUprobe(progFd, t.path, t.symbol, { retprobe: t.retprobe, pid: t.pid });
       case "xdp": return attachXdp(progFd, t.ifindex, t.flags ?? 0);
       case "tcx": return attachTcx(progFd, t.ifindex, t.direction);
+      case "iter": {
+        const fd = bpf.linkCreate({ progFd, target: 0, attachType: BPF_TRACE_ITER, ...(t.mapFd !== undefined ? { iterMapFd: t.mapFd } : {}) });
+        return { kind: "iter", linkId: linkInfo(fd).id, linkFd: fd, close: () => closeFd(fd) };
+      }
       case "socket_filter":
         attachSocketFilter(progFd, t.socket);
         return { kind: "socket_filter", close: () => {} };

@@ -209,6 +209,19 @@ export function progDetach(targetFd: number, progFd: number, attachType: number)
   call(BPF_CMD.PROG_DETACH, new Attr(24).u32(0, targetFd).u32(4, progFd).u32(8, attachType));
 }
 
+/** BPF_PROG_QUERY: up to 1024 attached programs with their attach flags. */
+export function progQuery(targetFd: number, attachType: number, queryFlags: number): { attachFlags: number; progIds: number[]; progAttachFlags: number[] } {
+  const ids = new Uint8Array(4096), flags = new Uint8Array(4096);
+  // the kernel refuses per-program attach flags for an effective query (BPF_F_QUERY_EFFECTIVE)
+  const attr = new Attr(64).u32(0, targetFd).u32(4, attachType).u32(8, queryFlags).ptr(16, ids).u32(24, 1024).ptr(32, queryFlags & 1 ? null : flags);
+  call(BPF_CMD.PROG_QUERY, attr, [ids, flags]);
+  const n = attr.getU32(24);
+  const iv = new DataView(ids.buffer), fv = new DataView(flags.buffer);
+  const progIds: number[] = [], progAttachFlags: number[] = [];
+  for (let i = 0; i < n; i++) { progIds.push(iv.getUint32(i * 4, true)); progAttachFlags.push(fv.getUint32(i * 4, true)); }
+  return { attachFlags: attr.getU32(12), progIds, progAttachFlags };
+}
+
 /** BPF_PROG_BIND_MAP: keeps a map alive as long as the program (bpftool's metadata maps use it). */
 export function progBindMap(progFd: number, mapFd: number): void {
   call(BPF_CMD.PROG_BIND_MAP, new Attr(12).u32(0, progFd).u32(4, mapFd));
@@ -297,7 +310,10 @@ export function linkCreate(a: LinkCreateAttr): number {
   const attr = new Attr(64).u32(0, a.progFd).u32(4, a.target).u32(8, a.attachType).u32(12, a.flags ?? 0);
   if (a.targetBtfId !== undefined) attr.u32(16, a.targetBtfId).u64(24, a.cookie ?? 0n);
   else if (a.cookie !== undefined) attr.u64(16, a.cookie);
-  return call(BPF_CMD.LINK_CREATE, attr);
+  // iterators: union bpf_iter_link_info { struct { __u32 map_fd; } map; … } by pointer and length
+  const info = a.iterMapFd !== undefined ? new Uint8Array(8) : null;
+  if (info) { new DataView(info.buffer).setUint32(0, a.iterMapFd!, true); attr.ptr(16, info).u32(24, 8); }
+  return call(BPF_CMD.LINK_CREATE, attr, [info]);
 }
 
 /** BPF_LINK_DETACH: detach without closing the fd. */

@@ -124,14 +124,31 @@ export function progFullName(b: Backend, info: ProgInfo, fd: number): string {
 
 // ---- object selection (prog_parse_fds / map_parse_fds) ----
 
-function pinnedFd(out: Printer, path: string): number | undefined {
+export function pinnedFd(out: Printer, path: string, kind?: ObjectKind): number | undefined {
   const b = out.b;
+  let fd: number;
   try {
-    return b.objGet(path);
+    fd = b.objGet(path);
   } catch (e) {
     out.error(`bpf obj get (${path}): ${strerror(errnoOf(e))}`);
     return undefined;
   }
+  // bpftool's open_obj_pinned_any: the pin must hold an object of the expected kind
+  const actual = kind === undefined ? kind : fdKind(b, fd);
+  if (actual !== kind) {
+    b.close(fd);
+    out.error(`incorrect object type: ${actual ?? "unknown"}`);
+    return undefined;
+  }
+  return fd;
+}
+
+/** The kind of object a bpf fd holds, from its fdinfo (bpftool's get_fd_type). */
+export function fdKind(b: Backend, fd: number): ObjectKind | undefined {
+  if (b.fdinfo(fd, "map_type") !== undefined) return "map";
+  if (b.fdinfo(fd, "link_type") !== undefined) return "link";
+  if (b.fdinfo(fd, "prog_type") !== undefined) return "prog";
+  return undefined;
 }
 
 /** Resolves `id N | tag T | name N | pinned P` to fds, printing bpftool's errors; undefined on error. */
@@ -161,7 +178,7 @@ export function selectFds(out: Printer, kind: "prog" | "map", args: readonly str
       : scan(b, "map", (fd) => b.mapInfo(fd).name === value);
   }
   if (isPrefix(sel, "pinned")) {
-    const fd = pinnedFd(out, value!);
+    const fd = pinnedFd(out, value!, kind);
     return fd === undefined ? undefined : [fd];
   }
   out.error(kind === "prog"
@@ -473,7 +490,7 @@ export function linkShow(mode: OutputMode, args: readonly string[]): ToolOutput 
         return out.result((256 - errno) & 0xff);
       }
     } else if (isPrefix(args[0], "pinned")) {
-      fd = pinnedFd(out, args[1]!);
+      fd = pinnedFd(out, args[1]!, "link");
       if (fd === undefined) return out.result();
     } else {
       out.error(`expected 'id' or 'pinned', got: '${args[0]}'?`);

@@ -10,7 +10,7 @@ import { BpfError } from "../errors.ts";
 import { closeFd, linkCreate, mapCreate, progLoad, rawTracepointOpen } from "./bpf.ts";
 import { addressOf, KernelError, rawSyscallSetsockopt } from "./libc.ts";
 import { attachTypeId, mapTypeId, progTypeId } from "./names.ts";
-import { openCpuClock, openTracepoint, openUprobe, perfEventSetBpf } from "./perf.ts";
+import { openPerfEvent, openTracepoint, openUprobe, perfEventSetBpf, PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE } from "./perf.ts";
 import { elfFunctionOffset } from "./elf-symbol.ts";
 import { KernelMap } from "./map-access.ts";
 
@@ -141,7 +141,7 @@ export function attachTracing(progFd: number): Attachment {
 
 /** A kprobe-type program on a uprobe/uretprobe at a symbol (or file offset) of an ELF file. */
 export function attachUprobe(progFd: number, path: string, symbolOrOffset: string | number,
-  opts: { retprobe?: boolean; pid?: number; legacy?: boolean } = {}): Attachment {
+  opts: { retprobe?: boolean; pid?: number; legacy?: boolean; refCtrOffset?: number } = {}): Attachment {
   const offset = typeof symbolOrOffset === "number" ? symbolOrOffset : elfFunctionOffset(path, symbolOrOffset);
   const perfFd = openUprobe(path, offset, opts);
   return attachToPerfEvent(opts.retprobe ? "uretprobe" : "uprobe", progFd, perfFd, opts.legacy ?? false);
@@ -149,10 +149,16 @@ export function attachUprobe(progFd: number, path: string, symbolOrOffset: strin
 
 /** A perf_event program sampling at `freqHz` on each of `cpus` (cpu-clock software event). */
 export function attachPerfEventTimer(progFd: number, cpus: readonly number[], freqHz: number): Attachment {
+  return attachPerfEvent(progFd, cpus, { type: PERF_TYPE_SOFTWARE, config: PERF_COUNT_SW_CPU_CLOCK, freqHz });
+}
+
+/** A perf_event program on a software/hardware counter on each of `cpus`, sampling at `freqHz` or every `period` events. */
+export function attachPerfEvent(progFd: number, cpus: readonly number[], ev: { type: number; config: number; freqHz?: number; period?: number }): Attachment {
   const fds: number[] = [];
+  const freq = ev.period === undefined;
   try {
     for (const cpu of cpus) {
-      const pfd = openCpuClock(cpu, freqHz);
+      const pfd = openPerfEvent({ type: ev.type, config: BigInt(ev.config), samplePeriod: BigInt(freq ? ev.freqHz ?? 0 : ev.period!), freq }, -1, cpu);
       fds.push(pfd);
       fds.unshift(linkCreate({ progFd, target: pfd, attachType: BPF_PERF_EVENT }));
     }
@@ -163,7 +169,6 @@ export function attachPerfEventTimer(progFd: number, cpus: readonly number[], fr
   return attachment("perf_event", fds);
 }
 
-/** An interface's index from sysfs. */
 export function ifindex(ifname: string): number {
   try {
     return Number.parseInt(readFileSync(`/sys/class/net/${ifname}/ifindex`, "utf8"), 10);

@@ -16,20 +16,23 @@ const PROG_ARRAY = 3, ARRAY_OF_MAPS = 12, HASH_OF_MAPS = 13;
 const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
 
 /** A failed command: bpftool has already printed its error; `code` is its exit status. */
-class Stop {
+export class Stop {
   constructor(readonly code: number) {}
 }
 
-function errnoOf(e: unknown): number {
+export function errnoOf(e: unknown): number {
+  // Node's fs errors carry errno negated
+  const sys = (e as { syscall?: unknown; errno?: unknown }).errno;
+  if (typeof sys === "number" && sys < 0 && typeof (e as { syscall?: unknown }).syscall === "string") return -sys;
   const n = backendErrno(e);
   if (n === undefined) throw e;
   return n;
 }
 
 /** bpftool returns -errno from a failed bpf() command: the shell sees it modulo 256. */
-const exitFor = (errno: number): number => (-errno) & 0xff;
+export const exitFor = (errno: number): number => (-errno) & 0xff;
 
-function fail(out: Printer, msg: string, code = 255): never {
+export function fail(out: Printer, msg: string, code = 255): never {
   out.error(msg);
   throw new Stop(code);
 }
@@ -62,6 +65,8 @@ function parseBytes(out: Printer, words: readonly string[], name: string, into: 
 }
 
 interface ElemWanted {
+  /** set when the value named a map or program: its fd (closed after the update) */
+  valueFd?: number;
   key?: Uint8Array;
   value?: Uint8Array;
   flags?: { v: number };
@@ -85,7 +90,21 @@ function parseElem(out: Printer, info: MapInfo, words: readonly string[], want: 
     } else if (isPrefix(word, "value")) {
       if (!value) fail(out, info.valueSize ? "duplicate value" : "unnecessary value");
       if (info.type === ARRAY_OF_MAPS || info.type === HASH_OF_MAPS || info.type === PROG_ARRAY) {
-        fail(out, `bpfkit does not set ${info.type === PROG_ARRAY ? "prog array" : "map-in-map"} values from the command line yet`);
+        // the value is a map or program named as on the command line; its fd goes into the value
+        const progs = info.type === PROG_ARRAY;
+        const what = progs ? "map of progs" : "map in map";
+        if (info.valueSize !== 4) fail(out, `value smaller than 4B for ${what}?`);
+        if (w[1] === undefined || w[2] === undefined) fail(out, `not enough value arguments for ${what}`);
+        if (progs && isPrefix(w[1], "id") && !out.json) {
+          out.err += "Warning: updating program array via MAP_ID, make sure this map is kept open\n" +
+            "         by some process or pinned otherwise update will be lost\n";
+        }
+        const fd = oneFd(out, progs ? "prog" : "map", w.slice(1, 3));
+        want.valueFd = fd;
+        new DataView(value.buffer, value.byteOffset).setUint32(0, fd, true);
+        w = w.slice(3);
+        value = undefined;
+        continue;
       }
       const one = value.subarray(0, info.valueSize);
       w = parseBytes(out, w.slice(1), "value", one);
@@ -124,16 +143,25 @@ function valueBuffer(info: MapInfo, cpus: number): Uint8Array {
 /** Resolves the MAP argument (two words) to one fd; the rest of the words follow. */
 function oneMap(out: Printer, words: readonly string[]): { fd: number; info: MapInfo; rest: readonly string[] } {
   if (words.length < 2) fail(out, words.length === 0 ? "expected 'id', 'name' or 'pinned', got: '(null)'?" : `'${words[0]}' needs at least 2 arguments`);
-  const fds = selectFds(out, "map", words);
+  const fd = oneFd(out, "map", words);
+  return { fd, info: out.b.mapInfo(fd), rest: words.slice(2) };
+}
+
+/** bpftool's prog_parse_fd / map_parse_fd: the two words must name exactly one object (none: a silent failure). */
+export function oneFd(out: Printer, kind: "prog" | "map", words: readonly string[]): number {
+  const fds = selectFds(out, kind, words);
   if (fds === undefined) throw new Stop(255);
   if (fds.length !== 1) {
     for (const fd of fds) out.b.close(fd);
-    fail(out, fds.length === 0 ? "no map with that name found" : "several maps match this handle");
+    if (fds.length > 1) fail(out, kind === "map" ? "several maps match this handle" : "several programs match this handle");
+    if (kind === "map") fail(out, "no map with that name found");
+    throw new Stop(255);
   }
-  return { fd: fds[0]!, info: out.b.mapInfo(fds[0]!), rest: words.slice(2) };
+  return fds[0]!;
 }
 
-type Verb = (out: Printer, words: readonly string[]) => void;
+/** `typed`: the command word as the user typed it (bpftool's REQ_ARGS messages echo it). */
+type Verb = (out: Printer, words: readonly string[], typed: string) => void;
 
 /** lookup/peek and pop/dequeue: one element read (pop also removes it) and printed; ENOENT is reported on stdout. */
 function readElem(remove: boolean): Verb {
@@ -199,12 +227,15 @@ const update: Verb = (out, words) => {
   const key = new Uint8Array(info.keySize);
   const value = valueBuffer(info, cpus);
   const flags = { v: BPF_ANY };
-  parseElem(out, info, rest, { key, value, flags }, cpus);
+  const want: ElemWanted = { key, value, flags };
+  parseElem(out, info, rest, want, cpus);
   try {
     out.b.mapUpdateElem(fd, info.keySize ? key : null, value, flags.v);
   } catch (e) {
     const n = errnoOf(e);
     fail(out, `update failed: ${strerror(n)}`, exitFor(n));
+  } finally {
+    if (want.valueFd !== undefined) out.b.close(want.valueFd);
   }
   if (out.json) out.json.raw("null");
 };
@@ -237,7 +268,7 @@ const del: Verb = (out, words) => {
   if (out.json) out.json.raw("null");
 };
 
-function pinFd(out: Printer, fd: number, path: string): void {
+export function pinFd(out: Printer, fd: number, path: string): void {
   try {
     out.b.objPin(fd, path);
   } catch (e) {
@@ -246,8 +277,8 @@ function pinFd(out: Printer, fd: number, path: string): void {
   }
 }
 
-const pin: Verb = (out, words) => {
-  if (words.length < 3) fail(out, `'${words[0] ?? "pin"}' needs at least 3 arguments, ${words.length} found`, 234);
+const pin: Verb = (out, words, typed) => {
+  if (words.length < 3) fail(out, `'${typed}' needs at least 3 arguments, ${words.length} found`, 234);
   const { fd, rest } = oneMap(out, words);
   pinFd(out, fd, rest[0]!);
   if (out.json) out.json.raw("null");
@@ -328,7 +359,7 @@ export const MAP_COMMANDS: Readonly<Record<string, Verb>> = {
 };
 
 /** Runs one map command (its full name) with the words after it. */
-export function mapCommand(mode: OutputMode, verb: string, words: readonly string[]): ToolOutput {
+export function mapCommand(mode: OutputMode, verb: string, words: readonly string[], typed = verb): ToolOutput {
   const out = new Printer(mode);
   const run = MAP_COMMANDS[verb];
   if (run === undefined) {
@@ -336,7 +367,7 @@ export function mapCommand(mode: OutputMode, verb: string, words: readonly strin
     return out.result();
   }
   try {
-    run(out, words);
+    run(out, words, typed);
   } catch (e) {
     if (e instanceof Stop) return out.result(e.code);
     throw e;

@@ -119,12 +119,15 @@ function retprobeBit(pmu: string): bigint {
   }
 }
 
-/** A uprobe (or uretprobe) perf event at `offset` in the file at `path`; pid -1 probes every process. */
-export function openUprobe(path: string, offset: number, opts: { retprobe?: boolean; pid?: number } = {}): number {
+/**
+ * A uprobe (or uretprobe) perf event at `offset` in the file at `path`; pid -1 probes every process. `refCtrOffset`:
+ * the file offset of a USDT semaphore the kernel increments while the probe exists (config bits 32-63).
+ */
+export function openUprobe(path: string, offset: number, opts: { retprobe?: boolean; pid?: number; refCtrOffset?: number } = {}): number {
   const pathBytes = new TextEncoder().encode(path + "\0");
   const pid = opts.pid ?? -1;
   return openPerfEvent({
-    type: pmuType("uprobe"), config: opts.retprobe ? retprobeBit("uprobe") : 0n,
+    type: pmuType("uprobe"), config: (opts.retprobe ? retprobeBit("uprobe") : 0n) | (BigInt(opts.refCtrOffset ?? 0) << 32n),
     config1: addressOf(pathBytes), config2: BigInt(offset), samplePeriod: 1n, wakeupEvents: 1,
   }, pid, pid === -1 ? 0 : -1, [pathBytes]);
 }

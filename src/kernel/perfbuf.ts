@@ -8,12 +8,24 @@ import { mmapShared, possibleCpus, watchReadable, type Mapping } from "./libc.ts
 import { mapInfo } from "./info.ts";
 import { openPerfEvent, perfEventEnable, PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE } from "./perf.ts";
 
+const PERF_SAMPLE_TIME = 1 << 2;
+
 const PAGE = 4096;
 const PERF_RECORD_LOST = 2, PERF_RECORD_SAMPLE = 9;
 // offsets in struct perf_event_mmap_page
 const DATA_HEAD = 1024, DATA_TAIL = 1032;
 
-export type PerfSampleCallback = (cpu: number, sample: Uint8Array) => void;
+/** `time`: the sample's PERF_SAMPLE_TIME stamp, when the reader was opened with `time: true`. */
+export type PerfSampleCallback = (cpu: number, sample: Uint8Array, time?: bigint) => void;
+
+export interface PerfBufferOptions {
+  /** Also ask for PERF_SAMPLE_TIME (records carry a u64 timestamp before the raw data). */
+  readonly time?: boolean;
+  /** One ring only: on this CPU, stored at this index of the map (bpftool's `event_pipe … cpu N index M`). */
+  readonly only?: { readonly cpu: number; readonly index: number };
+  /** Called for each PERF_RECORD_LOST record, with its count. */
+  readonly onLost?: (cpu: number, lost: bigint) => void;
+}
 
 interface CpuRing {
   cpu: number;
@@ -35,14 +47,20 @@ export class PerfBufferReader {
   readonly lostPerCpu = new Map<number, bigint>();
 
   /** `pageCount` data pages per CPU (a power of two). */
-  constructor(readonly mapFd: number, private readonly onSample: PerfSampleCallback, pageCount = 8) {
+  private readonly time: boolean;
+  private readonly onLost: ((cpu: number, lost: bigint) => void) | undefined;
+  constructor(readonly mapFd: number, private readonly onSample: PerfSampleCallback, pageCount = 8, opts: PerfBufferOptions = {}) {
+    this.time = opts.time ?? false;
+    this.onLost = opts.onLost;
     if (pageCount < 1 || (pageCount & (pageCount - 1)) !== 0) throw new BpfError("EINVAL", `perf buffer page count ${pageCount} is not a power of two`);
     const info = mapInfo(mapFd);
     if (info.type !== 4) throw new BpfError("EINVAL", `map ${info.id} is not a perf_event_array (type ${info.type})`);
-    const cpus = Math.min(possibleCpus(), info.maxEntries);
+    const n = Math.min(possibleCpus(), info.maxEntries);
+    const slots = opts.only ? [opts.only] : Array.from({ length: n }, (_, cpu) => ({ cpu, index: cpu }));
+    const sampleType = BigInt(PERF_SAMPLE_RAW | (this.time ? PERF_SAMPLE_TIME : 0));
     try {
-      for (let cpu = 0; cpu < cpus; cpu++) {
-        const fd = openPerfEvent({ type: PERF_TYPE_SOFTWARE, config: BigInt(PERF_COUNT_SW_BPF_OUTPUT), sampleType: BigInt(PERF_SAMPLE_RAW), samplePeriod: 1n, wakeupEvents: 1 }, -1, cpu);
+      for (const { cpu, index } of slots) {
+        const fd = openPerfEvent({ type: PERF_TYPE_SOFTWARE, config: BigInt(PERF_COUNT_SW_BPF_OUTPUT), sampleType, samplePeriod: 1n, wakeupEvents: 1 }, -1, cpu);
         let mapping: Mapping;
         try {
           mapping = mmapShared(fd, PAGE * (pageCount + 1), 0, true, `perf buffer of cpu ${cpu}`);
@@ -56,7 +74,12 @@ export class PerfBufferReader {
           cpu, fd, mapping, head: new BigUint64Array(buf, DATA_HEAD, 1), tail: new BigUint64Array(buf, DATA_TAIL, 1),
           data, view: new DataView(buf, PAGE, PAGE * pageCount),
         });
-        mapUpdateElem(mapFd, new Uint8Array(new Uint32Array([cpu]).buffer), new Uint8Array(new Uint32Array([fd]).buffer));
+        try {
+          mapUpdateElem(mapFd, new Uint8Array(new Uint32Array([index]).buffer), new Uint8Array(new Uint32Array([fd]).buffer));
+        } catch (e) {
+          // which ring could not be stored, for messages such as libbpf's "failed to set cpu #C, key K -> perf FD F"
+          throw Object.assign(e as object, { perfRing: { cpu, index, fd } });
+        }
         perfEventEnable(fd);
       }
     } catch (e) {
@@ -80,8 +103,11 @@ export class PerfBufferReader {
       const type = u32(tail), recSize = u16(tail + 6);
       if (recSize < 8) break;
       if (type === PERF_RECORD_SAMPLE) {
-        const rawSize = u32(tail + 8);
-        const start = (tail + 12) % size;
+        // with PERF_SAMPLE_TIME the u64 stamp comes first
+        const t = this.time ? 8 : 0;
+        const time = this.time ? BigInt(u32(tail + 8)) | (BigInt(u32(tail + 12)) << 32n) : undefined;
+        const rawSize = u32(tail + 8 + t);
+        const start = (tail + 12 + t) % size;
         let sample: Uint8Array;
         if (start + rawSize <= size) sample = r.data.subarray(start, start + rawSize);
         else {
@@ -89,13 +115,14 @@ export class PerfBufferReader {
           sample.set(r.data.subarray(start), 0);
           sample.set(r.data.subarray(0, rawSize - (size - start)), size - start);
         }
-        this.onSample(r.cpu, sample);
+        this.onSample(r.cpu, sample, time);
         n++;
       } else if (type === PERF_RECORD_LOST) {
         const off = (tail + 16) % size;
         const lost = off + 8 <= size ? v.getBigUint64(off, true) : BigInt(u32(tail + 16)) | (BigInt(u32(tail + 20)) << 32n);
         this.lost += lost;
         this.lostPerCpu.set(r.cpu, (this.lostPerCpu.get(r.cpu) ?? 0n) + lost);
+        this.onLost?.(r.cpu, lost);
       }
       tail += recSize;
     }

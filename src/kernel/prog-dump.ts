@@ -10,6 +10,7 @@ import type { Btf } from "../btf/parse.ts";
 import { typeOnlySignature } from "../btf/signature.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 import type { Backend } from "../runtime/backend.ts";
+import type { KernelSymbolTable } from "../runtime/ksyms.ts";
 import { linux } from "./backend.ts";
 import { strerror } from "./libc.ts";
 import type { ProgInfo } from "./info.ts";
@@ -19,10 +20,7 @@ import type { JsonWriter } from "./json-writer.ts";
 // __BPF_FUNC_MAX_ID of the uapi header bpftool 7.1 was built with (Linux 6.2): disasm.c names helper ids below it.
 const BPFTOOL_HELPER_MAX = 212;
 
-interface Kallsyms {
-  readonly callBase: bigint;
-  readonly byAddress: Map<bigint, string>;
-}
+type Kallsyms = KernelSymbolTable;
 
 /**
  * /proc/kallsyms as bpftool's kernel_syms_load reads it (symbols at address 0, i.e. kptr_restrict, are dropped).
@@ -45,8 +43,10 @@ function loadKallsyms(): Kallsyms {
 
 const signed = (n: number) => (n >= 0 ? "+" : "") + n;
 
-function disasmOptions(jitedKsyms: readonly bigint[] | undefined): KernelDisasmOptions {
-  const syms = loadKallsyms();
+/** The backend's own symbols (the VM's) or the running kernel's /proc/kallsyms. */
+const symbolsOf = (b: Backend): Kallsyms => b.kernelSymbols?.() ?? loadKallsyms();
+
+function disasmOptions(jitedKsyms: readonly bigint[] | undefined, syms: Kallsyms): KernelDisasmOptions {
   return {
     helperName: (id) => (id >= 0 && id < BPFTOOL_HELPER_MAX && HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}` : undefined),
     callTarget: (_pc, x) => {
@@ -105,9 +105,6 @@ function loadBtf(b: Backend, btfId: number): Btf | undefined {
   }
 }
 
-/** The VM's xlated image keeps helper ids and pc-relative calls (no kallsyms, no JIT): printed as object code is. */
-const vmDisasmOptions = (): KernelDisasmOptions => ({ callTarget: (_pc, x) => (x.src === 1 ? signed(x.imm) : undefined) });
-
 interface XlatedImage {
   readonly insns: Insn[];
   readonly btf: Btf | undefined;
@@ -127,7 +124,7 @@ function xlatedImage(b: Backend, fd: number): XlatedImage {
   }
   return {
     insns, btf: loadBtf(b, info.btfId), funcRecs, lines: lineRecords(extras.lineInfo, info.lineInfoRecSize),
-    dopts: b.kind === "linux" ? disasmOptions(extras.jitedKsyms) : vmDisasmOptions(),
+    dopts: disasmOptions(extras.jitedKsyms, symbolsOf(b)),
   };
 }
 
@@ -246,14 +243,13 @@ function cfgCallEdgeQuirk(dot: string): string {
 async function xlatedKernelDot(b: Backend, fd: number): Promise<string> {
   const { xlatedDot } = await import("../object/xlated.ts");
   const extras = b.progInfoExtras(fd, { xlated: true });
-  if (b.kind !== "linux") return xlatedDot({ insns: extras.xlated ? decodeProgram(extras.xlated) : [] } as unknown as Parameters<typeof xlatedDot>[0]);
   // after JIT the kernel keeps a bpf-to-bpf call's relative target in `off` (imm becomes the subprogram index);
   // bpftool's graph follows and prints that offset, while xlatedDot reads object code's `imm`
   const insns = (extras.xlated ? decodeProgram(extras.xlated) : []).map((x) => (x.code === 0x85 && x.src === 1 ? { ...x, imm: x.off } : x));
   const dot = xlatedDot({ insns } as unknown as Parameters<typeof xlatedDot>[0]);
   // xlatedDot prints helper calls by id (object code); kernel images carry __bpf_call_base offsets, which bpftool
   // names through kallsyms: rename them here (an options hook in xlatedDot would make this unnecessary)
-  const opts = disasmOptions(undefined);
+  const opts = disasmOptions(undefined, symbolsOf(b));
   return cfgCallEdgeQuirk(dotDialect(dot)).replace(/\(85\) call ([^\s#]+)#(-?\d+)/g, (whole, _name: string, imm: string) => {
     const x = { code: 0x85, dst: 0, src: 0, off: 0, imm: Number(imm) };
     const name = opts.helperName!(x.imm) ?? opts.callTarget!(0, x);

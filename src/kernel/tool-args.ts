@@ -12,6 +12,8 @@ export interface ToolArgs {
   /** --vm: bpfkit's VM (a session kept between commands, src/node/vm-session.ts) instead of the kernel */
   readonly vm: boolean;
   readonly words: string[];
+  /** the command word as the user typed it (`s` for show), for bpftool's messages that echo it */
+  readonly typed?: string;
 }
 
 const FLAGS: Record<string, keyof Omit<ToolArgs, "words"> | "ignored"> = {
@@ -19,11 +21,17 @@ const FLAGS: Record<string, keyof Omit<ToolArgs, "words"> | "ignored"> = {
   "-d": "ignored", "--debug": "ignored", "-m": "ignored", "--mapcompat": "ignored", "-n": "ignored", "--nomount": "ignored",
 };
 
+/** bpfkit's front door (src/cli/bpftool.ts) passes the command word as typed after this marker. */
+export const TYPED = "--bpfkit-typed";
+
 export function parseToolArgs(args: readonly string[]): ToolArgs {
   let json = false, pretty = false, bpffs = false, vm = false;
   const words: string[] = [];
   let rest = false;
-  for (const a of args) {
+  let typed: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === TYPED && !rest) { typed = args[++i]; continue; }
     if (rest) { words.push(a); continue; }
     if (a === "--") { rest = true; continue; }
     if (a === "--vm") { vm = true; continue; }
@@ -41,7 +49,7 @@ export function parseToolArgs(args: readonly string[]): ToolArgs {
     else if (f === "bpffs") bpffs = true;
     else if (f === undefined) words.push(a);
   }
-  return { json, pretty, bpffs, vm, words };
+  return { json, pretty, bpffs, vm, words, ...(typed !== undefined ? { typed } : {}) };
 }
 
 /** Why kernel listings cannot run here (non-Linux, no koffi, not root), or undefined. */

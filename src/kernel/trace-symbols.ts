@@ -172,18 +172,10 @@ export function catFile(path: string): string {
   try { return readFileSync(path).subarray(0, 10240).toString("latin1"); } catch { return ""; }
 }
 
-/** The Linux resolver; `stack` reads a stack id from the script's stack_trace map of that frame limit. With
- * `kernelSymbols`, /proc/kallsyms is read now, before the script's programs load, as bpftrace's symbol cache is: the
- * programs' own addresses then resolve to whatever symbol lies below them, as they do under bpftrace. */
-export function linuxResolver(stack: (limit: number, id: number) => Uint8Array | undefined, kernelSymbols = false): Resolver {
+/** The Linux resolver (stack frames come from the session's stack_trace maps). With `kernelSymbols`, /proc/kallsyms
+ * is read now, before the script's programs load, as bpftrace's symbol cache is: the programs' own addresses then
+ * resolve to whatever symbol lies below them, as they do under bpftrace. */
+export function linuxResolver(kernelSymbols = false): Resolver {
   if (kernelSymbols) { kallsyms = undefined; loadKallsyms(); }
-  return {
-    stackFrames(limit, id) {
-      const b = stack(limit, id);
-      if (!b) return undefined;
-      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      return Array.from({ length: Math.floor(b.length / 8) }, (_, i) => v.getBigUint64(i * 8, true));
-    },
-    ksym, usym, username, cat: catFile,
-  };
+  return { ksym, usym, username, cat: catFile };
 }

@@ -1,24 +1,23 @@
-// `bpfkit trace` on Linux: compiles a bpftrace script (src/trace), creates its maps and loads its programs through
-// bpf(), runs BEGIN with BPF_PROG_TEST_RUN on a raw tracepoint program (as bpftrace 0.17 does), attaches the rest
-// (tracepoints, raw tracepoints, uprobes, perf timers and software events), starts the -c child, prints perf-buffer
-// records as they arrive, and at the end runs END and prints every map the way bpftrace does.
+// `bpfkit trace` on Linux: compiles a bpftrace script (src/trace) against this system's probes (tracefs formats, ELF
+// symbols, USDT notes), hands it to the tracer's TraceSession over the Linux backend (maps, programs, BEGIN through
+// BPF_PROG_TEST_RUN as bpftrace 0.17 does, attachment of tracepoints, uprobes, usdt, perf timers and counters), starts
+// the -c child stopped until the probes are attached, reads the perf buffer until exit, then runs END and prints the
+// maps the way bpftrace does.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { BpfError } from "../errors.ts";
 import { execSync, spawn, type ChildProcess } from "node:child_process";
 import { delimiter } from "node:path";
 import {
-  compileScript, decodeRecord, formatErrors, formatMap, attachedMessage, printableMaps, formatDiagnostic,
-  type CompiledScript, type MapLayout, type OutputMode, type ProbeEnv, type RawEntry,
+  compileScript, formatErrors, formatDiagnostic, type CompiledScript, type MapLayout, type OutputMode, type ProbeEnv, type RawEntry,
 } from "../trace/index.ts";
-import { closeFd, linkCreate, progLoad, progTestRun } from "./bpf.ts";
-import { clockGettime, KernelError, possibleCpus } from "./libc.ts";
-import { progTypeId } from "./names.ts";
-import { attachRawTracepoint, attachTracepoint, attachUprobe, createKernelMap, resolveMapIndices, type Attachment } from "./loader.ts";
-import { openPerfEvent, PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, tracefsRoot } from "./perf.ts";
+import { TraceSession } from "../trace/session.ts";
+import { kernelSymbol, linuxResolver, userSymbol } from "./trace-symbols.ts";
+import { clockGettime, possibleCpus } from "./libc.ts";
+import { tracefsRoot } from "./perf.ts";
 import { PerfBufferReader } from "./perfbuf.ts";
 import { elfFunctionNames } from "./elf-symbol.ts";
-import type { KernelMap } from "./map-access.ts";
-import { kernelSymbol, linuxResolver, userSymbol } from "./trace-symbols.ts";
-import { LinuxBackend } from "./backend.ts";
+import { linux } from "./backend.ts";
+import { readUsdtNotes } from "./usdt.ts";
 
 /** Tracepoints, formats and binaries as the running system has them. */
 export function linuxProbeEnv(): ProbeEnv {
@@ -46,11 +45,12 @@ export function linuxProbeEnv(): ProbeEnv {
     traceable(func) {
       try { return new RegExp(`^${func.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`, "m").test(readFileSync(`${tracefsRoot()}/available_filter_functions`, "utf8")); } catch { return false; }
     },
+    usdt(binary) { return readUsdtNotes(binary); },
     resolveBinary(name) {
       for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
       return undefined;
     },
-    kernelSymbol, userSymbol, btf: () => new LinuxBackend().kernelBtf(),
+    kernelSymbol, userSymbol, btf: () => linux.kernelBtf(),
   };
 }
 
@@ -74,33 +74,6 @@ export interface TraceRunOptions {
   readonly collect?: (maps: readonly { readonly name: string; readonly layout: MapLayout; readonly entries: RawEntry[] }[]) => void;
   /** skip the exit dump of the maps */
   readonly noExitDump?: boolean;
-}
-
-const BPF_PERF_EVENT = 41;
-const SW_CONFIG: Record<string, number> = {
-  "cpu-clock": 0, cpu: 0, "task-clock": 1, "page-faults": 2, faults: 2, "context-switches": 3, cs: 3, "cpu-migrations": 4,
-  "minor-faults": 5, "major-faults": 6, "alignment-faults": 7, "emulation-faults": 8, dummy: 9, "bpf-output": 10,
-};
-const SW_DEFAULT_PERIOD: Record<string, number> = { "cpu-clock": 1000000, cpu: 1000000, "task-clock": 1000000, "page-faults": 100, faults: 100, "context-switches": 1000, cs: 1000, "cpu-migrations": 1, "minor-faults": 100, "major-faults": 1, "alignment-faults": 1, "emulation-faults": 1, dummy: 1, "bpf-output": 1 };
-const HW_CONFIG: Record<string, number> = {
-  "cpu-cycles": 0, cycles: 0, instructions: 1, "cache-references": 2, "cache-misses": 3, "branch-instructions": 4,
-  branches: 4, "branch-misses": 5, "bus-cycles": 6, "frontend-stalls": 7, "backend-stalls": 8, "ref-cycles": 9,
-};
-
-function perfLinks(progFd: number, type: number, config: number, period: number, freq: boolean, cpus: readonly number[]): Attachment {
-  const fds: number[] = [];
-  try {
-    for (const cpu of cpus) {
-      const pfd = openPerfEvent({ type, config: BigInt(config), samplePeriod: BigInt(period), freq }, -1, cpu);
-      fds.push(pfd);
-      fds.unshift(linkCreate({ progFd, target: pfd, attachType: BPF_PERF_EVENT }));
-    }
-  } catch (e) {
-    fds.forEach(closeFd);
-    throw e;
-  }
-  let open = true;
-  return { kind: "perf_event", fd: fds[0]!, fds, close() { if (open) fds.forEach(closeFd); open = false; } };
 }
 
 function onlineCpus(): number[] {
@@ -155,6 +128,11 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     throw e;
   }
   for (const w of script.warnings) o.err(formatDiagnostic(o.source, o.filename, w));
+  if (script.programs.length === 0) {
+    cleanupChild();
+    o.out("No probes to attach\n");
+    return 1;
+  }
   if (o.debug) {
     const { disassembleKernel } = await import("../isa/ebpf/index.ts");
     for (const p of script.programs) o.out(`${p.probe.name} (${p.progType}):\n${disassembleKernel(p.insns).join("\n")}\n\n`);
@@ -162,118 +140,37 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     return 0;
   }
   // kprobes and fentry: this kernel has neither kprobe_events nor fentry permission; bpftrace says so at attach time
-  const refused = script.programs.find((p) => ["kprobe", "kretprobe", "fentry", "fexit", "usdt", "watchpoint", "hardware"].includes(p.probe.kind)
+  const refused = script.programs.find((p) => ["kprobe", "kretprobe", "fentry", "fexit", "watchpoint", "hardware"].includes(p.probe.kind)
     && !(p.probe.kind === "hardware" && existsSync("/sys/bus/event_source/devices/cpu")));
-
-  const maps: KernelMap[] = [];
-  const progs: number[] = [];
-  const links: Attachment[] = [];
-  let reader: PerfBufferReader | undefined;
-  const close = () => {
-    links.forEach((l) => l.close());
-    links.length = 0;
-    reader?.close();
-    progs.forEach(closeFd);
-    maps.forEach((m) => m.close());
-  };
-  let exitRequested = false, finalize = false;
-  const print = (text: string) => o.out(text);
-  const entriesOf = (m: KernelMap): RawEntry[] => {
-    const out: RawEntry[] = [];
-    for (const k of m.keys()) {
-      const vs = m.lookupPerCpu(k);
-      if (vs) out.push({ key: k, values: vs });
-    }
-    return out;
-  };
-  const res = linuxResolver((limit, id) => {
-    const m = maps[script.stackMaps.get(limit) ?? -1];
-    try { return m?.lookup(new Uint8Array(new Uint32Array([id]).buffer)); } catch { return undefined; }
-  }, /\b(kstack|ksym)\b/.test(o.source));
-  const printMap = (idx: number, top = 0, div = 0) => {
-    const L = script.maps[idx]!;
-    print(formatMap(L, entriesOf(maps[idx]!), mode, top, div, res));
-  };
+  let session: TraceSession | undefined;
   try {
-    for (const d of script.mapDecls) {
-      maps.push(createKernelMap({ type: d.type, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.type === "perf_event_array" ? ncpus : d.maxEntries, name: d.name }));
-    }
     const [sec, nsec] = clockGettime(1);
-    maps[script.startMap]!.update(new Uint8Array(4), new Uint8Array(new BigUint64Array([sec * 1000000000n + nsec]).buffer));
-    // bpftrace 0.17 starts a keyless count() map with a zero entry, so it prints "@c: 0" when no event came
-    script.maps.forEach((L, i) => {
-      if (L.info.keys.length === 0 && L.info.value.k === "agg" && L.info.value.fn === "count") maps[i]!.update(new Uint8Array(L.keySize), new Uint8Array(L.valueSize));
+    // symbols (kallsyms read before the programs load, as bpftrace's cache is), user names, cat()
+    const resolver = linuxResolver(/\b(kstack|ksym)\b/.test(o.source));
+    session = new TraceSession(linux, script, {
+      mode, out: o.out, resolver, startNs: sec * 1000000000n + nsec, pid: o.pid, cpus: onlineCpus(),
+      perfBuffer: (fd, onRecord) => new PerfBufferReader(fd, (_cpu, sample) => onRecord(sample), 64),
+      time: (fmt) => strftime(fmt, new Date()),
+      system: (cmd) => { try { return execSync(cmd, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }); } catch { return ""; } },
     });
-    const fds = maps.map((m) => m.fd);
-    for (const p of script.programs) {
-      // the verifier gives up with EAGAIN when a signal arrives (the -c child stopping sends SIGCHLD); libbpf retries too
-      for (let attempt = 1; ; attempt++) {
-        try {
-          progs.push(progLoad({ progType: progTypeId(p.progType), insns: resolveMapIndices(p.insns, fds), license: "GPL", name: p.name }).fd);
-          break;
-        } catch (e) {
-          if (!(e instanceof KernelError && e.errno === 11) || attempt >= 5) throw e; // EAGAIN
-        }
-      }
-    }
-    reader = new PerfBufferReader(maps[script.perfMap]!.fd, (_cpu, sample) => {
-      if (finalize) return;
-      const ev = decodeRecord(script, sample, mode, res);
-      if (!ev) return;
-      switch (ev.kind) {
-        case "text": print(ev.text); break;
-        case "exit": finalize = true; exitRequested = true; break;
-        case "print": printMap(ev.map, ev.top, ev.div); break;
-        case "clear": for (const k of [...maps[ev.map]!.keys()]) { try { maps[ev.map]!.delete(k); } catch { /* gone */ } } break;
-        case "zero": {
-          const m = maps[ev.map]!;
-          for (const k of [...m.keys()]) m.update(k, new Uint8Array(m.valueSize));
-          break;
-        }
-        case "time": print(strftime(ev.format, new Date())); break;
-        case "system": {
-          try { print(execSync(ev.command, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })); } catch { /* bpftrace ignores */ }
-          break;
-        }
-      }
-    }, 64);
-    print(attachedMessage(script.attachCount, mode));
+    session.attachingMessage();
     if (refused) {
       const k = refused.probe.kind;
       if (k === "kprobe" || k === "kretprobe") {
         if (!existsSync(`${tracefsRoot()}/kprobe_events`)) o.err(`create_probe_event: open(${tracefsRoot()}/kprobe_events): No such file or directory\n`);
       }
       o.err(`ERROR: Error attaching probe: '${refused.probe.name}'\n`);
-      cleanupChild();
       return 1;
     }
-    const cpus = onlineCpus();
-    const begin = script.programs.findIndex((p) => p.probe.kind === "BEGIN");
-    if (begin >= 0) progTestRun(progs[begin]!, {});
-    script.programs.forEach((p, i) => {
-      const fd = progs[i]!;
-      const pr = p.probe;
-      switch (pr.kind) {
-        case "tracepoint": links.push(attachTracepoint(fd, pr.target, pr.func)); break;
-        case "rawtracepoint": links.push(attachRawTracepoint(fd, pr.func)); break;
-        case "uprobe": case "uretprobe":
-          links.push(attachUprobe(fd, pr.target, pr.func, { retprobe: pr.kind === "uretprobe", pid: o.pid })); break;
-        case "profile":
-          if (pr.target === "hz") links.push(perfLinks(fd, PERF_TYPE_SOFTWARE, 0, pr.freq, true, cpus));
-          else links.push(perfLinks(fd, PERF_TYPE_SOFTWARE, 0, pr.freq * (pr.target === "s" ? 1e9 : pr.target === "ms" ? 1e6 : 1e3), false, cpus));
-          break;
-        case "interval":
-          if (pr.target === "hz") links.push(perfLinks(fd, PERF_TYPE_SOFTWARE, 0, pr.freq, true, [0]));
-          else links.push(perfLinks(fd, PERF_TYPE_SOFTWARE, 0, pr.freq * (pr.target === "s" ? 1e9 : pr.target === "ms" ? 1e6 : 1e3), false, [0]));
-          break;
-        case "software":
-          links.push(perfLinks(fd, PERF_TYPE_SOFTWARE, SW_CONFIG[pr.target]!, pr.freq || SW_DEFAULT_PERIOD[pr.target]!, false, cpus)); break;
-        case "hardware":
-          links.push(perfLinks(fd, PERF_TYPE_HARDWARE, HW_CONFIG[pr.target]!, pr.freq || 1000000, false, cpus)); break;
-        default: break;
-      }
-    });
-    reader.start();
+    session.run("BEGIN");
+    try {
+      session.attach();
+    } catch (e) {
+      const probe = (e as { probe?: string }).probe;
+      if (probe === undefined) throw e;
+      o.err(`ERROR: Error attaching probe: '${probe}'\n`);
+      return 1;
+    }
     child?.resume();
     let stopped = false;
     const stop = () => { stopped = true; };
@@ -283,8 +180,8 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
     const pidAlive = () => o.pid === undefined || existsSync(`/proc/${o.pid}`);
     try {
       for (;;) {
-        reader.consume();
-        if (exitRequested || stopped) break;
+        session.drain();
+        if (session.exited || stopped) break;
         if (child && !child.alive()) break;
         if (!pidAlive()) break;
         await sleep(10);
@@ -293,26 +190,20 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
     }
-    links.forEach((l) => l.close());
-    links.length = 0;
-    finalize = false;
-    const end = script.programs.findIndex((p) => p.probe.kind === "END");
-    if (end >= 0) progTestRun(progs[end]!, {});
-    reader.consume();
-    o.collect?.(script.maps.map((L, i) => ({ name: L.info.name, layout: L, entries: entriesOf(maps[i]!) })));
-    if (!o.noExitDump) {
-      print("\n\n");
-      for (const L of printableMaps(script)) printMap(L.info.index);
-    }
+    session.detach();
+    session.run("END");
+    const s = session;
+    o.collect?.(script.maps.map((L, i) => ({ name: L.info.name, layout: L, entries: s.entries(i) })));
+    if (!o.noExitDump) session.exitDump();
     if (o.verbose && child) {
       const code = child.child.exitCode, sig = child.child.signalCode;
-      if (sig) print(`Child terminated by signal: ${sig}\n`);
-      else if (code !== null) print(`Child exited with code: ${code}\n`);
+      if (sig) o.out(`Child terminated by signal: ${sig}\n`);
+      else if (code !== null) o.out(`Child exited with code: ${code}\n`);
     }
     return 0;
   } finally {
     cleanupChild();
-    close();
+    session?.close();
   }
 }
 
@@ -336,6 +227,7 @@ function strftime(fmt: string, d: Date): string {
 /** `-l [PATTERN]`: tracepoints (and BEGIN/END-less providers) as bpftrace lists them. */
 export function listProbes(pattern: string | undefined): string[] {
   const env = linuxProbeEnv();
+  if (pattern?.startsWith("usdt:") || pattern?.startsWith("U:")) return listUsdt(env, pattern);
   const all = env.tracepoints().map((t) => `tracepoint:${t}`).sort();
   const sw = ["alignment-faults", "bpf-output", "context-switches", "cpu-clock", "cpu-migrations", "dummy", "emulation-faults", "major-faults", "minor-faults", "page-faults", "task-clock"].map((s) => `software:${s}:`);
   const hw = ["backend-stalls", "branch-instructions", "branch-misses", "bus-cycles", "cache-misses", "cache-references", "cpu-cycles", "frontend-stalls", "instructions", "ref-cycles"].map((s) => `hardware:${s}:`);
@@ -346,3 +238,19 @@ export function listProbes(pattern: string | undefined): string[] {
   return items.filter((x) => re.test(x) || re.test(x.replace(/^tracepoint:/, "")));
 }
 
+
+/** `-l 'usdt:BIN:[PROVIDER:]NAME'`: the binary's USDT notes matching, as usdt:BIN:PROVIDER:NAME, sorted. */
+function listUsdt(env: ProbeEnv, pattern: string): string[] {
+  const parts = pattern.split(":");
+  if (parts.length < 3 || parts.length > 4) {
+    throw new BpfError("EINVAL", `stdin:1:1-${pattern.length + 1}: ERROR: usdt probe type requires 2 or 3 arguments\n${pattern}\n${"~".repeat(pattern.length)}`);
+  }
+  let bin = parts[1]!;
+  if (!bin.includes("/")) bin = env.resolveBinary?.(bin) ?? bin;
+  const [prov, name] = parts.length === 4 ? [parts[2]!, parts[3]!] : ["*", parts[2]!];
+  const glob = (g: string) => new RegExp("^" + g.replace(/[.+^${}()|\\[\]]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+  const rp = glob(prov), rn = glob(name);
+  const out = new Set<string>();
+  for (const n of env.usdt?.(bin) ?? []) if (rp.test(n.provider) && rn.test(n.name)) out.add(`usdt:${bin}:${n.provider}:${n.name}`);
+  return [...out].sort();
+}

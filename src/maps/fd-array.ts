@@ -31,6 +31,46 @@ export abstract class FdArrayMap<T> extends BpfMap {
       throw sysError("E2BIG", this, `index ${index} past max_entries ${this.maxEntries}`);
     }
     this.slots[index] = entry;
+    this.slotChanged(index, entry);
+  }
+
+  private table: Uint32Array | undefined;
+  private tableAt = 0;
+
+  /**
+   * Mirrors each slot in shared memory as a u32 (`keyOf`: a program's code address, an inner map's handle), so views
+   * of the map attached in other threads (worker CPUs) read the slots there. Called by constructors of shared types;
+   * only a shared address space gets the table.
+   */
+  protected shareSlots(): void {
+    if (!this.space.shared) return; // no other thread can look: the JS slots stay sparse (max_entries may be huge)
+    const r = this.allocRegion(Math.max(4, this.maxEntries * 4), "slots", false);
+    this.tableAt = r.start;
+    this.table = new Uint32Array(this.space.memory.buffer, r.start, this.maxEntries);
+  }
+
+  /** The u32 a slot is mirrored as (0 for an empty slot). */
+  protected keyOf(_entry: T): number {
+    return 0;
+  }
+
+  /** A slot as another thread's view reads it: the mirrored u32, or undefined when empty. */
+  protected sharedSlot(index: number): number | undefined {
+    if (this.table === undefined || index < 0 || index >= this.maxEntries) return undefined;
+    const k = Atomics.load(this.tableView(), index);
+    return k === 0 ? undefined : k;
+  }
+
+  /** Called whenever slot `index` changes: the shared mirror follows. */
+  protected slotChanged(index: number, entry: T | undefined): void {
+    if (this.table !== undefined) Atomics.store(this.tableView(), index, entry === undefined ? 0 : this.keyOf(entry));
+  }
+
+  /** The table over the current buffer (a grown shared memory keeps old views valid; an unshared one detaches them). */
+  private tableView(): Uint32Array {
+    const b = this.space.memory.buffer;
+    if (this.table!.buffer !== b) this.table = new Uint32Array(b, this.tableAt, this.maxEntries);
+    return this.table!;
   }
 
   protected slot(index: number): T | undefined {
@@ -63,6 +103,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
     const e = this.resolve(fd);
     if (e === undefined) throw sysError("EBADF", this, `BPF_MAP_UPDATE_ELEM: fd ${fd}`);
     this.slots[index] = e;
+    this.slotChanged(index, e);
   }
 
   protected override sysDelete(keyAddr: number): void {
@@ -79,6 +120,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
     if (index >= this.maxEntries) return -ERRNO.E2BIG;
     if (this.slots[index] === undefined) return -ERRNO.ENOENT;
     this.slots[index] = undefined;
+    this.slotChanged(index, undefined);
     return 0;
   }
 }
@@ -89,11 +131,43 @@ interface ProgSlot {
   readonly id: number;
 }
 
-/** PROG_ARRAY: bpf_tail_call targets. */
+/** A loaded program's code address (the key worker CPUs know it by): a LoadedProgram's, or a runtime object's `loaded`. */
+function codeKey(prog: unknown): number {
+  const p = prog as { code?: { start?: unknown }; loaded?: { code?: { start?: unknown } } } | null;
+  const k = p?.code?.start ?? p?.loaded?.code?.start;
+  return typeof k === "number" ? k : 0;
+}
+
+/**
+ * PROG_ARRAY: bpf_tail_call targets. Each slot's program is mirrored in shared memory as its code address, so worker
+ * CPUs viewing the map (MapOptions.attach) find the target among the programs they were sent.
+ */
 export class ProgArrayMap extends FdArrayMap<ProgSlot> {
-  /** The program at `index` for bpf_tail_call, undefined when the index is out of range or empty. */
+  constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
+    super(space, spec, maxEntries, opts);
+    this.shareSlots();
+  }
+
+  override get shareable(): boolean {
+    return true;
+  }
+
+  /**
+   * The program at `index` for bpf_tail_call, undefined when the index is out of range or empty: the object user space
+   * installed, or in a view attached from another thread, the target's code address.
+   */
   getProgram(index: number): unknown {
+    if (this.opts.attach !== undefined) return this.sharedSlot(index);
     return this.slot(index)?.prog;
+  }
+
+  /** The programs installed now (for sending them to worker CPUs before they run a caller). */
+  targets(): unknown[] {
+    return this.slots.filter((s): s is ProgSlot => s !== undefined).map((s) => s.prog);
+  }
+
+  protected override keyOf(e: ProgSlot): number {
+    return codeKey(e.prog);
   }
 
   /** Installs (or with undefined, removes) a tail-call target; `id` is what a user-space lookup reports. */
@@ -117,11 +191,26 @@ const progId = (p: unknown): number => {
   return typeof id === "number" ? id : 0;
 };
 
-/** ARRAY_OF_MAPS: a program's lookup yields the inner map's pointer. */
+/** ARRAY_OF_MAPS: a program's lookup yields the inner map's pointer (its handle, mirrored in shared memory). */
 export class ArrayOfMapsMap extends FdArrayMap<BpfMap> {
+  constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
+    super(space, spec, maxEntries, opts);
+    this.shareSlots();
+  }
+
+  override get shareable(): boolean {
+    return true;
+  }
+
   override lookupElem(keyAddr: number): number {
     this.space.assert(keyAddr, 4, false);
-    return this.slot(readU32(this.space.u8, keyAddr))?.address ?? 0;
+    const index = readU32(this.space.u8, keyAddr);
+    if (this.opts.attach !== undefined) return this.sharedSlot(index) ?? 0;
+    return this.slot(index)?.address ?? 0;
+  }
+
+  protected override keyOf(m: BpfMap): number {
+    return m.address;
   }
 
   /** Installs an inner map directly; EINVAL unless it matches the template (map_meta_equal). */

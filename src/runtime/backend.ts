@@ -4,6 +4,7 @@
 import { BpfError, type BpfErrorCode } from "../errors.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { Btf } from "../btf/parse.ts";
+import type { KernelSymbolTable } from "./ksyms.ts";
 import { ERRNO, errnoName } from "../uapi/index.ts";
 
 export type ObjectKind = "prog" | "map" | "btf" | "link";
@@ -113,6 +114,15 @@ export interface LinkCreateAttr {
   readonly cookie?: bigint;
   /** tracing links (fentry/fexit to a BPF program): target_btf_id */
   readonly targetBtfId?: number;
+  /** iterator links over one map (iter/bpf_map_elem …): the map's fd, passed as bpf_iter_link_info */
+  readonly iterMapFd?: number;
+}
+
+export interface ProgQueryResult {
+  readonly attachFlags: number;
+  readonly progIds: readonly number[];
+  /** per-program attach flags, when the kernel reports them (0 where it does not) */
+  readonly progAttachFlags: readonly number[];
 }
 
 // ---- info (BPF_OBJ_GET_INFO_BY_FD, decoded) ----
@@ -216,19 +226,30 @@ export interface LinkInfo {
 export type AttachTarget =
   | { readonly kind: "tracepoint"; readonly category: string; readonly name: string }
   | { readonly kind: "raw_tracepoint"; readonly name: string }
-  /** cpu-clock sampling at freqHz on `cpus` (default all) */
-  | { readonly kind: "perf_event"; readonly freqHz: number; readonly cpus?: readonly number[] }
+  /** cpu-clock sampling at freqHz on `cpus` (default all); `period`: every N events instead; `event`: another counter */
+  | {
+    readonly kind: "perf_event"; readonly freqHz: number; readonly cpus?: readonly number[]; readonly period?: number;
+    /** perf_event_attr type (0 hardware, 1 software) and config; `name` as bpftrace names it ("cs", "cache-misses") */
+    readonly event?: { readonly type: number; readonly config: number; readonly name: string };
+  }
   /** Linux: an ELF file and symbol (or offset); VM: `symbol` names a JavaScript function registered with uprobes */
   | { readonly kind: "uprobe"; readonly path: string; readonly symbol: string | number; readonly retprobe?: boolean; readonly pid?: number }
+  /** a USDT probe (provider "" matches any): Linux: every note of `path` that matches, as uprobes with its semaphore; VM:
+   * fired by name (e.g. diagnostics_channel channels as usdt:node:CHANNEL) */
+  | { readonly kind: "usdt"; readonly path: string; readonly provider: string; readonly name: string; readonly pid?: number }
   | { readonly kind: "xdp"; readonly ifindex: number; readonly flags?: number }
   | { readonly kind: "tcx"; readonly ifindex: number; readonly direction: "ingress" | "egress" }
   /** Linux: a socket fd (SO_ATTACH_BPF); VM: a packet source id */
-  | { readonly kind: "socket_filter"; readonly socket: number };
+  | { readonly kind: "socket_filter"; readonly socket: number }
+  /** an iterator program (SEC("iter/…")) as a link that reading its pin runs; mapFd for per-map iterators */
+  | { readonly kind: "iter"; readonly mapFd?: number };
 
 /** An attached program; close() detaches it. `linkId` when the attachment is a BPF link. */
 export interface Attachment {
   readonly kind: string;
   readonly linkId?: number;
+  /** the link's fd while the attachment is open (to pin it, as `iter pin` does) */
+  readonly linkFd?: number;
   close(): void;
 }
 
@@ -243,6 +264,8 @@ export interface Backend {
   kernelBtf(): Btf | undefined;
   /** Values for `__kconfig` externs (LINUX_KERNEL_VERSION, CONFIG_*), as libbpf reads them from the kernel. */
   kconfig(): Readonly<Record<string, number | bigint | boolean | string>> | undefined;
+  /** The kernel's symbols (/proc/kallsyms) when the backend models them itself; Linux's are read from procfs. */
+  kernelSymbols?(): KernelSymbolTable;
 
   mapCreate(a: MapCreateAttr): number;
   mapLookupElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): void;
@@ -277,6 +300,12 @@ export interface Backend {
   pins(kind: "prog" | "map" | "link"): readonly (readonly [number, string])[];
 
   linkDetach(fd: number): void;
+  /** BPF_PROG_ATTACH / BPF_PROG_DETACH to a target fd (a cgroup directory, a sockmap; 0 for the netns' flow
+   * dissector). Optional: a backend without these attach points leaves them out (bpftool then reports the failure). */
+  progAttach?(targetFd: number, progFd: number, attachType: number, flags?: number): void;
+  progDetach?(targetFd: number, progFd: number, attachType: number): void;
+  /** BPF_PROG_QUERY: the attached programs' ids and the attach flags. */
+  progQuery?(targetFd: number, attachType: number, queryFlags: number): ProgQueryResult;
   /** Attach a loaded program (by fd) to an event; the attachment holds its own reference to the program. */
   attach(progFd: number, target: AttachTarget): Attachment;
   close(fd: number): void;

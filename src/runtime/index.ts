@@ -24,7 +24,8 @@ export { openObject, sectionTarget, loadAndPin, refusalLine } from "./object.ts"
 export type { LoadedObject, OpenObjectOptions } from "./object.ts";
 export { progTag } from "./tag.ts";
 // attach points on the VM (each fires the programs attached at its hook; see System.attach and hookOf)
-export { fireTracepoint, replayTracepoints, tracepointFormat, parseTracepointFormat, encodeRecord } from "./attach/tracepoint.ts";
+export { fireHook } from "./attach/hook.ts";
+export { fireTracepoint, fireTracepointRecord, replayTracepoints, tracepointFormat, parseTracepointFormat, encodeRecord } from "./attach/tracepoint.ts";
 export type { TraceEvent, TracepointFormat, TracepointField, FormatSource, FieldValue } from "./attach/tracepoint.ts";
 export { tickPerfEvent, startPerfTimer, PERF_EVENT_DATA_SIZE } from "./attach/perf-event.ts";
 export type { Tick } from "./attach/perf-event.ts";

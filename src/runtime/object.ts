@@ -124,8 +124,10 @@ function loadProgram(b: Backend, obj: BpfObject, p: ProgramSpec, mapFds: readonl
   if (unsupported) throw new BpfError("UNSUPPORTED", `program '${p.name}' uses ${unsupported.kind} '${unsupported.extern}', which needs the object's BTF in the kernel (not loaded by bpfkit)`);
   let attachBtfId: number | undefined;
   if (BTF_ATTACH.has(p.attachType) && p.attachTo) {
-    const id = b.kernelBtf()?.findByName(p.attachTo, BTF_KIND_FUNC);
-    if (!id || id < 0) throw new BpfError("ENOENT", `no function '${p.attachTo}' in the kernel's BTF`);
+    // libbpf's find_attach_btf_id: iterators are the kernel's bpf_iter_NAME functions, LSM hooks bpf_lsm_NAME
+    const name = (p.attachType === 28 ? "bpf_iter_" : p.attachType === 27 ? "bpf_lsm_" : "") + p.attachTo;
+    const id = b.kernelBtf()?.findByName(name, BTF_KIND_FUNC);
+    if (!id || id < 0) throw new BpfError("ENOENT", `no function '${name}' in the kernel's BTF`);
     attachBtfId = id;
   }
   // libbpf hands the kernel map fds in lddw (BPF_PSEUDO_MAP_FD / MAP_VALUE), and the program tag hashes that form

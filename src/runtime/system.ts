@@ -8,7 +8,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { decodeProgram } from "../isa/ebpf/index.ts";
 import type { Btf } from "../btf/parse.ts";
 import { parseBtf } from "../btf/parse.ts";
-import { verify } from "../verifier/index.ts";
+import { verify, type VerifierMapSpec } from "../verifier/index.ts";
 import { AddressSpace } from "../vm/index.ts";
 import { createEngine, type Engine } from "../jit/index.ts";
 import type { LoadedProgram, RunOptions, RunResult } from "../vm/index.ts";
@@ -20,6 +20,8 @@ import { PROG_TYPE_NAMES } from "../uapi/index.ts";
 import { licenseIsGplCompatible } from "../helpers/protos.ts";
 import { testRun } from "./test-run.ts";
 import { progTag } from "./tag.ts";
+import { KernelSymbols } from "./ksyms.ts";
+import { kernelImage, subprogForTag } from "../verifier/fixups.ts";
 import {
   SyscallError, encodeInsns, errnoOf,
   type AttachTarget, type Attachment, type Backend, type BatchResult, type BtfInfo, type LinkInfo, type MapCreateAttr,
@@ -40,8 +42,13 @@ export interface SystemOptions {
   readonly helpers?: HelperTable;
   /** "interp" (default) or "jit" (src/jit: eBPF compiled to WebAssembly). */
   readonly engine?: "interp" | "jit";
-  /** Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). */
-  readonly executor?: (vm: Engine) => Executor;
+  /**
+   * Override the executor; default runs on the calling thread (CPU 0 unless RunOptions.cpu says otherwise). Worker
+   * CPUs: `{ shared: true, executor: (_vm, space) => CpuPool.open(space, { nCpus }) }` (src/node).
+   */
+  readonly executor?: (vm: Engine, space: AddressSpace) => Executor;
+  /** Back the system's address space with shared memory, so worker-thread CPUs can run its programs. */
+  readonly shared?: boolean;
   /** created_by_uid of loaded programs (default 0). */
   readonly uid?: number;
   /** CLOCK_BOOTTIME in ns for load_time (default: the helper env's bootNs). */
@@ -55,6 +62,8 @@ export interface SystemOptions {
   readonly kconfig?: Readonly<Record<string, number | bigint | boolean | string>>;
   /** Digest of program tags: "sha256" (Linux 6.18+, default) or "sha1" (older kernels). */
   readonly tagHash?: "sha256" | "sha1";
+  /** The address space to live in (a shared one, for worker-thread CPUs); default a new private one. */
+  readonly space?: AddressSpace;
 }
 
 interface Obj {
@@ -70,8 +79,14 @@ export interface ProgObject extends Obj {
   readonly name: string;
   readonly tag: string;
   readonly loaded: LoadedProgram;
-  /** The image bpftool's `prog dump xlated` prints: map references as map ids. */
+  /** The image bpftool's `prog dump xlated` prints: the kernel's rewrites applied (src/verifier/fixups.ts), map ids. */
   readonly xlated: readonly Insn[];
+  /** jited_ksyms: each (sub)function's image address in the system's kallsyms (bpf_prog_TAG_NAME) */
+  readonly jitedKsyms: readonly bigint[];
+  /** the kernel rewrites bpfkit does not model for this program (its xlated image keeps the loaded form there) */
+  readonly unmodelled: readonly string[];
+  /** prog->pages: the image's pages at its longest (loaded, or while being rewritten) */
+  readonly pages: number;
   readonly maps: readonly MapObject[];
   readonly btf: BtfObject | undefined;
   readonly funcInfo: Uint8Array | undefined;
@@ -117,7 +132,7 @@ type AnyObj = ProgObject | MapObject | BtfObject | LinkObject;
 const LDDW = 0x18;
 const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_MAP_IDX = 5, PSEUDO_MAP_IDX_VALUE = 6;
 const MAP_REFS = new Set([PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE]);
-const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOTSUPP = 524;
+const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUPP = 524;
 const PROG_ARRAY = 3, BLOOM_FILTER = 30;
 
 const fail = (errno: number, command: string, detail = "", log = ""): SyscallError => new SyscallError(errno, command, detail, log);
@@ -145,20 +160,22 @@ export function hookOf(t: AttachTarget): string {
   switch (t.kind) {
     case "tracepoint": return `tracepoint:${t.category}:${t.name}`;
     case "raw_tracepoint": return `raw_tracepoint:${t.name}`;
-    case "perf_event": return "perf_event:cpu-clock";
+    case "perf_event": return `perf_event:${t.event?.name === "cpu" ? "cpu-clock" : t.event?.name ?? "cpu-clock"}`;
+    case "usdt": return `usdt:${t.path}:${t.provider}:${t.name}`;
     case "uprobe": return `${t.retprobe ? "uretprobe" : "uprobe"}:${t.symbol}`;
     case "xdp": return `xdp:${t.ifindex}`;
     case "tcx": return `tcx:${t.ifindex}:${t.direction}`;
     case "socket_filter": return `socket:${t.socket}`;
+    case "iter": return `iter:${t.mapFd ?? 0}`;
   }
 }
 
 // enum bpf_link_type / bpf_attach_type for the targets above
 const LINK_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, xdp: 6, tcx: 11, socket_filter: 0,
+  tracepoint: 7, raw_tracepoint: 1, perf_event: 7, uprobe: 7, usdt: 7, xdp: 6, tcx: 11, socket_filter: 0, iter: 4,
 };
 const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
-  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, xdp: 37, tcx: 46, socket_filter: 0,
+  tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, usdt: 41, xdp: 37, tcx: 46, socket_filter: 0, iter: 28,
 };
 
 export class System implements Backend {
@@ -176,6 +193,7 @@ export class System implements Backend {
   private readonly opts: SystemOptions;
   private nextFd = 3;
   private readonly tracePipe = new Set<(line: string) => void>();
+  private readonly ksyms = new KernelSymbols();
 
   constructor(opts: SystemOptions = {}) {
     this.opts = opts;
@@ -183,12 +201,12 @@ export class System implements Backend {
     const base = opts.env ?? hostEnv();
     // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
     this.env = { ...base, tracePrint: (line) => { base.tracePrint(line); for (const r of this.tracePipe) r(line); } };
-    this.space = new AddressSpace();
+    this.space = opts.space ?? new AddressSpace({ shared: opts.shared ?? false });
     this.vm = createEngine(opts.engine ?? "interp", this.space, {
       helpers: opts.helpers ?? defaultHelpers, env: this.env,
       programOf: (e) => (e as { loaded?: LoadedProgram } | undefined)?.loaded,
     });
-    this.executor = opts.executor?.(this.vm) ?? { nCpus: this.nCpus, run: (p, o) => this.vm.run(p, o) };
+    this.executor = opts.executor?.(this.vm, this.space) ?? { nCpus: this.nCpus, run: (p, o) => this.vm.run(p, o) };
   }
 
   possibleCpus(): number { return this.nCpus; }
@@ -200,6 +218,7 @@ export class System implements Backend {
     return this.btfCache;
   }
   kconfig() { return this.opts.kconfig; }
+  kernelSymbols(): KernelSymbols { return this.ksyms; }
 
   // ---- fd table and object lifetime ----
 
@@ -319,7 +338,16 @@ export class System implements Backend {
   }
 
   mapUpdateElem(fd: number, key: Uint8Array | null, value: Uint8Array, flags = 0): void {
-    const m = this.mapObj(fd, "BPF_MAP_UPDATE_ELEM").map;
+    const o = this.mapObj(fd, "BPF_MAP_UPDATE_ELEM");
+    const m = o.map;
+    if (m.type === PROG_ARRAY && value.length >= 4) {
+      // as the kernel's bpf_prog_map_compatible: a program array holds programs of one type, the first one's
+      const p = this.fds.get(new DataView(value.buffer, value.byteOffset).getUint32(0, true));
+      if (p?.kind === "prog") {
+        if (o.ownerProgType !== undefined && o.ownerProgType !== p.type) throw fail(EINVAL, "BPF_MAP_UPDATE_ELEM", "program type differs from the program array's");
+        o.ownerProgType ??= p.type;
+      }
+    }
     syscall("BPF_MAP_UPDATE_ELEM", () => m.update(key, value.length > m.userValueSize ? value.subarray(0, m.userValueSize) : value, flags));
   }
 
@@ -406,7 +434,7 @@ export class System implements Backend {
     const logLevel = a.logLevel ?? 0;
     const typeName = PROG_TYPE_NAMES[a.progType] ?? "unspec";
     const result = verify(local, {
-      progType: a.progType, maps: used.map((m) => m.map.spec), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
+      progType: a.progType, maps: used.map((m) => this.verifierMap(m.map)), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
       license: a.license ?? "", btfFuncInfo: (a.funcInfo?.count ?? 0) > 0, nrCpus: this.nCpus,
     });
     if (!result.accepted) throw fail(result.error?.errno ?? EINVAL, cmd, "", result.log);
@@ -428,24 +456,76 @@ export class System implements Backend {
       m.refs++;
       if (m.map.type === PROG_ARRAY) m.ownerProgType ??= a.progType;
     }
-    const xlated = local.map((x) => (x.code === LDDW && MAP_REFS.has(x.src)
+    const image = this.rewrite(local, result.aux!, a, used, btf?.btf);
+    const xlated = image.insns.map((x) => (x.code === LDDW && MAP_REFS.has(x.src)
       ? { ...x, src: x.src === PSEUDO_MAP_IDX ? PSEUDO_MAP_FD : x.src === PSEUDO_MAP_IDX_VALUE ? PSEUDO_MAP_VALUE : x.src, imm: used[x.imm]!.id }
       : x));
     const prog: ProgObject = this.register({
       kind: "prog", id: this.nextId.prog++, refs: 0, type: a.progType, name: attrName(a.name),
-      tag: progTag(insns, this.opts.tagHash), loaded, xlated, maps: used, btf,
-      funcInfo: btf && a.funcInfo ? a.funcInfo.bytes.slice() : undefined,
-      lineInfo: btf && a.lineInfo ? a.lineInfo.bytes.slice() : undefined,
+      tag: progTag(insns, this.opts.tagHash), loaded, xlated, maps: used, btf, jitedKsyms: image.ksyms, unmodelled: image.unmodelled,
+      // bpf_prog_size: struct bpf_prog up to insns[] (96 bytes on Linux 6.18 x86-64, from its BTF) and the image
+      pages: Math.ceil((96 + image.maxLength * 8) / 4096),
+      funcInfo: btf ? image.funcInfo : undefined,
+      lineInfo: btf ? image.lineInfo : undefined,
       loadTime: (this.opts.bootNs ?? this.env.bootNs)(), uid: this.opts.uid ?? 0, gpl: licenseIsGplCompatible(a.license ?? ""),
       verifiedInsns: result.processed, expectedAttachType: a.expectedAttachType ?? 0, attachBtfId: a.attachBtfId ?? 0,
       runCnt: 0n, runTimeNs: 0n,
       destroy: () => {
         this.vm.unload(loaded);
+        for (const k of image.ksyms) this.ksyms.removeProgram(k);
         for (const m of used) this.unref(m);
         if (btf) this.unref(btf);
       },
     });
     return { fd: this.install(prog), log: logLevel ? result.log : "" };
+  }
+
+  /**
+   * The kernel's load-time rewrites of an accepted program (src/verifier/fixups.ts): its xlated image, func and line
+   * info moved with the patches, and a kallsyms entry per (sub)function named as the JIT names them.
+   */
+  private rewrite(local: readonly Insn[], aux: NonNullable<ReturnType<typeof verify>["aux"]>, a: ProgLoadAttr, used: readonly MapObject[], btf: Btf | undefined) {
+    const lineBytes = a.lineInfo?.bytes, funcBytes = a.funcInfo?.bytes;
+    const lineRec = a.lineInfo?.recSize ?? 16, funcRec = a.funcInfo?.recSize ?? 8;
+    const u32 = (b: Uint8Array, o: number): number => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(o, true);
+    const lineOffs: number[] = [];
+    if (lineBytes) for (let o = 0; o + lineRec <= lineBytes.length; o += lineRec) lineOffs.push(u32(lineBytes, o));
+    const image = kernelImage(local, aux, {
+      progType: a.progType, lineOffs,
+      maps: used.map((m) => ({ type: m.map.type, keySize: m.map.keySize, valueSize: m.map.valueSize, maxEntries: m.map.maxEntries, flags: m.map.flags })),
+      callImm: (name) => this.ksyms.callImm(name), varAddress: (name) => this.ksyms.address(name),
+    });
+    let lineInfo: Uint8Array | undefined;
+    if (lineBytes) {
+      const keep = lineOffs.map((_, i) => i).filter((i) => image.lineOffs[i]! >= 0);
+      lineInfo = new Uint8Array(keep.length * lineRec);
+      const v = new DataView(lineInfo.buffer);
+      keep.forEach((i, k) => { lineInfo!.set(lineBytes.subarray(i * lineRec, (i + 1) * lineRec), k * lineRec); v.setUint32(k * lineRec, image.lineOffs[i]!, true); });
+    }
+    let funcInfo: Uint8Array | undefined;
+    const funcTypes: number[] = [];
+    if (funcBytes) {
+      funcInfo = new Uint8Array(image.funcOrigin.length * funcRec);
+      const v = new DataView(funcInfo.buffer);
+      image.funcOrigin.forEach((orig, k) => {
+        funcInfo!.set(funcBytes.subarray(orig * funcRec, (orig + 1) * funcRec), k * funcRec);
+        v.setUint32(k * funcRec, image.funcStarts[k]!, true);
+        funcTypes.push(u32(funcBytes, orig * funcRec + 4));
+      });
+    }
+    // bpf_prog_ksym_set_name: bpf_prog_<tag of the function's image>_<BTF func name, else the program name>
+    const ksyms = image.funcStarts.map((_, k) => {
+      const tag = image.funcStarts.length === 1 ? progTag(local, this.opts.tagHash) : progTag(subprogForTag(image, k), this.opts.tagHash);
+      const name = btf && funcTypes[k] ? btf.name(btf.type(funcTypes[k]!)) : k === 0 ? attrName(a.name) : "";
+      return this.ksyms.addProgram(`bpf_prog_${tag}${name ? `_${name}` : ""}`);
+    });
+    return { insns: image.insns, lineInfo, funcInfo, ksyms, unmodelled: image.unmodelled, maxLength: image.maxLength };
+  }
+
+  /** A map as the verifier sees it: a frozen read-only single-element array also shows its bytes (bpf_map_is_rdonly). */
+  private verifierMap(m: VmMap): VerifierMapSpec {
+    if (m.type !== 2 || m.maxEntries !== 1 || !m.frozen || !(m.flags & 0x80 /* BPF_F_RDONLY_PROG */)) return m.spec;
+    return { ...m.spec, frozenValue: m.lookup(new Uint8Array(4)).slice(0, m.valueSize) };
   }
 
   /** Address of element 0's value of a single-element array (global data), as BPF_PSEUDO_MAP_VALUE resolves. */
@@ -466,6 +546,8 @@ export class System implements Backend {
     const type = PROG_TYPE_NAMES[p.type] ?? "raw";
     const r = syscall("BPF_PROG_TEST_RUN", () => testRun(this.vm, p.loaded, { type, data: a.dataIn ?? new Uint8Array(0), repeat: a.repeat ?? 1 }));
     const cap = a.dataOutSize ?? (a.dataIn ? a.dataIn.length + 256 : 0);
+    // as the kernel's bpf_test_finish: packet data that does not fit the caller's buffer fails the command
+    if (a.dataOutSize !== undefined && r.dataOut.length > a.dataOutSize) throw fail(ENOSPC, "BPF_PROG_TEST_RUN", `${r.dataOut.length} bytes of data out, room for ${a.dataOutSize}`);
     return { retval: Number(r.retval & 0xffffffffn), dataOut: r.dataOut.slice(0, cap), ctxOut: a.ctxOutSize ? r.ctxOut.slice(0, a.ctxOutSize) : new Uint8Array(0), duration: r.duration };
   }
 
@@ -528,6 +610,7 @@ export class System implements Backend {
     const p = this.progObj(fd, "BPF_OBJ_GET_INFO_BY_FD");
     return {
       xlated: want.xlated ? encodeInsns(p.xlated) : undefined,
+      jitedKsyms: want.ksyms ? p.jitedKsyms : undefined,
       funcInfo: want.funcInfo ? p.funcInfo?.slice() : undefined,
       lineInfo: want.lineInfo ? p.lineInfo?.slice() : undefined,
     };
@@ -568,6 +651,8 @@ export class System implements Backend {
 
   fdinfo(fd: number, key: string): string | undefined {
     const o = this.fds.get(fd);
+    // the object's kind, as the kernel's fdinfo shows it by its first line (bpftool's get_fd_type reads the same)
+    if (key === `${o?.kind}_type`) return "1";
     if (o?.kind === "map") {
       if (key === "memlock") return String(memlockOf(o.map));
       if (key === "frozen") return o.map.frozen ? "1" : "0";
@@ -577,8 +662,8 @@ export class System implements Backend {
       }
     }
     if (o?.kind === "prog" && key === "memlock") {
-      // prog->pages << PAGE_SHIFT: struct bpf_prog (72 bytes on x86-64) and the image, whole pages
-      return String(Math.ceil((72 + o.xlated.length * 8) / 4096) * 4096);
+      // prog->pages << PAGE_SHIFT: struct bpf_prog's header and the image at its longest, whole pages
+      return String(o.pages * 4096);
     }
     return undefined;
   }
@@ -605,7 +690,7 @@ export class System implements Backend {
     });
     const fd = this.install(link);
     let open = true;
-    return { kind: target.kind, linkId: link.id, close: () => { if (open) { open = false; this.close(fd); } } };
+    return { kind: target.kind, linkId: link.id, linkFd: fd, close: () => { if (open) { open = false; this.close(fd); } } };
   }
 
   linkDetach(fd: number): void {

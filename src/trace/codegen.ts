@@ -13,6 +13,7 @@ import type { ResolvedProbe } from "./probes.ts";
 import { parseFormat } from "./printf.ts";
 import { type TType, INT64, typeSize, isAggregate } from "./types.ts";
 import { PT_REGS, signalNumber } from "./check.ts";
+import { usdtArgInsns } from "./usdt-args.ts";
 
 export const MAX_MAP_ENTRIES = 4096;
 /** async record ids (printf records use their printf index) */
@@ -715,6 +716,13 @@ class Gen {
     const m = /^arg([0-9])$/.exec(e.name);
     if (m) {
       const i = Number(m[1]);
+      const usdt = this.cp.resolved.usdtArgs;
+      if (usdt) {
+        const a = usdt[i];
+        if (a === undefined) this.fail(i < usdt.length ? `bpfkit trace cannot read usdt argument ${i} of ${this.cp.resolved.name}` : `usdt probe ${this.cp.resolved.name} has no argument ${i}`, e);
+        this.emit(...usdtArgInsns(a!, this.alloc(8)));
+        return;
+      }
       if (kind === "rawtracepoint") this.emit(insn(0x79, 0, 6, i * 8));
       else if (i < PT_REGS_ARG.length) this.emit(insn(0x79, 0, 6, PT_REGS_ARG[i]!));
       else this.emit(insn(0xb7, 0, 0, 0, 0));

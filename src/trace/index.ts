@@ -1,6 +1,7 @@
 // The tracer's language (pure): bpftrace 0.17's scanner, parser and semantic analysis with its error texts, the
 // compiler from scripts to eBPF programs and map specs in bpfkit's program model, and bpftrace's output (map
-// printing, histograms, printf, -f json). Imports isa, verifier and errors; backends (src/kernel/trace.ts) run it.
+// printing, histograms, printf, -f json), and TraceSession: a compiled script loaded, attached and read through the
+// runtime's Backend, once for Linux (src/kernel/trace.ts) and the VM (VmTrace). Imports isa, verifier, runtime, errors.
 export { parse } from "./parser.ts";
 export { tokenize } from "./lexer.ts";
 export { check, type Checked, type MapInfo, type CheckOptions } from "./check.ts";
@@ -12,3 +13,4 @@ export { formatMap, decodeRecord, attachedMessage, printableMaps, type RawEntry,
 export { formatPrintf, parseFormat } from "./printf.ts";
 export * from "./hist-format.ts";
 export { VmTrace, type VmTraceOptions } from "./vm-backend.ts";
+export { TraceSession, attachTargetOf, type TraceSessionOptions, type PerfReader } from "./session.ts";

@@ -3,6 +3,7 @@
 // lists, and tracepoint format files parsed into typed `args` fields. Pure: the backend supplies the listings.
 import type { AttachPoint } from "./ast.ts";
 import { TraceError } from "./errors.ts";
+import type { UsdtArg } from "../object/usdt.ts";
 
 export type ProviderKind =
   | "BEGIN" | "END" | "tracepoint" | "rawtracepoint" | "uprobe" | "uretprobe" | "usdt" | "profile" | "interval"
@@ -28,6 +29,8 @@ export interface ResolvedProbe {
   /** profile/interval/software/hardware: the rate or period */
   readonly freq: number;
   readonly loc: AttachPoint["loc"];
+  /** usdt probes of a binary's notes: each argument's spec (undefined: a form bpfkit cannot read) */
+  readonly usdtArgs?: readonly (UsdtArg | undefined)[];
 }
 
 /** What a backend can list (tracefs, BTF, ELF symbols on Linux; the VM's attach points elsewhere). */
@@ -46,6 +49,15 @@ export interface ProbeEnv {
   userSymbol?(binary: string, name: string): { address: bigint; size: number } | undefined;
   /** the kernel's BTF, for struct casts and curtask (loaded on first use) */
   btf?(): import("../btf/index.ts").Btf | undefined;
+  /** the USDT notes of a binary (Linux); without it usdt:TARGET:NAME names an event the VM fires by name */
+  usdt?(binary: string): readonly UsdtProbeInfo[];
+}
+
+/** A USDT probe site as a backend lists it. */
+export interface UsdtProbeInfo {
+  readonly provider: string;
+  readonly name: string;
+  readonly args: readonly (UsdtArg | undefined)[];
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -113,9 +125,24 @@ export function resolveAttachPoint(ap: AttachPoint, env: ProbeEnv): ResolvedProb
       }
       return [mk(prov!, bin, sym)];
     }
-    case "usdt":
+    case "usdt": {
       if (parts.length < 3) err("usdt probe type requires 2 or 3 arguments");
-      return [mk("usdt", parts[1]!, parts.slice(2).join(":"))];
+      if (!env.usdt) return [mk("usdt", parts[1]!, parts.slice(2).join(":"))];
+      if (parts.length > 4) err("usdt probe type requires 2 or 3 arguments");
+      let bin = parts[1]!;
+      if (!bin.includes("/")) bin = env.resolveBinary?.(bin) ?? bin;
+      const [prov, name] = parts.length === 4 ? [parts[2]!, parts[3]!] : ["*", parts[2]!];
+      const rp = globToRegExp(prov), rn = globToRegExp(name);
+      // one program serves every location of a probe: an argument whose spec differs between locations is unreadable
+      const byName = new Map<string, { n: UsdtProbeInfo; args: (UsdtArg | undefined)[] }>();
+      for (const n of env.usdt(bin)) {
+        if (!rp.test(n.provider) || !rn.test(n.name)) continue;
+        const seen = byName.get(`${n.provider}:${n.name}`);
+        if (!seen) { byName.set(`${n.provider}:${n.name}`, { n, args: [...n.args] }); continue; }
+        seen.args.forEach((a, i) => { if (JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? String(v) : v)) !== JSON.stringify(n.args[i], (_k, v) => (typeof v === "bigint" ? String(v) : v))) seen.args[i] = undefined; });
+      }
+      return [...byName.values()].map(({ n, args }) => ({ ...mk("usdt", bin, `${n.provider}:${n.name}`), usdtArgs: args }));
+    }
     case "profile": case "interval": {
       if (parts.length !== 3) err(`${prov} probe type requires 2 arguments`);
       const unit = parts[1]!;

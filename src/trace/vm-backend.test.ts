@@ -62,3 +62,38 @@ test("kstack on the VM: frames from the environment's stack, printed as bpftrace
   for (let i = 0; i < 3; i++) vm.fire(0, new Uint8Array(16));
   assert.equal(vm.finish(), "Attaching 1 probe...\n\n\n@[\n    alpha+16\n    beta+0\n]: 3\n@s: \n        alpha+16\n        beta+0\n        gamma+0\n\n");
 });
+
+test("a script on the VM fires through the runtime's attach points: format-file tracepoint records, perf ticks on every CPU, uprobes on JS functions", async () => {
+  const { BUNDLED_FORMATS } = await import("../runtime/attach/tracepoint-formats.ts");
+  const { fireTracepoint, tickPerfEvent, uprobe } = await import("../runtime/index.ts");
+  const probes = {
+    tracepoints: () => Object.keys(BUNDLED_FORMATS),
+    tracepointFormat: (c: string, n: string) => BUNDLED_FORMATS[`${c}:${n}`],
+  };
+  const c = compileScript(`tracepoint:sched:sched_switch { @sw[args->next_comm] = count(); @pid = sum(args->next_pid); }
+profile:hz:99 { @ticks[cpu] = count(); }
+uprobe:app:add { @add = hist(arg0 + arg1); }
+uretprobe:app:add { @ret = sum(retval); }`, { env: probes, ncpus: 2 });
+  const vm = new VmTrace(c, { cpus: 2 });
+  for (const [next, pid] of [["node", 10], ["bash", 20], ["node", 30]] as const) {
+    fireTracepoint(vm.sys, { category: "sched", name: "sched_switch", values: { next_comm: next, next_pid: pid } });
+  }
+  for (let i = 0; i < 5; i++) for (let cpu = 0; cpu < 2; cpu++) tickPerfEvent(vm.sys, { cpu: cpu ? 1 : i % 2 });
+  const add = uprobe(vm.sys, "add", (a: number, b: number) => a + b);
+  assert.equal(add(1, 2) + add(40, 60), 103);
+  vm.drain();
+  const out = vm.finish();
+  assert.match(out, /^Attaching 4 probes\.\.\.\n/);
+  assert.match(out, /@sw\[bash\]: 1\n@sw\[node\]: 2\n/);
+  assert.match(out, /@pid: 60\n/);
+  assert.match(out, /@ticks\[0\]: 3\n@ticks\[1\]: 7\n/);
+  assert.match(out, /@ret: 103\n/);
+  assert.match(out, /@add: \n\[2, 4\)\s+1 \|@+\|\n\[4, 8\)\s+0 \|\s*\|\n/);
+});
+
+test("two blocks on one tracepoint: one event runs each once (the attach point fires every program attached there)", () => {
+  const c = compileScript("tracepoint:syscalls:sys_enter_getppid { @a = count(); } tracepoint:syscalls:sys_enter_getppid { @b = count(); }", { env });
+  const vm = new VmTrace(c);
+  for (let i = 0; i < 3; i++) vm.fire(0, new Uint8Array(16));
+  assert.match(vm.finish(), /@a: 3\n@b: 3\n/);
+});

@@ -270,6 +270,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   }
   const st = env.state;
   const regs = curFrame(st).regs;
+  recordAux(env, id, meta.map, regs);
   if (id === 181) startCallback(env, regs[2]!.map, regs[3]!);
   if (p.release !== undefined) {
     const ref = regs[p.release + 1]!.refObjId;
@@ -323,6 +324,27 @@ export function checkHelperCall(env: Env, insn: Insn): void {
       }
       for (const s of f.stack) if (s.spilled && (s.spilled.type === "pkt" || s.spilled.type === "pkt_meta" || s.spilled.type === "pkt_end")) s.spilled = scalarReg();
     }
+  }
+}
+
+/** insn_aux_data for the rewrites: the call site's map (poisoned when paths differ), tail-call key, bpf_loop inlining. */
+function recordAux(env: Env, id: number, map: number, regs: readonly Reg[]): void {
+  const pc = env.pc, aux = env.aux;
+  if (map >= 0) {
+    const was = aux.callMap.get(pc);
+    aux.callMap.set(pc, was === undefined || was === map ? map : -1);
+  }
+  if (id === 12) {
+    const k = regs[3]!;
+    const key = k.type === "scalar" && isConst(k.b) && k.b.varOff.value < 0x80000000n ? Number(k.b.varOff.value) : -1;
+    const was = aux.tailKey.get(pc);
+    aux.tailKey.set(pc, was === undefined || was === key ? key : -1);
+  }
+  if (id === 181) {
+    const f = regs[4]!, cb = regs[2]!;
+    const fit = f.type === "scalar" && isConst(f.b) && f.b.varOff.value === 0n && cb.type === "func" ? cb.map : -1;
+    const was = aux.loopInline.get(pc);
+    aux.loopInline.set(pc, was === undefined || was === fit ? fit : -1);
   }
 }
 

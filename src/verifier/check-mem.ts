@@ -205,6 +205,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       if (t === undefined) reject(env, `invalid bpf_context access off=${off} size=${size}`);
       if (!write) loaded = t === "scalar" ? scalarReg() : ptrReg(t);
       fact(env, "ctx", size);
+      env.aux.ctxAccess.add(env.pc);
       break;
     }
     case "map_value": case "map_key": {
@@ -219,6 +220,17 @@ export function checkMemAccess(env: Env, a: Access): void {
       const sizeName = reg.type === "map_value" ? "value_size" : "key_size";
       memRegion(env, a.regno, reg, o, size, memSize, (x) => `invalid access to ${label}, ${sizeName}=${memSize} off=${x} size=${size}`);
       if (!write) loaded = scalarReg();
+      // a frozen read-only array's bytes are known: the load is a constant (kernel: bpf_map_direct_read)
+      const frozen = reg.type === "map_value" ? (map as { frozenValue?: Uint8Array }).frozenValue : undefined;
+      if (!write && frozen && isConst(reg.b) && !a.atomic) {
+        const at = o + Number(BigInt.asIntN(64, reg.b.varOff.value));
+        if (at >= 0 && at + size <= frozen.length) {
+          let v = 0n;
+          for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(frozen[at + k]!);
+          if (a.signed) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
+          loaded = scalarReg(knownBounds(v));
+        }
+      }
       fact(env, reg.type, size);
       break;
     }

@@ -7,7 +7,13 @@ import type { VerifierLog } from "./vlog.ts";
 import { ERRNO, type ErrnoName } from "../uapi/index.ts";
 
 /** The subset of a map's description (src/maps MapSpec) the verifier needs. */
-export type VerifierMapSpec = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name">;
+export type VerifierMapSpec = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name"> & {
+  /**
+   * The value of a frozen single-element array programs may only read (libbpf's .rodata, .kconfig): the kernel reads
+   * such a map's bytes while verifying and tracks loads from it as known constants (bpf_map_is_rdonly).
+   */
+  readonly frozenValue?: Uint8Array;
+};
 
 export {
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
@@ -33,7 +39,27 @@ export interface AccessFact {
   readonly size: number;
 }
 
+/**
+ * What the kernel's insn_aux_data keeps for the load-time rewrites after a successful walk (src/verifier/fixups.ts):
+ * which instructions some path reached, which access the context, which map each helper call site saw (or that it
+ * saw several: poisoned), tail calls' constant keys, bpf_loop calls fit for inlining.
+ */
+export interface InsnAux {
+  readonly seen: Uint8Array;
+  readonly ctxAccess: Set<number>;
+  /** map index per helper call pc taking a map (-1: different maps on different paths) */
+  readonly callMap: Map<number, number>;
+  /** tail call pc -> constant index on every path, or -1 */
+  readonly tailKey: Map<number, number>;
+  /** bpf_loop pc -> callback subprogram start pc when flags are 0 and the callback is the same on every path, else -1 */
+  readonly loopInline: Map<number, number>;
+  /** subprogram starts and each one's stack depth, as the walk left them */
+  subprogs: readonly number[];
+  stackDepth: readonly number[];
+}
+
 export interface Env {
+  aux: InsnAux;
   readonly insns: readonly Insn[];
   readonly progType: number;
   readonly maps: readonly VerifierMapSpec[];

@@ -15,7 +15,7 @@ import { checkCondJmp } from "./check-jmp.ts";
 import { checkLoadStore } from "./check-mem.ts";
 import { BPF_JCOND, checkStructure, isLdImm64, jumpTarget, liveRegisters } from "./cfg.ts";
 import { isKnownProgType } from "./ctx.ts";
-import { type AccessFact, type Env, type VerifierMapSpec, E2BIG, EINVAL, Reject, reject } from "./env.ts";
+import { type AccessFact, type Env, type InsnAux, type VerifierMapSpec, E2BIG, EINVAL, Reject, reject } from "./env.ts";
 import { formatState } from "./format.ts";
 import { VerifierLog } from "./vlog.ts";
 import { liveUseDef } from "./cfg.ts";
@@ -65,6 +65,8 @@ export interface VerifyResult {
   readonly stats: VerifyStats;
   /** Memory accesses proven in bounds on every path, by pc (for the JIT to drop its checks). */
   readonly facts: readonly AccessFact[];
+  /** Per-instruction facts for the kernel's load-time rewrites (accepted programs). */
+  readonly aux?: InsnAux;
   /** The path from the entry to the failing instruction (pcs), for explanations. */
   readonly failingPath?: readonly number[];
 }
@@ -158,6 +160,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     gplCompatible: licenseIsGplCompatible(options.license ?? "GPL"),
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
+    aux: { seen: new Uint8Array(insns.length), ctxAccess: new Set(), callMap: new Map(), tailKey: new Map(), loopInline: new Map(), subprogs: [], stackDepth: [] },
   };
   const stats = { max: 0, total: 0, peak: 0 };
   let processed = 0;
@@ -261,6 +264,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         }
       }
       path.push(pc);
+      env.aux.seen[pc] = 1;
       const insn = insns[pc]!;
       const cls = bpfClass(insn.code);
       if (logLevel >= 2 && doPrintState) vlog.write(`\nfrom ${fromPc} to ${pc}:${vlog.stateText(cur, env, true)}\n`);
@@ -273,7 +277,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       }
       if (cls === BPF_ALU || cls === BPF_ALU64) { checkAlu(env, insn); pc++; continue; }
       if (cls === BPF_LDX || cls === BPF_STX || cls === BPF_ST) { checkLoadStore(env, insn); pc++; continue; }
-      if (cls === BPF_LD) { pc = checkLd(env, insn, pc); continue; }
+      if (cls === BPF_LD) { if (isLdImm64(insn)) env.aux.seen[pc + 1] = 1; pc = checkLd(env, insn, pc); continue; }
       // Jumps, calls and exit.
       jmps++;
       const op = bpfOp(insn.code);
@@ -359,6 +363,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       accepted: true, log: fullLevel ? vlog.text : "", processed,
       stats: { processed, maxStatesPerInsn: stats.max, totalStates: stats.total, peakStates: stats.peak },
       facts: [...env.facts.values()].sort((a, b) => a.pc - b.pc),
+      aux: { ...env.aux, subprogs: env.subprogs, stackDepth: env.stackDepth },
     };
   } catch (e) {
     if (!(e instanceof Reject)) throw e;

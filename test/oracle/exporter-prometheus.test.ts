@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { skipWithoutKernel } from "./kernel.ts";
 import { buildOwnCorpus } from "../fixtures/c/build.ts";
 import {
-  openConfigSource, machineEnv, readConfigs, Exporter, goFloat, replay, sysEnterRecord, startServer,
+  openConfigSource, openBpftraceConfig, machineEnv, readConfigs, Exporter, goFloat, replay, sysEnterRecord, startServer,
+  type ReplayEvent,
 } from "../../src/exporter/index.ts";
 import { linux } from "../../src/kernel/backend.ts";
 import { System } from "../../src/runtime/index.ts";
@@ -130,6 +131,17 @@ const N = 1234;
 const READS: [number, number][] = [[100, 3], [5000, 2], [1, 4], [70000, 1]];
 // log2 buckets 7 (100), 13 (5000), 0 (1), 17 (70000) and the sum past bucket_max (25)
 const READ_ROWS = [[0, 4], [7, 3], [13, 2], [17, 1], [25, 100 * 3 + 5000 * 2 + 4 + 70000]];
+
+/** The workload's events for the VM: N getppid calls on two CPUs, the reads, another command's calls and read. */
+function workloadEvents(): ReplayEvent[] {
+  return [
+    { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 0, record: sysEnterRecord(110), repeat: N - 34 },
+    { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 1, record: sysEnterRecord(110), repeat: 34 },
+    { tracepoint: "syscalls/sys_enter_getppid", comm: "bash", record: sysEnterRecord(110), repeat: 5 },
+    ...READS.map(([size, repeat]) => ({ tracepoint: "syscalls/sys_enter_read", comm: "bpfkit-wl", record: sysEnterRecord(0, [3, 0x1000, size]), repeat })),
+    { tracepoint: "syscalls/sys_enter_read", comm: "cat", record: sysEnterRecord(0, [0, 0x1000, 4096]) },
+  ];
+}
 
 async function histogramIn(query: (q: string) => Promise<Sample[]>, total: number): Promise<Map<string, number>> {
   return waitFor("the histogram in Prometheus", async () => {
@@ -271,14 +283,7 @@ test("Prometheus scrapes the exporter on the VM backend: replayed events give th
     prometheus = prom.child;
     const { query, scalar, eventually } = prom;
     await waitFor("Prometheus to scrape the exporter", async () => ((await scalar('up{job="bpfkit"}')) === 1 && (await scalar("ebpf_exporter_getppid_calls_total")) === 0 ? true : undefined));
-    // the workload's events, replayed: N getppid calls on two CPUs, the reads, and another command's read
-    const runs = replay(sys, [
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 0, record: sysEnterRecord(110), repeat: N - 34 },
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bpfkit-wl", pid: 77, cpu: 1, record: sysEnterRecord(110), repeat: 34 },
-      { tracepoint: "syscalls/sys_enter_getppid", comm: "bash", record: sysEnterRecord(110), repeat: 5 },
-      ...READS.map(([size, repeat]) => ({ tracepoint: "syscalls/sys_enter_read", comm: "bpfkit-wl", record: sysEnterRecord(0, [3, 0x1000, size]), repeat })),
-      { tracepoint: "syscalls/sys_enter_read", comm: "cat", record: sysEnterRecord(0, [0, 0x1000, 4096]) },
-    ]);
+    const runs = replay(sys, workloadEvents());
     assert.equal(runs, N + 5 + 10 + 1);
     await eventually("ebpf_exporter_getppid_calls_total", N);
     await eventually('ebpf_exporter_getppid_cpu_total{cpu="1"}', 34);
@@ -291,6 +296,89 @@ test("Prometheus scrapes the exporter on the VM backend: replayed events give th
     assert.deepEqual(await histogramIn(query, expected.buckets.get("+Inf")!), expected.buckets);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     promtoolCheck(text, "/metrics on the VM");
+  } finally {
+    await stop(prometheus);
+    server.close();
+    server.closeAllConnections();
+    ex.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A bpftrace script (bt-calls.bt, its labels named by bt-calls.yaml) as the metric source: hist() slots as le bounds
+// (slot of n: [2^k, 2^(k+1)) → le 2^(k+1)-1), so the workload's reads of 1, 100, 5000 and 70000 bytes land at 1, 127,
+// 8191 and 131071, cumulative.
+const BT_BUCKETS: [string, number][] = [["0", 0], ["1", 4], ["63", 4], ["127", 7], ["8191", 9], ["131071", 10], ["+Inf", 10]];
+
+function btDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-exporter-bt-"));
+  for (const f of ["bt-calls.bt", "bt-calls.yaml"]) copyFileSync(join(FIXTURES, f), join(dir, f));
+  return dir;
+}
+
+async function checkBtMetrics(prom: Awaited<ReturnType<typeof startPrometheus>>, calls: number): Promise<void> {
+  await prom.eventually('ebpf_exporter_getppid_calls_total{comm="bpfkit-wl"}', calls);
+  for (const [le, v] of BT_BUCKETS) await prom.eventually(`ebpf_exporter_read_bytes_bucket{le="${le}"}`, v);
+  await prom.eventually("ebpf_exporter_read_bytes_count", 10);
+}
+
+test("Prometheus scrapes a bpftrace script config on Linux: exact counters by comm, hist() as a histogram", async (t) => {
+  if (skipWithoutKernel(t, "exporter bpftrace config with Prometheus", missing())) return;
+  const fx = configDir();
+  if (typeof fx === "string") { console.log(`SKIP exporter bpftrace config with Prometheus: ${fx}`); t.skip(fx); return; }
+  const dir = btDir();
+  let exporter: ChildProcess | undefined, prometheus: ChildProcess | undefined;
+  try {
+    const port = await freePort();
+    exporter = spawn(process.execPath, [BIN, "exporter", `--config.dir=${dir}`, "--config.names=bt-calls", `--web.listen-address=127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    exporter.stderr!.on("data", (d: Buffer) => { log += d.toString(); });
+    await waitFor("the exporter to listen", async () => {
+      if (exporter!.exitCode !== null) throw new Error(`exporter exited ${exporter!.exitCode}: ${log}`);
+      return /listening on/.test(log) ? true : undefined;
+    });
+    const prom = await startPrometheus(dir, port);
+    prometheus = prom.child;
+    await waitFor("Prometheus to scrape the exporter", async () => ((await prom.scalar('up{job="bpfkit"}')) === 1 ? true : undefined));
+    const w = spawnSync(fx.workload, [String(N), ...READS.map(([s, c]) => `${s}x${c}`)]);
+    assert.equal(w.status, 0, "workload");
+    await checkBtMetrics(prom, N);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    promtoolCheck(text, "/metrics of a bpftrace config on Linux");
+    assert.equal(exporter.exitCode, null, "the exporter is still running");
+  } finally {
+    await stop(prometheus);
+    await stop(exporter);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(fx.dir, { recursive: true, force: true });
+  }
+});
+
+test("Prometheus scrapes a bpftrace script config on the VM backend: replayed events give the same metrics", async (t) => {
+  const why = missing() ?? (existsSync("/sys/kernel/tracing/events/syscalls/sys_enter_getppid/format") ? undefined : "no readable tracefs for the script's tracepoint formats");
+  if (why !== undefined) { console.log(`SKIP exporter bpftrace config on the VM with Prometheus: ${why}`); t.skip(why); return; }
+  const dir = btDir();
+  const sys = new System({ nCpus: 2 });
+  const { linuxProbeEnv } = await import("../../src/kernel/trace.ts");
+  const { openPerfBuffer } = await import("../../src/runtime/index.ts");
+  const bt = openBpftraceConfig(dir, "bt-calls", linuxProbeEnv(), sys, (fd, onRecord) => {
+    const b = openPerfBuffer(sys, fd);
+    return { consume: () => { b.consume((d) => onRecord(d)); }, close() {} };
+  })!;
+  const ex = new Exporter([bt.config], [bt.source], machineEnv());
+  let prometheus: ChildProcess | undefined;
+  const port = await freePort();
+  const server = await startServer(ex, { host: "127.0.0.1", port });
+  try {
+    const prom = await startPrometheus(dir, port);
+    prometheus = prom.child;
+    await waitFor("Prometheus to scrape the exporter", async () => ((await prom.scalar('up{job="bpfkit"}')) === 1 ? true : undefined));
+    const runs = replay(sys, workloadEvents());
+    assert.equal(runs, N + 5 + 10 + 1);
+    await checkBtMetrics(prom, N);
+    await prom.eventually('ebpf_exporter_getppid_calls_total{comm="bash"}', 5);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    promtoolCheck(text, "/metrics of a bpftrace config on the VM");
   } finally {
     await stop(prometheus);
     server.close();

@@ -264,6 +264,36 @@ test("Program tab: verify and run print what the CLI prints; the failing path is
   assert.deepEqual(lines, Array.from({ length: n }, (_, i) => `cpu ${i}: 1000 runs, 2000 insns, last r0 ${i}`));
 });
 
+test("worker CPUs: a clang object's program runs on every worker CPU, sharing its maps (per-CPU exact, plain racy)", async (t) => {
+  if (skipped(t)) return;
+  const built = buildOwnCorpus(join(import.meta.dirname, "../fixtures/web"));
+  if (typeof built === "string") { console.log(`SKIP object on worker CPUs: ${built}`); t.skip(built); return; }
+  const n = await page.evaluate(() => (globalThis as unknown as { bpfkitPage: { workerCpus: number } }).bpfkitPage.workerCpus);
+  if (n < 2) { console.log("SKIP object on worker CPUs: the page is not cross-origin isolated (one CPU)"); t.skip("one CPU"); return; }
+  const obj = built.find((b) => b.name === "cpus")!;
+  await page.click("#tab-program");
+  await page.setInputFiles("#prog-file", obj.path);
+  await settled();
+  await page.click("#run-cpus-go");
+  const label = obj.path.split("/").pop()!;
+  await page.waitForFunction(() => (document.querySelector("#run-cpus")?.textContent ?? "").includes("cpu"), undefined, { timeout: 20_000 });
+  const lines = ((await page.textContent("#run-cpus")) ?? "").trim().split("\n");
+  assert.deepEqual(lines.map((l) => l.replace(/, \d+ insns/, "")),
+    Array.from({ length: n }, (_, i) => `${label}:count_runs: cpu ${i}: 1000 runs, last r0 ${i}`), "bpf_get_smp_processor_id() is each worker's index");
+  await page.click("#tab-maps");
+  const perCpu = page.locator("#maps-list .map").filter({ hasText: "per_cpu: percpu_array" });
+  assert.equal((await perCpu.locator("tbody td").allTextContents())[1], Array.from({ length: n }, (_, cpu) => `cpu${cpu}: 1000`).join(", "),
+    "each CPU counted exactly its own runs in its own slot");
+  const plain = page.locator("#maps-list .map").filter({ hasText: "shared: array" });
+  const cells = await plain.locator("tbody td").allTextContents();
+  const value = Number(cells[1]);
+  assert.ok(value > 0 && value <= n * 1000, `plain array: ${cells.join(" | ")}`);
+  console.log(`web worker CPUs: ${n} x 1000 runs of a clang object: per-CPU slots exact, plain array ${value} (${n * 1000 - value} lost updates)`);
+  await page.click("#tab-program");
+  await page.click("#prog-asm-back");
+  await shot("object-cpus");
+});
+
 test("Program and Maps tabs: a clang object's verdict, run and maps", async (t) => {
   if (skipped(t)) return;
   const built = buildOwnCorpus();
@@ -338,6 +368,45 @@ test("Trace tab: a typed script runs on the VM, draws its maps live and prints t
   const rows = await page.locator("#trace-maps table tr").count();
   assert.equal(rows, 6, "@ios: 4 commands, @sum: 2 directions");
   await shot("trace");
+});
+
+// An uploaded event stream (the replay format bpfkit exporter --vm.replay reads): 12 write() calls of 100..1200 bytes by
+// w2 and 3 opens by sh, as JSON lines; the page must print exactly what the same VM run prints in Node, and stop at the
+// stream's end on its own.
+function writeStream(): string {
+  const lines: string[] = ["# 12 writes by w2, 3 opens by sh"];
+  for (let i = 1; i <= 12; i++) {
+    const rec = new Uint8Array(40);
+    new DataView(rec.buffer).setBigUint64(32, BigInt(i * 100), true);
+    lines.push(JSON.stringify({ tracepoint: "syscalls/sys_enter_write", comm: "w2", pid: 4243, record: Buffer.from(rec).toString("hex") }));
+  }
+  lines.push(JSON.stringify({ tracepoint: "syscalls/sys_enter_openat", comm: "sh", pid: 77, record: "00".repeat(48), repeat: 3 }));
+  return lines.join("\n") + "\n";
+}
+
+test("Trace tab: an uploaded event stream runs to its end and prints what the same stream prints in Node", async (t) => {
+  if (skipped(t)) return;
+  const { TraceSession, parseEventStream } = await import("../../web/src/playground.ts");
+  const script = "tracepoint:syscalls:sys_enter_write { @bytes = hist(args->count); @w[comm, pid] = count(); }\n" +
+    "tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }";
+  const text = writeStream();
+  const s = TraceSession.open(script);
+  assert.ok(s instanceof TraceSession);
+  s.useStream(parseEventStream(text, "events.jsonl"));
+  s.feed(1_000);
+  assert.ok(s.exhausted);
+  const want = s.takeOutput() + s.finish();
+  assert.match(want, /@opens\[sh\]: 3\n/);
+  assert.match(want, /@w\[w2, 4243\]: 12\n/);
+  await page.click("#tab-trace");
+  await typeInto("#trace-editor", script);
+  await page.setInputFiles("#trace-file", { name: "events.jsonl", mimeType: "application/jsonl", buffer: Buffer.from(text) });
+  assert.equal(await textBecomes("#trace-out", want), want);
+  assert.equal(await page.textContent("#trace-stream"), "events.jsonl: 13 events");
+  // a malformed stream names the file and line
+  await page.setInputFiles("#trace-file", { name: "bad.jsonl", mimeType: "application/jsonl", buffer: Buffer.from('{"tracepoint":"syscalls/sys_enter_write","record":"0g"}\n') });
+  assert.equal(await textBecomes("#trace-out", "ERROR: bad.jsonl:1: record: expected the record's bytes in hex\n"), "ERROR: bad.jsonl:1: record: expected the record's bytes in hex\n");
+  await shot("trace-stream");
 });
 
 test("keyboard: arrows move between tabs; at 200% zoom nothing needs horizontal scrolling", async (t) => {

@@ -275,22 +275,44 @@ function runProgram(): P.RunOutput {
   return r;
 }
 
-/** Assembly programs fired on every worker CPU at once over one shared address space (isolated pages only): each CPU
- * reports its runs, instructions and last r0 (bpf_get_smp_processor_id() gives the CPU's index). */
+/** Programs fired on every worker CPU at once over one shared address space (isolated pages only): an assembly
+ * program, or the chosen program of an object (opened into a System over shared memory, so every CPU updates the
+ * object's maps, shown on the Maps tab). Each CPU reports its runs, instructions and last r0
+ * (bpf_get_smp_processor_id() gives the CPU's index). */
 let cpuPool: Promise<WebCpuPool> | undefined;
+let objectPool: { pool: WebCpuPool; obj: P.SharedObject } | undefined;
 async function runOnCpus(repeat = 1000): Promise<string> {
   const out = $("run-cpus");
   out.hidden = false;
+  const report = (rs: readonly { cpu: number; runs: number; insns: number; lastR0: number | bigint; faults: number; error?: string }[], label = "") =>
+    rs.map((r) => `${label}cpu ${r.cpu}: ${r.runs} runs, ${r.insns} insns, last r0 ${r.lastR0}${r.faults ? `, ${r.faults} faults: ${r.error}` : ""}`).join("\n") + "\n";
   try {
-    if (elf) throw new Error("worker CPUs run assembly programs here; objects run on one CPU");
-    const space = await (cpuPool ??= WebCpuPool.start(new AddressSpace({ shared: true }), workerCpus)).then((p) => p.space);
-    const pool = await cpuPool;
-    const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
-    const prog = vm.load(assemble(progEditor.text()), { type: "raw", name: "prog.s" });
-    try {
-      const rs = await pool.fire(prog, repeat);
-      out.textContent = rs.map((r) => `cpu ${r.cpu}: ${r.runs} runs, ${r.insns} insns, last r0 ${r.lastR0}${r.faults ? `, ${r.faults} faults: ${r.error}` : ""}`).join("\n") + "\n";
-    } finally { vm.unload(prog); }
+    if (elf) {
+      objectPool?.pool.close();
+      objectPool?.obj.close();
+      objectPool = undefined;
+      const obj = P.openSharedObject(elf.bytes, elf.name, workerCpus);
+      const pool = await WebCpuPool.start(obj.sys.space, workerCpus);
+      objectPool = { pool, obj };
+      const want = $<HTMLSelectElement>("prog-name").value;
+      let text = "";
+      for (const [name, prog] of obj.programs) {
+        if (want && name !== want) continue;
+        text += report(await pool.fire(prog, repeat), `${elf.name}:${name}: `);
+      }
+      for (const [name, why] of obj.skipped) if (!want || name === want) text += `${elf.name}:${name}: ${why}\n`;
+      out.textContent = text;
+      live = obj.live;
+      renderMaps();
+    } else {
+      const space = await (cpuPool ??= WebCpuPool.start(new AddressSpace({ shared: true }), workerCpus)).then((p) => p.space);
+      const pool = await cpuPool;
+      const vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv() });
+      const prog = vm.load(assemble(progEditor.text()), { type: "raw", name: "prog.s" });
+      try {
+        out.textContent = report(await pool.fire(prog, repeat));
+      } finally { vm.unload(prog); }
+    }
   } catch (e) { out.textContent = e instanceof Error ? e.message : String(e); }
   return out.textContent ?? "";
 }
@@ -379,9 +401,11 @@ function renderMaps(): void {
 let traceRun: TraceRun | undefined;
 const traceEditor = createEditor($("trace-editor"), "bpftrace", get("script"), "bpftrace script", () => set("script", traceEditor.text()));
 $("trace-note").textContent = "Run compiles the script with bpfkit's bpftrace front end and runs it on the VM over a synthetic " +
-  "block-I/O stream (tracepoint:block:block_rq_issue: args->bytes, args->rwbs, args->comm, args->sector). Stop runs END " +
-  "and prints the maps as bpfkit trace prints them.";
-function runTrace(batches = Infinity): TraceRun | undefined {
+  "block-I/O stream (tracepoint:block:block_rq_issue: args->bytes, args->rwbs, args->comm, args->sector), or over an event " +
+  "file you choose: JSON lines as bpfkit exporter --vm.replay reads them ({\"tracepoint\":\"CAT/NAME\",\"comm\":…,\"pid\":…," +
+  "\"record\":\"HEX\",\"repeat\":N}), any tracepoint with a bundled format. Stop (or the file's end) runs END and prints the " +
+  "maps as bpfkit trace prints them.";
+function runTrace(batches = Infinity, stream?: { text: string; name: string }): TraceRun | undefined {
   traceRun?.stop();
   traceRun = undefined;
   const s = P.TraceSession.open(traceEditor.text());
@@ -392,10 +416,25 @@ function runTrace(batches = Infinity): TraceRun | undefined {
     return undefined;
   }
   traceEditor.showError(undefined);
+  if (stream) {
+    try {
+      const events = P.parseEventStream(stream.text, stream.name);
+      s.useStream(events);
+      $("trace-stream").textContent = `${stream.name}: ${events.length} events`;
+    } catch (e) {
+      $("trace-out").textContent = `ERROR: ${(e as Error).message}\n`;
+      $("trace-stream").textContent = "";
+      return undefined;
+    }
+  } else $("trace-stream").textContent = "";
   traceRun = startTrace(s, $("trace-maps"), $("trace-out"), batches);
   return traceRun;
 }
 $("trace-go").addEventListener("click", () => { runTrace(); });
+$<HTMLInputElement>("trace-file").addEventListener("change", (e) => {
+  const f = (e.target as HTMLInputElement).files?.[0];
+  if (f) void f.text().then((text) => { runTrace(Infinity, { text, name: f.name }); });
+});
 $("trace-stop").addEventListener("click", () => traceRun?.stop());
 
 // ---------------------------------------------------------------- start
@@ -416,8 +455,12 @@ void ready.then(() => { document.body.dataset.ready = "1"; });
   },
   verifyOnly: (asm: string) => Promise.resolve(P.verifySource({ asm, fileName: "bench.s" }, 0, nrCpus).units[0]?.accepted),
   syntheticProgram: P.syntheticProgram,
+  /** compiles a bpftrace script and fires `events` synthetic block-I/O events through it (the bench) */
+  traceEvents: (src: string, events: number) => Promise.resolve(P.traceScript(src, events).length),
   filterOneCpu: (bytes: Uint8Array, expr: string) => Promise.resolve(P.filterCapture(bytes, expr)),
   workerCpus,
   /** runs the Trace tab's script for `batches` ticks of 200 events and resolves once the exit dump is printed */
   async runTrace(batches: number): Promise<void> { await runTrace(batches)?.done; },
+  /** runs the Trace tab's script over an uploaded event stream's text to its end */
+  async runTraceStream(text: string, name: string): Promise<void> { await runTrace(Infinity, { text, name })?.done; },
 };

@@ -14,6 +14,7 @@ import type { BpfObject, ProgramSpec } from "../../src/object/index.ts";
 import { explain, verify } from "../../src/verifier/index.ts";
 import type { VerifyResult } from "../../src/verifier/index.ts";
 import { AddressSpace } from "../../src/vm/index.ts";
+import type { LoadedProgram } from "../../src/vm/index.ts";
 import { createEngine, type EngineKind } from "../../src/jit/index.ts";
 import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
 import { RingBufMap } from "../../src/maps/index.ts";
@@ -25,6 +26,9 @@ import type { Btf } from "../../src/btf/index.ts";
 import { compileScript, formatErrors, formatMap, TraceError, TraceErrors, VmTrace } from "../../src/trace/index.ts";
 import type { CompiledScript, MapLayout, ProbeEnv, RawEntry } from "../../src/trace/index.ts";
 import { deterministicEnv } from "../../src/helpers/index.ts";
+import type { HelperEnv } from "../../src/helpers/env.ts";
+import { BUNDLED_FORMATS } from "../../src/runtime/attach/tracepoint-formats.ts";
+import { parseReplay, type ReplayEvent } from "../../src/exporter/replay.ts";
 
 /** An error placed in the editor: 0-based line and column when the core reported them. */
 export interface SourceError { readonly message: string; readonly line?: number; readonly column?: number }
@@ -457,6 +461,31 @@ export function runSource(src: ProgramSource, dataHex: string, engine: EngineKin
   return { text, ...(r0 !== undefined ? { r0 } : {}), ringbuf, printk, command, live: { maps, btf: obj.object.btf, types } };
 }
 
+/** An object opened for worker CPUs: a VM System over a shared address space (the page's Web Worker CPUs run its
+ * programs there, sharing its maps), with its programs' loaded images and its maps for the Maps tab. */
+export interface SharedObject {
+  readonly sys: System;
+  readonly programs: ReadonlyMap<string, LoadedProgram>;
+  readonly skipped: ReadonlyMap<string, string>;
+  readonly live: LiveObject;
+  close(): void;
+}
+
+/** Opens `elf` through the runtime's openObject into a System with `nCpus` CPUs over shared memory. */
+export function openSharedObject(elf: Uint8Array, fileName: string, nCpus: number, engine: EngineKind = "interp"): SharedObject {
+  const sys = new System({ env: hostEnv(), engine, nCpus, shared: true });
+  const obj = openObject(sys, elf, { fileName });
+  const programs = new Map<string, LoadedProgram>();
+  for (const [name, p] of obj.programs) {
+    const o = sys.object(p.fd);
+    if (o?.kind === "prog") programs.set(name, o.loaded);
+  }
+  const maps = [...obj.maps.values()];
+  const specs = new Map(obj.object.maps.map((m) => [m.name, m]));
+  const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
+  return { sys, programs, skipped: obj.skipped, live: { maps, btf: obj.object.btf, types }, close: () => obj.close() };
+}
+
 /** The maps of the last run, kept so the Maps tab can edit them, with the BTF type ids of their keys and values. */
 export interface LiveObject {
   readonly maps: readonly RuntimeMap[];
@@ -519,28 +548,10 @@ export { decodeProgram };
 
 // ---------------------------------------------------------------- Trace tab
 
-/** The tracepoints the playground's event stream fires, with the formats this machine's tracefs gives. */
-const TRACE_FORMATS: Record<string, string> = {
-  "block:block_rq_issue": `name: block_rq_issue
-ID: 2104
-format:
-\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
-
-\tfield:dev_t dev;\toffset:8;\tsize:4;\tsigned:0;
-\tfield:sector_t sector;\toffset:16;\tsize:8;\tsigned:0;
-\tfield:unsigned int nr_sector;\toffset:24;\tsize:4;\tsigned:0;
-\tfield:unsigned int bytes;\toffset:28;\tsize:4;\tsigned:0;
-\tfield:unsigned short ioprio;\toffset:32;\tsize:2;\tsigned:0;
-\tfield:char rwbs[10];\toffset:34;\tsize:10;\tsigned:0;
-\tfield:char comm[16];\toffset:44;\tsize:16;\tsigned:0;
-`,
-};
+/** Every tracepoint a script can name in the page: the formats bundled with the runtime (Linux 6.18's tracefs). */
 export const TRACE_ENV: ProbeEnv = {
-  tracepoints: () => Object.keys(TRACE_FORMATS),
-  tracepointFormat: (c, n) => TRACE_FORMATS[`${c}:${n}`],
+  tracepoints: () => Object.keys(BUNDLED_FORMATS),
+  tracepointFormat: (c, n) => BUNDLED_FORMATS[`${c}:${n}`],
 };
 
 /** One synthetic block request: its size, direction and issuing command. */
@@ -583,16 +594,27 @@ export type LiveMap =
   | { readonly kind: "hist"; readonly name: string; readonly groups: { readonly key: string; readonly bars: { label: string; count: bigint }[] }[] }
   | { readonly kind: "table"; readonly name: string; readonly rows: [string, string][] };
 
-/** A bpftrace script compiled by src/trace and run on the VM over the synthetic event stream. */
+/** A bpftrace script compiled by src/trace and run on the VM over the synthetic block-I/O stream, or over an uploaded
+ * event stream in the replay format `bpfkit exporter --vm.replay` reads (JSON lines: tracepoint, comm, pid, cpu, record
+ * bytes in hex, repeat). */
 export class TraceSession {
   readonly vm: VmTrace;
-  private readonly probe: number;
+  private readonly env: HelperEnv;
+  /** program indices by "tracepoint:CAT:NAME" */
+  private readonly byProbe = new Map<string, number[]>();
   private seed = 1;
   private sector = 2048;
   private printed = 0;
+  private stream: readonly ReplayEvent[] | undefined;
+  private pos = 0;
+  private left = 0;
   constructor(readonly script: CompiledScript) {
-    this.vm = new VmTrace(script, { env: deterministicEnv({ pid: 4242, tgid: 4242, comm: "fio" }) });
-    this.probe = script.programs.findIndex((p) => p.probe.name === "tracepoint:block:block_rq_issue");
+    this.env = deterministicEnv({ pid: 4242, tgid: 4242, comm: "fio" });
+    this.vm = new VmTrace(script, { env: this.env });
+    script.programs.forEach((p, i) => {
+      const l = this.byProbe.get(p.probe.name);
+      if (l) l.push(i); else this.byProbe.set(p.probe.name, [i]);
+    });
     this.vm.begin();
   }
 
@@ -607,15 +629,43 @@ export class TraceSession {
     }
   }
 
-  /** Fires the next `n` events of the stream (none when the script has no block_rq_issue probe or has exited). */
+  /** Replaces the synthetic stream by `events` (parsed with parseEventStream); feed() then fires them in order. */
+  useStream(events: readonly ReplayEvent[]): void {
+    this.stream = events;
+    this.pos = 0;
+    this.left = events[0]?.repeat ?? 1;
+  }
+
+  /** True once an uploaded stream has been fired to its end (the synthetic stream never ends). */
+  get exhausted(): boolean { return this.stream !== undefined && this.pos >= this.stream.length; }
+
+  /** Fires the next `n` events of the stream; events at tracepoints the script does not probe are consumed too. */
   feed(n: number): void {
+    if (this.stream) { this.feedStream(n); return; }
     const b = blockEvents(n, this.seed);
     this.seed = b.seed;
-    if (this.probe < 0) return;
+    const progs = this.byProbe.get("tracepoint:block:block_rq_issue");
+    if (!progs) return;
     for (const e of b.events) {
       if (this.vm.exited) return;
-      this.vm.fire(this.probe, blockRecord(e, this.sector));
+      const rec = blockRecord(e, this.sector);
+      this.vm.fire(progs[0]!, rec); // fires every program attached at the tracepoint
       this.sector += Math.ceil(e.bytes / 512);
+    }
+  }
+
+  private feedStream(n: number): void {
+    const s = this.stream!;
+    for (let k = 0; k < n && this.pos < s.length && !this.vm.exited; k++) {
+      const ev = s[this.pos]!;
+      const progs = this.byProbe.get(`tracepoint:${ev.tracepoint.replace("/", ":")}`);
+      if (progs) {
+        const env = this.vm.env; // the VM's copy of the env the programs read
+        if (ev.comm !== undefined) env.comm = ev.comm;
+        if (ev.pid !== undefined) { env.pid = ev.pid; env.tgid = ev.pid; }
+        this.vm.fire(progs[0]!, ev.record, 0); // fires every program attached at the tracepoint
+      }
+      if (--this.left <= 0) { this.pos++; this.left = s[this.pos]?.repeat ?? 1; }
     }
   }
 
@@ -636,6 +686,11 @@ export class TraceSession {
     this.vm.finish();
     return this.takeOutput();
   }
+}
+
+/** Parses an uploaded event stream (the replay format: JSON lines); errors name the file and line. */
+export function parseEventStream(text: string, file: string): ReplayEvent[] {
+  return parseReplay(text, file);
 }
 
 function liveMap(L: MapLayout, entries: RawEntry[]): LiveMap {

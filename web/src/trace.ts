@@ -1,5 +1,5 @@
 // The Trace tab's live view: a bpftrace script compiled by src/trace runs on bpfkit's VM (TraceSession in
-// playground.ts, no DOM) over the synthetic block-I/O stream fed as tracepoint:block:block_rq_issue records, 200 events
+// playground.ts, no DOM) over the synthetic block-I/O stream fed as tracepoint:block:block_rq_issue records (or an uploaded event stream), 200 events
 // 20 times a second. printf output streams into the output pane; hist()/lhist() maps are drawn as bars and the other
 // maps as tables, both read from src/trace's own map printer; Stop runs END and prints the exit dump as bpfkit trace does.
 import type { LiveMap, TraceSession } from "./playground.ts";
@@ -76,7 +76,7 @@ export function startTrace(session: TraceSession, maps: HTMLElement, out: HTMLEl
   const tick = () => {
     session.feed(200);
     show();
-    if (++n >= batches || session.vm.exited) stop();
+    if (++n >= batches || session.vm.exited || session.exhausted) stop();
   };
   const timer = setInterval(tick, 50);
   show();

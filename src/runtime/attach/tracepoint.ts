@@ -6,6 +6,7 @@ import { BpfError } from "../../errors.ts";
 import type { System } from "../system.ts";
 import type { Region } from "../../vm/index.ts";
 import { BUNDLED_FORMATS } from "./tracepoint-formats.ts";
+import { fireHook } from "./hook.ts";
 
 export interface TracepointField {
   readonly name: string;
@@ -176,6 +177,11 @@ export function fireTracepoint(sys: System, ev: TraceEvent, source?: FormatSourc
   const opts = { ctx: ctx.start, ctxRegion: ctx, cpu: ev.cpu ?? 0 };
   for (const p of progs) sys.run(p, opts);
   return progs.length;
+}
+
+/** Fires CAT:NAME with a record already laid out (a recorded or replayed raw event); returns how many programs ran. */
+export function fireTracepointRecord(sys: System, category: string, name: string, record: Uint8Array, cpu = 0): number {
+  return fireHook(sys, `tracepoint:${category}:${name}`, record, cpu);
 }
 
 /** Replays an event stream (a recorded trace, a generator): fires each event in order; returns programs run. */

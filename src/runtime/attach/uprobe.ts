@@ -4,6 +4,7 @@
 // strings and byte arrays are copied into VM memory and pass as pointers (readable with bpf_probe_read_user).
 import type { System } from "../system.ts";
 import { PT_REGS_SIZE } from "../layouts.ts";
+import { fireHook } from "./hook.ts";
 
 /** struct pt_regs offsets on x86-64 */
 export const PT_REGS = {
@@ -26,15 +27,7 @@ export function encodeRegs(regs: RegValues): Uint8Array {
 }
 
 function fire(sys: System, hook: string, regs: RegValues, cpu: number): void {
-  const progs = sys.attached(hook);
-  if (progs.length === 0) return;
-  const ctx = sys.space.alloc(PT_REGS_SIZE, { kind: "ctx", name: "pt_regs", writable: false });
-  try {
-    sys.space.u8.set(encodeRegs(regs), ctx.start);
-    for (const p of progs) sys.run(p, { ctx: ctx.start, ctxRegion: ctx, cpu });
-  } finally {
-    sys.space.release(ctx);
-  }
+  if (sys.attached(hook).length) fireHook(sys, hook, encodeRegs(regs), cpu, "pt_regs");
 }
 
 const asReg = (v: unknown): bigint | undefined =>
