@@ -71,6 +71,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   // bpf_xdp_fib_lookup_proto and bpf_skb_fib_lookup_proto: the params struct is read and written back.
   p(69, "RET_INTEGER", ["ARG_PTR_TO_CTX", "ARG_PTR_TO_MEM_WRITE", "ARG_CONST_SIZE", "ARG_ANYTHING"], { gplOnly: true }),
   p(80, "RET_INTEGER", []),
+  p(109, "RET_INTEGER", ["ARG_ANYTHING"]), // bpf_send_signal_proto
   p(112, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(113, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(114, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
@@ -95,7 +96,7 @@ export const PROG_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
 
 const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134, 181];
 // bpf_base_func_proto's CAP_BPF part (get_current_cgroup_id, current_task_under_cgroup) and CAP_PERFMON part.
-const BASE_PRIV = [6, 112, 113, 114, 115, 35, 14, 15, 16, 37, 80];
+const BASE_PRIV = [6, 112, 113, 114, 115, 35, 14, 15, 16, 37, 80, 109];
 // bpf_tracing_func_proto and the kprobe/tracepoint/perf_event/raw_tp switches (get_stackid, get_stack).
 const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67];
 const SKB_COMMON = [25, 26, 46, 47];
@@ -108,7 +109,7 @@ const TC_ONLY = [9, 10, 11, 28, 34, 39, 69];
  * Helpers only a program loaded with CAP_BPF (bpf_loop, the cgroup ids) or CAP_PERFMON (trace_printk, the current task,
  * probe reads) may call: bpf_base_func_proto returns NULL for them to an unprivileged loader.
  */
-export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([181, 37, 80, 6, 16, 35, 112, 113, 114, 115]);
+export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([181, 37, 80, 6, 16, 35, 112, 113, 114, 115, 109]);
 
 /** Helpers each program type may call (the kernel's get_func_proto per type, restricted to HELPER_PROTOS). */
 export const PROG_TYPE_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map([

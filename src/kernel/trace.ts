@@ -11,6 +11,7 @@ import {
   compileScript, formatErrors, formatDiagnostic, type CompiledScript, type MapLayout, type OutputMode, type ProbeEnv, type RawEntry,
 } from "../trace/index.ts";
 import { TraceSession } from "../trace/session.ts";
+import { kernelSymbol, linuxResolver, userSymbol } from "./trace-symbols.ts";
 import { clockGettime, possibleCpus } from "./libc.ts";
 import { tracefsRoot } from "./perf.ts";
 import { PerfBufferReader } from "./perfbuf.ts";
@@ -49,6 +50,7 @@ export function linuxProbeEnv(): ProbeEnv {
       for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
       return undefined;
     },
+    kernelSymbol, userSymbol, btf: () => linux.kernelBtf(),
   };
 }
 
@@ -113,7 +115,8 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
   const mode = o.mode ?? "text";
   const env = linuxProbeEnv();
   const child = o.cmd ? await startChild(o.cmd) : undefined;
-  const cleanupChild = () => { if (child?.alive()) child.child.kill("SIGTERM"); };
+  // a child still stopped before exec only acts on SIGTERM once continued
+  const cleanupChild = () => { if (child?.alive()) { child.child.kill("SIGTERM"); child.child.kill("SIGCONT"); } };
   let script: CompiledScript;
   const ncpus = possibleCpus();
   try {
@@ -142,8 +145,10 @@ export async function runTrace(o: TraceRunOptions): Promise<number> {
   let session: TraceSession | undefined;
   try {
     const [sec, nsec] = clockGettime(1);
+    // symbols (kallsyms read before the programs load, as bpftrace's cache is), user names, cat()
+    const resolver = linuxResolver(/\b(kstack|ksym)\b/.test(o.source));
     session = new TraceSession(linux, script, {
-      mode, out: o.out, startNs: sec * 1000000000n + nsec, pid: o.pid, cpus: onlineCpus(),
+      mode, out: o.out, resolver, startNs: sec * 1000000000n + nsec, pid: o.pid, cpus: onlineCpus(),
       perfBuffer: (fd, onRecord) => new PerfBufferReader(fd, (_cpu, sample) => onRecord(sample), 64),
       time: (fmt) => strftime(fmt, new Date()),
       system: (cmd) => { try { return execSync(cmd, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }); } catch { return ""; } },

@@ -49,6 +49,14 @@ export interface Probe {
   readonly loc: Loc;
 }
 
+/** A C struct defined in the script (`struct x { int a; char b[8]; struct y *p; }`). */
+export interface CStruct {
+  readonly name: string;
+  readonly fields: readonly { readonly type: string; readonly ptr: number; readonly name: string; readonly count?: number }[];
+  readonly loc: Loc;
+}
+
 export interface Program {
   readonly probes: Probe[];
+  readonly structs?: readonly CStruct[];
 }

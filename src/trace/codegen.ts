@@ -11,15 +11,18 @@ import { TraceError } from "./errors.ts";
 import type { Checked, CheckedProbe, MapInfo } from "./check.ts";
 import type { ResolvedProbe } from "./probes.ts";
 import { parseFormat } from "./printf.ts";
-import { type TType, INT64 } from "./types.ts";
+import { type TType, INT64, typeSize, isAggregate } from "./types.ts";
+import { PT_REGS, signalNumber } from "./check.ts";
 import { usdtArgInsns } from "./usdt-args.ts";
 
 export const MAX_MAP_ENTRIES = 4096;
 /** async record ids (printf records use their printf index) */
-export const EV = { exit: 0x7fff0000, print: 0x7fff0001, clear: 0x7fff0002, zero: 0x7fff0003, time: 0x7fff0004, printValue: 0x7fff0005, systemBase: 0x7ffe0000 } as const;
+export const EV = { exit: 0x7fff0000, print: 0x7fff0001, clear: 0x7fff0002, zero: 0x7fff0003, time: 0x7fff0004, printValue: 0x7fff0005, systemBase: 0x7ffe0000, catBase: 0x7ffd0000, joinBase: 0x7ffc0000 } as const;
 
 const r8 = (n: number) => (n + 7) & ~7;
-const slotSize = (t: TType) => (t.k === "str" ? r8(t.size) : 8);
+const slotSize = (t: TType) => r8(typeSize(t));
+/** join(): up to 16 strings of 64 bytes each (bpftrace reads 16 argument pointers) */
+export const JOIN_ARGS = 16, JOIN_ARGSIZE = 64;
 
 export interface MapLayout {
   readonly info: MapInfo;
@@ -63,6 +66,11 @@ export interface Compiled {
   readonly systems: RecordLayout[];
   readonly times: string[];
   readonly printValues: TType[];
+  readonly cats: RecordLayout[];
+  /** join() delimiters, by join id */
+  readonly joins: string[];
+  /** stack_trace maps by frame limit (lddw index) */
+  readonly stackMaps: ReadonlyMap<number, number>;
   readonly attachCount: number;
 }
 
@@ -93,12 +101,23 @@ export function compile(checked: Checked, opts: CompileOptions = {}): Compiled {
   mapDecls.push({ type: "perf_event_array", keySize: 4, valueSize: 4, maxEntries: opts.ncpus ?? 1, name: "printf" });
   const startMap = mapDecls.length;
   mapDecls.push({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1, name: "elapsed" });
-  const shared: Shared = { checked, maps, perfMap, startMap, printfs: [], systems: [], times: [], printValues: [], opts };
+  const stackMaps = new Map<number, number>();
+  let join = false;
+  for (const [e, t] of checked.types) {
+    if (t.k === "stack" && !stackMaps.has(t.limit)) {
+      stackMaps.set(t.limit, mapDecls.length);
+      mapDecls.push({ type: "stack_trace", keySize: 4, valueSize: 8 * t.limit, maxEntries: MAX_MAP_ENTRIES, name: `stack_${t.limit}` });
+    }
+    if (e.kind === "call" && e.name === "join") join = true;
+  }
+  const joinMap = join ? mapDecls.length : -1;
+  if (join) mapDecls.push({ type: "percpu_array", keySize: 4, valueSize: 8 + JOIN_ARGS * JOIN_ARGSIZE, maxEntries: 1, name: "join" });
+  const shared: Shared = { checked, maps, perfMap, startMap, printfs: [], systems: [], times: [], printValues: [], cats: [], joins: [], stackMaps, joinMap, opts };
   const programs = checked.probes.map((cp, i) => {
     const g = new Gen(shared, cp);
     return { probe: cp.resolved, progType: progTypeOf(cp.resolved), insns: g.program(), name: progName(cp.resolved, i) };
   });
-  return { programs, mapDecls, maps, perfMap, startMap, printfs: shared.printfs, systems: shared.systems, times: shared.times, printValues: shared.printValues, attachCount: checked.attachCount };
+  return { programs, mapDecls, maps, perfMap, startMap, printfs: shared.printfs, systems: shared.systems, times: shared.times, printValues: shared.printValues, cats: shared.cats, joins: shared.joins, stackMaps, attachCount: checked.attachCount };
 }
 
 function progName(p: ResolvedProbe, i: number): string {
@@ -123,6 +142,10 @@ interface Shared {
   readonly systems: RecordLayout[];
   readonly times: string[];
   readonly printValues: TType[];
+  readonly cats: RecordLayout[];
+  readonly joins: string[];
+  readonly stackMaps: ReadonlyMap<number, number>;
+  readonly joinMap: number;
   readonly opts: CompileOptions;
 }
 
@@ -130,7 +153,7 @@ interface Shared {
 const PT_REGS_ARG = [112, 104, 96, 88, 72, 64];
 const PT_REGS_RC = 80;
 
-const H = { lookup: 1, update: 2, delete: 3, ktimeGetNs: 5, prandom: 7, smpProcessorId: 8, pidTgid: 14, uidGid: 15, comm: 16, perfOutput: 25, probeReadStr: 45, probeReadKernel: 113, probeReadKernelStr: 115, probeReadUserStr: 114 };
+const H = { lookup: 1, update: 2, delete: 3, ktimeGetNs: 5, prandom: 7, smpProcessorId: 8, pidTgid: 14, uidGid: 15, comm: 16, perfOutput: 25, getStackid: 27, currentTask: 35, probeReadStr: 45, cgroupId: 80, sendSignal: 109, probeReadUser: 112, probeReadKernel: 113, probeReadKernelStr: 115, probeReadUserStr: 114 };
 
 interface Label { pc: number }
 
@@ -217,13 +240,13 @@ class Gen {
       case "expr": {
         const e = s.expr;
         if (e.kind === "call") { this.callStmt(e); return; }
-        if (this.type(e).k === "str") { const off = this.alloc(slotSize(this.type(e))); this.strInto(e, off, slotSize(this.type(e))); return; }
+        if (isAggregate(this.type(e))) { const off = this.alloc(slotSize(this.type(e))); this.strInto(e, off, slotSize(this.type(e))); return; }
         this.int(e);
         return;
       }
       case "assignVar": {
         const v = this.vars.get(s.v.name)!;
-        if (v.type.k === "str") { this.strInto(s.value, v.off, slotSize(v.type)); return; }
+        if (isAggregate(v.type)) { this.strInto(s.value, v.off, slotSize(v.type)); return; }
         if (s.compound) this.int({ kind: "binop", op: s.compound, left: s.v, right: s.value, loc: s.loc, opLoc: s.loc });
         else this.int(s.value);
         this.emit(insn(0x7b, 10, 0, v.off));
@@ -274,7 +297,7 @@ class Gen {
     m.keys.forEach((k, i) => {
       const t = L.info.keys[i] ?? INT64;
       const at = off + L.keyOffsets[i]!;
-      if (t.k === "str") this.strInto(k, at, slotSize(t));
+      if (isAggregate(t)) this.strInto(k, at, slotSize(t));
       else { this.scoped(() => this.int(k)); this.emit(insn(0x7b, 10, 0, at)); }
     });
     if (bucketSlot !== undefined) {
@@ -350,7 +373,7 @@ class Gen {
     }
     const k = this.key(s.map);
     const val = this.alloc(L.valueSize);
-    if (L.info.value.k === "str") this.strInto(v, val, L.valueSize);
+    if (isAggregate(L.info.value)) this.strInto(v, val, L.valueSize);
     else {
       if (s.compound) {
         const cur = this.alloc(8);
@@ -446,7 +469,7 @@ class Gen {
     this.emit(insn(0x7b, 10, 1, off));
     c.args.slice(1).forEach((a, i) => {
       const { type, off: at } = args[i]!;
-      if (type.k === "str") this.strInto(a, off + at, slotSize(type));
+      if (isAggregate(type)) this.strInto(a, off + at, slotSize(type));
       else { this.scoped(() => this.int(a)); this.emit(insn(0x7b, 10, 0, off + at)); }
     });
     this.output(off, size);
@@ -456,6 +479,15 @@ class Gen {
     switch (c.name) {
       case "printf": this.formatted(c, this.s.printfs, 0); return;
       case "system": this.formatted(c, this.s.systems, EV.systemBase); return;
+      case "cat": this.formatted(c, this.s.cats, EV.catBase); return;
+      case "join": this.join(c); return;
+      case "signal": {
+        const a = c.args[0]!;
+        if (a.kind === "str") this.emit(insn(0xb7, 1, 0, 0, signalNumber(a.value) ?? 0));
+        else { this.int(a); this.emit(insn(0xbf, 1, 0)); }
+        this.emit(insn(0x85, 0, 0, 0, H.sendSignal));
+        return;
+      }
       case "exit": {
         const r = this.record(EV.exit);
         this.output(r.off, r.size);
@@ -489,7 +521,7 @@ class Gen {
         const off = this.alloc(size);
         this.mov64(1, BigInt(EV.printValue));
         this.emit(insn(0x7b, 10, 1, off), insn(0x7a, 10, 0, off + 8, id));
-        if (t.k === "str") this.strInto(a, off + 16, slotSize(t));
+        if (isAggregate(t)) this.strInto(a, off + 16, slotSize(t));
         else { this.scoped(() => this.int(a)); this.emit(insn(0x7b, 10, 0, off + 16)); }
         this.output(off, size);
         return;
@@ -573,10 +605,19 @@ class Gen {
         this.emit(insn(0xbf, 2, 0), insn(0x79, 1, 10, slot));
         const signed = lt.k === "int" && rt.k === "int" && lt.signed && rt.signed;
         this.arith(e.op, signed);
+        // bpftrace sign-extends a pointer comparison's i1: true is -1
+        if ((lt.k === "ptr" || rt.k === "ptr") && ["==", "!=", "<", ">", "<=", ">="].includes(e.op)) this.emit(insn(0x87, 0));
         return;
       }
       case "unop": {
         if (e.op === "++" || e.op === "--") { this.incdec(e); return; }
+        if (e.op === "*") {
+          const pt = this.type(e.operand);
+          this.int(e.operand);
+          const size = pt.k === "ptr" && pt.to.k === "int" ? pt.to.bits / 8 : 8;
+          this.readAt(size, pt.k === "ptr" && pt.to.k === "int" && pt.to.signed, this.userAddr(e.operand));
+          return;
+        }
         this.int(e.operand);
         if (e.op === "-") this.emit(insn(0x87, 0));
         else if (e.op === "~") this.emit(insn(0xa7, 0, 0, 0, -1));
@@ -594,6 +635,7 @@ class Gen {
         this.bind(done);
         return;
       }
+      case "tuple": this.fail("a tuple is not an integer", e); return;
       case "cast": {
         this.int(e.operand);
         const t = this.type(e);
@@ -604,6 +646,9 @@ class Gen {
         return;
       }
       case "field": {
+        const bt = this.type(e.base);
+        if (bt.k === "tuple") { this.scoped(() => { const tmp = this.alloc(slotSize(bt)); this.strInto(e.base, tmp, slotSize(bt)); this.emit(insn(0x79, 0, 10, tmp + this.tupleOffset(bt, Number(e.field)))); }); return; }
+        if (!(e.base.kind === "builtin" && e.base.name === "args")) { this.readField(e); return; }
         const f = this.cp.fields?.find((x) => x.name === e.field);
         if (!f) this.fail(`no field ${e.field}`, e);
         const code = f.size === 1 ? 0x71 : f.size === 2 ? 0x69 : f.size === 4 ? 0x61 : 0x79;
@@ -615,6 +660,17 @@ class Gen {
         return;
       }
       case "call": {
+        const k = this.s.checked.consts.get(e);
+        if (k !== undefined) { this.mov64(0, k); return; }
+        if (e.name === "kstack" || e.name === "ustack") { this.stackId(this.type(e)); return; }
+        if (e.name === "ksym" || e.name === "usym") { this.int(e.args[0]!); return; }
+        if (e.name === "reg") {
+          const off = PT_REGS[(e.args[0] as { value: string }).value] ?? 0;
+          const kind = this.cp.resolved.kind;
+          if (kind === "profile" || kind === "interval" || kind === "software" || kind === "hardware") this.emit(insn(0x79, 0, 6, off));
+          else this.emit(insn(0x79, 0, 6, off));
+          return;
+        }
         if (e.name === "bswap") {
           this.int(e.args[0]!);
           this.emit(insn(0xdc, 0, 0, 0, 64));
@@ -681,6 +737,11 @@ class Gen {
       case "nsecs": this.emit(insn(0x85, 0, 0, 0, H.ktimeGetNs)); return;
       case "rand": this.emit(insn(0x85, 0, 0, 0, H.prandom)); return;
       case "cpid": this.mov64(0, BigInt(this.s.opts.cpid ?? 0)); return;
+      case "cgroup": this.emit(insn(0x85, 0, 0, 0, H.cgroupId)); return;
+      case "username": this.emit(insn(0x85, 0, 0, 0, H.uidGid), insn(0xbc, 0, 0)); return;
+      case "curtask": this.emit(insn(0x85, 0, 0, 0, H.currentTask)); return;
+      case "ctx": this.emit(insn(0xbf, 0, 6)); return;
+      case "kstack": case "ustack": this.stackId(this.type(e)); return;
       case "retval": this.emit(insn(0x79, 0, 6, PT_REGS_RC)); return;
       case "elapsed": {
         const k = this.alloc(8);
@@ -701,6 +762,8 @@ class Gen {
 
   // ---- strings: written zero-padded into [off, off + size)
   strInto(e: Expr, off: number, size: number): void {
+    const t = this.type(e);
+    if ((t.k !== "str" || e.kind === "field") && this.aggregateInto(e, t, off, size)) return;
     switch (e.kind) {
       case "str": {
         const b = new Uint8Array(r8(size));
@@ -781,6 +844,178 @@ class Gen {
         break;
     }
     this.fail(`bpfkit trace cannot use this ${e.kind} as a string`, e);
+  }
+
+  /** tuples, usym, inet, buf and field reads written into [off, off + size); false when `e` is a plain location (variable, map) */
+  private aggregateInto(e: Expr, t: TType, off: number, size: number): boolean {
+    if (e.kind === "tuple" && t.k === "tuple") {
+      this.zero(off, size);
+      e.elems.forEach((x, i) => {
+        const et = t.elems[i]!, at = off + this.tupleOffset(t, i);
+        if (isAggregate(et)) this.strInto(x, at, slotSize(et));
+        else { this.scoped(() => this.int(x)); this.emit(insn(0x7b, 10, 0, at)); }
+      });
+      return true;
+    }
+    if ((e.kind === "call" && e.name === "usym") || (e.kind === "builtin" && e.name === "func")) {
+      if (e.kind === "call") this.scoped(() => this.int(e.args[0]!));
+      else this.emit(insn(0x79, 0, 6, PT_REGS.ip!));
+      this.emit(insn(0x7b, 10, 0, off), insn(0x85, 0, 0, 0, H.pidTgid), insn(0x77, 0, 0, 0, 32), insn(0x7b, 10, 0, off + 8));
+      return true;
+    }
+    if (e.kind === "call" && e.name === "ntop") {
+      this.zero(off, size);
+      const a = e.args[e.args.length - 1]!;
+      const at = this.type(a);
+      if (e.args.length === 2) this.scoped(() => this.int(e.args[0]!));
+      else this.emit(insn(0xb7, 0, 0, 0, at.k === "str" && at.size === 16 ? 10 : 2));
+      this.emit(insn(0x7b, 10, 0, off));
+      if (at.k === "str") this.scoped(() => { const tmp = this.alloc(slotSize(at)); this.strInto(a, tmp, slotSize(at)); this.copyWords(10, tmp, off + 8, at.size, 16); });
+      else { this.scoped(() => this.int(a)); this.emit(insn(0x63, 10, 0, off + 8)); }
+      return true;
+    }
+    if (e.kind === "call" && e.name === "buf") {
+      const n = (t as { size: number }).size - 1;
+      this.zero(off, size);
+      const a = e.args[0]!;
+      const at = this.type(a);
+      this.emit(insn(0x72, 10, 0, off, n));
+      if (at.k === "str") { this.scoped(() => { const tmp = this.alloc(slotSize(at)); this.strInto(a, tmp, slotSize(at)); for (let i = 0; i < n && i < at.size; i++) this.emit(insn(0x71, 1, 10, tmp + i), insn(0x73, 10, 1, off + 1 + i)); }); return true; }
+      this.scoped(() => this.int(a));
+      this.emit(insn(0xbf, 3, 0));
+      this.lea(1, off + 1);
+      this.emit(insn(0xb7, 2, 0, 0, n), insn(0x85, 0, 0, 0, this.userAddr(a) ? H.probeReadUser : H.probeReadKernel));
+      return true;
+    }
+    if (e.kind === "field" && !(e.base.kind === "builtin" && e.base.name === "args")) {
+      const bt = this.type(e.base);
+      if (bt.k === "tuple") {
+        this.scoped(() => { const tmp = this.alloc(slotSize(bt)); this.strInto(e.base, tmp, slotSize(bt)); this.copyWords(10, tmp + this.tupleOffset(bt, Number(e.field)), off, size, size); });
+        return true;
+      }
+      if (t.k === "str") {
+        this.zero(off, size);
+        this.scoped(() => this.fieldAddr(e));
+        this.emit(insn(0xbf, 3, 0));
+        this.lea(1, off);
+        this.emit(insn(0xb7, 2, 0, 0, Math.min(size, t.size)), insn(0x85, 0, 0, 0, this.userAddr(e) ? H.probeReadUser : H.probeReadKernel));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private tupleOffset(t: Extract<TType, { k: "tuple" }>, i: number): number {
+    let o = 0;
+    for (let j = 0; j < i; j++) o += slotSize(t.elems[j]!);
+    return o;
+  }
+
+  /** r0 = a stack id from bpf_get_stackid (ustack: the pid in the upper 32 bits, as bpftrace keeps it) */
+  private stackId(t: TType): void {
+    if (t.k !== "stack") this.fail("not a stack");
+    this.emit(insn(0xbf, 1, 6));
+    this.ldMap(2, this.s.stackMaps.get(t.limit)!);
+    this.emit(insn(0xb7, 3, 0, 0, t.user ? 256 : 0), insn(0x85, 0, 0, 0, H.getStackid));
+    this.emit(insn(0x67, 0, 0, 0, 32), insn(0x77, 0, 0, 0, 32));
+    if (t.user) {
+      this.emit(insn(0xbf, 7, 0), insn(0x85, 0, 0, 0, H.pidTgid), insn(0x77, 0, 0, 0, 32), insn(0x67, 0, 0, 0, 32), insn(0x4f, 0, 7));
+    }
+  }
+
+  /** whether the pointer an expression yields is a user-space address (bpftrace's address spaces, simplified) */
+  private userAddr(e: Expr): boolean {
+    for (let x: Expr | undefined = e; x;) {
+      if (x.kind === "builtin") {
+        if (x.name === "curtask" || x.name === "ctx") return false;
+        break;
+      }
+      if (x.kind === "call") { if (x.name === "kaddr") return false; if (x.name === "uaddr") return true; break; }
+      x = x.kind === "cast" ? x.operand : x.kind === "field" ? x.base : x.kind === "unop" ? x.operand : undefined;
+    }
+    const k = this.cp.resolved.kind;
+    return ["uprobe", "uretprobe", "usdt"].includes(k) || (k === "tracepoint" && this.cp.resolved.target === "syscalls");
+  }
+
+  /** r0 = the address of a struct member reached through `->` / `.` */
+  private fieldAddr(e: Expr): void {
+    if (e.kind === "field") {
+      const bt = this.type(e.base);
+      const rec = bt.k === "ptr" ? bt.to : bt;
+      if (rec.k !== "record") this.fail(`cannot take the address of this field`, e);
+      const f = this.s.checked.ctypes.field(rec, e.field);
+      if (!f) this.fail(`no field ${e.field}`, e);
+      if (e.arrow) this.int(e.base); else this.fieldAddr(e.base);
+      if (f.offset) this.emit(insn(0x07, 0, 0, 0, f.offset));
+      return;
+    }
+    if (e.kind === "unop" && e.op === "*") { this.int(e.operand); return; }
+    this.int(e);
+  }
+
+  /** r0 = the integer at address r0 (`size` bytes, sign-extended when signed), read with bpf_probe_read_{user,kernel} */
+  private readAt(size: number, signed: boolean, user: boolean): void {
+    const tmp = this.alloc(8);
+    this.emit(insn(0x7a, 10, 0, tmp, 0), insn(0xbf, 3, 0));
+    this.lea(1, tmp);
+    this.emit(insn(0xb7, 2, 0, 0, size), insn(0x85, 0, 0, 0, user ? H.probeReadUser : H.probeReadKernel));
+    const code = size === 1 ? 0x71 : size === 2 ? 0x69 : size === 4 ? 0x61 : 0x79;
+    this.emit(insn(code, 0, 10, tmp));
+    if (signed && size < 8) { const sh = 64 - size * 8; this.emit(insn(0x67, 0, 0, 0, sh), insn(0xc7, 0, 0, 0, sh)); }
+  }
+
+  private readField(e: Extract<Expr, { kind: "field" }>): void {
+    const bt = this.type(e.base);
+    const rec = bt.k === "ptr" ? bt.to : bt;
+    const f = rec.k === "record" ? this.s.checked.ctypes.field(rec, e.field) : undefined;
+    if (!f) this.fail(`no field ${e.field}`, e);
+    // ctx->member: a direct context load
+    if (e.arrow && e.base.kind === "builtin" && e.base.name === "ctx" && (f.size === 8 || f.size === 4)) {
+      this.emit(insn(f.size === 8 ? 0x79 : 0x61, 0, 6, f.offset));
+      return;
+    }
+    this.scoped(() => {
+      this.fieldAddr(e);
+      this.readAt(f.size > 8 ? 8 : f.size, f.type.k === "int" && f.type.signed, this.userAddr(e));
+    });
+  }
+
+  private join(c: Extract<Expr, { kind: "call" }>): void {
+    const delim = c.args[1] && c.args[1].kind === "str" ? c.args[1].value : " ";
+    this.s.joins.push(delim);
+    const id = this.s.joins.length - 1;
+    const user = this.userAddr(c.args[0]!);
+    this.scoped(() => {
+      const arr = this.alloc(8), key = this.alloc(8);
+      this.int(c.args[0]!);
+      this.emit(insn(0x7b, 10, 0, arr), insn(0x7a, 10, 0, key, 0));
+      this.lookup(this.s.joinMap, key);
+      const out = this.label();
+      this.jmp(0x15, 0, 0, 0, out);
+      this.emit(insn(0xbf, 7, 0));
+      this.mov64(1, BigInt(EV.joinBase + id));
+      this.emit(insn(0x7b, 7, 1, 0));
+      const done = this.label();
+      for (let i = 0; i < JOIN_ARGS; i++) {
+        const o = 8 + i * JOIN_ARGSIZE;
+        this.emit(insn(0x72, 7, 0, o, 0));
+      }
+      for (let i = 0; i < JOIN_ARGS; i++) {
+        const o = 8 + i * JOIN_ARGSIZE;
+        // the i-th pointer of the array, then the string it points to
+        this.emit(insn(0x79, 3, 10, arr), insn(0x07, 3, 0, 0, i * 8), insn(0xbf, 1, 10), insn(0x07, 1, 0, 0, key), insn(0xb7, 2, 0, 0, 8));
+        this.emit(insn(0x85, 0, 0, 0, user ? H.probeReadUser : H.probeReadKernel));
+        this.emit(insn(0x79, 3, 10, key));
+        this.jmp(0x15, 3, 0, 0, done);
+        this.emit(insn(0xbf, 1, 7), insn(0x07, 1, 0, 0, o), insn(0xb7, 2, 0, 0, JOIN_ARGSIZE));
+        this.emit(insn(0x85, 0, 0, 0, user ? H.probeReadUserStr : H.probeReadKernelStr));
+      }
+      this.bind(done);
+      this.emit(insn(0xbf, 1, 6));
+      this.ldMap(2, this.s.perfMap);
+      this.emit(insn(0xb4, 3, 0, 0, -1), insn(0xbf, 4, 7), insn(0xb7, 5, 0, 0, 8 + JOIN_ARGS * JOIN_ARGSIZE), insn(0x85, 0, 0, 0, H.perfOutput));
+      this.bind(out);
+    });
   }
 
   /** copies `n` bytes (rounded to words) from [base + from] to the stack at `to`, zero-filling up to `size` */

@@ -65,18 +65,24 @@ export function tokenize(src: string): Token[] {
     }
   };
   if (src.startsWith("#!")) while (i < n && src[i] !== "\n") adv(1);
+  // bpftrace's scanner steps its location only over whitespace and comments, so a token begins where its run of
+  // adjacent tokens begins (`print(reg(` puts reg at print's column); bison spans follow from that
+  let runLine = -1, runCol = -1;
   while (i < n) {
     const c = src[i]!;
-    if (c === " " || c === "\t" || c === "\n" || c === "\r") { adv(1); continue; }
-    const l0 = line, c0 = col;
-    if (src.startsWith("//", i)) { while (i < n && src[i] !== "\n") adv(1); continue; }
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") { adv(1); runLine = -1; continue; }
+    if (src.startsWith("//", i)) { while (i < n && src[i] !== "\n") adv(1); runLine = -1; continue; }
     if (src.startsWith("/*", i)) {
+      const cl = line, cc = col;
       adv(2);
       while (i < n && !src.startsWith("*/", i)) adv(1);
-      if (i >= n) throw new TraceError("end of file during comment", loc(l0, c0));
+      if (i >= n) throw new TraceError("end of file during comment", loc(cl, cc));
       adv(2);
+      runLine = -1;
       continue;
     }
+    if (runLine < 0) { runLine = line; runCol = col; }
+    const l0 = runLine, c0 = runCol;
     if (c === '"') {
       adv(1);
       let s = "";

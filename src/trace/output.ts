@@ -5,9 +5,88 @@ import type { Compiled, MapLayout, RecordLayout } from "./codegen.ts";
 import { EV } from "./codegen.ts";
 import { formatPrintf } from "./printf.ts";
 import { formatBpftraceHist } from "./hist-format.ts";
-import type { TType } from "./types.ts";
+import { type TType, isTextual } from "./types.ts";
+import { JOIN_ARGS, JOIN_ARGSIZE } from "./codegen.ts";
 
 export type OutputMode = "text" | "json";
+
+/** What only the backend knows: stack maps' frames, kernel and process symbols, user names, files (cat). */
+export interface Resolver {
+  /** the frames of stack `id` in the stack map of `limit` frames; undefined when the lookup fails */
+  stackFrames?(limit: number, id: number): readonly bigint[] | undefined;
+  ksym?(addr: bigint): { name: string; offset: bigint } | undefined;
+  usym?(addr: bigint, pid: number): { name: string; offset: bigint; module: string } | undefined;
+  username?(uid: number): string;
+  cat?(path: string): string;
+}
+
+/** C++'s `<< (void*)addr`: 0x-prefixed hex, "0" for null */
+const voidPtr = (a: bigint) => (a === 0n ? "0" : "0x" + a.toString(16));
+
+function ksymText(r: Resolver | undefined, addr: bigint, offset: boolean): string {
+  const s = r?.ksym?.(addr);
+  return s ? s.name + (offset ? `+${s.offset}` : "") : voidPtr(addr);
+}
+
+function usymText(r: Resolver | undefined, addr: bigint, pid: number, offset: boolean, module: boolean): string {
+  const s = r?.usym?.(addr, pid);
+  if (s) return s.name + (offset ? `+${s.offset}` : "") + (module ? ` (${s.module})` : "");
+  return voidPtr(addr) + (module ? " ([unknown])" : "");
+}
+
+/** bpftrace's get_stack: a newline, then one line per frame (`indent` spaces, or perf's tab + hex address) */
+function stackText(t: Extract<TType, { k: "stack" }>, word: bigint, r: Resolver | undefined, indent: number): string {
+  const id = Number(word & 0xffffffffn), pid = Number(word >> 32n);
+  const frames = r?.stackFrames?.(t.limit, id);
+  if (!frames) return "";
+  let s = "\n";
+  for (const a of frames) {
+    if (a === 0n) break;
+    const sym = t.user ? usymText(r, a, pid, true, t.mode === "perf") : ksymText(r, a, true);
+    s += t.mode === "perf" ? `\t${a.toString(16)} ${sym}\n` : `${" ".repeat(indent)}${sym}\n`;
+  }
+  return s;
+}
+
+function inetText(b: Uint8Array, off: number): string {
+  const af = Number(i64(b, off));
+  const a = b.subarray(off + 8, off + 24);
+  if (af === 2) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+  if (af !== 10) return "";
+  // inet_ntop(AF_INET6): the longest run (>= 2) of zero groups as "::", IPv4-mapped/compatible tails dotted
+  const g = Array.from({ length: 8 }, (_, i) => (a[2 * i]! << 8) | a[2 * i + 1]!);
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  const v4 = best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff));
+  if (v4) return `::${bestLen === 5 ? "ffff:" : ""}${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
+  let s = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === best) { s += "::"; i += bestLen - 1; continue; }
+    if (s && !s.endsWith(":")) s += ":";
+    s += g[i]!.toString(16);
+  }
+  return s;
+}
+
+/** hex_format_buffer: printable bytes as themselves, the rest as \xNN */
+function bufText(b: Uint8Array, off: number, size: number): string {
+  const n = Math.min(b[off] ?? 0, size - 1);
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const c = b[off + 1 + i]!;
+    s += c >= 32 && c <= 126 ? String.fromCharCode(c) : "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return s;
+}
+
+const r8 = (n: number) => (n + 7) & ~7;
 
 /** One map entry as a backend reads it: the key bytes and each CPU's value bytes (one element for plain maps). */
 export interface RawEntry {
@@ -39,18 +118,57 @@ function jsonEscape(s: string): string {
   return o;
 }
 
-function valueText(t: TType, b: Uint8Array, off: number): string {
-  if (t.k === "str") return cstr(b, off, t.size);
-  if (t.k === "int" && !t.signed) return String(u64(b, off));
-  return String(i64(b, off));
+/** A value as bpftrace prints it; stacks are indented by `indent` (map keys 4, values and printf 8). */
+export function valueText(t: TType, b: Uint8Array, off: number, r?: Resolver, indent = 8): string {
+  switch (t.k) {
+    case "str": return cstr(b, off, t.size);
+    case "int": return t.signed ? String(i64(b, off)) : String(u64(b, off));
+    case "ptr": return "0x" + u64(b, off).toString(16);
+    case "stack": return stackText(t, u64(b, off), r, indent);
+    case "ksym": return ksymText(r, u64(b, off), false);
+    case "usym": return usymText(r, u64(b, off), Number(u64(b, off + 8)), false, false);
+    case "inet": return inetText(b, off);
+    case "username": return r?.username?.(Number(u64(b, off))) ?? String(u64(b, off));
+    case "buf": return bufText(b, off, t.size);
+    case "tuple": {
+      const parts: string[] = [];
+      let o = off;
+      for (const e of t.elems) { parts.push(valueText(e, b, o, r, indent)); o += r8(typeSizeOf(e)); }
+      return `(${parts.join(", ")})`;
+    }
+    default: return String(i64(b, off));
+  }
 }
 
-function keyParts(L: MapLayout, key: Uint8Array): string[] {
-  return L.info.keys.map((t, i) => valueText(t, key, L.keyOffsets[i]!));
+/** a tuple under -f json: an array, strings quoted, no spaces */
+function tupleJson(t: Extract<TType, { k: "tuple" }>, b: Uint8Array, off: number, r?: Resolver): string {
+  const parts: string[] = [];
+  let o = off;
+  for (const e of t.elems) {
+    if (e.k === "tuple") parts.push(tupleJson(e, b, o, r));
+    else if (e.k === "int") parts.push(valueText(e, b, o, r));
+    else parts.push(`"${jsonEscape(valueText(e, b, o, r))}"`);
+    o += r8(typeSizeOf(e));
+  }
+  return `[${parts.join(",")}]`;
 }
 
-function keyLabel(L: MapLayout, key: Uint8Array, mode: OutputMode): string {
-  const parts = keyParts(L, key);
+function typeSizeOf(t: TType): number {
+  switch (t.k) {
+    case "str": case "buf": return t.size;
+    case "tuple": return t.elems.reduce((n, e) => n + r8(typeSizeOf(e)), 0);
+    case "usym": return 16;
+    case "inet": return 24;
+    default: return 8;
+  }
+}
+
+function keyParts(L: MapLayout, key: Uint8Array, r?: Resolver): string[] {
+  return L.info.keys.map((t, i) => valueText(t, key, L.keyOffsets[i]!, r, 4));
+}
+
+function keyLabel(L: MapLayout, key: Uint8Array, mode: OutputMode, r?: Resolver): string {
+  const parts = keyParts(L, key, r);
   if (mode === "json") return parts.length ? `"${jsonEscape(parts.join(","))}"` : "";
   return L.info.name + (parts.length ? `[${parts.join(", ")}]` : "");
 }
@@ -92,14 +210,14 @@ function reduce(L: MapLayout, e: RawEntry): bigint {
 }
 
 /** The text or JSON bpftrace prints for one map (print(@m) and the exit dump). */
-export function formatMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputMode, top = 0, div = 0): string {
+export function formatMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputMode, top = 0, div = 0, res?: Resolver): string {
   const v = L.info.value;
   const d = BigInt(div || 1);
-  if (v.k === "agg" && (v.fn === "hist" || v.fn === "lhist")) return formatHistMap(L, entries, mode, top, d);
-  if (v.k === "agg" && (v.fn === "avg" || v.fn === "stats")) return formatStatsMap(L, entries, mode, top, d);
+  if (v.k === "agg" && (v.fn === "hist" || v.fn === "lhist")) return formatHistMap(L, entries, mode, top, d, res);
+  if (v.k === "agg" && (v.fn === "avg" || v.fn === "stats")) return formatStatsMap(L, entries, mode, top, d, res);
   let rows: Reduced[];
-  if (v.k === "str") {
-    rows = entries.map((e) => ({ key: e.key, n: 0n, text: cstr(e.values[0]!, 0, v.size) }));
+  if (isTextual(v) || v.k === "ptr") {
+    rows = entries.map((e) => ({ key: e.key, n: 0n, text: valueText(v, e.values[0]!, 0, res, 8) }));
     rows.sort((a, b) => compareKeys(L, a.key, b.key));
   } else {
     rows = entries.map((e) => { const n = reduce(L, e); return { key: e.key, n, text: String(n / d) }; });
@@ -108,11 +226,12 @@ export function formatMap(L: MapLayout, entries: readonly RawEntry[], mode: Outp
   if (top && rows.length > top) rows = rows.slice(rows.length - top);
   if (mode === "json") {
     if (rows.length === 0) return "";
-    const val = (r: Reduced) => (v.k === "str" ? `"${jsonEscape(r.text)}"` : r.text);
-    const body = rows.map((r) => { const k = keyLabel(L, r.key, mode); return k ? `${k}: ${val(r)}` : val(r); }).join(", ");
+    const val = (r: Reduced) => (v.k === "tuple" ? tupleJson(v, entries.find((e) => e.key === r.key)!.values[0]!, 0, res)
+      : isTextual(v) ? `"${jsonEscape(r.text)}"` : r.text);
+    const body = rows.map((r) => { const k = keyLabel(L, r.key, mode, res); return k ? `${k}: ${val(r)}` : val(r); }).join(", ");
     return `{"type": "map", "data": {"${jsonEscape(L.info.name)}": ${L.info.keys.length ? `{${body}}` : body}}}\n`;
   }
-  return rows.map((r) => `${keyLabel(L, r.key, mode)}: ${r.text}`).join("\n") + "\n";
+  return rows.map((r) => `${keyLabel(L, r.key, mode, res)}: ${r.text}`).join("\n") + "\n";
 }
 
 function groupBuckets(L: MapLayout, entries: readonly RawEntry[], nb: number): { key: Uint8Array; buckets: bigint[]; total: bigint }[] {
@@ -195,7 +314,7 @@ function lhistJson(buckets: readonly bigint[], min: number, max: number, step: n
   return `[${parts.join(", ")}]`;
 }
 
-function formatHistMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputMode, top: number, d: bigint): string {
+function formatHistMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputMode, top: number, d: bigint, res?: Resolver): string {
   const v = L.info.value as { fn: string };
   const lh = L.info.lhist;
   const nb = v.fn === "hist" ? 65 : 1002;
@@ -205,18 +324,18 @@ function formatHistMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputM
     if (groups.length === 0) return "";
     const body = groups.map((g) => {
       const val = v.fn === "hist" ? histJson(g.buckets, d) : lhistJson(g.buckets, lh!.min, lh!.max, lh!.step);
-      const k = keyLabel(L, g.key, mode);
+      const k = keyLabel(L, g.key, mode, res);
       return k ? `${k}: ${val}` : val;
     }).join(", ");
     return `{"type": "hist", "data": {"${jsonEscape(L.info.name)}": ${L.info.keys.length ? `{${body}}` : body}}}\n`;
   }
   return groups.map((g) => {
     const text = v.fn === "hist" ? formatBpftraceHist(d === 1n ? g.buckets : g.buckets.map((x) => x / d)) : lhistText(g.buckets, lh!.min, lh!.max, lh!.step);
-    return `${keyLabel(L, g.key, mode)}: \n${text}`;
+    return `${keyLabel(L, g.key, mode, res)}: \n${text}`;
   }).join("\n") + "\n";
 }
 
-function formatStatsMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputMode, top: number, d: bigint): string {
+function formatStatsMap(L: MapLayout, entries: readonly RawEntry[], mode: OutputMode, top: number, d: bigint, res?: Resolver): string {
   const stats = (L.info.value as { fn: string }).fn === "stats";
   let rows = entries.map((e) => {
     let count = 0n, total = 0n;
@@ -232,17 +351,18 @@ function formatStatsMap(L: MapLayout, entries: readonly RawEntry[], mode: Output
     if (rows.length === 0) return "";
     const body = rows.map((r) => {
       const val = stats ? `{"count": ${r.count}, "average": ${r.avg}, "total": ${r.total}}` : String(r.avg / d);
-      const k = keyLabel(L, r.key, mode);
+      const k = keyLabel(L, r.key, mode, res);
       return k ? `${k}: ${val}` : val;
     }).join(", ");
     return `{"type": "stats", "data": {"${jsonEscape(L.info.name)}": ${L.info.keys.length ? `{${body}}` : body}}}\n`;
   }
-  return rows.map((r) => `${keyLabel(L, r.key, mode)}: ${stats ? `count ${r.count}, average ${r.avg}, total ${r.total}` : String(r.avg / d)}`).join("\n") + "\n\n";
+  return rows.map((r) => `${keyLabel(L, r.key, mode, res)}: ${stats ? `count ${r.count}, average ${r.avg}, total ${r.total}` : String(r.avg / d)}`).join("\n") + "\n\n";
 }
 
 /** The values of a record's arguments, decoded from a perf-buffer sample. */
-function recordArgs(r: RecordLayout, b: Uint8Array): (bigint | string)[] {
-  return r.args.map((a) => (a.type.k === "str" ? cstr(b, a.off, a.type.size) : a.type.k === "int" && !a.type.signed ? u64(b, a.off) : i64(b, a.off)));
+function recordArgs(r: RecordLayout, b: Uint8Array, res?: Resolver): (bigint | string)[] {
+  return r.args.map((a) => (isTextual(a.type) ? valueText(a.type, b, a.off, res, 8)
+    : a.type.k === "int" && a.type.signed ? i64(b, a.off) : u64(b, a.off)));
 }
 
 export type TraceEvent =
@@ -254,7 +374,7 @@ export type TraceEvent =
   | { kind: "system"; command: string };
 
 /** Decodes one perf-buffer sample of a compiled script. */
-export function decodeRecord(c: Compiled, b: Uint8Array, mode: OutputMode): TraceEvent | undefined {
+export function decodeRecord(c: Compiled, b: Uint8Array, mode: OutputMode, res?: Resolver): TraceEvent | undefined {
   if (b.length < 8) return undefined;
   const id = Number(u64(b) & 0xffffffffn);
   if (id === EV.exit) return { kind: "exit" };
@@ -264,17 +384,34 @@ export function decodeRecord(c: Compiled, b: Uint8Array, mode: OutputMode): Trac
   if (id === EV.printValue) {
     const t = c.printValues[Number(u64(b, 8))];
     if (!t) return undefined;
-    const text = valueText(t, b, 16);
+    const text = valueText(t, b, 16, res, 8);
     if (mode === "json") return { kind: "text", text: `{"type": "value", "data": ${t.k === "str" ? `"${jsonEscape(text)}"` : text}}\n` };
     return { kind: "text", text: text + "\n" };
   }
   if (id >= EV.systemBase && id < EV.systemBase + 0x10000) {
     const r = c.systems[id - EV.systemBase];
-    return r ? { kind: "system", command: formatPrintf(r.pieces, recordArgs(r, b)) } : undefined;
+    return r ? { kind: "system", command: formatPrintf(r.pieces, recordArgs(r, b, res)) } : undefined;
+  }
+  if (id >= EV.catBase && id < EV.catBase + 0x10000) {
+    const r = c.cats[id - EV.catBase];
+    if (!r) return undefined;
+    const text = res?.cat?.(formatPrintf(r.pieces, recordArgs(r, b, res))) ?? "";
+    return { kind: "text", text: mode === "json" ? `{"type": "cat", "data": "${jsonEscape(text)}"}\n` : text };
+  }
+  if (id >= EV.joinBase && id < EV.joinBase + 0x10000) {
+    const delim = c.joins[id - EV.joinBase] ?? " ";
+    const parts: string[] = [];
+    for (let i = 0; i < JOIN_ARGS; i++) {
+      const off = 8 + i * JOIN_ARGSIZE;
+      if (off >= b.length || b[off] === 0) break;
+      parts.push(cstr(b, off, JOIN_ARGSIZE));
+    }
+    const text = parts.join(delim);
+    return { kind: "text", text: mode === "json" ? `{"type": "join", "data": "${jsonEscape(text)}"}\n` : text + "\n" };
   }
   const r = c.printfs[id];
   if (!r) return undefined;
-  const text = formatPrintf(r.pieces, recordArgs(r, b));
+  const text = formatPrintf(r.pieces, recordArgs(r, b, res));
   return { kind: "text", text: mode === "json" ? `{"type": "printf", "data": "${jsonEscape(text)}"}\n` : text };
 }
 

@@ -1,7 +1,7 @@
 // bpftrace 0.17's grammar by recursive descent, rule for rule with its bison parser (precedence levels, the
 // `expr ; stmt_list` statement rule, attach points re-joined from tokens, casts, tuples), and its error texts:
 // "syntax error, unexpected X[, expecting Y]" at the offending token, "Unknown function: F" at the name.
-import type { AttachPoint, Expr, Loc, Probe, Program, Stmt } from "./ast.ts";
+import type { AttachPoint, CStruct, Expr, Loc, Probe, Program, Stmt } from "./ast.ts";
 import { span } from "./ast.ts";
 import { TraceError } from "./errors.ts";
 import { tokenize, tokenName, type Token } from "./lexer.ts";
@@ -32,10 +32,41 @@ class Parser {
   }
 
   program(): Program {
-    while (this.t.kind === "CPREPROC") this.next();
+    const structs: CStruct[] = [];
+    for (;;) {
+      if (this.t.kind === "CPREPROC") { this.next(); continue; }
+      if (this.t.kind === "IDENT" && (this.t.text === "struct" || this.t.text === "union") && this.peek().kind === "IDENT" && this.is("{", this.peek(2))) {
+        structs.push(this.cStruct());
+        continue;
+      }
+      break;
+    }
     const probes: Probe[] = [];
     do probes.push(this.probe()); while (this.t.kind !== "END");
-    return { probes };
+    return { probes, structs };
+  }
+
+  /** `struct NAME { TYPE [*...]FIELD[[N]]; ... } [;]` — the C definitions bpftrace hands to clang */
+  private cStruct(): CStruct {
+    const kw = this.next(), name = this.next();
+    this.expect("{");
+    const fields: { type: string; ptr: number; name: string; count?: number }[] = [];
+    while (!this.is("}")) {
+      const words: string[] = [];
+      while (isIdentLike(this.t) && !(this.is(";", this.peek()) || this.is("[", this.peek()))) words.push(this.next().text);
+      let ptr = 0;
+      while (this.is("*")) { this.next(); ptr++; }
+      if (!isIdentLike(this.t)) this.fail(this.t);
+      const fname = this.next().text;
+      let count: number | undefined;
+      if (this.is("[")) { this.next(); const n = this.t; if (n.kind !== "INT") this.fail(n); this.next(); count = Number(n.value); this.expect("]"); }
+      this.expect(";");
+      if (words.length === 0) this.fail(this.t);
+      fields.push({ type: words.join(" "), ptr, name: fname, count });
+    }
+    const close = this.next();
+    if (this.is(";")) this.next();
+    return { name: `${name.text}`, fields, loc: span(kw.loc, close.loc), ...(kw.text === "union" ? {} : {}) };
   }
 
   private probe(): Probe {
@@ -195,6 +226,18 @@ class Parser {
   private multiplicative = (): Expr => this.binary(() => this.cast(), ["*", "/", "%"]);
 
   private cast(): Expr {
+    if (this.is("(") && this.peek().kind === "IDENT" && (this.peek().text === "struct" || this.peek().text === "union") && this.peek(2).kind === "IDENT") {
+      let k = 3, ptr = 0;
+      while (this.is("*", this.peek(k))) { k++; ptr++; }
+      if (this.is(")", this.peek(k))) {
+        const open = this.next();
+        const type = `${this.next().text} ${this.next().text}`;
+        for (let i = 0; i < ptr; i++) this.next();
+        const close = this.next();
+        const operand = this.cast();
+        return { kind: "cast", type, ptr, operand, loc: span(open.loc, close.loc) };
+      }
+    }
     if (this.is("(") && this.peek().kind === "IDENT") {
       let k = 2, ptr = 0;
       while (this.is("*", this.peek(k)) && ptr < 2) { k++; ptr++; }
@@ -307,9 +350,16 @@ class Parser {
         if (this.is("(", this.peek())) {
           this.next();
           this.next();
-          const args = this.is(")") ? [] : this.vargs();
+          let args: Expr[];
+          if (t.text === "sizeof" && this.t.kind === "IDENT" && (this.t.text === "struct" || this.t.text === "union") && this.peek().kind === "IDENT") {
+            const a = this.next(), b = this.next();
+            args = [{ kind: "ident", name: `${a.text} ${b.text}`, loc: span(a.loc, b.loc) }];
+          } else if (t.kind !== "CALL" && t.kind !== "CALL_BUILTIN") {
+            // an unknown function is reported even when its arguments would not parse (offsetof(struct x, f))
+            try { if (!this.is(")")) this.vargs(); this.expect(")", ") or ,"); } catch { /* reported below */ }
+            throw new TraceError(`Unknown function: ${t.text}`, t.loc);
+          } else args = this.is(")") ? [] : this.vargs();
           const close = this.expect(")", ") or ,");
-          if (t.kind !== "CALL" && t.kind !== "CALL_BUILTIN") throw new TraceError(`Unknown function: ${t.text}`, t.loc);
           return { kind: "call", name: t.text, args, loc: span(t.loc, close.loc), nameLoc: t.loc };
         }
         if (t.kind === "CALL") this.fail(this.peek(), "(");

@@ -12,7 +12,7 @@ export interface PrintfSpec {
 
 type Piece = string | PrintfSpec;
 
-const SPEC = /%([-+ #0]*)(\d+)?(?:\.(\d*))?(hh|h|ll|l|z|j|t)?([diouxXcsp%])/y;
+const SPEC = /%([-+ #0]*)(\d+)?(?:\.(\d*))?(hh|h|ll|l|z|j|t)?([diouxXcspr%])/y;
 
 export function parseFormat(fmt: string): Piece[] {
   const out: Piece[] = [];

@@ -43,6 +43,12 @@ export interface ProbeEnv {
   resolveBinary?(name: string): string | undefined;
   /** kprobes: whether a kernel function is in available_filter_functions (undefined: unknown) */
   traceable?(func: string): boolean | undefined;
+  /** kaddr(): the first /proc/kallsyms address of a kernel symbol */
+  kernelSymbol?(name: string): bigint | undefined;
+  /** uaddr(): a data symbol of a binary (address as in the ELF file, size in bytes) */
+  userSymbol?(binary: string, name: string): { address: bigint; size: number } | undefined;
+  /** the kernel's BTF, for struct casts and curtask (loaded on first use) */
+  btf?(): import("../btf/index.ts").Btf | undefined;
   /** the USDT notes of a binary (Linux); without it usdt:TARGET:NAME names an event the VM fires by name */
   usdt?(binary: string): readonly UsdtProbeInfo[];
 }

@@ -11,7 +11,7 @@ import { mapTypeOf, type MapTypeName } from "../uapi/map-types.ts";
 import { progTypeOf } from "../uapi/prog-types.ts";
 import type { CompiledScript } from "./script.ts";
 import type { ResolvedProbe } from "./probes.ts";
-import { attachedMessage, decodeRecord, formatMap, printableMaps, type OutputMode, type RawEntry } from "./output.ts";
+import { attachedMessage, decodeRecord, formatMap, printableMaps, type OutputMode, type RawEntry, type Resolver } from "./output.ts";
 
 /** What reads the script's perf event array: Linux's mmap'd rings or the VM's (runtime/attach/output.ts). */
 export interface PerfReader {
@@ -37,6 +37,9 @@ export interface TraceSessionOptions {
   readonly pid?: number;
   /** CPUs that profile/software/hardware probes sample on (default: every possible CPU) */
   readonly cpus?: readonly number[];
+  /** kernel and user symbols, user names, cat()'s files (default: addresses in hex, uids as numbers, no file);
+   * stack frames always come from the script's stack_trace maps */
+  readonly resolver?: Resolver;
 }
 
 // perf_event_attr types and software/hardware configs bpftrace's names stand for
@@ -106,9 +109,11 @@ export class TraceSession {
   private readonly userValueSize: readonly number[];
   /** set when a record asked for exit(); records after it are ignored until END runs */
   exited = false;
+  private readonly res: Resolver;
 
   constructor(readonly backend: Backend, readonly script: CompiledScript, private readonly opts: TraceSessionOptions) {
     this.mode = opts.mode ?? "text";
+    this.res = { ...opts.resolver, stackFrames: (limit, id) => this.stackFrames(limit, id) };
     const ncpus = backend.possibleCpus();
     const mapFds: number[] = [], progFds: number[] = [];
     this.mapFds = mapFds;
@@ -191,7 +196,7 @@ export class TraceSession {
 
   private onRecord(data: Uint8Array): void {
     if (this.exited) return;
-    const ev = decodeRecord(this.script, data, this.mode);
+    const ev = decodeRecord(this.script, data, this.mode, this.res);
     if (!ev) return;
     switch (ev.kind) {
       case "text": this.opts.out(ev.text); break;
@@ -224,7 +229,17 @@ export class TraceSession {
   }
 
   printMap(i: number, top = 0, div = 0): void {
-    this.opts.out(formatMap(this.script.maps[i]!, this.entries(i), this.mode, top, div));
+    this.opts.out(formatMap(this.script.maps[i]!, this.entries(i), this.mode, top, div, this.res));
+  }
+
+  /** The frames of stack `id` in the script's stack_trace map of `limit` frames (undefined: no such stack). */
+  private stackFrames(limit: number, id: number): bigint[] | undefined {
+    const idx = this.script.stackMaps.get(limit);
+    if (idx === undefined) return undefined;
+    const v = new Uint8Array(8 * limit);
+    try { this.backend.mapLookupElem(this.mapFds[idx]!, new Uint8Array(new Uint32Array([id]).buffer), v); } catch { return undefined; }
+    const dv = new DataView(v.buffer);
+    return Array.from({ length: limit }, (_, i) => dv.getBigUint64(i * 8, true));
   }
 
   /** The end of a run as bpftrace prints it: two newlines, then every map. */

@@ -53,6 +53,16 @@ test("lost updates on the VM: count() exact over 2 VM CPUs; fired from this thre
   assert.match(out, /@hash: 1000\n/); // the interpreter runs events one at a time: no interleaving, no loss yet
 });
 
+test("kstack on the VM: frames from the environment's stack, printed as bpftrace prints stacks (symbols from a resolver)", () => {
+  const c = compileScript("tracepoint:syscalls:sys_enter_getppid { @[kstack(2)] = count(); @s = kstack; }", { env });
+  const frames = [0xffffffff81000010n, 0xffffffff81000200n, 0xffffffff81000300n];
+  const syms = new Map([[0xffffffff81000000n, "alpha"], [0xffffffff81000200n, "beta"], [0xffffffff81000300n, "gamma"]]);
+  const ksym = (a: bigint) => { let best: [bigint, string] | undefined; for (const [s, n] of syms) if (s <= a && (!best || s > best[0])) best = [s, n]; return best && { name: best[1], offset: a - best[0] }; };
+  const vm = new VmTrace(c, { env: deterministicEnv({ stack: () => frames }), resolver: { ksym } });
+  for (let i = 0; i < 3; i++) vm.fire(0, new Uint8Array(16));
+  assert.equal(vm.finish(), "Attaching 1 probe...\n\n\n@[\n    alpha+16\n    beta+0\n]: 3\n@s: \n        alpha+16\n        beta+0\n        gamma+0\n\n");
+});
+
 test("a script on the VM fires through the runtime's attach points: format-file tracepoint records, perf ticks on every CPU, uprobes on JS functions", async () => {
   const { BUNDLED_FORMATS } = await import("../runtime/attach/tracepoint-formats.ts");
   const { fireTracepoint, tickPerfEvent, uprobe } = await import("../runtime/index.ts");

@@ -13,7 +13,7 @@ import { fireHook } from "../runtime/attach/hook.ts";
 import { openPerfBuffer } from "../runtime/attach/output.ts";
 import type { CompiledScript } from "./script.ts";
 import { TraceSession } from "./session.ts";
-import type { OutputMode, RawEntry } from "./output.ts";
+import type { OutputMode, RawEntry, Resolver } from "./output.ts";
 
 export interface VmTraceOptions {
   readonly cpus?: number;
@@ -23,6 +23,8 @@ export interface VmTraceOptions {
   readonly engine?: EngineKind;
   readonly env?: HelperEnv;
   readonly mode?: OutputMode;
+  /** symbols, user names, files for the output (the VM has none of its own: addresses print in hex) */
+  readonly resolver?: Resolver;
 }
 
 export class VmTrace {
@@ -36,7 +38,7 @@ export class VmTrace {
     this.sys = new System({ nCpus: opts.cpus ?? 1, env: opts.env ?? deterministicEnv(), engine: opts.engine, space: opts.space, bootNs: () => 0n });
     const sys = this.sys;
     this.session = new TraceSession(sys, script, {
-      mode: opts.mode, out: (s) => { this.out += s; },
+      mode: opts.mode, out: (s) => { this.out += s; }, resolver: opts.resolver,
       perfBuffer: (fd, onRecord) => {
         const b = openPerfBuffer(sys, fd, 64);
         return { consume: () => { b.consume((d) => onRecord(d)); }, close() {} };

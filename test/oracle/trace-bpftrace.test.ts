@@ -7,41 +7,24 @@ import { execFileSync, execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nativeUnavailable } from "../../src/kernel/libc.ts";
-
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root";
-  const n = nativeUnavailable();
-  if (n) return n;
-  for (const tool of ["bpftrace", "taskset"]) {
-    try { execFileSync("which", [tool], { stdio: "ignore" }); } catch { return `${tool} not installed`; }
-  }
-  if (compiler() === undefined) return "no C compiler (cc, gcc or clang)";
-  return undefined;
-}
-
-function compiler(): string | undefined {
-  for (const c of ["cc", "gcc", "clang"]) {
-    try { execFileSync("which", [c], { stdio: "ignore" }); return c; } catch { /* next */ }
-  }
-  return undefined;
-}
+import { compiler, missing, pool, runBpfkit, runBpftrace } from "./trace-diff.ts";
 
 const WORKLOAD = `
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-__attribute__((noinline)) int work(int a, int b) { return a * b + 1; }
-__attribute__((noinline)) long twice(long x) { return 2 * x; }
+volatile long sink; /* keeps the calls below: without a use, -O1 drops calls to these pure functions */
+__attribute__((noinline)) int work(int a, int b) { sink += a; return a * b + 1; }
+__attribute__((noinline)) long twice(long x) { sink += x; return 2 * x; }
 int main(int argc, char **argv) {
   int fd = open("/dev/null", O_WRONLY);
   static char buf[4096];
   memset(buf, 'x', sizeof buf);
   for (int i = 0; i < 20; i++) getppid();
   for (int i = 1; i <= 12; i++) write(fd, buf, i * 100);
-  for (int i = 0; i < 5; i++) work(i, i + 1);
-  for (int i = 0; i < 3; i++) twice(i * 1000);
+  for (int i = 0; i < 5; i++) sink += work(i, i + 1);
+  for (int i = 0; i < 3; i++) sink += twice(i * 1000);
   close(fd);
   open("/tmp/bpfkit-trace-workload-missing", O_RDONLY);
   if (argc > 1) usleep(atoi(argv[1]) * 1000);
@@ -112,9 +95,10 @@ export const SCRIPTS: [string, string, number?][] = [
   ["BEGIN printf formats", `BEGIN { printf("%5d|%-5d|%x|%s|%c|%u|%05d|%lu\\n", 42, 42, 255, "str", 65, -1, 7, 9); exit(); }`],
   ["predicate with builtins", `${G} { @[cpu >= 0, uid == 0] = count(); }`],
   ["elapsed and nsecs are positive", `${G} { @e = max(elapsed > 0); @n = min(nsecs > 0); }`],
-  ["uprobe args", `uprobe:WORKLOAD:work ${F} { @[arg0, arg1] = count(); }`],
+  ["uprobe args", `uprobe:WORKLOAD:work ${F} { @[arg0, arg1] = sum(arg0 * 10 + arg1); }`],
   ["uretprobe retval", `uretprobe:WORKLOAD:work ${F} { @r = sum(retval); }`],
-  ["uprobe func and probe", `uprobe:WORKLOAD:twice ${F} { @[func] = count(); printf("%d\\n", arg0); }`],
+  // func is symbolised while the process lives (in a map printed at exit it would be an ASLR'd address)
+  ["uprobe func and probe", `uprobe:WORKLOAD:twice ${F} { @[probe] = count(); printf("%s %d\\n", func, arg0); }`, 1000],
   ["interval", `interval:ms:50 { @i = 1; exit(); }`, 300],
   ["profile", `profile:hz:99 { @p = 1; }  interval:ms:200 { exit(); }`, 400],
   ["software event", `software:cs:1 ${F} { @cs = 1; }`, 50],
@@ -131,28 +115,6 @@ if (!why) {
   writeFileSync(join(dir, "w.c"), WORKLOAD);
   exe = join(dir, "w");
   execFileSync(compiler()!, ["-O1", "-o", exe, join(dir, "w.c")]);
-}
-
-function runBpftrace(script: string, cmd: string, json: boolean): Promise<string> {
-  return new Promise((res) => {
-    execFile("bpftrace", [...(json ? ["-f", "json"] : []), "-e", script, "-c", cmd], { timeout: 30000 }, (_e, stdout) => res(stdout));
-  });
-}
-
-async function runBpfkit(script: string, cmd: string, json: boolean): Promise<string> {
-  const { runTrace } = await import("../../src/kernel/trace.ts");
-  let out = "", err = "";
-  try {
-    await runTrace({ source: script, filename: "stdin", cmd, mode: json ? "json" : "text", out: (s) => { out += s; }, err: (s) => { err += s; } });
-  } catch (e) {
-    err += `thrown: ${(e as Error).message}\n${((e as { log?: string }).log ?? "").split("\n").slice(-6).join("\n")}`;
-  }
-  return out + (err ? `\n[stderr]\n${err}` : "");
-}
-
-async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => { while (i < items.length) await f(items[i++]!); }));
 }
 
 test("bpfkit trace prints what bpftrace 0.17 prints for the same scripts and workload", { timeout: 600000 }, async (t) => {
