@@ -1,12 +1,12 @@
 // Live capture for `bpfkit tcpdump -i` (Node edge): an AF_PACKET socket with the compiled filter attached in the
 // kernel, packets printed (or written with -w) as they arrive, and tcpdump's closing counts from the kernel's
 // PACKET_STATISTICS. Without Linux, root or koffi it says live capture needs the kernel.
-import { readFileSync, openSync, writeSync, closeSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import type { PrintOptions } from "../decode/index.ts";
 import { PacketPrinter } from "../decode/index.ts";
 import { compileFilter } from "../filter/index.ts";
 import { encodeCbpf } from "../isa/cbpf/insn.ts";
-import { PcapWriter } from "../capture/index.ts";
+import { PcapDumpFile } from "./pcap-dump.ts";
 
 export interface LiveOptions {
   readonly device: string | undefined;
@@ -73,13 +73,7 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
   else o.stderr("tcpdump: ");
   o.stderr(`listening on ${device}, link-type EN10MB (Ethernet), snapshot length ${o.snaplen} bytes\n`);
   const printer = o.write === undefined && !o.countOnly ? new PacketPrinter(1, o.print, { hosts: o.hosts }) : null;
-  let fd = -1;
-  let writer: PcapWriter | null = null;
-  if (o.write !== undefined) {
-    fd = openSync(o.write, "w");
-    writer = new PcapWriter({ linktype: 1, snaplen: o.snaplen });
-    writeSync(fd, writer.header());
-  }
+  const dump = o.write !== undefined ? new PcapDumpFile(o.write, { linktype: 1, snaplen: o.snaplen }) : null;
   let captured = 0;
   let received = 0;
   let drops = 0;
@@ -109,14 +103,17 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
         const ts = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 + Number(process.hrtime.bigint() % 1000n) * 1000 };
         captured++;
         if (printer !== null) o.stdout(printer.print({ ts, len: p.len, data: p.data }));
-        if (writer !== null) writeSync(fd, writer.record({ ts: { sec: ts.sec, nsec: Math.floor(ts.nsec / 1000) * 1000 }, data: p.data, len: p.len }));
+        if (dump !== null) {
+          dump.record(ts.sec, Math.floor(ts.nsec / 1000), p.data, 0, p.data.length, p.len);
+          if (o.perPacket) dump.flush();
+        }
         if (captured >= o.count) { finish(); break; }
       }
     });
   });
   stats();
   sock.close();
-  if (fd >= 0) closeSync(fd);
+  dump?.close();
   o.stderr(`${captured} packet${plural(captured)} captured\n${received} packet${plural(received)} received by filter\n` +
     `${drops} packet${plural(drops)} dropped by kernel\n`);
   return 0;
