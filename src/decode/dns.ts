@@ -92,7 +92,7 @@ function blabelPrint(ctx: Ctx, cp: number): number {
 }
 
 /** Prints a (possibly compressed) name; returns the offset after it in the record, or NUL. */
-function fqdnPrint(ctx: Ctx, cp: number, msg: number): number {
+export function fqdnPrint(ctx: Ctx, cp: number, msg: number): number {
   let l = labelLen(ctx, cp);
   if (l === NUL) return NUL;
   let maxOffset = cp - msg;
