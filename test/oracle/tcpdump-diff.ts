@@ -44,7 +44,7 @@ export const CLAIMED: readonly (readonly [string, RegExp])[] = [
 ];
 
 /** Protocols tcpdump decodes inside the claimed ones that bpfkit does not (yet): named in the report, not asserted. */
-const UNCLAIMED = /(OSPFv\d|PIMv\d|pimv1|RT6 |mobility|router renumbering|node information|who-are-you|Arista|SLARP|ESP\(|AH\(|sctp|VRRPv|RIPv|RADIUS|LDP|LSP-PING|sFlow|isakmp|NONESP|UDP-encap|SYSLOG|TFTP|NFS|babel|ipx|IPX|OpenFlow|STP|LLDP|CDP|EAP|LACP|PPPoE|DTP|VTP|LLC|802\.3|BFD|AHCP|dhcp6|HNCP|QUIC|lwres|RESP|DCCP|CARP|Geneve.*OAM|ERSPAN|gre-proto|SNMP|NBT|NetBIOS|mdns|DSA |EDSA|BRCM|unknown PPP|LCP|IPCP|CHAP|PAP|frag \(|ICMP6, (router renumbering|who-are-you|node)|Loopback|OSI|CLNP|IS-IS|ES-IS|DECnet|AARP|atalk|NTPv\d, Control|mode 7|truncated-ip|bad-len|bad-hlen|IP6, wrong|version error|\(invalid\))/;
+const UNCLAIMED = /(OSPFv\d|PIMv\d|pimv1|RT6 |mobility|router renumbering|node information|who-are-you|Arista|SLARP|ESP\(|AH\(|sctp|VRRPv|RIPv|RADIUS|LDP|LSP-PING|sFlow|isakmp|NONESP|UDP-encap|SYSLOG|TFTP|NFS|babel|ipx|IPX|OpenFlow|STP|LLDP|CDP|EAP|LACP|PPPoE|DTP|VTP|LLC|802\.3|BFD|AHCP|dhcp6|HNCP|QUIC|lwres|RESP|DCCP|CARP|Geneve.*OAM|ERSPAN|SNMP|NBT|NetBIOS|mdns|DSA |EDSA|BRCM|unknown PPP|LCP|IPCP|CHAP|PAP|frag \(|ICMP6, (router renumbering|who-are-you|node)|Loopback|OSI|CLNP|IS-IS|ES-IS|DECnet|AARP|atalk|NTPv\d, Control|mode 7|truncated-ip|bad-len|bad-hlen|IP6, wrong|version error|\(invalid\))/;
 
 const HEXDUMP = /^\t0x[0-9a-f]{4}: /;
 
