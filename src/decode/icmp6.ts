@@ -124,7 +124,8 @@ export function icmp6Print(ctx: Ctx, bp: number, length: number, ip: IpInfo): vo
       ctx.out += `, ${ctx.ip6(bp + 24)} to ${ctx.ip6(bp + 8)}`;
       if (v) options(ctx, bp + 40, length - 40);
       break;
-    case 141: case 142: break;
+    // router renumbering and node information have printers of their own that bpfkit does not have yet
+    case 138: case 139: case 140: case 155: case 141: case 142: break;
     case 143: mldv2Report(ctx, bp, length); break;
     case 144: case 146: ctx.out += `, id 0x${ctx.u16(bp + 4).toString(16).padStart(4, "0")}`; break;
     case 145:
