@@ -6,7 +6,7 @@ import { isBpfError } from "../errors.ts";
 import { compileFilter, compileOfflineFilterJs, linkTypeByFileValue } from "../filter/index.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import { CaptureError, maxSnaplenForLinktype, openCapture } from "../capture/index.ts";
-import { PcapDumpFile } from "../node/pcap-dump.ts";
+import { PcapDumpFile, RotatingDump, type Rotation } from "../node/pcap-dump.ts";
 import type { PrintOptions } from "../decode/index.ts";
 
 /** What `tcpdump --version` and the usage text start with (Debian's tcpdump 4.99.3 build, which bpfkit mirrors). */
@@ -318,7 +318,7 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
       const st = statSync(rfile);
       if (st.isDirectory()) fail("error reading dump file: Is a directory");
       // -w alone streams a little-endian microsecond pcap file (writeMatches): only its head is read here
-      bytes = o.values.get("w") !== undefined && !f("print") && st.isFile() ? streamHead(rfile) : readFileSync(rfile);
+      bytes = o.values.get("w") !== undefined && !f("print") && st.isFile() && rotation(o) === null ? streamHead(rfile) : readFileSync(rfile);
     } catch (e) {
       if (e instanceof TcpdumpExit) throw e;
       if ((e as NodeJS.ErrnoException).code === "EISDIR") fail("error reading dump file: Is a directory");
@@ -344,6 +344,8 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
   const wfile = o.values.get("w");
   const countOnly = f("count") > 0;
   if (wfile !== undefined && !f("print")) {
+    const rot = rotation(o);
+    if (rot !== null) return writeRotating(cap, run, wfile, count, countOnly, rot);
     return writeMatches(rfile, bytes, cap, run, wfile, count, countOnly);
   }
   const out = new Output(f("l") + f("U") > 0);
@@ -375,6 +377,48 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
   }
   if (countOnly) io.stdout(`${n} packet${n === 1 ? "" : "s"}\n`);
   return 0;
+}
+
+/** -C/-G/-W as given, or null without -C and -G (-W alone changes nothing). */
+function rotation(o: Options): Rotation | null {
+  const v = (k: string): string | undefined => o.values.get(k);
+  const size = v("C") === undefined ? 0 : Number.parseInt(v("C")!, 10) * 1_000_000;
+  const seconds = v("G") === undefined ? 0 : Number.parseInt(v("G")!, 10) || 0;
+  if (size === 0 && seconds === 0) return null;
+  return { fileSize: size, seconds, files: v("W") === undefined ? 0 : Number.parseInt(v("W")!, 10) || 0, start: startTime };
+}
+/** When the command started (tcpdump takes -G's first time when it parses the option). */
+const startTime = Math.floor(Date.now() / 1000);
+
+/** -w with -C/-G/-W: each matching record through the file set, which rotates before the record as tcpdump does. */
+function writeRotating(cap: ReturnType<typeof openCapture>, run: ((p: Uint8Array, len: number) => number) | null,
+  wfile: string, count: number, countOnly: boolean, rot: Rotation): number {
+  const info = cap.info;
+  const options = { linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen };
+  let files: RotatingDump;
+  try { files = new RotatingDump(wfile, options, rot); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
+  let n = 0;
+  let status = 0;
+  try {
+    for (const p of cap.packets()) {
+      if (run !== null && run(p.data, p.len) === 0) continue;
+      n++;
+      if (!files.beforePacket()) {
+        io.stderr(`Maximum file limit reached: ${rot.files}\npcap_stats: Statistics aren't available from savefiles\n`);
+        return 0;
+      }
+      files.current.record(p.ts.sec, Math.trunc(p.ts.nsec / 1000), p.data, 0, p.data.length, p.len);
+      if (n >= count) break;
+    }
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+    io.stderr(e.tcpdumpText() + "\n");
+    status = 1;
+  } finally {
+    files.close();
+  }
+  if (countOnly) io.stdout(`${n} packet${n === 1 ? "" : "s"}\n`);
+  return status;
 }
 
 /** STREAM_CHUNK bytes of a file that starts as a little-endian microsecond pcap 2.4 file (to be streamed), else all of it. */
