@@ -54,14 +54,21 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
   if (why !== undefined) return o.onError(`live capture needs the kernel: ${why}`);
   const device = o.device ?? defaultDevice();
   if (device === undefined) return o.onError("no interfaces available for capture");
-  if (device === "any") return o.onError("any: live capture on every interface (LINUX_SLL2) is not supported by bpfkit yet");
+  const header = `Data link types for ${device} (use option -y to set):\n`;
+  if (device === "any") {
+    if (o.listLinkTypes) { o.stderr(`${header}  LINUX_SLL (Linux cooked v1)\n  LINUX_SLL2 (Linux cooked v2)\n`); return 0; }
+    return o.onError("any: live capture on every interface (LINUX_SLL2) is not supported by bpfkit yet");
+  }
   const ifindex = ifindexOf(device);
   if (ifindex === null) return o.onError(`${device}: No such device exists\n(No such device exists)`);
   if (process.getuid?.() !== 0) {
     return o.onError(`${device}: You don't have permission to perform this capture on that device\n(socket: Operation not permitted)`);
   }
+  const sysfs = (f: string): string => { try { return readFileSync(`/sys/class/net/${device}/${f}`, "latin1").trim(); } catch { return ""; } };
+  if ((Number(sysfs("flags")) & 1) === 0) return o.onError(`${device}: That device is not up`);
   if (o.listLinkTypes) {
-    o.stdout(`Data link types for ${device} (use option -y to set):\n  EN10MB (Ethernet)\n  DOCSIS (DOCSIS) (printing not supported)\n`);
+    // on stderr, as tcpdump prints it; libpcap offers DOCSIS beside Ethernet on Ethernet devices; loopback is Ethernet alone
+    o.stderr(header + (sysfs("type") === "1" ? "  EN10MB (Ethernet)\n  DOCSIS (DOCSIS) (printing not supported)\n" : "  EN10MB (Ethernet)\n"));
     return 0;
   }
   // The filter in the kernel: compiled for the interface's link type (Ethernet, as Linux presents lo and veth).
