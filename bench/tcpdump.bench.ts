@@ -9,6 +9,8 @@ import { spawnSync } from "node:child_process";
 import { generate } from "./filter.bench.ts";
 
 const PACKETS = 200_000;
+/** -w moves bytes without printing: a larger capture, so that per-packet costs and not Node's start-up decide. */
+const W_PACKETS = 2_000_000;
 const BIN = join(import.meta.dirname, "..", "bin", "tcpdump.mjs");
 
 function best(cmd: string, args: string[]): { ms: number; status: number | null; stderr: string } {
@@ -32,6 +34,8 @@ export async function main(): Promise<void> {
   try {
     const file = join(dir, "bench.pcap");
     writeFileSync(file, generate(PACKETS));
+    const big = join(dir, "big.pcap");
+    writeFileSync(big, generate(W_PACKETS));
     const haveTcpdump = spawnSync("tcpdump", ["--version"]).status === 0;
     console.log(`tcpdump: ${PACKETS} packets, whole process, best of 3 (ms, lower is better)`);
     const cases: [string, string[]][] = [
@@ -42,6 +46,8 @@ export async function main(): Promise<void> {
       ["-r F -nn -v (print to /dev/null)", ["-nn", "-v", "-r", file]],
       ["-r F -w OUT tcp port 80", ["-r", file, "-w", join(dir, "out.pcap"), "tcp port 80"]],
       ["-r F -w OUT (every packet)", ["-r", file, "-w", join(dir, "all.pcap")]],
+      [`-r BIG -w /dev/null tcp port 80 (${W_PACKETS / 1e6}M)`, ["-r", big, "-w", "/dev/null", "tcp port 80"]],
+      [`-r BIG -w /dev/null (every packet, ${W_PACKETS / 1e6}M)`, ["-r", big, "-w", "/dev/null"]],
     ];
     for (const [name, args] of cases) {
       const ours = best(process.execPath, [BIN, ...args]);

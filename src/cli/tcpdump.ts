@@ -1,12 +1,13 @@
 // `bpfkit tcpdump` (also the `tcpdump` bin): tcpdump 4.99's command line over bpfkit's filter compiler, capture
 // readers and packet printers. Messages on stderr and exit statuses are tcpdump's; -i captures live through an
 // AF_PACKET socket with the filter attached in the kernel (src/kernel/live.ts).
-import { readFileSync, openSync, writeSync, closeSync, statSync, readdirSync } from "node:fs";
+import { readFileSync, readSync, openSync, writeSync, closeSync, statSync, readdirSync } from "node:fs";
 import { isBpfError } from "../errors.ts";
 import { compileFilter, linkTypeByFileValue } from "../filter/index.ts";
 import { compileClassicFilter } from "../jit/cbpf.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
-import { CaptureError, openCapture, PcapWriter } from "../capture/index.ts";
+import { CaptureError, maxSnaplenForLinktype, openCapture } from "../capture/index.ts";
+import { PcapDumpFile, RotatingDump, type Rotation } from "../node/pcap-dump.ts";
 import type { PrintOptions } from "../decode/index.ts";
 
 /** What `tcpdump --version` and the usage text start with (Debian's tcpdump 4.99.3 build, which bpfkit mirrors). */
@@ -315,8 +316,10 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
     bytes = readFileSync(0);
   } else {
     try {
-      if (statSync(rfile).isDirectory()) fail("error reading dump file: Is a directory");
-      bytes = readFileSync(rfile);
+      const st = statSync(rfile);
+      if (st.isDirectory()) fail("error reading dump file: Is a directory");
+      // -w alone streams a little-endian microsecond pcap file (writeMatches): only its head is read here
+      bytes = o.values.get("w") !== undefined && !f("print") && st.isFile() && rotation(o) === null ? streamHead(rfile) : readFileSync(rfile);
     } catch (e) {
       if (e instanceof TcpdumpExit) throw e;
       if ((e as NodeJS.ErrnoException).code === "EISDIR") fail("error reading dump file: Is a directory");
@@ -342,7 +345,9 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
   const wfile = o.values.get("w");
   const countOnly = f("count") > 0;
   if (wfile !== undefined && !f("print")) {
-    return writeMatches(bytes, cap, run, wfile, count, countOnly);
+    const rot = rotation(o);
+    if (rot !== null) return writeRotating(cap, run, wfile, count, countOnly, rot);
+    return writeMatches(rfile, bytes, cap, run, wfile, count, countOnly);
   }
   const out = new Output(f("l") + f("U") > 0);
   // the printers are loaded only when packets are printed (-w and --count never need them)
@@ -375,33 +380,139 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
   return 0;
 }
 
-/** -w: matching records copied to a pcap file as tcpdump writes them (microsecond stamps, the file's link type and snapshot length). */
-function writeMatches(bytes: Uint8Array, cap: ReturnType<typeof openCapture>, run: ((p: Uint8Array, len: number, s?: number, e?: number) => number) | null,
-  wfile: string, count: number, countOnly: boolean): number {
+/** -C/-G/-W as given, or null without -C and -G (-W alone changes nothing). */
+function rotation(o: Options): Rotation | null {
+  const v = (k: string): string | undefined => o.values.get(k);
+  const size = v("C") === undefined ? 0 : Number.parseInt(v("C")!, 10) * 1_000_000;
+  const seconds = v("G") === undefined ? 0 : Number.parseInt(v("G")!, 10) || 0;
+  if (size === 0 && seconds === 0) return null;
+  return { fileSize: size, seconds, files: v("W") === undefined ? 0 : Number.parseInt(v("W")!, 10) || 0, start: startTime };
+}
+/** When the command started (tcpdump takes -G's first time when it parses the option). */
+const startTime = Math.floor(Date.now() / 1000);
+
+/** -w with -C/-G/-W: each matching record through the file set, which rotates before the record as tcpdump does. */
+function writeRotating(cap: ReturnType<typeof openCapture>, run: ((p: Uint8Array, len: number) => number) | null,
+  wfile: string, count: number, countOnly: boolean, rot: Rotation): number {
   const info = cap.info;
-  const accept = (): number => 262144;
-  const filter = (run ?? accept) as (p: Uint8Array, len: number, start: number, end: number) => number;
-  // libpcap writes the link-type field with its upper (FCS) bits as read
-  const writer = new PcapWriter({ linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen });
-  let fd: number;
-  try { fd = wfile === "-" ? 1 : openSync(wfile, "w"); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
-  const parts: Uint8Array[] = [writer.header()];
+  const options = { linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen };
+  let files: RotatingDump;
+  try { files = new RotatingDump(wfile, options, rot); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
   let n = 0;
   let status = 0;
   try {
     for (const p of cap.packets()) {
       if (run !== null && run(p.data, p.len) === 0) continue;
       n++;
-      parts.push(writer.record({ ts: { sec: p.ts.sec, nsec: Math.floor(p.ts.nsec / 1000) * 1000 }, data: p.data, len: p.len }));
+      if (!files.beforePacket()) {
+        io.stderr(`Maximum file limit reached: ${rot.files}\npcap_stats: Statistics aren't available from savefiles\n`);
+        return 0;
+      }
+      files.current.record(p.ts.sec, Math.trunc(p.ts.nsec / 1000), p.data, 0, p.data.length, p.len);
       if (n >= count) break;
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     io.stderr(e.tcpdumpText() + "\n");
     status = 1;
+  } finally {
+    files.close();
   }
-  for (const part of parts) writeSync(fd, part);
-  if (fd !== 1) closeSync(fd);
+  if (countOnly) io.stdout(`${n} packet${n === 1 ? "" : "s"}\n`);
+  return status;
+}
+
+/** STREAM_CHUNK bytes of a file that starts as a little-endian microsecond pcap 2.4 file (to be streamed), else all of it. */
+function streamHead(file: string): Uint8Array {
+  const fd = openSync(file, "r");
+  try {
+    const head = new Uint8Array(24);
+    const n = readSync(fd, head, 0, 24, 0);
+    const v = new DataView(head.buffer);
+    if (n === 24 && v.getUint32(0, true) === 0xa1b2c3d4 && v.getUint16(4, true) === 2 && v.getUint16(6, true) === 4) return head;
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(file);
+}
+
+const STREAM_CHUNK = 4 << 20;
+
+/**
+ * -w: matching records copied to a pcap file as tcpdump writes them (microsecond stamps, the file's link type and
+ * snapshot length). A little-endian microsecond pcap 2.4 file holds its records exactly as they are written: they are
+ * streamed through one buffer and matching ones copied verbatim (adjacent ones in one piece) until a record needs the
+ * reader's checks (over-long, short or bad), from where the capture reader takes over.
+ */
+function writeMatches(rfile: string, bytes: Uint8Array, cap: ReturnType<typeof openCapture>,
+  run: ((p: Uint8Array, len: number, s?: number, e?: number) => number) | null, wfile: string, count: number, countOnly: boolean): number {
+  const info = cap.info;
+  let dump: PcapDumpFile;
+  // libpcap writes the link-type field with its upper (FCS) bits as read
+  try { dump = new PcapDumpFile(wfile, { linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen }); } catch (e) {
+    return fail(`${wfile}: ${errnoText(e)}`);
+  }
+  let n = 0;
+  let off = 0;
+  const streamed = bytes.length === 24 && rfile !== "-";
+  if (info.format === "pcap" && info.byteOrder === "le" && info.tsPrecision === "us" && info.versionMajor === 2 &&
+    info.versionMinor === 4) {
+    const snap = Math.min(info.snaplen, maxSnaplenForLinktype(info.linktype));
+    const fd = streamed ? openSync(rfile, "r") : -1;
+    const b = streamed ? new Uint8Array(STREAM_CHUNK) : bytes;
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    // b[0, have) holds the file's bytes from `base` on; `at` is the next record's place in b
+    let base = streamed ? 24 : 0, have = streamed ? 0 : b.length, at = streamed ? 0 : 24;
+    for (;;) {
+      if (streamed) {
+        // keep the unfinished record, fill the rest
+        b.copyWithin(0, at, have);
+        base += at; have -= at; at = 0;
+        const got = readSync(fd, b, have, b.length - have, base + have);
+        if (got === 0) break;
+        have += got;
+      }
+      let runStart = at, runEnd = at;
+      while (n < count && at + 16 <= have) {
+        const caplen = v.getUint32(at + 8, true);
+        const rec = at + 16;
+        if (caplen > snap || caplen + 16 > b.length) { off = base + at; break; }
+        if (rec + caplen > have) break;
+        if (run === null || run(b, v.getUint32(at + 12, true), rec, rec + caplen) !== 0) {
+          n++;
+          if (at !== runEnd) {
+            dump.bytes(b, runStart, runEnd);
+            runStart = at;
+          }
+          runEnd = rec + caplen;
+        }
+        at = rec + caplen;
+      }
+      dump.bytes(b, runStart, runEnd);
+      if (off !== 0 || n >= count || !streamed) break;
+    }
+    if (fd >= 0) closeSync(fd);
+    // bytes left that are not a whole record: the reader reports them
+    if (off === 0 && at < have) off = base + at;
+  } else off = -1;
+  let status = 0;
+  if (n < count && off !== 0) {
+    try {
+      const rest = streamed ? openCapture(readFileSync(rfile)) : cap;
+      for (const p of rest.packets()) {
+        if (p.offset < off) continue;
+        if (run !== null && run(p.data, p.len) === 0) continue;
+        n++;
+        dump.record(p.ts.sec, Math.trunc(p.ts.nsec / 1000), p.data, 0, p.data.length, p.len);
+        if (n >= count) break;
+      }
+    } catch (e) {
+      if (!(e instanceof CaptureError)) throw e;
+      io.stderr(e.tcpdumpText() + "\n");
+      status = 1;
+    }
+  }
+  dump.close();
   if (countOnly) io.stdout(`${n} packet${n === 1 ? "" : "s"}\n`);
   return status;
 }

@@ -28,6 +28,7 @@ export function arpPrint(ctx: Ctx, off: number, length: number): void {
   // tcpdump checks that the fixed header and the target protocol address were captured before printing anything
   if (caplen < 8) { ctx.out += " [|arp]"; return; }
   const hrd = ctx.u16(off);
+  if (hrd === 19) { atmArpPrint(ctx, off); return; }
   const pro = ctx.u16(off + 2);
   const hln = ctx.u8(off + 4);
   const pln = ctx.u8(off + 5);
@@ -62,3 +63,19 @@ export function arpPrint(ctx: Ctx, off: number, length: number): void {
   ctx.out += `, length ${length}`;
 }
 void hex2;
+
+/**
+ * ATM ARP (RFC 2225): a 12-byte header with type/length bytes per address. tcpdump prints nothing but " [|arp]" unless
+ * the header and the target protocol address were captured; complete ones get the header summary (the addresses'
+ * ATM formats are not decoded by bpfkit yet).
+ */
+function atmArpPrint(ctx: Ctx, off: number): void {
+  if (ctx.avail(off) < 12) { ctx.out += " [|arp]"; return; }
+  const b = (i: number): number => ctx.b[off + i]!;
+  const spln = b(6), tpln = b(11);
+  const tpa = off + 12 + (b(4) & 0x3f) + (b(5) & 0x3f) + spln + (b(9) & 0x3f) + (b(10) & 0x3f);
+  if (tpa + tpln > ctx.end) { ctx.out += " [|arp]"; return; }
+  if (!ctx.o.eflag) ctx.out += "ARP, ";
+  const pro = ctx.u16(off + 2);
+  ctx.out += `ATM, ${pro === 0x0800 ? "IPv4" : `Unknown Protocol (0x${pro.toString(16).padStart(4, "0")})`} (len ${spln}/${tpln})`;
+}

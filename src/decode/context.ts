@@ -128,6 +128,14 @@ export function formatIp6(b: Uint8Array, off: number): string {
   return s;
 }
 
+/** A byte of text as tcpdump's fn_print_char shows it ("M-" for the high bit, "^" for control characters). */
+export function printChar(c: number): string {
+  let s = "";
+  if (c >= 0x80) { s = "M-"; c &= 0x7f; }
+  if (c < 0x20 || c === 0x7f) return s + "^" + String.fromCharCode(c ^ 0x40);
+  return s + String.fromCharCode(c);
+}
+
 /** tcpdump's tok2str: the name for a value, else the fallback with %u/%x filled in. */
 export function tok(table: ReadonlyMap<number, string>, v: number, fallback: string): string {
   const s = table.get(v);

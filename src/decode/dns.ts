@@ -1,7 +1,7 @@
 // DNS (RFC 1035) and mDNS: the header summary, questions, answers (and the other sections under -vv), as tcpdump's
 // domain printer shows them.
 
-import { type Ctx, TRUNCATED, formatIp6, hex2 } from "./context.ts";
+import { printChar, type Ctx, TRUNCATED, formatIp6, hex2 } from "./context.ts";
 
 export const DNS_TYPES: ReadonlyMap<number, string> = new Map([
   [1, "A"], [2, "NS"], [3, "MD"], [4, "MF"], [5, "CNAME"], [6, "SOA"], [7, "MB"], [8, "MG"], [9, "MR"], [10, "NULL"],
@@ -25,13 +25,7 @@ const RCODES = ["", " FormErr", " ServFail", " NXDomain", " NotImp", " Refused",
 const typeName = (t: number): string => DNS_TYPES.get(t) ?? `Type${t}`;
 const className = (c: number): string => CLASSES.get(c) ?? `(Class ${c})`;
 
-/** A character of a label as tcpdump's fn_print_char shows it. */
-function labelChar(c: number): string {
-  let s = "";
-  if (c >= 0x80) { s = "M-"; c &= 0x7f; }
-  if (c < 0x20 || c === 0x7f) return s + "^" + String.fromCharCode(c ^ 0x40);
-  return s + String.fromCharCode(c);
-}
+const labelChar = printChar;
 
 const NUL = -1;
 const MAXCDNAME = 255;
@@ -98,7 +92,7 @@ function blabelPrint(ctx: Ctx, cp: number): number {
 }
 
 /** Prints a (possibly compressed) name; returns the offset after it in the record, or NUL. */
-function fqdnPrint(ctx: Ctx, cp: number, msg: number): number {
+export function fqdnPrint(ctx: Ctx, cp: number, msg: number): number {
   let l = labelLen(ctx, cp);
   if (l === NUL) return NUL;
   let maxOffset = cp - msg;

@@ -4,11 +4,11 @@ import { hex2 } from "./context.ts";
 
 const isGraph = (c: number): boolean => c > 0x20 && c < 0x7f;
 
-/** -x: "\n\t0x0000:  4500 0054 ..." sixteen bytes a line. */
-export function hexLines(b: Uint8Array, start: number, end: number): string {
+/** -x: "\n\t0x0000:  4500 0054 ..." sixteen bytes a line (`indent` replaces "\n\t", as in hex_print). */
+export function hexLines(b: Uint8Array, start: number, end: number, indent = "\n\t"): string {
   let s = "";
   for (let off = start; off < end; off += 16) {
-    s += "\n\t0x" + (off - start).toString(16).padStart(4, "0") + ": ";
+    s += indent + "0x" + (off - start).toString(16).padStart(4, "0") + ": ";
     const stop = Math.min(end, off + 16);
     for (let i = off; i < stop; i += 2) {
       s += i + 1 < stop ? " " + hex2(b[i]!) + hex2(b[i + 1]!) : " " + hex2(b[i]!);

@@ -3,6 +3,7 @@
 import { type Ctx } from "./context.ts";
 import { type IpInfo, shouldBe, inCksum, ipPrint } from "./ip.ts";
 import { tcpPort, udpPort } from "./names.ts";
+import { hexLines } from "./hexdump.ts";
 
 const TYPES: ReadonlyMap<number, string> = new Map([
   [0, "echo reply"], [4, "source quench"], [8, "echo request"], [10, "router solicitation"], [13, "time stamp request"],
@@ -93,5 +94,44 @@ export function icmpPrint(ctx: Ctx, off: number, plen: number, ip: IpInfo): void
     if (q + qlen < ctx.end) ctx.end = q + qlen;
     ipPrint(ctx, q, qlen);
     ctx.end = saveEnd;
+  }
+  ctx.proto = "icmp";
+  if (ctx.o.vflag > 0 && plen > 136 && (type === 3 || type === 11 || type === 12)) multipartPrint(ctx, off, plen);
+}
+
+const EXT_OBJECTS: ReadonlyMap<number, string> = new Map([[1, "MPLS Stack Entry"], [2, "Interface Identification"]]);
+
+/** RFC 4884 extensions after the quoted packet (128 bytes in): the header, then each object (MPLS label stacks decoded). */
+function multipartPrint(ctx: Ctx, off: number, plen: number): void {
+  ctx.need(off, 141);
+  const ext = off + 136;
+  const extLen = plen - 136;
+  // without a length field, an extension is assumed only where its checksum holds
+  if (ctx.u8(off + 5) === 0 && ctx.avail(ext) >= extLen && inCksum(ctx.b, ext, extLen) !== 0) return;
+  const version = ctx.u8(ext) >> 4;
+  ctx.out += `\n\tICMP Multi-Part extension v${version}`;
+  if (version !== 2) { ctx.out += " packet not supported"; return; }
+  let hlen = extLen;
+  if (ctx.avail(ext) >= hlen) {
+    ctx.out += `, checksum 0x${ctx.u16(ext + 2).toString(16).padStart(4, "0")} (${inCksum(ctx.b, ext, hlen) !== 0 ? "in" : ""}correct), length ${hlen}`;
+  }
+  hlen -= 4;
+  let p = ext + 4;
+  while (hlen > 4) {
+    ctx.need(p, 4);
+    let olen = ctx.u16(p);
+    const cls = ctx.u8(p + 2), ctype = ctx.u8(p + 3);
+    p += 4;
+    ctx.out += `\n\t  ${EXT_OBJECTS.get(cls) ?? "unknown"} Object (${cls}), Class-Type: ${ctype}, length ${olen}`;
+    hlen -= 4;
+    if (cls === 0 || olen < 4) return;
+    olen -= 4;
+    if (cls === 1 && ctype === 1) {
+      const raw = ctx.u32(p);
+      ctx.out += `\n\t    label ${raw >>> 12}, tc ${(raw >>> 9) & 7}${raw & 0x100 ? ", [S]" : ""}, ttl ${raw & 0xff}`;
+    } else ctx.out += hexLines(ctx.b, p, Math.min(p + olen, ctx.end), "\n\t    ");
+    if (hlen < olen) break;
+    hlen -= olen;
+    p += olen;
   }
 }

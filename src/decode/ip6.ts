@@ -1,7 +1,7 @@
 // IPv6 (RFC 8200): the fixed header (-v fields), extension headers (hop-by-hop, destination options, routing,
 // fragment), then the shared upper-layer demultiplexer.
 
-import { type Ctx } from "./context.ts";
+import { TRUNCATED, type Ctx } from "./context.ts";
 import { type IpInfo, ipDemux } from "./ip.ts";
 import { IP_PROTOS } from "./names.ts";
 
@@ -42,6 +42,7 @@ export function ip6Print(ctx: Ctx, off: number, length: number): void {
         const hl = (ctx.u8(cp + 1) + 1) * 8;
         ctx.need(cp, hl);
         ctx.out += nh === 0 ? "HBH " : "DSTOPT ";
+        if (nh === 0 || ctx.o.vflag > 0) optionsPrint(ctx, cp + 2, hl - 2, nh === 0 ? plen : -1);
         advance = hl;
         nh = ctx.u8(cp);
         break;
@@ -75,6 +76,89 @@ export function ip6Print(ctx: Ctx, off: number, length: number): void {
     first = false;
     ctx.proto = "ip6";
     if (cp >= ctx.end) return;
+  }
+}
+
+/**
+ * Hop-by-hop or destination options (with -v: "(rtalert: 0x0000) (padn) "); malformed ones end the line. `plen` is the
+ * header's payload length for hop-by-hop options (a Jumbo Payload is valid only when it is 0), -1 for destination options.
+ */
+function optionsPrint(ctx: Ctx, p: number, len: number, plen: number): void {
+  const v = ctx.o.vflag > 0;
+  let jumbo = false;
+  const trunc = (text: string): never => { ctx.out += text; throw TRUNCATED; };
+  for (let i = 0; i < len;) {
+    const type = ctx.u8(p + i);
+    let olen = 1;
+    if (type !== 0) {
+      if (i + 1 >= len) throw TRUNCATED;
+      olen = ctx.u8(p + i + 1) + 2;
+    }
+    if (i + olen > len) throw TRUNCATED;
+    const dlen = ctx.u8(p + i + (type === 0 ? 0 : 1));
+    switch (type) {
+      case 0: if (v) ctx.out += "(pad1)"; break;
+      case 1:
+        if (len - i < 2) trunc("(padn: trunc)");
+        if (v) ctx.out += "(padn)";
+        break;
+      case 5:
+        if (len - i < 4) trunc("(rtalert: trunc)");
+        if (dlen !== 2) trunc(`(rtalert: invalid len ${dlen})`);
+        if (v) ctx.out += `(rtalert: 0x${ctx.u16(p + i + 2).toString(16).padStart(4, "0")}) `;
+        break;
+      case 0xc2: {
+        if (len - i < 6) trunc("(jumbo: trunc)");
+        if (dlen !== 4) trunc(`(jumbo: invalid len ${dlen})`);
+        const jl = ctx.u32(p + i + 2);
+        let why = "";
+        if (jumbo) why = " - already seen";
+        else {
+          jumbo = true;
+          if (plen < 0) why = " - not a hop-by-hop option";
+          else if (plen !== 0) why = " - payload len != 0";
+          else if (jl < 65536) why = " - < 65536";
+        }
+        if (v) ctx.out += `(jumbo: ${jl}${why}) `;
+        break;
+      }
+      case 0xc9:
+        if (len - i < 18) trunc("(homeaddr: trunc)");
+        if (dlen < 16) trunc(`(homeaddr: invalid len ${dlen})`);
+        if (v) {
+          ctx.out += `(homeaddr: ${ctx.ip6(p + i + 2)}`;
+          if (dlen > 16) subOptions(ctx, p + i + 18, olen - 18);
+          ctx.out += ")";
+        }
+        break;
+      default:
+        if (len - i < 2) trunc(`(type ${type}: trunc)`);
+        if (v) ctx.out += `(opt_type 0x${type.toString(16).padStart(2, "0")}: len=${dlen})`;
+    }
+    i += olen;
+  }
+  if (v) ctx.out += " ";
+}
+
+/** The sub-options of a Home Address option. */
+function subOptions(ctx: Ctx, p: number, len: number): void {
+  for (let i = 0; i < len;) {
+    const type = ctx.u8(p + i);
+    let olen = 1;
+    if (type !== 0) {
+      if (i + 1 >= len) throw TRUNCATED;
+      olen = ctx.u8(p + i + 1) + 2;
+    }
+    if (i + olen > len) throw TRUNCATED;
+    if (type === 0) ctx.out += ", pad1";
+    else if (type === 1) {
+      if (len - i < 2) { ctx.out += ", padn: trunc"; throw TRUNCATED; }
+      ctx.out += ", padn";
+    } else {
+      if (len - i < 2) { ctx.out += `, sopt_type ${type}: trunc)`; throw TRUNCATED; }
+      ctx.out += `, sopt_type 0x${type.toString(16).padStart(2, "0")}: len=${ctx.u8(p + i + 1)}`;
+    }
+    i += olen;
   }
 }
 

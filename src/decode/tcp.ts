@@ -1,7 +1,7 @@
 // TCP: ports, flags, sequence numbers relative to the conversation's first ones (tcpdump's tcp_seq_hash) unless -S,
 // window, urgent pointer, options, and the payload printers tcpdump picks by port.
 
-import { type Ctx, hex2 } from "./context.ts";
+import { type Ctx, hex2, printChar } from "./context.ts";
 import { type IpInfo, shouldBe, inCksum, pseudoSum } from "./ip.ts";
 import { tcpPort } from "./names.ts";
 import { dnsPrint } from "./dns.ts";
@@ -191,7 +191,17 @@ export function tcpPrint(ctx: Ctx, off: number, length: number, ip: IpInfo): voi
   ctx.out += `, length ${length}`;
   if (length <= 0) return;
   const data = off + hlen;
-  if ((flags & 0x04) && ctx.o.vflag > 0) return; // RST data (-v) not decoded here
+  if ((flags & 0x04) && ctx.o.vflag > 0) {
+    // RFC 1122: a reset may carry text saying why; the first 30 bytes ("!" when not all were captured)
+    ctx.out += ctx.avail(data) >= length ? " [RST" : " [!RST";
+    let n = length;
+    if (n > 30) { n = 30; ctx.out += "+"; }
+    ctx.out += " ";
+    const stop = Math.min(data + n, ctx.end);
+    for (let i = data; i < stop; i++) ctx.out += printChar(ctx.b[i]!);
+    ctx.out += "]";
+    return;
+  }
   const port = (n: number): boolean => sport === n || dport === n;
   if (port(23) || port(25) || port(43) || port(1723) || port(6379) || port(10288) || port(6633) || port(6653) || port(21)) return;
   if (port(179)) { if (ctx.o.vflag === 0) ctx.out += ": BGP"; return; }

@@ -1,12 +1,12 @@
 // Live capture for `bpfkit tcpdump -i` (Node edge): an AF_PACKET socket with the compiled filter attached in the
 // kernel, packets printed (or written with -w) as they arrive, and tcpdump's closing counts from the kernel's
 // PACKET_STATISTICS. Without Linux, root or koffi it says live capture needs the kernel.
-import { readFileSync, openSync, writeSync, closeSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import type { PrintOptions } from "../decode/index.ts";
 import { PacketPrinter } from "../decode/index.ts";
 import { compileFilter } from "../filter/index.ts";
 import { encodeCbpf } from "../isa/cbpf/insn.ts";
-import { PcapWriter } from "../capture/index.ts";
+import { PcapDumpFile } from "./pcap-dump.ts";
 
 export interface LiveOptions {
   readonly device: string | undefined;
@@ -54,14 +54,21 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
   if (why !== undefined) return o.onError(`live capture needs the kernel: ${why}`);
   const device = o.device ?? defaultDevice();
   if (device === undefined) return o.onError("no interfaces available for capture");
-  if (device === "any") return o.onError("any: live capture on every interface (LINUX_SLL2) is not supported by bpfkit yet");
+  const header = `Data link types for ${device} (use option -y to set):\n`;
+  if (device === "any") {
+    if (o.listLinkTypes) { o.stderr(`${header}  LINUX_SLL (Linux cooked v1)\n  LINUX_SLL2 (Linux cooked v2)\n`); return 0; }
+    return o.onError("any: live capture on every interface (LINUX_SLL2) is not supported by bpfkit yet");
+  }
   const ifindex = ifindexOf(device);
   if (ifindex === null) return o.onError(`${device}: No such device exists\n(No such device exists)`);
   if (process.getuid?.() !== 0) {
     return o.onError(`${device}: You don't have permission to perform this capture on that device\n(socket: Operation not permitted)`);
   }
+  const sysfs = (f: string): string => { try { return readFileSync(`/sys/class/net/${device}/${f}`, "latin1").trim(); } catch { return ""; } };
+  if ((Number(sysfs("flags")) & 1) === 0) return o.onError(`${device}: That device is not up`);
   if (o.listLinkTypes) {
-    o.stdout(`Data link types for ${device} (use option -y to set):\n  EN10MB (Ethernet)\n  DOCSIS (DOCSIS) (printing not supported)\n`);
+    // on stderr, as tcpdump prints it; libpcap offers DOCSIS beside Ethernet on Ethernet devices; loopback is Ethernet alone
+    o.stderr(header + (sysfs("type") === "1" ? "  EN10MB (Ethernet)\n  DOCSIS (DOCSIS) (printing not supported)\n" : "  EN10MB (Ethernet)\n"));
     return 0;
   }
   // The filter in the kernel: compiled for the interface's link type (Ethernet, as Linux presents lo and veth).
@@ -73,13 +80,7 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
   else o.stderr("tcpdump: ");
   o.stderr(`listening on ${device}, link-type EN10MB (Ethernet), snapshot length ${o.snaplen} bytes\n`);
   const printer = o.write === undefined && !o.countOnly ? new PacketPrinter(1, o.print, { hosts: o.hosts }) : null;
-  let fd = -1;
-  let writer: PcapWriter | null = null;
-  if (o.write !== undefined) {
-    fd = openSync(o.write, "w");
-    writer = new PcapWriter({ linktype: 1, snaplen: o.snaplen });
-    writeSync(fd, writer.header());
-  }
+  const dump = o.write !== undefined ? new PcapDumpFile(o.write, { linktype: 1, snaplen: o.snaplen }) : null;
   let captured = 0;
   let received = 0;
   let drops = 0;
@@ -109,14 +110,17 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
         const ts = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 + Number(process.hrtime.bigint() % 1000n) * 1000 };
         captured++;
         if (printer !== null) o.stdout(printer.print({ ts, len: p.len, data: p.data }));
-        if (writer !== null) writeSync(fd, writer.record({ ts: { sec: ts.sec, nsec: Math.floor(ts.nsec / 1000) * 1000 }, data: p.data, len: p.len }));
+        if (dump !== null) {
+          dump.record(ts.sec, Math.floor(ts.nsec / 1000), p.data, 0, p.data.length, p.len);
+          if (o.perPacket) dump.flush();
+        }
         if (captured >= o.count) { finish(); break; }
       }
     });
   });
   stats();
   sock.close();
-  if (fd >= 0) closeSync(fd);
+  dump?.close();
   o.stderr(`${captured} packet${plural(captured)} captured\n${received} packet${plural(received)} received by filter\n` +
     `${drops} packet${plural(drops)} dropped by kernel\n`);
   return 0;

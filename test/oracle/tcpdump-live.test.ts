@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCapture } from "../../src/capture/index.ts";
@@ -84,5 +84,25 @@ test("live capture on a veth pair: same lines, same -w packets, filter in the ke
     spawnSync("ip", ["link", "del", near]);
     spawnSync("ip", ["netns", "del", ns]);
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("tcpdump -L -i IF: the link types tcpdump lists (loopback, Ethernet, any, a device that is down)", (t) => {
+  const reason = why();
+  if (reason !== null) { console.log(`SKIP: tcpdump -L: ${reason}`); t.skip(reason); return; }
+  const dev = (type: string, up: boolean): string | undefined => {
+    for (const n of readdirSync("/sys/class/net")) {
+      const flags = Number(readFileSync(`/sys/class/net/${n}/flags`, "latin1"));
+      if (readFileSync(`/sys/class/net/${n}/type`, "latin1").trim() === type && ((flags & 1) === 1) === up) return n;
+    }
+    return undefined;
+  };
+  for (const name of ["lo", "any", dev("1", true), dev("1", false)]) {
+    if (name === undefined) continue;
+    const want = spawnSync("tcpdump", ["-L", "-i", name], { encoding: "utf8" });
+    const got = spawnSync(process.execPath, [BIN, "-L", "-i", name], { encoding: "utf8" });
+    assert.equal(got.stdout, want.stdout, `stdout of -L -i ${name}`);
+    assert.equal(got.stderr, want.stderr, `stderr of -L -i ${name}`);
+    assert.equal(got.status, want.status, `status of -L -i ${name}`);
   }
 });
