@@ -9,7 +9,7 @@ import { compileScript, VmTrace } from "../trace/index.ts";
 import { deterministicEnv } from "../helpers/env.ts";
 import { bpftraceConfig, vmTraceSource, replayTrace } from "./bpftrace-source.ts";
 import { Exporter } from "./exporter.ts";
-import { sysEnterRecord, type ReplayEvent } from "./replay.ts";
+import { sysEnterRecord, type ReplayEvent } from "../runtime/attach/replay.ts";
 import type { DecoderEnv } from "./decoders.ts";
 
 const fx = JSON.parse(readFileSync(new URL("../../test/fixtures/trace/vm-replay.json", import.meta.url), "utf8")) as { formats: Record<string, string> };

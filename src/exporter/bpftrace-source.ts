@@ -12,7 +12,7 @@ import type { VmTrace } from "../trace/vm-backend.ts";
 import type { CounterConfig, DecoderConfig, ExporterConfig, HistogramConfig, LabelConfig } from "./config.ts";
 import type { MapRows } from "./collect.ts";
 import type { MetricSource, ProgramStatus, SourceMap } from "./source.ts";
-import { replay, type ReplayEvent } from "./replay.ts";
+import { replay, type ReplayEvent } from "../runtime/attach/replay.ts";
 
 const uint = { name: "uint", allowUnknown: false } as const;
 const string = { name: "string", allowUnknown: false } as const;

@@ -76,9 +76,13 @@ export function histogramKeys(h: HistogramConfig): { keys: number[]; sumKey: num
 
 const CACHE_SLACK = 4096;
 
+/** A key's labels and the id equal label sets share (their values joined), cached per key across scrapes. */
+interface Decoded { readonly labels: string[]; readonly id: string }
+
 /** Decodes one metric's map rows; holds the per-key label cache across scrapes. */
 export class MetricCollector {
-  private cache = new Map<string, string[] | typeof SKIP>();
+  /** per raw key (its bytes as a string): the decoded labels and their series id, computed once */
+  private cache = new Map<string, Decoded | typeof SKIP>();
   private readonly hist: ReturnType<typeof histogramKeys> | undefined;
   private keyBuf: Uint8Array;
 
@@ -89,10 +93,11 @@ export class MetricCollector {
     this.keyBuf = new Uint8Array(Math.max(decoder.keySize, 2));
   }
 
-  private labelsOf(key: Uint8Array, id: string): string[] | typeof SKIP {
+  private labelsOf(key: Uint8Array, id: string): Decoded | typeof SKIP {
     let r = this.cache.get(id);
     if (r === undefined) {
-      r = this.decoder.decode(key);
+      const labels = this.decoder.decode(key);
+      r = labels === SKIP ? SKIP : { labels, id: labels.length === 1 ? labels[0]! : labels.join("\u0000") };
       this.cache.set(id, r);
     }
     return r;
@@ -133,9 +138,13 @@ export class MetricCollector {
           key[ks] = le ? c & 0xff : c >> 8;
           key[ks + 1] = le ? c >> 8 : c & 0xff;
         }
+        // the key's bytes two at a time as UTF-16 units: half the concatenations of one char a byte, still one string
+        // per key (keys of a collector have one length; an odd last byte is a unit of its own)
         let id = "";
-        for (let b = 0; b < key.length; b++) id += String.fromCharCode(key[b]!);
-        let labels: string[] | typeof SKIP;
+        const kl = key.length;
+        for (let b = 0; b + 1 < kl; b += 2) id += String.fromCharCode(key[b]! | (key[b + 1]! << 8));
+        if (kl & 1) id += String.fromCharCode(key[kl - 1]!);
+        let labels: Decoded | typeof SKIP;
         try {
           labels = this.labelsOf(key, id);
         } catch (e) {
@@ -148,7 +157,7 @@ export class MetricCollector {
         let v = 0;
         if (perCpuKey) v = u64At(vals, (i * rows.cpus + c) * rows.stride, le);
         else for (let cc = 0; cc < rows.cpus; cc++) v += u64At(vals, (i * rows.cpus + cc) * rows.stride, le);
-        add(sums, labels.length === 1 ? labels[0]! : labels.join("\u0000"), labels, v);
+        add(sums, labels.id, labels.labels, v);
       }
     }
     if (this.config.kind === "counter") {

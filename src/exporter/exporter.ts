@@ -118,10 +118,16 @@ function bpfStatsEnabled(): boolean {
   try { return readFileSync("/proc/sys/kernel/bpf_stats_enabled", "utf8").trim() === "1"; } catch { return false; }
 }
 
-/** Labels in name order, as Prometheus's Go client prints them. */
+/** label objects by the collector's cached label values (one array per key, kept across scrapes) */
+const labelObjects = new WeakMap<readonly string[], Record<string, string>>();
+
+/** Labels in name order, as Prometheus's Go client prints them; built once per cached label set. */
 function labelObject(names: readonly string[], values: readonly string[], order: readonly number[]): Record<string, string> {
-  const o: Record<string, string> = {};
+  let o = labelObjects.get(values);
+  if (o !== undefined) return o;
+  o = {};
   for (const i of order) o[names[i]!] = values[i]!;
+  labelObjects.set(values, o);
   return o;
 }
 
@@ -240,20 +246,31 @@ export class Exporter {
   }
 
   /**
-   * A scrape in the format the Accept header asks for (OpenMetrics when it names application/openmetrics-text). Under
-   * a scrape storm a response is reused for as long as it took to make, so rendering takes at most about half the
-   * exporter's time and requests never pile up; at Prometheus's pace (one scrape a second or so) every one is fresh.
+   * A scrape in the format the Accept header asks for (OpenMetrics when it names application/openmetrics-text).
+   * Single-flight: requests that arrive while a collection runs share its result instead of starting their own, and
+   * under a scrape storm a finished response is reused for as long as it took to make (requests queued behind it on
+   * the event loop arrived during it), so collection takes at most about half the exporter's time and requests never
+   * pile up. At Prometheus's pace (one scrape a second or so) every scrape is fresh. ebpf_exporter's Go server
+   * collects once per request instead (each on its own goroutine); the series are the same, only concurrent scrapes
+   * may see one read of the maps rather than one each.
    */
-  async metricsText(accept = ""): Promise<{ contentType: string; body: string }> {
-    const om = /application\/openmetrics-text/.test(accept);
+  metricsText(accept = ""): Promise<{ contentType: string; body: string }> {
+    const om = /application\/openmetrics-text/.test(accept) ? 1 : 0;
     const reg = om ? this.openMetrics : this.prometheus;
-    const last = this.lastRender[om ? 1 : 0];
+    const inFlight = this.inFlight[om];
+    if (inFlight !== undefined) return inFlight;
+    const last = this.lastRender[om];
     const now = performance.now();
-    if (last !== undefined && now - last.at < last.took) return { contentType: reg.contentType, body: last.body };
-    const body = await this.render(om);
-    this.lastRender[om ? 1 : 0] = { at: performance.now(), took: performance.now() - now, body };
-    return { contentType: reg.contentType, body };
+    if (last !== undefined && now - last.at < last.took) return Promise.resolve({ contentType: reg.contentType, body: last.body });
+    const p = this.render(om === 1).then((body) => {
+      this.lastRender[om] = { at: performance.now(), took: performance.now() - now, body };
+      return { contentType: reg.contentType, body };
+    }).finally(() => { this.inFlight[om] = undefined; });
+    this.inFlight[om] = p;
+    return p;
   }
+
+  private readonly inFlight: (Promise<{ contentType: string; body: string }> | undefined)[] = [undefined, undefined];
 
   /** One fresh scrape rendered as Prometheus text (or OpenMetrics). */
   async render(openMetrics = false): Promise<string> {

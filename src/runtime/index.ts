@@ -41,3 +41,5 @@ export { testRun } from "./test-run.ts";
 export type { TestRunOptions, TestRunResult } from "./test-run.ts";
 export { PROGRAM_TYPES, PROG_TYPE_NAMES, PT_REGS_SIZE, SK_BUFF_FIELDS, SK_BUFF_SIZE, XDP_MD_FIELDS, XDP_MD_SIZE, fieldOf } from "./layouts.ts";
 export type { CtxField, ContextKind, ProgramTypeInfo } from "./layouts.ts";
+export { replay, parseReplay, sysEnterRecord } from "./attach/replay.ts";
+export type { ReplayEvent } from "./attach/replay.ts";

@@ -10,6 +10,8 @@ import { deterministicEnv } from "../helpers/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { System, hookOf, type ProgObject } from "../runtime/system.ts";
 import { fireHook } from "../runtime/attach/hook.ts";
+import { PERF_EVENT_DATA_SIZE } from "../runtime/attach/perf-event.ts";
+import { replay, type ReplayEvent } from "../runtime/attach/replay.ts";
 import { openPerfBuffer } from "../runtime/attach/output.ts";
 import type { CompiledScript } from "./script.ts";
 import { TraceSession } from "./session.ts";
@@ -25,6 +27,15 @@ export interface VmTraceOptions {
   readonly mode?: OutputMode;
   /** symbols, user names, files for the output (the VM has none of its own: addresses print in hex) */
   readonly resolver?: Resolver;
+  /** where output goes as it is produced (default: kept, returned by text() and finish()) */
+  readonly out?: (text: string) => void;
+}
+
+export interface VmRunOptions {
+  /** replayed tracepoint events (runtime/attach/replay.ts); the run ends after the last one */
+  readonly events?: Iterable<ReplayEvent>;
+  /** resolves when the run should stop (Ctrl-C) */
+  readonly stop?: Promise<void>;
 }
 
 export class VmTrace {
@@ -38,7 +49,7 @@ export class VmTrace {
     this.sys = new System({ nCpus: opts.cpus ?? 1, env: opts.env ?? deterministicEnv(), engine: opts.engine, space: opts.space, bootNs: () => 0n });
     const sys = this.sys;
     this.session = new TraceSession(sys, script, {
-      mode: opts.mode, out: (s) => { this.out += s; }, resolver: opts.resolver,
+      mode: opts.mode, out: opts.out ?? ((s) => { this.out += s; }), resolver: opts.resolver,
       perfBuffer: (fd, onRecord) => {
         const b = openPerfBuffer(sys, fd, 64);
         return { consume: () => { b.consume((d) => onRecord(d)); }, close() {} };
@@ -74,6 +85,52 @@ export class VmTrace {
     if (t === undefined) throw new Error(`probe ${this.script.programs[index]?.probe.name ?? index} has no attach point (BEGIN/END run with begin()/finish())`);
     fireHook(this.sys, hookOf(t), ctx, cpu);
     this.drain();
+  }
+
+  /** One timer tick of perf_event probe `index` (interval/profile/software) on `cpu`: only that program runs. */
+  tick(index: number, cpu = 0): void {
+    if (this.session.exited) return;
+    const t = this.session.targets[index];
+    if (t?.kind !== "perf_event") throw new Error(`probe ${this.script.programs[index]?.probe.name ?? index} is not a timer`);
+    const ctx = this.sys.space.alloc(PERF_EVENT_DATA_SIZE, { kind: "ctx", name: "bpf_perf_event_data", writable: false });
+    try {
+      this.sys.run(this.sys.object(this.session.progFds[index]!) as ProgObject, { ctx: ctx.start, ctxRegion: ctx, cpu });
+    } finally {
+      this.sys.space.release(ctx);
+    }
+    this.drain();
+  }
+
+  /**
+   * A whole run as `bpfkit trace` makes it on the VM, like the Linux one: BEGIN, then each replayed event (the run
+   * ends after the last) or, without events, interval/profile probes ticking in real time until exit() or `stop`;
+   * then END and the maps. Returns everything printed when no `out` was given.
+   */
+  async run(o: VmRunOptions = {}): Promise<string> {
+    this.begin();
+    if (o.events) {
+      for (const ev of o.events) {
+        if (this.session.exited) break;
+        replay(this.sys, [ev]);
+        this.drain();
+      }
+    } else if (!this.session.exited) {
+      const timers: ReturnType<typeof setInterval>[] = [];
+      await new Promise<void>((resolve) => {
+        const done = () => { for (const t of timers) clearInterval(t); resolve(); };
+        void o.stop?.then(done);
+        this.session.targets.forEach((t, i) => {
+          if (t?.kind !== "perf_event") return;
+          const ms = t.freqHz ? 1000 / t.freqHz : Number(t.period ?? 1000000) / 1e6;
+          const cpus = t.cpus ?? Array.from({ length: this.sys.nCpus }, (_, c) => c);
+          timers.push(setInterval(() => {
+            for (const c of cpus) if (c < this.sys.nCpus) this.tick(i, c);
+            if (this.session.exited) done();
+          }, Math.max(1, ms)));
+        });
+      });
+    }
+    return this.finish();
   }
 
   /** Reads the perf buffers and acts on the records (printf text, print/clear/zero, exit). */

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildOwnCorpus } from "../fixtures/c/build.ts";
 
@@ -384,7 +385,7 @@ function writeStream(): string {
   return lines.join("\n") + "\n";
 }
 
-test("Trace tab: an uploaded event stream runs to its end and prints what the same stream prints in Node", async (t) => {
+test("Trace tab: an uploaded event stream runs to its end and prints what the same stream prints in Node and under bpfkit trace --vm --replay", async (t) => {
   if (skipped(t)) return;
   const { TraceSession, parseEventStream } = await import("../../web/src/playground.ts");
   const script = "tracepoint:syscalls:sys_enter_write { @bytes = hist(args->count); @w[comm, pid] = count(); }\n" +
@@ -398,6 +399,13 @@ test("Trace tab: an uploaded event stream runs to its end and prints what the sa
   const want = s.takeOutput() + s.finish();
   assert.match(want, /@opens\[sh\]: 3\n/);
   assert.match(want, /@w\[w2, 4243\]: 12\n/);
+  // and what `bpfkit trace --vm --replay` prints for the same file
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-web-trace-"));
+  try {
+    writeFileSync(join(dir, "events.jsonl"), text);
+    const cli = spawnSync(process.execPath, [fileURLToPath(new URL("../../bin/bpfkit.mjs", import.meta.url)), "trace", "--vm", "--replay", join(dir, "events.jsonl"), "-e", script], { encoding: "utf8", timeout: 120_000 });
+    assert.equal(cli.stdout, want, cli.stderr);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
   await page.click("#tab-trace");
   await typeInto("#trace-editor", script);
   await page.setInputFiles("#trace-file", { name: "events.jsonl", mimeType: "application/jsonl", buffer: Buffer.from(text) });

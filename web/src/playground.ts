@@ -28,7 +28,7 @@ import type { CompiledScript, MapLayout, ProbeEnv, RawEntry } from "../../src/tr
 import { deterministicEnv } from "../../src/helpers/index.ts";
 import type { HelperEnv } from "../../src/helpers/env.ts";
 import { BUNDLED_FORMATS } from "../../src/runtime/attach/tracepoint-formats.ts";
-import { parseReplay, type ReplayEvent } from "../../src/exporter/replay.ts";
+import { parseReplay, type ReplayEvent } from "../../src/runtime/attach/replay.ts";
 
 /** An error placed in the editor: 0-based line and column when the core reported them. */
 export interface SourceError { readonly message: string; readonly line?: number; readonly column?: number }

@@ -1,10 +1,10 @@
-// Events replayed into bpfkit's VM, so the exporter can serve VM-run programs: each event names a tracepoint, the
-// task it happened in (comm, pid, cpu) and the tracepoint record's bytes; every program attached there runs over a
+// Events replayed into bpfkit's VM (the exporter's --vm.replay, `bpfkit trace --replay`, the web Trace tab): each
+// event names a tracepoint, the task it happened in (comm, pid, cpu) and the tracepoint record's bytes; every program attached there runs over a
 // read-only copy of the record, as the kernel runs tracepoint programs over the ring-buffer entry. The replay file
 // is JSON lines: {"tracepoint":"raw_syscalls/sys_enter","comm":"bash","pid":7,"cpu":0,"record":"<hex>","repeat":3}.
 // Pure.
-import { BpfError } from "../errors.ts";
-import { hookOf, type System } from "../runtime/index.ts";
+import { BpfError } from "../../errors.ts";
+import { hookOf, type System } from "../system.ts";
 
 export interface ReplayEvent {
   /** "category/name" */
