@@ -27,17 +27,22 @@ export interface FuzzReply {
   readonly heap: number;
 }
 
-const vmlinux = existsSync("/sys/kernel/btf/vmlinux") ? readFileSync("/sys/kernel/btf/vmlinux") : undefined;
-let kernelBtf: Btf | undefined;
-const targetBtf = (): Btf | undefined => (kernelBtf ??= vmlinux && btfFromFileBytes(vmlinux));
+// parsed before the worker says it is ready, so no input's budget pays for it
+const kernelBtf: Btf | undefined = existsSync("/sys/kernel/btf/vmlinux") ? btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux")) : undefined;
+const targetBtf = (): Btf | undefined => kernelBtf;
 
 const PADDING = /\n\t+(?:long|int|short|char): -?\d+;/g;
 
-function run(bytes: Uint8Array): Omit<FuzzReply, "id"> {
+function run(id: number, bytes: Uint8Array): Omit<FuzzReply, "id"> {
   const crashes: string[] = [];
   let ok = 0, output = 0, most: [string, number] = ["", 0];
-  let here = 0;
-  const sink = (s: string): void => { output += s.length; here += s.length; };
+  let here = 0, written = 0, reported = 0;
+  // progress for the watchdog: streaming output (padding included) is work, not a hang
+  const progress = (chars: number): void => {
+    written += chars;
+    if (written - reported >= 16 << 20) { reported = written; parentPort!.postMessage({ id, progress: written }); }
+  };
+  const sink = (s: string): void => { output += s.length; here += s.length; progress(s.length); };
   const heap0 = process.memoryUsage().heapUsed;
   const entry = (name: string, f: () => void): void => {
     const outerHere = here;
@@ -69,7 +74,7 @@ function run(bytes: Uint8Array): Omit<FuzzReply, "id"> {
     entry("btf dump raw", () => dumpBtfRaw(btf, sink));
     // libbpf prints one `long: 64;` per 64 bits of a member offset gap, so a member offset near 2^32 prints millions of
     // them (bpftool 7.1 the same, byte for byte: src/btf/btf.test.ts); streamed, they are output but no blow-up
-    entry("btf dump c", () => dumpBtfC(btf, (c) => sink(c.replace(PADDING, ""))));
+    entry("btf dump c", () => dumpBtfC(btf, (c) => { const kept = c.replace(PADDING, ""); sink(kept); progress(c.length - kept.length); }));
     entry("btf dump -j", () => sink(dumpBtfJson(btf, false)));
   });
   // openObject: CO-RE against the kernel's BTF, maps created, programs verified and loaded into the VM
@@ -81,6 +86,6 @@ function run(bytes: Uint8Array): Omit<FuzzReply, "id"> {
 }
 
 parentPort!.on("message", (m: { id: number; bytes: Uint8Array }) => {
-  parentPort!.postMessage({ id: m.id, ...run(m.bytes) } satisfies FuzzReply);
+  parentPort!.postMessage({ id: m.id, ...run(m.id, m.bytes) } satisfies FuzzReply);
 });
 parentPort!.postMessage({ ready: true });

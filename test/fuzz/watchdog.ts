@@ -1,5 +1,6 @@
 // A worker thread with a watchdog, for the fuzzers: each input is sent to the worker, which answers with what
-// happened; an input that takes longer than the budget is a hang (the worker is stopped and a fresh one started), a
+// happened; an input that runs for the budget without progress (the worker may post `{ id, progress }` while it
+// streams output, which restarts the budget) is a hang (the worker is stopped and a fresh one started), a
 // worker that dies (out of memory under its heap limit) is a blow-up. Timing is measured, never asserted.
 import { Worker } from "node:worker_threads";
 import { extname } from "node:path";
@@ -27,7 +28,7 @@ export class Watched<R> {
     return w;
   }
 
-  /** Runs one input; `budgetMs` is the watchdog's limit. */
+  /** Runs one input; `budgetMs` is the watchdog's limit without progress. */
   async run(message: Record<string, unknown>, budgetMs: number, transfer: ArrayBuffer[] = []): Promise<Outcome<R>> {
     const w = (this.worker ??= await this.start());
     const id = this.nextId++;
@@ -41,7 +42,11 @@ export class Watched<R> {
         if (restart) { this.worker = undefined; void w.terminate(); }
         resolve(o);
       };
-      const onMessage = (m: { id: number } & R): void => { if (m.id === id) done({ kind: "reply", reply: m, ms: performance.now() - t0 }, false); };
+      const onMessage = (m: { id: number; progress?: number } & R): void => {
+        if (m.id !== id) return;
+        if (m.progress !== undefined) { timer.refresh(); return; }
+        done({ kind: "reply", reply: m, ms: performance.now() - t0 }, false);
+      };
       const onError = (e: Error): void => done({ kind: "died", error: `${(e as { code?: string }).code ?? ""} ${e.message}` }, true);
       const onExit = (code: number): void => done({ kind: "died", error: `worker exited with ${code}` }, true);
       const timer = setTimeout(() => done({ kind: "hang", ms: performance.now() - t0 }, true), budgetMs);
