@@ -278,3 +278,15 @@ test("struct padding wraps in C ints as bpftool's: a 512 MiB struct prints 4112 
   assert.equal(out.split("\n").length - 1, 4112); // bpftool 7.1 btf dump file … format c: 4112 lines, same text
   assert.match(out, /\tint z;\n};/);
 });
+
+test("padding after a member whose offset wraps negative rounds as C ints do (found by the ELF/BTF fuzzer)", () => {
+  const I = BtfBuilder.info;
+  const b = new BtfBuilder();
+  const i = b.type(b.str("int"), I(1), 4, (1 << 24) | 32);
+  // bit offset 0xfffff000 is -4096 as libbpf's int: the tail padding runs from -4064 up to 64; C's roundup truncates
+  // toward zero (-3968), so 63 longs follow, one fewer than rounding toward +infinity would print
+  b.type(b.str("s"), I(4, 1), 8, b.str("a"), i, 0xfffff000);
+  let out = "";
+  dumpBtfC(parseBtf(b.build()), (c) => { out += c; });
+  assert.equal(out.split("\tlong: 64;\n").length - 1, 63); // bpftool 7.1: 63
+});

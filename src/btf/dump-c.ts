@@ -18,7 +18,8 @@ const NOT_ORDERED = 0, ORDERING = 1, ORDERED = 2;
 const NOT_EMITTED = 0, EMITTING = 1, EMITTED = 2;
 const TABS = "\t\t\t\t\t\t\t\t\t\t\t\t\t";
 const pfx = (lvl: number): string => (lvl >= TABS.length ? TABS : TABS.slice(0, lvl));
-const roundup = (x: number, y: number): number => Math.ceil(x / y) * y;
+/** libbpf's roundup() on C ints: the sum wraps and the division truncates toward zero (matters for wrapped offsets). */
+const roundup = (x: number, y: number): number => Math.imul(((x + y - 1) | 0) / y | 0, y);
 
 // GCC's Arm SIMD typedef targets, aliased to standard types (libbpf's missing_base_types)
 const MISSING_BASE_TYPES: ReadonlyMap<string, string> = new Map([
@@ -298,15 +299,15 @@ export class BtfCDumper {
       // an explicit `type: 0` is needed when the compiler would not align to newOff by itself
       if (inBitfield || (newOff === nextOff && roundup(curOff, nextAlign * 8) !== newOff) ||
           (newOff !== nextOff && nextOff - newOff <= newOff - curOff)) {
-        this.out(`\n${pfx(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
+        this.out(`\n${pfx(lvl)}${padType}: ${inBitfield ? (newOff - curOff) | 0 : 0};`);
       }
       curOff = newOff;
     }
     while (curOff !== nextOff) {
-      const bits = Math.min(nextOff - curOff, padBits);
+      const bits = Math.min((nextOff - curOff) | 0, padBits);
       if (bits === padBits) {
         this.out(`\n${pfx(lvl)}${padType}: ${padBits};`);
-        curOff += bits;
+        curOff = (curOff + bits) | 0;
         continue;
       }
       for (let i = pads.length - 1; i >= 0; i--) {
@@ -314,7 +315,7 @@ export class BtfCDumper {
         padBits = pads[i]![1];
         if (padBits < bits) continue;
         this.out(`\n${pfx(lvl)}${padType}: ${bits};`);
-        curOff += bits;
+        curOff = (curOff + bits) | 0;
         break;
       }
     }
