@@ -4,6 +4,7 @@
 import type { Compiled, MapLayout, RecordLayout } from "./codegen.ts";
 import { EV } from "./codegen.ts";
 import { formatPrintf } from "./printf.ts";
+import { formatIp6 } from "../decode/context.ts";
 import { formatBpftraceHist } from "./hist-format.ts";
 import { type TType, isTextual } from "./types.ts";
 import { JOIN_ARGS, JOIN_ARGSIZE } from "./codegen.ts";
@@ -53,26 +54,7 @@ function inetText(b: Uint8Array, off: number): string {
   const a = b.subarray(off + 8, off + 24);
   if (af === 2) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
   if (af !== 10) return "";
-  // inet_ntop(AF_INET6): the longest run (>= 2) of zero groups as "::", IPv4-mapped/compatible tails dotted
-  const g = Array.from({ length: 8 }, (_, i) => (a[2 * i]! << 8) | a[2 * i + 1]!);
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  const v4 = best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff));
-  if (v4) return `::${bestLen === 5 ? "ffff:" : ""}${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
-  let s = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === best) { s += "::"; i += bestLen - 1; continue; }
-    if (s && !s.endsWith(":")) s += ":";
-    s += g[i]!.toString(16);
-  }
-  return s;
+  return formatIp6(a, 0); // inet_ntop(AF_INET6), as tcpdump's printers also need it
 }
 
 /** hex_format_buffer: printable bytes as themselves, the rest as \xNN */

@@ -147,26 +147,13 @@ export class Vm {
     setReg(L, H, 4, opts.r4); setReg(L, H, 5, opts.r5);
     L[10] = this.stackRegions[0]!.start + MAX_BPF_STACK;
     const budget = opts.budget ?? this.defaultBudget;
-    this.budget = budget;
-    this.depth = 0;
-    this.tailCalls = 0;
-    this.packet = opts.packet;
-    this.ctxRegion = opts.ctxRegion;
-    this.ctxWritable = opts.ctxWritable;
-    const call = this.call;
-    call.ctx = opts.ctx ?? 0;
-    call.packet = opts.packet;
-    call.cpu = opts.cpu ?? this.defaultCpu;
+    this.enter(budget, 0, opts);
     this.exec(prog, 0, 0);
     return new RunResult(L[0]! >>> 0, H[0]! >>> 0, budget - this.budget);
   }
 
-  /**
-   * Runs `prog` from `pc` with the registers already in `lo`/`hi`, in call frame `depth`, with `budget` instructions
-   * left: until the frame exits, a fault, or the budget runs out. The JIT hands the rest of a block over this way when
-   * its budget runs out inside the block, so whichever comes first, a fault or the exhaustion, is reported as here.
-   */
-  resume(prog: LoadedProgram, pc: number, depth: number, budget: number, opts: RunOptions = {}): RunResult {
+  /** The per-run state run() and resume() both start from. */
+  private enter(budget: number, depth: number, opts: RunOptions): void {
     this.budget = budget;
     this.depth = depth;
     this.tailCalls = 0;
@@ -177,6 +164,15 @@ export class Vm {
     call.ctx = opts.ctx ?? 0;
     call.packet = opts.packet;
     call.cpu = opts.cpu ?? this.defaultCpu;
+  }
+
+  /**
+   * Runs `prog` from `pc` with the registers already in `lo`/`hi`, in call frame `depth`, with `budget` instructions
+   * left: until the frame exits, a fault, or the budget runs out. The JIT hands the rest of a block over this way when
+   * its budget runs out inside the block, so whichever comes first, a fault or the exhaustion, is reported as here.
+   */
+  resume(prog: LoadedProgram, pc: number, depth: number, budget: number, opts: RunOptions = {}): RunResult {
+    this.enter(budget, depth, opts);
     this.exec(prog, pc, depth);
     return new RunResult(this.lo[0]! >>> 0, this.hi[0]! >>> 0, budget - this.budget);
   }
