@@ -75,3 +75,14 @@ test("bpfkit trace as a command: --replay implies the VM; a bad replay line is a
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("bpfkit trace --vm -l lists the VM's attach points: the tracepoints it has formats for, filtered like bpftrace's -l", async () => {
+  const { BUNDLED_FORMATS } = await import("../runtime/attach/tracepoint-formats.ts");
+  const sched = Object.keys(BUNDLED_FORMATS).filter((t) => t.startsWith("sched:")).map((t) => `tracepoint:${t}`).sort();
+  const r = await capture(["--vm", "-l", "tracepoint:sched:*"]);
+  assert.equal(r.code, 0);
+  assert.equal(r.out, sched.join("\n") + "\n");
+  const word = await capture(["--vm", "-l", "block_rq"]);
+  assert.equal(word.out, "tracepoint:block:block_rq_complete\ntracepoint:block:block_rq_issue\n");
+  assert.equal((await capture(["--vm", "-l", "tracepoint:nosuch:*"])).out, "");
+});

@@ -55,9 +55,16 @@ export default async function trace(args: string[]): Promise<number> {
   const { nativeUnavailable } = await import("../kernel/libc.ts");
   if (list) {
     if (program !== undefined) listPattern = program;
+    if (replayFile !== undefined) vm = true;
+    if (!vm) {
+      const why = nativeUnavailable() ?? (process.getuid?.() === 0 ? undefined : "not running as root");
+      if (why) { console.error(`bpfkit trace: bpf() is unusable here (${why.replace(/\.$/, "")}); listing bpfkit's VM probes`); vm = true; }
+    }
     const { listProbes } = await import("../kernel/trace.ts");
+    // the VM lists its own attach points: the tracepoints it has formats for (usdt:node:CHANNEL is any channel name)
+    const env = vm ? (await import("../node/trace-vm.ts")).vmProbeEnv() : undefined;
     let found: string[];
-    try { found = listProbes(listPattern); } catch (e) { console.error((e as Error).message); return 1; }
+    try { found = listProbes(listPattern, env); } catch (e) { console.error((e as Error).message); return 1; }
     for (const p of found) console.log(p);
     return 0;
   }

@@ -225,13 +225,19 @@ function strftime(fmt: string, d: Date): string {
 }
 
 /** `-l [PATTERN]`: tracepoints (and BEGIN/END-less providers) as bpftrace lists them. */
-export function listProbes(pattern: string | undefined): string[] {
-  const env = linuxProbeEnv();
+/** `-l [PATTERN]`: this kernel's probes (tracefs, perf events, a binary's USDT notes), or with `vmEnv` the VM's
+ * tracepoints (bpfkit's VM has no perf events to list; its timers are interval/profile). */
+export function listProbes(pattern: string | undefined, vmEnv?: ProbeEnv): string[] {
+  const env = vmEnv ?? linuxProbeEnv();
   if (pattern?.startsWith("usdt:") || pattern?.startsWith("U:")) return listUsdt(env, pattern);
   const all = env.tracepoints().map((t) => `tracepoint:${t}`).sort();
+  if (vmEnv) return filterProbes(all, pattern);
   const sw = ["alignment-faults", "bpf-output", "context-switches", "cpu-clock", "cpu-migrations", "dummy", "emulation-faults", "major-faults", "minor-faults", "page-faults", "task-clock"].map((s) => `software:${s}:`);
   const hw = ["backend-stalls", "branch-instructions", "branch-misses", "bus-cycles", "cache-misses", "cache-references", "cpu-cycles", "frontend-stalls", "instructions", "ref-cycles"].map((s) => `hardware:${s}:`);
-  const items = [...all, ...sw, ...hw];
+  return filterProbes([...all, ...sw, ...hw], pattern);
+}
+
+function filterProbes(items: string[], pattern: string | undefined): string[] {
   if (!pattern) return items;
   const p = pattern.includes(":") ? pattern : `*${pattern}*`;
   const re = new RegExp("^" + p.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
