@@ -97,7 +97,8 @@ export interface ProgObject extends Obj {
   readonly verifiedInsns: number;
   readonly expectedAttachType: number;
   readonly attachBtfId: number;
-  runCnt: bigint;
+  /** run_cnt, kept as a number on the event path (BigInt only when info is read) */
+  runs: number;
   runTimeNs: bigint;
 }
 
@@ -178,6 +179,8 @@ const ATTACH_TYPE: Record<AttachTarget["kind"], number> = {
   tracepoint: 41, raw_tracepoint: 23, perf_event: 41, uprobe: 41, usdt: 41, xdp: 37, tcx: 46, socket_filter: 0, iter: 28,
 };
 
+const NO_PROGS: readonly ProgObject[] = [];
+
 export class System implements Backend {
   readonly kind = "vm" as const;
   readonly space: AddressSpace;
@@ -189,7 +192,8 @@ export class System implements Backend {
   private readonly byId: Record<ObjectKind, Map<number, AnyObj>> = { prog: new Map(), map: new Map(), btf: new Map(), link: new Map() };
   private readonly nextId: Record<ObjectKind, number> = { prog: 1, map: 0, btf: 1, link: 1 };
   private readonly pinned = new Map<string, AnyObj>();
-  private readonly hooks = new Map<string, Set<ProgObject>>();
+  /** programs by hook, in attach order; replaced (never mutated) on attach/detach, so events read them as they are */
+  private readonly hooks = new Map<string, readonly ProgObject[]>();
   private readonly opts: SystemOptions;
   private nextFd = 3;
   private readonly tracePipe = new Set<(line: string) => void>();
@@ -469,7 +473,7 @@ export class System implements Backend {
       lineInfo: btf ? image.lineInfo : undefined,
       loadTime: (this.opts.bootNs ?? this.env.bootNs)(), uid: this.opts.uid ?? 0, gpl: licenseIsGplCompatible(a.license ?? ""),
       verifiedInsns: result.processed, expectedAttachType: a.expectedAttachType ?? 0, attachBtfId: a.attachBtfId ?? 0,
-      runCnt: 0n, runTimeNs: 0n,
+      runs: 0, runTimeNs: 0n,
       destroy: () => {
         this.vm.unload(loaded);
         for (const k of image.ksyms) this.ksyms.removeProgram(k);
@@ -601,7 +605,7 @@ export class System implements Backend {
       type: p.type, id: p.id, tag: p.tag, jitedProgLen: 0, xlatedProgLen: p.xlated.length * 8, loadTime: p.loadTime,
       createdByUid: p.uid, mapIds: p.maps.map((m) => m.id), name: p.name, ifindex: 0, gplCompatible: p.gpl,
       netnsDev: 0n, netnsIno: 0n, btfId: p.btf?.id ?? 0, funcInfoRecSize: 8, nrFuncInfo: (p.funcInfo?.length ?? 0) / 8,
-      nrLineInfo: (p.lineInfo?.length ?? 0) / 16, lineInfoRecSize: 16, runTimeNs: p.runTimeNs, runCnt: p.runCnt,
+      nrLineInfo: (p.lineInfo?.length ?? 0) / 16, lineInfoRecSize: 16, runTimeNs: p.runTimeNs, runCnt: BigInt(p.runs),
       recursionMisses: 0n, verifiedInsns: p.verifiedInsns, attachBtfObjId: 0, attachBtfId: p.attachBtfId,
     };
   }
@@ -674,14 +678,13 @@ export class System implements Backend {
   attach(progFd: number, target: AttachTarget): Attachment {
     const prog = this.progObj(progFd, "BPF_LINK_CREATE");
     const hook = hookOf(target);
-    const set = this.hooks.get(hook) ?? new Set();
-    this.hooks.set(hook, set);
+    const progs = this.hooks.get(hook) ?? [];
+    if (!progs.includes(prog)) this.hooks.set(hook, [...progs, prog]);
     prog.refs++;
-    set.add(prog);
     const detach = (): void => {
       if (link.detached) return;
       link.detached = true;
-      set.delete(prog);
+      this.hooks.set(hook, (this.hooks.get(hook) ?? []).filter((p) => p !== prog));
       this.unref(prog);
     };
     const link: LinkObject = this.register({
@@ -701,13 +704,12 @@ export class System implements Backend {
 
   /** The programs attached at a hook (see hookOf), in attach order. */
   attached(hook: string): readonly ProgObject[] {
-    const s = this.hooks.get(hook);
-    return s ? [...s] : [];
+    return this.hooks.get(hook) ?? NO_PROGS;
   }
 
   /** Runs one program on `cpu` through the executor, counting run_cnt as the kernel does with stats enabled. */
   run(prog: ProgObject, opts: RunOptions): RunResult {
-    prog.runCnt++;
+    prog.runs++;
     return this.executor.run(prog.loaded, opts);
   }
 

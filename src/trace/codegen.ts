@@ -133,18 +133,9 @@ function progTypeOf(p: ResolvedProbe): CompiledProbe["progType"] {
   }
 }
 
-interface Shared {
+/** What every probe's generator shares: the script-wide tables it fills (as `Compiled` returns them) and more. */
+interface Shared extends Pick<Compiled, "maps" | "perfMap" | "startMap" | "printfs" | "systems" | "times" | "printValues" | "cats" | "joins" | "stackMaps"> {
   readonly checked: Checked;
-  readonly maps: MapLayout[];
-  readonly perfMap: number;
-  readonly startMap: number;
-  readonly printfs: RecordLayout[];
-  readonly systems: RecordLayout[];
-  readonly times: string[];
-  readonly printValues: TType[];
-  readonly cats: RecordLayout[];
-  readonly joins: string[];
-  readonly stackMaps: ReadonlyMap<number, number>;
   readonly joinMap: number;
   readonly opts: CompileOptions;
 }
