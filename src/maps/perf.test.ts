@@ -50,12 +50,13 @@ test("perf buffer: a full buffer loses samples and reports them in a PERF_RECORD
 });
 
 test("perf_event_array: user-space lookup is ENOTSUPP; slots take perf buffers through resolveFd", () => {
-  const buf = new PerfBuffer(0, 1);
-  const m = createMap(new AddressSpace(), { type: 4, keySize: 4, valueSize: 4, maxEntries: 2 }, { resolveFd: (fd) => (fd === 3 ? buf : undefined) });
+  const space = new AddressSpace();
+  const buf = new PerfBuffer(space, 0, 1);
+  const m = createMap(space, { type: 4, keySize: 4, valueSize: 4, maxEntries: 2 }, { resolveFd: (fd) => (fd === 3 ? buf : undefined) });
   assert.equal(code(() => m.lookup(u32Bytes(0))), "ENOTSUPP");
   assert.equal(code(() => m.delete(u32Bytes(0))), "ENOENT");
   assert.equal(code(() => m.update(u32Bytes(0), u32Bytes(4))), "EBADF");
   m.update(u32Bytes(0), u32Bytes(3));
   assert.equal((m as PerfEventArrayMap).buffer(0), buf);
-  assert.throws(() => new PerfBuffer(0, 3), (e: unknown) => e instanceof BpfError && e.code === "EINVAL");
+  assert.throws(() => new PerfBuffer(space, 0, 3), (e: unknown) => e instanceof BpfError && e.code === "EINVAL");
 });

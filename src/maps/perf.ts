@@ -3,10 +3,13 @@
 // PERF_RECORD_SAMPLE {header, u32 size, raw data padded to 8} into the buffer of the slot it names (or of its own CPU
 // with BPF_F_CURRENT_CPU). A full buffer drops the sample (-ENOSPC) and counts it lost; the next sample that fits is
 // preceded by a PERF_RECORD_LOST with the count, as perf's ring buffer does. Checked byte for byte against Linux 6.18.
-
+// Shared state (worker CPUs): each buffer is a region of the address space laid out as perf's mmap (a control page
+// with data_head/data_tail at perf_event_mmap_page's offsets, then the data pages), and the slots are mirrored as the
+// buffers' addresses, so a program on any worker writes its CPU's buffer and user space drains every CPU's buffer.
 import { BpfError } from "../errors.ts";
-import type { AddressSpace } from "../vm/memory.ts";
+import type { AddressSpace, Region } from "../vm/memory.ts";
 import { FdArrayMap } from "./fd-array.ts";
+import { spinLock, spinUnlock } from "./lock.ts";
 import type { MapOptions } from "./map.ts";
 import type { MapSpec } from "./spec.ts";
 import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK, ERRNO } from "./types.ts";
@@ -17,28 +20,81 @@ export const PERF_RECORD_MISC_KERNEL = 1;
 const PAGE_SIZE = 4096;
 let nextEventId = 1;
 
-/** One CPU's perf ring buffer (the mmap'd data pages of a perf event), with libbpf's reader on top. */
-export class PerfBuffer {
-  readonly data: Uint8Array;
-  readonly id = nextEventId++;
-  /** data_head / data_tail, as free-running byte counts. */
-  head = 0;
-  tail = 0;
-  /** Samples dropped and not yet reported in a PERF_RECORD_LOST. */
-  pendingLost = 0;
-  /** All samples ever dropped. */
-  totalLost = 0;
+// Byte offsets in the control page: data_head, data_tail, data_offset and data_size where struct perf_event_mmap_page
+// has them (u64, low word first); bpfkit's own words in the page's reserved area.
+const DATA_HEAD = 0x400, DATA_TAIL = 0x408, DATA_OFFSET = 0x410, DATA_SIZE = 0x418;
+const B_LOCK = 0x100, B_CPU = 0x104, B_PAGES = 0x108, B_ID = 0x10c, B_PENDING_LOST = 0x110, B_TOTAL_LOST = 0x114, B_MAGIC = 0x118;
+const MAGIC = 0x62706662; // "bpfb": a region is a perf buffer
 
+/**
+ * One CPU's perf ring buffer (the mmap'd pages of a perf event: control page, then data pages) in the address space,
+ * with libbpf's reader on top. One writer at a time (the buffer's lock; the kernel writes a CPU's buffer only from
+ * that CPU), one reader (user space).
+ */
+export class PerfBuffer {
+  readonly region: Region;
+  readonly cpu: number;
+  readonly id: number;
+  /** Bytes of the data pages. */
+  readonly size: number;
+  private readonly W: number;
+  private readonly dataAt: number;
   private readonly rec = new Uint8Array(24);
   private readonly recView = new DataView(this.rec.buffer);
 
-  /** `pages` data pages (a power of 2, as libbpf's perf_buffer__new requires). */
-  constructor(readonly cpu: number, pages = 8) {
-    if (!Number.isInteger(pages) || pages <= 0 || (pages & (pages - 1)) !== 0) {
-      throw new BpfError("EINVAL", `perf buffer page count ${pages} is not a power of 2`);
+  /**
+   * `pages` data pages (a power of 2, as libbpf's perf_buffer__new requires), mapped in `space`. With `attachAt`, a
+   * view of the buffer another thread mapped at that address instead.
+   */
+  constructor(readonly space: AddressSpace, cpu: number, pages = 8, attachAt?: number) {
+    if (attachAt !== undefined) {
+      const r = space.find(attachAt);
+      if (r === undefined || r.start !== attachAt || space.dv.getUint32(attachAt + B_MAGIC, true) !== MAGIC) {
+        throw new BpfError("EINVAL", `no perf buffer at 0x${attachAt.toString(16)} in this address space`);
+      }
+      this.region = r;
+      const dv = space.dv;
+      cpu = dv.getUint32(attachAt + B_CPU, true);
+      pages = dv.getUint32(attachAt + B_PAGES, true);
+      this.id = dv.getUint32(attachAt + B_ID, true);
+    } else {
+      if (!Number.isInteger(pages) || pages <= 0 || (pages & (pages - 1)) !== 0) {
+        throw new BpfError("EINVAL", `perf buffer page count ${pages} is not a power of 2`);
+      }
+      this.region = space.alloc((pages + 1) * PAGE_SIZE, { kind: "scratch", name: `perf buffer cpu ${cpu}`, writable: false, align: PAGE_SIZE });
+      this.id = nextEventId++;
+      const dv = space.dv, a = this.region.start;
+      dv.setUint32(a + B_CPU, cpu, true);
+      dv.setUint32(a + B_PAGES, pages, true);
+      dv.setUint32(a + B_ID, this.id, true);
+      dv.setUint32(a + DATA_OFFSET, PAGE_SIZE, true);
+      dv.setUint32(a + DATA_SIZE, pages * PAGE_SIZE, true);
+      Atomics.store(space.i32, (a + B_MAGIC) >> 2, MAGIC);
     }
-    this.data = new Uint8Array(pages * PAGE_SIZE);
+    this.cpu = cpu;
+    this.size = pages * PAGE_SIZE;
+    this.W = this.region.start >> 2;
+    this.dataAt = this.region.start + PAGE_SIZE;
   }
+
+  /** A copy of the data pages, as user space's mmap shows them. */
+  get data(): Uint8Array {
+    return this.space.u8.slice(this.dataAt, this.dataAt + this.size);
+  }
+
+  /** data_head / data_tail, as free-running byte counts. */
+  get head(): number { return this.u64(DATA_HEAD); }
+  get tail(): number { return this.u64(DATA_TAIL); }
+  /** User space writing data_tail: the records before it are read. */
+  set tail(v: number) {
+    const i32 = this.space.i32, w = this.W + (DATA_TAIL >> 2);
+    i32[w + 1] = Math.floor(v / 2 ** 32);
+    Atomics.store(i32, w, v % 2 ** 32 | 0);
+  }
+  /** Samples dropped and not yet reported in a PERF_RECORD_LOST. */
+  get pendingLost(): number { return Atomics.load(this.space.i32, this.W + (B_PENDING_LOST >> 2)) >>> 0; }
+  /** All samples ever dropped. */
+  get totalLost(): number { return Atomics.load(this.space.i32, this.W + (B_TOTAL_LOST >> 2)) >>> 0; }
 
   /** perf_output_begin + sample: appends a sample record (and a pending LOST record first); -ENOSPC when it does not fit. */
   write(src: Uint8Array, off: number, size: number): number {
@@ -46,32 +102,44 @@ export class PerfBuffer {
     const sampleLen = 8 + raw;
     // perf_event_header.size is a u16; the kernel would truncate it and corrupt the buffer, bpfkit refuses.
     if (sampleLen > 0xffff) return -ERRNO.E2BIG;
-    const lostLen = this.pendingLost > 0 ? 24 : 0;
-    // perf_output_space: the buffer may never become completely full.
-    if (this.head + lostLen + sampleLen - this.tail >= this.data.length) {
-      this.pendingLost++;
-      this.totalLost++;
-      return -ERRNO.ENOSPC;
+    const space = this.space, W = this.W;
+    if (!spinLock(space, W + (B_LOCK >> 2))) return -ERRNO.EBUSY;
+    try {
+      const i32 = space.i32;
+      const head = i32[W + (DATA_HEAD >> 2)]!, tail = Atomics.load(i32, W + (DATA_TAIL >> 2));
+      const pending = i32[W + (B_PENDING_LOST >> 2)]! >>> 0;
+      const lostLen = pending > 0 ? 24 : 0;
+      // perf_output_space: the buffer may never become completely full.
+      if (((head - tail) >>> 0) + lostLen + sampleLen >= this.size) {
+        Atomics.add(i32, W + (B_PENDING_LOST >> 2), 1);
+        Atomics.add(i32, W + (B_TOTAL_LOST >> 2), 1);
+        return -ERRNO.ENOSPC;
+      }
+      const rec = this.rec, dv = this.recView;
+      let at = head;
+      if (lostLen) {
+        dv.setUint32(0, PERF_RECORD_LOST, true);
+        dv.setUint16(4, 0, true);
+        dv.setUint16(6, 24, true);
+        dv.setUint32(8, this.id, true);
+        dv.setUint32(12, 0, true);
+        dv.setUint32(16, pending, true);
+        dv.setUint32(20, 0, true);
+        at = this.put(at, rec, 0, 24);
+        Atomics.store(i32, W + (B_PENDING_LOST >> 2), 0);
+      }
+      dv.setUint32(0, PERF_RECORD_SAMPLE, true);
+      dv.setUint16(4, PERF_RECORD_MISC_KERNEL, true); // what Linux 6.18 writes for a program's sample (checked)
+      dv.setUint16(6, sampleLen, true);
+      dv.setUint32(8, raw - 4, true); // the kernel reports the padded size
+      at = this.put(at, rec, 0, 12);
+      at = this.put(at, null, off, size, src);
+      // The padding is skipped, not written (perf_output_skip): it keeps whatever bytes the ring held, as in Linux.
+      this.publish(DATA_HEAD, head, (at + raw - 4 - size) | 0);
+      return 0;
+    } finally {
+      spinUnlock(space, W + (B_LOCK >> 2));
     }
-    const rec = this.rec, dv = this.recView;
-    if (lostLen) {
-      dv.setUint32(0, PERF_RECORD_LOST, true);
-      dv.setUint16(4, 0, true);
-      dv.setUint16(6, 24, true);
-      dv.setBigUint64(8, BigInt(this.id), true);
-      dv.setBigUint64(16, BigInt(this.pendingLost), true);
-      this.put(rec, 0, 24);
-      this.pendingLost = 0;
-    }
-    dv.setUint32(0, PERF_RECORD_SAMPLE, true);
-    dv.setUint16(4, PERF_RECORD_MISC_KERNEL, true); // what Linux 6.18 writes for a program's sample (checked)
-    dv.setUint16(6, sampleLen, true);
-    dv.setUint32(8, raw - 4, true); // the kernel reports the padded size
-    this.put(rec, 0, 12);
-    this.put(src, off, size);
-    // The padding is skipped, not written (perf_output_skip): it keeps whatever bytes the ring held, as in Linux.
-    this.head += raw - 4 - size;
-    return 0;
   }
 
   /**
@@ -79,41 +147,78 @@ export class PerfBuffer {
    * (raw data, its padded size), lost records to `onLost`. Returns the records read.
    */
   read(onSample: (data: Uint8Array, cpu: number) => void, onLost?: (lost: number, cpu: number) => void): number {
-    let n = 0;
-    while (this.tail < this.head) {
-      const h = this.take(this.tail, 8);
-      const dv = new DataView(h.buffer);
-      const type = dv.getUint32(0, true), size = dv.getUint16(6, true);
-      const rec = this.take(this.tail, size);
-      const rv = new DataView(rec.buffer);
+    const W = this.W;
+    const head = Atomics.load(this.space.i32, W + (DATA_HEAD >> 2));
+    const start = this.space.i32[W + (DATA_TAIL >> 2)]!;
+    let tail = start, n = 0;
+    while (tail !== head) {
+      const h = this.take(tail, 8);
+      const type = readU32(h, 0), size = h[6]! | (h[7]! << 8);
+      if (size < 8 || size > ((head - tail) >>> 0)) { tail = head; break; } // never in a buffer only bpfkit writes
+      const rec = this.take(tail, size);
       if (type === PERF_RECORD_SAMPLE) {
-        const len = rv.getUint32(8, true);
+        const len = Math.min(readU32(rec, 8), size - 12);
         onSample(rec.slice(12, 12 + len), this.cpu);
       } else if (type === PERF_RECORD_LOST) {
-        onLost?.(Number(rv.getBigUint64(16, true)), this.cpu);
+        onLost?.(readU32(rec, 16) + readU32(rec, 20) * 2 ** 32, this.cpu);
       }
-      this.tail += size;
+      tail = (tail + size) | 0;
       n++;
     }
+    if (tail !== start) this.publish(DATA_TAIL, start, tail);
     return n;
   }
 
-  private put(src: Uint8Array, off: number, len: number): void {
-    const size = this.data.length;
-    for (let k = 0; k < len; k++) this.data[(this.head + k) % size] = src[off + k]!;
-    this.head += len;
+  /** Stores a u64 position: its high word first (bumped when the low word wraps), then the low word with release. */
+  private publish(at: number, old: number, next: number): void {
+    const i32 = this.space.i32, w = this.W + (at >> 2);
+    if ((next >>> 0) < (old >>> 0)) i32[w + 1] = (i32[w + 1]! + 1) | 0;
+    Atomics.store(i32, w, next);
+  }
+
+  private u64(at: number): number {
+    const i32 = this.space.i32, w = this.W + (at >> 2);
+    return (Atomics.load(i32, w) >>> 0) + (i32[w + 1]! >>> 0) * 2 ** 32;
+  }
+
+  /** Copies `len` bytes (from `src`, or the space itself when null) to data position `pos`, wrapping; the new position. */
+  private put(pos: number, src: Uint8Array | null, off: number, len: number, space?: Uint8Array): number {
+    const u8 = this.space.u8, mask = this.size - 1, d = this.dataAt;
+    const from = src ?? space!;
+    const p = pos & mask, first = Math.min(len, this.size - p);
+    if (src === null && from === u8) {
+      u8.copyWithin(d + p, off, off + first);
+      if (first < len) u8.copyWithin(d, off + first, off + len);
+    } else {
+      u8.set(from.subarray(off, off + first), d + p);
+      if (first < len) u8.set(from.subarray(off + first, off + len), d);
+    }
+    return (pos + len) | 0;
   }
 
   private take(pos: number, len: number): Uint8Array {
-    const out = new Uint8Array(len), size = this.data.length;
-    for (let k = 0; k < len; k++) out[k] = this.data[(pos + k) % size]!;
+    const u8 = this.space.u8, mask = this.size - 1, d = this.dataAt;
+    const p = pos & mask, first = Math.min(len, this.size - p);
+    const out = new Uint8Array(len);
+    out.set(u8.subarray(d + p, d + p + first));
+    if (first < len) out.set(u8.subarray(d, d + len - first), first);
     return out;
   }
 }
 
+const readU32 = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+
 export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
+  /** Views of buffers another thread put in the slots (an attached map), by address. */
+  private readonly views = new Map<number, PerfBuffer>();
+
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
+    this.shareSlots();
+  }
+
+  override get shareable(): boolean {
+    return true;
   }
 
   /** Binds a perf buffer to slot `index` (what storing a perf event fd does). */
@@ -121,25 +226,38 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
     this.setSlot(index, buffer);
   }
 
-  /** libbpf perf_buffer__new: one buffer per CPU, in slot = CPU (up to max_entries). */
+  /** libbpf perf_buffer__new: one buffer per CPU, in slot = CPU (up to max_entries), in this map's address space. */
   openBuffers(pages = 8): PerfBuffer[] {
     const out: PerfBuffer[] = [];
     for (let cpu = 0; cpu < Math.min(this.nCpus, this.maxEntries); cpu++) {
-      const b = new PerfBuffer(cpu, pages);
+      const b = new PerfBuffer(this.space, cpu, pages);
       this.attach(cpu, b);
       out.push(b);
     }
     return out;
   }
 
+  /** The buffer in slot `index`: the one user space stored, or in a view attached from another thread, a view of it. */
   buffer(index: number): PerfBuffer | undefined {
-    return this.slot(index);
+    if (this.opts.attach === undefined) return this.slot(index);
+    const at = this.sharedSlot(index);
+    if (at === undefined) return undefined;
+    let b = this.views.get(at);
+    if (b === undefined || this.space.find(at) !== b.region) {
+      b = new PerfBuffer(this.space, 0, 1, at);
+      this.views.set(at, b);
+    }
+    return b;
   }
 
   /** libbpf perf_buffer__consume: reads every slot's buffer in slot order; returns the records read. */
   consume(onSample: (data: Uint8Array, cpu: number) => void, onLost?: (lost: number, cpu: number) => void): number {
     let n = 0;
-    for (const b of this.slots) if (b !== undefined) n += b.read(onSample, onLost);
+    for (let i = 0; i < this.maxEntries; i++) {
+      const b = this.buffer(i);
+      if (b !== undefined) n += b.read(onSample, onLost);
+      else if (this.opts.attach === undefined && i >= this.slots.length) break;
+    }
     return n;
   }
 
@@ -153,7 +271,7 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
     this.space.assert(dataAddr, size, false);
     const index = flags === BPF_F_CURRENT_CPU ? cpu : flags;
     if (index >= this.maxEntries) return -ERRNO.E2BIG;
-    const b = this.slots[index];
+    const b = this.buffer(index);
     if (b === undefined) return -ERRNO.ENOENT;
     if (b.cpu !== cpu) return -ERRNO.EOPNOTSUPP;
     return b.write(this.space.u8, dataAddr, size);
@@ -166,6 +284,10 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
 
   protected idOf(): number {
     return 0;
+  }
+
+  protected override keyOf(b: PerfBuffer): number {
+    return b.region.start;
   }
 
   protected override refusesLookup(): boolean {

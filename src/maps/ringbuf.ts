@@ -3,8 +3,12 @@
 // running past the end stays contiguous; bpfkit maps 2 × size bytes and, on commit, copies the part past the end to
 // the start, so both views hold the same bytes. Reserve fails (NULL / -EAGAIN) when the record would put the producer
 // more than size-1 bytes ahead of the consumer or of the oldest uncommitted record, as the kernel checks.
+// Shared state (worker CPUs): the positions, the reserve lock (the kernel's rb->spinlock) and the counters live in a
+// control block in the address space that programs cannot write; headers are read and written with Atomics, so
+// producers on every CPU and the consumer in user space share one ring, as the kernel's producers and libbpf do.
 
 import type { AddressSpace, Region } from "../vm/memory.ts";
+import { spinLock, spinUnlock } from "./lock.ts";
 import { BpfMap } from "./map.ts";
 import type { MapOptions } from "./map.ts";
 import type { MapSpec } from "./spec.ts";
@@ -17,37 +21,59 @@ import {
 const MAX_RECORD_SZ = 0xffffffff >>> 2;
 /** Data starts 3 pages into struct bpf_ringbuf (header, consumer, producer pages): the pg_off base (checked on Linux 6.18). */
 const DATA_PGOFF = 3;
+const HDR = BPF_RINGBUF_HDR_SZ;
+const BUSY = BPF_RINGBUF_BUSY_BIT | 0, DISCARD = BPF_RINGBUF_DISCARD_BIT;
+
+// Control block words (i32 index from C). Positions are u64 in the kernel: the ring logic runs on their low 32 bits
+// (exact, since the ring is under 2^31 bytes and every distance it compares is below its size), published with
+// Atomics; the whole positions, for bpf_ringbuf_query and user space, are f64 beside them (exact to 2^53).
+const W_LOCK = 0, W_PROD = 1, W_CONS = 2, W_PEND = 3, W_DROPPED = 4, W_WAKEUPS = 5, W_WAKE_SEQ = 6;
+const F_PROD = 4, F_CONS = 5; // f64 indexes within the control block
+const CONTROL_BYTES = 48;
 
 export class RingBufMap extends BpfMap {
   readonly size: number;
   readonly data: Region;
   private readonly mask: number;
-  consumerPos = 0;
-  producerPos = 0;
-  private pendingPos = 0;
+  /** Positions, lock and counters (not writable by programs). */
+  readonly control: Region;
+  private readonly C: number;
+  private f64: Float64Array;
   /**
-   * Sample length of each reserved, uncommitted record by header offset. The program can write the header bytes
-   * (its record shares the ring's region), so commit uses the length it reserved, never the one in memory: a
-   * rewritten header cannot make commit copy past the ring (kernel: the verifier keeps the header out of reach).
+   * Sample length of each record this thread reserved and has not committed, by header offset. A program can write
+   * its record's header (the record shares the ring's region), so commit uses the length it reserved, never the one
+   * in memory (kernel: the verifier keeps the header out of reach). Reserve and commit run on one CPU, in one run.
    */
   private readonly reserved = new Map<number, number>();
-  /** Reservations and outputs that failed for lack of space (the kernel counts none; bpftrace-style "lost"). */
-  dropped = 0;
-  /** Consumer notifications the kernel would have sent (irq_work wakeups). */
-  wakeups = 0;
+
+  override get shareable(): boolean {
+    return true;
+  }
 
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     this.size = maxEntries;
     this.mask = maxEntries - 1;
     this.data = this.allocRegion(2 * maxEntries, "data", true, "ringbuf");
+    this.control = this.allocRegion(CONTROL_BYTES, "control", false);
+    this.C = this.control.start >> 2;
+    this.f64 = new Float64Array(space.memory.buffer, this.control.start, CONTROL_BYTES / 8);
   }
+
+  /** consumer_pos, as user space's mmap of the consumer page reads it. */
+  get consumerPos(): number { return this.pos(F_CONS, W_CONS); }
+  /** producer_pos. */
+  get producerPos(): number { return this.pos(F_PROD, W_PROD); }
+  /** Reservations and outputs that failed for lack of space, on every CPU (the kernel counts none; bpftrace-style "lost"). */
+  get dropped(): number { return Atomics.load(this.space.i32, this.C + W_DROPPED) >>> 0; }
+  /** Consumer notifications the kernel would have sent (irq_work wakeups), from every CPU. */
+  get wakeups(): number { return Atomics.load(this.space.i32, this.C + W_WAKEUPS) >>> 0; }
 
   /** bpf_ringbuf_reserve: the sample's address, or 0 (flags must be 0; no room). */
   reserve(size: number, flags = 0): number {
     if (flags !== 0) return 0;
     const a = this.reserveRaw(size);
-    if (a === 0) this.dropped++;
+    if (a === 0) Atomics.add(this.space.i32, this.C + W_DROPPED, 1);
     return a;
   }
 
@@ -66,7 +92,7 @@ export class RingBufMap extends BpfMap {
     if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -ERRNO.EINVAL;
     this.space.assert(dataAddr, size, false);
     const rec = this.reserveRaw(size);
-    if (rec === 0) { this.dropped++; return -ERRNO.EAGAIN; }
+    if (rec === 0) { Atomics.add(this.space.i32, this.C + W_DROPPED, 1); return -ERRNO.EAGAIN; }
     this.space.copyChecked(rec, dataAddr, size);
     this.commit(rec, flags, false);
     return 0;
@@ -75,7 +101,10 @@ export class RingBufMap extends BpfMap {
   /** bpf_ringbuf_query. */
   query(flags: number): number {
     switch (flags) {
-      case BPF_RB_AVAIL_DATA: return this.producerPos - this.consumerPos;
+      case BPF_RB_AVAIL_DATA: {
+        const cons = this.consumerPos;
+        return this.producerPos - cons;
+      }
       case BPF_RB_RING_SIZE: return this.size;
       case BPF_RB_CONS_POS: return this.consumerPos;
       case BPF_RB_PROD_POS: return this.producerPos;
@@ -84,71 +113,128 @@ export class RingBufMap extends BpfMap {
   }
 
   /**
-   * The user-space consumer (libbpf ring_buffer__consume): hands each committed, non-discarded sample to `cb` in
-   * order, stops at a record still being written (busy), advances consumer_pos. Returns the samples consumed, or the
+   * The user-space consumer (libbpf ring_buffer__consume; one consumer at a time, as libbpf requires): hands each
+   * committed, non-discarded sample to `cb` in order, stops at a record still being written (busy), advances
+   * consumer_pos; it keeps reading while producers on other CPUs commit more. Returns the samples consumed, or the
    * callback's negative return, which stops consumption after that record.
    */
   consume(cb: (sample: Uint8Array) => number | void): number {
-    const u8 = this.space.u8, base = this.data.start;
-    let cons = this.consumerPos, n = 0;
-    while (cons < this.producerPos) {
-      const hdr = base + (cons & this.mask);
-      const len = (u8[hdr]! | (u8[hdr + 1]! << 8) | (u8[hdr + 2]! << 16) | (u8[hdr + 3]! << 24)) >>> 0;
-      if (len & BPF_RINGBUF_BUSY_BIT) break;
-      const sampleLen = len & ~BPF_RINGBUF_DISCARD_BIT & ~BPF_RINGBUF_BUSY_BIT;
-      // a program may have rewritten a committed header: never read past the record's room in the ring
-      if (sampleLen + BPF_RINGBUF_HDR_SZ > this.producerPos - cons) break;
-      cons += roundUp8(sampleLen + BPF_RINGBUF_HDR_SZ);
-      if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-        n++;
-        const r = cb(u8.slice(hdr + BPF_RINGBUF_HDR_SZ, hdr + BPF_RINGBUF_HDR_SZ + sampleLen));
-        if (typeof r === "number" && r < 0) { this.consumerPos = cons; return r; }
+    const space = this.space, C = this.C, base = this.data.start, mask = this.mask;
+    let cons = Atomics.load(space.i32, C + W_CONS), consFull = this.f64View()[F_CONS]!, n = 0;
+    for (;;) {
+      const prod = Atomics.load(space.i32, C + W_PROD);
+      let progressed = false;
+      while (cons !== prod) {
+        const hdr = base + (cons & mask);
+        const len = Atomics.load(space.i32, hdr >> 2);
+        if (len & BUSY) return n;
+        const sampleLen = len & ~DISCARD;
+        // the header is program-writable: a rewritten length never takes the consumer past what was produced
+        if (sampleLen + HDR > ((prod - cons) >>> 0)) return n;
+        const step = roundUp8(sampleLen + HDR);
+        cons = (cons + step) | 0;
+        consFull += step;
+        progressed = true;
+        let r: number | void = 0;
+        if (!(len & DISCARD)) {
+          n++;
+          r = cb(space.sliceChecked(hdr + HDR, sampleLen));
+        }
+        this.f64View()[F_CONS] = consFull;
+        Atomics.store(space.i32, C + W_CONS, cons);
+        if (typeof r === "number" && r < 0) return r;
       }
-      this.consumerPos = cons;
+      if (!progressed) return n;
     }
-    return n;
   }
 
-  /** __bpf_ringbuf_reserve. */
+  /**
+   * ring_buffer__poll: consumes what is there; with nothing there, waits up to `timeoutMs` for a producer's wakeup
+   * (Atomics.wait on a word of the control block, where the kernel wakes epoll), then consumes. Waiting needs shared
+   * memory and a thread allowed to block (Node's threads; a browser's workers); elsewhere it only consumes.
+   */
+  poll(timeoutMs: number, cb: (sample: Uint8Array) => number | void): number {
+    const i32 = this.space.i32, w = this.C + W_WAKE_SEQ;
+    const seq = Atomics.load(i32, w);
+    const n = this.consume(cb);
+    if (n !== 0 || timeoutMs <= 0 || !this.space.shared) return n;
+    try { Atomics.wait(i32, w, seq, timeoutMs); } catch { return n; } // a thread that may not block
+    return this.consume(cb);
+  }
+
+  /** A word that changes (Atomics.notify'd) on every wakeup: for consumers that wait with Atomics.waitAsync. */
+  get wakeWord(): { readonly i32: Int32Array; readonly index: number } {
+    return { i32: this.space.i32, index: this.C + W_WAKE_SEQ };
+  }
+
+  /** Whole position from its f64 (published before its 32-bit word, so never behind the word it was read after). */
+  private pos(f: number, w: number): number {
+    Atomics.load(this.space.i32, this.C + w);
+    return this.f64View()[f]!;
+  }
+
+  private f64View(): Float64Array {
+    const b = this.space.memory.buffer;
+    if (this.f64.buffer !== b) this.f64 = new Float64Array(b, this.control.start, CONTROL_BYTES / 8);
+    return this.f64;
+  }
+
+  /** __bpf_ringbuf_reserve, under the ring's lock. */
   private reserveRaw(size: number): number {
     if (!Number.isInteger(size) || size < 0 || size > MAX_RECORD_SZ) return 0;
-    const len = roundUp8(size + BPF_RINGBUF_HDR_SZ);
+    const len = roundUp8(size + HDR);
     if (len > this.size) return 0;
-    const u8 = this.space.u8, base = this.data.start;
-    const prod = this.producerPos;
-    // Skip past records committed since the last reservation to find the oldest still being written.
-    let pend = this.pendingPos;
-    while (pend < prod) {
-      const hdr = base + (pend & this.mask);
-      const hlen = (u8[hdr]! | (u8[hdr + 1]! << 8) | (u8[hdr + 2]! << 16) | (u8[hdr + 3]! << 24)) >>> 0;
-      if (hlen & BPF_RINGBUF_BUSY_BIT || this.reserved.has(pend & this.mask)) break;
-      pend += roundUp8((hlen & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ);
+    const space = this.space, C = this.C, base = this.data.start, mask = this.mask;
+    const cons = Atomics.load(space.i32, C + W_CONS);
+    // kernel: raw_spin_lock_irqsave (a trylock in NMI); a lock that cannot be had is a failed reservation
+    if (!spinLock(space, C + W_LOCK)) return 0;
+    try {
+      const i32 = space.i32;
+      const prod = i32[C + W_PROD]!;
+      // Skip past records committed since the last reservation to find the oldest still being written.
+      let pend = i32[C + W_PEND]!;
+      while (pend !== prod) {
+        const hdr = base + (pend & mask);
+        const hlen = Atomics.load(i32, hdr >> 2);
+        if (hlen & BUSY || this.reserved.has(pend & mask)) break;
+        const step = roundUp8((hlen & ~DISCARD) + HDR);
+        // a rewritten committed header may claim more than was produced
+        if (step > ((prod - pend) >>> 0)) { pend = prod; break; }
+        pend = (pend + step) | 0;
+      }
+      i32[C + W_PEND] = pend;
+      const next = (prod + len) | 0;
+      if (((next - cons) >>> 0) > mask || ((next - pend) >>> 0) > mask) return 0;
+      const off = prod & mask, hdr = base + off;
+      Atomics.store(i32, hdr >> 2, size | BUSY);
+      i32[(hdr >> 2) + 1] = DATA_PGOFF + (off >>> 12);
+      this.reserved.set(off, size);
+      const f = this.f64View();
+      f[F_PROD] = f[F_PROD]! + len;
+      Atomics.store(i32, C + W_PROD, next);
+      return hdr + HDR;
+    } finally {
+      spinUnlock(space, C + W_LOCK);
     }
-    this.pendingPos = pend = Math.min(pend, prod); // a rewritten committed header may claim more than was produced
-    const next = prod + len;
-    if (next - this.consumerPos > this.mask || next - pend > this.mask) return 0;
-    const off = prod & this.mask, hdr = base + off;
-    const dv = this.space.dv;
-    dv.setUint32(hdr, (size | BPF_RINGBUF_BUSY_BIT) >>> 0, true);
-    dv.setUint32(hdr + 4, DATA_PGOFF + (off >>> 12), true);
-    this.reserved.set(off, size);
-    this.producerPos = next;
-    return hdr + BPF_RINGBUF_HDR_SZ;
   }
 
-  /** bpf_ringbuf_commit: clear BUSY (set DISCARD), mirror a wrapped tail to the start, note a wakeup. */
+  /** bpf_ringbuf_commit: mirror a wrapped tail to the start, clear BUSY (set DISCARD), wake the consumer. */
   private commit(addr: number, flags: number, discard: boolean): number {
-    const base = this.data.start, hdr = addr - BPF_RINGBUF_HDR_SZ, off = hdr - base;
+    const base = this.data.start, hdr = addr - HDR, off = hdr - base;
     if (off < 0 || off >= this.size || off % 8 !== 0) return -ERRNO.EINVAL;
-    const dv = this.space.dv;
     const sampleLen = this.reserved.get(off);
     if (sampleLen === undefined) return -ERRNO.EINVAL;
     this.reserved.delete(off);
-    const end = off + roundUp8(sampleLen + BPF_RINGBUF_HDR_SZ);
-    if (end > this.size) this.space.copyChecked(base, base + this.size, end - this.size);
-    dv.setUint32(hdr, (discard ? sampleLen | BPF_RINGBUF_DISCARD_BIT : sampleLen) >>> 0, true);
-    if (flags & BPF_RB_FORCE_WAKEUP) this.wakeups++;
-    else if (!(flags & BPF_RB_NO_WAKEUP) && (this.consumerPos & this.mask) === off) this.wakeups++;
+    const space = this.space, end = off + roundUp8(sampleLen + HDR);
+    if (end > this.size) space.copyChecked(base, base + this.size, end - this.size);
+    Atomics.store(space.i32, hdr >> 2, discard ? sampleLen | DISCARD : sampleLen);
+    const C = this.C;
+    const cons = Atomics.load(space.i32, C + W_CONS) & this.mask;
+    if ((flags & BPF_RB_FORCE_WAKEUP) || (!(flags & BPF_RB_NO_WAKEUP) && cons === off)) {
+      Atomics.add(space.i32, C + W_WAKEUPS, 1);
+      Atomics.add(space.i32, C + W_WAKE_SEQ, 1);
+      if (space.shared) Atomics.notify(space.i32, C + W_WAKE_SEQ);
+    }
     return 0;
   }
 }

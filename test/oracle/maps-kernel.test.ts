@@ -536,7 +536,8 @@ test("perf_event_array: bpf_perf_event_output writes the same ring bytes as Linu
     const compare = (what: string, from: number) => {
       const head = Number(meta.getBigUint64(1024, true));
       assert.equal(ours!.head, head, `${what}: data_head`);
-      const a = Uint8Array.from({ length: head - from }, (_, i) => ours!.data[(from + i) % 4096]!);
+      const d = ours!.data;
+      const a = Uint8Array.from({ length: head - from }, (_, i) => d[(from + i) % 4096]!);
       const b = Uint8Array.from({ length: head - from }, (_, i) => ring[(from + i) % 4096]!);
       // PERF_RECORD_LOST carries the event id, which bpfkit cannot know: blank it on both sides.
       const bv = new DataView(b.buffer);
