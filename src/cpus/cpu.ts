@@ -56,6 +56,12 @@ export interface FireJob {
   /** Concatenated event contexts and where each ends; or none: `repeat` runs with r1 = 0. */
   readonly events?: Uint8Array;
   readonly ends?: Uint32Array;
+  /**
+   * Each event's stack (innermost ip first), as a sample's callchain carries it: what bpf_get_stackid and
+   * bpf_get_stack see while the event runs. `stackEnds[i]` ends event i's ips in `stacks`.
+   */
+  readonly stacks?: BigUint64Array;
+  readonly stackEnds?: Uint32Array;
   /** Runs per event (default 1), or runs without events. */
   readonly repeat?: number;
   readonly budget?: number;
@@ -86,6 +92,10 @@ export class Cpu {
   private readonly progs = new Map<number, LoadedProgram>();
   private readonly unshared = new Map<number, string>();
   private readonly maps: BpfMap[] = [];
+  /** The running event's stack (FireJob.stacks), as [start, end) in `stackIps`. */
+  private stackIps: BigUint64Array | undefined;
+  private stackFrom = 0;
+  private stackTo = 0;
 
   constructor(init: CpuInit) {
     this.index = init.cpu;
@@ -100,7 +110,8 @@ export class Cpu {
     };
     // prog arrays seen from a CPU hold the target's code address (ProgArrayMap): the program this CPU rebuilt for it
     const programOf = (e: unknown): LoadedProgram | undefined => (typeof e === "number" ? this.progs.get(e) : undefined);
-    this.vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv(), cpu: init.cpu, mapAt, programOf });
+    const stack = (): readonly bigint[] => (this.stackIps === undefined ? [] : Array.from(this.stackIps.subarray(this.stackFrom, this.stackTo)));
+    this.vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv({ stack }), cpu: init.cpu, mapAt, programOf });
   }
 
   /** Learns what the owner changed: regions, maps (attached over the shared memory) and programs. */
@@ -157,8 +168,14 @@ export class Cpu {
     let biggest = 0;
     for (let i = 0, prev = 0; i < ends.length; prev = ends[i]!, i++) biggest = Math.max(biggest, ends[i]! - prev);
     const box = this.space.alloc(Math.max(biggest, 1), { kind: "ctx", name: `cpu ${this.index} event` });
+    const stacks = job.stacks !== undefined && job.stackEnds !== undefined ? job.stacks : undefined;
     try {
       for (let i = 0, prev = 0; i < ends.length; prev = ends[i]!, i++) {
+        if (stacks !== undefined) {
+          this.stackIps = stacks;
+          this.stackFrom = i === 0 ? 0 : job.stackEnds![i - 1]!;
+          this.stackTo = job.stackEnds![i]!;
+        }
         for (let k = 0; k < repeat; k++) {
           this.space.u8.set(job.events.subarray(prev, ends[i]!), box.start);
           one(box.start);
@@ -166,6 +183,7 @@ export class Cpu {
       }
     } finally {
       this.space.release(box);
+      this.stackIps = undefined;
     }
     return { cpu: this.index, runs, insns, lastR0, faults, error };
   }

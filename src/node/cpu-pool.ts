@@ -30,6 +30,8 @@ export interface CpuPoolOptions {
 export interface FireOptions {
   /** Events, dealt to the CPUs in turn (event i runs on CPU i % nCpus); or none with `repeat`. */
   readonly events?: readonly Uint8Array[];
+  /** Each event's stack (innermost ip first), what bpf_get_stackid sees while it runs; parallel to `events`. */
+  readonly stacks?: readonly (readonly bigint[])[];
   /** Runs per event, or runs on every CPU when there are no events (default 1). */
   readonly repeat?: number;
   /** CPUs to use (default all). */
@@ -160,6 +162,16 @@ export class CpuPool implements ProgramExecutor {
     const cpus = opts.cpus ?? this.slots.map((_, i) => i);
     const jobs = cpus.map((cpu, k) => {
       let events: Uint8Array | undefined, ends: Uint32Array | undefined;
+      let stacks: BigUint64Array | undefined, stackEnds: Uint32Array | undefined;
+      if (opts.events !== undefined && opts.stacks !== undefined) {
+        const mine = opts.stacks.filter((_, i) => i % cpus.length === k);
+        stackEnds = new Uint32Array(mine.length);
+        let total = 0;
+        mine.forEach((s, i) => { total += s.length; stackEnds![i] = total; });
+        stacks = new BigUint64Array(total);
+        let at = 0;
+        for (const s of mine) { stacks.set(s.map((ip) => BigInt.asUintN(64, ip)), at); at += s.length; }
+      }
       if (opts.events !== undefined) {
         const mine = opts.events.filter((_, i) => i % cpus.length === k);
         ends = new Uint32Array(mine.length);
@@ -169,7 +181,7 @@ export class CpuPool implements ProgramExecutor {
         let at = 0;
         for (const e of mine) { events.set(e, at); at += e.length; }
       }
-      const job: FireJob = { prog: prog.code.start, events, ends, repeat: opts.repeat, budget: opts.budget };
+      const job: FireJob = { prog: prog.code.start, events, ends, stacks, stackEnds, repeat: opts.repeat, budget: opts.budget };
       return this.post(cpu, this.feed.delta(cpu, [prog]), job);
     });
     return Promise.all(jobs);
