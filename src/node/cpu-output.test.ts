@@ -316,3 +316,61 @@ done:
     }
   });
 });
+
+test("worker CPUs: ring buffer lengths read back from program-writable headers stay inside the ring (commit, reserve, consume)", async () => {
+  await withPool(async (space, vm, pool) => {
+    const rb = createMap(space, { type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, name: "tamper" }, { nCpus: N_CPUS }) as RingBufMap;
+    // reserve 8 bytes, rewrite the header's length to ~256 MiB with BUSY cleared, then submit
+    const before = vm.load(assemble(`
+  r1 = ${rb.address} ll
+  r2 = 8
+  r3 = 0
+  call 131
+  if r0 == 0 goto out
+  r1 = 0x0ffffff0
+  *(u32 *)(r0 - 8) = r1
+  r1 = r0
+  r2 = 0
+  call 132
+out:
+  r0 = 0
+  exit`));
+    // the same, rewriting the header after submit (the consumer and the next reservation read it back)
+    const afterSubmit = vm.load(assemble(`
+  r1 = ${rb.address} ll
+  r2 = 8
+  r3 = 0
+  call 131
+  if r0 == 0 goto out
+  r6 = r0
+  r1 = r0
+  r2 = 0
+  call 132
+  r1 = 0x3ffffff0
+  *(u32 *)(r6 - 8) = r1
+out:
+  r0 = 0
+  exit`));
+    const allowed = (): { start: number; size: number }[] =>
+      [rb.data, rb.control, ...space.regions().filter((r) => r.kind === "stack" || r.name.endsWith("arena"))];
+    const snapshot = space.u8.slice();
+    const changedOutside = (): number => {
+      const ok = allowed();
+      let n = 0;
+      for (let a = 0; a < snapshot.length; a++) {
+        if (snapshot[a] !== space.u8[a] && !ok.some((r) => a >= r.start && a < r.start + r.size)) n++;
+      }
+      return n;
+    };
+    const first = await pool.fire(before, { repeat: 50 });
+    assert.deepEqual(first.map((r) => r.faults), first.map(() => 0), first.find((r) => r.error)?.error);
+    const lengths: number[] = [];
+    rb.consume((s) => { lengths.push(s.length); });
+    assert.deepEqual(lengths, new Array<number>(50 * N_CPUS).fill(8), "commit wrote back the reserved length");
+    const second = await pool.fire(afterSubmit, { repeat: 20 });
+    assert.deepEqual(second.map((r) => r.faults), second.map(() => 0), second.find((r) => r.error)?.error);
+    assert.doesNotThrow(() => rb.consume(() => {}), "the consumer stops at a length past what was produced");
+    assert.equal(changedOutside(), 0, "no byte outside the ring, its control block, stacks and arenas changed");
+    assert.ok(rb.consumerPos <= rb.producerPos && rb.producerPos - rb.consumerPos < rb.size);
+  });
+});
