@@ -12,7 +12,7 @@ import { FdArrayMap } from "./fd-array.ts";
 import { spinLock, spinUnlock } from "./lock.ts";
 import type { MapOptions } from "./map.ts";
 import type { MapSpec } from "./spec.ts";
-import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK, ERRNO } from "./types.ts";
+import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK, ERRNO, readU32 } from "./types.ts";
 
 export const PERF_RECORD_LOST = 2;
 export const PERF_RECORD_SAMPLE = 9;
@@ -205,8 +205,6 @@ export class PerfBuffer {
     return out;
   }
 }
-
-const readU32 = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 
 export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
   /** Views of buffers another thread put in the slots (an attached map), by address. */

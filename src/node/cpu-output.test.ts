@@ -2,30 +2,21 @@
 // output), perf event samples into each CPU's buffer, and stack ids, all over one shared address space. Checkers:
 // every record arrives exactly once or is counted lost, none is torn, each came from the CPU it was dealt to, and the
 // stack map's shared buckets stay consistent.
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assemble } from "../isa/ebpf/index.ts";
 import { createMap } from "../maps/index.ts";
 import type { ArrayMap, PerfEventArrayMap, RingBufMap, StackTraceMap } from "../maps/index.ts";
-import { AddressSpace, Vm } from "../vm/index.ts";
+import { AddressSpace } from "../vm/index.ts";
 import { CpuPool } from "./cpu-pool.ts";
+import { poolPerFile } from "./cpu-pool.test-util.ts";
 
 const N_CPUS = Math.max(2, Number(process.env.BPFKIT_CPUS ?? 2));
 const EVENTS = 20_000;
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 const seqEvents = (n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => u32(i));
 
-let shared: Promise<{ space: AddressSpace; vm: Vm; pool: CpuPool }> | undefined;
-after(async () => { if (shared) await (await shared).pool.close(); });
-
-async function withPool(f: (space: AddressSpace, vm: Vm, pool: CpuPool) => Promise<void>): Promise<void> {
-  shared ??= (async () => {
-    const space = new AddressSpace({ shared: true });
-    return { space, vm: new Vm(space), pool: await CpuPool.start(space, { nCpus: N_CPUS }) };
-  })();
-  const { space, vm, pool } = await shared;
-  await f(space, vm, pool);
-}
+const withPool = poolPerFile(N_CPUS);
 
 /** A record's size for event `seq`: 8..47 bytes. */
 const sizeOf = (seq: number): number => 8 + (seq % 5) * 8 + (seq % 7);
@@ -39,6 +30,14 @@ const SIZE = `
   r2 %= 7
   r9 += r2
   r9 += 8`;
+
+/** r6 = ctx, r7 = the event's seq, r8 = this CPU, r9 = the record's size. */
+const PRELUDE = `
+  r6 = r1
+  r7 = *(u32 *)(r6 + 0)
+  call 8
+  r8 = r0
+${SIZE}`;
 
 /** Writes the record at r6: u32 cpu (r8), u32 seq (r7), then byte i = (seq + i) & 0xff up to r9. */
 const fill = (l: string): string => `
@@ -55,6 +54,17 @@ ${l}:
   r1 += 1
   goto ${l}
 ${l}_end:`;
+
+/** bpf_ringbuf_output of the record, built on the stack. */
+const output = (rb: RingBufMap, l: string): string => `
+  r6 = r10
+  r6 += -56
+${fill(l)}
+  r1 = ${rb.address} ll
+  r2 = r6
+  r3 = r9
+  r4 = 0
+  call 130`;
 
 /** Marks event r7 lost: lost[seq] = 1. */
 const markLost = (lost: ArrayMap): string => `
@@ -106,11 +116,7 @@ test("worker CPUs: ring buffer records from every CPU arrive once each, untorn, 
     const lost = createMap(space, { type: 2, keySize: 4, valueSize: 4, maxEntries: EVENTS, name: "lost" }, { nCpus: N_CPUS }) as ArrayMap;
     // seq % 3: 0 reserve + submit, 1 bpf_ringbuf_output from the stack, 2 reserve + discard
     const prog = vm.load(assemble(`
-  r6 = r1
-  r7 = *(u32 *)(r6 + 0)
-  call 8
-  r8 = r0
-${SIZE}
+${PRELUDE}
   r2 = r7
   r2 %= 3
   if r2 == 1 goto output
@@ -132,14 +138,7 @@ discard:
   call 133
   goto done
 output:
-  r6 = r10
-  r6 += -56
-${fill("b")}
-  r1 = ${rb.address} ll
-  r2 = r6
-  r3 = r9
-  r4 = 0
-  call 130
+${output(rb, "b")}
   if r0 == 0 goto done
 lost:
 ${markLost(lost)}
@@ -183,19 +182,8 @@ test("worker CPUs: a full ring buffer counts every failed reservation, and what 
   await withPool(async (space, vm, pool) => {
     const rb = createMap(space, { type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, name: "small" }, { nCpus: N_CPUS }) as RingBufMap;
     const prog = vm.load(assemble(`
-  r6 = r1
-  r7 = *(u32 *)(r6 + 0)
-  call 8
-  r8 = r0
-${SIZE}
-  r6 = r10
-  r6 += -56
-${fill("c")}
-  r1 = ${rb.address} ll
-  r2 = r6
-  r3 = r9
-  r4 = 0
-  call 130
+${PRELUDE}
+${output(rb, "c")}
   exit`));
     const results = await pool.fire(prog, { events: seqEvents(2000) });
     assert.deepEqual(results.map((r) => r.faults), results.map(() => 0));
@@ -212,11 +200,7 @@ test("worker CPUs: perf event samples go to each CPU's own buffer, arrive once e
     const lost = createMap(space, { type: 2, keySize: 4, valueSize: 4, maxEntries: EVENTS, name: "plost" }, { nCpus: N_CPUS }) as ArrayMap;
     const buffers = events.openBuffers(2); // 8 KiB each: fills when the reader falls behind
     const prog = vm.load(assemble(`
-  r6 = r1
-  r7 = *(u32 *)(r6 + 0)
-  call 8
-  r8 = r0
-${SIZE}
+${PRELUDE}
   r6 = r10
   r6 += -56
 ${fill("d")}

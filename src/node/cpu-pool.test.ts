@@ -1,6 +1,6 @@
 // Worker-thread CPUs over one shared address space: smp_processor_id, the seed's per-CPU vs plain-hash counting
 // experiment, and hash/LRU maps staying consistent under concurrent updates from every CPU and user space.
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assemble } from "../isa/ebpf/index.ts";
 import { createMap } from "../maps/index.ts";
@@ -9,23 +9,14 @@ import type { BpfMap } from "../maps/index.ts";
 import { AddressSpace, Vm } from "../vm/index.ts";
 import type { Executor } from "../runtime/index.ts";
 import { CpuPool } from "./cpu-pool.ts";
+import { poolPerFile } from "./cpu-pool.test-util.ts";
 
 const N_CPUS = Math.max(2, Number(process.env.BPFKIT_CPUS ?? 2));
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 const u64s = (b: Uint8Array): bigint[] => Array.from(new BigUint64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)));
 
 // One pool for the file (starting workers costs seconds under the TypeScript loader); each test maps its own maps.
-let shared: Promise<{ space: AddressSpace; vm: Vm; pool: CpuPool }> | undefined;
-after(async () => { if (shared) await (await shared).pool.close(); });
-
-async function withPool(f: (space: AddressSpace, vm: Vm, pool: CpuPool) => Promise<void>): Promise<void> {
-  shared ??= (async () => {
-    const space = new AddressSpace({ shared: true });
-    return { space, vm: new Vm(space), pool: await CpuPool.start(space, { nCpus: N_CPUS }) };
-  })();
-  const { space, vm, pool } = await shared;
-  await f(space, vm, pool);
-}
+const withPool = poolPerFile(N_CPUS);
 
 test("worker CPUs: bpf_get_smp_processor_id() is the worker's index", async () => {
   await withPool(async (_space, vm, pool) => {

@@ -161,26 +161,10 @@ export class CpuPool implements ProgramExecutor {
   async fire(prog: LoadedProgram, opts: FireOptions = {}): Promise<FireResult[]> {
     const cpus = opts.cpus ?? this.slots.map((_, i) => i);
     const jobs = cpus.map((cpu, k) => {
-      let events: Uint8Array | undefined, ends: Uint32Array | undefined;
-      let stacks: BigUint64Array | undefined, stackEnds: Uint32Array | undefined;
-      if (opts.events !== undefined && opts.stacks !== undefined) {
-        const mine = opts.stacks.filter((_, i) => i % cpus.length === k);
-        stackEnds = new Uint32Array(mine.length);
-        let total = 0;
-        mine.forEach((s, i) => { total += s.length; stackEnds![i] = total; });
-        stacks = new BigUint64Array(total);
-        let at = 0;
-        for (const s of mine) { stacks.set(s.map((ip) => BigInt.asUintN(64, ip)), at); at += s.length; }
-      }
-      if (opts.events !== undefined) {
-        const mine = opts.events.filter((_, i) => i % cpus.length === k);
-        ends = new Uint32Array(mine.length);
-        let total = 0;
-        mine.forEach((e, i) => { total += e.length; ends![i] = total; });
-        events = new Uint8Array(total);
-        let at = 0;
-        for (const e of mine) { events.set(e, at); at += e.length; }
-      }
+      const mine = <T>(xs: readonly T[] | undefined): T[] | undefined => xs?.filter((_, i) => i % cpus.length === k);
+      const ev = packed(mine(opts.events), Uint8Array, (e) => e);
+      const st = opts.events === undefined ? undefined : packed(mine(opts.stacks), BigUint64Array, (s) => s.map((ip) => BigInt.asUintN(64, ip)));
+      const events = ev?.data, ends = ev?.ends, stacks = st?.data, stackEnds = st?.ends;
       const job: FireJob = { prog: prog.code.start, events, ends, stacks, stackEnds, repeat: opts.repeat, budget: opts.budget };
       return this.post(cpu, this.feed.delta(cpu, [prog]), job);
     });
@@ -210,6 +194,21 @@ export class CpuPool implements ProgramExecutor {
     if (s === undefined) throw new BpfError("EINVAL", `no CPU ${cpu} (the pool has ${this.nCpus})`);
     return s;
   }
+}
+
+/** Parts laid end to end in one typed array (what crosses to a worker in one message), and where each part ends. */
+function packed<T, A extends Uint8Array | BigUint64Array>(
+  parts: readonly T[] | undefined, Make: new (n: number) => A, elems: (p: T) => ArrayLike<number | bigint>,
+): { data: A; ends: Uint32Array } | undefined {
+  if (parts === undefined) return undefined;
+  const ends = new Uint32Array(parts.length);
+  const items = parts.map(elems);
+  let total = 0;
+  items.forEach((e, i) => { total += e.length; ends[i] = total; });
+  const data = new Make(total);
+  let at = 0;
+  for (const e of items) { (data as unknown as { set(a: ArrayLike<number | bigint>, o: number): void }).set(e, at); at += e.length; }
+  return { data, ends };
 }
 
 export { S_STATE, S_LO, S_HI, S_INSNS, S_ERR, S_ERRLEN, S_DEAD, ERR_TEXT };
