@@ -118,7 +118,9 @@ export class Cpu {
   sync(msg: SyncMessage): void {
     this.space.applyLayout(msg.layout);
     for (const img of msg.maps) {
-      if (mapFromAddress(this.space, img.address) !== undefined) continue;
+      const old = mapFromAddress<BpfMap>(this.space, img.address);
+      if (old?.id === img.id) continue;
+      if (old !== undefined) { old.free(); this.maps.splice(this.maps.indexOf(old), 1); } // freed by the owner; its handle reused
       this.maps.push(createMap(this.space, img.spec, { nCpus: img.nCpus, seed: img.seed, attach: img }));
     }
     for (const u of msg.unshared) {

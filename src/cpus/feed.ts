@@ -35,8 +35,9 @@ export class CpuFeed {
     const unshared: { address: number; id: number; type: number }[] = [];
     const sentMaps = this.sentMaps[cpu]!;
     for (const m of mapsOf<BpfMap>(this.space)) {
-      if (sentMaps.has(m.address)) continue;
-      sentMaps.add(m.address);
+      // by id: a map freed and another created at the same handle address is a new map
+      if (sentMaps.has(m.id)) continue;
+      sentMaps.add(m.id);
       if (m.shareable) maps.push(m.image());
       else unshared.push({ address: m.address, id: m.id, type: m.type });
     }
