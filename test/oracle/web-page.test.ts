@@ -280,8 +280,13 @@ test("worker CPUs: a clang object's program runs on every worker CPU, sharing it
   // the pane still shows the assembly run of the test before until the object's run replaces it
   await page.waitForFunction((l) => (document.querySelector("#run-cpus")?.textContent ?? "").startsWith(`${l}:`), label, { timeout: 30_000 });
   const lines = ((await page.textContent("#run-cpus")) ?? "").trim().split("\n");
-  assert.deepEqual(lines.map((l) => l.replace(/, \d+ insns/, "")),
+  assert.deepEqual(lines.slice(0, n).map((l) => l.replace(/, \d+ insns/, "")),
     Array.from({ length: n }, (_, i) => `${label}:count_runs: cpu ${i}: 1000 runs, last r0 ${i}`), "bpf_get_smp_processor_id() is each worker's index");
+  // the ring buffer every CPU wrote into: 20 records shown (u64 cpu, u64 count), then how many more
+  const records = lines.slice(n, -1);
+  assert.equal(records.length, 20);
+  for (const r of records) assert.match(r, /^runs: 0[0-9] 00 00 00 00 00 00 00 [0-9a-f]{2} [0-9a-f]{2} 00 00 00 00 00 00$/);
+  assert.equal(lines.at(-1), `runs: ${n * 1000 - 20} more records`, "every run's record arrived");
   await page.click("#tab-maps");
   const perCpu = page.locator("#maps-list .map").filter({ hasText: "per_cpu: percpu_array" });
   assert.equal((await perCpu.locator("tbody td").allTextContents())[1], Array.from({ length: n }, (_, cpu) => `cpu${cpu}: 1000`).join(", "),

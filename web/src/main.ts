@@ -301,7 +301,8 @@ async function runOnCpus(repeat = 1000): Promise<string> {
         text += report(await pool.fire(prog, repeat), `${elf.name}:${name}: `);
       }
       for (const [name, why] of obj.skipped) if (!want || name === want) text += `${elf.name}:${name}: ${why}\n`;
-      out.textContent = text;
+      const sent = P.outputLines(obj.sys, obj.live.maps, 20);
+      out.textContent = text + (sent.length ? sent.join("\n") + "\n" : "");
       live = obj.live;
       renderMaps();
     } else {

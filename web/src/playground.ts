@@ -17,7 +17,7 @@ import { AddressSpace } from "../../src/vm/index.ts";
 import type { LoadedProgram } from "../../src/vm/index.ts";
 import { createEngine, DEFAULT_ENGINE, type EngineKind } from "../../src/jit/index.ts";
 import { defaultHelpers, hostEnv } from "../../src/helpers/index.ts";
-import { RingBufMap } from "../../src/maps/index.ts";
+import { PerfEventArrayMap, RingBufMap } from "../../src/maps/index.ts";
 import { PROGRAM_TYPES, System, openObject, refusalLine, testRun } from "../../src/runtime/index.ts";
 import type { BpfMap as RuntimeMap, LoadedObject } from "../../src/runtime/index.ts";
 import { mapTypeName } from "../../src/maps/index.ts";
@@ -450,12 +450,8 @@ export function runSource(src: ProgramSource, dataHex: string, engine: EngineKin
       text += `${label}: Return value: ${r0}, duration (average): ${r.duration}ns\n`;
     } catch (e) { text += fail(e, label); }
   }
-  const ringbuf: string[] = [];
   const maps = [...obj.maps.values()];
-  for (const m of maps) {
-    const vm = sys.vmMap(m.fd);
-    if (vm instanceof RingBufMap) vm.consume((sample) => { ringbuf.push(`${m.name}: ${hex(sample)}`); });
-  }
+  const ringbuf = outputLines(sys, maps);
   const specs = new Map(obj.object.maps.map((s) => [s.name, s]));
   const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
   return { text, ...(r0 !== undefined ? { r0 } : {}), ringbuf, printk, command, live: { maps, btf: obj.object.btf, types } };
@@ -481,9 +477,28 @@ export function openSharedObject(elf: Uint8Array, fileName: string, nCpus: numbe
     if (o?.kind === "prog") programs.set(name, o.loaded);
   }
   const maps = [...obj.maps.values()];
+  // perf_buffer__new for every perf event array: one buffer per CPU in the shared memory, for the workers to write
+  for (const m of maps) { const vm = sys.vmMap(m.fd); if (vm instanceof PerfEventArrayMap) vm.openBuffers(8); }
   const specs = new Map(obj.object.maps.map((m) => [m.name, m]));
   const types = maps.map((m) => ({ key: specs.get(m.name)?.btfKeyTypeId ?? 0, value: specs.get(m.name)?.btfValueTypeId ?? 0 }));
   return { sys, programs, skipped: obj.skipped, live: { maps, btf: obj.object.btf, types }, close: () => obj.close() };
+}
+
+/**
+ * What programs sent to user space since the last call, one line per record: ring buffer samples (consumed) and,
+ * where buffers are open, perf event samples with their CPU and lost counts; past `limit` lines, a count per map.
+ */
+export function outputLines(sys: System, maps: readonly RuntimeMap[], limit = Infinity): string[] {
+  const out: string[] = [];
+  for (const m of maps) {
+    const vm = sys.vmMap(m.fd);
+    let more = 0;
+    const line = (text: string): void => { if (out.length < limit) out.push(text); else more++; };
+    if (vm instanceof RingBufMap) vm.consume((sample) => { line(`${m.name}: ${hex(sample)}`); });
+    else if (vm instanceof PerfEventArrayMap) vm.consume((sample, cpu) => { line(`${m.name} cpu ${cpu}: ${hex(sample)}`); }, (n, cpu) => { line(`${m.name} cpu ${cpu}: lost ${n} samples`); });
+    if (more) out.push(`${m.name}: ${more} more records`);
+  }
+  return out;
 }
 
 /** The maps of the last run, kept so the Maps tab can edit them, with the BTF type ids of their keys and values. */
