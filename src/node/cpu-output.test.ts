@@ -358,3 +358,31 @@ out:
     assert.ok(rb.consumerPos <= rb.producerPos && rb.producerPos - rb.consumerPos < rb.size);
   });
 });
+
+test("worker CPUs: ring_buffer__poll blocks on the ring's wake word until a worker commits, then consumes", async () => {
+  await withPool(async (space, vm, pool) => {
+    const rb = createMap(space, { type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, name: "poll" }, { nCpus: N_CPUS }) as RingBufMap;
+    const prog = vm.load(assemble(`
+  *(u64 *)(r10 - 8) = 7
+  r1 = ${rb.address} ll
+  r2 = r10
+  r2 += -8
+  r3 = 8
+  r4 = 0
+  call 130
+  r0 = 0
+  exit`));
+    const { i32, index } = rb.wakeWord;
+    const seq = Atomics.load(i32, index);
+    const fired = pool.fire(prog, { cpus: [N_CPUS - 1] });
+    const got: number[] = [];
+    // the consumer is caught up, so the commit wakes it (the kernel's irq_work to epoll); the generous timeout only
+    // bounds a broken wakeup
+    const n = rb.poll(60_000, (s) => { got.push(s[0]!); });
+    await fired;
+    assert.equal(n, 1);
+    assert.deepEqual(got, [7]);
+    assert.equal(Atomics.load(i32, index), seq + 1, "one wakeup");
+    assert.equal(rb.wakeups, 1);
+  });
+});
