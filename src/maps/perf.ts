@@ -24,6 +24,8 @@ let nextEventId = 1;
 // has them (u64, low word first); bpfkit's own words in the page's reserved area.
 const DATA_HEAD = 0x400, DATA_TAIL = 0x408, DATA_OFFSET = 0x410, DATA_SIZE = 0x418;
 const B_LOCK = 0x100, B_CPU = 0x104, B_PAGES = 0x108, B_ID = 0x10c, B_PENDING_LOST = 0x110, B_TOTAL_LOST = 0x114, B_MAGIC = 0x118;
+/** Address of the word a reader waits on (0: none): bumped and notified after every sample (wakeup_events = 1). */
+const B_WAKE = 0x11c;
 const MAGIC = 0x62706662; // "bpfb": a region is a perf buffer
 
 /**
@@ -46,7 +48,7 @@ export class PerfBuffer {
    * `pages` data pages (a power of 2, as libbpf's perf_buffer__new requires), mapped in `space`. With `attachAt`, a
    * view of the buffer another thread mapped at that address instead.
    */
-  constructor(readonly space: AddressSpace, cpu: number, pages = 8, attachAt?: number) {
+  constructor(readonly space: AddressSpace, cpu: number, pages = 8, attachAt?: number, wakeAt = 0) {
     if (attachAt !== undefined) {
       const r = space.find(attachAt);
       if (r === undefined || r.start !== attachAt || space.dv.getUint32(attachAt + B_MAGIC, true) !== MAGIC) {
@@ -69,6 +71,7 @@ export class PerfBuffer {
       dv.setUint32(a + B_ID, this.id, true);
       dv.setUint32(a + DATA_OFFSET, PAGE_SIZE, true);
       dv.setUint32(a + DATA_SIZE, pages * PAGE_SIZE, true);
+      dv.setUint32(a + B_WAKE, wakeAt, true);
       Atomics.store(space.i32, (a + B_MAGIC) >> 2, MAGIC);
     }
     this.cpu = cpu;
@@ -136,6 +139,11 @@ export class PerfBuffer {
       at = this.put(at, null, off, size, src);
       // The padding is skipped, not written (perf_output_skip): it keeps whatever bytes the ring held, as in Linux.
       this.publish(DATA_HEAD, head, (at + raw - 4 - size) | 0);
+      const wake = i32[W + (B_WAKE >> 2)]! >> 2;
+      if (wake !== 0) {
+        Atomics.add(i32, wake, 1);
+        if (space.shared) Atomics.notify(i32, wake);
+      }
       return 0;
     } finally {
       spinUnlock(space, W + (B_LOCK >> 2));
@@ -210,9 +218,13 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
   /** Views of buffers another thread put in the slots (an attached map), by address. */
   private readonly views = new Map<number, PerfBuffer>();
 
+  /** The word buffers opened by openBuffers bump after each sample, and poll waits on. */
+  private readonly wake: Region;
+
   constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
     super(space, spec, maxEntries, opts);
     this.shareSlots();
+    this.wake = this.allocRegion(8, "wakeup", false);
   }
 
   override get shareable(): boolean {
@@ -228,7 +240,7 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
   openBuffers(pages = 8): PerfBuffer[] {
     const out: PerfBuffer[] = [];
     for (let cpu = 0; cpu < Math.min(this.nCpus, this.maxEntries); cpu++) {
-      const b = new PerfBuffer(this.space, cpu, pages);
+      const b = new PerfBuffer(this.space, cpu, pages, undefined, this.wake.start);
       this.attach(cpu, b);
       out.push(b);
     }
@@ -257,6 +269,20 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
       else if (this.opts.attach === undefined && i >= this.slots.length) break;
     }
     return n;
+  }
+
+  /**
+   * libbpf perf_buffer__poll: reads what is there; with nothing there, waits up to `timeoutMs` for a sample in any
+   * buffer openBuffers opened (Atomics.wait where perf wakes epoll), then reads. Waiting needs shared memory and a
+   * thread allowed to block; elsewhere it only reads. Returns the records read.
+   */
+  poll(timeoutMs: number, onSample: (data: Uint8Array, cpu: number) => void, onLost?: (lost: number, cpu: number) => void): number {
+    const i32 = this.space.i32, w = this.wake.start >> 2;
+    const seq = Atomics.load(i32, w);
+    const n = this.consume(onSample, onLost);
+    if (n !== 0 || timeoutMs <= 0 || !this.space.shared) return n;
+    try { Atomics.wait(i32, w, seq, timeoutMs); } catch { return n; } // a thread that may not block
+    return this.consume(onSample, onLost);
   }
 
   /**

@@ -218,7 +218,7 @@ done:
     const seen = new Uint8Array(EVENTS);
     const perCpu = new Array<number>(N_CPUS).fill(0), reportedLost = new Array<number>(N_CPUS).fill(0);
     await fireDraining(pool, prog, () => {
-      events.consume((s, bufCpu) => {
+      events.poll(1, (s, bufCpu) => {
         const { cpu, seq } = checkRecord(s, "perf");
         assert.equal(cpu, bufCpu, `seq ${seq} is in CPU ${bufCpu}'s buffer, written on CPU ${cpu}`);
         assert.equal(cpu, seq % N_CPUS);
@@ -384,5 +384,28 @@ test("worker CPUs: ring_buffer__poll blocks on the ring's wake word until a work
     assert.deepEqual(got, [7]);
     assert.equal(Atomics.load(i32, index), seq + 1, "one wakeup");
     assert.equal(rb.wakeups, 1);
+  });
+});
+
+test("worker CPUs: perf_buffer__poll wakes when a worker writes a sample into its CPU's buffer", async () => {
+  await withPool(async (space, vm, pool) => {
+    const events = createMap(space, { type: 4, keySize: 4, valueSize: 4, maxEntries: N_CPUS, name: "pollev" }, { nCpus: N_CPUS }) as PerfEventArrayMap;
+    events.openBuffers(1);
+    const prog = vm.load(assemble(`
+  *(u64 *)(r10 - 8) = 9
+  r2 = ${events.address} ll
+  r3 = 0xffffffff ll
+  r4 = r10
+  r4 += -8
+  r5 = 8
+  call 25
+  exit`));
+    const fired = pool.fire(prog, { cpus: [N_CPUS - 1] });
+    const got: [number, number][] = [];
+    const n = events.poll(60_000, (s, cpu) => { got.push([s[0]!, cpu]); });
+    const [r] = await fired;
+    assert.equal(r!.lastR0, 0, "bpf_perf_event_output returned 0");
+    assert.equal(n, 1);
+    assert.deepEqual(got, [[9, N_CPUS - 1]], "the sample, from the worker's own buffer");
   });
 });
