@@ -46,7 +46,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
     if (!this.space.shared) return; // no other thread can look: the JS slots stay sparse (max_entries may be huge)
     const r = this.allocRegion(Math.max(4, this.maxEntries * 4), "slots", false);
     this.tableAt = r.start;
-    this.table = new Uint32Array(this.space.memory.buffer, r.start, this.maxEntries);
+    this.table = new Uint32Array(this.space.u8.buffer, r.start, this.maxEntries);
   }
 
   /** The u32 a slot is mirrored as (0 for an empty slot). */
@@ -68,7 +68,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
 
   /** The table over the current buffer (a grown shared memory keeps old views valid; an unshared one detaches them). */
   private tableView(): Uint32Array {
-    const b = this.space.memory.buffer;
+    const b = this.space.u8.buffer; // memory.buffer is slow to ask; the space renews u8 when the memory grows
     if (this.table!.buffer !== b) this.table = new Uint32Array(b, this.tableAt, this.maxEntries);
     return this.table!;
   }

@@ -217,6 +217,8 @@ export class PerfBuffer {
 export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
   /** Views of buffers another thread put in the slots (an attached map), by address. */
   private readonly views = new Map<number, PerfBuffer>();
+  /** The layout the views were made in: a buffer unmapped and another mapped at its address is a new buffer. */
+  private viewsLayout = -1;
 
   /** The word buffers opened by openBuffers bump after each sample, and poll waits on. */
   private readonly wake: Region;
@@ -252,8 +254,9 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
     if (this.opts.attach === undefined) return this.slot(index);
     const at = this.sharedSlot(index);
     if (at === undefined) return undefined;
+    if (this.viewsLayout !== this.space.layoutVersion) { this.views.clear(); this.viewsLayout = this.space.layoutVersion; }
     let b = this.views.get(at);
-    if (b === undefined || this.space.find(at) !== b.region) {
+    if (b === undefined) {
       b = new PerfBuffer(this.space, 0, 1, at);
       this.views.set(at, b);
     }

@@ -57,7 +57,7 @@ export class RingBufMap extends BpfMap {
     this.data = this.allocRegion(2 * maxEntries, "data", true, "ringbuf");
     this.control = this.allocRegion(CONTROL_BYTES, "control", false);
     this.C = this.control.start >> 2;
-    this.f64 = new Float64Array(space.memory.buffer, this.control.start, CONTROL_BYTES / 8);
+    this.f64 = new Float64Array(space.u8.buffer, this.control.start, CONTROL_BYTES / 8);
   }
 
   /** consumer_pos, as user space's mmap of the consumer page reads it. */
@@ -173,8 +173,9 @@ export class RingBufMap extends BpfMap {
     return this.f64View()[f]!;
   }
 
+  /** Over the space's current buffer (the space renews its views when the memory grows; memory.buffer is slow to ask). */
   private f64View(): Float64Array {
-    const b = this.space.memory.buffer;
+    const b = this.space.u8.buffer;
     if (this.f64.buffer !== b) this.f64 = new Float64Array(b, this.control.start, CONTROL_BYTES / 8);
     return this.f64;
   }
