@@ -245,7 +245,7 @@ test("worker CPUs: bpf_get_stackid gives every CPU the same id for a stack; BPF_
   await withPool(async (space, vm, pool) => {
     const stackOf = (k: number): bigint[] => Array.from({ length: 1 + (k % 6) }, (_, f) => 0xffffffff81000000n + BigInt(k * 4096 + f * 16));
     // 40 stacks whose ids do not collide in a 1024-bucket map, and 200 that all land in ids 0..3 of a 16-bucket map
-    // (REUSE then always finds a free bucket among 9: at most 4 held by ids, 2 by CPUs swapping)
+    // (REUSE then always finds a free bucket among 9: at most 4 held by ids, 2 by CPUs swapping, 1 by a lookup)
     const idIn = (buckets: number, s: bigint[]): number => {
       const ref = createMap(new AddressSpace({ initialPages: 1 }), { type: 7, keySize: 4, valueSize: 64, maxEntries: buckets }) as StackTraceMap;
       return ref.getStackId(s, 0);
@@ -281,13 +281,24 @@ done:
   r0 = 0
   exit`));
       const which = Array.from({ length: 4000 }, (_, i) => (i * 7) % kinds.length);
-      const results = await pool.fire(prog, { events: seqEvents(4000), stacks: which.map((k) => kinds[k]!) });
+      let done = false, userOps = 0;
+      const fired = pool.fire(prog, { events: seqEvents(4000), stacks: which.map((k) => kinds[k]!) }).finally(() => { done = true; });
+      // user space meanwhile: lookups (which take a bucket out of its id while copying, as bpf_stackmap_copy) and deletes
+      while (!done) {
+        for (let id = 0; id < 4; id++, userOps++) {
+          try {
+            if (reuse && userOps % 5 === 4) st.delete(u32(id)); else st.lookup(u32(id));
+          } catch (e) { assert.match(String(e), /ENOENT/); }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      const results = await fired;
       assert.deepEqual(results.map((r) => r.faults), results.map(() => 0), results.find((r) => r.error)?.error);
       const got = which.map((_, i) => Number(new DataView(out.lookup(u32(i)).buffer).getBigInt64(0, true)));
       got.forEach((id, i) => assert.equal(id, kindIds[which[i]!], `event ${i}: stack ${which[i]}'s id`));
       const { stacks: stored } = st.checkConsistency();
       if (!reuse) {
-        assert.equal(stored, 40);
+        assert.equal(stored, 40, "user-space lookups put every bucket back");
         ids.forEach((id, k) => assert.deepEqual(st.stack(id), stacks[k]));
       } else {
         assert.ok(stored <= 4);
@@ -295,7 +306,7 @@ done:
           const s = st.stack(id);
           if (s !== undefined) assert.equal(collidingIds[colliding.findIndex((c) => c.join() === s.join())], id, `id ${id} holds a stack of its own`);
         }
-        console.log(`# stack ids with BPF_F_REUSE_STACKID on ${N_CPUS} CPUs: 4000 events on 4 colliding ids, ${stored} stored, consistent`);
+        console.log(`# stack ids with BPF_F_REUSE_STACKID on ${N_CPUS} CPUs: 4000 events on 4 colliding ids + ${userOps} user lookups/deletes, ${stored} stored, consistent`);
       }
     }
   });
