@@ -36,6 +36,7 @@ export abstract class FdArrayMap<T> extends BpfMap {
 
   private table: Uint32Array | undefined;
   private tableAt = 0;
+  private tableGen = -1;
 
   /**
    * Mirrors each slot in shared memory as a u32 (`keyOf`: a program's code address, an inner map's handle), so views
@@ -68,8 +69,11 @@ export abstract class FdArrayMap<T> extends BpfMap {
 
   /** The table over the current buffer (a grown shared memory keeps old views valid; an unshared one detaches them). */
   private tableView(): Uint32Array {
-    const b = this.space.u8.buffer; // memory.buffer is slow to ask; the space renews u8 when the memory grows
-    if (this.table!.buffer !== b) this.table = new Uint32Array(b, this.tableAt, this.maxEntries);
+    // renewed when the memory grew (space.generation): asking a memory or an array for its buffer is slow
+    if (this.tableGen !== this.space.generation) {
+      this.table = new Uint32Array(this.space.u8.buffer, this.tableAt, this.maxEntries);
+      this.tableGen = this.space.generation;
+    }
     return this.table!;
   }
 

@@ -22,7 +22,9 @@ const MAX_RECORD_SZ = 0xffffffff >>> 2;
 /** Data starts 3 pages into struct bpf_ringbuf (header, consumer, producer pages): the pg_off base (checked on Linux 6.18). */
 const DATA_PGOFF = 3;
 const HDR = BPF_RINGBUF_HDR_SZ;
+// Module-local copies: imported bindings are getter calls under some loaders (tsx), too slow for the hot paths.
 const BUSY = BPF_RINGBUF_BUSY_BIT | 0, DISCARD = BPF_RINGBUF_DISCARD_BIT;
+const NO_WAKEUP = BPF_RB_NO_WAKEUP, FORCE_WAKEUP = BPF_RB_FORCE_WAKEUP, EAGAIN = ERRNO.EAGAIN, EINVAL = ERRNO.EINVAL;
 
 // Control block words (i32 index from C). Positions are u64 in the kernel: the ring logic runs on their low 32 bits
 // (exact, since the ring is under 2^31 bytes and every distance it compares is below its size), published with
@@ -39,6 +41,7 @@ export class RingBufMap extends BpfMap {
   readonly control: Region;
   private readonly C: number;
   private f64: Float64Array;
+  private f64Gen: number;
   /**
    * Sample length of each record this thread reserved and has not committed, by header offset. A program can write
    * its record's header (the record shares the ring's region), so commit uses the length it reserved, never the one
@@ -58,6 +61,7 @@ export class RingBufMap extends BpfMap {
     this.control = this.allocRegion(CONTROL_BYTES, "control", false);
     this.C = this.control.start >> 2;
     this.f64 = new Float64Array(space.u8.buffer, this.control.start, CONTROL_BYTES / 8);
+    this.f64Gen = space.generation;
   }
 
   /** consumer_pos, as user space's mmap of the consumer page reads it. */
@@ -89,10 +93,10 @@ export class RingBufMap extends BpfMap {
 
   /** bpf_ringbuf_output: copy `size` bytes at dataAddr into a new record; -EAGAIN when full. */
   output(dataAddr: number, size: number, flags: number): number {
-    if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -ERRNO.EINVAL;
+    if (flags & ~(NO_WAKEUP | FORCE_WAKEUP)) return -EINVAL;
     this.space.assert(dataAddr, size, false);
     const rec = this.reserveRaw(size);
-    if (rec === 0) { Atomics.add(this.space.i32, this.C + W_DROPPED, 1); return -ERRNO.EAGAIN; }
+    if (rec === 0) { Atomics.add(this.space.i32, this.C + W_DROPPED, 1); return -EAGAIN; }
     this.space.copyChecked(rec, dataAddr, size);
     this.commit(rec, flags, false);
     return 0;
@@ -173,10 +177,12 @@ export class RingBufMap extends BpfMap {
     return this.f64View()[f]!;
   }
 
-  /** Over the space's current buffer (the space renews its views when the memory grows; memory.buffer is slow to ask). */
+  /** Over the space's current buffer, renewed when the memory grew (space.generation; asking for .buffer is slow). */
   private f64View(): Float64Array {
-    const b = this.space.u8.buffer;
-    if (this.f64.buffer !== b) this.f64 = new Float64Array(b, this.control.start, CONTROL_BYTES / 8);
+    if (this.f64Gen !== this.space.generation) {
+      this.f64 = new Float64Array(this.space.u8.buffer, this.control.start, CONTROL_BYTES / 8);
+      this.f64Gen = this.space.generation;
+    }
     return this.f64;
   }
 
@@ -222,16 +228,16 @@ export class RingBufMap extends BpfMap {
   /** bpf_ringbuf_commit: mirror a wrapped tail to the start, clear BUSY (set DISCARD), wake the consumer. */
   private commit(addr: number, flags: number, discard: boolean): number {
     const base = this.data.start, hdr = addr - HDR, off = hdr - base;
-    if (off < 0 || off >= this.size || off % 8 !== 0) return -ERRNO.EINVAL;
+    if (off < 0 || off >= this.size || off % 8 !== 0) return -EINVAL;
     const sampleLen = this.reserved.get(off);
-    if (sampleLen === undefined) return -ERRNO.EINVAL;
+    if (sampleLen === undefined) return -EINVAL;
     this.reserved.delete(off);
     const space = this.space, end = off + roundUp8(sampleLen + HDR);
     if (end > this.size) space.copyChecked(base, base + this.size, end - this.size);
     Atomics.store(space.i32, hdr >> 2, discard ? sampleLen | DISCARD : sampleLen);
     const C = this.C;
     const cons = Atomics.load(space.i32, C + W_CONS) & this.mask;
-    if ((flags & BPF_RB_FORCE_WAKEUP) || (!(flags & BPF_RB_NO_WAKEUP) && cons === off)) {
+    if ((flags & FORCE_WAKEUP) || (!(flags & NO_WAKEUP) && cons === off)) {
       Atomics.add(space.i32, C + W_WAKEUPS, 1);
       Atomics.add(space.i32, C + W_WAKE_SEQ, 1);
       if (space.shared) Atomics.notify(space.i32, C + W_WAKE_SEQ);
