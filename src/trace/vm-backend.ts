@@ -142,8 +142,10 @@ export class VmTrace {
   /** Runs BEGIN (when present). */
   begin(): void { this.session.run("BEGIN"); }
 
-  /** END, then the exit dump: everything bpftrace prints after its run; returns the whole output so far. */
+  /** Records still in the output buffers (every CPU's), then END and the exit dump, as bpftrace reads what is left before
+   * running END; returns the whole output so far. */
   finish(): string {
+    this.drain();
     this.session.run("END");
     this.session.exitDump();
     return this.out;
