@@ -128,7 +128,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Objects whose commands bpfkit runs (src/cli/<object>.ts); the others are refused with a message saying so. */
-const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen", "iter", "struct_ops", "cgroup", "feature"]);
+const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen", "iter", "struct_ops", "cgroup", "feature", "net"]);
 
 export const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
