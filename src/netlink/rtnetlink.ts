@@ -250,7 +250,7 @@ function str(b: Uint8Array): string {
 /** NLMSG_ERROR: the (positive) errno, 0 for an ack, and the extended-ack message libbpf prints. */
 export function parseError(m: Message): { errno: number; extack?: string } {
   const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
-  const errno = -v.getInt32(0, true);
+  const errno = -v.getInt32(0, true) | 0;
   if (!(m.flags & NLM_F_ACK_TLVS)) return { errno };
   let hlen = 4 + HDR;
   if (!(m.flags & NLM_F_CAPPED) && m.payload.length >= 4 + HDR) hlen = 4 + v.getUint32(4, true);

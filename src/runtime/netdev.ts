@@ -81,7 +81,11 @@ export class VmNetDevice<P extends { readonly id: number; readonly type: number;
     if (cur?.link) return { errno: EBUSY, extack: "Can't replace active BPF XDP link" };
     if (link && cur) return { errno: EBUSY, extack: "Can't replace active XDP program with BPF link" };
     if ((flags & XDP_FLAGS_REPLACE) && cur?.prog !== expected) return { errno: EEXIST, extack: "Active program does not match expected" };
+    // Linux 6.18 refuses a native mode the driver lacks before it looks at the other mode's program (observed: lo with a
+    // generic program, `xdpdrv` gets EOPNOTSUPP, not EEXIST)
+    const unsupported = { errno: EOPNOTSUPP, extack: "Underlying driver does not support XDP in native mode" };
     if (prog !== undefined) {
+      if (mode !== XDP_MODE_SKB && !this.spec.nativeXdp) return unsupported;
       if ((flags & XDP_FLAGS_UPDATE_IF_NOEXIST) && cur) return { errno: EBUSY, extack: "XDP program already attached" };
       const other = mode === XDP_MODE_SKB ? XDP_MODE_DRV : XDP_MODE_SKB;
       if (mode !== XDP_MODE_HW && this.slots[other]) return { errno: EEXIST, extack: "Native and generic XDP can't be active at the same time" };
@@ -90,7 +94,7 @@ export class VmNetDevice<P extends { readonly id: number; readonly type: number;
       if (prog.expectedAttachType === 38) return { errno: EINVAL, extack: "BPF_XDP_CPUMAP programs can not be attached to a device" };
     }
     if (prog !== cur?.prog) {
-      if (mode !== XDP_MODE_SKB && !this.spec.nativeXdp) return { errno: EOPNOTSUPP, extack: "Underlying driver does not support XDP in native mode" };
+      if (mode !== XDP_MODE_SKB && !this.spec.nativeXdp) return unsupported;
       // no VM driver offloads: native drivers refuse XDP_SETUP_PROG_HW as veth does, without a message
       if (mode === XDP_MODE_HW) return { errno: EINVAL };
     }
