@@ -17,7 +17,7 @@ export default async function net(args: string[]): Promise<number> {
   if (typeof r === "symbol") {
     // bpftool's usage(): the object's help (null under -j), exit 255
     if (a.json) process.stdout.write("null\n");
-    else process.stderr.write(renderUsage(OBJECT_USAGE.net!, BIN, "net"));
+    else process.stderr.write(renderUsage(OBJECT_USAGE.net!, BIN, a.typedObject ?? "net"));
     return 255;
   }
   return emit(r);

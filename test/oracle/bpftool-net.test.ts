@@ -38,6 +38,11 @@ const XDP_SCRIPT: readonly string[] = [
   "-j net show foo bar",
   "net show dev va extra",
   "net show d lo",
+  "n s dev",
+  "n l d lo x",
+  "-j n s d",
+  "net show dev va dev vb",
+  "net show dev verylongdevicename0",
   // attach: xdp picks driver mode on veth (native XDP), generic on lo
   "net attach xdp pinned {P}/xdp_pass dev va",
   "net attach xdp pinned {P}/xdp_pass dev va",
