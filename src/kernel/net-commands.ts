@@ -25,7 +25,8 @@ const EXIT_EINVAL = 256 - EINVAL;
 /** What usage() means to the CLI: the object's help (null under -j), exit 255. */
 export const USAGE = Symbol("usage");
 
-const isPrefix = (arg: string | undefined, word: string): boolean => arg !== undefined && arg.length > 0 && word.startsWith(arg);
+/** bpftool 7.1's is_prefix (an empty word is a prefix of every word). */
+const isPrefix = (arg: string | undefined, word: string): boolean => arg !== undefined && word.startsWith(arg);
 
 class Net {
   private seq = Math.floor(Date.now() / 1000);
