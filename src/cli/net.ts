@@ -7,11 +7,11 @@ import { BIN } from "./bpftool.ts";
 export default async function net(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
-  const { backend, unavailable: why } = await toolBackend(a);
-  if (why !== undefined) {
-    console.error(`bpfkit net: ${why}`);
-    return 1;
-  }
+  const chosen = await toolBackend(a);
+  const why = chosen.unavailable;
+  // as `bpfkit trace`: where bpf() is unusable (not root, not Linux), bpfkit's VM answers, said once
+  if (why !== undefined) console.error(`bpfkit net: bpf() is unusable here (${why.replace(/\.$/, "")}); running on bpfkit's VM`);
+  const { backend } = why === undefined ? chosen : await toolBackend({ ...a, vm: true });
   const { netCommand } = await import("../kernel/net-commands.ts");
   const r = netCommand({ ...a, backend }, verb ?? "show", rest, a.typed ?? verb);
   if (typeof r === "symbol") {

@@ -242,3 +242,23 @@ test("bpftool net show/attach/detach match bpftool 7.1 (Linux, and the XDP lines
     rmSync(T, { recursive: true, force: true });
   }
 });
+
+test("net where bpf() is unusable (not root) runs on bpfkit's VM, said once", (t) => {
+  if (!isRoot || spawnSync("setpriv", ["--version"]).status !== 0) {
+    console.log("SKIP: the unprivileged net run needs root and setpriv (util-linux) to drop to nobody");
+    t.skip("root or setpriv absent");
+    return;
+  }
+  const T = mkdtempSync(join(tmpdir(), "bknet-nobody-"));
+  try {
+    spawnSync("chmod", ["777", T]);
+    const bin = new URL("../../bin/bpfkit.mjs", import.meta.url).pathname;
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bin, "-j", "net", "show"],
+      { encoding: "utf8", env: { ...process.env, BPFKIT_VM_STATE: join(T, "vm.json") }, cwd: T });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.match(/running on bpfkit's VM/g)?.length, 1, r.stderr);
+    assert.equal(r.stdout, '[{"xdp":[],"tc":[],"flow_dissector":[]}]\n');
+  } finally {
+    rmSync(T, { recursive: true, force: true });
+  }
+});
