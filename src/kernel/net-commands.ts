@@ -8,7 +8,7 @@ import { strerror } from "./libc.ts";
 import { Printer, type OutputMode, type ToolOutput } from "./listing.ts";
 import { Stop, errnoOf, fail, oneFd } from "./map-commands.ts";
 import {
-  NLMSG_ERROR, RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER, TC_H_CLSACT_EGRESS, TC_H_CLSACT_INGRESS, TC_H_ROOT,
+  NLMSG_ERROR, RTM_NEWLINK, RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER, TC_H_CLSACT_EGRESS, TC_H_CLSACT_INGRESS, TC_H_ROOT,
   XDP_ATTACHED_DRV, XDP_ATTACHED_HW, XDP_ATTACHED_MULTI, XDP_ATTACHED_NONE, XDP_ATTACHED_SKB, XDP_FLAGS_DRV_MODE,
   XDP_FLAGS_HW_MODE, XDP_FLAGS_SKB_MODE, XDP_FLAGS_UPDATE_IF_NOEXIST, NetlinkParseError, linkDumpRequest, parseError,
   parseFilter, parseLink, parseMessages, parseTcHandle, tcDumpRequest, xdpSetLinkRequest,
@@ -54,7 +54,7 @@ class Net {
   devices(): NetDevice[] | number {
     const r = this.request(linkDumpRequest(this.nextSeq()));
     if (typeof r === "number") return r;
-    return r.filter((m) => m.type === 16).map(parseLink).filter((d): d is NetDevice => d !== undefined);
+    return r.filter((m) => m.type === RTM_NEWLINK).map(parseLink).filter((d): d is NetDevice => d !== undefined);
   }
 
   /** if_nametoindex: 0 when no device has that name. */

@@ -7,7 +7,7 @@ export const NLMSG_ERROR = 2, NLMSG_DONE = 3;
 export const NLM_F_REQUEST = 0x1, NLM_F_MULTI = 0x2, NLM_F_ACK = 0x4, NLM_F_DUMP = 0x300;
 const NLM_F_CAPPED = 0x100, NLM_F_ACK_TLVS = 0x200;
 const NLMSGERR_ATTR_MSG = 1;
-export const RTM_GETLINK = 18, RTM_SETLINK = 19, RTM_GETQDISC = 38, RTM_GETTCLASS = 42, RTM_GETTFILTER = 46;
+export const RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_SETLINK = 19, RTM_GETQDISC = 38, RTM_GETTCLASS = 42, RTM_GETTFILTER = 46;
 const IFLA_IFNAME = 3, IFLA_LINKINFO = 18, IFLA_INFO_KIND = 1;
 export const IFLA_XDP = 43, IFLA_XDP_FD = 1, IFLA_XDP_ATTACHED = 2, IFLA_XDP_FLAGS = 3, IFLA_XDP_PROG_ID = 4;
 const IFLA_XDP_DRV_PROG_ID = 5, IFLA_XDP_SKB_PROG_ID = 6, IFLA_XDP_HW_PROG_ID = 7;
@@ -190,7 +190,7 @@ export function linkMessage(seq: number, pid: number, dev: NetDevice): Uint8Arra
   if (x?.hwProgId !== undefined) xdp.push(attrU32(IFLA_XDP_HW_PROG_ID, x.hwProgId));
   const attrs = [attrStr(IFLA_IFNAME, dev.name), attrNest(IFLA_XDP, xdp)];
   if (dev.kind !== undefined) attrs.push(attrNest(IFLA_LINKINFO, [attrStr(IFLA_INFO_KIND, dev.kind)]));
-  return encodeMessage(16 /* RTM_NEWLINK */, NLM_F_MULTI, seq, pid, ifinfomsg(AF_UNSPEC, dev.ifindex), attrs);
+  return encodeMessage(RTM_NEWLINK, NLM_F_MULTI, seq, pid, ifinfomsg(AF_UNSPEC, dev.ifindex), attrs);
 }
 
 export const doneMessage = (seq: number, pid: number): Uint8Array =>

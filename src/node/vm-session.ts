@@ -14,7 +14,7 @@ import { hostKconfig } from "../kernel/kconfig.ts";
 import { deviceSpec, type DeviceSpec } from "../runtime/netdev.ts";
 import { nativeUnavailable } from "../kernel/libc.ts";
 import { rtnetlinkLinux } from "../kernel/netlink.ts";
-import { linkDumpRequest, parseLink, parseMessages, type NetDevice } from "../netlink/index.ts";
+import { RTM_NEWLINK, linkDumpRequest, parseLink, parseMessages, type NetDevice } from "../netlink/index.ts";
 
 /** One step of the journal: an object loaded, its first program (or all, under a directory) pinned. */
 interface LoadStep {
@@ -95,7 +95,7 @@ function hostBtf(): Btf | undefined {
 function hostDevices(): DeviceSpec[] | undefined {
   try {
     if (nativeUnavailable() !== undefined) return undefined;
-    return rtnetlinkLinux(linkDumpRequest(1)).flatMap((m) => parseMessages(m)).filter((m) => m.type === 16)
+    return rtnetlinkLinux(linkDumpRequest(1)).flatMap((m) => parseMessages(m)).filter((m) => m.type === RTM_NEWLINK)
       .map(parseLink).filter((d): d is NetDevice => d !== undefined).map(deviceSpec);
   } catch {
     return undefined;
