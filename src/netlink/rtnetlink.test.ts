@@ -42,3 +42,21 @@ test("a link message round-trips; a bpf filter's name, id and bpf actions are re
   const u32 = encodeMessage(44, 2, 1, 1, tcmsg(4, 1, 0), [attrStr(1, "u32"), attrNest(2, [])]);
   assert.equal(parseFilter(parseMessages(u32)[0]!, { ifindex: 4, name: "eth1" }, "root"), undefined);
 });
+
+test("malformed replies and requests: parsed or refused, never a crash (VM answers every request)", async () => {
+  const { System } = await import("../runtime/index.ts");
+  const sys = new System({ devices: [{ name: "lo", ifindex: 1 }, { name: "va", ifindex: 3, kind: "veth", nativeXdp: true }] });
+  const seeds = [xdpSetLinkRequest(1, 3, 3, 1), xdpSetLinkRequest(1, 1, -1, 2), linkMessage(1, 1, { ifindex: 3, name: "va", xdp: { attached: 2, progId: 1 } })];
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  for (let i = 0; i < 3000; i++) {
+    const b = seeds[i % seeds.length]!.slice(0, i % 7 === 0 ? rnd(60) : undefined);
+    for (let k = rnd(4) + 1; k > 0 && b.length; k--) b[rnd(b.length)] = rnd(256);
+    for (const m of parseMessages(b)) {
+      parseError(m);
+      parseLink(m);
+      try { parseFilter(m, { ifindex: 1, name: "lo" }, "root"); } catch (e) { assert.equal((e as Error).message, "Error parsing netlink message"); }
+    }
+    for (const r of sys.rtnetlink(b)) assert.ok(parseMessages(r).length >= 1);
+  }
+});

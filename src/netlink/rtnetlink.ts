@@ -249,6 +249,8 @@ function str(b: Uint8Array): string {
 
 /** NLMSG_ERROR: the (positive) errno, 0 for an ack, and the extended-ack message libbpf prints. */
 export function parseError(m: Message): { errno: number; extack?: string } {
+  // a truncated error message is a protocol error (EPROTO), not a crash
+  if (m.payload.length < 4) return { errno: 71 };
   const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
   const errno = -v.getInt32(0, true) | 0;
   if (!(m.flags & NLM_F_ACK_TLVS)) return { errno };
