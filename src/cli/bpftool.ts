@@ -4,7 +4,7 @@
 // stderr, `{"error":…}` on stdout under -j, exit status 255). Each object's commands live in their own module
 // (src/cli/<object>.ts); this file only parses, chooses and hands over.
 import { JsonWriter } from "../kernel/json-writer.ts";
-import { TYPED } from "../kernel/tool-args.ts";
+import { TYPED, TYPED_OBJECT } from "../kernel/tool-args.ts";
 import { MAIN_USAGE, OBJECT_USAGE, renderUsage } from "./bpftool-usage.ts";
 
 export const BIN = "bpfkit";
@@ -128,7 +128,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Objects whose commands bpfkit runs (src/cli/<object>.ts); the others are refused with a message saying so. */
-const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen", "iter", "struct_ops", "cgroup", "feature"]);
+const MODULES = new Set(["prog", "map", "link", "perf", "btf", "gen", "iter", "struct_ops", "cgroup", "feature", "net"]);
 
 export const isPrefix = (arg: string, word: string): boolean => arg.length > 0 && word.startsWith(arg);
 
@@ -231,7 +231,9 @@ export function routeBpftool(argv: readonly string[]): Route {
   // words that came after a literal `--` must not be read as options again by the module
   const sep = parsed.literal ? ["--"] : [];
   const typed = verbWord !== undefined && verbWord !== verb && object !== "gen" && object !== "btf" ? [TYPED, verbWord] : [];
-  return { kind: "module", object, args: [...optionArgs(o), ...typed, ...sep, ...words], options: o };
+  // net's usage() names the object as typed (`bpftool n { show | list }…`)
+  const typedObject = object === "net" && objectWord !== object ? [TYPED_OBJECT, objectWord] : [];
+  return { kind: "module", object, args: [...optionArgs(o), ...typed, ...typedObject, ...sep, ...words], options: o };
 }
 
 /** For object modules: a command bpftool has that bpfkit does not run yet, said the bpftool way. */

@@ -11,6 +11,7 @@ import { pinnedPathList } from "./pins.ts";
 import { hostKconfig } from "./kconfig.ts";
 import { PERF_TYPE_SOFTWARE } from "./perf.ts";
 import { attachUsdt } from "./usdt.ts";
+import { rtnetlinkLinux } from "./netlink.ts";
 import {
   attachPerfEvent, attachPerfEventTimer, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachUprobe, attachXdp,
 } from "./loader.ts";
@@ -60,6 +61,7 @@ export class LinuxBackend implements Backend {
   progInfoExtras(fd: number, want: ProgInfoWanted) { return progInfoExtras(fd, want); }
   pins(kind: "prog" | "map" | "link") { return pinnedPathList(kind); }
   close(fd: number): void { closeFd(fd); }
+  rtnetlink(request: Uint8Array): Uint8Array[] { return rtnetlinkLinux(request); }
 
   attach(progFd: number, t: AttachTarget): Attachment {
     switch (t.kind) {

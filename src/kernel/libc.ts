@@ -38,6 +38,9 @@ interface Libc {
   bind: NativeFn;
   recvfrom: NativeFn;
   getsockopt: NativeFn;
+  send: NativeFn;
+  recv: NativeFn;
+  getsockname: NativeFn;
   numbers: { bpf: number; perfEventOpen: number };
   errnoNames: Map<number, string>;
 }
@@ -91,6 +94,9 @@ function loadLibc(): Libc | undefined {
       bind: lib.func("int bind(int, void *, uint32_t)"),
       recvfrom: lib.func("long recvfrom(int, void *, size_t, int, void *, void *)"),
       getsockopt: lib.func("int getsockopt(int, int, int, void *, void *)"),
+      send: lib.func("long send(int, void *, size_t, int)"),
+      recv: lib.func("long recv(int, void *, size_t, int)"),
+      getsockname: lib.func("int getsockname(int, void *, void *)"),
       numbers,
       errnoNames,
     };
@@ -259,5 +265,28 @@ export function getSockopt(fd: number, level: number, name: number, value: Uint8
   const len = new Uint8Array(4);
   new DataView(len.buffer).setUint32(0, value.length, true);
   const r = Number(l.getsockopt(fd, level, name, value, len));
+  return r < 0 ? -l.koffi.errno() : new DataView(len.buffer).getUint32(0, true);
+}
+
+/** send(fd, bytes, flags): the bytes sent, or -errno. */
+export function sendBytes(fd: number, bytes: Uint8Array, flags = 0): number {
+  const l = need();
+  const r = Number(l.send(fd, bytes, bytes.length, flags));
+  return r < 0 ? -l.koffi.errno() : r;
+}
+
+/** recv(fd, buf, flags): the length received, or -errno. */
+export function recvBytes(fd: number, buf: Uint8Array, flags = 0): number {
+  const l = need();
+  const r = Number(l.recv(fd, buf, buf.length, flags));
+  return r < 0 ? -l.koffi.errno() : r;
+}
+
+/** getsockname(fd) into `addr`: the address length, or -errno. */
+export function getSockName(fd: number, addr: Uint8Array): number {
+  const l = need();
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, addr.length, true);
+  const r = Number(l.getsockname(fd, addr, len));
   return r < 0 ? -l.koffi.errno() : new DataView(len.buffer).getUint32(0, true);
 }

@@ -2,6 +2,7 @@
 // the same fields in the same order, the same object selectors (id/tag/name/pinned), the same error texts and exit
 // code (255), compact (-j) and pretty (-p) JSON from the same writer semantics. Not shown: `pids` (bpftool 7.1 on
 // Debian is built without its pid iterator) and `metadata` of .rodata maps.
+import { statfsSync } from "node:fs";
 import { strerror, clockGettime, CLOCK_BOOTTIME, CLOCK_REALTIME } from "./libc.ts";
 import { allIds, errnoOf as backendErrno, type Backend, type ObjectKind } from "../runtime/backend.ts";
 import { linux } from "./backend.ts";
@@ -130,7 +131,10 @@ export function pinnedFd(out: Printer, path: string, kind?: ObjectKind): number 
   try {
     fd = b.objGet(path);
   } catch (e) {
-    out.error(`bpf obj get (${path}): ${strerror(errnoOf(e))}`);
+    // bpftool's open_obj_pinned: EACCES outside a bpffs names the directory (dirname() cut the path in place)
+    const n = errnoOf(e);
+    const dir = dirname(path);
+    out.error(n === EACCES && !isBpffs(dir) ? `bpf obj get (${dir}): directory not in bpf file system (bpffs)` : `bpf obj get (${path}): ${strerror(n)}`);
     return undefined;
   }
   // bpftool's open_obj_pinned_any: the pin must hold an object of the expected kind
@@ -141,6 +145,26 @@ export function pinnedFd(out: Printer, path: string, kind?: ObjectKind): number 
     return undefined;
   }
   return fd;
+}
+
+const EACCES = 13, BPF_FS_MAGIC = 0xcafe4a11;
+
+/** glibc's dirname(3): "/etc/passwd" → "/etc", "/etc/" → "/", "x" → ".". */
+export function dirname(path: string): string {
+  const p = path.replace(/\/+$/, "");
+  if (p === "") return path === "" ? "." : "/";
+  const i = p.lastIndexOf("/");
+  if (i < 0) return ".";
+  return p.slice(0, i).replace(/\/+$/, "") || "/";
+}
+
+/** bpftool's is_bpffs: statfs says BPF_FS_MAGIC. */
+function isBpffs(path: string): boolean {
+  try {
+    return statfsSync(path).type === BPF_FS_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /** The kind of object a bpf fd holds, from its fdinfo (bpftool's get_fd_type). */

@@ -14,6 +14,8 @@ export interface ToolArgs {
   readonly words: string[];
   /** the command word as the user typed it (`s` for show), for bpftool's messages that echo it */
   readonly typed?: string;
+  /** the object word as the user typed it (`n` for net), for usage texts that echo it */
+  readonly typedObject?: string;
 }
 
 const FLAGS: Record<string, keyof Omit<ToolArgs, "words"> | "ignored"> = {
@@ -23,15 +25,18 @@ const FLAGS: Record<string, keyof Omit<ToolArgs, "words"> | "ignored"> = {
 
 /** bpfkit's front door (src/cli/bpftool.ts) passes the command word as typed after this marker. */
 export const TYPED = "--bpfkit-typed";
+/** ... and the object word as typed, after this one (when it differs from the object's name). */
+export const TYPED_OBJECT = "--bpfkit-typed-object";
 
 export function parseToolArgs(args: readonly string[]): ToolArgs {
   let json = false, pretty = false, bpffs = false, vm = false;
   const words: string[] = [];
   let rest = false;
-  let typed: string | undefined;
+  let typed: string | undefined, typedObject: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === TYPED && !rest) { typed = args[++i]; continue; }
+    if (a === TYPED_OBJECT && !rest) { typedObject = args[++i]; continue; }
     if (rest) { words.push(a); continue; }
     if (a === "--") { rest = true; continue; }
     if (a === "--vm") { vm = true; continue; }
@@ -49,7 +54,7 @@ export function parseToolArgs(args: readonly string[]): ToolArgs {
     else if (f === "bpffs") bpffs = true;
     else if (f === undefined) words.push(a);
   }
-  return { json, pretty, bpffs, vm, words, ...(typed !== undefined ? { typed } : {}) };
+  return { json, pretty, bpffs, vm, words, ...(typed !== undefined ? { typed } : {}), ...(typedObject !== undefined ? { typedObject } : {}) };
 }
 
 /** Why kernel listings cannot run here (non-Linux, no koffi, not root), or undefined. */

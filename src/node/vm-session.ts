@@ -11,6 +11,10 @@ import { System, loadAndPin } from "../runtime/index.ts";
 import type { Btf } from "../btf/parse.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 import { hostKconfig } from "../kernel/kconfig.ts";
+import { deviceSpec, type DeviceSpec } from "../runtime/netdev.ts";
+import { nativeUnavailable } from "../kernel/libc.ts";
+import { rtnetlinkLinux } from "../kernel/netlink.ts";
+import { RTM_NEWLINK, linkDumpRequest, parseLink, parseMessages, type NetDevice } from "../netlink/index.ts";
 
 /** One step of the journal: an object loaded, its first program (or all, under a directory) pinned. */
 interface LoadStep {
@@ -40,8 +44,11 @@ interface Journal {
 // Backend methods that change the session's state (or allocate fds that later recorded calls name): recorded.
 const RECORDED = new Set([
   "mapCreate", "mapUpdateElem", "mapDeleteElem", "mapLookupAndDeleteElem", "mapFreeze", "mapUpdateBatch",
-  "mapDeleteBatch", "mapLookupAndDeleteBatch", "objPin", "objGet", "getFdById", "linkDetach", "close",
+  "mapDeleteBatch", "mapLookupAndDeleteBatch", "objPin", "objGet", "getFdById", "linkDetach", "close", "rtnetlink",
 ]);
+// ... except rtnetlink dumps (NLM_F_DUMP in the request's nlmsg_flags), which only read
+const readsOnly = (name: string, args: unknown[]): boolean =>
+  name === "rtnetlink" && args[0] instanceof Uint8Array && args[0].length >= 8 && (args[0][6]! & 0x01) !== 0 && (args[0][7]! & 0x03) === 0x03;
 // ... of which these only allocate an fd: a command that did nothing else leaves no trace in the journal
 const FD_ONLY = new Set(["objGet", "getFdById", "close"]);
 const FD_ALLOCATING = new Set(["mapCreate", "objGet", "getFdById"]);
@@ -84,6 +91,17 @@ function hostBtf(): Btf | undefined {
   try { return btfFromFileBytes(readFileSync("/sys/kernel/btf/vmlinux")); } catch { return undefined; }
 }
 
+/** This host's (network namespace's) devices, as the VM's: names, indexes, native XDP by link kind; lo without netlink. */
+function hostDevices(): DeviceSpec[] | undefined {
+  try {
+    if (nativeUnavailable() !== undefined) return undefined;
+    return rtnetlinkLinux(linkDumpRequest(1)).flatMap((m) => parseMessages(m)).filter((m) => m.type === RTM_NEWLINK)
+      .map(parseLink).filter((d): d is NetDevice => d !== undefined).map(deviceSpec);
+  } catch {
+    return undefined;
+  }
+}
+
 function bootNs(): bigint {
   // CLOCK_BOOTTIME as the kernel stamps load_time; without libc access, the monotonic clock since process start
   try {
@@ -107,7 +125,7 @@ export class VmSession {
     // the VM models this host: its CPUs, its BTF for CO-RE, its kconfig
     this.system = new System({
       nCpus: possibleCpus(), uid: process.getuid?.() ?? 0, bootNs: () => this.clock ?? bootNs(),
-      kernelBtf: hostBtf, kconfig: hostKconfig(),
+      kernelBtf: hostBtf, kconfig: hostKconfig(), devices: hostDevices(),
     });
     let open: number[] = [], group: number | undefined;
     const endGroup = () => {
@@ -136,7 +154,7 @@ export class VmSession {
         if (typeof name !== "string" || !RECORDED.has(name)) return (f as (...a: unknown[]) => unknown).bind(sys);
         return (...args: unknown[]) => {
           const r = (f as (...a: unknown[]) => unknown).apply(target, args);
-          this.record(name, args);
+          if (!readsOnly(name, args)) this.record(name, args);
           return r;
         };
       },

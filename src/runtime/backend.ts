@@ -306,6 +306,9 @@ export interface Backend {
   progDetach?(targetFd: number, progFd: number, attachType: number): void;
   /** BPF_PROG_QUERY: the attached programs' ids and the attach flags. */
   progQuery?(targetFd: number, attachType: number, queryFlags: number): ProgQueryResult;
+  /** rtnetlink (NETLINK_ROUTE): one request (src/netlink builds it), its reply messages up to NLMSG_DONE or the
+   * NLMSG_ERROR ack. `bpftool net` lists devices, tc filters and attaches XDP through it on either backend. */
+  rtnetlink?(request: Uint8Array): Uint8Array[];
   /** Attach a loaded program (by fd) to an event; the attachment holds its own reference to the program. */
   attach(progFd: number, target: AttachTarget): Attachment;
   close(fd: number): void;

@@ -12,6 +12,8 @@
 //   consumeRingBuffer(sys, obj.maps.get("events")!.fd, (s) => ...); sys.readTracePipe((line) => ...);
 //   for (const [k, v] of obj.maps.get("counts")!.entries()) ...
 export { System, hookOf } from "./system.ts";
+export { VmNet, VmNetDevice, deviceSpec, DEFAULT_DEVICES } from "./netdev.ts";
+export type { DeviceSpec } from "./netdev.ts";
 export type { Executor, SystemOptions, ProgObject, MapObject, BtfObject, LinkObject } from "./system.ts";
 export { SyscallError, errnoOf, allIds, encodeInsns } from "./backend.ts";
 export type {

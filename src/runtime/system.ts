@@ -21,6 +21,7 @@ import { licenseIsGplCompatible } from "../helpers/protos.ts";
 import { testRun } from "./test-run.ts";
 import { progTag } from "./tag.ts";
 import { KernelSymbols } from "./ksyms.ts";
+import { DEFAULT_DEVICES, VmNet, type DeviceSpec } from "./netdev.ts";
 import { kernelImage, subprogForTag } from "../verifier/fixups.ts";
 import {
   SyscallError, encodeInsns, errnoOf,
@@ -64,6 +65,8 @@ export interface SystemOptions {
   readonly tagHash?: "sha256" | "sha1";
   /** The address space to live in (a shared one, for worker-thread CPUs); default a new private one. */
   readonly space?: AddressSpace;
+  /** The network devices XDP programs attach to (by netlink or by link); default just `lo` (netdev.ts). */
+  readonly devices?: readonly DeviceSpec[];
 }
 
 interface Obj {
@@ -198,9 +201,17 @@ export class System implements Backend {
   private nextFd = 3;
   private readonly tracePipe = new Set<(line: string) => void>();
   private readonly ksyms = new KernelSymbols();
+  /** network devices and their XDP slots (rtnetlink on the VM) */
+  readonly net: VmNet<ProgObject>;
 
   constructor(opts: SystemOptions = {}) {
     this.opts = opts;
+    this.net = new VmNet<ProgObject>(opts.devices ?? DEFAULT_DEVICES, {
+      progByFd: (fd) => { const o = this.fds.get(fd); return o === undefined ? EBADF : o.kind === "prog" ? o : EINVAL; },
+      hold: (p) => { p.refs++; },
+      release: (p) => this.unref(p),
+      setHook: (ifindex, progs) => this.hooks.set(`xdp:${ifindex}`, progs),
+    });
     this.nCpus = opts.nCpus ?? 1;
     const base = opts.env ?? hostEnv();
     // bpf_trace_printk lines go to the env (as before) and to every trace_pipe reader
@@ -678,13 +689,22 @@ export class System implements Backend {
   attach(progFd: number, target: AttachTarget): Attachment {
     const prog = this.progObj(progFd, "BPF_LINK_CREATE");
     const hook = hookOf(target);
-    const progs = this.hooks.get(hook) ?? [];
-    if (!progs.includes(prog)) this.hooks.set(hook, [...progs, prog]);
+    // XDP on one of the VM's devices takes a mode's slot under the kernel's rules; other hooks just list the program
+    let release: () => void;
+    if (target.kind === "xdp" && this.net.devices.has(target.ifindex)) {
+      const r = this.net.attachLink(target.ifindex, prog, target.flags ?? 0);
+      if ("errno" in r) throw fail(r.errno, "BPF_LINK_CREATE", r.extack ?? "");
+      release = r.release;
+    } else {
+      const progs = this.hooks.get(hook) ?? [];
+      if (!progs.includes(prog)) this.hooks.set(hook, [...progs, prog]);
+      release = () => this.hooks.set(hook, (this.hooks.get(hook) ?? []).filter((p) => p !== prog));
+    }
     prog.refs++;
     const detach = (): void => {
       if (link.detached) return;
       link.detached = true;
-      this.hooks.set(hook, (this.hooks.get(hook) ?? []).filter((p) => p !== prog));
+      release();
       this.unref(prog);
     };
     const link: LinkObject = this.register({
@@ -700,6 +720,11 @@ export class System implements Backend {
     const o = this.obj(fd, "BPF_LINK_DETACH");
     if (o.kind !== "link") throw fail(EINVAL, "BPF_LINK_DETACH", `fd ${fd} is not a link`);
     o.destroy();
+  }
+
+  /** rtnetlink on the VM: a request (link/tc dumps, RTM_SETLINK with IFLA_XDP) answered from its devices. */
+  rtnetlink(request: Uint8Array): Uint8Array[] {
+    return this.net.rtnetlink(request);
   }
 
   /** The programs attached at a hook (see hookOf), in attach order. */
