@@ -81,8 +81,9 @@ const TYPES = [
   { params: [I32, I32], results: [I32] },
 ];
 
-// locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label
-const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16;
+// locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label, the frame bottom, the budget, and
+// the block start and flagged count a budget exit hands to the engine
+const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16, OUT_PC = 17, OUT_COUNT = 18;
 
 function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
@@ -170,6 +171,8 @@ interface FnState {
 }
 
 const SIZE_OF = [4, 2, 1, 8];
+/** Natural alignment (log2) per size code. */
+const ALIGN = [2, 1, 0, 3];
 
 /** Compile the eBPF function starting at `entry` (and the subprograms it calls) into one module. */
 export function compileModule(p: CompileInput, entry: number, opts: CompileOptions): CompiledModule {
@@ -193,7 +196,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
     }
     const code = new Code(opts.listing ?? false);
     const nSlots = compileFunction(p, blocks, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [4, I32], [nSlots, I64]] : [[3, I64], [4, I32]], code: code.b });
+    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [6, I32], [nSlots, I64]] : [[3, I64], [6, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -232,6 +235,9 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
   slots = r10Fixed ? promotableSlots(p, blocks) : NO_SLOTS;
   loadSlots(code);
+  // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
+  // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
+  code.scope(OP.block, 0x40);
   const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
@@ -267,6 +273,8 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   }
   code.op(OP.unreachable);
   code.op(OP.end);
+  emitBudgetExit(code, opts.scratch);
+  code.op(OP.end);
   const n = slots.size;
   slots = NO_SLOTS;
   return n;
@@ -276,15 +284,22 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
 // loads/stores inside the frame, each within one aligned 8-byte slot; no calls, no atomics), the slots it touches live
 // in i64 locals. They are loaded at entry and written back to the frame before anything can look at memory: a
 // return, and the slow paths that call out (access miss, fault, budget), so memory matches the interpreter's.
-const SLOT0 = 17;
-const NO_SLOTS: ReadonlyMap<number, number> = new Map();
-let slots: ReadonlyMap<number, number> = NO_SLOTS; // frame offset (multiple of 8, < 0) → local, for the function being compiled
+// A slot whose accesses never partly overlap (each byte range is accessed at one offset and size only) is split
+// into one local per range, holding the value zero-extended: a load is a local.get, a store one mask at most, and
+// separate fields of one slot (a u32 and a byte beside it) carry no dependency between them.
+const SLOT0 = 19;
+/** A promoted stack range: frame offset and size (8 for a whole slot reached by several sizes), and its local. */
+interface SlotLocal { readonly off: number; readonly size: number; readonly local: number }
+const NO_SLOTS: ReadonlyMap<number, SlotLocal> = new Map();
+/** Frame offset (< 0) → promoted range starting there, for the function being compiled. */
+let slots: ReadonlyMap<number, SlotLocal> = NO_SLOTS;
 const MAX_SLOTS = 16;
 /** Each call-out site (a block's budget slow path, a checked access) writes every slot back: bound the code it adds. */
 const MAX_FLUSH_WORK = 512;
 
-function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): ReadonlyMap<number, number> {
-  const found = new Map<number, number>();
+function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): ReadonlyMap<number, SlotLocal> {
+  // slot base → the distinct (offset, size) ranges accessed in it
+  const ranges = new Map<number, { off: number; size: number }[]>();
   let sites = blocks.length;
   for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
     const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
@@ -303,13 +318,29 @@ function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): Readon
     const off = p.off[pc]!, size = SIZE_OF[(c >> 3) & 3]!;
     if (off < -512 || off + size > 0 || (off & 7) + size > 8) return NO_SLOTS;
     const slot = off & ~7;
-    if (!found.has(slot)) { if (found.size === MAX_SLOTS) return NO_SLOTS; found.set(slot, SLOT0 + found.size); }
+    let list = ranges.get(slot);
+    if (list === undefined) { if (ranges.size === MAX_SLOTS) return NO_SLOTS; ranges.set(slot, list = []); }
+    if (!list.some((r) => r.off === off && r.size === size)) list.push({ off, size });
+  }
+  const found = new Map<number, SlotLocal>();
+  let next = SLOT0;
+  for (const [slot, list] of ranges) {
+    const disjoint = list.every((a) => list.every((b) => a === b || a.off + a.size <= b.off || b.off + b.size <= a.off));
+    if (disjoint && found.size + list.length <= MAX_SLOTS) for (const r of list) found.set(r.off, { ...r, local: next++ });
+    else found.set(slot, { off: slot, size: 8, local: next++ });
   }
   return sites * found.size > MAX_FLUSH_WORK ? NO_SLOTS : found;
 }
 
-function loadSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.mem(OP.i64_load, 3, off + 512); c.set(l); } }
-function flushSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.get(l); c.mem(OP.i64_store, 3, off + 512); } }
+const LOAD_U = [OP.i64_load32_u, OP.i64_load16_u, OP.i64_load8_u, OP.i64_load];
+const STORE = [OP.i64_store32, OP.i64_store16, OP.i64_store8, OP.i64_store];
+const sizeCode = (size: number): number => (size === 4 ? 0 : size === 2 ? 1 : size === 1 ? 2 : 3);
+function loadSlots(c: Code): void {
+  for (const s of slots.values()) { const z = sizeCode(s.size); c.get(FP); c.mem(LOAD_U[z]!, ALIGN[z]!, s.off + 512); c.set(s.local); }
+}
+function flushSlots(c: Code): void {
+  for (const s of slots.values()) { const z = sizeCode(s.size); c.get(FP); c.get(s.local); c.mem(STORE[z]!, ALIGN[z]!, s.off + 512); }
+}
 
 /** (2^(8 size) - 1) << (8 byte) as 64-bit halves. */
 function byteMask(size: number, byte: number): [number, number] {
@@ -319,9 +350,20 @@ function byteMask(size: number, byte: number): [number, number] {
   return [(m << sh) | 0, sh === 0 ? 0 : (m >>> (32 - sh)) | 0];
 }
 
-/** A load or store of r10 + off on a promoted slot. */
+/** A load or store of r10 + off on a promoted range: its own local, or a part of a whole slot's. */
 function emitSlotAccess(c: Code, cls: number, size: number, off: number, d: number, s: number, k: number): void {
-  const slot = off & ~7, l = slots.get(slot)!, byte = off - slot;
+  const value = (): void => { if (cls === 2) c.i64(k, k >> 31); else c.get(s); };
+  const own = slots.get(off);
+  if (own !== undefined && own.size === size) {
+    // the local holds the range zero-extended
+    if (cls === 1) { c.get(own.local); c.set(d); return; }
+    if (size === 8) { value(); c.set(own.local); return; }
+    const [lo, hi] = byteMask(size, 0);
+    if (cls === 2) { const [vl, vh] = and64(k, k >> 31, lo, hi); c.i64(vl, vh); } else { c.get(s); c.i64(lo, hi); c.op(OP.i64_and); }
+    c.set(own.local);
+    return;
+  }
+  const slot = off & ~7, l = slots.get(slot)!.local, byte = off - slot;
   if (cls === 1) {
     c.get(l);
     if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shr_u); }
@@ -329,7 +371,6 @@ function emitSlotAccess(c: Code, cls: number, size: number, off: number, d: numb
     c.set(d);
     return;
   }
-  const value = (): void => { if (cls === 2) c.i64(k, k >> 31); else c.get(s); };
   if (size === 8) { value(); c.set(l); return; }
   const [lo, hi] = byteMask(size, byte), [vlo, vhi] = byteMask(size, 0);
   c.get(l); c.i64(~lo, ~hi); c.op(OP.i64_and);
@@ -337,6 +378,8 @@ function emitSlotAccess(c: Code, cls: number, size: number, off: number, d: numb
   if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shl); }
   c.op(OP.i64_or); c.set(l);
 }
+
+const and64 = (al: number, ah: number, bl: number, bh: number): [number, number] => [al & bl, ah & bh];
 
 /** Branch to block position `to` from position `from` (nothing when it is the fallthrough). */
 function branch(st: FnState, from: number, to: number, cond: boolean): void {
@@ -378,25 +421,18 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   const b = st.blocks[pos]!, c = st.code;
   c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
-  // budget -= count; if (budget < 0) budget_out(start, count). When an instruction before the block's last may fault
-  // or exit (a checked access, LD_ABS/LD_IND), the registers go to scratch first: the engine then runs the block on
-  // the interpreter, which faults, runs out or (LD_ABS out of bounds) exits the frame, returning 1: return r0-r5.
-  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); flushSlots(c);
+  // budget -= count; if (budget < 0) leave for the budget exit with (start, count). When an instruction before the
+  // block's last may fault or exit (a checked access, LD_ABS/LD_IND), the count is flagged: the engine then runs the
+  // block on the interpreter, which faults, runs out or (LD_ABS out of bounds) exits the frame.
   let risky = false;
   for (let pc = b.start; pc < b.end - 1; pc++) {
     if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = true;
     if (p.op[pc] === 0x18) pc++;
   }
-  if (risky) for (let r = 0; r <= 10; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
-  c.i32(b.start); c.i32(risky ? b.count | BUDGET_SPILLED : b.count); c.opu(OP.call, F_BUDGET);
-  if (risky) {
-    c.scope(OP.if, 0x40);
-    for (let r = 0; r <= 5; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
-    loadSlots(c); // the interpreter may have stored to the frame
-    reloadBudget(c, st.scratch); ret(c);
-    c.op(OP.end);
-  } else c.op(OP.drop);
+  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
+  c.scope(OP.if, 0x40);
+  c.i32(b.start); c.set(OUT_PC); c.i32(risky ? b.count | BUDGET_SPILLED : b.count); c.set(OUT_COUNT);
+  c.opu(OP.br, st.stack.length + 1);
   c.op(OP.end);
   for (let pc = b.start; pc < b.end; pc++) {
     c.at(pc);
@@ -405,6 +441,20 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
     if (p.op[pc] === 0x18) pc++;
   }
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
+}
+
+/**
+ * The budget exit, after the function's body: registers and slots to memory, then the engine, which throws the
+ * exhaustion or (flagged count) runs the block on the interpreter and returns: its r0-r5 and frame are the result.
+ */
+function emitBudgetExit(c: Code, scratch: number): void {
+  c.comment("budget exit");
+  spillBudget(c, scratch); flushSlots(c);
+  for (let r = 0; r <= 10; r++) { c.i32(scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
+  c.get(OUT_PC); c.get(OUT_COUNT); c.opu(OP.call, F_BUDGET); c.op(OP.drop);
+  for (let r = 0; r <= 5; r++) { c.i32(scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
+  loadSlots(c); // the interpreter may have stored to the frame
+  reloadBudget(c, scratch); ret(c);
 }
 
 /**
@@ -629,7 +679,7 @@ function emitMem(p: CompileInput, st: FnState, pc: number, opts: CompileOptions)
   const cls = code & 7, mode = code & 0xe0, sz = (code >> 3) & 3, size = SIZE_OF[sz]!;
   const proven = opts.proven?.has(pc) ?? false;
   if (slots.size && (cls === 1 ? s : d) === 10 && mode === 0x60) { emitSlotAccess(c, cls, size, off, d, s, k); return; }
-  const align = [2, 1, 0, 3][sz]!;
+  const align = ALIGN[sz]!;
   if (cls === 1) {
     const o = address(c, st, s, off, size, false, pc, proven);
     const signed = mode === 0x80;
