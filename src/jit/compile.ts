@@ -8,6 +8,9 @@
 import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
+import { Code, type ListingLine } from "./code.ts";
+import { emitSlotAccess, flushSlots as flushSlotsOf, loadSlots as loadSlotsOf, NO_SLOTS, planSlots, type SlotPlan } from "./slots.ts";
+export type { ListingLine } from "./code.ts";
 import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
 
 // Module-local copies: imported bindings can cost a getter per use under tsx, and the compiler reads them per op.
@@ -40,7 +43,6 @@ export interface CompileOptions {
 /** An array map's values as the JIT inlines lookups into them: element i at base + i * stride, i < maxEntries. */
 export interface ArrayLayout { readonly base: number; readonly stride: number; readonly maxEntries: number }
 
-export interface ListingLine { readonly pc: number; readonly text: string; readonly bytes: Uint8Array }
 
 export interface CompiledModule {
   readonly bytes: Uint8Array;
@@ -95,68 +97,6 @@ function imports(shared: boolean): Import[] {
     { module: "env", name: "table", kind: "table", min: 0 },
     g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32),
   ];
-}
-
-/** Instruction bytes plus, when listing, one text line per wasm instruction tagged with the current eBPF pc. */
-class Code {
-  readonly b = new Bytes();
-  readonly lines: ListingLine[] | undefined;
-  private pc = -1;
-  private depth = 1;
-  private mark = 0;
-  private text = "";
-  constructor(listing: boolean) { this.lines = listing ? [] : undefined; }
-  at(pc: number): void { this.pc = pc; }
-  private flush(): void {
-    if (this.lines && this.text) {
-      this.lines.push({ pc: this.pc, text: "  ".repeat(Math.max(this.depth, 0)) + this.text, bytes: this.b.buf.slice(this.mark, this.b.len) });
-    }
-    this.mark = this.b.len; this.text = "";
-  }
-  private begin(t: string): void { this.flush(); if (this.lines) this.text = t; }
-  op(o: number): void {
-    if (this.lines === undefined) { this.b.byte(o); return; }
-    if (o === OP.end) this.depth--;
-    this.begin(opName(o)); this.b.byte(o);
-    if (o === OP.else) this.depth--;
-    this.flush();
-    if (o === OP.else) this.depth++;
-  }
-  opu(o: number, v: number): void {
-    if (this.lines === undefined) { this.b.byte(o); this.b.u32(v); return; }
-    this.begin(`${opName(o)} ${v}`); this.b.byte(o); this.b.u32(v); this.flush();
-  }
-  scope(o: number, type: number): void {
-    if (this.lines === undefined) { this.b.byte(o); this.b.byte(type); return; }
-    this.begin(opName(o) + (type === 0x40 ? "" : type === I64 ? " (result i64)" : " (result i32)"));
-    this.b.byte(o); this.b.byte(type); this.flush(); this.depth++;
-  }
-  i32(v: number): void {
-    if (this.lines === undefined) { this.b.byte(0x41); this.b.s32(v); return; }
-    this.begin(`i32.const ${v | 0}`); this.b.byte(OP.i32_const); this.b.s32(v); this.flush(); }
-  i64(lo: number, hi: number): void {
-    if (this.lines === undefined) { this.b.byte(0x42); this.b.s64(lo, hi); return; }
-    this.begin(`i64.const ${hi === lo >> 31 ? String(lo | 0) : "0x" + (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, "0")}`);
-    this.b.byte(OP.i64_const); this.b.s64(lo, hi); this.flush();
-  }
-  get(l: number): void { this.opu(OP.local_get, l); }
-  set(l: number): void { this.opu(OP.local_set, l); }
-  mem(o: number, align: number, offset: number): void {
-    if (this.lines === undefined) { this.b.byte(o); this.b.u32(align); this.b.u32(offset); return; }
-    this.begin(`${opName(o)}${offset ? ` offset=${offset}` : ""}`); this.b.byte(o); this.b.u32(align); this.b.u32(offset); this.flush();
-  }
-  atomic(o: number, align: number): void {
-    this.begin(`atomic 0x${o.toString(16)}`); this.b.byte(0xfe); this.b.u32(o); this.b.u32(align); this.b.u32(0); this.flush();
-  }
-  callIndirect(type: number): void {
-    this.begin(`call_indirect (type ${type})`); this.b.byte(OP.call_indirect); this.b.u32(type); this.b.u32(0); this.flush();
-  }
-  brTable(targets: readonly number[], dflt: number): void {
-    this.begin(`br_table ${targets.join(" ")} ${dflt}`); this.b.byte(OP.br_table); this.b.u32(targets.length);
-    for (const t of targets) this.b.u32(t);
-    this.b.u32(dflt); this.flush();
-  }
-  comment(t: string): void { if (this.lines === undefined) return; this.flush(); this.lines?.push({ pc: this.pc, text: "  ".repeat(this.depth) + `;; ${t}`, bytes: new Uint8Array(0) }); }
 }
 
 interface FnState {
@@ -233,7 +173,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
   // the budget lives in a local while this function runs; it is written back before anything that reads it
   code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
-  slots = r10Fixed ? promotableSlots(p, blocks) : NO_SLOTS;
+  slots = r10Fixed ? planSlots(p, blocks, SLOT0) : NO_SLOTS;
   loadSlots(code);
   // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
   // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
@@ -273,113 +213,19 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   }
   code.op(OP.unreachable);
   code.op(OP.end);
-  emitBudgetExit(code, opts.scratch);
+  emitBudgetExit(code, opts.scratch, anyRisky);
+  anyRisky = false;
   code.op(OP.end);
-  const n = slots.size;
+  const n = slots.pieces.length;
   slots = NO_SLOTS;
   return n;
 }
 
-// Stack slots as locals: in a function that never lets its frame address escape (r10 only ever the base of plain
-// loads/stores inside the frame, each within one aligned 8-byte slot; no calls, no atomics), the slots it touches live
-// in i64 locals. They are loaded at entry and written back to the frame before anything can look at memory: a
-// return, and the slow paths that call out (access miss, fault, budget), so memory matches the interpreter's.
-// A slot whose accesses never partly overlap (each byte range is accessed at one offset and size only) is split
-// into one local per range, holding the value zero-extended: a load is a local.get, a store one mask at most, and
-// separate fields of one slot (a u32 and a byte beside it) carry no dependency between them.
+// Stack slots as locals (slots.ts): the plan of the function being compiled, numbered after the fixed locals.
 const SLOT0 = 19;
-/** A promoted stack range: frame offset and size (8 for a whole slot reached by several sizes), and its local. */
-interface SlotLocal { readonly off: number; readonly size: number; readonly local: number }
-const NO_SLOTS: ReadonlyMap<number, SlotLocal> = new Map();
-/** Frame offset (< 0) → promoted range starting there, for the function being compiled. */
-let slots: ReadonlyMap<number, SlotLocal> = NO_SLOTS;
-const MAX_SLOTS = 16;
-/** Each call-out site (a block's budget slow path, a checked access) writes every slot back: bound the code it adds. */
-const MAX_FLUSH_WORK = 512;
-
-function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): ReadonlyMap<number, SlotLocal> {
-  // slot base → the distinct (offset, size) ranges accessed in it
-  const ranges = new Map<number, { off: number; size: number }[]>();
-  let sites = blocks.length;
-  for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
-    const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
-    if (c === 0x18) { pc++; continue; }
-    if (c === 0x85 || c === 0x8d) return NO_SLOTS;
-    let base = -1;
-    if (cls === 1) { if (s === 10) { if ((c & 0xe0) !== 0x60) return NO_SLOTS; base = s; } }
-    else if (cls === 2) { if (d === 10) { if ((c & 0xe0) !== 0x60) return NO_SLOTS; base = d; } }
-    else if (cls === 3) {
-      if ((c & 0xe0) !== 0x60 || s === 10) return NO_SLOTS;
-      if (d === 10) base = d;
-    } else if (cls === 4 || cls === 7) { if ((c & 8) && s === 10) return NO_SLOTS; }
-    else if (cls === 5 || cls === 6) { if (d === 10 || ((c & 8) && s === 10)) return NO_SLOTS; }
-    else if (cls === 0 && (c & 0xe0) === 0x40 && s === 10) return NO_SLOTS;
-    if (base < 0) { if (cls === 1 || cls === 2 || cls === 3) sites++; continue; }
-    const off = p.off[pc]!, size = SIZE_OF[(c >> 3) & 3]!;
-    if (off < -512 || off + size > 0 || (off & 7) + size > 8) return NO_SLOTS;
-    const slot = off & ~7;
-    let list = ranges.get(slot);
-    if (list === undefined) { if (ranges.size === MAX_SLOTS) return NO_SLOTS; ranges.set(slot, list = []); }
-    if (!list.some((r) => r.off === off && r.size === size)) list.push({ off, size });
-  }
-  const found = new Map<number, SlotLocal>();
-  let next = SLOT0;
-  for (const [slot, list] of ranges) {
-    const disjoint = list.every((a) => list.every((b) => a === b || a.off + a.size <= b.off || b.off + b.size <= a.off));
-    if (disjoint && found.size + list.length <= MAX_SLOTS) for (const r of list) found.set(r.off, { ...r, local: next++ });
-    else found.set(slot, { off: slot, size: 8, local: next++ });
-  }
-  return sites * found.size > MAX_FLUSH_WORK ? NO_SLOTS : found;
-}
-
-const LOAD_U = [OP.i64_load32_u, OP.i64_load16_u, OP.i64_load8_u, OP.i64_load];
-const STORE = [OP.i64_store32, OP.i64_store16, OP.i64_store8, OP.i64_store];
-const sizeCode = (size: number): number => (size === 4 ? 0 : size === 2 ? 1 : size === 1 ? 2 : 3);
-function loadSlots(c: Code): void {
-  for (const s of slots.values()) { const z = sizeCode(s.size); c.get(FP); c.mem(LOAD_U[z]!, ALIGN[z]!, s.off + 512); c.set(s.local); }
-}
-function flushSlots(c: Code): void {
-  for (const s of slots.values()) { const z = sizeCode(s.size); c.get(FP); c.get(s.local); c.mem(STORE[z]!, ALIGN[z]!, s.off + 512); }
-}
-
-/** (2^(8 size) - 1) << (8 byte) as 64-bit halves. */
-function byteMask(size: number, byte: number): [number, number] {
-  const m = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-  const sh = 8 * byte;
-  if (sh >= 32) return [0, (m << (sh - 32)) | 0];
-  return [(m << sh) | 0, sh === 0 ? 0 : (m >>> (32 - sh)) | 0];
-}
-
-/** A load or store of r10 + off on a promoted range: its own local, or a part of a whole slot's. */
-function emitSlotAccess(c: Code, cls: number, size: number, off: number, d: number, s: number, k: number): void {
-  const value = (): void => { if (cls === 2) c.i64(k, k >> 31); else c.get(s); };
-  const own = slots.get(off);
-  if (own !== undefined && own.size === size) {
-    // the local holds the range zero-extended
-    if (cls === 1) { c.get(own.local); c.set(d); return; }
-    if (size === 8) { value(); c.set(own.local); return; }
-    const [lo, hi] = byteMask(size, 0);
-    if (cls === 2) { const [vl, vh] = and64(k, k >> 31, lo, hi); c.i64(vl, vh); } else { c.get(s); c.i64(lo, hi); c.op(OP.i64_and); }
-    c.set(own.local);
-    return;
-  }
-  const slot = off & ~7, l = slots.get(slot)!.local, byte = off - slot;
-  if (cls === 1) {
-    c.get(l);
-    if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shr_u); }
-    if (size < 8) { const [lo, hi] = byteMask(size, 0); c.i64(lo, hi); c.op(OP.i64_and); }
-    c.set(d);
-    return;
-  }
-  if (size === 8) { value(); c.set(l); return; }
-  const [lo, hi] = byteMask(size, byte), [vlo, vhi] = byteMask(size, 0);
-  c.get(l); c.i64(~lo, ~hi); c.op(OP.i64_and);
-  value(); c.i64(vlo, vhi); c.op(OP.i64_and);
-  if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shl); }
-  c.op(OP.i64_or); c.set(l);
-}
-
-const and64 = (al: number, ah: number, bl: number, bh: number): [number, number] => [al & bl, ah & bh];
+let slots: SlotPlan = NO_SLOTS;
+const loadSlots = (c: Code): void => { if (slots.pieces.length) loadSlotsOf(c, slots, FP); };
+const flushSlots = (c: Code): void => { if (slots.pieces.length) flushSlotsOf(c, slots, FP); };
 
 /** Branch to block position `to` from position `from` (nothing when it is the fallthrough). */
 function branch(st: FnState, from: number, to: number, cond: boolean): void {
@@ -417,41 +263,105 @@ function jumpTo(p: CompileInput, st: FnState, from: number, t: number, cond: boo
   if (cond) c.op(OP.end);
 }
 
+/** A block that loops to itself runs twice per wasm loop trip when at most this long (see emitBlock). */
+const UNROLL_MAX = 48;
+
 function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const b = st.blocks[pos]!, c = st.code;
-  c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
-  // budget -= count; if (budget < 0) leave for the budget exit with (start, count). When an instruction before the
-  // block's last may fault or exit (a checked access, LD_ABS/LD_IND), the count is flagged: the engine then runs the
-  // block on the interpreter, which faults, runs out or (LD_ABS out of bounds) exits the frame.
-  let risky = false;
-  for (let pc = b.start; pc < b.end - 1; pc++) {
-    if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = true;
+  let risky = false, stores = false;
+  let lastPc = b.start;
+  for (let pc = b.start; pc < b.end; pc++) {
+    lastPc = pc;
+    if (pc + (p.op[pc] === 0x18 ? 2 : 1) < b.end) {
+      if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = anyRisky = true;
+      const cls = p.op[pc]! & 7;
+      if (cls === 2 || cls === 3) stores = true;
+    }
     if (p.op[pc] === 0x18) pc++;
   }
-  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40);
-  c.i32(b.start); c.set(OUT_PC); c.i32(risky ? b.count | BUDGET_SPILLED : b.count); c.set(OUT_COUNT);
-  c.opu(OP.br, st.stack.length + 1);
-  c.op(OP.end);
-  for (let pc = b.start; pc < b.end; pc++) {
-    c.at(pc);
-    const last = pc + (p.op[pc] === 0x18 ? 2 : 1) >= b.end;
-    emitInsn(p, st, pos, pc, last, index, opts);
-    if (p.op[pc] === 0x18) pc++;
+  // Budget exhaustion inside a block that may fault or exit before it (risky) hands the block to the interpreter
+  // from all registers; one that stores to memory first (replay) needs only the registers the block reads, so the
+  // interpreter makes the same stores before it reports the exhaustion.
+  const spill = risky ? ALL_REGS : stores ? liveIn(p, b.start, lastPc) : 0;
+  const flags = (risky ? BUDGET_SPILLED : 0) | (stores ? BUDGET_REPLAY : 0);
+  // A conditional jump back to its own block: the body is emitted twice, `loop { body; if (cond) { body; br_if
+  // loop(cond) } }`, so V8's per-iteration loop header (its stack/interrupt check, register moves) runs once for two
+  // trips. Each copy keeps its own budget check, so counts and exhaustion are unchanged.
+  const unroll = !st.dispatch && b.falls && b.target === b.start && b.count <= UNROLL_MAX && (p.op[lastPc]! & 0xf0) !== 0x00;
+  emitBudgetCheck(st, b, flags, spill);
+  emitInsns(p, st, pos, b.start, unroll ? lastPc : b.end, index, opts);
+  if (unroll) {
+    c.at(lastPc);
+    emitCond(c, p.op[lastPc]!, p.dst[lastPc]!, p.src[lastPc]!, p.imm[lastPc]!);
+    c.scope(OP.if, 0x40);
+    st.stack.push({ kind: "other", pos: -2 });
+    emitBudgetCheck(st, b, flags, spill);
+    emitInsns(p, st, pos, b.start, b.end, index, opts);
+    st.stack.pop();
+    c.op(OP.end);
   }
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
 }
 
+const ALL_REGS = 0x7ff;
+
+/** Registers (bit mask) instructions [start, last) may read before writing them, and r10. */
+function liveIn(p: CompileInput, start: number, last: number): number {
+  let live = 1 << 10, written = 0;
+  const use = (r: number): void => { if (r <= 10 && !(written & (1 << r))) live |= 1 << r; };
+  for (let pc = start; pc < last; pc++) {
+    const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
+    if (cls === 4 || cls === 7) {
+      if ((c & 0xf0) !== 0xb0) use(d);
+      if (c & 8) use(s);
+      if (d <= 10) written |= 1 << d;
+    } else if (cls === 1) { use(s); if (d <= 10) written |= 1 << d; }
+    else if (c === 0x18) { if (d <= 10) written |= 1 << d; pc++; }
+    else { use(d); use(s); use(0); use(6); } // stores, atomics, packet loads: what they may read
+  }
+  return live & ALL_REGS;
+}
+
 /**
- * The budget exit, after the function's body: registers and slots to memory, then the engine, which throws the
- * exhaustion or (flagged count) runs the block on the interpreter and returns: its r0-r5 and frame are the result.
+ * budget -= count; if (budget < 0) leave for the budget exit with (start, flagged count), storing the registers in
+ * `spill` (bit mask) to scratch first for the engine's interpreter. The stores sit in the cold branch: they keep no
+ * register live that the block does not read anyway.
  */
-function emitBudgetExit(c: Code, scratch: number): void {
+function emitBudgetCheck(st: FnState, b: BasicBlock, flags: number, spill: number): void {
+  const c = st.code;
+  c.at(b.start);
+  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
+  c.scope(OP.if, 0x40);
+  for (let r = 0; r <= 10; r++) if (spill & (1 << r)) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
+  c.i32(b.start); c.set(OUT_PC); c.i32(b.count | flags); c.set(OUT_COUNT);
+  c.opu(OP.br, st.stack.length + 1);
+  c.op(OP.end);
+}
+
+function emitInsns(p: CompileInput, st: FnState, pos: number, from: number, to: number, index: ReadonlyMap<number, number>,
+  opts: CompileOptions): void {
+  for (let pc = from; pc < to; pc++) {
+    st.code.at(pc);
+    emitInsn(p, st, pos, pc, index, opts);
+    if (p.op[pc] === 0x18) pc++;
+  }
+}
+
+/** Whether a block of the function being compiled may resume on the interpreter and return (see emitBudgetExit). */
+let anyRisky = false;
+
+/**
+ * The budget exit, after the function's body: the budget and slots to memory, then the engine, which throws the
+ * exhaustion (replaying the block's stores on the interpreter first), or for a risky block runs it on the
+ * interpreter, which may instead fault, or exit the frame and return: its r0-r5 and frame are then the result.
+ * Registers went to scratch in each block's cold branch, so none is live here.
+ */
+function emitBudgetExit(c: Code, scratch: number, risky: boolean): void {
   c.comment("budget exit");
   spillBudget(c, scratch); flushSlots(c);
-  for (let r = 0; r <= 10; r++) { c.i32(scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
   c.get(OUT_PC); c.get(OUT_COUNT); c.opu(OP.call, F_BUDGET); c.op(OP.drop);
+  if (!risky) { c.op(OP.unreachable); return; }
   for (let r = 0; r <= 5; r++) { c.i32(scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
   loadSlots(c); // the interpreter may have stored to the frame
   reloadBudget(c, scratch); ret(c);
@@ -469,6 +379,8 @@ export function mayStop(p: CompileInput, pc: number, proven: ReadonlySet<number>
 
 /** budget_out's count carries this bit when the registers were spilled (the block has an access that may fault). */
 export const BUDGET_SPILLED = 0x40000000;
+/** ... and this one when the block stores to memory before its last instruction: the interpreter replays it. */
+export const BUDGET_REPLAY = 0x20000000;
 
 /** A load/store at r10 + off inside the frame, with r10 never written: it cannot fault (and runs unchecked). */
 function inFrame(p: CompileInput, st: FnState, pc: number): boolean {
@@ -483,7 +395,7 @@ const spillBudget = (c: Code, scratch: number): void => { c.i32(0); c.get(BUD); 
 const reloadBudget = (c: Code, scratch: number): void => { c.i32(0); c.mem(OP.i32_load, 2, scratch + SCRATCH_BUDGET); c.set(BUD); };
 const ret = (c: Code): void => { spillBudget(c, scratchBase); flushSlots(c); for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
 
-function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: boolean,
+function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number,
   index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const c = st.code;
   const code = p.op[pc]!, d = p.dst[pc]!, s = p.src[pc]!, off = p.off[pc]!, k = p.imm[pc]!;
@@ -497,7 +409,6 @@ function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: b
       if (code === 0x05 || code === 0x06) { jumpTo(p, st, pos, t, false); return; }
       emitCond(c, code, d, s, k);
       jumpTo(p, st, pos, t, true);
-      void last;
       return;
     }
     case 0: case 1: case 2: case 3: {
@@ -678,7 +589,7 @@ function emitMem(p: CompileInput, st: FnState, pc: number, opts: CompileOptions)
   const code = p.op[pc]!, d = p.dst[pc]!, s = p.src[pc]!, off = p.off[pc]!, k = p.imm[pc]!;
   const cls = code & 7, mode = code & 0xe0, sz = (code >> 3) & 3, size = SIZE_OF[sz]!;
   const proven = opts.proven?.has(pc) ?? false;
-  if (slots.size && (cls === 1 ? s : d) === 10 && mode === 0x60) { emitSlotAccess(c, cls, size, off, d, s, k); return; }
+  if (slots.pieces.length && (cls === 1 ? s : d) === 10 && mode === 0x60) { emitSlotAccess(c, slots, cls, size, off, d, s, k); return; }
   const align = ALIGN[sz]!;
   if (cls === 1) {
     const o = address(c, st, s, off, size, false, pc, proven);

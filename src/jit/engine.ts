@@ -16,7 +16,7 @@ import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program
 import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_REPLAY, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -284,16 +284,18 @@ export class JitVm {
    * A block's budget check failed: the run ends inside it, at the exhaustion or at a fault before it. With nothing
    * before that pc that can fault, it is the exhaustion; otherwise the interpreter runs the block from the registers
    * the code spilled (mayStop decides both sides) and reports what it meets first, or exits the frame (LD_ABS out
-   * of bounds): then the registers go back to scratch and 1 tells the code to return.
+   * of bounds): then the registers go back to scratch and 1 tells the code to return. A block that stores to memory
+   * before the exhaustion (flagged replay) runs on the interpreter too, which makes the stores and then runs out.
    */
   private budgetOut(p: LoadedProgram, proven: ReadonlySet<number>, start: number, flaggedCount: number): number {
-    const spilled = (flaggedCount & BUDGET_SPILLED) !== 0, count = flaggedCount & ~BUDGET_SPILLED;
+    const spilled = (flaggedCount & BUDGET_SPILLED) !== 0, replay = (flaggedCount & BUDGET_REPLAY) !== 0;
+    const count = flaggedCount & ~(BUDGET_SPILLED | BUDGET_REPLAY);
     const before = this.budgetLeft + count;
     let pc = start;
     let risky = false;
     for (let i = 0; i < before; i++) { if (spilled && mayStop(p, pc, proven)) risky = true; pc += p.op[pc] === 0x18 ? 2 : 1; }
     this.budgetLeft = 0;
-    if (!risky) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
+    if (!risky && !replay) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
     const vm = this.interp ??= new Vm(this.space, { helpers: this.helpers, stackRegions: this.stackRegions });
     const v = this.view(), r = this.regIdx;
     for (let i = 0; i <= 10; i++) { vm.lo[i] = v[r + 2 * i]!; vm.hi[i] = v[r + 2 * i + 1]!; }
