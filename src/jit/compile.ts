@@ -9,6 +9,7 @@ import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
 import { Code, type ListingLine } from "./code.ts";
+import { type ArrayLayout, emitInlined, type Inlined, inlinedCalls } from "./inline.ts";
 import { emitSlotAccess, flushSlots as flushSlotsOf, loadSlots as loadSlotsOf, NO_SLOTS, planSlots, type SlotPlan } from "./slots.ts";
 export type { ListingLine } from "./code.ts";
 import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
@@ -34,14 +35,15 @@ export interface CompileOptions {
   readonly sharedMemory?: boolean;
   /** Record wasm text per eBPF pc (for `prog dump jited`). */
   readonly listing?: boolean;
-  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined. */
+  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined (inline.ts). */
   readonly verified?: boolean;
   /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
   readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
+  /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
+  readonly defaultHelper?: (id: number) => boolean;
 }
 
-/** An array map's values as the JIT inlines lookups into them: element i at base + i * stride, i < maxEntries. */
-export interface ArrayLayout { readonly base: number; readonly stride: number; readonly maxEntries: number }
+export type { ArrayLayout } from "./inline.ts";
 
 
 export interface CompiledModule {
@@ -65,7 +67,7 @@ export const SCRATCH_SIZE = SCRATCH_BUDGET + 8;
 const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7;
 const N_IMPORTED_FUNCS = 8;
 // imported globals
-const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3;
+const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3, G_CPU = 4;
 /** Fault kinds passed to the engine's `fault` import. */
 export const FAULT_JUMP_OUT = 0, FAULT_LDDW_MIDDLE = 1, FAULT_DEPTH = 2, FAULT_KFUNC = 3;
 
@@ -95,7 +97,7 @@ function imports(shared: boolean): Import[] {
     f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX),
     { module: "env", name: "mem", kind: "memory", shared, ...(shared ? { max: 65536 } : {}) },
     { module: "env", name: "table", kind: "table", min: 0 },
-    g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32),
+    g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32), g("cpu", I32),
   ];
 }
 
@@ -108,6 +110,7 @@ interface FnState {
   readonly posOf: ReadonlyMap<number, number>;
   readonly r10Fixed: boolean;
   readonly scratch: number;
+  readonly inlined: ReadonlyMap<number, Inlined>;
 }
 
 const SIZE_OF = [4, 2, 1, 8];
@@ -124,7 +127,10 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
   const bodies: FuncBody[] = [];
   const listing: { entry: number; lines: ListingLine[] }[] = [];
   for (let i = 0; i < entries.length; i++) {
-    const blocks = functionBlocks(p.op, p.off, p.imm, entries[i]!, valid);
+    let blocks = functionBlocks(p.op, p.off, p.imm, entries[i]!, valid);
+    // inlined helper calls do not end a block
+    const inlined = inlinedCalls(p, blocks, opts);
+    if (inlined.size) blocks = functionBlocks(p.op, p.off, p.imm, entries[i]!, valid, inlined);
     for (const b of blocks) {
       for (let pc = b.start; pc < b.end; pc++) {
         if (p.op[pc] === 0x85 && p.src[pc] === 1) {
@@ -135,7 +141,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
       }
     }
     const code = new Code(opts.listing ?? false);
-    const nSlots = compileFunction(p, blocks, entries[i]!, code, index, opts);
+    const nSlots = compileFunction(p, blocks, inlined, entries[i]!, code, index, opts);
     bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [6, I32], [nSlots, I64]] : [[3, I64], [6, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
@@ -154,7 +160,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
 }
 
 /** Returns the number of stack slots promoted to locals (extra i64 locals after the fixed ones). */
-function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: number, code: Code,
+function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined: ReadonlyMap<number, Inlined>, entry: number, code: Code,
   index: ReadonlyMap<number, number>, opts: CompileOptions): number {
   const lay = layout(blocks);
   // r10 is the frame pointer unless some reachable instruction writes it
@@ -178,7 +184,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
   // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
   code.scope(OP.block, 0x40);
-  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
+  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch, inlined };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
     const B = blocks.length;
@@ -317,6 +323,7 @@ function liveIn(p: CompileInput, start: number, last: number): number {
       if (c & 8) use(s);
       if (d <= 10) written |= 1 << d;
     } else if (cls === 1) { use(s); if (d <= 10) written |= 1 << d; }
+    else if (c === 0x85) { for (let r = 1; r <= 5; r++) use(r); written |= 1; } // an inlined helper: r0 = f(r1-r5)
     else if (c === 0x18) { if (d <= 10) written |= 1 << d; pc++; }
     else { use(d); use(s); use(0); use(6); } // stores, atomics, packet loads: what they may read
   }
@@ -657,6 +664,8 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 }
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
+  const how = st.inlined.get(pc);
+  if (how !== undefined) { emitInlined(st.code, how, T32, G_CPU); return; }
   // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
   spillBudget(st.code, st.scratch);
   emitCallInner(p, st, pc, index, opts);
@@ -717,44 +726,9 @@ function emitCallInner(p: CompileInput, st: FnState, pc: number, index: Readonly
   }
   if (s !== 0 && s !== 1) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
   if (k === 12) { tail(); return; }
-  if (k === 1 && opts.verified && opts.arrayAt) {
-    // bpf_map_lookup_elem on an array map known at this pc: r0 = key < max ? base + key * stride : 0, in wasm
-    const m = constantR1(p, st.blocks[st.posOf.get(blockStartOf(st, pc))!]!.start, pc);
-    const a = m === undefined ? undefined : opts.arrayAt(m);
-    if (a !== undefined) {
-      c.comment(`array lookup inlined: ${a.maxEntries} x ${a.stride} bytes at 0x${a.base.toString(16)}`);
-      c.get(2); c.op(OP.i32_wrap_i64); c.mem(OP.i32_load, 0, 0); c.set(T32);
-      c.get(T32); c.i32(a.maxEntries); c.op(OP.i32_lt_u);
-      c.scope(OP.if, I64);
-      c.get(T32); c.op(OP.i64_extend_i32_u); c.i64(a.stride, 0); c.op(OP.i64_mul); c.i64(a.base, 0); c.op(OP.i64_add);
-      c.op(OP.else); c.i64(0, 0); c.op(OP.end);
-      c.set(0);
-      return;
-    }
-  }
   storeArgs();
   c.i32(k); c.i32(pc); c.opu(OP.call, F_HELPER);
   loadR0();
-}
-
-/** Start of the block holding `pc`. */
-function blockStartOf(st: FnState, pc: number): number {
-  let best = -1;
-  for (const b of st.blocks) if (b.start <= pc && pc < b.end) best = b.start;
-  return best;
-}
-
-/** The value r1 holds at `pc` when the block sets it with an lddw of a map (resolved to an address), else undefined. */
-function constantR1(p: CompileInput, start: number, pc: number): number | undefined {
-  let v: number | undefined;
-  for (let q = start; q < pc; q++) {
-    const c = p.op[q]!, cls = c & 7;
-    if (c === 0x18) { if (p.dst[q] === 1) v = p.src[q] === 1 || p.src[q] === 5 ? p.imm[q]! >>> 0 : undefined; q++; continue; }
-    if ((cls === 4 || cls === 7 || cls === 1 || cls === 0) && p.dst[q] === 1) v = undefined;
-    if (cls === 3 && (c & 0xe0) === 0xc0 && (p.src[q] === 1 || p.dst[q] === 1)) v = undefined;
-    if (c === 0x85 || c === 0x8d) v = undefined;
-  }
-  return v;
 }
 
 /** A call whose target is not an instruction: the depth check, then the interpreter's fault for that pc. */

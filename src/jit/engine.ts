@@ -6,6 +6,7 @@ import { BpfError } from "../errors.ts";
 import { helperName } from "../uapi/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { hostEnv } from "../helpers/env.ts";
+import { defaultHelpers } from "../helpers/index.ts";
 import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";
 import { functionAt, packetLoadAddress } from "../vm/packet-load.ts";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
@@ -62,6 +63,9 @@ export class JitVm {
   private readonly gDepth = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPdata = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPlen = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  /** The run's CPU, for inlined per-CPU lookups and bpf_get_smp_processor_id. */
+  private readonly gCpu = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  private cpu = 0;
   private readonly shared: boolean;
   private i32 = new Int32Array(0);
   private viewGeneration = -1;
@@ -115,7 +119,7 @@ export class JitVm {
       tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
       ldaddr: (k: number, size: number) => this.packetAddress(k, size),
       mem: space.memory, table: this.table,
-      budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
+      budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen, cpu: this.gCpu,
     };
   }
 
@@ -166,7 +170,9 @@ export class JitVm {
     const call = this.call;
     call.ctx = opts.ctx ?? 0;
     call.packet = opts.packet;
-    call.cpu = opts.cpu ?? this.defaultCpu;
+    const cpu = opts.cpu ?? this.defaultCpu;
+    call.cpu = cpu;
+    if (cpu !== this.cpu) { this.cpu = cpu; this.gCpu.value = cpu; }
     try {
       unit.invoke(unit.slot);
     } catch (e) {
@@ -181,6 +187,7 @@ export class JitVm {
     return {
       scratch: this.scratch.start, proven: s.proven, sharedMemory: this.shared, listing, verified: s.verified,
       arrayAt: (addr) => arrayLayout(this.call.mapAt(addr)),
+      defaultHelper: (id) => this.helpers[id] !== undefined && this.helpers[id] === defaultHelpers[id],
     };
   }
 
@@ -441,14 +448,19 @@ export class JitVm {
   }
 }
 
-/** A plain (not per-CPU) array map's value layout, recognised by shape (src/maps ArrayMap). */
+/** An array or per-CPU array map's value layout, recognised by shape (src/maps ArrayMap). */
 function arrayLayout(m: ProgramMap | undefined): ArrayLayout | undefined {
-  const a = m as (ProgramMap & { percpu?: boolean; values?: Region; valueAddress?: (i: number) => number }) | undefined;
-  if (a === undefined || (a.type !== 2 && a.type !== "array") || a.percpu !== false || a.values === undefined) return undefined;
+  const a = m as (ProgramMap & { percpu?: boolean; nCpus?: number; values?: Region; valueAddress?: (i: number, cpu?: number) => number }) | undefined;
+  if (a === undefined || typeof a.percpu !== "boolean" || a.values === undefined) return undefined;
+  if (a.type !== (a.percpu ? 6 : 2) && a.type !== (a.percpu ? "percpu_array" : "array")) return undefined;
   if (typeof a.valueAddress !== "function" || a.maxEntries === undefined) return undefined;
-  const stride = a.maxEntries > 1 ? a.valueAddress(1) - a.valueAddress(0) : 8;
   if (a.valueAddress(0) !== a.values.start) return undefined;
-  return { base: a.values.start, stride, maxEntries: a.maxEntries };
+  const stride = a.maxEntries > 1 ? a.valueAddress(1) - a.valueAddress(0) : a.values.size;
+  if (!a.percpu) return { base: a.values.start, stride, maxEntries: a.maxEntries };
+  const nCpus = a.nCpus;
+  if (typeof nCpus !== "number" || nCpus < 1) return undefined;
+  const valueStride = nCpus > 1 ? a.valueAddress(0, 1) - a.valueAddress(0, 0) : stride;
+  return { base: a.values.start, stride, maxEntries: a.maxEntries, percpu: { valueStride, nCpus } };
 }
 
 function setReg(v: Int32Array, base: number, r: number, x: number | bigint | undefined): void {

@@ -204,3 +204,33 @@ test("array map lookups inlined in wasm return the same values as the map (in ra
     assert.equal(got[1], got[0], `key ${key}`);
   }
 });
+
+test("per-CPU array lookups and bpf_get_smp_processor_id inlined in wasm give the interpreter's r0 on every CPU", async () => {
+  const { createMap } = await import("../maps/index.ts");
+  const { verify } = await import("../verifier/index.ts");
+  const spec = { type: 6, keySize: 4, valueSize: 12, maxEntries: 3 };
+  for (const key of [0, 2, 3]) {
+    // value[cpu] += cpu + 1, r0 = value word 2 * 16 + smp_processor_id
+    const text = `stw [%r10-4], ${key}\nlddw %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\nmov %r6, %r0\n`
+      + `call 8\nldxw %r1, [%r6+8]\nadd %r1, %r0\nadd %r1, 1\nstxw [%r6+8], %r1\nlsh %r1, 4\nadd %r0, %r1\nout:\nexit`;
+    const insns = assemble(text).map((x) => (x.code === 0x18 && x.dst === 1 ? { ...x, src: 1 } : x));
+    const v = verify(insns, { progType: "socket_filter", maps: [spec] });
+    assert.ok(v.accepted, v.log);
+    const got: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const space = new AddressSpace();
+      const map = createMap(space, spec, { nCpus: 3 });
+      const e = createEngine(kind, space, { helpers: defaultHelpers });
+      const p = e.load(insns, { resolve: { map: () => map.address }, facts: v.facts });
+      const runs: string[] = [];
+      for (const cpu of [0, 1, 2, 1, 5]) runs.push(outcome(() => e.run(p, { cpu })));
+      got.push(runs.join(" "));
+      if (kind === "jit") {
+        const text = (e as JitVm).compile(p, 0, true).listing![0]!.lines.map((l) => l.text).join("\n");
+        assert.match(text, /per-CPU array lookup inlined/);
+        assert.match(text, /bpf_get_smp_processor_id inlined/);
+      }
+    }
+    assert.equal(got[1], got[0], `key ${key}`);
+  }
+});
