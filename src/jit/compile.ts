@@ -9,7 +9,7 @@ import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
 import { Code, type ListingLine } from "./code.ts";
-import { type ArrayLayout, emitInlined, type Inlined, inlinedCalls } from "./inline.ts";
+import { type ArrayLayout, emitInlined, HASH_LOCALS, type HashLayout, type Inlined, inlinedCalls } from "./inline.ts";
 import { emitSlotAccess, flushSlots as flushSlotsOf, loadSlots as loadSlotsOf, NO_SLOTS, planSlots, type SlotPlan } from "./slots.ts";
 export type { ListingLine } from "./code.ts";
 import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
@@ -39,11 +39,13 @@ export interface CompileOptions {
   readonly verified?: boolean;
   /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
   readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
+  /** Table of the hash map whose pointer is `addr`, for inline lookups. */
+  readonly hashAt?: (addr: number) => HashLayout | undefined;
   /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
   readonly defaultHelper?: (id: number) => boolean;
 }
 
-export type { ArrayLayout } from "./inline.ts";
+export type { ArrayLayout, HashLayout } from "./inline.ts";
 
 
 export interface CompiledModule {
@@ -86,8 +88,8 @@ const TYPES = [
 ];
 
 // locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label, the frame bottom, the budget, and
-// the block start and flagged count a budget exit hands to the engine
-const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16, OUT_PC = 17, OUT_COUNT = 18;
+// the block start and flagged count a budget exit hands to the engine, then the i32 locals of inlined helpers
+const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16, OUT_PC = 17, OUT_COUNT = 18, INLINE0 = 19;
 
 function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
@@ -142,7 +144,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
     }
     const code = new Code(opts.listing ?? false);
     const nSlots = compileFunction(p, blocks, inlined, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [6, I32], [nSlots, I64]] : [[3, I64], [6, I32]], code: code.b });
+    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [6 + HASH_LOCALS, I32], [nSlots, I64]] : [[3, I64], [6 + HASH_LOCALS, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -228,7 +230,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
 }
 
 // Stack slots as locals (slots.ts): the plan of the function being compiled, numbered after the fixed locals.
-const SLOT0 = 19;
+const SLOT0 = INLINE0 + HASH_LOCALS;
 let slots: SlotPlan = NO_SLOTS;
 const loadSlots = (c: Code): void => { if (slots.pieces.length) loadSlotsOf(c, slots, FP); };
 const flushSlots = (c: Code): void => { if (slots.pieces.length) flushSlotsOf(c, slots, FP); };
@@ -665,7 +667,7 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const how = st.inlined.get(pc);
-  if (how !== undefined) { emitInlined(st.code, how, T32, G_CPU); return; }
+  if (how !== undefined) { emitInlined(st.code, how, INLINE0, G_CPU); return; }
   // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
   spillBudget(st.code, st.scratch);
   emitCallInner(p, st, pc, index, opts);

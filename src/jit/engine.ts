@@ -17,7 +17,7 @@ import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program
 import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_REPLAY, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  type ArrayLayout, type HashLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_REPLAY, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -187,6 +187,7 @@ export class JitVm {
     return {
       scratch: this.scratch.start, proven: s.proven, sharedMemory: this.shared, listing, verified: s.verified,
       arrayAt: (addr) => arrayLayout(this.call.mapAt(addr)),
+      hashAt: (addr) => (this.call.mapAt(addr) as { lookupLayout?: () => HashLayout | undefined } | undefined)?.lookupLayout?.(),
       defaultHelper: (id) => this.helpers[id] !== undefined && this.helpers[id] === defaultHelpers[id],
     };
   }
