@@ -316,20 +316,19 @@ const ALL_REGS = 0x7ff;
 
 /** Registers (bit mask) instructions [start, last) may read before writing them, and r10. */
 function liveIn(p: CompileInput, start: number, last: number): number {
-  let live = 1 << 10, written = 0;
-  const use = (r: number): void => { if (r <= 10 && !(written & (1 << r))) live |= 1 << r; };
+  let read = 1 << 10, written = 0;
   for (let pc = start; pc < last; pc++) {
     const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
-    if (cls === 4 || cls === 7) {
-      if ((c & 0xf0) !== 0xb0) use(d);
-      if (c & 8) use(s);
-      if (d <= 10) written |= 1 << d;
-    } else if (cls === 1) { use(s); if (d <= 10) written |= 1 << d; }
-    else if (c === 0x85) { for (let r = 1; r <= 5; r++) use(r); written |= 1; } // an inlined helper: r0 = f(r1-r5)
-    else if (c === 0x18) { if (d <= 10) written |= 1 << d; pc++; }
-    else { use(d); use(s); use(0); use(6); } // stores, atomics, packet loads: what they may read
+    let uses = 0, defs = 0;
+    if (cls === 4 || cls === 7) { uses = ((c & 0xf0) !== 0xb0 ? 1 << d : 0) | (c & 8 ? 1 << s : 0); defs = 1 << d; }
+    else if (cls === 1) { uses = 1 << s; defs = 1 << d; }
+    else if (c === 0x18) { defs = 1 << d; pc++; }
+    else if (c === 0x85) { uses = 0x3e; defs = 1; } // an inlined helper: r0 = f(r1-r5)
+    else uses = (1 << d) | (1 << s) | 1 | (1 << 6); // stores, atomics, packet loads: what they may read
+    read |= uses & ~written;
+    written |= defs;
   }
-  return live & ALL_REGS;
+  return read & ALL_REGS;
 }
 
 /**

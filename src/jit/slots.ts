@@ -52,7 +52,11 @@ export function planSlots(p: Program, blocks: readonly BasicBlock[], firstLocal:
       } else if (cls === 4 || cls === 7) { if ((c & 8) && s === 10) return NO_SLOTS; }
       else if (cls === 5 || cls === 6) { if (d === 10 || ((c & 8) && s === 10)) return NO_SLOTS; }
       else if (cls === 0 && (c & 0xe0) === 0x40 && s === 10) return NO_SLOTS;
-      if (!base) { if (cls === 1 || cls === 2 || cls === 3) sites++; continue; }
+      if (!base) {
+        // each piece costs a store at every call-out site: give up early when even one per slot is too many
+        if (cls === 1 || cls === 2 || cls === 3) { sites++; if ((sites + blocks.length) * bySlot.size > MAX_FLUSH_WORK) return NO_SLOTS; }
+        continue;
+      }
       const off = p.off[pc]!, size = SIZE_OF[(c >> 3) & 3]!;
       if (off < -512 || off + size > 0 || (off & 7) + size > 8) return NO_SLOTS;
       const slot = off & ~7;
