@@ -129,7 +129,7 @@ function compileTime(): { gen: number; wasm: number } {
   const e = createEngine("jit", space, {});
   const p = e.load(insns);
   let gen = Infinity, wasm = Infinity;
-  for (let t = 0; t < 5; t++) {
+  for (let t = 0; t < 15; t++) {
     const t0 = cpuMs();
     const m = compileModule(p, 0, { scratch: 65536 });
     const t1 = cpuMs();
@@ -190,6 +190,6 @@ export async function main(): Promise<void> {
   }
   console.log("(\"jit vs kernel\"/\"vs uBPF-jit\": bpfkit JIT time over theirs, lower is better; \"vs interp\": interpreter time over JIT time)");
   const ct = compileTime();
-  console.log(`JIT compile time per 1,000 instructions (process CPU, best of 5, 8.5k-slot program): ${(ct.gen + ct.wasm).toFixed(3)} ms`
+  console.log(`JIT compile time per 1,000 instructions (process CPU, best of 15, 8.5k-slot program): ${(ct.gen + ct.wasm).toFixed(3)} ms`
     + ` = bpfkit codegen ${ct.gen.toFixed(3)} ms + V8 WebAssembly.Module ${ct.wasm.toFixed(3)} ms`);
 }
