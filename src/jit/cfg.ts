@@ -50,8 +50,12 @@ export function slotStarts(op: Uint8Array): Uint8Array {
   return ok;
 }
 
-/** Basic blocks reachable from `entry` by jumps and fallthrough. Calls and helper calls end a block. */
-export function functionBlocks(op: Uint8Array, off: Int32Array, imm: Int32Array, entry: number, valid: Uint8Array): BasicBlock[] {
+/**
+ * Basic blocks reachable from `entry` by jumps and fallthrough. Calls and helper calls end a block, except those at
+ * the pcs in `inlined` (helpers the JIT runs in wasm).
+ */
+export function functionBlocks(op: Uint8Array, off: Int32Array, imm: Int32Array, entry: number, valid: Uint8Array,
+  inlined?: ReadonlyMap<number, unknown>): BasicBlock[] {
   const n = op.length;
   const seen = new Map<number, BasicBlock>();
   const work = [entry];
@@ -70,7 +74,7 @@ export function functionBlocks(op: Uint8Array, off: Int32Array, imm: Int32Array,
         if (t >= 0 && t < n && valid[t]) { leaders.add(t); work.push(t); }
         if (c === 0x05 || c === 0x06) break;
         leaders.add(next);
-      } else if (isCall(c)) leaders.add(next);
+      } else if (isCall(c) && !inlined?.has(pc)) leaders.add(next);
       pc = next;
     }
   }
@@ -90,7 +94,7 @@ export function functionBlocks(op: Uint8Array, off: Int32Array, imm: Int32Array,
         pc = next; break;
       }
       pc = next;
-      if (isCall(c) || pc >= n || !valid[pc] || isLeader[pc]) break;
+      if ((isCall(c) && !inlined?.has(pc - 1)) || pc >= n || !valid[pc] || isLeader[pc]) break;
     }
     seen.set(s, { start: s, end: pc, count, target, falls });
   }

@@ -8,6 +8,10 @@
 import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
+import { Code, type ListingLine } from "./code.ts";
+import { type ArrayLayout, emitInlined, HASH_LOCALS, type HashLayout, type Inlined, inlinedCalls } from "./inline.ts";
+import { emitSlotAccess, flushSlots as flushSlotsOf, loadSlots as loadSlotsOf, NO_SLOTS, planSlots, type SlotPlan } from "./slots.ts";
+export type { ListingLine } from "./code.ts";
 import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
 
 // Module-local copies: imported bindings can cost a getter per use under tsx, and the compiler reads them per op.
@@ -31,16 +35,18 @@ export interface CompileOptions {
   readonly sharedMemory?: boolean;
   /** Record wasm text per eBPF pc (for `prog dump jited`). */
   readonly listing?: boolean;
-  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined. */
+  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined (inline.ts). */
   readonly verified?: boolean;
   /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
   readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
+  /** Table of the hash map whose pointer is `addr`, for inline lookups. */
+  readonly hashAt?: (addr: number) => HashLayout | undefined;
+  /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
+  readonly defaultHelper?: (id: number) => boolean;
 }
 
-/** An array map's values as the JIT inlines lookups into them: element i at base + i * stride, i < maxEntries. */
-export interface ArrayLayout { readonly base: number; readonly stride: number; readonly maxEntries: number }
+export type { ArrayLayout, HashLayout } from "./inline.ts";
 
-export interface ListingLine { readonly pc: number; readonly text: string; readonly bytes: Uint8Array }
 
 export interface CompiledModule {
   readonly bytes: Uint8Array;
@@ -63,7 +69,7 @@ export const SCRATCH_SIZE = SCRATCH_BUDGET + 8;
 const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7;
 const N_IMPORTED_FUNCS = 8;
 // imported globals
-const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3;
+const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3, G_CPU = 4;
 /** Fault kinds passed to the engine's `fault` import. */
 export const FAULT_JUMP_OUT = 0, FAULT_LDDW_MIDDLE = 1, FAULT_DEPTH = 2, FAULT_KFUNC = 3;
 
@@ -81,8 +87,9 @@ const TYPES = [
   { params: [I32, I32], results: [I32] },
 ];
 
-// locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label
-const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16;
+// locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label, the frame bottom, the budget, and
+// the block start and flagged count a budget exit hands to the engine, then the i32 locals of inlined helpers
+const R10 = 10, T64 = 11, T64B = 12, T32 = 13, LBL = 14, FP = 15, BUD = 16, OUT_PC = 17, OUT_COUNT = 18, INLINE0 = 19;
 
 function imports(shared: boolean): Import[] {
   const f = (name: string, type: number): Import => ({ module: "env", name, kind: "func", type });
@@ -92,70 +99,8 @@ function imports(shared: boolean): Import[] {
     f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX),
     { module: "env", name: "mem", kind: "memory", shared, ...(shared ? { max: 65536 } : {}) },
     { module: "env", name: "table", kind: "table", min: 0 },
-    g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32),
+    g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32), g("cpu", I32),
   ];
-}
-
-/** Instruction bytes plus, when listing, one text line per wasm instruction tagged with the current eBPF pc. */
-class Code {
-  readonly b = new Bytes();
-  readonly lines: ListingLine[] | undefined;
-  private pc = -1;
-  private depth = 1;
-  private mark = 0;
-  private text = "";
-  constructor(listing: boolean) { this.lines = listing ? [] : undefined; }
-  at(pc: number): void { this.pc = pc; }
-  private flush(): void {
-    if (this.lines && this.text) {
-      this.lines.push({ pc: this.pc, text: "  ".repeat(Math.max(this.depth, 0)) + this.text, bytes: this.b.buf.slice(this.mark, this.b.len) });
-    }
-    this.mark = this.b.len; this.text = "";
-  }
-  private begin(t: string): void { this.flush(); if (this.lines) this.text = t; }
-  op(o: number): void {
-    if (this.lines === undefined) { this.b.byte(o); return; }
-    if (o === OP.end) this.depth--;
-    this.begin(opName(o)); this.b.byte(o);
-    if (o === OP.else) this.depth--;
-    this.flush();
-    if (o === OP.else) this.depth++;
-  }
-  opu(o: number, v: number): void {
-    if (this.lines === undefined) { this.b.byte(o); this.b.u32(v); return; }
-    this.begin(`${opName(o)} ${v}`); this.b.byte(o); this.b.u32(v); this.flush();
-  }
-  scope(o: number, type: number): void {
-    if (this.lines === undefined) { this.b.byte(o); this.b.byte(type); return; }
-    this.begin(opName(o) + (type === 0x40 ? "" : type === I64 ? " (result i64)" : " (result i32)"));
-    this.b.byte(o); this.b.byte(type); this.flush(); this.depth++;
-  }
-  i32(v: number): void {
-    if (this.lines === undefined) { this.b.byte(0x41); this.b.s32(v); return; }
-    this.begin(`i32.const ${v | 0}`); this.b.byte(OP.i32_const); this.b.s32(v); this.flush(); }
-  i64(lo: number, hi: number): void {
-    if (this.lines === undefined) { this.b.byte(0x42); this.b.s64(lo, hi); return; }
-    this.begin(`i64.const ${hi === lo >> 31 ? String(lo | 0) : "0x" + (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, "0")}`);
-    this.b.byte(OP.i64_const); this.b.s64(lo, hi); this.flush();
-  }
-  get(l: number): void { this.opu(OP.local_get, l); }
-  set(l: number): void { this.opu(OP.local_set, l); }
-  mem(o: number, align: number, offset: number): void {
-    if (this.lines === undefined) { this.b.byte(o); this.b.u32(align); this.b.u32(offset); return; }
-    this.begin(`${opName(o)}${offset ? ` offset=${offset}` : ""}`); this.b.byte(o); this.b.u32(align); this.b.u32(offset); this.flush();
-  }
-  atomic(o: number, align: number): void {
-    this.begin(`atomic 0x${o.toString(16)}`); this.b.byte(0xfe); this.b.u32(o); this.b.u32(align); this.b.u32(0); this.flush();
-  }
-  callIndirect(type: number): void {
-    this.begin(`call_indirect (type ${type})`); this.b.byte(OP.call_indirect); this.b.u32(type); this.b.u32(0); this.flush();
-  }
-  brTable(targets: readonly number[], dflt: number): void {
-    this.begin(`br_table ${targets.join(" ")} ${dflt}`); this.b.byte(OP.br_table); this.b.u32(targets.length);
-    for (const t of targets) this.b.u32(t);
-    this.b.u32(dflt); this.flush();
-  }
-  comment(t: string): void { if (this.lines === undefined) return; this.flush(); this.lines?.push({ pc: this.pc, text: "  ".repeat(this.depth) + `;; ${t}`, bytes: new Uint8Array(0) }); }
 }
 
 interface FnState {
@@ -167,9 +112,12 @@ interface FnState {
   readonly posOf: ReadonlyMap<number, number>;
   readonly r10Fixed: boolean;
   readonly scratch: number;
+  readonly inlined: ReadonlyMap<number, Inlined>;
 }
 
 const SIZE_OF = [4, 2, 1, 8];
+/** Natural alignment (log2) per size code. */
+const ALIGN = [2, 1, 0, 3];
 
 /** Compile the eBPF function starting at `entry` (and the subprograms it calls) into one module. */
 export function compileModule(p: CompileInput, entry: number, opts: CompileOptions): CompiledModule {
@@ -181,7 +129,10 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
   const bodies: FuncBody[] = [];
   const listing: { entry: number; lines: ListingLine[] }[] = [];
   for (let i = 0; i < entries.length; i++) {
-    const blocks = functionBlocks(p.op, p.off, p.imm, entries[i]!, valid);
+    let blocks = functionBlocks(p.op, p.off, p.imm, entries[i]!, valid);
+    // inlined helper calls do not end a block
+    const inlined = inlinedCalls(p, blocks, opts);
+    if (inlined.size) blocks = functionBlocks(p.op, p.off, p.imm, entries[i]!, valid, inlined);
     for (const b of blocks) {
       for (let pc = b.start; pc < b.end; pc++) {
         if (p.op[pc] === 0x85 && p.src[pc] === 1) {
@@ -192,8 +143,8 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
       }
     }
     const code = new Code(opts.listing ?? false);
-    const nSlots = compileFunction(p, blocks, entries[i]!, code, index, opts);
-    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [4, I32], [nSlots, I64]] : [[3, I64], [4, I32]], code: code.b });
+    const nSlots = compileFunction(p, blocks, inlined, entries[i]!, code, index, opts);
+    bodies.push({ type: T_FUNC, locals: nSlots ? [[3, I64], [6 + HASH_LOCALS, I32], [nSlots, I64]] : [[3, I64], [6 + HASH_LOCALS, I32]], code: code.b });
     if (code.lines) listing.push({ entry: entries[i]!, lines: code.lines });
   }
   // invoke(idx): registers from scratch, call through the table, r0-r5 back to scratch
@@ -211,7 +162,7 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
 }
 
 /** Returns the number of stack slots promoted to locals (extra i64 locals after the fixed ones). */
-function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: number, code: Code,
+function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined: ReadonlyMap<number, Inlined>, entry: number, code: Code,
   index: ReadonlyMap<number, number>, opts: CompileOptions): number {
   const lay = layout(blocks);
   // r10 is the frame pointer unless some reachable instruction writes it
@@ -230,9 +181,12 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
   // the budget lives in a local while this function runs; it is written back before anything that reads it
   code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
-  slots = r10Fixed ? promotableSlots(p, blocks) : NO_SLOTS;
+  slots = r10Fixed ? planSlots(p, blocks, SLOT0) : NO_SLOTS;
   loadSlots(code);
-  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch };
+  // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
+  // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
+  code.scope(OP.block, 0x40);
+  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch, inlined };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
     const B = blocks.length;
@@ -267,76 +221,19 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], entry: 
   }
   code.op(OP.unreachable);
   code.op(OP.end);
-  const n = slots.size;
+  emitBudgetExit(code, opts.scratch, anyRisky);
+  anyRisky = false;
+  code.op(OP.end);
+  const n = slots.pieces.length;
   slots = NO_SLOTS;
   return n;
 }
 
-// Stack slots as locals: in a function that never lets its frame address escape (r10 only ever the base of plain
-// loads/stores inside the frame, each within one aligned 8-byte slot; no calls, no atomics), the slots it touches live
-// in i64 locals. They are loaded at entry and written back to the frame before anything can look at memory: a
-// return, and the slow paths that call out (access miss, fault, budget), so memory matches the interpreter's.
-const SLOT0 = 17;
-const NO_SLOTS: ReadonlyMap<number, number> = new Map();
-let slots: ReadonlyMap<number, number> = NO_SLOTS; // frame offset (multiple of 8, < 0) → local, for the function being compiled
-const MAX_SLOTS = 16;
-/** Each call-out site (a block's budget slow path, a checked access) writes every slot back: bound the code it adds. */
-const MAX_FLUSH_WORK = 512;
-
-function promotableSlots(p: CompileInput, blocks: readonly BasicBlock[]): ReadonlyMap<number, number> {
-  const found = new Map<number, number>();
-  let sites = blocks.length;
-  for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
-    const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
-    if (c === 0x18) { pc++; continue; }
-    if (c === 0x85 || c === 0x8d) return NO_SLOTS;
-    let base = -1;
-    if (cls === 1) { if (s === 10) { if ((c & 0xe0) !== 0x60) return NO_SLOTS; base = s; } }
-    else if (cls === 2) { if (d === 10) { if ((c & 0xe0) !== 0x60) return NO_SLOTS; base = d; } }
-    else if (cls === 3) {
-      if ((c & 0xe0) !== 0x60 || s === 10) return NO_SLOTS;
-      if (d === 10) base = d;
-    } else if (cls === 4 || cls === 7) { if ((c & 8) && s === 10) return NO_SLOTS; }
-    else if (cls === 5 || cls === 6) { if (d === 10 || ((c & 8) && s === 10)) return NO_SLOTS; }
-    else if (cls === 0 && (c & 0xe0) === 0x40 && s === 10) return NO_SLOTS;
-    if (base < 0) { if (cls === 1 || cls === 2 || cls === 3) sites++; continue; }
-    const off = p.off[pc]!, size = SIZE_OF[(c >> 3) & 3]!;
-    if (off < -512 || off + size > 0 || (off & 7) + size > 8) return NO_SLOTS;
-    const slot = off & ~7;
-    if (!found.has(slot)) { if (found.size === MAX_SLOTS) return NO_SLOTS; found.set(slot, SLOT0 + found.size); }
-  }
-  return sites * found.size > MAX_FLUSH_WORK ? NO_SLOTS : found;
-}
-
-function loadSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.mem(OP.i64_load, 3, off + 512); c.set(l); } }
-function flushSlots(c: Code): void { for (const [off, l] of slots) { c.get(FP); c.get(l); c.mem(OP.i64_store, 3, off + 512); } }
-
-/** (2^(8 size) - 1) << (8 byte) as 64-bit halves. */
-function byteMask(size: number, byte: number): [number, number] {
-  const m = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-  const sh = 8 * byte;
-  if (sh >= 32) return [0, (m << (sh - 32)) | 0];
-  return [(m << sh) | 0, sh === 0 ? 0 : (m >>> (32 - sh)) | 0];
-}
-
-/** A load or store of r10 + off on a promoted slot. */
-function emitSlotAccess(c: Code, cls: number, size: number, off: number, d: number, s: number, k: number): void {
-  const slot = off & ~7, l = slots.get(slot)!, byte = off - slot;
-  if (cls === 1) {
-    c.get(l);
-    if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shr_u); }
-    if (size < 8) { const [lo, hi] = byteMask(size, 0); c.i64(lo, hi); c.op(OP.i64_and); }
-    c.set(d);
-    return;
-  }
-  const value = (): void => { if (cls === 2) c.i64(k, k >> 31); else c.get(s); };
-  if (size === 8) { value(); c.set(l); return; }
-  const [lo, hi] = byteMask(size, byte), [vlo, vhi] = byteMask(size, 0);
-  c.get(l); c.i64(~lo, ~hi); c.op(OP.i64_and);
-  value(); c.i64(vlo, vhi); c.op(OP.i64_and);
-  if (byte) { c.i64(8 * byte, 0); c.op(OP.i64_shl); }
-  c.op(OP.i64_or); c.set(l);
-}
+// Stack slots as locals (slots.ts): the plan of the function being compiled, numbered after the fixed locals.
+const SLOT0 = INLINE0 + HASH_LOCALS;
+let slots: SlotPlan = NO_SLOTS;
+const loadSlots = (c: Code): void => { if (slots.pieces.length) loadSlotsOf(c, slots, FP); };
+const flushSlots = (c: Code): void => { if (slots.pieces.length) flushSlotsOf(c, slots, FP); };
 
 /** Branch to block position `to` from position `from` (nothing when it is the fallthrough). */
 function branch(st: FnState, from: number, to: number, cond: boolean): void {
@@ -374,37 +271,108 @@ function jumpTo(p: CompileInput, st: FnState, from: number, t: number, cond: boo
   if (cond) c.op(OP.end);
 }
 
+/** A block that loops to itself runs twice per wasm loop trip when at most this long (see emitBlock). */
+const UNROLL_MAX = 48;
+
 function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const b = st.blocks[pos]!, c = st.code;
-  c.at(b.start);
   c.comment(`block ${b.start}..${b.end - 1}`);
-  // budget -= count; if (budget < 0) budget_out(start, count). When an instruction before the block's last may fault
-  // or exit (a checked access, LD_ABS/LD_IND), the registers go to scratch first: the engine then runs the block on
-  // the interpreter, which faults, runs out or (LD_ABS out of bounds) exits the frame, returning 1: return r0-r5.
-  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
-  c.scope(OP.if, 0x40); spillBudget(c, st.scratch); flushSlots(c);
-  let risky = false;
-  for (let pc = b.start; pc < b.end - 1; pc++) {
-    if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = true;
+  let risky = false, stores = false;
+  let lastPc = b.start;
+  for (let pc = b.start; pc < b.end; pc++) {
+    lastPc = pc;
+    if (pc + (p.op[pc] === 0x18 ? 2 : 1) < b.end) {
+      if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = anyRisky = true;
+      const cls = p.op[pc]! & 7;
+      if (cls === 2 || cls === 3) stores = true;
+    }
     if (p.op[pc] === 0x18) pc++;
   }
-  if (risky) for (let r = 0; r <= 10; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
-  c.i32(b.start); c.i32(risky ? b.count | BUDGET_SPILLED : b.count); c.opu(OP.call, F_BUDGET);
-  if (risky) {
+  // Budget exhaustion inside a block that may fault or exit before it (risky) hands the block to the interpreter
+  // from all registers; one that stores to memory first (replay) needs only the registers the block reads, so the
+  // interpreter makes the same stores before it reports the exhaustion.
+  const spill = risky ? ALL_REGS : stores ? liveIn(p, b.start, lastPc) : 0;
+  const flags = (risky ? BUDGET_SPILLED : 0) | (stores ? BUDGET_REPLAY : 0);
+  // A conditional jump back to its own block: the body is emitted twice, `loop { body; if (cond) { body; br_if
+  // loop(cond) } }`, so V8's per-iteration loop header (its stack/interrupt check, register moves) runs once for two
+  // trips. Each copy keeps its own budget check, so counts and exhaustion are unchanged.
+  const unroll = !st.dispatch && b.falls && b.target === b.start && b.count <= UNROLL_MAX && (p.op[lastPc]! & 0xf0) !== 0x00;
+  emitBudgetCheck(st, b, flags, spill);
+  emitInsns(p, st, pos, b.start, unroll ? lastPc : b.end, index, opts);
+  if (unroll) {
+    c.at(lastPc);
+    emitCond(c, p.op[lastPc]!, p.dst[lastPc]!, p.src[lastPc]!, p.imm[lastPc]!);
     c.scope(OP.if, 0x40);
-    for (let r = 0; r <= 5; r++) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
-    loadSlots(c); // the interpreter may have stored to the frame
-    reloadBudget(c, st.scratch); ret(c);
+    st.stack.push({ kind: "other", pos: -2 });
+    emitBudgetCheck(st, b, flags, spill);
+    emitInsns(p, st, pos, b.start, b.end, index, opts);
+    st.stack.pop();
     c.op(OP.end);
-  } else c.op(OP.drop);
-  c.op(OP.end);
-  for (let pc = b.start; pc < b.end; pc++) {
-    c.at(pc);
-    const last = pc + (p.op[pc] === 0x18 ? 2 : 1) >= b.end;
-    emitInsn(p, st, pos, pc, last, index, opts);
-    if (p.op[pc] === 0x18) pc++;
   }
   if (b.falls) { c.at(b.end); jumpTo(p, st, pos, b.end, false); }
+}
+
+const ALL_REGS = 0x7ff;
+
+/** Registers (bit mask) instructions [start, last) may read before writing them, and r10. */
+function liveIn(p: CompileInput, start: number, last: number): number {
+  let read = 1 << 10, written = 0;
+  for (let pc = start; pc < last; pc++) {
+    const c = p.op[pc]!, cls = c & 7, d = p.dst[pc]!, s = p.src[pc]!;
+    let uses = 0, defs = 0;
+    if (cls === 4 || cls === 7) { uses = ((c & 0xf0) !== 0xb0 ? 1 << d : 0) | (c & 8 ? 1 << s : 0); defs = 1 << d; }
+    else if (cls === 1) { uses = 1 << s; defs = 1 << d; }
+    else if (c === 0x18) { defs = 1 << d; pc++; }
+    else if (c === 0x85) { uses = 0x3e; defs = 1; } // an inlined helper: r0 = f(r1-r5)
+    else uses = (1 << d) | (1 << s) | 1 | (1 << 6); // stores, atomics, packet loads: what they may read
+    read |= uses & ~written;
+    written |= defs;
+  }
+  return read & ALL_REGS;
+}
+
+/**
+ * budget -= count; if (budget < 0) leave for the budget exit with (start, flagged count), storing the registers in
+ * `spill` (bit mask) to scratch first for the engine's interpreter. The stores sit in the cold branch: they keep no
+ * register live that the block does not read anyway.
+ */
+function emitBudgetCheck(st: FnState, b: BasicBlock, flags: number, spill: number): void {
+  const c = st.code;
+  c.at(b.start);
+  c.get(BUD); c.i32(b.count); c.op(OP.i32_sub); c.opu(OP.local_tee, BUD); c.i32(0); c.op(OP.i32_lt_s);
+  c.scope(OP.if, 0x40);
+  for (let r = 0; r <= 10; r++) if (spill & (1 << r)) { c.i32(st.scratch + SCRATCH_REGS + 8 * r); c.get(r); c.mem(OP.i64_store, 3, 0); }
+  c.i32(b.start); c.set(OUT_PC); c.i32(b.count | flags); c.set(OUT_COUNT);
+  c.opu(OP.br, st.stack.length + 1);
+  c.op(OP.end);
+}
+
+function emitInsns(p: CompileInput, st: FnState, pos: number, from: number, to: number, index: ReadonlyMap<number, number>,
+  opts: CompileOptions): void {
+  for (let pc = from; pc < to; pc++) {
+    st.code.at(pc);
+    emitInsn(p, st, pos, pc, index, opts);
+    if (p.op[pc] === 0x18) pc++;
+  }
+}
+
+/** Whether a block of the function being compiled may resume on the interpreter and return (see emitBudgetExit). */
+let anyRisky = false;
+
+/**
+ * The budget exit, after the function's body: the budget and slots to memory, then the engine, which throws the
+ * exhaustion (replaying the block's stores on the interpreter first), or for a risky block runs it on the
+ * interpreter, which may instead fault, or exit the frame and return: its r0-r5 and frame are then the result.
+ * Registers went to scratch in each block's cold branch, so none is live here.
+ */
+function emitBudgetExit(c: Code, scratch: number, risky: boolean): void {
+  c.comment("budget exit");
+  spillBudget(c, scratch); flushSlots(c);
+  c.get(OUT_PC); c.get(OUT_COUNT); c.opu(OP.call, F_BUDGET); c.op(OP.drop);
+  if (!risky) { c.op(OP.unreachable); return; }
+  for (let r = 0; r <= 5; r++) { c.i32(scratch + SCRATCH_REGS + 8 * r); c.mem(OP.i64_load, 3, 0); c.set(r); }
+  loadSlots(c); // the interpreter may have stored to the frame
+  reloadBudget(c, scratch); ret(c);
 }
 
 /**
@@ -419,6 +387,8 @@ export function mayStop(p: CompileInput, pc: number, proven: ReadonlySet<number>
 
 /** budget_out's count carries this bit when the registers were spilled (the block has an access that may fault). */
 export const BUDGET_SPILLED = 0x40000000;
+/** ... and this one when the block stores to memory before its last instruction: the interpreter replays it. */
+export const BUDGET_REPLAY = 0x20000000;
 
 /** A load/store at r10 + off inside the frame, with r10 never written: it cannot fault (and runs unchecked). */
 function inFrame(p: CompileInput, st: FnState, pc: number): boolean {
@@ -433,7 +403,7 @@ const spillBudget = (c: Code, scratch: number): void => { c.i32(0); c.get(BUD); 
 const reloadBudget = (c: Code, scratch: number): void => { c.i32(0); c.mem(OP.i32_load, 2, scratch + SCRATCH_BUDGET); c.set(BUD); };
 const ret = (c: Code): void => { spillBudget(c, scratchBase); flushSlots(c); for (let r = 0; r <= 5; r++) c.get(r); c.op(OP.return); };
 
-function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: boolean,
+function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number,
   index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const c = st.code;
   const code = p.op[pc]!, d = p.dst[pc]!, s = p.src[pc]!, off = p.off[pc]!, k = p.imm[pc]!;
@@ -447,7 +417,6 @@ function emitInsn(p: CompileInput, st: FnState, pos: number, pc: number, last: b
       if (code === 0x05 || code === 0x06) { jumpTo(p, st, pos, t, false); return; }
       emitCond(c, code, d, s, k);
       jumpTo(p, st, pos, t, true);
-      void last;
       return;
     }
     case 0: case 1: case 2: case 3: {
@@ -628,8 +597,8 @@ function emitMem(p: CompileInput, st: FnState, pc: number, opts: CompileOptions)
   const code = p.op[pc]!, d = p.dst[pc]!, s = p.src[pc]!, off = p.off[pc]!, k = p.imm[pc]!;
   const cls = code & 7, mode = code & 0xe0, sz = (code >> 3) & 3, size = SIZE_OF[sz]!;
   const proven = opts.proven?.has(pc) ?? false;
-  if (slots.size && (cls === 1 ? s : d) === 10 && mode === 0x60) { emitSlotAccess(c, cls, size, off, d, s, k); return; }
-  const align = [2, 1, 0, 3][sz]!;
+  if (slots.pieces.length && (cls === 1 ? s : d) === 10 && mode === 0x60) { emitSlotAccess(c, slots, cls, size, off, d, s, k); return; }
+  const align = ALIGN[sz]!;
   if (cls === 1) {
     const o = address(c, st, s, off, size, false, pc, proven);
     const signed = mode === 0x80;
@@ -696,6 +665,8 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 }
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
+  const how = st.inlined.get(pc);
+  if (how !== undefined) { emitInlined(st.code, how, INLINE0, G_CPU); return; }
   // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
   spillBudget(st.code, st.scratch);
   emitCallInner(p, st, pc, index, opts);
@@ -756,44 +727,9 @@ function emitCallInner(p: CompileInput, st: FnState, pc: number, index: Readonly
   }
   if (s !== 0 && s !== 1) { c.i32(FAULT_KFUNC); c.i32(pc); c.opu(OP.call, F_FAULT); return; }
   if (k === 12) { tail(); return; }
-  if (k === 1 && opts.verified && opts.arrayAt) {
-    // bpf_map_lookup_elem on an array map known at this pc: r0 = key < max ? base + key * stride : 0, in wasm
-    const m = constantR1(p, st.blocks[st.posOf.get(blockStartOf(st, pc))!]!.start, pc);
-    const a = m === undefined ? undefined : opts.arrayAt(m);
-    if (a !== undefined) {
-      c.comment(`array lookup inlined: ${a.maxEntries} x ${a.stride} bytes at 0x${a.base.toString(16)}`);
-      c.get(2); c.op(OP.i32_wrap_i64); c.mem(OP.i32_load, 0, 0); c.set(T32);
-      c.get(T32); c.i32(a.maxEntries); c.op(OP.i32_lt_u);
-      c.scope(OP.if, I64);
-      c.get(T32); c.op(OP.i64_extend_i32_u); c.i64(a.stride, 0); c.op(OP.i64_mul); c.i64(a.base, 0); c.op(OP.i64_add);
-      c.op(OP.else); c.i64(0, 0); c.op(OP.end);
-      c.set(0);
-      return;
-    }
-  }
   storeArgs();
   c.i32(k); c.i32(pc); c.opu(OP.call, F_HELPER);
   loadR0();
-}
-
-/** Start of the block holding `pc`. */
-function blockStartOf(st: FnState, pc: number): number {
-  let best = -1;
-  for (const b of st.blocks) if (b.start <= pc && pc < b.end) best = b.start;
-  return best;
-}
-
-/** The value r1 holds at `pc` when the block sets it with an lddw of a map (resolved to an address), else undefined. */
-function constantR1(p: CompileInput, start: number, pc: number): number | undefined {
-  let v: number | undefined;
-  for (let q = start; q < pc; q++) {
-    const c = p.op[q]!, cls = c & 7;
-    if (c === 0x18) { if (p.dst[q] === 1) v = p.src[q] === 1 || p.src[q] === 5 ? p.imm[q]! >>> 0 : undefined; q++; continue; }
-    if ((cls === 4 || cls === 7 || cls === 1 || cls === 0) && p.dst[q] === 1) v = undefined;
-    if (cls === 3 && (c & 0xe0) === 0xc0 && (p.src[q] === 1 || p.dst[q] === 1)) v = undefined;
-    if (c === 0x85 || c === 0x8d) v = undefined;
-  }
-  return v;
 }
 
 /** A call whose target is not an instruction: the depth check, then the interpreter's fault for that pc. */

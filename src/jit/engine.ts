@@ -6,6 +6,7 @@ import { BpfError } from "../errors.ts";
 import { helperName } from "../uapi/index.ts";
 import type { HelperEnv } from "../helpers/env.ts";
 import { hostEnv } from "../helpers/env.ts";
+import { defaultHelpers } from "../helpers/index.ts";
 import type { HelperCall, HelperTable, PacketAccess, ProgramMap } from "../helpers/types.ts";
 import { functionAt, packetLoadAddress } from "../vm/packet-load.ts";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/ebpf/opcodes.ts";
@@ -16,7 +17,7 @@ import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program
 import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
-  type ArrayLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
+  type ArrayLayout, type HashLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_REPLAY, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
   SCRATCH_STACKS,
 } from "./compile.ts";
 
@@ -62,6 +63,9 @@ export class JitVm {
   private readonly gDepth = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPdata = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   private readonly gPlen = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  /** The run's CPU, for inlined per-CPU lookups and bpf_get_smp_processor_id. */
+  private readonly gCpu = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  private cpu = 0;
   private readonly shared: boolean;
   private i32 = new Int32Array(0);
   private viewGeneration = -1;
@@ -115,7 +119,7 @@ export class JitVm {
       tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
       ldaddr: (k: number, size: number) => this.packetAddress(k, size),
       mem: space.memory, table: this.table,
-      budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen,
+      budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen, cpu: this.gCpu,
     };
   }
 
@@ -166,7 +170,9 @@ export class JitVm {
     const call = this.call;
     call.ctx = opts.ctx ?? 0;
     call.packet = opts.packet;
-    call.cpu = opts.cpu ?? this.defaultCpu;
+    const cpu = opts.cpu ?? this.defaultCpu;
+    call.cpu = cpu;
+    if (cpu !== this.cpu) { this.cpu = cpu; this.gCpu.value = cpu; }
     try {
       unit.invoke(unit.slot);
     } catch (e) {
@@ -181,6 +187,8 @@ export class JitVm {
     return {
       scratch: this.scratch.start, proven: s.proven, sharedMemory: this.shared, listing, verified: s.verified,
       arrayAt: (addr) => arrayLayout(this.call.mapAt(addr)),
+      hashAt: (addr) => (this.call.mapAt(addr) as { lookupLayout?: () => HashLayout | undefined } | undefined)?.lookupLayout?.(),
+      defaultHelper: (id) => this.helpers[id] !== undefined && this.helpers[id] === defaultHelpers[id],
     };
   }
 
@@ -284,16 +292,18 @@ export class JitVm {
    * A block's budget check failed: the run ends inside it, at the exhaustion or at a fault before it. With nothing
    * before that pc that can fault, it is the exhaustion; otherwise the interpreter runs the block from the registers
    * the code spilled (mayStop decides both sides) and reports what it meets first, or exits the frame (LD_ABS out
-   * of bounds): then the registers go back to scratch and 1 tells the code to return.
+   * of bounds): then the registers go back to scratch and 1 tells the code to return. A block that stores to memory
+   * before the exhaustion (flagged replay) runs on the interpreter too, which makes the stores and then runs out.
    */
   private budgetOut(p: LoadedProgram, proven: ReadonlySet<number>, start: number, flaggedCount: number): number {
-    const spilled = (flaggedCount & BUDGET_SPILLED) !== 0, count = flaggedCount & ~BUDGET_SPILLED;
+    const spilled = (flaggedCount & BUDGET_SPILLED) !== 0, replay = (flaggedCount & BUDGET_REPLAY) !== 0;
+    const count = flaggedCount & ~(BUDGET_SPILLED | BUDGET_REPLAY);
     const before = this.budgetLeft + count;
     let pc = start;
     let risky = false;
     for (let i = 0; i < before; i++) { if (spilled && mayStop(p, pc, proven)) risky = true; pc += p.op[pc] === 0x18 ? 2 : 1; }
     this.budgetLeft = 0;
-    if (!risky) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
+    if (!risky && !replay) throw new BpfError("BUDGET", `pc ${pc}: instruction budget exhausted`, { pc });
     const vm = this.interp ??= new Vm(this.space, { helpers: this.helpers, stackRegions: this.stackRegions });
     const v = this.view(), r = this.regIdx;
     for (let i = 0; i <= 10; i++) { vm.lo[i] = v[r + 2 * i]!; vm.hi[i] = v[r + 2 * i + 1]!; }
@@ -439,14 +449,19 @@ export class JitVm {
   }
 }
 
-/** A plain (not per-CPU) array map's value layout, recognised by shape (src/maps ArrayMap). */
+/** An array or per-CPU array map's value layout, recognised by shape (src/maps ArrayMap). */
 function arrayLayout(m: ProgramMap | undefined): ArrayLayout | undefined {
-  const a = m as (ProgramMap & { percpu?: boolean; values?: Region; valueAddress?: (i: number) => number }) | undefined;
-  if (a === undefined || (a.type !== 2 && a.type !== "array") || a.percpu !== false || a.values === undefined) return undefined;
+  const a = m as (ProgramMap & { percpu?: boolean; nCpus?: number; values?: Region; valueAddress?: (i: number, cpu?: number) => number }) | undefined;
+  if (a === undefined || typeof a.percpu !== "boolean" || a.values === undefined) return undefined;
+  if (a.type !== (a.percpu ? 6 : 2) && a.type !== (a.percpu ? "percpu_array" : "array")) return undefined;
   if (typeof a.valueAddress !== "function" || a.maxEntries === undefined) return undefined;
-  const stride = a.maxEntries > 1 ? a.valueAddress(1) - a.valueAddress(0) : 8;
   if (a.valueAddress(0) !== a.values.start) return undefined;
-  return { base: a.values.start, stride, maxEntries: a.maxEntries };
+  const stride = a.maxEntries > 1 ? a.valueAddress(1) - a.valueAddress(0) : a.values.size;
+  if (!a.percpu) return { base: a.values.start, stride, maxEntries: a.maxEntries };
+  const nCpus = a.nCpus;
+  if (typeof nCpus !== "number" || nCpus < 1) return undefined;
+  const valueStride = nCpus > 1 ? a.valueAddress(0, 1) - a.valueAddress(0, 0) : stride;
+  return { base: a.values.start, stride, maxEntries: a.maxEntries, percpu: { valueStride, nCpus } };
 }
 
 function setReg(v: Int32Array, base: number, r: number, x: number | bigint | undefined): void {

@@ -204,3 +204,70 @@ test("array map lookups inlined in wasm return the same values as the map (in ra
     assert.equal(got[1], got[0], `key ${key}`);
   }
 });
+
+test("per-CPU array lookups and bpf_get_smp_processor_id inlined in wasm give the interpreter's r0 on every CPU", async () => {
+  const { createMap } = await import("../maps/index.ts");
+  const { verify } = await import("../verifier/index.ts");
+  const spec = { type: 6, keySize: 4, valueSize: 12, maxEntries: 3 };
+  for (const key of [0, 2, 3]) {
+    // value[cpu] += cpu + 1, r0 = value word 2 * 16 + smp_processor_id
+    const text = `stw [%r10-4], ${key}\nlddw %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\nmov %r6, %r0\n`
+      + `call 8\nldxw %r1, [%r6+8]\nadd %r1, %r0\nadd %r1, 1\nstxw [%r6+8], %r1\nlsh %r1, 4\nadd %r0, %r1\nout:\nexit`;
+    const insns = assemble(text).map((x) => (x.code === 0x18 && x.dst === 1 ? { ...x, src: 1 } : x));
+    const v = verify(insns, { progType: "socket_filter", maps: [spec] });
+    assert.ok(v.accepted, v.log);
+    const got: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const space = new AddressSpace();
+      const map = createMap(space, spec, { nCpus: 3 });
+      const e = createEngine(kind, space, { helpers: defaultHelpers });
+      const p = e.load(insns, { resolve: { map: () => map.address }, facts: v.facts });
+      const runs: string[] = [];
+      for (const cpu of [0, 1, 2, 1, 5]) runs.push(outcome(() => e.run(p, { cpu })));
+      got.push(runs.join(" "));
+      if (kind === "jit") {
+        const text = (e as JitVm).compile(p, 0, true).listing![0]!.lines.map((l) => l.text).join("\n");
+        assert.match(text, /per-CPU array lookup inlined/);
+        assert.match(text, /bpf_get_smp_processor_id inlined/);
+      }
+    }
+    assert.equal(got[1], got[0], `key ${key}`);
+  }
+});
+
+test("hash and per-CPU hash lookups inlined in wasm (jhash, bucket walk) find what the map holds, for any key size", async () => {
+  const { createMap } = await import("../maps/index.ts");
+  const { verify } = await import("../verifier/index.ts");
+  const keyOf = (j: number, size: number): Uint8Array => new Uint8Array(size).map((_, b) => (j * 37 + b * 11 + size) & 0xff);
+  for (const type of [1, 5]) {
+    for (const keySize of [4, 6, 13, 16, 24, 28]) {
+      const spec = { type, keySize, valueSize: 8, maxEntries: 8 };
+      for (const probe of [0, 3, 5, 6, 9]) {
+        const key = keyOf(probe, keySize);
+        const text = [...key].map((v, b) => `stb [%r10-${32 - b}], ${v}`).join("\n")
+          + `\nlddw %r1, 0\nmov %r2, %r10\nadd %r2, -32\ncall 1\njeq %r0, 0, miss\nldxw %r0, [%r0+0]\nexit\nmiss:\nmov %r0, 0xdead\nexit`;
+        const insns = assemble(text).map((x) => (x.code === 0x18 && x.dst === 1 ? { ...x, src: 1 } : x));
+        const v = verify(insns, { progType: "socket_filter", maps: [spec] });
+        assert.ok(v.accepted, v.log);
+        const got: string[] = [];
+        for (const kind of ["interp", "jit"] as const) {
+          const space = new AddressSpace();
+          const map = createMap(space, spec, { nCpus: 2 });
+          for (let j = 0; j < 7; j++) {
+            const value = new Uint8Array(type === 5 ? 16 : 8);
+            new DataView(value.buffer).setUint32(0, 1000 + j, true);
+            if (type === 5) new DataView(value.buffer).setUint32(8, 2000 + j, true);
+            map.update(keyOf(j, keySize), value);
+          }
+          map.delete(keyOf(5, keySize));
+          const e = createEngine(kind, space, { helpers: defaultHelpers });
+          const p = e.load(insns, { resolve: { map: () => map.address }, facts: v.facts });
+          got.push([0, 1, 2].map((cpu) => outcome(() => e.run(p, { cpu }))).join(" "));
+          if (kind === "jit") assert.ok((e as JitVm).compile(p, 0, true).listing![0]!.lines.some((l) => /hash lookup inlined/.test(l.text)));
+        }
+        assert.equal(got[1], got[0], `type ${type} key size ${keySize} probe ${probe}`);
+        if (probe === 3) assert.match(got[0]!, /r0 = 1003/);
+      }
+    }
+  }
+});

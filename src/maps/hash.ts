@@ -100,6 +100,23 @@ export class HashMap extends BpfMap {
     }
   }
 
+  /**
+   * Where a program's lookup reads, for the JIT's lookup in wasm (src/jit/inline.ts): byte addresses of the bucket
+   * heads, links and hashes (i32 words, index + 1) and of the elements; undefined for LRU and map-in-map maps, whose
+   * lookups do more than find the element.
+   */
+  lookupLayout(): {
+    heads: number; next: number; hash: number; elems: number; elemSize: number; valueOff: number; keySize: number;
+    seed: number; mask: number; capacity: number; percpu: boolean; nCpus: number; valueStride: number;
+  } | undefined {
+    if (this.lru || this.mapInMap) return undefined;
+    return {
+      heads: this.HEADS * 4, next: this.NEXT * 4, hash: this.HASH * 4, elems: this.ELEMS, elemSize: this.elemSize,
+      valueOff: this.valueOff, keySize: this.keySize, seed: this.seed, mask: this.mask, capacity: this.capacity,
+      percpu: this.percpu, nCpus: this.nCpus, valueStride: this.valueStride,
+    };
+  }
+
   /** Elements in the map. */
   get count(): number {
     return this.space.i32[this.C + C_COUNT]!;
