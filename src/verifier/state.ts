@@ -1,6 +1,7 @@
 // The verifier's abstract machine state: registers (struct bpf_reg_state), stack slots per frame
 // (struct bpf_stack_state), call frames and acquired references (struct bpf_verifier_state).
-import { type Bounds, boundsEqual, boundsWithin, copyBounds, knownBounds, unknownBounds } from "./bounds.ts";
+import { type Bounds, boundsEqual, boundsWithin, copyBounds, isConstValue, knownBounds, unknownBounds } from "./bounds.ts";
+import { type I64, ZERO } from "./i64.ts";
 
 export type RegType =
   | "not_init" | "scalar" | "ctx" | "map_ptr" | "map_value" | "map_key" | "fp" | "pkt" | "pkt_meta" | "pkt_end" | "mem"
@@ -31,11 +32,17 @@ export function notInit(): Reg {
 export function scalarReg(b: Bounds = unknownBounds()): Reg {
   const r = notInit(); r.type = "scalar"; r.b = b; return r;
 }
-export const constReg = (v: bigint): Reg => scalarReg(knownBounds(v));
+export const constReg = (v: I64): Reg => scalarReg(knownBounds(v));
 export function ptrReg(type: RegType, off = 0): Reg {
-  const r = notInit(); r.type = type; r.off = off; r.b = knownBounds(0n); return r;
+  const r = notInit(); r.type = type; r.off = off; r.b = knownBounds(ZERO); return r;
 }
-export const copyReg = (r: Reg): Reg => ({ ...r, b: copyBounds(r.b) });
+/** Field by field, so every register has one shape (the state copies at each branch are the walk's main cost). */
+export function copyReg(r: Reg): Reg {
+  return {
+    type: r.type, b: copyBounds(r.b), off: r.off, id: r.id, refObjId: r.refObjId, maybeNull: r.maybeNull, map: r.map,
+    range: r.range, frameno: r.frameno, ringbuf: r.ringbuf,
+  };
+}
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "not_init";
 export const isPktPointer = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";
@@ -82,11 +89,17 @@ function copySlot(s: StackSlot): StackSlot {
 }
 
 export function copyFrame(f: Frame): Frame {
-  return { ...f, regs: f.regs.map(copyReg), stack: f.stack.map(copySlot) };
+  const regs: Reg[] = new Array(f.regs.length);
+  for (let i = 0; i < regs.length; i++) regs[i] = copyReg(f.regs[i]!);
+  const stack: StackSlot[] = new Array(f.stack.length);
+  for (let i = 0; i < stack.length; i++) stack[i] = copySlot(f.stack[i]!);
+  return {
+    regs, stack, callsite: f.callsite, subprog: f.subprog, returnPc: f.returnPc, allocated: f.allocated, isCallback: f.isCallback,
+  };
 }
 
 export function copyState(s: State): State {
-  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ ...r })), parentPc: s.parentPc };
+  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ id: r.id, insn: r.insn })), parentPc: s.parentPc };
 }
 
 export const curFrame = (s: State): Frame => s.frames[s.frames.length - 1]!;
@@ -145,7 +158,7 @@ function stackSafe(old: Frame, cur: Frame, idmap: Map<number, number>, exact: bo
         continue;
       }
       if (ob === "0" && cb === "0") continue;
-      if (ob === "0" && cb === "r" && c.spilled?.type === "scalar" && c.spilled.b.varOff.mask === 0n && c.spilled.b.varOff.value === 0n) continue;
+      if (ob === "0" && cb === "r" && c.spilled?.type === "scalar" && isConstValue(c.spilled.b, 0)) continue;
       if (ob !== cb) return false;
     }
     if (o.bytes[7] === "r" || o.bytes[0] === "r") {

@@ -9,6 +9,7 @@ import {
 } from "../isa/ebpf/opcodes.ts";
 import { formatInsnKernel } from "../isa/ebpf/disasm-kernel.ts";
 import { knownBounds } from "./bounds.ts";
+import { i64 } from "./i64.ts";
 import { checkAlu } from "./check-alu.ts";
 import { checkExit, checkHelperCall, checkPseudoCall } from "./check-call.ts";
 import { checkCondJmp } from "./check-jmp.ts";
@@ -402,7 +403,7 @@ function checkLd(env: Env, insn: Insn, pc: number): number {
     if (insn.dst > 9) reject(env, insn.dst === 10 ? "frame pointer is read only" : `R${insn.dst} is invalid`, insn.dst === 10 ? 13 : EINVAL);
     const next = env.insns[pc + 1]!;
     if (insn.src === 0) {
-      regs[insn.dst] = scalarReg(knownBounds((BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0)));
+      regs[insn.dst] = scalarReg(knownBounds(i64(next.imm, insn.imm)));
     } else if (insn.src === 4) {
       // Callbacks need BTF func_info to be known static functions (check_ld_imm); raw programs have none.
       if (!env.btfFuncInfo) reject(env, "missing btf func_info", EINVAL);
