@@ -69,10 +69,15 @@ function updateBounds(b: Bounds): void {
   const u32lo = v.lo >>> 0, u32hi = (v.lo | m.lo) >>> 0;
   if (u32lo > b.u32min) b.u32min = u32lo;
   if (u32hi < b.u32max) b.u32max = u32hi;
-  b.smin = smax(b.smin, { hi: v.hi | (m.hi & 0x80000000), lo: v.lo });
-  b.smax = smin(b.smax, { hi: v.hi | (m.hi & 0x7fffffff), lo: v.lo | m.lo });
-  b.umin = umax(b.umin, v);
-  b.umax = umin(b.umax, { hi: v.hi | m.hi, lo: v.lo | m.lo });
+  // The 64-bit candidates are compared as halves and only boxed when they tighten a bound (this runs at every
+  // sync, and there is a sync at every ALU op and branch).
+  let hi = v.hi | (m.hi & 0x80000000), lo = v.lo;
+  if (hi > b.smin.hi || (hi === b.smin.hi && lo >>> 0 > b.smin.lo >>> 0)) b.smin = { hi, lo };
+  hi = v.hi | (m.hi & 0x7fffffff); lo = v.lo | m.lo;
+  if (hi < b.smax.hi || (hi === b.smax.hi && lo >>> 0 < b.smax.lo >>> 0)) b.smax = { hi, lo };
+  if (ult(b.umin, v)) b.umin = v;
+  hi = v.hi | m.hi;
+  if (hi >>> 0 < b.umax.hi >>> 0 || (hi === b.umax.hi && lo >>> 0 < b.umax.lo >>> 0)) b.umax = { hi, lo };
 }
 
 function deduce32(b: Bounds): void {
@@ -135,23 +140,46 @@ const S32_MIN64 = fromS32(S32_MIN);
 const S32_MAX64 = fromS32(S32_MAX);
 
 function deduceMixed(b: Bounds): void {
-  b.umin = umax(b.umin, { hi: b.umin.hi, lo: b.u32min | 0 });
-  b.umax = umin(b.umax, { hi: b.umax.hi, lo: b.u32max | 0 });
-  b.smin = smax(b.smin, { hi: b.smin.hi, lo: b.u32min | 0 });
-  b.smax = smin(b.smax, { hi: b.smax.hi, lo: b.u32max | 0 });
+  // Each 64-bit bound against itself with its low half replaced by the 32-bit bound: same upper half, so only the
+  // low halves compare.
+  if (b.u32min > b.umin.lo >>> 0) b.umin = { hi: b.umin.hi, lo: b.u32min | 0 };
+  if (b.u32max < b.umax.lo >>> 0) b.umax = { hi: b.umax.hi, lo: b.u32max | 0 };
+  if (b.u32min > b.smin.lo >>> 0) b.smin = { hi: b.smin.hi, lo: b.u32min | 0 };
+  if (b.u32max < b.smax.lo >>> 0) b.smax = { hi: b.smax.hi, lo: b.u32max | 0 };
   if (b.s32min >= 0 && sle(S32_MIN64, b.smin) && sle(b.smax, S32_MAX64)) {
-    b.smin = b.umin = fromS32(b.s32min);
-    b.smax = b.umax = fromS32(b.s32max);
-    b.varOff = tnumIntersect(b.varOff, tnumRange(b.smin, b.smax));
+    // The kernel also intersects var_off with tnum_range(smin, smax) here: boundOffset, next in boundsSync, does
+    // exactly that with the same range, so it is left to it.
+    b.smin = b.umin = b.smin.hi === 0 && b.smin.lo === b.s32min ? b.smin : fromS32(b.s32min);
+    b.smax = b.umax = b.smax.hi === 0 && b.smax.lo === b.s32max ? b.smax : fromS32(b.s32max);
   }
 }
 
+/** The low `n` bits set, as an int32 half (n in 0..32). */
+const low32 = (n: number): number => (n >= 32 ? -1 : (1 << n) - 1);
+/** fls of a 32-bit half. */
+const fls32 = (x: number): number => 32 - Math.clz32(x);
+
 function boundOffset(b: Bounds): void {
-  const v64 = tnumIntersect(b.varOff, tnumRange(b.umin, b.umax));
-  const r32 = tnumRange(fromU32(b.u32min), fromU32(b.u32max));
-  // tnum_intersect(tnum_subreg(v64), r32), then or-ed under v64's upper half.
-  const vlo = v64.value.lo | r32.value.lo, mlo = v64.mask.lo & r32.mask.lo;
-  b.varOff = { value: { hi: v64.value.hi, lo: vlo & ~mlo }, mask: { hi: v64.mask.hi, lo: mlo } };
+  // tnum_intersect(var_off, tnum_range(umin, umax)), its low half intersected with tnum_range(u32min, u32max), on
+  // halves; a new tnum is boxed only when a bit changes.
+  const t = b.varOff;
+  let rvh = 0, rvl = 0, rmh = -1, rml = -1;
+  const xh = b.umin.hi ^ b.umax.hi, xl = b.umin.lo ^ b.umax.lo;
+  const bits = xh !== 0 ? 32 + fls32(xh) : fls32(xl);
+  if (bits <= 63) {
+    rmh = bits > 32 ? low32(bits - 32) : 0; rml = bits >= 32 ? -1 : low32(bits);
+    rvh = b.umin.hi & ~rmh; rvl = b.umin.lo & ~rml;
+  }
+  const mh = t.mask.hi & rmh;
+  let ml = t.mask.lo & rml;
+  const vh = (t.value.hi | rvh) & ~mh;
+  let vl = (t.value.lo | rvl) & ~ml;
+  const m32 = low32(fls32(b.u32min ^ b.u32max)), v32 = b.u32min & ~m32;
+  ml &= m32;
+  vl = (vl | v32) & ~ml;
+  if (vh !== t.value.hi || vl !== t.value.lo || mh !== t.mask.hi || ml !== t.mask.lo) {
+    b.varOff = { value: { hi: vh, lo: vl }, mask: { hi: mh, lo: ml } };
+  }
 }
 
 /** The kernel's reg_bounds_sync. */

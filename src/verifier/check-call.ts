@@ -122,7 +122,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
   if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
   switch (type) {
     case "ARG_CONST_MAP_PTR":
-      if (reg.type !== "map_ptr") reject(env, `R${regno} type=${regTypeStr(reg)} expected=map_ptr`);
+      if (reg.type !== "map_ptr" || reg.maybeNull) reject(env, `R${regno} type=${regTypeStr(reg)} expected=map_ptr`);
       meta.map = reg.map;
       return;
     case "ARG_PTR_TO_CTX":
@@ -296,8 +296,10 @@ export function checkHelperCall(env: Env, insn: Insn): void {
       break;
     case "RET_VOID": regs[0] = notInit(); break;
     case "RET_PTR_TO_MAP_VALUE_OR_NULL": {
-      const r = ptrReg("map_value");
-      r.map = meta.map;
+      // A map-in-map's lookup gives the inner map (CONST_PTR_TO_MAP of its inner meta), NULL when the slot is empty.
+      const inner = env.innerMeta[meta.map] ?? -1;
+      const r = ptrReg(inner >= 0 ? "map_ptr" : "map_value");
+      r.map = inner >= 0 ? inner : meta.map;
       const spec = env.maps[meta.map]!;
       // Array lookups with a constant in-range key cannot fail (kernel 6.13+: can_elide_value_nullness).
       const elide = (spec.type === BPF_MAP_TYPE_ARRAY || spec.type === BPF_MAP_TYPE_PERCPU_ARRAY) && id === 1 &&
@@ -332,8 +334,10 @@ export function checkHelperCall(env: Env, insn: Insn): void {
 function recordAux(env: Env, id: number, map: number, regs: readonly Reg[]): void {
   const pc = env.pc, aux = env.aux;
   if (map >= 0) {
+    // An inner map's meta is not one of the program's maps: the rewrites leave such a call as it is (poisoned).
+    const m = map < env.innerMeta.length ? map : -1;
     const was = aux.callMap.get(pc);
-    aux.callMap.set(pc, was === undefined || was === map ? map : -1);
+    aux.callMap.set(pc, was === undefined || was === m ? m : -1);
   }
   if (id === 12) {
     const k = regs[3]!;

@@ -106,10 +106,12 @@ function branchTaken(a: Reg, b: Reg, op: number, w32: boolean): number {
 function emptyU64(a: Bounds): void { a.umin = U64_MAX; a.umax = ZERO; }
 function emptyS64(a: Bounds): void { a.smin = S64_MAX; a.smax = S64_MIN; }
 
+// Module-level rather than closures in refine: the walk calls it at every conditional jump.
+function isK(x: Bounds, w32: boolean): boolean { return w32 ? x.varOff.mask.lo === 0 : isZero(x.varOff.mask); }
+function kval(x: Bounds, w32: boolean): I64 { return w32 ? fromU32(x.varOff.value.lo) : x.varOff.value; }
+
 /** Narrows a and b (both scalars) for "a op b" holding (regs_refine_cond_op). */
 function refine(a: Bounds, b: Bounds, op: number, w32: boolean): void {
-  const isK = (x: Bounds): boolean => (w32 ? x.varOff.mask.lo === 0 : isZero(x.varOff.mask));
-  const kval = (x: Bounds): I64 => (w32 ? fromU32(x.varOff.value.lo) : x.varOff.value);
   switch (op) {
     case BPF_JEQ: {
       if (w32) {
@@ -129,9 +131,9 @@ function refine(a: Bounds, b: Bounds, op: number, w32: boolean): void {
       break;
     }
     case BPF_JNE: {
-      if (!isK(b)) [a, b] = [b, a];
-      if (!isK(b)) break;
-      const v = kval(b);
+      if (!isK(b, w32)) [a, b] = [b, a];
+      if (!isK(b, w32)) break;
+      const v = kval(b, w32);
       if (w32) {
         const u = v.lo >>> 0, sv = v.lo | 0;
         if (a.u32min === u) a.u32min++;
@@ -147,9 +149,9 @@ function refine(a: Bounds, b: Bounds, op: number, w32: boolean): void {
       break;
     }
     case BPF_JSET: case JSET_ANTI: {
-      if (!isK(b)) [a, b] = [b, a];
-      if (!isK(b)) break;
-      const v = kval(b);
+      if (!isK(b, w32)) [a, b] = [b, a];
+      if (!isK(b, w32)) break;
+      const v = kval(b, w32);
       if (op === BPF_JSET) {
         if (w32) a.varOff = tnumWithSubreg(a.varOff, tnumOr(tnumSubreg(a.varOff), tnumConst(v)));
         else a.varOff = tnumOr(a.varOff, tnumConst(v));

@@ -15,6 +15,11 @@ import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from "./tnum.ts";
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../uapi/index.ts";
 
 const MAX_BPF_STACK = 512;
+/** The struct a map pointer points to, by map type (each map type's map_btf_id): array-like and hash-like maps. */
+const MAP_STRUCT: Readonly<Record<number, string>> = {
+  1: "bpf_htab", 5: "bpf_htab", 9: "bpf_htab", 10: "bpf_htab", 13: "bpf_htab",
+  2: "bpf_array", 3: "bpf_array", 4: "bpf_array", 6: "bpf_array", 8: "bpf_array", 12: "bpf_array",
+};
 const BPF_MAX_VAR_OFF = 1n << 29n;
 
 interface Access {
@@ -256,15 +261,16 @@ export function checkMemAccess(env: Env, a: Access): void {
       fact(env, "mem", size);
       break;
     }
-    case "map_ptr":
-      // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access).
-      if (env.unpriv) {
-        const struct = env.maps[reg.map]?.type === 2 ? "bpf_array" : env.maps[reg.map]?.type === 1 ? "bpf_htab" : "bpf_map";
-        reject(env, `'struct ${struct}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 1);
-      }
-      if (write) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+    case "map_ptr": {
+      // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access,
+      // check_ptr_to_map_access); a maybe-NULL one (an unchecked map-in-map lookup) is no map pointer yet.
+      if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      const struct = MAP_STRUCT[env.maps[reg.map]?.type ?? 0] ?? "bpf_map";
+      if (env.unpriv) reject(env, `'struct ${struct}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 1);
+      if (write) reject(env, `only read from ${struct} is supported`);
       loaded = scalarReg();
       break;
+    }
     default:
       reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
   }
