@@ -49,13 +49,15 @@ export function addCarries(a: I64, b: I64): boolean {
 }
 /** Signed a + b overflows (operands of one sign, result of the other). */
 export function addOverflowsS(a: I64, b: I64): boolean {
-  const r = add(a, b);
-  return (a.hi < 0) === (b.hi < 0) && (r.hi < 0) !== (a.hi < 0);
+  if ((a.hi < 0) !== (b.hi < 0)) return false;
+  const hi = (a.hi + b.hi + ((a.lo >>> 0) + (b.lo >>> 0) >= TWO32 ? 1 : 0)) | 0;
+  return (hi < 0) !== (a.hi < 0);
 }
 /** Signed a - b overflows (operands of different signs, result's sign not the minuend's). */
 export function subOverflowsS(a: I64, b: I64): boolean {
-  const r = sub(a, b);
-  return (a.hi < 0) !== (b.hi < 0) && (r.hi < 0) !== (a.hi < 0);
+  if ((a.hi < 0) === (b.hi < 0)) return false;
+  const hi = (a.hi - b.hi - ((a.lo >>> 0) < (b.lo >>> 0) ? 1 : 0)) | 0;
+  return (hi < 0) !== (a.hi < 0);
 }
 
 export const and = (a: I64, b: I64): I64 => ({ hi: a.hi & b.hi, lo: a.lo & b.lo });
