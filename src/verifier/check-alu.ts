@@ -5,7 +5,8 @@ import {
   BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_K, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG,
   BPF_OR, BPF_RSH, BPF_SUB, BPF_TO_BE, BPF_X, BPF_XOR, bpfClass, bpfOp, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
-import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, mark32Unbounded, signExtend, truncate, unknownBounds, U32_MAX, zext32 } from "./bounds.ts";
+import { type Bounds, boundsSync, copyBounds, isConst, knownBounds, mark32Unbounded, signExtend, truncate, unknownBounds, zext32 } from "./bounds.ts";
+import { S64_MIN, ZERO, eq, fromS32, fromU32, toBigS, toBigU, toNumberS, toNumberU } from "./i64.ts";
 import { type Env, EINVAL, newId, reject } from "./env.ts";
 import { scalarAlu } from "./scalar-alu.ts";
 import { type Reg, type RegType, copyReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
@@ -65,7 +66,7 @@ export function checkAlu(env: Env, insn: Insn): void {
       regs[insn.dst] = scalarReg();
       return;
     }
-    if (op === BPF_NEG) { scalarAlu(BPF_NEG, d.b, knownBounds(0n), alu32); d.id = 0; return; }
+    if (op === BPF_NEG) { scalarAlu(BPF_NEG, d.b, knownBounds(ZERO), alu32); d.id = 0; return; }
     // Byte swaps: truncation is tracked for to-le, anything else is unknown.
     d.id = 0;
     if (bpfSrc(insn.code) !== BPF_TO_BE && cls === BPF_ALU) {
@@ -103,7 +104,7 @@ export function checkAlu(env: Env, insn: Insn): void {
           // kernel (check_alu_op, BPF_MOV 32): copy, then zext_32_to_64 — the 64-bit bounds come from the 32-bit
           // ones, not from the tnum (after `if w7 > 16`, `w7 = w7` keeps umax 16). A source that fits in 32 bits is
           // the same value afterwards, so the two stay linked (assign_scalar_id_before_mov).
-          const fits = s.b.umax <= U32_MAX;
+          const fits = s.b.umax.hi === 0;
           if (fits && s.id === 0 && !isConst(s.b)) s.id = newId(env);
           const r = fits ? copyReg(s) : scalarReg(copyBounds(s.b));
           zext32(r.b); boundsSync(r.b);
@@ -113,7 +114,7 @@ export function checkAlu(env: Env, insn: Insn): void {
         }
       }
     } else {
-      regs[insn.dst] = scalarReg(knownBounds(alu32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
+      regs[insn.dst] = scalarReg(knownBounds(alu32 ? fromU32(insn.imm) : fromS32(insn.imm)));
     }
     return;
   }
@@ -127,7 +128,7 @@ export function checkAlu(env: Env, insn: Insn): void {
     if (insn.imm < 0 || insn.imm >= size) reject(env, `invalid shift ${insn.imm}`, EINVAL);
   }
   const dst = regs[insn.dst]!;
-  const src: Reg = srcX ? regs[insn.src]! : scalarReg(knownBounds(alu32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
+  const src: Reg = srcX ? regs[insn.src]! : scalarReg(knownBounds(alu32 ? fromU32(insn.imm) : fromS32(insn.imm)));
   adjustRegMinMax(env, insn, dst, src, op, alu32);
 }
 
@@ -170,18 +171,18 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   // check_reg_sane_offset on the offset register, before the operator is looked at.
   const o = off.b;
   if (isConst(o)) {
-    const v = BigInt.asIntN(64, o.varOff.value);
+    const v = toBigS(o.varOff.value);
     if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF)) {
       reject(env, `math between ${ptrTypeName(ptr)} pointer and ${v} is not allowed`, EINVAL);
     }
-  } else if (o.smin === -(1n << 63n)) {
+  } else if (eq(o.smin, S64_MIN)) {
     reject(env, `math between ${ptrTypeName(ptr)} pointer and register with unbounded min value is not allowed`, EINVAL);
-  } else if (o.smin >= BigInt(BPF_MAX_VAR_OFF) || o.smin <= -BigInt(BPF_MAX_VAR_OFF)) {
-    reject(env, `value ${o.smin} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
+  } else if (toBigS(o.smin) >= BigInt(BPF_MAX_VAR_OFF) || toBigS(o.smin) <= -BigInt(BPF_MAX_VAR_OFF)) {
+    reject(env, `value ${toBigS(o.smin)} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   }
   // Spectre v1 hardening for unprivileged programs (sanitize_ptr_alu): register offsets only on stack and map values.
   const offRegno = ptrRegno === insn.dst ? insn.src : insn.dst;
-  if (env.unpriv && (op === BPF_ADD || op === BPF_SUB) && bpfSrc(insn.code) === BPF_X && !isConst(o) && (o.smin < 0n) !== (o.smax < 0n)) {
+  if (env.unpriv && (op === BPF_ADD || op === BPF_SUB) && bpfSrc(insn.code) === BPF_X && !isConst(o) && (o.smin.hi < 0) !== (o.smax.hi < 0)) {
     reject(env, `R${offRegno} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`);
   }
   if (env.unpriv && (op === BPF_ADD || op === BPF_SUB) && bpfSrc(insn.code) === BPF_X && ptr.type !== "fp" && ptr.type !== "map_value") {
@@ -194,7 +195,7 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
   if (op !== BPF_ADD && op !== BPF_SUB) reject(env, `R${dstno} pointer arithmetic with ${ALU_STR[op >> 4]} operator prohibited`);
   const res = copyReg(ptr);
   if (isConst(o)) {
-    const v = Number(BigInt.asIntN(64, o.varOff.value));
+    const v = toNumberS(o.varOff.value);
     res.off = op === BPF_ADD ? ptr.off + v : ptr.off - v;
     if (Math.abs(res.off) >= BPF_MAX_VAR_OFF) reject(env, `value ${res.off} makes ${ptrTypeName(ptr)} pointer be out of bounds`, EINVAL);
   } else {
@@ -223,12 +224,12 @@ function adjustPtr(env: Env, insn: Insn, ptr: Reg, off: Reg, op: number, alu32: 
  * unprivileged pointer += register must agree on the offset's sign, constness and the distance the pointer moves.
  */
 function sanitizePaths(env: Env, before: Reg, after: Reg, off: Bounds, op: number, ptrIsDst: boolean, dstno: number, commit: boolean): void {
-  const offNeg = off.smin < 0n;
+  const offNeg = off.smin.hi < 0;
   const maskLeft = (op === BPF_ADD && offNeg) || (op === BPF_SUB && !offNeg);
   const opName = op === BPF_ADD ? "add" : "sub";
   const limitOf = (r: Reg): number => r.type === "fp"
-    ? -(Number(BigInt.asIntN(64, r.b.varOff.value)) + r.off)
-    : Number(maskLeft ? r.b.smin : r.b.umax) + r.off;
+    ? -(toNumberS(r.b.varOff.value) + r.off)
+    : (maskLeft ? toNumberS(r.b.smin) : toNumberU(r.b.umax)) + r.off;
   const max = before.type === "fp" ? 512 + (maskLeft ? 1 : 0) : (env.maps[before.map]?.valueSize ?? 0);
   const l1 = limitOf(before), l2 = limitOf(after);
   // The limit of the pointer before the operation is checked first, the one after it in the commit phase.
@@ -249,12 +250,13 @@ function sanitizePaths(env: Env, before: Reg, after: Reg, off: Bounds, op: numbe
 function checkUnprivPointer(env: Env, r: Reg, regno: number): void {
   if (r.type === "fp") {
     if (!isConst(r.b)) reject(env, `R${regno} variable stack access prohibited for !root, var_off=${tnumToString(r.b.varOff)} off=${r.off}`);
-    const off = r.off + Number(BigInt.asIntN(64, r.b.varOff.value));
+    const off = r.off + toNumberS(r.b.varOff.value);
     if (off >= 0 || off < -512) reject(env, `R${regno} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`);
   } else if (r.type === "map_value") {
     const size = env.maps[r.map]?.valueSize ?? 0;
-    const lo = r.b.smin + BigInt(r.off), hi = r.b.umax + BigInt(r.off);
-    if (r.b.smin < 0n || lo < 0n || r.b.umax >= 1n << 29n || hi + 1n > BigInt(size)) {
+    const smin = toBigS(r.b.smin), umax = toBigU(r.b.umax);
+    const lo = smin + BigInt(r.off), hi = umax + BigInt(r.off);
+    if (smin < 0n || lo < 0n || umax >= 1n << 29n || hi + 1n > BigInt(size)) {
       reject(env, `R${regno} pointer arithmetic of map value goes out of range, prohibited for !root`);
     }
   }

@@ -4,7 +4,8 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { type ArgType, PRIVILEGED_HELPERS, PROG_TYPE_HELPERS, helperProto } from "../helpers/protos.ts";
 import { BPF_MAP_TYPE, HELPER_NAMES } from "../uapi/index.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
-import { boundsSync, isConst, knownBounds, unknownBounds } from "./bounds.ts";
+import { boundsSync, isConst, isConstValue, knownBounds, unknownBounds } from "./bounds.ts";
+import { U32_MAX64, ZERO, fromBig, fromNumber, toBigS, toBigU, toNumberS, toNumberU } from "./i64.ts";
 import { returnRange } from "./ctx.ts";
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
@@ -12,7 +13,7 @@ import {
 } from "./env.ts";
 import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
-import { type Reg, type State, copyReg, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
+import { type Reg, type State, copyReg, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
 import { tnumToString } from "./tnum.ts";
 
 const BPF_MAX_VAR_SIZ = 1n << 29n;
@@ -35,7 +36,7 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
         if (write) return; // variable-offset stack writes by helpers: the range is checked as a whole
         return;
       }
-      const o = off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+      const o = off + toNumberS(reg.b.varOff.value);
       if (size === 0) reject(env, "invalid zero-sized read");
       const f0 = env.state.frames[reg.frameno]!;
       if (env.unpriv && !write) {
@@ -91,7 +92,7 @@ function slotAtFrame(f: State["frames"][number], spi: number): State["frames"][n
  * STACK_ZERO bytes covering the key, or a constant scalar spilled with exactly the key's size. */
 function constKey(env: Env, reg: Reg, keySize: number): bigint | undefined {
   if (env.unpriv || reg.type !== "fp" || !isConst(reg.b)) return undefined;
-  const o = reg.off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+  const o = reg.off + toNumberS(reg.b.varOff.value);
   const f = env.state.frames[reg.frameno]!;
   const slot = f.stack[Math.floor((-o - 1) / 8)];
   if (!slot) return undefined;
@@ -103,7 +104,7 @@ function constKey(env: Env, reg: Reg, keySize: number): bigint | undefined {
   let spill = 0;
   for (let i = start; i < 8 && slot.bytes[i] === "r"; i++) spill++;
   if (spill !== keySize || !isConst(slot.spilled.b)) return undefined;
-  return slot.spilled.b.varOff.value;
+  return toBigU(slot.spilled.b.varOff.value);
 }
 
 function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: number): void {
@@ -121,7 +122,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
   if ((reg.type === "pkt" || reg.type === "pkt_meta") && !PKT_ACCESS.has(fnId)) reject(env, "helper access to the packet is not allowed");
   switch (type) {
     case "ARG_CONST_MAP_PTR":
-      if (reg.type !== "map_ptr") reject(env, `R${regno} type=${regTypeStr(reg)} expected=map_ptr`);
+      if (reg.type !== "map_ptr" || reg.maybeNull) reject(env, `R${regno} type=${regTypeStr(reg)} expected=map_ptr`);
       meta.map = reg.map;
       return;
     case "ARG_PTR_TO_CTX":
@@ -141,7 +142,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
     case "ARG_PTR_TO_MEM": case "ARG_PTR_TO_UNINIT_MEM": case "ARG_PTR_TO_MEM_WRITE": case "ARG_PTR_TO_MEM_OR_NULL":
       // A NULL (the constant 0) skips the type check; its size must then be zero (check_helper_mem_access). A maybe-NULL
       // pointer is refused (stricter than the kernel, which leaves that NULL to the helper).
-      if (type === "ARG_PTR_TO_MEM_OR_NULL" && reg.type === "scalar" && isConst(reg.b) && reg.b.varOff.value === 0n) {
+      if (type === "ARG_PTR_TO_MEM_OR_NULL" && reg.type === "scalar" && isConstValue(reg.b, 0)) {
         meta.rawSizeReg = regno;
         return;
       }
@@ -152,7 +153,7 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
       return;
     case "ARG_CONST_SIZE": case "ARG_CONST_SIZE_OR_ZERO": {
       if (reg.type !== "scalar") reject(env, `R${regno} type=${regTypeStr(reg)} expected=scalar`);
-      const b = reg.b;
+      const b = { smin: toBigS(reg.b.smin), umin: toBigU(reg.b.umin), umax: toBigU(reg.b.umax) };
       meta.sizeMax = b.umax;
       if (b.smin < 0n) reject(env, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (b.umin === 0n && type === "ARG_CONST_SIZE") reject(env, `R${regno} invalid zero-sized read: u64=[${b.umin},${b.umax}]`);
@@ -171,13 +172,13 @@ function checkArg(env: Env, argno: number, type: ArgType, meta: Meta, fnId: numb
     case "ARG_CONST_ALLOC_SIZE_OR_ZERO":
       if (reg.type !== "scalar") reject(env, `R${regno} type=${regTypeStr(reg)} expected=scalar`);
       if (!isConst(reg.b)) reject(env, `R${regno} is not a known constant'`);
-      meta.rawSizeReg = Number(reg.b.varOff.value);
+      meta.rawSizeReg = toNumberU(reg.b.varOff.value);
       return;
     case "ARG_PTR_TO_FUNC":
       if (reg.type !== "func") reject(env, `R${regno} type=${regTypeStr(reg)} expected=func`);
       return;
     case "ARG_PTR_TO_STACK_OR_NULL":
-      if (reg.type === "scalar" && isConst(reg.b) && reg.b.varOff.value === 0n) return;
+      if (reg.type === "scalar" && isConstValue(reg.b, 0)) return;
       if (reg.type !== "fp") reject(env, `R${regno} type=${regTypeStr(reg)} expected=fp`);
       return;
     case "ARG_PTR_TO_RINGBUF_MEM":
@@ -248,7 +249,7 @@ function mapCompatible(mapType: number, fnId: number): boolean {
 
 /** Helpers whose result do_refine_retval_range bounds by the size argument: [-MAX_ERRNO, size]. */
 const RET_BOUNDED_BY_SIZE: ReadonlySet<number> = new Set([45, 67, 114, 115]);
-const MAX_ERRNO = 4095n;
+const MAX_ERRNO = 4095;
 
 export function checkHelperCall(env: Env, insn: Insn): void {
   const id = insn.imm;
@@ -285,18 +286,20 @@ export function checkHelperCall(env: Env, insn: Insn): void {
     case "RET_INTEGER":
       regs[0] = scalarReg();
       // do_refine_retval_range: the CPU number is below nr_cpu_ids.
-      if (id === 8) { const b = regs[0].b; b.umin = 0n; b.umax = BigInt(env.nrCpus - 1); boundsSync(b); }
+      if (id === 8) { const b = regs[0].b; b.umin = ZERO; b.umax = fromNumber(env.nrCpus - 1); boundsSync(b); }
       // ... and string/stack copies return a negative errno or at most the buffer size they were given.
       if (RET_BOUNDED_BY_SIZE.has(id)) {
         const b = regs[0].b;
-        b.smax = meta.sizeMax; b.s32max = BigInt.asIntN(32, meta.sizeMax); b.smin = -MAX_ERRNO; b.s32min = -MAX_ERRNO;
+        b.smax = fromBig(meta.sizeMax); b.s32max = Number(BigInt.asIntN(32, meta.sizeMax)); b.smin = fromNumber(-MAX_ERRNO); b.s32min = -MAX_ERRNO;
         boundsSync(b);
       }
       break;
     case "RET_VOID": regs[0] = notInit(); break;
     case "RET_PTR_TO_MAP_VALUE_OR_NULL": {
-      const r = ptrReg("map_value");
-      r.map = meta.map;
+      // A map-in-map's lookup gives the inner map (CONST_PTR_TO_MAP of its inner meta), NULL when the slot is empty.
+      const inner = env.innerMeta[meta.map] ?? -1;
+      const r = ptrReg(inner >= 0 ? "map_ptr" : "map_value");
+      r.map = inner >= 0 ? inner : meta.map;
       const spec = env.maps[meta.map]!;
       // Array lookups with a constant in-range key cannot fail (kernel 6.13+: can_elide_value_nullness).
       const elide = (spec.type === BPF_MAP_TYPE_ARRAY || spec.type === BPF_MAP_TYPE_PERCPU_ARRAY) && id === 1 &&
@@ -331,18 +334,20 @@ export function checkHelperCall(env: Env, insn: Insn): void {
 function recordAux(env: Env, id: number, map: number, regs: readonly Reg[]): void {
   const pc = env.pc, aux = env.aux;
   if (map >= 0) {
+    // An inner map's meta is not one of the program's maps: the rewrites leave such a call as it is (poisoned).
+    const m = map < env.innerMeta.length ? map : -1;
     const was = aux.callMap.get(pc);
-    aux.callMap.set(pc, was === undefined || was === map ? map : -1);
+    aux.callMap.set(pc, was === undefined || was === m ? m : -1);
   }
   if (id === 12) {
     const k = regs[3]!;
-    const key = k.type === "scalar" && isConst(k.b) && k.b.varOff.value < 0x80000000n ? Number(k.b.varOff.value) : -1;
+    const key = k.type === "scalar" && isConst(k.b) && k.b.varOff.value.hi === 0 && k.b.varOff.value.lo >= 0 ? k.b.varOff.value.lo : -1;
     const was = aux.tailKey.get(pc);
     aux.tailKey.set(pc, was === undefined || was === key ? key : -1);
   }
   if (id === 181) {
     const f = regs[4]!, cb = regs[2]!;
-    const fit = f.type === "scalar" && isConst(f.b) && f.b.varOff.value === 0n && cb.type === "func" ? cb.map : -1;
+    const fit = f.type === "scalar" && isConstValue(f.b, 0) && cb.type === "func" ? cb.map : -1;
     const was = aux.loopInline.get(pc);
     aux.loopInline.set(pc, was === undefined || was === fit ? fit : -1);
   }
@@ -365,12 +370,12 @@ function havocStack(f: State["frames"][number]): void {
 function startCallback(env: Env, target: number, ctxArg: Reg): void {
   const st = env.state;
   if (st.frames.length >= MAX_CALL_FRAMES) reject(env, `the call stack of ${st.frames.length + 1} frames is too deep`, E2BIG_);
-  const cb = copyStateLocal(st);
+  const cb = copyState(st);
   for (const f of cb.frames) havocStack(f);
   const f = newFrame(env.pc, env.subprogs.indexOf(target), -1);
   f.isCallback = true;
   const idx = scalarReg();
-  idx.b.umax = 0xffffffffn; boundsSync(idx.b);
+  idx.b.umax = U32_MAX64; boundsSync(idx.b);
   f.regs[1] = idx;
   f.regs[2] = copyReg(ctxArg);
   f.regs[10] = ptrReg("fp");
@@ -378,10 +383,6 @@ function startCallback(env: Env, target: number, ctxArg: Reg): void {
   cb.frames.push(f);
   env.callback = { state: cb, pc: target };
   for (const fr of st.frames) havocStack(fr);
-}
-
-function copyStateLocal(s: State): State {
-  return { frames: s.frames.map((f) => ({ ...f, regs: f.regs.map(copyReg), stack: f.stack.map((x) => ({ bytes: x.bytes.slice(), spilled: x.spilled ? copyReg(x.spilled) : undefined })) })), refs: s.refs.map((r) => ({ ...r })), parentPc: s.parentPc };
 }
 
 /** bpf-to-bpf call: push a frame with R1-R5 passed through. Returns the callee's first pc. */
@@ -410,7 +411,7 @@ export function checkExit(env: Env): number {
     checkRegRead(env, 0);
     const r0 = curFrame(st).regs[0]!;
     if (r0.type !== "scalar") reject(env, `At callback return the register R0 is not a known value (${regTypeStr(r0)})`, EINVAL);
-    if (r0.b.smin < 0n || r0.b.smax > 1n) reject(env, `At callback return the register R0 has smin=${r0.b.smin} smax=${r0.b.smax} should have been in [0, 1]`, EINVAL);
+    if (toBigS(r0.b.smin) < 0n || toBigS(r0.b.smax) > 1n) reject(env, `At callback return the register R0 has smin=${toBigS(r0.b.smin)} smax=${toBigS(r0.b.smax)} should have been in [0, 1]`, EINVAL);
     return -3;
   }
   if (st.frames.length > 1) {
@@ -434,8 +435,8 @@ export function checkExit(env: Env): number {
   if (range) {
     if (r0.type !== "scalar") reject(env, `At program exit the register R0 is not a known value (${regTypeStr(r0)})`, EINVAL);
     const b = r0.b;
-    if (b.smin < BigInt(range[0]) || b.smax > BigInt(range[1])) {
-      const v = isConst(b) ? `R0 has smin=${b.smin} smax=${b.smax}` : `R0 has ${describeRange(b)}`;
+    if (toBigS(b.smin) < BigInt(range[0]) || toBigS(b.smax) > BigInt(range[1])) {
+      const v = isConst(b) ? `R0 has smin=${toBigS(b.smin)} smax=${toBigS(b.smax)}` : `R0 has ${describeRange(b)}`;
       reject(env, `At program exit the register ${v} should have been in [${range[0]}, ${range[1]}]`, EINVAL);
     }
   }
@@ -443,7 +444,7 @@ export function checkExit(env: Env): number {
 }
 
 function describeRange(b: Reg["b"]): string {
-  return `smin=${b.smin} smax=${b.smax}`;
+  return `smin=${toBigS(b.smin)} smax=${toBigS(b.smax)}`;
 }
 
 export { boundsSync, knownBounds, unknownBounds, tnumToString };

@@ -5,11 +5,15 @@ import {
   BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_K, BPF_X,
   bpfClass, bpfOp, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
-import { type Bounds, boundsEmpty, boundsSync, copyBounds, knownBounds, s32, s64, u32 } from "./bounds.ts";
+import { type Bounds, boundsEmpty, boundsSync, copyBounds, isConstValue, knownBounds, setBounds, unknownBounds } from "./bounds.ts";
+import {
+  type I64, ONE, S64_MAX, S64_MIN, U64_MAX, ZERO, add, and, andNot, eq, fromS32, fromU32, isZero, not, or, sle, slt, smax, smin,
+  sub, ule, ult, umax, umin, xor,
+} from "./i64.ts";
 import { type Env, EINVAL, reject } from "./env.ts";
 import { checkRegRead } from "./regs.ts";
 import { type Reg, type State, constReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
-import { U64_MASK, tnumAnd, tnumConst, tnumIntersect, tnumOr, tnumSubreg, tnumWithSubreg } from "./tnum.ts";
+import { tnumAnd, tnumConst, tnumIntersect, tnumOr, tnumSubreg, tnumWithSubreg } from "./tnum.ts";
 
 const JSET_ANTI = 0x100; // the kernel's BPF_JSET | BPF_X trick for "bit not set"
 
@@ -44,60 +48,70 @@ function flipOp(op: number): number {
   }
 }
 
-interface R { smin: bigint; smax: bigint; umin: bigint; umax: bigint; value: bigint; mask: bigint; isConst: boolean }
+interface R { smin: I64; smax: I64; umin: I64; umax: I64; value: I64; mask: I64; isConst: boolean }
+/** One width of a scalar, the 32-bit half widened (signed sign-extended, unsigned zero-extended) so one comparison serves both. */
 function view(b: Bounds, w32: boolean): R {
+  const t = b.varOff;
   if (w32) {
-    const t = tnumSubreg(b.varOff);
-    return { smin: b.s32min, smax: b.s32max, umin: b.u32min, umax: b.u32max, value: t.value, mask: t.mask, isConst: t.mask === 0n };
+    return {
+      smin: fromS32(b.s32min), smax: fromS32(b.s32max), umin: fromU32(b.u32min), umax: fromU32(b.u32max),
+      value: fromU32(t.value.lo), mask: fromU32(t.mask.lo), isConst: t.mask.lo === 0,
+    };
   }
-  return { smin: b.smin, smax: b.smax, umin: b.umin, umax: b.umax, value: b.varOff.value, mask: b.varOff.mask, isConst: b.varOff.mask === 0n };
+  return { smin: b.smin, smax: b.smax, umin: b.umin, umax: b.umax, value: t.value, mask: t.mask, isConst: isZero(t.mask) };
 }
 
 /** 1 = always taken, 0 = never, -1 = unknown, for two scalars (is_scalar_branch_taken). */
-function scalarBranchTaken(a: R, b: R, op: number, w32: boolean): number {
+function scalarBranchTaken(a: R, b: R, op: number): number {
   switch (op) {
     case BPF_JEQ:
-      if (a.isConst && b.isConst) return a.value === b.value ? 1 : 0;
-      if (a.umin > b.umax || a.umax < b.umin || a.smin > b.smax || a.smax < b.smin) return 0;
-      if (((a.value ^ b.value) & ~a.mask & ~b.mask & (w32 ? 0xffffffffn : U64_MASK)) !== 0n) return 0;
+      if (a.isConst && b.isConst) return eq(a.value, b.value) ? 1 : 0;
+      if (ult(b.umax, a.umin) || ult(a.umax, b.umin) || slt(b.smax, a.smin) || slt(a.smax, b.smin)) return 0;
+      if (!isZero(andNot(andNot(xor(a.value, b.value), a.mask), b.mask))) return 0;
       return -1;
     case BPF_JNE: {
-      const r = scalarBranchTaken(a, b, BPF_JEQ, w32);
+      const r = scalarBranchTaken(a, b, BPF_JEQ);
       return r < 0 ? r : 1 - r;
     }
     case BPF_JSET:
       if (!b.isConst) { if (!a.isConst) return -1; [a, b] = [b, a]; }
-      if (a.value & b.value) return 1;
-      if (((a.value | a.mask) & b.value) === 0n) return 0;
+      if (!isZero(and(a.value, b.value))) return 1;
+      if (isZero(and(or(a.value, a.mask), b.value))) return 0;
       return -1;
-    case BPF_JGT: if (a.umin > b.umax) return 1; if (a.umax <= b.umin) return 0; return -1;
-    case BPF_JSGT: if (a.smin > b.smax) return 1; if (a.smax <= b.smin) return 0; return -1;
-    case BPF_JLT: if (a.umax < b.umin) return 1; if (a.umin >= b.umax) return 0; return -1;
-    case BPF_JSLT: if (a.smax < b.smin) return 1; if (a.smin >= b.smax) return 0; return -1;
-    case BPF_JGE: if (a.umin >= b.umax) return 1; if (a.umax < b.umin) return 0; return -1;
-    case BPF_JSGE: if (a.smin >= b.smax) return 1; if (a.smax < b.smin) return 0; return -1;
-    case BPF_JLE: if (a.umax <= b.umin) return 1; if (a.umin > b.umax) return 0; return -1;
-    case BPF_JSLE: if (a.smax <= b.smin) return 1; if (a.smin > b.smax) return 0; return -1;
+    case BPF_JGT: if (ult(b.umax, a.umin)) return 1; if (ule(a.umax, b.umin)) return 0; return -1;
+    case BPF_JSGT: if (slt(b.smax, a.smin)) return 1; if (sle(a.smax, b.smin)) return 0; return -1;
+    case BPF_JLT: if (ult(a.umax, b.umin)) return 1; if (ule(b.umax, a.umin)) return 0; return -1;
+    case BPF_JSLT: if (slt(a.smax, b.smin)) return 1; if (sle(b.smax, a.smin)) return 0; return -1;
+    case BPF_JGE: if (ule(b.umax, a.umin)) return 1; if (ult(a.umax, b.umin)) return 0; return -1;
+    case BPF_JSGE: if (sle(b.smax, a.smin)) return 1; if (slt(a.smax, b.smin)) return 0; return -1;
+    case BPF_JLE: if (ule(a.umax, b.umin)) return 1; if (ult(b.umax, a.umin)) return 0; return -1;
+    case BPF_JSLE: if (sle(a.smax, b.smin)) return 1; if (slt(b.smax, a.smin)) return 0; return -1;
   }
   return -1;
 }
 
 function branchTaken(a: Reg, b: Reg, op: number, w32: boolean): number {
-  if (a.type === "scalar" && b.type === "scalar") return scalarBranchTaken(view(a.b, w32), view(b.b, w32), op, w32);
+  if (a.type === "scalar" && b.type === "scalar") return scalarBranchTaken(view(a.b, w32), view(b.b, w32), op);
   // A pointer that cannot be NULL compared with 0.
   const ptr = a.type !== "scalar" ? a : b, other = a.type !== "scalar" ? b : a;
   // Only pointer types that can never be NULL decide a test against 0 (the kernel's reg_not_null): not ctx, not stack.
   if (ptr.maybeNull || other.type !== "scalar" || w32 || !(ptr.type === "map_value" || ptr.type === "map_key" || ptr.type === "mem")) return -1;
-  if (other.b.varOff.mask !== 0n || other.b.varOff.value !== 0n) return -1;
+  if (!isConstValue(other.b, 0)) return -1;
   if (op === BPF_JEQ) return 0;
   if (op === BPF_JNE) return 1;
   return -1;
 }
 
+/** Makes the 64-bit unsigned range empty: a refinement only an impossible branch can ask for. */
+function emptyU64(a: Bounds): void { a.umin = U64_MAX; a.umax = ZERO; }
+function emptyS64(a: Bounds): void { a.smin = S64_MAX; a.smax = S64_MIN; }
+
+// Module-level rather than closures in refine: the walk calls it at every conditional jump.
+function isK(x: Bounds, w32: boolean): boolean { return w32 ? x.varOff.mask.lo === 0 : isZero(x.varOff.mask); }
+function kval(x: Bounds, w32: boolean): I64 { return w32 ? fromU32(x.varOff.value.lo) : x.varOff.value; }
+
 /** Narrows a and b (both scalars) for "a op b" holding (regs_refine_cond_op). */
 function refine(a: Bounds, b: Bounds, op: number, w32: boolean): void {
-  const isK = (x: Bounds): boolean => (w32 ? (x.varOff.mask & 0xffffffffn) === 0n : x.varOff.mask === 0n);
-  const kval = (x: Bounds): bigint => (w32 ? x.varOff.value & 0xffffffffn : x.varOff.value);
   switch (op) {
     case BPF_JEQ: {
       if (w32) {
@@ -108,62 +122,68 @@ function refine(a: Bounds, b: Bounds, op: number, w32: boolean): void {
         const t = tnumIntersect(tnumSubreg(a.varOff), tnumSubreg(b.varOff));
         a.varOff = tnumWithSubreg(a.varOff, t); b.varOff = tnumWithSubreg(b.varOff, t);
       } else {
-        a.umin = b.umin = a.umin > b.umin ? a.umin : b.umin;
-        a.umax = b.umax = a.umax < b.umax ? a.umax : b.umax;
-        a.smin = b.smin = a.smin > b.smin ? a.smin : b.smin;
-        a.smax = b.smax = a.smax < b.smax ? a.smax : b.smax;
+        a.umin = b.umin = umax(a.umin, b.umin);
+        a.umax = b.umax = umin(a.umax, b.umax);
+        a.smin = b.smin = smax(a.smin, b.smin);
+        a.smax = b.smax = smin(a.smax, b.smax);
         a.varOff = b.varOff = tnumIntersect(a.varOff, b.varOff);
       }
       break;
     }
     case BPF_JNE: {
-      if (!isK(b)) [a, b] = [b, a];
-      if (!isK(b)) break;
-      const v = kval(b);
+      if (!isK(b, w32)) [a, b] = [b, a];
+      if (!isK(b, w32)) break;
+      const v = kval(b, w32);
       if (w32) {
-        if (a.u32min === u32(v)) a.u32min++;
-        if (a.u32max === u32(v)) a.u32max--;
-        if (a.s32min === s32(v)) a.s32min++;
-        if (a.s32max === s32(v)) a.s32max--;
+        const u = v.lo >>> 0, sv = v.lo | 0;
+        if (a.u32min === u) a.u32min++;
+        if (a.u32max === u) a.u32max--;
+        if (a.s32min === sv) a.s32min++;
+        if (a.s32max === sv) a.s32max--;
       } else {
-        if (a.umin === v) a.umin++;
-        if (a.umax === v) a.umax--;
-        if (a.smin === s64(v)) a.smin++;
-        if (a.smax === s64(v)) a.smax--;
+        if (eq(a.umin, v)) a.umin = add(a.umin, ONE);
+        if (eq(a.umax, v)) a.umax = sub(a.umax, ONE);
+        if (eq(a.smin, v)) a.smin = add(a.smin, ONE);
+        if (eq(a.smax, v)) a.smax = sub(a.smax, ONE);
       }
       break;
     }
     case BPF_JSET: case JSET_ANTI: {
-      if (!isK(b)) [a, b] = [b, a];
-      if (!isK(b)) break;
-      const v = kval(b);
+      if (!isK(b, w32)) [a, b] = [b, a];
+      if (!isK(b, w32)) break;
+      const v = kval(b, w32);
       if (op === BPF_JSET) {
         if (w32) a.varOff = tnumWithSubreg(a.varOff, tnumOr(tnumSubreg(a.varOff), tnumConst(v)));
         else a.varOff = tnumOr(a.varOff, tnumConst(v));
       } else {
-        const fresh = knownBounds(0n); Object.assign(fresh, { varOff: a.varOff }); // forget ranges, keep tnum
-        a.smin = -(1n << 63n); a.smax = (1n << 63n) - 1n; a.umin = 0n; a.umax = U64_MASK;
-        a.s32min = -(1n << 31n); a.s32max = (1n << 31n) - 1n; a.u32min = 0n; a.u32max = 0xffffffffn;
-        if (w32) a.varOff = tnumWithSubreg(a.varOff, tnumAnd(tnumSubreg(a.varOff), tnumConst(~v & 0xffffffffn)));
-        else a.varOff = tnumAnd(a.varOff, tnumConst(~v & U64_MASK));
+        // forget ranges, keep tnum
+        setBounds(a, { ...unknownBounds(), varOff: a.varOff });
+        if (w32) a.varOff = tnumWithSubreg(a.varOff, tnumAnd(tnumSubreg(a.varOff), tnumConst(fromU32(~v.lo))));
+        else a.varOff = tnumAnd(a.varOff, tnumConst(not(v)));
       }
       break;
     }
     case BPF_JLE:
       if (w32) { if (b.u32max < a.u32max) a.u32max = b.u32max; if (a.u32min > b.u32min) b.u32min = a.u32min; }
-      else { if (b.umax < a.umax) a.umax = b.umax; if (a.umin > b.umin) b.umin = a.umin; }
+      else { if (ult(b.umax, a.umax)) a.umax = b.umax; if (ult(b.umin, a.umin)) b.umin = a.umin; }
       break;
     case BPF_JLT:
-      if (w32) { if (b.u32max - 1n < a.u32max) a.u32max = b.u32max - 1n; if (a.u32min + 1n > b.u32min) b.u32min = a.u32min + 1n; }
-      else { if (b.umax - 1n < a.umax) a.umax = b.umax - 1n; if (a.umin + 1n > b.umin) b.umin = a.umin + 1n; }
+      if (w32) { if (b.u32max - 1 < a.u32max) a.u32max = b.u32max - 1; if (a.u32min + 1 > b.u32min) b.u32min = a.u32min + 1; }
+      else {
+        if (isZero(b.umax)) emptyU64(a); else if (ult(sub(b.umax, ONE), a.umax)) a.umax = sub(b.umax, ONE);
+        if (eq(a.umin, U64_MAX)) emptyU64(b); else if (ult(b.umin, add(a.umin, ONE))) b.umin = add(a.umin, ONE);
+      }
       break;
     case BPF_JSLE:
       if (w32) { if (b.s32max < a.s32max) a.s32max = b.s32max; if (a.s32min > b.s32min) b.s32min = a.s32min; }
-      else { if (b.smax < a.smax) a.smax = b.smax; if (a.smin > b.smin) b.smin = a.smin; }
+      else { if (slt(b.smax, a.smax)) a.smax = b.smax; if (slt(b.smin, a.smin)) b.smin = a.smin; }
       break;
     case BPF_JSLT:
-      if (w32) { if (b.s32max - 1n < a.s32max) a.s32max = b.s32max - 1n; if (a.s32min + 1n > b.s32min) b.s32min = a.s32min + 1n; }
-      else { if (b.smax - 1n < a.smax) a.smax = b.smax - 1n; if (a.smin + 1n > b.smin) b.smin = a.smin + 1n; }
+      if (w32) { if (b.s32max - 1 < a.s32max) a.s32max = b.s32max - 1; if (a.s32min + 1 > b.s32min) b.s32min = a.s32min + 1; }
+      else {
+        if (eq(b.smax, S64_MIN)) emptyS64(a); else if (slt(sub(b.smax, ONE), a.smax)) a.smax = sub(b.smax, ONE);
+        if (eq(a.smin, S64_MAX)) emptyS64(b); else if (slt(b.smin, add(a.smin, ONE))) b.smin = add(a.smin, ONE);
+      }
       break;
     case BPF_JGE: case BPF_JGT: case BPF_JSGE: case BPF_JSGT:
       refine(b, a, flipOp(op), w32);
@@ -184,7 +204,7 @@ function syncLinked(st: State, src: Reg): void {
 function markPtrOrNull(st: State, id: number, isNull: boolean): void {
   const fix = (r: Reg): Reg => {
     if (!r.maybeNull || r.id !== id) return r;
-    if (isNull) return constReg(0n);
+    if (isNull) return constReg(ZERO);
     r.maybeNull = false;
     r.id = 0; // the kernel drops the id once NULL is ruled out (references live on in ref_obj_id)
     return r;
@@ -201,7 +221,7 @@ function markPtrOrNull(st: State, id: number, isNull: boolean): void {
 const MAX_PACKET_OFF = 0xffff;
 function goodPktPointers(st: State, ptr: Reg, rightOpen: boolean): void {
   if (ptr.off < 0 || (ptr.off === 0 && rightOpen)) return;
-  if (ptr.b.umax > BigInt(MAX_PACKET_OFF) || ptr.b.umax + BigInt(ptr.off) > BigInt(MAX_PACKET_OFF)) return;
+  if (ptr.b.umax.hi !== 0 || (ptr.b.umax.lo >>> 0) + ptr.off > MAX_PACKET_OFF) return;
   const range = rightOpen ? ptr.off + 1 : ptr.off;
   for (const f of st.frames) {
     for (const r of f.regs) if (r.type === ptr.type && r.id === ptr.id && r.range < range) r.range = range;
@@ -253,7 +273,7 @@ export function checkCondJmp(env: Env, insn: Insn, copy: (s: State) => State): C
   checkRegRead(env, insn.dst);
   const regs = curFrame(env.state).regs;
   const dst = regs[insn.dst]!;
-  const src: Reg = srcX ? regs[insn.src]! : scalarReg(knownBounds(w32 ? BigInt(insn.imm >>> 0) : BigInt(insn.imm)));
+  const src: Reg = srcX ? regs[insn.src]! : scalarReg(knownBounds(w32 ? fromU32(insn.imm) : fromS32(insn.imm)));
   if (srcX && env.unpriv && src.type !== "scalar") reject(env, `R${insn.src} pointer comparison prohibited`);
   if (env.unpriv && dst.type !== "scalar" && !(dst.maybeNull && !srcX && insn.imm === 0 && (op === BPF_JEQ || op === BPF_JNE))) {
     reject(env, `R${insn.dst} pointer comparison prohibited`);

@@ -5,7 +5,8 @@ import {
   BPF_ADD, BPF_AND, BPF_ATOMIC, BPF_CMPXCHG, BPF_DW, BPF_FETCH, BPF_MEM, BPF_MEMSX, BPF_OR, BPF_ST, BPF_STX, BPF_W,
   BPF_XCHG, BPF_XOR, bpfClass, bpfMode, bpfSize, sizeBytes,
 } from "../isa/ebpf/opcodes.ts";
-import { boundsSync, isConst, knownBounds, signExtend, truncate, zext32 } from "./bounds.ts";
+import { boundsSync, isConst, isConstValue, knownBounds, signExtend, truncate, zext32 } from "./bounds.ts";
+import { ZERO, fromBig, fromNumber, toBigS, toBigU, toNumberS, toNumberU } from "./i64.ts";
 import { ctxAccess, canWritePacket } from "./ctx.ts";
 import { type AccessFact, type Env, EACCES, EINVAL, reject } from "./env.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
@@ -14,6 +15,11 @@ import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from "./tnum.ts";
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../uapi/index.ts";
 
 const MAX_BPF_STACK = 512;
+/** The struct a map pointer points to, by map type (each map type's map_btf_id): array-like and hash-like maps. */
+const MAP_STRUCT: Readonly<Record<number, string>> = {
+  1: "bpf_htab", 5: "bpf_htab", 9: "bpf_htab", 10: "bpf_htab", 13: "bpf_htab",
+  2: "bpf_array", 3: "bpf_array", 4: "bpf_array", 6: "bpf_array", 8: "bpf_array", 12: "bpf_array",
+};
 const BPF_MAX_VAR_OFF = 1n << 29n;
 
 interface Access {
@@ -46,13 +52,14 @@ function stackFrame(env: Env, reg: Reg): Frame {
 function checkStackBounds(env: Env, regno: number, reg: Reg, off: number, size: number, write: boolean, extra?: string): void {
   const what = extra ?? (write ? " write to" : " read from");
   if (isConst(reg.b)) {
-    const o = off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+    const o = off + toNumberS(reg.b.varOff.value);
     if (o < -MAX_BPF_STACK || o + size > 0 || size <= 0) {
       reject(env, `invalid${what} stack R${regno} off=${o} size=${size}`);
     }
   } else {
-    const minOff = reg.b.smin + BigInt(off), maxOff = reg.b.smax + BigInt(off) + BigInt(size);
-    if (reg.b.smax >= BPF_MAX_VAR_OFF || reg.b.smin <= -BPF_MAX_VAR_OFF || minOff < -BigInt(MAX_BPF_STACK) || maxOff > 0n) {
+    const smin = toBigS(reg.b.smin), smax = toBigS(reg.b.smax);
+    const minOff = smin + BigInt(off), maxOff = smax + BigInt(off) + BigInt(size);
+    if (smax >= BPF_MAX_VAR_OFF || smin <= -BPF_MAX_VAR_OFF || minOff < -BigInt(MAX_BPF_STACK) || maxOff > 0n) {
       reject(env, `invalid variable-offset${what} stack R${regno} var_off=${tnumToString(reg.b.varOff)} off=${off} size=${size}`);
     }
   }
@@ -94,14 +101,14 @@ function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | 
   // `size` bytes; the rest of the slot becomes plain data (save_register_state).
   let spill: Reg | undefined;
   if (value && aligned && (value.type !== "scalar" || !env.unpriv)) spill = copyReg(value);
-  else if (!value && imm !== undefined && aligned && !env.unpriv) spill = scalarReg(knownBounds(BigInt(imm)));
+  else if (!value && imm !== undefined && aligned && !env.unpriv) spill = scalarReg(knownBounds(fromNumber(imm)));
   if (spill) {
     if (size < 8) for (let k = size; k < 8; k++) { const t = slot.bytes[k]!; if (t === "r") slot.bytes[k] = "m"; else if (t !== "0" && t !== "?") slot.bytes[k] = "m"; else if (t === "?") slot.bytes[k] = "m"; }
     for (let k = 0; k < size; k++) slot.bytes[k] = "r";
     slot.spilled = spill;
     return;
   }
-  const zero = value ? value.type === "scalar" && isConst(value.b) && value.b.varOff.value === 0n : imm === 0;
+  const zero = value ? value.type === "scalar" && isConstValue(value.b, 0) : imm === 0;
   const byteType: SlotByte = zero ? "0" : "m";
   for (let i = 0; i < size; i++) {
     const b = o + i;
@@ -137,11 +144,11 @@ function stackRead(env: Env, reg: Reg, off: number, size: number, regno: number)
       allZero = false;
     } else if (t !== "0") allZero = false;
   }
-  return allZero ? scalarReg(knownBounds(0n)) : scalarReg();
+  return allZero ? scalarReg(knownBounds(ZERO)) : scalarReg();
 }
 
 function memRegion(env: Env, regno: number, reg: Reg, off: number, size: number, memSize: number, what: (o: number) => string): void {
-  const b = reg.b;
+  const b = { smin: toBigS(reg.b.smin), umax: toBigU(reg.b.umax) };
   if (b.smin < 0n && (b.smin === -(1n << 63n) || b.smin + BigInt(off) !== BigInt.asIntN(32, b.smin + BigInt(off)) || b.smin + BigInt(off) < 0n)) {
     reject(env, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
@@ -161,30 +168,30 @@ export function checkMemAccess(env: Env, a: Access): void {
   switch (reg.type) {
     case "fp": {
       // Stack accesses are always checked for alignment (check_ptr_alignment, strict for the stack).
-      const t = tnumAdd(reg.b.varOff, tnumConst(BigInt(reg.off + off)));
+      const t = tnumAdd(reg.b.varOff, tnumConst(fromNumber(reg.off + off)));
       if (!tnumIsAligned(t, size)) {
-        const v = isConst(reg.b) ? String(BigInt.asIntN(64, reg.b.varOff.value)) : tnumToString(reg.b.varOff);
+        const v = isConst(reg.b) ? String(toBigS(reg.b.varOff.value)) : tnumToString(reg.b.varOff);
         reject(env, `misaligned stack access off ${v}+${reg.off}+${off} size ${size}`);
       }
       checkStackBounds(env, a.regno, reg, reg.off + off, size, write);
       if (isConst(reg.b)) {
-        const lo = reg.off + off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+        const lo = reg.off + off + toNumberS(reg.b.varOff.value);
         for (let b = lo; b < lo + size; b += 1) env.vlog.scratchedSlots.add(Math.floor((-b - 1) / 8));
       }
       if (!isConst(reg.b)) {
-        const lowest = Number(reg.b.smin) + reg.off + off;
+        const lowest = toNumberS(reg.b.smin) + reg.off + off;
         recordDepth(env, reg, lowest);
         if (env.unpriv && !write) reject(env, `R${a.regno} variable stack access prohibited for !root, var_off=${tnumToString(reg.b.varOff)} off=${off}`);
         if (write) {
           const f = stackFrame(env, reg);
-          for (let o = lowest; o < Number(reg.b.smax) + reg.off + off + size; o++) {
+          for (let o = lowest; o < toNumberS(reg.b.smax) + reg.off + off + size; o++) {
             const s = slotAt(f, Math.floor((-o - 1) / 8));
             if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
             s.bytes[((o % 8) + 8) % 8] = "m";
           }
         } else loaded = scalarReg();
       } else {
-        const o = reg.off + off + Number(BigInt.asIntN(64, reg.b.varOff.value));
+        const o = reg.off + off + toNumberS(reg.b.varOff.value);
         if (write) stackWrite(env, reg, o, size, value, a.imm);
         else {
           // reads size the frame too (the kernel grows the stack state in check_stack_access_within_bounds)
@@ -223,12 +230,12 @@ export function checkMemAccess(env: Env, a: Access): void {
       // a frozen read-only array's bytes are known: the load is a constant (kernel: bpf_map_direct_read)
       const frozen = reg.type === "map_value" ? (map as { frozenValue?: Uint8Array }).frozenValue : undefined;
       if (!write && frozen && isConst(reg.b) && !a.atomic) {
-        const at = o + Number(BigInt.asIntN(64, reg.b.varOff.value));
+        const at = o + toNumberS(reg.b.varOff.value);
         if (at >= 0 && at + size <= frozen.length) {
           let v = 0n;
           for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(frozen[at + k]!);
           if (a.signed) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
-          loaded = scalarReg(knownBounds(v));
+          loaded = scalarReg(knownBounds(fromBig(v)));
         }
       }
       fact(env, reg.type, size);
@@ -237,7 +244,7 @@ export function checkMemAccess(env: Env, a: Access): void {
     case "pkt": case "pkt_meta": {
       if (write && !canWritePacket(env.progType)) reject(env, "cannot write into packet");
       if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into packet`);
-      if (reg.b.smin < 0n) reject(env, `R${a.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+      if (reg.b.smin.hi < 0) reject(env, `R${a.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
       const o = reg.off + off;
       if (o < 0 || size === 0 || o + size > reg.range) {
         reject(env, `invalid access to packet, off=${o} size=${size}, R${a.regno}(id=${reg.id},off=${o},r=${reg.range})\nR${a.regno} offset is outside of the packet`);
@@ -254,15 +261,16 @@ export function checkMemAccess(env: Env, a: Access): void {
       fact(env, "mem", size);
       break;
     }
-    case "map_ptr":
-      // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access).
-      if (env.unpriv) {
-        const struct = env.maps[reg.map]?.type === 2 ? "bpf_array" : env.maps[reg.map]?.type === 1 ? "bpf_htab" : "bpf_map";
-        reject(env, `'struct ${struct}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 1);
-      }
-      if (write) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+    case "map_ptr": {
+      // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access,
+      // check_ptr_to_map_access); a maybe-NULL one (an unchecked map-in-map lookup) is no map pointer yet.
+      if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      const struct = MAP_STRUCT[env.maps[reg.map]?.type ?? 0] ?? "bpf_map";
+      if (env.unpriv) reject(env, `'struct ${struct}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 1);
+      if (write) reject(env, `only read from ${struct} is supported`);
       loaded = scalarReg();
       break;
+    }
     default:
       reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
   }

@@ -9,6 +9,11 @@ import { ERRNO, type ErrnoName } from "../uapi/index.ts";
 /** The subset of a map's description (src/maps MapSpec) the verifier needs. */
 export type VerifierMapSpec = Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name"> & {
   /**
+   * ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map's definition (the map passed as inner_map_fd at creation). A lookup's
+   * non-NULL result is a pointer to a map of this shape (the kernel's inner_map_meta).
+   */
+  readonly innerMap?: Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries" | "flags">;
+  /**
    * The value of a frozen single-element array programs may only read (libbpf's .rodata, .kconfig): the kernel reads
    * such a map's bytes while verifying and tracks loads from it as known constants (bpf_map_is_rdonly).
    */
@@ -62,7 +67,10 @@ export interface Env {
   aux: InsnAux;
   readonly insns: readonly Insn[];
   readonly progType: number;
+  /** The program's maps, then one inner-map meta per map-in-map (see innerMeta). */
   readonly maps: readonly VerifierMapSpec[];
+  /** Per map index: the index in `maps` of its inner map's meta, or -1 (not a map-in-map, or no inner definition). */
+  readonly innerMeta: readonly number[];
   readonly unpriv: boolean;
   readonly logLevel: number;
   /** nr_cpu_ids of the machine modelled (bounds bpf_get_smp_processor_id). */

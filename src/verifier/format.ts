@@ -1,6 +1,6 @@
 // Register and stack state rendered as the kernel's verifier log prints it (kernel/bpf/log.c print_verifier_state):
 // `R0=scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R1=ctx() R10=fp0 fp-8=mmmmmmmm`.
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX } from "./bounds.ts";
+import { isZero, toBigS, toBigU } from "./i64.ts";
 import type { Env } from "./env.ts";
 import { regTypeStr } from "./regs.ts";
 import type { Reg, State } from "./state.ts";
@@ -14,15 +14,17 @@ function snum(n: bigint): string {
 
 function scalarRanges(r: Reg): string[] {
   const b = r.b;
+  const S64_MIN = -(1n << 63n), S64_MAX = (1n << 63n) - 1n, U64_MAX = (1n << 64n) - 1n;
+  const smin = toBigS(b.smin), smax = toBigS(b.smax), umin = toBigU(b.umin), umax = toBigU(b.umax);
   const m = [
-    { name: "smin", val: b.smin, omit: b.smin === S64_MIN },
-    { name: "smax", val: b.smax, omit: b.smax === S64_MAX },
-    { name: "umin", val: b.umin, omit: b.umin === 0n },
-    { name: "umax", val: b.umax, omit: b.umax === U64_MAX },
-    { name: "smin32", val: b.s32min, omit: b.s32min === S32_MIN },
-    { name: "smax32", val: b.s32max, omit: b.s32max === S32_MAX },
-    { name: "umin32", val: b.u32min, omit: b.u32min === 0n },
-    { name: "umax32", val: b.u32max, omit: b.u32max === U32_MAX },
+    { name: "smin", val: smin, omit: smin === S64_MIN },
+    { name: "smax", val: smax, omit: smax === S64_MAX },
+    { name: "umin", val: umin, omit: umin === 0n },
+    { name: "umax", val: umax, omit: umax === U64_MAX },
+    { name: "smin32", val: BigInt(b.s32min), omit: b.s32min === -0x80000000 },
+    { name: "smax32", val: BigInt(b.s32max), omit: b.s32max === 0x7fffffff },
+    { name: "umin32", val: BigInt(b.u32min), omit: b.u32min === 0 },
+    { name: "umax32", val: BigInt(b.u32max), omit: b.u32max === 0xffffffff },
   ];
   const out: string[] = [];
   for (let i = 0; i < m.length; i++) {
@@ -48,11 +50,11 @@ function scalarRanges(r: Reg): string[] {
 /** One register as print_reg_state renders it. */
 export function formatReg(r: Reg, env: Env, frameno: number, precise = false): string {
   const p = precise && r.type === "scalar" ? "P" : "";
-  if (r.type === "scalar" && tnumIsConst(r.b.varOff)) return p + snum(BigInt.asIntN(64, r.b.varOff.value));
+  if (r.type === "scalar" && tnumIsConst(r.b.varOff)) return p + snum(toBigS(r.b.varOff.value));
   let s = p + regTypeStr(r);
   if (r.type === "fp") {
     if (r.frameno !== frameno) s += `[${r.frameno}]`;
-    if (tnumIsConst(r.b.varOff)) return s + snum(BigInt.asIntN(64, r.b.varOff.value + BigInt(r.off)));
+    if (tnumIsConst(r.b.varOff)) return s + snum(BigInt.asIntN(64, toBigU(r.b.varOff.value) + BigInt(r.off)));
   }
   const parts: string[] = [];
   if (r.id) parts.push(`id=${r.id}`);
@@ -65,7 +67,7 @@ export function formatReg(r: Reg, env: Env, frameno: number, precise = false): s
   if (r.type === "pkt" || r.type === "pkt_meta") parts.push(`r=${r.range}`);
   if (r.type === "mem") parts.push(`sz=${r.range}`);
   if (tnumIsConst(r.b.varOff)) {
-    if (r.b.varOff.value) parts.push(`imm=${r.b.varOff.value.toString(16)}`);
+    if (!isZero(r.b.varOff.value)) parts.push(`imm=${toBigU(r.b.varOff.value).toString(16)}`);
   } else {
     parts.push(...scalarRanges(r));
     if (!tnumIsUnknown(r.b.varOff)) parts.push(`var_off=${tnumToString(r.b.varOff)}`);

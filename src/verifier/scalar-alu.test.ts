@@ -3,9 +3,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 
 const bigU = (bits: number) => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n });
-import { type Bounds, boundsSync, knownBounds, s32, s64, unknownBounds } from "./bounds.ts";
+import { type Bounds, boundsSync, knownBounds, unknownBounds } from "./bounds.ts";
+import { fromBig, toBigS, toBigU } from "./i64.ts";
 import { scalarAlu } from "./scalar-alu.ts";
 import { tnumContains, tnumRange } from "./tnum.ts";
+
+const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
+const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
 import { BPF_ADD, BPF_AND, BPF_ARSH, BPF_LSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_SUB, BPF_XOR } from "../isa/ebpf/opcodes.ts";
 
 /** An abstract value around concrete `x`: an unsigned range [x-a, x+b] (clamped) turned into synced bounds. */
@@ -13,15 +17,16 @@ function around(x: bigint, a: bigint, b: bigint): Bounds {
   const lo = x >= a ? x - a : 0n;
   const hi = x + b > (1n << 64n) - 1n ? (1n << 64n) - 1n : x + b;
   const r = unknownBounds();
-  r.umin = lo; r.umax = hi; r.varOff = tnumRange(lo, hi);
+  r.umin = fromBig(lo); r.umax = fromBig(hi); r.varOff = tnumRange(fromBig(lo), fromBig(hi));
   boundsSync(r);
   return r;
 }
 
 function holds(b: Bounds, v: bigint): boolean {
   const u = BigInt.asUintN(64, v);
-  return tnumContains(b.varOff, u) && b.umin <= u && u <= b.umax && b.smin <= s64(u) && s64(u) <= b.smax &&
-    b.u32min <= (u & 0xffffffffn) && (u & 0xffffffffn) <= b.u32max && b.s32min <= s32(u) && s32(u) <= b.s32max;
+  return tnumContains(b.varOff, fromBig(u)) && toBigU(b.umin) <= u && u <= toBigU(b.umax) && toBigS(b.smin) <= s64(u) &&
+    s64(u) <= toBigS(b.smax) && BigInt(b.u32min) <= (u & 0xffffffffn) && (u & 0xffffffffn) <= BigInt(b.u32max) &&
+    BigInt(b.s32min) <= s32(u) && s32(u) <= BigInt(b.s32max);
 }
 
 const ops: [string, number, (x: bigint, y: bigint) => bigint][] = [
@@ -50,16 +55,16 @@ test("scalar shifts by constants are sound", () => {
     const results: [number, bigint][] = [
       [BPF_LSH, BigInt.asUintN(64, x << K)], [BPF_RSH, x >> K], [BPF_ARSH, BigInt.asUintN(64, s64(x) >> K)],
     ];
-    return results.every(([op, r]) => { const d = around(x, a, b); scalarAlu(op, d, knownBounds(K), false); return holds(d, r); });
+    return results.every(([op, r]) => { const d = around(x, a, b); scalarAlu(op, d, knownBounds(fromBig(K)), false); return holds(d, r); });
   }), { numRuns: 300 });
 });
 
 test("neg and known constants", () => {
-  const d = knownBounds(5n);
-  scalarAlu(BPF_NEG, d, knownBounds(0n), false);
-  assert.equal(d.smin, -5n);
-  assert.equal(d.smax, -5n);
-  const e = knownBounds(7n);
-  scalarAlu(BPF_ADD, e, knownBounds(3n), true);
-  assert.equal(e.umax, 10n);
+  const d = knownBounds(fromBig(5n));
+  scalarAlu(BPF_NEG, d, knownBounds(fromBig(0n)), false);
+  assert.equal(toBigS(d.smin), -5n);
+  assert.equal(toBigS(d.smax), -5n);
+  const e = knownBounds(fromBig(7n));
+  scalarAlu(BPF_ADD, e, knownBounds(fromBig(3n)), true);
+  assert.equal(toBigU(e.umax), 10n);
 });

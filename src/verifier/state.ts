@@ -1,6 +1,7 @@
 // The verifier's abstract machine state: registers (struct bpf_reg_state), stack slots per frame
 // (struct bpf_stack_state), call frames and acquired references (struct bpf_verifier_state).
-import { type Bounds, boundsEqual, boundsWithin, copyBounds, knownBounds, unknownBounds } from "./bounds.ts";
+import { type Bounds, boundsEqual, boundsWithin, copyBounds, isConstValue, knownBounds, unknownBounds } from "./bounds.ts";
+import { type I64, ZERO } from "./i64.ts";
 
 export type RegType =
   | "not_init" | "scalar" | "ctx" | "map_ptr" | "map_value" | "map_key" | "fp" | "pkt" | "pkt_meta" | "pkt_end" | "mem"
@@ -25,17 +26,27 @@ export interface Reg {
   ringbuf: boolean;
 }
 
-export function notInit(): Reg {
-  return { type: "not_init", b: unknownBounds(), off: 0, id: 0, refObjId: 0, maybeNull: false, map: -1, range: 0, frameno: 0, ringbuf: false };
+function freshReg(type: RegType, b: Bounds): Reg {
+  return { type, b, off: 0, id: 0, refObjId: 0, maybeNull: false, map: -1, range: 0, frameno: 0, ringbuf: false };
 }
+/** One frozen register for every unwritten slot: copies share it (most registers of a state are unwritten). */
+const NOT_INIT: Reg = Object.freeze(freshReg("not_init", Object.freeze(unknownBounds())));
+export const notInit = (): Reg => NOT_INIT;
 export function scalarReg(b: Bounds = unknownBounds()): Reg {
-  const r = notInit(); r.type = "scalar"; r.b = b; return r;
+  return freshReg("scalar", b);
 }
-export const constReg = (v: bigint): Reg => scalarReg(knownBounds(v));
+export const constReg = (v: I64): Reg => scalarReg(knownBounds(v));
 export function ptrReg(type: RegType, off = 0): Reg {
-  const r = notInit(); r.type = type; r.off = off; r.b = knownBounds(0n); return r;
+  const r = freshReg(type, knownBounds(ZERO)); r.off = off; return r;
 }
-export const copyReg = (r: Reg): Reg => ({ ...r, b: copyBounds(r.b) });
+/** Field by field, so every register has one shape (the state copies at each branch are the walk's main cost). */
+export function copyReg(r: Reg): Reg {
+  if (r === NOT_INIT) return r;
+  return {
+    type: r.type, b: copyBounds(r.b), off: r.off, id: r.id, refObjId: r.refObjId, maybeNull: r.maybeNull, map: r.map,
+    range: r.range, frameno: r.frameno, ringbuf: r.ringbuf,
+  };
+}
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "not_init";
 export const isPktPointer = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";
@@ -82,11 +93,17 @@ function copySlot(s: StackSlot): StackSlot {
 }
 
 export function copyFrame(f: Frame): Frame {
-  return { ...f, regs: f.regs.map(copyReg), stack: f.stack.map(copySlot) };
+  const regs: Reg[] = new Array(f.regs.length);
+  for (let i = 0; i < regs.length; i++) regs[i] = copyReg(f.regs[i]!);
+  const stack: StackSlot[] = new Array(f.stack.length);
+  for (let i = 0; i < stack.length; i++) stack[i] = copySlot(f.stack[i]!);
+  return {
+    regs, stack, callsite: f.callsite, subprog: f.subprog, returnPc: f.returnPc, allocated: f.allocated, isCallback: f.isCallback,
+  };
 }
 
 export function copyState(s: State): State {
-  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ ...r })), parentPc: s.parentPc };
+  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ id: r.id, insn: r.insn })), parentPc: s.parentPc };
 }
 
 export const curFrame = (s: State): Frame => s.frames[s.frames.length - 1]!;
@@ -98,7 +115,7 @@ export function slotAt(f: Frame, i: number): StackSlot {
 }
 
 /** Whether a register in `cur` is covered by the one in `old` (the kernel's regsafe, with every scalar precise). */
-export function regSafe(old: Reg, cur: Reg, idmap: Map<number, number>, exact = false): boolean {
+export function regSafe(old: Reg, cur: Reg, idmap: IdMap, exact = false): boolean {
   if (exact && old.type !== cur.type) return false;
   if (old.type === "not_init") return true;
   if (old.type !== cur.type) return false;
@@ -119,21 +136,20 @@ export function regSafe(old: Reg, cur: Reg, idmap: Map<number, number>, exact = 
   return true;
 }
 
-/** The kernel's check_ids: old ids must map one-to-one onto current ids. */
-function checkIds(oldId: number, curId: number, idmap: Map<number, number>, scalar: boolean): boolean {
+/** The kernel's check_ids: old ids must map one-to-one onto current ids (the pairs seen so far are in `m`). */
+function checkIds(oldId: number, curId: number, m: IdMap, scalar: boolean): boolean {
   if (oldId === 0 && curId === 0) return true;
   if (scalar && oldId === 0) return true;
   if (oldId === 0 || curId === 0) return false;
-  const m = idmap.get(oldId);
-  if (m === undefined) {
-    for (const v of idmap.values()) if (v === curId) return false;
-    idmap.set(oldId, curId);
-    return true;
+  for (let i = 0; i < m.n; i++) {
+    if (m.old[i] === oldId) return m.cur[i] === curId;
+    if (m.cur[i] === curId) return false;
   }
-  return m === curId;
+  m.old[m.n] = oldId; m.cur[m.n] = curId; m.n++;
+  return true;
 }
 
-function stackSafe(old: Frame, cur: Frame, idmap: Map<number, number>, exact: boolean): boolean {
+function stackSafe(old: Frame, cur: Frame, idmap: IdMap, exact: boolean): boolean {
   for (let i = 0; i < old.stack.length; i++) {
     const o = old.stack[i]!;
     const c: StackSlot = cur.stack[i] ?? { bytes: ["?", "?", "?", "?", "?", "?", "?", "?"], spilled: undefined };
@@ -145,7 +161,7 @@ function stackSafe(old: Frame, cur: Frame, idmap: Map<number, number>, exact: bo
         continue;
       }
       if (ob === "0" && cb === "0") continue;
-      if (ob === "0" && cb === "r" && c.spilled?.type === "scalar" && c.spilled.b.varOff.mask === 0n && c.spilled.b.varOff.value === 0n) continue;
+      if (ob === "0" && cb === "r" && c.spilled?.type === "scalar" && isConstValue(c.spilled.b, 0)) continue;
       if (ob !== cb) return false;
     }
     if (o.bytes[7] === "r" || o.bytes[0] === "r") {
@@ -156,11 +172,16 @@ function stackSafe(old: Frame, cur: Frame, idmap: Map<number, number>, exact: bo
   return true;
 }
 
+/** check_ids' pairs, reused (states are compared at every prune point): ids are few, a linear scan is enough. */
+interface IdMap { old: number[]; cur: number[]; n: number }
+const IDMAP: IdMap = { old: [], cur: [], n: 0 };
+
 /** Whether `cur` is covered by the already-explored `old` (states_equal), given the registers live at this insn. */
 export function statesEqual(old: State, cur: State, liveRegs: number, exact = false): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
-  const idmap = new Map<number, number>();
+  const idmap = IDMAP;
+  idmap.n = 0;
   for (let i = 0; i < old.refs.length; i++) if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, idmap, false)) return false;
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!, cf = cur.frames[f]!;

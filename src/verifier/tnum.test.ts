@@ -3,10 +3,28 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 
 const bigU = (bits: number) => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n });
-import {
-  type Tnum, U64_MASK, tnumAdd, tnumAnd, tnumArshift, tnumCast, tnumConst, tnumContains, tnumIn, tnumIntersect, tnumLshift,
-  tnumMul, tnumOr, tnumRange, tnumRshift, tnumSub, tnumToString, tnumXor,
-} from "./tnum.ts";
+import * as T from "./tnum.ts";
+import { fromBig, toBigU } from "./i64.ts";
+
+// The tests speak BigInt (the concrete u64 values); the tnum module works on int32 halves.
+type Tnum = { value: bigint; mask: bigint };
+const U64_MASK = (1n << 64n) - 1n;
+const toT = (a: Tnum): T.Tnum => ({ value: fromBig(a.value), mask: fromBig(a.mask) });
+const ofT = (a: T.Tnum): Tnum => ({ value: toBigU(a.value), mask: toBigU(a.mask) });
+const bin = (f: (a: T.Tnum, b: T.Tnum) => T.Tnum) => (a: Tnum, b: Tnum): Tnum => ofT(f(toT(a), toT(b)));
+const [tnumAdd, tnumSub, tnumAnd, tnumOr, tnumXor, tnumMul, tnumIntersect] =
+  [T.tnumAdd, T.tnumSub, T.tnumAnd, T.tnumOr, T.tnumXor, T.tnumMul, T.tnumIntersect].map(bin) as [
+    ReturnType<typeof bin>, ReturnType<typeof bin>, ReturnType<typeof bin>, ReturnType<typeof bin>, ReturnType<typeof bin>,
+    ReturnType<typeof bin>, ReturnType<typeof bin>];
+const tnumLshift = (a: Tnum, s: number): Tnum => ofT(T.tnumLshift(toT(a), s));
+const tnumRshift = (a: Tnum, s: number): Tnum => ofT(T.tnumRshift(toT(a), s));
+const tnumArshift = (a: Tnum, s: number, w: 32 | 64): Tnum => ofT(T.tnumArshift(toT(a), s, w));
+const tnumCast = (a: Tnum, n: number): Tnum => ofT(T.tnumCast(toT(a), n));
+const tnumConst = (v: bigint): Tnum => ofT(T.tnumConst(fromBig(v)));
+const tnumContains = (a: Tnum, x: bigint): boolean => T.tnumContains(toT(a), fromBig(x));
+const tnumIn = (a: Tnum, b: Tnum): boolean => T.tnumIn(toT(a), toT(b));
+const tnumRange = (lo: bigint, hi: bigint): Tnum => ofT(T.tnumRange(fromBig(lo), fromBig(hi)));
+const tnumToString = (a: Tnum): string => T.tnumToString(toT(a));
 
 const W = 3; // exhaustive over every 3-bit tnum (27 of them) and every member
 const all3: Tnum[] = [];

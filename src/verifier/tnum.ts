@@ -1,134 +1,138 @@
 // Tristate numbers: 64-bit values where each bit is known 0, known 1 or unknown (kernel/bpf/tnum.c).
-// `value` holds the known-1 bits, `mask` the unknown bits; value & mask is always 0. Plain bigint u64 algebra.
+// `value` holds the known-1 bits, `mask` the unknown bits; value & mask is always 0. u64 algebra on int32 halves
+// (src/verifier/i64.ts); tnum.test.ts checks it against a BigInt model.
+import {
+  type I64, U64_MAX, ZERO, add, and, andNot, fls64, fromBig, isZero, lowMask, or, sar, shl, shr, sub, toBigU, xor,
+} from "./i64.ts";
 
 export interface Tnum {
-  readonly value: bigint;
-  readonly mask: bigint;
+  readonly value: I64;
+  readonly mask: I64;
 }
 
-export const U64_MASK = (1n << 64n) - 1n;
-export const U32_MASK = 0xffffffffn;
-const u64 = (x: bigint): bigint => x & U64_MASK;
-
-export const tnumConst = (v: bigint): Tnum => ({ value: u64(v), mask: 0n });
-export const TNUM_UNKNOWN: Tnum = { value: 0n, mask: U64_MASK };
-
-/** Most significant set bit position + 1 (fls64). */
-function fls64(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
-}
+export const tnumConst = (v: I64): Tnum => ({ value: v, mask: ZERO });
+export const tnumConstBig = (v: bigint): Tnum => tnumConst(fromBig(v));
+export const TNUM_UNKNOWN: Tnum = { value: ZERO, mask: U64_MAX };
 
 /** The smallest tnum holding every value in [min, max] (unsigned). */
-export function tnumRange(min: bigint, max: bigint): Tnum {
-  const chi = u64(min ^ max);
-  const bits = fls64(chi);
+export function tnumRange(min: I64, max: I64): Tnum {
+  const bits = fls64(xor(min, max));
   if (bits > 63) return TNUM_UNKNOWN;
-  const delta = (1n << BigInt(bits)) - 1n;
-  return { value: min & ~delta & U64_MASK, mask: delta };
+  const delta = lowMask(bits);
+  return { value: andNot(min, delta), mask: delta };
 }
 
-export const tnumLshift = (a: Tnum, s: number): Tnum => ({ value: u64(a.value << BigInt(s)), mask: u64(a.mask << BigInt(s)) });
-export const tnumRshift = (a: Tnum, s: number): Tnum => ({ value: a.value >> BigInt(s), mask: a.mask >> BigInt(s) });
+export const tnumLshift = (a: Tnum, s: number): Tnum => ({ value: shl(a.value, s), mask: shl(a.mask, s) });
+export const tnumRshift = (a: Tnum, s: number): Tnum => ({ value: shr(a.value, s), mask: shr(a.mask, s) });
 
 /** Arithmetic shift right at 32 or 64 bit width (the kernel's tnum_arshift). */
 export function tnumArshift(a: Tnum, s: number, bits: 32 | 64): Tnum {
   if (bits === 32) {
-    const sv = BigInt.asIntN(32, a.value) >> BigInt(s);
-    const sm = BigInt.asIntN(32, a.mask) >> BigInt(s);
-    return { value: sv & U32_MASK, mask: sm & U32_MASK };
+    return { value: { hi: 0, lo: (a.value.lo >> s) }, mask: { hi: 0, lo: (a.mask.lo >> s) } };
   }
-  return { value: u64(BigInt.asIntN(64, a.value) >> BigInt(s)), mask: u64(BigInt.asIntN(64, a.mask) >> BigInt(s)) };
+  return { value: sar(a.value, s), mask: sar(a.mask, s) };
 }
 
 export function tnumAdd(a: Tnum, b: Tnum): Tnum {
-  const sm = u64(a.mask + b.mask);
-  const sv = u64(a.value + b.value);
-  const sigma = u64(sm + sv);
-  const chi = sigma ^ sv;
-  const mu = chi | a.mask | b.mask;
-  return { value: sv & ~mu & U64_MASK, mask: mu };
+  const sm = add(a.mask, b.mask);
+  const sv = add(a.value, b.value);
+  const sigma = add(sm, sv);
+  const chi = xor(sigma, sv);
+  const mu = or(or(chi, a.mask), b.mask);
+  return { value: andNot(sv, mu), mask: mu };
 }
 
 export function tnumSub(a: Tnum, b: Tnum): Tnum {
-  const dv = u64(a.value - b.value);
-  const alpha = u64(dv + a.mask);
-  const beta = u64(dv - b.mask);
-  const chi = alpha ^ beta;
-  const mu = chi | a.mask | b.mask;
-  return { value: dv & ~mu & U64_MASK, mask: mu };
+  const dv = sub(a.value, b.value);
+  const alpha = add(dv, a.mask);
+  const beta = sub(dv, b.mask);
+  const chi = xor(alpha, beta);
+  const mu = or(or(chi, a.mask), b.mask);
+  return { value: andNot(dv, mu), mask: mu };
 }
 
 export function tnumAnd(a: Tnum, b: Tnum): Tnum {
-  const alpha = a.value | a.mask;
-  const beta = b.value | b.mask;
-  const v = a.value & b.value;
-  return { value: v, mask: alpha & beta & ~v & U64_MASK };
+  const alpha = or(a.value, a.mask);
+  const beta = or(b.value, b.mask);
+  const v = and(a.value, b.value);
+  return { value: v, mask: andNot(and(alpha, beta), v) };
 }
 
 export function tnumOr(a: Tnum, b: Tnum): Tnum {
-  const v = a.value | b.value;
-  const mu = a.mask | b.mask;
-  return { value: v, mask: mu & ~v & U64_MASK };
+  const v = or(a.value, b.value);
+  return { value: v, mask: andNot(or(a.mask, b.mask), v) };
 }
 
 export function tnumXor(a: Tnum, b: Tnum): Tnum {
-  const v = a.value ^ b.value;
-  const mu = a.mask | b.mask;
-  return { value: v & ~mu & U64_MASK, mask: mu };
+  const v = xor(a.value, b.value);
+  const mu = or(a.mask, b.mask);
+  return { value: andNot(v, mu), mask: mu };
 }
 
-/** Long multiplication over tristate bits (the kernel's tnum_mul since 6.x). */
+/** Long multiplication over tristate bits (the kernel's tnum_mul since 6.x); rare, so on BigInt. */
 export function tnumMul(a: Tnum, b: Tnum): Tnum {
-  const accV = u64(a.value * b.value);
-  let accM: Tnum = { value: 0n, mask: 0n };
-  while (a.value !== 0n || a.mask !== 0n) {
-    if (a.value & 1n) accM = tnumAdd(accM, { value: 0n, mask: b.mask });
-    else if (a.mask & 1n) accM = tnumAdd(accM, { value: 0n, mask: b.value | b.mask });
-    a = tnumRshift(a, 1);
-    b = tnumLshift(b, 1);
+  const big = (t: Tnum) => ({ value: toBigU(t.value), mask: toBigU(t.mask) });
+  let av = big(a), bv = big(b);
+  const M = (1n << 64n) - 1n;
+  const addB = (x: { value: bigint; mask: bigint }, y: { value: bigint; mask: bigint }) => {
+    const sm = (x.mask + y.mask) & M, sv = (x.value + y.value) & M;
+    const mu = (((sm + sv) & M) ^ sv) | x.mask | y.mask;
+    return { value: sv & ~mu & M, mask: mu };
+  };
+  const accV = (av.value * bv.value) & M;
+  let accM = { value: 0n, mask: 0n };
+  while (av.value !== 0n || av.mask !== 0n) {
+    if (av.value & 1n) accM = addB(accM, { value: 0n, mask: bv.mask });
+    else if (av.mask & 1n) accM = addB(accM, { value: 0n, mask: bv.value | bv.mask });
+    av = { value: av.value >> 1n, mask: av.mask >> 1n };
+    bv = { value: (bv.value << 1n) & M, mask: (bv.mask << 1n) & M };
   }
-  return tnumAdd({ value: accV, mask: 0n }, accM);
+  const r = addB({ value: accV, mask: 0n }, accM);
+  return { value: fromBig(r.value), mask: fromBig(r.mask) };
 }
 
 /** Bits known in either operand (both must describe the same value). */
 export function tnumIntersect(a: Tnum, b: Tnum): Tnum {
-  const v = a.value | b.value;
-  const mu = a.mask & b.mask;
-  return { value: v & ~mu & U64_MASK, mask: mu };
+  const v = or(a.value, b.value);
+  const mu = and(a.mask, b.mask);
+  return { value: andNot(v, mu), mask: mu };
 }
 
 /** Truncate to `size` bytes. */
 export function tnumCast(a: Tnum, size: number): Tnum {
-  const m = (1n << BigInt(size * 8)) - 1n;
-  return { value: a.value & m, mask: a.mask & m };
+  const m = lowMask(size * 8);
+  return { value: and(a.value, m), mask: and(a.mask, m) };
 }
 
-export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
-export const tnumIsUnknown = (a: Tnum): boolean => a.mask === U64_MASK;
-export const tnumEquals = (a: Tnum, b: Tnum): boolean => a.value === b.value && a.mask === b.mask;
+export const tnumIsConst = (a: Tnum): boolean => isZero(a.mask);
+export const tnumIsUnknown = (a: Tnum): boolean => a.mask.hi === -1 && a.mask.lo === -1;
+export const tnumEquals = (a: Tnum, b: Tnum): boolean =>
+  a.value.hi === b.value.hi && a.value.lo === b.value.lo && a.mask.hi === b.mask.hi && a.mask.lo === b.mask.lo;
 
 export function tnumIsAligned(a: Tnum, size: number): boolean {
   if (size === 0) return true;
-  return ((a.value | a.mask) & BigInt(size - 1)) === 0n;
+  return ((a.value.lo | a.mask.lo) & (size - 1)) === 0;
 }
 
 /** Whether every value of `b` is also a value of `a` (a is at least as general). */
 export function tnumIn(a: Tnum, b: Tnum): boolean {
-  if (b.mask & ~a.mask) return false;
-  return a.value === (b.value & ~a.mask);
+  if ((b.mask.hi & ~a.mask.hi) !== 0 || (b.mask.lo & ~a.mask.lo) !== 0) return false;
+  return a.value.hi === (b.value.hi & ~a.mask.hi) && a.value.lo === (b.value.lo & ~a.mask.lo);
 }
 
 /** Whether the concrete value `x` is described by `a`. */
-export const tnumContains = (a: Tnum, x: bigint): boolean => (u64(x) & ~a.mask) === a.value;
+export const tnumContains = (a: Tnum, x: I64): boolean =>
+  (x.hi & ~a.mask.hi) === a.value.hi && (x.lo & ~a.mask.lo) === a.value.lo;
 
-export const tnumSubreg = (a: Tnum): Tnum => tnumCast(a, 4);
-export const tnumClearSubreg = (a: Tnum): Tnum => tnumLshift(tnumRshift(a, 32), 32);
-export const tnumWithSubreg = (reg: Tnum, sub: Tnum): Tnum => tnumOr(tnumClearSubreg(reg), tnumSubreg(sub));
-export const tnumConstSubreg = (a: Tnum, v: bigint): Tnum => tnumWithSubreg(a, tnumConst(v));
+export const tnumSubreg = (a: Tnum): Tnum => ({ value: { hi: 0, lo: a.value.lo }, mask: { hi: 0, lo: a.mask.lo } });
+export const tnumClearSubreg = (a: Tnum): Tnum => ({ value: { hi: a.value.hi, lo: 0 }, mask: { hi: a.mask.hi, lo: 0 } });
+export const tnumWithSubreg = (reg: Tnum, sub: Tnum): Tnum =>
+  ({ value: { hi: reg.value.hi, lo: sub.value.lo }, mask: { hi: reg.mask.hi, lo: sub.mask.lo } });
+export const tnumConstSubreg = (a: Tnum, v: I64): Tnum => tnumWithSubreg(a, tnumConst(v));
 
 /** Smallest and largest unsigned values described. */
-export const tnumUmin = (a: Tnum): bigint => a.value;
-export const tnumUmax = (a: Tnum): bigint => a.value | a.mask;
+export const tnumUmin = (a: Tnum): I64 => a.value;
+export const tnumUmax = (a: Tnum): I64 => or(a.value, a.mask);
 
 /** The kernel's `(0x0; 0xffffffff)` rendering. */
-export const tnumToString = (a: Tnum): string => `(0x${a.value.toString(16)}; 0x${a.mask.toString(16)})`;
+export const tnumToString = (a: Tnum): string => `(0x${toBigU(a.value).toString(16)}; 0x${toBigU(a.mask).toString(16)})`;

@@ -9,6 +9,7 @@ import {
 } from "../isa/ebpf/opcodes.ts";
 import { formatInsnKernel } from "../isa/ebpf/disasm-kernel.ts";
 import { knownBounds } from "./bounds.ts";
+import { i64 } from "./i64.ts";
 import { checkAlu } from "./check-alu.ts";
 import { checkExit, checkHelperCall, checkPseudoCall } from "./check-call.ts";
 import { checkCondJmp } from "./check-jmp.ts";
@@ -22,7 +23,7 @@ import { liveUseDef } from "./cfg.ts";
 import { checkRegRead } from "./regs.ts";
 import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
 import { PROG_TYPES, licenseIsGplCompatible } from "../helpers/protos.ts";
-import { ERRNO, PROG_TYPE_NAMES } from "../uapi/index.ts";
+import { BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, ERRNO, PROG_TYPE_NAMES } from "../uapi/index.ts";
 
 export interface VerifyOptions {
   /** enum bpf_prog_type number, or a name such as "socket_filter", "xdp", "kprobe". */
@@ -152,8 +153,9 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   const startedAt = performance.now();
   const statsText = (): string => fullLevel & 4
     ? `verification time ${Math.round((performance.now() - startedAt) * 1000)} usec\nstack depth ${env.stackDepth.map((d) => Math.ceil(d / 8) * 8).join("+")}\n` : "";
+  const { maps, innerMeta } = withInnerMetas(options.maps ?? []);
   const env: Env = {
-    insns, progType, maps: options.maps ?? [], unpriv: options.unpriv ?? false, logLevel, log: [],
+    insns, progType, maps, innerMeta, unpriv: options.unpriv ?? false, logLevel, log: [],
     vlog: new VerifierLog(),
     aluSanitation: new Map(),
     btfFuncInfo: options.btfFuncInfo ?? false,
@@ -384,6 +386,22 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
 const EACCES_ = 13;
 const ENOSPC = ERRNO.ENOSPC;
 
+/**
+ * The maps a program sees, with one more entry per ARRAY_OF_MAPS / HASH_OF_MAPS for its inner map's meta (the
+ * kernel's bpf_map_meta_alloc: the inner map's type, sizes, flags and max_entries, no name), which a lookup's result
+ * points to once checked for NULL.
+ */
+function withInnerMetas(programMaps: readonly VerifierMapSpec[]): { maps: VerifierMapSpec[]; innerMeta: number[] } {
+  const maps = [...programMaps];
+  const innerMeta = programMaps.map((m) => {
+    if ((m.type !== BPF_MAP_TYPE_ARRAY_OF_MAPS && m.type !== BPF_MAP_TYPE_HASH_OF_MAPS) || !m.innerMap) return -1;
+    const i = m.innerMap;
+    maps.push({ type: i.type, keySize: i.keySize, valueSize: i.valueSize, maxEntries: i.maxEntries, flags: i.flags, name: "" });
+    return maps.length - 1;
+  });
+  return { maps, innerMeta };
+}
+
 function mapRef(env: Env) {
   return (_pc: number, insn: Insn, next: Insn | undefined): string | undefined => {
     if (insn.src === BPF_PSEUDO_MAP_FD || insn.src === BPF_PSEUDO_MAP_IDX) return `map[id:${insn.imm}]`;
@@ -402,7 +420,7 @@ function checkLd(env: Env, insn: Insn, pc: number): number {
     if (insn.dst > 9) reject(env, insn.dst === 10 ? "frame pointer is read only" : `R${insn.dst} is invalid`, insn.dst === 10 ? 13 : EINVAL);
     const next = env.insns[pc + 1]!;
     if (insn.src === 0) {
-      regs[insn.dst] = scalarReg(knownBounds((BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0)));
+      regs[insn.dst] = scalarReg(knownBounds(i64(next.imm, insn.imm)));
     } else if (insn.src === 4) {
       // Callbacks need BTF func_info to be known static functions (check_ld_imm); raw programs have none.
       if (!env.btfFuncInfo) reject(env, "missing btf func_info", EINVAL);
