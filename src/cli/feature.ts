@@ -66,8 +66,9 @@ async function probe(args: string[], json: boolean, pretty: boolean, vm: boolean
       const name = needs();
       if (name === undefined) return fail(`'${w}' needs at least 1 arguments, 0 found`);
       component = "dev";
-      const idx = vm ? { errno: "ENODEV" } : deviceIndex(name);
-      if (typeof idx !== "number") return fail(`unrecognized netdevice '${name}': No such device`);
+      // the VM has no network devices
+      const idx = vm ? undefined : deviceIndex(name);
+      if (idx === undefined) return fail(`unrecognized netdevice '${name}': No such device`);
       ifindex = idx;
     } else if (isPrefix(w, "full")) full = true;
     else if (isPrefix(w, "macros") && prefix === undefined) prefix = "";

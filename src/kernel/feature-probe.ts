@@ -11,6 +11,7 @@ import { ERRNO, MAP_TYPE_NAMES, PROG_TYPE_NAMES, attachTypeOf, BPF_F_NO_PREALLOC
 import type { FeatureProber, Sysctl } from "./feature-report.ts";
 import { hostKconfig, readKernelConfig } from "./kconfig.ts";
 import { dropEffectiveCaps, strerror } from "./libc.ts";
+import { ifindex } from "./loader.ts";
 
 const { EPERM, EINVAL, ENOSYS, ENOTSUPP } = ERRNO;
 const BPF_F_SLEEPABLE = 1 << 4;
@@ -289,10 +290,10 @@ export function preparePrivileges(unprivileged: boolean): string | undefined {
   return undefined;
 }
 
-/** The ifindex of a network device as if_nametoindex finds it, or an errno name. */
-export function deviceIndex(name: string): number | { errno: string } {
-  if (name.length >= 16 || name.includes("/") || name === "." || name === "..") return { errno: "ENODEV" };
-  try { return Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim()); } catch { return { errno: "ENODEV" }; }
+/** The ifindex of a network device as if_nametoindex finds it (its names are below IFNAMSIZ), or undefined. */
+export function deviceIndex(name: string): number | undefined {
+  if (name.length >= 16 || name.includes("/") || name === "." || name === "..") return undefined;
+  try { return ifindex(name); } catch { return undefined; }
 }
 
 // ---- bpfkit's VM ----
