@@ -237,8 +237,13 @@ export function routeBpftool(argv: readonly string[]): Route {
   // gen's errors echo the word before its arguments as typed: the command (`sk`), or the object when none was given
   const typed = object === "gen" ? [TYPED, verbWord ?? objectWord]
     : verbWord !== undefined && verbWord !== verb && object !== "btf" ? [TYPED, verbWord] : [];
-  return { kind: "module", object, args: [...optionArgs(o), ...typed, ...sep, ...words], options: o };
+  // -L/--use-loader matters to gen only (light skeletons); other objects do not read it
+  const loader = o.useLoader && object === "gen" ? [USE_LOADER] : [];
+  return { kind: "module", object, args: [...optionArgs(o), ...loader, ...typed, ...sep, ...words], options: o };
 }
+
+/** How the front door tells `gen` that -L/--use-loader was given. */
+export const USE_LOADER = "--use-loader";
 
 /** For object modules: a command bpftool has that bpfkit does not run yet, said the bpftool way. */
 export function notSupported(options: Pick<BpftoolOptions, "json" | "pretty">, object: string, verb: string): Outcome {

@@ -23,6 +23,8 @@ import { libbpfOpenError } from "./libbpf-errors.ts";
 export interface GenOptions {
   readonly json: boolean;
   readonly pretty: boolean;
+  /** -L: a light skeleton (libbpf's loader program), which bpfkit cannot generate yet */
+  readonly useLoader?: boolean;
 }
 
 const STRERROR: Readonly<Record<string, string>> = {
@@ -43,7 +45,7 @@ export function genCommand(words: readonly string[], o: GenOptions, typed?: stri
   switch (verb) {
     case "skeleton":
     case "subskeleton":
-      return skeleton(verb, cArgs, fail, typed ?? verb);
+      return skeleton(verb, cArgs, fail, typed ?? verb, o.useLoader === true);
     case "object":
       return object(cArgs, fail, typed ?? verb);
     case "min_core_btf":
@@ -64,7 +66,14 @@ function hasSection(bytes: Uint8Array, name: string): boolean {
 
 const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
-function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail, typed: string): Outcome {
+/**
+ * What a light skeleton (-L) needs and bpfkit lacks: libbpf's gen_loader — the object loaded in "record" mode, its
+ * bpf() calls (BTF load, map creates and initial values, freezes, program loads with fd_array map references, kfunc
+ * and ksym lookups, CO-RE relocations handed to the kernel) emitted as an eBPF loader program plus its data blob.
+ */
+const NO_LOADER = "light skeletons (-L) need libbpf's loader program generator, which bpfkit does not have yet; use a regular skeleton";
+
+function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail, typed: string, useLoader: boolean): Outcome {
   if (args.length < 1) return fail(`'${typed}' needs at least 1 arguments, 0 found`, true);
   const [file, ...rest] = args as [string, ...string[]];
   let name = "";
@@ -77,6 +86,7 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
       return fail(`unknown arg ${rest[i]}`);
     }
   }
+  if (useLoader && verb === "subskeleton") return fail("cannot use loader for subskeletons");
   let bytes: Uint8Array;
   try {
     statSync(file);
@@ -93,6 +103,8 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     if (hasSection(bytes, "maps")) throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
     if (verb === "skeleton") {
       const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name }));
+      // bpftool opens the object before it writes anything: bad input gets its errors first
+      if (useLoader) return fail(NO_LOADER);
       const r = cSkeleton(obj, bytes, name);
       return { stdout: r.text, stderr: r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
     }

@@ -53,11 +53,19 @@ test("gen errors: plain and JSON identical to bpftool", (t) => {
       ["gen", "min_core_btf", tiny, btf, obj], ["gen", "min_core_btf", vmlinux, btf, "/nonexistent.o"],
       ["gen", "min_core_btf", vmlinux, btf, text], ["gen", "min_core_btf", vmlinux, btf, dir], ["gen", "min_core_btf", vmlinux, btf, tiny],
       ["gen", "min_core_btf", vmlinux, join(dir, "no", "x.btf"), obj], ["gen", "bogus"], ["gen", "sk"],
+      // -L: bpftool refuses subskeletons with it, and bad input before any skeleton
+      ["-L", "gen", "subskeleton", obj], ["gen", "subskeleton", obj, "--use-loader"], ["-L", "gen", "skeleton", text],
+      ["-L", "gen", "skeleton", "/nonexistent.o"],
     ];
     const lines = cases.flatMap((c) => [c, ["-j", ...c], ["-p", ...c], [...c.slice(0, 2), "-j", ...c.slice(2)]]);
     const diffs = compare(lines, dir, true);
     console.log(`gen errors: ${lines.length - diffs.length}/${lines.length} command lines identical (stdout, stderr, status)`);
     assert.deepEqual(diffs, []);
+    // a light skeleton of a good object: bpfkit has no loader program generator yet, and says so (not a regular skeleton)
+    const [light] = runBpfkitLines([["gen", "skeleton", "-L", obj, "--c"]]);
+    assert.equal(light!.status, 255);
+    assert.equal(light!.stdout, "");
+    assert.match(light!.stderr, /^Error: light skeletons \(-L\) need libbpf's loader program generator/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
