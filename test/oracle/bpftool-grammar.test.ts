@@ -37,6 +37,7 @@ const LINES: readonly string[] = [
   "feature list_builtins", "-j feature list_builtins", "f list_builtins attach_types", "-j i h",
   // REQ_ARGS echoes the command word as typed
   "map pin pinned /x", "m pi id 1", "-j prog pi id 1", "link pin id 1",
+  "prog load", "-j prog load", "prog lo x", "-p prog loadall a", "p loada",
 ];
 
 const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
