@@ -24,5 +24,10 @@ export default async function map(args: string[]): Promise<number> {
     return emit(await eventPipe({ ...a, backend }, rest));
   }
   const { mapCommand } = await import("../kernel/map-commands.ts");
-  return emit(mapCommand({ ...a, backend }, verb, rest, a.typed));
+  const out = mapCommand({ ...a, backend }, verb, rest, a.typed);
+  if (out.usage && !a.json) {
+    const { OBJECT_USAGE, renderUsage } = await import("./bpftool-usage.ts");
+    out.stderr += renderUsage(OBJECT_USAGE.map!, "bpfkit", "map");
+  }
+  return emit(out);
 }

@@ -38,6 +38,9 @@ const LINES: readonly string[] = [
   // REQ_ARGS echoes the command word as typed
   "map pin pinned /x", "m pi id 1", "-j prog pi id 1", "link pin id 1",
   "prog load", "-j prog load", "prog lo x", "-p prog loadall a", "p loada",
+  // map commands without a MAP: usage() (help, or null under -j), or REQ_ARGS for freeze
+  "map update", "-j map lookup", "map lookup id", "-p map delete", "map pu", "-j map getnext", "-j map freeze",
+  "map freeze id", "-j map deq",
 ];
 
 const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
