@@ -58,7 +58,8 @@ export default async function prog(args: string[]): Promise<number> {
   }
   if (isPrefix(verb, "dump")) {
     const { progDump } = await import("../kernel/prog-dump.ts");
-    return emit(await progDump({ ...a, backend }, rest));
+    const { withUsage } = await import("./bpftool-usage.ts");
+    return emit(withUsage(await progDump({ ...a, backend }, rest), a.json, "prog"));
   }
   if (verb === "tracelog") {
     const { tracelog } = await import("../kernel/tracelog.ts");

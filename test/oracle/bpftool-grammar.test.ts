@@ -40,7 +40,8 @@ const LINES: readonly string[] = [
   "prog load", "-j prog load", "prog lo x", "-p prog loadall a", "p loada",
   // map commands without a MAP: usage() (help, or null under -j), or REQ_ARGS for freeze
   "map update", "-j map lookup", "map lookup id", "-p map delete", "map pu", "-j map getnext", "-j map freeze",
-  "map freeze id", "-j map deq",
+  "map freeze id", "-j map deq", "map dump", "-j map dump", "map dump id", "-p map dump id 1 x", "prog dump xlated",
+  "-j prog dump xlated", "prog d x id",
 ];
 
 const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
