@@ -143,14 +143,18 @@ export interface Outcome {
   code: number;
 }
 
-/** bpftool's p_err: `Error: MSG` on stderr, or `{"error":"MSG"}` on stdout in JSON mode. */
-export function errorOutcome(options: Pick<BpftoolOptions, "json" | "pretty">, msg: string): Outcome {
+/**
+ * bpftool's p_err: `Error: MSG` on stderr, or `{"error":"MSG"}` on stdout in JSON mode. `usage`: the p_err is followed
+ * by usage(), which prints the object's help (plain) or a JSON `null` after the error object (`{…},null`).
+ */
+export function errorOutcome(options: Pick<BpftoolOptions, "json" | "pretty">, msg: string, usage?: string): Outcome {
   if (options.json) {
     // bpftool prints the message inside the quotes as it is, unescaped (jsonw_vprintf_enquote)
     const j = new JsonWriter(options.pretty).startObject().name("error").raw(`"${msg}"`).endObject();
+    if (usage !== undefined) j.raw("null");
     return { stdout: j.finish(), stderr: "", code: EXIT_ERROR };
   }
-  return { stdout: "", stderr: `Error: ${msg}\n`, code: EXIT_ERROR };
+  return { stdout: "", stderr: `Error: ${msg}\n${usage ?? ""}`, code: EXIT_ERROR };
 }
 
 /**
@@ -230,11 +234,18 @@ export function routeBpftool(argv: readonly string[]): Route {
   const words = [verb, ...args];
   // words that came after a literal `--` must not be read as options again by the module
   const sep = parsed.literal ? ["--"] : [];
-  const typed = verbWord !== undefined && verbWord !== verb && object !== "gen" && object !== "btf" ? [TYPED, verbWord] : [];
+  // gen's errors echo the word before its arguments as typed: the command (`sk`), or the object when none was given
+  const typed = object === "gen" ? [TYPED, verbWord ?? objectWord]
+    : verbWord !== undefined && verbWord !== verb && object !== "btf" ? [TYPED, verbWord] : [];
   // net's usage() names the object as typed (`bpftool n { show | list }…`)
   const typedObject = object === "net" && objectWord !== object ? [TYPED_OBJECT, objectWord] : [];
-  return { kind: "module", object, args: [...optionArgs(o), ...typed, ...typedObject, ...sep, ...words], options: o };
+  // -L/--use-loader matters to gen only (light skeletons); other objects do not read it
+  const loader = o.useLoader && object === "gen" ? [USE_LOADER] : [];
+  return { kind: "module", object, args: [...optionArgs(o), ...loader, ...typed, ...typedObject, ...sep, ...words], options: o };
 }
+
+/** How the front door tells `gen` that -L/--use-loader was given. */
+export const USE_LOADER = "--use-loader";
 
 /** For object modules: a command bpftool has that bpfkit does not run yet, said the bpftool way. */
 export function notSupported(options: Pick<BpftoolOptions, "json" | "pretty">, object: string, verb: string): Outcome {

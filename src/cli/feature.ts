@@ -1,6 +1,9 @@
-// `bpfkit feature list_builtins GROUP`: the names bpftool 7.1 (libbpf 1.1) knows for program, map, attach and link
-// types and helpers, from src/uapi's tables cut where libbpf 1.1's end. `feature probe` is not built yet.
+// `bpfkit feature probe [kernel|dev NAME] [full] [unprivileged] [macros [prefix P]]`: bpftool 7.1's probe of the
+// kernel (or with --vm, or where bpf() cannot be called, of bpfkit's VM), src/kernel/feature-report.ts printing what
+// src/kernel/feature-probe.ts finds. `feature list_builtins GROUP`: the names bpftool 7.1 (libbpf 1.1) knows for
+// program, map, attach and link types and helpers, from src/uapi's tables cut where libbpf 1.1's end.
 import { parseToolArgs } from "../kernel/tool-args.ts";
+import { featureProbe, LIBBPF_1_1 } from "../kernel/feature-report.ts";
 import { JsonWriter } from "../kernel/json-writer.ts";
 import { isPrefix } from "../kernel/listing.ts";
 import { ATTACH_TYPE_NAMES, HELPER_NAMES, LINK_TYPE_NAMES, MAP_TYPE_NAMES, PROG_TYPE_NAMES } from "../uapi/index.ts";
@@ -10,11 +13,11 @@ import { BIN } from "./bpftool.ts";
 /** Each group as libbpf 1.1 names it: prog types to syscall, maps to user_ringbuf, attach types to lsm_cgroup, link
  * types to struct_ops, helpers (with bpf_) to user_ringbuf_drain (Linux 6.1's uapi). */
 const GROUPS: readonly (readonly [string, () => readonly string[]])[] = [
-  ["prog_types", () => PROG_TYPE_NAMES.slice(0, 32)],
-  ["map_types", () => MAP_TYPE_NAMES.slice(0, 32)],
-  ["attach_types", () => ATTACH_TYPE_NAMES.slice(0, 44)],
-  ["link_types", () => LINK_TYPE_NAMES.slice(0, 10)],
-  ["helpers", () => HELPER_NAMES.slice(0, 210).map((n) => `bpf_${n}`)],
+  ["prog_types", () => PROG_TYPE_NAMES.slice(0, LIBBPF_1_1.progTypes)],
+  ["map_types", () => MAP_TYPE_NAMES.slice(0, LIBBPF_1_1.mapTypes)],
+  ["attach_types", () => ATTACH_TYPE_NAMES.slice(0, LIBBPF_1_1.attachTypes)],
+  ["link_types", () => LINK_TYPE_NAMES.slice(0, LIBBPF_1_1.linkTypes)],
+  ["helpers", () => HELPER_NAMES.slice(0, LIBBPF_1_1.helpers).map((n) => `bpf_${n}`)],
 ];
 
 export default async function feature(args: string[]): Promise<number> {
@@ -42,5 +45,60 @@ export default async function feature(args: string[]): Promise<number> {
     } else process.stdout.write(names.map((n) => `${n}\n`).join(""));
     return 0;
   }
+  if (verb === "probe") return probe(a.words.slice(1), a.json, a.pretty, a.vm, fail);
   return fail(`'feature ${verb}' is not supported by bpfkit yet`);
+}
+
+/** bpftool's do_probe: its arguments in its order of checks, then the probe on the kernel or the VM. */
+async function probe(args: string[], json: boolean, pretty: boolean, vm: boolean, fail: (msg: string) => number): Promise<number> {
+  let component: "unspec" | "kernel" | "dev" = "unspec";
+  let ifindex = 0, full = false, unprivileged = false;
+  let prefix: string | undefined;
+  const { deviceIndex, preparePrivileges, BackendProber, linuxHost, vmHost } = await import("../kernel/feature-probe.ts");
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    const needs = (): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
+    if (isPrefix(w, "kernel")) {
+      if (component !== "unspec") return fail("component to probe already specified");
+      component = "kernel";
+    } else if (isPrefix(w, "dev")) {
+      if (component !== "unspec" || ifindex) return fail("component to probe already specified");
+      const name = needs();
+      if (name === undefined) return fail(`'${w}' needs at least 1 arguments, 0 found`);
+      component = "dev";
+      // the VM has no network devices
+      const idx = vm ? undefined : deviceIndex(name);
+      if (idx === undefined) return fail(`unrecognized netdevice '${name}': No such device`);
+      ifindex = idx;
+    } else if (isPrefix(w, "full")) full = true;
+    else if (isPrefix(w, "macros") && prefix === undefined) prefix = "";
+    else if (isPrefix(w, "prefix")) {
+      if (prefix === undefined) return fail("'prefix' argument can only be use after 'macros'");
+      if (prefix !== "") return fail("'prefix' already defined");
+      const p = needs();
+      if (p === undefined) return fail(`'${w}' needs at least 1 arguments, 0 found`);
+      prefix = p;
+    } else if (isPrefix(w, "unprivileged")) unprivileged = true;
+    else return fail(`expected no more arguments, 'kernel', 'dev', 'macros' or 'prefix', got: '${w}'?`);
+  }
+  let prober;
+  const { nativeUnavailable } = await import("../kernel/libc.ts");
+  const why = vm ? undefined : nativeUnavailable();
+  if (vm || why !== undefined) {
+    if (why !== undefined) process.stderr.write(`bpfkit: bpf() cannot be called here (${why}); probing bpfkit's VM\n`);
+    const { VmSession } = await import("../node/vm-session.ts");
+    const { defaultHelpers } = await import("../helpers/index.ts");
+    // the session's System itself, not its journaled backend: probes leave nothing behind for the next command
+    const system = VmSession.open().system;
+    prober = new BackendProber(system, vmHost(system), { kind: "implemented", helpers: defaultHelpers });
+  } else {
+    const err = preparePrivileges(unprivileged);
+    if (err !== undefined) return fail(err);
+    const { linux } = await import("../kernel/backend.ts");
+    prober = new BackendProber(linux, linuxHost, { kind: "libbpf" }, unprivileged);
+  }
+  const r = featureProbe(prober, { component, ifindex, full, macroPrefix: prefix, json, pretty });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return 0;
 }

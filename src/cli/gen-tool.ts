@@ -15,6 +15,7 @@ import { parseBtfExt } from "../btf/ext.ts";
 import type { LinkerInput } from "../object/linker.ts";
 import { cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
 import { BIN, errorOutcome } from "./bpftool.ts";
+import { JsonWriter } from "../kernel/json-writer.ts";
 import type { Outcome } from "./bpftool.ts";
 import { OBJECT_USAGE, renderUsage } from "./bpftool-usage.ts";
 import { libbpfOpenError } from "./libbpf-errors.ts";
@@ -22,6 +23,8 @@ import { libbpfOpenError } from "./libbpf-errors.ts";
 export interface GenOptions {
   readonly json: boolean;
   readonly pretty: boolean;
+  /** -L: a light skeleton (libbpf's loader program), which bpfkit cannot generate yet */
+  readonly useLoader?: boolean;
 }
 
 const STRERROR: Readonly<Record<string, string>> = {
@@ -31,13 +34,10 @@ const STRERROR: Readonly<Record<string, string>> = {
 
 const COMMANDS = ["object", "skeleton", "subskeleton", "min_core_btf", "help"] as const;
 
-export function genCommand(words: readonly string[], o: GenOptions): Outcome {
+/** `typed`: the word before the arguments as the user typed it (`sk`), which bpftool's argument-count errors echo. */
+export function genCommand(words: readonly string[], o: GenOptions, typed?: string): Outcome {
   const usage = renderUsage(OBJECT_USAGE.gen!, BIN, "gen");
-  const fail = (msg: string, withUsage = false): Outcome => {
-    const e = errorOutcome(o, msg);
-    if (withUsage && !o.json) e.stderr += usage;
-    return e;
-  };
+  const fail = (msg: string, withUsage = false): Outcome => errorOutcome(o, msg, withUsage ? usage : undefined);
   const [verbWord, ...args] = words;
   const verb = verbWord === undefined ? undefined : COMMANDS.find((c) => c.startsWith(verbWord) && verbWord.length > 0);
   if (verb === undefined || verb === "help") return { stdout: "", stderr: usage, code: verb ? 0 : 255 };
@@ -45,11 +45,11 @@ export function genCommand(words: readonly string[], o: GenOptions): Outcome {
   switch (verb) {
     case "skeleton":
     case "subskeleton":
-      return skeleton(verb, cArgs, fail);
+      return skeleton(verb, cArgs, fail, typed ?? verb, o.useLoader === true);
     case "object":
-      return object(cArgs, fail);
+      return object(cArgs, fail, typed ?? verb);
     case "min_core_btf":
-      return minCore(cArgs, fail);
+      return minCore(cArgs, fail, o, typed ?? verb);
     default:
       return fail(`'gen ${verb}' is not supported by bpfkit yet`);
   }
@@ -57,8 +57,24 @@ export function genCommand(words: readonly string[], o: GenOptions): Outcome {
 
 type Fail = (msg: string, withUsage?: boolean) => Outcome;
 
-function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail): Outcome {
-  if (args.length < 1) return fail(`'${verb}' needs at least 1 arguments, 0 found`, true);
+const LEGACY_MAPS = "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+";
+
+/** Whether an ELF file has a section of this name (false when it does not parse as ELF). */
+function hasSection(bytes: Uint8Array, name: string): boolean {
+  try { return parseElf(bytes, { anyMachine: true }).sectionByName(name) !== undefined; } catch { return false; }
+}
+
+const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+
+/**
+ * What a light skeleton (-L) needs and bpfkit lacks: libbpf's gen_loader — the object loaded in "record" mode, its
+ * bpf() calls (BTF load, map creates and initial values, freezes, program loads with fd_array map references, kfunc
+ * and ksym lookups, CO-RE relocations handed to the kernel) emitted as an eBPF loader program plus its data blob.
+ */
+const NO_LOADER = "light skeletons (-L) need libbpf's loader program generator, which bpfkit does not have yet; use a regular skeleton";
+
+function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail, typed: string, useLoader: boolean): Outcome {
+  if (args.length < 1) return fail(`'${typed}' needs at least 1 arguments, 0 found`, true);
   const [file, ...rest] = args as [string, ...string[]];
   let name = "";
   for (let i = 0; i < rest.length; i += 2) {
@@ -70,6 +86,7 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
       return fail(`unknown arg ${rest[i]}`);
     }
   }
+  if (useLoader && verb === "subskeleton") return fail("cannot use loader for subskeletons");
   let bytes: Uint8Array;
   try {
     statSync(file);
@@ -83,8 +100,11 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
   try {
     // libbpf checks the byte order first (EI_DATA: 1 = little-endian, the only order this host loads)
     if (bytes.length > 5 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[5] !== 1) throw new BpfError("FORMAT", "elf: endianness mismatch");
+    if (hasSection(bytes, "maps")) throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
     if (verb === "skeleton") {
       const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name }));
+      // bpftool opens the object before it writes anything: bad input gets its errors first
+      if (useLoader) return fail(NO_LOADER);
       const r = cSkeleton(obj, bytes, name);
       return { stdout: r.text, stderr: r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
     }
@@ -96,6 +116,9 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
     const { errno, text } = libbpfOpenError(e);
     const out = fail(`failed to open BPF object file: ${text}`);
+    // libbpf's own warning first, for a file that is not ELF at all (it names the object by its skeleton name)
+    if (!isElf(bytes)) out.stderr = `libbpf: elf: '${verb === "skeleton" ? name : ""}' is not a proper ELF object\n${out.stderr}`;
+    else if (e.message === LEGACY_MAPS) out.stderr = `libbpf: ${LEGACY_MAPS}\n${out.stderr}`;
     // skeleton returns -errno; subskeleton its initial -1
     return verb === "skeleton" ? { ...out, code: -errno & 0xff } : out;
   }
@@ -104,7 +127,7 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
 /** What libbpf 1.1 refuses at open that bpfkit's loader accepts for its own use: other-endian objects, legacy maps. */
 function libbpf1(obj: BpfObject): BpfObject {
   if (obj.maps.some((m) => m.origin === "legacy")) {
-    throw new BpfError("EOPNOTSUPP", "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+");
+    throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
   }
   return obj;
 }
@@ -116,8 +139,8 @@ const ERRNO_TEXT: Readonly<Record<string, readonly [number, string]>> = {
 };
 
 /** `gen object OUTPUT INPUT...`: bpftool's static linker. */
-function object(args: readonly string[], fail: Fail): Outcome {
-  if (args.length < 2) return fail(`'object' needs at least 2 arguments, ${args.length} found`, true);
+function object(args: readonly string[], fail: Fail, typed: string): Outcome {
+  if (args.length < 2) return fail(`'${typed}' needs at least 2 arguments, ${args.length} found`, true);
   const [out, ...files] = args as [string, ...string[]];
   // bpf_linker__new creates (truncates) the output first: a failed link leaves it empty
   try {
@@ -131,7 +154,8 @@ function object(args: readonly string[], fail: Fail): Outcome {
       inputs.push({ name: file, bytes: new Uint8Array(readFileSync(file)) });
     } catch (e) {
       const [errno, text] = ERRNO_TEXT[(e as { code?: string }).code ?? ""] ?? ERRNO_TEXT.EINVAL!;
-      return { ...fail(`failed to link '${file}': ${text} (${errno})`), code: -errno & 0xff };
+      const out = fail(`failed to link '${file}': ${text} (${errno})`);
+      return { ...out, stderr: `libbpf: failed to open file '${file}': -${errno}\n${out.stderr}`, code: -errno & 0xff };
     }
   }
   let bytes: Uint8Array;
@@ -142,6 +166,12 @@ function object(args: readonly string[], fail: Fail): Outcome {
     if (process.env.BPFKIT_DEBUG) process.stderr.write(`${e.message}\n`);
     const [errno, text] = ERRNO_TEXT[e.code] ?? ERRNO_TEXT.EINVAL!;
     const file = (e as { linkInput?: string }).linkInput;
+    const input = inputs.find((i) => i.name === file);
+    const warning = input && !isElf(input.bytes) ? `libbpf: failed to get ELF header for ${file}: invalid \`Elf' handle\n` : "";
+    if (warning && file !== undefined) {
+      const out = fail(`failed to link '${file}': ${text} (${errno})`);
+      return { ...out, stderr: warning + out.stderr, code: -errno & 0xff };
+    }
     if (file === undefined) return { ...fail(`failed to finalize ELF file: ${text} (${errno})`), code: -errno & 0xff };
     return { ...fail(`failed to link '${file}': ${text} (${errno})`), code: -errno & 0xff };
   }
@@ -153,10 +183,58 @@ function object(args: readonly string[], fail: Fail): Outcome {
   return { stdout: "", stderr: "", code: 0 };
 }
 
+/** Several p_err in a row: `Error:` lines, or JSON error objects one after the other (`{…},{…}`). */
+function errors(o: GenOptions, msgs: readonly string[], code: number, warnings = ""): Outcome {
+  if (o.json) {
+    const j = new JsonWriter(o.pretty);
+    for (const m of msgs) j.startObject().name("error").raw(`"${m}"`).endObject();
+    return { stdout: j.finish(), stderr: warnings, code };
+  }
+  return { stdout: "", stderr: warnings + msgs.map((m) => `Error: ${m}\n`).join(""), code };
+}
+
+const ERRNO_NUMBER: Readonly<Record<string, number>> = { ENOENT: 2, EIO: 5, EACCES: 13, ENOTDIR: 20, EINVAL: 22, ELOOP: 40, ENAMETOOLONG: 36 };
+const errnoText = (n: number): string =>
+  n === 5 ? "Input/output error" : n === 22 ? "Invalid argument" : n >= 4000 ? `Unknown error ${n}`
+    : STRERROR[Object.keys(ERRNO_NUMBER).find((k) => ERRNO_NUMBER[k] === n) ?? ""] ?? `Unknown error ${n}`;
+
+/**
+ * Why libbpf 1.1's btf__parse(path) would fail on these bytes, before bpfkit parses them: it reads the file as raw BTF
+ * (EIO when the 2-byte magic cannot be read, a directory included), else as ELF (its own FORMAT error 4001 when that
+ * is not ELF either, ENOENT with no .BTF section). undefined: the file goes on to be parsed.
+ */
+function btfParseFailure(path: string): { errno: number; warning: string } | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    return { errno: code === "EISDIR" ? 5 : ERRNO_NUMBER[code] ?? 22, warning: "" };
+  }
+  if (bytes.length < 2) return { errno: 5, warning: "" };
+  const magic = bytes[0]! | (bytes[1]! << 8);
+  if (magic === 0xeb9f || magic === 0x9feb) return undefined;
+  if (bytes.length < 64 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    return { errno: 4001, warning: `libbpf: failed to get EHDR from ${path}\n` };
+  }
+  try {
+    if (!parseElf(bytes, { anyMachine: true }).sectionByName(".BTF")) {
+      return { errno: 2, warning: `libbpf: failed to find '.BTF' ELF section in ${path}\n` };
+    }
+  } catch { /* bpfkit's ELF reader says why below */ }
+  return undefined;
+}
+
 /** `gen min_core_btf INPUT OUTPUT OBJECT...`: the part of INPUT's BTF the objects' CO-RE relocations use. */
-function minCore(args: readonly string[], fail: Fail): Outcome {
-  if (args.length < 3) return fail(`'min_core_btf' needs at least 3 arguments, ${args.length} found`, true);
+function minCore(args: readonly string[], fail: Fail, o: GenOptions, typed: string): Outcome {
+  if (args.length < 3) return fail(`'${typed}' needs at least 3 arguments, ${args.length} found`, true);
   const [input, output, ...objs] = args as [string, string, ...string[]];
+  // bpftool reports a failed parse, then (with the errno still set) the failed setup around it; exit -errno
+  const inputFailure = btfParseFailure(input);
+  if (inputFailure) {
+    const t = errnoText(inputFailure.errno);
+    return errors(o, [`failed parsing '${input}' BTF file: ${t}`, `failed to allocate info structure: ${t}`], -inputFailure.errno & 0xff, inputFailure.warning);
+  }
   let src;
   try {
     src = parsedInput(input);
@@ -166,13 +244,16 @@ function minCore(args: readonly string[], fail: Fail): Outcome {
   }
   const objects: CoreObject[] = [];
   for (const path of objs) {
+    const failure = btfParseFailure(path);
+    if (failure) {
+      const t = errnoText(failure.errno);
+      return errors(o, [`failed to parse BPF object '${path}': ${t}`, `error recording relocations for ${path}: ${t}`], -failure.errno & 0xff, failure.warning);
+    }
     try {
       const elf = parseElf(new Uint8Array(readFileSync(path)));
       // libbpf 1.1 reads .BTF.ext only in the host's byte order
       if (!elf.littleEndian && elf.sectionByName(".BTF.ext")) {
-        const first = fail(`failed to parse BPF object '${path}': Invalid argument`);
-        const second = fail(`error recording relocations for ${path}: Invalid argument`);
-        return { stdout: first.stdout + second.stdout, stderr: first.stderr + second.stderr, code: 234 };
+        return errors(o, [`failed to parse BPF object '${path}': Invalid argument`, `error recording relocations for ${path}: Invalid argument`], 234);
       }
       const btfSec = elf.sectionByName(".BTF");
       if (!btfSec) throw new BpfError("ENOENT", "no .BTF");
@@ -196,7 +277,8 @@ function minCore(args: readonly string[], fail: Fail): Outcome {
   try {
     writeFileSync(output, bytes);
   } catch (e) {
-    return fail(`error saving btf file: ${STRERROR[(e as { code?: string }).code ?? ""] ?? (e as Error).message}`);
+    const code = (e as { code?: string }).code ?? "";
+    return { ...fail(`error saving btf file: ${STRERROR[code] ?? (e as Error).message}`), code: -(ERRNO_NUMBER[code] ?? 1) & 0xff };
   }
   return { stdout: "", stderr: "", code: 0 };
 }

@@ -352,15 +352,21 @@ function tsSkeleton(file: string, rest: readonly string[]): number {
  * `--c` is bpfkit's TypeScript skeleton.
  */
 export default async function gen(args: string[]): Promise<number> {
-  const words = args.filter((a) => !GLOBAL_FLAGS.has(a));
+  const t = args.indexOf(TYPED);
+  const typed = t >= 0 ? args[t + 1] : undefined;
+  const useLoader = args.slice(0, t < 0 ? undefined : t).includes(USE_LOADER);
+  const words = args.filter((a, i) => !GLOBAL_FLAGS.has(a) && (t < 0 || (i !== t && i !== t + 1)) && !(a === USE_LOADER && (t < 0 || i < t)));
   const [sub, ...rest] = words;
-  if (sub === "skeleton" && !rest.includes("--c") && rest[0] !== undefined && !rest.includes("name")) return tsSkeleton(rest[0], rest.slice(1));
+  if (sub === "skeleton" && !useLoader && !rest.includes("--c") && rest[0] !== undefined && !rest.includes("name")) return tsSkeleton(rest[0], rest.slice(1));
   const { genCommand } = await import("./gen-tool.ts");
   const json = args.includes("-j") || args.includes("-p");
-  const out = genCommand(words.map((w) => w), { json, pretty: args.includes("-p") });
+  const out = genCommand(words, { json, pretty: args.includes("-p"), useLoader }, typed);
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   return out.code;
 }
+
+import { TYPED } from "../kernel/tool-args.ts";
+import { USE_LOADER } from "./bpftool.ts";
 
 const GLOBAL_FLAGS = new Set(["-j", "-p", "-f", "-d", "-m", "-n", "--vm", "--"]);

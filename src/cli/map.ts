@@ -17,12 +17,14 @@ export default async function map(args: string[]): Promise<number> {
   }
   if (isPrefix(verb, "dump")) {
     const { mapDump } = await import("../kernel/map-dump.ts");
-    return emit(mapDump({ ...a, backend }, rest));
+    const { withUsage } = await import("./bpftool-usage.ts");
+    return emit(withUsage(mapDump({ ...a, backend }, rest), a.json, "map"));
   }
   if (verb === "event_pipe") {
     const { eventPipe } = await import("../kernel/event-pipe.ts");
     return emit(await eventPipe({ ...a, backend }, rest));
   }
   const { mapCommand } = await import("../kernel/map-commands.ts");
-  return emit(mapCommand({ ...a, backend }, verb, rest, a.typed));
+  const { withUsage } = await import("./bpftool-usage.ts");
+  return emit(withUsage(mapCommand({ ...a, backend }, verb, rest, a.typed), a.json, "map"));
 }

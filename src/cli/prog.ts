@@ -1,7 +1,8 @@
 // `bpfkit [--vm] prog show|list|dump|load|loadall ...`: programs exactly as `bpftool prog` prints them, from the
 // kernel or (--vm) bpfkit's VM session. `prog dump xlated file X.o` belongs to src/cli/prog-file.ts.
 import { readFileSync } from "node:fs";
-import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
+import { parseToolArgs, toolBackend, emit, type ToolArgs } from "../kernel/tool-args.ts";
+import { errorOutcome } from "./bpftool.ts";
 import { isPrefix } from "../kernel/listing.ts";
 import { moduleUrl } from "./module-url.ts";
 import { loadAndPin } from "../runtime/index.ts";
@@ -20,12 +21,16 @@ async function delegateFile(args: string[]): Promise<number> {
 }
 
 /** `prog load OBJ PATH` / `prog loadall OBJ DIR` into the VM session or the kernel. */
-async function load(vm: boolean, op: "load" | "loadall", rest: string[]): Promise<number> {
+async function load(a: ToolArgs, op: "load" | "loadall", rest: string[]): Promise<number> {
   const [file, path] = rest;
   if (file === undefined || path === undefined) {
-    console.error(`Usage: bpfkit [--vm] prog ${op} OBJ ${op === "load" ? "PATH" : "DIR"}`);
-    return 255;
+    // bpftool's REQ_ARGS(2), echoing the command word as typed
+    const { stdout, stderr, code } = errorOutcome(a, `'${a.typed ?? op}' needs at least 2 arguments, ${rest.length} found`);
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+    return code;
   }
+  const vm = a.vm;
   if (vm) {
     const { VmSession } = await import("../node/vm-session.ts");
     VmSession.open().load(op, file, path);
@@ -46,14 +51,15 @@ export default async function prog(args: string[]): Promise<number> {
     console.error(`bpfkit prog: ${why}`);
     return 1;
   }
-  if (verb === "load" || verb === "loadall") return load(a.vm, verb, rest);
+  if (verb === "load" || verb === "loadall") return load(a, verb, rest);
   if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) {
     const { progShow } = await import("../kernel/listing.ts");
     return emit(progShow({ ...a, backend }, rest));
   }
   if (isPrefix(verb, "dump")) {
     const { progDump } = await import("../kernel/prog-dump.ts");
-    return emit(await progDump({ ...a, backend }, rest));
+    const { withUsage } = await import("./bpftool-usage.ts");
+    return emit(withUsage(await progDump({ ...a, backend }, rest), a.json, "prog"));
   }
   if (verb === "tracelog") {
     const { tracelog } = await import("../kernel/tracelog.ts");

@@ -14,10 +14,8 @@ export function hostKconfig(): KconfigValues {
   const values: KconfigValues = {};
   const [a = 0, b = 0, c = 0] = (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release()) ?? []).slice(1).map((x) => Number(x ?? 0));
   values.LINUX_KERNEL_VERSION = (a << 16) + (b << 8) + Math.min(c, 255);
-  let text = "";
-  try { text = readFileSync(`/boot/config-${release()}`, "utf8"); } catch {
-    try { text = gunzipSync(readFileSync("/proc/config.gz")).toString("utf8"); } catch { /* no config: externs stay 0 */ }
-  }
+  const config = readKernelConfig();
+  const text = "text" in config ? config.text : ""; // no config: externs stay 0
   for (const line of text.split("\n")) {
     const m = /^(CONFIG_\w+)=(.*)$/.exec(line);
     if (!m) continue;
@@ -27,4 +25,22 @@ export function hostKconfig(): KconfigValues {
     else if (/^-?(0x[0-9a-f]+|\d+)$/i.test(v)) values[m[1]!] = BigInt(v);
   }
   return (cached = values);
+}
+
+/**
+ * The kernel's config file as libbpf and bpftool find it: /boot/config-RELEASE, else /proc/config.gz (either may be
+ * gzipped), or the errno name of the last failure to open one.
+ */
+export function readKernelConfig(): { text: string } | { errno: string } {
+  let errno = "ENOENT";
+  for (const path of [`/boot/config-${release()}`, "/proc/config.gz"]) {
+    try {
+      const bytes = readFileSync(path);
+      const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
+      return { text: (gz ? gunzipSync(bytes) : bytes).toString("utf8") };
+    } catch (e) {
+      errno = (e as { code?: string }).code ?? errno;
+    }
+  }
+  return { errno };
 }

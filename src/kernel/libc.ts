@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import { BpfError, type BpfErrorCode } from "../errors.ts";
 import { ERRNO } from "../uapi/index.ts";
 
-/** x86_64 and arm64 syscall numbers; bpf() and perf_event_open() are all the backend calls by number. */
-const SYSCALL_NUMBERS: Record<string, { bpf: number; perfEventOpen: number }> = {
-  x64: { bpf: 321, perfEventOpen: 298 },
-  arm64: { bpf: 280, perfEventOpen: 241 },
+/** x86_64 and arm64 syscall numbers of the calls the backend makes by number. */
+const SYSCALL_NUMBERS: Record<string, { bpf: number; perfEventOpen: number; capget: number; capset: number }> = {
+  x64: { bpf: 321, perfEventOpen: 298, capget: 125, capset: 126 },
+  arm64: { bpf: 280, perfEventOpen: 241, capget: 90, capset: 91 },
 };
 
 // koffi is loosely typed; the surface used here is narrowed to these signatures.
@@ -41,7 +41,7 @@ interface Libc {
   send: NativeFn;
   recv: NativeFn;
   getsockname: NativeFn;
-  numbers: { bpf: number; perfEventOpen: number };
+  numbers: { bpf: number; perfEventOpen: number; capget: number; capset: number };
   errnoNames: Map<number, string>;
 }
 
@@ -156,6 +156,22 @@ export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupF
   const r = Number(l.syscall(l.numbers.perfEventOpen, "void *", attr, "int", pid, "int", cpu, "int", groupFd, "ulong", flags));
   if (r < 0) throw new KernelError(l.koffi.errno(), "perf_event_open");
   return r;
+}
+
+const CAP_V3 = 0x20080522;
+
+/**
+ * Clears capabilities from the calling thread's effective set (they stay permitted), as bpftool's `feature probe
+ * unprivileged` does; the bpf() calls that follow on this thread run without them.
+ */
+export function dropEffectiveCaps(caps: readonly number[]): void {
+  const l = need();
+  const header = new Uint32Array([CAP_V3, 0]);
+  // two struct __user_cap_data_struct { effective, permitted, inheritable } for capabilities 0-31 and 32-63
+  const data = new Uint32Array(6);
+  if (Number(l.syscall(l.numbers.capget, "void *", header, "void *", data)) < 0) throw new KernelError(l.koffi.errno(), "capget");
+  for (const c of caps) data[(c >> 5) * 3]! &= ~(1 << (c & 31));
+  if (Number(l.syscall(l.numbers.capset, "void *", header, "void *", data)) < 0) throw new KernelError(l.koffi.errno(), "capset");
 }
 
 /** ioctl(fd, request, arg) with an integer argument. */

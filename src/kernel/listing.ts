@@ -19,6 +19,8 @@ export interface ToolOutput {
   stdout: string;
   stderr: string;
   code: number;
+  /** bpftool's usage() ended the command: the CLI adds the object's help text (plain mode; JSON has printed `null`) */
+  usage?: boolean;
 }
 
 export interface OutputMode {

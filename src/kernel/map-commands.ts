@@ -17,7 +17,8 @@ const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
 
 /** A failed command: bpftool has already printed its error; `code` is its exit status. */
 export class Stop {
-  constructor(readonly code: number) {}
+  /** `usage`: bpftool called usage() — its help (or JSON `null`) instead of an error */
+  constructor(readonly code: number, readonly usage = false) {}
 }
 
 export function errnoOf(e: unknown): number {
@@ -140,9 +141,15 @@ function valueBuffer(info: MapInfo, cpus: number): Uint8Array {
   return new Uint8Array(PER_CPU.has(info.type) ? ((info.valueSize + 7) & ~7) * cpus : info.valueSize);
 }
 
-/** Resolves the MAP argument (two words) to one fd; the rest of the words follow. */
-function oneMap(out: Printer, words: readonly string[]): { fd: number; info: MapInfo; rest: readonly string[] } {
-  if (words.length < 2) fail(out, words.length === 0 ? "expected 'id', 'name' or 'pinned', got: '(null)'?" : `'${words[0]}' needs at least 2 arguments`);
+/**
+ * Resolves the MAP argument (two words) to one fd; the rest of the words follow. Fewer than two words: bpftool's
+ * usage(), or with `typed` (commands that check with REQ_ARGS) its argument-count error echoing the command word.
+ */
+function oneMap(out: Printer, words: readonly string[], typed?: string): { fd: number; info: MapInfo; rest: readonly string[] } {
+  if (words.length < 2) {
+    if (typed !== undefined) fail(out, `'${typed}' needs at least 2 arguments, ${words.length} found`);
+    throw new Stop(255, true);
+  }
   const fd = oneFd(out, "map", words);
   return { fd, info: out.b.mapInfo(fd), rest: words.slice(2) };
 }
@@ -284,8 +291,8 @@ const pin: Verb = (out, words, typed) => {
   if (out.json) out.json.raw("null");
 };
 
-const freeze: Verb = (out, words) => {
-  const { fd, rest } = oneMap(out, words);
+const freeze: Verb = (out, words, typed) => {
+  const { fd, rest } = oneMap(out, words, typed);
   if (rest.length) fail(out, `expected key or value, got: ${rest[0]}`);
   try {
     out.b.mapFreeze(fd);
@@ -369,6 +376,10 @@ export function mapCommand(mode: OutputMode, verb: string, words: readonly strin
   try {
     run(out, words, typed);
   } catch (e) {
+    if (e instanceof Stop && e.usage) {
+      out.json?.raw("null");
+      return { ...out.result(e.code), usage: true };
+    }
     if (e instanceof Stop) return out.result(e.code);
     throw e;
   }

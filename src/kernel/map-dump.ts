@@ -154,8 +154,9 @@ export function mapDump(mode: OutputMode, args: readonly string[]): ToolOutput {
   const out = new Printer(mode);
   const b = out.b;
   if (args.length !== 2) {
-    out.err += `Usage: bpftool map dump MAP\n`;
-    return out.result(255);
+    // bpftool's usage(): the object's help (added by the CLI), or null under -j
+    out.json?.raw("null");
+    return { ...out.result(255), usage: true };
   }
   const fds = selectFds(out, "map", args);
   if (fds === undefined) return out.result();

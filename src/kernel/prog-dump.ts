@@ -277,8 +277,9 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
     return out.result();
   }
   if (rest.length < 2) {
-    out.err += "Usage: bpftool prog dump xlated PROG [{ file FILE | [opcodes] [linum] [visual] }]\n";
-    return out.result(255);
+    // bpftool's usage(): the object's help (added by the CLI), or null under -j
+    out.json?.raw("null");
+    return { ...out.result(255), usage: true };
   }
   const fds = selectFds(out, "prog", rest.slice(0, 2));
   if (fds === undefined) return out.result();
@@ -295,8 +296,9 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
     else if (isPrefix(opt[0], "visual")) visual = true;
     else if (isPrefix(opt[0], "linum")) linum = true;
     if (opt.length > (file !== undefined ? 2 : opt.length ? 1 : 0)) {
-      out.err += "Usage: bpftool prog dump xlated PROG [{ file FILE | [opcodes] [linum] [visual] }]\n";
-      return out.result(255);
+      // bpftool's usage(): the object's help (added by the CLI), or null under -j
+      out.json?.raw("null");
+      return { ...out.result(255), usage: true };
     }
     const j = out.json;
     if (j && fds.length > 1) j.startArray();

@@ -37,6 +37,11 @@ const LINES: readonly string[] = [
   "feature list_builtins", "-j feature list_builtins", "f list_builtins attach_types", "-j i h",
   // REQ_ARGS echoes the command word as typed
   "map pin pinned /x", "m pi id 1", "-j prog pi id 1", "link pin id 1",
+  "prog load", "-j prog load", "prog lo x", "-p prog loadall a", "p loada",
+  // map commands without a MAP: usage() (help, or null under -j), or REQ_ARGS for freeze
+  "map update", "-j map lookup", "map lookup id", "-p map delete", "map pu", "-j map getnext", "-j map freeze",
+  "map freeze id", "-j map deq", "map dump", "-j map dump", "map dump id", "-p map dump id 1 x", "prog dump xlated",
+  "-j prog dump xlated", "prog d x id",
 ];
 
 const norm = (s: string) => s.replaceAll("bpftool", "bpfkit");
