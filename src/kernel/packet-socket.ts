@@ -3,7 +3,7 @@
 // Cooked sockets (SOCK_DGRAM, as libpcap opens "any") deliver the network layer and the link facts in sockaddr_ll.
 import { addressOf, bindSocket, closeFd, getSockopt, KernelError, openSocket, rawSyscallSetsockopt, recvFrom, watchReadable } from "./libc.ts";
 
-const AF_PACKET = 17, SOCK_RAW = 3, SOCK_DGRAM = 2, SOL_SOCKET = 1, SO_ATTACH_FILTER = 26, SOL_PACKET = 263;
+const AF_PACKET = 17, SOCK_RAW = 3, SOCK_DGRAM = 2, SOL_SOCKET = 1, SO_ATTACH_FILTER = 26, SO_ATTACH_BPF = 50, SOL_PACKET = 263;
 const PACKET_ADD_MEMBERSHIP = 1, PACKET_MR_PROMISC = 1, PACKET_STATISTICS = 6, ETH_P_ALL = 0x0003;
 const MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, EAGAIN = 11;
 export const PACKET_OUTGOING = 4;
@@ -26,18 +26,25 @@ export class PacketSocket {
   private watcher: { close(): void } | null = null;
 
   /**
-   * `filter` is the classic program as kernel bytes (struct sock_filter[]); ifindex 0 captures on every interface;
+   * `filter` is the classic program as kernel bytes (struct sock_filter[]), or a loaded eBPF socket_filter program;
+   * ifindex 0 captures on every interface;
    * `cooked` opens SOCK_DGRAM (no link header in the data).
    */
-  constructor(ifindex: number, filter: Uint8Array, snaplen: number, promisc: boolean, cooked = false) {
+  constructor(ifindex: number, filter: Uint8Array | { readonly progFd: number }, snaplen: number, promisc: boolean, cooked = false) {
     this.fd = openSocket(AF_PACKET, cooked ? SOCK_DGRAM : SOCK_RAW, 0);
     try {
-      const prog = new Uint8Array(16);
-      const v = new DataView(prog.buffer);
-      v.setUint16(0, filter.length / 8, true);
-      v.setBigUint64(8, addressOf(filter), true);
-      const r = rawSyscallSetsockopt(this.fd, SOL_SOCKET, SO_ATTACH_FILTER, addressOf(prog), 16);
-      if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_FILTER)");
+      if (filter instanceof Uint8Array) {
+        const prog = new Uint8Array(16);
+        const v = new DataView(prog.buffer);
+        v.setUint16(0, filter.length / 8, true);
+        v.setBigUint64(8, addressOf(filter), true);
+        const r = rawSyscallSetsockopt(this.fd, SOL_SOCKET, SO_ATTACH_FILTER, addressOf(prog), 16);
+        if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_FILTER)");
+      } else {
+        // an eBPF socket_filter program (the socket takes its own reference)
+        const r = rawSyscallSetsockopt(this.fd, SOL_SOCKET, SO_ATTACH_BPF, addressOf(new Uint8Array(new Int32Array([filter.progFd]).buffer)), 4);
+        if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_BPF)");
+      }
       const sll = new Uint8Array(20);
       const sv = new DataView(sll.buffer);
       sv.setUint16(0, AF_PACKET, true);

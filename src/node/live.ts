@@ -6,7 +6,7 @@ import type { PrintOptions } from "../decode/index.ts";
 import { PacketPrinter } from "../decode/index.ts";
 import { compileFilter, cookedKernelProgram, linkTypeByName } from "../filter/index.ts";
 import { runCbpf } from "../cbpf/index.ts";
-import { encodeCbpf } from "../isa/cbpf/insn.ts";
+import { encodeCbpf, type CbpfInsn } from "../isa/cbpf/insn.ts";
 import { PcapDumpFile } from "./pcap-dump.ts";
 
 export interface LiveOptions {
@@ -75,6 +75,19 @@ function cookedFrame(kind: "LINUX_SLL" | "LINUX_SLL2", sll: Uint8Array, data: Ui
   return out;
 }
 
+/**
+ * A classic program as an eBPF socket_filter program in the kernel (its fd; the socket keeps its own reference), or
+ * null when it reads an ancillary field __sk_buff does not offer.
+ */
+export async function loadSocketFilter(insns: readonly CbpfInsn[]): Promise<{ progFd: number; close(): void } | null> {
+  const { cbpfToSocketFilter } = await import("../cbpf/index.ts");
+  const { progLoad, closeFd } = await import("../kernel/index.ts");
+  const ebpf = cbpfToSocketFilter(insns);
+  if (ebpf === null) return null;
+  const { fd } = progLoad({ progType: 1, insns: ebpf, license: "GPL", name: "bpfkit_tcpdump" });
+  return { progFd: fd, close: () => closeFd(fd) };
+}
+
 let names: Map<number, string> | null = null;
 
 /** if_indextoname through sysfs (re-read once when an index is new: interfaces come and go). */
@@ -126,7 +139,11 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
   const userFilter = kernelProg === null ? prog.insns : null;
   const { PacketSocket, PACKET_OUTGOING } = await import("../kernel/index.ts");
   const accept = [{ code: 0x06, jt: 0, jf: 0, k: o.snaplen }];
-  const sock = new PacketSocket(ifindex, encodeCbpf(kernelProg ?? accept), o.snaplen, o.promisc && !any, cooked !== null);
+  // BPFKIT_SOCKET_FILTER=ebpf: the program translated to a verifier-checked eBPF socket_filter and loaded through
+  // bpf(); the default attaches the classic program, which the kernel converts to eBPF and JITs (bench: tcpdump)
+  const ebpf = process.env.BPFKIT_SOCKET_FILTER === "ebpf" ? await loadSocketFilter(kernelProg ?? accept) : null;
+  const sock = new PacketSocket(ifindex, ebpf ?? encodeCbpf(kernelProg ?? accept), o.snaplen, o.promisc && !any, cooked !== null);
+  if (ebpf !== null) ebpf.close();
   const loIndex = ifindexOf("lo");
   if (o.write === undefined && o.print.vflag === 0) o.stderr("tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n");
   else o.stderr("tcpdump: ");

@@ -96,7 +96,7 @@ async function sideBySide(pair: Pair, dir: string, device: string, flags: string
   assert.match(ours.stderr, new RegExp(`\\n${N} packets received by filter\\n`));
 }
 
-test("live capture on a veth pair (Ethernet, -y EN10MB, any as LINUX_SLL2 and LINUX_SLL): same lines, same -w packets, filter in the kernel", { timeout: 240_000 }, async (t) => {
+test("live capture on a veth pair (Ethernet, -y EN10MB, any as LINUX_SLL2 and LINUX_SLL, classic and eBPF socket filters): same lines, same -w packets, filter in the kernel", { timeout: 240_000 }, async (t) => {
   const reason = why();
   if (reason !== null) { console.log(`SKIP tcpdump live: ${reason}`); t.skip(reason); return; }
   const dir = mkdtempSync(join(tmpdir(), "bpfkit-live-"));
@@ -106,6 +106,14 @@ test("live capture on a veth pair (Ethernet, -y EN10MB, any as LINUX_SLL2 and LI
     await sideBySide(pair, dir, pair.near, ["-y", "EN10MB"]);
     await sideBySide(pair, dir, "any", []);
     await sideBySide(pair, dir, "any", ["-y", "LINUX_SLL"]);
+    // the filter as an eBPF socket_filter program loaded through bpf() (SO_ATTACH_BPF) instead of the classic one
+    process.env.BPFKIT_SOCKET_FILTER = "ebpf";
+    try {
+      await sideBySide(pair, dir, pair.near, []);
+      await sideBySide(pair, dir, "any", []);
+    } finally {
+      delete process.env.BPFKIT_SOCKET_FILTER;
+    }
   } finally {
     pair.close();
     rmSync(dir, { recursive: true, force: true });
