@@ -3,23 +3,24 @@
 // `prepare`): no TypeScript loader at run time. In a source checkout whose dist/ is missing or older than a file in
 // src/, it registers tsx and runs the TypeScript sources instead, so tests and edits work before (or without) a build.
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const root = new URL("../", import.meta.url);
 const built = new URL("dist/cli/main.js", root);
 
-/** The newest modification time of a .ts file under `dir` (a URL ending in "/"). */
+/** The newest modification time of a .ts file under the directory `dir` (plain paths: a URL per file costs 5x). */
 function newest(dir) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) t = Math.max(t, newest(new URL(`${e.name}/`, dir)));
-    else if (e.name.endsWith(".ts") && !e.name.includes(".test")) t = Math.max(t, statSync(new URL(e.name, dir)).mtimeMs);
+    if (e.isDirectory()) t = Math.max(t, newest(`${dir}/${e.name}`));
+    else if (e.name.endsWith(".ts") && !e.name.includes(".test")) t = Math.max(t, statSync(`${dir}/${e.name}`).mtimeMs);
   }
   return t;
 }
 
 function useBuilt() {
   if (process.env.BPFKIT_FROM_SOURCE || !existsSync(built)) return false;
-  const src = new URL("src/", root);
+  const src = fileURLToPath(new URL("src", root));
   return !existsSync(src) || newest(src) <= statSync(built).mtimeMs;
 }
 

@@ -1,6 +1,7 @@
 // Classic BPF in the kernel's image: the interpreter (compileCbpf/runCbpf over a packet + SkbMeta), the checker
 // (bpf_check_classic and friends, kernel errnos), seccomp (check, run, action decoding), and the cBPF -> eBPF
-// conversion (bpf_convert_filter). May import: isa, uapi (and vm for running converted programs). Pure.
+// conversion (bpf_convert_filter), and the verifier-checked socket_filter translation live capture can load.
+// May import: isa, uapi (and vm for running converted programs). Pure.
 export { compileCbpf, runCbpf, predecodeCbpf, validateLibpcap, OP_SECCOMP_LD } from "./interp.ts";
 export type { CbpfFilter, CompileOptions } from "./interp.ts";
 export type { SkbMeta } from "./skb.ts";
@@ -11,6 +12,7 @@ export { prepareCbpf, checkCbpf, attachSocketFilter, checkSocketFilter, BPF_PROG
 export type { PreparedCbpf, SocketFilterOptions } from "./prepare.ts";
 export { convertCbpf, BPF_REG_A, BPF_REG_X, BPF_REG_CTX, BPF_REG_D, BPF_REG_H, BPF_REG_TMP } from "./convert.ts";
 export type { ConvertedProgram } from "./convert.ts";
+export { cbpfToSocketFilter } from "./socket-filter.ts";
 export { CBPF_SKB, CBPF_NETDEV, CBPF_CALL } from "./skbctx.ts";
 export {
   compileSeccomp, seccompCheckFilter, decodeSeccompAction, encodeSeccompData, SeccompFilterChain,

@@ -14,7 +14,8 @@ let pcapLeHeader: typeof import("../filter/scan.ts").pcapLeHeader;
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
-import { compileClassicFilter, SCAN_END, SCAN_IRREGULAR, SCAN_LIMIT, SCAN_NEXT, SCAN_OUT, SCAN_SEEN, SCAN_STATUS } from "../jit/cbpf.ts";
+import { jsScanner, scanPcapStream, wasmScanner, writeAll, type PcapScanner } from "../node/pcap-scan.ts";
+import { compileClassicFilter } from "../jit/cbpf.ts";
 
 interface Options {
   linktype: string;
@@ -97,7 +98,7 @@ async function filterFile(o: Options): Promise<number> {
   ({ compileOfflineFilterJs } = await import("../filter/offline-js.ts"));
   ({ pcapLeHeader } = await import("../filter/scan.ts"));
   if (o.engine !== "ebpf") {
-    const streamed = filterPcapStream(o, openCapture, o.engine === "jit" ? wasmScanner : jsScanner);
+    const streamed = filterPcapStream(o, openCapture, o.engine === "jit" ? wasmScanner : (insns) => jsScanner(compileOfflineFilterJs(insns)));
     if (streamed !== null) return streamed;
   }
   // The file is read in chunks and matches are written as they come: memory stays flat, files of any size.
@@ -188,110 +189,19 @@ function filterPcapStream(o: Options, openCapture: typeof import("../capture/ind
     const prog = compileFilter(o.expr, { linktype: row ? row[1] : info.linktype, optimize: o.optimize,
       snaplen: info.snaplen, readingFile: true });
     const sc = newScanner(prog.insns);
-    // a record is at most 16 + snaplen <= 16 + 262144 bytes (pcapLeHeader): a partial one plus a chunk fits BUFFER
-    const buf = sc.buffer;
-    const at = sc.inputAt;
-    const outAt = o.write !== undefined ? sc.outputAt : 0;
-    let have = 0;
-    let filePos = 24;
-    let eof = false;
     if (o.write !== undefined) {
       outFd = openSync(o.write, "w");
       writeSync(outFd, header);
     }
-    const limit = o.count ?? Infinity;
-    let matched = 0;
-    let seen = 0;
-    while (matched < limit) {
-      if (!eof && have < BUFFER) {
-        const n = readSync(fd, buf, at + have, Math.min(CHUNK, BUFFER - have), filePos);
-        if (n === 0) eof = true;
-        have += n;
-        filePos += n;
-      }
-      // matching records are copied to outAt (none when not writing); a chunk's matches always fit there
-      matched += sc.scan(at, at + have, hdr.snaplen, Math.min(limit - matched, 0x7fffffff), outAt);
-      const next = sc.next() - at;
-      seen += sc.seen();
-      if (outAt !== 0 && sc.outEnd() > outAt) writeSync(outFd, buf, outAt, sc.outEnd() - outAt);
-      const status = sc.status();
-      if (status === SCAN_IRREGULAR) return null;
-      if (status === SCAN_END && eof) { if (next < have) return null; break; } // a truncated last record
-      // keep the partial record and read on
-      buf.copyWithin(at, at + next, at + have);
-      have -= next;
-    }
+    const r = scanPcapStream(fd, 24, hdr.snaplen, sc, o.count ?? Infinity,
+      o.write !== undefined ? (b, from, to) => writeAll(outFd, b, from, to) : undefined);
+    if (r.stoppedAt >= 0) return null; // irregular or a truncated last record: the general reader reports it
+    const { matched, seen } = r;
     return report(o, matched, seen);
   } finally {
     closeSync(fd);
     if (outFd >= 0) closeSync(outFd);
   }
-}
-
-/** Bytes read at a time: small enough that the scan finds them still in the CPU's cache (measured: 256 KiB takes
- * 40% of the time 4 MiB does). The buffer also holds the partial record left from the previous read. */
-const CHUNK = 1 << 18;
-const BUFFER = CHUNK + 16 + 262144;
-
-/**
- * Walks the complete pcap records in buffer[pos, end) and filters them, copying the matches to `out` unless it is 0
- * (see WasmClassicFilter.scan): the JIT's wasm scan over its own memory, or the same loop in JavaScript around
- * libpcap's interpreter. Addresses are offsets in `buffer`; input and output areas are BUFFER bytes each.
- */
-interface PcapScanner {
-  readonly buffer: Uint8Array;
-  readonly inputAt: number;
-  readonly outputAt: number;
-  scan(pos: number, end: number, snaplen: number, limit: number, out: number): number;
-  next(): number;
-  seen(): number;
-  status(): number;
-  outEnd(): number;
-}
-
-function wasmScanner(insns: readonly CbpfInsn[]): PcapScanner {
-  const f = compileClassicFilter(insns);
-  const inputAt = 64, outputAt = inputAt + BUFFER;
-  f.memory.grow(Math.ceil((outputAt + BUFFER) / 65536) - f.memory.buffer.byteLength / 65536);
-  const buffer = new Uint8Array(f.memory.buffer);
-  const words = new Uint32Array(f.memory.buffer, 0, 4);
-  return {
-    buffer, inputAt, outputAt, scan: f.scan,
-    next: () => words[SCAN_NEXT >> 2]!, seen: () => words[SCAN_SEEN >> 2]!, status: () => words[SCAN_STATUS >> 2]!,
-    outEnd: () => words[SCAN_OUT >> 2]!,
-  };
-}
-
-function jsScanner(insns: readonly CbpfInsn[]): PcapScanner {
-  const run = compileOfflineFilterJs(insns);
-  const buffer = new Uint8Array(2 * BUFFER);
-  const view = new DataView(buffer.buffer);
-  let next = 0, seen = 0, status = SCAN_END, outEnd = 0;
-  return {
-    buffer, inputAt: 0, outputAt: BUFFER,
-    scan: (pos, end, snaplen, limit, out) => {
-      let n = 0;
-      seen = 0;
-      status = SCAN_END;
-      while (end - pos >= 16) {
-        const caplen = view.getUint32(pos + 8, true);
-        if (caplen > snaplen) { status = SCAN_IRREGULAR; break; }
-        const rec = pos + 16 + caplen;
-        if (rec > end) break;
-        seen++;
-        if (run(buffer, view.getUint32(pos + 12, true), pos + 16, rec) !== 0) {
-          if (out !== 0) { buffer.copyWithin(out, pos, rec); out += rec - pos; }
-          n++;
-          if (n >= limit) { pos = rec; status = SCAN_LIMIT; break; }
-        }
-        pos = rec;
-      }
-      next = pos;
-      outEnd = out;
-      return n;
-    },
-    next: () => next, seen: () => seen, status: () => status, outEnd: () => outEnd,
-  };
 }
 
 function report(o: Options, matched: number, seen: number): number {

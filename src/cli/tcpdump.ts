@@ -3,9 +3,10 @@
 // AF_PACKET socket with the filter attached in the kernel (src/kernel/live.ts).
 import { readFileSync, readSync, openSync, writeSync, closeSync, statSync, readdirSync } from "node:fs";
 import { isBpfError } from "../errors.ts";
-import { compileFilter, linkTypeByFileValue } from "../filter/index.ts";
-import { compileClassicFilter } from "../jit/cbpf.ts";
-import { dumpProgram } from "../isa/cbpf/image.ts";
+// start-up: the filter compiler, the JIT and the printers load only when a command needs them (an expression, -d,
+// printing); the link-type table is imported alone
+import { linkTypeByFileValue } from "../filter/linktypes.ts";
+import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { CaptureError, maxSnaplenForLinktype, openCapture } from "../capture/index.ts";
 import { PcapDumpFile, RotatingDump, type Rotation } from "../node/pcap-dump.ts";
 import type { PrintOptions } from "../decode/index.ts";
@@ -278,6 +279,8 @@ async function run(args: string[]): Promise<number> {
       exprText = readExprFile();
       const dlt = y ?? "EN10MB";
       if (y === undefined) io.stderr("Warning: assuming Ethernet\n");
+      const { compileFilter } = await import("../filter/compile.ts");
+      const { dumpProgram } = await import("../isa/cbpf/image.ts");
       const prog = compileFilter(exprText, { linktype: dlt, optimize: !f("O"), snaplen: snaplen || 262144 });
       io.stdout(dumpProgram(prog.insns, Math.min(3, f("d")) as 1 | 2 | 3));
       return 0;
@@ -335,19 +338,27 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
   if (row?.[1] === 276) io.stderr("Warning: interface names might be incorrect\n");
   void exprText0;
   const exprText = readExprFile();
-  const prog = compileFilter(exprText, { linktype: row ? row[1] : info.linktype, optimize: !f("O"), snaplen: info.snaplen,
-    readingFile: true, swapped: info.byteOrder === "be" });
-  if (f("d")) {
-    io.stdout(dumpProgram(prog.insns, Math.min(3, f("d")) as 1 | 2 | 3));
-    return 0;
+  // no expression: every packet, no program (unless -d asks for it, or the link type is one libpcap may refuse)
+  let insns: readonly CbpfInsn[] | null = null;
+  if (exprText.trim() !== "" || f("d") || row === undefined) {
+    const { compileFilter } = await import("../filter/compile.ts");
+    const prog = compileFilter(exprText, { linktype: row ? row[1] : info.linktype, optimize: !f("O"), snaplen: info.snaplen,
+      readingFile: true, swapped: info.byteOrder === "be" });
+    if (f("d")) {
+      const { dumpProgram } = await import("../isa/cbpf/image.ts");
+      io.stdout(dumpProgram(prog.insns, Math.min(3, f("d")) as 1 | 2 | 3));
+      return 0;
+    }
+    if (exprText.trim() !== "") insns = prog.insns;
   }
-  const run = exprText.trim() === "" ? null : compileClassicFilter(prog.insns).run; // WebAssembly, bpf_filter's semantics
+  // WebAssembly, bpf_filter's semantics
+  const run = insns === null ? null : (await import("../jit/cbpf.ts")).compileClassicFilter(insns).run;
   const wfile = o.values.get("w");
   const countOnly = f("count") > 0;
   if (wfile !== undefined && !f("print")) {
     const rot = rotation(o);
     if (rot !== null) return writeRotating(cap, run, wfile, count, countOnly, rot);
-    return writeMatches(rfile, bytes, cap, run, wfile, count, countOnly);
+    return await writeMatches(rfile, bytes, cap, run, insns, wfile, count, countOnly);
   }
   const out = new Output(f("l") + f("U") > 0);
   // the printers are loaded only when packets are printed (-w and --count never need them)
@@ -444,8 +455,9 @@ const STREAM_CHUNK = 4 << 20;
  * streamed through one buffer and matching ones copied verbatim (adjacent ones in one piece) until a record needs the
  * reader's checks (over-long, short or bad), from where the capture reader takes over.
  */
-function writeMatches(rfile: string, bytes: Uint8Array, cap: ReturnType<typeof openCapture>,
-  run: ((p: Uint8Array, len: number, s?: number, e?: number) => number) | null, wfile: string, count: number, countOnly: boolean): number {
+async function writeMatches(rfile: string, bytes: Uint8Array, cap: ReturnType<typeof openCapture>,
+  run: ((p: Uint8Array, len: number, s?: number, e?: number) => number) | null, insns: readonly CbpfInsn[] | null,
+  wfile: string, count: number, countOnly: boolean): Promise<number> {
   const info = cap.info;
   let dump: PcapDumpFile;
   // libpcap writes the link-type field with its upper (FCS) bits as read
@@ -459,41 +471,50 @@ function writeMatches(rfile: string, bytes: Uint8Array, cap: ReturnType<typeof o
     info.versionMinor === 4) {
     const snap = Math.min(info.snaplen, maxSnaplenForLinktype(info.linktype));
     const fd = streamed ? openSync(rfile, "r") : -1;
-    const b = streamed ? new Uint8Array(STREAM_CHUNK) : bytes;
-    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    // b[0, have) holds the file's bytes from `base` on; `at` is the next record's place in b
-    let base = streamed ? 24 : 0, have = streamed ? 0 : b.length, at = streamed ? 0 : 24;
-    for (;;) {
-      if (streamed) {
-        // keep the unfinished record, fill the rest
-        b.copyWithin(0, at, have);
-        base += at; have -= at; at = 0;
-        const got = readSync(fd, b, have, b.length - have, base + have);
-        if (got === 0) break;
-        have += got;
-      }
-      let runStart = at, runEnd = at;
-      while (n < count && at + 16 <= have) {
-        const caplen = v.getUint32(at + 8, true);
-        const rec = at + 16;
-        if (caplen > snap || caplen + 16 > b.length) { off = base + at; break; }
-        if (rec + caplen > have) break;
-        if (run === null || run(b, v.getUint32(at + 12, true), rec, rec + caplen) !== 0) {
-          n++;
-          if (at !== runEnd) {
-            dump.bytes(b, runStart, runEnd);
-            runStart = at;
-          }
-          runEnd = rec + caplen;
+    if (streamed && insns !== null) {
+      const { scanPcapStream, wasmScanner } = await import("../node/pcap-scan.ts");
+      // the JIT walks and filters the records chunk by chunk in its own memory; matches are written verbatim
+      const r = scanPcapStream(fd, 24, snap, wasmScanner(insns), count, (b, from, to) => dump.bytes(b, from, to));
+      closeSync(fd);
+      n = r.matched;
+      off = r.stoppedAt >= 0 ? r.stoppedAt : 0;
+    } else {
+      const b = streamed ? new Uint8Array(STREAM_CHUNK) : bytes;
+      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      // b[0, have) holds the file's bytes from `base` on; `at` is the next record's place in b
+      let base = streamed ? 24 : 0, have = streamed ? 0 : b.length, at = streamed ? 0 : 24;
+      for (;;) {
+        if (streamed) {
+          // keep the unfinished record, fill the rest
+          b.copyWithin(0, at, have);
+          base += at; have -= at; at = 0;
+          const got = readSync(fd, b, have, b.length - have, base + have);
+          if (got === 0) break;
+          have += got;
         }
-        at = rec + caplen;
+        let runStart = at, runEnd = at;
+        while (n < count && at + 16 <= have) {
+          const caplen = v.getUint32(at + 8, true);
+          const rec = at + 16;
+          if (caplen > snap || caplen + 16 > b.length) { off = base + at; break; }
+          if (rec + caplen > have) break;
+          if (run === null || run(b, v.getUint32(at + 12, true), rec, rec + caplen) !== 0) {
+            n++;
+            if (at !== runEnd) {
+              dump.bytes(b, runStart, runEnd);
+              runStart = at;
+            }
+            runEnd = rec + caplen;
+          }
+          at = rec + caplen;
+        }
+        dump.bytes(b, runStart, runEnd);
+        if (off !== 0 || n >= count || !streamed) break;
       }
-      dump.bytes(b, runStart, runEnd);
-      if (off !== 0 || n >= count || !streamed) break;
+      if (fd >= 0) closeSync(fd);
+      // bytes left that are not a whole record: the reader reports them
+      if (off === 0 && at < have) off = base + at;
     }
-    if (fd >= 0) closeSync(fd);
-    // bytes left that are not a whole record: the reader reports them
-    if (off === 0 && at < have) off = base + at;
   } else off = -1;
   let status = 0;
   if (n < count && off !== 0) {

@@ -78,13 +78,15 @@ export class Ctx {
     this.need(off, 6);
     const s = formatMac(this.b, off);
     if (this.o.nflag !== 0) return s;
+    // tcpdump's built-in ethers entry
+    if (s === "ff:ff:ff:ff:ff:ff") return "Broadcast";
     const oui = (this.b[off]! << 16) | (this.b[off + 1]! << 8) | this.b[off + 2]!;
-    return `${s} (oui ${OUI.get(oui) ?? "Unknown"})`;
+    return `${s} (oui ${OUI_NAMES.get(oui) ?? "Unknown"})`;
   }
 }
 
 /** tcpdump's oui_values (first name for a repeated OUI). */
-const OUI: ReadonlyMap<number, string> = new Map([
+export const OUI_NAMES: ReadonlyMap<number, string> = new Map([
   [0x000000, "Ethernet"], [0x00000c, "Cisco"], [0x00005e, "IANA"], [0x000081, "Nortel Networks SONMP"],
   [0x0000f8, "Cisco bridged"], [0x0080c2, "Ethernet bridged"], [0x00a03e, "ATM Forum"], [0x00e02f, "DOCSIS Spanning Tree"],
   [0x080007, "Appletalk"], [0x009069, "Juniper"], [0x080009, "Hewlett-Packard"], [0x00120f, "IEEE 802.3 Private"],

@@ -6,6 +6,8 @@ import { TimestampFormat } from "./timestamp.ts";
 import { hexAsciiLines, hexLines, asciiText } from "./hexdump.ts";
 import { defaultPrint, etherPrint } from "./ether.ts";
 import { nullPrint, pppPrint, rawPrint, sll2Print, sllPrint } from "./link.ts";
+import { avsPrint, ieee80211Print, prismPrint } from "./ieee80211.ts";
+import { radiotapPrint } from "./radiotap.ts";
 
 /** What a printer needs of a packet record. */
 export interface PrintablePacket {
@@ -22,7 +24,7 @@ export interface PrinterEnv {
 }
 
 /** LINKTYPE_* values the printers decode. */
-export const DECODED_LINKTYPES: ReadonlySet<number> = new Set([0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 276]);
+export const DECODED_LINKTYPES: ReadonlySet<number> = new Set([0, 1, 9, 12, 14, 50, 101, 105, 108, 113, 119, 127, 163, 228, 229, 276]);
 
 export class PacketPrinter {
   private readonly ctx: Ctx;
@@ -82,6 +84,10 @@ export class PacketPrinter {
       case 108: return nullPrint(ctx, 0, len, true);
       case 12: case 14: case 101: case 228: case 229: return rawPrint(ctx, 0, len);
       case 9: case 50: return pppPrint(ctx, 0, len);
+      case 105: return ieee80211Print(ctx, 0, len, caplen, false, 0);
+      case 127: return radiotapPrint(ctx, 0, len);
+      case 119: return prismPrint(ctx, 0, len);
+      case 163: return avsPrint(ctx, 0, len);
       default:
         defaultPrint(ctx, 0);
         void caplen;

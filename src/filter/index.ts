@@ -15,3 +15,4 @@ export type { PacketFilter } from "./offline.ts";
 export { scanPcapLe, pcapLeHeader } from "./scan.ts";
 export type { PcapLayout } from "./scan.ts";
 export { compileOfflineFilterJs } from "./offline-js.ts";
+export { cookedKernelProgram } from "./cooked.ts";

@@ -1,8 +1,9 @@
 // A capturing AF_PACKET socket: a classic filter attached in the kernel (SO_ATTACH_FILTER) before the socket is bound,
 // so only matching packets are ever queued to user space; promiscuous mode; the kernel's counters (PACKET_STATISTICS).
+// Cooked sockets (SOCK_DGRAM, as libpcap opens "any") deliver the network layer and the link facts in sockaddr_ll.
 import { addressOf, bindSocket, closeFd, getSockopt, KernelError, openSocket, rawSyscallSetsockopt, recvFrom, watchReadable } from "./libc.ts";
 
-const AF_PACKET = 17, SOCK_RAW = 3, SOL_SOCKET = 1, SO_ATTACH_FILTER = 26, SOL_PACKET = 263;
+const AF_PACKET = 17, SOCK_RAW = 3, SOCK_DGRAM = 2, SOL_SOCKET = 1, SO_ATTACH_FILTER = 26, SO_ATTACH_BPF = 50, SOL_PACKET = 263;
 const PACKET_ADD_MEMBERSHIP = 1, PACKET_MR_PROMISC = 1, PACKET_STATISTICS = 6, ETH_P_ALL = 0x0003;
 const MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, EAGAIN = 11;
 export const PACKET_OUTGOING = 4;
@@ -13,6 +14,8 @@ export interface ReceivedPacket {
   readonly len: number;
   /** sll_pkttype: 0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing. */
   readonly pktType: number;
+  /** The sender's struct sockaddr_ll (20 bytes, reused by the next receive): protocol, ifindex, hatype, halen, addr. */
+  readonly sll: Uint8Array;
 }
 
 export class PacketSocket {
@@ -22,16 +25,26 @@ export class PacketSocket {
   private readonly addrLen = new Uint8Array(4);
   private watcher: { close(): void } | null = null;
 
-  /** `filter` is the classic program as kernel bytes (struct sock_filter[]). */
-  constructor(ifindex: number, filter: Uint8Array, snaplen: number, promisc: boolean) {
-    this.fd = openSocket(AF_PACKET, SOCK_RAW, 0);
+  /**
+   * `filter` is the classic program as kernel bytes (struct sock_filter[]), or a loaded eBPF socket_filter program;
+   * ifindex 0 captures on every interface;
+   * `cooked` opens SOCK_DGRAM (no link header in the data).
+   */
+  constructor(ifindex: number, filter: Uint8Array | { readonly progFd: number }, snaplen: number, promisc: boolean, cooked = false) {
+    this.fd = openSocket(AF_PACKET, cooked ? SOCK_DGRAM : SOCK_RAW, 0);
     try {
-      const prog = new Uint8Array(16);
-      const v = new DataView(prog.buffer);
-      v.setUint16(0, filter.length / 8, true);
-      v.setBigUint64(8, addressOf(filter), true);
-      const r = rawSyscallSetsockopt(this.fd, SOL_SOCKET, SO_ATTACH_FILTER, addressOf(prog), 16);
-      if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_FILTER)");
+      if (filter instanceof Uint8Array) {
+        const prog = new Uint8Array(16);
+        const v = new DataView(prog.buffer);
+        v.setUint16(0, filter.length / 8, true);
+        v.setBigUint64(8, addressOf(filter), true);
+        const r = rawSyscallSetsockopt(this.fd, SOL_SOCKET, SO_ATTACH_FILTER, addressOf(prog), 16);
+        if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_FILTER)");
+      } else {
+        // an eBPF socket_filter program (the socket takes its own reference)
+        const r = rawSyscallSetsockopt(this.fd, SOL_SOCKET, SO_ATTACH_BPF, addressOf(new Uint8Array(new Int32Array([filter.progFd]).buffer)), 4);
+        if (r < 0) throw new KernelError(-r, "setsockopt(SO_ATTACH_BPF)");
+      }
       const sll = new Uint8Array(20);
       const sv = new DataView(sll.buffer);
       sv.setUint16(0, AF_PACKET, true);
@@ -59,7 +72,7 @@ export class PacketSocket {
     const r = recvFrom(this.fd, this.buf, MSG_TRUNC | MSG_DONTWAIT, this.addr, this.addrLen);
     if (r === -EAGAIN) return null;
     if (r < 0) throw new KernelError(-r, "recvfrom");
-    return { data: this.buf.slice(0, Math.min(r, this.buf.length)), len: r, pktType: this.addr[10]! };
+    return { data: this.buf.slice(0, Math.min(r, this.buf.length)), len: r, pktType: this.addr[10]!, sll: this.addr };
   }
 
   /** Calls `onReadable` whenever packets are waiting. */

@@ -9,10 +9,17 @@ import { openCapture } from "../../src/capture/index.ts";
 import { DECODED_LINKTYPES } from "../../src/decode/index.ts";
 import { linkTypeByFileValue } from "../../src/filter/index.ts";
 
-/** The file's link type when bpfkit has no printer for it (its packets are then reported under "link:NAME"). */
-function undecodedLink(file: string): string | null {
+/** 802.11 link types (plain, Prism, radiotap, AVS): their packets are reported under "802.11". */
+const WIRELESS = new Set([105, 119, 127, 163]);
+
+/**
+ * The protocol a file's packets are reported under when its link type decides it: "link:NAME" when bpfkit has no
+ * printer for the link type, "802.11" for wireless captures, else null (classified line by line).
+ */
+function linkClass(file: string): string | null {
   try {
     const lt = openCapture(readFileSync(file)).info.linktype;
+    if (WIRELESS.has(lt)) return "802.11";
     return DECODED_LINKTYPES.has(lt) ? null : `link:${linkTypeByFileValue(lt)?.[0] ?? lt}`;
   } catch { return null; }
 }
@@ -113,7 +120,7 @@ export async function compareOne(bin: string, file: string, flags: readonly stri
   const gr = records(got.stdout);
   let bad = 0;
   const verbose = flags.includes("-v");
-  const link = undecodedLink(file);
+  const link = linkClass(file);
   for (let i = 0; i < wr.length; i++) {
     const w = wr[i]!;
     const g = gr[i] ?? [];

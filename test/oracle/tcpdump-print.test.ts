@@ -13,13 +13,14 @@ import { join } from "node:path";
 import {
   compareOne, corpusFiles, FLAG_SETS, formatReport, newReport, runBpfkit, runTcpdump, tcpdumpPath,
 } from "./tcpdump-diff.ts";
+import { wifiCaptures } from "./wifi-frames.ts";
 
 process.env.TZ = "UTC";
 const bin = tcpdumpPath();
 const full = process.env.BPFKIT_FULL_ORACLE === "1";
 
 /** Protocols whose every line must match (the rest are reported). */
-const ASSERTED = ["tcp", "udp", "dns", "icmp", "igmp", "ntp", "http", "arp", "dhcp", "vxlan", "geneve", "icmp6", "mpls", "gre"];
+const ASSERTED = ["802.11", "tcp", "udp", "dns", "icmp", "igmp", "ntp", "http", "arp", "dhcp", "vxlan", "geneve", "icmp6", "mpls", "gre"];
 
 test("tcpdump -r: identical lines over the corpus", { timeout: 900_000 }, async (t) => {
   if (bin === null) { console.log("SKIP: tcpdump not installed"); t.skip("tcpdump absent"); return; }
@@ -47,6 +48,28 @@ test("tcpdump -r: identical lines over the corpus", { timeout: 900_000 }, async 
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test("tcpdump -r: 802.11 and radiotap frames of every kind print as tcpdump prints them", async (t) => {
+  if (bin === null) { console.log("SKIP: tcpdump not installed"); t.skip("tcpdump absent"); return; }
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-tcpdump-wifi-"));
+  try {
+    const failures: string[] = [];
+    for (const { linktype, frames } of wifiCaptures()) {
+      const file = join(dir, `wifi-${linktype}.pcap`);
+      writeFileSync(file, writePcap(frames.map((data, i) => ({ ts: { sec: 1_700_000_000 + i, nsec: 0 }, data })), { linktype }));
+      for (const flags of [[], ["-nn"], ["-e"], ["-e", "-v", "-nn"], ["-x", "-nn"], ["-xx", "-e"], ["-X", "-nn"], ["-q", "-nn"]]) {
+        const report = newReport();
+        await compareOne(bin, file, flags, report);
+        for (const [k, tl] of report.byFlags) {
+          if (tl.same !== tl.total) failures.push(`${linktype} ${k}: ${tl.total - tl.same} differ\n${[...report.examples.values()].flat().slice(0, 3).join("\n")}`);
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("tcpdump -r F -w OUT: the same file as tcpdump writes", { timeout: 300_000 }, async (t) => {
