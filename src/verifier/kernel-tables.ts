@@ -20,6 +20,8 @@ export const KERNEL_OFFSETS = {
     len: 112, pktTypeByte: 128, mark: 164, queueMapping: 124, protocol: 176, vlanAll: 152, vlanTci: 154, vlanProto: 152,
     priority: 140, skbIif: 144, dev: 16, tcIndex: 132, cb: 40, hash: 148, data: 200, napiId: 156, tstamp: 32,
     tstampTypeByte: 129, end: 188, head: 192, sk: 24,
+    /** the byte holding the `cloned` bit (CLONED_OFFSET) and the bit (CLONED_MASK) */
+    clonedByte: 126, clonedMask: 1,
   },
   /** qdisc_skb_cb inside skb->cb: pkt_len at 0, tc_classid at 6 (u16), data[] at 8; bpf_skb_data_end: data_meta 32, data_end 40 */
   qdiscCb: { pktLen: 0, tcClassid: 6, data: 8, dataMeta: 32, dataEnd: 40 },
@@ -140,6 +142,44 @@ export function ctxFieldSize(progType: number, off: number): number {
   if (progType === 6) return off === 0 || off === 4 || off === 8 ? 0 : 4;
   if (progType === 7) return off === 168 || off === 176 ? 8 : 0;
   return skbFieldSize(off);
+}
+
+/**
+ * gen_prologue of the program types that have one, given env->seen_direct_write; [] when the kernel adds none.
+ * tc (tc_cls_act_prologue -> bpf_unclone_prologue): a program that writes packet data first unclones a cloned skb
+ * with bpf_skb_pull_data(skb, 0), dropping the packet (TC_ACT_SHOT) when that fails. The helper call is left as
+ * helper id 39 (do_misc_fixups resolves it later); the caller appends the program's first instruction.
+ */
+export function genPrologue(progType: number, directWrite: boolean): Insn[] {
+  if (!directWrite || (progType !== 3 && progType !== 4)) return [];
+  const o = KERNEL_OFFSETS.skb;
+  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+  return [
+    ld(1, 6, 1, o.clonedByte), i(0x54, 6, 0, 0, o.clonedMask), i(0x15, 6, 0, 7, 0),
+    i(0xbf, 6, 1, 0, 0), i(0xaf, 2, 2, 0, 0), i(0x85, 0, 0, 0, 39),
+    i(0x15, 0, 0, 2, 0), i(0xb4, 0, 0, 0, 2 /* TC_ACT_SHOT */), i(0x95, 0, 0, 0, 0),
+    i(0xbf, 1, 6, 0, 0),
+  ];
+}
+
+/**
+ * gen_ld_abs (socket filters, tc, cgroup skb ...): a legacy packet load LD_ABS/LD_IND of 1, 2 or 4 bytes becomes a
+ * call of bpf_skb_load_helper_{8,16,32}_no_cache(skb = r6, offset in r2); a negative result (out of bounds) ends the
+ * program with 0. `call` is the call instruction for the helper's kernel function, by name.
+ */
+export function genLdAbs(x: Insn, call: (name: string) => Insn): Insn[] {
+  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+  const out: Insn[] = [];
+  if ((x.code & 0xe0) === 0x20) out.push(i(0xb7, 2, 0, 0, x.imm));
+  else {
+    out.push(i(0xbf, 2, x.src, 0, 0));
+    if (x.imm) out.push(i(0x07, 2, 0, 0, x.imm));
+  }
+  out.push(i(0xbf, 1, 6, 0, 0));
+  const bits = { 0x00: 32, 0x08: 16, 0x10: 8 }[x.code & 0x18 as 0x00 | 0x08 | 0x10];
+  out.push(call(`bpf_skb_load_helper_${bits}_no_cache`));
+  out.push(i(0x75, 0, 0, 2, 0), i(0xac, 0, 0, 0, 0), i(0x95, 0, 0, 0, 0));
+  return out;
 }
 
 // ---- maps ----

@@ -17,7 +17,7 @@ import { linux } from "../../src/kernel/backend.ts";
 import { progShow, mapShow } from "../../src/kernel/listing.ts";
 import { mapDump } from "../../src/kernel/map-dump.ts";
 import { progDump } from "../../src/kernel/prog-dump.ts";
-import { buildOwnCorpus } from "../fixtures/c/build.ts";
+import { buildOwnCorpus, FIXTURE_DIR } from "../fixtures/c/build.ts";
 import { skipWithoutKernel } from "./kernel.ts";
 
 const bpftool = (...args: string[]): { out: string; status: number } => {
@@ -69,16 +69,21 @@ const XLATED_KNOWN: Readonly<Record<string, string>> = {
 };
 
 function objects(): { name: string; path: string }[] {
-  const own = buildOwnCorpus();
-  const list = typeof own === "string" ? [] : own.map((o) => ({ name: o.name, path: o.path }));
-  if (typeof own === "string") console.log(`NOTE runtime-bpftool: own C fixtures not built (${own})`);
+  const list: { name: string; path: string }[] = [];
+  // the shared corpus, then the fixtures written for one load-time rewrite each (LD_ABS, tc prologue, ...)
+  for (const dir of [FIXTURE_DIR, join(FIXTURE_DIR, "xlated")]) {
+    const own = buildOwnCorpus(dir);
+    if (typeof own === "string") console.log(`NOTE runtime-bpftool: own C fixtures in ${dir} not built (${own})`);
+    else list.push(...own.map((o) => ({ name: o.name, path: o.path })));
+  }
   const dir = process.env.BPFKIT_ELF_SAMPLES;
   if (dir && existsSync(dir)) {
     const samples = readdirSync(dir).filter((f) => f.endsWith("-el.o") || (f.endsWith(".o") && !f.endsWith("-eb.o"))).sort();
     const pick = process.env.BPFKIT_RUNTIME_ALL ? samples : samples.filter((_, i) => i % 6 === 0);
     list.push(...pick.map((f) => ({ name: f, path: join(dir, f) })));
   } else console.log("NOTE runtime-bpftool: BPFKIT_ELF_SAMPLES not set, own fixtures only");
-  return list;
+  const only = process.env.BPFKIT_RUNTIME_ONLY; // a regular expression over object names, to rerun a few
+  return only ? list.filter((o) => new RegExp(only).test(o.name)) : list;
 }
 
 /** A System modelling this host: its CPUs, vmlinux BTF for CO-RE, its kconfig. */
