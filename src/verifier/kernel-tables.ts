@@ -273,9 +273,25 @@ function helperFuncByType(id: number, progType: number): string | undefined {
     case 25: return tp ? "bpf_perf_event_output_tp" : raw ? "bpf_perf_event_output_raw_tp" : skb ? "bpf_skb_event_output" : progType === 6 ? "bpf_xdp_event_output" : undefined;
     case 27: return progType === 7 ? "bpf_get_stackid_pe" : tp ? "bpf_get_stackid_tp" : raw ? "bpf_get_stackid_raw_tp" : undefined;
     case 67: return progType === 7 ? "bpf_get_stack_pe" : tp ? "bpf_get_stack_tp" : raw ? "bpf_get_stack_raw_tp" : undefined;
-    case 173: return progType === 2 ? "bpf_get_func_ip_kprobe" : progType === 5 ? "bpf_get_func_ip_tracing" : undefined;
+    case 173: return progType === 2 ? "bpf_get_func_ip_kprobe" : progType === 26 ? "bpf_get_func_ip_tracing" : undefined;
+    case 174: return progType === 2 || progType === 5 ? "bpf_get_attach_cookie_trace" : progType === 7 ? "bpf_get_attach_cookie_pe"
+      : raw ? "bpf_get_attach_cookie_tracing" : undefined;
     default: return undefined;
   }
+}
+
+/**
+ * do_misc_fixups' inline of bpf_get_branch_snapshot(entries = r1, size = r2, flags = r3) on x86-64: -EINVAL for
+ * flags, else the perf_snapshot_branch_stack static call with r2 = size / 24 (entries, by multiply and shift), and
+ * r0 = entries * 24 bytes, or -ENOENT when it returned none. `snapshot` is the call of the static call's target (on
+ * a host without LBR, __static_call_return0).
+ */
+export function genBranchSnapshot(snapshot: Insn): Insn[] {
+  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+  return [
+    i(0x55, 3, 0, 7, 0), i(0xb4, 0, 0, 0, 0xaaaaaaab | 0), i(0x2f, 2, 0, 0, 0), i(0x77, 2, 0, 0, 36), snapshot,
+    i(0x15, 0, 0, 4, 0), i(0x24, 0, 0, 0, 24), i(0x05, 0, 0, 3, 0), i(0xb7, 0, 0, 0, -22), i(0x05, 0, 0, 1, 0), i(0xb7, 0, 0, 0, -2),
+  ];
 }
 
 /** The kernel function a helper call is patched to call (patch_call_imm: fn->func - __bpf_call_base). */
