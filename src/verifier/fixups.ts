@@ -1,12 +1,12 @@
 // The image a verified program becomes inside Linux 6.18 (x86-64, JIT on, loaded by root): bpf_check's rewrites
 // after the walk, in the kernel's order — bpf_loop inlining, dead-branch hard-wiring, dead-code and nop removal,
 // the tc unclone prologue and context-access conversion, do_misc_fixups (LD_ABS/LD_IND as helper calls, div/mod
-// guards, inlined map lookups, map-ops and helper calls as kernel function addresses, tail calls, inlined per-CPU id,
-// jiffies and branch snapshot), then jit_subprogs' call form. Every patch moves jumps, line info, func starts and per-instruction
-// facts as bpf_patch_insn_data / bpf_remove_insns do, so `bpftool prog dump xlated` of the result lines up with the
-// kernel's. x86-64 needs no zero-extension inserts. What is not modelled — kfunc calls and the trampoline-only
-// inlines of BPF_PROG_TYPE_TRACING (get_func_ip/arg/ret/arg_cnt), both refused by bpfkit's verifier — is left as
-// loaded and listed in `unmodelled`.
+// guards, inlined map lookups, map-ops and helper calls as kernel function addresses, tail calls, inlined per-CPU
+// id, jiffies and branch snapshot), then jit_subprogs' call form. Every patch moves jumps, line info, func starts
+// and per-instruction facts as bpf_patch_insn_data / bpf_remove_insns do, so `bpftool prog dump xlated` of the
+// result lines up with the kernel's. x86-64 needs no zero-extension inserts. What is not modelled — kfunc calls and
+// the trampoline-only inlines of BPF_PROG_TYPE_TRACING (get_func_ip/arg/ret/arg_cnt), both refused by bpfkit's
+// verifier — is left as loaded and listed in `unmodelled`.
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { InsnAux } from "./env.ts";
 import { MAP_OPS, MAP_OP_OF_HELPER, ctxConverter, ctxFieldSize, genBranchSnapshot, genLdAbs, genLookup, genPrologue, helperFunction, type MapFacts } from "./kernel-tables.ts";
