@@ -199,7 +199,8 @@ function removeDeadCode(img: Image): void {
 function convertCtx(img: Image, progType: number, directWrite: boolean, unmodelled: string[]): void {
   const prologue = genPrologue(progType, directWrite);
   if (prologue.length) img.patch(0, [...prologue, img.slots[0]!.insn]);
-  const conv = ctxConverter(progType);
+  const tstampTypeAccess = img.slots.some((s) => s.ctx && (s.insn.code & 7) === 0x01 && s.insn.off === 180);
+  const conv = ctxConverter(progType, { tstampTypeAccess });
   if (conv === undefined) {
     if (img.slots.some((s) => s.ctx)) unmodelled.push(`context accesses of program type ${progType}`);
     return;

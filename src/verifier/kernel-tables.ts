@@ -32,6 +32,10 @@ export const KERNEL_OFFSETS = {
   bpfArrayValue: 312,
   htabElemKey: 48,
   lruNodeRef: 35,
+  /** struct sock_common: skc_daddr, skc_rcv_saddr, skc_dport, skc_num, skc_family, skc_v6_daddr, skc_v6_rcv_saddr */
+  sockCommon: { daddr: 0, rcvSaddr: 4, dport: 12, num: 14, family: 16, v6Daddr: 56, v6RcvSaddr: 72 },
+  /** bpf_convert_tstamp_read's masks in the tstamp_type byte: TC_AT_INGRESS_MASK, SKB_TSTAMP_TYPE_MASK */
+  tcAtIngressMask: 4, tstampTypeMask: 3,
   /** bpf_perf_event_data_kern { regs, data }, perf_sample_data.period and .addr */
   perfEvent: { regs: 0, data: 8, samplePeriod: 8, sampleAddr: 184 },
 } as const;
@@ -48,7 +52,7 @@ function skbFieldSize(off: number): number {
  * bpf_convert_ctx_access (socket filters, cgroup skb) and tc_cls_act_convert_ctx_access (tc): `__sk_buff` field
  * `off` read into dst from src (or written from src / an immediate). Undefined for fields not modelled.
  */
-function convertSkb(x: Insn, off: number, write: boolean, tc: boolean): CtxConversion | undefined {
+function convertSkb(x: Insn, off: number, write: boolean, tc: boolean, facts: CtxFacts): CtxConversion | undefined {
   const o = KERNEL_OFFSETS.skb, cb = KERNEL_OFFSETS.skb.cb, q = KERNEL_OFFSETS.qdiscCb;
   const d = x.dst, s = x.src;
   const isStImm = (x.code & 0x07) === 0x02;
@@ -92,14 +96,36 @@ function convertSkb(x: Insn, off: number, write: boolean, tc: boolean): CtxConve
     case 80: return r([ld(8, d, s, cb + q.dataEnd)], 8);
     case 84: return r([ld(4, d, s, o.napiId), { code: 0x35, dst: d, src: 0, off: 1, imm: 0x101 }, { code: 0xb7, dst: d, src: 0, off: 0, imm: 0 }], 4);
     case 140: return r([ld(8, d, s, cb + q.dataMeta)], 8);
-    case 152: return r([ld(8, d, s, o.tstamp)], 8);
+    case 152: {
+      // bpf_convert_tstamp_read: unless the program reads tstamp_type, an ingress skb's delivery time reads as 0
+      const K = KERNEL_OFFSETS;
+      const guard: Insn[] = facts.tstampTypeAccess ? [] : [
+        ld(1, AX, s, o.tstampTypeByte), { code: 0x46, dst: AX, src: 0, off: 1, imm: K.tcAtIngressMask }, { code: 0x05, dst: 0, src: 0, off: 4, imm: 0 },
+        { code: 0x46, dst: AX, src: 0, off: 1, imm: K.tstampTypeMask }, { code: 0x05, dst: 0, src: 0, off: 2, imm: 0 },
+        { code: 0xb7, dst: d, src: 0, off: 0, imm: 0 }, { code: 0x05, dst: 0, src: 0, off: 1, imm: 0 },
+      ];
+      return r([...guard, ld(8, d, s, o.tstamp)], 8);
+    }
     case 160: return r([ld(4, d, s, cb + q.pktLen)], 4);
     case 164: case 176: case 184: {
       const field = off === 164 ? [2, KERNEL_OFFSETS.shinfo.gsoSegs] : off === 176 ? [2, KERNEL_OFFSETS.shinfo.gsoSize] : [8, KERNEL_OFFSETS.shinfo.hwtstamps];
       return r([ld(4, AX, s, o.end), ld(8, d, s, o.head), { code: 0x0f, dst: d, src: AX, off: 0, imm: 0 }, ld(field[0]!, d, d, field[1]!)], field[0]!);
     }
     case 180: return r([ld(1, d, s, o.tstampTypeByte), { code: 0x54, dst: d, src: 0, off: 0, imm: 3 }], 1);
-    default: return undefined;
+    default: {
+      // family .. local_port: the socket's sock_common through skb->sk (cgroup skb programs)
+      if (off < 88 || off >= 140) return undefined;
+      const c = KERNEL_OFFSETS.sockCommon;
+      const sk = ld(8, d, s, o.sk);
+      if (off === 88) return r([sk, ld(2, d, d, c.family)], 2);
+      if (off === 92) return r([sk, ld(4, d, d, c.daddr)], 4);
+      if (off === 96) return r([sk, ld(4, d, d, c.rcvSaddr)], 4);
+      if (off < 116) return r([sk, ld(4, d, d, c.v6Daddr + off - 100)], 4);
+      if (off < 132) return r([sk, ld(4, d, d, c.v6RcvSaddr + off - 116)], 4);
+      if (off === 132) return r([sk, ld(2, d, d, c.dport), { code: 0x64, dst: d, src: 0, off: 0, imm: 16 }], 2);
+      if (off === 136) return r([sk, ld(2, d, d, c.num)], 2);
+      return undefined;
+    }
   }
 }
 
@@ -125,11 +151,17 @@ function convertPerfEvent(x: Insn, off: number): CtxConversion {
   return { insns: [ld(8, d, s, p.regs), ld(8, d, d, off)], targetSize: 8 };
 }
 
+/** What the verifier learnt about the whole program that changes a conversion. */
+export interface CtxFacts {
+  /** prog->tstamp_type_access: the program reads __sk_buff.tstamp_type, so tstamp reads need no ingress guard */
+  readonly tstampTypeAccess: boolean;
+}
+
 /** The program types whose context accesses the kernel converts, and how; others read their context as laid out. */
-export function ctxConverter(progType: number): ((x: Insn, off: number, write: boolean) => CtxConversion | undefined) | undefined {
+export function ctxConverter(progType: number, facts: CtxFacts): ((x: Insn, off: number, write: boolean) => CtxConversion | undefined) | undefined {
   switch (progType) {
-    case 1: case 8: return (x, off, w) => convertSkb(x, off, w, false); // socket_filter, cgroup_skb
-    case 3: case 4: return (x, off, w) => convertSkb(x, off, w, true); // sched_cls, sched_act
+    case 1: case 8: return (x, off, w) => convertSkb(x, off, w, false, facts); // socket_filter, cgroup_skb
+    case 3: case 4: return (x, off, w) => convertSkb(x, off, w, true, facts); // sched_cls, sched_act
     case 6: return (x, off, w) => (w ? undefined : convertXdp(x, off));
     case 7: return (x, off, w) => (w ? undefined : convertPerfEvent(x, off));
     case 2: case 5: case 9: case 17: case 26: return () => undefined; // kprobe, tracepoint, ... : the ctx is the kernel's own record
