@@ -69,6 +69,15 @@ function convertSkb(x: Insn, off: number, write: boolean, tc: boolean, facts: Ct
       case 32: return r([store(4, o.priority)], 4);
       case 44: return r([store(2, o.tcIndex)], 2);
       case 72: return r([store(2, cb + q.tcClassid)], 2);
+      case 152: {
+        // bpf_convert_tstamp_write: unless the program reads tstamp_type, a store at ingress clears the type bits
+        const K = KERNEL_OFFSETS;
+        const guard: Insn[] = facts.tstampTypeAccess ? [] : [
+          ld(1, AX, d, o.tstampTypeByte), { code: 0x46, dst: AX, src: 0, off: 1, imm: K.tcAtIngressMask }, { code: 0x05, dst: 0, src: 0, off: 2, imm: 0 },
+          { code: 0x54, dst: AX, src: 0, off: 0, imm: ~K.tstampTypeMask }, st(1, d, AX, o.tstampTypeByte),
+        ];
+        return r([...guard, store(8, o.tstamp)], 8);
+      }
       case 12: // queue_mapping: values >= NO_QUEUE_MAPPING are ignored
         if (isStImm) return x.imm >= 0xffff ? r([{ code: 0x05, dst: 0, src: 0, off: 0, imm: 0 }], 2) : r([stImm(2, d, o.queueMapping, x.imm)], 2);
         return r([{ code: 0x35, dst: s, src: 0, off: 1, imm: 0xffff }, st(2, d, s, o.queueMapping)], 2);
