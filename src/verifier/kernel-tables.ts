@@ -116,6 +116,7 @@ function convertSkb(x: Insn, off: number, write: boolean, tc: boolean, facts: Ct
       return r([...guard, ld(8, d, s, o.tstamp)], 8);
     }
     case 160: return r([ld(4, d, s, cb + q.pktLen)], 4);
+    case 168: return r([ld(8, d, s, o.sk)], 8);
     case 164: case 176: case 184: {
       const field = off === 164 ? [2, KERNEL_OFFSETS.shinfo.gsoSegs] : off === 176 ? [2, KERNEL_OFFSETS.shinfo.gsoSize] : [8, KERNEL_OFFSETS.shinfo.hwtstamps];
       return r([ld(4, AX, s, o.end), ld(8, d, s, o.head), { code: 0x0f, dst: d, src: AX, off: 0, imm: 0 }, ld(field[0]!, d, d, field[1]!)], field[0]!);
