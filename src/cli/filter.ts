@@ -14,7 +14,8 @@ let pcapLeHeader: typeof import("../filter/scan.ts").pcapLeHeader;
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
-import { compileClassicFilter, SCAN_END, SCAN_IRREGULAR, SCAN_LIMIT, SCAN_NEXT, SCAN_OUT, SCAN_SEEN, SCAN_STATUS } from "../jit/cbpf.ts";
+// the classic-BPF JIT (with its wasm encoder) is only needed to read files: loaded then, like the modules above
+let jit: typeof import("../jit/cbpf.ts");
 
 interface Options {
   linktype: string;
@@ -96,6 +97,7 @@ async function filterFile(o: Options): Promise<number> {
   const { openCapture, PcapWriter } = captureModule ??= await import("../capture/index.ts");
   ({ compileOfflineFilterJs } = await import("../filter/offline-js.ts"));
   ({ pcapLeHeader } = await import("../filter/scan.ts"));
+  jit = await import("../jit/cbpf.ts");
   if (o.engine !== "ebpf") {
     const streamed = filterPcapStream(o, openCapture, o.engine === "jit" ? wasmScanner : jsScanner);
     if (streamed !== null) return streamed;
@@ -131,7 +133,7 @@ async function filterCapture(o: Options, cap: import("../capture/index.ts").Open
     run = (pkt, len, start = 0, end = pkt.length) => runConvertedCbpf(prog.insns, pkt.subarray(start, end), len, undefined, "interp");
   } else if (o.engine === "jit") {
     // compiled to WebAssembly with bpf_filter's semantics (src/jit/cbpf.ts)
-    run = compileClassicFilter(prog.insns).run;
+    run = jit.compileClassicFilter(prog.insns).run;
   } else {
     // libpcap's own interpreter semantics, as tcpdump -r uses (backward jumps for protochain, no ancillary loads),
     // compiled to a JavaScript function.
@@ -215,8 +217,8 @@ function filterPcapStream(o: Options, openCapture: typeof import("../capture/ind
       seen += sc.seen();
       if (outAt !== 0 && sc.outEnd() > outAt) writeSync(outFd, buf, outAt, sc.outEnd() - outAt);
       const status = sc.status();
-      if (status === SCAN_IRREGULAR) return null;
-      if (status === SCAN_END && eof) { if (next < have) return null; break; } // a truncated last record
+      if (status === jit.SCAN_IRREGULAR) return null;
+      if (status === jit.SCAN_END && eof) { if (next < have) return null; break; } // a truncated last record
       // keep the partial record and read on
       buf.copyWithin(at, at + next, at + have);
       have -= next;
@@ -250,15 +252,15 @@ interface PcapScanner {
 }
 
 function wasmScanner(insns: readonly CbpfInsn[]): PcapScanner {
-  const f = compileClassicFilter(insns);
+  const f = jit.compileClassicFilter(insns);
   const inputAt = 64, outputAt = inputAt + BUFFER;
   f.memory.grow(Math.ceil((outputAt + BUFFER) / 65536) - f.memory.buffer.byteLength / 65536);
   const buffer = new Uint8Array(f.memory.buffer);
   const words = new Uint32Array(f.memory.buffer, 0, 4);
   return {
     buffer, inputAt, outputAt, scan: f.scan,
-    next: () => words[SCAN_NEXT >> 2]!, seen: () => words[SCAN_SEEN >> 2]!, status: () => words[SCAN_STATUS >> 2]!,
-    outEnd: () => words[SCAN_OUT >> 2]!,
+    next: () => words[jit.SCAN_NEXT >> 2]!, seen: () => words[jit.SCAN_SEEN >> 2]!, status: () => words[jit.SCAN_STATUS >> 2]!,
+    outEnd: () => words[jit.SCAN_OUT >> 2]!,
   };
 }
 
@@ -266,23 +268,23 @@ function jsScanner(insns: readonly CbpfInsn[]): PcapScanner {
   const run = compileOfflineFilterJs(insns);
   const buffer = new Uint8Array(2 * BUFFER);
   const view = new DataView(buffer.buffer);
-  let next = 0, seen = 0, status = SCAN_END, outEnd = 0;
+  let next = 0, seen = 0, status = jit.SCAN_END, outEnd = 0;
   return {
     buffer, inputAt: 0, outputAt: BUFFER,
     scan: (pos, end, snaplen, limit, out) => {
       let n = 0;
       seen = 0;
-      status = SCAN_END;
+      status = jit.SCAN_END;
       while (end - pos >= 16) {
         const caplen = view.getUint32(pos + 8, true);
-        if (caplen > snaplen) { status = SCAN_IRREGULAR; break; }
+        if (caplen > snaplen) { status = jit.SCAN_IRREGULAR; break; }
         const rec = pos + 16 + caplen;
         if (rec > end) break;
         seen++;
         if (run(buffer, view.getUint32(pos + 12, true), pos + 16, rec) !== 0) {
           if (out !== 0) { buffer.copyWithin(out, pos, rec); out += rec - pos; }
           n++;
-          if (n >= limit) { pos = rec; status = SCAN_LIMIT; break; }
+          if (n >= limit) { pos = rec; status = jit.SCAN_LIMIT; break; }
         }
         pos = rec;
       }
