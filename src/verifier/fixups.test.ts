@@ -116,3 +116,19 @@ test("bpf_get_branch_snapshot is inlined around the perf_snapshot_branch_stack s
     "(b7) r0 = -22", "(05) goto pc+1", "(b7) r0 = -2", "(b7) r0 = 0", "(95) exit",
   ]);
 });
+
+test("__sk_buff socket fields read through skb->sk; tstamp reads and stores guarded unless tstamp_type is read", () => {
+  assert.deepEqual(rewrite(8, "r2 = *(u32 *)(r1 + 88); r2 = *(u32 *)(r1 + 132); r2 = *(u32 *)(r1 + 120); r0 = 1; exit").lines, [
+    "(79) r2 = *(u64 *)(r1 +24)", "(69) r2 = *(u16 *)(r2 +16)",
+    "(79) r2 = *(u64 *)(r1 +24)", "(69) r2 = *(u16 *)(r2 +12)", "(64) w2 <<= 16",
+    "(79) r2 = *(u64 *)(r1 +24)", "(61) r2 = *(u32 *)(r2 +76)", "(b7) r0 = 1", "(95) exit",
+  ]);
+  const guardedRead = ["(71) r11 = *(u8 *)(r1 +129)", "(46) if w11 & 0x4 goto pc+1", "(05) goto pc+4", "(46) if w11 & 0x3 goto pc+1",
+    "(05) goto pc+2", "(b7) r2 = 0", "(05) goto pc+1", "(79) r2 = *(u64 *)(r1 +32)"];
+  assert.deepEqual(rewrite(3, "r2 = *(u64 *)(r1 + 152); r0 = 0; exit").lines.slice(0, 8), guardedRead);
+  assert.deepEqual(rewrite(3, "r2 = *(u8 *)(r1 + 180); r2 = *(u64 *)(r1 + 152); r0 = 0; exit").lines.slice(2, 3), ["(79) r2 = *(u64 *)(r1 +32)"]);
+  assert.deepEqual(rewrite(3, "r2 = 5; *(u64 *)(r1 + 152) = r2; r0 = 0; exit").lines.slice(1, 7), [
+    "(71) r11 = *(u8 *)(r1 +129)", "(46) if w11 & 0x4 goto pc+1", "(05) goto pc+2", "(54) w11 &= -4", "(73) *(u8 *)(r1 +129) = r11",
+    "(7b) *(u64 *)(r1 +32) = r2",
+  ]);
+});
