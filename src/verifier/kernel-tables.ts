@@ -1,6 +1,7 @@
 // What Linux 6.18 on x86-64 rewrites a verified program into, as data: the struct offsets its context conversions
-// read (struct sk_buff, xdp_buff, net_device), the map types whose lookups it inlines and the map-ops functions it
-// calls directly, and the kernel function behind each helper (the name /proc/kallsyms gives the call's address).
+// read (struct sk_buff, sock_common, xdp_buff, net_device), the sequences it generates (tc unclone prologue, LD_ABS
+// calls, branch-snapshot inline), the map types whose lookups it inlines and the map-ops functions it calls
+// directly, and the kernel function behind each helper (the name /proc/kallsyms gives the call's address).
 // Offsets were read from this kernel's BTF and checked against its xlated dumps (test/oracle/runtime-bpftool.test.ts).
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { HELPER_NAMES } from "../uapi/index.ts";
