@@ -46,6 +46,8 @@ test("npm pack → install into an empty project → examples type-check under -
   const outside = listing.filter((f) => !/^package\/(dist\/|bin\/|README\.md$|package\.json$|LICENSE)/.test(f));
   assert.deepEqual(outside, [], "files outside dist/, bin/ and README in the tarball");
   assert.ok(listing.includes("package/dist/index.d.ts") && listing.includes("package/dist/kernel/index.js"));
+  // the command line's bundle (scripts/build.mjs), which bin/bpfkit.mjs runs, with every command as its own entry
+  assert.ok(listing.includes("package/dist/cli-bundle/main.js") && listing.includes("package/dist/cli-bundle/filter.js"));
   assert.ok(!listing.some((f) => f.endsWith(".test.js")), "tests are not shipped");
 
   // an empty project with the tarball installed, offline

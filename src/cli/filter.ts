@@ -14,8 +14,10 @@ let pcapLeHeader: typeof import("../filter/scan.ts").pcapLeHeader;
 import { linkTypeByFileValue } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
-import { jsScanner, scanPcapStream, wasmScanner, writeAll, type PcapScanner } from "../node/pcap-scan.ts";
-import { compileClassicFilter } from "../jit/cbpf.ts";
+import type { PcapScanner } from "../node/pcap-scan.ts";
+// the classic-BPF JIT (with its wasm encoder) and the pcap scan are only needed to read files: loaded then, like the modules above
+let jit: typeof import("../jit/cbpf.ts");
+let scan: typeof import("../node/pcap-scan.ts");
 
 interface Options {
   linktype: string;
@@ -97,8 +99,10 @@ async function filterFile(o: Options): Promise<number> {
   const { openCapture, PcapWriter } = captureModule ??= await import("../capture/index.ts");
   ({ compileOfflineFilterJs } = await import("../filter/offline-js.ts"));
   ({ pcapLeHeader } = await import("../filter/scan.ts"));
+  jit = await import("../jit/cbpf.ts");
+  scan = await import("../node/pcap-scan.ts");
   if (o.engine !== "ebpf") {
-    const streamed = filterPcapStream(o, openCapture, o.engine === "jit" ? wasmScanner : (insns) => jsScanner(compileOfflineFilterJs(insns)));
+    const streamed = filterPcapStream(o, openCapture, o.engine === "jit" ? scan.wasmScanner : (insns) => scan.jsScanner(compileOfflineFilterJs(insns)));
     if (streamed !== null) return streamed;
   }
   // The file is read in chunks and matches are written as they come: memory stays flat, files of any size.
@@ -132,7 +136,7 @@ async function filterCapture(o: Options, cap: import("../capture/index.ts").Open
     run = (pkt, len, start = 0, end = pkt.length) => runConvertedCbpf(prog.insns, pkt.subarray(start, end), len, undefined, "interp");
   } else if (o.engine === "jit") {
     // compiled to WebAssembly with bpf_filter's semantics (src/jit/cbpf.ts)
-    run = compileClassicFilter(prog.insns).run;
+    run = jit.compileClassicFilter(prog.insns).run;
   } else {
     // libpcap's own interpreter semantics, as tcpdump -r uses (backward jumps for protochain, no ancillary loads),
     // compiled to a JavaScript function.
@@ -193,8 +197,8 @@ function filterPcapStream(o: Options, openCapture: typeof import("../capture/ind
       outFd = openSync(o.write, "w");
       writeSync(outFd, header);
     }
-    const r = scanPcapStream(fd, 24, hdr.snaplen, sc, o.count ?? Infinity,
-      o.write !== undefined ? (b, from, to) => writeAll(outFd, b, from, to) : undefined);
+    const r = scan.scanPcapStream(fd, 24, hdr.snaplen, sc, o.count ?? Infinity,
+      o.write !== undefined ? (b, from, to) => scan.writeAll(outFd, b, from, to) : undefined);
     if (r.stoppedAt >= 0) return null; // irregular or a truncated last record: the general reader reports it
     const { matched, seen } = r;
     return report(o, matched, seen);

@@ -13,7 +13,7 @@ import { skbLoadBytes, xdpAdjustHead, xdpAdjustTail } from "./packet.ts";
 import { snprintf, tracePrintk } from "./printf.ts";
 import { probeReadKernel, probeReadKernelStr, probeReadUser, probeReadUserStr } from "./probe.ts";
 import {
-  getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
+  getAttachCookie, getBranchSnapshot, getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
   jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs,
 } from "./task.ts";
 
@@ -46,6 +46,8 @@ export const HELPER_IMPLEMENTATIONS: Readonly<Record<string, HelperFn>> = {
   jiffies64,
   get_numa_node_id: getNumaNodeId,
   get_stack: getStack,
+  get_branch_snapshot: getBranchSnapshot,
+  get_attach_cookie: getAttachCookie,
   trace_printk: tracePrintk,
   snprintf,
   get_prandom_u32: getPrandomU32,

@@ -84,6 +84,10 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
   p(133, "RET_VOID", ["ARG_PTR_TO_RINGBUF_MEM", "ARG_ANYTHING"], { release: 0 }),
   p(134, "RET_INTEGER", ["ARG_CONST_MAP_PTR", "ARG_ANYTHING"]),
   p(160, "RET_INTEGER", []),
+  // tracing: the probed function's address (kprobe and trampoline variants), the link's cookie, an LBR snapshot
+  p(173, "RET_INTEGER", ["ARG_PTR_TO_CTX"], { gplOnly: true }),
+  p(174, "RET_INTEGER", ["ARG_PTR_TO_CTX"]),
+  p(176, "RET_INTEGER", ["ARG_PTR_TO_UNINIT_MEM", "ARG_CONST_SIZE_OR_ZERO", "ARG_ANYTHING"], { gplOnly: true }),
   p(181, "RET_INTEGER", ["ARG_ANYTHING", "ARG_PTR_TO_FUNC", "ARG_PTR_TO_STACK_OR_NULL", "ARG_ANYTHING"]),
 ].map((x) => [x.id, x]));
 
@@ -96,9 +100,9 @@ export const PROG_TYPES: Readonly<Record<string, number>> = Object.fromEntries(
 
 const BASE = [1, 2, 3, 5, 7, 8, 12, 42, 118, 125, 130, 131, 132, 133, 134, 181];
 // bpf_base_func_proto's CAP_BPF part (get_current_cgroup_id, current_task_under_cgroup) and CAP_PERFMON part.
-const BASE_PRIV = [6, 112, 113, 114, 115, 35, 14, 15, 16, 37, 80, 109];
+const BASE_PRIV = [6, 112, 113, 114, 115, 35, 14, 15, 16, 37, 80, 109, 176];
 // bpf_tracing_func_proto and the kprobe/tracepoint/perf_event/raw_tp switches (get_stackid, get_stack).
-const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67];
+const TRACING = [4, 6, 14, 15, 16, 25, 45, 35, 112, 113, 114, 115, 27, 67, 173, 174];
 const SKB_COMMON = [25, 26, 46, 47];
 // bpf_ktime_get_coarse_ns is not NMI-safe: bpf_tracing_func_proto refuses it, the networking types keep it.
 const COARSE_CLOCK = [160];
@@ -109,7 +113,7 @@ const TC_ONLY = [9, 10, 11, 28, 34, 39, 69];
  * Helpers only a program loaded with CAP_BPF (bpf_loop, the cgroup ids) or CAP_PERFMON (trace_printk, the current task,
  * probe reads) may call: bpf_base_func_proto returns NULL for them to an unprivileged loader.
  */
-export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([181, 37, 80, 6, 16, 35, 112, 113, 114, 115, 109]);
+export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([181, 37, 80, 6, 16, 35, 112, 113, 114, 115, 109, 176]);
 
 /** Helpers each program type may call (the kernel's get_func_proto per type, restricted to HELPER_PROTOS). */
 export const PROG_TYPE_HELPERS: ReadonlyMap<number, ReadonlySet<number>> = new Map([

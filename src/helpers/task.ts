@@ -14,6 +14,11 @@ export const ktimeGetCoarseNs: HelperFn = (h) => retU64(h, h.env.ktimeNs());
 /** jiffies at HZ=250 (Debian's kernel config), from the monotonic clock. */
 export const jiffies64: HelperFn = (h) => retU64(h, h.env.ktimeNs() / 4_000_000n);
 
+/** bpf_get_branch_snapshot(entries, size, flags): the VM has no LBR, so -ENOENT as on a host without one (-EINVAL for flags). */
+export const getBranchSnapshot: HelperFn = (h) => retI32(h, argU64(h, 3) !== 0n ? -E.EINVAL : -E.ENOENT);
+/** bpf_get_attach_cookie(ctx): 0, what Linux returns for a link created without a cookie (VM links pass none yet). */
+export const getAttachCookie: HelperFn = (h) => retU64(h, 0n);
+
 const BPF_F_SKIP_FIELD_MASK = 0xffn;
 const BPF_F_USER_STACK = 1n << 8n;
 const BPF_F_USER_BUILD_ID = 1n << 11n;

@@ -9,7 +9,7 @@ import { U32_MAX64, ZERO, fromBig, fromNumber, toBigS, toBigU, toNumberS, toNumb
 import { returnRange } from "./ctx.ts";
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
-  type Env, EACCES, EINVAL, newId, reject,
+  type Env, EACCES, EINVAL, ENOTSUPP, newId, reject,
 } from "./env.ts";
 import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
@@ -282,6 +282,8 @@ export function checkHelperCall(env: Env, insn: Insn): void {
     }
   }
   for (let r = 1; r <= 5; r++) regs[r] = notInit();
+  // check_get_func_ip: every tracing type has the helper, but only kprobes (and trampolines) can answer it
+  if (id === 173 && env.progType !== 2) reject(env, `func ${helperName(id)}#${id} not supported for program type ${env.progType}`, ENOTSUPP);
   switch (p.ret) {
     case "RET_INTEGER":
       regs[0] = scalarReg();

@@ -243,6 +243,7 @@ export function checkMemAccess(env: Env, a: Access): void {
     }
     case "pkt": case "pkt_meta": {
       if (write && !canWritePacket(env.progType)) reject(env, "cannot write into packet");
+      if (write) env.aux.directWrite = true;
       if (write && value && value.type !== "scalar" && env.unpriv) reject(env, `R${a.valueRegno} leaks addr into packet`);
       if (reg.b.smin.hi < 0) reject(env, `R${a.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
       const o = reg.off + off;

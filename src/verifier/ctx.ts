@@ -41,6 +41,8 @@ function pktType(off: number): CtxLoadType {
 }
 
 function tcClsAct(off: number, size: number, write: boolean): CtxAccess {
+  // tstamp_type: tc may read it, one byte (it also makes tstamp reads unguarded: tstamp_type_access, fixups.ts)
+  if (off === 180 && !write) return size === 1 ? "scalar" : undefined;
   if (write) {
     const ok = within(off, MARK, MARK + 4) || within(off, TC_INDEX, TC_INDEX + 4) || within(off, PRIORITY, PRIORITY + 4) ||
       within(off, CB0, CB_END) || within(off, TC_CLASSID, TC_CLASSID + 4) || within(off, QUEUE_MAPPING, QUEUE_MAPPING + 4) ||

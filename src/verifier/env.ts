@@ -58,6 +58,8 @@ export interface InsnAux {
   readonly tailKey: Map<number, number>;
   /** bpf_loop pc -> callback subprogram start pc when flags are 0 and the callback is the same on every path, else -1 */
   readonly loopInline: Map<number, number>;
+  /** env->seen_direct_write: the program stores into packet data (tc programs then get the unclone prologue) */
+  directWrite: boolean;
   /** subprogram starts and each one's stack depth, as the walk left them */
   subprogs: readonly number[];
   stackDepth: readonly number[];

@@ -80,3 +80,55 @@ test("dead branches are hard-wired and removed; line info follows the kernel's r
   // the removed instruction's line (record 1, at pc 2) is inherited by the next live instruction only when that has none
   assert.deepEqual(img.lineOffs, [0, -1, 1]);
 });
+
+test("LD_ABS / LD_IND become bpf_skb_load_helper_*_no_cache calls (gen_ld_abs)", () => {
+  const { lines } = rewrite(1, "r6 = r1; r0 = *(u8 *)skb[14]; r2 = 3; r0 = *(u16 *)skb[r2 + 4]; r2 = 3; r0 = *(u32 *)skb[r2]; r0 = 0; exit");
+  const tail = ["(75) if r0 s>= 0x0 goto pc+2", "(ac) w0 ^= w0", "(95) exit"];
+  assert.deepEqual(lines, [
+    "(bf) r6 = r1",
+    "(b7) r2 = 14", "(bf) r1 = r6", "(85) call bpf_skb_load_helper_8_no_cache#1000", ...tail,
+    "(b7) r2 = 3",
+    "(bf) r2 = r2", "(07) r2 += 4", "(bf) r1 = r6", "(85) call bpf_skb_load_helper_16_no_cache#1001", ...tail,
+    "(b7) r2 = 3", "(bf) r2 = r2", "(bf) r1 = r6", "(85) call bpf_skb_load_helper_32_no_cache#1002", ...tail,
+    "(b7) r0 = 0", "(95) exit",
+  ]);
+});
+
+test("a tc program writing packet data gets the unclone prologue; one only reading it does not", () => {
+  const body = "r2 = *(u32 *)(r1 + 76); r3 = *(u32 *)(r1 + 80); r4 = r2; r4 += 1; if r4 > r3 goto +1; ";
+  const prologue = [
+    "(71) r6 = *(u8 *)(r1 +126)", "(54) w6 &= 1", "(15) if r6 == 0x0 goto pc+7", "(bf) r6 = r1", "(af) r2 ^= r2",
+    "(85) call bpf_skb_pull_data#1000", "(15) if r0 == 0x0 goto pc+2", "(b4) w0 = 2", "(95) exit", "(bf) r1 = r6",
+  ];
+  const write = rewrite(3, `${body}*(u8 *)(r2 + 0) = 1; r0 = 0; exit`).lines;
+  assert.deepEqual(write.slice(0, prologue.length + 1), [...prologue, "(79) r2 = *(u64 *)(r1 +200)"]);
+  assert.equal(rewrite(3, `${body}r0 = *(u8 *)(r2 + 0); r0 = 0; exit`).lines[0], "(79) r2 = *(u64 *)(r1 +200)");
+  // socket filters cannot write packets; xdp writes them without a prologue
+  assert.equal(rewrite(6, "r2 = *(u32 *)(r1 + 0); r3 = *(u32 *)(r1 + 4); r4 = r2; r4 += 1; if r4 > r3 goto +1; *(u8 *)(r2 + 0) = 1; r0 = 0; exit").lines[0],
+    "(79) r2 = *(u64 *)(r1 +0)");
+});
+
+test("bpf_get_branch_snapshot is inlined around the perf_snapshot_branch_stack static call", () => {
+  const { lines } = rewrite(2, "r1 = r10; r1 += -32; r2 = 32; r3 = 0; call 176; r0 = 0; exit");
+  assert.deepEqual(lines.slice(4), [
+    "(55) if r3 != 0x0 goto pc+7", "(b4) w0 = -1431655765", "(2f) r2 *= r0", "(77) r2 >>= 36",
+    "(85) call __static_call_return0#1000", "(15) if r0 == 0x0 goto pc+4", "(24) w0 *= 24", "(05) goto pc+3",
+    "(b7) r0 = -22", "(05) goto pc+1", "(b7) r0 = -2", "(b7) r0 = 0", "(95) exit",
+  ]);
+});
+
+test("__sk_buff socket fields read through skb->sk; tstamp reads and stores guarded unless tstamp_type is read", () => {
+  assert.deepEqual(rewrite(8, "r2 = *(u32 *)(r1 + 88); r2 = *(u32 *)(r1 + 132); r2 = *(u32 *)(r1 + 120); r0 = 1; exit").lines, [
+    "(79) r2 = *(u64 *)(r1 +24)", "(69) r2 = *(u16 *)(r2 +16)",
+    "(79) r2 = *(u64 *)(r1 +24)", "(69) r2 = *(u16 *)(r2 +12)", "(64) w2 <<= 16",
+    "(79) r2 = *(u64 *)(r1 +24)", "(61) r2 = *(u32 *)(r2 +76)", "(b7) r0 = 1", "(95) exit",
+  ]);
+  const guardedRead = ["(71) r11 = *(u8 *)(r1 +129)", "(46) if w11 & 0x4 goto pc+1", "(05) goto pc+4", "(46) if w11 & 0x3 goto pc+1",
+    "(05) goto pc+2", "(b7) r2 = 0", "(05) goto pc+1", "(79) r2 = *(u64 *)(r1 +32)"];
+  assert.deepEqual(rewrite(3, "r2 = *(u64 *)(r1 + 152); r0 = 0; exit").lines.slice(0, 8), guardedRead);
+  assert.deepEqual(rewrite(3, "r2 = *(u8 *)(r1 + 180); r2 = *(u64 *)(r1 + 152); r0 = 0; exit").lines.slice(2, 3), ["(79) r2 = *(u64 *)(r1 +32)"]);
+  assert.deepEqual(rewrite(3, "r2 = 5; *(u64 *)(r1 + 152) = r2; r0 = 0; exit").lines.slice(1, 7), [
+    "(71) r11 = *(u8 *)(r1 +129)", "(46) if w11 & 0x4 goto pc+1", "(05) goto pc+2", "(54) w11 &= -4", "(73) *(u8 *)(r1 +129) = r11",
+    "(7b) *(u64 *)(r1 +32) = r2",
+  ]);
+});

@@ -1,14 +1,15 @@
 // The image a verified program becomes inside Linux 6.18 (x86-64, JIT on, loaded by root): bpf_check's rewrites
 // after the walk, in the kernel's order — bpf_loop inlining, dead-branch hard-wiring, dead-code and nop removal,
-// context-access conversion, do_misc_fixups (div/mod guards, inlined map lookups, map-ops and helper calls as kernel
-// function addresses, tail calls, inlined per-CPU id and jiffies), then jit_subprogs' call form. Every patch moves
-// jumps, line info, func starts and per-instruction facts as bpf_patch_insn_data / bpf_remove_insns do, so
-// `bpftool prog dump xlated` of the result lines up with the kernel's. x86-64 needs no zero-extension inserts.
-// What is not modelled (LD_ABS/LD_IND, prologues, kfuncs, tracing-only inlines) is left as loaded and listed in
-// `unmodelled`.
+// the tc unclone prologue and context-access conversion, do_misc_fixups (LD_ABS/LD_IND as helper calls, div/mod
+// guards, inlined map lookups, map-ops and helper calls as kernel function addresses, tail calls, inlined per-CPU
+// id, jiffies and branch snapshot), then jit_subprogs' call form. Every patch moves jumps, line info, func starts
+// and per-instruction facts as bpf_patch_insn_data / bpf_remove_insns do, so `bpftool prog dump xlated` of the
+// result lines up with the kernel's. x86-64 needs no zero-extension inserts. What is not modelled — kfunc calls and
+// the trampoline-only inlines of BPF_PROG_TYPE_TRACING (get_func_ip/arg/ret/arg_cnt), both refused by bpfkit's
+// verifier — is left as loaded and listed in `unmodelled`.
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { InsnAux } from "./env.ts";
-import { MAP_OPS, MAP_OP_OF_HELPER, ctxConverter, ctxFieldSize, genLookup, helperFunction, type MapFacts } from "./kernel-tables.ts";
+import { MAP_OPS, MAP_OP_OF_HELPER, ctxConverter, ctxFieldSize, genBranchSnapshot, genLdAbs, genLookup, genPrologue, helperFunction, type MapFacts } from "./kernel-tables.ts";
 
 export interface KernelImageOptions {
   readonly progType: number;
@@ -195,8 +196,11 @@ function removeDeadCode(img: Image): void {
 }
 
 /** convert_ctx_accesses: context loads and stores become reads of the kernel's own structures. */
-function convertCtx(img: Image, progType: number, unmodelled: string[]): void {
-  const conv = ctxConverter(progType);
+function convertCtx(img: Image, progType: number, directWrite: boolean, unmodelled: string[]): void {
+  const prologue = genPrologue(progType, directWrite);
+  if (prologue.length) img.patch(0, [...prologue, img.slots[0]!.insn]);
+  const tstampTypeAccess = img.slots.some((s) => s.ctx && (s.insn.code & 7) === 0x01 && s.insn.off === 180);
+  const conv = ctxConverter(progType, { tstampTypeAccess });
   if (conv === undefined) {
     if (img.slots.some((s) => s.ctx)) unmodelled.push(`context accesses of program type ${progType}`);
     return;
@@ -267,7 +271,12 @@ function miscFixups(img: Image, o: KernelImageOptions, unmodelled: string[]): vo
       img.patch(i, p);
       continue;
     }
-    if (cls === 0x00 && ((x.code & 0xe0) === 0x20 || (x.code & 0xe0) === 0x40)) { unmodelled.push(`LD_ABS/LD_IND at ${i}`); continue; }
+    if (cls === 0x00 && ((x.code & 0xe0) === 0x20 || (x.code & 0xe0) === 0x40)) {
+      const p = genLdAbs(x, (name) => insn(JMP | CALL, 0, 0, 0, o.callImm(name)));
+      img.patch(i, p);
+      i += p.length - 1;
+      continue;
+    }
     if (!isHelperCall(x)) continue;
     const id = x.imm;
     if (id === 12) {
@@ -287,6 +296,12 @@ function miscFixups(img: Image, o: KernelImageOptions, unmodelled: string[]): vo
     if (id === 8) {
       // inlined as a per-CPU read of cpu_number (x86-64 JITs per-CPU address moves)
       const p = [insn(0xb7, 0, 0, 0, Number(BigInt.asIntN(32, o.varAddress("cpu_number")))), insn(0xbf, 0, 0, -1), insn(0x61, 0, 0, 0)];
+      img.patch(i, p);
+      i += p.length - 1;
+      continue;
+    }
+    if (id === 176) {
+      const p = genBranchSnapshot(insn(JMP | CALL, 0, 0, 0, o.callImm("__static_call_return0")));
       img.patch(i, p);
       i += p.length - 1;
       continue;
@@ -321,7 +336,7 @@ export function kernelImage(insns: readonly Insn[], aux: InsnAux, o: KernelImage
   const unmodelled: string[] = [];
   inlineLoops(img, aux.stackDepth);
   removeDeadCode(img);
-  convertCtx(img, o.progType, unmodelled);
+  convertCtx(img, o.progType, aux.directWrite, unmodelled);
   miscFixups(img, o, unmodelled);
   jitCallForm(img);
   const lineOffs = new Array<number>(o.lineOffs?.length ?? 0).fill(-1);

@@ -1,6 +1,7 @@
 // What Linux 6.18 on x86-64 rewrites a verified program into, as data: the struct offsets its context conversions
-// read (struct sk_buff, xdp_buff, net_device), the map types whose lookups it inlines and the map-ops functions it
-// calls directly, and the kernel function behind each helper (the name /proc/kallsyms gives the call's address).
+// read (struct sk_buff, sock_common, xdp_buff, net_device), the sequences it generates (tc unclone prologue, LD_ABS
+// calls, branch-snapshot inline), the map types whose lookups it inlines and the map-ops functions it calls
+// directly, and the kernel function behind each helper (the name /proc/kallsyms gives the call's address).
 // Offsets were read from this kernel's BTF and checked against its xlated dumps (test/oracle/runtime-bpftool.test.ts).
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { HELPER_NAMES } from "../uapi/index.ts";
@@ -20,6 +21,8 @@ export const KERNEL_OFFSETS = {
     len: 112, pktTypeByte: 128, mark: 164, queueMapping: 124, protocol: 176, vlanAll: 152, vlanTci: 154, vlanProto: 152,
     priority: 140, skbIif: 144, dev: 16, tcIndex: 132, cb: 40, hash: 148, data: 200, napiId: 156, tstamp: 32,
     tstampTypeByte: 129, end: 188, head: 192, sk: 24,
+    /** the byte holding the `cloned` bit (CLONED_OFFSET) and the bit (CLONED_MASK) */
+    clonedByte: 126, clonedMask: 1,
   },
   /** qdisc_skb_cb inside skb->cb: pkt_len at 0, tc_classid at 6 (u16), data[] at 8; bpf_skb_data_end: data_meta 32, data_end 40 */
   qdiscCb: { pktLen: 0, tcClassid: 6, data: 8, dataMeta: 32, dataEnd: 40 },
@@ -30,6 +33,10 @@ export const KERNEL_OFFSETS = {
   bpfArrayValue: 312,
   htabElemKey: 48,
   lruNodeRef: 35,
+  /** struct sock_common: skc_daddr, skc_rcv_saddr, skc_dport, skc_num, skc_family, skc_v6_daddr, skc_v6_rcv_saddr */
+  sockCommon: { daddr: 0, rcvSaddr: 4, dport: 12, num: 14, family: 16, v6Daddr: 56, v6RcvSaddr: 72 },
+  /** bpf_convert_tstamp_read's masks in the tstamp_type byte: TC_AT_INGRESS_MASK, SKB_TSTAMP_TYPE_MASK */
+  tcAtIngressMask: 4, tstampTypeMask: 3,
   /** bpf_perf_event_data_kern { regs, data }, perf_sample_data.period and .addr */
   perfEvent: { regs: 0, data: 8, samplePeriod: 8, sampleAddr: 184 },
 } as const;
@@ -46,7 +53,7 @@ function skbFieldSize(off: number): number {
  * bpf_convert_ctx_access (socket filters, cgroup skb) and tc_cls_act_convert_ctx_access (tc): `__sk_buff` field
  * `off` read into dst from src (or written from src / an immediate). Undefined for fields not modelled.
  */
-function convertSkb(x: Insn, off: number, write: boolean, tc: boolean): CtxConversion | undefined {
+function convertSkb(x: Insn, off: number, write: boolean, tc: boolean, facts: CtxFacts): CtxConversion | undefined {
   const o = KERNEL_OFFSETS.skb, cb = KERNEL_OFFSETS.skb.cb, q = KERNEL_OFFSETS.qdiscCb;
   const d = x.dst, s = x.src;
   const isStImm = (x.code & 0x07) === 0x02;
@@ -63,6 +70,15 @@ function convertSkb(x: Insn, off: number, write: boolean, tc: boolean): CtxConve
       case 32: return r([store(4, o.priority)], 4);
       case 44: return r([store(2, o.tcIndex)], 2);
       case 72: return r([store(2, cb + q.tcClassid)], 2);
+      case 152: {
+        // bpf_convert_tstamp_write: unless the program reads tstamp_type, a store at ingress clears the type bits
+        const K = KERNEL_OFFSETS;
+        const guard: Insn[] = facts.tstampTypeAccess ? [] : [
+          ld(1, AX, d, o.tstampTypeByte), { code: 0x46, dst: AX, src: 0, off: 1, imm: K.tcAtIngressMask }, { code: 0x05, dst: 0, src: 0, off: 2, imm: 0 },
+          { code: 0x54, dst: AX, src: 0, off: 0, imm: ~K.tstampTypeMask }, st(1, d, AX, o.tstampTypeByte),
+        ];
+        return r([...guard, store(8, o.tstamp)], 8);
+      }
       case 12: // queue_mapping: values >= NO_QUEUE_MAPPING are ignored
         if (isStImm) return x.imm >= 0xffff ? r([{ code: 0x05, dst: 0, src: 0, off: 0, imm: 0 }], 2) : r([stImm(2, d, o.queueMapping, x.imm)], 2);
         return r([{ code: 0x35, dst: s, src: 0, off: 1, imm: 0xffff }, st(2, d, s, o.queueMapping)], 2);
@@ -90,14 +106,37 @@ function convertSkb(x: Insn, off: number, write: boolean, tc: boolean): CtxConve
     case 80: return r([ld(8, d, s, cb + q.dataEnd)], 8);
     case 84: return r([ld(4, d, s, o.napiId), { code: 0x35, dst: d, src: 0, off: 1, imm: 0x101 }, { code: 0xb7, dst: d, src: 0, off: 0, imm: 0 }], 4);
     case 140: return r([ld(8, d, s, cb + q.dataMeta)], 8);
-    case 152: return r([ld(8, d, s, o.tstamp)], 8);
+    case 152: {
+      // bpf_convert_tstamp_read: unless the program reads tstamp_type, an ingress skb's delivery time reads as 0
+      const K = KERNEL_OFFSETS;
+      const guard: Insn[] = facts.tstampTypeAccess ? [] : [
+        ld(1, AX, s, o.tstampTypeByte), { code: 0x46, dst: AX, src: 0, off: 1, imm: K.tcAtIngressMask }, { code: 0x05, dst: 0, src: 0, off: 4, imm: 0 },
+        { code: 0x46, dst: AX, src: 0, off: 1, imm: K.tstampTypeMask }, { code: 0x05, dst: 0, src: 0, off: 2, imm: 0 },
+        { code: 0xb7, dst: d, src: 0, off: 0, imm: 0 }, { code: 0x05, dst: 0, src: 0, off: 1, imm: 0 },
+      ];
+      return r([...guard, ld(8, d, s, o.tstamp)], 8);
+    }
     case 160: return r([ld(4, d, s, cb + q.pktLen)], 4);
+    case 168: return r([ld(8, d, s, o.sk)], 8);
     case 164: case 176: case 184: {
       const field = off === 164 ? [2, KERNEL_OFFSETS.shinfo.gsoSegs] : off === 176 ? [2, KERNEL_OFFSETS.shinfo.gsoSize] : [8, KERNEL_OFFSETS.shinfo.hwtstamps];
       return r([ld(4, AX, s, o.end), ld(8, d, s, o.head), { code: 0x0f, dst: d, src: AX, off: 0, imm: 0 }, ld(field[0]!, d, d, field[1]!)], field[0]!);
     }
     case 180: return r([ld(1, d, s, o.tstampTypeByte), { code: 0x54, dst: d, src: 0, off: 0, imm: 3 }], 1);
-    default: return undefined;
+    default: {
+      // family .. local_port: the socket's sock_common through skb->sk (cgroup skb programs)
+      if (off < 88 || off >= 140) return undefined;
+      const c = KERNEL_OFFSETS.sockCommon;
+      const sk = ld(8, d, s, o.sk);
+      if (off === 88) return r([sk, ld(2, d, d, c.family)], 2);
+      if (off === 92) return r([sk, ld(4, d, d, c.daddr)], 4);
+      if (off === 96) return r([sk, ld(4, d, d, c.rcvSaddr)], 4);
+      if (off < 116) return r([sk, ld(4, d, d, c.v6Daddr + off - 100)], 4);
+      if (off < 132) return r([sk, ld(4, d, d, c.v6RcvSaddr + off - 116)], 4);
+      if (off === 132) return r([sk, ld(2, d, d, c.dport), { code: 0x64, dst: d, src: 0, off: 0, imm: 16 }], 2);
+      if (off === 136) return r([sk, ld(2, d, d, c.num)], 2);
+      return undefined;
+    }
   }
 }
 
@@ -123,11 +162,17 @@ function convertPerfEvent(x: Insn, off: number): CtxConversion {
   return { insns: [ld(8, d, s, p.regs), ld(8, d, d, off)], targetSize: 8 };
 }
 
+/** What the verifier learnt about the whole program that changes a conversion. */
+export interface CtxFacts {
+  /** prog->tstamp_type_access: the program reads __sk_buff.tstamp_type, so tstamp reads need no ingress guard */
+  readonly tstampTypeAccess: boolean;
+}
+
 /** The program types whose context accesses the kernel converts, and how; others read their context as laid out. */
-export function ctxConverter(progType: number): ((x: Insn, off: number, write: boolean) => CtxConversion | undefined) | undefined {
+export function ctxConverter(progType: number, facts: CtxFacts): ((x: Insn, off: number, write: boolean) => CtxConversion | undefined) | undefined {
   switch (progType) {
-    case 1: case 8: return (x, off, w) => convertSkb(x, off, w, false); // socket_filter, cgroup_skb
-    case 3: case 4: return (x, off, w) => convertSkb(x, off, w, true); // sched_cls, sched_act
+    case 1: case 8: return (x, off, w) => convertSkb(x, off, w, false, facts); // socket_filter, cgroup_skb
+    case 3: case 4: return (x, off, w) => convertSkb(x, off, w, true, facts); // sched_cls, sched_act
     case 6: return (x, off, w) => (w ? undefined : convertXdp(x, off));
     case 7: return (x, off, w) => (w ? undefined : convertPerfEvent(x, off));
     case 2: case 5: case 9: case 17: case 26: return () => undefined; // kprobe, tracepoint, ... : the ctx is the kernel's own record
@@ -140,6 +185,44 @@ export function ctxFieldSize(progType: number, off: number): number {
   if (progType === 6) return off === 0 || off === 4 || off === 8 ? 0 : 4;
   if (progType === 7) return off === 168 || off === 176 ? 8 : 0;
   return skbFieldSize(off);
+}
+
+/**
+ * gen_prologue of the program types that have one, given env->seen_direct_write; [] when the kernel adds none.
+ * tc (tc_cls_act_prologue -> bpf_unclone_prologue): a program that writes packet data first unclones a cloned skb
+ * with bpf_skb_pull_data(skb, 0), dropping the packet (TC_ACT_SHOT) when that fails. The helper call is left as
+ * helper id 39 (do_misc_fixups resolves it later); the caller appends the program's first instruction.
+ */
+export function genPrologue(progType: number, directWrite: boolean): Insn[] {
+  if (!directWrite || (progType !== 3 && progType !== 4)) return [];
+  const o = KERNEL_OFFSETS.skb;
+  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+  return [
+    ld(1, 6, 1, o.clonedByte), i(0x54, 6, 0, 0, o.clonedMask), i(0x15, 6, 0, 7, 0),
+    i(0xbf, 6, 1, 0, 0), i(0xaf, 2, 2, 0, 0), i(0x85, 0, 0, 0, 39),
+    i(0x15, 0, 0, 2, 0), i(0xb4, 0, 0, 0, 2 /* TC_ACT_SHOT */), i(0x95, 0, 0, 0, 0),
+    i(0xbf, 1, 6, 0, 0),
+  ];
+}
+
+/**
+ * gen_ld_abs (socket filters, tc, cgroup skb ...): a legacy packet load LD_ABS/LD_IND of 1, 2 or 4 bytes becomes a
+ * call of bpf_skb_load_helper_{8,16,32}_no_cache(skb = r6, offset in r2); a negative result (out of bounds) ends the
+ * program with 0. `call` is the call instruction for the helper's kernel function, by name.
+ */
+export function genLdAbs(x: Insn, call: (name: string) => Insn): Insn[] {
+  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+  const out: Insn[] = [];
+  if ((x.code & 0xe0) === 0x20) out.push(i(0xb7, 2, 0, 0, x.imm));
+  else {
+    out.push(i(0xbf, 2, x.src, 0, 0));
+    if (x.imm) out.push(i(0x07, 2, 0, 0, x.imm));
+  }
+  out.push(i(0xbf, 1, 6, 0, 0));
+  const bits = { 0x00: 32, 0x08: 16, 0x10: 8 }[x.code & 0x18 as 0x00 | 0x08 | 0x10];
+  out.push(call(`bpf_skb_load_helper_${bits}_no_cache`));
+  out.push(i(0x75, 0, 0, 2, 0), i(0xac, 0, 0, 0, 0), i(0x95, 0, 0, 0, 0));
+  return out;
 }
 
 // ---- maps ----
@@ -233,9 +316,25 @@ function helperFuncByType(id: number, progType: number): string | undefined {
     case 25: return tp ? "bpf_perf_event_output_tp" : raw ? "bpf_perf_event_output_raw_tp" : skb ? "bpf_skb_event_output" : progType === 6 ? "bpf_xdp_event_output" : undefined;
     case 27: return progType === 7 ? "bpf_get_stackid_pe" : tp ? "bpf_get_stackid_tp" : raw ? "bpf_get_stackid_raw_tp" : undefined;
     case 67: return progType === 7 ? "bpf_get_stack_pe" : tp ? "bpf_get_stack_tp" : raw ? "bpf_get_stack_raw_tp" : undefined;
-    case 173: return progType === 2 ? "bpf_get_func_ip_kprobe" : progType === 5 ? "bpf_get_func_ip_tracing" : undefined;
+    case 173: return progType === 2 ? "bpf_get_func_ip_kprobe" : progType === 26 ? "bpf_get_func_ip_tracing" : undefined;
+    case 174: return progType === 2 || progType === 5 ? "bpf_get_attach_cookie_trace" : progType === 7 ? "bpf_get_attach_cookie_pe"
+      : raw ? "bpf_get_attach_cookie_tracing" : undefined;
     default: return undefined;
   }
+}
+
+/**
+ * do_misc_fixups' inline of bpf_get_branch_snapshot(entries = r1, size = r2, flags = r3) on x86-64: -EINVAL for
+ * flags, else the perf_snapshot_branch_stack static call with r2 = size / 24 (entries, by multiply and shift), and
+ * r0 = entries * 24 bytes, or -ENOENT when it returned none. `snapshot` is the call of the static call's target (on
+ * a host without LBR, __static_call_return0).
+ */
+export function genBranchSnapshot(snapshot: Insn): Insn[] {
+  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
+  return [
+    i(0x55, 3, 0, 7, 0), i(0xb4, 0, 0, 0, 0xaaaaaaab | 0), i(0x2f, 2, 0, 0, 0), i(0x77, 2, 0, 0, 36), snapshot,
+    i(0x15, 0, 0, 4, 0), i(0x24, 0, 0, 0, 24), i(0x05, 0, 0, 3, 0), i(0xb7, 0, 0, 0, -22), i(0x05, 0, 0, 1, 0), i(0xb7, 0, 0, 0, -2),
+  ];
 }
 
 /** The kernel function a helper call is patched to call (patch_call_imm: fn->func - __bpf_call_base). */

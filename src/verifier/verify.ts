@@ -162,7 +162,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     gplCompatible: licenseIsGplCompatible(options.license ?? "GPL"),
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
     state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
-    aux: { seen: new Uint8Array(insns.length), ctxAccess: new Set(), callMap: new Map(), tailKey: new Map(), loopInline: new Map(), subprogs: [], stackDepth: [] },
+    aux: { seen: new Uint8Array(insns.length), ctxAccess: new Set(), callMap: new Map(), tailKey: new Map(), loopInline: new Map(), directWrite: false, subprogs: [], stackDepth: [] },
   };
   const stats = { max: 0, total: 0, peak: 0 };
   let processed = 0;
