@@ -44,6 +44,7 @@ export class LinuxBackend implements Backend {
   readonly mapDeleteBatch = bpf.mapDeleteBatch;
   readonly progLoad = bpf.progLoad;
   readonly progTestRun = bpf.progTestRun;
+  readonly progBindMap = bpf.progBindMap;
   readonly objPin = bpf.objPin;
   readonly getNextId = bpf.getNextId;
   readonly linkDetach = bpf.linkDetach;

@@ -283,6 +283,8 @@ export interface Backend {
   btfLoad(btf: Uint8Array): number;
   progLoad(a: ProgLoadAttr): ProgLoadResult;
   progTestRun(fd: number, a?: TestRunAttr): TestRunResult;
+  /** BPF_PROG_BIND_MAP: the map lives as long as the program and is listed in its map ids (after the maps it uses). */
+  progBindMap(progFd: number, mapFd: number): void;
 
   objPin(fd: number, path: string): void;
   objGet(path: string): number;

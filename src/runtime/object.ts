@@ -183,6 +183,13 @@ export function openObject(backend: Backend, input: Uint8Array | BpfObject, opts
       if (p.progType === 0) { skipped.set(p.name, `section '${p.section}' names no program type`); continue; }
       try {
         const fd = loadProgram(backend, obj, p, mapFds, btfFd, opts.logLevel ?? 0);
+        // libbpf binds the object's read-only data maps to every program it loads (their bpf_metadata_* values
+        // stay reachable from the program: bpftool lists them), whether the program reads them or not
+        // (a refusal is only a warning there)
+        obj.maps.forEach((m, i) => {
+          if (m.origin !== "rodata") return;
+          try { backend.progBindMap(fd, mapFds[i]!); } catch (e) { if (!(e instanceof BpfError)) throw e; }
+        });
         programs.set(p.name, new Program(backend, fd, p.name, p.progType, p.section));
       } catch (e) {
         if (!(e instanceof BpfError)) throw e;

@@ -555,6 +555,15 @@ export class System implements Backend {
     }
   }
 
+  /** BPF_PROG_BIND_MAP: as the kernel, a map the program already uses is left as it is; another is appended to its used maps. */
+  progBindMap(progFd: number, mapFd: number): void {
+    const p = this.progObj(progFd, "BPF_PROG_BIND_MAP");
+    const m = this.mapObj(mapFd, "BPF_PROG_BIND_MAP");
+    if (p.maps.includes(m)) return;
+    m.refs++;
+    (p.maps as MapObject[]).push(m); // the program's destroy() releases every map in this list
+  }
+
   /** BPF_PROG_TEST_RUN on the executor's CPU 0 (test_run's context for the program type). */
   progTestRun(fd: number, a: TestRunAttr = {}): TestRunResult {
     const p = this.progObj(fd, "BPF_PROG_TEST_RUN");
