@@ -155,9 +155,17 @@ export class JitVm {
     let unit = this.lastUnit;
     if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
     const v = this.view(), r = this.regIdx;
-    v.fill(0, r, r + 22);
-    if (opts.ctx !== undefined) setReg(v, r, 1, opts.ctx);
-    setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
+    // r0-r10 zeroed, r1 = ctx, explicit r1-r5 over it (unrolled: a fill() and per-register calls cost more than the
+    // program on short filters)
+    const ctx = opts.ctx ?? 0;
+    v[r] = 0; v[r + 1] = 0; v[r + 2] = ctx; v[r + 3] = ctx > 0x7fffffff ? Math.floor(ctx / TWO32) : 0;
+    v[r + 4] = 0; v[r + 5] = 0; v[r + 6] = 0; v[r + 7] = 0; v[r + 8] = 0; v[r + 9] = 0; v[r + 10] = 0; v[r + 11] = 0;
+    v[r + 12] = 0; v[r + 13] = 0; v[r + 14] = 0; v[r + 15] = 0; v[r + 16] = 0; v[r + 17] = 0; v[r + 18] = 0; v[r + 19] = 0;
+    v[r + 20] = 0; v[r + 21] = 0;
+    if (ctx < 0) setReg(v, r, 1, ctx);
+    if (opts.r1 !== undefined || opts.r2 !== undefined || opts.r3 !== undefined || opts.r4 !== undefined || opts.r5 !== undefined) {
+      setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
+    }
     this.resetCache(v);
     const budget = opts.budget ?? this.defaultBudget;
     v[this.budgetIdx] = budget;
@@ -168,7 +176,7 @@ export class JitVm {
     this.ctxRegion = opts.ctxRegion;
     this.ctxWritable = opts.ctxWritable;
     const call = this.call;
-    call.ctx = opts.ctx ?? 0;
+    call.ctx = ctx;
     call.packet = opts.packet;
     const cpu = opts.cpu ?? this.defaultCpu;
     call.cpu = cpu;
