@@ -77,6 +77,8 @@ export class JitVm {
   private depthDirty = true;
   private lastProg: LoadedProgram | undefined;
   private lastUnit: Unit | undefined;
+  /** The space's layoutVersion when the region cache was last cleared. */
+  private cacheLayout = -1;
   /** The interpreter a block is handed to when the budget runs out inside it (made on first need). */
   private interp: Vm | undefined;
   private get budgetLeft(): number { return this.view()[this.budgetIdx]!; }
@@ -166,7 +168,10 @@ export class JitVm {
     if (opts.r1 !== undefined || opts.r2 !== undefined || opts.r3 !== undefined || opts.r4 !== undefined || opts.r5 !== undefined) {
       setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
     }
-    this.resetCache(v);
+    // the read cache holds a region, valid while the layout stands (a ctx read then costs no engine call a run); the
+    // write cache is dropped every run
+    if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(v); this.cacheLayout = this.space.layoutVersion; }
+    else { const c = this.cacheIdx; v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0; }
     const budget = opts.budget ?? this.defaultBudget;
     v[this.budgetIdx] = budget;
     if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
