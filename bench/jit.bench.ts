@@ -16,9 +16,10 @@ import { verify } from "../src/verifier/index.ts";
 import { createMap } from "../src/maps/index.ts";
 import { PROGRAMS, cpuMs, withMapRef } from "./interp.bench.ts";
 
-// An IPv4/TCP port-80 filter over LD_ABS/LD_IND, the shape tcpdump filters take in eBPF.
-const FILTER = `mov %r6, %r1\nldabsh 12\njne %r0, 0x800, drop\nldabsb 23\njne %r0, 6, drop\nldabsh 20\njset %r0, 0x1fff, drop\n`
-  + `ldabsb 14\nand %r0, 0xf\nlsh %r0, 2\nmov %r7, %r0\nldindh %r7, 16\njeq %r0, 80, accept\nldindh %r7, 14\n`
+// An IPv4/TCP port-80 filter over LD_ABS/LD_IND, the shape tcpdump filters take in eBPF. A socket filter's skb data
+// starts at the network header (test_run pulls the Ethernet header), so the EtherType comes from skb->protocol.
+const FILTER = `mov %r6, %r1\nldxw %r0, [%r6+16]\njne %r0, 0x8, drop\nldabsb 9\njne %r0, 6, drop\nldabsh 6\njset %r0, 0x1fff, drop\n`
+  + `ldabsb 0\nand %r0, 0xf\nlsh %r0, 2\nmov %r7, %r0\nldindh %r7, 2\njeq %r0, 80, accept\nldindh %r7, 0\n`
   + `jeq %r0, 80, accept\ndrop:\nmov %r0, 0\nexit\naccept:\nmov %r0, 65535\nexit`;
 
 function tcpPacket(): Uint8Array {

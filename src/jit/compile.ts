@@ -620,8 +620,23 @@ function emitLdAbs(c: Code, code: number, s: number, k: number): void {
     c.opu(OP.global_get, G_PLEN); c.i32((k + size) >>> 0); c.op(OP.i32_lt_u);
     c.scope(OP.if, 0x40); fail(); c.op(OP.end);
     c.opu(OP.global_get, G_PDATA); c.i32(k); c.op(OP.i32_add);
+  } else if ((code & 0xe0) === 0x40) {
+    // LD_IND: a non-negative offset is tested against the packet length in wasm; negative ones (SKF_NET_OFF,
+    // SKF_LL_OFF) go to the engine. Either yields the address or -1.
+    c.get(s); c.op(OP.i32_wrap_i64); c.i32(k); c.op(OP.i32_add); c.opu(OP.local_tee, T32);
+    c.i32(0); c.op(OP.i32_lt_s);
+    c.scope(OP.if, 0x7f);
+    c.get(T32); c.i32(size); c.opu(OP.call, F_LDADDR);
+    c.op(OP.else);
+    c.get(T32); c.i32(size); c.op(OP.i32_add); c.opu(OP.global_get, G_PLEN); c.op(OP.i32_gt_u);
+    c.scope(OP.if, 0x7f); c.i32(-1); c.op(OP.else); c.opu(OP.global_get, G_PDATA); c.get(T32); c.op(OP.i32_add); c.op(OP.end);
+    c.op(OP.end);
+    c.opu(OP.local_tee, T32);
+    c.i32(-1); c.op(OP.i32_eq);
+    c.scope(OP.if, 0x40); fail(); c.op(OP.end);
+    c.get(T32);
   } else {
-    if ((code & 0xe0) === 0x40) { c.get(s); c.op(OP.i32_wrap_i64); c.i32(k); c.op(OP.i32_add); } else c.i32(k);
+    c.i32(k);
     c.i32(size); c.opu(OP.call, F_LDADDR); c.opu(OP.local_tee, T32);
     c.i32(-1); c.op(OP.i32_eq);
     c.scope(OP.if, 0x40); fail(); c.op(OP.end);

@@ -77,6 +77,8 @@ export class JitVm {
   private depthDirty = true;
   private lastProg: LoadedProgram | undefined;
   private lastUnit: Unit | undefined;
+  /** The space's layoutVersion when the region cache was last cleared. */
+  private cacheLayout = -1;
   /** The interpreter a block is handed to when the budget runs out inside it (made on first need). */
   private interp: Vm | undefined;
   private get budgetLeft(): number { return this.view()[this.budgetIdx]!; }
@@ -155,10 +157,19 @@ export class JitVm {
     let unit = this.lastUnit;
     if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
     const v = this.view(), r = this.regIdx;
-    v.fill(0, r, r + 22);
-    if (opts.ctx !== undefined) setReg(v, r, 1, opts.ctx);
-    setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
-    this.resetCache(v);
+    // r0-r10 zeroed, r1 = ctx, explicit r1-r5 over it (unrolled: a fill() and per-register calls cost more than the
+    // program on short filters)
+    const ctx = opts.ctx ?? 0;
+    zeroRegs(v, r);
+    v[r + 2] = ctx; v[r + 3] = ctx > 0x7fffffff ? Math.floor(ctx / TWO32) : 0;
+    if (ctx < 0) setReg(v, r, 1, ctx);
+    if (opts.r1 !== undefined || opts.r2 !== undefined || opts.r3 !== undefined || opts.r4 !== undefined || opts.r5 !== undefined) {
+      setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
+    }
+    // the read cache holds a region, valid while the layout stands (a ctx read then costs no engine call a run); the
+    // write cache is dropped every run
+    if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(v); this.cacheLayout = this.space.layoutVersion; }
+    else { const c = this.cacheIdx; v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0; }
     const budget = opts.budget ?? this.defaultBudget;
     v[this.budgetIdx] = budget;
     if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
@@ -168,7 +179,7 @@ export class JitVm {
     this.ctxRegion = opts.ctxRegion;
     this.ctxWritable = opts.ctxWritable;
     const call = this.call;
-    call.ctx = opts.ctx ?? 0;
+    call.ctx = ctx;
     call.packet = opts.packet;
     const cpu = opts.cpu ?? this.defaultCpu;
     call.cpu = cpu;
@@ -434,7 +445,7 @@ export class JitVm {
     const saveL = L.slice(), saveH = H.slice();
     const packet = this.packet;
     const v = this.view(), R = this.regIdx;
-    v.fill(0, R, R + 22);
+    zeroRegs(v, R);
     setReg(v, R, 1, a1); setReg(v, R, 2, a2); setReg(v, R, 3, a3); setReg(v, R, 4, a4); setReg(v, R, 5, a5);
     this.gDepth.value = depth + 1;
     try {
@@ -462,6 +473,13 @@ function arrayLayout(m: ProgramMap | undefined): ArrayLayout | undefined {
   if (typeof nCpus !== "number" || nCpus < 1) return undefined;
   const valueStride = nCpus > 1 ? a.valueAddress(0, 1) - a.valueAddress(0, 0) : stride;
   return { base: a.values.start, stride, maxEntries: a.maxEntries, percpu: { valueStride, nCpus } };
+}
+
+/** r0-r10 in scratch to 0 (unrolled: TypedArray.fill costs ~20 ns a call, more than a short filter's run). */
+function zeroRegs(v: Int32Array, r: number): void {
+  v[r] = 0; v[r + 1] = 0; v[r + 2] = 0; v[r + 3] = 0; v[r + 4] = 0; v[r + 5] = 0; v[r + 6] = 0; v[r + 7] = 0;
+  v[r + 8] = 0; v[r + 9] = 0; v[r + 10] = 0; v[r + 11] = 0; v[r + 12] = 0; v[r + 13] = 0; v[r + 14] = 0; v[r + 15] = 0;
+  v[r + 16] = 0; v[r + 17] = 0; v[r + 18] = 0; v[r + 19] = 0; v[r + 20] = 0; v[r + 21] = 0;
 }
 
 function setReg(v: Int32Array, base: number, r: number, x: number | bigint | undefined): void {

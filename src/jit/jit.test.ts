@@ -271,3 +271,26 @@ test("hash and per-CPU hash lookups inlined in wasm (jhash, bucket walk) find wh
     }
   }
 });
+
+test("LD_IND in wasm: offsets at and past the packet end, wrapping to negative, and SKF_NET_OFF/SKF_LL_OFF give the interpreter's r0", () => {
+  const cases: [number, number][] = [];
+  for (const x of [0, 1, 12, 13, 14, 15, 16, 0x7ffffffe, 0x7fffffff, 0xffffffff, 0x80000000, -0x100000 + 2, -0x200000 + 12, -0x200000 - 4]) {
+    for (const k of [0, 1, 2, -1, -16, 0x7fffffff]) cases.push([x, k]);
+  }
+  for (const [x, k] of cases) {
+    for (const op of ["ldindb", "ldindh", "ldindw"]) {
+      const prog = assemble(`mov %r6, %r1\nlddw %r7, ${x}\nmov %r0, 9\n${op} %r7, ${k}\nadd %r0, 1\nexit`);
+      const out: string[] = [];
+      for (const kind of ["interp", "jit"] as const) {
+        const space = new AddressSpace();
+        const e = createEngine(kind, space, { helpers: defaultHelpers, env: deterministicEnv() });
+        const data = space.alloc(32, { kind: "packet", name: "pkt", writable: false });
+        for (let b = 0; b < 32; b++) space.u8[data.start + b] = 0x11 * (b + 1);
+        const p = e.load(prog);
+        const packet = { data: data.start + 4, len: 16, headLen: 16, macOffset: -4, networkOffset: 10, bufferStart: data.start, bufferEnd: data.start + 32 };
+        out.push(outcome(() => e.run(p, { packet })));
+      }
+      assert.equal(out[1], out[0], `${op} r7=${x} k=${k}`);
+    }
+  }
+});
