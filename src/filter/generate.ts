@@ -58,10 +58,15 @@ function genArthNode(cs: CompilerState, a: Arth): ArthValue {
     case "loadi": return genLoadi(cs, a.v);
     case "len": return genLoadlen(cs);
     case "neg": return genNeg(genArthNode(cs, a.operand));
-    case "load": return genLoad(cs, a.proto, genArthNode(cs, a.index), a.size);
+    case "load": {
+      const index = genArthNode(cs, a.index);
+      if (a.partial) throw UNREDUCED;
+      return genLoad(cs, a.proto, index, a.size);
+    }
     case "binary": {
       const l = genArthNode(cs, a.left);
       const r = genArthNode(cs, a.right);
+      if (a.partial) throw UNREDUCED;
       return genArth(cs, a.op, l, r);
     }
   }
@@ -120,11 +125,11 @@ function genNode(cs: CompilerState, n: Node): Block {
       }
       return genInbound(cs, n.outbound);
     case "ifindex": return genIfindex(cs, n.n);
-    case "vlan": return genVlan(cs, n.n);
-    case "mpls": return genMpls(cs, n.n);
+    case "vlan": if (n.partial) throw UNREDUCED; return genVlan(cs, n.n);
+    case "mpls": if (n.partial) throw UNREDUCED; return genMpls(cs, n.n);
     case "pppoed": return genPppoed(cs);
-    case "pppoes": return genPppoes(cs, n.n);
-    case "geneve": return genGeneve(cs, n.n, {
+    case "pppoes": if (n.partial) throw UNREDUCED; return genPppoes(cs, n.n);
+    case "geneve": if (n.partial) throw UNREDUCED; return genGeneve(cs, n.n, {
       v4: (port) => genPort(cs, port, IPPROTO.UDP, Q_DST),
       v6: (port) => genPort6(cs, port, IPPROTO.UDP, Q_DST),
     });
@@ -140,6 +145,9 @@ function genNode(cs: CompilerState, n: Node): Block {
     case "error": fail(n.message);
   }
 }
+
+/** Thrown on reaching a phrase bison had not reduced when it met a syntax error: nothing after it ran in libpcap. */
+export const UNREDUCED = Symbol("unreduced");
 
 /** Builds the block graph for a parsed expression (null = accept everything), ready for the optimizer. */
 export function generate(cs: CompilerState, root: Node | null): ICode {

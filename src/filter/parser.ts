@@ -78,7 +78,10 @@ class Parser {
   private i = 0;
   /** Furthest token index a syntax failure reached (the token bison would have choked on). */
   furthest = 0;
-  constructor(private readonly toks: readonly Token[]) {}
+  /** `synthAt`: index of the first token added after a syntax error (see reducedPrefix); none by default. */
+  constructor(private readonly toks: readonly Token[], private readonly synthAt = Infinity) {}
+  /** A phrase ending past the real tokens was never reduced by bison. */
+  private cut(): { partial?: boolean } { return this.i > this.synthAt ? { partial: true } : {}; }
 
   private peek(o = 0): Token { return this.toks[Math.min(this.i + o, this.toks.length - 1)]!; }
   private fail(): never {
@@ -140,7 +143,8 @@ class Parser {
       const save = this.i;
       const asId = this.attempt(() => this.id(prev));
       if (asId !== null && this.atPhraseEnd()) return asId;
-      if (asTerm !== null) { this.i = save; return this.term(prev); }
+      this.i = save;
+      if (asTerm !== null) return this.term(prev);
       return this.id(prev);
     }
     return this.term(prev);
@@ -359,12 +363,14 @@ class Parser {
       if (info === undefined) return left;
       if (info.prec === 0) {
         this.i++;
-        left = { t: "binary", op: info.op, left, right: this.arth(0) };
+        const right = this.arth(0);
+        left = { t: "binary", op: info.op, left, right, ...this.cut() };
         continue;
       }
       if (info.prec < minPrec) return left;
       this.i++;
-      left = { t: "binary", op: info.op, left, right: this.arth(info.prec + 1) };
+      const right = this.arth(info.prec + 1);
+      left = { t: "binary", op: info.op, left, right, ...this.cut() };
     }
   }
 
@@ -394,7 +400,7 @@ class Parser {
         size = n.num;
       }
       this.expectOp("]");
-      return { t: "load", proto: PNAMES[t.text]!, index, size };
+      return { t: "load", proto: PNAMES[t.text]!, index, size, ...this.cut() };
     }
     this.fail();
   }
@@ -428,11 +434,11 @@ class Parser {
       case "INBOUND": return { t: "inbound", outbound: false };
       case "OUTBOUND": return { t: "inbound", outbound: true };
       case "IFINDEX": return { t: "ifindex", n: this.num() };
-      case "VLAN": return { t: "vlan", n: this.optionalPnum() };
-      case "MPLS": return { t: "mpls", n: this.optionalPnum() };
+      case "VLAN": { const n = this.optionalPnum(); return { t: "vlan", n, ...this.cut() }; }
+      case "MPLS": { const n = this.optionalPnum(); return { t: "mpls", n, ...this.cut() }; }
       case "PPPOED": return { t: "pppoed" };
-      case "PPPOES": return { t: "pppoes", n: this.optionalPnum() };
-      case "GENEVE": return { t: "geneve", n: this.optionalPnum() };
+      case "PPPOES": { const n = this.optionalPnum(); return { t: "pppoes", n, ...this.cut() }; }
+      case "GENEVE": { const n = this.optionalPnum(); return { t: "geneve", n, ...this.cut() }; }
       case "LLC": return this.llc();
       case "PF_IFNAME": case "PF_RSET": {
         const id = this.peek();
@@ -581,10 +587,16 @@ const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /cal
 const cannotEnd = (t: Token): boolean =>
   (t.kind === "KW" && (t.text === "AND" || t.text === "OR" || t.text === "NOT"))
   || (t.kind === "OP" && t.text !== ")" && t.text !== "]");
+const isArithOp = (t: Token): boolean => t.kind === "OP" && ARITH[t.text] !== undefined;
 /** Prefixes actually parsed before giving up: keeps error recovery linear (each try is one linear parse). */
 const MAX_PREFIX_TRIES = 32;
 
-/** The longest prefix before token `at` that parses (closing any open parentheses): what bison had reduced. */
+/**
+ * What bison had reduced before the bad token `at`: the longest prefix that parses once its open brackets are
+ * closed. A prefix ending in an operand is first completed as a relation (`… = 0`): bison reduces a trailing number
+ * as arithmetic, never as a bare id. The added tokens mark the phrases they complete as unreduced (their actions
+ * never ran in libpcap), so only the complete phrases' semantic errors are raised.
+ */
 function reducedPrefix(toks: readonly Token[], at: number): Node | null {
   // open[j]: parentheses still open after the first j tokens, computed once (was recounted per prefix: cubic)
   const open = new Int32Array(at + 1);
@@ -595,17 +607,60 @@ function reducedPrefix(toks: readonly Token[], at: number): Node | null {
   let tries = 0;
   for (let j = at; j > 0 && tries < MAX_PREFIX_TRIES; j--) {
     // A protocol name followed by an unexpected token is not reduced by bison (its state needs the lookahead).
-    const last = toks[j - 1]!;
-    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined) || cannotEnd(last)) continue;
-    tries++;
-    const closers = Array.from({ length: open[j]! }, (): Token => ({ kind: "OP", text: ")", num: 0, pos: toks[j]!.pos, error: "" }));
-    const prefix = [...toks.slice(0, j), ...closers, toks[toks.length - 1]!];
-    try {
-      return new Parser(prefix).prog();
-    } catch (e) {
-      if (isStackOverflow(e)) return null;
-      if (!(e instanceof SyntaxFailure)) throw e;
+    const last = toks[j - 1]!, next = toks[j]!;
+    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
+    // bison shifted an operator after the prefix's last operand (which may then be unreduced): the longer prefix,
+    // continued after that operator, stands for it.
+    if (j < at && isArithOp(next)) continue;
+    const operator = isArithOp(last) || (last.kind === "OP" && RELOPS[last.text] !== undefined);
+    if (cannotEnd(last) && !operator) continue;
+    const closers = closersOf(toks, j);
+    if (closers === null) continue;
+    const pos = next.pos;
+    const synth = (kind: "OP" | "NUM", text: string): Token => ({ kind, text, num: 0, pos, error: "" });
+    const zero = synth("NUM", "0");
+    const relation = (head: Token[], rel: Token[]): Token[][] => {
+      const out: Token[][] = [];
+      for (let k = 0; k <= closers.length && k < 4; k++) out.push([...head, ...closers.slice(0, k), ...rel, ...closers.slice(k)]);
+      if (closers.length >= 4) out.push([...head, ...closers, ...rel]);
+      return out;
+    };
+    const asRelation = relation([], [synth("OP", "="), zero]);
+    let candidates: Token[][];
+    if (operator) candidates = isArithOp(last) ? relation([zero], [synth("OP", "="), zero]) : relation([zero], []);
+    else if (last.kind === "NUM" || (last.kind === "KW" && last.text === "LEN") || (last.kind === "OP" && (last.text === "]" || last.text === ")"))) {
+      const before = j >= 2 ? toks[j - 2]! : null;
+      // A number right after and/or/not is an id or an operand: bison lets the next token decide (an id before `)`,
+      // `and`, `or` or the end; an operand before an operator; neither, so nothing reduced, before anything else).
+      if (last.kind === "NUM" && before !== null && (before.kind === "KW" && (before.text === "AND" || before.text === "OR" || before.text === "NOT") || (before.kind === "OP" && before.text === "!"))) {
+        if (next.kind === "EOF" || (next.kind === "OP" && next.text === ")") || (next.kind === "KW" && (next.text === "AND" || next.text === "OR"))) candidates = [closers];
+        else if (isArithOp(next) || (next.kind === "OP" && RELOPS[next.text] !== undefined)) candidates = asRelation;
+        else continue;
+      } else candidates = [...asRelation, closers];
+    } else candidates = [closers];
+    for (const tail of candidates) {
+      if (tries++ >= MAX_PREFIX_TRIES) break;
+      const prefix = [...toks.slice(0, j), ...tail, toks[toks.length - 1]!];
+      try {
+        return new Parser(prefix, j).prog();
+      } catch (e) {
+        if (isStackOverflow(e)) return null;
+        if (!(e instanceof SyntaxFailure)) throw e;
+      }
     }
   }
   return null;
+}
+
+/** The `)` and `]` that close the brackets open after the first j tokens, innermost first; null if they mismatch. */
+function closersOf(toks: readonly Token[], j: number): Token[] | null {
+  const stack: string[] = [];
+  for (let k = 0; k < j; k++) {
+    const t = toks[k]!;
+    if (t.kind !== "OP") continue;
+    if (t.text === "(" || t.text === "[") stack.push(t.text === "(" ? ")" : "]");
+    else if (t.text === ")" || t.text === "]") { if (stack.pop() !== t.text) return null; }
+  }
+  const pos = toks[j]!.pos;
+  return stack.reverse().map((text): Token => ({ kind: "OP", text, num: 0, pos, error: "" }));
 }
