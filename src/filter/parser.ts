@@ -141,6 +141,7 @@ class Parser {
   /** Runs `g` with `k` more symbols held below it. */
   private *nest<T>(k: number, g: G<T>): G<T> {
     this.depth += k;
+    this.touch(0);
     const v = yield* call(g);
     this.depth -= k;
     return v;
