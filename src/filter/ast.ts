@@ -24,11 +24,17 @@ export interface Qual {
 /** grammar.y's `qerr`: the qualifier of a term that is not an address (inherited by a following bare id). */
 export const QERR: Qual = { addr: Q_UNDEF, proto: Q_UNDEF, dir: Q_UNDEF };
 
+/**
+ * Set on a phrase that was only completed by the tokens the parser adds after a syntax error to recover what bison
+ * had reduced: bison never ran its action, so code generation stops there (its complete operands still run first).
+ */
+export interface Unreduced { readonly partial?: boolean }
+
 /** Arithmetic operand (grammar `arth`). */
 export type Arth =
   | { readonly t: "loadi"; readonly v: number }
-  | { readonly t: "load"; readonly proto: number; readonly index: Arth; readonly size: number }
-  | { readonly t: "binary"; readonly op: number; readonly left: Arth; readonly right: Arth }
+  | { readonly t: "load"; readonly proto: number; readonly index: Arth; readonly size: number } & Unreduced
+  | { readonly t: "binary"; readonly op: number; readonly left: Arth; readonly right: Arth } & Unreduced
   | { readonly t: "neg"; readonly operand: Arth }
   | { readonly t: "len" };
 
@@ -48,7 +54,7 @@ export type Node =
   | { readonly t: "less" | "greater" | "ifindex"; readonly n: number }
   | { readonly t: "byteop"; readonly op: string; readonly idx: number; readonly val: number }
   | { readonly t: "inbound"; readonly outbound: boolean }
-  | { readonly t: "vlan" | "mpls" | "pppoes" | "geneve"; readonly n: number | null }
+  | { readonly t: "vlan" | "mpls" | "pppoes" | "geneve"; readonly n: number | null } & Unreduced
   | { readonly t: "pppoed" }
   | { readonly t: "llc"; readonly kind: "all" | "i" | "s" | "u" | "s_subtype" | "u_subtype"; readonly subtype: number }
   | { readonly t: "p80211_type"; readonly type: number; readonly mask: number }

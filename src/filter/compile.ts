@@ -5,7 +5,7 @@ import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import type { Node } from "./ast.ts";
 import type { ICode } from "./blocks.ts";
 import { parseFilter } from "./parser.ts";
-import { generate } from "./generate.ts";
+import { generate, UNREDUCED } from "./generate.ts";
 import { optimizeBlocks } from "./optimize.ts";
 import { linearize } from "./linearize.ts";
 import { newCompilerState } from "./state.ts";
@@ -49,7 +49,13 @@ export function buildBlockGraph(expr: string, opts: CompileOptions = {}): { ic: 
   const { root, error } = parseFilter(expr);
   if (error !== undefined) {
     // libpcap runs grammar actions while parsing: a semantic error in what was reduced before the bad token wins.
-    if (root !== null) generate(cs, root);
+    if (root !== null) {
+      try {
+        generate(cs, root);
+      } catch (e) {
+        if (e !== UNREDUCED) throw e;
+      }
+    }
     throw error;
   }
   const ic = generate(cs, root);

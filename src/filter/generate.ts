@@ -53,18 +53,42 @@ function genPf(cs: CompilerState, what: string, arg: string | number): Block {
   }
 }
 
-function genArthNode(cs: CompilerState, a: Arth): ArthValue {
-  switch (a.t) {
-    case "loadi": return genLoadi(cs, a.v);
-    case "len": return genLoadlen(cs);
-    case "neg": return genNeg(genArthNode(cs, a.operand));
-    case "load": return genLoad(cs, a.proto, genArthNode(cs, a.index), a.size);
-    case "binary": {
-      const l = genArthNode(cs, a.left);
-      const r = genArthNode(cs, a.right);
-      return genArth(cs, a.op, l, r);
+/**
+ * Operands first, left to right, then the node (bison's reduction order), on an explicit stack: a tree may be as
+ * deep as bison's stack allows (~10,000), far past what recursion in JavaScript holds.
+ */
+function genArthNode(cs: CompilerState, root: Arth): ArthValue {
+  const stack: Arth[] = [root];
+  const done: ArthValue[] = [];
+  const seen = new Set<Arth>();
+  while (stack.length > 0) {
+    const a = stack[stack.length - 1]!;
+    const kids = a.t === "binary" ? [a.left, a.right] : a.t === "neg" ? [a.operand] : a.t === "load" ? [a.index] : [];
+    if (kids.length > 0 && !seen.has(a)) {
+      seen.add(a);
+      for (let k = kids.length - 1; k >= 0; k--) stack.push(kids[k]!);
+      continue;
+    }
+    stack.pop();
+    switch (a.t) {
+      case "loadi": done.push(genLoadi(cs, a.v)); break;
+      case "len": done.push(genLoadlen(cs)); break;
+      case "neg": done.push(genNeg(done.pop()!)); break;
+      case "load": {
+        const index = done.pop()!;
+        if (a.partial) throw UNREDUCED;
+        done.push(genLoad(cs, a.proto, index, a.size));
+        break;
+      }
+      case "binary": {
+        const r = done.pop()!, l = done.pop()!;
+        if (a.partial) throw UNREDUCED;
+        done.push(genArth(cs, a.op, l, r));
+        break;
+      }
     }
   }
+  return done[0]!;
 }
 
 function genByteop(cs: CompilerState, op: string, idx: number, val: number): Block {
@@ -80,19 +104,33 @@ function genByteop(cs: CompilerState, op: string, idx: number, val: number): Blo
   return b;
 }
 
-function genNode(cs: CompilerState, n: Node): Block {
-  switch (n.t) {
-    case "and": case "or": {
-      const l = genNode(cs, n.left);
-      const r = genNode(cs, n.right);
+/** and/or/not on an explicit stack (as genArthNode), the other phrases through genPhrase. */
+function genNode(cs: CompilerState, root: Node): Block {
+  const stack: Node[] = [root];
+  const done: Block[] = [];
+  const seen = new Set<Node>();
+  while (stack.length > 0) {
+    const n = stack[stack.length - 1]!;
+    if ((n.t === "and" || n.t === "or" || n.t === "not") && !seen.has(n)) {
+      seen.add(n);
+      if (n.t === "not") stack.push(n.operand);
+      else stack.push(n.right, n.left);
+      continue;
+    }
+    stack.pop();
+    if (n.t === "and" || n.t === "or") {
+      const r = done.pop()!, l = done.pop()!;
       if (n.t === "and") genAnd(l, r); else genOr(l, r);
-      return r;
-    }
-    case "not": {
-      const b = genNode(cs, n.operand);
-      genNot(b);
-      return b;
-    }
+      done.push(r);
+    } else if (n.t === "not") genNot(done[done.length - 1]!);
+    else done.push(genPhrase(cs, n));
+  }
+  return done[0]!;
+}
+
+function genPhrase(cs: CompilerState, n: Node): Block {
+  switch (n.t) {
+    case "and": case "or": case "not": return genNode(cs, n);
     case "scode": return genScode(cs, n.name, n.q);
     case "ncode": return genNcode(cs, n.s, n.v, n.q);
     case "mcode": return genMcode(cs, n.net, n.mask, n.masklen, n.q);
@@ -120,11 +158,11 @@ function genNode(cs: CompilerState, n: Node): Block {
       }
       return genInbound(cs, n.outbound);
     case "ifindex": return genIfindex(cs, n.n);
-    case "vlan": return genVlan(cs, n.n);
-    case "mpls": return genMpls(cs, n.n);
+    case "vlan": if (n.partial) throw UNREDUCED; return genVlan(cs, n.n);
+    case "mpls": if (n.partial) throw UNREDUCED; return genMpls(cs, n.n);
     case "pppoed": return genPppoed(cs);
-    case "pppoes": return genPppoes(cs, n.n);
-    case "geneve": return genGeneve(cs, n.n, {
+    case "pppoes": if (n.partial) throw UNREDUCED; return genPppoes(cs, n.n);
+    case "geneve": if (n.partial) throw UNREDUCED; return genGeneve(cs, n.n, {
       v4: (port) => genPort(cs, port, IPPROTO.UDP, Q_DST),
       v6: (port) => genPort6(cs, port, IPPROTO.UDP, Q_DST),
     });
@@ -140,6 +178,9 @@ function genNode(cs: CompilerState, n: Node): Block {
     case "error": fail(n.message);
   }
 }
+
+/** Thrown on reaching a phrase bison had not reduced when it met a syntax error: nothing after it ran in libpcap. */
+export const UNREDUCED = Symbol("unreduced");
 
 /** Builds the block graph for a parsed expression (null = accept everything), ready for the optimizer. */
 export function generate(cs: CompilerState, root: Node | null): ICode {

@@ -77,3 +77,17 @@ test("nesting past the stack is libpcap's 'memory exhausted' error, never a Rang
     assert.equal(r.error?.message, "can't parse filter expression: memory exhausted");
   }
 });
+
+test("after a syntax error, only what bison had reduced raises its error (libpcap 1.10's texts)", () => {
+  const cases: Array<[string, string]> = [
+    ["ip[1] << 32 08", "shift by more than 31 bits"], // reduced on the bad token (a default reduction)
+    ["ip[1:5] 08", "data size must be 1, 2, or 4"],
+    ["ip6[3:5] < udp[4294967296]", "data size must be 1, 2, or 4"],
+    ["13 % 0 >> multicast", "can't parse filter expression: syntax error"], // `%` shifted `>>`: never reduced
+    ["(1 << (32 08", "number 08 contains non-octal digit"], // the inner group is still open
+    ["tcp or 0 )", "syntax error in filter expression"], // a number before `)` is an id
+    ["1=1 && 1 2", "can't parse filter expression: syntax error"], // ... before a number, nothing
+    ["tcp and not 80 80", "can't parse filter expression: syntax error"],
+  ];
+  for (const [expr, message] of cases) assert.throws(() => compileFilter(expr), { message }, expr);
+});

@@ -63,6 +63,47 @@ const WLAN_SUBTYPES: ReadonlyArray<readonly [number, Readonly<Record<string, num
 ];
 const WLAN_DIRS: Readonly<Record<string, number>> = { nods: 0, tods: 1, fromds: 2, dstods: 3 };
 
+/**
+ * The parser's methods are generators run by `run` on an explicit stack, so nesting is limited by bison's stack
+ * (modelled below), never by the JavaScript call stack. A method calls another with `yield* call(g)`.
+ */
+type G<T> = Generator<G<unknown>, T, unknown>;
+function* call<T>(g: G<T>): G<T> { return (yield g) as T; }
+function run<T>(root: G<T>): T {
+  const stack: G<unknown>[] = [root];
+  let value: unknown, error: unknown, failed = false;
+  for (;;) {
+    const top = stack[stack.length - 1]!;
+    let r: IteratorResult<G<unknown>, unknown>;
+    try {
+      r = failed ? top.throw(error) : top.next(value);
+    } catch (e) {
+      stack.pop();
+      if (stack.length === 0) throw e;
+      failed = true;
+      error = e;
+      continue;
+    }
+    failed = false;
+    if (r.done) {
+      stack.pop();
+      if (stack.length === 0) return r.value as T;
+      value = r.value;
+    } else {
+      stack.push(r.value);
+      value = undefined;
+    }
+  }
+}
+
+/**
+ * bison's stack limit (YYMAXDEPTH 10,000, less its start state and `null`): the parser counts the grammar symbols
+ * bison would hold (an open paren, a `not`, `expr and`, `arth +`, `pname [`, a qualifier head, ...) and stops with
+ * libpcap's "memory exhausted" where bison would overflow.
+ */
+const MAX_DEPTH = 9997;
+class StackExhausted {}
+
 /** Thrown inside the parser to unwind to the last choice point; carries the index of the offending token. */
 class SyntaxFailure {
   constructor(readonly at: number) {}
@@ -78,7 +119,34 @@ class Parser {
   private i = 0;
   /** Furthest token index a syntax failure reached (the token bison would have choked on). */
   furthest = 0;
-  constructor(private readonly toks: readonly Token[]) {}
+  /** `synthAt`: index of the first token added after a syntax error (see reducedPrefix); none by default. */
+  /** match[k]: for a `(` at k, the index of its `)` (-1 if none). */
+  private readonly match: Int32Array;
+  /** Phrases already known not to parse at a token (kind * length + index): keeps backtracking linear. */
+  private readonly failed = new Set<number>();
+  constructor(private readonly toks: readonly Token[], private readonly synthAt = Infinity) {
+    this.match = new Int32Array(toks.length).fill(-1);
+    const open: number[] = [];
+    toks.forEach((t, k) => {
+      if (t.kind !== "OP") return;
+      if (t.text === "(") open.push(k);
+      else if (t.text === ")" && open.length > 0) this.match[open.pop()!] = k;
+    });
+  }
+  /** A phrase ending past the real tokens was never reduced by bison. */
+  /** Grammar symbols bison would hold on its stack for the phrases open around the current token. */
+  private depth = 0;
+  /** bison momentarily holds `k` more symbols (a leaf phrase before it reduces). */
+  private touch(k: number): void { if (this.depth + k > MAX_DEPTH) throw new StackExhausted(); }
+  /** Runs `g` with `k` more symbols held below it. */
+  private *nest<T>(k: number, g: G<T>): G<T> {
+    this.depth += k;
+    this.touch(0);
+    const v = yield* call(g);
+    this.depth -= k;
+    return v;
+  }
+  private cut(): { partial?: boolean } { return this.i > this.synthAt ? { partial: true } : {}; }
 
   private peek(o = 0): Token { return this.toks[Math.min(this.i + o, this.toks.length - 1)]!; }
   private fail(): never {
@@ -94,56 +162,73 @@ class Parser {
     if (this.isKw(t, "OR")) return "or";
     return null;
   }
-  /** Runs `f`; on a syntax failure restores the position and returns null. */
-  private attempt<T>(f: () => T): T | null {
-    const save = this.i;
+  /**
+   * Runs `g` (the phrase `kind` at the current token); on a syntax failure restores the position (and modelled
+   * stack depth) and returns null. A phrase that failed at a token fails there again without being re-parsed.
+   */
+  private *attempt<T>(kind: number, g: G<T>): G<T | null> {
+    const save = this.i, depth = this.depth, key = kind * this.toks.length + this.i;
+    if (this.failed.has(key)) return null;
     try {
-      return f();
+      return yield* call(g);
     } catch (e) {
       if (!(e instanceof SyntaxFailure)) throw e;
+      this.failed.add(key);
       this.i = save;
+      this.depth = depth;
       return null;
     }
   }
 
-  prog(): Node | null {
+  /** `( expr )` as a term. */
+  private *grouped(prev: Qual): G<Phrase> {
+    this.i++;
+    const e = yield* call(this.nest(1, this.expr(prev)));
+    this.touch(3);
+    this.expectOp(")");
+    if (!this.atPhraseEnd()) this.fail();
+    return { node: e.node, q: prev };
+  }
+
+  *prog(): G<Node | null> {
     if (this.peek().kind === "EOF") return null;
-    const e = this.expr(QERR);
+    const e = (yield* call(this.expr(QERR)));
     if (this.peek().kind !== "EOF") this.fail();
     return e.node;
   }
 
   /** expr: term | expr and term | expr and id | expr or term | expr or id. */
-  private expr(prev: Qual): Phrase {
-    let left = this.term(prev);
+  private *expr(prev: Qual): G<Phrase> {
+    let left = (yield* call(this.term(prev)));
     for (;;) {
       const c = this.isConnective(this.peek());
       if (c === null) return left;
       this.i++;
-      const right = this.termOrId(left.q);
+      const right = (yield* call(this.nest(2, this.termOrId(left.q))));
       left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
     }
   }
 
   /** After `and`/`or`: a term, or a bare id inheriting `prev`. */
-  private termOrId(prev: Qual): Phrase {
+  private *termOrId(prev: Qual): G<Phrase> {
     const t = this.peek();
     if (this.isNot(t)) {
       this.i++;
-      const inner = this.termOrId(prev);
+      const inner = (yield* call(this.nest(1, this.termOrId(prev))));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
-    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return this.id(prev);
+    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return (yield* call(this.id(prev)));
     if (t.kind === "NUM" || this.isOp(t, "(")) {
-      const asTerm = this.attempt(() => this.term(prev));
+      const asTerm = (yield* this.attempt(0, this.term(prev)));
       if (asTerm !== null && this.atPhraseEnd()) return asTerm;
       const save = this.i;
-      const asId = this.attempt(() => this.id(prev));
+      const asId = (yield* this.attempt(1, this.id(prev)));
       if (asId !== null && this.atPhraseEnd()) return asId;
-      if (asTerm !== null) { this.i = save; return this.term(prev); }
-      return this.id(prev);
+      this.i = save;
+      if (asTerm !== null) return (yield* call(this.term(prev)));
+      return (yield* call(this.id(prev)));
     }
-    return this.term(prev);
+    return (yield* call(this.term(prev)));
   }
 
   private atPhraseEnd(): boolean {
@@ -152,45 +237,50 @@ class Parser {
   }
 
   /** term: rterm | not term. */
-  private term(prev: Qual): Phrase {
+  private *term(prev: Qual): G<Phrase> {
     if (this.isNot(this.peek())) {
       this.i++;
-      const inner = this.term(prev);
+      const inner = (yield* call(this.nest(1, this.term(prev))));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
-    return this.rterm(prev);
+    return (yield* call(this.rterm(prev)));
   }
 
-  private rterm(prev: Qual): Phrase {
+  private *rterm(prev: Qual): G<Phrase> {
     const t = this.peek();
     if (this.isOp(t, "(")) {
-      const grouped = this.attempt(() => {
-        this.i++;
-        const e = this.expr(prev);
-        this.expectOp(")");
-        if (!this.atPhraseEnd()) this.fail();
-        return { node: e.node, q: prev };
-      });
+      // A group followed by an operator is tried as arithmetic first: trying `( expr )` first would re-parse
+      // nested arithmetic groups once per level (quadratic).
+      const after = this.match[this.i]! >= 0 ? this.toks[this.match[this.i]! + 1] : undefined;
+      const arithmetic = after !== undefined && after.kind === "OP" && (ARITH[after.text] !== undefined || RELOPS[after.text] !== undefined);
+      if (arithmetic) {
+        const rel = yield* this.attempt(4, this.relation());
+        if (rel !== null) return { node: rel, q: QERR };
+      }
+      const grouped = yield* this.attempt(3, this.grouped(prev));
       if (grouped !== null) return grouped;
-      return { node: this.relation(), q: QERR };
+      const rel = yield* this.attempt(4, this.relation());
+      if (rel === null) this.fail();
+      return { node: rel, q: QERR };
     }
-    if (t.kind === "NUM" || this.isOp(t, "-") || this.isKw(t, "LEN")) return { node: this.relation(), q: QERR };
+    if (t.kind === "NUM" || this.isOp(t, "-") || this.isKw(t, "LEN")) return { node: (yield* call(this.relation())), q: QERR };
     if (t.kind === "KW") {
       const pname = PNAMES[t.text];
       if (pname !== undefined) {
         const next = this.peek(1);
-        if (this.isOp(next, "[")) return { node: this.relation(), q: QERR };
+        if (this.isOp(next, "[")) return { node: (yield* call(this.relation())), q: QERR };
         if (this.startsHeadTail(next) || this.isKw(next, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
           this.i++;
-          return this.afterPqual(pname);
+          return (yield* call(this.afterPqual(pname)));
         }
         this.i++;
+        this.touch(1);
         return { node: { t: "abbrev", proto: pname }, q: QERR };
       }
       if (this.startsHeadTail(t) || this.isKw(t, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
-        return this.afterPqual(Q_DEFAULT);
+        return (yield* call(this.afterPqual(Q_DEFAULT)));
       }
-      return { node: this.other(), q: QERR };
+      return { node: (yield* call(this.other())), q: QERR };
     }
     this.fail();
   }
@@ -201,11 +291,18 @@ class Parser {
   }
 
   /** After pqual: head id, broadcast/multicast, or an 802.11 frame test. */
-  private afterPqual(proto: number): Phrase {
+  private *afterPqual(proto: number): G<Phrase> {
     const t = this.peek();
+    const start = this.i;
+    // pqual (empty or not) and the keyword
+    if (this.isKw(t, "TK_BROADCAST", "TK_MULTICAST")) this.touch(2);
     if (this.isKw(t, "TK_BROADCAST")) { this.i++; return { node: { t: "broadcast", proto }, q: QERR }; }
     if (this.isKw(t, "TK_MULTICAST")) { this.i++; return { node: { t: "multicast", proto }, q: QERR }; }
-    if (this.isKw(t, "TYPE", "SUBTYPE", "DIR")) return { node: this.p80211(), q: QERR };
+    if (this.isKw(t, "TYPE", "SUBTYPE", "DIR")) {
+      const node = this.p80211();
+      this.touch(1 + this.i - start);
+      return { node, q: QERR };
+    }
     let dir = Q_DEFAULT;
     let addr = Q_DEFAULT;
     if (this.isKw(t, "SRC", "DST")) {
@@ -232,57 +329,63 @@ class Parser {
       else this.fail();
     }
     const q: Qual = { addr, proto, dir };
-    return this.id(q);
+    // pqual, then the direction's tokens (reduced to dqual) and the address keyword; then `head` under the id
+    const dirTokens = this.i - start - (addr === Q_DEFAULT ? 0 : 1);
+    this.touch(1 + dirTokens);
+    this.touch(1 + (dir === Q_DEFAULT ? 0 : 1) + (addr === Q_DEFAULT ? 0 : 1));
+    return (yield* call(this.nest(1, this.id(q))));
   }
 
   /** id: nid | pnum | paren pid ')'; nid's forms take the inherited qualifier `q`. */
-  private id(q: Qual): Phrase {
+  private *id(q: Qual): G<Phrase> {
     const t = this.peek();
     if (this.isNot(t)) {
       this.i++;
-      const inner = this.id(q);
+      const inner = (yield* call(this.nest(1, this.id(q))));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
     if (this.isOp(t, "(")) {
-      const num = this.attempt(() => this.pnum());
+      const num = (yield* this.attempt(2, this.pnum()));
       if (num !== null) return { node: { t: "ncode", s: null, v: num, q }, q };
       this.i++;
-      const inner = this.pid(q);
+      const inner = (yield* call(this.nest(1, this.pid(q))));
+      this.touch(3);
       this.expectOp(")");
       return inner;
     }
-    if (t.kind === "NUM") { this.i++; return { node: { t: "ncode", s: null, v: t.num, q }, q }; }
-    return this.nid(q);
+    if (t.kind === "NUM") { this.touch(1); this.i++; return { node: { t: "ncode", s: null, v: t.num, q }, q }; }
+    return (yield* call(this.nid(q)));
   }
 
   /** pid: nid | qid and id | qid or id, with qid: pnum | pid. */
-  private pid(q: Qual): Phrase {
+  private *pid(q: Qual): G<Phrase> {
     let left: Phrase;
     const t = this.peek();
     if (t.kind === "NUM" || this.isOp(t, "(")) {
-      const v = this.pnum();
+      const v = (yield* call(this.pnum()));
       left = { node: { t: "ncode", s: null, v, q }, q };
       if (this.isConnective(this.peek()) === null) this.fail();
     } else {
-      left = this.nid(q);
+      left = (yield* call(this.nid(q)));
     }
     for (;;) {
       const c = this.isConnective(this.peek());
       if (c === null) return left;
       this.i++;
-      const right = this.id(left.q);
+      const right = (yield* call(this.nest(2, this.id(left.q))));
       left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
     }
   }
 
-  private nid(q: Qual): Phrase {
+  private *nid(q: Qual): G<Phrase> {
     const t = this.peek();
     const err = (message: string): Phrase => ({ node: { t: "error", message }, q });
     if (this.isNot(t)) {
       this.i++;
-      const inner = this.id(q);
+      const inner = (yield* call(this.nest(1, this.id(q))));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
+    this.touch(this.isOp(this.peek(1), "/") || this.isKw(this.peek(1), "NETMASK") ? 3 : 1);
     switch (t.kind) {
       case "ID": this.i++; return { node: { t: "scode", name: t.text, q }, q };
       case "HID": {
@@ -329,62 +432,68 @@ class Parser {
   }
 
   /** pnum: NUM | paren pnum ')'. */
-  private pnum(): number {
+  private *pnum(): G<number> {
     const t = this.peek();
-    if (t.kind === "NUM") { this.i++; return t.num; }
+    if (t.kind === "NUM") { this.touch(1); this.i++; return t.num; }
     if (this.isOp(t, "(")) {
       this.i++;
-      const v = this.pnum();
+      const v = (yield* call(this.nest(1, this.pnum())));
+      this.touch(3);
       this.expectOp(")");
       return v;
     }
     this.fail();
   }
 
-  private relation(): Node {
-    const left = this.arth(0);
+  private *relation(): G<Node> {
+    const left = (yield* call(this.arth(0)));
     const t = this.peek();
     const rel = t.kind === "OP" ? RELOPS[t.text] : undefined;
     if (rel === undefined) this.fail();
     this.i++;
-    const right = this.arth(0);
+    const right = (yield* call(this.nest(2, this.arth(0))));
     return { t: "relation", code: rel.code, reversed: rel.reversed, left, right };
   }
 
-  private arth(minPrec: number): Arth {
-    let left = this.unary();
+  private *arth(minPrec: number): G<Arth> {
+    let left = (yield* call(this.unary()));
     for (;;) {
       const t = this.peek();
       const info = t.kind === "OP" ? ARITH[t.text] : undefined;
       if (info === undefined) return left;
       if (info.prec === 0) {
         this.i++;
-        left = { t: "binary", op: info.op, left, right: this.arth(0) };
+        const right = (yield* call(this.nest(2, this.arth(0))));
+        left = { t: "binary", op: info.op, left, right, ...this.cut() };
         continue;
       }
       if (info.prec < minPrec) return left;
       this.i++;
-      left = { t: "binary", op: info.op, left, right: this.arth(info.prec + 1) };
+      const right = (yield* call(this.nest(2, this.arth(info.prec + 1))));
+      left = { t: "binary", op: info.op, left, right, ...this.cut() };
     }
   }
 
-  private unary(): Arth {
+  private *unary(): G<Arth> {
     const t = this.peek();
     if (this.isOp(t, "-")) {
       this.i++;
-      return { t: "neg", operand: this.arth(UMINUS_PREC) };
+      return { t: "neg", operand: (yield* call(this.nest(1, this.arth(UMINUS_PREC)))) };
     }
-    if (t.kind === "NUM") { this.i++; return { t: "loadi", v: t.num }; }
-    if (this.isKw(t, "LEN")) { this.i++; return { t: "len" }; }
+    if (t.kind === "NUM") { this.touch(1); this.i++; return { t: "loadi", v: t.num }; }
+    if (this.isKw(t, "LEN")) { this.touch(1); this.i++; return { t: "len" }; }
     if (this.isOp(t, "(")) {
       this.i++;
-      const inner = this.arth(0);
+      const inner = (yield* call(this.nest(1, this.arth(0))));
+      this.touch(3);
       this.expectOp(")");
       return inner;
     }
     if (t.kind === "KW" && PNAMES[t.text] !== undefined && this.isOp(this.peek(1), "[")) {
       this.i += 2;
-      const index = this.arth(0);
+      const index = (yield* call(this.nest(2, this.arth(0))));
+      // pname [ arth ] or pname [ arth : NUM ]
+      this.touch(this.isOp(this.peek(), ":") ? 6 : 4);
       let size = 1;
       if (this.isOp(this.peek(), ":")) {
         this.i++;
@@ -394,14 +503,14 @@ class Parser {
         size = n.num;
       }
       this.expectOp("]");
-      return { t: "load", proto: PNAMES[t.text]!, index, size };
+      return { t: "load", proto: PNAMES[t.text]!, index, size, ...this.cut() };
     }
     this.fail();
   }
 
-  private optionalPnum(): number | null {
+  private *optionalPnum(): G<number | null> {
     const t = this.peek();
-    if (t.kind === "NUM" || this.isOp(t, "(")) return this.attempt(() => this.pnum());
+    if (t.kind === "NUM" || this.isOp(t, "(")) return (yield* this.attempt(2, this.pnum()));
     return null;
   }
 
@@ -412,7 +521,15 @@ class Parser {
     return t.num;
   }
 
-  private other(): Node {
+  /** A keyword phrase (`less N`, `vlan [N]`, `byte N op V`, ...); bison holds its few tokens before reducing. */
+  private *other(): G<Node> {
+    const start = this.i;
+    const node = yield* call(this.otherPhrase());
+    if (node.t !== "vlan" && node.t !== "mpls" && node.t !== "pppoes" && node.t !== "geneve") this.touch(Math.min(this.i - start, 4));
+    return node;
+  }
+
+  private *otherPhrase(): G<Node> {
     const t = this.peek();
     this.i++;
     switch (t.text) {
@@ -428,11 +545,11 @@ class Parser {
       case "INBOUND": return { t: "inbound", outbound: false };
       case "OUTBOUND": return { t: "inbound", outbound: true };
       case "IFINDEX": return { t: "ifindex", n: this.num() };
-      case "VLAN": return { t: "vlan", n: this.optionalPnum() };
-      case "MPLS": return { t: "mpls", n: this.optionalPnum() };
+      case "VLAN": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "vlan", n, ...this.cut() }; }
+      case "MPLS": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "mpls", n, ...this.cut() }; }
       case "PPPOED": return { t: "pppoed" };
-      case "PPPOES": return { t: "pppoes", n: this.optionalPnum() };
-      case "GENEVE": return { t: "geneve", n: this.optionalPnum() };
+      case "PPPOES": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "pppoes", n, ...this.cut() }; }
+      case "GENEVE": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "geneve", n, ...this.cut() }; }
       case "LLC": return this.llc();
       case "PF_IFNAME": case "PF_RSET": {
         const id = this.peek();
@@ -559,9 +676,9 @@ export function parseFilter(expr: string): ParseResult {
   const toks = tokenize(expr);
   const p = new Parser(toks);
   try {
-    return { root: p.prog() };
+    return { root: run(p.prog()) };
   } catch (e) {
-    if (isStackOverflow(e)) return { root: null, error: new BpfError("PARSE", "can't parse filter expression: memory exhausted", { column: 0 }) };
+    if (e instanceof StackExhausted) return { root: null, error: new BpfError("PARSE", "can't parse filter expression: memory exhausted", { column: 0 }) };
     if (!(e instanceof SyntaxFailure)) throw e;
     const at = Math.min(Math.max(p.furthest, e.at), toks.length - 1);
     let error: BpfError | undefined;
@@ -574,17 +691,21 @@ export function parseFilter(expr: string): ParseResult {
   }
 }
 
-/** Nesting past what the JS stack holds: bison's parser stack overflows too ("memory exhausted", YYMAXDEPTH). */
-const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /call stack/i.test(e.message);
 
 /** Tokens no phrase can end with: a prefix ending in one never parses, so it is not tried. */
 const cannotEnd = (t: Token): boolean =>
   (t.kind === "KW" && (t.text === "AND" || t.text === "OR" || t.text === "NOT"))
   || (t.kind === "OP" && t.text !== ")" && t.text !== "]");
+const isArithOp = (t: Token): boolean => t.kind === "OP" && ARITH[t.text] !== undefined;
 /** Prefixes actually parsed before giving up: keeps error recovery linear (each try is one linear parse). */
 const MAX_PREFIX_TRIES = 32;
 
-/** The longest prefix before token `at` that parses (closing any open parentheses): what bison had reduced. */
+/**
+ * What bison had reduced before the bad token `at`: the longest prefix that parses once its open brackets are
+ * closed. A prefix ending in an operand is first completed as a relation (`… = 0`): bison reduces a trailing number
+ * as arithmetic, never as a bare id. The added tokens mark the phrases they complete as unreduced (their actions
+ * never ran in libpcap), so only the complete phrases' semantic errors are raised.
+ */
 function reducedPrefix(toks: readonly Token[], at: number): Node | null {
   // open[j]: parentheses still open after the first j tokens, computed once (was recounted per prefix: cubic)
   const open = new Int32Array(at + 1);
@@ -595,17 +716,60 @@ function reducedPrefix(toks: readonly Token[], at: number): Node | null {
   let tries = 0;
   for (let j = at; j > 0 && tries < MAX_PREFIX_TRIES; j--) {
     // A protocol name followed by an unexpected token is not reduced by bison (its state needs the lookahead).
-    const last = toks[j - 1]!;
-    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined) || cannotEnd(last)) continue;
-    tries++;
-    const closers = Array.from({ length: open[j]! }, (): Token => ({ kind: "OP", text: ")", num: 0, pos: toks[j]!.pos, error: "" }));
-    const prefix = [...toks.slice(0, j), ...closers, toks[toks.length - 1]!];
-    try {
-      return new Parser(prefix).prog();
-    } catch (e) {
-      if (isStackOverflow(e)) return null;
-      if (!(e instanceof SyntaxFailure)) throw e;
+    const last = toks[j - 1]!, next = toks[j]!;
+    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
+    // bison shifted an operator after the prefix's last operand (which may then be unreduced): the longer prefix,
+    // continued after that operator, stands for it.
+    if (j < at && isArithOp(next)) continue;
+    const operator = isArithOp(last) || (last.kind === "OP" && RELOPS[last.text] !== undefined);
+    if (cannotEnd(last) && !operator) continue;
+    const closers = closersOf(toks, j);
+    if (closers === null) continue;
+    const pos = next.pos;
+    const synth = (kind: "OP" | "NUM", text: string): Token => ({ kind, text, num: 0, pos, error: "" });
+    const zero = synth("NUM", "0");
+    const relation = (head: Token[], rel: Token[]): Token[][] => {
+      const out: Token[][] = [];
+      for (let k = 0; k <= closers.length && k < 4; k++) out.push([...head, ...closers.slice(0, k), ...rel, ...closers.slice(k)]);
+      if (closers.length >= 4) out.push([...head, ...closers, ...rel]);
+      return out;
+    };
+    const asRelation = relation([], [synth("OP", "="), zero]);
+    let candidates: Token[][];
+    if (operator) candidates = isArithOp(last) ? relation([zero], [synth("OP", "="), zero]) : relation([zero], []);
+    else if (last.kind === "NUM" || (last.kind === "KW" && last.text === "LEN") || (last.kind === "OP" && (last.text === "]" || last.text === ")"))) {
+      const before = j >= 2 ? toks[j - 2]! : null;
+      // A number right after and/or/not is an id or an operand: bison lets the next token decide (an id before `)`,
+      // `and`, `or` or the end; an operand before an operator; neither, so nothing reduced, before anything else).
+      if (last.kind === "NUM" && before !== null && (before.kind === "KW" && (before.text === "AND" || before.text === "OR" || before.text === "NOT") || (before.kind === "OP" && before.text === "!"))) {
+        if (next.kind === "EOF" || (next.kind === "OP" && next.text === ")") || (next.kind === "KW" && (next.text === "AND" || next.text === "OR"))) candidates = [closers];
+        else if (isArithOp(next) || (next.kind === "OP" && RELOPS[next.text] !== undefined)) candidates = asRelation;
+        else continue;
+      } else candidates = [...asRelation, closers];
+    } else candidates = [closers];
+    for (const tail of candidates) {
+      if (tries++ >= MAX_PREFIX_TRIES) break;
+      const prefix = [...toks.slice(0, j), ...tail, toks[toks.length - 1]!];
+      try {
+        return run(new Parser(prefix, j).prog());
+      } catch (e) {
+        if (e instanceof StackExhausted) return null;
+        if (!(e instanceof SyntaxFailure)) throw e;
+      }
     }
   }
   return null;
+}
+
+/** The `)` and `]` that close the brackets open after the first j tokens, innermost first; null if they mismatch. */
+function closersOf(toks: readonly Token[], j: number): Token[] | null {
+  const stack: string[] = [];
+  for (let k = 0; k < j; k++) {
+    const t = toks[k]!;
+    if (t.kind !== "OP") continue;
+    if (t.text === "(" || t.text === "[") stack.push(t.text === "(" ? ")" : "]");
+    else if (t.text === ")" || t.text === "]") { if (stack.pop() !== t.text) return null; }
+  }
+  const pos = toks[j]!.pos;
+  return stack.reverse().map((text): Token => ({ kind: "OP", text, num: 0, pos, error: "" }));
 }

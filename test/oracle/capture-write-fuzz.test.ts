@@ -2,7 +2,7 @@
 // -w OUT`; the written files must be byte-identical (or neither tool writes one), bpfkit failing only with a BpfError.
 // CI size: 300 inputs, every one against tcpdump. BPFKIT_FUZZ_LONG=N runs N inputs through bpfkit and every Kth
 // (BPFKIT_FUZZ_ORACLE_EVERY=K, by default N/5000 rounded up) also through tcpdump. Skips visibly without tcpdump or
-// the corpus. Prints `N inputs: clean C, crash 0, hang 0, escape 0, blow-up 0`.
+// the corpus. BPFKIT_FUZZ_FROM=F starts at input F (a long run in chunks). Prints `N inputs: clean C, crash 0, hang 0, escape 0, blow-up 0`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -15,6 +15,8 @@ import filter from "../../src/cli/filter.ts";
 const CORPORA = new URL("../../../shared/corpora/", import.meta.url).pathname;
 const N = Number(process.env.BPFKIT_FUZZ_LONG ?? 300);
 const EVERY = Number(process.env.BPFKIT_FUZZ_ORACLE_EVERY ?? Math.max(1, Math.ceil(N / 5000)));
+/** First input index (BPFKIT_FUZZ_FROM), so a long run can be split into chunks that together cover 0..N. */
+const FROM = Number(process.env.BPFKIT_FUZZ_FROM ?? 0);
 
 function seeds(): string[] {
   const out: string[] = [];
@@ -70,9 +72,11 @@ test("filter -w writes what tcpdump -w writes on mutated captures", { skip: !hav
   const inp = join(dir, "in.pcap"), a = join(dir, "tcpdump.pcap"), b = join(dir, "bpfkit.pcap");
   let clean = 0, crash = 0, hang = 0, blowup = 0, oracle = 0;
   const diffs: string[] = [];
+  // a long run prints each difference as it is found
+  const note = (d: string): void => { diffs.push(d); if (N > 300) console.log(d); };
   const write = process.stderr.write;
   try {
-    for (let i = 0; i < N; i++) {
+    for (let i = FROM; i < FROM + N; i++) {
       const r = rng(0x9e3779b9 ^ (i * 2654435761));
       const seed = files[Math.floor(r() * files.length)]!;
       const bytes = i < files.length && N >= files.length * 2 ? readFileSync(files[i]!) : mutate(readFileSync(seed), r);
@@ -82,26 +86,26 @@ test("filter -w writes what tcpdump -w writes on mutated captures", { skip: !hav
       if (withOracle) {
         oracle++;
         const td = spawnSync("tcpdump", ["-r", inp, "-w", a, "len >= 0"], { timeout: 20_000 });
-        if (td.error) { hang++; diffs.push(`#${i} (${seed}): tcpdump did not finish`); continue; }
+        if (td.error) { hang++; note(`#${i} (${seed}): tcpdump did not finish`); continue; }
       }
       process.stderr.write = () => true;
       const t0 = performance.now();
       try {
         await filter(["-r", inp, "-w", b, "len >= 0"]);
       } catch (e) {
-        if (!isBpfError(e)) { crash++; diffs.push(`#${i} (${seed}): ${e instanceof Error ? e.stack : String(e)}`); }
+        if (!isBpfError(e)) { crash++; note(`#${i} (${seed}): ${e instanceof Error ? e.stack : String(e)}`); }
       } finally {
         process.stderr.write = write;
       }
-      if (performance.now() - t0 > 10_000) { hang++; diffs.push(`#${i} (${seed}): bpfkit took ${Math.round(performance.now() - t0)} ms`); continue; }
+      if (performance.now() - t0 > 10_000) { hang++; note(`#${i} (${seed}): bpfkit took ${Math.round(performance.now() - t0)} ms`); continue; }
       const ea = existsSync(a), eb = existsSync(b);
       const ba = ea ? readFileSync(a) : null, bb = eb ? readFileSync(b) : null;
-      if (bb !== null && bb.length > 2 * bytes.length + 1024) { blowup++; diffs.push(`#${i} (${seed}): wrote ${bb.length} bytes for ${bytes.length}`); continue; }
+      if (bb !== null && bb.length > 2 * bytes.length + 1024) { blowup++; note(`#${i} (${seed}): wrote ${bb.length} bytes for ${bytes.length}`); continue; }
       if (!withOracle) { clean++; continue; }
       // tcpdump creates -w's file only once the input opened; bpfkit the same (an empty match set still has a header)
       if ((ba === null && bb === null) || (ba !== null && bb !== null && Buffer.compare(ba, bb) === 0)) clean++;
       else {
-        diffs.push(`#${i} (${seed}): tcpdump ${ba?.length ?? "no file"} bytes, bpfkit ${bb?.length ?? "no file"} bytes`);
+        note(`#${i} (${seed}): tcpdump ${ba?.length ?? "no file"} bytes, bpfkit ${bb?.length ?? "no file"} bytes`);
         if (process.env.BPFKIT_FUZZ_KEEP) writeFileSync(join(process.env.BPFKIT_FUZZ_KEEP, `wfuzz-${i}.pcap`), bytes);
       }
     }
