@@ -82,7 +82,10 @@ export function openPcap(src: ByteSource, magicBytes: Uint8Array, _options: Read
       }
       // Fields read straight from the bytes: no DataView per record (this loop runs per packet).
       const sec = u32(h, 0) | 0;
-      const frac = u32(h, 4) | 0;
+      // libpcap reads the fraction as a signed 32-bit field, but a byte-swapped (big-endian, on this little-endian host)
+      // file's field goes through a 32-bit byte swap that yields it unsigned: scaling an out-of-range nanosecond value
+      // down to microseconds differs between the two (checked against tcpdump -r F -w)
+      const frac = littleEndian ? u32(h, 4) | 0 : u32(h, 4);
       let caplen = u32(h, 8);
       let len = u32(h, 12);
       if (lengthsSwapped === "yes" || (lengthsSwapped === "maybe" && caplen > len)) [caplen, len] = [len, caplen];
