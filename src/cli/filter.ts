@@ -11,7 +11,7 @@ import { compileFilter } from "../filter/compile.ts";
 // `-d` needs only the compiler; reading files (-r) loads the offline matcher (and with it the VM) on demand
 let compileOfflineFilterJs: typeof import("../filter/offline-js.ts").compileOfflineFilterJs;
 let pcapLeHeader: typeof import("../filter/scan.ts").pcapLeHeader;
-import { linkTypeByFileValue } from "../filter/linktypes.ts";
+import { linkTypeByFileValue, savefileLinktype } from "../filter/linktypes.ts";
 import { dumpProgram } from "../isa/cbpf/image.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import type { PcapScanner } from "../node/pcap-scan.ts";
@@ -146,7 +146,7 @@ async function filterCapture(o: Options, cap: import("../capture/index.ts").Open
   // tcpdump -w: pcap_dump_open writes the link type with its FCS bits, the adjusted snapshot length and, as tcpdump
   // reads at microsecond precision by default, microsecond timestamps (nanosecond input truncated).
   const writer = o.write !== undefined
-    ? new PcapWriter({ linktype: cap.info.linktype, linktypeExt: cap.info.linktypeExt, snaplen: cap.info.snaplen }) : null;
+    ? new PcapWriter({ linktype: savefileLinktype(cap.info.linktype), linktypeExt: cap.info.linktypeExt, snaplen: cap.info.snaplen }) : null;
   const out = writer ? new BufferedFile(o.write!) : null;
   out?.write(writer!.header());
   let seen = 0;
@@ -188,7 +188,8 @@ function filterPcapStream(o: Options, openCapture: typeof import("../capture/ind
     const hdr = pcapLeHeader(header);
     if (hdr === null) return null;
     const info = openCapture(header).info;
-    if (info.tsPrecision !== "us") return null; // copied verbatim only when tcpdump would write the same bytes
+    // copied verbatim only when tcpdump would write the same bytes
+    if (info.tsPrecision !== "us" || savefileLinktype(info.linktype) !== info.linktype) return null;
     const row = linkTypeByFileValue(info.linktype);
     const prog = compileFilter(o.expr, { linktype: row ? row[1] : info.linktype, optimize: o.optimize,
       snaplen: info.snaplen, readingFile: true });

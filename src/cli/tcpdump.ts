@@ -5,7 +5,7 @@ import { readFileSync, readSync, openSync, writeSync, closeSync, statSync, readd
 import { isBpfError } from "../errors.ts";
 // start-up: the filter compiler, the JIT and the printers load only when a command needs them (an expression, -d,
 // printing); the link-type table is imported alone
-import { linkTypeByFileValue } from "../filter/linktypes.ts";
+import { linkTypeByFileValue, savefileLinktype } from "../filter/linktypes.ts";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { CaptureError, maxSnaplenForLinktype, openCapture } from "../capture/index.ts";
 import { PcapDumpFile, RotatingDump, type Rotation } from "../node/pcap-dump.ts";
@@ -363,7 +363,7 @@ async function readFile(rfile: string, o: Options, po: PrintOptions, count: numb
   const out = new Output(f("l") + f("U") > 0);
   // the printers are loaded only when packets are printed (-w and --count never need them)
   const { PacketPrinter } = await import("../decode/index.ts");
-  const printer = countOnly ? null : new PacketPrinter(info.linktype, po, {
+  const printer = countOnly ? null : new PacketPrinter(savefileLinktype(info.linktype), po, {
     hosts: po.nflag === 0 ? readHosts() : undefined, ifName: interfaceNames(),
   });
   let n = 0;
@@ -406,7 +406,7 @@ const startTime = Math.floor(Date.now() / 1000);
 function writeRotating(cap: ReturnType<typeof openCapture>, run: ((p: Uint8Array, len: number) => number) | null,
   wfile: string, count: number, countOnly: boolean, rot: Rotation): number {
   const info = cap.info;
-  const options = { linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen };
+  const options = { linktype: (savefileLinktype(info.linktype) | info.linktypeExt) >>> 0, snaplen: info.snaplen };
   let files: RotatingDump;
   try { files = new RotatingDump(wfile, options, rot); } catch (e) { return fail(`${wfile}: ${errnoText(e)}`); }
   let n = 0;
@@ -461,7 +461,7 @@ async function writeMatches(rfile: string, bytes: Uint8Array, cap: ReturnType<ty
   const info = cap.info;
   let dump: PcapDumpFile;
   // libpcap writes the link-type field with its upper (FCS) bits as read
-  try { dump = new PcapDumpFile(wfile, { linktype: (info.linktype | info.linktypeExt) >>> 0, snaplen: info.snaplen }); } catch (e) {
+  try { dump = new PcapDumpFile(wfile, { linktype: (savefileLinktype(info.linktype) | info.linktypeExt) >>> 0, snaplen: info.snaplen }); } catch (e) {
     return fail(`${wfile}: ${errnoText(e)}`);
   }
   let n = 0;
@@ -469,7 +469,7 @@ async function writeMatches(rfile: string, bytes: Uint8Array, cap: ReturnType<ty
   const streamed = bytes.length === 24 && rfile !== "-";
   if (info.format === "pcap" && info.byteOrder === "le" && info.tsPrecision === "us" && info.versionMajor === 2 &&
     info.versionMinor === 4) {
-    const snap = Math.min(info.snaplen, maxSnaplenForLinktype(info.linktype));
+    const snap = Math.min(info.snaplen, maxSnaplenForLinktype(savefileLinktype(info.linktype)));
     const fd = streamed ? openSync(rfile, "r") : -1;
     if (streamed && insns !== null) {
       const { scanPcapStream, wasmScanner } = await import("../node/pcap-scan.ts");

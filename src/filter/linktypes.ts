@@ -169,8 +169,13 @@ export function linkTypeByName(name: string): LinkTypeRow | undefined {
   return byName.get(name.toUpperCase());
 }
 export const linkTypeByDlt = (dlt: number): LinkTypeRow | undefined => byDlt.get(dlt);
-/** Capture-file LINKTYPE_ value → row (pcap's linktype_to_dlt). */
-export const linkTypeByFileValue = (lt: number): LinkTypeRow | undefined => byLinktype.get(lt);
+/**
+ * Capture-file link-type field → row, as pcap's linktype_to_dlt: a LINKTYPE_ value, else the field taken as a DLT_ value
+ * (libpcap keeps a value it has no LINKTYPE_ for, so a file saying 12 is DLT_RAW, and is written back as 101).
+ */
+export const linkTypeByFileValue = (lt: number): LinkTypeRow | undefined => byLinktype.get(lt) ?? byDlt.get(lt);
+/** The link-type field libpcap writes for a file it read (dlt_to_linktype of linktype_to_dlt): usually the same value. */
+export const savefileLinktype = (lt: number): number => linkTypeByFileValue(lt)?.[2] ?? lt;
 
 /** pcap_datalink_val_to_description_or_dlt. */
 export function linkTypeDescription(dlt: number): string {
