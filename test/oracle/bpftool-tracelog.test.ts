@@ -50,7 +50,9 @@ async function until(cond: () => boolean, limitMs: number): Promise<boolean> {
   return cond();
 }
 
-const stamp = (s: string): string => s.replace(/ (\d+)\.(\d{6}): /g, " TS: ");
+// Each instance's buffer stamps the event on its own: the timestamp, and the latency flags the kernel samples at that
+// moment (need-resched `n`/`N`, irq/softirq state), may differ between the two reads of one event.
+const stamp = (s: string): string => s.replace(/ \[(\d{3})\] [^ ]{5} (\d+)\.(\d{6}): /g, " [$1] FLAGS TS: ").replace(/ (\d+)\.(\d{6}): /g, " TS: ");
 
 test("prog tracelog: the same trace lines as bpftool, plain and -j", async (t) => {
   if (!haveTools || !isRoot || !existsSync(`${TRACEFS}/instances`)) {
