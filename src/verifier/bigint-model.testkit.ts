@@ -2,6 +2,7 @@
 // refinement): the reference the int32-halves code in tnum.ts / bounds.ts / scalar-alu.ts / check-jmp.ts is
 // compared with on random inputs (bigint-model.test.ts). Test-only; not built into dist.
 import { BPF_ADD, BPF_AND, BPF_ARSH, BPF_DIV, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_LSH, BPF_MOD, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_SUB, BPF_XOR } from "../isa/ebpf/opcodes.ts";
+import { JSET_ANTI, flipOp, revOp } from "./check-jmp.ts";
 
 // ---- tnum
 
@@ -505,38 +506,8 @@ function shiftOp(op: number, dst: Bounds, k: number, alu32: boolean): void {
 
 
 // ---- branch refinement
-const JSET_ANTI = 0x100; // the kernel's BPF_JSET | BPF_X trick for "bit not set"
-
-export function revOp(op: number): number {
-  switch (op) {
-    case BPF_JEQ: return BPF_JNE;
-    case BPF_JNE: return BPF_JEQ;
-    case BPF_JSET: return JSET_ANTI;
-    case JSET_ANTI: return BPF_JSET;
-    case BPF_JGT: return BPF_JLE;
-    case BPF_JGE: return BPF_JLT;
-    case BPF_JLT: return BPF_JGE;
-    case BPF_JLE: return BPF_JGT;
-    case BPF_JSGT: return BPF_JSLE;
-    case BPF_JSGE: return BPF_JSLT;
-    case BPF_JSLT: return BPF_JSGE;
-    default: return BPF_JSGT;
-  }
-}
-/** Operator with operands swapped (flip_opcode). */
-function flipOp(op: number): number {
-  switch (op) {
-    case BPF_JGT: return BPF_JLT;
-    case BPF_JGE: return BPF_JLE;
-    case BPF_JLT: return BPF_JGT;
-    case BPF_JLE: return BPF_JGE;
-    case BPF_JSGT: return BPF_JSLT;
-    case BPF_JSGE: return BPF_JSLE;
-    case BPF_JSLT: return BPF_JSGT;
-    case BPF_JSLE: return BPF_JSGE;
-    default: return op;
-  }
-}
+// rev_opcode / flip_opcode are opcode tables, not arithmetic: the model uses the verifier's own.
+export { revOp };
 
 interface R { smin: bigint; smax: bigint; umin: bigint; umax: bigint; value: bigint; mask: bigint; isConst: boolean }
 export function view(b: Bounds, w32: boolean): R {

@@ -15,9 +15,10 @@ import { checkRegRead } from "./regs.ts";
 import { type Reg, type State, constReg, curFrame, isPktPointer, scalarReg } from "./state.ts";
 import { tnumAnd, tnumConst, tnumIntersect, tnumOr, tnumSubreg, tnumWithSubreg } from "./tnum.ts";
 
-const JSET_ANTI = 0x100; // the kernel's BPF_JSET | BPF_X trick for "bit not set"
+export const JSET_ANTI = 0x100; // the kernel's BPF_JSET | BPF_X trick for "bit not set"
 
-function revOp(op: number): number {
+/** The operator of the branch's other side (rev_opcode). */
+export function revOp(op: number): number {
   switch (op) {
     case BPF_JEQ: return BPF_JNE;
     case BPF_JNE: return BPF_JEQ;
@@ -34,7 +35,7 @@ function revOp(op: number): number {
   }
 }
 /** Operator with operands swapped (flip_opcode). */
-function flipOp(op: number): number {
+export function flipOp(op: number): number {
   switch (op) {
     case BPF_JGT: return BPF_JLT;
     case BPF_JGE: return BPF_JLE;
