@@ -69,26 +69,17 @@ export function tnumXor(a: Tnum, b: Tnum): Tnum {
   return { value: andNot(v, mu), mask: mu };
 }
 
-/** Long multiplication over tristate bits (the kernel's tnum_mul since 6.x); rare, so on BigInt. */
+/** Long multiplication over tristate bits (the kernel's tnum_mul since 6.x); the known bits' product on BigInt (rare). */
 export function tnumMul(a: Tnum, b: Tnum): Tnum {
-  const big = (t: Tnum) => ({ value: toBigU(t.value), mask: toBigU(t.mask) });
-  let av = big(a), bv = big(b);
-  const M = (1n << 64n) - 1n;
-  const addB = (x: { value: bigint; mask: bigint }, y: { value: bigint; mask: bigint }) => {
-    const sm = (x.mask + y.mask) & M, sv = (x.value + y.value) & M;
-    const mu = (((sm + sv) & M) ^ sv) | x.mask | y.mask;
-    return { value: sv & ~mu & M, mask: mu };
-  };
-  const accV = (av.value * bv.value) & M;
-  let accM = { value: 0n, mask: 0n };
-  while (av.value !== 0n || av.mask !== 0n) {
-    if (av.value & 1n) accM = addB(accM, { value: 0n, mask: bv.mask });
-    else if (av.mask & 1n) accM = addB(accM, { value: 0n, mask: bv.value | bv.mask });
-    av = { value: av.value >> 1n, mask: av.mask >> 1n };
-    bv = { value: (bv.value << 1n) & M, mask: (bv.mask << 1n) & M };
+  const accV = fromBig(toBigU(a.value) * toBigU(b.value));
+  let accM: Tnum = { value: ZERO, mask: ZERO };
+  while (!isZero(a.value) || !isZero(a.mask)) {
+    if (a.value.lo & 1) accM = tnumAdd(accM, { value: ZERO, mask: b.mask });
+    else if (a.mask.lo & 1) accM = tnumAdd(accM, { value: ZERO, mask: or(b.value, b.mask) });
+    a = tnumRshift(a, 1);
+    b = tnumLshift(b, 1);
   }
-  const r = addB({ value: accV, mask: 0n }, accM);
-  return { value: fromBig(r.value), mask: fromBig(r.mask) };
+  return tnumAdd(tnumConst(accV), accM);
 }
 
 /** Bits known in either operand (both must describe the same value). */
