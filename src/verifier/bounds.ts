@@ -2,7 +2,7 @@
 // kept consistent by boundsSync (the kernel's reg_bounds_sync: update from tnum, deduce across domains, refine tnum).
 // The 64-bit bounds are bit patterns on int32 halves (i64.ts); the 32-bit ones plain numbers. No BigInt here.
 import {
-  type I64, S64_MAX, S64_MIN, U32_MAX64, U64_MAX, ZERO, and, andNot, eq, fromS32, fromU32, isZero, lowMask, neg, sle, slt,
+  type I64, S64_MAX, S64_MIN, U32_MAX64, U64_MAX, ZERO, and, andNot, eq, fromS32, fromU32, isZero, lowMask, sle, slt,
   smax, smin, ule, ult, umax, umin,
 } from "./i64.ts";
 import { type Tnum, TNUM_UNKNOWN, tnumCast, tnumConst, tnumIntersect, tnumRange } from "./tnum.ts";
@@ -10,7 +10,6 @@ import { type Tnum, TNUM_UNKNOWN, tnumCast, tnumConst, tnumIntersect, tnumRange 
 export const S32_MIN = -0x80000000;
 export const S32_MAX = 0x7fffffff;
 export const U32_MAX = 0xffffffff;
-export { S64_MIN, S64_MAX, U64_MAX };
 
 /**
  * Mutable scalar bounds. smin/smax/umin/umax are 64-bit bit patterns (read signed or unsigned by name);
@@ -50,9 +49,6 @@ export function setBounds(b: Bounds, from: Bounds): void {
 
 export function mark32Unbounded(b: Bounds): void {
   b.s32min = S32_MIN; b.s32max = S32_MAX; b.u32min = 0; b.u32max = U32_MAX;
-}
-export function mark64Unbounded(b: Bounds): void {
-  b.smin = S64_MIN; b.smax = S64_MAX; b.umin = ZERO; b.umax = U64_MAX;
 }
 
 export const isConst = (b: Bounds): boolean => isZero(b.varOff.mask);
@@ -262,5 +258,3 @@ export function boundsWithin(old: Bounds, cur: Bounds): boolean {
   if ((cm.hi & ~om.hi) !== 0 || (cm.lo & ~om.lo) !== 0) return false;
   return ov.hi === (cv.hi & ~om.hi) && ov.lo === (cv.lo & ~om.lo);
 }
-
-export { neg as isNegative };

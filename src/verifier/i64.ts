@@ -85,11 +85,6 @@ export function sar(a: I64, k: number): I64 {
   if (k >= 32) return { hi: a.hi >> 31, lo: a.hi >> Math.min(k - 32, 31) };
   return { hi: a.hi >> k, lo: ((a.lo >>> k) | (a.hi << (32 - k))) | 0 };
 }
-/** Upper halves of a and b as unsigned: the kernel's `x >> 32`. */
-export const hi32 = (a: I64): number => a.hi >>> 0;
-/** The low 32 bits unsigned (u32 cast) and signed (s32 cast). */
-export const u32of = (a: I64): number => a.lo >>> 0;
-export const s32of = (a: I64): number => a.lo | 0;
 /** A u32 zero-extended, an s32 sign-extended. */
 export const fromU32 = (x: number): I64 => ({ hi: 0, lo: x | 0 });
 export const fromS32 = (x: number): I64 => ({ hi: (x | 0) >> 31, lo: x | 0 });

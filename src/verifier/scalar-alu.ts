@@ -2,7 +2,7 @@
 // 64-bit operations also track the low 32 bits; 32-bit operations compute 32-bit bounds and zero-extend.
 // 32-bit ranges are numbers, 64-bit ones int32 halves (i64.ts); only multiplication goes through BigInt.
 import {
-  type Bounds, S32_MAX, S32_MIN, U32_MAX, boundsSync, isConst, knownBounds, mark32Unbounded, mark64Unbounded, setBounds,
+  type Bounds, S32_MAX, S32_MIN, U32_MAX, boundsSync, isConst, knownBounds, mark32Unbounded, setBounds,
   unknownBounds, zext32,
 } from "./bounds.ts";
 import {
@@ -179,5 +179,3 @@ function shiftOp(op: number, dst: Bounds, k: number, alu32: boolean): void {
   }
   boundsSync(dst);
 }
-
-export { mark64Unbounded };

@@ -11,7 +11,6 @@ export interface Tnum {
 }
 
 export const tnumConst = (v: I64): Tnum => ({ value: v, mask: ZERO });
-export const tnumConstBig = (v: bigint): Tnum => tnumConst(fromBig(v));
 export const TNUM_UNKNOWN: Tnum = { value: ZERO, mask: U64_MAX };
 
 /** The smallest tnum holding every value in [min, max] (unsigned). */
