@@ -7,7 +7,7 @@
 // result lines up with the kernel's. x86-64 needs no zero-extension inserts. What is not modelled — kfunc calls and
 // the trampoline-only inlines of BPF_PROG_TYPE_TRACING (get_func_ip/arg/ret/arg_cnt), both refused by bpfkit's
 // verifier — is left as loaded and listed in `unmodelled`.
-import type { Insn } from "../isa/ebpf/insn.ts";
+import { type Insn, insn } from "../isa/ebpf/insn.ts";
 import type { InsnAux } from "./env.ts";
 import { MAP_OPS, MAP_OP_OF_HELPER, ctxConverter, ctxFieldSize, genBranchSnapshot, genLdAbs, genLookup, genPrologue, helperFunction, type MapFacts } from "./kernel-tables.ts";
 
@@ -140,8 +140,6 @@ class Image {
     return s;
   }
 }
-
-const insn = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({ code, dst, src, off, imm });
 
 /** optimize_bpf_loop / inline_bpf_loop: a bpf_loop call with flags 0 and one known callback becomes a counted loop. */
 function inlineLoops(img: Image, stackDepth: readonly number[]): void {

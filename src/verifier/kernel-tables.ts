@@ -3,7 +3,7 @@
 // calls, branch-snapshot inline), the map types whose lookups it inlines and the map-ops functions it calls
 // directly, and the kernel function behind each helper (the name /proc/kallsyms gives the call's address).
 // Offsets were read from this kernel's BTF and checked against its xlated dumps (test/oracle/runtime-bpftool.test.ts).
-import type { Insn } from "../isa/ebpf/insn.ts";
+import { type Insn, insn } from "../isa/ebpf/insn.ts";
 import { HELPER_NAMES } from "../uapi/index.ts";
 
 const ld = (size: number, dst: number, src: number, off: number): Insn => ({ code: 0x61 | SZ[size]!, dst, src, off, imm: 0 });
@@ -196,12 +196,11 @@ export function ctxFieldSize(progType: number, off: number): number {
 export function genPrologue(progType: number, directWrite: boolean): Insn[] {
   if (!directWrite || (progType !== 3 && progType !== 4)) return [];
   const o = KERNEL_OFFSETS.skb;
-  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
   return [
-    ld(1, 6, 1, o.clonedByte), i(0x54, 6, 0, 0, o.clonedMask), i(0x15, 6, 0, 7, 0),
-    i(0xbf, 6, 1, 0, 0), i(0xaf, 2, 2, 0, 0), i(0x85, 0, 0, 0, 39),
-    i(0x15, 0, 0, 2, 0), i(0xb4, 0, 0, 0, 2 /* TC_ACT_SHOT */), i(0x95, 0, 0, 0, 0),
-    i(0xbf, 1, 6, 0, 0),
+    ld(1, 6, 1, o.clonedByte), insn(0x54, 6, 0, 0, o.clonedMask), insn(0x15, 6, 0, 7, 0),
+    insn(0xbf, 6, 1, 0, 0), insn(0xaf, 2, 2, 0, 0), insn(0x85, 0, 0, 0, 39),
+    insn(0x15, 0, 0, 2, 0), insn(0xb4, 0, 0, 0, 2 /* TC_ACT_SHOT */), insn(0x95, 0, 0, 0, 0),
+    insn(0xbf, 1, 6, 0, 0),
   ];
 }
 
@@ -211,17 +210,16 @@ export function genPrologue(progType: number, directWrite: boolean): Insn[] {
  * program with 0. `call` is the call instruction for the helper's kernel function, by name.
  */
 export function genLdAbs(x: Insn, call: (name: string) => Insn): Insn[] {
-  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
   const out: Insn[] = [];
-  if ((x.code & 0xe0) === 0x20) out.push(i(0xb7, 2, 0, 0, x.imm));
+  if ((x.code & 0xe0) === 0x20) out.push(insn(0xb7, 2, 0, 0, x.imm));
   else {
-    out.push(i(0xbf, 2, x.src, 0, 0));
-    if (x.imm) out.push(i(0x07, 2, 0, 0, x.imm));
+    out.push(insn(0xbf, 2, x.src, 0, 0));
+    if (x.imm) out.push(insn(0x07, 2, 0, 0, x.imm));
   }
-  out.push(i(0xbf, 1, 6, 0, 0));
+  out.push(insn(0xbf, 1, 6, 0, 0));
   const bits = { 0x00: 32, 0x08: 16, 0x10: 8 }[x.code & 0x18 as 0x00 | 0x08 | 0x10];
   out.push(call(`bpf_skb_load_helper_${bits}_no_cache`));
-  out.push(i(0x75, 0, 0, 2, 0), i(0xac, 0, 0, 0, 0), i(0x95, 0, 0, 0, 0));
+  out.push(insn(0x75, 0, 0, 2, 0), insn(0xac, 0, 0, 0, 0), insn(0x95, 0, 0, 0, 0));
   return out;
 }
 
@@ -330,10 +328,9 @@ function helperFuncByType(id: number, progType: number): string | undefined {
  * a host without LBR, __static_call_return0).
  */
 export function genBranchSnapshot(snapshot: Insn): Insn[] {
-  const i = (code: number, dst: number, src: number, off: number, imm: number): Insn => ({ code, dst, src, off, imm });
   return [
-    i(0x55, 3, 0, 7, 0), i(0xb4, 0, 0, 0, 0xaaaaaaab | 0), i(0x2f, 2, 0, 0, 0), i(0x77, 2, 0, 0, 36), snapshot,
-    i(0x15, 0, 0, 4, 0), i(0x24, 0, 0, 0, 24), i(0x05, 0, 0, 3, 0), i(0xb7, 0, 0, 0, -22), i(0x05, 0, 0, 1, 0), i(0xb7, 0, 0, 0, -2),
+    insn(0x55, 3, 0, 7, 0), insn(0xb4, 0, 0, 0, 0xaaaaaaab | 0), insn(0x2f, 2, 0, 0, 0), insn(0x77, 2, 0, 0, 36), snapshot,
+    insn(0x15, 0, 0, 4, 0), insn(0x24, 0, 0, 0, 24), insn(0x05, 0, 0, 3, 0), insn(0xb7, 0, 0, 0, -22), insn(0x05, 0, 0, 1, 0), insn(0xb7, 0, 0, 0, -2),
   ];
 }
 
