@@ -12,13 +12,14 @@ import { type AccessFact, type Env, EACCES, EINVAL, reject } from "./env.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Frame, type Reg, type SlotByte, copyReg, curFrame, notInit, ptrReg, scalarReg, slotAt } from "./state.ts";
 import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from "./tnum.ts";
-import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../uapi/index.ts";
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, MAP_TYPE_NAMES, type MapTypeName } from "../uapi/index.ts";
 
 const MAX_BPF_STACK = 512;
 /** The struct a map pointer points to, by map type (each map type's map_btf_id): array-like and hash-like maps. */
-const MAP_STRUCT: Readonly<Record<number, string>> = {
-  1: "bpf_htab", 5: "bpf_htab", 9: "bpf_htab", 10: "bpf_htab", 13: "bpf_htab",
-  2: "bpf_array", 3: "bpf_array", 4: "bpf_array", 6: "bpf_array", 8: "bpf_array", 12: "bpf_array",
+const MAP_STRUCT: Readonly<Partial<Record<MapTypeName, string>>> = {
+  hash: "bpf_htab", percpu_hash: "bpf_htab", lru_hash: "bpf_htab", lru_percpu_hash: "bpf_htab", hash_of_maps: "bpf_htab",
+  array: "bpf_array", prog_array: "bpf_array", perf_event_array: "bpf_array", percpu_array: "bpf_array",
+  cgroup_array: "bpf_array", array_of_maps: "bpf_array",
 };
 const BPF_MAX_VAR_OFF = 1n << 29n;
 
@@ -266,7 +267,7 @@ export function checkMemAccess(env: Env, a: Access): void {
       // Privileged programs may read struct bpf_map fields through the map pointer (BTF-typed access,
       // check_ptr_to_map_access); a maybe-NULL one (an unchecked map-in-map lookup) is no map pointer yet.
       if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
-      const struct = MAP_STRUCT[env.maps[reg.map]?.type ?? 0] ?? "bpf_map";
+      const struct = MAP_STRUCT[MAP_TYPE_NAMES[env.maps[reg.map]?.type ?? 0] ?? "unspec"] ?? "bpf_map";
       if (env.unpriv) reject(env, `'struct ${struct}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 1);
       if (write) reject(env, `only read from ${struct} is supported`);
       loaded = scalarReg();
