@@ -1,6 +1,7 @@
 // Register and stack state rendered as the kernel's verifier log prints it (kernel/bpf/log.c print_verifier_state):
 // `R0=scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R1=ctx() R10=fp0 fp-8=mmmmmmmm`.
-import { isZero, toBigS, toBigU } from "./i64.ts";
+import { S32_MAX, S32_MIN, U32_MAX } from "./bounds.ts";
+import { S64_MAX, S64_MIN, U64_MAX, eq, isZero, toBigS, toBigU } from "./i64.ts";
 import type { Env } from "./env.ts";
 import { regTypeStr } from "./regs.ts";
 import type { Reg, State } from "./state.ts";
@@ -14,17 +15,15 @@ function snum(n: bigint): string {
 
 function scalarRanges(r: Reg): string[] {
   const b = r.b;
-  const S64_MIN = -(1n << 63n), S64_MAX = (1n << 63n) - 1n, U64_MAX = (1n << 64n) - 1n;
-  const smin = toBigS(b.smin), smax = toBigS(b.smax), umin = toBigU(b.umin), umax = toBigU(b.umax);
   const m = [
-    { name: "smin", val: smin, omit: smin === S64_MIN },
-    { name: "smax", val: smax, omit: smax === S64_MAX },
-    { name: "umin", val: umin, omit: umin === 0n },
-    { name: "umax", val: umax, omit: umax === U64_MAX },
-    { name: "smin32", val: BigInt(b.s32min), omit: b.s32min === -0x80000000 },
-    { name: "smax32", val: BigInt(b.s32max), omit: b.s32max === 0x7fffffff },
+    { name: "smin", val: toBigS(b.smin), omit: eq(b.smin, S64_MIN) },
+    { name: "smax", val: toBigS(b.smax), omit: eq(b.smax, S64_MAX) },
+    { name: "umin", val: toBigU(b.umin), omit: isZero(b.umin) },
+    { name: "umax", val: toBigU(b.umax), omit: eq(b.umax, U64_MAX) },
+    { name: "smin32", val: BigInt(b.s32min), omit: b.s32min === S32_MIN },
+    { name: "smax32", val: BigInt(b.s32max), omit: b.s32max === S32_MAX },
     { name: "umin32", val: BigInt(b.u32min), omit: b.u32min === 0 },
-    { name: "umax32", val: BigInt(b.u32max), omit: b.u32max === 0xffffffff },
+    { name: "umax32", val: BigInt(b.u32max), omit: b.u32max === U32_MAX },
   ];
   const out: string[] = [];
   for (let i = 0; i < m.length; i++) {
