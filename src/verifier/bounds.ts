@@ -5,7 +5,7 @@ import {
   type I64, S64_MAX, S64_MIN, U32_MAX64, U64_MAX, ZERO, and, andNot, eq, fromS32, fromU32, isZero, lowMask, sle, slt,
   smax, smin, ule, ult, umax, umin,
 } from "./i64.ts";
-import { type Tnum, TNUM_UNKNOWN, tnumCast, tnumConst, tnumIntersect, tnumRange } from "./tnum.ts";
+import { type Tnum, TNUM_UNKNOWN, tnumCast, tnumConst, tnumEquals, tnumIn, tnumIntersect, tnumRange } from "./tnum.ts";
 
 export const S32_MIN = -0x80000000;
 export const S32_MAX = 0x7fffffff;
@@ -244,9 +244,7 @@ export function rangeBounds(maxValue: I64): Bounds {
 }
 
 export function boundsEqual(a: Bounds, b: Bounds): boolean {
-  const at = a.varOff, bt = b.varOff;
-  return at.value.hi === bt.value.hi && at.value.lo === bt.value.lo && at.mask.hi === bt.mask.hi && at.mask.lo === bt.mask.lo &&
-    eq(a.smin, b.smin) && eq(a.smax, b.smax) && eq(a.umin, b.umin) && eq(a.umax, b.umax) &&
+  return tnumEquals(a.varOff, b.varOff) && eq(a.smin, b.smin) && eq(a.smax, b.smax) && eq(a.umin, b.umin) && eq(a.umax, b.umax) &&
     a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max;
 }
 
@@ -254,7 +252,5 @@ export function boundsEqual(a: Bounds, b: Bounds): boolean {
 export function boundsWithin(old: Bounds, cur: Bounds): boolean {
   if (!(ule(old.umin, cur.umin) && ule(cur.umax, old.umax) && sle(old.smin, cur.smin) && sle(cur.smax, old.smax) &&
     old.u32min <= cur.u32min && old.u32max >= cur.u32max && old.s32min <= cur.s32min && old.s32max >= cur.s32max)) return false;
-  const om = old.varOff.mask, cm = cur.varOff.mask, ov = old.varOff.value, cv = cur.varOff.value;
-  if ((cm.hi & ~om.hi) !== 0 || (cm.lo & ~om.lo) !== 0) return false;
-  return ov.hi === (cv.hi & ~om.hi) && ov.lo === (cv.lo & ~om.lo);
+  return tnumIn(old.varOff, cur.varOff);
 }
