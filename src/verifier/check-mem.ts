@@ -6,7 +6,7 @@ import {
   BPF_XCHG, BPF_XOR, bpfClass, bpfMode, bpfSize, sizeBytes,
 } from "../isa/ebpf/opcodes.ts";
 import { boundsSync, isConst, isConstValue, knownBounds, signExtend, truncate, zext32 } from "./bounds.ts";
-import { ZERO, fromBig, fromNumber, toBigS, toBigU, toNumberS, toNumberU } from "./i64.ts";
+import { ZERO, fromBig, fromNumber, toBigS, toNumberS, toNumberU } from "./i64.ts";
 import { ctxAccess, canWritePacket } from "./ctx.ts";
 import { type AccessFact, type Env, EACCES, EINVAL, reject } from "./env.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
@@ -149,14 +149,13 @@ function stackRead(env: Env, reg: Reg, off: number, size: number, regno: number)
 }
 
 function memRegion(env: Env, regno: number, reg: Reg, off: number, size: number, memSize: number, what: (o: number) => string): void {
-  const b = { smin: toBigS(reg.b.smin), umax: toBigU(reg.b.umax) };
-  if (b.smin < 0n && (b.smin === -(1n << 63n) || b.smin + BigInt(off) !== BigInt.asIntN(32, b.smin + BigInt(off)) || b.smin + BigInt(off) < 0n)) {
-    reject(env, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-  }
-  const lo = Number(b.smin) + off;
+  // As numbers: exact within 2^53, and beyond it every check below fails the same way on the rounded value. With
+  // |off| < 2^31, a negative smin plus off is non-negative only when it also fits in s32 (check_mem_region_access).
+  const lo = toNumberS(reg.b.smin) + off, umax = toNumberU(reg.b.umax);
+  if (reg.b.smin.hi < 0 && lo < 0) reject(env, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   if (lo < 0 || size === 0 || lo + size > memSize) reject(env, `${what(lo)}\nR${regno} min value is outside of the allowed memory range`);
-  if (b.umax >= BPF_MAX_VAR_OFF) reject(env, `R${regno} unbounded memory access, make sure to bounds check any such access`);
-  const hi = Number(b.umax) + off;
+  if (umax >= Number(BPF_MAX_VAR_OFF)) reject(env, `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const hi = umax + off;
   if (hi < 0 || hi + size > memSize) reject(env, `${what(hi)}\nR${regno} max value is outside of the allowed memory range`);
 }
 
