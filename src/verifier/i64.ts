@@ -30,8 +30,6 @@ export const umin = (a: I64, b: I64): I64 => (ult(b, a) ? b : a);
 export const umax = (a: I64, b: I64): I64 => (ult(a, b) ? b : a);
 export const smin = (a: I64, b: I64): I64 => (slt(b, a) ? b : a);
 export const smax = (a: I64, b: I64): I64 => (slt(a, b) ? b : a);
-/** Sign bit set (negative when read signed). */
-export const neg = (a: I64): boolean => a.hi < 0;
 
 export function add(a: I64, b: I64): I64 {
   const lo = (a.lo >>> 0) + (b.lo >>> 0);
@@ -41,7 +39,6 @@ export function sub(a: I64, b: I64): I64 {
   const lo = (a.lo >>> 0) - (b.lo >>> 0);
   return { hi: (a.hi - b.hi - (lo < 0 ? 1 : 0)) | 0, lo: lo | 0 };
 }
-export const negate = (a: I64): I64 => sub(ZERO, a);
 /** Unsigned a + b overflows 64 bits. */
 export function addCarries(a: I64, b: I64): boolean {
   const lo = (a.lo >>> 0) + (b.lo >>> 0);
