@@ -9,7 +9,7 @@ import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
 import { Code, type ListingLine } from "./code.ts";
-import { type ArrayLayout, emitInlined, HASH_LOCALS, type HashLayout, type Inlined, inlinedCalls } from "./inline.ts";
+import { emitInlined, HASH_LOCALS, type Inlined, inlinedCalls, type InlineOptions } from "./inline.ts";
 import { emitSlotAccess, flushSlots as flushSlotsOf, loadSlots as loadSlotsOf, NO_SLOTS, planSlots, type SlotPlan } from "./slots.ts";
 export type { ListingLine } from "./code.ts";
 import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
@@ -27,7 +27,7 @@ export interface CompileInput {
   readonly imm: Int32Array;
 }
 
-export interface CompileOptions {
+export interface CompileOptions extends InlineOptions {
   /** Address of the engine's scratch area (registers r0-r10 as i64, then the stack top of each call depth). */
   readonly scratch: number;
   /** pcs whose memory access the verifier proved in bounds (checks dropped). */
@@ -35,14 +35,6 @@ export interface CompileOptions {
   readonly sharedMemory?: boolean;
   /** Record wasm text per eBPF pc (for `prog dump jited`). */
   readonly listing?: boolean;
-  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined (inline.ts). */
-  readonly verified?: boolean;
-  /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
-  readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
-  /** Table of the hash map whose pointer is `addr`, for inline lookups. */
-  readonly hashAt?: (addr: number) => HashLayout | undefined;
-  /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
-  readonly defaultHelper?: (id: number) => boolean;
 }
 
 export type { ArrayLayout, HashLayout } from "./inline.ts";

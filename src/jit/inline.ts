@@ -25,13 +25,15 @@ export type HashLayout = HashLookupLayout;
 export type Inlined = { readonly kind: "array"; readonly layout: ArrayLayout } | { readonly kind: "hash"; readonly layout: HashLayout }
   | { readonly kind: "cpu" };
 
+/** What the compiler knows at compile time that decides which calls are inlined (part of CompileOptions). */
 export interface InlineOptions {
+  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined. */
   readonly verified?: boolean;
-  /** Layout of the array map whose pointer is `addr`. */
+  /** Layout of the array map whose pointer is `addr` (values contiguous, one per index). */
   readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
   /** Table of the hash map whose pointer is `addr`. */
   readonly hashAt?: (addr: number) => HashLayout | undefined;
-  /** Whether the engine's helper `id` is the default implementation. */
+  /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
   readonly defaultHelper?: (id: number) => boolean;
 }
 
