@@ -105,6 +105,8 @@ interface FnState {
   readonly r10Fixed: boolean;
   readonly scratch: number;
   readonly inlined: ReadonlyMap<number, Inlined>;
+  /** Whether some block may resume on the interpreter and return (see emitBudgetExit). */
+  risky: boolean;
 }
 
 const SIZE_OF = [4, 2, 1, 8];
@@ -178,7 +180,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
   // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
   // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
   code.scope(OP.block, 0x40);
-  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch, inlined };
+  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch, inlined, risky: false };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
     const B = blocks.length;
@@ -213,8 +215,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
   }
   code.op(OP.unreachable);
   code.op(OP.end);
-  emitBudgetExit(code, opts.scratch, anyRisky);
-  anyRisky = false;
+  emitBudgetExit(code, opts.scratch, st.risky);
   code.op(OP.end);
   const n = slots.pieces.length;
   slots = NO_SLOTS;
@@ -274,7 +275,7 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   for (let pc = b.start; pc < b.end; pc++) {
     lastPc = pc;
     if (pc + (p.op[pc] === 0x18 ? 2 : 1) < b.end) {
-      if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = anyRisky = true;
+      if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = st.risky = true;
       const cls = p.op[pc]! & 7;
       if (cls === 2 || cls === 3) stores = true;
     }
@@ -347,9 +348,6 @@ function emitInsns(p: CompileInput, st: FnState, pos: number, from: number, to: 
     if (p.op[pc] === 0x18) pc++;
   }
 }
-
-/** Whether a block of the function being compiled may resume on the interpreter and return (see emitBudgetExit). */
-let anyRisky = false;
 
 /**
  * The budget exit, after the function's body: the budget and slots to memory, then the engine, which throws the
