@@ -9,7 +9,7 @@ import { BpfError } from "../errors.ts";
 import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { type BasicBlock, functionBlocks, layout, slotStarts } from "./cfg.ts";
 import { Code, type ListingLine } from "./code.ts";
-import { type ArrayLayout, emitInlined, HASH_LOCALS, type HashLayout, type Inlined, inlinedCalls } from "./inline.ts";
+import { emitInlined, HASH_LOCALS, type Inlined, inlinedCalls, type InlineOptions } from "./inline.ts";
 import { emitSlotAccess, flushSlots as flushSlotsOf, loadSlots as loadSlotsOf, NO_SLOTS, planSlots, type SlotPlan } from "./slots.ts";
 export type { ListingLine } from "./code.ts";
 import { ATOMIC as ATOMIC_, Bytes, encodeModule, I32 as I32_, I64 as I64_, opName, OP as OP_, type FuncBody, type Import } from "./wasm.ts";
@@ -27,7 +27,7 @@ export interface CompileInput {
   readonly imm: Int32Array;
 }
 
-export interface CompileOptions {
+export interface CompileOptions extends InlineOptions {
   /** Address of the engine's scratch area (registers r0-r10 as i64, then the stack top of each call depth). */
   readonly scratch: number;
   /** pcs whose memory access the verifier proved in bounds (checks dropped). */
@@ -35,14 +35,6 @@ export interface CompileOptions {
   readonly sharedMemory?: boolean;
   /** Record wasm text per eBPF pc (for `prog dump jited`). */
   readonly listing?: boolean;
-  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined (inline.ts). */
-  readonly verified?: boolean;
-  /** Layout of the array map whose pointer is `addr` (values contiguous, one per index), for inline lookups. */
-  readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
-  /** Table of the hash map whose pointer is `addr`, for inline lookups. */
-  readonly hashAt?: (addr: number) => HashLayout | undefined;
-  /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
-  readonly defaultHelper?: (id: number) => boolean;
 }
 
 export type { ArrayLayout, HashLayout } from "./inline.ts";
@@ -113,6 +105,8 @@ interface FnState {
   readonly r10Fixed: boolean;
   readonly scratch: number;
   readonly inlined: ReadonlyMap<number, Inlined>;
+  /** Whether some block may resume on the interpreter and return (see emitBudgetExit). */
+  risky: boolean;
 }
 
 const SIZE_OF = [4, 2, 1, 8];
@@ -186,7 +180,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
   // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
   // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
   code.scope(OP.block, 0x40);
-  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch, inlined };
+  const st: FnState = { code, stack: [], dispatch: lay.scopes === undefined, blocks, posOf: lay.posOf, r10Fixed, scratch: opts.scratch, inlined, risky: false };
   if (lay.scopes === undefined) {
     // dispatch loop: loop { block_{B-1} ... block_0 { br_table } code_0 ... } with a label local
     const B = blocks.length;
@@ -221,8 +215,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
   }
   code.op(OP.unreachable);
   code.op(OP.end);
-  emitBudgetExit(code, opts.scratch, anyRisky);
-  anyRisky = false;
+  emitBudgetExit(code, opts.scratch, st.risky);
   code.op(OP.end);
   const n = slots.pieces.length;
   slots = NO_SLOTS;
@@ -282,7 +275,7 @@ function emitBlock(p: CompileInput, st: FnState, pos: number, index: ReadonlyMap
   for (let pc = b.start; pc < b.end; pc++) {
     lastPc = pc;
     if (pc + (p.op[pc] === 0x18 ? 2 : 1) < b.end) {
-      if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = anyRisky = true;
+      if (mayStop(p, pc, opts.proven) && !inFrame(p, st, pc)) risky = st.risky = true;
       const cls = p.op[pc]! & 7;
       if (cls === 2 || cls === 3) stores = true;
     }
@@ -355,9 +348,6 @@ function emitInsns(p: CompileInput, st: FnState, pos: number, from: number, to: 
     if (p.op[pc] === 0x18) pc++;
   }
 }
-
-/** Whether a block of the function being compiled may resume on the interpreter and return (see emitBudgetExit). */
-let anyRisky = false;
 
 /**
  * The budget exit, after the function's body: the budget and slots to memory, then the engine, which throws the

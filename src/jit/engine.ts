@@ -15,6 +15,7 @@ import { mapFromAddress } from "../maps/registry.ts";
 import type { AddressSpace, Region } from "../vm/memory.ts";
 import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program.ts";
 import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
+import { toU64 } from "../vm/alu64.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
   type ArrayLayout, type HashLayout, compileModule, type CompiledModule, type CompileOptions, FAULT_DEPTH, FAULT_JUMP_OUT, FAULT_KFUNC, mayStop, BUDGET_REPLAY, BUDGET_SPILLED, SCRATCH_BUDGET, SCRATCH_CACHE, SCRATCH_REGS, SCRATCH_SIZE,
@@ -56,6 +57,8 @@ export class JitVm {
   private readonly defaultCpu: number;
   private readonly call: HelperCall;
   private readonly stackRegions: Region[] = [];
+  /** The helper call's r0-r10 (lo then hi) saved per callback depth while a callback runs. */
+  private readonly callbackSaved = new Int32Array(MAX_CALL_FRAMES * 22);
   private readonly scratch: Region;
   private readonly states = new WeakMap<LoadedProgram, ProgState>();
   private readonly codeOwners = new Map<number, LoadedProgram>();
@@ -441,8 +444,9 @@ export class JitVm {
       throw new BpfError("FAULT", `pc ${call.pc}: callback exceeds the call depth of ${MAX_CALL_FRAMES} frames`, { pc: call.pc });
     }
     const unit = this.unit(target.prog, target.pc);
-    const L = call.lo, H = call.hi;
-    const saveL = L.slice(), saveH = H.slice();
+    // a callback runs once per bpf_loop iteration: save the helper's registers in preallocated per-depth rows
+    const L = call.lo, H = call.hi, save = this.callbackSaved, base = depth * 22;
+    for (let i = 0; i < 11; i++) { save[base + i] = L[i]!; save[base + 11 + i] = H[i]!; }
     const packet = this.packet;
     const v = this.view(), R = this.regIdx;
     zeroRegs(v, R);
@@ -451,11 +455,11 @@ export class JitVm {
     try {
       unit.invoke(unit.slot);
       const w = this.view();
-      return (BigInt(w[R + 1]! >>> 0) << 32n) | BigInt(w[R]! >>> 0);
+      return toU64(w[R]!, w[R + 1]!);
     } finally {
       this.gDepth.value = depth;
       this.packet = packet;
-      L.set(saveL); H.set(saveH);
+      for (let i = 0; i < 11; i++) { L[i] = save[base + i]!; H[i] = save[base + 11 + i]!; }
     }
   }
 }

@@ -3,6 +3,7 @@
 // per-CPU hash map known at the call (its lddw in the same block; hash: the kernel's jhash of the key, then the
 // bucket walk, over the map's own table in memory), and bpf_get_smp_processor_id. Only in verified programs (the key
 // pointer is valid) whose helper table holds the default implementations, so r0 is the interpreter's r0.
+import type { HashLookupLayout } from "../maps/hash.ts";
 import type { BasicBlock } from "./cfg.ts";
 import type { Code } from "./code.ts";
 import { I64 as I64_, OP as OP_ } from "./wasm.ts";
@@ -18,23 +19,21 @@ export interface ArrayLayout {
   readonly percpu?: { readonly valueStride: number; readonly nCpus: number };
 }
 
-/** A hash map's table as src/maps HashMap.lookupLayout gives it (byte addresses; links and heads hold index + 1). */
-export interface HashLayout {
-  readonly heads: number; readonly next: number; readonly hash: number; readonly elems: number; readonly elemSize: number;
-  readonly valueOff: number; readonly keySize: number; readonly seed: number; readonly mask: number;
-  readonly capacity: number; readonly percpu: boolean; readonly nCpus: number; readonly valueStride: number;
-}
+/** A hash map's table as src/maps HashMap.lookupLayout gives it. */
+export type HashLayout = HashLookupLayout;
 
 export type Inlined = { readonly kind: "array"; readonly layout: ArrayLayout } | { readonly kind: "hash"; readonly layout: HashLayout }
   | { readonly kind: "cpu" };
 
+/** What the compiler knows at compile time that decides which calls are inlined (part of CompileOptions). */
 export interface InlineOptions {
+  /** The program passed the verifier: helper arguments are valid, so hot helpers may be inlined. */
   readonly verified?: boolean;
-  /** Layout of the array map whose pointer is `addr`. */
+  /** Layout of the array map whose pointer is `addr` (values contiguous, one per index). */
   readonly arrayAt?: (addr: number) => ArrayLayout | undefined;
   /** Table of the hash map whose pointer is `addr`. */
   readonly hashAt?: (addr: number) => HashLayout | undefined;
-  /** Whether the engine's helper `id` is the default implementation. */
+  /** Whether the engine's helper `id` is the default implementation (only those are inlined). */
   readonly defaultHelper?: (id: number) => boolean;
 }
 

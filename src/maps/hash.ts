@@ -39,6 +39,13 @@ const F_LOCK = BPF_F_LOCK, EXIST = BPF_EXIST, NOEXIST = BPF_NOEXIST;
 const C_COUNT = 0, C_FREETOP = 1, C_FRESH = 2, C_FLOCK = 3, C_MLOCK = 4, C_SEED = 5, C_LOCKS = 8;
 const LOCK_STRIPES = 1024;
 
+/** A hash map's table as a program's lookup walks it (HashMap.lookupLayout): byte addresses; links and heads hold index + 1. */
+export interface HashLookupLayout {
+  readonly heads: number; readonly next: number; readonly hash: number; readonly elems: number; readonly elemSize: number;
+  readonly valueOff: number; readonly keySize: number; readonly seed: number; readonly mask: number;
+  readonly capacity: number; readonly percpu: boolean; readonly nCpus: number; readonly valueStride: number;
+}
+
 export class HashMap extends BpfMap {
   readonly lru: boolean;
   readonly percpu: boolean;
@@ -105,10 +112,7 @@ export class HashMap extends BpfMap {
    * heads, links and hashes (i32 words, index + 1) and of the elements; undefined for LRU and map-in-map maps, whose
    * lookups do more than find the element.
    */
-  lookupLayout(): {
-    heads: number; next: number; hash: number; elems: number; elemSize: number; valueOff: number; keySize: number;
-    seed: number; mask: number; capacity: number; percpu: boolean; nCpus: number; valueStride: number;
-  } | undefined {
+  lookupLayout(): HashLookupLayout | undefined {
     if (this.lru || this.mapInMap) return undefined;
     return {
       heads: this.HEADS * 4, next: this.NEXT * 4, hash: this.HASH * 4, elems: this.ELEMS, elemSize: this.elemSize,
