@@ -157,15 +157,14 @@ export class PerfBuffer {
     const start = this.space.i32[W + (DATA_TAIL >> 2)]!;
     let tail = start, n = 0;
     while (tail !== head) {
-      const h = this.take(tail, 8);
-      const type = readU32(h, 0), size = h[6]! | (h[7]! << 8);
+      const type = this.u32At(tail), size = this.u32At(tail + 4) >>> 16;
       if (size < 8 || size > ((head - tail) >>> 0)) { tail = head; break; } // never in a buffer only bpfkit writes
-      const rec = this.take(tail, size);
       if (type === PERF_RECORD_SAMPLE) {
-        const len = Math.min(readU32(rec, 8), size - 12);
-        onSample(rec.slice(12, 12 + len), this.cpu);
-      } else if (type === PERF_RECORD_LOST) {
-        onLost?.(readU32(rec, 16) + readU32(rec, 20) * 2 ** 32, this.cpu);
+        // the raw data is copied straight out of the ring (no copy of the whole record first)
+        onSample(this.take(tail + 12, size < 12 ? 0 : Math.min(this.u32At(tail + 8), size - 12)), this.cpu);
+      } else if (type === PERF_RECORD_LOST && onLost !== undefined) {
+        const rec = this.take(tail, size);
+        onLost(readU32(rec, 16) + readU32(rec, 20) * 2 ** 32, this.cpu);
       }
       tail = (tail + size) | 0;
       n++;
@@ -199,6 +198,12 @@ export class PerfBuffer {
     u8.copyWithin(d + p, from, from + first);
     if (first < len) u8.copyWithin(d, from + first, from + len);
     return (pos + len) | 0;
+  }
+
+  /** The little-endian u32 at data position `pos`, wrapping. */
+  private u32At(pos: number): number {
+    const u8 = this.space.u8, m = this.size - 1, d = this.dataAt;
+    return (u8[d + (pos & m)]! | (u8[d + ((pos + 1) & m)]! << 8) | (u8[d + ((pos + 2) & m)]! << 16) | (u8[d + ((pos + 3) & m)]! << 24)) >>> 0;
   }
 
   private take(pos: number, len: number): Uint8Array {
