@@ -48,6 +48,7 @@ export class StackTraceMap extends BpfMap {
   private readonly ip64: BigUint64Array;
   private readonly ip32: Uint32Array;
   private readonly frameBytes: Uint8Array;
+  private readonly frame32: Uint32Array;
 
   override get shareable(): boolean {
     return true;
@@ -72,6 +73,7 @@ export class StackTraceMap extends BpfMap {
     this.ip64 = new BigUint64Array(this.ipBytes.buffer);
     this.ip32 = new Uint32Array(this.ipBytes.buffer);
     this.frameBytes = new Uint8Array(this.valueSize);
+    this.frame32 = new Uint32Array(this.frameBytes.buffer);
   }
 
   /** Stacks stored (buckets taken from the free list). */
@@ -182,11 +184,13 @@ export class StackTraceMap extends BpfMap {
   /** The bucket data for the first `traceNr` ips in ipBytes: the ips, or build-id frames holding them. */
   private framesOf(traceNr: number): Uint8Array {
     if (!this.buildId) return this.ipBytes;
-    const f = this.frameBytes;
+    const f = this.frameBytes, f32 = this.frame32, ip32 = this.ip32;
     f.fill(0);
     for (let k = 0; k < traceNr; k++) {
-      f[k * BUILD_ID_FRAME] = BPF_STACK_BUILD_ID_IP;
-      f.set(this.ipBytes.subarray(k * 8, k * 8 + 8), k * BUILD_ID_FRAME + 24);
+      const w = k * (BUILD_ID_FRAME / 4);
+      f32[w] = BPF_STACK_BUILD_ID_IP; // status
+      f32[w + 6] = ip32[2 * k]!; // ip, at byte 24
+      f32[w + 7] = ip32[2 * k + 1]!;
     }
     return f;
   }
