@@ -85,6 +85,8 @@ export function programImage(p: LoadedProgram): ProgramImage {
   };
 }
 
+const NO_STACK: readonly bigint[] = [];
+
 export class Cpu {
   readonly index: number;
   readonly space: AddressSpace;
@@ -92,10 +94,14 @@ export class Cpu {
   private readonly progs = new Map<number, LoadedProgram>();
   private readonly unshared = new Map<number, string>();
   private readonly maps: BpfMap[] = [];
-  /** The running event's stack (FireJob.stacks), as [start, end) in `stackIps`. */
+  /**
+   * The running event's stack (FireJob.stacks), as [start, end) in `stackIps`; `stack` is it as the helpers take it,
+   * made on the first ask in an event and kept for the event's runs.
+   */
   private stackIps: BigUint64Array | undefined;
   private stackFrom = 0;
   private stackTo = 0;
+  private stack: readonly bigint[] | undefined;
 
   constructor(init: CpuInit) {
     this.index = init.cpu;
@@ -110,7 +116,8 @@ export class Cpu {
     };
     // prog arrays seen from a CPU hold the target's code address (ProgArrayMap): the program this CPU rebuilt for it
     const programOf = (e: unknown): LoadedProgram | undefined => (typeof e === "number" ? this.progs.get(e) : undefined);
-    const stack = (): readonly bigint[] => (this.stackIps === undefined ? [] : Array.from(this.stackIps.subarray(this.stackFrom, this.stackTo)));
+    const stack = (): readonly bigint[] =>
+      (this.stack ??= this.stackIps === undefined ? NO_STACK : Array.from(this.stackIps.subarray(this.stackFrom, this.stackTo)));
     this.vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv({ stack }), cpu: init.cpu, mapAt, programOf });
   }
 
@@ -177,6 +184,7 @@ export class Cpu {
           this.stackIps = stacks;
           this.stackFrom = i === 0 ? 0 : job.stackEnds![i - 1]!;
           this.stackTo = job.stackEnds![i]!;
+          this.stack = undefined;
         }
         for (let k = 0; k < repeat; k++) {
           this.space.u8.set(job.events.subarray(prev, ends[i]!), box.start);
@@ -186,6 +194,7 @@ export class Cpu {
     } finally {
       this.space.release(box);
       this.stackIps = undefined;
+      this.stack = undefined;
     }
     return { cpu: this.index, runs, insns, lastR0, faults, error };
   }

@@ -41,8 +41,6 @@ export class PerfBuffer {
   readonly size: number;
   private readonly W: number;
   private readonly dataAt: number;
-  private readonly rec = new Uint8Array(24);
-  private readonly recView = new DataView(this.rec.buffer);
 
   /**
    * `pages` data pages (a power of 2, as libbpf's perf_buffer__new requires), mapped in `space`. With `attachAt`, a
@@ -99,8 +97,11 @@ export class PerfBuffer {
   /** All samples ever dropped. */
   get totalLost(): number { return Atomics.load(this.space.i32, this.W + (B_TOTAL_LOST >> 2)) >>> 0; }
 
-  /** perf_output_begin + sample: appends a sample record (and a pending LOST record first); -ENOSPC when it does not fit. */
-  write(src: Uint8Array, off: number, size: number): number {
+  /**
+   * perf_output_begin + sample: appends a sample record of the `size` bytes at `dataAddr` (and a pending LOST record
+   * first); -ENOSPC when it does not fit.
+   */
+  write(dataAddr: number, size: number): number {
     const raw = roundUp8(4 + size); // u32 size + data, padded to u64
     const sampleLen = 8 + raw;
     // perf_event_header.size is a u16; the kernel would truncate it and corrupt the buffer, bpfkit refuses.
@@ -118,25 +119,21 @@ export class PerfBuffer {
         Atomics.add(i32, W + (B_TOTAL_LOST >> 2), 1);
         return -ERRNO.ENOSPC;
       }
-      const rec = this.rec, dv = this.recView;
+      // headers as u32 words {type, misc | size << 16, ...}: records start 8-aligned, so no word straddles the wrap
       let at = head;
       if (lostLen) {
-        dv.setUint32(0, PERF_RECORD_LOST, true);
-        dv.setUint16(4, 0, true);
-        dv.setUint16(6, 24, true);
-        dv.setUint32(8, this.id, true);
-        dv.setUint32(12, 0, true);
-        dv.setUint32(16, pending, true);
-        dv.setUint32(20, 0, true);
-        at = this.put(at, rec, 0, 24);
+        at = this.word(at, PERF_RECORD_LOST);
+        at = this.word(at, 24 << 16);
+        at = this.word(at, this.id);
+        at = this.word(at, 0);
+        at = this.word(at, pending); // u64 lost
+        at = this.word(at, 0);
         Atomics.store(i32, W + (B_PENDING_LOST >> 2), 0);
       }
-      dv.setUint32(0, PERF_RECORD_SAMPLE, true);
-      dv.setUint16(4, PERF_RECORD_MISC_KERNEL, true); // what Linux 6.18 writes for a program's sample (checked)
-      dv.setUint16(6, sampleLen, true);
-      dv.setUint32(8, raw - 4, true); // the kernel reports the padded size
-      at = this.put(at, rec, 0, 12);
-      at = this.put(at, null, off, size, src);
+      at = this.word(at, PERF_RECORD_SAMPLE);
+      at = this.word(at, PERF_RECORD_MISC_KERNEL | (sampleLen << 16)); // the misc Linux 6.18 writes for a program's sample (checked)
+      at = this.word(at, raw - 4); // the kernel reports the padded size
+      at = this.put(at, dataAddr, size);
       // The padding is skipped, not written (perf_output_skip): it keeps whatever bytes the ring held, as in Linux.
       this.publish(DATA_HEAD, head, (at + raw - 4 - size) | 0);
       const wake = i32[W + (B_WAKE >> 2)]! >> 2;
@@ -160,15 +157,14 @@ export class PerfBuffer {
     const start = this.space.i32[W + (DATA_TAIL >> 2)]!;
     let tail = start, n = 0;
     while (tail !== head) {
-      const h = this.take(tail, 8);
-      const type = readU32(h, 0), size = h[6]! | (h[7]! << 8);
+      const type = this.u32At(tail), size = this.u32At(tail + 4) >>> 16;
       if (size < 8 || size > ((head - tail) >>> 0)) { tail = head; break; } // never in a buffer only bpfkit writes
-      const rec = this.take(tail, size);
       if (type === PERF_RECORD_SAMPLE) {
-        const len = Math.min(readU32(rec, 8), size - 12);
-        onSample(rec.slice(12, 12 + len), this.cpu);
-      } else if (type === PERF_RECORD_LOST) {
-        onLost?.(readU32(rec, 16) + readU32(rec, 20) * 2 ** 32, this.cpu);
+        // the raw data is copied straight out of the ring (no copy of the whole record first)
+        onSample(this.take(tail + 12, size < 12 ? 0 : Math.min(this.u32At(tail + 8), size - 12)), this.cpu);
+      } else if (type === PERF_RECORD_LOST && onLost !== undefined) {
+        const rec = this.take(tail, size);
+        onLost(readU32(rec, 16) + readU32(rec, 20) * 2 ** 32, this.cpu);
       }
       tail = (tail + size) | 0;
       n++;
@@ -189,19 +185,25 @@ export class PerfBuffer {
     return (Atomics.load(i32, w) >>> 0) + (i32[w + 1]! >>> 0) * 2 ** 32;
   }
 
-  /** Copies `len` bytes (from `src`, or the space itself when null) to data position `pos`, wrapping; the new position. */
-  private put(pos: number, src: Uint8Array | null, off: number, len: number, space?: Uint8Array): number {
-    const u8 = this.space.u8, mask = this.size - 1, d = this.dataAt;
-    const from = src ?? space!;
-    const p = pos & mask, first = Math.min(len, this.size - p);
-    if (src === null && from === u8) {
-      u8.copyWithin(d + p, off, off + first);
-      if (first < len) u8.copyWithin(d, off + first, off + len);
-    } else {
-      u8.set(from.subarray(off, off + first), d + p);
-      if (first < len) u8.set(from.subarray(off + first, off + len), d);
-    }
+  /** Stores u32 `v` at data position `pos` (4-aligned); the new position. */
+  private word(pos: number, v: number): number {
+    this.space.i32[(this.dataAt + (pos & (this.size - 1))) >> 2] = v;
+    return (pos + 4) | 0;
+  }
+
+  /** Copies the `len` bytes at `from` in the space to data position `pos`, wrapping; the new position. */
+  private put(pos: number, from: number, len: number): number {
+    const u8 = this.space.u8, d = this.dataAt;
+    const p = pos & (this.size - 1), first = Math.min(len, this.size - p);
+    u8.copyWithin(d + p, from, from + first);
+    if (first < len) u8.copyWithin(d, from + first, from + len);
     return (pos + len) | 0;
+  }
+
+  /** The little-endian u32 at data position `pos`, wrapping. */
+  private u32At(pos: number): number {
+    const u8 = this.space.u8, m = this.size - 1, d = this.dataAt;
+    return (u8[d + (pos & m)]! | (u8[d + ((pos + 1) & m)]! << 8) | (u8[d + ((pos + 2) & m)]! << 16) | (u8[d + ((pos + 3) & m)]! << 24)) >>> 0;
   }
 
   private take(pos: number, len: number): Uint8Array {
@@ -301,7 +303,7 @@ export class PerfEventArrayMap extends FdArrayMap<PerfBuffer> {
     const b = this.buffer(index);
     if (b === undefined) return -ERRNO.ENOENT;
     if (b.cpu !== cpu) return -ERRNO.EOPNOTSUPP;
-    return b.write(this.space.u8, dataAddr, size);
+    return b.write(dataAddr, size);
   }
 
   protected resolve(fd: number): PerfBuffer | undefined {

@@ -43,11 +43,13 @@ export class RingBufMap extends BpfMap {
   private f64: Float64Array;
   private f64Gen: number;
   /**
-   * Sample length of each record this thread reserved and has not committed, by header offset. A program can write
-   * its record's header (the record shares the ring's region), so commit uses the length it reserved, never the one
-   * in memory (kernel: the verifier keeps the header out of reach). Reserve and commit run on one CPU, in one run.
+   * The records this thread reserved and has not committed: {header offset, sample length} pairs, `nHeld` of them
+   * (a typed array, grown when full: a Map allocates as entries come and go). A program can write its record's header
+   * (the record shares the ring's region), so commit uses the length it reserved, never the one in memory (kernel:
+   * the verifier keeps the header out of reach). Reserve and commit run on one CPU, in one run.
    */
-  private readonly reserved = new Map<number, number>();
+  private held = new Int32Array(16);
+  private nHeld = 0;
 
   override get shareable(): boolean {
     return true;
@@ -78,17 +80,18 @@ export class RingBufMap extends BpfMap {
     if (flags !== 0) return 0;
     const a = this.reserveRaw(size);
     if (a === 0) Atomics.add(this.space.i32, this.C + W_DROPPED, 1);
+    else this.hold(a - HDR - this.data.start, size);
     return a;
   }
 
   /** bpf_ringbuf_submit. Returns -EINVAL (the kernel would oops) for an address that is not a reserved record. */
   submit(addr: number, flags = 0): number {
-    return this.commit(addr, flags, false);
+    return this.commitHeld(addr, flags, false);
   }
 
   /** bpf_ringbuf_discard: the consumer skips the record. */
   discard(addr: number, flags = 0): number {
-    return this.commit(addr, flags, true);
+    return this.commitHeld(addr, flags, true);
   }
 
   /** bpf_ringbuf_output: copy `size` bytes at dataAddr into a new record; -EAGAIN when full. */
@@ -98,7 +101,8 @@ export class RingBufMap extends BpfMap {
     const rec = this.reserveRaw(size);
     if (rec === 0) { Atomics.add(this.space.i32, this.C + W_DROPPED, 1); return -EAGAIN; }
     this.space.copyChecked(rec, dataAddr, size);
-    this.commit(rec, flags, false);
+    // reserved and committed in one call: no program runs in between to rewrite the header, so nothing is held
+    this.commit(rec - HDR - this.data.start, size, flags, false);
     return 0;
   }
 
@@ -203,7 +207,7 @@ export class RingBufMap extends BpfMap {
       while (pend !== prod) {
         const hdr = base + (pend & mask);
         const hlen = Atomics.load(i32, hdr >> 2);
-        if (hlen & BUSY || this.reserved.has(pend & mask)) break;
+        if (hlen & BUSY || this.heldAt(pend & mask) >= 0) break;
         const step = roundUp8((hlen & ~DISCARD) + HDR);
         // a rewritten committed header may claim more than was produced
         if (step > ((prod - pend) >>> 0)) { pend = prod; break; }
@@ -215,7 +219,6 @@ export class RingBufMap extends BpfMap {
       const off = prod & mask, hdr = base + off;
       Atomics.store(i32, hdr >> 2, size | BUSY);
       i32[(hdr >> 2) + 1] = DATA_PGOFF + (off >>> 12);
-      this.reserved.set(off, size);
       const f = this.f64View();
       f[F_PROD] = f[F_PROD]! + len;
       Atomics.store(i32, C + W_PROD, next);
@@ -225,13 +228,38 @@ export class RingBufMap extends BpfMap {
     }
   }
 
-  /** bpf_ringbuf_commit: mirror a wrapped tail to the start, clear BUSY (set DISCARD), wake the consumer. */
-  private commit(addr: number, flags: number, discard: boolean): number {
-    const base = this.data.start, hdr = addr - HDR, off = hdr - base;
+  /** Submit or discard of a record this thread holds: its reserved length is let go and committed. */
+  private commitHeld(addr: number, flags: number, discard: boolean): number {
+    const off = addr - HDR - this.data.start;
     if (off < 0 || off >= this.size || off % 8 !== 0) return -EINVAL;
-    const sampleLen = this.reserved.get(off);
-    if (sampleLen === undefined) return -EINVAL;
-    this.reserved.delete(off);
+    const i = this.heldAt(off);
+    if (i < 0) return -EINVAL;
+    const held = this.held, last = 2 * --this.nHeld, sampleLen = held[i + 1]!;
+    held[i] = held[last]!; held[i + 1] = held[last + 1]!;
+    return this.commit(off, sampleLen, flags, discard);
+  }
+
+  private hold(off: number, sampleLen: number): void {
+    if (2 * this.nHeld === this.held.length) {
+      const grown = new Int32Array(2 * this.held.length);
+      grown.set(this.held);
+      this.held = grown;
+    }
+    const at = 2 * this.nHeld++;
+    this.held[at] = off;
+    this.held[at + 1] = sampleLen;
+  }
+
+  /** Index in `held` of the pair for the record at header offset `off`, or -1. */
+  private heldAt(off: number): number {
+    const held = this.held;
+    for (let i = 0, n = 2 * this.nHeld; i < n; i += 2) if (held[i] === off) return i;
+    return -1;
+  }
+
+  /** bpf_ringbuf_commit: mirror a wrapped tail to the start, clear BUSY (set DISCARD), wake the consumer. */
+  private commit(off: number, sampleLen: number, flags: number, discard: boolean): number {
+    const base = this.data.start, hdr = base + off;
     const space = this.space, end = off + roundUp8(sampleLen + HDR);
     if (end > this.size) space.copyChecked(base, base + this.size, end - this.size);
     Atomics.store(space.i32, hdr >> 2, discard ? sampleLen | DISCARD : sampleLen);

@@ -40,9 +40,15 @@ export class StackTraceMap extends BpfMap {
   private readonly T: number;
   private readonly F: number;
   private readonly pool: Region;
-  /** This thread's scratch for the ips being stored (little-endian u64s) and build-id frames. */
+  /**
+   * This thread's scratch for the ips being stored (little-endian u64s: stored through the u64 and u32 views, which
+   * wrap a bigint to 64 bits and split a number without BigInt arithmetic) and build-id frames.
+   */
   private readonly ipBytes: Uint8Array;
+  private readonly ip64: BigUint64Array;
+  private readonly ip32: Uint32Array;
   private readonly frameBytes: Uint8Array;
+  private readonly frame32: Uint32Array;
 
   override get shareable(): boolean {
     return true;
@@ -64,7 +70,10 @@ export class StackTraceMap extends BpfMap {
     this.F = this.allocRegion(maxEntries * 4, "free list", false).start >> 2;
     this.pool = this.allocRegion(maxEntries * this.stride, "buckets", false);
     this.ipBytes = new Uint8Array(this.depth * 8);
+    this.ip64 = new BigUint64Array(this.ipBytes.buffer);
+    this.ip32 = new Uint32Array(this.ipBytes.buffer);
     this.frameBytes = new Uint8Array(this.valueSize);
+    this.frame32 = new Uint32Array(this.frameBytes.buffer);
   }
 
   /** Stacks stored (buckets taken from the free list). */
@@ -86,23 +95,15 @@ export class StackTraceMap extends BpfMap {
     const maxDepth = Math.min(this.depth + skip, PERF_EVENT_MAX_STACK);
     const traceNr = Math.min(ips.length - skip, maxDepth - skip);
     if (traceNr <= 0) return -ERRNO.EFAULT;
-    const s = this.ipBytes;
+    const ip64 = this.ip64, ip32 = this.ip32;
     for (let k = 0; k < traceNr; k++) {
       const raw = ips[skip + k]!;
-      let lo: number, hi: number;
-      if (typeof raw === "number") {
-        if (!Number.isSafeInteger(raw)) return -ERRNO.EFAULT; // not an address
-        lo = raw >>> 0;
-        hi = raw < 0 ? (Math.floor(raw / 2 ** 32) >>> 0) : Math.floor(raw / 2 ** 32);
-      } else {
-        const ip = BigInt.asUintN(64, raw);
-        lo = Number(ip & 0xffffffffn); hi = Number(ip >> 32n);
-      }
-      const o = k * 8;
-      s[o] = lo & 0xff; s[o + 1] = (lo >>> 8) & 0xff; s[o + 2] = (lo >>> 16) & 0xff; s[o + 3] = lo >>> 24;
-      s[o + 4] = hi & 0xff; s[o + 5] = (hi >>> 8) & 0xff; s[o + 6] = (hi >>> 16) & 0xff; s[o + 7] = hi >>> 24;
+      if (typeof raw === "bigint") { ip64[k] = raw; continue; }
+      if (!Number.isSafeInteger(raw)) return -ERRNO.EFAULT; // not an address
+      ip32[2 * k] = raw; // the u32 view keeps the low 32 bits (two's complement for a negative ip)
+      ip32[2 * k + 1] = Math.floor(raw / 2 ** 32);
     }
-    const hash = jhash2(s, 0, traceNr * 2, 0);
+    const hash = jhash2(this.ipBytes, 0, traceNr * 2, 0);
     const id = hash & (this.nBuckets - 1);
     const i32 = this.space.i32;
     const cur = Atomics.load(i32, this.T + id) - 1;
@@ -183,11 +184,13 @@ export class StackTraceMap extends BpfMap {
   /** The bucket data for the first `traceNr` ips in ipBytes: the ips, or build-id frames holding them. */
   private framesOf(traceNr: number): Uint8Array {
     if (!this.buildId) return this.ipBytes;
-    const f = this.frameBytes;
+    const f = this.frameBytes, f32 = this.frame32, ip32 = this.ip32;
     f.fill(0);
     for (let k = 0; k < traceNr; k++) {
-      f[k * BUILD_ID_FRAME] = BPF_STACK_BUILD_ID_IP;
-      f.set(this.ipBytes.subarray(k * 8, k * 8 + 8), k * BUILD_ID_FRAME + 24);
+      const w = k * (BUILD_ID_FRAME / 4);
+      f32[w] = BPF_STACK_BUILD_ID_IP; // status
+      f32[w + 6] = ip32[2 * k]!; // ip, at byte 24
+      f32[w + 7] = ip32[2 * k + 1]!;
     }
     return f;
   }

@@ -210,7 +210,7 @@ export class System implements Backend {
       progByFd: (fd) => { const o = this.fds.get(fd); return o === undefined ? EBADF : o.kind === "prog" ? o : EINVAL; },
       hold: (p) => { p.refs++; },
       release: (p) => this.unref(p),
-      setHook: (ifindex, progs) => this.hooks.set(`xdp:${ifindex}`, progs),
+      setHook: (ifindex, progs) => this.hooks.set(hookOf({ kind: "xdp", ifindex }), progs),
     });
     this.nCpus = opts.nCpus ?? 1;
     const base = opts.env ?? hostEnv();
