@@ -2,24 +2,38 @@
 // conversion in convert.ts, which uses registers and skb offsets only the kernel may): A in r0, X in r7, the skb in
 // r6 for the legacy LD_ABS/LD_IND packet loads (which end the program returning 0 past the packet, as classic loads
 // do), M[] on the stack, ancillary loads as __sk_buff fields. Division by a zero X returns 0 as classic does.
+// Where it differs from convert.ts: packet loads stay LD_ABS/LD_IND (no skb->data/headlen fast path or internal
+// helper calls), ancillary loads read uapi __sk_buff (not the internal sk_buff), jumps compare in JMP32 (no
+// zero-extension through a temporary).
 
 import type { Insn } from "../isa/ebpf/insn.ts";
-import type { CbpfInsn } from "../isa/cbpf/insn.ts";
+import {
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_AND, BPF_B, BPF_END, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA, BPF_JEQ, BPF_JMP,
+  BPF_JMP32, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MOV, BPF_MSH, BPF_NEG, BPF_DIV, BPF_MOD, BPF_ST,
+  BPF_STX, BPF_TO_BE, BPF_W, BPF_X,
+} from "../isa/ebpf/opcodes.ts";
+import {
+  type CbpfInsn, BPF_MEMWORDS, BPF_MISC, BPF_RET, BPF_TAX, SKF_AD_IFINDEX, SKF_AD_MARK, SKF_AD_OFF,
+  SKF_AD_PKTTYPE, SKF_AD_PROTOCOL, SKF_AD_QUEUE, SKF_AD_RXHASH, SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT,
+} from "../isa/cbpf/insn.ts";
+import { BPF_REG_A as A, BPF_REG_CTX as CTX, BPF_REG_FP as FP, BPF_REG_X as X } from "./convert.ts";
 
-const LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;
-const JMP32 = 0x06, ALU64 = 0x07, EBPF_JMP = 0x05;
-const ABS = 0x20, IND = 0x40, MEM = 0x60, LEN = 0x80, MSH = 0xa0, IMM = 0x00;
-const MOV = 0xb0, END = 0xd0, EXIT = 0x90, X = 0x08;
-const R0 = 0, R1 = 1, A = 0, XR = 7, CTX = 6, SAVE = 8, FP = 10;
-const SKF_AD_OFF = 0xfffff000;
+const R0 = 0, R1 = 1, SAVE = 8;
+const SKF_AD_BASE = SKF_AD_OFF >>> 0;
 
-/** SKF_AD_* offset → the __sk_buff field (byte offset) holding it; protocol needs a byte swap. */
+/**
+ * SKF_AD_* → the uapi struct __sk_buff offset holding it (runtime/layouts.ts's SK_BUFF_FIELDS, which cbpf may not
+ * import); protocol is in network order there.
+ */
 const ANCILLARY: ReadonlyMap<number, number> = new Map([
-  [0, 16], [4, 4], [8, 40], [20, 8], [24, 12], [32, 68], [44, 24], [48, 20],
+  [SKF_AD_PROTOCOL, 16], [SKF_AD_PKTTYPE, 4], [SKF_AD_IFINDEX, 40], [SKF_AD_MARK, 8], [SKF_AD_QUEUE, 12],
+  [SKF_AD_RXHASH, 68], [SKF_AD_VLAN_TAG, 24], [SKF_AD_VLAN_TAG_PRESENT, 20],
 ]);
+const SKB_PROTOCOL = 16;
 
 const ins = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({ code, dst, src, off, imm: imm | 0 });
-const slot = (k: number): number => -64 + 4 * k;
+const slot = (k: number): number => -4 * BPF_MEMWORDS + 4 * k;
+const ja = (): Insn => ins(BPF_JMP | BPF_JA);
 
 /** The eBPF program, or null when the classic one uses an ancillary load __sk_buff does not offer. */
 export function cbpfToSocketFilter(prog: readonly CbpfInsn[]): Insn[] | null {
@@ -32,67 +46,71 @@ export function cbpfToSocketFilter(prog: readonly CbpfInsn[]): Insn[] | null {
     const e = (insn: Insn, target?: number): void => { out.push(target === undefined ? { insn } : { insn, target }); };
     const cls = code & 7;
     switch (cls) {
-      case LD: case LDX: {
-        const mode = code & 0xe0, size = code & 0x18, dst = cls === LD ? A : XR;
-        if (mode === IMM) e(ins(ALU | MOV, dst, 0, 0, k));
-        else if (mode === MEM) e(ins(LDX | MEM | 0x00, dst, FP, slot(k)));
-        else if (mode === LEN) e(ins(LDX | MEM | 0x00, dst, CTX, 0));
-        else if (mode === MSH) {
-          e(ins(ALU64 | MOV | X, SAVE, A));
-          e(ins(LD | ABS | 0x10, 0, 0, 0, k));
-          e(ins(ALU | 0x50, A, 0, 0, 0xf));
-          e(ins(ALU | 0x60, A, 0, 0, 2));
-          e(ins(ALU | MOV | X, XR, A));
-          e(ins(ALU64 | MOV | X, A, SAVE));
-        } else if (mode === ABS && k >= SKF_AD_OFF) {
-          const field = ANCILLARY.get(k - SKF_AD_OFF);
+      case BPF_LD: case BPF_LDX: {
+        const mode = code & 0xe0, size = code & 0x18, dst = cls === BPF_LD ? A : X;
+        if (mode === BPF_IMM) e(ins(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, k));
+        else if (mode === BPF_MEM) e(ins(BPF_LDX | BPF_MEM | BPF_W, dst, FP, slot(k)));
+        else if (mode === BPF_LEN) e(ins(BPF_LDX | BPF_MEM | BPF_W, dst, CTX, 0)); // __sk_buff.len
+        else if (mode === BPF_MSH) {
+          // LD_ABS clobbers r0 (A): X = 4 * (pkt[k] & 0xf) computed in r0 with A saved around it
+          e(ins(BPF_ALU64 | BPF_MOV | BPF_X, SAVE, A));
+          e(ins(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, k));
+          e(ins(BPF_ALU | BPF_AND | BPF_K, A, 0, 0, 0xf));
+          e(ins(BPF_ALU | BPF_LSH | BPF_K, A, 0, 0, 2));
+          e(ins(BPF_ALU | BPF_MOV | BPF_X, X, A));
+          e(ins(BPF_ALU64 | BPF_MOV | BPF_X, A, SAVE));
+        } else if (mode === BPF_ABS && k >= SKF_AD_BASE) {
+          const field = ANCILLARY.get(k - SKF_AD_BASE);
           if (field === undefined) return null;
-          e(ins(LDX | MEM | 0x00, A, CTX, field));
-          if (field === 16) e(ins(ALU | END | X, A, 0, 0, 16)); // be16 → host order
-        } else if (mode === ABS) e(ins(LD | ABS | size, 0, 0, 0, k));
-        else if (mode === IND) e(ins(LD | IND | size, 0, XR, 0, k));
+          e(ins(BPF_LDX | BPF_MEM | BPF_W, A, CTX, field));
+          if (field === SKB_PROTOCOL) e(ins(BPF_ALU | BPF_END | BPF_TO_BE, A, 0, 0, 16)); // be16 → host order
+        } else if (mode === BPF_ABS) e(ins(BPF_LD | BPF_ABS | size, 0, 0, 0, k));
+        else if (mode === BPF_IND) e(ins(BPF_LD | BPF_IND | size, 0, X, 0, k));
         else return null;
         break;
       }
-      case ST: case STX:
-        e(ins(STX | MEM | 0x00, FP, cls === ST ? A : XR, slot(k)));
+      case BPF_ST: case BPF_STX:
+        e(ins(BPF_STX | BPF_MEM | BPF_W, FP, cls === BPF_ST ? A : X, slot(k)));
         break;
-      case ALU: {
+      case BPF_ALU: {
         const op = code & 0xf0;
-        if (op === 0x80) { e(ins(ALU | 0x80, A)); break; }
-        if ((code & X) !== 0) {
-          if (op === 0x30 || op === 0x90) e(ins(JMP32 | 0x10, XR, 0, 0, 0), -1);
-          e(ins(ALU | op | X, A, XR));
-        } else e(ins(ALU | op, A, 0, 0, k));
+        if (op === BPF_NEG) { e(ins(BPF_ALU | BPF_NEG, A)); break; }
+        if ((code & BPF_X) !== 0) {
+          if (op === BPF_DIV || op === BPF_MOD) e(ins(BPF_JMP32 | BPF_JEQ | BPF_K, X, 0, 0, 0), -1);
+          e(ins(BPF_ALU | op | BPF_X, A, X));
+        } else e(ins(BPF_ALU | op | BPF_K, A, 0, 0, k));
         break;
       }
-      case JMP: {
+      case BPF_JMP: {
         const op = code & 0xf0;
-        if (op === 0x00) { if (k !== 0) e(ins(EBPF_JMP, 0), i + 1 + k); break; }
+        if (op === BPF_JA) { if (k !== 0) e(ja(), i + 1 + k); break; }
         const t = i + 1 + jt, f = i + 1 + jf;
-        if (t === f) { if (t !== i + 1) e(ins(EBPF_JMP, 0), t); break; }
-        e((code & X) !== 0 ? ins(JMP32 | op | X, A, XR) : ins(JMP32 | op, A, 0, 0, k), t);
-        if (f !== i + 1) e(ins(EBPF_JMP, 0), f);
+        if (t === f) { if (t !== i + 1) e(ja(), t); break; }
+        // JMP32 compares the 32-bit A with k as classic does (a 64-bit compare would sign-extend k)
+        e((code & BPF_X) !== 0 ? ins(BPF_JMP32 | op | BPF_X, A, X) : ins(BPF_JMP32 | op | BPF_K, A, 0, 0, k), t);
+        if (f !== i + 1) e(ja(), f);
         break;
       }
-      case RET: {
+      case BPF_RET: {
         const rval = code & 0x18;
-        if (rval === 0x00) e(ins(ALU | MOV, R0, 0, 0, k));
-        else if (rval === 0x08) e(ins(ALU | MOV | X, R0, XR));
-        e(ins(EBPF_JMP | EXIT));
+        if (rval === BPF_K) e(ins(BPF_ALU | BPF_MOV | BPF_K, R0, 0, 0, k));
+        else if (rval === BPF_X) e(ins(BPF_ALU | BPF_MOV | BPF_X, R0, X));
+        // BPF_A: A is r0 already
+        e(ins(BPF_JMP | BPF_EXIT));
         break;
       }
-      case MISC:
-        if ((code & 0xf8) === 0x00) e(ins(ALU | MOV | X, XR, A));
-        else e(ins(ALU | MOV | X, A, XR));
+      case BPF_MISC:
+        if ((code & 0xf8) === BPF_TAX) e(ins(BPF_ALU | BPF_MOV | BPF_X, X, A));
+        else e(ins(BPF_ALU | BPF_MOV | BPF_X, A, X));
         break;
     }
     parts.push(out);
   }
-  const usesMem = prog.some((p) => (p.code & 7) < 2 && (p.code & 0xe0) === MEM);
-  const prologue: Insn[] = [ins(ALU64 | MOV | X, CTX, R1), ins(ALU | MOV, A), ins(ALU | MOV, XR)];
+  const usesMem = prog.some((p) => (p.code & 7) <= BPF_LDX && (p.code & 0xe0) === BPF_MEM);
+  const prologue: Insn[] = [ins(BPF_ALU64 | BPF_MOV | BPF_X, CTX, R1), ins(BPF_ALU | BPF_MOV | BPF_K, A),
+    ins(BPF_ALU | BPF_MOV | BPF_K, X)];
   // the verifier wants M[] written before it is read on every path: all sixteen words start at 0
-  if (usesMem) for (let k = 0; k < 16; k++) prologue.push(ins(ST | MEM | 0x00, FP, 0, slot(k), 0));
+  if (usesMem) for (let k = 0; k < BPF_MEMWORDS; k++) prologue.push(ins(BPF_ST | BPF_MEM | BPF_W, FP, 0, slot(k), 0));
   const addr: number[] = [];
   let at = prologue.length;
   for (const p of parts) { addr.push(at); at += p.length; }
@@ -107,6 +125,8 @@ export function cbpfToSocketFilter(prog: readonly CbpfInsn[]): Insn[] | null {
     }
   }
   // the shared "return 0" only when a division by X jumps to it (the verifier refuses unreachable code)
-  if (parts.some((p) => p.some((item) => item.target === -1))) out.push(ins(ALU | MOV, R0), ins(EBPF_JMP | EXIT));
+  if (parts.some((p) => p.some((item) => item.target === -1))) {
+    out.push(ins(BPF_ALU | BPF_MOV | BPF_K, R0), ins(BPF_JMP | BPF_EXIT));
+  }
   return out;
 }

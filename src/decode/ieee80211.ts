@@ -192,13 +192,17 @@ function mgmtBody(ctx: Ctx, fc: number, src: number, p: number, length: number):
   }
 }
 
+/** A Block Ack Request's addresses, control and sequence (printed alike with and without -e). */
+const barText = (ctx: Ctx, f: number): string =>
+  ` RA:${ctx.mac(f + 4)} TA:${ctx.mac(f + 10)} CTL(${ctx.le16(f + 16).toString(16)}) SEQ(${ctx.le16(f + 18)}) `;
+
 /** A control frame's name and, without -e, its addresses. */
 function ctrlBody(ctx: Ctx, fc: number, f: number): void {
   const subtype = (fc >> 4) & 0xf;
   ctx.out += CTRL_NAMES[subtype] ?? "Unknown Ctrl Subtype";
   if (ctx.o.eflag && subtype !== 10) return;
   switch (subtype) {
-    case 8: ctx.out += ` RA:${ctx.mac(f + 4)} TA:${ctx.mac(f + 10)} CTL(${ctx.le16(f + 16).toString(16)}) SEQ(${ctx.le16(f + 18)}) `; break;
+    case 8: ctx.out += barText(ctx, f); break;
     case 10: ctx.out += ` AID(${ctx.le16(f + 2).toString(16)})`; break;
     case 11: ctx.out += ` TA:${ctx.mac(f + 10)} `; break;
     case 9: case 12: case 13: case 14: case 15: ctx.out += ` RA:${ctx.mac(f + 4)} `; break;
@@ -222,7 +226,7 @@ function headerPrint(ctx: Ctx, fc: number, f: number): void {
     ctx.out += `BSSID:${ctx.mac(a3)} DA:${ctx.mac(a1)} SA:${ctx.mac(a2)} `;
   } else if (type === T_CTRL) {
     switch (subtype) {
-      case 8: ctx.out += ` RA:${ctx.mac(a1)} TA:${ctx.mac(a2)} CTL(${ctx.le16(f + 16).toString(16)}) SEQ(${ctx.le16(f + 18)}) `; break;
+      case 8: ctx.out += barText(ctx, f); break;
       case 10: ctx.out += `BSSID:${ctx.mac(a1)} TA:${ctx.mac(a2)} `; break;
       case 11: ctx.out += `RA:${ctx.mac(a1)} TA:${ctx.mac(a2)} `; break;
       case 9: case 12: case 13: ctx.out += `RA:${ctx.mac(a1)} `; break;

@@ -2,7 +2,7 @@
 // length. The LLC printer returns the header length it consumed, negative when tcpdump has no printer for the payload
 // (the caller then dumps it).
 
-import { type Ctx, OUI_NAMES } from "./context.ts";
+import { type Ctx, formatMac, hex2, OUI_NAMES } from "./context.ts";
 import { ETHERTYPES } from "./names.ts";
 import { defaultPrint, ethertypePrint } from "./ether.ts";
 import { ipPrint } from "./ip.ts";
@@ -24,8 +24,6 @@ const FLAG_NAMES: ReadonlyMap<number, string> = new Map([
 ]);
 
 const SUPERVISORY = ["Receiver Ready", "Receiver not Ready", "Reject"];
-
-const h2 = (v: number): string => v.toString(16).padStart(2, "0");
 
 function trunc(ctx: Ctx): void {
   ctx.out += ` [|${ctx.proto}]`;
@@ -60,14 +58,14 @@ export function llcPrint(ctx: Ctx, p: number, length: number, caplen: number, sr
   if (dsapField === 0xff && ssapField === 0xff) {
     // Novell "raw 802.3": the IPX header's all-ones checksum where the LLC header would be
     if (e) ctx.out += "IPX 802.3: ";
-    ipxPrint(ctx, p, length);
+    ipxPrint(ctx, p);
     return 0;
   }
   const dsap = dsapField & ~1;
   const ssap = ssapField & ~1;
   if (e) {
-    ctx.out += `LLC, dsap ${SAP_NAMES.get(dsap) ?? "Unknown"} (0x${h2(dsap)}) ${dsapField & 1 ? "Group" : "Individual"}, ` +
-      `ssap ${SAP_NAMES.get(ssap) ?? "Unknown"} (0x${h2(ssap)}) ${ssapField & 1 ? "Response" : "Command"}, ` +
+    ctx.out += `LLC, dsap ${SAP_NAMES.get(dsap) ?? "Unknown"} (0x${hex2(dsap)}) ${dsapField & 1 ? "Group" : "Individual"}, ` +
+      `ssap ${SAP_NAMES.get(ssap) ?? "Unknown"} (0x${hex2(ssap)}) ${ssapField & 1 ? "Response" : "Command"}, ` +
       `ctrl 0x${control.toString(16).padStart(isU ? 2 : 4, "0")}: `;
   }
   p += hdrlen;
@@ -80,28 +78,28 @@ export function llcPrint(ctx: Ctx, p: number, length: number, caplen: number, sr
   }
   if (ssap === 0xe0 && dsap === 0xe0 && control === 3) {
     if (e) ctx.out += "IPX 802.2: ";
-    ipxPrint(ctx, p, length);
+    ipxPrint(ctx, p);
     return hdrlen;
   }
   if (!e) {
     const addrs = src >= 0 && dst >= 0;
     if (ssap === dsap) {
       ctx.out += addrs ? `${ctx.mac(src)} > ${ctx.mac(dst)} ` : "";
-      ctx.out += `${SAP_NAMES.get(dsap) ?? `Unknown DSAP 0x${h2(dsap)}`} `;
+      ctx.out += `${SAP_NAMES.get(dsap) ?? `Unknown DSAP 0x${hex2(dsap)}`} `;
     } else {
-      const s = SAP_NAMES.get(ssap) ?? `Unknown SSAP 0x${h2(ssap)}`;
-      const d = SAP_NAMES.get(dsap) ?? `Unknown DSAP 0x${h2(dsap)}`;
+      const s = SAP_NAMES.get(ssap) ?? `Unknown SSAP 0x${hex2(ssap)}`;
+      const d = SAP_NAMES.get(dsap) ?? `Unknown DSAP 0x${hex2(dsap)}`;
       ctx.out += addrs ? `${ctx.mac(src)} ${s} > ${ctx.mac(dst)} ${d} ` : `${s} > ${d} `;
     }
   }
   if (isU) {
     const cmd = control & 0xef;
-    ctx.out += `Unnumbered, ${U_COMMANDS.get(cmd) ?? h2(cmd)}, Flags [${FLAG_NAMES.get((ssapField & 1) | (control & 0x10)) ?? "?"}], length ${length + hdrlen}`;
+    ctx.out += `Unnumbered, ${U_COMMANDS.get(cmd) ?? hex2(cmd)}, Flags [${FLAG_NAMES.get((ssapField & 1) | (control & 0x10)) ?? "?"}], length ${length + hdrlen}`;
     if ((control & ~0x10) === 0xaf) {
       if (length === 0) return hdrlen;
       if (caplen < 1) { trunc(ctx); return hdrlen; }
       if (ctx.u8(p) === 0x81) {
-        if (caplen < 3 || length < 3) { trunc(ctx); defaultPrint(ctx, p); } else ctx.out += `: ${h2(ctx.u8(p + 1))} ${h2(ctx.u8(p + 2))}`;
+        if (caplen < 3 || length < 3) { trunc(ctx); defaultPrint(ctx, p); } else ctx.out += `: ${hex2(ctx.u8(p + 1))} ${hex2(ctx.u8(p + 2))}`;
         return hdrlen;
       }
     }
@@ -122,20 +120,20 @@ function snapPrint(ctx: Ctx, p: number, length: number, caplen: number, src: num
   if (ctx.avail(p) < 5 || caplen < 5 || length < 5) { trunc(ctx); return true; }
   const oui = ctx.u24(p);
   const et = ctx.u16(p + 3);
-  const etherish = oui === 0 || oui === 0xf8 || oui === 0x080007;
-  const pidName = (): string => (etherish ? ETHERTYPES.get(et) : undefined) ?? "Unknown";
+  // the protocol id is an ethertype under these OUIs
+  const pid = (oui === 0 || oui === 0xf8 || oui === 0x080007 ? ETHERTYPES.get(et) : undefined) ?? "Unknown";
   const hex6 = oui.toString(16).padStart(6, "0");
   const hex4 = et.toString(16).padStart(4, "0");
   if (ctx.o.eflag) {
-    ctx.out += `oui ${OUI_NAMES.get(oui) ?? "Unknown"} (0x${hex6}), ${oui === 0 ? "ethertype" : "pid"} ${pidName()} (0x${hex4}), length ${length - 5}: `;
+    ctx.out += `oui ${OUI_NAMES.get(oui) ?? "Unknown"} (0x${hex6}), ${oui === 0 ? "ethertype" : "pid"} ${pid} (0x${hex4}), length ${length - 5}: `;
   }
   p += 5;
   length -= 5;
   if ((oui === 0 || oui === 0xf8 || (oui === 0x080007 && et === 0x809b)) && ethertypePrint(ctx, et, p, length)) return true;
   if (!ctx.o.eflag) {
     if (src >= 0 && dst >= 0) ctx.out += `${ctx.mac(src)} > ${ctx.mac(dst)} `;
-    if (oui === 0) ctx.out += `SNAP, ethertype ${ETHERTYPES.get(et) ?? "Unknown"} (0x${hex4}), length ${length}: `;
-    else ctx.out += `SNAP, oui ${OUI_NAMES.get(oui) ?? "Unknown"} (0x${hex6}), pid ${pidName()} (0x${hex4}), length ${length}: `;
+    if (oui === 0) ctx.out += `SNAP, ethertype ${pid} (0x${hex4}), length ${length}: `;
+    else ctx.out += `SNAP, oui ${OUI_NAMES.get(oui) ?? "Unknown"} (0x${hex6}), pid ${pid} (0x${hex4}), length ${length}: `;
   }
   return false;
 }
@@ -145,11 +143,14 @@ const IPX_SOCKETS: ReadonlyMap<number, string> = new Map([
   [0x0451, "ipx-ncp"], [0x0455, "ipx-netbios"], [0x0456, "ipx-diags"], [0x0553, "ipx-nwlink-dgm"],
 ]);
 
-const ipxAddr = (ctx: Ctx, off: number): string =>
-  `${ctx.u32(off).toString(16).padStart(8, "0")}.${h2(ctx.u8(off + 4))}:${h2(ctx.u8(off + 5))}:${h2(ctx.u8(off + 6))}:${h2(ctx.u8(off + 7))}:${h2(ctx.u8(off + 8))}:${h2(ctx.u8(off + 9))}`;
+/** net.node: the 32-bit network number, then the node's MAC address. */
+function ipxAddr(ctx: Ctx, off: number): string {
+  ctx.need(off, 10);
+  return `${ctx.u32(off).toString(16).padStart(8, "0")}.${formatMac(ctx.b, off + 4)}`;
+}
 
 /** IPX: source and destination net.node.socket, then the socket's name and the data length. */
-export function ipxPrint(ctx: Ctx, p: number, _length: number): void {
+function ipxPrint(ctx: Ctx, p: number): void {
   ctx.proto = "ipx";
   if (!ctx.o.eflag) ctx.out += "IPX ";
   ctx.out += `${ipxAddr(ctx, p + 18)}.${ctx.u16(p + 28).toString(16).padStart(4, "0")} > `;

@@ -6,7 +6,7 @@ import type { PrintOptions } from "../decode/index.ts";
 import { PacketPrinter } from "../decode/index.ts";
 import { compileFilter, cookedKernelProgram, linkTypeByName } from "../filter/index.ts";
 import { runCbpf } from "../cbpf/index.ts";
-import { encodeCbpf, type CbpfInsn } from "../isa/cbpf/insn.ts";
+import { BPF_RET, bpfStmt, encodeCbpf, type CbpfInsn } from "../isa/cbpf/insn.ts";
 import { PcapDumpFile } from "./pcap-dump.ts";
 
 export interface LiveOptions {
@@ -138,7 +138,7 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
   const kernelProg = cooked === null ? prog.insns : cookedKernelProgram(prog.insns, cooked);
   const userFilter = kernelProg === null ? prog.insns : null;
   const { PacketSocket, PACKET_OUTGOING } = await import("../kernel/index.ts");
-  const accept = [{ code: 0x06, jt: 0, jf: 0, k: o.snaplen }];
+  const accept = [bpfStmt(BPF_RET, o.snaplen)]; // ret #snaplen: every packet
   // BPFKIT_SOCKET_FILTER=ebpf: the program translated to a verifier-checked eBPF socket_filter and loaded through
   // bpf(); the default attaches the classic program, which the kernel converts to eBPF and JITs (bench: tcpdump)
   const ebpf = process.env.BPFKIT_SOCKET_FILTER === "ebpf" ? await loadSocketFilter(kernelProg ?? accept) : null;
@@ -183,7 +183,7 @@ export async function liveCapture(o: LiveOptions): Promise<number> {
         }
         if (userFilter !== null && runCbpf(userFilter, data, len) === 0) continue;
         const now = Date.now();
-        const ts = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 + Number(process.hrtime.bigint() % 1000n) * 1000 };
+        const ts = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 + (process.hrtime()[1] % 1000) * 1000 };
         captured++;
         if (printer !== null) o.stdout(printer.print({ ts, len, data }));
         if (dump !== null) {

@@ -6,8 +6,6 @@ import { readSync, writeSync } from "node:fs";
 import type { CbpfInsn } from "../isa/cbpf/insn.ts";
 import { compileClassicFilter, SCAN_END, SCAN_IRREGULAR, SCAN_LIMIT, SCAN_NEXT, SCAN_OUT, SCAN_SEEN, SCAN_STATUS } from "../jit/cbpf.ts";
 
-export { SCAN_END, SCAN_IRREGULAR, SCAN_LIMIT };
-
 /** Bytes read at a time: small enough that the scan finds them still in the CPU's cache (measured: 256 KiB takes
  * 40% of the time 4 MiB does). The buffer also holds the partial record left from the previous read. */
 const CHUNK = 1 << 18;
