@@ -65,6 +65,11 @@ export class Printer {
     const stdout = this.json ? this.json.finish() : this.text;
     return { stdout, stderr: this.err, code: code ?? (this.failed ? 255 : 0) };
   }
+  /** bpftool's usage(): `null` under -j; the CLI adds the object's help in plain mode (withUsage); exit 255. */
+  usage(): ToolOutput {
+    this.json?.raw("null");
+    return { ...this.result(255), usage: true };
+  }
 }
 
 /** strtoul(s, &end, 0) with bpftool's "must consume everything" check, truncated to 32 bits like its unsigned int. */
