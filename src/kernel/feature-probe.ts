@@ -7,13 +7,14 @@ import { readFileSync, statfsSync } from "node:fs";
 import { insn, type Insn } from "../isa/ebpf/insn.ts";
 import type { HelperTable } from "../helpers/index.ts";
 import { errnoOf, type Backend, type MapCreateAttr, type ProgLoadAttr } from "../runtime/backend.ts";
-import { ERRNO, MAP_TYPE_NAMES, PROG_TYPE_NAMES, attachTypeOf, BPF_F_NO_PREALLOC } from "../uapi/index.ts";
+import { ERRNO, HELPER_IDS, MAP_TYPE_NAMES, PROG_TYPE_NAMES, attachTypeOf, progTypeOf, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_HASH } from "../uapi/index.ts";
 import type { FeatureProber, Sysctl } from "./feature-report.ts";
 import { hostKconfig, readKernelConfig } from "./kconfig.ts";
 import { dropEffectiveCaps, strerror } from "./libc.ts";
 import { ifindex } from "./loader.ts";
 
 const { EPERM, EINVAL, ENOSYS, ENOTSUPP } = ERRNO;
+const SOCKET_FILTER = progTypeOf("socket_filter"), TAIL_CALL = HELPER_IDS.get("tail_call")!;
 const BPF_F_SLEEPABLE = 1 << 4;
 const PAGE_SIZE = 4096;
 // libbpf's probe log buffer
@@ -41,7 +42,7 @@ function progProbe(type: string, kernVersion: number): ProgProbe | undefined {
     case "syscall": return { attr: { progFlags: BPF_F_SLEEPABLE } };
     case "struct_ops": return { expect: { errno: ENOTSUPP } };
     // the rest up to raw_tracepoint_writable load as they are; later types are unknown to libbpf 1.1's probe
-    default: { const t = PROG_TYPE_NAMES.indexOf(type as never); return t >= 0 && t <= 24 ? {} : undefined; }
+    default: { const t = PROG_TYPE_NAMES.indexOf(type as never); return t >= 0 && t <= progTypeOf("raw_tracepoint_writable") ? {} : undefined; }
   }
 }
 
@@ -169,7 +170,7 @@ export class BackendProber implements FeatureProber {
         extra = { btfFd };
       }
       if (probe.inner) {
-        const inner = this.backend.mapCreate({ ...base, mapType: 1 /* hash */ });
+        const inner = this.backend.mapCreate({ ...base, mapType: BPF_MAP_TYPE_HASH });
         cleanup.push(inner);
         extra = { innerMapFd: inner };
       }
@@ -194,7 +195,7 @@ export class BackendProber implements FeatureProber {
     const { res, attempt } = this.probeLoad(progType, program, true);
     if (res === undefined || attempt === undefined) return false;
     if (this.verdict.kind === "implemented") {
-      return !/invalid func |unknown func |cannot use helper /.test(attempt.log) && (helper === 12 || this.verdict.helpers[helper] !== undefined);
+      return !/invalid func |unknown func |cannot use helper /.test(attempt.log) && (helper === TAIL_CALL /* the VM's own, not a table entry */ || this.verdict.helpers[helper] !== undefined);
     }
     // libbpf 1.1: only "invalid func"/"unknown func" in the log of a failed load says no; anything else, supported
     if (!res && (attempt.log.includes("invalid func ") || attempt.log.includes("unknown func "))) return false;
@@ -202,7 +203,7 @@ export class BackendProber implements FeatureProber {
   }
 
   loads(insns: readonly Insn[], ifindex: number): boolean {
-    const a = this.load({ progType: 1, insns, license: "GPL", ...(ifindex ? { ifindex } : {}) });
+    const a = this.load({ progType: SOCKET_FILTER, insns, license: "GPL", ...(ifindex ? { ifindex } : {}) });
     return a.ok;
   }
 }

@@ -5,7 +5,7 @@
 // rtnetlink: the kernel's on Linux, the VM's devices (src/runtime/netdev.ts) with --vm.
 import { closeSync, openSync } from "node:fs";
 import { strerror } from "./libc.ts";
-import { Printer, type OutputMode, type ToolOutput } from "./listing.ts";
+import { Printer, isPrefix, type OutputMode, type ToolOutput } from "./listing.ts";
 import { Stop, errnoOf, fail, oneFd } from "./map-commands.ts";
 import {
   NLMSG_ERROR, RTM_NEWLINK, RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER, TC_H_CLSACT_EGRESS, TC_H_CLSACT_INGRESS, TC_H_ROOT,
@@ -14,16 +14,14 @@ import {
   parseFilter, parseLink, parseMessages, parseTcHandle, tcDumpRequest, xdpSetLinkRequest,
   type Message, type NetDevice, type TcFilter, type TcHandle,
 } from "../netlink/index.ts";
+import { ERRNO, attachTypeOf } from "../uapi/index.ts";
 
 /** bpftool's net attach types, in the order its prefix match tries them. */
 const ATTACH_TYPES = ["xdp", "xdpgeneric", "xdpdrv", "xdpoffload"] as const;
 const MODE_FLAGS = [0, XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE];
-const EINVAL = 22, BPF_FLOW_DISSECTOR = 17;
+const { EINVAL } = ERRNO, BPF_FLOW_DISSECTOR = attachTypeOf("flow_dissector");
 /** bpftool returns -EINVAL from attach/detach argument errors: exit status 234. */
 const EXIT_EINVAL = 256 - EINVAL;
-
-/** bpftool 7.1's is_prefix (an empty word is a prefix of every word). */
-const isPrefix = (arg: string | undefined, word: string): boolean => arg !== undefined && word.startsWith(arg);
 
 class Net {
   private seq = Math.floor(Date.now() / 1000);
