@@ -10,7 +10,7 @@ import { errnoOf, type Backend, type MapCreateAttr, type ProgLoadAttr } from "..
 import { ERRNO, HELPER_IDS, MAP_TYPE_NAMES, PROG_TYPE_NAMES, attachTypeOf, progTypeOf, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_HASH } from "../uapi/index.ts";
 import type { FeatureProber, Sysctl } from "./feature-report.ts";
 import { hostKconfig, readKernelConfig } from "./kconfig.ts";
-import { dropEffectiveCaps, strerror } from "./libc.ts";
+import { dropEffectiveCaps, nativeUnavailable, strerror } from "./libc.ts";
 import { ifindex } from "./loader.ts";
 
 const { EPERM, EINVAL, ENOSYS, ENOTSUPP } = ERRNO;
@@ -101,7 +101,7 @@ export interface ProbeHost {
 export type HelperVerdict = { readonly kind: "libbpf" } | { readonly kind: "implemented"; readonly helpers: HelperTable };
 
 /** libbpf 1.1's probes over a backend. `unprivileged`: an EPERM counts as "no", as bpftool built with libcap counts it. */
-export class BackendProber implements FeatureProber {
+class BackendProber implements FeatureProber {
   constructor(
     private readonly backend: Backend, private readonly host: ProbeHost,
     private readonly verdict: HelperVerdict = { kind: "libbpf" }, private readonly unprivileged = false,
@@ -234,7 +234,7 @@ function configValues(text: string): ReadonlyMap<string, string> {
 }
 
 /** The running Linux host as bpftool reads it. */
-export const linuxHost: ProbeHost = {
+const linuxHost: ProbeHost = {
   procfs(): boolean {
     try { return statfsSync("/proc").type === PROC_SUPER_MAGIC; } catch { return false; }
   },
@@ -267,7 +267,7 @@ const BPF_CAPS: readonly (readonly [number, string])[] = [
  * bpftool's handle_perms: a full probe needs all four BPF capabilities (or CAP_SYS_ADMIN on kernels without CAP_BPF);
  * `unprivileged` drops the ones held from the effective set. Returns an error message, or undefined to go on.
  */
-export function preparePrivileges(unprivileged: boolean): string | undefined {
+function preparePrivileges(unprivileged: boolean): string | undefined {
   let eff = 0n;
   try {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
@@ -297,13 +297,33 @@ export function deviceIndex(name: string): number | undefined {
   try { return ifindex(name); } catch { return undefined; }
 }
 
+/**
+ * The prober `feature probe` runs: bpfkit's VM with --vm or where bpf() cannot be called (`notice` says so), else the
+ * kernel's once the privileges are as asked (`error` when they cannot be).
+ */
+export async function openProber(vm: boolean, unprivileged: boolean): Promise<{ prober: FeatureProber; notice?: string } | { error: string }> {
+  const why = vm ? undefined : nativeUnavailable();
+  if (vm || why !== undefined) {
+    const { VmSession } = await import("../node/vm-session.ts");
+    const { defaultHelpers } = await import("../helpers/index.ts");
+    // the session's System itself, not its journaled backend: probes leave nothing behind for the next command
+    const system = VmSession.open().system;
+    const prober = new BackendProber(system, vmHost(system), { kind: "implemented", helpers: defaultHelpers });
+    return why === undefined ? { prober } : { prober, notice: `bpfkit: bpf() cannot be called here (${why}); probing bpfkit's VM\n` };
+  }
+  const error = preparePrivileges(unprivileged);
+  if (error !== undefined) return { error };
+  const { linux } = await import("./backend.ts");
+  return { prober: new BackendProber(linux, linuxHost, { kind: "libbpf" }, unprivileged) };
+}
+
 // ---- bpfkit's VM ----
 
 /**
  * The VM as a host: no sysctls of its own beyond what it does (bpf() open to every user, programs compiled to
  * WebAssembly and named in its kallsyms, no hardening, no JIT memory limit), and the kernel config it models.
  */
-export function vmHost(backend: Backend): ProbeHost {
+function vmHost(backend: Backend): ProbeHost {
   const sysctls: Readonly<Record<Sysctl, number>> = {
     unprivileged_bpf_disabled: 0, bpf_jit_enable: 1, bpf_jit_harden: 0, bpf_jit_kallsyms: 1, bpf_jit_limit: -1,
   };
