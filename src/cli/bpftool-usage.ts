@@ -197,8 +197,11 @@ export function renderUsage(text: string, bin: string, objectWord = ""): string 
   return text.replaceAll("{B}", bin).replaceAll("{O}", objectWord);
 }
 
-/** A command's output that ended in bpftool's usage(): the object's help appended in plain mode. */
-export function withUsage<T extends { stderr: string; usage?: boolean }>(out: T, json: boolean, object: string): T {
-  if (out.usage && !json) out.stderr += renderUsage(OBJECT_USAGE[object]!, "bpfkit", object);
+/**
+ * A command's output that ended in bpftool's usage(): the object's help appended in plain mode, naming the object as
+ * `typedObject` (how the user typed it, `n` for net).
+ */
+export function withUsage<T extends { stderr: string; usage?: boolean }>(out: T, json: boolean, object: string, typedObject = object): T {
+  if (out.usage && !json) out.stderr += renderUsage(OBJECT_USAGE[object]!, "bpfkit", typedObject);
   return out;
 }

@@ -54,7 +54,7 @@ async function probe(args: string[], json: boolean, pretty: boolean, vm: boolean
   let component: "unspec" | "kernel" | "dev" = "unspec";
   let ifindex = 0, full = false, unprivileged = false;
   let prefix: string | undefined;
-  const { deviceIndex, preparePrivileges, BackendProber, linuxHost, vmHost } = await import("../kernel/feature-probe.ts");
+  const { deviceIndex, openProber } = await import("../kernel/feature-probe.ts");
   for (let i = 0; i < args.length; i++) {
     const w = args[i]!;
     const needs = (): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
@@ -81,23 +81,10 @@ async function probe(args: string[], json: boolean, pretty: boolean, vm: boolean
     } else if (isPrefix(w, "unprivileged")) unprivileged = true;
     else return fail(`expected no more arguments, 'kernel', 'dev', 'macros' or 'prefix', got: '${w}'?`);
   }
-  let prober;
-  const { nativeUnavailable } = await import("../kernel/libc.ts");
-  const why = vm ? undefined : nativeUnavailable();
-  if (vm || why !== undefined) {
-    if (why !== undefined) process.stderr.write(`bpfkit: bpf() cannot be called here (${why}); probing bpfkit's VM\n`);
-    const { VmSession } = await import("../node/vm-session.ts");
-    const { defaultHelpers } = await import("../helpers/index.ts");
-    // the session's System itself, not its journaled backend: probes leave nothing behind for the next command
-    const system = VmSession.open().system;
-    prober = new BackendProber(system, vmHost(system), { kind: "implemented", helpers: defaultHelpers });
-  } else {
-    const err = preparePrivileges(unprivileged);
-    if (err !== undefined) return fail(err);
-    const { linux } = await import("../kernel/backend.ts");
-    prober = new BackendProber(linux, linuxHost, { kind: "libbpf" }, unprivileged);
-  }
-  const r = featureProbe(prober, { component, ifindex, full, macroPrefix: prefix, json, pretty });
+  const p = await openProber(vm, unprivileged);
+  if ("error" in p) return fail(p.error);
+  if (p.notice !== undefined) process.stderr.write(p.notice);
+  const r = featureProbe(p.prober, { component, ifindex, full, macroPrefix: prefix, json, pretty });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   return 0;

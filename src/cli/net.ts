@@ -1,8 +1,7 @@
 // `bpfkit net show|list [dev NAME]`, `net attach ATTACH_TYPE PROG dev NAME [overwrite]`, `net detach ATTACH_TYPE dev
 // NAME`: XDP and tc programs on network devices, as `bpftool net` does them (src/kernel/net-commands.ts).
 import { parseToolArgs, toolBackend, emit } from "../kernel/tool-args.ts";
-import { OBJECT_USAGE, renderUsage } from "./bpftool-usage.ts";
-import { BIN } from "./bpftool.ts";
+import { withUsage } from "./bpftool-usage.ts";
 
 export default async function net(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
@@ -13,12 +12,5 @@ export default async function net(args: string[]): Promise<number> {
   if (why !== undefined) console.error(`bpfkit net: bpf() is unusable here (${why.replace(/\.$/, "")}); running on bpfkit's VM`);
   const { backend } = why === undefined ? chosen : await toolBackend({ ...a, vm: true });
   const { netCommand } = await import("../kernel/net-commands.ts");
-  const r = netCommand({ ...a, backend }, verb ?? "show", rest, a.typed ?? verb);
-  if (typeof r === "symbol") {
-    // bpftool's usage(): the object's help (null under -j), exit 255
-    if (a.json) process.stdout.write("null\n");
-    else process.stderr.write(renderUsage(OBJECT_USAGE.net!, BIN, a.typedObject ?? "net"));
-    return 255;
-  }
-  return emit(r);
+  return emit(withUsage(netCommand({ ...a, backend }, verb ?? "show", rest, a.typed ?? verb), a.json, "net", a.typedObject));
 }

@@ -25,13 +25,9 @@ async function load(a: ToolArgs, op: "load" | "loadall", rest: string[]): Promis
   const [file, path] = rest;
   if (file === undefined || path === undefined) {
     // bpftool's REQ_ARGS(2), echoing the command word as typed
-    const { stdout, stderr, code } = errorOutcome(a, `'${a.typed ?? op}' needs at least 2 arguments, ${rest.length} found`);
-    process.stdout.write(stdout);
-    process.stderr.write(stderr);
-    return code;
+    return emit(errorOutcome(a, `'${a.typed ?? op}' needs at least 2 arguments, ${rest.length} found`));
   }
-  const vm = a.vm;
-  if (vm) {
+  if (a.vm) {
     const { VmSession } = await import("../node/vm-session.ts");
     VmSession.open().load(op, file, path);
   } else {

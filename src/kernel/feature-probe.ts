@@ -7,13 +7,14 @@ import { readFileSync, statfsSync } from "node:fs";
 import { insn, type Insn } from "../isa/ebpf/insn.ts";
 import type { HelperTable } from "../helpers/index.ts";
 import { errnoOf, type Backend, type MapCreateAttr, type ProgLoadAttr } from "../runtime/backend.ts";
-import { ERRNO, MAP_TYPE_NAMES, PROG_TYPE_NAMES, attachTypeOf, BPF_F_NO_PREALLOC } from "../uapi/index.ts";
+import { ERRNO, HELPER_IDS, MAP_TYPE_NAMES, PROG_TYPE_NAMES, attachTypeOf, progTypeOf, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_HASH } from "../uapi/index.ts";
 import type { FeatureProber, Sysctl } from "./feature-report.ts";
 import { hostKconfig, readKernelConfig } from "./kconfig.ts";
-import { dropEffectiveCaps, strerror } from "./libc.ts";
+import { dropEffectiveCaps, nativeUnavailable, strerror } from "./libc.ts";
 import { ifindex } from "./loader.ts";
 
 const { EPERM, EINVAL, ENOSYS, ENOTSUPP } = ERRNO;
+const SOCKET_FILTER = progTypeOf("socket_filter"), TAIL_CALL = HELPER_IDS.get("tail_call")!;
 const BPF_F_SLEEPABLE = 1 << 4;
 const PAGE_SIZE = 4096;
 // libbpf's probe log buffer
@@ -41,7 +42,7 @@ function progProbe(type: string, kernVersion: number): ProgProbe | undefined {
     case "syscall": return { attr: { progFlags: BPF_F_SLEEPABLE } };
     case "struct_ops": return { expect: { errno: ENOTSUPP } };
     // the rest up to raw_tracepoint_writable load as they are; later types are unknown to libbpf 1.1's probe
-    default: { const t = PROG_TYPE_NAMES.indexOf(type as never); return t >= 0 && t <= 24 ? {} : undefined; }
+    default: { const t = PROG_TYPE_NAMES.indexOf(type as never); return t >= 0 && t <= progTypeOf("raw_tracepoint_writable") ? {} : undefined; }
   }
 }
 
@@ -100,7 +101,7 @@ export interface ProbeHost {
 export type HelperVerdict = { readonly kind: "libbpf" } | { readonly kind: "implemented"; readonly helpers: HelperTable };
 
 /** libbpf 1.1's probes over a backend. `unprivileged`: an EPERM counts as "no", as bpftool built with libcap counts it. */
-export class BackendProber implements FeatureProber {
+class BackendProber implements FeatureProber {
   constructor(
     private readonly backend: Backend, private readonly host: ProbeHost,
     private readonly verdict: HelperVerdict = { kind: "libbpf" }, private readonly unprivileged = false,
@@ -169,7 +170,7 @@ export class BackendProber implements FeatureProber {
         extra = { btfFd };
       }
       if (probe.inner) {
-        const inner = this.backend.mapCreate({ ...base, mapType: 1 /* hash */ });
+        const inner = this.backend.mapCreate({ ...base, mapType: BPF_MAP_TYPE_HASH });
         cleanup.push(inner);
         extra = { innerMapFd: inner };
       }
@@ -194,7 +195,7 @@ export class BackendProber implements FeatureProber {
     const { res, attempt } = this.probeLoad(progType, program, true);
     if (res === undefined || attempt === undefined) return false;
     if (this.verdict.kind === "implemented") {
-      return !/invalid func |unknown func |cannot use helper /.test(attempt.log) && (helper === 12 || this.verdict.helpers[helper] !== undefined);
+      return !/invalid func |unknown func |cannot use helper /.test(attempt.log) && (helper === TAIL_CALL /* the VM's own, not a table entry */ || this.verdict.helpers[helper] !== undefined);
     }
     // libbpf 1.1: only "invalid func"/"unknown func" in the log of a failed load says no; anything else, supported
     if (!res && (attempt.log.includes("invalid func ") || attempt.log.includes("unknown func "))) return false;
@@ -202,7 +203,7 @@ export class BackendProber implements FeatureProber {
   }
 
   loads(insns: readonly Insn[], ifindex: number): boolean {
-    const a = this.load({ progType: 1, insns, license: "GPL", ...(ifindex ? { ifindex } : {}) });
+    const a = this.load({ progType: SOCKET_FILTER, insns, license: "GPL", ...(ifindex ? { ifindex } : {}) });
     return a.ok;
   }
 }
@@ -233,7 +234,7 @@ function configValues(text: string): ReadonlyMap<string, string> {
 }
 
 /** The running Linux host as bpftool reads it. */
-export const linuxHost: ProbeHost = {
+const linuxHost: ProbeHost = {
   procfs(): boolean {
     try { return statfsSync("/proc").type === PROC_SUPER_MAGIC; } catch { return false; }
   },
@@ -266,7 +267,7 @@ const BPF_CAPS: readonly (readonly [number, string])[] = [
  * bpftool's handle_perms: a full probe needs all four BPF capabilities (or CAP_SYS_ADMIN on kernels without CAP_BPF);
  * `unprivileged` drops the ones held from the effective set. Returns an error message, or undefined to go on.
  */
-export function preparePrivileges(unprivileged: boolean): string | undefined {
+function preparePrivileges(unprivileged: boolean): string | undefined {
   let eff = 0n;
   try {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
@@ -296,13 +297,33 @@ export function deviceIndex(name: string): number | undefined {
   try { return ifindex(name); } catch { return undefined; }
 }
 
+/**
+ * The prober `feature probe` runs: bpfkit's VM with --vm or where bpf() cannot be called (`notice` says so), else the
+ * kernel's once the privileges are as asked (`error` when they cannot be).
+ */
+export async function openProber(vm: boolean, unprivileged: boolean): Promise<{ prober: FeatureProber; notice?: string } | { error: string }> {
+  const why = vm ? undefined : nativeUnavailable();
+  if (vm || why !== undefined) {
+    const { VmSession } = await import("../node/vm-session.ts");
+    const { defaultHelpers } = await import("../helpers/index.ts");
+    // the session's System itself, not its journaled backend: probes leave nothing behind for the next command
+    const system = VmSession.open().system;
+    const prober = new BackendProber(system, vmHost(system), { kind: "implemented", helpers: defaultHelpers });
+    return why === undefined ? { prober } : { prober, notice: `bpfkit: bpf() cannot be called here (${why}); probing bpfkit's VM\n` };
+  }
+  const error = preparePrivileges(unprivileged);
+  if (error !== undefined) return { error };
+  const { linux } = await import("./backend.ts");
+  return { prober: new BackendProber(linux, linuxHost, { kind: "libbpf" }, unprivileged) };
+}
+
 // ---- bpfkit's VM ----
 
 /**
  * The VM as a host: no sysctls of its own beyond what it does (bpf() open to every user, programs compiled to
  * WebAssembly and named in its kallsyms, no hardening, no JIT memory limit), and the kernel config it models.
  */
-export function vmHost(backend: Backend): ProbeHost {
+function vmHost(backend: Backend): ProbeHost {
   const sysctls: Readonly<Record<Sysctl, number>> = {
     unprivileged_bpf_disabled: 0, bpf_jit_enable: 1, bpf_jit_harden: 0, bpf_jit_kallsyms: 1, bpf_jit_limit: -1,
   };

@@ -13,6 +13,7 @@ import { PROG_TYPE_NAMES, MAP_TYPE_NAMES, LINK_TYPE_NAMES, ATTACH_TYPE_NAMES } f
 import { JsonWriter } from "./json-writer.ts";
 import { BpftoolMultimap } from "./bpftool-hashmap.ts";
 import { pinTable } from "./pins.ts";
+import { ERRNO } from "../uapi/index.ts";
 
 /** What a bpftool-style command printed and returned. */
 export interface ToolOutput {
@@ -64,6 +65,11 @@ export class Printer {
   result(code?: number): ToolOutput {
     const stdout = this.json ? this.json.finish() : this.text;
     return { stdout, stderr: this.err, code: code ?? (this.failed ? 255 : 0) };
+  }
+  /** bpftool's usage(): `null` under -j; the CLI adds the object's help in plain mode (withUsage); exit 255. */
+  usage(): ToolOutput {
+    this.json?.raw("null");
+    return { ...this.result(255), usage: true };
   }
 }
 
@@ -149,10 +155,10 @@ export function pinnedFd(out: Printer, path: string, kind?: ObjectKind): number 
   return fd;
 }
 
-const EACCES = 13, BPF_FS_MAGIC = 0xcafe4a11;
+const { EACCES } = ERRNO, BPF_FS_MAGIC = 0xcafe4a11;
 
 /** glibc's dirname(3): "/etc/passwd" → "/etc", "/etc/" → "/", "x" → ".". */
-export function dirname(path: string): string {
+function dirname(path: string): string {
   const p = path.replace(/\/+$/, "");
   if (p === "") return path === "" ? "." : "/";
   const i = p.lastIndexOf("/");

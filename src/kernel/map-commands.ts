@@ -376,11 +376,7 @@ export function mapCommand(mode: OutputMode, verb: string, words: readonly strin
   try {
     run(out, words, typed);
   } catch (e) {
-    if (e instanceof Stop && e.usage) {
-      out.json?.raw("null");
-      return { ...out.result(e.code), usage: true };
-    }
-    if (e instanceof Stop) return out.result(e.code);
+    if (e instanceof Stop) return e.usage ? out.usage() : out.result(e.code);
     throw e;
   }
   return out.result();

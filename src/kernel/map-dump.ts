@@ -154,9 +154,7 @@ export function mapDump(mode: OutputMode, args: readonly string[]): ToolOutput {
   const out = new Printer(mode);
   const b = out.b;
   if (args.length !== 2) {
-    // bpftool's usage(): the object's help (added by the CLI), or null under -j
-    out.json?.raw("null");
-    return { ...out.result(255), usage: true };
+    return out.usage();
   }
   const fds = selectFds(out, "map", args);
   if (fds === undefined) return out.result();

@@ -5,7 +5,7 @@
 // rtnetlink: the kernel's on Linux, the VM's devices (src/runtime/netdev.ts) with --vm.
 import { closeSync, openSync } from "node:fs";
 import { strerror } from "./libc.ts";
-import { Printer, type OutputMode, type ToolOutput } from "./listing.ts";
+import { Printer, isPrefix, type OutputMode, type ToolOutput } from "./listing.ts";
 import { Stop, errnoOf, fail, oneFd } from "./map-commands.ts";
 import {
   NLMSG_ERROR, RTM_NEWLINK, RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER, TC_H_CLSACT_EGRESS, TC_H_CLSACT_INGRESS, TC_H_ROOT,
@@ -14,19 +14,14 @@ import {
   parseFilter, parseLink, parseMessages, parseTcHandle, tcDumpRequest, xdpSetLinkRequest,
   type Message, type NetDevice, type TcFilter, type TcHandle,
 } from "../netlink/index.ts";
+import { ERRNO, attachTypeOf } from "../uapi/index.ts";
 
 /** bpftool's net attach types, in the order its prefix match tries them. */
 const ATTACH_TYPES = ["xdp", "xdpgeneric", "xdpdrv", "xdpoffload"] as const;
 const MODE_FLAGS = [0, XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE];
-const EINVAL = 22, BPF_FLOW_DISSECTOR = 17;
+const { EINVAL } = ERRNO, BPF_FLOW_DISSECTOR = attachTypeOf("flow_dissector");
 /** bpftool returns -EINVAL from attach/detach argument errors: exit status 234. */
 const EXIT_EINVAL = 256 - EINVAL;
-
-/** What usage() means to the CLI: the object's help (null under -j), exit 255. */
-export const USAGE = Symbol("usage");
-
-/** bpftool 7.1's is_prefix (an empty word is a prefix of every word). */
-const isPrefix = (arg: string | undefined, word: string): boolean => arg !== undefined && word.startsWith(arg);
 
 class Net {
   private seq = Math.floor(Date.now() / 1000);
@@ -188,13 +183,14 @@ function flowDissector(out: Printer): number {
   }
 }
 
-function show(out: Printer, words: readonly string[]): typeof USAGE | undefined {
+/** `net show`; false where bpftool calls usage(). */
+function show(out: Printer, words: readonly string[]): boolean {
   const net = new Net(out);
   let filter = -1;
   if (words.length === 2) {
     filter = parseDev(out, net, words);
     if (filter < 1) throw new Stop(255);
-  } else if (words.length !== 0) return USAGE;
+  } else if (words.length !== 0) return false;
   const dissector = flowDissector(out);
   const j = out.json;
   if (j) j.startArray().startObject().name("xdp").startArray();
@@ -216,7 +212,7 @@ function show(out: Printer, words: readonly string[]): typeof USAGE | undefined 
     out.err += `Error: ${strerror(-devs)}\n`;
     throw new Stop((256 + devs) & 0xff);
   }
-  return undefined;
+  return true;
 }
 
 function parseAttachType(out: Printer, word: string): number {
@@ -269,8 +265,8 @@ function detach(out: Printer, words: readonly string[], typed: string): void {
   if (out.json) out.json.raw("null");
 }
 
-/** One `net` command; USAGE where bpftool calls usage(). */
-export function netCommand(mode: OutputMode, verb: string, words: readonly string[], typed = verb): ToolOutput | typeof USAGE {
+/** One `net` command (`usage` set where bpftool calls usage()). */
+export function netCommand(mode: OutputMode, verb: string, words: readonly string[], typed = verb): ToolOutput {
   const out = new Printer(mode);
   if (out.b.rtnetlink === undefined) {
     out.error("this backend has no rtnetlink: `net` commands need the kernel or bpfkit's VM");
@@ -278,7 +274,7 @@ export function netCommand(mode: OutputMode, verb: string, words: readonly strin
   }
   try {
     if (verb === "show" || verb === "list") {
-      if (show(out, words) === USAGE) return USAGE;
+      if (!show(out, words)) return out.usage();
     } else if (verb === "attach") attach(out, words, typed);
     else if (verb === "detach") detach(out, words, typed);
     else out.error(`'net ${verb}' is not supported by bpfkit yet`);

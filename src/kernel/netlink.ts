@@ -18,7 +18,8 @@ export function rtnetlinkLinux(request: Uint8Array): Uint8Array[] {
     const sa = new Uint8Array(12);
     sa[0] = AF_NETLINK;
     bindSocket(fd, sa);
-    if (getSockName(fd, sa) < 0) throw new KernelError(9, "getsockname");
+    const g = getSockName(fd, sa);
+    if (g < 0) throw new KernelError(-g, "getsockname");
     const pid = new DataView(sa.buffer).getUint32(4, true);
     const seq = new DataView(request.buffer, request.byteOffset).getUint32(8, true);
     const s = sendBytes(fd, request);

@@ -277,9 +277,7 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
     return out.result();
   }
   if (rest.length < 2) {
-    // bpftool's usage(): the object's help (added by the CLI), or null under -j
-    out.json?.raw("null");
-    return { ...out.result(255), usage: true };
+    return out.usage();
   }
   const fds = selectFds(out, "prog", rest.slice(0, 2));
   if (fds === undefined) return out.result();
@@ -296,9 +294,7 @@ export async function progDump(mode: OutputMode, args: readonly string[]): Promi
     else if (isPrefix(opt[0], "visual")) visual = true;
     else if (isPrefix(opt[0], "linum")) linum = true;
     if (opt.length > (file !== undefined ? 2 : opt.length ? 1 : 0)) {
-      // bpftool's usage(): the object's help (added by the CLI), or null under -j
-      out.json?.raw("null");
-      return { ...out.result(255), usage: true };
+      return out.usage();
     }
     const j = out.json;
     if (j && fds.length > 1) j.startArray();

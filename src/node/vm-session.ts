@@ -14,7 +14,7 @@ import { hostKconfig } from "../kernel/kconfig.ts";
 import { deviceSpec, type DeviceSpec } from "../runtime/netdev.ts";
 import { nativeUnavailable } from "../kernel/libc.ts";
 import { rtnetlinkLinux } from "../kernel/netlink.ts";
-import { RTM_NEWLINK, linkDumpRequest, parseLink, parseMessages, type NetDevice } from "../netlink/index.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, RTM_NEWLINK, linkDumpRequest, parseLink, parseMessages, type NetDevice } from "../netlink/index.ts";
 
 /** One step of the journal: an object loaded, its first program (or all, under a directory) pinned. */
 interface LoadStep {
@@ -46,9 +46,12 @@ const RECORDED = new Set([
   "mapCreate", "mapUpdateElem", "mapDeleteElem", "mapLookupAndDeleteElem", "mapFreeze", "mapUpdateBatch",
   "mapDeleteBatch", "mapLookupAndDeleteBatch", "objPin", "objGet", "getFdById", "linkDetach", "close", "rtnetlink",
 ]);
-// ... except rtnetlink dumps (NLM_F_DUMP in the request's nlmsg_flags), which only read
-const readsOnly = (name: string, args: unknown[]): boolean =>
-  name === "rtnetlink" && args[0] instanceof Uint8Array && args[0].length >= 8 && (args[0][6]! & 0x01) !== 0 && (args[0][7]! & 0x03) === 0x03;
+// ... except rtnetlink dumps (NLM_F_DUMP requests), which only read, and requests that do not parse, which do nothing
+function readsOnly(name: string, args: unknown[]): boolean {
+  if (name !== "rtnetlink" || !(args[0] instanceof Uint8Array)) return false;
+  const m = parseMessages(args[0])[0];
+  return m === undefined || ((m.flags & NLM_F_REQUEST) !== 0 && (m.flags & NLM_F_DUMP) === NLM_F_DUMP);
+}
 // ... of which these only allocate an fd: a command that did nothing else leaves no trace in the journal
 const FD_ONLY = new Set(["objGet", "getFdById", "close"]);
 const FD_ALLOCATING = new Set(["mapCreate", "objGet", "getFdById"]);

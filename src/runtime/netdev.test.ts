@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assemble } from "../isa/ebpf/index.ts";
 import { System, runXdp, XDP_DROP, XDP_PASS } from "./index.ts";
+import { attachTypeOf } from "../uapi/index.ts";
 import {
   XDP_ATTACHED_DRV, XDP_ATTACHED_NONE, XDP_ATTACHED_SKB, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE, XDP_FLAGS_SKB_MODE,
   XDP_FLAGS_UPDATE_IF_NOEXIST, linkDumpRequest, parseError, parseLink, parseMessages, xdpSetLinkRequest, NLMSG_DONE,
@@ -89,4 +90,12 @@ test("VM XDP links take a device's slot: never replacing a program, never replac
   // links to an ifindex the VM has no device for still run as before (packet sources by number)
   sys.attach(drop, { kind: "xdp", ifindex: 7 });
   assert.equal(runXdp(sys, 7, [new Uint8Array(64)])[0]!.verdict, XDP_DROP);
+});
+
+test("VM rtnetlink: devmap and cpumap XDP programs are refused on a device (BPF_XDP_DEVMAP/CPUMAP as uapi numbers them)", () => {
+  const { sys } = setup();
+  for (const [attach, text] of [["xdp_devmap", "BPF_XDP_DEVMAP"], ["xdp_cpumap", "BPF_XDP_CPUMAP"]] as const) {
+    const fd = sys.progLoad({ progType: 6, insns: assemble("mov r0, 2\nexit"), license: "GPL", expectedAttachType: attachTypeOf(attach) }).fd;
+    assert.deepEqual(setXdp(sys, 3, fd, XDP_FLAGS_DRV_MODE), [22, `${text} programs can not be attached to a device`]);
+  }
 });

@@ -9,6 +9,13 @@ import {
   IFLA_XDP_PROG_ID, IFLA_XDP_FLAGS, IFLA_XDP_FD, IFLA_XDP_EXPECTED_FD, parseMessages, parseAttrs, errorMessage,
   linkMessage, doneMessage, type NetDevice, type XdpState,
 } from "../netlink/index.ts";
+import { ERRNO, attachTypeOf, progTypeOf } from "../uapi/index.ts";
+
+const { EINVAL, EBUSY, EEXIST, EOPNOTSUPP } = ERRNO;
+// not among the bpf() errnos src/uapi names: only rtnetlink gives it
+const ENODEV = 19;
+const BPF_PROG_TYPE_XDP = progTypeOf("xdp");
+const BPF_XDP_DEVMAP = attachTypeOf("xdp_devmap"), BPF_XDP_CPUMAP = attachTypeOf("xdp_cpumap");
 
 /** A device the VM has: its name and index, the link kind, whether its driver has native XDP (ndo_bpf). */
 export interface DeviceSpec {
@@ -71,7 +78,6 @@ export class VmNetDevice<P extends { readonly id: number; readonly type: number;
    * (`link` false) or by a BPF link. Returns the slot to fill, or the errno and extack message the kernel gives.
    */
   check(flags: number, prog: P | undefined, link: boolean, expected?: P): { mode: XdpMode } | { errno: number; extack?: string } {
-    const EINVAL = 22, EBUSY = 16, EEXIST = 17, EOPNOTSUPP = 95;
     const modes = [XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE].filter((m) => flags & m).length;
     if (link && (flags & ~XDP_FLAGS_MODES)) return { errno: EINVAL, extack: "Invalid XDP flags for BPF link attachment" };
     if (modes > 1) return { errno: EINVAL, extack: "Only one XDP mode flag can be set" };
@@ -89,9 +95,9 @@ export class VmNetDevice<P extends { readonly id: number; readonly type: number;
       if ((flags & XDP_FLAGS_UPDATE_IF_NOEXIST) && cur) return { errno: EBUSY, extack: "XDP program already attached" };
       const other = mode === XDP_MODE_SKB ? XDP_MODE_DRV : XDP_MODE_SKB;
       if (mode !== XDP_MODE_HW && this.slots[other]) return { errno: EEXIST, extack: "Native and generic XDP can't be active at the same time" };
-      // BPF_XDP_DEVMAP (39) and BPF_XDP_CPUMAP (38) programs run from maps only
-      if (prog.expectedAttachType === 39) return { errno: EINVAL, extack: "BPF_XDP_DEVMAP programs can not be attached to a device" };
-      if (prog.expectedAttachType === 38) return { errno: EINVAL, extack: "BPF_XDP_CPUMAP programs can not be attached to a device" };
+      // BPF_XDP_DEVMAP and BPF_XDP_CPUMAP programs run from maps only
+      if (prog.expectedAttachType === BPF_XDP_DEVMAP) return { errno: EINVAL, extack: "BPF_XDP_DEVMAP programs can not be attached to a device" };
+      if (prog.expectedAttachType === BPF_XDP_CPUMAP) return { errno: EINVAL, extack: "BPF_XDP_CPUMAP programs can not be attached to a device" };
     }
     if (prog !== cur?.prog) {
       if (mode !== XDP_MODE_SKB && !this.spec.nativeXdp) return unsupported;
@@ -111,8 +117,6 @@ export interface NetHost<P> {
   /** the programs an `xdp:IFINDEX` hook now runs */
   setHook(ifindex: number, progs: readonly P[]): void;
 }
-
-const ENODEV = 19, EINVAL_ = 22, EOPNOTSUPP_ = 95, BPF_PROG_TYPE_XDP = 6;
 
 /** The VM's rtnetlink: its devices, answered as the kernel answers `bpftool net` (and `ip link`'s XDP part). */
 export class VmNet<P extends { readonly id: number; readonly type: number; readonly expectedAttachType: number }> {
@@ -161,7 +165,7 @@ export class VmNet<P extends { readonly id: number; readonly type: number; reado
         return r === 0 ? err(0) : err(r.errno, r.extack);
       }
       default:
-        return err(EOPNOTSUPP_);
+        return err(EOPNOTSUPP);
     }
   }
 
@@ -169,17 +173,17 @@ export class VmNet<P extends { readonly id: number; readonly type: number; reado
   private setXdp(dev: VmNetDevice<P>, xdpAttr: Uint8Array | undefined): 0 | { errno: number; extack?: string } {
     if (xdpAttr === undefined) return 0;
     const xdp = parseAttrs(xdpAttr);
-    if (xdp === undefined || xdp.has(IFLA_XDP_ATTACHED) || xdp.has(IFLA_XDP_PROG_ID)) return { errno: EINVAL_ };
+    if (xdp === undefined || xdp.has(IFLA_XDP_ATTACHED) || xdp.has(IFLA_XDP_PROG_ID)) return { errno: EINVAL };
     const word = (b: Uint8Array | undefined): number | undefined => b && b.length >= 4 ? new DataView(b.buffer, b.byteOffset).getInt32(0, true) : undefined;
     const flags = (word(xdp.get(IFLA_XDP_FLAGS)) ?? 0) >>> 0;
-    if (flags & ~XDP_FLAGS_MASK) return { errno: EINVAL_ };
-    if ([XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE].filter((f) => flags & f).length > 1) return { errno: EINVAL_ };
+    if (flags & ~XDP_FLAGS_MASK) return { errno: EINVAL };
+    if ([XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE].filter((f) => flags & f).length > 1) return { errno: EINVAL };
     const fd = word(xdp.get(IFLA_XDP_FD));
     if (fd === undefined) return 0;
     let expected: P | undefined;
     if (flags & XDP_FLAGS_REPLACE) {
       const efd = word(xdp.get(IFLA_XDP_EXPECTED_FD));
-      if (efd === undefined) return { errno: EINVAL_ };
+      if (efd === undefined) return { errno: EINVAL };
       if (efd >= 0) {
         const e = this.progOfType(efd);
         if (typeof e === "number") return { errno: e };
@@ -207,6 +211,6 @@ export class VmNet<P extends { readonly id: number; readonly type: number; reado
   private progOfType(fd: number): P | number {
     const p = this.host.progByFd(fd);
     if (typeof p === "number") return p;
-    return p.type === BPF_PROG_TYPE_XDP ? p : EINVAL_;
+    return p.type === BPF_PROG_TYPE_XDP ? p : EINVAL;
   }
 }
