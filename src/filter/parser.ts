@@ -219,14 +219,18 @@ class Parser {
     }
     if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return (yield* call(this.id(prev)));
     if (t.kind === "NUM" || this.isOp(t, "(")) {
-      const asTerm = (yield* this.attempt(0, this.term(prev)));
+      // Both readings from the same token; one that ends the phrase wins. Otherwise the term (or the id) is kept
+      // where it ended, and the caller fails on the token after it.
+      const start = this.i;
+      const asTerm = yield* this.attempt(0, this.term(prev));
       if (asTerm !== null && this.atPhraseEnd()) return asTerm;
-      const save = this.i;
-      const asId = (yield* this.attempt(1, this.id(prev)));
-      if (asId !== null && this.atPhraseEnd()) return asId;
-      this.i = save;
-      if (asTerm !== null) return (yield* call(this.term(prev)));
-      return (yield* call(this.id(prev)));
+      const termEnd = this.i;
+      this.i = start;
+      const asId = yield* this.attempt(1, this.id(prev));
+      if (asId !== null && (this.atPhraseEnd() || asTerm === null)) return asId;
+      if (asTerm === null) this.fail();
+      this.i = termEnd;
+      return asTerm;
     }
     return (yield* call(this.term(prev)));
   }
