@@ -119,11 +119,11 @@ class Parser {
   private i = 0;
   /** Furthest token index a syntax failure reached (the token bison would have choked on). */
   furthest = 0;
-  /** `synthAt`: index of the first token added after a syntax error (see reducedPrefix); none by default. */
   /** match[k]: for a `(` at k, the index of its `)` (-1 if none). */
   private readonly match: Int32Array;
   /** Phrases already known not to parse at a token (kind * length + index): keeps backtracking linear. */
   private readonly failed = new Set<number>();
+  /** `synthAt`: index of the first token added after a syntax error (see reducedPrefix); none by default. */
   constructor(private readonly toks: readonly Token[], private readonly synthAt = Infinity) {
     this.match = new Int32Array(toks.length).fill(-1);
     const open: number[] = [];
@@ -133,7 +133,6 @@ class Parser {
       else if (t.text === ")" && open.length > 0) this.match[open.pop()!] = k;
     });
   }
-  /** A phrase ending past the real tokens was never reduced by bison. */
   /** Grammar symbols bison would hold on its stack for the phrases open around the current token. */
   private depth = 0;
   /** bison momentarily holds `k` more symbols (a leaf phrase before it reduces). */
@@ -146,6 +145,7 @@ class Parser {
     this.depth -= k;
     return v;
   }
+  /** A phrase ending past the real tokens was never reduced by bison. */
   private cut(): { partial?: boolean } { return this.i > this.synthAt ? { partial: true } : {}; }
 
   private peek(o = 0): Token { return this.toks[Math.min(this.i + o, this.toks.length - 1)]!; }
@@ -183,7 +183,7 @@ class Parser {
   /** `( expr )` as a term. */
   private *grouped(prev: Qual): G<Phrase> {
     this.i++;
-    const e = yield* call(this.nest(1, this.expr(prev)));
+    const e = yield* this.nest(1, this.expr(prev));
     this.touch(3);
     this.expectOp(")");
     if (!this.atPhraseEnd()) this.fail();
@@ -192,19 +192,19 @@ class Parser {
 
   *prog(): G<Node | null> {
     if (this.peek().kind === "EOF") return null;
-    const e = (yield* call(this.expr(QERR)));
+    const e = yield* call(this.expr(QERR));
     if (this.peek().kind !== "EOF") this.fail();
     return e.node;
   }
 
   /** expr: term | expr and term | expr and id | expr or term | expr or id. */
   private *expr(prev: Qual): G<Phrase> {
-    let left = (yield* call(this.term(prev)));
+    let left = yield* call(this.term(prev));
     for (;;) {
       const c = this.isConnective(this.peek());
       if (c === null) return left;
       this.i++;
-      const right = (yield* call(this.nest(2, this.termOrId(left.q))));
+      const right = yield* this.nest(2, this.termOrId(left.q));
       left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
     }
   }
@@ -214,10 +214,10 @@ class Parser {
     const t = this.peek();
     if (this.isNot(t)) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.termOrId(prev))));
+      const inner = yield* this.nest(1, this.termOrId(prev));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
-    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return (yield* call(this.id(prev)));
+    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return yield* call(this.id(prev));
     if (t.kind === "NUM" || this.isOp(t, "(")) {
       // Both readings from the same token; one that ends the phrase wins. Otherwise the term (or the id) is kept
       // where it ended, and the caller fails on the token after it.
@@ -232,7 +232,7 @@ class Parser {
       this.i = termEnd;
       return asTerm;
     }
-    return (yield* call(this.term(prev)));
+    return yield* call(this.term(prev));
   }
 
   private atPhraseEnd(): boolean {
@@ -244,10 +244,10 @@ class Parser {
   private *term(prev: Qual): G<Phrase> {
     if (this.isNot(this.peek())) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.term(prev))));
+      const inner = yield* this.nest(1, this.term(prev));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
-    return (yield* call(this.rterm(prev)));
+    return yield* call(this.rterm(prev));
   }
 
   private *rterm(prev: Qual): G<Phrase> {
@@ -275,16 +275,20 @@ class Parser {
         if (this.isOp(next, "[")) return { node: (yield* call(this.relation())), q: QERR };
         if (this.startsHeadTail(next) || this.isKw(next, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
           this.i++;
-          return (yield* call(this.afterPqual(pname)));
+          return yield* call(this.afterPqual(pname));
         }
         this.i++;
         this.touch(1);
         return { node: { t: "abbrev", proto: pname }, q: QERR };
       }
       if (this.startsHeadTail(t) || this.isKw(t, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
-        return (yield* call(this.afterPqual(Q_DEFAULT)));
+        return yield* call(this.afterPqual(Q_DEFAULT));
       }
-      return { node: (yield* call(this.other())), q: QERR };
+      // bison holds a keyword phrase's few tokens before reducing it (vlan's nested pnum counts its own, more)
+      const start = this.i;
+      const node = yield* call(this.other());
+      this.touch(Math.min(this.i - start, 4));
+      return { node, q: QERR };
     }
     this.fail();
   }
@@ -337,7 +341,7 @@ class Parser {
     const dirTokens = this.i - start - (addr === Q_DEFAULT ? 0 : 1);
     this.touch(1 + dirTokens);
     this.touch(1 + (dir === Q_DEFAULT ? 0 : 1) + (addr === Q_DEFAULT ? 0 : 1));
-    return (yield* call(this.nest(1, this.id(q))));
+    return yield* this.nest(1, this.id(q));
   }
 
   /** id: nid | pnum | paren pid ')'; nid's forms take the inherited qualifier `q`. */
@@ -345,20 +349,20 @@ class Parser {
     const t = this.peek();
     if (this.isNot(t)) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.id(q))));
+      const inner = yield* this.nest(1, this.id(q));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
     if (this.isOp(t, "(")) {
-      const num = (yield* this.attempt(2, this.pnum()));
+      const num = yield* this.attempt(2, this.pnum());
       if (num !== null) return { node: { t: "ncode", s: null, v: num, q }, q };
       this.i++;
-      const inner = (yield* call(this.nest(1, this.pid(q))));
+      const inner = yield* this.nest(1, this.pid(q));
       this.touch(3);
       this.expectOp(")");
       return inner;
     }
     if (t.kind === "NUM") { this.touch(1); this.i++; return { node: { t: "ncode", s: null, v: t.num, q }, q }; }
-    return (yield* call(this.nid(q)));
+    return yield* call(this.nid(q));
   }
 
   /** pid: nid | qid and id | qid or id, with qid: pnum | pid. */
@@ -366,17 +370,17 @@ class Parser {
     let left: Phrase;
     const t = this.peek();
     if (t.kind === "NUM" || this.isOp(t, "(")) {
-      const v = (yield* call(this.pnum()));
+      const v = yield* call(this.pnum());
       left = { node: { t: "ncode", s: null, v, q }, q };
       if (this.isConnective(this.peek()) === null) this.fail();
     } else {
-      left = (yield* call(this.nid(q)));
+      left = yield* call(this.nid(q));
     }
     for (;;) {
       const c = this.isConnective(this.peek());
       if (c === null) return left;
       this.i++;
-      const right = (yield* call(this.nest(2, this.id(left.q))));
+      const right = yield* this.nest(2, this.id(left.q));
       left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
     }
   }
@@ -386,7 +390,7 @@ class Parser {
     const err = (message: string): Phrase => ({ node: { t: "error", message }, q });
     if (this.isNot(t)) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.id(q))));
+      const inner = yield* this.nest(1, this.id(q));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
     this.touch(this.isOp(this.peek(1), "/") || this.isKw(this.peek(1), "NETMASK") ? 3 : 1);
@@ -441,7 +445,7 @@ class Parser {
     if (t.kind === "NUM") { this.touch(1); this.i++; return t.num; }
     if (this.isOp(t, "(")) {
       this.i++;
-      const v = (yield* call(this.nest(1, this.pnum())));
+      const v = yield* this.nest(1, this.pnum());
       this.touch(3);
       this.expectOp(")");
       return v;
@@ -450,30 +454,30 @@ class Parser {
   }
 
   private *relation(): G<Node> {
-    const left = (yield* call(this.arth(0)));
+    const left = yield* call(this.arth(0));
     const t = this.peek();
     const rel = t.kind === "OP" ? RELOPS[t.text] : undefined;
     if (rel === undefined) this.fail();
     this.i++;
-    const right = (yield* call(this.nest(2, this.arth(0))));
+    const right = yield* this.nest(2, this.arth(0));
     return { t: "relation", code: rel.code, reversed: rel.reversed, left, right };
   }
 
   private *arth(minPrec: number): G<Arth> {
-    let left = (yield* call(this.unary()));
+    let left = yield* call(this.unary());
     for (;;) {
       const t = this.peek();
       const info = t.kind === "OP" ? ARITH[t.text] : undefined;
       if (info === undefined) return left;
       if (info.prec === 0) {
         this.i++;
-        const right = (yield* call(this.nest(2, this.arth(0))));
+        const right = yield* this.nest(2, this.arth(0));
         left = { t: "binary", op: info.op, left, right, ...this.cut() };
         continue;
       }
       if (info.prec < minPrec) return left;
       this.i++;
-      const right = (yield* call(this.nest(2, this.arth(info.prec + 1))));
+      const right = yield* this.nest(2, this.arth(info.prec + 1));
       left = { t: "binary", op: info.op, left, right, ...this.cut() };
     }
   }
@@ -482,20 +486,20 @@ class Parser {
     const t = this.peek();
     if (this.isOp(t, "-")) {
       this.i++;
-      return { t: "neg", operand: (yield* call(this.nest(1, this.arth(UMINUS_PREC)))) };
+      return { t: "neg", operand: (yield* this.nest(1, this.arth(UMINUS_PREC))) };
     }
     if (t.kind === "NUM") { this.touch(1); this.i++; return { t: "loadi", v: t.num }; }
     if (this.isKw(t, "LEN")) { this.touch(1); this.i++; return { t: "len" }; }
     if (this.isOp(t, "(")) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.arth(0))));
+      const inner = yield* this.nest(1, this.arth(0));
       this.touch(3);
       this.expectOp(")");
       return inner;
     }
     if (t.kind === "KW" && PNAMES[t.text] !== undefined && this.isOp(this.peek(1), "[")) {
       this.i += 2;
-      const index = (yield* call(this.nest(2, this.arth(0))));
+      const index = yield* this.nest(2, this.arth(0));
       // pname [ arth ] or pname [ arth : NUM ]
       this.touch(this.isOp(this.peek(), ":") ? 6 : 4);
       let size = 1;
@@ -514,7 +518,7 @@ class Parser {
 
   private *optionalPnum(): G<number | null> {
     const t = this.peek();
-    if (t.kind === "NUM" || this.isOp(t, "(")) return (yield* this.attempt(2, this.pnum()));
+    if (t.kind === "NUM" || this.isOp(t, "(")) return yield* this.attempt(2, this.pnum());
     return null;
   }
 
@@ -525,15 +529,8 @@ class Parser {
     return t.num;
   }
 
-  /** A keyword phrase (`less N`, `vlan [N]`, `byte N op V`, ...); bison holds its few tokens before reducing. */
+  /** A keyword phrase (`less N`, `vlan [N]`, `byte N op V`, ...). */
   private *other(): G<Node> {
-    const start = this.i;
-    const node = yield* call(this.otherPhrase());
-    if (node.t !== "vlan" && node.t !== "mpls" && node.t !== "pppoes" && node.t !== "geneve") this.touch(Math.min(this.i - start, 4));
-    return node;
-  }
-
-  private *otherPhrase(): G<Node> {
     const t = this.peek();
     this.i++;
     switch (t.text) {
@@ -549,11 +546,11 @@ class Parser {
       case "INBOUND": return { t: "inbound", outbound: false };
       case "OUTBOUND": return { t: "inbound", outbound: true };
       case "IFINDEX": return { t: "ifindex", n: this.num() };
-      case "VLAN": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "vlan", n, ...this.cut() }; }
-      case "MPLS": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "mpls", n, ...this.cut() }; }
+      case "VLAN": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "vlan", n, ...this.cut() }; }
+      case "MPLS": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "mpls", n, ...this.cut() }; }
       case "PPPOED": return { t: "pppoed" };
-      case "PPPOES": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "pppoes", n, ...this.cut() }; }
-      case "GENEVE": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "geneve", n, ...this.cut() }; }
+      case "PPPOES": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "pppoes", n, ...this.cut() }; }
+      case "GENEVE": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "geneve", n, ...this.cut() }; }
       case "LLC": return this.llc();
       case "PF_IFNAME": case "PF_RSET": {
         const id = this.peek();
