@@ -708,26 +708,21 @@ const MAX_PREFIX_TRIES = 32;
  * never ran in libpcap), so only the complete phrases' semantic errors are raised.
  */
 function reducedPrefix(toks: readonly Token[], at: number): Node | null {
-  // open[j]: parentheses still open after the first j tokens, computed once (was recounted per prefix: cubic)
-  const open = new Int32Array(at + 1);
-  for (let k = 0; k < at; k++) {
-    const t = toks[k]!;
-    open[k + 1] = open[k]! + (t.kind === "OP" && t.text === "(" ? 1 : t.kind === "OP" && t.text === ")" ? -1 : 0);
-  }
+  const open = openBrackets(toks, at);
   let tries = 0;
   for (let j = at; j > 0 && tries < MAX_PREFIX_TRIES; j--) {
+    const last = toks[j - 1]!, next = toks[j]!, brackets = open[j]!;
     // A protocol name followed by an unexpected token is not reduced by bison (its state needs the lookahead).
-    const last = toks[j - 1]!, next = toks[j]!;
-    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
+    if (brackets === false || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
     // bison shifted an operator after the prefix's last operand (which may then be unreduced): the longer prefix,
     // continued after that operator, stands for it.
     if (j < at && isArithOp(next)) continue;
     const operator = isArithOp(last) || (last.kind === "OP" && RELOPS[last.text] !== undefined);
     if (cannotEnd(last) && !operator) continue;
-    const closers = closersOf(toks, j);
-    if (closers === null) continue;
     const pos = next.pos;
     const synth = (kind: "OP" | "NUM", text: string): Token => ({ kind, text, num: 0, pos, error: "" });
+    const closers: Token[] = [];
+    for (let b: OpenBracket | null = brackets; b !== null; b = b.outer) closers.push(synth("OP", b.closer));
     const zero = synth("NUM", "0");
     const relation = (head: Token[], rel: Token[]): Token[][] => {
       const out: Token[][] = [];
@@ -762,15 +757,18 @@ function reducedPrefix(toks: readonly Token[], at: number): Node | null {
   return null;
 }
 
-/** The `)` and `]` that close the brackets open after the first j tokens, innermost first; null if they mismatch. */
-function closersOf(toks: readonly Token[], j: number): Token[] | null {
-  const stack: string[] = [];
-  for (let k = 0; k < j; k++) {
-    const t = toks[k]!;
-    if (t.kind !== "OP") continue;
-    if (t.text === "(" || t.text === "[") stack.push(t.text === "(" ? ")" : "]");
-    else if (t.text === ")" || t.text === "]") { if (stack.pop() !== t.text) return null; }
+/** A bracket still open, innermost first: the stacks of successive prefixes share their tails. */
+interface OpenBracket { readonly closer: ")" | "]"; readonly outer: OpenBracket | null }
+
+/** open[j]: the brackets open after the first j tokens (j <= at), in one pass; false once a closer mismatched. */
+function openBrackets(toks: readonly Token[], at: number): (OpenBracket | null | false)[] {
+  const open: (OpenBracket | null | false)[] = [null];
+  for (let k = 0; k < at; k++) {
+    const b = open[k]!, t = toks[k]!;
+    if (b === false || t.kind !== "OP") open.push(b);
+    else if (t.text === "(" || t.text === "[") open.push({ closer: t.text === "(" ? ")" : "]", outer: b });
+    else if (t.text === ")" || t.text === "]") open.push(b !== null && b.closer === t.text ? b.outer : false);
+    else open.push(b);
   }
-  const pos = toks[j]!.pos;
-  return stack.reverse().map((text): Token => ({ kind: "OP", text, num: 0, pos, error: "" }));
+  return open;
 }
