@@ -91,3 +91,10 @@ test("after a syntax error, only what bison had reduced raises its error (libpca
   ];
   for (const [expr, message] of cases) assert.throws(() => compileFilter(expr), { message }, expr);
 });
+
+test("a term after and/or that does not end the phrase is kept where it ended: what follows is a syntax error", () => {
+  // Each was accepted when the id reading was retried from the term's end (as `… and 3`, `… and 3=4`).
+  for (const expr of ["host 1.2.3.4 and 1 = 2 3", "ip and 1=2 3=4", "tcp and 1 = 1 (2)"]) {
+    assert.throws(() => compileFilter(expr), { message: "can't parse filter expression: syntax error" }, expr);
+  }
+});

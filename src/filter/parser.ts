@@ -119,11 +119,11 @@ class Parser {
   private i = 0;
   /** Furthest token index a syntax failure reached (the token bison would have choked on). */
   furthest = 0;
-  /** `synthAt`: index of the first token added after a syntax error (see reducedPrefix); none by default. */
   /** match[k]: for a `(` at k, the index of its `)` (-1 if none). */
   private readonly match: Int32Array;
   /** Phrases already known not to parse at a token (kind * length + index): keeps backtracking linear. */
   private readonly failed = new Set<number>();
+  /** `synthAt`: index of the first token added after a syntax error (see reducedPrefix); none by default. */
   constructor(private readonly toks: readonly Token[], private readonly synthAt = Infinity) {
     this.match = new Int32Array(toks.length).fill(-1);
     const open: number[] = [];
@@ -133,7 +133,6 @@ class Parser {
       else if (t.text === ")" && open.length > 0) this.match[open.pop()!] = k;
     });
   }
-  /** A phrase ending past the real tokens was never reduced by bison. */
   /** Grammar symbols bison would hold on its stack for the phrases open around the current token. */
   private depth = 0;
   /** bison momentarily holds `k` more symbols (a leaf phrase before it reduces). */
@@ -146,6 +145,7 @@ class Parser {
     this.depth -= k;
     return v;
   }
+  /** A phrase ending past the real tokens was never reduced by bison. */
   private cut(): { partial?: boolean } { return this.i > this.synthAt ? { partial: true } : {}; }
 
   private peek(o = 0): Token { return this.toks[Math.min(this.i + o, this.toks.length - 1)]!; }
@@ -183,7 +183,7 @@ class Parser {
   /** `( expr )` as a term. */
   private *grouped(prev: Qual): G<Phrase> {
     this.i++;
-    const e = yield* call(this.nest(1, this.expr(prev)));
+    const e = yield* this.nest(1, this.expr(prev));
     this.touch(3);
     this.expectOp(")");
     if (!this.atPhraseEnd()) this.fail();
@@ -192,19 +192,19 @@ class Parser {
 
   *prog(): G<Node | null> {
     if (this.peek().kind === "EOF") return null;
-    const e = (yield* call(this.expr(QERR)));
+    const e = yield* call(this.expr(QERR));
     if (this.peek().kind !== "EOF") this.fail();
     return e.node;
   }
 
   /** expr: term | expr and term | expr and id | expr or term | expr or id. */
   private *expr(prev: Qual): G<Phrase> {
-    let left = (yield* call(this.term(prev)));
+    let left = yield* call(this.term(prev));
     for (;;) {
       const c = this.isConnective(this.peek());
       if (c === null) return left;
       this.i++;
-      const right = (yield* call(this.nest(2, this.termOrId(left.q))));
+      const right = yield* this.nest(2, this.termOrId(left.q));
       left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
     }
   }
@@ -214,21 +214,25 @@ class Parser {
     const t = this.peek();
     if (this.isNot(t)) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.termOrId(prev))));
+      const inner = yield* this.nest(1, this.termOrId(prev));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
-    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return (yield* call(this.id(prev)));
+    if (t.kind === "ID" || t.kind === "HID" || t.kind === "HID6" || t.kind === "EID" || t.kind === "AID") return yield* call(this.id(prev));
     if (t.kind === "NUM" || this.isOp(t, "(")) {
-      const asTerm = (yield* this.attempt(0, this.term(prev)));
+      // Both readings from the same token; one that ends the phrase wins. Otherwise the term (or the id) is kept
+      // where it ended, and the caller fails on the token after it.
+      const start = this.i;
+      const asTerm = yield* this.attempt(0, this.term(prev));
       if (asTerm !== null && this.atPhraseEnd()) return asTerm;
-      const save = this.i;
-      const asId = (yield* this.attempt(1, this.id(prev)));
-      if (asId !== null && this.atPhraseEnd()) return asId;
-      this.i = save;
-      if (asTerm !== null) return (yield* call(this.term(prev)));
-      return (yield* call(this.id(prev)));
+      const termEnd = this.i;
+      this.i = start;
+      const asId = yield* this.attempt(1, this.id(prev));
+      if (asId !== null && (this.atPhraseEnd() || asTerm === null)) return asId;
+      if (asTerm === null) this.fail();
+      this.i = termEnd;
+      return asTerm;
     }
-    return (yield* call(this.term(prev)));
+    return yield* call(this.term(prev));
   }
 
   private atPhraseEnd(): boolean {
@@ -240,10 +244,10 @@ class Parser {
   private *term(prev: Qual): G<Phrase> {
     if (this.isNot(this.peek())) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.term(prev))));
+      const inner = yield* this.nest(1, this.term(prev));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
-    return (yield* call(this.rterm(prev)));
+    return yield* call(this.rterm(prev));
   }
 
   private *rterm(prev: Qual): G<Phrase> {
@@ -271,16 +275,20 @@ class Parser {
         if (this.isOp(next, "[")) return { node: (yield* call(this.relation())), q: QERR };
         if (this.startsHeadTail(next) || this.isKw(next, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
           this.i++;
-          return (yield* call(this.afterPqual(pname)));
+          return yield* call(this.afterPqual(pname));
         }
         this.i++;
         this.touch(1);
         return { node: { t: "abbrev", proto: pname }, q: QERR };
       }
       if (this.startsHeadTail(t) || this.isKw(t, "TK_BROADCAST", "TK_MULTICAST", "TYPE", "SUBTYPE", "DIR")) {
-        return (yield* call(this.afterPqual(Q_DEFAULT)));
+        return yield* call(this.afterPqual(Q_DEFAULT));
       }
-      return { node: (yield* call(this.other())), q: QERR };
+      // bison holds a keyword phrase's few tokens before reducing it (vlan's nested pnum counts its own, more)
+      const start = this.i;
+      const node = yield* call(this.other());
+      this.touch(Math.min(this.i - start, 4));
+      return { node, q: QERR };
     }
     this.fail();
   }
@@ -333,7 +341,7 @@ class Parser {
     const dirTokens = this.i - start - (addr === Q_DEFAULT ? 0 : 1);
     this.touch(1 + dirTokens);
     this.touch(1 + (dir === Q_DEFAULT ? 0 : 1) + (addr === Q_DEFAULT ? 0 : 1));
-    return (yield* call(this.nest(1, this.id(q))));
+    return yield* this.nest(1, this.id(q));
   }
 
   /** id: nid | pnum | paren pid ')'; nid's forms take the inherited qualifier `q`. */
@@ -341,20 +349,20 @@ class Parser {
     const t = this.peek();
     if (this.isNot(t)) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.id(q))));
+      const inner = yield* this.nest(1, this.id(q));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
     if (this.isOp(t, "(")) {
-      const num = (yield* this.attempt(2, this.pnum()));
+      const num = yield* this.attempt(2, this.pnum());
       if (num !== null) return { node: { t: "ncode", s: null, v: num, q }, q };
       this.i++;
-      const inner = (yield* call(this.nest(1, this.pid(q))));
+      const inner = yield* this.nest(1, this.pid(q));
       this.touch(3);
       this.expectOp(")");
       return inner;
     }
     if (t.kind === "NUM") { this.touch(1); this.i++; return { node: { t: "ncode", s: null, v: t.num, q }, q }; }
-    return (yield* call(this.nid(q)));
+    return yield* call(this.nid(q));
   }
 
   /** pid: nid | qid and id | qid or id, with qid: pnum | pid. */
@@ -362,17 +370,17 @@ class Parser {
     let left: Phrase;
     const t = this.peek();
     if (t.kind === "NUM" || this.isOp(t, "(")) {
-      const v = (yield* call(this.pnum()));
+      const v = yield* call(this.pnum());
       left = { node: { t: "ncode", s: null, v, q }, q };
       if (this.isConnective(this.peek()) === null) this.fail();
     } else {
-      left = (yield* call(this.nid(q)));
+      left = yield* call(this.nid(q));
     }
     for (;;) {
       const c = this.isConnective(this.peek());
       if (c === null) return left;
       this.i++;
-      const right = (yield* call(this.nest(2, this.id(left.q))));
+      const right = yield* this.nest(2, this.id(left.q));
       left = { node: { t: c, left: left.node, right: right.node }, q: right.q };
     }
   }
@@ -382,7 +390,7 @@ class Parser {
     const err = (message: string): Phrase => ({ node: { t: "error", message }, q });
     if (this.isNot(t)) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.id(q))));
+      const inner = yield* this.nest(1, this.id(q));
       return { node: { t: "not", operand: inner.node }, q: inner.q };
     }
     this.touch(this.isOp(this.peek(1), "/") || this.isKw(this.peek(1), "NETMASK") ? 3 : 1);
@@ -437,7 +445,7 @@ class Parser {
     if (t.kind === "NUM") { this.touch(1); this.i++; return t.num; }
     if (this.isOp(t, "(")) {
       this.i++;
-      const v = (yield* call(this.nest(1, this.pnum())));
+      const v = yield* this.nest(1, this.pnum());
       this.touch(3);
       this.expectOp(")");
       return v;
@@ -446,30 +454,30 @@ class Parser {
   }
 
   private *relation(): G<Node> {
-    const left = (yield* call(this.arth(0)));
+    const left = yield* call(this.arth(0));
     const t = this.peek();
     const rel = t.kind === "OP" ? RELOPS[t.text] : undefined;
     if (rel === undefined) this.fail();
     this.i++;
-    const right = (yield* call(this.nest(2, this.arth(0))));
+    const right = yield* this.nest(2, this.arth(0));
     return { t: "relation", code: rel.code, reversed: rel.reversed, left, right };
   }
 
   private *arth(minPrec: number): G<Arth> {
-    let left = (yield* call(this.unary()));
+    let left = yield* call(this.unary());
     for (;;) {
       const t = this.peek();
       const info = t.kind === "OP" ? ARITH[t.text] : undefined;
       if (info === undefined) return left;
       if (info.prec === 0) {
         this.i++;
-        const right = (yield* call(this.nest(2, this.arth(0))));
+        const right = yield* this.nest(2, this.arth(0));
         left = { t: "binary", op: info.op, left, right, ...this.cut() };
         continue;
       }
       if (info.prec < minPrec) return left;
       this.i++;
-      const right = (yield* call(this.nest(2, this.arth(info.prec + 1))));
+      const right = yield* this.nest(2, this.arth(info.prec + 1));
       left = { t: "binary", op: info.op, left, right, ...this.cut() };
     }
   }
@@ -478,20 +486,20 @@ class Parser {
     const t = this.peek();
     if (this.isOp(t, "-")) {
       this.i++;
-      return { t: "neg", operand: (yield* call(this.nest(1, this.arth(UMINUS_PREC)))) };
+      return { t: "neg", operand: (yield* this.nest(1, this.arth(UMINUS_PREC))) };
     }
     if (t.kind === "NUM") { this.touch(1); this.i++; return { t: "loadi", v: t.num }; }
     if (this.isKw(t, "LEN")) { this.touch(1); this.i++; return { t: "len" }; }
     if (this.isOp(t, "(")) {
       this.i++;
-      const inner = (yield* call(this.nest(1, this.arth(0))));
+      const inner = yield* this.nest(1, this.arth(0));
       this.touch(3);
       this.expectOp(")");
       return inner;
     }
     if (t.kind === "KW" && PNAMES[t.text] !== undefined && this.isOp(this.peek(1), "[")) {
       this.i += 2;
-      const index = (yield* call(this.nest(2, this.arth(0))));
+      const index = yield* this.nest(2, this.arth(0));
       // pname [ arth ] or pname [ arth : NUM ]
       this.touch(this.isOp(this.peek(), ":") ? 6 : 4);
       let size = 1;
@@ -510,7 +518,7 @@ class Parser {
 
   private *optionalPnum(): G<number | null> {
     const t = this.peek();
-    if (t.kind === "NUM" || this.isOp(t, "(")) return (yield* this.attempt(2, this.pnum()));
+    if (t.kind === "NUM" || this.isOp(t, "(")) return yield* this.attempt(2, this.pnum());
     return null;
   }
 
@@ -521,15 +529,8 @@ class Parser {
     return t.num;
   }
 
-  /** A keyword phrase (`less N`, `vlan [N]`, `byte N op V`, ...); bison holds its few tokens before reducing. */
+  /** A keyword phrase (`less N`, `vlan [N]`, `byte N op V`, ...). */
   private *other(): G<Node> {
-    const start = this.i;
-    const node = yield* call(this.otherPhrase());
-    if (node.t !== "vlan" && node.t !== "mpls" && node.t !== "pppoes" && node.t !== "geneve") this.touch(Math.min(this.i - start, 4));
-    return node;
-  }
-
-  private *otherPhrase(): G<Node> {
     const t = this.peek();
     this.i++;
     switch (t.text) {
@@ -545,11 +546,11 @@ class Parser {
       case "INBOUND": return { t: "inbound", outbound: false };
       case "OUTBOUND": return { t: "inbound", outbound: true };
       case "IFINDEX": return { t: "ifindex", n: this.num() };
-      case "VLAN": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "vlan", n, ...this.cut() }; }
-      case "MPLS": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "mpls", n, ...this.cut() }; }
+      case "VLAN": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "vlan", n, ...this.cut() }; }
+      case "MPLS": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "mpls", n, ...this.cut() }; }
       case "PPPOED": return { t: "pppoed" };
-      case "PPPOES": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "pppoes", n, ...this.cut() }; }
-      case "GENEVE": { this.touch(1); const n = (yield* call(this.nest(1, this.optionalPnum()))); return { t: "geneve", n, ...this.cut() }; }
+      case "PPPOES": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "pppoes", n, ...this.cut() }; }
+      case "GENEVE": { const n = yield* this.nest(1, this.optionalPnum()); return { t: "geneve", n, ...this.cut() }; }
       case "LLC": return this.llc();
       case "PF_IFNAME": case "PF_RSET": {
         const id = this.peek();
@@ -707,26 +708,21 @@ const MAX_PREFIX_TRIES = 32;
  * never ran in libpcap), so only the complete phrases' semantic errors are raised.
  */
 function reducedPrefix(toks: readonly Token[], at: number): Node | null {
-  // open[j]: parentheses still open after the first j tokens, computed once (was recounted per prefix: cubic)
-  const open = new Int32Array(at + 1);
-  for (let k = 0; k < at; k++) {
-    const t = toks[k]!;
-    open[k + 1] = open[k]! + (t.kind === "OP" && t.text === "(" ? 1 : t.kind === "OP" && t.text === ")" ? -1 : 0);
-  }
+  const open = openBrackets(toks, at);
   let tries = 0;
   for (let j = at; j > 0 && tries < MAX_PREFIX_TRIES; j--) {
+    const last = toks[j - 1]!, next = toks[j]!, brackets = open[j]!;
     // A protocol name followed by an unexpected token is not reduced by bison (its state needs the lookahead).
-    const last = toks[j - 1]!, next = toks[j]!;
-    if (open[j]! < 0 || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
+    if (brackets === false || (last.kind === "KW" && PNAMES[last.text] !== undefined)) continue;
     // bison shifted an operator after the prefix's last operand (which may then be unreduced): the longer prefix,
     // continued after that operator, stands for it.
     if (j < at && isArithOp(next)) continue;
     const operator = isArithOp(last) || (last.kind === "OP" && RELOPS[last.text] !== undefined);
     if (cannotEnd(last) && !operator) continue;
-    const closers = closersOf(toks, j);
-    if (closers === null) continue;
     const pos = next.pos;
     const synth = (kind: "OP" | "NUM", text: string): Token => ({ kind, text, num: 0, pos, error: "" });
+    const closers: Token[] = [];
+    for (let b: OpenBracket | null = brackets; b !== null; b = b.outer) closers.push(synth("OP", b.closer));
     const zero = synth("NUM", "0");
     const relation = (head: Token[], rel: Token[]): Token[][] => {
       const out: Token[][] = [];
@@ -761,15 +757,18 @@ function reducedPrefix(toks: readonly Token[], at: number): Node | null {
   return null;
 }
 
-/** The `)` and `]` that close the brackets open after the first j tokens, innermost first; null if they mismatch. */
-function closersOf(toks: readonly Token[], j: number): Token[] | null {
-  const stack: string[] = [];
-  for (let k = 0; k < j; k++) {
-    const t = toks[k]!;
-    if (t.kind !== "OP") continue;
-    if (t.text === "(" || t.text === "[") stack.push(t.text === "(" ? ")" : "]");
-    else if (t.text === ")" || t.text === "]") { if (stack.pop() !== t.text) return null; }
+/** A bracket still open, innermost first: the stacks of successive prefixes share their tails. */
+interface OpenBracket { readonly closer: ")" | "]"; readonly outer: OpenBracket | null }
+
+/** open[j]: the brackets open after the first j tokens (j <= at), in one pass; false once a closer mismatched. */
+function openBrackets(toks: readonly Token[], at: number): (OpenBracket | null | false)[] {
+  const open: (OpenBracket | null | false)[] = [null];
+  for (let k = 0; k < at; k++) {
+    const b = open[k]!, t = toks[k]!;
+    if (b === false || t.kind !== "OP") open.push(b);
+    else if (t.text === "(" || t.text === "[") open.push({ closer: t.text === "(" ? ")" : "]", outer: b });
+    else if (t.text === ")" || t.text === "]") open.push(b !== null && b.closer === t.text ? b.outer : false);
+    else open.push(b);
   }
-  const pos = toks[j]!.pos;
-  return stack.reverse().map((text): Token => ({ kind: "OP", text, num: 0, pos, error: "" }));
+  return open;
 }
