@@ -10,10 +10,14 @@ import { minCoreBtf } from "../btf/min-core.ts";
 import type { CoreObject } from "../btf/min-core.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 import { parseElf } from "../object/elf.ts";
+import { openInfoLines } from "../object/load.ts";
 import { parseBtf } from "../btf/parse.ts";
 import { parseBtfExt } from "../btf/ext.ts";
 import type { LinkerInput } from "../object/linker.ts";
-import { cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
+import { cLightSkeleton, cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
+import { generateLoader, LoaderGenError } from "../object/loader-gen.ts";
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
 import { BIN, errorOutcome } from "./bpftool.ts";
 import { JsonWriter } from "../kernel/json-writer.ts";
 import type { Outcome } from "./bpftool.ts";
@@ -66,12 +70,35 @@ function hasSection(bytes: Uint8Array, name: string): boolean {
 
 const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
-/**
- * What a light skeleton (-L) needs and bpfkit lacks: libbpf's gen_loader — the object loaded in "record" mode, its
- * bpf() calls (BTF load, map creates and initial values, freezes, program loads with fd_array map references, kfunc
- * and ksym lookups, CO-RE relocations handed to the kernel) emitted as an eBPF loader program plus its data blob.
- */
-const NO_LOADER = "light skeletons (-L) need libbpf's loader program generator, which bpfkit does not have yet; use a regular skeleton";
+/** libbpf's possible-CPU count (the kernel's /sys/devices/system/cpu/possible list). */
+function possibleCpus(): number {
+  try {
+    const text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
+    let n = 0;
+    for (const part of text.split(",")) {
+      const [a, b] = part.split("-").map(Number);
+      n += b === undefined ? 1 : b! - a! + 1;
+    }
+    return n;
+  } catch {
+    return cpus().length;
+  }
+}
+
+/** `gen skeleton -L`: the object's load recorded as a loader program (libbpf's gen_loader), in a light skeleton. */
+function lightSkeleton(obj: BpfObject, bytes: Uint8Array, name: string, fail: Fail): Outcome {
+  const info = openInfoLines(parseElf(bytes)).map((l) => `libbpf: ${l}\n`).join("");
+  let loader;
+  try {
+    loader = generateLoader(obj, { possibleCpus: possibleCpus(), pinnedExists: (m) => existsSync(`/sys/fs/bpf/${m}`) });
+  } catch (e) {
+    if (!(e instanceof LoaderGenError)) throw e;
+    const out = fail("failed to load object file");
+    return { ...out, stderr: info + e.warnings.map((w) => `libbpf: ${w}\n`).join("") + out.stderr, code: -e.errno & 0xff };
+  }
+  const r = cLightSkeleton(obj, name, loader);
+  return { stdout: r.text, stderr: info + r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
+}
 
 function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail, typed: string, useLoader: boolean): Outcome {
   if (args.length < 1) return fail(`'${typed}' needs at least 1 arguments, 0 found`, true);
@@ -104,7 +131,7 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     if (verb === "skeleton") {
       const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name }));
       // bpftool opens the object before it writes anything: bad input gets its errors first
-      if (useLoader) return fail(NO_LOADER);
+      if (useLoader) return lightSkeleton(obj, bytes, name, fail);
       const r = cSkeleton(obj, bytes, name);
       return { stdout: r.text, stderr: r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
     }

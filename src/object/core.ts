@@ -25,6 +25,7 @@ export function applyCoreRelos(prog: ProgBody, btf: Btf, ext: BtfExt, target: Bt
       const secInsn = rec.insnOff / 8;
       if (secInsn < lo || secInsn >= hi) return;
       n++;
+      prog.coreRecords.push({ insnIdx: secInsn - lo, typeId: rec.typeId, accessStrOff: rec.accessStrOff, kind: rec.kind });
       if (!target) return; // compiled-in values are the local BTF's: nothing to change without a target
       const idx = secInsn - lo;
       const where = { section: prog.secName, pc: idx };

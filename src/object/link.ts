@@ -10,7 +10,7 @@ import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_M
 import type { ElfFile } from "./elf.ts";
 import type { MapDecl } from "./maps.ts";
 import { applyCoreRelos } from "./core.ts";
-import type { ExternRef, FuncInfo, InsnReloc, LineInfo, ProgramSpec } from "./types.ts";
+import type { CoreRecord, ExternRef, FuncInfo, InsnReloc, LineInfo, ProgramSpec } from "./types.ts";
 
 export interface RelocDesc {
   readonly type: "ld64" | "data" | "call" | "subprog_addr" | "extern_var" | "extern_func";
@@ -35,6 +35,8 @@ export interface ProgBody {
   readonly attachTo: string;
   readonly progFlags: number;
   coreRelos: number;
+  /** The CO-RE records inside this function, as found (insnIdx relative to the function). */
+  readonly coreRecords: CoreRecord[];
 }
 
 export interface LinkInput {
@@ -157,11 +159,17 @@ export function linkPrograms(inp: LinkInput): ProgramSpec[] {
       }
     }
     let core = 0;
-    for (const p of subOff.keys()) core += p.coreRelos;
+    const coreRecords: CoreRecord[] = [];
+    for (const [p, at] of subOff) {
+      core += p.coreRelos;
+      for (const c of p.coreRecords) coreRecords.push({ ...c, insnIdx: c.insnIdx + at });
+    }
+    // libbpf sorts a function's relocations by instruction (stable here), then appends each sub-program's in turn
+    coreRecords.sort((a, b) => a.insnIdx - b.insnIdx);
     out.push({
       name: main.name, section: main.secName, progType: main.progType, attachType: main.attachType, attachTo: main.attachTo,
       progFlags: main.progFlags, insns, funcInfo, lineInfo, relocs: out2.sort((a, b) => a.insnIdx - b.insnIdx),
-      sectionOffset: main.secInsnOff * 8, coreRelos: core,
+      sectionOffset: main.secInsnOff * 8, coreRelos: core, coreRecords,
     });
   }
   return out;

@@ -210,6 +210,7 @@ function addPrograms(elf: ElfFile, sec: ElfSection, progs: ProgBody[], opts: Loa
       attachTo: def ? attachTarget(def, sec.name) : "",
       progFlags: flags,
       coreRelos: 0,
+      coreRecords: [],
     });
   }
 }
@@ -491,4 +492,30 @@ function structOpsPrograms(elf: ElfFile, btf: Btf, rel: ElfSection, maps: MapDec
     programs[idx] = prog.name;
     m.spec = { ...m.spec, structOps: { typeName: m.spec.structOps!.typeName, programs } };
   }
+}
+
+/** What libbpf 1.1's open reports with pr_info while collecting sections: the sections it skips, in section order. */
+export function openInfoLines(elf: ElfFile): string[] {
+  const out: string[] = [];
+  const known = new Set(["license", "version", "maps", ".maps", ".BTF", ".BTF.ext"]);
+  for (const sec of elf.sections) {
+    if (sec.index === 0 || ignoredSection(sec)) continue;
+    const n = sec.name;
+    if (known.has(n) || sec.type === E.SHT_SYMTAB) continue;
+    if (sec.type === E.SHT_PROGBITS && sec.size > 0) {
+      if (sec.flags & E.SHF_EXECINSTR) continue;
+      if (n === ".data" || n.startsWith(".data.") || n === ".rodata" || n.startsWith(".rodata.") || n === ".struct_ops") continue;
+      out.push(`elf: skipping unrecognized data section(${sec.index}) ${n}`);
+    } else if (sec.type === E.SHT_REL) {
+      const t = elf.sections[sec.info];
+      if (t && (t.flags & E.SHF_EXECINSTR)) continue;
+      if (n === ".rel.struct_ops" || n === ".rel.maps") continue;
+      out.push(`elf: skipping relo section(${sec.index}) ${n} for section(${sec.info}) ${t?.name ?? "<?>"}`);
+    } else if (sec.type === E.SHT_NOBITS && (n === ".bss" || n.startsWith(".bss."))) {
+      continue;
+    } else {
+      out.push(`elf: skipping section(${sec.index}) ${n} (size ${sec.size})`);
+    }
+  }
+  return out;
 }

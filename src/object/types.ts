@@ -110,6 +110,16 @@ export interface ProgramSpec {
   readonly sectionOffset: number;
   /** Number of CO-RE relocations applied. */
   readonly coreRelos: number;
+  /** The CO-RE records of the program and its sub-programs, by final instruction (what a kernel-side CO-RE load gets). */
+  readonly coreRecords?: readonly CoreRecord[];
+}
+
+/** One CO-RE relocation as the kernel takes it (struct bpf_core_relo), at an instruction of the linked program. */
+export interface CoreRecord {
+  readonly insnIdx: number;
+  readonly typeId: number;
+  readonly accessStrOff: number;
+  readonly kind: number;
 }
 
 export interface BpfObject {
