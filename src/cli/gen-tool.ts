@@ -11,10 +11,11 @@ import type { CoreObject } from "../btf/min-core.ts";
 import { btfFromFileBytes } from "../object/btf-file.ts";
 import { parseElf } from "../object/elf.ts";
 import { openInfoLines } from "../object/load.ts";
+import { hostKconfig } from "../kernel/kconfig.ts";
 import { parseBtf } from "../btf/parse.ts";
 import { parseBtfExt } from "../btf/ext.ts";
 import type { LinkerInput } from "../object/linker.ts";
-import { cLightSkeleton, cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
+import { cLightSkeleton, cLightSkeletonHead, cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
 import { generateLoader, LoaderGenError } from "../object/loader-gen.ts";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -93,8 +94,11 @@ function lightSkeleton(obj: BpfObject, bytes: Uint8Array, name: string, fail: Fa
     loader = generateLoader(obj, { possibleCpus: possibleCpus(), pinnedExists: (m) => existsSync(`/sys/fs/bpf/${m}`) });
   } catch (e) {
     if (!(e instanceof LoaderGenError)) throw e;
+    // bpftool has printed the struct's first part when the recorded load fails
+    const head = cLightSkeletonHead(obj, name);
     const out = fail("failed to load object file");
-    return { ...out, stderr: info + e.warnings.map((w) => `libbpf: ${w}\n`).join("") + out.stderr, code: -e.errno & 0xff };
+    const stderr = info + head.warnings.map((w) => `Error: ${w}\n`).join("") + e.warnings.map((w) => `libbpf: ${w}\n`).join("") + out.stderr;
+    return { stdout: head.text + out.stdout, stderr, code: -e.errno & 0xff };
   }
   const r = cLightSkeleton(obj, name, loader);
   return { stdout: r.text, stderr: info + r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
@@ -129,7 +133,9 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     if (bytes.length > 5 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[5] !== 1) throw new BpfError("FORMAT", "elf: endianness mismatch");
     if (hasSection(bytes, "maps")) throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
     if (verb === "skeleton") {
-      const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name }));
+      // a light skeleton records the load: .kconfig holds the running kernel's values (every feature assumed present)
+      const kconfig = useLoader ? { ...hostKconfig(), LINUX_HAS_BPF_COOKIE: true, LINUX_HAS_SYSCALL_WRAPPER: true } : undefined;
+      const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name, kconfig }));
       // bpftool opens the object before it writes anything: bad input gets its errors first
       if (useLoader) return lightSkeleton(obj, bytes, name, fail);
       const r = cSkeleton(obj, bytes, name);

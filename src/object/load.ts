@@ -125,6 +125,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
   let externs = collectExterns(elf, btf);
   if (btf && opts.targetBtf) externs = resolveKsyms(btf, externs, opts.targetBtf, opts.coreLog);
   if (btf) layoutKconfigDatasec(btf, externs);
+  if (btf) fixupExternVars(btf, externs);
   let kconfigMapIndex = -1;
   const kcfg = externs.filter((x) => x.kind === "kconfig");
   if (kcfg.length) {
@@ -159,7 +160,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
     if (!def) warnings.push(`prog '${p.name}': unrecognized ELF section name '${p.section}'`);
   }
   return {
-    name, programs, maps: mapDecls.map((m) => m.spec), btf, license, kernVersion, externs, littleEndian: elf.littleEndian, warnings,
+    name, programs, functionCount: progs.length, maps: mapDecls.map((m) => m.spec), btf, license, kernVersion, externs, littleEndian: elf.littleEndian, warnings,
   };
 }
 
@@ -243,7 +244,8 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined): ExternRef[] {
       if (size <= 0) throw new BpfError("EINVAL", `failed to resolve size of extern (kcfg) '${s.name}': ${size}`);
       out.push({ name: s.name, kind: "kconfig", offset: 0, size, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, kernelBtfId: 0, symIndex: s.index, align: alignOf(btf, t.sizeOrType) || 1 });
     } else if (secName === ".ksyms" || isFunc) {
-      out.push({ name: s.name, kind: "ksym", offset: 0, size: 0, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, kernelBtfId: 0, symIndex: s.index, align: 0 });
+      const typeless = !isFunc && skipModsAndTypedefs(btf, t.sizeOrType) === 0;
+      out.push({ name: s.name, kind: "ksym", offset: 0, size: 0, weak: s.bind === E.STB_WEAK, btfId: id, isFunc, kernelBtfId: 0, symIndex: s.index, align: 0, typeless });
     } else {
       throw new BpfError("ENOTSUPP", `unrecognized extern section '${secName}' for extern '${s.name}'`);
     }
@@ -392,6 +394,35 @@ function layoutKconfigDatasec(btf: Btf, externs: readonly ExternRef[]): void {
   });
   const last = kcfg[kcfg.length - 1];
   btf.replaceType({ ...t, sizeOrType: last ? last.offset + last.size : t.sizeOrType, secinfos: secinfos.sort((a, b) => a.offset - b.offset) });
+}
+
+/**
+ * libbpf's bpf_object__collect_externs leaves the extern VARs of .kconfig and .ksyms "allocated" (linkage 1), and
+ * lays .ksyms out as one 4-byte int per variable, in DATASEC order.
+ */
+function fixupExternVars(btf: Btf, externs: readonly ExternRef[]): void {
+  const kcfg = btf.findByName(".kconfig", K.BTF_KIND_DATASEC);
+  if (kcfg) {
+    for (const vi of btf.type(kcfg).secinfos) {
+      const v = btf.type(vi.type);
+      if (v.kind === K.BTF_KIND_VAR && externs.some((x) => x.btfId === v.id)) btf.replaceType({ ...v, linkage: K.BTF_VAR_GLOBAL_ALLOCATED });
+    }
+  }
+  const ksyms = btf.findByName(".ksyms", K.BTF_KIND_DATASEC);
+  if (!ksyms) return;
+  const sec = btf.type(ksyms);
+  if (sec.secinfos.some((vi) => btf.type(vi.type).kind !== K.BTF_KIND_VAR)) return; // kfuncs: libbpf rewrites more (not modelled)
+  let intId = 0;
+  for (let id = 1; id < btf.typeCount && !intId; id++) {
+    const t = btf.type(id);
+    if (t.kind === K.BTF_KIND_INT && t.intBits === 32) intId = id;
+  }
+  const secinfos = sec.secinfos.map((vi, i) => {
+    const v = btf.type(vi.type);
+    btf.replaceType({ ...v, linkage: K.BTF_VAR_GLOBAL_ALLOCATED, sizeOrType: intId });
+    return { ...vi, offset: i * 4, size: 4 };
+  });
+  btf.replaceType({ ...sec, sizeOrType: secinfos.length * 4, secinfos });
 }
 
 /** Write the given .kconfig values at their externs' offsets (little-endian), as libbpf's bpf_object__init_kconfig_map. */

@@ -6,7 +6,6 @@
 import { BpfError } from "../errors.ts";
 import { encodeBtf } from "../btf/encode.ts";
 import * as K from "../btf/kinds.ts";
-import { skipModsAndTypedefs } from "../btf/layout.ts";
 import type { BpfObject, MapSpec, ProgramSpec } from "./types.ts";
 
 const MAX_USED_MAPS = 64;
@@ -556,7 +555,8 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
     throw new LoaderGenError([...g.warnings, msg], errno);
   };
   const maps = obj.maps;
-  g.init(obj.programs.length, maps.length);
+  const nrPrograms = obj.functionCount ?? obj.programs.length;
+  g.init(nrPrograms, maps.length);
   const btf = obj.btf;
   if (btf) g.loadBtf(encodeBtf(btf));
   if (maps.some((m) => m.origin === "struct_ops")) fail("struct_ops maps need the kernel's BTF, which the loader generator does not read", 95);
@@ -610,7 +610,7 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
         g.relos.push({ name: ext.name, weak: ext.weak, typeless: false, kind: K.BTF_KIND_FUNC, insnIdx: r.insnIdx });
         continue;
       }
-      const typeless = !btf || skipModsAndTypedefs(btf, btf.type(ext.btfId).sizeOrType) === 0;
+      const typeless = ext.typeless === true;
       // libbpf in gen mode: a typed ksym is BPF_PSEUDO_BTF_ID 0 until the loader finds it
       if (!typeless) insns[r.insnIdx] = { ...insns[r.insnIdx]!, src: BPF_PSEUDO_BTF_ID, imm: 0 };
       g.relos.push({ name: ext.name, weak: ext.weak, typeless, kind: K.BTF_KIND_VAR, insnIdx: r.insnIdx });
@@ -630,7 +630,7 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
   if (maps.some((m) => m.type === 3 && m.initSlots?.some((s) => s !== undefined))) {
     throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], 524);
   }
-  g.finish(obj.programs.length, maps.length);
+  g.finish(nrPrograms, maps.length);
   if (g.error) throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], -g.error);
   return { insns: g.insn.bytes(), data: g.data.bytes() };
 }

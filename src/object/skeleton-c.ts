@@ -514,7 +514,7 @@ const mmapSize = (m: MapSpec, pageSize: number): number => Math.ceil((Math.ceil(
  * `bpftool gen skeleton -L`: the light skeleton, a header that runs `loader` (src/object/loader-gen.ts: the object's
  * load recorded as a BPF_PROG_TYPE_SYSCALL program and its data blob) through skel_internal.h's bpf_load_and_run.
  */
-export function cLightSkeleton(obj: BpfObject, objName: string, loader: { insns: Uint8Array; data: Uint8Array }, pageSize = 4096): CSkeletonResult {
+function lightHead(obj: BpfObject, objName: string): { o: Out; idents: { m: MapSpec; ident: string }[]; warnings: string[] } {
   const warnings: string[] = [];
   const idents: { m: MapSpec; ident: string }[] = [];
   for (const m of obj.maps) {
@@ -541,6 +541,21 @@ export function cLightSkeleton(obj: BpfObject, objName: string, loader: { insns:
     o.w("\t} links;\n");
   }
   if (obj.btf) datasecStructs(obj, obj.btf, n, o);
+  return { o, idents, warnings };
+}
+
+/** What bpftool has printed of a light skeleton when the object's recorded load fails: the struct's first part. */
+export function cLightSkeletonHead(obj: BpfObject, objName: string): CSkeletonResult {
+  const { o, warnings } = lightHead(obj, objName);
+  return { text: o.text(), warnings };
+}
+
+export function cLightSkeleton(obj: BpfObject, objName: string, loader: { insns: Uint8Array; data: Uint8Array }, pageSize = 4096): CSkeletonResult {
+  const { o, idents, warnings } = lightHead(obj, objName);
+  const n = objName;
+  const guard = `__${objName}_SKEL_H__`.toUpperCase();
+  const progs = obj.programs;
+
   o.w("};\n");
   for (const p of progs) {
     o.w(`\nstatic inline int\n${n}__${p.name}__attach(struct ${n} *skel)\n{\n\tint prog_fd = skel->progs.${p.name}.prog_fd;\n`);

@@ -72,6 +72,8 @@ export interface ExternRef {
   readonly isFunc: boolean;
   /** ksym: the VAR/FUNC id in the target (vmlinux) BTF once resolved against LoadObjectOptions.targetBtf; 0 if not. */
   readonly kernelBtfId: number;
+  /** ksym: declared without a type (`extern const void x __ksym`), found through kallsyms rather than BTF. */
+  readonly typeless?: boolean;
 }
 
 /** Where a relocated instruction's reference points (for loaders that need to patch it). */
@@ -126,6 +128,8 @@ export interface BpfObject {
   /** Object name as libbpf derives it (file basename up to the first '.'). */
   readonly name: string;
   readonly programs: readonly ProgramSpec[];
+  /** libbpf's nr_programs: every function of the object's code sections, sub-programs included. */
+  readonly functionCount?: number;
   readonly maps: readonly MapSpec[];
   readonly btf: Btf | undefined;
   readonly license: string;
