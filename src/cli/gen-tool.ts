@@ -69,6 +69,13 @@ function hasSection(bytes: Uint8Array, name: string): boolean {
   try { return parseElf(bytes, { anyMachine: true }).sectionByName(name) !== undefined; } catch { return false; }
 }
 
+const STATIC_PROG = /^sec '[^']*': program '[^']*' is static and not supported$/;
+
+/** The index of the named section (Infinity when absent or the file is not ELF). */
+function sectionIndex(bytes: Uint8Array, name: string | undefined): number {
+  try { return parseElf(bytes, { anyMachine: true }).sectionByName(name ?? "")?.index ?? Infinity; } catch { return Infinity; }
+}
+
 const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
 /** libbpf's possible-CPU count (the kernel's /sys/devices/system/cpu/possible list). */
@@ -131,7 +138,15 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
   try {
     // libbpf checks the byte order first (EI_DATA: 1 = little-endian, the only order this host loads)
     if (bytes.length > 5 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[5] !== 1) throw new BpfError("FORMAT", "elf: endianness mismatch");
-    if (hasSection(bytes, "maps")) throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
+    if (hasSection(bytes, "maps")) {
+      // libbpf walks the sections in order: a static program in an earlier section is refused first
+      try {
+        loadObject(bytes, { fileName: file, objectName: name });
+      } catch (e) {
+        if (isBpfError(e) && STATIC_PROG.test(e.message) && sectionIndex(bytes, e.location.section) < sectionIndex(bytes, "maps")) throw e;
+      }
+      throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
+    }
     if (verb === "skeleton") {
       // a light skeleton records the load: .kconfig holds the running kernel's values (every feature assumed present)
       const kconfig = useLoader ? { ...hostKconfig(), LINUX_HAS_BPF_COOKIE: true, LINUX_HAS_SYSCALL_WRAPPER: true } : undefined;
@@ -151,7 +166,9 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     const out = fail(`failed to open BPF object file: ${text}`);
     // libbpf's own warning first, for a file that is not ELF at all (it names the object by its skeleton name)
     if (!isElf(bytes)) out.stderr = `libbpf: elf: '${verb === "skeleton" ? name : ""}' is not a proper ELF object\n${out.stderr}`;
-    else if (e.message === LEGACY_MAPS) out.stderr = `libbpf: ${LEGACY_MAPS}\n${out.stderr}`;
+    else if (e.message === "elf: endianness mismatch") out.stderr = `libbpf: elf: endianness mismatch in ${verb === "skeleton" ? name : ""}.\n${out.stderr}`;
+    else if (e.message === LEGACY_MAPS || STATIC_PROG.test(e.message)) out.stderr = `libbpf: ${e.message}\n${out.stderr}`;
+    else if (e.message.startsWith("failed to find BTF for extern")) out.stderr = `libbpf: ${e.message}: -${errno}\n${out.stderr}`;
     // skeleton returns -errno; subskeleton its initial -1
     return verb === "skeleton" ? { ...out, code: -errno & 0xff } : out;
   }

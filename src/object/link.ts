@@ -34,6 +34,8 @@ export interface ProgBody {
   readonly attachType: number;
   readonly attachTo: string;
   readonly progFlags: number;
+  /** A global symbol with hidden (or internal) visibility. */
+  readonly hidden?: boolean;
   coreRelos: number;
   /** The CO-RE records inside this function, as found (insnIdx relative to the function). */
   readonly coreRecords: CoreRecord[];

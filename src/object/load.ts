@@ -111,6 +111,18 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
   }
   progs.sort((a, b) => a.secIndex - b.secIndex || a.secInsnOff - b.secInsnOff);
   for (const p of progs) p.isSubprog = p.secIndex === textIndex && progs.length > 1;
+  // libbpf (bpf_object__sanitize_and_load_btf): a hidden global sub-program's FUNC is made static for the kernel, so
+  // the verifier checks it in its callers' context
+  if (btf) {
+    for (const p of progs) {
+      if (!p.isSubprog || !p.hidden) continue;
+      for (const t of btf.ownTypes) {
+        if (t.kind !== K.BTF_KIND_FUNC || t.vlen !== 1 || btf.name(t) !== p.name) continue;
+        btf.replaceType({ ...t, vlen: 0 });
+        break;
+      }
+    }
+  }
 
   // maps, in libbpf's order: legacy, BTF-defined, global data (by section index), .kconfig
   if (legacyMapsSec) {
@@ -210,6 +222,7 @@ function addPrograms(elf: ElfFile, sec: ElfSection, progs: ProgBody[], opts: Loa
       attachType: def && def.attachType ? attachTypeId(def.attachType) : 0,
       attachTo: def ? attachTarget(def, sec.name) : "",
       progFlags: flags,
+      hidden: sym.bind !== E.STB_LOCAL && (sym.visibility === 1 || sym.visibility === 2),
       coreRelos: 0,
       coreRecords: [],
     });

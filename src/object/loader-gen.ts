@@ -583,19 +583,25 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
   });
   // bpf_object__load_progs
   for (const p of obj.programs) {
-    if (p.progType === 0) fail(`prog '${p.name}': missing BPF prog type, check ELF section name '${p.section}'`, 22);
+    if (p.progType === 0) {
+      g.warnings.push(`prog '${p.name}': missing BPF prog type, check ELF section name '${p.section}'`);
+      g.warnings.push(`prog '${p.name}': failed to load: -22`);
+      fail(`failed to load object '${obj.name}'`, 22);
+    }
     let attachBtfId = 0;
     if ((p.progType === BPF_PROG_TYPE_TRACING || p.progType === BPF_PROG_TYPE_LSM || p.progType === BPF_PROG_TYPE_EXT)) {
       const slash = p.section.indexOf("/");
       if (slash < 0) {
         g.warnings.push(`prog '${p.name}': no BTF-based attach target is specified, use bpf_program__set_attach_target()`);
         g.warnings.push(`prog '${p.name}': failed to prepare load attributes: -22`);
-        fail(`prog '${p.name}': failed to load: -22`, 22);
+        g.warnings.push(`prog '${p.name}': failed to load: -22`);
+        fail(`failed to load object '${obj.name}'`, 22);
       }
       if (p.progType === BPF_PROG_TYPE_EXT) {
         g.warnings.push(`prog '${p.name}': attach program FD is not set`);
         g.warnings.push(`prog '${p.name}': failed to prepare load attributes: -22`);
-        fail(`prog '${p.name}': failed to load: -22`, 22);
+        g.warnings.push(`prog '${p.name}': failed to load: -22`);
+        fail(`failed to load object '${obj.name}'`, 22);
       }
       const [prefix, kind] = attachPrefixKind(p.attachType);
       g.attachKind = kind;
