@@ -31,7 +31,7 @@ export class Btf {
   /** First string offset held here: 0, or base's string length for split BTF. */
   readonly startStrOff: number;
   private readonly own: BtfType[];
-  private readonly strs: Uint8Array;
+  private strs: Uint8Array;
   private readonly strCache = new Map<number, string>();
   private ptrSz = 0;
 
@@ -76,6 +76,33 @@ export class Btf {
 
   hasType(id: number): boolean {
     return id >= 0 && id < this.typeCount;
+  }
+
+  /**
+   * libbpf's btf__add_str on a modifiable BTF: the offset of an existing string that starts at a string boundary,
+   * else the string appended to this BTF's own section.
+   */
+  addString(str: string): number {
+    const enc = new TextEncoder().encode(str);
+    for (let o = 0; o < this.strs.length;) {
+      let e = o;
+      while (e < this.strs.length && this.strs[e] !== 0) e++;
+      if (e - o === enc.length && enc.every((b, i) => this.strs[o + i] === b)) return this.startStrOff + o;
+      o = e + 1;
+    }
+    const at = this.strs.length;
+    const next = new Uint8Array(at + enc.length + 1);
+    next.set(this.strs);
+    next.set(enc, at);
+    this.strs = next;
+    return this.startStrOff + at;
+  }
+
+  /** libbpf's btf__add_*: a new type at the end; returns its id. */
+  addType(t: Omit<BtfType, "id">): number {
+    const id = this.typeCount;
+    this.own.push({ ...t, id });
+    return id;
   }
 
   /** btf__name_by_offset: undefined when the offset is outside the string section(s). */

@@ -6,6 +6,7 @@ import * as K from "../btf/kinds.ts";
 import { alignOf, resolveSize, skipModsAndTypedefs } from "../btf/layout.ts";
 import { coreTypesCompatible } from "../btf/core.ts";
 import { parseBtf } from "../btf/parse.ts";
+import { VOID_TYPE } from "../btf/types.ts";
 import type { Btf } from "../btf/parse.ts";
 import { parseBtfExt } from "../btf/ext.ts";
 import { validateBtf } from "../btf/validate.ts";
@@ -62,6 +63,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
   }
 
   if (btf) {
+    addDummyKsymVar(btf);
     fixupDatasecs(elf, btf, warnings);
     for (const p of validateBtf(btf)) warnings.push(`BTF: ${p.message}`);
   }
@@ -424,18 +426,41 @@ function fixupExternVars(btf: Btf, externs: readonly ExternRef[]): void {
   const ksyms = btf.findByName(".ksyms", K.BTF_KIND_DATASEC);
   if (!ksyms) return;
   const sec = btf.type(ksyms);
-  if (sec.secinfos.some((vi) => btf.type(vi.type).kind !== K.BTF_KIND_VAR)) return; // kfuncs: libbpf rewrites more (not modelled)
-  let intId = 0;
-  for (let id = 1; id < btf.typeCount && !intId; id++) {
-    const t = btf.type(id);
-    if (t.kind === K.BTF_KIND_INT && t.intBits === 32) intId = id;
-  }
+  const intId = int32Id(btf);
+  const dummyId = btf.findByName("dummy_ksym", K.BTF_KIND_VAR);
+  const dummyName = dummyId ? btf.type(dummyId).nameOff : 0;
   const secinfos = sec.secinfos.map((vi, i) => {
     const v = btf.type(vi.type);
+    if (v.kind === K.BTF_KIND_FUNC) {
+      // a kfunc: its unnamed parameters borrow the dummy's name, its DATASEC slot the dummy variable
+      const proto = btf.type(v.sizeOrType);
+      if (proto.kind === K.BTF_KIND_FUNC_PROTO) {
+        btf.replaceType({ ...proto, params: proto.params.map((p) => (p.type && !p.nameOff ? { ...p, nameOff: dummyName } : p)) });
+      }
+      btf.replaceType({ ...v, vlen: K.BTF_FUNC_GLOBAL });
+      return { ...vi, type: dummyId, offset: i * 4, size: 4 };
+    }
     btf.replaceType({ ...v, linkage: K.BTF_VAR_GLOBAL_ALLOCATED, sizeOrType: intId });
     return { ...vi, offset: i * 4, size: 4 };
   });
   btf.replaceType({ ...sec, sizeOrType: secinfos.length * 4, secinfos });
+}
+
+/** libbpf's find_int_btf_id: the first 32-bit INT (0 when none). */
+function int32Id(btf: Btf): number {
+  for (let id = 1; id < btf.typeCount; id++) {
+    const t = btf.type(id);
+    if (t.kind === K.BTF_KIND_INT && t.intBits === 32) return id;
+  }
+  return 0;
+}
+
+/** libbpf's add_dummy_ksym_var: when .ksyms declares kfuncs, a `dummy_ksym` int VAR is appended to the BTF. */
+function addDummyKsymVar(btf: Btf): void {
+  const ksyms = btf.findByName(".ksyms", K.BTF_KIND_DATASEC);
+  if (!ksyms || !btf.type(ksyms).secinfos.some((vi) => btf.hasType(vi.type) && btf.type(vi.type).kind === K.BTF_KIND_FUNC)) return;
+  const nameOff = btf.addString("dummy_ksym");
+  btf.addType({ ...VOID_TYPE, kind: K.BTF_KIND_VAR, nameOff, sizeOrType: int32Id(btf), linkage: K.BTF_VAR_GLOBAL_ALLOCATED });
 }
 
 /** Write the given .kconfig values at their externs' offsets (little-endian), as libbpf's bpf_object__init_kconfig_map. */

@@ -28,7 +28,7 @@ const FN_BTF_FIND_BY_NAME_KIND = 167, FN_SYS_CLOSE = 168, FN_KALLSYMS_LOOKUP_NAM
 // bpf commands
 const BPF_MAP_CREATE = 0, BPF_MAP_UPDATE_ELEM = 2, BPF_PROG_LOAD = 5, BPF_BTF_LOAD = 18, BPF_MAP_FREEZE = 22;
 const PSEUDO_MAP_IDX_VALUE = 6;
-const BPF_PSEUDO_BTF_ID = 2;
+const BPF_PSEUDO_BTF_ID = 3;
 const ENOENT = 2;
 
 // union bpf_attr field offsets (libbpf 1.1's uapi)
@@ -411,8 +411,9 @@ class Gen {
   private reloKsymBtf(r: ExternRelo, insn: number): void {
     const k = this.ksymDesc(r);
     if (k.ref > 1) {
-      this.blob2blob(insn + 4, 4, k.insn + 4);
+      // the btf_obj_fd half first, so R0 holds the btf_id for the test below (the kernel tree's fix of 2023-03)
       this.blob2blob(insn + 12, 4, k.insn + 12);
+      this.blob2blob(insn + 4, 4, k.insn + 4);
       this.jmpImm(0x50, R0, 0, 3);
     } else {
       k.insn = insn;
@@ -425,7 +426,7 @@ class Gen {
       this.stx(4, R8, R7, 4);
       this.emit(0x77, R7, 0, 0, 32);
       this.stx(4, R8, R7, 12);
-      this.jmpImm(0x70, R7, 0, 3);
+      this.jmpImm(0x00, 0, 0, 3);
     }
     this.ldx(1, R9, R8, 1);
     this.emit(0x54, R9, 0, 0, 0x0f);
@@ -634,7 +635,7 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
   }
   // bpf_object_init_prog_arrays: libbpf cannot record a prog array's initial slots
   if (maps.some((m) => m.type === 3 && m.initSlots?.some((s) => s !== undefined))) {
-    throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], 524);
+    throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], 95); // -ENOTSUP, which is EOPNOTSUPP in user space
   }
   g.finish(nrPrograms, maps.length);
   if (g.error) throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], -g.error);
