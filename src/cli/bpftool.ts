@@ -237,8 +237,8 @@ export function routeBpftool(argv: readonly string[]): Route {
   // gen's errors echo the word before its arguments as typed: the command (`sk`), or the object when none was given
   const typed = object === "gen" ? [TYPED, verbWord ?? objectWord]
     : verbWord !== undefined && verbWord !== verb && object !== "btf" ? [TYPED, verbWord] : [];
-  // net's usage() names the object as typed (`bpftool n { show | list }…`)
-  const typedObject = object === "net" && objectWord !== object ? [TYPED_OBJECT, objectWord] : [];
+  // net's and map's usage() name the object as typed (`bpftool n { show | list }…`, `bpftool m { show | list }…`)
+  const typedObject = (object === "net" || object === "map") && objectWord !== object ? [TYPED_OBJECT, objectWord] : [];
   // -L/--use-loader matters to gen only (light skeletons); other objects do not read it
   const loader = o.useLoader && object === "gen" ? [USE_LOADER] : [];
   return { kind: "module", object, args: [...optionArgs(o), ...loader, ...typed, ...typedObject, ...sep, ...words], options: o };

@@ -18,7 +18,7 @@ export default async function map(args: string[]): Promise<number> {
   if (isPrefix(verb, "dump")) {
     const { mapDump } = await import("../kernel/map-dump.ts");
     const { withUsage } = await import("./bpftool-usage.ts");
-    return emit(withUsage(mapDump({ ...a, backend }, rest), a.json, "map"));
+    return emit(withUsage(mapDump({ ...a, backend }, rest), a.json, "map", a.typedObject));
   }
   if (verb === "event_pipe") {
     const { eventPipe } = await import("../kernel/event-pipe.ts");
@@ -26,5 +26,5 @@ export default async function map(args: string[]): Promise<number> {
   }
   const { mapCommand } = await import("../kernel/map-commands.ts");
   const { withUsage } = await import("./bpftool-usage.ts");
-  return emit(withUsage(mapCommand({ ...a, backend }, verb, rest, a.typed), a.json, "map"));
+  return emit(withUsage(mapCommand({ ...a, backend }, verb, rest, a.typed), a.json, "map", a.typedObject));
 }

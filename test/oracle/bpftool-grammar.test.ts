@@ -37,6 +37,8 @@ const LINES: readonly string[] = [
   "feature list_builtins", "-j feature list_builtins", "f list_builtins attach_types", "-j i h",
   // REQ_ARGS echoes the command word as typed
   "map pin pinned /x", "m pi id 1", "-j prog pi id 1", "link pin id 1",
+  // map usage() after a missing argument names the object as typed
+  "m update", "ma lookup", "m getnext", "m dump", "-j m update",
   "prog load", "-j prog load", "prog lo x", "-p prog loadall a", "p loada",
   // map commands without a MAP: usage() (help, or null under -j), or REQ_ARGS for freeze
   "map update", "-j map lookup", "map lookup id", "-p map delete", "map pu", "-j map getnext", "-j map freeze",
