@@ -239,8 +239,8 @@ export function routeBpftool(argv: readonly string[]): Route {
     : verbWord !== undefined && verbWord !== verb && object !== "btf" ? [TYPED, verbWord] : [];
   // net's and map's usage() name the object as typed (`bpftool n { show | list }…`, `bpftool m { show | list }…`)
   const typedObject = (object === "net" || object === "map") && objectWord !== object ? [TYPED_OBJECT, objectWord] : [];
-  // -L/--use-loader matters to gen only (light skeletons); other objects do not read it
-  const loader = o.useLoader && object === "gen" ? [USE_LOADER] : [];
+  // -L/--use-loader matters to gen (light skeletons) and prog load (the load run by a loader program) only
+  const loader = o.useLoader && (object === "gen" || object === "prog") ? [USE_LOADER] : [];
   return { kind: "module", object, args: [...optionArgs(o), ...loader, ...typed, ...typedObject, ...sep, ...words], options: o };
 }
 

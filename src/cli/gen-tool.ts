@@ -17,6 +17,7 @@ import { parseBtfExt } from "../btf/ext.ts";
 import type { LinkerInput } from "../object/linker.ts";
 import { cLightSkeleton, cLightSkeletonHead, cSkeleton, cSubskeleton, givenObjectName, skeletonObjectName } from "../object/skeleton-c.ts";
 import { generateLoader, LoaderGenError } from "../object/loader-gen.ts";
+import type { LoaderProgram } from "../object/loader-gen.ts";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { BIN, errorOutcome } from "./bpftool.ts";
@@ -94,21 +95,34 @@ function possibleCpus(): number {
 }
 
 /** `gen skeleton -L`: the object's load recorded as a loader program (libbpf's gen_loader), in a light skeleton. */
-function lightSkeleton(obj: BpfObject, bytes: Uint8Array, name: string, fail: Fail): Outcome {
+/**
+ * An object's load recorded as a loader program (libbpf's gen_loader under bpftool): the loader, or what libbpf and
+ * bpftool print when recording fails (stderr lines, the errno the load returned). `info`: libbpf's open-time notes.
+ */
+export function recordObjectLoad(obj: BpfObject, bytes: Uint8Array, path?: string): { info: string; loader?: LoaderProgram; warnings?: string; errno?: number } {
   const info = openInfoLines(parseElf(bytes)).map((l) => `libbpf: ${l}\n`).join("");
-  let loader;
   try {
-    loader = generateLoader(obj, { possibleCpus: possibleCpus(), pinnedExists: (m) => existsSync(`/sys/fs/bpf/${m}`) });
+    return { info, loader: generateLoader(obj, { possibleCpus: possibleCpus(), pinnedExists: (m) => existsSync(`/sys/fs/bpf/${m}`), path }) };
   } catch (e) {
     if (!(e instanceof LoaderGenError)) throw e;
+    return { info, warnings: e.warnings.map((w) => `libbpf: ${w}\n`).join(""), errno: e.errno };
+  }
+}
+
+/** The .kconfig values a recorded load embeds: the running kernel's, with every feature assumed present. */
+export const loaderKconfig = () => ({ ...hostKconfig(), LINUX_HAS_BPF_COOKIE: true, LINUX_HAS_SYSCALL_WRAPPER: true });
+
+function lightSkeleton(obj: BpfObject, bytes: Uint8Array, name: string, fail: Fail): Outcome {
+  const rec = recordObjectLoad(obj, bytes);
+  if (!rec.loader) {
     // bpftool has printed the struct's first part when the recorded load fails
     const head = cLightSkeletonHead(obj, name);
     const out = fail("failed to load object file");
-    const stderr = info + head.warnings.map((w) => `Error: ${w}\n`).join("") + e.warnings.map((w) => `libbpf: ${w}\n`).join("") + out.stderr;
-    return { stdout: head.text + out.stdout, stderr, code: -e.errno & 0xff };
+    const stderr = rec.info + head.warnings.map((w) => `Error: ${w}\n`).join("") + rec.warnings + out.stderr;
+    return { stdout: head.text + out.stdout, stderr, code: -rec.errno! & 0xff };
   }
-  const r = cLightSkeleton(obj, name, loader);
-  return { stdout: r.text, stderr: info + r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
+  const r = cLightSkeleton(obj, name, rec.loader);
+  return { stdout: r.text, stderr: rec.info + r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
 }
 
 function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fail: Fail, typed: string, useLoader: boolean): Outcome {
@@ -149,7 +163,7 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     }
     if (verb === "skeleton") {
       // a light skeleton records the load: .kconfig holds the running kernel's values (every feature assumed present)
-      const kconfig = useLoader ? { ...hostKconfig(), LINUX_HAS_BPF_COOKIE: true, LINUX_HAS_SYSCALL_WRAPPER: true } : undefined;
+      const kconfig = useLoader ? loaderKconfig() : undefined;
       const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name, kconfig }));
       // bpftool opens the object before it writes anything: bad input gets its errors first
       if (useLoader) return lightSkeleton(obj, bytes, name, fail);

@@ -37,6 +37,50 @@ async function load(a: ToolArgs, op: "load" | "loadall", rest: string[]): Promis
   return 0;
 }
 
+/**
+ * `prog load -L OBJ [PATH]`: the object's load recorded as a loader program (src/object/loader-gen.ts) and run in the
+ * kernel through BPF_PROG_TEST_RUN, as bpftool 7.1 does: nothing is pinned, and what it loaded lives as long as the
+ * process. The VM does not run BPF_PROG_TYPE_SYSCALL programs: refused there.
+ */
+async function loaderLoad(a: ToolArgs, rest: string[]): Promise<number> {
+  const [file] = rest;
+  // the JSON writer's closing newline, printed whatever happened
+  const tail = a.json ? "\n" : "";
+  if (file === undefined) return emit(errorOutcome(a, `'${a.typed ?? "load"}' needs at least 1 arguments, 0 found`));
+  if (a.vm) return emit(errorOutcome(a, "loader programs (-L) run as BPF_PROG_TYPE_SYSCALL programs calling bpf_sys_bpf, which bpfkit's VM does not have; load without -L"));
+  const { loadObject } = await import("../object/index.ts");
+  const { recordObjectLoad, loaderKconfig } = await import("./gen-tool.ts");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    const text = (e as { code?: string }).code === "ENOENT" ? "No such file or directory" : (e as Error).message;
+    // bpftool's do_loader returns its initial 0 after a failed open
+    const out = errorOutcome(a, "failed to open object file");
+    return emit({ ...out, stderr: `libbpf: elf: failed to open ${file}: ${text}\n${out.stderr}`, code: 0 });
+  }
+  let obj;
+  try {
+    obj = loadObject(bytes, { fileName: file, kconfig: loaderKconfig() });
+  } catch (e) {
+    const out = errorOutcome(a, "failed to open object file");
+    return emit({ ...out, stderr: `libbpf: ${(e as Error).message}\n${out.stderr}`, code: 0 });
+  }
+  const rec = recordObjectLoad(obj, bytes, file);
+  if (!rec.loader) {
+    const out = errorOutcome(a, "failed to load object file");
+    return emit({ ...out, stderr: rec.info + rec.warnings + out.stderr, code: -rec.errno! & 0xff });
+  }
+  const { linux } = await import("../kernel/backend.ts");
+  const { runLoader } = await import("../runtime/loader-run.ts");
+  // bpftool's context: struct bpf_loader_ctx and room for 64 descriptors of 16 bytes
+  const ctx = new Uint8Array(24 + 64 * 16);
+  new DataView(ctx.buffer).setUint32(0, ctx.length, true);
+  const r = runLoader(linux, rec.loader, ctx);
+  if (r.err < 0) return emit({ stdout: tail, stderr: `${rec.info}err ${r.err}\n${r.errstr}\n(null)`, code: r.err & 0xff });
+  return emit({ stdout: tail, stderr: rec.info, code: 0 });
+}
+
 export default async function prog(args: string[]): Promise<number> {
   const a = parseToolArgs(args);
   const [verb, ...rest] = a.words;
@@ -47,6 +91,8 @@ export default async function prog(args: string[]): Promise<number> {
     console.error(`bpfkit prog: ${why}`);
     return 1;
   }
+  // bpftool 7.1: `prog load -L` runs a loader program; `loadall` ignores -L
+  if (verb === "load" && a.useLoader) return loaderLoad(a, rest);
   if (verb === "load" || verb === "loadall") return load(a, verb, rest);
   if (verb === undefined || isPrefix(verb, "show") || isPrefix(verb, "list")) {
     const { progShow } = await import("../kernel/listing.ts");

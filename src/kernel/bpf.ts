@@ -185,7 +185,8 @@ export function progLoad(a: ProgLoadAttr): ProgLoadResult {
 /** BPF_PROG_TEST_RUN. */
 export function progTestRun(progFd: number, a: TestRunAttr = {}): TestRunResult {
   const dataOut = a.dataIn || a.dataOutSize ? new Uint8Array(a.dataOutSize ?? (a.dataIn?.length ?? 0) + 256) : null;
-  const ctxOut = a.ctxOutSize ? new Uint8Array(a.ctxOutSize) : a.ctxIn ? new Uint8Array(a.ctxIn.length) : null;
+  // ctxOutSize 0: no ctx_out at all (syscall programs refuse one; the kernel writes their context back into ctx_in)
+  const ctxOut = a.ctxOutSize ? new Uint8Array(a.ctxOutSize) : a.ctxIn && a.ctxOutSize !== 0 ? new Uint8Array(a.ctxIn.length) : null;
   const attr = new Attr(80)
     .u32(0, progFd).u32(8, a.dataIn?.length ?? 0).u32(12, dataOut?.length ?? 0).ptr(16, a.dataIn).ptr(24, dataOut)
     .u32(32, a.repeat ?? 0).u32(40, a.ctxIn?.length ?? 0).u32(44, ctxOut?.length ?? 0).ptr(48, a.ctxIn).ptr(56, ctxOut)

@@ -16,6 +16,8 @@ export interface ToolArgs {
   readonly typed?: string;
   /** the object word as the user typed it (`n` for net), for usage texts that echo it */
   readonly typedObject?: string;
+  /** -L/--use-loader (the front door passes it to prog and gen only) */
+  readonly useLoader?: boolean;
 }
 
 const FLAGS: Record<string, keyof Omit<ToolArgs, "words"> | "ignored"> = {
@@ -29,7 +31,7 @@ export const TYPED = "--bpfkit-typed";
 export const TYPED_OBJECT = "--bpfkit-typed-object";
 
 export function parseToolArgs(args: readonly string[]): ToolArgs {
-  let json = false, pretty = false, bpffs = false, vm = false;
+  let json = false, pretty = false, bpffs = false, vm = false, useLoader = false;
   const words: string[] = [];
   let rest = false;
   let typed: string | undefined, typedObject: string | undefined;
@@ -40,6 +42,7 @@ export function parseToolArgs(args: readonly string[]): ToolArgs {
     if (rest) { words.push(a); continue; }
     if (a === "--") { rest = true; continue; }
     if (a === "--vm") { vm = true; continue; }
+    if (a === "--use-loader") { useLoader = true; continue; }
     const f = FLAGS[a];
     if (f === undefined && /^-[jpfdmn]{2,}$/.test(a)) {
       for (const c of a.slice(1)) {
@@ -54,7 +57,7 @@ export function parseToolArgs(args: readonly string[]): ToolArgs {
     else if (f === "bpffs") bpffs = true;
     else if (f === undefined) words.push(a);
   }
-  return { json, pretty, bpffs, vm, words, ...(typed !== undefined ? { typed } : {}), ...(typedObject !== undefined ? { typedObject } : {}) };
+  return { json, pretty, bpffs, vm, words, ...(useLoader ? { useLoader } : {}), ...(typed !== undefined ? { typed } : {}), ...(typedObject !== undefined ? { typedObject } : {}) };
 }
 
 /** Why kernel listings cannot run here (non-Linux, no koffi, not root), or undefined. */

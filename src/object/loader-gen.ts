@@ -51,6 +51,8 @@ export interface LoaderOptions {
   readonly possibleCpus: number;
   /** Whether a pinned map (`pinning = LIBBPF_PIN_BY_NAME`) already exists under /sys/fs/bpf (libbpf reuses it). */
   readonly pinnedExists?: (name: string) => boolean;
+  /** How libbpf names the object in its messages: the path it was opened from (default: the object's name). */
+  readonly path?: string;
 }
 
 export interface LoaderProgram {
@@ -587,7 +589,7 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
     if (p.progType === 0) {
       g.warnings.push(`prog '${p.name}': missing BPF prog type, check ELF section name '${p.section}'`);
       g.warnings.push(`prog '${p.name}': failed to load: -22`);
-      fail(`failed to load object '${obj.name}'`, 22);
+      fail(`failed to load object '${opts.path ?? obj.name}'`, 22);
     }
     let attachBtfId = 0;
     if ((p.progType === BPF_PROG_TYPE_TRACING || p.progType === BPF_PROG_TYPE_LSM || p.progType === BPF_PROG_TYPE_EXT)) {
@@ -596,13 +598,13 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
         g.warnings.push(`prog '${p.name}': no BTF-based attach target is specified, use bpf_program__set_attach_target()`);
         g.warnings.push(`prog '${p.name}': failed to prepare load attributes: -22`);
         g.warnings.push(`prog '${p.name}': failed to load: -22`);
-        fail(`failed to load object '${obj.name}'`, 22);
+        fail(`failed to load object '${opts.path ?? obj.name}'`, 22);
       }
       if (p.progType === BPF_PROG_TYPE_EXT) {
         g.warnings.push(`prog '${p.name}': attach program FD is not set`);
         g.warnings.push(`prog '${p.name}': failed to prepare load attributes: -22`);
         g.warnings.push(`prog '${p.name}': failed to load: -22`);
-        fail(`failed to load object '${obj.name}'`, 22);
+        fail(`failed to load object '${opts.path ?? obj.name}'`, 22);
       }
       const [prefix, kind] = attachPrefixKind(p.attachType);
       g.attachKind = kind;
@@ -635,10 +637,10 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
   }
   // bpf_object_init_prog_arrays: libbpf cannot record a prog array's initial slots
   if (maps.some((m) => m.type === 3 && m.initSlots?.some((s) => s !== undefined))) {
-    throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], 95); // -ENOTSUP, which is EOPNOTSUPP in user space
+    throw new LoaderGenError([...g.warnings, `failed to load object '${opts.path ?? obj.name}'`], 95); // -ENOTSUP, which is EOPNOTSUPP in user space
   }
   g.finish(nrPrograms, maps.length);
-  if (g.error) throw new LoaderGenError([...g.warnings, `failed to load object '${obj.name}'`], -g.error);
+  if (g.error) throw new LoaderGenError([...g.warnings, `failed to load object '${opts.path ?? obj.name}'`], -g.error);
   return { insns: g.insn.bytes(), data: g.data.bytes() };
 }
 

@@ -82,6 +82,7 @@ export interface TestRunAttr {
   /** capacity for data out; defaults to dataIn's length + 256 when there is data */
   readonly dataOutSize?: number;
   readonly ctxIn?: Uint8Array;
+  /** capacity for ctx out (default: ctxIn's length); 0: none, as BPF_PROG_TYPE_SYSCALL requires */
   readonly ctxOutSize?: number;
   readonly repeat?: number;
   readonly flags?: number;
