@@ -12,3 +12,5 @@ export { C as SkeletonCodecs } from "./skeleton-codecs.ts";
 export type { Codec, SkeletonMap, SkeletonProgram, RunOutput } from "./skeleton-codecs.ts";
 export { xlatedPlain, xlatedDot, xlatedCfg } from "./xlated.ts";
 export type { XlatedOptions, CfgFunc, CfgBlock } from "./xlated.ts";
+export { generateLoader, LoaderGenError } from "./loader-gen.ts";
+export type { LoaderProgram, LoaderOptions } from "./loader-gen.ts";

@@ -23,6 +23,8 @@ export type {
 } from "./backend.ts";
 export { BpfMap, Program, Link } from "./model.ts";
 export { openObject, sectionTarget, loadAndPin, refusalLine } from "./object.ts";
+export { runLoader } from "./loader-run.ts";
+export type { LoaderRunResult } from "./loader-run.ts";
 export type { LoadedObject, OpenObjectOptions } from "./object.ts";
 export { progTag } from "./tag.ts";
 // attach points on the VM (each fires the programs attached at its hook; see System.attach and hookOf)
