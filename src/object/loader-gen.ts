@@ -51,6 +51,8 @@ export interface LoaderOptions {
   readonly possibleCpus: number;
   /** Whether a pinned map (`pinning = LIBBPF_PIN_BY_NAME`) already exists under /sys/fs/bpf (libbpf reuses it). */
   readonly pinnedExists?: (name: string) => boolean;
+  /** /proc/kallsyms: every address of a symbol (libbpf resolves typeless ksyms there even when recording). */
+  readonly kallsyms?: (name: string) => readonly bigint[];
   /** How libbpf names the object in its messages: the path it was opened from (default: the object's name). */
   readonly path?: string;
 }
@@ -557,6 +559,20 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
   const fail = (msg: string, errno: number): never => {
     throw new LoaderGenError([...g.warnings, msg], errno);
   };
+  // bpf_object__resolve_externs: typeless ksyms take their /proc/kallsyms address (the loader looks them up again)
+  const ksymAddr = new Map<string, bigint>();
+  for (const x of obj.externs) {
+    if (x.kind !== "ksym" || !x.typeless) continue;
+    const addrs = [...new Set(opts.kallsyms?.(x.name) ?? [])];
+    if (addrs.length > 1) fail(`extern (ksym) '${x.name}': resolution is ambiguous: 0x${addrs[0]!.toString(16)} or 0x${addrs[1]!.toString(16)}`, 22);
+    if (addrs.length) ksymAddr.set(x.name, addrs[0]!);
+  }
+  for (const x of obj.externs) {
+    if (x.kind === "ksym" && x.typeless && !ksymAddr.has(x.name) && !x.weak) {
+      g.warnings.push(`extern '${x.name}' (strong): not resolved`);
+      fail(`failed to load object '${opts.path ?? obj.name}'`, 3);
+    }
+  }
   const maps = obj.maps;
   const nrPrograms = obj.functionCount ?? obj.programs.length;
   g.init(nrPrograms, maps.length);
@@ -566,13 +582,11 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
   // bpf_object__create_maps
   maps.forEach((m, i) => {
     if (m.pinning === 1 && opts.pinnedExists?.(m.name)) return; // reused: no creation recorded
-    const btfIds = btf && !NO_BTF_TYPES.has(m.type) ? { btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId } : { btfKeyTypeId: 0, btfValueTypeId: 0 };
-    if ((m.type === 12 || m.type === 13) && m.innerMap) {
-      const im = m.innerMap;
-      g.mapCreate({ ...mapAttr(im), btfKeyTypeId: 0, btfValueTypeId: 0 }, -1);
-    }
+    const btfIds = (x: MapSpec) => (btf && !NO_BTF_TYPES.has(x.type) ? { btfKeyTypeId: x.btfKeyTypeId, btfValueTypeId: x.btfValueTypeId } : { btfKeyTypeId: 0, btfValueTypeId: 0 });
+    // the inner map's template first (its def's own key/value types), closed once the outer map holds it
+    if ((m.type === 12 || m.type === 13) && m.innerMap) g.mapCreate({ ...mapAttr(m.innerMap), ...btfIds(m.innerMap) }, -1);
     const maxEntries = m.type === 4 && !m.maxEntries ? opts.possibleCpus : m.maxEntries;
-    g.mapCreate({ ...mapAttr(m), maxEntries, ...btfIds }, i);
+    g.mapCreate({ ...mapAttr(m), maxEntries, ...btfIds(m) }, i);
     if (INTERNAL.has(m.origin)) {
       g.mapUpdateElem(i, m.initialValue ?? new Uint8Array(m.valueSize), m.valueSize);
       if (m.origin === "rodata" || m.origin === "kconfig") g.mapFreeze(i);
@@ -582,6 +596,13 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
         if (name === undefined) return;
         g.populateOuterMap(i, slot, maps.findIndex((x) => x.name === name));
       });
+    }
+    if (m.pinning === 1) {
+      // libbpf then pins the map it pretends to have (fd 0), which the kernel refuses
+      const path = `/sys/fs/bpf/${m.name}`;
+      g.warnings.push("failed to pin map: Invalid argument", `map '${m.name}': failed to auto-pin at '${path}': -22`,
+        `map '${m.name}': failed to create: Invalid argument(-22)`);
+      fail(`failed to load object '${opts.path ?? obj.name}'`, 22);
     }
   });
   // bpf_object__load_progs
@@ -622,6 +643,11 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
       const typeless = ext.typeless === true;
       // libbpf in gen mode: a typed ksym is BPF_PSEUDO_BTF_ID 0 until the loader finds it
       if (!typeless) insns[r.insnIdx] = { ...insns[r.insnIdx]!, src: BPF_PSEUDO_BTF_ID, imm: 0 };
+      else {
+        const addr = ksymAddr.get(ext.name) ?? 0n;
+        insns[r.insnIdx] = { ...insns[r.insnIdx]!, imm: Number(BigInt.asIntN(32, addr)) };
+        insns[r.insnIdx + 1] = { ...insns[r.insnIdx + 1]!, imm: Number(BigInt.asIntN(32, addr >> 32n)) };
+      }
       g.relos.push({ name: ext.name, weak: ext.weak, typeless, kind: K.BTF_KIND_VAR, insnIdx: r.insnIdx });
     }
     g.coreRelos = (p.coreRecords ?? []).map((c) => ({ insnOff: c.insnIdx * 8, typeId: c.typeId, accessStrOff: c.accessStrOff, kind: c.kind }));

@@ -63,8 +63,10 @@ test("gen skeleton -L matches bpftool on the own C corpus", (t) => {
   if (skipUnless(t, haveBpftool, "bpftool not installed")) return;
   const built = buildOwnCorpus();
   const xlated = buildOwnCorpus(join(FIXTURE_DIR, "xlated"));
-  if (typeof built === "string" || typeof xlated === "string") return void skipUnless(t, false, String(typeof built === "string" ? built : xlated));
-  compare([...built, ...xlated].map((o) => o.path));
+  // the light skeleton's own fixtures: map-in-map templates and slots, perf array sizing, kallsyms, a pinned map
+  const lskel = buildOwnCorpus(join(FIXTURE_DIR, "..", "lskel"));
+  for (const b of [built, xlated, lskel]) if (typeof b === "string") return void skipUnless(t, false, b);
+  compare([built, xlated, lskel].flatMap((b) => (typeof b === "string" ? [] : b)).map((o) => o.path));
 });
 
 test("gen skeleton -L matches bpftool on the elf-samples", (t) => {
