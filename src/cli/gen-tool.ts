@@ -186,7 +186,9 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
       // bpftool opens the object before it writes anything: bad input gets its errors first
       if (useLoader) return lightSkeleton(obj, bytes, name, fail);
       const r = cSkeleton(obj, bytes, name);
-      return { stdout: r.text, stderr: r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
+      // libbpf's open-time notes (sections it skips), then bpftool's own
+      const info = openInfoLines(parseElf(bytes)).map((l) => `libbpf: ${l}\n`).join("");
+      return { stdout: r.text, stderr: info + r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
     }
     const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: "" }));
     return { stdout: cSubskeleton(obj, name), stderr: "", code: 0 };
