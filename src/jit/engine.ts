@@ -33,6 +33,8 @@ interface Unit {
   /** Table slot of the unit's entry function. */
   readonly slot: number;
   readonly invoke: (slot: number) => void;
+  /** run(ctx, budget): a whole run from r1 = ctx, returning r0's low half (compile.ts runEntry). */
+  readonly run: (ctx: number, budget: number) => number;
 }
 
 interface ProgState {
@@ -77,6 +79,8 @@ export class JitVm {
   private readonly budgetIdx: number;
   private readonly cacheIdx: number;
   private tailCalls = 0;
+  /** The budget the last run started with (its instruction count is that minus what is left). */
+  private lastBudget = 0;
   private depthDirty = true;
   private lastProg: LoadedProgram | undefined;
   private lastUnit: Unit | undefined;
@@ -157,44 +161,64 @@ export class JitVm {
   }
 
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
+    const lo = this.run32(prog, opts);
+    return new Result(lo, this.view()[this.regIdx + 1]! >>> 0, this.lastBudget - this.budgetLeft);
+  }
+
+  /**
+   * Runs `prog` and returns r0's low 32 bits, unsigned (a filter's or XDP program's verdict, test_run's retval),
+   * allocating nothing: the hot path of filters and `repeat` loops. lastRun() gives the full result afterwards.
+   */
+  run32(prog: LoadedProgram, opts: RunOptions = {}): number {
     let unit = this.lastUnit;
     if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
-    const v = this.view(), r = this.regIdx;
-    // r0-r10 zeroed, r1 = ctx, explicit r1-r5 over it (unrolled: a fill() and per-register calls cost more than the
-    // program on short filters)
     const ctx = opts.ctx ?? 0;
-    zeroRegs(v, r);
-    v[r + 2] = ctx; v[r + 3] = ctx > 0x7fffffff ? Math.floor(ctx / TWO32) : 0;
-    if (ctx < 0) setReg(v, r, 1, ctx);
-    if (opts.r1 !== undefined || opts.r2 !== undefined || opts.r3 !== undefined || opts.r4 !== undefined || opts.r5 !== undefined) {
-      setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
-    }
-    // the read cache holds a region, valid while the layout stands (a ctx read then costs no engine call a run); the
-    // write cache is dropped every run
-    if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(v); this.cacheLayout = this.space.layoutVersion; }
-    else { const c = this.cacheIdx; v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0; }
     const budget = opts.budget ?? this.defaultBudget;
-    v[this.budgetIdx] = budget;
+    this.lastBudget = budget;
+    // the read cache holds a region, valid while the layout stands (a ctx read then costs no engine call a run); the
+    // write cache is dropped every run (by the module's run entry, or below)
+    if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(this.view()); this.cacheLayout = this.space.layoutVersion; }
     if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
     this.tailCalls = 0;
-    this.packet = opts.packet;
+    const packet = opts.packet;
+    this.packet = packet;
     this.syncPacket();
     this.ctxRegion = opts.ctxRegion;
     this.ctxWritable = opts.ctxWritable;
     const call = this.call;
     call.ctx = ctx;
-    call.packet = opts.packet;
+    call.packet = packet;
     const cpu = opts.cpu ?? this.defaultCpu;
     call.cpu = cpu;
     if (cpu !== this.cpu) { this.cpu = cpu; this.gCpu.value = cpu; }
     try {
-      unit.invoke(unit.slot);
+      // the common case, r1 = a context address: the module's run entry passes the registers as constants
+      if (opts.r1 === undefined && opts.r2 === undefined && opts.r3 === undefined && opts.r4 === undefined && opts.r5 === undefined
+        && ctx >= 0 && ctx < TWO32) return unit.run(ctx, budget) >>> 0;
+      this.invokeWith(unit, ctx, opts, budget);
+      return this.view()[this.regIdx]! >>> 0;
     } catch (e) {
       this.depthDirty = true;
       throw asBpfError(e);
     }
-    const w = this.view();
-    return new Result(w[r]! >>> 0, w[r + 1]! >>> 0, budget - w[this.budgetIdx]!);
+  }
+
+  /** The result of the last run or run32 (r0 and the instructions it executed). */
+  lastRun(): RunResult {
+    const v = this.view(), r = this.regIdx;
+    return new Result(v[r]! >>> 0, v[r + 1]! >>> 0, this.lastBudget - v[this.budgetIdx]!);
+  }
+
+  /** A run with explicit r1-r5 (or a context address outside u32): registers through scratch, then invoke. */
+  private invokeWith(unit: Unit, ctx: number, opts: RunOptions, budget: number): void {
+    const v = this.view(), r = this.regIdx;
+    zeroRegs(v, r);
+    setReg(v, r, 1, ctx);
+    setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
+    const c = this.cacheIdx;
+    v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0;
+    v[this.budgetIdx] = budget;
+    unit.invoke(unit.slot);
   }
 
   private compileOptions(s: ProgState, listing: boolean): CompileOptions {
@@ -233,7 +257,7 @@ export class JitVm {
     const slot = this.table.length;
     this.table.grow(1);
     this.table.set(slot, instance.exports.f0 as () => void);
-    u = { module, instance, slot, invoke: instance.exports.invoke as (slot: number) => void };
+    u = { module, instance, slot, invoke: instance.exports.invoke as (slot: number) => void, run: instance.exports.run as (ctx: number, budget: number) => number };
     s.units.set(entry, u);
     return u;
   }
