@@ -14,7 +14,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { mapFromAddress } from "../maps/registry.ts";
 import type { AddressSpace, Region } from "../vm/memory.ts";
 import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program.ts";
-import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
+import { CALLBACK_COST, RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import { toU64 } from "../vm/alu64.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
@@ -467,6 +467,14 @@ export class JitVm {
     if (depth + 1 >= MAX_CALL_FRAMES) {
       throw new BpfError("FAULT", `pc ${call.pc}: callback exceeds the call depth of ${MAX_CALL_FRAMES} frames`, { pc: call.pc });
     }
+    // charged as the interpreter charges it (Vm CALLBACK_COST, the kernel's inlined bpf_loop), from the budget the
+    // compiled caller handed over in scratch before the helper call
+    const left = this.budgetLeft - CALLBACK_COST;
+    if (left < 0) {
+      this.budgetLeft = 0;
+      throw new BpfError("BUDGET", `pc ${call.pc}: instruction budget exhausted`, { pc: call.pc });
+    }
+    this.budgetLeft = left;
     const unit = this.unit(target.prog, target.pc);
     // a callback runs once per bpf_loop iteration: save the helper's registers in preallocated per-depth rows
     const L = call.lo, H = call.hi, save = this.callbackSaved, base = depth * 22;

@@ -150,6 +150,30 @@ test("bpf_loop runs a compiled callback", () => {
   assert.equal(b, a);
 });
 
+test("bpf_loop: callbacks are charged the interpreter's per-call cost; budget exhaustion names the same pc on both engines", () => {
+  // 10 iterations of a 5-instruction callback, each call charged 7 on top (the kernel's inlined bpf_loop)
+  const prog = [
+    i(0x7a, 10, 0, -8, 0), i(0xb7, 1, 0, 0, 10), i(0x18, 2, 4, 0, 9), i(0), i(0xbf, 3, 10), i(0x07, 3, 0, 0, -8),
+    i(0xb7, 4, 0, 0, 0), i(0x85, 0, 0, 0, 181), i(0x79, 1, 10, -8), i(0x67, 0, 0, 0, 32), i(0x4f, 0, 1), i(0x95),
+    i(0x79, 3, 2, 0), i(0x0f, 3, 1), i(0x7b, 2, 3, 0), i(0xb7, 0, 0, 0, 0), i(0x95),
+  ];
+  const seen = new Set<string>();
+  for (let budget = 1; budget <= 140; budget++) {
+    const out: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const e = createEngine(kind, new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
+      const p = e.load(prog);
+      out.push(outcome(() => { const r = e.run(p, { budget }); return `${r.toString()} in ${r.insns} insns`; }));
+    }
+    assert.equal(out[1], out[0], `budget ${budget}`);
+    seen.add(out[0]!.replace(/\d+ insns/, "N insns"));
+  }
+  // the sweep meets exhaustion at the bpf_loop call (charging a callback), inside a callback, in the caller, and completion
+  for (const want of [/^BUDGET: pc 7: /, /^BUDGET: pc 1[2-6]: /, /^BUDGET: pc (8|9|10|11): /, /^r0 = /]) {
+    assert.ok([...seen].some((x) => want.test(x)), `${want} among ${[...seen].join(" | ")}`);
+  }
+});
+
 test("jumps out of the program and into an lddw fault as in the interpreter", () => {
   for (const p of [[i(0x05, 0, 0, 5), i(0x95)], [i(0x05, 0, 0, 0), i(0x18, 0, 0, 0, 1), i(0), i(0x05, 0, 0, -3)], [i(0xb7, 0, 0, 0, 1)],
     [i(0x05, 0, 0, 1), i(0x18, 0, 0, 0, 1), i(0), i(0x95)]]) {

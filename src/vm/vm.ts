@@ -65,7 +65,7 @@ export class RunResult {
 const TWO32 = 4294967296;
 
 /** Instructions charged per callback invocation (bpf_loop, for_each_map_elem) on top of what the callback runs. */
-const CALLBACK_COST = 7;
+export const CALLBACK_COST = 7;
 
 export class Vm {
   readonly space: AddressSpace;
