@@ -180,9 +180,11 @@ function runEntry(scratch: number): Bytes {
 }
 
 /** Returns the number of stack slots promoted to locals (extra i64 locals after the fixed ones). */
-function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined: ReadonlyMap<number, Inlined>, entry: number, code: Code,
+function compileFunction(p: CompileInput, pcOrder: readonly BasicBlock[], inlined: ReadonlyMap<number, Inlined>, entry: number, code: Code,
   index: ReadonlyMap<number, number>, opts: CompileOptions): number {
-  const lay = layout(blocks);
+  const lay = layout(pcOrder, entry);
+  // positions index the layout's order (pc order, or reverse postorder when that nests and pc order does not)
+  const blocks = lay.blocks;
   // r10 is the frame pointer unless some reachable instruction writes it
   let r10Fixed = true;
   for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
@@ -199,7 +201,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
   code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
   // the budget lives in a local while this function runs; it is written back before anything that reads it
   code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
-  slots = r10Fixed ? planSlots(p, blocks, SLOT0) : NO_SLOTS;
+  slots = r10Fixed ? planSlots(p, pcOrder, SLOT0) : NO_SLOTS;
   loadSlots(code);
   // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
   // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
@@ -265,7 +267,13 @@ function branch(st: FnState, from: number, to: number, cond: boolean): void {
     if (cond) c.op(OP.end);
     return;
   }
-  if (to === from + 1) { if (cond) c.op(OP.drop); return; }
+  if (to === from + 1) {
+    if (!cond) return;
+    // a conditional jump to the next block: nothing to branch to, unless its fallthrough goes elsewhere (reverse
+    // postorder); then the layout gave it a scope around its own block to branch out of
+    const b = st.blocks[from]!;
+    if (!b.falls || st.posOf.get(b.end) === to) { c.op(OP.drop); return; }
+  }
   for (let k = st.stack.length - 1; k >= 0; k--) {
     const s = st.stack[k]!;
     if ((to <= from && s.kind === "loop" && s.pos === to) || (to > from && s.kind === "block" && s.pos === to)) {

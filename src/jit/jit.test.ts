@@ -194,6 +194,38 @@ test("irreducible control flow compiles through the dispatch loop", () => {
   assert.equal(b, a);
 });
 
+test("a shared tail laid out after the code that jumps back to it (no loop) nests in reverse postorder, not the dispatch loop", () => {
+  // a shared tail (3..4) that one path falls into and the other (5..6, laid out after it, as clang does) jumps back
+  // to: a backward jump that is no loop. In pc order the scopes cross; in reverse postorder every edge runs forward.
+  const p = [
+    i(0xb7, 0, 0, 0, 0), i(0x15, 1, 0, 3, 0), // 0: r0 = 0; 1: if r1 == 0 goto 5
+    i(0x07, 0, 0, 0, 1), // 2: r0 += 1
+    i(0x07, 0, 0, 0, 10), i(0x95), // 3..4: the shared tail: r0 += 10; exit
+    i(0x07, 0, 0, 0, 2), i(0x05, 0, 0, -4), // 5: r0 += 2; 6: goto 3
+  ];
+  const op = Uint8Array.from(p, (x) => x.code), off = Int32Array.from(p, (x) => x.off), imm = Int32Array.from(p, (x) => x.imm);
+  const blocks = functionBlocks(op, off, imm, 0, slotStarts(op));
+  const lay = layout(blocks, 0);
+  assert.notEqual(lay.scopes, undefined);
+  assert.deepEqual(lay.blocks.map((b) => b.start)[0], 0);
+  for (const r1 of [0, 1]) {
+    const out: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const e = createEngine(kind, new AddressSpace(), {});
+      const prog = e.load(p);
+      out.push(outcome(() => { const r = e.run(prog, { r1 }); return `${r.toString()} in ${r.insns}`; }));
+    }
+    assert.equal(out[1], out[0]);
+    assert.equal(out[0], r1 === 0 ? "r0 = 12 in 6" : "r0 = 11 in 5");
+  }
+  // reordered, a conditional jump's target can be the next block while its fallthrough is not (bpf_conformance jeq-reg)
+  const jeq = assemble("mov32 %r0, 0\nmov32 %r1, 0xa\nmov32 %r2, 0xb\njeq %r1, %r2, out\njeq %r1, %r1, +1\nout:\nexit\n"
+    + "mov32 %r0, 1\nmov32 %r1, 0xb\njeq %r1, %r2, out\nmov32 %r0, 2\nexit");
+  const [a, b] = both(jeq);
+  assert.equal(a, "r0 = 1");
+  assert.equal(b, a);
+});
+
 test("the listing heads wasm text with eBPF pcs", () => {
   const space = new AddressSpace();
   const jit = new JitVm(space, {});
