@@ -180,14 +180,13 @@ export class JitVm {
     if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(this.view()); this.cacheLayout = this.space.layoutVersion; }
     if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
     this.tailCalls = 0;
-    const packet = opts.packet;
-    this.packet = packet;
+    // object fields written only when they change (a run over the same context, as in a repeat loop, writes none)
+    const packet = opts.packet, call = this.call;
+    if (packet !== this.packet) { this.packet = packet; call.packet = packet; }
     this.syncPacket();
-    this.ctxRegion = opts.ctxRegion;
-    this.ctxWritable = opts.ctxWritable;
-    const call = this.call;
+    if (opts.ctxRegion !== this.ctxRegion) this.ctxRegion = opts.ctxRegion;
+    if (opts.ctxWritable !== this.ctxWritable) this.ctxWritable = opts.ctxWritable;
     call.ctx = ctx;
-    call.packet = packet;
     const cpu = opts.cpu ?? this.defaultCpu;
     call.cpu = cpu;
     if (cpu !== this.cpu) { this.cpu = cpu; this.gCpu.value = cpu; }

@@ -171,12 +171,13 @@ export class Vm {
     this.budget = budget;
     this.depth = depth;
     this.tailCalls = 0;
-    this.packet = opts.packet;
-    this.ctxRegion = opts.ctxRegion;
-    this.ctxWritable = opts.ctxWritable;
-    const call = this.call;
+    // object fields written only when they change: a run over the same context (a repeat loop) writes none
+    const call = this.call, packet = opts.packet;
+    if (packet !== this.packet) this.packet = packet;
+    if (packet !== call.packet) call.packet = packet;
+    if (opts.ctxRegion !== this.ctxRegion) this.ctxRegion = opts.ctxRegion;
+    if (opts.ctxWritable !== this.ctxWritable) this.ctxWritable = opts.ctxWritable;
     call.ctx = opts.ctx ?? 0;
-    call.packet = opts.packet;
     call.cpu = opts.cpu ?? this.defaultCpu;
   }
 
