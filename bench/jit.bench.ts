@@ -99,7 +99,7 @@ function measure(kind: EngineKind, b: Bench): { ns: number; insns: number; r0: s
 /**
  * A clang-built object from the ELF samples, loaded by the runtime's one object loader (openObject) into a VM system
  * on each engine or into the kernel, and timed as BPF_PROG_TEST_RUN repeat times it (Program.testRun: the context
- * built once, the clock read around the whole loop): ns/run, best of 3, and r0.
+ * built once, the clock read around the whole loop): ns/run, best of 5 after a warm-up, and r0.
  */
 async function objectFigure(backend: "interp" | "jit" | "kernel", bytes: Uint8Array, prog: string, packet: Uint8Array): Promise<{ ns: number; r0: number } | string> {
   const { System, openObject } = await import("../src/runtime/index.ts");
@@ -117,8 +117,8 @@ async function objectFigure(backend: "interp" | "jit" | "kernel", bytes: Uint8Ar
       if (p === undefined) return `${prog} not loaded: ${obj.skipped.get(prog) ?? "absent"}`;
       const repeat = backend === "interp" ? 20000 : 100000;
       let best = Infinity, r0 = 0;
-      p.testRun(packet, { repeat: 1000 });
-      for (let t = 0; t < 3; t++) {
+      p.testRun(packet, { repeat: 20000 }); // warm-up: the interpreter's exec and the wasm reach their optimised tiers
+      for (let t = 0; t < 5; t++) {
         const r = p.testRun(packet, { repeat });
         best = Math.min(best, r.duration); r0 = r.retval;
       }

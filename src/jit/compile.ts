@@ -58,15 +58,15 @@ export const SCRATCH_BUDGET = SCRATCH_CACHE + 32;
 export const SCRATCH_SIZE = SCRATCH_BUDGET + 8;
 
 // imported functions
-const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7;
-const N_IMPORTED_FUNCS = 8;
+const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7, F_KTIME = 8;
+const N_IMPORTED_FUNCS = 9;
 // imported globals
 const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3, G_CPU = 4;
 /** Fault kinds passed to the engine's `fault` import. */
 export const FAULT_JUMP_OUT = 0, FAULT_LDDW_MIDDLE = 1, FAULT_DEPTH = 2, FAULT_KFUNC = 3;
 
 // types
-const T_FUNC = 0, T_HELPER = 1, T_ACCESS = 2, T_I32I32 = 3, T_TAIL = 4, T_LDADDR = 5, T_ATOMIC = 6, T_INVOKE = 7, T_CALLX = 8, T_RUN = 9;
+const T_FUNC = 0, T_HELPER = 1, T_ACCESS = 2, T_I32I32 = 3, T_TAIL = 4, T_LDADDR = 5, T_ATOMIC = 6, T_INVOKE = 7, T_CALLX = 8, T_RUN = 9, T_KTIME = 10;
 const TYPES = [
   { params: Array(10).fill(I64), results: Array(6).fill(I64) },
   { params: [I32, I32], results: [] },
@@ -78,6 +78,7 @@ const TYPES = [
   { params: [I32], results: [] },
   { params: [I32, I32], results: [I32] },
   { params: [I32, I32], results: [I32] },
+  { params: [], results: [I64] },
 ];
 
 // locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label, the frame bottom, the budget, and
@@ -89,7 +90,7 @@ function imports(shared: boolean): Import[] {
   const g = (name: string, valtype: number): Import => ({ module: "env", name, kind: "global", valtype, mutable: true });
   return [
     f("helper", T_HELPER), f("access", T_ACCESS), f("budget_out", T_LDADDR), f("fault", T_I32I32), f("tail", T_TAIL),
-    f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX),
+    f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX), f("ktime", T_KTIME),
     { module: "env", name: "mem", kind: "memory", shared, ...(shared ? { max: 65536 } : {}) },
     { module: "env", name: "table", kind: "table", min: 0 },
     g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32), g("cpu", I32),
@@ -703,7 +704,7 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const how = st.inlined.get(pc);
-  if (how !== undefined) { emitInlined(st.code, how, INLINE0, G_CPU); return; }
+  if (how !== undefined) { emitInlined(st.code, how, INLINE0, G_CPU, F_KTIME); return; }
   // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
   spillBudget(st.code, st.scratch);
   emitCallInner(p, st, pc, index, opts);

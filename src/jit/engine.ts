@@ -127,6 +127,8 @@ export class JitVm {
       access: (lo: number, hi: number, size: number, write: number, pc: number) => this.access(lo, hi, size, write !== 0, pc),
       tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
       ldaddr: (k: number, size: number) => this.packetAddress(k, size),
+      // bpf_ktime_get_ns inlined (default helper table only): the env's clock, its bigint taken as an i64
+      ktime: () => this.call.env.ktimeNs(),
       mem: space.memory, table: this.table,
       budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen, cpu: this.gCpu,
     };

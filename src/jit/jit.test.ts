@@ -291,6 +291,28 @@ test("per-CPU array lookups and bpf_get_smp_processor_id inlined in wasm give th
   }
 });
 
+test("bpf_ktime_get_ns called straight from wasm reads the same clock as the interpreter's helper", async () => {
+  const { verify } = await import("../verifier/index.ts");
+  // r0 = t1 + t2 * 3 - t3 over three reads (the deterministic clock advances 1000 ns a read), in a loop of 5
+  const insns = assemble("mov %r6, 5\nmov %r7, 0\nloop:\ncall 5\nmov %r8, %r0\ncall 5\nmul %r0, 3\nadd %r8, %r0\ncall 5\n"
+    + "sub %r8, %r0\nadd %r7, %r8\nsub %r6, 1\njne %r6, 0, loop\nmov %r0, %r7\nexit");
+  const v = verify(insns, { progType: "socket_filter" });
+  assert.ok(v.accepted, v.log);
+  const got: string[] = [];
+  for (const kind of ["interp", "jit"] as const) {
+    const e = createEngine(kind, new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
+    const p = e.load(insns, { facts: v.facts });
+    got.push([1, 2].map(() => { const r = e.run(p); return `${r.toString()} in ${r.insns}`; }).join(", "));
+    if (kind === "jit") assert.match((e as JitVm).compile(p, 0, true).listing![0]!.lines.map((l) => l.text).join("\n"), /bpf_ktime_get_ns: the environment's clock/);
+  }
+  assert.equal(got[1], got[0]);
+  // with a helper table of its own, the call goes through the table (nothing inlined)
+  const own = [...defaultHelpers];
+  own[5] = (h) => { h.lo[0] = 7; h.hi[0] = 0; };
+  const e = createEngine("jit", new AddressSpace(), { helpers: own });
+  assert.equal(e.run(e.load(insns, { facts: v.facts })).toString(), String(5 * (7 + 21 - 7)));
+});
+
 test("hash and per-CPU hash lookups inlined in wasm (jhash, bucket walk) find what the map holds, for any key size", async () => {
   const { createMap } = await import("../maps/index.ts");
   const { verify } = await import("../verifier/index.ts");
