@@ -120,7 +120,8 @@ function createObjectMap(b: Backend, m: ObjectMapSpec, btfFd: number): number {
 }
 
 function loadProgram(b: Backend, obj: BpfObject, p: ProgramSpec, mapFds: readonly number[], btfFd: number, logLevel: number): number {
-  const unsupported = p.relocs.find((r) => r.kind === "kfunc" || r.kind === "ksym");
+  // kfunc calls carry vmlinux BTF ids (insn.off 0: no fd_array needed); typed ksym variables still need a kernel
+  const unsupported = p.relocs.find((r) => r.kind === "ksym");
   if (unsupported) throw new BpfError("UNSUPPORTED", `program '${p.name}' uses ${unsupported.kind} '${unsupported.extern}', which needs the object's BTF in the kernel (not loaded by bpfkit)`);
   let attachBtfId: number | undefined;
   if (BTF_ATTACH.has(p.attachType) && p.attachTo) {

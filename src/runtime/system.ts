@@ -18,6 +18,7 @@ import { BpfMap as VmMap, createMap, isPerCpu, memlockOf, PerfEventArrayMap } fr
 import type { MapSpec } from "../maps/index.ts";
 import { PROG_TYPE_NAMES } from "../uapi/index.ts";
 import { licenseIsGplCompatible } from "../helpers/protos.ts";
+import { KFUNC_SLOT_BASE, kfuncIndex } from "../helpers/kfuncs.ts";
 import { testRun } from "./test-run.ts";
 import { progTag } from "./tag.ts";
 import { KernelSymbols } from "./ksyms.ts";
@@ -136,6 +137,8 @@ type AnyObj = ProgObject | MapObject | BtfObject | LinkObject;
 const LDDW = 0x18;
 const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_MAP_IDX = 5, PSEUDO_MAP_IDX_VALUE = 6;
 const MAP_REFS = new Set([PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE]);
+/** BPF_JMP|BPF_CALL with src BPF_PSEUDO_KFUNC_CALL: a kernel function named by its vmlinux BTF id */
+const isKfuncCall = (x: Insn): boolean => x.code === 0x85 && x.src === 2;
 const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUPP = 524;
 const PROG_ARRAY = 3, BLOOM_FILTER = 30;
 
@@ -451,12 +454,17 @@ export class System implements Backend {
     const result = verify(local, {
       progType: a.progType, maps: used.map((m) => this.verifierMap(m.map)), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
       license: a.license ?? "", btfFuncInfo: (a.funcInfo?.count ?? 0) > 0, nrCpus: this.nCpus,
+      // vmlinux BTF is parsed only for programs that call kernel functions by its ids
+      kernelBtf: local.some(isKfuncCall) ? this.kernelBtf() : undefined,
     });
     if (!result.accepted) throw fail(result.error?.errno ?? EINVAL, cmd, "", result.log);
     const btf = this.btfRef(a.progBtfFd, cmd);
     let loaded: LoadedProgram;
     try {
-      loaded = this.vm.load(local, {
+      // kfunc calls run as helper calls to the kfunc's slot in the helper table (src/helpers/kfuncs.ts)
+      const runnable = result.aux!.kfuncs.size === 0 ? local
+        : local.map((x, pc) => (isKfuncCall(x) ? { ...x, src: 0, imm: KFUNC_SLOT_BASE + kfuncIndex(result.aux!.kfuncs.get(pc)!) } : x));
+      loaded = this.vm.load(runnable, {
         type: typeName, name: a.name ?? "",
         resolve: {
           map: (_src, idx) => used[idx]!.map.address,

@@ -5,7 +5,9 @@ import { type I64, ZERO } from "./i64.ts";
 
 export type RegType =
   | "not_init" | "scalar" | "ctx" | "map_ptr" | "map_value" | "map_key" | "fp" | "pkt" | "pkt_meta" | "pkt_end" | "mem"
-  | "func";
+  | "func"
+  /** the state of an open-coded iterator, spilled in its stack slots (STACK_ITER): see check-kfunc.ts */
+  | "iter";
 
 export interface Reg {
   type: RegType;
@@ -51,8 +53,8 @@ export function copyReg(r: Reg): Reg {
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "not_init";
 export const isPktPointer = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";
 
-/** One byte of stack: the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO, printed as ? r m 0. */
-export type SlotByte = "?" | "r" | "m" | "0";
+/** One byte of stack: the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO / STACK_ITER, printed as ? r m 0 i. */
+export type SlotByte = "?" | "r" | "m" | "0" | "i";
 
 export interface StackSlot {
   bytes: SlotByte[];
@@ -80,6 +82,9 @@ export interface State {
   refs: Ref[];
   /** Insn that reached this state's branch (for `from X to Y` lines). */
   parentPc: number;
+  /** Open bpf_rcu_read_lock and bpf_preempt_disable sections (active_rcu_locks, active_preempt_locks). */
+  rcu: number;
+  preempt: number;
 }
 
 export function newFrame(callsite: number, subprog: number, returnPc: number): Frame {
@@ -103,7 +108,7 @@ export function copyFrame(f: Frame): Frame {
 }
 
 export function copyState(s: State): State {
-  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ id: r.id, insn: r.insn })), parentPc: s.parentPc };
+  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ id: r.id, insn: r.insn })), parentPc: s.parentPc, rcu: s.rcu, preempt: s.preempt };
 }
 
 export const curFrame = (s: State): Frame => s.frames[s.frames.length - 1]!;
@@ -164,6 +169,12 @@ function stackSafe(old: Frame, cur: Frame, idmap: IdMap, exact: boolean): boolea
       if (ob === "0" && cb === "r" && c.spilled?.type === "scalar" && isConstValue(c.spilled.b, 0)) continue;
       if (ob !== cb) return false;
     }
+    if (o.bytes[0] === "i") {
+      // an iterator: same state and reference; its depth only matters when looking for loops that change nothing
+      const os = o.spilled!, cs = c.bytes[0] === "i" ? c.spilled : undefined;
+      if (!cs || os.range !== cs.range || (exact && os.off !== cs.off) || !checkIds(os.refObjId, cs.refObjId, idmap, false)) return false;
+      continue;
+    }
     if (o.bytes[7] === "r" || o.bytes[0] === "r") {
       if (!o.spilled || !c.spilled) { if (o.spilled || c.spilled) return false; continue; }
       if (!regSafe(o.spilled, c.spilled, idmap, exact)) return false;
@@ -179,7 +190,7 @@ const IDMAP: IdMap = { old: [], cur: [], n: 0 };
 /** Whether `cur` is covered by the already-explored `old` (states_equal), given the registers live at this insn. */
 export function statesEqual(old: State, cur: State, liveRegs: number, exact = false): boolean {
   if (old.frames.length !== cur.frames.length) return false;
-  if (old.refs.length !== cur.refs.length) return false;
+  if (old.refs.length !== cur.refs.length || old.rcu !== cur.rcu || old.preempt !== cur.preempt) return false;
   const idmap = IDMAP;
   idmap.n = 0;
   for (let i = 0; i < old.refs.length; i++) if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, idmap, false)) return false;
