@@ -122,7 +122,10 @@ export function checkKfuncCall(env: Env, insn: Insn): void {
   const regs = curFrame(st).regs;
   let r0: Reg = notInit();
   switch (spec.model) {
-    case "rcu_read_lock": st.rcu++; break;
+    case "rcu_read_lock":
+      if (st.rcu) reject(env, `nested rcu read lock (kernel function ${site.name})`, EINVAL);
+      st.rcu++;
+      break;
     case "rcu_read_unlock":
       if (st.rcu === 0) reject(env, `unmatched rcu read unlock (kernel function ${site.name})`, EINVAL);
       st.rcu--;

@@ -30,6 +30,12 @@ const EXPECTED: Record<string, [string, number]> = {
   rcu_unlock_missing: ["BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region", 3],
   rcu_unlock_only: ["unmatched rcu read unlock (kernel function bpf_rcu_read_unlock)", 1],
   kfunc_not_allowed: ["calling kernel function bpf_session_is_return is not allowed", 1],
+  rcu_nested: ["nested rcu read lock (kernel function bpf_rcu_read_lock)", 2],
+  preempt_pair: ["accepted", 7],
+  preempt_enable_only: ["unmatched attempt to enable preemption (kernel function bpf_preempt_enable)", 1],
+  preempt_missing: ["BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region", 3],
+  iter_double_new: ["expected uninitialized iter_num as arg #0", 10],
+  iter_nested: ["accepted", 218],
 };
 // processed counts of accepted programs depend on the kernel's precision tracking, which bpfkit does not model
 const EXACT_COUNT = new Set(Object.keys(EXPECTED).filter((k) => EXPECTED[k]![0] !== "accepted"));
@@ -89,6 +95,8 @@ test("the VM runs the accepted kfunc programs with the kernel's results", (t) =>
   assert.equal(vm.iter_repeat, "retval 2 bss 000000000000000005000000");
   assert.equal(vm.iter_empty, "retval 2 bss 000000000000000064000000");
   assert.equal(vm.rcu_pair, "retval 2 bss 000000000000000007000000");
+  assert.equal(vm.preempt_pair, "retval 2 bss 000000000000000009000000");
+  assert.equal(vm.iter_nested, "retval 2 bss 120000000000000009000000"); // sum of i*j over 4x3 = 18
   if (skipWithoutKernel(t, "runtime-kfunc (kernel side)")) return;
   return import("../../src/kernel/backend.ts").then(({ linux }) => {
     assert.deepEqual(vm, runAll(linux, f.bytes));
