@@ -24,6 +24,8 @@ export interface HelperEnv {
   tracePrint(line: string): void;
   /** Stack of instruction pointers for get_stackid/get_stack, innermost first. */
   stack(): readonly bigint[];
+  /** The current task's cgroup v2 id (bpf_get_current_cgroup_id); default 1, the root cgroup. */
+  cgroupId?: number;
 }
 
 /** A deterministic environment: fixed clock that advances 1000 ns per read, fixed task, xorshift random. */

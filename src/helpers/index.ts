@@ -14,7 +14,7 @@ import { skbLoadBytes, xdpAdjustHead, xdpAdjustTail } from "./packet.ts";
 import { snprintf, tracePrintk } from "./printf.ts";
 import { probeReadKernel, probeReadKernelStr, probeReadUser, probeReadUserStr } from "./probe.ts";
 import {
-  getAttachCookie, getBranchSnapshot, getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
+  currentTaskUnderCgroup, getAttachCookie, getBranchSnapshot, getCurrentCgroupId, getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
   jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs,
 } from "./task.ts";
 
@@ -57,6 +57,8 @@ export const HELPER_IMPLEMENTATIONS: Readonly<Record<string, HelperFn>> = {
   get_current_pid_tgid: getCurrentPidTgid,
   get_current_uid_gid: getCurrentUidGid,
   get_current_comm: getCurrentComm,
+  get_current_cgroup_id: getCurrentCgroupId,
+  current_task_under_cgroup: currentTaskUnderCgroup,
   perf_event_output: perfEventOutput,
   get_stackid: getStackid,
   ringbuf_output: ringbufOutput,

@@ -33,6 +33,8 @@ export interface ProgramMap {
   forEach?(visit: (keyAddr: number, valueAddr: number) => number, cpu: number): number;
   /** get_stackid: store a stack (array of u64 ips) and return its id or -errno. */
   getStackId?(ips: readonly bigint[], flags: number): number;
+  /** cgroup_array: the id of the cgroup in slot `index`, undefined when the slot is empty. */
+  cgroupIdAt?(index: number): number | undefined;
 }
 
 /** The packet a program's context describes (skb or xdp), for helpers that read or move it. */
