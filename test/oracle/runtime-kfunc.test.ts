@@ -97,6 +97,8 @@ test("the VM runs the accepted kfunc programs with the kernel's results", (t) =>
   assert.equal(vm.rcu_pair, "retval 2 bss 000000000000000007000000");
   assert.equal(vm.preempt_pair, "retval 2 bss 000000000000000009000000");
   assert.equal(vm.iter_nested, "retval 2 bss 120000000000000009000000"); // sum of i*j over 4x3 = 18
+  // the interpreter reaches the kfuncs through the same helper slots as the JIT
+  assert.deepEqual(runAll(new System({ kernelBtf: f.btf, engine: "interp" }), f.bytes), vm);
   if (skipWithoutKernel(t, "runtime-kfunc (kernel side)")) return;
   return import("../../src/kernel/backend.ts").then(({ linux }) => {
     assert.deepEqual(vm, runAll(linux, f.bytes));
