@@ -241,8 +241,9 @@ export function loadAndPin(backend: Backend, bytes: Uint8Array, fileName: string
   const obj = openObject(backend, bytes, { fileName });
   try {
     const progs = [...obj.programs.values()];
-    // libbpf's bpf_object__load fails the whole object when the kernel refuses any of its programs
-    const refused = [...obj.skipped.values()].some((r) => r.startsWith("BPF_PROG_LOAD"));
+    // libbpf's bpf_object__load fails the whole object when the kernel refuses any of its programs (a program bpfkit
+    // cannot verify yet, "bpfkit: ... not supported", is no verdict and leaves the others loaded)
+    const refused = [...obj.skipped.values()].some((r) => r.startsWith("BPF_PROG_LOAD") && !/^bpfkit: /m.test(r));
     if (progs.length === 0 || refused || (op === "load" && !obj.programs.has(obj.object.programs[0]?.name ?? ""))) {
       const why = [...obj.skipped].map(([n, r]) => `${n}: ${r}`).join("\n");
       throw new BpfError("EINVAL", `failed to load object file${why ? `\n${why}` : ""}`);
