@@ -161,19 +161,25 @@ export function checkKfuncCall(env: Env, insn: Insn): void {
       if (spec.model === "iter_num_destroy") {
         const ref = slot.spilled.refObjId;
         st.refs = st.refs.filter((x) => x.id !== ref);
+        // release_reference: what pointed into the iterator (its elements) is invalid now
+        for (const f of st.frames) {
+          for (let i = 0; i < f.regs.length; i++) if (f.regs[i]!.refObjId === ref) f.regs[i] = env.unpriv ? notInit() : scalarReg();
+          for (const s of f.stack) if (s.bytes[0] === "r" && s.spilled?.refObjId === ref) s.spilled = scalarReg();
+        }
         slot.bytes = ["?", "?", "?", "?", "?", "?", "?", "?"];
         slot.spilled = undefined;
         break;
       }
       // process_iter_next_call: an active iterator may give one more element (explored later, one level deeper)...
       const wasActive = slot.spilled.range === ITER_ACTIVE;
+      const id = newId(env); // KF_RET_NULL: the element's null-check id, tied to the iterator's reference
       for (let r = 1; r <= 5; r++) regs[r] = notInit();
       if (wasActive) {
         const fork = copyState(st);
         const fslot = fork.frames[frameno]!.stack[spi]!;
         fslot.spilled!.off++;
         const elem = ptrReg("mem");
-        elem.range = 4;
+        elem.range = 4; elem.rdonly = true; elem.id = id; elem.refObjId = slot.spilled.refObjId;
         curFrame(fork).regs[0] = elem;
         env.iterFork = fork;
       }

@@ -260,6 +260,7 @@ export function checkMemAccess(env: Env, a: Access): void {
     }
     case "mem": {
       if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      if (write && reg.rdonly) reject(env, `R${a.regno} cannot write into ${regTypeStr(reg)}`);
       const o = reg.off + off;
       memRegion(env, a.regno, reg, o, size, reg.range, (x) => `invalid access to memory, mem_size=${reg.range} off=${x} size=${size}`);
       if (!write) loaded = scalarReg();

@@ -26,10 +26,12 @@ export interface Reg {
   /** Frame that owns the stack a `fp` pointer points into. */
   frameno: number;
   ringbuf: boolean;
+  /** MEM_RDONLY memory (an iterator's element): programs may only read it. */
+  rdonly: boolean;
 }
 
 function freshReg(type: RegType, b: Bounds): Reg {
-  return { type, b, off: 0, id: 0, refObjId: 0, maybeNull: false, map: -1, range: 0, frameno: 0, ringbuf: false };
+  return { type, b, off: 0, id: 0, refObjId: 0, maybeNull: false, map: -1, range: 0, frameno: 0, ringbuf: false, rdonly: false };
 }
 /** One frozen register for every unwritten slot: copies share it (most registers of a state are unwritten). */
 const NOT_INIT: Reg = Object.freeze(freshReg("not_init", Object.freeze(unknownBounds())));
@@ -46,7 +48,7 @@ export function copyReg(r: Reg): Reg {
   if (r === NOT_INIT) return r;
   return {
     type: r.type, b: copyBounds(r.b), off: r.off, id: r.id, refObjId: r.refObjId, maybeNull: r.maybeNull, map: r.map,
-    range: r.range, frameno: r.frameno, ringbuf: r.ringbuf,
+    range: r.range, frameno: r.frameno, ringbuf: r.ringbuf, rdonly: r.rdonly,
   };
 }
 
@@ -124,7 +126,7 @@ export function regSafe(old: Reg, cur: Reg, idmap: IdMap, exact = false): boolea
   if (exact && old.type !== cur.type) return false;
   if (old.type === "not_init") return true;
   if (old.type !== cur.type) return false;
-  if (old.maybeNull !== cur.maybeNull || old.ringbuf !== cur.ringbuf) return false;
+  if (old.maybeNull !== cur.maybeNull || old.ringbuf !== cur.ringbuf || old.rdonly !== cur.rdonly) return false;
   if (old.type === "scalar") {
     if (exact ? !boundsEqual(old.b, cur.b) : !boundsWithin(old.b, cur.b)) return false;
     return checkIds(old.id, cur.id, idmap, true);

@@ -36,6 +36,7 @@ const EXPECTED: Record<string, [string, number]> = {
   preempt_missing: ["BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region", 3],
   iter_double_new: ["expected uninitialized iter_num as arg #0", 10],
   iter_nested: ["accepted", 218],
+  iter_write_elem: ["R0 cannot write into rdonly_mem", 17],
 };
 // processed counts of accepted programs depend on the kernel's precision tracking, which bpfkit does not model
 const EXACT_COUNT = new Set(Object.keys(EXPECTED).filter((k) => EXPECTED[k]![0] !== "accepted"));
@@ -111,6 +112,7 @@ const stateLines = (log: string): string[] =>
 /** Refused programs whose level-2 logs differ from the kernel's, and why. */
 const LOG_KNOWN: Record<string, string> = {
   iter_leak: "the kernel backtracks precision at the branch on R1 (mark_precise) and reprints the state; bpfkit tracks no precision",
+  iter_write_elem: "the same precision backtracking at the branch on R0",
 };
 
 test("kfunc fixtures the kernel refuses: the same walk, state for state, in the level-2 log", async (t) => {
