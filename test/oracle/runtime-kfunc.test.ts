@@ -134,3 +134,20 @@ test("kfunc fixtures the kernel refuses: the same walk, state for state, in the 
     console.log(`runtime-kfunc: ${same} refused programs with identical level-2 walks (${Object.keys(LOG_KNOWN).length} known to differ)`);
   } finally { k.close(); }
 });
+
+test("kfunc programs run on a worker CPU (the kfunc slots are in every CPU's helper table)", async (t) => {
+  const f = fixture(t);
+  if (!f) return;
+  const { CpuPool } = await import("../../src/node/cpu-pool.ts");
+  let pool: ReturnType<typeof CpuPool.open> | undefined;
+  const sys = new System({ nCpus: 2, shared: true, kernelBtf: f.btf, executor: (_, space) => (pool = CpuPool.open(space, { nCpus: 2 })) });
+  const o = openObject(sys, f.bytes, { fileName: "kfunc", programs: ["iter_nested"] });
+  try {
+    const r = o.programs.get("iter_nested")!.testRun(new Uint8Array(64), { cpu: 1 });
+    assert.equal(r.retval, 2);
+    assert.equal(Buffer.from([...o.maps.get(".bss")!.entries()][0]![1]).readUInt32LE(0), 18);
+  } finally {
+    o.close();
+    await pool?.close();
+  }
+});
