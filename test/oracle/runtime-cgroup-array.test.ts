@@ -61,3 +61,14 @@ test("bpf_current_task_under_cgroup on the VM gives Linux's answers (under: 1, e
   const fd = openSync(mount, "r");
   try { assert.equal(run(linux, bytes, fd), filled); } finally { closeSync(fd); }
 });
+
+test("every map type the VM does not implement is refused at create, naming the type", async () => {
+  const { MAP_TYPES } = await import("../../src/maps/types.ts");
+  const sys = new System();
+  const missing = MAP_TYPES.filter((t) => t.id !== 0 && !t.implemented);
+  for (const t of missing) {
+    assert.throws(() => sys.mapCreate({ mapType: t.id, keySize: 4, valueSize: 4, maxEntries: 4, mapFlags: 0, name: "x" }),
+      (e: Error) => e.message.includes(`map type ${t.name} is not implemented by bpfkit`), t.name);
+  }
+  console.log(`runtime-cgroup-array: ${missing.length} map types refused by name at create: ${missing.map((t) => t.name).join(", ")}`);
+});
