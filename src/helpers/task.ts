@@ -36,9 +36,9 @@ export const getStack: HelperFn = (h) => {
     h.space.fillChecked(buf, size, 0, h.pc);
     return retI32(h, -E.EINVAL);
   }
-  const ips = h.env.stack().slice(Number(flags & BPF_F_SKIP_FIELD_MASK));
-  const n = Math.min(ips.length, size / 8);
-  for (let k = 0; k < n; k++) h.space.dv.setBigUint64(buf + 8 * k, BigInt.asUintN(64, ips[k]!), true);
+  const ips = h.env.stack(), skip = Number(flags & BPF_F_SKIP_FIELD_MASK);
+  const n = Math.max(0, Math.min(ips.length - skip, size / 8));
+  for (let k = 0; k < n; k++) h.space.dv.setBigUint64(buf + 8 * k, BigInt.asUintN(64, ips[skip + k]!), true);
   h.space.fillChecked(buf + 8 * n, size - 8 * n, 0, h.pc);
   retI32(h, 8 * n);
 };
