@@ -6,6 +6,11 @@ import { System, fireTracepoint, type Backend } from "../src/runtime/index.ts";
 import { accumulateInsns } from "../src/runtime/programs.test-util.ts";
 import { kernelReady, time as timeOp } from "./maps.bench.ts";
 import { linux } from "../src/kernel/backend.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseBtf } from "../src/btf/parse.ts";
+import { openObject } from "../src/runtime/index.ts";
+import { buildOwnCorpus } from "../test/fixtures/c/build.ts";
 
 const N = 100_000;
 const time = (f: (i: number) => void, n = N): number => timeOp(f, n);
@@ -52,5 +57,32 @@ export async function main(): Promise<void> {
     linux.close(km);
   }
   console.log(`\ntracepoint events through a counting program, 1 CPU: VM ${perEvent.toFixed(0)} ns/event = ${(1e9 / perEvent / 1e6).toFixed(2)}M events/s | ${kernelText}`);
+  kfuncLoop(why);
   if (why) console.log(`(Linux columns skipped: ${why})`);
+}
+
+/** A bpf_for loop (10 iterations: bpf_iter_num_new/next/destroy kfunc calls) per run, VM engines next to the kernel. */
+function kfuncLoop(why: string | undefined): void {
+  const built = buildOwnCorpus(fileURLToPath(new URL("../test/fixtures/verifier/kfunc/", import.meta.url)));
+  const btf = existsSync("/sys/kernel/btf/vmlinux") ? parseBtf(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))) : undefined;
+  if (typeof built === "string" || !btf) { console.log(`kfunc loop: skipped (${typeof built === "string" ? built : "no vmlinux BTF"})`); return; }
+  const bytes = new Uint8Array(readFileSync(built[0]!.path));
+  const runs: [string, Backend | undefined][] = [
+    ["VM jit", new System({ kernelBtf: btf })], ["VM interp", new System({ kernelBtf: btf, engine: "interp" })], ["Linux", why ? undefined : linux],
+  ];
+  const ns: string[] = [];
+  const dur = new Map<string, number>();
+  for (const [name, b] of runs) {
+    if (!b) continue;
+    const o = openObject(b, bytes, { programs: ["iter_sum"] });
+    const p = o.programs.get("iter_sum")!;
+    p.testRun(new Uint8Array(64), { repeat: 1000 });
+    const d = p.testRun(new Uint8Array(64), { repeat: 20_000 }).duration;
+    o.close();
+    dur.set(name, d);
+    ns.push(`${name} ${d} ns/run`);
+  }
+  const k = dur.get("Linux");
+  const ratios = k === undefined ? "" : ` | VM jit ÷ kernel ${(dur.get("VM jit")! / Math.max(1, k)).toFixed(0)}x, interp ÷ kernel ${(dur.get("VM interp")! / Math.max(1, k)).toFixed(0)}x`;
+  console.log(`kfunc loop (bpf_for over 10 numbers, test_run): ${ns.join(", ")}${ratios}`);
 }

@@ -8,12 +8,18 @@ import { BpfError } from "../errors.ts";
 import { assemble, decodeProgram } from "../isa/ebpf/index.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { loadObject } from "../object/index.ts";
+import { type Btf, parseBtf } from "../btf/parse.ts";
 import { isElfObject } from "./input.ts";
 import { explain, verify, type VerifierMapSpec } from "../verifier/index.ts";
 
-interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[]; btfFuncInfo?: boolean; license?: string }
+interface Unit { label: string; insns: readonly Insn[]; progType: number | string; maps: readonly VerifierMapSpec[]; btfFuncInfo?: boolean; license?: string; kernelBtf?: Btf }
 
 const USAGE = "usage: bpfkit verify [--type TYPE] [--prog NAME] [--log-level N] [--unpriv] [--explain] FILE...";
+
+/** The running kernel's BTF, or undefined where /sys/kernel/btf/vmlinux is missing (kfunc calls are then refused). */
+function hostBtf(): Btf | undefined {
+  try { return parseBtf(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))); } catch { return undefined; }
+}
 
 function unitsOf(path: string, type: string | undefined, prog: string | undefined): Unit[] {
   let bytes: Uint8Array;
@@ -21,10 +27,13 @@ function unitsOf(path: string, type: string | undefined, prog: string | undefine
     throw new BpfError("IO", `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (e as Error).message}`);
   }
   if (isElfObject(bytes)) {
-    const obj = loadObject(bytes, { fileName: path });
+    let obj = loadObject(bytes, { fileName: path });
+    // kfunc calls name kernel functions by their ids in the host's vmlinux BTF (as libbpf resolves them)
+    const kernelBtf = obj.externs.some((x) => x.kind === "ksym") ? hostBtf() : undefined;
+    if (kernelBtf) obj = loadObject(bytes, { fileName: path, targetBtf: kernelBtf });
     const progs = obj.programs.filter((p) => prog === undefined || p.name === prog);
     if (progs.length === 0) throw new BpfError("ENOENT", `${path}: no program${prog ? ` named ${prog}` : "s"}`);
-    return progs.map((p) => ({ label: `${path}:${p.name}`, insns: p.insns, progType: type ?? (p.progType || "socket_filter"), maps: obj.maps, btfFuncInfo: p.funcInfo.length > 0, license: obj.license }));
+    return progs.map((p) => ({ label: `${path}:${p.name}`, insns: p.insns, progType: type ?? (p.progType || "socket_filter"), maps: obj.maps, btfFuncInfo: p.funcInfo.length > 0, license: obj.license, kernelBtf }));
   }
   const insns = path.endsWith(".bin") ? decodeProgram(bytes) : assemble(new TextDecoder().decode(bytes));
   return [{ label: path, insns, progType: type ?? "socket_filter", maps: [] }];
@@ -48,7 +57,7 @@ export default async function verifyCommand(args: string[]): Promise<number> {
   let rejected = 0;
   for (const f of files) {
     for (const u of unitsOf(f, type, prog)) {
-      const r = verify(u.insns, { progType: u.progType, maps: u.maps, unpriv, logLevel, nrCpus: availableParallelism(), btfFuncInfo: u.btfFuncInfo ?? false, license: u.license });
+      const r = verify(u.insns, { progType: u.progType, maps: u.maps, unpriv, logLevel, nrCpus: availableParallelism(), btfFuncInfo: u.btfFuncInfo ?? false, license: u.license, kernelBtf: u.kernelBtf });
       console.log(r.accepted ? `${u.label}: accepted` : `${u.label}: rejected: ${r.error!.message}`);
       if (!r.accepted) rejected++;
       if (logLevel > 0) process.stdout.write(r.log);

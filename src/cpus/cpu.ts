@@ -85,7 +85,7 @@ export function programImage(p: LoadedProgram): ProgramImage {
   };
 }
 
-const NO_STACK: readonly bigint[] = [];
+const NO_STACK: ArrayLike<bigint> = new BigUint64Array(0);
 
 export class Cpu {
   readonly index: number;
@@ -101,7 +101,7 @@ export class Cpu {
   private stackIps: BigUint64Array | undefined;
   private stackFrom = 0;
   private stackTo = 0;
-  private stack: readonly bigint[] | undefined;
+  private stack: ArrayLike<bigint> | undefined;
 
   constructor(init: CpuInit) {
     this.index = init.cpu;
@@ -116,8 +116,9 @@ export class Cpu {
     };
     // prog arrays seen from a CPU hold the target's code address (ProgArrayMap): the program this CPU rebuilt for it
     const programOf = (e: unknown): LoadedProgram | undefined => (typeof e === "number" ? this.progs.get(e) : undefined);
-    const stack = (): readonly bigint[] =>
-      (this.stack ??= this.stackIps === undefined ? NO_STACK : Array.from(this.stackIps.subarray(this.stackFrom, this.stackTo)));
+    // a view of the event's ips, made once per event when a helper asks (no bigint array copied)
+    const stack = (): ArrayLike<bigint> =>
+      (this.stack ??= this.stackIps === undefined ? NO_STACK : this.stackIps.subarray(this.stackFrom, this.stackTo));
     this.vm = new Vm(space, { helpers: defaultHelpers, env: hostEnv({ stack }), cpu: init.cpu, mapAt, programOf });
   }
 

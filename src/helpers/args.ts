@@ -8,7 +8,7 @@ const TWO32 = 4294967296;
 
 /** Linux errno values helpers return negated. */
 export const E = pickErrno([
-  "EPERM", "ENOENT", "E2BIG", "EFAULT", "EBUSY", "EEXIST", "EINVAL", "ENOSPC", "ERANGE", "ENOTSUPP", "EOPNOTSUPP",
+  "EPERM", "ENOENT", "E2BIG", "EFAULT", "EBUSY", "EEXIST", "EINVAL", "ENOSPC", "ERANGE", "ENOTSUPP", "EOPNOTSUPP", "EAGAIN",
 ]);
 
 export const argU32 = (h: HelperCall, i: number): number => h.lo[i]! >>> 0;

@@ -23,7 +23,9 @@ export interface HelperEnv {
   /** One line of trace_printk output (without the trace_pipe prefix), as it would appear in trace_pipe. */
   tracePrint(line: string): void;
   /** Stack of instruction pointers for get_stackid/get_stack, innermost first. */
-  stack(): readonly bigint[];
+  stack(): ArrayLike<bigint>;
+  /** The current task's cgroup v2 id (bpf_get_current_cgroup_id); default 1, the root cgroup. */
+  cgroupId?: number;
 }
 
 /** A deterministic environment: fixed clock that advances 1000 ns per read, fixed task, xorshift random. */

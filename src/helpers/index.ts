@@ -9,11 +9,12 @@ import {
   getStackid, mapDeleteElem, mapLookupElem, mapPeekElem, mapPopElem, mapPushElem, mapUpdateElem, perfEventOutput,
   ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit,
 } from "./maps.ts";
+import { KFUNCS, KFUNC_SLOT_BASE } from "./kfuncs.ts";
 import { skbLoadBytes, xdpAdjustHead, xdpAdjustTail } from "./packet.ts";
 import { snprintf, tracePrintk } from "./printf.ts";
 import { probeReadKernel, probeReadKernelStr, probeReadUser, probeReadUserStr } from "./probe.ts";
 import {
-  getAttachCookie, getBranchSnapshot, getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
+  currentTaskUnderCgroup, getAttachCookie, getBranchSnapshot, getCurrentCgroupId, getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, getStack,
   jiffies64, ktimeGetBootNs, ktimeGetCoarseNs, ktimeGetNs,
 } from "./task.ts";
 
@@ -22,6 +23,7 @@ export type { HelperCall, HelperFn, HelperTable, PacketAccess, ProgramMap } from
 export type { HelperEnv } from "./env.ts";
 export { deterministicEnv, hostEnv } from "./env.ts";
 export { bpfFormat } from "./printf.ts";
+export { KFUNCS, KFUNC_SLOT_BASE, kfuncIndex, type KfuncModel, type KfuncSpec } from "./kfuncs.ts";
 export type { FormatMemory } from "./printf.ts";
 export { E as ERRNO } from "./args.ts";
 
@@ -55,6 +57,8 @@ export const HELPER_IMPLEMENTATIONS: Readonly<Record<string, HelperFn>> = {
   get_current_pid_tgid: getCurrentPidTgid,
   get_current_uid_gid: getCurrentUidGid,
   get_current_comm: getCurrentComm,
+  get_current_cgroup_id: getCurrentCgroupId,
+  current_task_under_cgroup: currentTaskUnderCgroup,
   perf_event_output: perfEventOutput,
   get_stackid: getStackid,
   ringbuf_output: ringbufOutput,
@@ -76,6 +80,8 @@ function byId(): HelperTable {
     if (id === undefined) throw new Error(`helper ${name} has no Linux id`);
     table[id] = fn;
   }
+  // kfuncs the VM implements, at the slots the runtime rewrites their calls to (kfuncs.ts)
+  KFUNCS.forEach((k, i) => { if (k.impl) table[KFUNC_SLOT_BASE + i] = k.impl; });
   return table;
 }
 

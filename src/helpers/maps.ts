@@ -2,6 +2,7 @@
 // The map objects do the work (src/maps); these check the pointers the verifier would have proven and pass addresses.
 import { BpfError } from "../errors.ts";
 import type { HelperCall, HelperFn, ProgramMap } from "./types.ts";
+import type { Region } from "../vm/memory.ts";
 import { E, argMap, argNum, argPtr, argU32, argU64, retI32, retNum, unsupported } from "./args.ts";
 
 const keySize = (m: ProgramMap): number => m.keySize ?? 0;
@@ -76,13 +77,12 @@ export const getStackid: HelperFn = (h) => {
   retI32(h, m.getStackId ? m.getStackId(h.env.stack(), argU32(h, 3)) : -E.EINVAL);
 };
 
-// Ring buffer samples are handed back by address only (submit/discard), so remember which map reserved each.
-const reservations = new WeakMap<object, Map<number, ProgramMap>>();
-const reservationsOf = (h: HelperCall): Map<number, ProgramMap> => {
-  let r = reservations.get(h.space);
-  if (r === undefined) reservations.set(h.space, (r = new Map()));
-  return r;
-};
+// Ring buffer samples are handed back by address only (submit/discard): as the kernel finds the ring from the record
+// (bpf_ringbuf_restore_from_rec), the sample's region names its ring — recorded once per ring's data region, so a
+// reservation allocates nothing. The ring itself knows which of its records are held.
+const ringOfRegion = new WeakMap<Region, ProgramMap>();
+/** The region a sample lies in (an empty sample at a ring's end: the one its header is in). */
+const sampleRegion = (h: HelperCall, addr: number): Region | undefined => h.space.find(addr) ?? (addr >= 8 ? h.space.find(addr - 8) : undefined);
 
 export const ringbufOutput: HelperFn = (h) => {
   const m = argMap(h, 1);
@@ -97,18 +97,21 @@ export const ringbufReserve: HelperFn = (h) => {
   const size = argNum(h, 2);
   if (argU64(h, 3) !== 0n || !m.reserve || !(size >= 0)) return retNum(h, 0);
   const addr = m.reserve(size, 0);
-  if (addr !== 0) reservationsOf(h).set(addr, m);
+  if (addr !== 0) {
+    const reg = sampleRegion(h, addr);
+    if (reg !== undefined && ringOfRegion.get(reg) !== m) ringOfRegion.set(reg, m);
+  }
   retNum(h, addr);
 };
 
 function finishSample(h: HelperCall, submit: boolean): void {
   const addr = argPtr(h, 1, 0, false);
-  const r = reservationsOf(h);
-  const m = r.get(addr);
-  if (m === undefined) throw unsupported(h, `ring buffer sample 0x${addr.toString(16)} was not reserved (or was already released)`);
-  r.delete(addr);
+  const reg = sampleRegion(h, addr);
+  const m = reg === undefined ? undefined : ringOfRegion.get(reg);
   const flags = argU32(h, 2);
-  if (submit) m.submit?.(addr, flags); else m.discard?.(addr, flags);
+  // the ring refuses (-EINVAL) an address that is not one of its held records: never reserved, or already released
+  const r = m === undefined ? -1 : submit ? m.submit?.(addr, flags) : m.discard?.(addr, flags);
+  if (typeof r === "number" && r < 0) throw unsupported(h, `ring buffer sample 0x${addr.toString(16)} was not reserved (or was already released)`);
   retNum(h, 0);
 }
 

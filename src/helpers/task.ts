@@ -1,7 +1,7 @@
 // Helpers that report the outside world, all through the injectable HelperEnv: clocks, randomness, the CPU and the
 // current task (pid/tgid, uid/gid, comm).
 import type { HelperFn } from "./types.ts";
-import { E, argNum, argPtr, argU64, retI32, retU32, retU64 } from "./args.ts";
+import { E, argMap, argNum, argPtr, argU32, argU64, retI32, retU32, retU64 } from "./args.ts";
 
 export const ktimeGetNs: HelperFn = (h) => retU64(h, h.env.ktimeNs());
 export const ktimeGetBootNs: HelperFn = (h) => retU64(h, h.env.bootNs());
@@ -36,9 +36,9 @@ export const getStack: HelperFn = (h) => {
     h.space.fillChecked(buf, size, 0, h.pc);
     return retI32(h, -E.EINVAL);
   }
-  const ips = h.env.stack().slice(Number(flags & BPF_F_SKIP_FIELD_MASK));
-  const n = Math.min(ips.length, size / 8);
-  for (let k = 0; k < n; k++) h.space.dv.setBigUint64(buf + 8 * k, BigInt.asUintN(64, ips[k]!), true);
+  const ips = h.env.stack(), skip = Number(flags & BPF_F_SKIP_FIELD_MASK);
+  const n = Math.max(0, Math.min(ips.length - skip, size / 8));
+  for (let k = 0; k < n; k++) h.space.dv.setBigUint64(buf + 8 * k, BigInt.asUintN(64, ips[skip + k]!), true);
   h.space.fillChecked(buf + 8 * n, size - 8 * n, 0, h.pc);
   retI32(h, 8 * n);
 };
@@ -57,4 +57,23 @@ export const getCurrentComm: HelperFn = (h) => {
   const comm = h.env.comm.slice(0, 15);
   for (let i = 0; i < comm.length && i < size - 1; i++) u8[buf + i] = comm.charCodeAt(i) & 0xff;
   retI32(h, 0);
+};
+
+/** The root cgroup's id (cgroup v2): the VM's task lives there unless the environment says otherwise. */
+const ROOT_CGROUP = 1;
+
+/** bpf_get_current_cgroup_id(): the environment's cgroup, else the root. */
+export const getCurrentCgroupId: HelperFn = (h) => retU64(h, BigInt(h.env.cgroupId ?? ROOT_CGROUP));
+
+/**
+ * bpf_current_task_under_cgroup(cgroup_array, index): -E2BIG past max_entries, -EAGAIN for an empty slot, else 1
+ * when the task's cgroup is that cgroup or below it (the VM knows only its own cgroup and the root above it).
+ */
+export const currentTaskUnderCgroup: HelperFn = (h) => {
+  const map = argMap(h, 1);
+  const index = argU32(h, 2);
+  if (index >= (map.maxEntries ?? 0)) return retI32(h, -E.E2BIG);
+  const id = map.cgroupIdAt?.(index);
+  if (id === undefined) return retI32(h, -E.EAGAIN);
+  retI32(h, id === ROOT_CGROUP || id === (h.env.cgroupId ?? ROOT_CGROUP) ? 1 : 0);
 };

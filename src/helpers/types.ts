@@ -32,7 +32,9 @@ export interface ProgramMap {
   /** for_each_map_elem: visit (keyAddr, valueAddr) pairs; stop when `visit` returns non-zero. Returns the count visited. */
   forEach?(visit: (keyAddr: number, valueAddr: number) => number, cpu: number): number;
   /** get_stackid: store a stack (array of u64 ips) and return its id or -errno. */
-  getStackId?(ips: readonly bigint[], flags: number): number;
+  getStackId?(ips: ArrayLike<bigint>, flags: number): number;
+  /** cgroup_array: the id of the cgroup in slot `index`, undefined when the slot is empty. */
+  cgroupIdAt?(index: number): number | undefined;
 }
 
 /** The packet a program's context describes (skb or xdp), for helpers that read or move it. */

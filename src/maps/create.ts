@@ -5,7 +5,7 @@ import { BpfError } from "../errors.ts";
 import type { AddressSpace } from "../vm/memory.ts";
 import { ArrayMap } from "./array.ts";
 import { BloomFilterMap } from "./bloom.ts";
-import { ArrayOfMapsMap, ProgArrayMap } from "./fd-array.ts";
+import { ArrayOfMapsMap, CgroupArrayMap, ProgArrayMap } from "./fd-array.ts";
 import { HashMap } from "./hash.ts";
 import { LpmTrieMap } from "./lpm.ts";
 import type { BpfMap, MapOptions } from "./map.ts";
@@ -19,7 +19,7 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH,
   BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
-  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STACK_TRACE,
+  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STACK_TRACE,
 } from "./types.ts";
 
 type MapClass = new (space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) => BpfMap;
@@ -41,6 +41,7 @@ const IMPLEMENTATIONS: ReadonlyMap<number, MapClass> = new Map<number, MapClass>
   [BPF_MAP_TYPE_RINGBUF, RingBufMap],
   [BPF_MAP_TYPE_BLOOM_FILTER, BloomFilterMap],
   [BPF_MAP_TYPE_STACK_TRACE, StackTraceMap],
+  [BPF_MAP_TYPE_CGROUP_ARRAY, CgroupArrayMap],
 ]);
 
 /**

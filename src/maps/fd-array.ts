@@ -1,5 +1,5 @@
-// The fd arrays (kernel/bpf/arraymap.c): PROG_ARRAY (tail-call targets), ARRAY_OF_MAPS (inner maps) and the base of
-// PERF_EVENT_ARRAY. User space stores an fd per index; the kernel keeps the object it names. Updates take only
+// The fd arrays (kernel/bpf/arraymap.c): PROG_ARRAY (tail-call targets), ARRAY_OF_MAPS (inner maps), CGROUP_ARRAY
+// (cgroup directories) and the base of PERF_EVENT_ARRAY. User space stores an fd per index; the kernel keeps the object it names. Updates take only
 // BPF_ANY (else EINVAL), an index past the end is E2BIG, deleting an empty slot ENOENT. A user-space lookup returns the
 // object's id (prog or map), or ENOTSUPP where the kernel has no map_fd_sys_lookup_elem (perf_event_array).
 
@@ -250,5 +250,53 @@ export class ArrayOfMapsMap extends FdArrayMap<BpfMap> {
 
   protected idOf(e: BpfMap): number {
     return e.id;
+  }
+}
+
+/** A cgroup v2 directory as a CGROUP_ARRAY slot holds it: its id (the kernfs inode number) and path. */
+export interface CgroupRef {
+  readonly cgroupId: number;
+  readonly path: string;
+}
+
+/** The root cgroup's id (cgroup v2): every task is under it. */
+export const ROOT_CGROUP_ID = 1;
+
+/**
+ * CGROUP_ARRAY: cgroup directory fds for bpf_current_task_under_cgroup / bpf_skb_under_cgroup. An fd naming anything
+ * but a cgroup is EBADF (cgroup_get_from_fd); user space cannot read a slot back (no map_fd_sys_lookup_elem:
+ * ENOTSUPP). Slots are mirrored in shared memory as the cgroup id, so worker CPUs see them.
+ */
+export class CgroupArrayMap extends FdArrayMap<CgroupRef> {
+  constructor(space: AddressSpace, spec: MapSpec, maxEntries: number, opts: MapOptions) {
+    super(space, spec, maxEntries, opts);
+    this.shareSlots();
+  }
+
+  override get shareable(): boolean {
+    return true;
+  }
+
+  /** The id of the cgroup in slot `index`, undefined when empty (or out of range). */
+  cgroupIdAt(index: number): number | undefined {
+    if (this.opts.attach !== undefined) return this.sharedSlot(index);
+    return this.slot(index)?.cgroupId;
+  }
+
+  protected override keyOf(e: CgroupRef): number {
+    return e.cgroupId;
+  }
+
+  protected override refusesLookup(): boolean {
+    return true;
+  }
+
+  protected resolve(fd: number): CgroupRef | undefined {
+    const c = this.opts.resolveFd?.(fd, this) as Partial<CgroupRef> | undefined;
+    return c !== undefined && typeof c.cgroupId === "number" && typeof c.path === "string" ? { cgroupId: c.cgroupId, path: c.path } : undefined;
+  }
+
+  protected idOf(e: CgroupRef): number {
+    return e.cgroupId;
   }
 }

@@ -11,7 +11,7 @@ import { RingBufMap } from "./ringbuf.ts";
 import { roundUp8 } from "./spec.ts";
 import { StackTraceMap } from "./stack-trace.ts";
 import {
-  BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK,
 } from "./types.ts";
 
@@ -34,7 +34,7 @@ export function memlockOf(m: BpfMap): number {
     if (m.flags & BPF_F_MMAPABLE) return pageAlign(SIZEOF.bpf_array) + pageAlign(max * m.valueStride);
     return SIZEOF.bpf_array + max * m.valueStride;
   }
-  if (t === BPF_MAP_TYPE_PROG_ARRAY || t === BPF_MAP_TYPE_PERF_EVENT_ARRAY || t === BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+  if (t === BPF_MAP_TYPE_PROG_ARRAY || t === BPF_MAP_TYPE_PERF_EVENT_ARRAY || t === BPF_MAP_TYPE_ARRAY_OF_MAPS || t === BPF_MAP_TYPE_CGROUP_ARRAY) {
     return SIZEOF.bpf_array + max * SIZEOF.pointer;
   }
   if (m instanceof HashMap) {

@@ -10,7 +10,7 @@ import {
   BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_STACK_BUILD_ID, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
   BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH,
-  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY,
   BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STACK_TRACE, MAP_TYPES, mapTypeName,
 } from "./types.ts";
 
@@ -63,7 +63,7 @@ const isHashType = (t: number): boolean =>
   t === BPF_MAP_TYPE_LRU_PERCPU_HASH || t === BPF_MAP_TYPE_HASH_OF_MAPS;
 const isArrayType = (t: number): boolean =>
   t === BPF_MAP_TYPE_ARRAY || t === BPF_MAP_TYPE_PERCPU_ARRAY || t === BPF_MAP_TYPE_PROG_ARRAY ||
-  t === BPF_MAP_TYPE_PERF_EVENT_ARRAY || t === BPF_MAP_TYPE_ARRAY_OF_MAPS;
+  t === BPF_MAP_TYPE_PERF_EVENT_ARRAY || t === BPF_MAP_TYPE_ARRAY_OF_MAPS || t === BPF_MAP_TYPE_CGROUP_ARRAY;
 export const isMapInMap = (t: number): boolean => t === BPF_MAP_TYPE_ARRAY_OF_MAPS || t === BPF_MAP_TYPE_HASH_OF_MAPS;
 export const isPerCpu = (t: number): boolean =>
   t === BPF_MAP_TYPE_PERCPU_HASH || t === BPF_MAP_TYPE_PERCPU_ARRAY || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
@@ -132,7 +132,8 @@ export function validateMapSpec(spec: MapSpec, nCpus = 1): number {
     // htab_map_alloc: the bucket array (16-byte struct bucket) must stay within U32_MAX bytes.
     if (roundUpPow2(stored) > HTAB_MAX_BUCKETS) fail("E2BIG", spec, `max_entries above 2^27 (${roundUpPow2(stored)} buckets)`);
   } else if (isArrayType(type)) {
-    const fdArray = type === BPF_MAP_TYPE_PROG_ARRAY || type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || type === BPF_MAP_TYPE_ARRAY_OF_MAPS;
+    const fdArray = type === BPF_MAP_TYPE_PROG_ARRAY || type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || type === BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+      type === BPF_MAP_TYPE_CGROUP_ARRAY;
     if (fdArray) {
       if (valueSize !== 4) fail("EINVAL", spec, "value_size must be 4 (an fd)");
       if (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) fail("EINVAL", spec, "fd arrays take no program access flags");

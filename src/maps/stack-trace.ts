@@ -88,7 +88,7 @@ export class StackTraceMap extends BpfMap {
    * bpf_get_stackid for a captured stack (innermost frame first, before skipping): the id, or -EFAULT (nothing left
    * after skipping), -EEXIST (bucket taken by another stack), -ENOMEM (all max_entries stacks in use), -EINVAL (flags).
    */
-  getStackId(ips: readonly (bigint | number)[], flags: number): number {
+  getStackId(ips: ArrayLike<bigint | number>, flags: number): number {
     if (flags & ~STACKID_FLAGS) return -ERRNO.EINVAL;
     const skip = flags & BPF_F_SKIP_FIELD_MASK;
     if (ips.length <= skip) return -ERRNO.EFAULT;

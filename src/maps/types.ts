@@ -19,6 +19,7 @@ export interface MapTypeInfo {
 const IMPLEMENTED: ReadonlySet<MapTypeName> = new Set<MapTypeName>([
   "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array", "stack_trace", "lru_hash",
   "lru_percpu_hash", "lpm_trie", "array_of_maps", "hash_of_maps", "queue", "stack", "ringbuf", "bloom_filter",
+  "cgroup_array",
 ]);
 
 export const MAP_TYPES: readonly MapTypeInfo[] = MAP_TYPE_NAMES.map((name, id) => ({
@@ -29,7 +30,7 @@ export {
   BPF_MAP_TYPE_UNSPEC, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
   BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS,
-  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER,
+  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_CGROUP_ARRAY,
 } from "../uapi/index.ts";
 
 /** The name bpftool prints for a map type id ("hash"), or the number when unknown, as bpftool does. */

@@ -120,7 +120,8 @@ function createObjectMap(b: Backend, m: ObjectMapSpec, btfFd: number): number {
 }
 
 function loadProgram(b: Backend, obj: BpfObject, p: ProgramSpec, mapFds: readonly number[], btfFd: number, logLevel: number): number {
-  const unsupported = p.relocs.find((r) => r.kind === "kfunc" || r.kind === "ksym");
+  // kfunc calls carry vmlinux BTF ids (insn.off 0: no fd_array needed); typed ksym variables still need a kernel
+  const unsupported = p.relocs.find((r) => r.kind === "ksym");
   if (unsupported) throw new BpfError("UNSUPPORTED", `program '${p.name}' uses ${unsupported.kind} '${unsupported.extern}', which needs the object's BTF in the kernel (not loaded by bpfkit)`);
   let attachBtfId: number | undefined;
   if (BTF_ATTACH.has(p.attachType) && p.attachTo) {
@@ -240,7 +241,10 @@ export function loadAndPin(backend: Backend, bytes: Uint8Array, fileName: string
   const obj = openObject(backend, bytes, { fileName });
   try {
     const progs = [...obj.programs.values()];
-    if (progs.length === 0 || (op === "load" && !obj.programs.has(obj.object.programs[0]?.name ?? ""))) {
+    // libbpf's bpf_object__load fails the whole object when the kernel refuses any of its programs (a program bpfkit
+    // cannot verify yet, "bpfkit: ... not supported", is no verdict and leaves the others loaded)
+    const refused = [...obj.skipped.values()].some((r) => r.startsWith("BPF_PROG_LOAD") && !/^bpfkit: /m.test(r));
+    if (progs.length === 0 || refused || (op === "load" && !obj.programs.has(obj.object.programs[0]?.name ?? ""))) {
       const why = [...obj.skipped].map(([n, r]) => `${n}: ${r}`).join("\n");
       throw new BpfError("EINVAL", `failed to load object file${why ? `\n${why}` : ""}`);
     }

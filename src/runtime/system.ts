@@ -18,6 +18,7 @@ import { BpfMap as VmMap, createMap, isPerCpu, memlockOf, PerfEventArrayMap } fr
 import type { MapSpec } from "../maps/index.ts";
 import { PROG_TYPE_NAMES } from "../uapi/index.ts";
 import { licenseIsGplCompatible } from "../helpers/protos.ts";
+import { KFUNC_SLOT_BASE, kfuncIndex } from "../helpers/kfuncs.ts";
 import { testRun } from "./test-run.ts";
 import { progTag } from "./tag.ts";
 import { KernelSymbols } from "./ksyms.ts";
@@ -70,7 +71,7 @@ export interface SystemOptions {
 }
 
 interface Obj {
-  readonly kind: ObjectKind;
+  readonly kind: ObjectKind | "cgroup";
   readonly id: number;
   refs: number;
   destroy(): void;
@@ -131,13 +132,23 @@ export interface LinkObject extends Obj {
   detached: boolean;
 }
 
-type AnyObj = ProgObject | MapObject | BtfObject | LinkObject;
+/** An open cgroup v2 directory (what a CGROUP_ARRAY update takes); no bpf object: it has no bpf id. */
+export interface CgroupObject extends Obj {
+  readonly kind: "cgroup";
+  readonly cgroupId: number;
+  readonly path: string;
+}
+
+type AnyObj = ProgObject | MapObject | BtfObject | LinkObject | CgroupObject;
 
 const LDDW = 0x18;
 const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_MAP_IDX = 5, PSEUDO_MAP_IDX_VALUE = 6;
 const MAP_REFS = new Set([PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE]);
+/** BPF_JMP|BPF_CALL with src BPF_PSEUDO_KFUNC_CALL: a kernel function named by its vmlinux BTF id */
+const isKfuncCall = (x: Insn): boolean => x.code === 0x85 && x.src === 2;
 const EPERM = 1, ENOENT = 2, EBADF = 9, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUPP = 524;
 const PROG_ARRAY = 3, BLOOM_FILTER = 30;
+const CGROUP_ROOT = "/sys/fs/cgroup";
 
 const fail = (errno: number, command: string, detail = "", log = ""): SyscallError => new SyscallError(errno, command, detail, log);
 
@@ -244,14 +255,29 @@ export class System implements Backend {
     return fd;
   }
 
-  private register<T extends AnyObj>(obj: T): T {
+  /** cgroup directories opened so far, by path: their ids (kernfs inode numbers; the root is 1) */
+  private readonly cgroupIds = new Map<string, number>([[CGROUP_ROOT, 1]]);
+
+  /**
+   * open(2) of a cgroup v2 directory on the VM (the hierarchy is mounted at /sys/fs/cgroup): an fd a CGROUP_ARRAY
+   * update takes. A directory keeps its id for the system's life. ENOENT outside the mount.
+   */
+  cgroupOpen(path: string): number {
+    const p = path.replace(/\/+$/, "") || "/";
+    if (p !== CGROUP_ROOT && !p.startsWith(CGROUP_ROOT + "/")) throw fail(ENOENT, "open", `${path} is not in the cgroup hierarchy (${CGROUP_ROOT})`);
+    let id = this.cgroupIds.get(p);
+    if (id === undefined) { id = 0x1000 + this.cgroupIds.size; this.cgroupIds.set(p, id); }
+    return this.install({ kind: "cgroup", id, cgroupId: id, path: p, refs: 0, destroy: () => {} });
+  }
+
+  private register<T extends Exclude<AnyObj, CgroupObject>>(obj: T): T {
     this.byId[obj.kind].set(obj.id, obj);
     return obj;
   }
 
   private unref(obj: AnyObj): void {
     if (--obj.refs > 0) return;
-    this.byId[obj.kind].delete(obj.id);
+    if (obj.kind !== "cgroup") this.byId[obj.kind].delete(obj.id);
     obj.destroy();
   }
 
@@ -275,7 +301,8 @@ export class System implements Backend {
 
   /** The object behind an fd (for in-process users: attach modules, listings, tests). */
   object(fd: number): ProgObject | MapObject | BtfObject | LinkObject | undefined {
-    return this.fds.get(fd);
+    const o = this.fds.get(fd);
+    return o?.kind === "cgroup" ? undefined : o;
   }
 
   /** The VM map behind a map fd (user-space fast path: no byte copies through the Backend interface). */
@@ -343,6 +370,7 @@ export class System implements Backend {
     const o = this.fds.get(fd);
     if (o?.kind === "prog") return o;
     if (o?.kind === "map") return o.map;
+    if (o?.kind === "cgroup") return o;
     return undefined;
   }
 
@@ -451,13 +479,20 @@ export class System implements Backend {
     const result = verify(local, {
       progType: a.progType, maps: used.map((m) => this.verifierMap(m.map)), logLevel: Math.max(1, logLevel & 3) | (logLevel & 4),
       license: a.license ?? "", btfFuncInfo: (a.funcInfo?.count ?? 0) > 0, nrCpus: this.nCpus,
+      // vmlinux BTF is parsed only for programs that call kernel functions by its ids
+      kernelBtf: local.some(isKfuncCall) ? this.kernelBtf() : undefined,
     });
     if (!result.accepted) throw fail(result.error?.errno ?? EINVAL, cmd, "", result.log);
     const btf = this.btfRef(a.progBtfFd, cmd);
     let loaded: LoadedProgram;
     try {
-      loaded = this.vm.load(local, {
+      // kfunc calls run as helper calls to the kfunc's slot in the helper table (src/helpers/kfuncs.ts)
+      const runnable = result.aux!.kfuncs.size === 0 ? local
+        : local.map((x, pc) => (isKfuncCall(x) ? { ...x, src: 0, imm: KFUNC_SLOT_BASE + kfuncIndex(result.aux!.kfuncs.get(pc)!) } : x));
+      loaded = this.vm.load(runnable, {
         type: typeName, name: a.name ?? "",
+        // the verifier's proven accesses: the JIT runs them unchecked and inlines the hot map helpers
+        facts: result.facts,
         resolve: {
           map: (_src, idx) => used[idx]!.map.address,
           mapValue: (_src, idx, off) => this.valueAddress(used[idx]!.map) + off,
@@ -595,6 +630,7 @@ export class System implements Backend {
 
   objPin(fd: number, path: string): void {
     const o = this.obj(fd, "BPF_OBJ_PIN");
+    if (o.kind === "cgroup") throw fail(EINVAL, "BPF_OBJ_PIN", `fd ${fd} is not a bpf object`); // bpf_fd_probe_obj
     if (!this.bpffsOf(path)) throw fail(EPERM, "BPF_OBJ_PIN", `${path} is not on a bpf file system`);
     if (this.pinned.has(path)) throw fail(EEXIST, "BPF_OBJ_PIN", path);
     o.refs++;

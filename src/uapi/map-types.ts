@@ -37,3 +37,4 @@ export const BPF_MAP_TYPE_QUEUE = mapTypeOf("queue");
 export const BPF_MAP_TYPE_STACK = mapTypeOf("stack");
 export const BPF_MAP_TYPE_RINGBUF = mapTypeOf("ringbuf");
 export const BPF_MAP_TYPE_BLOOM_FILTER = mapTypeOf("bloom_filter");
+export const BPF_MAP_TYPE_CGROUP_ARRAY = mapTypeOf("cgroup_array");

@@ -129,10 +129,10 @@ const JMP_OPS = [BPF_JEQ, BPF_JNE, BPF_JSET, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
 function jumpBoth(a: M.Bounds, b: M.Bounds, op: number, w32: boolean): void {
   const f = newFrame(-1, 0, -1);
   f.regs[1] = scalarReg(toB(a)); f.regs[2] = scalarReg(toB(b));
-  const state: State = { frames: [f], refs: [], parentPc: -1 };
+  const state: State = { frames: [f], refs: [], parentPc: -1, rcu: 0, preempt: 0 };
   const env = { state, unpriv: false, pc: 0 } as unknown as Env;
   const insn = { code: (w32 ? BPF_JMP32 : BPF_JMP) | op | BPF_X, dst: 1, src: 2, off: 0, imm: 0 };
-  const copy = (s: State): State => ({ frames: [{ ...s.frames[0]!, regs: s.frames[0]!.regs.map((r) => ({ ...r, b: B.copyBounds(r.b) })) }], refs: [], parentPc: -1 });
+  const copy = (s: State): State => ({ frames: [{ ...s.frames[0]!, regs: s.frames[0]!.regs.map((r) => ({ ...r, b: B.copyBounds(r.b) })) }], refs: [], parentPc: -1, rcu: 0, preempt: 0 });
   const res = checkCondJmp(env, insn, copy);
   const pred = M.scalarBranchTaken(M.view(a, w32), M.view(b, w32), op, w32);
   const ctx = `op ${op} w32 ${w32} a ${show(a)} b ${show(b)}`;

@@ -5,9 +5,10 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import {
   BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DW, BPF_END, BPF_EXIT, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_JMP32,
   BPF_JSLE, BPF_LD, BPF_LDX, BPF_MEM, BPF_MEMSX, BPF_NEG, BPF_PSEUDO_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX,
-  BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_PSEUDO_FUNC, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
+  BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
 } from "../isa/ebpf/opcodes.ts";
 import { type Env, E2BIG, EINVAL, reject } from "./env.ts";
+import { addKfuncCall } from "./check-kfunc.ts";
 import { helperProto } from "../helpers/protos.ts";
 
 /** may_goto (BPF_JMP | BPF_JCOND): a bounded escape the kernel may take at any time. */
@@ -114,6 +115,7 @@ function checkSubprogs(env: Env): void {
       if (t < 0 || t >= insns.length) reject(env, "call to invalid destination", EINVAL);
       starts.add(t);
     }
+    if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_KFUNC_CALL) { env.pc = i; addKfuncCall(env, insn); }
   }
   env.subprogs = [...starts].sort((a, b) => a - b);
   env.stackDepth = env.subprogs.map(() => 0);

@@ -7,6 +7,7 @@ import { MAX_CALL_FRAMES } from "../isa/ebpf/opcodes.ts";
 import { boundsSync, isConst, isConstValue, knownBounds, unknownBounds } from "./bounds.ts";
 import { U32_MAX64, ZERO, fromBig, fromNumber, toBigS, toBigU, toNumberS, toNumberU } from "./i64.ts";
 import { returnRange } from "./ctx.ts";
+import { checkSectionsAtExit } from "./check-kfunc.ts";
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, ENOTSUPP, newId, reject,
@@ -430,6 +431,7 @@ export function checkExit(env: Env): number {
     const r = st.refs[0]!;
     reject(env, `Unreleased reference id=${r.id} alloc_insn=${r.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, EINVAL);
   }
+  checkSectionsAtExit(env, "BPF_EXIT instruction in main prog");
   checkRegRead(env, 0);
   const r0 = curFrame(st).regs[0]!;
   if (env.unpriv && r0.type !== "scalar") reject(env, "R0 leaks addr as return value");

@@ -81,6 +81,8 @@ export function spillSize(slot: { bytes: SlotByte[] }): number {
 }
 
 function scrubSpill(slot: { bytes: SlotByte[]; spilled: Reg | undefined }): void {
+  // a plain store into an iterator's slot destroys it (its reference stays acquired)
+  if (slot.bytes[0] === "i") { slot.spilled = undefined; slot.bytes.fill("m"); return; }
   if (!slot.bytes.includes("r")) return;
   slot.spilled = undefined;
   for (let k = 0; k < 8; k++) if (slot.bytes[k] === "r") slot.bytes[k] = "m";
@@ -100,6 +102,7 @@ function stackWrite(env: Env, reg: Reg, off: number, size: number, value: Reg | 
   }
   // Registers (and, for privileged programs, BPF_ST immediates) stored at a slot start are tracked as spills of
   // `size` bytes; the rest of the slot becomes plain data (save_register_state).
+  if (slot.bytes[0] === "i") scrubSpill(slot);
   let spill: Reg | undefined;
   if (value && aligned && (value.type !== "scalar" || !env.unpriv)) spill = copyReg(value);
   else if (!value && imm !== undefined && aligned && !env.unpriv) spill = scalarReg(knownBounds(fromNumber(imm)));
@@ -140,6 +143,7 @@ function stackRead(env: Env, reg: Reg, off: number, size: number, regno: number)
     const b = off + i;
     const s = f.stack[Math.floor((-b - 1) / 8)];
     const t = s ? s.bytes[((b % 8) + 8) % 8]! : "?";
+    if (t === "i") reject(env, `invalid read from stack off ${off}+${i} size ${size}`);
     if (t === "?") {
       if (env.unpriv) reject(env, `invalid read from stack R${regno} off=${off} size=${size}`);
       allZero = false;
@@ -256,6 +260,7 @@ export function checkMemAccess(env: Env, a: Access): void {
     }
     case "mem": {
       if (reg.maybeNull) reject(env, `R${a.regno} invalid mem access '${regTypeStr(reg)}'`);
+      if (write && reg.rdonly) reject(env, `R${a.regno} cannot write into ${regTypeStr(reg)}`);
       const o = reg.off + off;
       memRegion(env, a.regno, reg, o, size, reg.range, (x) => `invalid access to memory, mem_size=${reg.range} off=${x} size=${size}`);
       if (!write) loaded = scalarReg();

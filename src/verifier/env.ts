@@ -2,6 +2,8 @@
 // rejection signal: a check that fails throws Reject with the kernel's exact message and errno.
 import type { Insn } from "../isa/ebpf/insn.ts";
 import type { MapSpec } from "../maps/spec.ts";
+import type { Btf } from "../btf/parse.ts";
+import type { KfuncSpec } from "../helpers/kfuncs.ts";
 import type { State } from "./state.ts";
 import type { VerifierLog } from "./vlog.ts";
 import { ERRNO, type ErrnoName } from "../uapi/index.ts";
@@ -60,6 +62,8 @@ export interface InsnAux {
   readonly loopInline: Map<number, number>;
   /** env->seen_direct_write: the program stores into packet data (tc programs then get the unclone prologue) */
   directWrite: boolean;
+  /** kfunc call pc -> the kernel function's name (the rewrite calls it by address) */
+  readonly kfuncs: Map<number, string>;
   /** subprogram starts and each one's stack depth, as the walk left them */
   subprogs: readonly number[];
   stackDepth: readonly number[];
@@ -92,6 +96,12 @@ export interface Env {
   facts: Map<number, AccessFact>;
   /** Per instruction, the masking state every unprivileged path must agree on (insn_aux_data alu_state/alu_limit). */
   aluSanitation: Map<number, { state: number; limit: number }>;
+  /** The kernel's BTF (vmlinux), where kfunc calls find their callee by id; undefined: kfunc calls are refused. */
+  readonly kernelBtf: Btf | undefined;
+  /** kfunc call sites resolved before the walk (add_kfunc_call), by pc. */
+  readonly kfuncs: Map<number, KfuncSite>;
+  /** Set by bpf_iter_*_next on an active iterator: the state where it returned an element, explored later. */
+  iterFork?: State;
   /** Set by a helper that calls back into the program (bpf_loop): the state entering the callback. */
   callback?: { state: State; pc: number };
   /** pcs where the fact was contradicted on some path (then no fact). */
@@ -107,3 +117,12 @@ export function verbose(env: Env, line: string): void {
 }
 
 export const newId = (env: Env): number => ++env.idGen;
+
+/** A kfunc call site: the callee's name and id in the kernel's BTF, and bpfkit's entry for it (undefined: unknown). */
+export interface KfuncSite {
+  readonly name: string;
+  readonly btfId: number;
+  readonly spec: KfuncSpec | undefined;
+  /** index in KFUNCS (-1: unknown) */
+  readonly index: number;
+}

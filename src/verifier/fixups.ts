@@ -4,9 +4,10 @@
 // guards, inlined map lookups, map-ops and helper calls as kernel function addresses, tail calls, inlined per-CPU
 // id, jiffies and branch snapshot), then jit_subprogs' call form. Every patch moves jumps, line info, func starts
 // and per-instruction facts as bpf_patch_insn_data / bpf_remove_insns do, so `bpftool prog dump xlated` of the
-// result lines up with the kernel's. x86-64 needs no zero-extension inserts. What is not modelled — kfunc calls and
-// the trampoline-only inlines of BPF_PROG_TYPE_TRACING (get_func_ip/arg/ret/arg_cnt), both refused by bpfkit's
-// verifier — is left as loaded and listed in `unmodelled`.
+// result lines up with the kernel's. x86-64 needs no zero-extension inserts. kfunc calls call the function's address
+// (fixup_kfunc_call; none of the kfuncs bpfkit models is inlined). What is not modelled — the trampoline-only inlines
+// of BPF_PROG_TYPE_TRACING (get_func_ip/arg/ret/arg_cnt), refused by bpfkit's verifier — is left as loaded and
+// listed in `unmodelled`.
 import { type Insn, insn } from "../isa/ebpf/insn.ts";
 import type { InsnAux } from "./env.ts";
 import { MAP_OPS, MAP_OP_OF_HELPER, ctxConverter, ctxFieldSize, genBranchSnapshot, genLdAbs, genLookup, genPrologue, helperFunction, type MapFacts } from "./kernel-tables.ts";
@@ -37,7 +38,7 @@ export interface KernelImage {
   readonly maxLength: number;
 }
 
-interface Slot { insn: Insn; seen: boolean; ctx: boolean; callMap: number; tailKey: number; loopCb: number }
+interface Slot { insn: Insn; seen: boolean; ctx: boolean; callMap: number; tailKey: number; loopCb: number; kfunc?: string }
 
 const JMP = 0x05, JMP32 = 0x06, CALL = 0x80, EXIT = 0x90, JA = 0x00;
 const isJump = (x: Insn): boolean => {
@@ -61,7 +62,7 @@ class Image {
   constructor(insns: readonly Insn[], aux: InsnAux, lineOffs: readonly number[]) {
     this.slots = insns.map((insn, pc) => ({
       insn, seen: aux.seen[pc] === 1, ctx: aux.ctxAccess.has(pc), callMap: aux.callMap.get(pc) ?? -2,
-      tailKey: aux.tailKey.get(pc) ?? -1, loopCb: aux.loopInline.get(pc) ?? -1,
+      tailKey: aux.tailKey.get(pc) ?? -1, loopCb: aux.loopInline.get(pc) ?? -1, kfunc: aux.kfuncs.get(pc),
     }));
     this.lines = lineOffs.map((off, rec) => ({ off, rec }));
     this.subs = [...aux.subprogs.map((start, origin) => ({ start, origin })), { start: insns.length, origin: -1 }];
@@ -275,6 +276,8 @@ function miscFixups(img: Image, o: KernelImageOptions, unmodelled: string[]): vo
       i += p.length - 1;
       continue;
     }
+    // fixup_kfunc_call: a kfunc call keeps its source and calls the function's address (x86-64: no far calls)
+    if (s.kfunc !== undefined && x.code === (JMP | CALL) && x.src === 2) { s.insn = { ...x, imm: o.callImm(s.kfunc) }; continue; }
     if (!isHelperCall(x)) continue;
     const id = x.imm;
     if (id === 12) {

@@ -13,6 +13,6 @@ export function checkRegRead(env: Env, regno: number): Reg {
 /** The kernel's reg_type_str: base name, `ringbuf_` prefix, `_or_null` suffix. */
 export function regTypeStr(r: Reg): string {
   if (r.type === "not_init") return "?";
-  const base = r.type === "mem" && r.ringbuf ? "ringbuf_mem" : r.type;
+  const base = r.type === "mem" && r.ringbuf ? "ringbuf_mem" : r.type === "mem" && r.rdonly ? "rdonly_mem" : r.type;
   return r.maybeNull ? `${base}_or_null` : base;
 }

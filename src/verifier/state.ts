@@ -5,7 +5,9 @@ import { type I64, ZERO } from "./i64.ts";
 
 export type RegType =
   | "not_init" | "scalar" | "ctx" | "map_ptr" | "map_value" | "map_key" | "fp" | "pkt" | "pkt_meta" | "pkt_end" | "mem"
-  | "func";
+  | "func"
+  /** the state of an open-coded iterator, spilled in its stack slots (STACK_ITER): see check-kfunc.ts */
+  | "iter";
 
 export interface Reg {
   type: RegType;
@@ -24,10 +26,12 @@ export interface Reg {
   /** Frame that owns the stack a `fp` pointer points into. */
   frameno: number;
   ringbuf: boolean;
+  /** MEM_RDONLY memory (an iterator's element): programs may only read it. */
+  rdonly: boolean;
 }
 
 function freshReg(type: RegType, b: Bounds): Reg {
-  return { type, b, off: 0, id: 0, refObjId: 0, maybeNull: false, map: -1, range: 0, frameno: 0, ringbuf: false };
+  return { type, b, off: 0, id: 0, refObjId: 0, maybeNull: false, map: -1, range: 0, frameno: 0, ringbuf: false, rdonly: false };
 }
 /** One frozen register for every unwritten slot: copies share it (most registers of a state are unwritten). */
 const NOT_INIT: Reg = Object.freeze(freshReg("not_init", Object.freeze(unknownBounds())));
@@ -44,15 +48,15 @@ export function copyReg(r: Reg): Reg {
   if (r === NOT_INIT) return r;
   return {
     type: r.type, b: copyBounds(r.b), off: r.off, id: r.id, refObjId: r.refObjId, maybeNull: r.maybeNull, map: r.map,
-    range: r.range, frameno: r.frameno, ringbuf: r.ringbuf,
+    range: r.range, frameno: r.frameno, ringbuf: r.ringbuf, rdonly: r.rdonly,
   };
 }
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "not_init";
 export const isPktPointer = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";
 
-/** One byte of stack: the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO, printed as ? r m 0. */
-export type SlotByte = "?" | "r" | "m" | "0";
+/** One byte of stack: the kernel's STACK_INVALID / STACK_SPILL / STACK_MISC / STACK_ZERO / STACK_ITER, printed as ? r m 0 i. */
+export type SlotByte = "?" | "r" | "m" | "0" | "i";
 
 export interface StackSlot {
   bytes: SlotByte[];
@@ -80,6 +84,9 @@ export interface State {
   refs: Ref[];
   /** Insn that reached this state's branch (for `from X to Y` lines). */
   parentPc: number;
+  /** Open bpf_rcu_read_lock and bpf_preempt_disable sections (active_rcu_locks, active_preempt_locks). */
+  rcu: number;
+  preempt: number;
 }
 
 export function newFrame(callsite: number, subprog: number, returnPc: number): Frame {
@@ -103,7 +110,7 @@ export function copyFrame(f: Frame): Frame {
 }
 
 export function copyState(s: State): State {
-  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ id: r.id, insn: r.insn })), parentPc: s.parentPc };
+  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ id: r.id, insn: r.insn })), parentPc: s.parentPc, rcu: s.rcu, preempt: s.preempt };
 }
 
 export const curFrame = (s: State): Frame => s.frames[s.frames.length - 1]!;
@@ -119,7 +126,7 @@ export function regSafe(old: Reg, cur: Reg, idmap: IdMap, exact = false): boolea
   if (exact && old.type !== cur.type) return false;
   if (old.type === "not_init") return true;
   if (old.type !== cur.type) return false;
-  if (old.maybeNull !== cur.maybeNull || old.ringbuf !== cur.ringbuf) return false;
+  if (old.maybeNull !== cur.maybeNull || old.ringbuf !== cur.ringbuf || old.rdonly !== cur.rdonly) return false;
   if (old.type === "scalar") {
     if (exact ? !boundsEqual(old.b, cur.b) : !boundsWithin(old.b, cur.b)) return false;
     return checkIds(old.id, cur.id, idmap, true);
@@ -164,6 +171,12 @@ function stackSafe(old: Frame, cur: Frame, idmap: IdMap, exact: boolean): boolea
       if (ob === "0" && cb === "r" && c.spilled?.type === "scalar" && isConstValue(c.spilled.b, 0)) continue;
       if (ob !== cb) return false;
     }
+    if (o.bytes[0] === "i") {
+      // an iterator: same state and reference; its depth only matters when looking for loops that change nothing
+      const os = o.spilled!, cs = c.bytes[0] === "i" ? c.spilled : undefined;
+      if (!cs || os.range !== cs.range || (exact && os.off !== cs.off) || !checkIds(os.refObjId, cs.refObjId, idmap, false)) return false;
+      continue;
+    }
     if (o.bytes[7] === "r" || o.bytes[0] === "r") {
       if (!o.spilled || !c.spilled) { if (o.spilled || c.spilled) return false; continue; }
       if (!regSafe(o.spilled, c.spilled, idmap, exact)) return false;
@@ -179,7 +192,7 @@ const IDMAP: IdMap = { old: [], cur: [], n: 0 };
 /** Whether `cur` is covered by the already-explored `old` (states_equal), given the registers live at this insn. */
 export function statesEqual(old: State, cur: State, liveRegs: number, exact = false): boolean {
   if (old.frames.length !== cur.frames.length) return false;
-  if (old.refs.length !== cur.refs.length) return false;
+  if (old.refs.length !== cur.refs.length || old.rcu !== cur.rcu || old.preempt !== cur.preempt) return false;
   const idmap = IDMAP;
   idmap.n = 0;
   for (let i = 0; i < old.refs.length; i++) if (!checkIds(old.refs[i]!.id, cur.refs[i]!.id, idmap, false)) return false;

@@ -19,6 +19,8 @@ import { isKnownProgType } from "./ctx.ts";
 import { type AccessFact, type Env, type InsnAux, type VerifierMapSpec, E2BIG, EINVAL, Reject, reject } from "./env.ts";
 import { formatState } from "./format.ts";
 import { VerifierLog } from "./vlog.ts";
+import type { Btf } from "../btf/parse.ts";
+import { checkKfuncCall, isIterNextCall, iterActiveAt, widenScalars } from "./check-kfunc.ts";
 import { liveUseDef } from "./cfg.ts";
 import { checkRegRead } from "./regs.ts";
 import { type State, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg, statesEqual } from "./state.ts";
@@ -37,6 +39,8 @@ export interface VerifyOptions {
   readonly nrCpus?: number;
   /** The program comes with BTF func_info (ELF objects from clang): callbacks such as bpf_loop's are allowed. */
   readonly btfFuncInfo?: boolean;
+  /** The kernel's BTF (vmlinux): kfunc calls (BPF_PSEUDO_KFUNC_CALL) name their callee by its id there. */
+  readonly kernelBtf?: Btf;
   /** The program's license string (the ELF "license" section); GPL-only helpers need a GPL-compatible one. Default "GPL". */
   readonly license?: string;
 }
@@ -86,7 +90,7 @@ export function progTypeNumber(t: number | string): number {
   return n;
 }
 
-function pruneFlags(insns: readonly Insn[]): Uint8Array {
+function pruneFlags(insns: readonly Insn[], env: Env): Uint8Array {
   const f = new Uint8Array(insns.length + 1);
   for (let pc = 0; pc < insns.length; pc++) {
     const insn = insns[pc]!;
@@ -94,7 +98,12 @@ function pruneFlags(insns: readonly Insn[]): Uint8Array {
     const cls = bpfClass(insn.code), op = bpfOp(insn.code);
     if (cls !== BPF_JMP && cls !== BPF_JMP32) continue;
     if (op === BPF_EXIT) continue;
-    if (op === BPF_CALL) { f[pc + 1] = 1; if (insn.src === BPF_PSEUDO_CALL) f[pc] = 1; continue; }
+    if (op === BPF_CALL) {
+      f[pc + 1] = 1;
+      if (insn.src === BPF_PSEUDO_CALL) f[pc] = 1;
+      if (insn.src === BPF_PSEUDO_KFUNC_CALL && isIterNextCall(env, pc)) f[pc] = 3; // a forced checkpoint where iterator loops converge
+      continue;
+    }
     if (op === BPF_JCOND) { f[pc + insn.off + 1] = 1; f[pc] = 2; continue; } // may_goto: a forced checkpoint
     // Branch edges mark their targets (push_insn with BRANCH); conditional jumps are prune points themselves.
     const t = jumpTarget(insn, pc);
@@ -161,13 +170,15 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     btfFuncInfo: options.btfFuncInfo ?? false,
     gplCompatible: licenseIsGplCompatible(options.license ?? "GPL"),
     nrCpus: options.nrCpus ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1, idGen: 0, pc: 0,
-    state: { frames: [], refs: [], parentPc: -1 }, subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
-    aux: { seen: new Uint8Array(insns.length), ctxAccess: new Set(), callMap: new Map(), tailKey: new Map(), loopInline: new Map(), directWrite: false, subprogs: [], stackDepth: [] },
+    state: { frames: [], refs: [], parentPc: -1, rcu: 0, preempt: 0 }, kernelBtf: options.kernelBtf, kfuncs: new Map(), subprogs: [0], stackDepth: [0], facts: new Map(), noFact: new Set(),
+    aux: { seen: new Uint8Array(insns.length), ctxAccess: new Set(), callMap: new Map(), tailKey: new Map(), loopInline: new Map(), kfuncs: new Map(), directWrite: false, subprogs: [], stackDepth: [] },
   };
   const stats = { max: 0, total: 0, peak: 0 };
   let processed = 0;
   const path: number[] = [];
-  const fmtInsn = (pc: number): string => formatInsnKernel(insns, pc, { mapRef: mapRef(env) });
+  const fmtInsn = (pc: number): string => formatInsnKernel(insns, pc, {
+    mapRef: mapRef(env), callTarget: (at, x) => (x.src === BPF_PSEUDO_KFUNC_CALL ? env.kfuncs.get(at)?.name : undefined),
+  });
   try {
     if (insns.length === 0 || insns.length > (env.unpriv ? 4096 : BPF_COMPLEXITY_LIMIT_INSNS)) {
       throw new Reject("", E2BIG, 0);
@@ -193,13 +204,13 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         if (isLdImm64(insns[p]!)) p++;
       }
     }
-    const prune = pruneFlags(insns);
+    const prune = pruneFlags(insns, env);
     const visited = new Map<number, Checkpoint[]>();
     let live_states = 0;
     const f0 = newFrame(-1, 0, -1);
     f0.regs[1] = ptrReg("ctx");
     f0.regs[10] = ptrReg("fp");
-    let cur: State = { frames: [f0], refs: [], parentPc: -1 };
+    let cur: State = { frames: [f0], refs: [], parentPc: -1, rcu: 0, preempt: 0 };
     let pc = 0;
     let cp: Checkpoint | undefined;
     const pending: Pending[] = [];
@@ -231,11 +242,15 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
         // is_state_visited: compare with the states recorded here, maybe record this one.
         const list = visited.get(pc) ?? [];
         let pruned = false;
-        const force = prune[pc] === 2;
+        const force = prune[pc]! >= 2;
+        const iterNext = prune[pc] === 3;
         let addNew = force || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
         for (let i = 0; i < list.length; i++) {
           const old = list[i]!;
-          if (old.branches > 0) {
+          if (old.branches > 0 && iterNext) {
+            // An iterator loop: the body's state within the one it entered with, the iterator still active, converges.
+            if (statesEqual(old.state, cur, live[pc]!, false) && iterActiveAt(cur)) { old.hit++; pruned = true; break; }
+          } else if (old.branches > 0) {
             // A state still being explored: only good for catching loops that never change anything.
             if (statesEqual(old.state, cur, live[pc]!, true)) {
               const p = condRegs(insns[pc]!);
@@ -284,10 +299,26 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
       jmps++;
       const op = bpfOp(insn.code);
       if (op === BPF_CALL) {
-        if (cls === BPF_JMP32 || insn.off !== 0 || insn.dst !== 0 || (insn.src !== 0 && insn.src !== BPF_PSEUDO_CALL && insn.src !== BPF_PSEUDO_KFUNC_CALL)) {
+        if (cls === BPF_JMP32 || (insn.off !== 0 && insn.src !== BPF_PSEUDO_KFUNC_CALL) || insn.dst !== 0 || (insn.src !== 0 && insn.src !== BPF_PSEUDO_CALL && insn.src !== BPF_PSEUDO_KFUNC_CALL)) {
           reject(env, "BPF_CALL uses reserved fields", EINVAL);
         }
-        if (insn.src === BPF_PSEUDO_KFUNC_CALL) reject(env, "calling kernel functions is not supported", EINVAL);
+        if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
+          checkKfuncCall(env, insn);
+          const fork = env.iterFork;
+          if (fork) {
+            // the element path of an iterator's next(), explored after this (drained) one; scalars that changed since
+            // the previous visit of this call on the current path are widened (find_prev_entry, widen_imprecise_scalars)
+            env.iterFork = undefined;
+            for (let c = cp?.parent; c; c = c.parent) {
+              if (c.pc === pc && c.branches > 0 && c.state.frames.length === fork.frames.length) { widenScalars(c.state, fork); break; }
+            }
+            if (pending.length >= 8192) reject(env, `The sequence of ${pending.length + 1} jumps is too complex.`, E2BIG);
+            if (cp) cp.branches++;
+            pending.push({ state: fork, pc: pc + 1, from: pc, cp, pathLen: path.length, logPos: vlog.end });
+          }
+          pc++;
+          continue;
+        }
         if (insn.src === BPF_PSEUDO_CALL) {
           pc = checkPseudoCall(env, insn);
           if (logLevel >= 1) {

@@ -55,7 +55,10 @@ export class VerifierLog {
       if (slot.bytes.every((b) => b === "?")) return;
       if (!all && !this.allScratched && !this.scratchedSlots.has(i)) return;
       const name = ` fp${-(i + 1) * 8}=`;
-      if (slot.bytes[0] === "r" && slot.spilled) {
+      if (slot.bytes[0] === "i" && slot.spilled) {
+        const it = slot.spilled;
+        s += `${name}iter_num(ref_id=${it.refObjId},state=${it.range === 1 ? "active" : "drained"},depth=${it.off})`;
+      } else if (slot.bytes[0] === "r" && slot.spilled) {
         // A partial spill prints the plain bytes above it, then the spilled value.
         let n = 0;
         while (n < 8 && slot.bytes[n] === "r") n++;
