@@ -510,10 +510,7 @@ function skipModsAndTypedefs(btf: Btf, id: number): number {
 /** A page-rounded mmap size of an internal map, as bpftool's bpf_map_mmap_sz computes it. */
 const mmapSize = (m: MapSpec, pageSize: number): number => Math.ceil((Math.ceil(m.valueSize / 8) * 8 * m.maxEntries) / pageSize) * pageSize;
 
-/**
- * `bpftool gen skeleton -L`: the light skeleton, a header that runs `loader` (src/object/loader-gen.ts: the object's
- * load recorded as a BPF_PROG_TYPE_SYSCALL program and its data blob) through skel_internal.h's bpf_load_and_run.
- */
+/** The light skeleton's first part: the struct up to its global-data members (bpftool prints it before the load). */
 function lightHead(obj: BpfObject, objName: string): { o: Out; idents: { m: MapSpec; ident: string }[]; warnings: string[] } {
   const warnings: string[] = [];
   const idents: { m: MapSpec; ident: string }[] = [];
@@ -550,6 +547,10 @@ export function cLightSkeletonHead(obj: BpfObject, objName: string): CSkeletonRe
   return { text: o.text(), warnings };
 }
 
+/**
+ * `bpftool gen skeleton -L`: the light skeleton, a header that runs `loader` (src/object/loader-gen.ts: the object's
+ * load recorded as a BPF_PROG_TYPE_SYSCALL program and its data blob) through skel_internal.h's bpf_load_and_run.
+ */
 export function cLightSkeleton(obj: BpfObject, objName: string, loader: { insns: Uint8Array; data: Uint8Array }, pageSize = 4096): CSkeletonResult {
   const { o, idents, warnings } = lightHead(obj, objName);
   const n = objName;
