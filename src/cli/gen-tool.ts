@@ -48,6 +48,12 @@ export function genCommand(words: readonly string[], o: GenOptions, typed?: stri
   const verb = verbWord === undefined ? undefined : COMMANDS.find((c) => c.startsWith(verbWord) && verbWord.length > 0);
   if (verb === undefined || verb === "help") return { stdout: "", stderr: usage, code: verb ? 0 : 255 };
   const cArgs = args.filter((a) => a !== "--c");
+  const out = genVerb(verb, cArgs, fail, o, typed);
+  // bpftool's JSON writer ends its output with a newline when it is destroyed (errors already end with theirs)
+  return o.json && out.code === 0 ? { ...out, stdout: `${out.stdout}\n` } : out;
+}
+
+function genVerb(verb: (typeof COMMANDS)[number], cArgs: readonly string[], fail: Fail, o: GenOptions, typed: string | undefined): Outcome {
   switch (verb) {
     case "skeleton":
     case "subskeleton":

@@ -78,6 +78,19 @@ test("gen skeleton -L matches bpftool on the elf-samples", (t) => {
   compare(files.map((n) => join(samples!, n)));
 });
 
+test("gen -j: a successful command's output ends with the JSON writer's newline, as bpftool's", (t) => {
+  if (skipUnless(t, haveBpftool, "bpftool not installed")) return;
+  const built = buildOwnCorpus();
+  if (typeof built === "string") return void skipUnless(t, false, built);
+  const obj = built.find((o) => o.name === "globals")!.path;
+  for (const args of [["skeleton", "-L"], ["skeleton"], ["subskeleton"]]) {
+    const r = spawnSync("bpftool", ["-j", "gen", args[0]!, ...args.slice(1), obj], { maxBuffer: 1 << 28 });
+    const ours = genCommand([args[0]!, obj, "--c"], { json: true, pretty: false, useLoader: args.includes("-L") });
+    assert.ok(Buffer.from(ours.stdout, "latin1").equals(r.stdout), `-j gen ${args.join(" ")}`);
+    assert.equal(ours.code, r.status);
+  }
+});
+
 test("gen skeleton -L with `name` matches bpftool", (t) => {
   if (skipUnless(t, haveBpftool, "bpftool not installed")) return;
   const built = buildOwnCorpus();
