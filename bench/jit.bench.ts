@@ -2,7 +2,7 @@
 // interpreter and x86-64 JIT (built from ../shared/peers/ubpf into a temporary folder), and the kernel JIT
 // (BPF_PROG_TEST_RUN with repeat), all in this run; then the JIT's compile time per 1,000 instructions.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,37 +83,49 @@ function measure(kind: EngineKind, b: Bench): { ns: number; insns: number; r0: s
   const skb = buildSkbContext(space, b.packet ?? new Uint8Array(64));
   const v = verify(b.insns, { progType: "socket_filter", maps: b.usesMap ? [spec] : [] });
   const prog = e.load(b.insns, { name: b.name, resolve: { map: () => handle }, ...(v.accepted ? { facts: v.facts } : {}) });
-  let r = e.run(prog, skb.run);
-  for (let k = 0; k < 200; k++) r = e.run(prog, skb.run);
+  // both engines through run32 (r0's low half, no result object), as BPF_PROG_TEST_RUN's loop keeps only retval
+  for (let k = 0; k < 200; k++) e.run32(prog, skb.run);
+  const r = e.lastRun();
   const runs = Math.max(50, Math.round((kind === "jit" ? 2e8 : 1.5e7) / Math.max(r.insns, 20)));
   let best = Infinity;
   for (let t = 0; t < 7; t++) {
     const t0 = cpuMs();
-    for (let k = 0; k < runs; k++) e.run(prog, skb.run);
+    for (let k = 0; k < runs; k++) e.run32(prog, skb.run);
     best = Math.min(best, ((cpuMs() - t0) * 1e6) / runs);
   }
   return { ns: best, insns: r.insns, r0: r.toString() };
 }
 
-/** A clang-built object from the ELF samples through `bpfkit run --repeat` (the CLI's one loading path): ns/run. */
-async function objectFigure(kind: EngineKind, file: string, packet: string): Promise<{ ns: number; r0: string } | string> {
-  const { default: runCli } = await import("../src/cli/run.ts");
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => { lines.push(a.join(" ")); };
+/**
+ * A clang-built object from the ELF samples, loaded by the runtime's one object loader (openObject) into a VM system
+ * on each engine or into the kernel, and timed as BPF_PROG_TEST_RUN repeat times it (Program.testRun: the context
+ * built once, the clock read around the whole loop): ns/run, best of 5 after a warm-up, and r0.
+ */
+async function objectFigure(backend: "interp" | "jit" | "kernel", bytes: Uint8Array, prog: string, packet: Uint8Array): Promise<{ ns: number; r0: number } | string> {
+  const { System, openObject } = await import("../src/runtime/index.ts");
+  let be;
+  if (backend === "kernel") {
+    const k = await import("../test/oracle/kernel.ts");
+    const avail = k.kernelAvailable();
+    if (avail !== true) return avail;
+    be = new (await import("../src/kernel/backend.ts")).LinuxBackend();
+  } else be = new System({ engine: backend });
   try {
-    await runCli(["--engine", kind, "--repeat", "20000", "--data-file", packet, file]);
-    let best = Infinity, r0 = "";
-    for (let t = 0; t < 3; t++) {
-      lines.length = 0;
-      await runCli(["--engine", kind, "--repeat", "20000", "--data-file", packet, file]);
-      const m = /Return value: (\d+), duration \(average\): (\d+)ns/.exec(lines.join("\n"));
-      if (!m) return lines.join(" ");
-      r0 = m[1]!; best = Math.min(best, Number(m[2]));
-    }
-    return { ns: best, r0 };
-  } finally {
-    console.log = log;
+    const obj = openObject(be, bytes);
+    try {
+      const p = obj.programs.get(prog);
+      if (p === undefined) return `${prog} not loaded: ${obj.skipped.get(prog) ?? "absent"}`;
+      const repeat = backend === "interp" ? 20000 : 100000;
+      let best = Infinity, r0 = 0;
+      p.testRun(packet, { repeat: 20000 }); // warm-up: the interpreter's exec and the wasm reach their optimised tiers
+      for (let t = 0; t < 5; t++) {
+        const r = p.testRun(packet, { repeat });
+        best = Math.min(best, r.duration); r0 = r.retval;
+      }
+      return { ns: best, r0 };
+    } finally { obj.close(); }
+  } catch (e) {
+    return `${backend}: ${(e as Error).message}`;
   }
 }
 
@@ -177,14 +189,16 @@ export async function main(): Promise<void> {
     const samples = process.env.BPFKIT_ELF_SAMPLES ?? "/work/elf-samples";
     const obj = join(samples, "libxdp1__xdpfilt_alw_tcp.o");
     if (existsSync(obj)) {
-      const pkt = join(tmp, "tcp.bin");
-      writeFileSync(pkt, tcpPacket());
-      const i = await objectFigure("interp", obj, pkt), j = await objectFigure("jit", obj, pkt);
-      if (typeof i === "string" || typeof j === "string") console.log(`clang object: ${typeof i === "string" ? i : j}`);
-      else {
-        console.log(`clang object (libxdp xdpfilt_alw_tcp.o, xdp, TCP packet): ns/run interp ${i.ns}, jit ${j.ns} (${(i.ns / j.ns).toFixed(2)}x), r0 ${i.r0}/${j.r0}`
-          + "  (bpfkit run --repeat: per-run wall time incl. the timer; uBPF/kernel n/a: needs the object's maps and an xdp context)");
-      }
+      const bytes = new Uint8Array(readFileSync(obj));
+      const fig = { interp: await objectFigure("interp", bytes, "xdpfilt_alw_tcp", tcpPacket()), jit: await objectFigure("jit", bytes, "xdpfilt_alw_tcp", tcpPacket()),
+        kernel: await objectFigure("kernel", bytes, "xdpfilt_alw_tcp", tcpPacket()) };
+      const ns = (x: { ns: number } | string): string => (typeof x === "string" ? `n/a (${x})` : String(x.ns));
+      const r0 = (x: { r0: number } | string): string => (typeof x === "string" ? "-" : String(x.r0));
+      const i = fig.interp, j = fig.jit, k = fig.kernel;
+      console.log(`clang object (libxdp xdpfilt_alw_tcp.o, xdp, TCP packet; Program.testRun repeat, as BPF_PROG_TEST_RUN): ns/run interp ${ns(i)}, jit ${ns(j)}, kernel ${ns(k)}`
+        + (typeof i !== "string" && typeof j !== "string" ? `; interp ÷ jit ${(i.ns / j.ns).toFixed(2)}x` : "")
+        + (typeof j !== "string" && typeof k !== "string" ? `; jit vs kernel ${(j.ns / k.ns).toFixed(2)}x` : "")
+        + `; r0 ${r0(i)}/${r0(j)}/${r0(k)}  (uBPF n/a: needs the object's maps and an xdp context)`);
     } else console.log(`NOTE clang object skipped: ${obj} absent (set BPFKIT_ELF_SAMPLES)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

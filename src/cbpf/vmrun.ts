@@ -86,7 +86,7 @@ export class ConvertedCbpfRunner {
         dv.setUint16(dev.start + CBPF_NETDEV.type, (meta?.hatype ?? 0) & 0xffff, true);
       }
       this.current = { packet, meta };
-      return this.vm.run(prog, { ctx: c }).lo >>> 0;
+      return this.vm.run32(prog, { ctx: c });
     } finally {
       space.release(data);
       space.release(ctx);

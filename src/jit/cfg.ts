@@ -1,7 +1,7 @@
 // Control flow for the JIT: basic blocks of one eBPF function (every block reachable from its entry by jumps, so
 // code shared between functions is compiled into each), and the stackifier that lays them out as wasm's
-// structured `block`/`loop` scopes. Blocks stay in pc order; a back edge opens a `loop` at its target, a forward
-// jump a `block` that ends just before its target. Crossing intervals are widened until they nest (a loop's end may
+// structured `block`/`loop` scopes. Blocks stay in pc order (else reverse postorder, see layout); a back edge opens
+// a `loop` at its target, a forward jump a `block` that ends just before its target. Crossing intervals are widened until they nest (a loop's end may
 // move later, a block's start earlier); when that is impossible (a jump into a loop's middle from before it: an
 // irreducible graph) the function falls back to a dispatch loop over its blocks.
 
@@ -101,27 +101,71 @@ export function functionBlocks(op: Uint8Array, off: Int32Array, imm: Int32Array,
   return sorted.map((s) => seen.get(s)!);
 }
 
-/** Lay out blocks as nested wasm scopes (see the file comment). */
-export function layout(blocks: readonly BasicBlock[]): Layout {
+/**
+ * Lay out blocks as nested wasm scopes (see the file comment): in pc order first; when that needs the dispatch loop
+ * (clang lays out shared tails after the code that jumps back to them, which is no loop), in reverse postorder from
+ * the entry, where every edge of an acyclic graph runs forward; the dispatch loop only when neither nests.
+ */
+export function layout(blocks: readonly BasicBlock[], entry = blocks[0]?.start ?? 0): Layout {
+  if (blocks.length === 0 || blocks[0]!.start === entry) {
+    const inPcOrder = layoutIn(blocks);
+    if (inPcOrder.scopes !== undefined) return inPcOrder;
+  }
+  // the entry first in either case (the dispatch loop starts at position 0 too)
+  return layoutIn(reversePostorder(blocks, entry));
+}
+
+/** Blocks in reverse postorder from `entry`; a block's fallthrough successor is visited last, so it tends to follow it. */
+function reversePostorder(blocks: readonly BasicBlock[], entry: number): BasicBlock[] {
+  const byStart = new Map<number, BasicBlock>();
+  for (const b of blocks) byStart.set(b.start, b);
+  const post: BasicBlock[] = [];
+  const state = new Map<number, number>(); // 1 on the DFS stack, 2 done
+  const stack: { b: BasicBlock; next: number }[] = [];
+  const push = (start: number | undefined): void => {
+    const b = start === undefined ? undefined : byStart.get(start);
+    if (b === undefined || state.has(b.start)) return;
+    state.set(b.start, 1);
+    stack.push({ b, next: 0 });
+  };
+  push(entry);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const b = top.b;
+    if (top.next === 0) { top.next = 1; push(b.target); continue; }
+    if (top.next === 1) { top.next = 2; if (b.falls) push(b.end); continue; }
+    stack.pop();
+    state.set(b.start, 2);
+    post.push(b);
+  }
+  // blocks the entry does not reach (none for functionBlocks' output) keep their pc order at the end
+  const order = post.reverse();
+  for (const b of blocks) if (!state.has(b.start)) order.push(b);
+  return order;
+}
+
+/** Scopes for blocks in the given order, or undefined scopes when they cannot nest. */
+function layoutIn(blocks: readonly BasicBlock[]): Layout {
   const posOf = new Map<number, number>();
   blocks.forEach((b, i) => posOf.set(b.start, i));
   const loops = new Map<number, Scope>();
   const fwd = new Map<number, Scope>();
-  const succ = (b: BasicBlock): number[] => {
-    const s: number[] = [];
-    if (b.target !== undefined && posOf.has(b.target)) s.push(posOf.get(b.target)!);
-    return s;
+  const edge = (u: number, v: number | undefined, adjacentToo = false): void => {
+    if (v === undefined) return;
+    if (v <= u) {
+      const l = loops.get(v);
+      if (l) l.close = Math.max(l.close, u); else loops.set(v, { kind: "loop", open: v, close: u });
+    } else if (v > u + 1 || adjacentToo) {
+      const f = fwd.get(v);
+      if (f) f.open = Math.min(f.open, u); else fwd.set(v, { kind: "block", open: u, close: v - 1 });
+    }
   };
   blocks.forEach((b, u) => {
-    for (const v of succ(b)) {
-      if (v <= u) {
-        const l = loops.get(v);
-        if (l) l.close = Math.max(l.close, u); else loops.set(v, { kind: "loop", open: v, close: u });
-      } else if (v > u + 1) {
-        const f = fwd.get(v);
-        if (f) f.open = Math.min(f.open, u); else fwd.set(v, { kind: "block", open: u, close: v - 1 });
-      }
-    }
+    // in pc order the fallthrough is the next block; reordered, it may need a scope of its own, and a conditional
+    // jump to the next block whose fallthrough goes elsewhere branches out of a scope around its own block
+    const fall = b.falls ? posOf.get(b.end) : undefined;
+    if (b.target !== undefined) edge(u, posOf.get(b.target), fall !== undefined && fall !== u + 1);
+    edge(u, fall);
   });
   const all = [...fwd.values(), ...loops.values()];
   const order = (a: Scope, b: Scope): number => a.open - b.open || b.close - a.close || (a.kind === "block" ? -1 : 1);

@@ -58,15 +58,15 @@ export const SCRATCH_BUDGET = SCRATCH_CACHE + 32;
 export const SCRATCH_SIZE = SCRATCH_BUDGET + 8;
 
 // imported functions
-const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7;
-const N_IMPORTED_FUNCS = 8;
+const F_HELPER = 0, F_ACCESS = 1, F_BUDGET = 2, F_FAULT = 3, F_TAIL = 4, F_LDADDR = 5, F_ATOMIC = 6, F_CALLX = 7, F_KTIME = 8;
+const N_IMPORTED_FUNCS = 9;
 // imported globals
 const G_DEPTH = 1, G_PDATA = 2, G_PLEN = 3, G_CPU = 4;
 /** Fault kinds passed to the engine's `fault` import. */
 export const FAULT_JUMP_OUT = 0, FAULT_LDDW_MIDDLE = 1, FAULT_DEPTH = 2, FAULT_KFUNC = 3;
 
 // types
-const T_FUNC = 0, T_HELPER = 1, T_ACCESS = 2, T_I32I32 = 3, T_TAIL = 4, T_LDADDR = 5, T_ATOMIC = 6, T_INVOKE = 7, T_CALLX = 8;
+const T_FUNC = 0, T_HELPER = 1, T_ACCESS = 2, T_I32I32 = 3, T_TAIL = 4, T_LDADDR = 5, T_ATOMIC = 6, T_INVOKE = 7, T_CALLX = 8, T_RUN = 9, T_KTIME = 10;
 const TYPES = [
   { params: Array(10).fill(I64), results: Array(6).fill(I64) },
   { params: [I32, I32], results: [] },
@@ -77,6 +77,8 @@ const TYPES = [
   { params: [I32, I32, I32, I32, I32, I32], results: [] },
   { params: [I32], results: [] },
   { params: [I32, I32], results: [I32] },
+  { params: [I32, I32], results: [I32] },
+  { params: [], results: [I64] },
 ];
 
 // locals: r0-r9 params, then r10, two i64 temps, an i32 temp, the dispatch label, the frame bottom, the budget, and
@@ -88,7 +90,7 @@ function imports(shared: boolean): Import[] {
   const g = (name: string, valtype: number): Import => ({ module: "env", name, kind: "global", valtype, mutable: true });
   return [
     f("helper", T_HELPER), f("access", T_ACCESS), f("budget_out", T_LDADDR), f("fault", T_I32I32), f("tail", T_TAIL),
-    f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX),
+    f("ldaddr", T_LDADDR), f("atomic", T_ATOMIC), f("callx", T_CALLX), f("ktime", T_KTIME),
     { module: "env", name: "mem", kind: "memory", shared, ...(shared ? { max: 65536 } : {}) },
     { module: "env", name: "table", kind: "table", min: 0 },
     g("budget", I32), g("depth", I32), g("pdata", I32), g("plen", I32), g("cpu", I32),
@@ -149,16 +151,41 @@ export function compileModule(p: CompileInput, entry: number, opts: CompileOptio
   for (let r = 0; r <= 5; r++) { inv.i32(opts.scratch + 8 * r); inv.get(1 + r); inv.mem(OP.i64_store, 3, 0); }
   inv.op(OP.end);
   bodies.push({ type: T_INVOKE, locals: [[6, I64]], code: inv.b });
+  bodies.push({ type: T_RUN, locals: [[1, I64]], code: runEntry(opts.scratch) });
   const exports = entries.map((_, i) => ({ name: `f${i}`, func: N_IMPORTED_FUNCS + i }));
-  exports.push({ name: "invoke", func: N_IMPORTED_FUNCS + entries.length });
+  exports.push({ name: "invoke", func: N_IMPORTED_FUNCS + entries.length }, { name: "run", func: N_IMPORTED_FUNCS + entries.length + 1 });
   const bytes = encodeModule({ types: TYPES, imports: imports(opts.sharedMemory ?? false), funcs: bodies, exports });
   return { bytes, entries, ...(opts.listing ? { listing } : {}) };
 }
 
+/**
+ * run(ctx, budget) -> r0's low half: a whole run with registers passed as constants (r1 = ctx zero-extended, the rest
+ * 0) to a direct call of f0, r0 stored to scratch for its high half. The engine's per-run path: nothing goes through
+ * scratch from JavaScript, whose 32-bit stores under the code's 64-bit loads cost a store-forwarding stall each.
+ */
+function runEntry(scratch: number): Bytes {
+  const c = new Code(false);
+  c.i32(0); c.get(1); c.mem(OP.i32_store, 2, scratch + SCRATCH_BUDGET);
+  // a run starts with the write cache empty (the read cache is kept while the layout stands)
+  c.i32(0); c.i64(0, 0); c.mem(OP.i64_store, 3, scratch + SCRATCH_CACHE + 16);
+  c.i32(0); c.i64(0, 0); c.mem(OP.i64_store, 3, scratch + SCRATCH_CACHE + 24);
+  c.i64(0, 0); c.get(0); c.op(OP.i64_extend_i32_u);
+  for (let r = 2; r < 10; r++) c.i64(0, 0);
+  c.opu(OP.call, N_IMPORTED_FUNCS);
+  for (let r = 5; r >= 1; r--) c.op(OP.drop);
+  c.set(2);
+  c.i32(0); c.get(2); c.mem(OP.i64_store, 3, scratch + SCRATCH_REGS);
+  c.get(2); c.op(OP.i32_wrap_i64);
+  c.op(OP.end);
+  return c.b;
+}
+
 /** Returns the number of stack slots promoted to locals (extra i64 locals after the fixed ones). */
-function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined: ReadonlyMap<number, Inlined>, entry: number, code: Code,
+function compileFunction(p: CompileInput, pcOrder: readonly BasicBlock[], inlined: ReadonlyMap<number, Inlined>, entry: number, code: Code,
   index: ReadonlyMap<number, number>, opts: CompileOptions): number {
-  const lay = layout(blocks);
+  const lay = layout(pcOrder, entry);
+  // positions index the layout's order (pc order, or reverse postorder when that nests and pc order does not)
+  const blocks = lay.blocks;
   // r10 is the frame pointer unless some reachable instruction writes it
   let r10Fixed = true;
   for (const b of blocks) for (let pc = b.start; pc < b.end; pc++) {
@@ -175,7 +202,7 @@ function compileFunction(p: CompileInput, blocks: readonly BasicBlock[], inlined
   code.get(R10); code.op(OP.i32_wrap_i64); code.i32(512); code.op(OP.i32_sub); code.set(FP);
   // the budget lives in a local while this function runs; it is written back before anything that reads it
   code.i32(0); code.mem(OP.i32_load, 2, opts.scratch + SCRATCH_BUDGET); code.set(BUD);
-  slots = r10Fixed ? planSlots(p, blocks, SLOT0) : NO_SLOTS;
+  slots = r10Fixed ? planSlots(p, pcOrder, SLOT0) : NO_SLOTS;
   loadSlots(code);
   // every block's budget check branches out to this scope's end, past the body: the call to the engine sits outside
   // all loops, so no register is live across it there and V8 keeps loop values in registers instead of spilling them
@@ -241,7 +268,13 @@ function branch(st: FnState, from: number, to: number, cond: boolean): void {
     if (cond) c.op(OP.end);
     return;
   }
-  if (to === from + 1) { if (cond) c.op(OP.drop); return; }
+  if (to === from + 1) {
+    if (!cond) return;
+    // a conditional jump to the next block: nothing to branch to, unless its fallthrough goes elsewhere (reverse
+    // postorder); then the layout gave it a scope around its own block to branch out of
+    const b = st.blocks[from]!;
+    if (!b.falls || st.posOf.get(b.end) === to) { c.op(OP.drop); return; }
+  }
   for (let k = st.stack.length - 1; k >= 0; k--) {
     const s = st.stack[k]!;
     if ((to <= from && s.kind === "loop" && s.pos === to) || (to > from && s.kind === "block" && s.pos === to)) {
@@ -671,7 +704,7 @@ function emitAtomic(c: Code, code: number, d: number, s: number, off: number, k:
 
 function emitCall(p: CompileInput, st: FnState, pc: number, index: ReadonlyMap<number, number>, opts: CompileOptions): void {
   const how = st.inlined.get(pc);
-  if (how !== undefined) { emitInlined(st.code, how, INLINE0, G_CPU); return; }
+  if (how !== undefined) { emitInlined(st.code, how, INLINE0, G_CPU, F_KTIME); return; }
   // helpers (callbacks), subprograms and tail-called programs count against the same budget: hand it over and back
   spillBudget(st.code, st.scratch);
   emitCallInner(p, st, pc, index, opts);

@@ -14,7 +14,7 @@ import type { Insn } from "../isa/ebpf/insn.ts";
 import { mapFromAddress } from "../maps/registry.ts";
 import type { AddressSpace, Region } from "../vm/memory.ts";
 import { loadProgram, type LoadedProgram, type LoadOptions } from "../vm/program.ts";
-import { RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
+import { CALLBACK_COST, RunResult, Vm, type RunOptions, type VmOptions } from "../vm/vm.ts";
 import { toU64 } from "../vm/alu64.ts";
 import type { AccessFact } from "../verifier/env.ts";
 import {
@@ -33,6 +33,8 @@ interface Unit {
   /** Table slot of the unit's entry function. */
   readonly slot: number;
   readonly invoke: (slot: number) => void;
+  /** run(ctx, budget): a whole run from r1 = ctx, returning r0's low half (compile.ts runEntry). */
+  readonly run: (ctx: number, budget: number) => number;
 }
 
 interface ProgState {
@@ -77,6 +79,8 @@ export class JitVm {
   private readonly budgetIdx: number;
   private readonly cacheIdx: number;
   private tailCalls = 0;
+  /** The budget the last run started with (its instruction count is that minus what is left). */
+  private lastBudget = 0;
   private depthDirty = true;
   private lastProg: LoadedProgram | undefined;
   private lastUnit: Unit | undefined;
@@ -123,6 +127,8 @@ export class JitVm {
       access: (lo: number, hi: number, size: number, write: number, pc: number) => this.access(lo, hi, size, write !== 0, pc),
       tail: (pc: number, mlo: number, mhi: number, index: number) => this.tail(pc, mlo, mhi, index >>> 0),
       ldaddr: (k: number, size: number) => this.packetAddress(k, size),
+      // bpf_ktime_get_ns inlined (default helper table only): the env's clock, its bigint taken as an i64
+      ktime: () => this.call.env.ktimeNs(),
       mem: space.memory, table: this.table,
       budget: new WebAssembly.Global({ value: "i32", mutable: true }, 0), depth: this.gDepth, pdata: this.gPdata, plen: this.gPlen, cpu: this.gCpu,
     };
@@ -157,44 +163,63 @@ export class JitVm {
   }
 
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
+    const lo = this.run32(prog, opts);
+    return new Result(lo, this.view()[this.regIdx + 1]! >>> 0, this.lastBudget - this.budgetLeft);
+  }
+
+  /**
+   * Runs `prog` and returns r0's low 32 bits, unsigned (a filter's or XDP program's verdict, test_run's retval),
+   * allocating nothing: the hot path of filters and `repeat` loops. lastRun() gives the full result afterwards.
+   */
+  run32(prog: LoadedProgram, opts: RunOptions = {}): number {
     let unit = this.lastUnit;
     if (prog !== this.lastProg || unit === undefined) { unit = this.unit(prog, 0); this.lastProg = prog; this.lastUnit = unit; }
-    const v = this.view(), r = this.regIdx;
-    // r0-r10 zeroed, r1 = ctx, explicit r1-r5 over it (unrolled: a fill() and per-register calls cost more than the
-    // program on short filters)
     const ctx = opts.ctx ?? 0;
-    zeroRegs(v, r);
-    v[r + 2] = ctx; v[r + 3] = ctx > 0x7fffffff ? Math.floor(ctx / TWO32) : 0;
-    if (ctx < 0) setReg(v, r, 1, ctx);
-    if (opts.r1 !== undefined || opts.r2 !== undefined || opts.r3 !== undefined || opts.r4 !== undefined || opts.r5 !== undefined) {
-      setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
-    }
-    // the read cache holds a region, valid while the layout stands (a ctx read then costs no engine call a run); the
-    // write cache is dropped every run
-    if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(v); this.cacheLayout = this.space.layoutVersion; }
-    else { const c = this.cacheIdx; v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0; }
     const budget = opts.budget ?? this.defaultBudget;
-    v[this.budgetIdx] = budget;
+    this.lastBudget = budget;
+    // the read cache holds a region, valid while the layout stands (a ctx read then costs no engine call a run); the
+    // write cache is dropped every run (by the module's run entry, or below)
+    if (this.cacheLayout !== this.space.layoutVersion) { this.resetCache(this.view()); this.cacheLayout = this.space.layoutVersion; }
     if (this.depthDirty) { this.gDepth.value = 0; this.depthDirty = false; }
     this.tailCalls = 0;
-    this.packet = opts.packet;
+    // object fields written only when they change (a run over the same context, as in a repeat loop, writes none)
+    const packet = opts.packet, call = this.call;
+    if (packet !== this.packet) { this.packet = packet; call.packet = packet; }
     this.syncPacket();
-    this.ctxRegion = opts.ctxRegion;
-    this.ctxWritable = opts.ctxWritable;
-    const call = this.call;
+    if (opts.ctxRegion !== this.ctxRegion) this.ctxRegion = opts.ctxRegion;
+    if (opts.ctxWritable !== this.ctxWritable) this.ctxWritable = opts.ctxWritable;
     call.ctx = ctx;
-    call.packet = opts.packet;
     const cpu = opts.cpu ?? this.defaultCpu;
     call.cpu = cpu;
     if (cpu !== this.cpu) { this.cpu = cpu; this.gCpu.value = cpu; }
     try {
-      unit.invoke(unit.slot);
+      // the common case, r1 = a context address: the module's run entry passes the registers as constants
+      if (opts.r1 === undefined && opts.r2 === undefined && opts.r3 === undefined && opts.r4 === undefined && opts.r5 === undefined
+        && ctx >= 0 && ctx < TWO32) return unit.run(ctx, budget) >>> 0;
+      this.invokeWith(unit, ctx, opts, budget);
+      return this.view()[this.regIdx]! >>> 0;
     } catch (e) {
       this.depthDirty = true;
       throw asBpfError(e);
     }
-    const w = this.view();
-    return new Result(w[r]! >>> 0, w[r + 1]! >>> 0, budget - w[this.budgetIdx]!);
+  }
+
+  /** The result of the last run or run32 (r0 and the instructions it executed). */
+  lastRun(): RunResult {
+    const v = this.view(), r = this.regIdx;
+    return new Result(v[r]! >>> 0, v[r + 1]! >>> 0, this.lastBudget - v[this.budgetIdx]!);
+  }
+
+  /** A run with explicit r1-r5 (or a context address outside u32): registers through scratch, then invoke. */
+  private invokeWith(unit: Unit, ctx: number, opts: RunOptions, budget: number): void {
+    const v = this.view(), r = this.regIdx;
+    zeroRegs(v, r);
+    setReg(v, r, 1, ctx);
+    setReg(v, r, 1, opts.r1); setReg(v, r, 2, opts.r2); setReg(v, r, 3, opts.r3); setReg(v, r, 4, opts.r4); setReg(v, r, 5, opts.r5);
+    const c = this.cacheIdx;
+    v[c + 4] = 0; v[c + 5] = 0; v[c + 6] = 0; v[c + 7] = 0;
+    v[this.budgetIdx] = budget;
+    unit.invoke(unit.slot);
   }
 
   private compileOptions(s: ProgState, listing: boolean): CompileOptions {
@@ -233,7 +258,7 @@ export class JitVm {
     const slot = this.table.length;
     this.table.grow(1);
     this.table.set(slot, instance.exports.f0 as () => void);
-    u = { module, instance, slot, invoke: instance.exports.invoke as (slot: number) => void };
+    u = { module, instance, slot, invoke: instance.exports.invoke as (slot: number) => void, run: instance.exports.run as (ctx: number, budget: number) => number };
     s.units.set(entry, u);
     return u;
   }
@@ -443,6 +468,14 @@ export class JitVm {
     if (depth + 1 >= MAX_CALL_FRAMES) {
       throw new BpfError("FAULT", `pc ${call.pc}: callback exceeds the call depth of ${MAX_CALL_FRAMES} frames`, { pc: call.pc });
     }
+    // charged as the interpreter charges it (Vm CALLBACK_COST, the kernel's inlined bpf_loop), from the budget the
+    // compiled caller handed over in scratch before the helper call
+    const left = this.budgetLeft - CALLBACK_COST;
+    if (left < 0) {
+      this.budgetLeft = 0;
+      throw new BpfError("BUDGET", `pc ${call.pc}: instruction budget exhausted`, { pc: call.pc });
+    }
+    this.budgetLeft = left;
     const unit = this.unit(target.prog, target.pc);
     // a callback runs once per bpf_loop iteration: save the helper's registers in preallocated per-depth rows
     const L = call.lo, H = call.hi, save = this.callbackSaved, base = depth * 22;

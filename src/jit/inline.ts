@@ -1,7 +1,8 @@
 // Helpers the JIT runs in wasm instead of calling out to the engine, as the kernel's verifier rewrites them into
 // instructions (map_gen_lookup for arrays, the per-CPU id): bpf_map_lookup_elem on an array, per-CPU array, hash or
 // per-CPU hash map known at the call (its lddw in the same block; hash: the kernel's jhash of the key, then the
-// bucket walk, over the map's own table in memory), and bpf_get_smp_processor_id. Only in verified programs (the key
+// bucket walk, over the map's own table in memory), bpf_get_smp_processor_id, and bpf_ktime_get_ns (a direct call
+// of the environment's clock). Only in verified programs (the key
 // pointer is valid) whose helper table holds the default implementations, so r0 is the interpreter's r0.
 import type { HashLookupLayout } from "../maps/hash.ts";
 import type { BasicBlock } from "./cfg.ts";
@@ -23,7 +24,7 @@ export interface ArrayLayout {
 export type HashLayout = HashLookupLayout;
 
 export type Inlined = { readonly kind: "array"; readonly layout: ArrayLayout } | { readonly kind: "hash"; readonly layout: HashLayout }
-  | { readonly kind: "cpu" };
+  | { readonly kind: "cpu" } | { readonly kind: "ktime" };
 
 /** What the compiler knows at compile time that decides which calls are inlined (part of CompileOptions). */
 export interface InlineOptions {
@@ -39,7 +40,7 @@ export interface InlineOptions {
 
 interface Program { readonly op: Uint8Array; readonly dst: Uint8Array; readonly src: Uint8Array; readonly imm: Int32Array }
 
-const MAP_LOOKUP_ELEM = 1, GET_SMP_PROCESSOR_ID = 8;
+const MAP_LOOKUP_ELEM = 1, KTIME_GET_NS = 5, GET_SMP_PROCESSOR_ID = 8;
 
 /** The helper calls of these blocks the JIT inlines, by pc. */
 export function inlinedCalls(p: Program, blocks: readonly BasicBlock[], opts: InlineOptions): Map<number, Inlined> {
@@ -58,6 +59,7 @@ export function inlinedCalls(p: Program, blocks: readonly BasicBlock[], opts: In
           if (layout !== undefined) out.set(pc, { kind: "array", layout });
           else if (table !== undefined) out.set(pc, { kind: "hash", layout: table });
         } else if (id === GET_SMP_PROCESSOR_ID && opts.defaultHelper(id)) out.set(pc, { kind: "cpu" });
+        else if (id === KTIME_GET_NS && opts.defaultHelper(id)) out.set(pc, { kind: "ktime" });
       }
       if (c === 0x85 || c === 0x8d) r1 = undefined;
       else if ((cls === 4 || cls === 7 || cls === 1 || cls === 0) && d === 1) r1 = undefined;
@@ -69,9 +71,15 @@ export function inlinedCalls(p: Program, blocks: readonly BasicBlock[], opts: In
 
 /**
  * r0 = the helper's result, in wasm. `t32` is the first of HASH_LOCALS free i32 locals, `cpuGlobal` the imported
- * global of the run's CPU.
+ * global of the run's CPU, `ktimeFunc` the imported clock (the engine's env.ktimeNs as an i64).
  */
-export function emitInlined(c: Code, how: Inlined, t32: number, cpuGlobal: number): void {
+export function emitInlined(c: Code, how: Inlined, t32: number, cpuGlobal: number, ktimeFunc: number): void {
+  if (how.kind === "ktime") {
+    // the clock read straight from the environment: none of the generic helper path (r1-r5 through scratch, r0 back)
+    c.comment("bpf_ktime_get_ns: the environment's clock, called directly");
+    c.opu(OP.call, ktimeFunc); c.set(0);
+    return;
+  }
   if (how.kind === "hash") { emitHashLookup(c, how.layout, t32, cpuGlobal); return; }
   if (how.kind === "cpu") {
     c.comment("bpf_get_smp_processor_id inlined");

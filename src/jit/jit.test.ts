@@ -150,6 +150,30 @@ test("bpf_loop runs a compiled callback", () => {
   assert.equal(b, a);
 });
 
+test("bpf_loop: callbacks are charged the interpreter's per-call cost; budget exhaustion names the same pc on both engines", () => {
+  // 10 iterations of a 5-instruction callback, each call charged 7 on top (the kernel's inlined bpf_loop)
+  const prog = [
+    i(0x7a, 10, 0, -8, 0), i(0xb7, 1, 0, 0, 10), i(0x18, 2, 4, 0, 9), i(0), i(0xbf, 3, 10), i(0x07, 3, 0, 0, -8),
+    i(0xb7, 4, 0, 0, 0), i(0x85, 0, 0, 0, 181), i(0x79, 1, 10, -8), i(0x67, 0, 0, 0, 32), i(0x4f, 0, 1), i(0x95),
+    i(0x79, 3, 2, 0), i(0x0f, 3, 1), i(0x7b, 2, 3, 0), i(0xb7, 0, 0, 0, 0), i(0x95),
+  ];
+  const seen = new Set<string>();
+  for (let budget = 1; budget <= 140; budget++) {
+    const out: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const e = createEngine(kind, new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
+      const p = e.load(prog);
+      out.push(outcome(() => { const r = e.run(p, { budget }); return `${r.toString()} in ${r.insns} insns`; }));
+    }
+    assert.equal(out[1], out[0], `budget ${budget}`);
+    seen.add(out[0]!.replace(/\d+ insns/, "N insns"));
+  }
+  // the sweep meets exhaustion at the bpf_loop call (charging a callback), inside a callback, in the caller, and completion
+  for (const want of [/^BUDGET: pc 7: /, /^BUDGET: pc 1[2-6]: /, /^BUDGET: pc (8|9|10|11): /, /^r0 = /]) {
+    assert.ok([...seen].some((x) => want.test(x)), `${want} among ${[...seen].join(" | ")}`);
+  }
+});
+
 test("jumps out of the program and into an lddw fault as in the interpreter", () => {
   for (const p of [[i(0x05, 0, 0, 5), i(0x95)], [i(0x05, 0, 0, 0), i(0x18, 0, 0, 0, 1), i(0), i(0x05, 0, 0, -3)], [i(0xb7, 0, 0, 0, 1)],
     [i(0x05, 0, 0, 1), i(0x18, 0, 0, 0, 1), i(0), i(0x95)]]) {
@@ -167,6 +191,38 @@ test("irreducible control flow compiles through the dispatch loop", () => {
   assert.equal(layout(blocks).scopes, undefined);
   const [a, b] = both(p);
   assert.equal(a, "r0 = 20");
+  assert.equal(b, a);
+});
+
+test("a shared tail laid out after the code that jumps back to it (no loop) nests in reverse postorder, not the dispatch loop", () => {
+  // a shared tail (3..4) that one path falls into and the other (5..6, laid out after it, as clang does) jumps back
+  // to: a backward jump that is no loop. In pc order the scopes cross; in reverse postorder every edge runs forward.
+  const p = [
+    i(0xb7, 0, 0, 0, 0), i(0x15, 1, 0, 3, 0), // 0: r0 = 0; 1: if r1 == 0 goto 5
+    i(0x07, 0, 0, 0, 1), // 2: r0 += 1
+    i(0x07, 0, 0, 0, 10), i(0x95), // 3..4: the shared tail: r0 += 10; exit
+    i(0x07, 0, 0, 0, 2), i(0x05, 0, 0, -4), // 5: r0 += 2; 6: goto 3
+  ];
+  const op = Uint8Array.from(p, (x) => x.code), off = Int32Array.from(p, (x) => x.off), imm = Int32Array.from(p, (x) => x.imm);
+  const blocks = functionBlocks(op, off, imm, 0, slotStarts(op));
+  const lay = layout(blocks, 0);
+  assert.notEqual(lay.scopes, undefined);
+  assert.deepEqual(lay.blocks.map((b) => b.start)[0], 0);
+  for (const r1 of [0, 1]) {
+    const out: string[] = [];
+    for (const kind of ["interp", "jit"] as const) {
+      const e = createEngine(kind, new AddressSpace(), {});
+      const prog = e.load(p);
+      out.push(outcome(() => { const r = e.run(prog, { r1 }); return `${r.toString()} in ${r.insns}`; }));
+    }
+    assert.equal(out[1], out[0]);
+    assert.equal(out[0], r1 === 0 ? "r0 = 12 in 6" : "r0 = 11 in 5");
+  }
+  // reordered, a conditional jump's target can be the next block while its fallthrough is not (bpf_conformance jeq-reg)
+  const jeq = assemble("mov32 %r0, 0\nmov32 %r1, 0xa\nmov32 %r2, 0xb\njeq %r1, %r2, out\njeq %r1, %r1, +1\nout:\nexit\n"
+    + "mov32 %r0, 1\nmov32 %r1, 0xb\njeq %r1, %r2, out\nmov32 %r0, 2\nexit");
+  const [a, b] = both(jeq);
+  assert.equal(a, "r0 = 1");
   assert.equal(b, a);
 });
 
@@ -233,6 +289,28 @@ test("per-CPU array lookups and bpf_get_smp_processor_id inlined in wasm give th
     }
     assert.equal(got[1], got[0], `key ${key}`);
   }
+});
+
+test("bpf_ktime_get_ns called straight from wasm reads the same clock as the interpreter's helper", async () => {
+  const { verify } = await import("../verifier/index.ts");
+  // r0 = t1 + t2 * 3 - t3 over three reads (the deterministic clock advances 1000 ns a read), in a loop of 5
+  const insns = assemble("mov %r6, 5\nmov %r7, 0\nloop:\ncall 5\nmov %r8, %r0\ncall 5\nmul %r0, 3\nadd %r8, %r0\ncall 5\n"
+    + "sub %r8, %r0\nadd %r7, %r8\nsub %r6, 1\njne %r6, 0, loop\nmov %r0, %r7\nexit");
+  const v = verify(insns, { progType: "socket_filter" });
+  assert.ok(v.accepted, v.log);
+  const got: string[] = [];
+  for (const kind of ["interp", "jit"] as const) {
+    const e = createEngine(kind, new AddressSpace(), { helpers: defaultHelpers, env: deterministicEnv() });
+    const p = e.load(insns, { facts: v.facts });
+    got.push([1, 2].map(() => { const r = e.run(p); return `${r.toString()} in ${r.insns}`; }).join(", "));
+    if (kind === "jit") assert.match((e as JitVm).compile(p, 0, true).listing![0]!.lines.map((l) => l.text).join("\n"), /bpf_ktime_get_ns: the environment's clock/);
+  }
+  assert.equal(got[1], got[0]);
+  // with a helper table of its own, the call goes through the table (nothing inlined)
+  const own = [...defaultHelpers];
+  own[5] = (h) => { h.lo[0] = 7; h.hi[0] = 0; };
+  const e = createEngine("jit", new AddressSpace(), { helpers: own });
+  assert.equal(e.run(e.load(insns, { facts: v.facts })).toString(), String(5 * (7 + 21 - 7)));
 });
 
 test("hash and per-CPU hash lookups inlined in wasm (jhash, bucket walk) find what the map holds, for any key size", async () => {

@@ -17,6 +17,10 @@ export interface Engine {
   load(insns: readonly Insn[], opts?: JitLoadOptions): LoadedProgram;
   unload(p: LoadedProgram): void;
   run(prog: LoadedProgram, opts?: RunOptions): RunResult;
+  /** run() returning r0's low 32 bits (unsigned) with no allocation: the per-packet and `repeat` path. */
+  run32(prog: LoadedProgram, opts?: RunOptions): number;
+  /** The whole result (r0, instructions executed) of the last run or run32. */
+  lastRun(): RunResult;
 }
 
 /** `--engine` value → kind; a clear error for anything else. */

@@ -56,18 +56,42 @@ test("mem: r1 = a writable copy, r2 = its length; empty data gives r1 = 0", () =
   assert.throws(() => buildContext(space, "nonsense", new Uint8Array(0)), /cannot be test-run/);
 });
 
-test("testRun repeats from a fresh input each time and reports r0, data_out and the average duration", async () => {
-  const { Vm } = await import("../vm/vm.ts");
+// What one run writes to the packet the next run sees: bpf_test_run runs the program `repeat` times on one context
+// (checked against the kernel below: 0x41 + 3 after three runs).
+const INCREMENT_FIRST_BYTE = "ldxw %r2, [%r1+76]\nldxw %r3, [%r1+80]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, out\n"
+  + "ldxb %r0, [%r2+0]\nadd %r0, 1\nstxb [%r2+0], %r0\nexit\nout:\nmov %r0, 99\nexit";
+
+test("testRun repeats on one context (the kernel's bpf_test_run), reports r0, data_out and the average duration, on both engines", async () => {
+  const { createEngine } = await import("../jit/select.ts");
   const { assemble } = await import("../isa/ebpf/index.ts");
   const { testRun } = await import("./test-run.ts");
-  const space = new AddressSpace();
-  const vm = new Vm(space);
-  // tc program: increments the first packet byte and returns it
-  const prog = vm.load(assemble("ldxw %r2, [%r1+76]\nldxb %r0, [%r2+0]\nadd %r0, 1\nstxb [%r2+0], %r0\nexit"), { type: "sched_cls" });
-  let t = 0;
-  const r = testRun(vm, prog, { data: frame(20, 0x41), repeat: 3, now: () => (t += 0.001) });
-  assert.equal(r.retval, 0x42n);
-  assert.equal(r.dataOut[0], 0x42);
-  assert.equal(r.duration, 1000);
-  assert.equal(r.ctxOut.length, SK_BUFF_SIZE);
+  for (const kind of ["interp", "jit"] as const) {
+    const space = new AddressSpace();
+    const vm = createEngine(kind, space);
+    // tc program: increments the first packet byte and returns it
+    const prog = vm.load(assemble(INCREMENT_FIRST_BYTE), { type: "sched_cls" });
+    let t = 0;
+    const r = testRun(vm, prog, { data: frame(20, 0x41), repeat: 3, now: () => (t += 0.001) });
+    assert.equal(r.retval, 0x44n, kind);
+    assert.equal(r.dataOut[0], 0x44, kind);
+    // the clock is read around the loop: one interval of 1 µs over three runs
+    assert.equal(r.duration, 333, kind);
+    assert.equal(r.ctxOut.length, SK_BUFF_SIZE, kind);
+    assert.equal(r.insns, 9, kind);
+  }
+});
+
+test("testRun repeat: the kernel's BPF_PROG_TEST_RUN gives the same retval and data_out", async (t) => {
+  const k = await import("../../test/oracle/kernel.ts");
+  if (k.skipWithoutKernel(t, "testRun repeat against the kernel")) return;
+  const { assemble } = await import("../isa/ebpf/index.ts");
+  const loaded = k.kernelLoad(assemble(INCREMENT_FIRST_BYTE), { progType: "sched_cls", name: "repeat" });
+  assert.ok(loaded.accepted, loaded.log);
+  try {
+    for (const repeat of [1, 3, 10]) {
+      const r = k.kernelTestRun(loaded.fd!, { data: frame(40, 0x41), repeat });
+      assert.equal(r.retval, 0x41 + repeat, `repeat ${repeat}`);
+      assert.equal(r.dataOut[0], 0x41 + repeat, `repeat ${repeat}`);
+    }
+  } finally { loaded.close(); }
 });

@@ -458,6 +458,8 @@ export class System implements Backend {
     try {
       loaded = this.vm.load(local, {
         type: typeName, name: a.name ?? "",
+        // the verifier's proven accesses: the JIT runs them unchecked and inlines the hot map helpers
+        facts: result.facts,
         resolve: {
           map: (_src, idx) => used[idx]!.map.address,
           mapValue: (_src, idx, off) => this.valueAddress(used[idx]!.map) + off,

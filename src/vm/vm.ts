@@ -65,7 +65,7 @@ export class RunResult {
 const TWO32 = 4294967296;
 
 /** Instructions charged per callback invocation (bpf_loop, for_each_map_elem) on top of what the callback runs. */
-const CALLBACK_COST = 7;
+export const CALLBACK_COST = 7;
 
 export class Vm {
   readonly space: AddressSpace;
@@ -83,6 +83,8 @@ export class Vm {
   private readonly defaultCpu: number;
   private readonly call: HelperCall;
   private budget = 0;
+  /** The budget the last run started with. */
+  private runBudget = 0;
   private depth = 0;
   // The last region a read / a write hit, so the hot loop checks an access with two compares (reset after helpers).
   private readStart = 0;
@@ -140,6 +142,12 @@ export class Vm {
 
   /** Run to exit; returns r0. Throws BpfError FAULT / BUDGET / UNSUPPORTED naming the pc. */
   run(prog: LoadedProgram, opts: RunOptions = {}): RunResult {
+    const lo = this.run32(prog, opts);
+    return new RunResult(lo, this.hi[0]! >>> 0, this.runBudget - this.budget);
+  }
+
+  /** Run to exit; returns r0's low 32 bits, unsigned, allocating nothing (lastRun() gives the whole result). */
+  run32(prog: LoadedProgram, opts: RunOptions = {}): number {
     const L = this.lo, H = this.hi;
     L.fill(0); H.fill(0);
     if (opts.ctx !== undefined) L[1] = opts.ctx;
@@ -147,9 +155,15 @@ export class Vm {
     setReg(L, H, 4, opts.r4); setReg(L, H, 5, opts.r5);
     L[10] = this.stackRegions[0]!.start + MAX_BPF_STACK;
     const budget = opts.budget ?? this.defaultBudget;
+    this.runBudget = budget;
     this.enter(budget, 0, opts);
     this.exec(prog, 0, 0);
-    return new RunResult(L[0]! >>> 0, H[0]! >>> 0, budget - this.budget);
+    return L[0]! >>> 0;
+  }
+
+  /** The result of the last run or run32 (r0 and the instructions it executed). */
+  lastRun(): RunResult {
+    return new RunResult(this.lo[0]! >>> 0, this.hi[0]! >>> 0, this.runBudget - this.budget);
   }
 
   /** The per-run state run() and resume() both start from. */
@@ -157,12 +171,13 @@ export class Vm {
     this.budget = budget;
     this.depth = depth;
     this.tailCalls = 0;
-    this.packet = opts.packet;
-    this.ctxRegion = opts.ctxRegion;
-    this.ctxWritable = opts.ctxWritable;
-    const call = this.call;
+    // object fields written only when they change: a run over the same context (a repeat loop) writes none
+    const call = this.call, packet = opts.packet;
+    if (packet !== this.packet) this.packet = packet;
+    if (packet !== call.packet) call.packet = packet;
+    if (opts.ctxRegion !== this.ctxRegion) this.ctxRegion = opts.ctxRegion;
+    if (opts.ctxWritable !== this.ctxWritable) this.ctxWritable = opts.ctxWritable;
     call.ctx = opts.ctx ?? 0;
-    call.packet = opts.packet;
     call.cpu = opts.cpu ?? this.defaultCpu;
   }
 
