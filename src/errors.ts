@@ -14,7 +14,7 @@ export interface BpfErrorLocation {
 /** Stable machine-readable error kinds; `errno` names follow Linux where one applies. */
 export type BpfErrorCode =
   | "EINVAL" | "ENOENT" | "EEXIST" | "E2BIG" | "ENOMEM" | "EPERM" | "EACCES" | "EFAULT" | "ENOSPC" | "EBUSY"
-  | "ENOTSUPP" | "EOPNOTSUPP" | "ELOOP" | "ERANGE" | "EBADF" | "ENOSYS"
+  | "ENOTSUPP" | "EOPNOTSUPP" | "ELOOP" | "ERANGE" | "EBADF" | "ENOSYS" | "ESRCH"
   | "DECODE" | "ASSEMBLE" | "FAULT" | "BUDGET" | "PARSE" | "FORMAT" | "VERIFY" | "UNSUPPORTED" | "IO";
 
 export class BpfError extends Error {

@@ -69,19 +69,8 @@ function genVerb(verb: (typeof COMMANDS)[number], cArgs: readonly string[], fail
 
 type Fail = (msg: string, withUsage?: boolean) => Outcome;
 
-const LEGACY_MAPS = "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+";
-
-/** Whether an ELF file has a section of this name (false when it does not parse as ELF). */
-function hasSection(bytes: Uint8Array, name: string): boolean {
-  try { return parseElf(bytes, { anyMachine: true }).sectionByName(name) !== undefined; } catch { return false; }
-}
-
-const STATIC_PROG = /^sec '[^']*': program '[^']*' is static and not supported$/;
-
-/** The index of the named section (Infinity when absent or the file is not ELF). */
-function sectionIndex(bytes: Uint8Array, name: string | undefined): number {
-  try { return parseElf(bytes, { anyMachine: true }).sectionByName(name ?? "")?.index ?? Infinity; } catch { return Infinity; }
-}
+/** The loader's refusals that libbpf itself warns about in the same words before bpftool's `Error:` line. */
+const LIBBPF_WARNS = /^(elf: (legacy map definitions in 'maps' section|endianness mismatch in )|sec '[^']*': program '[^']*' is static and not supported$|failed to find BTF for extern )/;
 
 const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
@@ -174,21 +163,11 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
   }
   if (name === "") name = skeletonObjectName(file);
   try {
-    // libbpf checks the byte order first (EI_DATA: 1 = little-endian, the only order this host loads)
-    if (bytes.length > 5 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[5] !== 1) throw new BpfError("FORMAT", "elf: endianness mismatch");
-    if (hasSection(bytes, "maps")) {
-      // libbpf walks the sections in order: a static program in an earlier section is refused first
-      try {
-        loadObject(bytes, { fileName: file, objectName: name });
-      } catch (e) {
-        if (isBpfError(e) && STATIC_PROG.test(e.message) && sectionIndex(bytes, e.location.section) < sectionIndex(bytes, "maps")) throw e;
-      }
-      throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
-    }
+    // bpftool opens the object from memory with object_name set: libbpf's messages name the object (obj->path)
     if (verb === "skeleton") {
       // a light skeleton records the load: .kconfig holds the running kernel's values (every feature assumed present)
       const kconfig = useLoader ? loaderKconfig() : undefined;
-      const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: name, kconfig }));
+      const obj = loadObject(bytes, { fileName: name, objectName: name, kconfig });
       // bpftool opens the object before it writes anything: bad input gets its errors first
       if (useLoader) return lightSkeleton(obj, bytes, name, fail);
       const r = cSkeleton(obj, bytes, name);
@@ -196,7 +175,7 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
       const info = openInfoLines(parseElf(bytes)).map((l) => `libbpf: ${l}\n`).join("");
       return { stdout: r.text, stderr: info + r.warnings.map((w) => `Error: ${w}\n`).join(""), code: 0 };
     }
-    const obj = libbpf1(loadObject(bytes, { fileName: file, objectName: "" }));
+    const obj = loadObject(bytes, { fileName: "", objectName: "" });
     return { stdout: cSubskeleton(obj, name), stderr: "", code: 0 };
   } catch (e) {
     if (!isBpfError(e)) throw e;
@@ -206,20 +185,10 @@ function skeleton(verb: "skeleton" | "subskeleton", args: readonly string[], fai
     const out = fail(`failed to open BPF object file: ${text}`);
     // libbpf's own warning first, for a file that is not ELF at all (it names the object by its skeleton name)
     if (!isElf(bytes)) out.stderr = `libbpf: elf: '${verb === "skeleton" ? name : ""}' is not a proper ELF object\n${out.stderr}`;
-    else if (e.message === "elf: endianness mismatch") out.stderr = `libbpf: elf: endianness mismatch in ${verb === "skeleton" ? name : ""}.\n${out.stderr}`;
-    else if (e.message === LEGACY_MAPS || STATIC_PROG.test(e.message)) out.stderr = `libbpf: ${e.message}\n${out.stderr}`;
-    else if (e.message.startsWith("failed to find BTF for extern")) out.stderr = `libbpf: ${e.message}: -${errno}\n${out.stderr}`;
+    else if (LIBBPF_WARNS.test(e.message)) out.stderr = `libbpf: ${e.message}\n${out.stderr}`;
     // skeleton returns -errno; subskeleton its initial -1
     return verb === "skeleton" ? { ...out, code: -errno & 0xff } : out;
   }
-}
-
-/** What libbpf 1.1 refuses at open that bpfkit's loader accepts for its own use: other-endian objects, legacy maps. */
-function libbpf1(obj: BpfObject): BpfObject {
-  if (obj.maps.some((m) => m.origin === "legacy")) {
-    throw new BpfError("EOPNOTSUPP", LEGACY_MAPS);
-  }
-  return obj;
 }
 
 const ERRNO_TEXT: Readonly<Record<string, readonly [number, string]>> = {

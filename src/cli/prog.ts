@@ -2,10 +2,13 @@
 // kernel or (--vm) bpfkit's VM session. `prog dump xlated file X.o` belongs to src/cli/prog-file.ts.
 import { readFileSync } from "node:fs";
 import { parseToolArgs, toolBackend, emit, type ToolArgs } from "../kernel/tool-args.ts";
+import type { ToolOutput } from "../kernel/listing.ts";
 import { errorOutcome } from "./bpftool.ts";
 import { isPrefix } from "../kernel/listing.ts";
 import { moduleUrl } from "./module-url.ts";
 import { loadAndPin } from "../runtime/index.ts";
+import { loadObject } from "../object/index.ts";
+import { isBpfError } from "../errors.ts";
 
 async function delegateFile(args: string[]): Promise<number> {
   try {
@@ -20,6 +23,21 @@ async function delegateFile(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * bpftool's `prog load`/`loadall` open the object (bpf_object__open) before loading anything: what the object opener
+ * refuses prints libbpf's warning, then bpftool's "failed to open object file" (exit 255); undefined when it opens.
+ */
+export function openRefusal(a: Pick<ToolArgs, "json" | "pretty">, file: string): ToolOutput | undefined {
+  try {
+    loadObject(new Uint8Array(readFileSync(file)), { fileName: file });
+    return undefined;
+  } catch (e) {
+    if (!isBpfError(e)) throw e;
+    const out = errorOutcome(a, "failed to open object file");
+    return { ...out, stderr: `libbpf: ${e.message.split("\n")[0]}\n${out.stderr}` };
+  }
+}
+
 /** `prog load OBJ PATH` / `prog loadall OBJ DIR` into the VM session or the kernel. */
 async function load(a: ToolArgs, op: "load" | "loadall", rest: string[]): Promise<number> {
   const [file, path] = rest;
@@ -27,6 +45,8 @@ async function load(a: ToolArgs, op: "load" | "loadall", rest: string[]): Promis
     // bpftool's REQ_ARGS(2), echoing the command word as typed
     return emit(errorOutcome(a, `'${a.typed ?? op}' needs at least 2 arguments, ${rest.length} found`));
   }
+  const refused = openRefusal(a, file);
+  if (refused !== undefined) return emit(refused);
   if (a.vm) {
     const { VmSession } = await import("../node/vm-session.ts");
     VmSession.open().load(op, file, path);

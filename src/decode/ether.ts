@@ -7,6 +7,7 @@ import { arpPrint } from "./arp.ts";
 import { ipPrint } from "./ip.ts";
 import { ip6Print } from "./ip6.ts";
 import { mplsPrint } from "./mpls.ts";
+import { llcPrint } from "./llc.ts";
 
 const VLAN_TYPES = new Set([0x8100, 0x88a8, 0x9100, 0x9200]);
 
@@ -77,13 +78,21 @@ export function etherPrint(ctx: Ctx, off: number, len: number): number {
   len -= 2;
   const hdrlen = off - start;
   if (type <= 1500) {
+    // 802.3: the field is the payload's length; tcpdump trims the packet to it (never past what the wire had) and
+    // reads an 802.2 LLC header there
+    const length = Math.min(type, len);
     if (e) {
       ctx.out += "802.3";
-      if (!printedLength) ctx.out += `, length ${type}: `;
+      if (!printedLength) ctx.out += `, length ${length}: `;
     }
-    if (!e) ctx.out += addrs + "802.3" + `, length ${type}: `;
-    unlessSuppressed(ctx, off);
-    return hdrlen;
+    const saveEnd = ctx.end;
+    if (off + length < ctx.end) ctx.end = off + length;
+    let llc = llcPrint(ctx, off, length, Math.max(0, ctx.end - off), start + 6, start);
+    // no printer for what the LLC header announces (llcPrint named the addresses): the raw payload
+    if (llc < 0) { unlessSuppressed(ctx, off); llc = -llc; }
+    ctx.end = saveEnd;
+    // -x/-X dump what follows the LLC header (or what llcPrint could not read)
+    return hdrlen + llc;
   }
   if (e) {
     ctx.out += etherTypeText(ctx, type);

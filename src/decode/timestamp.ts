@@ -3,16 +3,18 @@
 
 const p2 = (v: number): string => (v < 10 ? "0" + v : String(v));
 
+/** tcpdump's text for a seconds value whose 32-bit form has bit 31 set (a negative pcap time, or such a difference). */
+const CONVERT_ERROR = "[Error converting time]";
+const unconvertible = (sec: number): boolean => ((sec >>> 0) & 0x80000000) !== 0;
+
 export class TimestampFormat {
   private readonly tflag: number;
   private readonly nano: boolean;
   private lastSec = -1;
   private lastText = "";
-  private prevSec = 0;
-  private prevFrac = 0;
-  private first = true;
-  private firstSec = 0;
-  private firstFrac = 0;
+  /** tcpdump's tv_ref for -ttt/-ttttt: a stamp of 0.000000 counts as unset, so the next packet becomes it. */
+  private refSec = 0;
+  private refFrac = 0;
   constructor(tflag: number, nano: boolean) {
     this.tflag = tflag;
     this.nano = nano;
@@ -25,16 +27,15 @@ export class TimestampFormat {
     if (frac < 0) frac += 4294967296;
     switch (this.tflag) {
       case 1: return "";
-      case 2: return `${sec}.${this.fraction(frac)} `;
+      case 2: return unconvertible(sec) ? `${CONVERT_ERROR} ` : `${sec >>> 0}.${this.fraction(frac)} `;
       case 3: case 5: {
-        if (this.first) { this.first = false; this.firstSec = this.prevSec = sec; this.firstFrac = this.prevFrac = frac; }
-        const s = this.delta(sec, frac, this.tflag === 3 ? this.prevSec : this.firstSec, this.tflag === 3 ? this.prevFrac : this.firstFrac);
-        this.prevSec = sec;
-        this.prevFrac = frac;
+        if (this.refSec === 0 && this.refFrac === 0) { this.refSec = sec; this.refFrac = frac; }
+        const s = this.delta(sec, frac, this.refSec, this.refFrac);
+        if (this.tflag === 3) { this.refSec = sec; this.refFrac = frac; }
         return s + " ";
       }
-      case 4: return `${this.date(sec)} ${this.clock(sec)}.${this.fraction(frac)} `;
-      default: return `${this.clock(sec)}.${this.fraction(frac)} `;
+      case 4: return unconvertible(sec) ? `${CONVERT_ERROR} ` : `${this.date(sec)} ${this.clock(sec)}.${this.fraction(frac)} `;
+      default: return unconvertible(sec) ? `${CONVERT_ERROR} ` : `${this.clock(sec)}.${this.fraction(frac)} `;
     }
   }
 
@@ -56,6 +57,7 @@ export class TimestampFormat {
     return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`;
   }
 
+  /** The time between two stamps as tcpdump prints it: sign, then the difference's time of day (gmtime: hours wrap at 24). */
   private delta(sec: number, frac: number, baseSec: number, baseFrac: number): string {
     const unit = this.nano ? 1_000_000_000 : 1_000_000;
     let ds = sec - baseSec;
@@ -63,7 +65,7 @@ export class TimestampFormat {
     let sign = " ";
     if (ds < 0 || (ds === 0 && df < 0)) { sign = "-"; ds = -ds; df = -df; }
     if (df < 0) { ds--; df += unit; }
-    const h = Math.floor(ds / 3600);
-    return `${sign}${p2(h)}:${p2(Math.floor(ds / 60) % 60)}:${p2(ds % 60)}.${this.fraction(df)}`;
+    if (unconvertible(ds)) return sign + CONVERT_ERROR;
+    return `${sign}${p2(Math.floor(ds / 3600) % 24)}:${p2(Math.floor(ds / 60) % 60)}:${p2(ds % 60)}.${this.fraction(df)}`;
   }
 }

@@ -22,6 +22,8 @@ export interface Stmt {
 export interface SList {
   s: Stmt;
   next: SList | null;
+  /** A node further along this list (lists only ever grow at their end): where sappend resumes its walk. */
+  tail: SList | null;
 }
 
 export interface Edge {
@@ -60,7 +62,7 @@ export interface Block {
 const EMPTY = new Uint32Array(0);
 
 export function newStmt(code: number, k = 0): SList {
-  return { s: { code, k: k >>> 0, jt: null, jf: null }, next: null };
+  return { s: { code, k: k >>> 0, jt: null, jf: null }, next: null, tail: null };
 }
 
 export function newBlock(code: number, k = 0): Block {
@@ -75,11 +77,19 @@ export function newBlock(code: number, k = 0): Block {
   return b;
 }
 
-/** Appends list s1 to the end of s0 (gencode.c sappend). */
+/**
+ * Appends list s1 to the end of s0 (gencode.c sappend). The walk to the end resumes from the tail last found, so a
+ * value built by appending again and again (`- - … - 1`) costs linear time, not quadratic.
+ */
 export function sappend(s0: SList, s1: SList | null): void {
   let p = s0;
-  while (p.next !== null) p = p.next;
+  for (;;) {
+    if (p.tail !== null && p.tail !== p) p = p.tail;
+    else if (p.next !== null) p = p.next;
+    else break;
+  }
   p.next = s1;
+  s0.tail = s1 ?? p;
 }
 
 /** The root of the graph plus the mark counter the traversals share (struct icode). */

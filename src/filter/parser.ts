@@ -285,9 +285,10 @@ class Parser {
         return yield* call(this.afterPqual(Q_DEFAULT));
       }
       // bison holds a keyword phrase's few tokens before reducing it (vlan's nested pnum counts its own, more)
+      // (a field's `( N or N … )` list: the field, `paren` and the list when `)` arrives, 3 as for `field relop N`)
       const start = this.i;
       const node = yield* call(this.other());
-      this.touch(Math.min(this.i - start, 4));
+      this.touch(this.isOp(this.toks[start + 1]!, "(") && isField(t) ? 3 : Math.min(this.i - start, 4));
       return { node, q: QERR };
     }
     this.fail();
@@ -491,10 +492,10 @@ class Parser {
     if (t.kind === "NUM") { this.touch(1); this.i++; return { t: "loadi", v: t.num }; }
     if (this.isKw(t, "LEN")) { this.touch(1); this.i++; return { t: "len" }; }
     if (this.isOp(t, "(")) {
-      this.i++;
-      const inner = yield* this.nest(1, this.arth(0));
-      this.touch(3);
-      this.expectOp(")");
+      // `( arth )` parses the same wherever it stands: one that failed at this token fails again without a re-parse
+      // (else every enclosing `(` re-reads the groups inside it on its way to the error: quadratic)
+      const inner = yield* this.attempt(5, this.parenArth());
+      if (inner === null) this.fail();
       return inner;
     }
     if (t.kind === "KW" && PNAMES[t.text] !== undefined && this.isOp(this.peek(1), "[")) {
@@ -514,6 +515,14 @@ class Parser {
       return { t: "load", proto: PNAMES[t.text]!, index, size, ...this.cut() };
     }
     this.fail();
+  }
+
+  private *parenArth(): G<Arth> {
+    this.i++;
+    const inner = yield* this.nest(1, this.arth(0));
+    this.touch(3);
+    this.expectOp(")");
+    return inner;
   }
 
   private *optionalPnum(): G<number | null> {
@@ -586,7 +595,9 @@ class Parser {
       return { t, field, value: this.num(), code: rel.code, reversed: rel.reversed };
     }
     this.expectOp("(");
+    this.touch(2); // the field and `paren` are on bison's stack before the list's first token is read
     let node: Node = { t, field, value: this.num(), code: BPF_JEQ, reversed: false };
+    this.touch(3);
     while (this.isKw(this.peek(), "OR")) {
       this.i++;
       node = { t: "or", left: node, right: { t, field, value: this.num(), code: BPF_JEQ, reversed: false } };
@@ -692,6 +703,9 @@ export function parseFilter(expr: string): ParseResult {
   }
 }
 
+
+/** An ATM or MTP3 field keyword (`vpi`, `vci`, `sio`, `opc`, ...), whose value may be a parenthesized list. */
+const isField = (t: Token): boolean => t.kind === "KW" && (t.text === "VPI" || t.text === "VCI" || MTP3FIELDS[t.text] !== undefined);
 
 /** Tokens no phrase can end with: a prefix ending in one never parses, so it is not tried. */
 const cannotEnd = (t: Token): boolean =>

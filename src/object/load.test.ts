@@ -2,14 +2,17 @@
 // global data, externs, sub-program linking, func/line info, legacy maps; and clean errors on malformed files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { isBpfError } from "../errors.ts";
 import { loadObject } from "./index.ts";
-import type { BpfObject } from "./index.ts";
+import type { BpfObject, LoadObjectOptions } from "./index.ts";
 import { PROG_TYPES, ATTACH_TYPES } from "./section-defs.ts";
 import { buildOwnCorpus } from "../../test/fixtures/c/build.ts";
 
-function own(name: string, t: { skip(m: string): void }): BpfObject | undefined {
+function own(name: string, t: { skip(m: string): void }, opts: LoadObjectOptions = {}): BpfObject | undefined {
   const built = buildOwnCorpus();
   if (typeof built === "string") {
     console.log(`SKIP: ${built}`);
@@ -17,7 +20,7 @@ function own(name: string, t: { skip(m: string): void }): BpfObject | undefined 
     return undefined;
   }
   const o = built.find((b) => b.name === name)!;
-  return loadObject(readFileSync(o.path), { fileName: o.path });
+  return loadObject(readFileSync(o.path), { fileName: o.path, ...opts });
 }
 
 test("SEC() names select program type, expected attach type and target like libbpf", (t) => {
@@ -128,12 +131,31 @@ test("sub-programs are appended depth-first and calls fixed up; func_info follow
 });
 
 test("legacy maps section and version section", (t) => {
-  const obj = own("legacy_maps", t);
+  const obj = own("legacy_maps", t, { allowLegacyMaps: true });
   if (!obj) return;
   assert.deepEqual(obj.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.origin]), [
     ["legacy_hash", 1, 4, 8, 32, "legacy"], ["legacy_array", 2, 4, 4, 2, "legacy"],
   ]);
   assert.equal(obj.kernVersion, 0x060100);
+});
+
+test("libbpf 1.x refuses legacy maps and other-endian objects at open, with its texts", (t) => {
+  const built = buildOwnCorpus();
+  if (typeof built === "string") { console.log(`SKIP: ${built}`); t.skip(built); return; }
+  const bytes = new Uint8Array(readFileSync(built.find((b) => b.name === "legacy_maps")!.path));
+  assert.throws(() => loadObject(bytes, { fileName: "x.o" }), (e) => isBpfError(e) && e.code === "EOPNOTSUPP" &&
+    e.message === "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+");
+  // a big-endian build (clang -target bpfeb): refused before any section is read
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-eb-"));
+  try {
+    writeFileSync(join(dir, "p.c"), "__attribute__((section(\"xdp\"), used)) int p(void *ctx) { return 2; }\n");
+    const cc = spawnSync("clang", ["-target", "bpfeb", "-O2", "-c", join(dir, "p.c"), "-o", join(dir, "p.o")]);
+    if (cc.status !== 0) { console.log("SKIP: clang -target bpfeb failed"); return; }
+    assert.throws(() => loadObject(new Uint8Array(readFileSync(join(dir, "p.o"))), { fileName: "p.o" }),
+      (e) => isBpfError(e) && e.message === "elf: endianness mismatch in p.o.");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("CO-RE relocation records are found for the functions that carry them", (t) => {

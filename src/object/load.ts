@@ -32,12 +32,18 @@ export function objectName(fileName: string | undefined): string {
   return dot < 0 ? base : base.slice(0, dot);
 }
 
+/** libbpf 1.x's warning for a legacy `maps` section (bpf_object__elf_collect), returned as -EOPNOTSUPP. */
+export const LEGACY_MAPS = "elf: legacy map definitions in 'maps' section are not supported by libbpf v1.0+";
+
 const fmt = (msg: string, section?: string, offset?: number): BpfError => new BpfError("FORMAT", msg, { section, offset });
 
 export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): BpfObject {
   const elf = E.parseElf(bytes);
   const name = opts.objectName ?? objectName(opts.fileName);
   const warnings: string[] = [];
+  // libbpf 1.x opens only objects in the host's byte order (bpf_object__check_endianness; bpfkit's host model is
+  // little-endian, as x86-64 and arm64 Linux are), before it looks at any section
+  if (!elf.littleEndian) throw new BpfError("FORMAT", `elf: endianness mismatch in ${opts.fileName ?? "object"}.`);
   if (!elf.symtabIndex) throw new BpfError("ENOENT", `elf: couldn't find symbol table in ${opts.fileName ?? "object"}, stripped object file?`);
   if (elf.sections.filter((s) => s.type === E.SHT_SYMTAB).length > 1) throw fmt(`elf: multiple symbol tables in ${opts.fileName ?? "object"}`);
 
@@ -90,6 +96,8 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Bpf
       if (sec.size !== 4) throw new BpfError("EINVAL", `invalid kver section in ${opts.fileName ?? "object"}: ${sec.size} bytes, need 4`, { section: "version", offset: sec.offset });
       kernVersion = elf.reader(sec).u32(0);
     } else if (n === "maps") {
+      // libbpf 1.x refuses the section where its section walk meets it (after license/version, before later programs)
+      if (!opts.allowLegacyMaps) throw new BpfError("EOPNOTSUPP", LEGACY_MAPS, { section: "maps", offset: sec.offset });
       legacyMapsSec = sec;
     } else if (n === ".maps") {
       btfMapsSec = sec;
@@ -236,15 +244,18 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined): ExternRef[] {
   for (const s of elf.symbols) {
     if (s.shndx !== E.SHN_UNDEF || s.name === "" || s.type === E.STT_SECTION) continue;
     if (s.bind !== E.STB_GLOBAL && s.bind !== E.STB_WEAK) continue;
-    if (!btf) throw new BpfError("EINVAL", `failed to find BTF for extern '${s.name}': object has no BTF`);
+    // libbpf's find_extern_btf_id: -ESRCH without BTF, -ENOENT when no VAR/FUNC has the name, -EINVAL when the
+    // first one that does is not declared extern (linkage 2, in a VAR's record or a FUNC's vlen)
+    if (!btf) throw new BpfError("ESRCH", `failed to find BTF for extern '${s.name}': -3`);
     let id = 0;
     for (const t of btf.ownTypes) {
       if ((t.kind === K.BTF_KIND_VAR || t.kind === K.BTF_KIND_FUNC) && btf.name(t) === s.name) {
+        if ((t.kind === K.BTF_KIND_VAR ? t.linkage : t.vlen) !== 2) throw new BpfError("EINVAL", `failed to find BTF for extern '${s.name}': -22`);
         id = t.id;
         break;
       }
     }
-    if (!id) throw new BpfError("ENOENT", `failed to find BTF for extern '${s.name}'`);
+    if (!id) throw new BpfError("ENOENT", `failed to find BTF for extern '${s.name}': -2`);
     const t = btf.type(id);
     let secName = "";
     for (const ds of btf.ownTypes) {

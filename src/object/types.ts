@@ -160,4 +160,6 @@ export interface LoadObjectOptions {
   readonly coreLog?: string[];
   /** Accept static programs in non-.text sections (libbpf 1.x refuses: "program 'x' is static and not supported"). */
   readonly allowStaticPrograms?: boolean;
+  /** Accept a legacy `maps` section of struct bpf_map_def, as libbpf 0.x did (libbpf 1.x refuses: LEGACY_MAPS). */
+  readonly allowLegacyMaps?: boolean;
 }

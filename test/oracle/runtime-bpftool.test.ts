@@ -19,6 +19,7 @@ import { mapDump } from "../../src/kernel/map-dump.ts";
 import { progDump } from "../../src/kernel/prog-dump.ts";
 import { buildOwnCorpus, FIXTURE_DIR } from "../fixtures/c/build.ts";
 import { skipWithoutKernel } from "./kernel.ts";
+import { openRefusal } from "../../src/cli/prog.ts";
 
 const bpftool = (...args: string[]): { out: string; status: number } => {
   const r = spawnSync("bpftool", args, { encoding: "latin1", maxBuffer: 1 << 28 });
@@ -203,5 +204,38 @@ test("a program the kernel's verifier refuses is refused on the VM with the same
     }
   }
   console.log(`runtime refusals: ${both} programs refused by both with ${differ.length} differences`);
+  assert.deepEqual(differ, []);
+});
+
+test("prog load/loadall refuse what libbpf 1.1 cannot open, as bpftool prints it (elf-samples)", (t) => {
+  if (spawnSync("bpftool", ["version"]).status !== 0) { console.log("SKIP open refusals: bpftool is not installed"); t.skip("bpftool"); return; }
+  const dir = process.env.BPFKIT_ELF_SAMPLES;
+  if (!dir || !existsSync(dir)) { console.log("SKIP open refusals: BPFKIT_ELF_SAMPLES not set"); t.skip("BPFKIT_ELF_SAMPLES"); return; }
+  let refused = 0, opened = 0;
+  const differ: string[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".o")).sort()) {
+    const path = join(dir, f);
+    // gen skeleton only opens the object: its failure to open is libbpf's open verdict, with no side effects
+    const gen = spawnSync("bpftool", ["gen", "skeleton", path], { encoding: "latin1", maxBuffer: 1 << 28 });
+    const ours = openRefusal({ json: false, pretty: false }, path);
+    if (gen.status === 0) {
+      if (ours !== undefined) differ.push(`${f}: libbpf opens it, bpfkit refuses: ${ours.stderr.split("\n")[0]}`);
+      else opened++;
+      continue;
+    }
+    if (!gen.stderr.includes("failed to open BPF object file")) continue;
+    if (ours === undefined) { differ.push(`${f}: libbpf refuses it (${gen.stderr.split("\n")[0]}), bpfkit opens it`); continue; }
+    refused++;
+    for (const [op, json] of [["load", false], ["loadall", true]] as const) {
+      const pin = `/sys/fs/bpf/bkopen_${process.pid}`;
+      const theirs = spawnSync("bpftool", [...(json ? ["-j"] : []), "prog", op, path, pin], { encoding: "latin1" });
+      rmSync(pin, { force: true, recursive: true });
+      const o = openRefusal({ json, pretty: false }, path)!;
+      if (o.code !== theirs.status || o.stdout !== theirs.stdout || o.stderr !== theirs.stderr) {
+        differ.push(`${f}: ${json ? "-j " : ""}prog ${op}: bpftool ${theirs.status} '${theirs.stderr.trim()}', bpfkit ${o.code} '${o.stderr.trim()}'`);
+      }
+    }
+  }
+  console.log(`open refusals: ${refused} elf-samples refused by libbpf and bpfkit alike (prog load, -j prog loadall), ${opened} opened by both, ${differ.length} different`);
   assert.deepEqual(differ, []);
 });

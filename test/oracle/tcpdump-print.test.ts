@@ -72,6 +72,46 @@ test("tcpdump -r: 802.11 and radiotap frames of every kind print as tcpdump prin
   }
 });
 
+test("tcpdump -r: odd time stamps and short 802.3 frames print as tcpdump prints them", async (t) => {
+  if (bin === null) { console.log("SKIP: tcpdump not installed"); t.skip("tcpdump absent"); return; }
+  const dir = mkdtempSync(join(tmpdir(), "bpfkit-tcpdump-odd-"));
+  try {
+    // seconds with bit 31 set ("[Error converting time]", also for such a difference), 0.000000 (an unset
+    // reference for -ttt/-ttttt), differences past a day (hours wrap at 24)
+    const arp = new Uint8Array(60);
+    arp.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x06]);
+    const stamps: [number, number][] = [[0, 0], [5, 0], [1_700_000_000, 0], [0xffffffff, 1], [0x7fffffff, 2], [0x80000000, 3],
+      [5, 4], [0, 0], [1_700_100_000, 5], [0xffffff9c, 6], [3, 7]];
+    const times = join(dir, "times.pcap");
+    writeFileSync(times, writePcap(stamps.map(([sec, us]) => ({ ts: { sec, nsec: us * 1000 }, data: arp })), { linktype: 1 }));
+    // 802.3 frames whose length field leaves less than an LLC header (all-zero ones included), or more than the wire had
+    const frames: Uint8Array[] = [];
+    for (const [len, total, fill] of [[0, 60, 0], [0, 60, 0xaa], [1, 60, 0xaa], [2, 60, 0x42], [3, 60, 0x42], [0, 14, 0],
+      [0, 15, 0], [2, 15, 0xaa], [100, 60, 0xaa], [4, 16, 0xaa], [46, 60, 0xe0]] as const) {
+      const f = new Uint8Array(total).fill(fill);
+      f.fill(0, 0, 12);
+      f[6] = 2;
+      f[12] = len >> 8;
+      f[13] = len & 0xff;
+      frames.push(f);
+    }
+    const llc = join(dir, "llc.pcap");
+    writeFileSync(llc, writePcap(frames.map((data, i) => ({ ts: { sec: 1_700_000_000 + i, nsec: 0 }, data })), { linktype: 1 }));
+    const failures: string[] = [];
+    for (const [file, sets] of [[times, [["-nn"], ["-tt"], ["-ttt"], ["-tttt"], ["-ttttt"], ["--nano", "-ttt"]]],
+      [llc, [["-nn"], ["-e", "-nn"], ["-v", "-nn"], ["-x", "-nn"], ["-e", "-X"], ["-q"]]]] as const) {
+      for (const flags of sets) {
+        const args = [...flags, "-r", file];
+        const want = runTcpdump(bin, args), got = await runBpfkit(args);
+        if (got.stdout !== want.stdout || got.status !== want.status) failures.push(`${args.join(" ")}\n--- tcpdump\n${want.stdout}--- bpfkit\n${got.stdout}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("tcpdump -r F -w OUT: the same file as tcpdump writes", { timeout: 300_000 }, async (t) => {
   if (bin === null) { console.log("SKIP: tcpdump not installed"); t.skip("tcpdump absent"); return; }
   const dir = mkdtempSync(join(tmpdir(), "bpfkit-tcpdump-w-"));
