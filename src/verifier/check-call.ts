@@ -12,7 +12,7 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, ENOTSUPP, newId, reject,
 } from "./env.ts";
-import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags } from "./check-mem.ts";
+import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags, writeStackByte } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Reg, type State, copyReg, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
 import { tnumToString } from "./tnum.ts";
@@ -57,12 +57,12 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
         const slot = f.stack[spi];
         const idx = ((b % 8) + 8) % 8;
         if (write) {
-          const s = slotAtFrame(f, spi);
-          if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
-          s.bytes[idx] = "m";
+          writeStackByte(slotAtFrame(f, spi), idx);
           continue;
         }
         const t = slot ? slot.bytes[idx] : "?";
+        // an iterator's bytes are no memory a helper may read (check_stack_range_initialized)
+        if (t === "i") reject(env, `invalid read from stack R${regno} off ${o}+${i} size ${size}`);
         if (t === "?" && env.unpriv) reject(env, `invalid read from stack R${regno} off=${o} size=${size}`);
         if (t === "?") {
           // Privileged programs may pass uninitialized stack (allow_uninit_stack); it becomes plain data.

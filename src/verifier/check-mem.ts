@@ -80,6 +80,15 @@ export function spillSize(slot: { bytes: SlotByte[] }): number {
   return n;
 }
 
+/**
+ * One byte written by a variable-offset store or a helper: a spill or an iterator in its slot becomes plain data
+ * (check_stack_write_var_off; a helper's bytes go through check_stack_write_fixed_off: is_stack_slot_special).
+ */
+export function writeStackByte(slot: { bytes: SlotByte[]; spilled: Reg | undefined }, idx: number): void {
+  if (slot.bytes[7] === "r" || slot.bytes[0] === "i") { slot.spilled = undefined; slot.bytes.fill("m"); }
+  slot.bytes[idx] = "m";
+}
+
 function scrubSpill(slot: { bytes: SlotByte[]; spilled: Reg | undefined }): void {
   // a plain store into an iterator's slot destroys it (its reference stays acquired)
   if (slot.bytes[0] === "i") { slot.spilled = undefined; slot.bytes.fill("m"); return; }
@@ -189,9 +198,9 @@ export function checkMemAccess(env: Env, a: Access): void {
         if (write) {
           const f = stackFrame(env, reg);
           for (let o = lowest; o < toNumberS(reg.b.smax) + reg.off + off + size; o++) {
-            const s = slotAt(f, Math.floor((-o - 1) / 8));
-            if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
-            s.bytes[((o % 8) + 8) % 8] = "m";
+            const spi = Math.floor((-o - 1) / 8);
+            writeStackByte(slotAt(f, spi), ((o % 8) + 8) % 8);
+            env.vlog.scratchedSlots.add(spi);
           }
         } else loaded = scalarReg();
       } else {

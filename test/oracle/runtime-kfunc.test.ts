@@ -37,6 +37,8 @@ const EXPECTED: Record<string, [string, number]> = {
   iter_double_new: ["expected uninitialized iter_num as arg #0", 10],
   iter_nested: ["accepted", 218],
   iter_write_elem: ["R0 cannot write into rdonly_mem", 17],
+  iter_helper_read: ["invalid read from stack R3 off -8+0 size 8", 14],
+  iter_varoff_write: ["expected an initialized iter_num as arg #0", 17],
 };
 // processed counts of accepted programs depend on the kernel's precision tracking, which bpfkit does not model
 const EXACT_COUNT = new Set(Object.keys(EXPECTED).filter((k) => EXPECTED[k]![0] !== "accepted"));
@@ -113,6 +115,8 @@ const stateLines = (log: string): string[] =>
 const LOG_KNOWN: Record<string, string> = {
   iter_leak: "the kernel backtracks precision at the branch on R1 (mark_precise) and reprints the state; bpfkit tracks no precision",
   iter_write_elem: "the same precision backtracking at the branch on R0",
+  iter_helper_read: "the kernel marks R1 precise at the 4-byte store of a constant (mark_precise) and reprints the state",
+  iter_varoff_write: "the kernel marks R2 precise at the variable-offset pointer addition and reprints the state",
 };
 
 test("kfunc fixtures the kernel refuses: the same walk, state for state, in the level-2 log", async (t) => {
