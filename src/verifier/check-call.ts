@@ -12,7 +12,7 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, ENOTSUPP, newId, reject,
 } from "./env.ts";
-import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags, writeStackByte } from "./check-mem.ts";
+import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, helperStackVarOff, progMapFlags, writeStackByte } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Reg, type State, copyReg, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
 import { tnumToString } from "./tnum.ts";
@@ -33,10 +33,7 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
   switch (reg.type) {
     case "fp": {
       const off = reg.off;
-      if (!isConst(reg.b)) {
-        if (write) return; // variable-offset stack writes by helpers: the range is checked as a whole
-        return;
-      }
+      if (!isConst(reg.b)) return helperStackVarOff(env, regno, reg, size, write);
       const o = off + toNumberS(reg.b.varOff.value);
       if (size === 0) reject(env, "invalid zero-sized read");
       const f0 = env.state.frames[reg.frameno]!;

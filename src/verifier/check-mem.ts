@@ -89,6 +89,23 @@ export function writeStackByte(slot: { bytes: SlotByte[]; spilled: Reg | undefin
   slot.bytes[idx] = "m";
 }
 
+/**
+ * A helper's memory argument on the stack at a variable offset (check_stack_range_initialized): the whole range
+ * within the stack; a write (raw mode: byte stores at the same variable offset) turns every byte it may reach into plain
+ * data, destroying the spills and iterators there; a read may not reach an iterator.
+ */
+export function helperStackVarOff(env: Env, regno: number, reg: Reg, size: number, write: boolean): void {
+  checkStackBounds(env, regno, reg, reg.off, size, write);
+  const lo = toNumberS(reg.b.smin) + reg.off, hi = toNumberS(reg.b.smax) + reg.off + size;
+  recordDepth(env, reg, lo);
+  const f = stackFrame(env, reg);
+  for (let o = lo; o < hi; o++) {
+    const spi = Math.floor((-o - 1) / 8), idx = ((o % 8) + 8) % 8;
+    if (write) { writeStackByte(slotAt(f, spi), idx); env.vlog.scratchedSlots.add(spi); }
+    else if (f.stack[spi]?.bytes[idx] === "i") reject(env, `invalid read from stack R${regno} var_off ${tnumToString(reg.b.varOff)}+${o - lo} size ${size}`);
+  }
+}
+
 function scrubSpill(slot: { bytes: SlotByte[]; spilled: Reg | undefined }): void {
   // a plain store into an iterator's slot destroys it (its reference stays acquired)
   if (slot.bytes[0] === "i") { slot.spilled = undefined; slot.bytes.fill("m"); return; }
