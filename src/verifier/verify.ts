@@ -303,7 +303,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           reject(env, "BPF_CALL uses reserved fields", EINVAL);
         }
         if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
-          checkKfuncCall(env, insn);
+          checkKfuncCall(env);
           const fork = env.iterFork;
           if (fork) {
             // the element path of an iterator's next(), explored after this (drained) one; scalars that changed since
