@@ -12,7 +12,7 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
   type Env, EACCES, EINVAL, ENOTSUPP, newId, reject,
 } from "./env.ts";
-import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, progMapFlags } from "./check-mem.ts";
+import { BPF_F_RDONLY_PROG, checkMapAccessType, checkMemAccess, helperStackVarOff, progMapFlags, writeStackByte } from "./check-mem.ts";
 import { checkRegRead, regTypeStr } from "./regs.ts";
 import { type Reg, type State, copyReg, copyState, curFrame, newFrame, notInit, ptrReg, scalarReg } from "./state.ts";
 import { tnumToString } from "./tnum.ts";
@@ -27,16 +27,23 @@ const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}
 /** What the argument checks learned (struct bpf_call_arg_meta): the map, the size register, its umax (msize_max_value). */
 interface Meta { map: number; rawSizeReg: number; constKey?: bigint; sizeMax: bigint }
 
+/**
+ * check_resource_leak: where the program may end (its exit, a tail call, BPF_LD_[ABS|IND]) no reference may be held
+ * and no RCU or preemption section open.
+ */
+export function checkResourceLeak(env: Env, prefix: string): void {
+  const r = env.state.refs[0];
+  if (r) reject(env, `Unreleased reference id=${r.id} alloc_insn=${r.insn}\n${prefix} would lead to reference leak`, EINVAL);
+  checkSectionsAtExit(env, prefix);
+}
+
 /** Reads `size` bytes of memory a helper receives (check_helper_mem_access); `write` for ARG_PTR_TO_UNINIT_MEM. */
 function helperMemAccess(env: Env, regno: number, size: number, write: boolean, expected: string): void {
   const reg = curFrame(env.state).regs[regno]!;
   switch (reg.type) {
     case "fp": {
       const off = reg.off;
-      if (!isConst(reg.b)) {
-        if (write) return; // variable-offset stack writes by helpers: the range is checked as a whole
-        return;
-      }
+      if (!isConst(reg.b)) return helperStackVarOff(env, regno, reg, size, write);
       const o = off + toNumberS(reg.b.varOff.value);
       if (size === 0) reject(env, "invalid zero-sized read");
       const f0 = env.state.frames[reg.frameno]!;
@@ -57,12 +64,12 @@ function helperMemAccess(env: Env, regno: number, size: number, write: boolean, 
         const slot = f.stack[spi];
         const idx = ((b % 8) + 8) % 8;
         if (write) {
-          const s = slotAtFrame(f, spi);
-          if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
-          s.bytes[idx] = "m";
+          writeStackByte(slotAtFrame(f, spi), idx);
           continue;
         }
         const t = slot ? slot.bytes[idx] : "?";
+        // an iterator's bytes are no memory a helper may read (check_stack_range_initialized)
+        if (t === "i") reject(env, `invalid read from stack R${regno} off ${o}+${i} size ${size}`);
         if (t === "?" && env.unpriv) reject(env, `invalid read from stack R${regno} off=${o} size=${size}`);
         if (t === "?") {
           // Privileged programs may pass uninitialized stack (allow_uninit_stack); it becomes plain data.
@@ -343,6 +350,7 @@ function recordAux(env: Env, id: number, map: number, regs: readonly Reg[]): voi
     aux.callMap.set(pc, was === undefined || was === m ? m : -1);
   }
   if (id === 12) {
+    checkResourceLeak(env, "tail_call");
     const k = regs[3]!;
     const key = k.type === "scalar" && isConst(k.b) && k.b.varOff.value.hi === 0 && k.b.varOff.value.lo >= 0 ? k.b.varOff.value.lo : -1;
     const was = aux.tailKey.get(pc);
@@ -427,11 +435,7 @@ export function checkExit(env: Env): number {
     caller.regs[0] = copyReg(r0);
     return callee.returnPc;
   }
-  if (st.refs.length) {
-    const r = st.refs[0]!;
-    reject(env, `Unreleased reference id=${r.id} alloc_insn=${r.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, EINVAL);
-  }
-  checkSectionsAtExit(env, "BPF_EXIT instruction in main prog");
+  checkResourceLeak(env, "BPF_EXIT instruction in main prog");
   checkRegRead(env, 0);
   const r0 = curFrame(st).regs[0]!;
   if (env.unpriv && r0.type !== "scalar") reject(env, "R0 leaks addr as return value");

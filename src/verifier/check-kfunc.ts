@@ -110,8 +110,7 @@ function scalarArg(env: Env, regno: number): void {
 }
 
 /** check_kfunc_call for the kfuncs bpfkit models. */
-export function checkKfuncCall(env: Env, insn: Insn): void {
-  void insn;
+export function checkKfuncCall(env: Env): void {
   const site = env.kfuncs.get(env.pc)!;
   const spec = site.spec;
   const allowed = spec ? !spec.progTypes || spec.progTypes.includes(env.progType) : taggedKfuncs(env.kernelBtf!).has(site.btfId);

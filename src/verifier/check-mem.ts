@@ -80,6 +80,32 @@ export function spillSize(slot: { bytes: SlotByte[] }): number {
   return n;
 }
 
+/**
+ * One byte written by a variable-offset store or a helper: a spill or an iterator in its slot becomes plain data
+ * (check_stack_write_var_off; a helper's bytes go through check_stack_write_fixed_off: is_stack_slot_special).
+ */
+export function writeStackByte(slot: { bytes: SlotByte[]; spilled: Reg | undefined }, idx: number): void {
+  if (slot.bytes[7] === "r" || slot.bytes[0] === "i") { slot.spilled = undefined; slot.bytes.fill("m"); }
+  slot.bytes[idx] = "m";
+}
+
+/**
+ * A helper's memory argument on the stack at a variable offset (check_stack_range_initialized): the whole range
+ * within the stack; a write (raw mode: byte stores at the same variable offset) turns every byte it may reach into plain
+ * data, destroying the spills and iterators there; a read may not reach an iterator.
+ */
+export function helperStackVarOff(env: Env, regno: number, reg: Reg, size: number, write: boolean): void {
+  checkStackBounds(env, regno, reg, reg.off, size, write);
+  const lo = toNumberS(reg.b.smin) + reg.off, hi = toNumberS(reg.b.smax) + reg.off + size;
+  recordDepth(env, reg, lo);
+  const f = stackFrame(env, reg);
+  for (let o = lo; o < hi; o++) {
+    const spi = Math.floor((-o - 1) / 8), idx = ((o % 8) + 8) % 8;
+    if (write) { writeStackByte(slotAt(f, spi), idx); env.vlog.scratchedSlots.add(spi); }
+    else if (f.stack[spi]?.bytes[idx] === "i") reject(env, `invalid read from stack R${regno} var_off ${tnumToString(reg.b.varOff)}+${o - lo} size ${size}`);
+  }
+}
+
 function scrubSpill(slot: { bytes: SlotByte[]; spilled: Reg | undefined }): void {
   // a plain store into an iterator's slot destroys it (its reference stays acquired)
   if (slot.bytes[0] === "i") { slot.spilled = undefined; slot.bytes.fill("m"); return; }
@@ -189,9 +215,9 @@ export function checkMemAccess(env: Env, a: Access): void {
         if (write) {
           const f = stackFrame(env, reg);
           for (let o = lowest; o < toNumberS(reg.b.smax) + reg.off + off + size; o++) {
-            const s = slotAt(f, Math.floor((-o - 1) / 8));
-            if (s.bytes[7] === "r") { s.spilled = undefined; for (let k = 0; k < 8; k++) s.bytes[k] = "m"; }
-            s.bytes[((o % 8) + 8) % 8] = "m";
+            const spi = Math.floor((-o - 1) / 8);
+            writeStackByte(slotAt(f, spi), ((o % 8) + 8) % 8);
+            env.vlog.scratchedSlots.add(spi);
           }
         } else loaded = scalarReg();
       } else {

@@ -94,6 +94,14 @@ const CASES: Case[] = [
     asm: "r6 = r1\n*(u64 *)(r10 -56) = r6\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_fib_lookup#69\nr1 = *(u64 *)(r10 -56)\nr0 = *(u32 *)(r1 +0)\nr0 = 2\nexit",
     kernel: "R1 invalid mem access 'scalar'",
   },
+  // A helper writing at a variable stack offset (raw mode: byte stores at that offset) may reach any byte of its range.
+  ...[-16, -8].map((base): Case => ({
+    name: `get_current_comm at fp${base} + (0 or 8) ${base === -16 ? "clobbers a spilled pointer" : "past the stack"}`, progType: "kprobe", maps: [ARRAY],
+    asm: `r1 = 0\n*(u32 *)(r10 -4) = r1\nr2 = r10\nr2 += -4\nr1 = map[id:0]\ncall bpf_map_lookup_elem#1\nif r0 == 0 goto pc+11
+*(u64 *)(r10 -8) = r0\nr2 = *(u32 *)(r0 +0)\nr2 &= 8\nr3 = r10\nr3 += ${base}\nr3 += r2\nr1 = r3\nr2 = 8\ncall bpf_get_current_comm#16
+r0 = *(u64 *)(r10 -8)\nr0 = *(u64 *)(r0 +0)\nr0 = 0\nexit`,
+    kernel: base === -16 ? "R0 invalid mem access 'scalar'" : "invalid variable-offset write to stack R1 var_off=(0x0; 0x8) off=-8 size=8",
+  })),
   { name: "fib_lookup into a read-only map value", progType: "xdp", asm: withValue("r2 = r0\nr1 = r6\nr3 = 16\nr4 = 0\ncall bpf_fib_lookup#69"), maps: [RDONLY_PROG], kernel: "write into map forbidden, value_size=16 off=0 size=16" },
   { name: "fib_lookup from a proprietary program", progType: "sched_cls", asm: "r2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall bpf_fib_lookup#69\nr0 = 0\nexit", license: "Proprietary", kernel: "cannot call GPL-restricted function from non-GPL compatible program" },
   { name: "csum_diff of NULL and a stack buffer", progType: "sched_cls", asm: "r1 = 0\nr2 = 0\n*(u64 *)(r10 -8) = r2\nr3 = r10\nr3 += -8\nr4 = 8\nr5 = 0\ncall bpf_csum_diff#28\nr0 = 0\nexit", kernel: undefined },

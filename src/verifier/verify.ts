@@ -11,7 +11,7 @@ import { formatInsnKernel } from "../isa/ebpf/disasm-kernel.ts";
 import { knownBounds } from "./bounds.ts";
 import { i64 } from "./i64.ts";
 import { checkAlu } from "./check-alu.ts";
-import { checkExit, checkHelperCall, checkPseudoCall } from "./check-call.ts";
+import { checkExit, checkHelperCall, checkPseudoCall, checkResourceLeak } from "./check-call.ts";
 import { checkCondJmp } from "./check-jmp.ts";
 import { checkLoadStore } from "./check-mem.ts";
 import { BPF_JCOND, checkStructure, isLdImm64, jumpTarget, liveRegisters } from "./cfg.ts";
@@ -303,7 +303,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
           reject(env, "BPF_CALL uses reserved fields", EINVAL);
         }
         if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
-          checkKfuncCall(env, insn);
+          checkKfuncCall(env);
           const fork = env.iterFork;
           if (fork) {
             // the element path of an iterator's next(), explored after this (drained) one; scalars that changed since
@@ -469,7 +469,7 @@ function checkLd(env: Env, insn: Insn, pc: number): number {
     reject(env, "BPF_LD_[ABS|IND] uses reserved fields", EINVAL);
   }
   checkRegRead(env, 6);
-  if (env.state.refs.length) reject(env, "BPF_LD_[ABS|IND] cannot be mixed with socket references", EINVAL);
+  checkResourceLeak(env, "BPF_LD_[ABS|IND]");
   if (regs[6]!.type !== "ctx") reject(env, "at the time of BPF_LD_ABS|IND R6 != pointer to skb", EINVAL);
   if (mode === BPF_IND) checkRegRead(env, insn.src);
   for (let r = 1; r <= 5; r++) regs[r] = notInit();

@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseBtf } from "../../src/btf/parse.ts";
+import { BTF_KIND_FUNC } from "../../src/btf/kinds.ts";
+import { assemble } from "../../src/isa/ebpf/index.ts";
+import type { Insn } from "../../src/isa/ebpf/insn.ts";
 import { loadObject } from "../../src/object/index.ts";
 import { verify } from "../../src/verifier/index.ts";
 import { System, openObject, type Backend } from "../../src/runtime/index.ts";
@@ -37,6 +40,8 @@ const EXPECTED: Record<string, [string, number]> = {
   iter_double_new: ["expected uninitialized iter_num as arg #0", 10],
   iter_nested: ["accepted", 218],
   iter_write_elem: ["R0 cannot write into rdonly_mem", 17],
+  iter_helper_read: ["invalid read from stack R3 off -8+0 size 8", 14],
+  iter_varoff_write: ["expected an initialized iter_num as arg #0", 17],
 };
 // processed counts of accepted programs depend on the kernel's precision tracking, which bpfkit does not model
 const EXACT_COUNT = new Set(Object.keys(EXPECTED).filter((k) => EXPECTED[k]![0] !== "accepted"));
@@ -113,6 +118,8 @@ const stateLines = (log: string): string[] =>
 const LOG_KNOWN: Record<string, string> = {
   iter_leak: "the kernel backtracks precision at the branch on R1 (mark_precise) and reprints the state; bpfkit tracks no precision",
   iter_write_elem: "the same precision backtracking at the branch on R0",
+  iter_helper_read: "the kernel marks R1 precise at the 4-byte store of a constant (mark_precise) and reprints the state",
+  iter_varoff_write: "the kernel marks R2 precise at the variable-offset pointer addition and reprints the state",
 };
 
 test("kfunc fixtures the kernel refuses: the same walk, state for state, in the level-2 log", async (t) => {
@@ -149,5 +156,28 @@ test("kfunc programs run on a worker CPU (the kfunc slots are in every CPU's hel
   } finally {
     o.close();
     await pool?.close();
+  }
+});
+
+test("a tail call or BPF_LD_[ABS|IND] inside an RCU section or holding an iterator is refused as Linux does (check_resource_leak)", (t) => {
+  if (!existsSync(VMLINUX)) { console.log(`SKIP runtime-kfunc: ${VMLINUX} is missing`); t.skip("no vmlinux BTF"); return; }
+  const btf = parseBtf(new Uint8Array(readFileSync(VMLINUX)));
+  const kfunc = (name: string) => [{ code: 0x85, dst: 0, src: 2, off: 0, imm: btf.findByName(name, BTF_KIND_FUNC) }];
+  const iterNew = [...assemble("r1 = r10\nr1 += -8\nr2 = 0\nr3 = 3"), ...kfunc("bpf_iter_num_new")];
+  const iterDestroy = [...assemble("r1 = r10\nr1 += -8"), ...kfunc("bpf_iter_num_destroy")];
+  const tail = assemble("r1 = r6\nr2 = map[id:0]\nr3 = 0\ncall bpf_tail_call#12");
+  const ldAbs = assemble("r0 = *(u8 *)skb[0]");
+  const cases: [string, string, Insn[]][] = [
+    ["sched_cls", "tail_call cannot be used inside bpf_rcu_read_lock-ed region", [...kfunc("bpf_rcu_read_lock"), ...tail, ...kfunc("bpf_rcu_read_unlock")]],
+    ["socket_filter", "BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region", [...kfunc("bpf_rcu_read_lock"), ...ldAbs, ...kfunc("bpf_rcu_read_unlock")]],
+    ["sched_cls", "tail_call cannot be used inside bpf_preempt_disable-ed region", [...kfunc("bpf_preempt_disable"), ...tail, ...kfunc("bpf_preempt_enable")]],
+    ["sched_cls", "tail_call would lead to reference leak", [...iterNew, ...tail, ...iterDestroy]],
+    ["socket_filter", "BPF_LD_[ABS|IND] would lead to reference leak", [...iterNew, ...ldAbs, ...iterDestroy]],
+  ];
+  const progArray = { type: 3, keySize: 4, valueSize: 4, maxEntries: 1 };
+  for (const [progType, kernel, body] of cases) {
+    const insns = [...assemble("r6 = r1"), ...body, ...assemble("r0 = 0\nexit")];
+    const r = verify(insns, { progType, maps: [progArray], kernelBtf: btf });
+    assert.equal(r.error?.message.split("\n").pop(), kernel);
   }
 });
