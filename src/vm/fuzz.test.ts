@@ -8,10 +8,10 @@ import { isBpfError } from "../errors.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
 import { AddressSpace } from "./memory.ts";
 import { Vm } from "./vm.ts";
-import { defaultHelpers, deterministicEnv, KFUNC_SLOT_BASE, kfuncIndex } from "../helpers/index.ts";
+import { defaultHelpers, deterministicEnv, KFUNC_SLOT_BASE, kfuncIndex, type HelperCall, type HelperTable } from "../helpers/index.ts";
 import { HELPER_PROTOS, type ArgType } from "../helpers/protos.ts";
 import { buildContext, buildSkbContext } from "../runtime/contexts.ts";
-import { PROGRAM_TYPES } from "../runtime/layouts.ts";
+import { PROGRAM_TYPES, SK_BUFF_FIELDS, XDP_MD_FIELDS } from "../runtime/layouts.ts";
 import { createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_F_RDONLY_PROG } from "../maps/index.ts";
 import type { ArrayMap, RingBufMap } from "../maps/index.ts";
 import type { Region } from "./memory.ts";
@@ -84,6 +84,11 @@ const POINTER_HELPERS: readonly number[] = defaultHelpers.flatMap((fn, id) => {
   const proto = HELPER_PROTOS.get(id);
   return proto === undefined || proto.args.some(takesPointer) ? [id] : [];
 });
+/** Helpers that work on a map (a map argument, a ring-buffer record, or no prototype: the queue and callback helpers). */
+const MAP_HELPERS: ReadonlySet<number> = new Set(POINTER_HELPERS.filter((id) => {
+  const proto = HELPER_PROTOS.get(id);
+  return id < KFUNC_SLOT_BASE && (proto === undefined || proto.args.some((a) => a === "ARG_CONST_MAP_PTR" || a === "ARG_PTR_TO_RINGBUF_MEM"));
+}));
 /** Atomic operations (BPF_ADD, OR, AND, XOR, each with BPF_FETCH, then XCHG and CMPXCHG). */
 const ATOMIC_OPS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
 
@@ -106,15 +111,23 @@ const SIZES = [0, 1, 4, 8, 15, 16, 64, 255, 512, 4096, -1, -8, 0x7fffffff, 0x800
 const CONTEXTS = Object.keys(PROGRAM_TYPES);
 
 test("memory safety: no run changes a byte outside the program's writable memory", () => {
-  const runs = Number(process.env.BPFKIT_FUZZ_LONG ?? 1200);
+  const runs = Number(process.env.BPFKIT_FUZZ_LONG ?? 6000);
   let clean = 0, crash = 0, escape = 0, blowup = 0;
   const problems: string[] = [];
   /** Direct stores generated per target, to show every context type's read-only fields and the read-only maps are hit. */
   const hits = new Map<string, number>();
   const hit = (k: string): void => { hits.set(k, (hits.get(k) ?? 0) + 1); };
+  // every helper is counted when it is entered, to show each pointer helper really ran
+  const calls = new Map<number, number>();
+  const ranNow = new Set<number>();
+  const counted: HelperTable = defaultHelpers.map((fn, id) => fn === undefined ? undefined : (h: HelperCall): void => {
+    calls.set(id, (calls.get(id) ?? 0) + 1);
+    ranNow.add(id);
+    fn(h);
+  });
   for (const type of CONTEXTS) {
     const space = new AddressSpace();
-    const vm = new Vm(space, { helpers: defaultHelpers, env: deterministicEnv() });
+    const vm = new Vm(space, { helpers: counted, env: deterministicEnv() });
     const ctx = buildContext(space, type, Uint8Array.from({ length: 80 }, (_, k) => k));
     const rw = createMap(space, { type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 4, name: "rw" }) as ArrayMap;
     const ro = createMap(space, { type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "ro" }) as ArrayMap;
@@ -141,25 +154,41 @@ test("memory safety: no run changes a byte outside the program's writable memory
       [`${type} ctx`, ctxBase, ctxSize], ["ro", ro.values.start, 64], [".rodata", rodata.values.start, 64],
       ["rw", rw.values.start, 256], ["packet", ctx.run.packet?.data ?? 0, 80], ["ringbuf", rb.data.start, 64],
     ] as [string, number, number][]).filter((t) => t[2] > 0);
+    const bookkeeping = space.regions()
+      .filter((g) => g.kind !== "ctx" && g.kind !== "packet" && !g.writable && !g.name.startsWith("map ") && g !== ro.values && g !== rodata.values)
+      .map((g) => [g.start, g.start + g.size] as const);
+    const kind = PROGRAM_TYPES[type]!.context;
+    const fields = kind === "skb" ? SK_BUFF_FIELDS : kind === "xdp" ? XDP_MD_FIELDS : [];
+    const pktFields = ctxRegion === undefined ? [] : fields.filter((f) => f.name === "data" || f.name === "data_end" || f.name === "data_meta")
+      .map((f) => [ctxRegion.start + f.offset, ctxRegion.start + f.offset + f.size] as const);
     const insnsFor = (r: () => number): Insn[] => {
       const out: Insn[] = [];
       const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
       const lddw = (reg: number, v: number): void => { out.push({ code: 0x18, dst: reg, src: 0, off: 0, imm: v | 0 }, { code: 0, dst: 0, src: 0, off: 0, imm: Math.floor(v / 4294967296) | 0 }); };
-      for (let n = 1 + Math.floor(r() * 4); n > 0; n--) {
-        // a few stores into the stack and into a region (read-only context fields and map values included): every
-        // width as an immediate store, a register store or an atomic operation
-        if (r() < 0.5) out.push({ code: 0x7a, dst: 10, src: 0, off: pick(pointers) & ~7 || -8, imm: Math.floor(r() * 0xffffffff) | 0 });
-        for (let m = r() < 0.6 ? 1 + Math.floor(r() * 3) : 0; m > 0; m--) {
+      /** One store at reg+off: an immediate or register store of any width, or an atomic operation (value in r7, r0 for cmpxchg). */
+      const storeVia = (reg: number, off: number, valueReg: number): void => {
+        lddw(valueReg, r() < 0.5 ? -1 : Math.floor(r() * 2 ** 53));
+        const kind = r();
+        if (kind < 0.35) out.push({ code: pick([0x62, 0x6a, 0x72, 0x7a]), dst: reg, src: 0, off, imm: r() < 0.5 ? -1 : Math.floor(r() * 0xffffffff) | 0 });
+        else if (kind < 0.7) out.push({ code: pick([0x63, 0x6b, 0x73, 0x7b]), dst: reg, src: valueReg, off, imm: 0 });
+        else out.push({ code: pick([0xc3, 0xdb]), dst: reg, src: valueReg, off, imm: pick(ATOMIC_OPS) });
+      };
+      // stores into a region (the context's read-only fields and the read-only map values included)
+      const stores = (): void => {
+        for (let m = r() < 0.4 ? 1 + Math.floor(r() * 2) : 0; m > 0; m--) {
           const [name, start, size] = r() < 0.5 ? targets[0]! : pick(targets);
           const at = start + Math.floor(r() * size);
           hit(name);
           if (name.endsWith(" ctx") && mask !== undefined && ctxRegion !== undefined && mask[at - ctxRegion.start] !== 1) hit(`${type} ctx read-only field`);
-          lddw(6, at - 8); lddw(7, r() < 0.5 ? -1 : Math.floor(r() * 2 ** 53)); lddw(0, Math.floor(r() * 2 ** 32));
-          const kind = r();
-          if (kind < 0.35) out.push({ code: pick([0x62, 0x6a, 0x72, 0x7a]), dst: 6, src: 0, off: 8, imm: r() < 0.5 ? -1 : Math.floor(r() * 0xffffffff) | 0 });
-          else if (kind < 0.7) out.push({ code: pick([0x63, 0x6b, 0x73, 0x7b]), dst: 6, src: 7, off: 8, imm: 0 });
-          else out.push({ code: pick([0xc3, 0xdb]), dst: 6, src: 7, off: 8, imm: pick(ATOMIC_OPS) });
+          lddw(6, at - 8); lddw(0, Math.floor(r() * 2 ** 32));
+          storeVia(6, 8, 7);
         }
+      };
+      for (let n = 1 + Math.floor(r() * 4); n > 0; n--) {
+        // a store into the stack, stores into regions before or after the helper call
+        if (r() < 0.5) out.push({ code: 0x7a, dst: 10, src: 0, off: pick(pointers) & ~7 || -8, imm: Math.floor(r() * 0xffffffff) | 0 });
+        const storesFirst = r() < 0.5;
+        if (storesFirst) stores();
         for (let a = 1; a <= 5; a++) {
           const k = r();
           if (k < 0.25) out.push({ code: 0xbf, dst: a, src: 10, off: 0, imm: 0 }, { code: 0x07, dst: a, src: 0, off: 0, imm: pick(pointers) });
@@ -169,6 +198,9 @@ test("memory safety: no run changes a byte outside the program's writable memory
           else lddw(a, Math.floor(r() * 2 ** 53));
         }
         out.push({ code: 0x85, dst: 0, src: 0, off: 0, imm: pick(POINTER_HELPERS) });
+        // through what the helper returned (a map value, read-only ones included, or a ring-buffer record)
+        if (r() < 0.3) storeVia(0, Math.floor(r() * 72) - 8, 8);
+        if (!storesFirst) stores();
       }
       out.push({ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
       return out;
@@ -186,6 +218,7 @@ test("memory safety: no run changes a byte outside the program's writable memory
       const mappedBefore = new Set(space.regions());
       // (the read-only map values are excluded by identity, not trusted to their regions' flags)
       let allowed = space.regions().filter((g) => g.writable && g !== ro.values && g !== rodata.values).map((g) => [g.start, g.start + g.size] as const);
+      ranNow.clear();
       try {
         vm.run(prog, { ...ctx.run, budget: 100_000 });
         clean++;
@@ -195,7 +228,12 @@ test("memory safety: no run changes a byte outside the program's writable memory
       }
       const after = space.u8;
       // regions a map mapped during the run (a hash map's element pool growing) are its own fresh memory
-      const fresh = space.regions().filter((g) => !mappedBefore.has(g)).map((g) => [g.start, g.start + g.size] as const);
+      const fresh: (readonly [number, number])[] = space.regions().filter((g) => !mappedBefore.has(g)).map((g) => [g.start, g.start + g.size] as const);
+      // a map helper keeps its map's books (counts, buckets, links, ring-buffer positions): those regions are
+      // read-only to programs but change when such a helper ran (never the maps' headers or read-only values)
+      if ([...ranNow].some((id) => MAP_HELPERS.has(id))) fresh.push(...bookkeeping);
+      // a helper that moves the packet (bpf_xdp_adjust_head...) rewrites the context's packet pointers, as the kernel's do
+      if ([...ranNow].some((id) => HELPER_PROTOS.get(id)?.changesPktData === true)) fresh.push(...pktFields);
       if (fresh.length > 0) allowed = [...allowed, ...fresh].sort((x, y) => x[0] - y[0]);
       let changed = -1;
       for (let a = 0, k = 0; a < before.length; ) {
@@ -225,6 +263,8 @@ test("memory safety: no run changes a byte outside the program's writable memory
     ...CONTEXTS.filter((t) => { const c = PROGRAM_TYPES[t]!.context; return c === "skb" || c === "xdp"; }).map((t) => `${t} ctx read-only field`),
     "ro", ".rodata"].filter((k) => !(hits.get(k)! > 0));
   assert.deepEqual(missed, [], "targets no store reached");
+  assert.deepEqual(POINTER_HELPERS.filter((id) => !(calls.get(id)! > 0)), [], "pointer helpers never called");
+  if (process.env.BPFKIT_FUZZ_VERBOSE) console.log(JSON.stringify({ hits: Object.fromEntries(hits), calls: Object.fromEntries(calls) }));
   console.log(`vm memory-safety fuzz: ${clean + crash} inputs: clean ${clean - escape}, crash ${crash}, hang 0, escape ${escape}, blow-up ${blowup}`);
   assert.deepEqual(problems.slice(0, 5), []);
 });
