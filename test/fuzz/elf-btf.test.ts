@@ -3,7 +3,7 @@
 // visual), gen skeleton, btf dump file (raw, c, json) and openObject into the VM (CO-RE, maps, verifier) — in a worker
 // thread under a watchdog. crash = an exception other than a BpfError; hang = an input over the time budget; blow-up
 // = output or heap growth far beyond the input's size, or the worker dying under its heap limit.
-// CI size: 300 inputs. BPFKIT_FUZZ_LONG=N runs N. Prints `N inputs: clean C, crash 0, hang 0, escape 0, blow-up 0`.
+// CI size: 300 inputs. BPFKIT_FUZZ_LONG=N runs N (from input BPFKIT_FUZZ_FROM, default 0). Prints `N inputs: clean C, crash 0, hang 0, escape 0, blow-up 0`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +15,8 @@ import { Watched } from "./watchdog.ts";
 import type { FuzzReply } from "./elf-btf-worker.ts";
 
 const N = Number(process.env.BPFKIT_FUZZ_LONG ?? 300);
+/** First input index (BPFKIT_FUZZ_FROM), so a long run can be split into chunks that together cover 0..N. */
+const FROM = Number(process.env.BPFKIT_FUZZ_FROM ?? 0);
 /** Per-input watchdog budget: generous, as the machine is shared; a real hang runs for minutes. */
 const BUDGET_MS = Number(process.env.BPFKIT_FUZZ_BUDGET_MS ?? 30_000);
 
@@ -46,7 +48,7 @@ test("ELF/BTF mutation fuzz: every parsing entry point ends in a value or a BpfE
   const problems: string[] = [];
   const keep = process.env.BPFKIT_FUZZ_KEEP;
   try {
-    for (let i = 0; i < N; i++) {
+    for (let i = FROM; i < FROM + N; i++) {
       const r = rng(0x51ed270b ^ Math.imul(i, 2654435761));
       const seed = all[Math.floor(r() * all.length)]!;
       const bytes = mutateObject(seed.bytes, r);
