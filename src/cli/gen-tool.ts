@@ -12,6 +12,7 @@ import { btfFromFileBytes } from "../object/btf-file.ts";
 import { parseElf } from "../object/elf.ts";
 import { openInfoLines } from "../object/load.ts";
 import { hostKconfig } from "../kernel/kconfig.ts";
+import { kallsymsAddresses } from "../kernel/trace-symbols.ts";
 import { parseBtf } from "../btf/parse.ts";
 import { parseBtfExt } from "../btf/ext.ts";
 import type { LinkerInput } from "../object/linker.ts";
@@ -97,29 +98,11 @@ function possibleCpus(): number {
 export function recordObjectLoad(obj: BpfObject, bytes: Uint8Array, path?: string): { info: string; loader?: LoaderProgram; warnings?: string; errno?: number } {
   const info = openInfoLines(parseElf(bytes)).map((l) => `libbpf: ${l}\n`).join("");
   try {
-    return { info, loader: generateLoader(obj, { possibleCpus: possibleCpus(), pinnedExists: (m) => existsSync(`/sys/fs/bpf/${m}`), kallsyms, path }) };
+    return { info, loader: generateLoader(obj, { possibleCpus: possibleCpus(), pinnedExists: (m) => existsSync(`/sys/fs/bpf/${m}`), kallsyms: kallsymsAddresses, path }) };
   } catch (e) {
     if (!(e instanceof LoaderGenError)) throw e;
     return { info, warnings: e.warnings.map((w) => `libbpf: ${w}\n`).join(""), errno: e.errno };
   }
-}
-
-let kallsymsTable: Map<string, bigint[]> | undefined;
-/** /proc/kallsyms as libbpf reads it: every address of a name (none when unreadable). */
-function kallsyms(name: string): readonly bigint[] {
-  if (!kallsymsTable) {
-    kallsymsTable = new Map();
-    let text = "";
-    try { text = readFileSync("/proc/kallsyms", "latin1"); } catch { /* none */ }
-    for (const line of text.split("\n")) {
-      const [addr, , sym] = line.split(/\s+/);
-      if (!addr || !sym) continue;
-      const list = kallsymsTable.get(sym) ?? [];
-      list.push(BigInt(`0x${addr}`));
-      kallsymsTable.set(sym, list);
-    }
-  }
-  return kallsymsTable.get(name) ?? [];
 }
 
 /** The .kconfig values a recorded load embeds: the running kernel's, with every feature assumed present. */

@@ -8,10 +8,13 @@ import type { Resolver } from "../trace/output.ts";
 interface Sym { readonly addr: bigint; readonly name: string; readonly size: bigint }
 
 let kallsyms: Sym[] | undefined;
+/** Every address of each name, in /proc/kallsyms order (libbpf's ksym resolution reads it so). */
+let byName: Map<string, bigint[]> | undefined;
 
 function loadKallsyms(): Sym[] {
   if (kallsyms) return kallsyms;
   const out: Sym[] = [];
+  byName = new Map();
   let text = "";
   try { text = readFileSync("/proc/kallsyms", "latin1"); } catch { /* no symbols */ }
   for (const line of text.split("\n")) {
@@ -19,7 +22,10 @@ function loadKallsyms(): Sym[] {
     if (sp1 < 0) continue;
     const sp2 = line.indexOf(" ", sp1 + 1);
     const end = line.indexOf("\t", sp2 + 1);
-    out.push({ addr: BigInt("0x" + line.slice(0, sp1)), name: line.slice(sp2 + 1, end < 0 ? undefined : end), size: 0n });
+    const sym = { addr: BigInt("0x" + line.slice(0, sp1)), name: line.slice(sp2 + 1, end < 0 ? undefined : end), size: 0n };
+    out.push(sym);
+    const list = byName.get(sym.name);
+    if (list) list.push(sym.addr); else byName.set(sym.name, [sym.addr]);
   }
   out.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   kallsyms = out;
@@ -34,6 +40,12 @@ function floor(syms: readonly Sym[], addr: bigint): number {
     if (syms[mid]!.addr <= addr) lo = mid + 1; else hi = mid;
   }
   return lo - 1;
+}
+
+/** Every /proc/kallsyms address of `name`, in file order (none when unreadable or absent). */
+export function kallsymsAddresses(name: string): readonly bigint[] {
+  loadKallsyms();
+  return byName!.get(name) ?? [];
 }
 
 export function ksym(addr: bigint): { name: string; offset: bigint } | undefined {
