@@ -5,8 +5,9 @@
 // assumed present, CO-RE left to the kernel), from the BpfObject src/object/load.ts opened. Pure.
 import { BpfError } from "../errors.ts";
 import { encodeBtf } from "../btf/encode.ts";
+import { encodeProgram } from "../isa/ebpf/encode.ts";
 import * as K from "../btf/kinds.ts";
-import type { BpfObject, MapSpec, ProgramSpec } from "./types.ts";
+import type { BpfObject, MapSpec } from "./types.ts";
 
 const MAX_USED_MAPS = 64;
 const MAX_USED_PROGS = 32;
@@ -526,18 +527,6 @@ function cstring(s: string): Uint8Array {
   return b;
 }
 
-function insnBytes(insns: ProgramSpec["insns"]): Uint8Array {
-  const b = new Uint8Array(insns.length * 8);
-  const dv = new DataView(b.buffer);
-  insns.forEach((x, i) => {
-    dv.setUint8(i * 8, x.code);
-    dv.setUint8(i * 8 + 1, (x.dst & 0xf) | ((x.src & 0xf) << 4));
-    dv.setInt16(i * 8 + 2, x.off, true);
-    dv.setInt32(i * 8 + 4, x.imm | 0, true);
-  });
-  return b;
-}
-
 // map types libbpf creates without key/value BTF
 const NO_BTF_TYPES = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25]);
 const INTERNAL = new Set(["data", "rodata", "bss", "kconfig"]);
@@ -656,7 +645,7 @@ export function generateLoader(obj: BpfObject, opts: LoaderOptions): LoaderProgr
     const li = new Attr(p.lineInfo.length * 16);
     p.lineInfo.forEach((l, i) => li.u32(i * 16, l.insnOff).u32(i * 16 + 4, l.fileNameOff).u32(i * 16 + 8, l.lineOff).u32(i * 16 + 12, (l.lineNum << 10) | (l.lineCol & 0x3ff)));
     g.progLoad({
-      type: p.progType, name: p.name, license: obj.license, insns: insnBytes(insns), insnCnt: insns.length,
+      type: p.progType, name: p.name, license: obj.license, insns: encodeProgram(insns), insnCnt: insns.length,
       expectedAttachType: p.attachType, attachBtfId, progFlags: p.progFlags,
       funcInfo: fi.b, funcInfoCnt: p.funcInfo.length, lineInfo: li.b, lineInfoCnt: p.lineInfo.length, btf: !!btf,
     });

@@ -3,6 +3,7 @@
 // Object loading (object.ts), bpftool's listings and the CLI are written once against this interface.
 import { BpfError, type BpfErrorCode } from "../errors.ts";
 import type { Insn } from "../isa/ebpf/insn.ts";
+import { encodeProgram } from "../isa/ebpf/encode.ts";
 import type { Btf } from "../btf/parse.ts";
 import type { KernelSymbolTable } from "./ksyms.ts";
 import { ERRNO, errnoName } from "../uapi/index.ts";
@@ -324,15 +325,7 @@ export function allIds(b: Backend, kind: ObjectKind): number[] {
   return ids;
 }
 
-/** Instructions as the kernel reads them: 8 bytes each, dst in the low nibble of byte 1. */
+/** Instructions as the kernel reads them: 8 bytes each, dst in the low nibble of byte 1 (the ISA's encoder). */
 export function encodeInsns(insns: readonly Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const v = new DataView(out.buffer);
-  insns.forEach((i, n) => {
-    v.setUint8(n * 8, i.code);
-    v.setUint8(n * 8 + 1, (i.dst & 0xf) | ((i.src & 0xf) << 4));
-    v.setInt16(n * 8 + 2, i.off, true);
-    v.setInt32(n * 8 + 4, i.imm, true);
-  });
-  return out;
+  return encodeProgram(insns);
 }
